@@ -1,0 +1,171 @@
+"""Every error casekit raises, under one root.
+
+Each error also inherits the builtin it is closest to, so callers that already catch
+``ValueError`` or ``KeyError`` keep working. Messages name the object, the bad value and
+what would have been valid.
+
+The tree::
+
+    CasekitError
+    ├── ValidationError (ValueError)            bad input to any operation
+    │   ├── InvalidMoney (TypeError)            a float or a non-number given as money
+    │   ├── CurrencyMismatch                    arithmetic across two currencies
+    │   └── LifecycleDeclarationError           a malformed lifecycle, refused at declaration
+    ├── InvalidTransition (ValueError)          an action not allowed from the current status
+    ├── GuardRejected (ValueError)              an allowed action whose guard said no
+    ├── NotFound (KeyError)                     an unknown id
+    ├── AlreadyExists (ValueError)              a duplicate id
+    ├── ConcurrencyConflict                     a stale copy saved over a newer one
+    ├── CapacityExceeded                        more work than an agent may hold
+    ├── OfferNotPending                         accept/decline of a withdrawn or expired offer
+    ├── PaymentLocked                           a change to a submitted or paid payment
+    ├── ReassessmentInProgress                  a second reassessment of one case at once
+    ├── AuditTampered                           the audit hash chain does not verify
+    └── StorageError
+        ├── StorageUnavailable                  the database cannot be reached
+        └── CorruptRecord                       an unreadable row or an unknown schema version
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AlreadyExists",
+    "AuditTampered",
+    "CapacityExceeded",
+    "CasekitError",
+    "ConcurrencyConflict",
+    "CorruptRecord",
+    "CurrencyMismatch",
+    "GuardRejected",
+    "InvalidMoney",
+    "InvalidTransition",
+    "LifecycleDeclarationError",
+    "NotFound",
+    "OfferNotPending",
+    "PaymentLocked",
+    "ReassessmentInProgress",
+    "StorageError",
+    "StorageUnavailable",
+    "ValidationError",
+    "allowed_list",
+]
+
+
+def allowed_list(values: Iterable[object]) -> str:
+    """Render the valid alternatives for an error message, sorted, or ``none``.
+
+    Args:
+        values: The values that would have been valid.
+
+    Returns:
+        A comma-separated, sorted list, or ``"none"`` when there is no valid value.
+    """
+    rendered = sorted(str(getattr(v, "value", v)) for v in values)
+    return ", ".join(rendered) if rendered else "none"
+
+
+class CasekitError(Exception):
+    """The root of every error casekit raises."""
+
+
+class ValidationError(CasekitError, ValueError):
+    """Bad input: a value outside its domain, a missing field, a malformed argument."""
+
+
+class InvalidMoney(ValidationError, TypeError):
+    """A float, a bool or a non-number was given where money was expected."""
+
+
+class CurrencyMismatch(ValidationError):
+    """Arithmetic or comparison between amounts of two different currencies."""
+
+
+class LifecycleDeclarationError(ValidationError):
+    """A lifecycle declaration is malformed (unknown or unreachable status, duplicate action)."""
+
+
+class InvalidTransition(CasekitError, ValueError):
+    """An action that the case's current status does not allow.
+
+    Attributes:
+        case_id: The case the action was tried on.
+        action: The refused action.
+        status: The status the case was in.
+        allowed: The actions that status allows.
+    """
+
+    def __init__(self, case_id: str, action: str, status: str, allowed: Iterable[str]) -> None:
+        self.case_id = case_id
+        self.action = action
+        self.status = status
+        self.allowed = tuple(sorted(allowed))
+        super().__init__(
+            f"cannot {action!r} {case_id} in status {status!r}; "
+            f"allowed: {allowed_list(self.allowed)}"
+        )
+
+
+class GuardRejected(CasekitError, ValueError):
+    """An allowed action refused by one of its guards.
+
+    Attributes:
+        case_id: The case the action was tried on.
+        action: The refused action.
+        reason: The guard's reason, in words a caseworker can act on.
+    """
+
+    def __init__(self, case_id: str, action: str, reason: str) -> None:
+        self.case_id = case_id
+        self.action = action
+        self.reason = reason
+        super().__init__(f"cannot {action!r} {case_id}: {reason}")
+
+
+class NotFound(CasekitError, KeyError):
+    """An id that names nothing known."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; a sentence reads better unquoted.
+        return str(self.args[0]) if self.args else "not found"
+
+
+class AlreadyExists(CasekitError, ValueError):
+    """An id that is already taken."""
+
+
+class ConcurrencyConflict(CasekitError):
+    """A save based on a stale version; nothing was written."""
+
+
+class CapacityExceeded(CasekitError):
+    """An assignment that would put an agent over capacity without an explicit override."""
+
+
+class OfferNotPending(CasekitError):
+    """Accepting or declining an offer that was withdrawn, expired or made to someone else."""
+
+
+class PaymentLocked(CasekitError):
+    """A change to a locked field of a payment (submitted for payment or paid)."""
+
+
+class ReassessmentInProgress(CasekitError):
+    """A reassessment requested for a case while another one is running."""
+
+
+class AuditTampered(CasekitError):
+    """The hash chain of a case's audit trail does not verify."""
+
+
+class StorageError(CasekitError):
+    """A storage adapter failed."""
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot be reached; nothing was written."""
+
+
+class CorruptRecord(StorageError):
+    """A stored row cannot be read, or the schema version is unknown."""
