@@ -1,0 +1,808 @@
+"""The case: one interaction between a participant and the organisation.
+
+:class:`Case` holds what every case type shares (roles, participants, priority, status and its
+history, evidence, tasks, milestones, notes, communications, related cases); each case type is
+a subclass bound to its lifecycle with :func:`case_type`. Cases compare by identity.
+
+Collections are created on first use, so a fresh case costs a few hundred bytes; they are
+exposed read-only (tuples or :class:`EvidenceLog`) and change only through the methods here,
+which stamp the time from the case's clock and collect a domain event for the unit of work.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+import attrs
+
+from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.evidence import Evidence, EvidenceLog, check_dates
+from casekit.cases.ownership import OrgStructure, OwnershipStrategy, RegisteringUser
+from casekit.cases.parts import (
+    CaseLink,
+    CaseRoles,
+    Communication,
+    LinkKind,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    Note,
+    Owner,
+    Participant,
+    ParticipantRole,
+    StatusChange,
+    Task,
+    TaskStatus,
+)
+from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
+from casekit.errors import AlreadyExists, NotFound, ValidationError
+from casekit.lifecycle import ActionContext, ActionResult, CompiledLifecycle, Lifecycle, to_mermaid
+from casekit.priority import Priority
+
+__all__ = ["CASE_TYPES", "Case", "Keep", "case_type", "new_case_id"]
+
+S = TypeVar("S", bound=enum.Enum)
+CaseT = TypeVar("CaseT", bound="Case[Any]")
+
+CASE_TYPES: dict[str, type[Case[Any]]] = {}
+"""Every registered case type, by display name (built-in and user-declared)."""
+
+
+class Keep(enum.Enum):
+    """Sentinel for "leave this field as it is" where ``None`` is a meaningful value."""
+
+    KEEP = "keep"
+
+
+def new_case_id(prefix: str) -> str:
+    """Return a fresh, globally unique case id such as ``PDC-3f2a9c1b7e40``."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def case_type(lifecycle: Lifecycle[Any], *, prefix: str) -> Callable[[type[CaseT]], type[CaseT]]:
+    """Bind a case class to its lifecycle: compile it once and register the type.
+
+    Args:
+        lifecycle: The declared lifecycle; its ``name`` is the case type's display name.
+        prefix: The id prefix for generated ids (``"PDC"``).
+
+    Raises:
+        AlreadyExists: If another class is already registered under the lifecycle's name.
+    """
+
+    def bind(cls: type[CaseT]) -> type[CaseT]:
+        existing = CASE_TYPES.get(lifecycle.name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise AlreadyExists(
+                f"case type {lifecycle.name!r} is already declared by {existing.__qualname__}"
+            )
+        cls._compiled = CompiledLifecycle(lifecycle)
+        cls.case_type = lifecycle.name
+        cls.id_prefix = prefix
+        CASE_TYPES[lifecycle.name] = cls
+        return cls
+
+    return bind
+
+
+@attrs.define(eq=False, slots=True, kw_only=True)
+class Case(Generic[S]):
+    """What every case type shares. Use a subclass's ``create`` to open one.
+
+    Attributes:
+        id: The case id.
+        status: The current status (the lifecycle's enum; values are display names).
+        roles: Owner, supervisor and reviewer.
+        priority: Low, Normal, High or Urgent.
+        created_at: When the case was opened (UTC).
+        updated_at: When it last changed (UTC).
+        version: The stored version, maintained by storage for optimistic concurrency.
+        clock: Where the case reads the time.
+    """
+
+    case_type: ClassVar[str] = "Case"
+    id_prefix: ClassVar[str] = "CASE"
+    _compiled: ClassVar[CompiledLifecycle[Any]]
+
+    id: str
+    status: S
+    roles: CaseRoles
+    created_at: datetime
+    updated_at: datetime
+    priority: Priority = Priority.NORMAL
+    version: int = 0
+    clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
+    _participants: tuple[Participant, ...] = attrs.field(default=(), alias="participants")
+    _history: list[StatusChange] | None = attrs.field(default=None, repr=False, alias="history")
+    _evidence: EvidenceLog | None = attrs.field(default=None, repr=False, alias="evidence")
+    _tasks: list[Task] | None = attrs.field(default=None, repr=False, alias="tasks")
+    _milestones: list[Milestone] | None = attrs.field(default=None, repr=False, alias="milestones")
+    _notes: list[Note] | None = attrs.field(default=None, repr=False, alias="notes")
+    _communications: list[Communication] | None = attrs.field(
+        default=None, repr=False, alias="communications"
+    )
+    _links: list[CaseLink] | None = attrs.field(default=None, repr=False, alias="links")
+    _pending: list[object] | None = attrs.field(default=None, repr=False, alias="pending_events")
+
+    # ----- opening ----------------------------------------------------------------------
+    @classmethod
+    def _open_fields(
+        cls,
+        *,
+        id: str | None,
+        clock: Clock,
+        owner: Owner,
+        supervisor: Owner | None,
+        reviewer: Owner | None,
+        org: OrgStructure | None,
+        primary_client: str | Participant | None,
+        participants: Sequence[Participant],
+        priority: Priority,
+    ) -> dict[str, Any]:
+        """Validate and prepare the common fields of a new case."""
+        if id is None:
+            id = new_case_id(cls.id_prefix)
+        if not isinstance(id, str) or not id.strip():
+            raise ValidationError(f"case id must be a non-empty string, got {id!r}")
+        if not isinstance(owner, Owner):
+            raise ValidationError(
+                f"owner of {id} must be an Owner (Owner.user('u1'), Owner.work_queue('q')...), "
+                f"got {owner!r}"
+            )
+        if not isinstance(priority, Priority):
+            raise ValidationError(
+                f"priority of {id} must be a Priority ({', '.join(p.value for p in Priority)}), "
+                f"got {priority!r}"
+            )
+        if supervisor is None and org is not None:
+            supervisor = org.supervisor_of(owner)
+        people: list[Participant] = []
+        if primary_client is not None:
+            people.append(
+                primary_client
+                if isinstance(primary_client, Participant)
+                else Participant(primary_client, ParticipantRole.PRIMARY_CLIENT)
+            )
+        people.extend(participants)
+        _check_participants(id, people)
+        now = as_utc(clock.now(), what="clock time")
+        return {
+            "id": id,
+            "status": cls._compiled.lifecycle.initial,
+            "roles": CaseRoles(owner, supervisor, reviewer),
+            "created_at": now,
+            "updated_at": now,
+            "priority": priority,
+            "clock": clock,
+            "participants": tuple(people),
+        }
+
+    @classmethod
+    def create(
+        cls: type[CaseT],
+        *,
+        id: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        owner: Owner | None = None,
+        registered_by: str | None = None,
+        ownership: OwnershipStrategy | None = None,
+        supervisor: Owner | None = None,
+        reviewer: Owner | None = None,
+        org: OrgStructure | None = None,
+        primary_client: str | Participant | None = None,
+        participants: Sequence[Participant] = (),
+        priority: Priority = Priority.NORMAL,
+        **fields: object,
+    ) -> CaseT:
+        """Open a new case of this type in its lifecycle's initial status.
+
+        Args:
+            id: The case id; generated from the type's prefix when omitted.
+            clock: Where the case reads the time.
+            owner: The owner. When omitted, ``ownership`` picks one (default: the user
+                who registered the primary client, ``registered_by``).
+            registered_by: The user who registered the primary client.
+            ownership: The ownership strategy used when ``owner`` is omitted.
+            supervisor: The supervisor; resolved from ``org`` when omitted.
+            reviewer: The reviewer; defaults to the owner.
+            org: The organisation's reporting lines.
+            primary_client: The primary client's participant id (or Participant).
+            participants: Other participants.
+            priority: The initial priority.
+            **fields: The case type's own fields (e.g. ``product=`` for a PDC).
+
+        Raises:
+            ValidationError: A missing or malformed value, named in the message.
+        """
+        if owner is None:
+            if registered_by is None:
+                raise ValidationError(
+                    f"a new {cls.case_type} needs owner= or registered_by= "
+                    "(the user who registered the primary client)"
+                )
+            client = (
+                primary_client.id if isinstance(primary_client, Participant) else primary_client
+            )
+            owner = (ownership or RegisteringUser()).initial_owner(
+                cls.case_type, client, registered_by
+            )
+        common = cls._open_fields(
+            id=id,
+            clock=clock,
+            owner=owner,
+            supervisor=supervisor,
+            reviewer=reviewer,
+            org=org,
+            primary_client=primary_client,
+            participants=participants,
+            priority=priority,
+        )
+        try:
+            return cls(**common, **fields)  # type: ignore[arg-type]
+        except TypeError as error:
+            raise ValidationError(f"cannot create a {cls.case_type}: {error}") from None
+
+    # ----- lifecycle --------------------------------------------------------------------
+    @classmethod
+    def lifecycle(cls) -> Lifecycle[Any]:
+        """The case type's declared lifecycle."""
+        return cls._compiled.lifecycle
+
+    @classmethod
+    def to_mermaid(cls) -> str:
+        """The case type's lifecycle as a Mermaid state diagram."""
+        return to_mermaid(cls._compiled.lifecycle)
+
+    def available_actions(self) -> tuple[str, ...]:
+        """The actions the current status allows (guards not evaluated), sorted. O(1)."""
+        return self._compiled.allowed_actions(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        """True when the current status is one of the lifecycle's final statuses."""
+        return self._compiled.is_final(self.status)
+
+    def perform(
+        self,
+        action: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        **params: object,
+    ) -> ActionResult:
+        """Perform ``action`` on this case, atomically.
+
+        Args:
+            action: The action's name (see :meth:`available_actions`).
+            actor: Who performs it.
+            reason: Why; required by some actions (cancel, suspend, reopen ...).
+            **params: Action-specific parameters.
+
+        Returns:
+            What the action did, including any cases it created.
+
+        Raises:
+            InvalidTransition: The current status does not allow the action (the message
+                lists the allowed ones).
+            GuardRejected: A guard refused it, with its reason.
+            ValidationError: A required reason or parameter is missing or wrong.
+        """
+        context = ActionContext(actor=actor, at=self.clock.now(), reason=reason, params=params)
+        return self._compiled.fire(self, action, context)
+
+    # Engine hooks (casekit.lifecycle.engine.Fireable) -------------------------------------
+    def _checkpoint(self) -> object:
+        return _Checkpoint(
+            self.status,
+            self.updated_at,
+            self.roles,
+            self.priority,
+            self._participants,
+            len(self._history) if self._history is not None else 0,
+            len(self._evidence) if self._evidence is not None else 0,
+            list(self._tasks) if self._tasks is not None else None,
+            list(self._milestones) if self._milestones is not None else None,
+            len(self._notes) if self._notes is not None else 0,
+            len(self._communications) if self._communications is not None else 0,
+            len(self._links) if self._links is not None else 0,
+            len(self._pending) if self._pending is not None else 0,
+            self._type_checkpoint(),
+        )
+
+    def _rollback(self, checkpoint: object) -> None:
+        assert isinstance(checkpoint, _Checkpoint)
+        cp = checkpoint
+        self.status = cp.status
+        self.updated_at = cp.updated_at
+        self.roles = cp.roles
+        self.priority = cp.priority
+        self._participants = cp.participants
+        if self._history is not None:
+            del self._history[cp.n_history :]
+        if self._evidence is not None:
+            self._evidence._truncate(cp.n_evidence)
+        if self._tasks is not None:
+            self._tasks[:] = cp.tasks or []
+        if self._milestones is not None:
+            self._milestones[:] = cp.milestones or []
+        if self._notes is not None:
+            del self._notes[cp.n_notes :]
+        if self._communications is not None:
+            del self._communications[cp.n_communications :]
+        if self._links is not None:
+            del self._links[cp.n_links :]
+        if self._pending is not None:
+            del self._pending[cp.n_pending :]
+        self._type_rollback(cp.type_state)
+
+    def _type_checkpoint(self) -> object:
+        """Capture type-specific state an action may change (override in subclasses)."""
+        return None
+
+    def _type_rollback(self, checkpoint: object) -> None:
+        """Put back what :meth:`_type_checkpoint` captured (override in subclasses)."""
+
+    def _record_change(
+        self, before: enum.Enum, after: enum.Enum, action: str, context: ActionContext
+    ) -> None:
+        change = StatusChange(
+            self.id, before.value, after.value, action, context.actor, context.at, context.reason
+        )
+        if self._history is None:
+            self._history = [change]
+        else:
+            self._history.append(change)
+        if self._pending is None:
+            self._pending = [change]
+        else:
+            self._pending.append(change)
+        self.updated_at = context.at
+
+    # ----- read-only views --------------------------------------------------------------
+    @property
+    def history(self) -> tuple[StatusChange, ...]:
+        """The status history, oldest first."""
+        return tuple(self._history) if self._history else ()
+
+    @property
+    def participants(self) -> tuple[Participant, ...]:
+        """Everyone on the case, in the order they were added."""
+        return self._participants
+
+    @property
+    def primary_client(self) -> Participant | None:
+        """The primary client, if the case has one."""
+        for person in self._participants:
+            if person.role is ParticipantRole.PRIMARY_CLIENT:
+                return person
+        return None
+
+    @property
+    def primary_client_id(self) -> str | None:
+        """The primary client's participant id, if the case has one."""
+        person = self.primary_client
+        return person.id if person else None
+
+    @property
+    def owner(self) -> Owner:
+        """The case owner."""
+        return self.roles.owner
+
+    @property
+    def evidence(self) -> EvidenceLog:
+        """Every version of every piece of evidence (query it; change it through the case)."""
+        if self._evidence is None:
+            self._evidence = EvidenceLog()
+        return self._evidence
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        """The case's tasks, in creation order."""
+        return tuple(self._tasks) if self._tasks else ()
+
+    @property
+    def milestones(self) -> tuple[Milestone, ...]:
+        """The case's events: milestones, reviews, referrals, closure."""
+        return tuple(self._milestones) if self._milestones else ()
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """Notes and contacts, oldest first."""
+        return tuple(self._notes) if self._notes else ()
+
+    @property
+    def communications(self) -> tuple[Communication, ...]:
+        """Communications sent, oldest first."""
+        return tuple(self._communications) if self._communications else ()
+
+    @property
+    def links(self) -> tuple[CaseLink, ...]:
+        """Links to related cases."""
+        return tuple(self._links) if self._links else ()
+
+    def related(self, kind: LinkKind) -> tuple[str, ...]:
+        """The ids of cases linked by ``kind``."""
+        return tuple(link.case_id for link in self.links if link.kind is kind)
+
+    @property
+    def pending_events(self) -> tuple[object, ...]:
+        """Domain events collected since the last :meth:`collect_events`."""
+        return tuple(self._pending) if self._pending else ()
+
+    def collect_events(self) -> list[object]:
+        """Return and clear the collected domain events (the unit of work calls this)."""
+        events = self._pending or []
+        self._pending = None
+        return events
+
+    # ----- mutation helpers -------------------------------------------------------------
+    def _now(self) -> datetime:
+        now = as_utc(self.clock.now(), what="clock time")
+        self.updated_at = now
+        return now
+
+    def _publish(self, event: object) -> None:
+        if self._pending is None:
+            self._pending = [event]
+        else:
+            self._pending.append(event)
+
+    @staticmethod
+    def _actor(actor: str) -> str:
+        if not isinstance(actor, str) or not actor.strip():
+            raise ValidationError(f"actor must be a non-empty string, got {actor!r}")
+        return actor
+
+    # ----- participants, roles, priority -------------------------------------------------
+    def add_participant(self, participant: Participant) -> None:
+        """Add a participant.
+
+        Raises:
+            AlreadyExists: The participant is already on the case in that role, or a second
+                primary client is added.
+        """
+        people = [*self._participants, participant]
+        _check_participants(self.id, people)
+        self._participants = tuple(people)
+        self._now()
+
+    def assign_owner(self, owner: Owner, *, actor: str, org: OrgStructure | None = None) -> None:
+        """Make ``owner`` the case owner.
+
+        The supervisor is re-resolved from ``org`` (the owner's reporting line) when given;
+        otherwise it stays as it was. An explicit reviewer stays; a defaulted one follows the
+        owner.
+        """
+        self._actor(actor)
+        if not isinstance(owner, Owner):
+            raise ValidationError(f"owner of {self.id} must be an Owner, got {owner!r}")
+        before = self.roles.owner
+        supervisor = org.supervisor_of(owner) if org is not None else self.roles.supervisor
+        self.roles = CaseRoles(owner, supervisor, self.roles.explicit_reviewer)
+        at = self._now()
+        self._publish(OwnerChanged(self.id, str(before), str(owner), actor, at))
+
+    def set_supervisor(self, supervisor: Owner | None, *, actor: str) -> None:
+        """Set (or clear) the case supervisor explicitly."""
+        self._actor(actor)
+        self.roles = attrs.evolve(self.roles, supervisor=supervisor)
+        self._now()
+
+    def set_reviewer(self, reviewer: Owner | None, *, actor: str) -> None:
+        """Set the reviewer explicitly; ``None`` makes it default to the owner again."""
+        self._actor(actor)
+        self.roles = attrs.evolve(self.roles, explicit_reviewer=reviewer)
+        self._now()
+
+    def set_priority(self, priority: Priority, *, actor: str, reason: str | None = None) -> None:
+        """Change the priority (routing offers Urgent first)."""
+        self._actor(actor)
+        if not isinstance(priority, Priority):
+            raise ValidationError(
+                f"priority must be one of {', '.join(p.value for p in Priority)}, got {priority!r}"
+            )
+        if priority is self.priority:
+            return
+        before, self.priority = self.priority, priority
+        at = self._now()
+        self._publish(PriorityChanged(self.id, before, priority, actor, at, reason))
+
+    # ----- evidence ---------------------------------------------------------------------
+    def add_evidence(
+        self,
+        type: str,
+        attributes: Mapping[str, object],
+        effective_from: date,
+        effective_to: date | None = None,
+        *,
+        actor: str,
+        verified: bool = False,
+    ) -> Evidence:
+        """Record new evidence (a change in circumstance). O(1).
+
+        Raises:
+            ValidationError: Empty type, or an effective period that ends before it starts.
+        """
+        self._actor(actor)
+        if not isinstance(type, str) or not type.strip():
+            raise ValidationError(f"evidence type must be a non-empty string, got {type!r}")
+        check_dates(effective_from, effective_to)
+        log = self.evidence
+        evidence_id = f"{self.id}/E{len({e.evidence_id for e in log}) + 1}"
+        return self._append_evidence(
+            Evidence(
+                evidence_id,
+                type,
+                dict(attributes),
+                effective_from,
+                effective_to,
+                1,
+                self.clock.now(),
+                actor,
+                verified,
+            ),
+            "added",
+        )
+
+    def correct_evidence(
+        self,
+        evidence_id: str,
+        *,
+        actor: str,
+        attributes: Mapping[str, object] | None = None,
+        effective_from: date | None = None,
+        effective_to: date | Keep | None = Keep.KEEP,
+        verified: bool | None = None,
+    ) -> Evidence:
+        """Record a new version of existing evidence; the old versions stay.
+
+        Pass only what changes. ``effective_to=None`` makes it open-ended again.
+
+        Raises:
+            NotFound: No evidence has that id.
+            ValidationError: The evidence was removed, or the new period is invalid.
+        """
+        self._actor(actor)
+        latest = self.evidence.latest(evidence_id)
+        if latest.removed:
+            raise ValidationError(f"evidence {evidence_id} was removed; record new evidence")
+        new_from = latest.effective_from if effective_from is None else effective_from
+        new_to = latest.effective_to if isinstance(effective_to, Keep) else effective_to
+        check_dates(new_from, new_to)
+        return self._append_evidence(
+            attrs.evolve(
+                latest,
+                attributes=dict(attributes) if attributes is not None else latest.attributes,
+                effective_from=new_from,
+                effective_to=new_to,
+                version=latest.version + 1,
+                recorded_at=self.clock.now(),
+                recorded_by=actor,
+                verified=latest.verified if verified is None else verified,
+            ),
+            "corrected",
+        )
+
+    def verify_evidence(self, evidence_id: str, *, actor: str) -> Evidence:
+        """Mark evidence as verified by a worker (a new version)."""
+        return self.correct_evidence(evidence_id, actor=actor, verified=True)
+
+    def end_evidence(self, evidence_id: str, effective_to: date, *, actor: str) -> Evidence:
+        """Set the last day evidence holds (a new version)."""
+        return self.correct_evidence(evidence_id, actor=actor, effective_to=effective_to)
+
+    def remove_evidence(self, evidence_id: str, *, actor: str) -> Evidence:
+        """Remove evidence recorded in error (a new version marked removed)."""
+        self._actor(actor)
+        latest = self.evidence.latest(evidence_id)
+        if latest.removed:
+            raise ValidationError(f"evidence {evidence_id} is already removed")
+        return self._append_evidence(
+            attrs.evolve(
+                latest,
+                version=latest.version + 1,
+                recorded_at=self.clock.now(),
+                recorded_by=actor,
+                removed=True,
+            ),
+            "removed",
+        )
+
+    def _append_evidence(self, record: Evidence, change: str) -> Evidence:
+        self.evidence._append(record)
+        at = self._now()
+        self._publish(
+            EvidenceChanged(
+                self.id,
+                record.evidence_id,
+                record.type,
+                record.version,
+                change,
+                record.effective_from,
+                record.recorded_by,
+                at,
+            )
+        )
+        return record
+
+    # ----- tasks ------------------------------------------------------------------------
+    def add_task(
+        self,
+        title: str,
+        assignee: str,
+        *,
+        actor: str,
+        due: datetime | None = None,
+        kind: str = "work",
+    ) -> Task:
+        """Give ``assignee`` an instruction to do a piece of work on this case."""
+        self._actor(actor)
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError(f"task title must be a non-empty string, got {title!r}")
+        if not isinstance(assignee, str) or not assignee.strip():
+            raise ValidationError(f"task assignee must be a user id, got {assignee!r}")
+        if due is not None:
+            due = as_utc(due, what="task due")
+        at = self.clock.now()
+        task = Task(f"{self.id}/T{len(self.tasks) + 1}", title, assignee, at, actor, due, kind)
+        if self._tasks is None:
+            self._tasks = []
+        self._tasks.append(task)
+        self._now()
+        self._publish(TaskChanged(self.id, task.id, "added", assignee, actor, at))
+        return task
+
+    def kickback(
+        self, to: str, title: str, *, actor: str, reason: str, due: datetime | None = None
+    ) -> Task:
+        """Send work back to a prior worker as a task; the case stays where it is.
+
+        Raises:
+            ValidationError: No reason given.
+        """
+        if not reason or not reason.strip():
+            raise ValidationError(f"a kickback on {self.id} needs a reason")
+        return self.add_task(f"{title} ({reason})", to, actor=actor, due=due, kind="kickback")
+
+    def complete_task(self, task_id: str, *, actor: str) -> Task:
+        """Mark an open task completed."""
+        return self._close_task(task_id, TaskStatus.COMPLETED, actor)
+
+    def cancel_task(self, task_id: str, *, actor: str) -> Task:
+        """Cancel an open task."""
+        return self._close_task(task_id, TaskStatus.CANCELLED, actor)
+
+    def _close_task(self, task_id: str, status: TaskStatus, actor: str) -> Task:
+        self._actor(actor)
+        tasks = self._tasks or []
+        for index, task in enumerate(tasks):
+            if task.id == task_id:
+                if task.status is not TaskStatus.OPEN:
+                    raise ValidationError(
+                        f"task {task_id} is {task.status.value}; only Open tasks can be closed"
+                    )
+                at = self.clock.now()
+                closed = attrs.evolve(task, status=status, closed_at=at, closed_by=actor)
+                tasks[index] = closed
+                self._now()
+                self._publish(
+                    TaskChanged(self.id, task_id, status.value.lower(), task.assignee, actor, at)
+                )
+                return closed
+        raise NotFound(f"no task {task_id!r} on {self.id}")
+
+    # ----- milestones, notes, communications, links -----------------------------------
+    def add_milestone(
+        self, kind: MilestoneKind, name: str, *, due: datetime | None = None
+    ) -> Milestone:
+        """Record a milestone, review, referral or closure event."""
+        if not isinstance(kind, MilestoneKind):
+            raise ValidationError(f"milestone kind must be a MilestoneKind, got {kind!r}")
+        milestone = Milestone(
+            f"{self.id}/M{len(self.milestones) + 1}",
+            kind,
+            name,
+            self.clock.now(),
+            as_utc(due, what="milestone due") if due is not None else None,
+        )
+        if self._milestones is None:
+            self._milestones = []
+        self._milestones.append(milestone)
+        self._now()
+        return milestone
+
+    def _close_milestones(self, kinds: frozenset[MilestoneKind]) -> int:
+        """Close every open milestone of ``kinds``; return how many were closed."""
+        if not self._milestones:
+            return 0
+        closed = 0
+        for index, milestone in enumerate(self._milestones):
+            if milestone.kind in kinds and milestone.status is MilestoneStatus.OPEN:
+                self._milestones[index] = attrs.evolve(milestone, status=MilestoneStatus.CLOSED)
+                closed += 1
+        return closed
+
+    def add_note(self, text: str, *, author: str) -> Note:
+        """Add a note or contact log entry."""
+        self._actor(author)
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("a note needs some text")
+        note = Note(f"{self.id}/N{len(self.notes) + 1}", text, author, self.clock.now())
+        if self._notes is None:
+            self._notes = []
+        self._notes.append(note)
+        self._now()
+        return note
+
+    def send_communication(
+        self, recipient: str, subject: str, body: str, *, channel: str = "letter"
+    ) -> Communication:
+        """Record a communication sent about this case."""
+        if not recipient:
+            raise ValidationError(f"a communication on {self.id} needs a recipient")
+        comm = Communication(
+            f"{self.id}/C{len(self.communications) + 1}",
+            recipient,
+            subject,
+            body,
+            self.clock.now(),
+            channel,
+        )
+        if self._communications is None:
+            self._communications = []
+        self._communications.append(comm)
+        self._now()
+        return comm
+
+    def link(self, kind: LinkKind, case_id: str) -> None:
+        """Link this case to another (idempotent)."""
+        if not case_id or case_id == self.id:
+            raise ValidationError(f"cannot link {self.id} to {case_id!r}")
+        link = CaseLink(kind, case_id)
+        if self._links is None:
+            self._links = []
+        if link not in self._links:
+            self._links.append(link)
+            self._now()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.status.value!r}>"
+
+
+@attrs.frozen(slots=True)
+class _Checkpoint:
+    """What an action may change, captured cheaply so a failure can put it back."""
+
+    status: Any
+    updated_at: datetime
+    roles: CaseRoles
+    priority: Priority
+    participants: tuple[Participant, ...]
+    n_history: int
+    n_evidence: int
+    tasks: list[Task] | None
+    milestones: list[Milestone] | None
+    n_notes: int
+    n_communications: int
+    n_links: int
+    n_pending: int
+    type_state: object
+
+
+def _check_participants(case_id: str, people: Sequence[Participant]) -> None:
+    seen: set[tuple[str, ParticipantRole]] = set()
+    primaries = 0
+    for person in people:
+        if not isinstance(person, Participant):
+            raise ValidationError(f"participants of {case_id} must be Participant, got {person!r}")
+        key = (person.id, person.role)
+        if key in seen:
+            raise AlreadyExists(f"{person.id} is already a {person.role.value} on {case_id}")
+        seen.add(key)
+        primaries += person.role is ParticipantRole.PRIMARY_CLIENT
+    if primaries > 1:
+        raise AlreadyExists(f"{case_id} already has a primary client; a case has at most one")

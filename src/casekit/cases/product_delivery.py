@@ -1,0 +1,359 @@
+"""The Product Delivery Case: delivering one product (benefit or service) to a client.
+
+Lifecycle (domain.md §1, seed 001): Creation, Approval, Activation, Suspension, Closure,
+Reactivation. An Open case must be submitted and approved (by the case supervisor, or by the
+product's automatic approval check) before it can be activated; activation needs a
+certification covering the day where the product requires certification. Any live status can
+hand a step to background processing (Delayed Process Pending); ``resume`` lands on the status
+that step targets, or back where the case was if the step failed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+import attrs
+
+from casekit.cases.base import Case, case_type
+from casekit.cases.parts import Certification, MilestoneKind
+from casekit.errors import ValidationError
+from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+
+__all__ = ["ClosureReason", "DeferredStep", "PDCStatus", "ProductDeliveryCase"]
+
+
+class PDCStatus(enum.StrEnum):
+    """Statuses of a product delivery case (the seed's display names)."""
+
+    OPEN = "Open"
+    SUBMITTED = "Submitted"
+    APPROVED = "Approved"
+    ACTIVE = "Active"
+    SUSPENDED = "Suspended"
+    PENDING_CLOSURE = "Pending Closure"
+    CLOSED = "Closed"
+    DELAYED_PROCESS_PENDING = "Delayed Process Pending"
+
+
+class ClosureReason(enum.StrEnum):
+    """Why a product delivery case closed."""
+
+    MANUAL = "Manual"
+    CERTIFICATION_EXPIRED = "Certification Expired"
+    INELIGIBLE = "Found Ineligible"
+    SCHEDULED = "Scheduled Closure"
+
+
+@attrs.frozen(slots=True)
+class DeferredStep:
+    """A step handed to background processing: which action, from which status."""
+
+    action: str
+    from_status: PDCStatus
+
+
+_LIVE = (
+    PDCStatus.OPEN,
+    PDCStatus.SUBMITTED,
+    PDCStatus.APPROVED,
+    PDCStatus.ACTIVE,
+    PDCStatus.SUSPENDED,
+    PDCStatus.PENDING_CLOSURE,
+)
+
+
+def _approver_is_supervisor(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    if case.automatic_approval and ctx.actor == "system":
+        return True
+    supervisor = case.roles.supervisor
+    return supervisor is not None and supervisor.id == ctx.actor
+
+
+def _certified(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    return not case.requires_certification or case.is_certified_on(ctx.at.date())
+
+
+def _closure_date_in_future(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    on = ctx.params.get("on")
+    if not isinstance(on, date):
+        raise ValidationError(f"schedule_closure on {case.id} needs on=<a date>, got {on!r}")
+    return on > ctx.at.date()
+
+
+def _set_scheduled_closure(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    on = ctx.params["on"]
+    assert isinstance(on, date)
+    case.scheduled_closure = on
+
+
+def _valid_closure_reason(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    reason = ctx.params.get("closure_reason", ClosureReason.MANUAL)
+    if not isinstance(reason, ClosureReason):
+        raise ValidationError(
+            f"closure_reason for {case.id} must be one of "
+            f"{', '.join(r.value for r in ClosureReason)}, got {reason!r}"
+        )
+    return True
+
+
+def _on_close(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    reason = ctx.params.get("closure_reason", ClosureReason.MANUAL)
+    assert isinstance(reason, ClosureReason)
+    case.closure_reason = reason
+    case.scheduled_closure = None
+    case._close_milestones(frozenset({MilestoneKind.REVIEW, MilestoneKind.REFERRAL}))
+    case.add_milestone(MilestoneKind.CLOSURE, f"Closed: {reason.value}")
+    client = case.primary_client_id
+    if client is not None:
+        case.send_communication(
+            client,
+            f"Your {case.product} case {case.id} is closed",
+            f"Your {case.product} case {case.id} closed on {ctx.at.date().isoformat()} "
+            f"({reason.value}).",
+        )
+
+
+def _on_reopen(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    case.closure_reason = None
+    case.scheduled_closure = None
+
+
+def _valid_deferred_step(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    step = ctx.params.get("step")
+    allowed = tuple(a for a in case.available_actions() if a not in ("defer", "resume"))
+    if step not in allowed:
+        raise ValidationError(
+            f"defer on {case.id} needs step=<an action allowed from {case.status.value!r}>; "
+            f"got {step!r}, allowed: {', '.join(allowed) or 'none'}"
+        )
+    return True
+
+
+def _record_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    step = ctx.params["step"]
+    assert isinstance(step, str)
+    before = case.history[-1].from_status
+    case.deferred = DeferredStep(step, PDCStatus(before))
+
+
+def _resume_target(case: ProductDeliveryCase, ctx: ActionContext) -> PDCStatus:
+    deferred = case.deferred
+    assert deferred is not None
+    if not ctx.params.get("succeeded", True):
+        return deferred.from_status
+    target = PDC_LIFECYCLE.action(deferred.action).target
+    assert isinstance(target, PDCStatus)
+    return target
+
+
+def _clear_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    case.deferred = None
+
+
+def _has_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    return case.deferred is not None
+
+
+PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
+    name="Product Delivery Case",
+    statuses=PDCStatus,
+    initial=PDCStatus.OPEN,
+    final=frozenset(),
+    actions=(
+        Action("submit", PDCStatus.OPEN, PDCStatus.SUBMITTED, label="submit for approval"),
+        Action(
+            "approve",
+            PDCStatus.SUBMITTED,
+            PDCStatus.APPROVED,
+            guards=(
+                Guard(
+                    _approver_is_supervisor,
+                    "only the case supervisor (or the automatic approval check) may approve",
+                ),
+            ),
+        ),
+        Action("reject", PDCStatus.SUBMITTED, PDCStatus.OPEN, reason_required=True),
+        Action(
+            "activate",
+            PDCStatus.APPROVED,
+            PDCStatus.ACTIVE,
+            guards=(Guard(_certified, "the case is not certified for today; add a certification"),),
+        ),
+        Action("suspend", PDCStatus.ACTIVE, PDCStatus.SUSPENDED, reason_required=True),
+        Action("unsuspend", PDCStatus.SUSPENDED, PDCStatus.OPEN),
+        Action(
+            "schedule_closure",
+            PDCStatus.ACTIVE,
+            PDCStatus.PENDING_CLOSURE,
+            guards=(Guard(_closure_date_in_future, "the closure date must be in the future"),),
+            effects=(_set_scheduled_closure,),
+        ),
+        Action(
+            "close",
+            (PDCStatus.ACTIVE, PDCStatus.SUSPENDED, PDCStatus.PENDING_CLOSURE),
+            PDCStatus.CLOSED,
+            guards=(Guard(_valid_closure_reason, "invalid closure reason"),),
+            effects=(_on_close,),
+        ),
+        Action(
+            "reactivate",
+            (PDCStatus.CLOSED, PDCStatus.PENDING_CLOSURE),
+            PDCStatus.OPEN,
+            effects=(_on_reopen,),
+        ),
+        Action(
+            "defer",
+            _LIVE,
+            PDCStatus.DELAYED_PROCESS_PENDING,
+            guards=(Guard(_valid_deferred_step, "invalid deferred step"),),
+            effects=(_record_deferred,),
+        ),
+        Action(
+            "resume",
+            PDCStatus.DELAYED_PROCESS_PENDING,
+            None,
+            guards=(Guard(_has_deferred, "no deferred step to resume"),),
+            resolve=_resume_target,
+            targets=(*_LIVE, PDCStatus.CLOSED),
+            effects=(_clear_deferred,),
+        ),
+    ),
+)
+
+
+@case_type(PDC_LIFECYCLE, prefix="PDC")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class ProductDeliveryCase(Case[PDCStatus]):
+    """A product delivery case: one product delivered to a client, with its approvals.
+
+    Attributes:
+        product: The product's name (``"Basic Allowance"``).
+        requires_certification: Whether activation needs a certification for the day.
+        automatic_approval: Whether ``approve`` by ``"system"`` (the automatic approval
+            check) is accepted besides the supervisor.
+        integrated_case_id: The Integrated Case this PDC belongs to.
+        scheduled_closure: The date a Pending Closure case closes on.
+        closure_reason: Why it closed, while Closed.
+        deferred: The step handed to background processing, while Delayed Process Pending.
+    """
+
+    product: str = attrs.field(default="")
+    requires_certification: bool = False
+    automatic_approval: bool = False
+    integrated_case_id: str | None = None
+    scheduled_closure: date | None = None
+    closure_reason: ClosureReason | None = None
+    deferred: DeferredStep | None = None
+    _certifications: list[Certification] | None = attrs.field(default=None, alias="certifications")
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.product, str) or not self.product.strip():
+            raise ValidationError(
+                f"{self.id}: product must be a non-empty name, got {self.product!r}"
+            )
+
+    # ----- certifications -----------------------------------------------------------------
+    @property
+    def certifications(self) -> tuple[Certification, ...]:
+        """Certified eligibility periods, in the order they were added."""
+        return tuple(self._certifications) if self._certifications else ()
+
+    def certify(self, period_from: date, period_to: date, *, actor: str) -> Certification:
+        """Add a certified eligibility period (inclusive dates)."""
+        self._actor(actor)
+        cert = Certification(period_from, period_to, actor, self.clock.now())
+        if self._certifications is None:
+            self._certifications = []
+        self._certifications.append(cert)
+        self._now()
+        return cert
+
+    def is_certified_on(self, day: date) -> bool:
+        """True when a certification covers ``day``. O(c) for c certifications."""
+        return any(cert.covers(day) for cert in self.certifications)
+
+    # ----- typed actions ------------------------------------------------------------------
+    def submit(self, *, actor: str) -> ActionResult:
+        """Submit for supervisor approval (Open → Submitted)."""
+        return self.perform("submit", actor=actor)
+
+    def approve(self, *, actor: str) -> ActionResult:
+        """Approve (Submitted → Approved); the actor must be the case supervisor."""
+        return self.perform("approve", actor=actor)
+
+    def reject(self, *, actor: str, reason: str) -> ActionResult:
+        """Send back to Open with a reason (Submitted → Open)."""
+        return self.perform("reject", actor=actor, reason=reason)
+
+    def activate(self, *, actor: str) -> ActionResult:
+        """Activate (Approved → Active); certified where the product requires it."""
+        return self.perform("activate", actor=actor)
+
+    def suspend(self, *, actor: str, reason: str) -> ActionResult:
+        """Suspend (Active → Suspended); no payments or corrections while suspended."""
+        return self.perform("suspend", actor=actor, reason=reason)
+
+    def unsuspend(self, *, actor: str) -> ActionResult:
+        """Unsuspend (Suspended → Open): approve and activate again."""
+        return self.perform("unsuspend", actor=actor)
+
+    def schedule_closure(self, on: date, *, actor: str, reason: str | None = None) -> ActionResult:
+        """Schedule closure on a future date (Active → Pending Closure)."""
+        return self.perform("schedule_closure", actor=actor, reason=reason, on=on)
+
+    def close(
+        self,
+        *,
+        actor: str,
+        closure_reason: ClosureReason = ClosureReason.MANUAL,
+        reason: str | None = None,
+    ) -> ActionResult:
+        """Close (Active, Suspended or Pending Closure → Closed).
+
+        Closes the case's open reviews and referrals and sends a closure communication to
+        the primary client.
+        """
+        return self.perform("close", actor=actor, reason=reason, closure_reason=closure_reason)
+
+    def reactivate(self, *, actor: str, reason: str | None = None) -> ActionResult:
+        """Reactivate (Closed or Pending Closure → Open): approve and activate again."""
+        return self.perform("reactivate", actor=actor, reason=reason)
+
+    def defer(self, step: str, *, actor: str) -> ActionResult:
+        """Hand ``step`` (an action allowed now) to background processing."""
+        return self.perform("defer", actor=actor, step=step)
+
+    def resume(self, *, actor: str, succeeded: bool = True) -> ActionResult:
+        """Finish the deferred step: land on its target, or back where it was if it failed."""
+        return self.perform("resume", actor=actor, succeeded=succeeded)
+
+    def run_automatic_closure(self, *, actor: str = "system") -> ActionResult | None:
+        """Close the case if it is due to close automatically today, else do nothing.
+
+        A Pending Closure case closes once its scheduled date has come; an Active or
+        Suspended case whose product requires certification closes when its certification
+        has expired (it had one, and none covers today).
+        """
+        today = self.clock.now().date()
+        if (
+            self.status is PDCStatus.PENDING_CLOSURE
+            and self.scheduled_closure is not None
+            and self.scheduled_closure <= today
+        ):
+            return self.close(actor=actor, closure_reason=ClosureReason.SCHEDULED)
+        if (
+            self.status in (PDCStatus.ACTIVE, PDCStatus.SUSPENDED)
+            and self.requires_certification
+            and self.certifications
+            and not self.is_certified_on(today)
+        ):
+            return self.close(actor=actor, closure_reason=ClosureReason.CERTIFICATION_EXPIRED)
+        return None
+
+    # ----- atomicity hooks ----------------------------------------------------------------
+    def _type_checkpoint(self) -> object:
+        return (self.scheduled_closure, self.closure_reason, self.deferred)
+
+    def _type_rollback(self, checkpoint: object) -> None:
+        self.scheduled_closure, self.closure_reason, self.deferred = checkpoint  # type: ignore[misc]
