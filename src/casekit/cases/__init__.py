@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from casekit.cases.base import CASE_TYPES, Case, case_type, new_case_id
+from casekit.cases.application import (
+    ApplicationCase,
+    ApplicationStatus,
+    Disposal,
+    ProgramStatus,
+)
+from casekit.cases.base import CASE_TYPES, Case, Keep, case_type, new_case_id
 from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
 from casekit.cases.evidence import Evidence, EvidenceLog
+from casekit.cases.issue import (
+    DEFAULT_RESOLUTIONS,
+    Finding,
+    InvestigationCase,
+    InvestigationStatus,
+    IssueCase,
+    IssueStatus,
+)
 from casekit.cases.ownership import OrgStructure, OwnershipStrategy, RegisteringUser, ReportingLines
 from casekit.cases.parts import (
     CaseLink,
@@ -24,42 +38,77 @@ from casekit.cases.parts import (
     Task,
     TaskStatus,
 )
+from casekit.cases.payment_correction import (
+    CorrectionLine,
+    CorrectionOutcome,
+    PaymentCorrectionCase,
+    PCCStatus,
+)
 from casekit.cases.product_delivery import (
     ClosureReason,
     DeferredStep,
     PDCStatus,
     ProductDeliveryCase,
 )
+from casekit.cases.simple import (
+    AssessmentCase,
+    EligibilityResult,
+    IntegratedCase,
+    IntegratedStatus,
+    OpenClosedStatus,
+    ScreeningCase,
+)
 
 __all__ = [
     "CASE_TYPES",
+    "DEFAULT_RESOLUTIONS",
+    "ApplicationCase",
+    "ApplicationStatus",
+    "AssessmentCase",
     "Case",
     "CaseLink",
     "CaseRoles",
     "Certification",
     "ClosureReason",
     "Communication",
+    "CorrectionLine",
+    "CorrectionOutcome",
     "DeferredStep",
+    "Disposal",
+    "EligibilityResult",
     "Evidence",
     "EvidenceChanged",
     "EvidenceLog",
+    "Finding",
+    "IntegratedCase",
+    "IntegratedStatus",
+    "InvestigationCase",
+    "InvestigationStatus",
+    "IssueCase",
+    "IssueStatus",
+    "Keep",
     "LinkKind",
     "Milestone",
     "MilestoneKind",
     "MilestoneStatus",
     "Note",
+    "OpenClosedStatus",
     "OrgStructure",
     "Owner",
     "OwnerChanged",
     "OwnerKind",
     "OwnershipStrategy",
+    "PCCStatus",
     "PDCStatus",
     "Participant",
     "ParticipantRole",
+    "PaymentCorrectionCase",
     "PriorityChanged",
     "ProductDeliveryCase",
+    "ProgramStatus",
     "RegisteringUser",
     "ReportingLines",
+    "ScreeningCase",
     "StatusChange",
     "Task",
     "TaskChanged",

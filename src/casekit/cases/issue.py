@@ -1,0 +1,214 @@
+"""Issue and Investigation cases.
+
+An Issue Case is resolved with a named resolution ("Agree with Client", "Agree with
+Employer", ...); with manual approval it waits in Pending Approval for a supervisor, with
+automatic approval it closes at once. An Investigation Case records allegations, findings
+(Founded or Unfounded) and a resolution; it can be reopened with a reason.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from casekit.cases.base import Case, case_type
+from casekit.errors import ValidationError
+from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+
+__all__ = [
+    "DEFAULT_RESOLUTIONS",
+    "Finding",
+    "InvestigationCase",
+    "InvestigationStatus",
+    "IssueCase",
+    "IssueStatus",
+]
+
+DEFAULT_RESOLUTIONS = ("Agree with Client", "Agree with Employer", "Partially Agree", "Withdrawn")
+
+
+class IssueStatus(enum.StrEnum):
+    """Statuses of an issue case."""
+
+    OPEN = "Open"
+    PENDING_APPROVAL = "Pending Approval"
+    CLOSED = "Closed"
+
+
+def _valid_resolution(case: IssueCase, ctx: ActionContext) -> bool:
+    resolution = ctx.params.get("resolution")
+    if resolution not in case.resolutions:
+        raise ValidationError(
+            f"resolve {case.id} needs resolution= one of {', '.join(case.resolutions)}; "
+            f"got {resolution!r}"
+        )
+    return True
+
+
+def _resolve_target(case: IssueCase, ctx: ActionContext) -> IssueStatus:
+    return IssueStatus.CLOSED if case.automatic_approval else IssueStatus.PENDING_APPROVAL
+
+
+def _set_resolution(case: IssueCase, ctx: ActionContext) -> None:
+    resolution = ctx.params["resolution"]
+    assert isinstance(resolution, str)
+    case.resolution = resolution
+
+
+def _clear_resolution(case: IssueCase, ctx: ActionContext) -> None:
+    case.resolution = None
+
+
+ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
+    name="Issue Case",
+    statuses=IssueStatus,
+    initial=IssueStatus.OPEN,
+    final=frozenset({IssueStatus.CLOSED}),
+    actions=(
+        Action(
+            "resolve",
+            IssueStatus.OPEN,
+            None,
+            guards=(Guard(_valid_resolution, "invalid resolution"),),
+            resolve=_resolve_target,
+            targets=(IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
+            effects=(_set_resolution,),
+        ),
+        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
+        Action(
+            "reject",
+            IssueStatus.PENDING_APPROVAL,
+            IssueStatus.OPEN,
+            reason_required=True,
+            effects=(_clear_resolution,),
+        ),
+    ),
+)
+
+
+@case_type(ISSUE_LIFECYCLE, prefix="ISS")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class IssueCase(Case[IssueStatus]):
+    """An issue raised about a client or a decision, resolved to a named end point.
+
+    Attributes:
+        automatic_approval: Resolving closes the case at once when True; otherwise it waits
+            in Pending Approval.
+        resolutions: The named end points allowed.
+        resolution: The chosen one, once resolved.
+    """
+
+    automatic_approval: bool = False
+    resolutions: tuple[str, ...] = DEFAULT_RESOLUTIONS
+    resolution: str | None = None
+
+    def resolve(self, resolution: str, *, actor: str) -> ActionResult:
+        """Resolve with a named resolution (Open → Pending Approval, or Closed if automatic)."""
+        return self.perform("resolve", actor=actor, resolution=resolution)
+
+    def approve(self, *, actor: str) -> ActionResult:
+        """Approve the resolution (Pending Approval → Closed)."""
+        return self.perform("approve", actor=actor)
+
+    def reject(self, *, actor: str, reason: str) -> ActionResult:
+        """Reject the resolution (Pending Approval → Open)."""
+        return self.perform("reject", actor=actor, reason=reason)
+
+    def _type_checkpoint(self) -> object:
+        return self.resolution
+
+    def _type_rollback(self, checkpoint: object) -> None:
+        self.resolution = checkpoint if isinstance(checkpoint, str) else None
+
+
+class InvestigationStatus(enum.StrEnum):
+    """Statuses of an investigation case."""
+
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+
+class Finding(enum.StrEnum):
+    """The outcome of an investigation."""
+
+    FOUNDED = "Founded"
+    UNFOUNDED = "Unfounded"
+
+
+def _valid_findings(case: InvestigationCase, ctx: ActionContext) -> bool:
+    findings = ctx.params.get("findings")
+    resolution = ctx.params.get("resolution")
+    if not isinstance(findings, Finding):
+        raise ValidationError(
+            f"close {case.id} needs findings= Finding.FOUNDED or Finding.UNFOUNDED, "
+            f"got {findings!r}"
+        )
+    if not isinstance(resolution, str) or not resolution.strip():
+        raise ValidationError(f"close {case.id} needs a resolution, got {resolution!r}")
+    return True
+
+
+def _record_findings(case: InvestigationCase, ctx: ActionContext) -> None:
+    findings, resolution = ctx.params["findings"], ctx.params["resolution"]
+    assert isinstance(findings, Finding)
+    assert isinstance(resolution, str)
+    case.findings, case.resolution = findings, resolution
+
+
+INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
+    name="Investigation Case",
+    statuses=InvestigationStatus,
+    initial=InvestigationStatus.OPEN,
+    actions=(
+        Action(
+            "close",
+            InvestigationStatus.OPEN,
+            InvestigationStatus.CLOSED,
+            guards=(Guard(_valid_findings, "findings and a resolution are required"),),
+            effects=(_record_findings,),
+        ),
+        Action(
+            "reopen", InvestigationStatus.CLOSED, InvestigationStatus.OPEN, reason_required=True
+        ),
+    ),
+)
+
+
+@case_type(INVESTIGATION_LIFECYCLE, prefix="INV")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class InvestigationCase(Case[InvestigationStatus]):
+    """An investigation: allegations, findings, a resolution, action plans and milestones."""
+
+    findings: Finding | None = None
+    resolution: str | None = None
+    _allegations: list[str] = attrs.field(factory=list, alias="allegations")
+
+    @property
+    def allegations(self) -> tuple[str, ...]:
+        """The allegations recorded, oldest first."""
+        return tuple(self._allegations)
+
+    def record_allegation(self, text: str, *, actor: str) -> None:
+        """Record an allegation while the investigation is Open."""
+        self._actor(actor)
+        if self.status is not InvestigationStatus.OPEN:
+            raise ValidationError(f"{self.id} is Closed; reopen it to record allegations")
+        if not text.strip():
+            raise ValidationError("an allegation needs some text")
+        self._allegations.append(text)
+        self._now()
+
+    def close(self, *, actor: str, findings: Finding, resolution: str) -> ActionResult:
+        """Close with findings and a resolution (Open → Closed)."""
+        return self.perform("close", actor=actor, findings=findings, resolution=resolution)
+
+    def reopen(self, *, actor: str, reason: str) -> ActionResult:
+        """Reopen with a reason (Closed → Open); the earlier findings stay in the history."""
+        return self.perform("reopen", actor=actor, reason=reason)
+
+    def _type_checkpoint(self) -> object:
+        return (self.findings, self.resolution)
+
+    def _type_rollback(self, checkpoint: object) -> None:
+        self.findings, self.resolution = checkpoint  # type: ignore[misc]

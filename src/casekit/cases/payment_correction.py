@@ -1,0 +1,149 @@
+"""The Payment Correction Case: an over- or underpayment found by reassessment.
+
+Created by the reassessment engine and linked to the product delivery case that caused it:
+Open → Approved → Closed (settled), or Cancelled from Open or Approved.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+
+from casekit.cases.base import Case, case_type
+from casekit.cases.parts import LinkKind, Owner
+from casekit.clock import Clock
+from casekit.errors import ValidationError
+from casekit.lifecycle import Action, ActionResult, Lifecycle
+from casekit.money import Money
+
+__all__ = [
+    "CorrectionLine",
+    "CorrectionOutcome",
+    "PCCStatus",
+    "PaymentCorrectionCase",
+]
+
+
+class PCCStatus(enum.StrEnum):
+    """Statuses of a payment correction case."""
+
+    OPEN = "Open"
+    APPROVED = "Approved"
+    CLOSED = "Closed"
+    CANCELLED = "Cancelled"
+
+
+class CorrectionOutcome(enum.StrEnum):
+    """What a reassessment found (correction = due − paid)."""
+
+    OVERPAYMENT = "Overpayment"  # negative: owed to the agency
+    UNDERPAYMENT = "Underpayment"  # positive: owed to the client
+    NET_ZERO = "Net Zero"  # lines differ but sum to zero
+    NO_CHANGE = "No Change"
+
+
+@attrs.frozen(slots=True)
+class CorrectionLine:
+    """One line of a correction: a cover period, component and nominee, and the amount."""
+
+    cover_from: date
+    cover_to: date
+    component: str
+    nominee: str
+    amount: Money
+
+
+PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
+    name="Payment Correction Case",
+    statuses=PCCStatus,
+    initial=PCCStatus.OPEN,
+    final=frozenset({PCCStatus.CLOSED, PCCStatus.CANCELLED}),
+    actions=(
+        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED),
+        Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled"),
+        Action(
+            "cancel",
+            (PCCStatus.OPEN, PCCStatus.APPROVED),
+            PCCStatus.CANCELLED,
+            reason_required=True,
+        ),
+    ),
+)
+
+
+@case_type(PCC_LIFECYCLE, prefix="PCC")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class PaymentCorrectionCase(Case[PCCStatus]):
+    """An over- or underpayment to recover or pay, linked to its product delivery case.
+
+    Attributes:
+        pdc_id: The product delivery case the correction is for.
+        outcome: Overpayment, underpayment or net zero.
+        net: The net correction (due − paid): negative is an overpayment.
+        lines: The correction lines (one net line when rolled up).
+        reassessment_id: The reassessment that found it.
+    """
+
+    pdc_id: str = ""
+    outcome: CorrectionOutcome = CorrectionOutcome.NO_CHANGE
+    net: Money | None = None
+    lines: tuple[CorrectionLine, ...] = ()
+    reassessment_id: str | None = None
+
+    @classmethod
+    def open_for(
+        cls,
+        pdc: Case[Any],
+        *,
+        outcome: CorrectionOutcome,
+        net: Money,
+        lines: Sequence[CorrectionLine],
+        actor: str,
+        reassessment_id: str | None = None,
+        clock: Clock | None = None,
+        id: str | None = None,
+        owner: Owner | None = None,
+    ) -> PaymentCorrectionCase:
+        """Open a correction case for ``pdc`` and link the two both ways.
+
+        The owner and supervisor default to the PDC's; the primary client is the PDC's.
+
+        Raises:
+            ValidationError: No actor, or ``outcome`` is No Change.
+        """
+        cls._actor(actor)
+        if outcome is CorrectionOutcome.NO_CHANGE:
+            raise ValidationError(
+                f"no correction case for {pdc.id}: the reassessment found no change"
+            )
+        pcc = cls.create(
+            id=id,
+            clock=clock or pdc.clock,
+            owner=owner or pdc.roles.owner,
+            supervisor=pdc.roles.supervisor,
+            primary_client=pdc.primary_client,
+            pdc_id=pdc.id,
+            outcome=outcome,
+            net=net,
+            lines=tuple(lines),
+            reassessment_id=reassessment_id,
+        )
+        pcc.link(LinkKind.CORRECTS, pdc.id)
+        pdc.link(LinkKind.CORRECTED_BY, pcc.id)
+        return pcc
+
+    def approve(self, *, actor: str) -> ActionResult:
+        """Approve the correction (Open → Approved)."""
+        return self.perform("approve", actor=actor)
+
+    def settle(self, *, actor: str) -> ActionResult:
+        """Record it settled: recovered or paid (Approved → Closed)."""
+        return self.perform("settle", actor=actor)
+
+    def cancel(self, *, actor: str, reason: str) -> ActionResult:
+        """Cancel (Open or Approved → Cancelled)."""
+        return self.perform("cancel", actor=actor, reason=reason)
