@@ -53,11 +53,11 @@ def _encode(value: object) -> object:  # noqa: PLR0911  one branch per JSON tag
     if isinstance(value, EvidenceLog):
         return {"$evidence": [_encode(e) for e in value.all_versions()]}
     if attrs.has(type(value)):
+        cls: Any = type(value)
         return {
-            "$attrs": _type_name(type(value)),
+            "$attrs": _type_name(cls),
             "fields": {
-                f.alias or f.name: _encode(getattr(value, f.name))
-                for f in attrs.fields(type(value))
+                f.alias or f.name: _encode(getattr(value, f.name)) for f in attrs.fields(cls)
             },
         }
     if isinstance(value, tuple):
