@@ -395,9 +395,7 @@ class Case(Generic[S]):
     @property
     def evidence(self) -> EvidenceLog:
         """Every version of every piece of evidence (query it; change it through the case)."""
-        if self._evidence is None:
-            self._evidence = EvidenceLog()
-        return self._evidence
+        return self._evidence if self._evidence is not None else EvidenceLog()
 
     @property
     def tasks(self) -> tuple[Task, ...]:
@@ -613,7 +611,9 @@ class Case(Generic[S]):
         )
 
     def _append_evidence(self, record: Evidence, change: str) -> Evidence:
-        self.evidence._append(record)
+        if self._evidence is None:
+            self._evidence = EvidenceLog()
+        self._evidence._append(record)
         at = self._now()
         self._publish(
             EvidenceChanged(
