@@ -66,6 +66,10 @@ def _evidence_verified(case: ApplicationCase, ctx: ActionContext) -> bool:
     return not case.unverified_evidence_types()
 
 
+def _unverified_reason(case: ApplicationCase, ctx: ActionContext) -> str:
+    return "required evidence is not verified: " + ", ".join(case.unverified_evidence_types())
+
+
 def _programs_decided(case: ApplicationCase, ctx: ActionContext) -> bool:
     return bool(case.programs) and all(
         status is not ProgramStatus.PENDING for status in case.programs.values()
@@ -119,7 +123,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
             "mark_ready",
             ApplicationStatus.SUBMITTED,
             ApplicationStatus.READY_FOR_DETERMINATION,
-            guards=(Guard(_evidence_verified, "required evidence is not verified"),),
+            guards=(Guard(_evidence_verified, _unverified_reason),),
         ),
         Action(
             "cancel",

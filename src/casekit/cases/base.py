@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -130,58 +130,6 @@ class Case(Generic[S]):
 
     # ----- opening ----------------------------------------------------------------------
     @classmethod
-    def _open_fields(
-        cls,
-        *,
-        id: str | None,
-        clock: Clock,
-        owner: Owner,
-        supervisor: Owner | None,
-        reviewer: Owner | None,
-        org: OrgStructure | None,
-        primary_client: str | Participant | None,
-        participants: Sequence[Participant],
-        priority: Priority,
-    ) -> dict[str, Any]:
-        """Validate and prepare the common fields of a new case."""
-        if id is None:
-            id = new_case_id(cls.id_prefix)
-        if not isinstance(id, str) or not id.strip():
-            raise ValidationError(f"case id must be a non-empty string, got {id!r}")
-        if not isinstance(owner, Owner):
-            raise ValidationError(
-                f"owner of {id} must be an Owner (Owner.user('u1'), Owner.work_queue('q')...), "
-                f"got {owner!r}"
-            )
-        if not isinstance(priority, Priority):
-            raise ValidationError(
-                f"priority of {id} must be a Priority ({', '.join(p.value for p in Priority)}), "
-                f"got {priority!r}"
-            )
-        if supervisor is None and org is not None:
-            supervisor = org.supervisor_of(owner)
-        people: list[Participant] = []
-        if primary_client is not None:
-            people.append(
-                primary_client
-                if isinstance(primary_client, Participant)
-                else Participant(primary_client, ParticipantRole.PRIMARY_CLIENT)
-            )
-        people.extend(participants)
-        _check_participants(id, people)
-        now = as_utc(clock.now(), what="clock time")
-        return {
-            "id": id,
-            "status": cls._compiled.lifecycle.initial,
-            "roles": CaseRoles(owner, supervisor, reviewer),
-            "created_at": now,
-            "updated_at": now,
-            "priority": priority,
-            "clock": clock,
-            "participants": tuple(people),
-        }
-
-    @classmethod
     def create(
         cls: type[CaseT],
         *,
@@ -199,6 +147,9 @@ class Case(Generic[S]):
         **fields: object,
     ) -> CaseT:
         """Open a new case of this type in its lifecycle's initial status.
+
+        Complexity: O(p) for p participants; a few microseconds in all (see
+        ``benchmarks/lifecycles.py``).
 
         Args:
             id: The case id; generated from the type's prefix when omitted.
@@ -218,6 +169,10 @@ class Case(Generic[S]):
         Raises:
             ValidationError: A missing or malformed value, named in the message.
         """
+        if id is None:
+            id = new_case_id(cls.id_prefix)
+        elif type(id) is not str or not id.strip():
+            raise ValidationError(f"case id must be a non-empty string, got {id!r}")
         if owner is None:
             if registered_by is None:
                 raise ValidationError(
@@ -230,19 +185,40 @@ class Case(Generic[S]):
             owner = (ownership or RegisteringUser()).initial_owner(
                 cls.case_type, client, registered_by
             )
-        common = cls._open_fields(
-            id=id,
-            clock=clock,
-            owner=owner,
-            supervisor=supervisor,
-            reviewer=reviewer,
-            org=org,
-            primary_client=primary_client,
-            participants=participants,
-            priority=priority,
-        )
+        if type(owner) is not Owner:
+            raise ValidationError(
+                f"owner of {id} must be an Owner (Owner.user('u1'), Owner.work_queue('q')...), "
+                f"got {owner!r}"
+            )
+        if type(priority) is not Priority:
+            raise ValidationError(
+                f"priority of {id} must be a Priority ({', '.join(p.value for p in Priority)}), "
+                f"got {priority!r}"
+            )
+        if supervisor is None and org is not None:
+            supervisor = org.supervisor_of(owner)
+        if primary_client is None:
+            people: tuple[Participant, ...] = tuple(participants)
+        elif type(primary_client) is str:
+            people = (Participant(primary_client), *participants)
+        else:
+            people = (primary_client, *participants)  # type: ignore[arg-type]
+        _check_participants(id, people)
+        now = clock.now()
+        if now.tzinfo is not UTC:
+            now = as_utc(now, what="clock time")
         try:
-            return cls(**common, **fields)  # type: ignore[arg-type]
+            return cls(
+                id=id,
+                status=cls._compiled.initial,
+                roles=_roles(owner, supervisor, reviewer),
+                created_at=now,
+                updated_at=now,
+                priority=priority,
+                clock=clock,
+                participants=people,
+                **fields,  # type: ignore[arg-type]
+            )
         except TypeError as error:
             raise ValidationError(f"cannot create a {cls.case_type}: {error}") from None
 
@@ -793,12 +769,33 @@ class _Checkpoint:
     type_state: object
 
 
+_ROLES_CACHE: dict[tuple[Owner, Owner | None, Owner | None], CaseRoles] = {}
+
+
+def _roles(owner: Owner, supervisor: Owner | None, reviewer: Owner | None) -> CaseRoles:
+    """Share one immutable CaseRoles among the cases with the same owner/supervisor/reviewer."""
+    key = (owner, supervisor, reviewer)
+    roles = _ROLES_CACHE.get(key)
+    if roles is None:
+        if len(_ROLES_CACHE) >= 4096:
+            _ROLES_CACHE.clear()
+        roles = _ROLES_CACHE[key] = CaseRoles(owner, supervisor, reviewer)
+    return roles
+
+
 def _check_participants(case_id: str, people: Sequence[Participant]) -> None:
+    if len(people) == 1 and type(people[0]) is Participant:
+        person = people[0]
+        if type(person.id) is not str or not person.id.strip():
+            raise ValidationError(f"participant id must be a non-empty string, got {person.id!r}")
+        return
     seen: set[tuple[str, ParticipantRole]] = set()
     primaries = 0
     for person in people:
         if not isinstance(person, Participant):
             raise ValidationError(f"participants of {case_id} must be Participant, got {person!r}")
+        if type(person.id) is not str or not person.id.strip():
+            raise ValidationError(f"participant id must be a non-empty string, got {person.id!r}")
         key = (person.id, person.role)
         if key in seen:
             raise AlreadyExists(f"{person.id} is already a {person.role.value} on {case_id}")

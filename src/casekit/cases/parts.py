@@ -51,7 +51,7 @@ class ParticipantRole(enum.StrEnum):
 class Participant:
     """A person or organisation on a case, in one role."""
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str
     role: ParticipantRole = ParticipantRole.PRIMARY_CLIENT
     name: str = ""
 

@@ -100,10 +100,11 @@ class CompiledLifecycle(Generic[C]):
         lifecycle: The validated declaration.
     """
 
-    __slots__ = ("_actions", "_allowed", "lifecycle", "machine")
+    __slots__ = ("_actions", "_allowed", "initial", "lifecycle", "machine")
 
     def __init__(self, lifecycle: Lifecycle[C]) -> None:
         self.lifecycle = lifecycle
+        self.initial = lifecycle.initial
         self._actions: dict[str, Action[C]] = {}
         allowed: dict[enum.Enum, list[str]] = {status: [] for status in lifecycle.statuses}
         spec: list[dict[str, object]] = []
@@ -192,7 +193,7 @@ class CompiledLifecycle(Generic[C]):
             raise ValidationError(f"cannot {action!r} {case.id}: a reason is required")
         for guard in act.guards:
             if not guard.check(case, context):
-                raise GuardRejected(case.id, action, guard.reason)
+                raise GuardRejected(case.id, action, guard.explain(case, context))
         target = act.target
         if target is None:
             assert act.resolve is not None  # validated at declaration

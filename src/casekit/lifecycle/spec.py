@@ -49,11 +49,16 @@ class Guard(Generic[C]):
     Attributes:
         check: ``check(case, context) -> bool``; True lets the action through.
         reason: What is missing, in words a caseworker can act on
-            (e.g. ``"the case is not certified"``).
+            (e.g. ``"the case is not certified"``), or a function of the case and context
+            that says it.
     """
 
     check: Callable[[C, ActionContext], bool]
-    reason: str
+    reason: str | Callable[[C, ActionContext], str]
+
+    def explain(self, case: C, context: ActionContext) -> str:
+        """The reason to give when the check fails (computed when ``reason`` is callable)."""
+        return self.reason if isinstance(self.reason, str) else self.reason(case, context)
 
 
 Effect = Callable[[C, ActionContext], None]
