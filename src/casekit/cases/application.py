@@ -14,7 +14,7 @@ import enum
 import attrs
 
 from casekit.cases.base import Case, case_type
-from casekit.cases.parts import LinkKind
+from casekit.cases.parts import LinkKind, ParticipantRole
 from casekit.cases.product_delivery import ProductDeliveryCase
 from casekit.cases.simple import IntegratedCase
 from casekit.errors import InvalidTransition, NotFound, ValidationError
@@ -82,7 +82,7 @@ def _create_integrated_case_and_pdcs(case: ApplicationCase, ctx: ActionContext) 
         owner=case.roles.owner,
         supervisor=case.roles.supervisor,
         primary_client=case.primary_client,
-        participants=[p for p in case.participants if p is not case.primary_client],
+        participants=[p for p in case.participants if p.role is not ParticipantRole.PRIMARY_CLIENT],
         priority=case.priority,
     )
     integrated.link(LinkKind.CREATED_FROM, case.id)

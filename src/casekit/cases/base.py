@@ -116,6 +116,9 @@ class Case(Generic[S]):
     priority: Priority = Priority.NORMAL
     version: int = 0
     clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
+    # The primary client is kept as a bare id when it has no name, the common case: one
+    # string instead of a Participant and a tuple per case (cheaper to create and to collect).
+    _primary: str | Participant | None = attrs.field(default=None, alias="primary_client")
     _participants: tuple[Participant, ...] = attrs.field(default=(), alias="participants")
     _history: list[StatusChange] | None = attrs.field(default=None, repr=False, alias="history")
     _evidence: EvidenceLog | None = attrs.field(default=None, repr=False, alias="evidence")
@@ -197,13 +200,11 @@ class Case(Generic[S]):
             )
         if supervisor is None and org is not None:
             supervisor = org.supervisor_of(owner)
-        if primary_client is None:
-            people: tuple[Participant, ...] = tuple(participants)
-        elif type(primary_client) is str:
-            people = (Participant(primary_client), *participants)
-        else:
-            people = (primary_client, *participants)  # type: ignore[arg-type]
-        _check_participants(id, people)
+        others = tuple(participants)
+        if type(primary_client) is not str or others:
+            _check_people(id, primary_client, others)
+        elif not primary_client.strip():
+            raise ValidationError(f"primary client id of {id} must be non-empty")
         now = clock.now()
         if now.tzinfo is not UTC:
             now = as_utc(now, what="clock time")
@@ -216,7 +217,8 @@ class Case(Generic[S]):
                 updated_at=now,
                 priority=priority,
                 clock=clock,
-                participants=people,
+                primary_client=primary_client,
+                participants=others,
                 **fields,  # type: ignore[arg-type]
             )
         except TypeError as error:
@@ -277,7 +279,7 @@ class Case(Generic[S]):
             self.updated_at,
             self.roles,
             self.priority,
-            self._participants,
+            (self._primary, self._participants),
             len(self._history) if self._history is not None else 0,
             len(self._evidence) if self._evidence is not None else 0,
             list(self._tasks) if self._tasks is not None else None,
@@ -296,7 +298,7 @@ class Case(Generic[S]):
         self.updated_at = cp.updated_at
         self.roles = cp.roles
         self.priority = cp.priority
-        self._participants = cp.participants
+        self._primary, self._participants = cp.participants
         if self._history is not None:
             del self._history[cp.n_history :]
         if self._evidence is not None:
@@ -346,22 +348,23 @@ class Case(Generic[S]):
 
     @property
     def participants(self) -> tuple[Participant, ...]:
-        """Everyone on the case, in the order they were added."""
-        return self._participants
+        """Everyone on the case: the primary client first, then the others as added."""
+        primary = self.primary_client
+        return (primary, *self._participants) if primary is not None else self._participants
 
     @property
     def primary_client(self) -> Participant | None:
         """The primary client, if the case has one."""
-        for person in self._participants:
-            if person.role is ParticipantRole.PRIMARY_CLIENT:
-                return person
-        return None
+        primary = self._primary
+        if primary is None or isinstance(primary, Participant):
+            return primary
+        return Participant(primary, ParticipantRole.PRIMARY_CLIENT)
 
     @property
     def primary_client_id(self) -> str | None:
         """The primary client's participant id, if the case has one."""
-        person = self.primary_client
-        return person.id if person else None
+        primary = self._primary
+        return primary.id if isinstance(primary, Participant) else primary
 
     @property
     def owner(self) -> Owner:
@@ -439,9 +442,11 @@ class Case(Generic[S]):
             AlreadyExists: The participant is already on the case in that role, or a second
                 primary client is added.
         """
-        people = [*self._participants, participant]
-        _check_participants(self.id, people)
-        self._participants = tuple(people)
+        _check_participants(self.id, [*self.participants, participant])
+        if participant.role is ParticipantRole.PRIMARY_CLIENT:
+            self._primary = participant
+        else:
+            self._participants = (*self._participants, participant)
         self._now()
 
     def assign_owner(self, owner: Owner, *, actor: str, org: OrgStructure | None = None) -> None:
@@ -757,7 +762,7 @@ class _Checkpoint:
     updated_at: datetime
     roles: CaseRoles
     priority: Priority
-    participants: tuple[Participant, ...]
+    participants: tuple[str | Participant | None, tuple[Participant, ...]]
     n_history: int
     n_evidence: int
     tasks: list[Task] | None
@@ -767,6 +772,21 @@ class _Checkpoint:
     n_links: int
     n_pending: int
     type_state: object
+
+
+def _check_people(
+    case_id: str, primary: str | Participant | None, others: tuple[Participant, ...]
+) -> None:
+    if isinstance(primary, str):
+        primary = Participant(primary)
+    elif primary is not None and (
+        not isinstance(primary, Participant) or primary.role is not ParticipantRole.PRIMARY_CLIENT
+    ):
+        raise ValidationError(
+            f"primary_client of {case_id} must be an id or a Participant in the "
+            f"Primary Client role, got {primary!r}"
+        )
+    _check_participants(case_id, (primary, *others) if primary is not None else others)
 
 
 _ROLES_CACHE: dict[tuple[Owner, Owner | None, Owner | None], CaseRoles] = {}
