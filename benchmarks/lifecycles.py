@@ -147,9 +147,9 @@ def run(n: int, naive_n: int) -> dict[str, dict[str, float]]:
 
     results: dict[str, dict[str, float]] = {}
     t_create, cases = timed(lambda: [make_case(i) for i in range(n)])
-    t_act, _ = timed(lambda: drive_casekit(cases))  # noqa: F821
+    t_act, _ = timed(lambda: drive_casekit(cases))
     assert all(c.status is PDCStatus.OPEN and len(c.history) == 5 for c in cases)
-    del cases
+    cases.clear()
     results["casekit"] = {
         "create_us": t_create / n * 1e6,
         "action_us": t_act / (n * len(PATH)) * 1e6,
@@ -159,7 +159,7 @@ def run(n: int, naive_n: int) -> dict[str, dict[str, float]]:
     t_create, naive = timed(lambda: [NaiveCase(ids[i], clients[i], clock) for i in range(naive_n)])
     t_act, _ = timed(lambda: drive_naive(naive))
     assert all(c.status is PDCStatus.OPEN for c in naive)
-    del naive
+    naive.clear()
     results["naive"] = {
         "create_us": t_create / naive_n * 1e6,
         "action_us": t_act / (naive_n * len(PATH)) * 1e6,
@@ -171,7 +171,7 @@ def run(n: int, naive_n: int) -> dict[str, dict[str, float]]:
     t_create, bare = timed(lambda: [BareModel() for _ in range(n)])
     t_act, _ = timed(lambda: drive_bare(bare))
     assert all(m.status is PDCStatus.OPEN for m in bare)
-    del bare
+    bare.clear()
     results["bare static"] = {
         "create_us": t_create / n * 1e6,
         "action_us": t_act / (n * len(PATH)) * 1e6,
