@@ -13,9 +13,9 @@ submit → approve → activate → suspend → unsuspend, three ways, in the sa
   on a one-slot object: the floor for one transition.
 
 Prints µs per creation, µs per action and bytes per case (tracemalloc, at creation), and the
-ratios against the targets of issue #2. The cyclic GC runs as in production; ``--gc-paused``
-times with it paused, as ``timeit`` does (then naive creation is ~200 µs and casekit ~3.5 µs): creation ≥ 100× cheaper and memory ≥ 50× smaller
-than naive; an action at most 2× the bare static trigger.
+ratios against the targets of issue #2: creation ≥ 100× cheaper and memory ≥ 50× smaller
+than naive; an action at most 2× the bare static trigger. The cyclic GC runs as in
+production; ``--gc-paused`` times with it paused, as ``timeit`` does.
 
 Usage: ``python benchmarks/lifecycles.py [--quick] [--gc-paused]``.
 """
