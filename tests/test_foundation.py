@@ -34,7 +34,7 @@ def test_manual_clock_moves_only_forward() -> None:
 
 def test_naive_datetimes_are_refused_and_others_normalised_to_utc() -> None:
     with pytest.raises(ValidationError, match="naive"):
-        ManualClock(datetime(2026, 1, 1))  # noqa: DTZ001
+        ManualClock(datetime(2026, 1, 1))
     plus_two = timezone(timedelta(hours=2))
     assert as_utc(datetime(2026, 1, 1, 2, tzinfo=plus_two)) == datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,15 +50,22 @@ def test_nothing_in_the_library_reads_the_wall_clock() -> None:
                 base = node.value
                 if isinstance(base, ast.Name) and base.id in {"datetime", "date"}:
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
-            if isinstance(node, ast.Attribute) and node.attr in {"time", "monotonic"}:
-                if isinstance(node.value, ast.Name) and node.value.id == "time":
-                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"time", "monotonic"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "time"
+            ):
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
 
 
 def test_priority_order_and_raise() -> None:
     assert sorted(Priority, key=lambda p: p.rank) == [
-        Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT
+        Priority.LOW,
+        Priority.NORMAL,
+        Priority.HIGH,
+        Priority.URGENT,
     ]
     assert Priority.LOW < Priority.URGENT
     assert Priority.HIGH.raised() is Priority.URGENT

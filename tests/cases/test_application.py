@@ -21,8 +21,12 @@ from casekit.errors import GuardRejected, InvalidTransition, NotFound, Validatio
 @pytest.fixture
 def app(clock: ManualClock) -> ApplicationCase:
     return ApplicationCase.create(
-        id="APP-1", registered_by="intake", primary_client="p1",
-        programs=["SNAP", "TANF", "WIC"], required_evidence={"income"}, clock=clock,
+        id="APP-1",
+        registered_by="intake",
+        primary_client="p1",
+        programs=["SNAP", "TANF", "WIC"],
+        required_evidence={"income"},
+        clock=clock,
     )
 
 

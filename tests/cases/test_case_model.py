@@ -43,15 +43,17 @@ def test_supervisor_resolved_from_the_owners_reporting_line(clock: ManualClock) 
     case = IssueCase.create(id="I-2", owner=Owner.user("worker"), org=ORG, clock=clock)
     assert case.roles.supervisor == Owner.user("boss")
     explicit = IssueCase.create(
-        id="I-3", owner=Owner.user("worker"), supervisor=Owner.position("lead"), org=ORG,
+        id="I-3",
+        owner=Owner.user("worker"),
+        supervisor=Owner.position("lead"),
+        org=ORG,
         clock=clock,
     )
     assert explicit.roles.supervisor == Owner.position("lead")
 
 
 def test_owner_kinds(clock: ManualClock) -> None:
-    for owner in (Owner.user("u"), Owner.position("p"), Owner.org_unit("o"),
-                  Owner.work_queue("q")):
+    for owner in (Owner.user("u"), Owner.position("p"), Owner.org_unit("o"), Owner.work_queue("q")):
         assert IssueCase.create(owner=owner, clock=clock).owner == owner
 
 
@@ -62,8 +64,9 @@ def test_new_case_needs_an_owner_or_who_registered_the_client(clock: ManualClock
 
 def test_pluggable_ownership_strategy(clock: ManualClock) -> None:
     class ToQueue:
-        def initial_owner(self, case_type: str, primary_client: str | None,
-                          registered_by: str) -> Owner:
+        def initial_owner(
+            self, case_type: str, primary_client: str | None, registered_by: str
+        ) -> Owner:
             return Owner.work_queue(f"{case_type} intake")
 
     case = IssueCase.create(registered_by="u", ownership=ToQueue(), clock=clock)
@@ -72,7 +75,9 @@ def test_pluggable_ownership_strategy(clock: ManualClock) -> None:
 
 def test_participants_at_most_one_primary_client(clock: ManualClock) -> None:
     case = IssueCase.create(
-        owner=Owner.user("u"), primary_client="p1", clock=clock,
+        owner=Owner.user("u"),
+        primary_client="p1",
+        clock=clock,
         participants=[Participant("p2", ParticipantRole.MEMBER, "Kim")],
     )
     with pytest.raises(AlreadyExists, match="primary client"):
@@ -98,10 +103,10 @@ def test_evidence_is_versioned_and_effective_dated(clock: ManualClock) -> None:
     case = IssueCase.create(owner=Owner.user("u"), clock=clock)
     income = case.add_evidence("income", {"amount": "600.00"}, date(2026, 1, 1), actor="u")
     clock.advance(timedelta(days=1))
-    case.add_evidence("income", {"amount": "50.00"}, date(2026, 2, 1), date(2026, 2, 28),
-                      actor="u")
-    corrected = case.correct_evidence(income.evidence_id, actor="u",
-                                      attributes={"amount": "450.00"})
+    case.add_evidence("income", {"amount": "50.00"}, date(2026, 2, 1), date(2026, 2, 28), actor="u")
+    corrected = case.correct_evidence(
+        income.evidence_id, actor="u", attributes={"amount": "450.00"}
+    )
     assert corrected.version == 2
     assert [e.version for e in case.evidence.history(income.evidence_id)] == [1, 2]
     assert case.evidence.history(income.evidence_id)[0].attributes == {"amount": "600.00"}
@@ -130,8 +135,7 @@ def test_kickback_is_a_task_to_the_prior_worker_not_a_reassignment(
     pdc: ProductDeliveryCase,
 ) -> None:
     pdc.submit(actor="worker")
-    task = pdc.kickback("intake", "Fix the income evidence", actor="boss",
-                        reason="wrong amount")
+    task = pdc.kickback("intake", "Fix the income evidence", actor="boss", reason="wrong amount")
     assert task.assignee == "intake"
     assert task.kind == "kickback"
     assert pdc.owner == Owner.user("worker")
@@ -145,7 +149,7 @@ def test_kickback_is_a_task_to_the_prior_worker_not_a_reassignment(
 
 def test_task_due_must_be_timezone_aware(pdc: ProductDeliveryCase) -> None:
     with pytest.raises(ValidationError, match="naive"):
-        pdc.add_task("t", "u", actor="w", due=datetime(2026, 1, 1))  # noqa: DTZ001
+        pdc.add_task("t", "u", actor="w", due=datetime(2026, 1, 1))
 
 
 def test_status_changes_are_published_as_history_entries(pdc: ProductDeliveryCase) -> None:
@@ -167,19 +171,31 @@ def test_times_come_from_the_injected_clock(clock: ManualClock) -> None:
 
 def test_every_built_in_type_is_registered() -> None:
     assert {
-        "Application Case", "Assessment Case", "Integrated Case", "Investigation Case",
-        "Issue Case", "Payment Correction Case", "Product Delivery Case", "Screening Case",
+        "Application Case",
+        "Assessment Case",
+        "Integrated Case",
+        "Investigation Case",
+        "Issue Case",
+        "Payment Correction Case",
+        "Product Delivery Case",
+        "Screening Case",
     } <= set(CASE_TYPES)
 
 
 def test_codec_round_trips_everything(clock: ManualClock) -> None:
     app = ApplicationCase.create(
-        id="APP-9", registered_by="u", primary_client=Participant("p1", name="Ana"),
-        participants=[Participant("p2", ParticipantRole.MEMBER)], programs=["A"],
-        required_evidence={"income"}, priority=Priority.HIGH, clock=clock,
+        id="APP-9",
+        registered_by="u",
+        primary_client=Participant("p1", name="Ana"),
+        participants=[Participant("p2", ParticipantRole.MEMBER)],
+        programs=["A"],
+        required_evidence={"income"},
+        priority=Priority.HIGH,
+        clock=clock,
     )
-    app.add_evidence("income", {"amount": "1.10", "n": 3, "ok": True}, date(2026, 1, 1),
-                     actor="u", verified=True)
+    app.add_evidence(
+        "income", {"amount": "1.10", "n": 3, "ok": True}, date(2026, 1, 1), actor="u", verified=True
+    )
     app.submit(actor="u")
     app.add_task("t", "u2", actor="u", due=clock.now() + timedelta(days=2))
     app.add_note("called", author="u")
@@ -189,7 +205,11 @@ def test_codec_round_trips_everything(clock: ManualClock) -> None:
     assert isinstance(back, ApplicationCase)
     assert case_to_record(back) == case_to_record(app)
     assert (back.status, back.history, back.tasks, back.notes, back.participants) == (
-        app.status, app.history, app.tasks, app.notes, app.participants
+        app.status,
+        app.history,
+        app.tasks,
+        app.notes,
+        app.participants,
     )
     assert back.programs == app.programs
     assert back.required_evidence == app.required_evidence
@@ -202,5 +222,11 @@ def test_codec_refuses_unknown_types_and_formats() -> None:
     with pytest.raises(CorruptRecord, match="format"):
         case_from_record({"format": 99, "case_type": "Issue Case", "id": "X-1", "fields": {}})
     with pytest.raises(CorruptRecord, match="neither an attrs class nor an enum"):
-        case_from_record({"format": 1, "case_type": "Issue Case", "id": "X-1",
-                          "fields": {"id": {"$attrs": "os:system", "fields": {}}}})
+        case_from_record(
+            {
+                "format": 1,
+                "case_type": "Issue Case",
+                "id": "X-1",
+                "fields": {"id": {"$attrs": "os:system", "fields": {}}},
+            }
+        )

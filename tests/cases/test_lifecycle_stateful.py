@@ -44,9 +44,7 @@ REASONS = st.sampled_from([None, "", "client asked", "found ineligible"])
 
 def _param_strategy(action: str) -> st.SearchStrategy[dict[str, object]]:
     if action == "schedule_closure":
-        return st.builds(
-            lambda d: {"on": START.date() + timedelta(days=d)}, st.integers(-5, 60)
-        )
+        return st.builds(lambda d: {"on": START.date() + timedelta(days=d)}, st.integers(-5, 60))
     if action == "close":
         return st.one_of(
             st.builds(lambda r: {"closure_reason": r}, st.sampled_from(ClosureReason)),
@@ -73,23 +71,36 @@ def _param_strategy(action: str) -> st.SearchStrategy[dict[str, object]]:
 
 def _make_pdc(clock: ManualClock) -> Case[Any]:
     return ProductDeliveryCase.create(
-        id="PDC-1", product="Basic", primary_client="p1", owner=Owner.user("owner"),
-        supervisor=Owner.user("supervisor"), clock=clock, requires_certification=True,
+        id="PDC-1",
+        product="Basic",
+        primary_client="p1",
+        owner=Owner.user("owner"),
+        supervisor=Owner.user("supervisor"),
+        clock=clock,
+        requires_certification=True,
     )
 
 
 def _make_application(clock: ManualClock) -> Case[Any]:
     return ApplicationCase.create(
-        id="APP-1", registered_by="owner", primary_client="p1", programs=["A", "B"],
-        required_evidence={"income"}, clock=clock,
+        id="APP-1",
+        registered_by="owner",
+        primary_client="p1",
+        programs=["A", "B"],
+        required_evidence={"income"},
+        clock=clock,
     )
 
 
 def _make_pcc(clock: ManualClock) -> Case[Any]:
     pdc = _make_pdc(clock)
     return PaymentCorrectionCase.open_for(
-        pdc, outcome=CorrectionOutcome.OVERPAYMENT, net=Money("-1.00", "EUR"), lines=(),
-        actor="system", id="PCC-1",
+        pdc,
+        outcome=CorrectionOutcome.OVERPAYMENT,
+        net=Money("-1.00", "EUR"),
+        lines=(),
+        actor="system",
+        id="PCC-1",
     )
 
 

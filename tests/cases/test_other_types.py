@@ -115,8 +115,12 @@ def test_payment_correction_case_links_to_its_pdc(pdc: ProductDeliveryCase) -> N
         pdc.created_at.date(), pdc.created_at.date(), "basic", "p1", Money("-10.00", "EUR")
     )
     pcc = PaymentCorrectionCase.open_for(
-        pdc, outcome=CorrectionOutcome.OVERPAYMENT, net=Money("-10.00", "EUR"), lines=[line],
-        actor="system", reassessment_id="R-1",
+        pdc,
+        outcome=CorrectionOutcome.OVERPAYMENT,
+        net=Money("-10.00", "EUR"),
+        lines=[line],
+        actor="system",
+        reassessment_id="R-1",
     )
     assert pcc.related(LinkKind.CORRECTS) == (pdc.id,)
     assert pdc.related(LinkKind.CORRECTED_BY) == (pcc.id,)

@@ -27,7 +27,13 @@ def activate(pdc: ProductDeliveryCase) -> None:
 
 def test_statuses_use_the_seed_display_names() -> None:
     assert [s.value for s in PDCStatus] == [
-        "Open", "Submitted", "Approved", "Active", "Suspended", "Pending Closure", "Closed",
+        "Open",
+        "Submitted",
+        "Approved",
+        "Active",
+        "Suspended",
+        "Pending Closure",
+        "Closed",
         "Delayed Process Pending",
     ]
 
@@ -79,8 +85,12 @@ def test_reject_needs_a_reason_and_returns_to_open(pdc: ProductDeliveryCase) -> 
 
 def test_activation_needs_certification_where_product_requires_it(clock: ManualClock) -> None:
     pdc = ProductDeliveryCase.create(
-        id="PDC-3", product="Certified", owner=Owner.user("w"), supervisor=Owner.user("s"),
-        clock=clock, requires_certification=True,
+        id="PDC-3",
+        product="Certified",
+        owner=Owner.user("w"),
+        supervisor=Owner.user("s"),
+        clock=clock,
+        requires_certification=True,
     )
     pdc.submit(actor="w")
     pdc.approve(actor="s")
@@ -126,7 +136,11 @@ def test_scheduled_closure_runs_on_its_date(pdc: ProductDeliveryCase, clock: Man
 
 def test_closed_automatically_when_certification_expires(clock: ManualClock) -> None:
     pdc = ProductDeliveryCase.create(
-        id="PDC-4", product="C", owner=Owner.user("w"), supervisor=Owner.user("s"), clock=clock,
+        id="PDC-4",
+        product="C",
+        owner=Owner.user("w"),
+        supervisor=Owner.user("s"),
+        clock=clock,
         requires_certification=True,
     )
     today = clock.now().date()

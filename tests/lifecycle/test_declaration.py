@@ -24,21 +24,35 @@ def test_unknown_status_is_refused() -> None:
         BLUE = "Blue"
 
     with pytest.raises(LifecycleDeclarationError, match="unknown status"):
-        Lifecycle(name="L", statuses=Light, initial=Light.RED,
-                  actions=(Action("go", Light.RED, Other.BLUE),))
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(Action("go", Light.RED, Other.BLUE),),
+        )
 
 
 def test_unreachable_status_is_refused() -> None:
     with pytest.raises(LifecycleDeclarationError, match="unreachable from 'Red': Amber"):
-        Lifecycle(name="L", statuses=Light, initial=Light.RED,
-                  actions=(Action("go", Light.RED, Light.GREEN),))
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(Action("go", Light.RED, Light.GREEN),),
+        )
 
 
 def test_two_actions_of_one_name_from_one_status_are_refused() -> None:
     with pytest.raises(LifecycleDeclarationError, match="two actions named 'go' from status 'Red'"):
-        Lifecycle(name="L", statuses=Light, initial=Light.RED, actions=(
-            Action("go", Light.RED, Light.GREEN), Action("go", Light.RED, Light.AMBER),
-        ))
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(
+                Action("go", Light.RED, Light.GREEN),
+                Action("go", Light.RED, Light.AMBER),
+            ),
+        )
 
 
 def test_no_initial_status_is_refused() -> None:
@@ -48,8 +62,12 @@ def test_no_initial_status_is_refused() -> None:
 
 def test_action_name_must_be_an_identifier_and_have_a_target() -> None:
     with pytest.raises(LifecycleDeclarationError, match="identifier"):
-        Lifecycle(name="L", statuses=Light, initial=Light.RED,
-                  actions=(Action("go now", Light.RED, Light.GREEN),))
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(Action("go now", Light.RED, Light.GREEN),),
+        )
     with pytest.raises(LifecycleDeclarationError, match="needs a target"):
         Lifecycle(name="L", statuses=Light, initial=Light.RED, actions=(Action("go", Light.RED),))
 
@@ -59,8 +77,12 @@ LIGHT = Lifecycle(
     statuses=Light,
     initial=Light.RED,
     actions=(
-        Action("go", Light.RED, Light.GREEN,
-               guards=(Guard(lambda case, ctx: ctx.actor != "pedestrian", "pedestrians wait"),)),
+        Action(
+            "go",
+            Light.RED,
+            Light.GREEN,
+            guards=(Guard(lambda case, ctx: ctx.actor != "pedestrian", "pedestrians wait"),),
+        ),
         Action("slow", Light.GREEN, Light.AMBER),
         Action("stop", Light.AMBER, Light.RED),
     ),
@@ -87,6 +109,7 @@ def test_a_user_case_type_in_a_few_lines() -> None:
 
 def test_a_case_type_name_is_taken_once() -> None:
     with pytest.raises(AlreadyExists, match="already declared"):
+
         @case_type(LIGHT, prefix="X")
         @attrs.define(eq=False, slots=True, kw_only=True)
         class Impostor(Case[Light]):

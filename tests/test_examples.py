@@ -1,0 +1,29 @@
+"""Every script in examples/ runs on its own and says what it should."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+EXPECTED = {
+    "quickstart.py": ["is Disposed: created IC-", "refused: cannot 'activate'", "stateDiagram-v2"],
+    "seven_phase.py": ["CM-1: Closed, priority Urgent (risk 85)", "Follow-up → Planning"],
+}
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_example_runs(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for expected in EXPECTED.get(script, []):
+        assert expected in done.stdout
