@@ -6,6 +6,21 @@ The public names are re-exported here; implementation lives in small modules
 
 from __future__ import annotations
 
+from casekit.cases import (
+    ApplicationCase,
+    AssessmentCase,
+    Case,
+    IntegratedCase,
+    InvestigationCase,
+    IssueCase,
+    Owner,
+    Participant,
+    ParticipantRole,
+    PaymentCorrectionCase,
+    ProductDeliveryCase,
+    ScreeningCase,
+    case_type,
+)
 from casekit.clock import Clock, ManualClock, SystemClock
 from casekit.errors import (
     AlreadyExists,
@@ -27,35 +42,54 @@ from casekit.errors import (
     StorageUnavailable,
     ValidationError,
 )
+from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
 from casekit.money import Money, allocate
 from casekit.priority import Priority
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Action",
+    "ActionContext",
+    "ActionResult",
     "AlreadyExists",
+    "ApplicationCase",
+    "AssessmentCase",
     "AuditTampered",
     "CapacityExceeded",
+    "Case",
     "CasekitError",
     "Clock",
     "ConcurrencyConflict",
     "CorruptRecord",
     "CurrencyMismatch",
+    "Guard",
     "GuardRejected",
+    "IntegratedCase",
     "InvalidMoney",
     "InvalidTransition",
+    "InvestigationCase",
+    "IssueCase",
+    "Lifecycle",
     "LifecycleDeclarationError",
     "ManualClock",
     "Money",
     "NotFound",
     "OfferNotPending",
+    "Owner",
+    "Participant",
+    "ParticipantRole",
+    "PaymentCorrectionCase",
     "PaymentLocked",
     "Priority",
+    "ProductDeliveryCase",
     "ReassessmentInProgress",
+    "ScreeningCase",
     "StorageError",
     "StorageUnavailable",
     "SystemClock",
     "ValidationError",
     "__version__",
     "allocate",
+    "case_type",
 ]
