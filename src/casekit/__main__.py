@@ -1,0 +1,10 @@
+"""``python -m casekit``: the command line (see :mod:`casekit.cli`)."""
+
+from __future__ import annotations
+
+import sys
+
+from casekit.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
