@@ -230,3 +230,14 @@ def test_codec_refuses_unknown_types_and_formats() -> None:
                 "fields": {"id": {"$attrs": "os:system", "fields": {}}},
             }
         )
+
+
+def test_notebook_rendering_escapes_and_summarises(pdc: ProductDeliveryCase) -> None:
+    pdc.submit(actor="<script>")
+    html_card = pdc._repr_html_()
+    assert "Product Delivery Case PDC-17" in html_card
+    assert "&lt;script&gt;" in html_card
+    assert "<script>" not in html_card
+    record = pdc.to_record()
+    assert record["status"] == "Submitted"
+    assert record["owner"] == "User worker"

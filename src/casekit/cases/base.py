@@ -753,6 +753,18 @@ class Case(Generic[S]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} {self.status.value!r}>"
 
+    def _repr_html_(self) -> str:
+        """Render the case as an HTML card in notebooks."""
+        from casekit.cases.notebook import case_html  # noqa: PLC0415  avoids an import cycle
+
+        return case_html(self)
+
+    def to_record(self) -> dict[str, object]:
+        """One flat record of the case (id, type, status, owner, priority, times ...)."""
+        from casekit.cases.notebook import case_summary  # noqa: PLC0415  avoids an import cycle
+
+        return case_summary(self)
+
 
 @attrs.frozen(slots=True)
 class _Checkpoint:
