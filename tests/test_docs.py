@@ -12,8 +12,14 @@ from casekit.cases import CASE_TYPES
 DOCS = pathlib.Path(__file__).parent.parent / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 BUILT_IN = [
-    "Application Case", "Assessment Case", "Integrated Case", "Investigation Case",
-    "Issue Case", "Payment Correction Case", "Product Delivery Case", "Screening Case",
+    "Application Case",
+    "Assessment Case",
+    "Integrated Case",
+    "Investigation Case",
+    "Issue Case",
+    "Payment Correction Case",
+    "Product Delivery Case",
+    "Screening Case",
 ]
 
 
