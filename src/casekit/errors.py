@@ -10,7 +10,8 @@ The tree::
     ├── ValidationError (ValueError)            bad input to any operation
     │   ├── InvalidMoney (TypeError)            a float or a non-number given as money
     │   ├── CurrencyMismatch                    arithmetic across two currencies
-    │   └── LifecycleDeclarationError           a malformed lifecycle, refused at declaration
+    │   ├── LifecycleDeclarationError           a malformed lifecycle, refused at declaration
+    │   └── OutsideCalendar                     a date beyond the years a calendar's holidays cover
     ├── InvalidTransition (ValueError)          an action not allowed from the current status
     ├── GuardRejected (ValueError)              an allowed action whose guard said no
     ├── NotFound (KeyError)                     an unknown id
@@ -21,6 +22,7 @@ The tree::
     ├── PaymentLocked                           a change to a submitted or paid payment
     ├── ReassessmentInProgress                  a second reassessment of one case at once
     ├── AuditTampered                           the audit hash chain does not verify
+    ├── MissingExtra (ImportError)              an optional extra is not installed
     └── StorageError
         ├── StorageUnavailable                  the database cannot be reached
         └── CorruptRecord                       an unreadable row or an unknown schema version
@@ -42,8 +44,10 @@ __all__ = [
     "InvalidMoney",
     "InvalidTransition",
     "LifecycleDeclarationError",
+    "MissingExtra",
     "NotFound",
     "OfferNotPending",
+    "OutsideCalendar",
     "PaymentLocked",
     "ReassessmentInProgress",
     "StorageError",
@@ -84,6 +88,10 @@ class CurrencyMismatch(ValidationError):
 
 class LifecycleDeclarationError(ValidationError):
     """A lifecycle declaration is malformed (unknown or unreachable status, duplicate action)."""
+
+
+class OutsideCalendar(ValidationError):
+    """A date outside the years for which a business calendar knows its holidays."""
 
 
 class InvalidTransition(CasekitError, ValueError):
@@ -157,6 +165,10 @@ class ReassessmentInProgress(CasekitError):
 
 class AuditTampered(CasekitError):
     """The hash chain of a case's audit trail does not verify."""
+
+
+class MissingExtra(CasekitError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
 
 
 class StorageError(CasekitError):
