@@ -1,0 +1,97 @@
+"""Caseload worklists and SLAs: business calendars, SLA policies, outreach, productivity.
+
+See ``docs/worklists.md``. The entry point is :class:`Caseload`; the job aid's rules ship as
+:data:`DEFAULT_POLICIES`.
+"""
+
+from __future__ import annotations
+
+from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar
+from casekit.worklists.caseload import Caseload, Changes, WorklistView
+from casekit.worklists.defaults import (
+    CATEGORY_1,
+    CATEGORY_2,
+    CATEGORY_3,
+    DEFAULT_CATEGORIES,
+    DEFAULT_POLICIES,
+    LOW,
+    MEDIUM,
+    Signal,
+)
+from casekit.worklists.escalation import (
+    Escalation,
+    EscalationBus,
+    Escalator,
+    Subscriber,
+    router_escalation,
+)
+from casekit.worklists.outreach import ContactRecord, Outcome, OutreachLog, Tally
+from casekit.worklists.productivity import (
+    DEFAULT_GOALS,
+    ContactPlan,
+    DayProgress,
+    Goals,
+    WeekProgress,
+    day_progress,
+    plan_daily_contacts,
+    week_progress,
+)
+from casekit.worklists.sla import (
+    PRIOR_OUTREACH_FLAG,
+    Anchor,
+    Category,
+    Condition,
+    DueWindow,
+    PolicySet,
+    SlaEvent,
+    SlaPolicy,
+    Trigger,
+    WindowUnit,
+)
+from casekit.worklists.worklist import OverdueItem, WorkItem, Worklists
+
+__all__ = [
+    "CATEGORY_1",
+    "CATEGORY_2",
+    "CATEGORY_3",
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_GOALS",
+    "DEFAULT_POLICIES",
+    "LOW",
+    "MEDIUM",
+    "MONDAY_TO_FRIDAY",
+    "PRIOR_OUTREACH_FLAG",
+    "Anchor",
+    "BusinessCalendar",
+    "Caseload",
+    "Category",
+    "Changes",
+    "Condition",
+    "ContactPlan",
+    "ContactRecord",
+    "DayProgress",
+    "DueWindow",
+    "Escalation",
+    "EscalationBus",
+    "Escalator",
+    "Goals",
+    "Outcome",
+    "OutreachLog",
+    "OverdueItem",
+    "PolicySet",
+    "Signal",
+    "SlaEvent",
+    "SlaPolicy",
+    "Subscriber",
+    "Tally",
+    "Trigger",
+    "WeekProgress",
+    "WindowUnit",
+    "WorkItem",
+    "WorklistView",
+    "Worklists",
+    "day_progress",
+    "plan_daily_contacts",
+    "router_escalation",
+    "week_progress",
+]

@@ -1,0 +1,334 @@
+"""Business calendars: working weekdays, working hours, holidays, in one time zone.
+
+A :class:`BusinessCalendar` answers "is this a working day?", adds and counts business days,
+and adds and counts business hours. Dates are local to the calendar's time zone; instants are
+timezone-aware and come back in UTC. Working hours are local wall-clock times, so a working
+day that crosses a DST change still starts at 09:00 local; its length in real time is measured
+in UTC, so business hours are exact across DST changes.
+
+Holidays come from an explicit list or from the ``holidays`` package (the optional extra
+``casekit[holidays]``); casekit never writes holiday rules itself. A calendar built from the
+package covers a range of years and refuses dates outside it (:class:`OutsideCalendar`)
+rather than silently treating them as holiday-free.
+
+Complexity (``H`` holidays, ``n`` business days, ``d`` calendar days spanned):
+
+=============================  =======================
+operation                      cost
+=============================  =======================
+``is_business_day``            O(1)
+``count_business_days``        O(log H)
+``add_business_days``          O(log n · log H)
+``add_business_hours``         O(d)
+``business_hours_between``     O(d)
+=============================  =======================
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from casekit.clock import as_utc
+from casekit.errors import MissingExtra, OutsideCalendar, ValidationError
+
+__all__ = ["MONDAY_TO_FRIDAY", "BusinessCalendar"]
+
+MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))
+"""Working weekdays Monday (0) to Friday (4), as :meth:`datetime.date.weekday` numbers."""
+
+_DAY = timedelta(days=1)
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _zone(value: ZoneInfo | str) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValidationError(
+            f"business calendar time zone {value!r} is unknown; "
+            "use an IANA name such as 'America/Los_Angeles' or 'Europe/Rome'"
+        ) from e
+
+
+def _workdays(value: Iterable[int]) -> frozenset[int]:
+    days = frozenset(value)
+    bad = sorted(d for d in days if not isinstance(d, int) or not 0 <= d <= 6)
+    if bad or not days:
+        raise ValidationError(
+            f"business calendar workdays {sorted(days)!r} are invalid; "
+            "give at least one weekday number from 0 (Monday) to 6 (Sunday)"
+        )
+    return days
+
+
+@attrs.frozen
+class BusinessCalendar:
+    """Working days and hours in one time zone, with holidays.
+
+    Args:
+        tz: The calendar's time zone (an IANA name or a ``ZoneInfo``).
+        workdays: Working weekdays as ``date.weekday()`` numbers; default Monday to Friday.
+        opens: Local time the working day starts; default 09:00.
+        closes: Local time the working day ends; default 17:00; after ``opens``.
+        holidays: Dates that are not working days even on a working weekday.
+        holiday_years: ``(first, last)`` years the holiday list is known to cover; dates
+            outside raise :class:`OutsideCalendar`. ``None``: the list is complete for all time.
+        name: A label for messages and reprs.
+
+    Raises:
+        ValidationError: On an unknown time zone, no workdays, or ``closes <= opens``.
+    """
+
+    tz: ZoneInfo = attrs.field(converter=_zone)
+    workdays: frozenset[int] = attrs.field(default=MONDAY_TO_FRIDAY, converter=_workdays)
+    opens: time = time(9)
+    closes: time = time(17)
+    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=frozenset)
+    holiday_years: tuple[int, int] | None = None
+    name: str = "business calendar"
+    _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValidationError(
+                f"{self.name}: opening hours must be naive local times, "
+                f"got {self.opens!r}–{self.closes!r}"
+            )
+        if self.closes <= self.opens:
+            raise ValidationError(
+                f"{self.name}: closes {self.closes.isoformat()} must be after opens "
+                f"{self.opens.isoformat()} (working hours may not cross midnight)"
+            )
+        if self.holiday_years is not None and self.holiday_years[0] > self.holiday_years[1]:
+            raise ValidationError(
+                f"{self.name}: holiday_years {self.holiday_years!r} is empty; give (first, last)"
+            )
+        # Only holidays on a working weekday change any count.
+        on_workdays = sorted(d for d in self.holidays if d.weekday() in self.workdays)
+        object.__setattr__(self, "_sorted_holidays", tuple(on_workdays))
+
+    @classmethod
+    def from_holidays_package(
+        cls,
+        country: str,
+        *,
+        tz: ZoneInfo | str,
+        years: range,
+        subdiv: str | None = None,
+        workdays: Iterable[int] = MONDAY_TO_FRIDAY,
+        opens: time = time(9),
+        closes: time = time(17),
+    ) -> BusinessCalendar:
+        """Build a calendar whose holidays come from the ``holidays`` package.
+
+        Needs the optional extra ``casekit[holidays]``; the package is imported only here.
+
+        Args:
+            country: ISO 3166 country code, e.g. ``"US"``.
+            tz: The calendar's time zone.
+            years: The years to cover; later queries outside them raise :class:`OutsideCalendar`.
+            subdiv: A subdivision (state, province), e.g. ``"CA"``.
+            workdays: Working weekdays, Monday = 0.
+            opens: Local opening time.
+            closes: Local closing time.
+
+        Returns:
+            The calendar, named after the country and subdivision.
+
+        Raises:
+            MissingExtra: If the ``holidays`` package is not installed.
+            ValidationError: If the country, subdivision or years are not valid.
+        """
+        try:
+            package = importlib.import_module("holidays")
+        except ImportError as e:
+            raise MissingExtra(
+                "holiday calendars need the 'holidays' package: "
+                "pip install 'casekit[holidays]' (or pass holidays=[...] explicitly)"
+            ) from e
+        if not years:
+            raise ValidationError(f"holiday years {years!r} are empty; give e.g. range(2024, 2031)")
+        try:
+            generated = package.country_holidays(country, subdiv=subdiv, years=list(years))
+        except NotImplementedError as e:  # the package's way of saying "unknown country/subdiv"
+            raise ValidationError(
+                f"the holidays package has no calendar for country {country!r} "
+                f"subdivision {subdiv!r}: {e}"
+            ) from e
+        label = country if subdiv is None else f"{country}-{subdiv}"
+        return cls(
+            tz=tz,
+            workdays=workdays,
+            opens=opens,
+            closes=closes,
+            holidays=frozenset(generated.keys()),
+            holiday_years=(min(years), max(years)),
+            name=f"{label} business calendar",
+        )
+
+    # ------------------------------------------------------------------ days
+
+    def _check(self, day: date) -> None:
+        span = self.holiday_years
+        if span is not None and not span[0] <= day.year <= span[1]:
+            raise OutsideCalendar(
+                f"{self.name} knows holidays for {span[0]}–{span[1]} only; "
+                f"{day.isoformat()} is outside (build it with years covering {day.year})"
+            )
+
+    def is_business_day(self, day: date) -> bool:
+        """Return whether ``day`` (a local date) is a working weekday and not a holiday. O(1).
+
+        Raises:
+            OutsideCalendar: If ``day`` is outside the years the holidays cover.
+        """
+        self._check(day)
+        return day.weekday() in self.workdays and day not in self.holidays
+
+    def local_date(self, moment: datetime) -> date:
+        """Return the calendar-local date of an aware instant."""
+        return as_utc(moment, what=f"{self.name} instant").astimezone(self.tz).date()
+
+    def _count(self, start: date, stop: date) -> int:
+        """Business days in ``[start, stop)``; ``start <= stop``."""
+        full_weeks, rest = divmod((stop - start).days, 7)
+        first = start.weekday()
+        count = full_weeks * len(self.workdays)
+        count += sum(1 for i in range(rest) if (first + i) % 7 in self.workdays)
+        hol = self._sorted_holidays
+        return count - (bisect.bisect_left(hol, stop) - bisect.bisect_left(hol, start))
+
+    def count_business_days(self, start: date, end: date) -> int:
+        """Count the business days stepped onto walking from ``start`` to ``end``.
+
+        Forward (``end >= start``) that is the business days in ``(start, end]``; backward it
+        is minus those in ``[end, start)``. So ``count_business_days(d, add_business_days(d,
+        n)) == n`` for every ``n``. O(log H).
+
+        Raises:
+            OutsideCalendar: If either date is outside the years the holidays cover.
+        """
+        self._check(start)
+        self._check(end)
+        if end >= start:
+            return self._count(start + _DAY, end + _DAY)
+        return -self._count(end, start)
+
+    def add_business_days(self, day: date, n: int) -> date:
+        """Return the ``n``-th business day after ``day`` (before it when ``n < 0``).
+
+        ``n == 0`` rolls forward: ``day`` itself if it is a business day, else the next one.
+        The result is always a business day. O(log n · log H).
+
+        Raises:
+            OutsideCalendar: If the walk leaves the years the holidays cover.
+        """
+        self._check(day)
+        if n == 0:
+            return day if self.is_business_day(day) else self.add_business_days(day, 1)
+        step = 1 if n > 0 else -1
+        # Exponential search for a bound, then bisect on the (monotone) count.
+        span = 7 * (abs(n) // len(self.workdays) + 1)
+        while abs(self._signed_count(day, day + step * span * _DAY)) < abs(n):
+            span *= 2
+        lo, hi = 1, span  # the answer is day + step*k for the least k in [lo, hi] reaching n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if abs(self._signed_count(day, day + step * mid * _DAY)) >= abs(n):
+                hi = mid
+            else:
+                lo = mid + 1
+        result = day + step * lo * _DAY
+        self._check(result)
+        return result
+
+    def _signed_count(self, start: date, end: date) -> int:
+        if end >= start:
+            return self._count(start + _DAY, end + _DAY)
+        return -self._count(end, start)
+
+    # ----------------------------------------------------------------- hours
+
+    def working_hours(self, day: date) -> tuple[datetime, datetime] | None:
+        """Return the UTC instants a business day opens and closes, or ``None`` if closed.
+
+        Local times in a DST gap are read with the offset before the change (``fold=0``).
+        """
+        if not self.is_business_day(day):
+            return None
+        opens = datetime.combine(day, self.opens, tzinfo=self.tz).astimezone(UTC)
+        closes = datetime.combine(day, self.closes, tzinfo=self.tz).astimezone(UTC)
+        return opens, closes
+
+    def end_of_business_day(self, day: date) -> datetime:
+        """Return the UTC instant ``day`` closes; ``day`` must be a business day.
+
+        Raises:
+            ValidationError: If ``day`` is not a business day.
+        """
+        hours = self.working_hours(day)
+        if hours is None:
+            raise ValidationError(
+                f"{day.isoformat()} ({_WEEKDAY_NAMES[day.weekday()]}) is not a business day "
+                f"in {self.name}"
+            )
+        return hours[1]
+
+    def add_business_hours(self, moment: datetime, duration: timedelta) -> datetime:
+        """Return the UTC instant ``duration`` of working time after ``moment``.
+
+        Time outside working hours does not count; a zero duration outside hours rolls
+        forward to the next opening. Exact across DST changes (hours are real elapsed time).
+        O(days spanned).
+
+        Raises:
+            ValidationError: If ``moment`` is naive or ``duration`` negative.
+        """
+        current = as_utc(moment, what=f"{self.name} start")
+        if duration < timedelta(0):
+            raise ValidationError(
+                f"{self.name}: cannot add a negative duration {duration}; give >= 0"
+            )
+        remaining = duration
+        day = current.astimezone(self.tz).date()
+        while True:
+            hours = self.working_hours(day)
+            if hours is not None:
+                opens, closes = hours
+                current = max(current, opens)
+                if current <= closes:
+                    available = closes - current
+                    if remaining <= available:
+                        return current + remaining
+                    remaining -= available
+            day += _DAY
+
+    def business_hours_between(self, start: datetime, end: datetime) -> timedelta:
+        """Return the working time inside ``[start, end]`` (negative if ``end < start``). O(days).
+
+        Raises:
+            ValidationError: If either instant is naive.
+        """
+        a = as_utc(start, what=f"{self.name} start")
+        b = as_utc(end, what=f"{self.name} end")
+        if b < a:
+            return -self.business_hours_between(b, a)
+        total = timedelta(0)
+        day = a.astimezone(self.tz).date()
+        last = b.astimezone(self.tz).date()
+        while day <= last:
+            hours = self.working_hours(day)
+            if hours is not None:
+                lo, hi = max(a, hours[0]), min(b, hours[1])
+                if hi > lo:
+                    total += hi - lo
+            day += _DAY
+        return total

@@ -1,0 +1,337 @@
+"""The caseload: SLA policies run against client events, feeding per-worker worklists.
+
+:class:`Caseload` is the entry point. Assign clients to workers, record what happens to them
+(:meth:`Caseload.record`, or :meth:`Caseload.log_outreach` for calls), read a worker's list
+(:meth:`Caseload.worklist`), and check for breaches (:meth:`Caseload.check_breaches`), which
+raises priorities and publishes :class:`~casekit.worklists.escalation.Escalation` s.
+
+Every operation is atomic: it computes every change first and applies them only if all are
+valid, so a refused event leaves worklists, the outreach log and assignments as they were.
+
+Complexity (``p`` policies reacting to an event kind, ``n`` items of a worker, ``N`` open
+items): ``record`` O(p log n + p log N); ``log_outreach`` the same plus O(log m);
+``assign`` O(i log n) for the client's ``i`` open items; ``check_breaches`` O(k log N) for
+``k`` new breaches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import attrs
+
+from casekit.clock import SYSTEM_CLOCK, Clock
+from casekit.errors import NotFound, ValidationError
+from casekit.worklists.calendar import BusinessCalendar
+from casekit.worklists.defaults import DEFAULT_POLICIES
+from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
+from casekit.worklists.outreach import ATTEMPT, CONTACT, ContactRecord, Outcome, OutreachLog
+from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent, SlaPolicy
+from casekit.worklists.worklist import OverdueItem, WorkItem, Worklists
+
+__all__ = ["Caseload", "Changes", "WorklistView"]
+
+logger = logging.getLogger(__name__)
+
+_OUTREACH_KINDS = frozenset({ATTEMPT, CONTACT})
+
+
+@attrs.frozen
+class Changes:
+    """What one event did to the client's clocks."""
+
+    started: tuple[WorkItem, ...] = ()
+    renewed: tuple[WorkItem, ...] = ()
+    satisfied: tuple[WorkItem, ...] = ()
+    stopped: tuple[WorkItem, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.started or self.renewed or self.satisfied or self.stopped)
+
+
+@attrs.frozen
+class WorklistView:
+    """One worker's worklist as of the caseload clock's now.
+
+    "Today" is the calendar-local day of now; views exclude nothing but what they say.
+    """
+
+    worklists: Worklists
+    worker_id: str
+    calendar: BusinessCalendar
+    now: datetime
+
+    def _end_of_today(self) -> datetime:
+        local = self.now.astimezone(self.calendar.tz)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time())
+        return midnight.replace(tzinfo=self.calendar.tz).astimezone(self.now.tzinfo)
+
+    def ordered(self) -> list[WorkItem]:
+        """Every item: category, then due time, then age."""
+        return list(self.worklists.ordered(self.worker_id))
+
+    def oldest_first(self) -> list[WorkItem]:
+        """Every item, from the longest open to the newest."""
+        return list(self.worklists.oldest_first(self.worker_id))
+
+    def overdue(self) -> list[OverdueItem]:
+        """Items past due, with how long overdue; category, then most overdue first."""
+        return self.worklists.overdue(self.worker_id, self.now)
+
+    def due_today(self) -> list[WorkItem]:
+        """Items not yet overdue and due before the end of today (local), in order."""
+        return list(self.worklists.due_between(self.worker_id, self.now, self._end_of_today()))
+
+    def upcoming(self, days: int = 7) -> list[WorkItem]:
+        """Items due after today and within ``days`` more days, in order.
+
+        Raises:
+            ValidationError: If ``days`` is negative.
+        """
+        if days < 0:
+            raise ValidationError(f"upcoming days must be >= 0, got {days}")
+        start = self._end_of_today()
+        return list(self.worklists.due_between(self.worker_id, start, start + timedelta(days=days)))
+
+    def __iter__(self) -> Iterator[WorkItem]:
+        return iter(self.ordered())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.worklists.oldest_first(self.worker_id))
+
+
+class Caseload:
+    """Clients assigned to workers, SLA clocks, worklists, the outreach log and escalation.
+
+    Args:
+        calendar: The business calendar due windows and "today" use.
+        clock: The source of now; defaults to the system clock.
+        policies: The SLA policies; defaults to the job aid's
+            (:data:`~casekit.worklists.defaults.DEFAULT_POLICIES`).
+    """
+
+    def __init__(
+        self,
+        *,
+        calendar: BusinessCalendar,
+        clock: Clock = SYSTEM_CLOCK,
+        policies: PolicySet = DEFAULT_POLICIES,
+    ) -> None:
+        self.calendar = calendar
+        self.clock = clock
+        self.policies = policies
+        self.worklists = Worklists()
+        self.log = OutreachLog()
+        self._workers: dict[str, str] = {}
+        self._outreached: set[str] = set()
+        self._bus = EscalationBus()
+
+    # --------------------------------------------------------- assignment
+
+    def assign(self, client_id: str, worker_id: str) -> None:
+        """Put a client on a worker's caseload, moving the client's open items with them.
+
+        Raises:
+            ValidationError: If either id is empty.
+        """
+        if not client_id or not worker_id:
+            raise ValidationError(
+                f"assign needs a client and a worker id, got {client_id!r} and {worker_id!r}"
+            )
+        self._workers[client_id] = worker_id
+        for item in self.worklists.for_client(client_id):
+            if item.worker_id != worker_id:
+                self.worklists.replace(attrs.evolve(item, worker_id=worker_id))
+
+    def worker_of(self, client_id: str) -> str:
+        """Return the worker the client is assigned to.
+
+        Raises:
+            NotFound: If the client is on no caseload.
+        """
+        try:
+            return self._workers[client_id]
+        except KeyError:
+            raise NotFound(
+                f"client {client_id} is on no caseload; call assign({client_id!r}, worker) first"
+            ) from None
+
+    @property
+    def clients(self) -> int:
+        """How many clients are assigned."""
+        return len(self._workers)
+
+    # ------------------------------------------------------------- events
+
+    def record(self, event: SlaEvent) -> Changes:
+        """Apply an event to the client's clocks: satisfy, renew, stop, then start.
+
+        A running clock is satisfied, renewed or stopped by the kinds its policy names; a
+        satisfied policy's ``then`` starts; a policy whose trigger matches starts unless its
+        clock is already running (the earlier due date stands).
+
+        Raises:
+            NotFound: If the client is not assigned to a worker.
+            ValidationError: If a starting policy needs a reference date the event lacks.
+            OutsideCalendar: If a due date falls outside the calendar's holiday years.
+        """
+        changes = self._plan(event)
+        # Everything is computed: apply (nothing below can fail on valid state).
+        for item in (*changes.satisfied, *changes.stopped):
+            self.worklists.remove(item.key)
+        for item in changes.renewed:
+            self.worklists.replace(item)
+        for item in changes.started:
+            self.worklists.add(item)
+        if event.kind in _OUTREACH_KINDS:
+            self._outreached.add(event.client_id)
+        return changes
+
+    def _plan(self, event: SlaEvent) -> Changes:
+        """Compute what ``event`` does, changing nothing."""
+        worker = self.worker_of(event.client_id)
+        prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
+        running = {i.policy.name: i for i in self.worklists.for_client(event.client_id)}
+        renewed: list[WorkItem] = []
+        satisfied: list[WorkItem] = []
+        stopped: list[WorkItem] = []
+        to_start: list[SlaPolicy] = []
+        for policy in self.policies.reacting_to(event.kind):
+            item = running.get(policy.name)
+            if item is None:
+                if policy.starts(event.kind, prior_outreach=prior):
+                    to_start.append(policy)
+            elif event.kind in policy.satisfied_by:
+                satisfied.append(item)
+                if policy.then is not None:
+                    to_start.append(self.policies[policy.then])
+            elif event.kind in policy.renewed_by:
+                renewed.append(
+                    attrs.evolve(
+                        item,
+                        opened_at=event.at,
+                        due=policy.due(event, self.calendar),
+                        priority=policy.category.priority,
+                        breached_at=None,
+                    )
+                )
+            elif event.kind in policy.stopped_by:
+                stopped.append(item)
+        closed = {i.policy.name for i in (*satisfied, *stopped)}
+        started: dict[str, WorkItem] = {}
+        for policy in to_start:
+            still_running = policy.name in running and policy.name not in closed
+            if still_running or policy.name in started:
+                continue
+            started[policy.name] = WorkItem(
+                client_id=event.client_id,
+                case_id=event.case_id or event.client_id,
+                policy=policy,
+                worker_id=worker,
+                opened_at=event.at,
+                due=policy.due(event, self.calendar),
+                priority=policy.category.priority,
+            )
+        return Changes(tuple(started.values()), tuple(renewed), tuple(satisfied), tuple(stopped))
+
+    def log_outreach(
+        self,
+        client_id: str,
+        outcome: Outcome | str,
+        *,
+        at: datetime | None = None,
+        worker_id: str | None = None,
+        case_id: str | None = None,
+        note: str = "",
+    ) -> Changes:
+        """Log an outreach call and apply it as a contact or attempt event.
+
+        Args:
+            client_id: The client called.
+            outcome: How the call ended (:class:`~casekit.worklists.outreach.Outcome`).
+            at: When; defaults to the clock's now.
+            worker_id: Who called; defaults to the client's worker.
+            case_id: The case it was about.
+            note: Free text.
+
+        Returns:
+            What the call did to the client's clocks.
+
+        Raises:
+            NotFound: If the client is on no caseload.
+            ValidationError: On an unknown outcome or a naive time.
+        """
+        assigned = self.worker_of(client_id)
+        try:
+            result = Outcome(outcome)
+        except ValueError:
+            raise ValidationError(
+                f"unknown outreach outcome {outcome!r}; "
+                f"valid: {', '.join(o.value for o in Outcome)}"
+            ) from None
+        record = ContactRecord(
+            client_id=client_id,
+            worker_id=worker_id or assigned,
+            at=at if at is not None else self.clock.now(),
+            outcome=result,
+            case_id=case_id,
+            note=note,
+        )
+        changes = self.record(SlaEvent(result.event_kind, client_id, record.at, case_id=case_id))
+        self.log.record(record)
+        return changes
+
+    # ------------------------------------------------------------- reading
+
+    def worklist(self, worker_id: str) -> WorklistView:
+        """Return the worker's worklist as of now (ordered, due today, upcoming, overdue)."""
+        return WorklistView(self.worklists, worker_id, self.calendar, self.clock.now())
+
+    def next_outreach(self, client_id: str) -> datetime | None:
+        """Return the earliest due date among the client's open outreach clocks, or ``None``."""
+        dues = [i.due for i in self.worklists.for_client(client_id) if i.policy.outreach]
+        return min(dues, default=None)
+
+    # ---------------------------------------------------------- escalation
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Receive every :class:`Escalation`; returns a function that unsubscribes."""
+        return self._bus.subscribe(callback)
+
+    def check_breaches(self) -> tuple[Escalation, ...]:
+        """Mark items now past due as breached, raise their priority and publish escalations.
+
+        Each breach is reported once; renewing the clock clears it. Call it as often as
+        breaches should be noticed (each morning, every few minutes). O(k log N).
+        """
+        now = self.clock.now()
+        escalations: list[Escalation] = []
+        for item in self.worklists.breached(now):
+            raised = item.category.breached_priority(item.priority)
+            self.worklists.replace(attrs.evolve(item, priority=raised, breached_at=now))
+            escalations.append(
+                Escalation(
+                    case_id=item.case_id,
+                    client_id=item.client_id,
+                    worker_id=item.worker_id,
+                    policy=item.policy.name,
+                    category=item.category.name,
+                    due=item.due,
+                    breached_at=now,
+                    priority=raised,
+                    previous_priority=item.priority,
+                )
+            )
+        for escalation in escalations:
+            logger.info(
+                "SLA %s breached for client %s (due %s); priority %s -> %s",
+                escalation.policy,
+                escalation.client_id,
+                escalation.due.isoformat(),
+                escalation.previous_priority,
+                escalation.priority,
+            )
+            self._bus.publish(escalation)
+        return tuple(escalations)

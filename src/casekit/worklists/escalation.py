@@ -1,0 +1,115 @@
+"""Escalation: a breached SLA raises the item's priority and tells whoever listens.
+
+:class:`Escalation` is the event; :class:`EscalationBus` delivers it to subscribers (the router,
+storage, a notifier). :func:`router_escalation` adapts anything with
+``escalate(item_id, priority)`` (such as ``casekit.routing.Router``) into a subscriber, so
+worklists do not import the router.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from casekit.priority import Priority
+
+__all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_escalation"]
+
+logger = logging.getLogger(__name__)
+
+SLA_BREACHED = "sla_breached"
+
+
+@attrs.frozen
+class Escalation:
+    """An SLA breach and the priority it raised the item to.
+
+    Args:
+        case_id: The case to escalate (the client id when the event named no case).
+        client_id: The client.
+        worker_id: The worker whose list the item is on.
+        policy: The breached policy's name.
+        category: The item's category name.
+        due: When it was due (UTC).
+        breached_at: When the breach was detected (UTC).
+        priority: The new priority.
+        previous_priority: The priority before.
+        kind: Always ``"sla_breached"``.
+    """
+
+    case_id: str
+    client_id: str
+    worker_id: str
+    policy: str
+    category: str
+    due: datetime
+    breached_at: datetime
+    priority: Priority
+    previous_priority: Priority
+    kind: str = SLA_BREACHED
+
+
+Subscriber = Callable[[Escalation], None]
+"""A callable receiving each :class:`Escalation`."""
+
+
+class Escalator(Protocol):
+    """Anything that can raise a routed item's priority (e.g. ``casekit.routing.Router``)."""
+
+    def escalate(self, item_id: str, priority: Priority) -> None:
+        """Raise the item's priority."""
+        ...
+
+
+class EscalationBus:
+    """Delivers escalations to subscribers, in subscription order.
+
+    A subscriber that raises does not stop delivery to the others; its error is logged
+    (``logger.exception``) and the remaining subscribers still receive the event.
+    """
+
+    __slots__ = ("_subscribers",)
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; return a function that removes it again."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, escalation: Escalation) -> None:
+        """Deliver one escalation to every subscriber. O(subscribers)."""
+        for callback in tuple(self._subscribers):
+            try:
+                callback(escalation)
+            except Exception:
+                logger.exception(
+                    "escalation subscriber %r failed on %s/%s",
+                    callback,
+                    escalation.client_id,
+                    escalation.policy,
+                )
+
+
+def router_escalation(router: Escalator) -> Subscriber:
+    """Return a subscriber that calls ``router.escalate(case_id, priority)`` on each breach.
+
+    Example::
+
+        caseload.subscribe(router_escalation(router))
+    """
+
+    def escalate(escalation: Escalation) -> None:
+        router.escalate(escalation.case_id, escalation.priority)
+
+    return escalate

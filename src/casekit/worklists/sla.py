@@ -1,0 +1,377 @@
+"""SLA policies: categories, due windows, and the events that start, renew, satisfy or stop a clock.
+
+A :class:`SlaPolicy` is one rule of a caseload: "a high-risk event notification starts a
+72-hour clock, satisfied by the first outreach attempt". Policies are declarative values;
+:class:`~casekit.worklists.caseload.Caseload` runs them against :class:`SlaEvent` s.
+
+Each running clock (one per client and policy) is satisfied (done, and the policy's ``then``
+starts, if any), renewed (this round is done; the next is due one window after the event:
+recurring outreach such as "every 60 days"), or stopped (no longer applies, e.g. the client
+was disenrolled) by the event kinds the policy names.
+"""
+
+from __future__ import annotations
+
+import calendar as _gregorian
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from casekit.clock import as_utc
+from casekit.errors import NotFound, ValidationError, allowed_list
+from casekit.priority import Priority
+from casekit.worklists.calendar import BusinessCalendar
+
+__all__ = [
+    "Anchor",
+    "Category",
+    "Condition",
+    "DueWindow",
+    "PolicySet",
+    "SlaEvent",
+    "SlaPolicy",
+    "Trigger",
+    "WindowUnit",
+]
+
+
+class WindowUnit(enum.StrEnum):
+    """The unit a due window is measured in."""
+
+    CALENDAR_HOURS = "calendar hours"
+    """Elapsed real time: 72 hours is 72 × 3600 s, whatever the clocks or the weekday."""
+    CALENDAR_DAYS = "calendar days"
+    """Local days: the same wall-clock time ``n`` days later (a week is 7 days)."""
+    BUSINESS_DAYS = "business days"
+    """The close of the ``n``-th business day after the start's local date."""
+    CALENDAR_MONTHS = "calendar months"
+    """The same wall-clock time and day ``n`` months later (clamped to the month's end)."""
+
+
+@attrs.frozen
+class DueWindow:
+    """How long after (or, when negative, before) its anchor an SLA falls due.
+
+    Args:
+        amount: The number of units; may be negative for windows before a reference date
+            (e.g. the discharge workflow 2 months before the discharge).
+        unit: The :class:`WindowUnit`.
+    """
+
+    amount: int
+    unit: WindowUnit = attrs.field(converter=WindowUnit)
+
+    @classmethod
+    def hours(cls, n: int) -> DueWindow:
+        """A window of ``n`` calendar hours."""
+        return cls(n, WindowUnit.CALENDAR_HOURS)
+
+    @classmethod
+    def days(cls, n: int) -> DueWindow:
+        """A window of ``n`` calendar days."""
+        return cls(n, WindowUnit.CALENDAR_DAYS)
+
+    @classmethod
+    def weeks(cls, n: int) -> DueWindow:
+        """A window of ``n`` weeks: ``7 × n`` calendar days."""
+        return cls(7 * n, WindowUnit.CALENDAR_DAYS)
+
+    @classmethod
+    def business_days(cls, n: int) -> DueWindow:
+        """A window of ``n`` business days of the caseload's calendar."""
+        return cls(n, WindowUnit.BUSINESS_DAYS)
+
+    @classmethod
+    def months(cls, n: int) -> DueWindow:
+        """A window of ``n`` calendar months."""
+        return cls(n, WindowUnit.CALENDAR_MONTHS)
+
+    def due(self, anchor: datetime, calendar: BusinessCalendar) -> datetime:
+        """Return the UTC instant the window ends, counted from ``anchor``.
+
+        Calendar days and months move the local wall-clock time in the calendar's time zone,
+        so a 7-day window over a DST change ends at the same local time. O(1), or O(log n ·
+        log H) for business days.
+
+        Raises:
+            ValidationError: If ``anchor`` is naive.
+            OutsideCalendar: If business days leave the calendar's holiday years.
+        """
+        start = as_utc(anchor, what="SLA anchor")
+        if self.unit is WindowUnit.CALENDAR_HOURS:
+            return start + timedelta(hours=self.amount)
+        local = start.astimezone(calendar.tz)
+        if self.unit is WindowUnit.BUSINESS_DAYS:
+            day = calendar.add_business_days(local.date(), self.amount)
+            return calendar.end_of_business_day(day)
+        wall = local.replace(tzinfo=None)
+        if self.unit is WindowUnit.CALENDAR_DAYS:
+            wall += timedelta(days=self.amount)
+        else:
+            year, month0 = divmod(wall.month - 1 + self.amount, 12)
+            last = _gregorian.monthrange(year, month0 + 1)[1]
+            wall = wall.replace(year=year, month=month0 + 1, day=min(wall.day, last))
+        return wall.replace(tzinfo=calendar.tz).astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit.value}"
+
+
+@attrs.frozen(order=False)
+class Category:
+    """A priority category of a worklist: worklists are ordered by ``rank`` first.
+
+    Args:
+        name: Display name, e.g. ``"High #1"``.
+        rank: Order in worklists; 1 comes first.
+        priority: The priority its items carry while on time.
+        escalate_to: The priority a breached item is raised to; ``None`` raises it one rank.
+        description: What belongs in it, for people.
+    """
+
+    name: str
+    rank: int
+    priority: Priority = attrs.field(converter=Priority)
+    escalate_to: Priority | None = None
+    description: str = ""
+
+    def breached_priority(self, current: Priority) -> Priority:
+        """Return the priority an item of this category gets when its SLA is breached."""
+        if self.escalate_to is not None:
+            return max(self.escalate_to, current)
+        return current.raised()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Condition(enum.StrEnum):
+    """When a trigger applies, judged from the client's outreach before the event."""
+
+    ALWAYS = "always"
+    NO_PRIOR_OUTREACH = "no prior outreach"
+    PRIOR_OUTREACH = "prior outreach"
+
+
+PRIOR_OUTREACH_FLAG = "prior_outreach"
+"""An :class:`SlaEvent` flag saying the client was reached out to outside this caseload
+(e.g. by the previous case manager of a transferred client)."""
+
+
+@attrs.frozen
+class Trigger:
+    """An event kind that starts a policy's clock, under a condition.
+
+    Args:
+        kind: The :attr:`SlaEvent.kind` that starts it.
+        when: The :class:`Condition` under which it does.
+    """
+
+    kind: str
+    when: Condition = attrs.field(default=Condition.ALWAYS, converter=Condition)
+
+    def applies(self, *, prior_outreach: bool) -> bool:
+        """Return whether the trigger fires, given whether the client had outreach before."""
+        if self.when is Condition.NO_PRIOR_OUTREACH:
+            return not prior_outreach
+        if self.when is Condition.PRIOR_OUTREACH:
+            return prior_outreach
+        return True
+
+
+class Anchor(enum.StrEnum):
+    """What a due window counts from."""
+
+    EVENT = "event"
+    """The time of the starting (or renewing) event."""
+    REFERENCE = "reference"
+    """The event's ``reference`` instant, e.g. a discharge date or a coverage lapse."""
+
+
+def _event_time(value: datetime) -> datetime:
+    return as_utc(value, what="SLA event time")
+
+
+def _reference(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value, what="SLA event reference")
+
+
+def _kinds(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _triggers(values: Iterable[Trigger | str]) -> tuple[Trigger, ...]:
+    return tuple(v if isinstance(v, Trigger) else Trigger(v) for v in values)
+
+
+@attrs.frozen
+class SlaPolicy:
+    """One SLA rule: a category, a due window, and what starts and ends its clock.
+
+    Args:
+        name: Unique within its :class:`PolicySet`.
+        category: The worklist :class:`Category` its items go in.
+        window: The :class:`DueWindow`, counted from ``anchor``.
+        starts_on: Event kinds (or :class:`Trigger` s) that start the clock when it is not
+            running.
+        satisfied_by: Event kinds that complete it.
+        renewed_by: Event kinds that complete this round and restart the clock from the event
+            (a recurring rule); a renewing event also starts the clock when it is not running
+            only if it is in ``starts_on`` too.
+        stopped_by: Event kinds that end it unsatisfied (no longer applies).
+        anchor: :class:`Anchor` the window counts from.
+        then: Name of the policy whose clock starts when this one is satisfied.
+        outreach: Whether its items are outreach to the client (they set the client's next
+            outreach date).
+        rule: The rule in words, as the source states it.
+
+    Raises:
+        ValidationError: On an empty name, no way to start, or an event that both satisfies
+            and renews.
+    """
+
+    name: str
+    category: Category
+    window: DueWindow
+    starts_on: tuple[Trigger, ...] = attrs.field(converter=_triggers)
+    satisfied_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    renewed_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    stopped_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    anchor: Anchor = attrs.field(default=Anchor.EVENT, converter=Anchor)
+    then: str | None = None
+    outreach: bool = True
+    rule: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValidationError("an SLA policy needs a non-empty name")
+        overlap = (self.satisfied_by & self.renewed_by) | (self.satisfied_by & self.stopped_by)
+        overlap |= self.renewed_by & self.stopped_by
+        if overlap:
+            raise ValidationError(
+                f"SLA policy {self.name!r}: event kinds {allowed_list(overlap)} appear in more "
+                "than one of satisfied_by, renewed_by and stopped_by; each kind may do one thing"
+            )
+
+    def starts(self, kind: str, *, prior_outreach: bool) -> bool:
+        """Return whether an event of ``kind`` starts this policy's clock."""
+        return any(
+            t.kind == kind and t.applies(prior_outreach=prior_outreach) for t in self.starts_on
+        )
+
+    def due(self, event: SlaEvent, calendar: BusinessCalendar) -> datetime:
+        """Return when a clock started or renewed by ``event`` falls due.
+
+        Raises:
+            ValidationError: If the policy counts from a reference the event lacks.
+        """
+        if self.anchor is Anchor.REFERENCE:
+            if event.reference is None:
+                raise ValidationError(
+                    f"SLA policy {self.name!r} counts from the event's reference date, but the "
+                    f"{event.kind!r} event for client {event.client_id} has reference=None; "
+                    "give reference=<the date it counts from>"
+                )
+            return self.window.due(event.reference, calendar)
+        return self.window.due(event.at, calendar)
+
+
+@attrs.frozen
+class SlaEvent:
+    """Something that happened to a client that may start, renew, satisfy or stop SLA clocks.
+
+    Args:
+        kind: The event kind, e.g. ``"high_risk_event"`` (see
+            :class:`~casekit.worklists.defaults.Signal` for the default set's kinds).
+        client_id: The client it concerns.
+        at: When it happened; timezone-aware (stored in UTC).
+        case_id: The case it belongs to; defaults to the client id.
+        reference: The instant a reference-anchored policy counts from (a discharge date, a
+            coverage lapse).
+        flags: Extra facts, e.g. ``{"prior_outreach"}`` on a transfer.
+    """
+
+    kind: str
+    client_id: str
+    at: datetime = attrs.field(converter=_event_time)
+    case_id: str | None = None
+    reference: datetime | None = attrs.field(default=None, converter=_reference)
+    flags: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+
+
+class PolicySet(Mapping[str, SlaPolicy]):
+    """A validated, immutable set of SLA policies, by name, with an index by event kind.
+
+    Args:
+        policies: The policies; names must be unique and every ``then`` must name one of them.
+
+    Raises:
+        ValidationError: On a duplicate name or a ``then`` naming no policy in the set.
+    """
+
+    __slots__ = ("_by_kind", "_policies")
+
+    def __init__(self, policies: Iterable[SlaPolicy]) -> None:
+        by_name: dict[str, SlaPolicy] = {}
+        for policy in policies:
+            if policy.name in by_name:
+                raise ValidationError(f"SLA policy name {policy.name!r} is used twice")
+            by_name[policy.name] = policy
+        for policy in by_name.values():
+            if policy.then is not None and policy.then not in by_name:
+                raise ValidationError(
+                    f"SLA policy {policy.name!r} has then={policy.then!r}, which names no "
+                    f"policy in the set; known: {allowed_list(by_name)}"
+                )
+        self._policies = by_name
+        by_kind: dict[str, list[SlaPolicy]] = {}
+        for policy in by_name.values():
+            kinds = {t.kind for t in policy.starts_on}
+            kinds |= policy.satisfied_by | policy.renewed_by | policy.stopped_by
+            for kind in kinds:
+                by_kind.setdefault(kind, []).append(policy)
+        self._by_kind = {k: tuple(v) for k, v in by_kind.items()}
+
+    def __getitem__(self, name: str) -> SlaPolicy:
+        try:
+            return self._policies[name]
+        except KeyError:
+            raise NotFound(
+                f"no SLA policy named {name!r}; known: {allowed_list(self._policies)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policies)
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    def __repr__(self) -> str:
+        return f"PolicySet({', '.join(self._policies)})"
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Every event kind some policy reacts to."""
+        return frozenset(self._by_kind)
+
+    def reacting_to(self, kind: str) -> tuple[SlaPolicy, ...]:
+        """Return the policies an event of ``kind`` may affect. O(1)."""
+        return self._by_kind.get(kind, ())
+
+    def with_policies(self, *policies: SlaPolicy) -> PolicySet:
+        """Return a new set with ``policies`` added, replacing same-named ones."""
+        merged = dict(self._policies)
+        merged.update((p.name, p) for p in policies)
+        return PolicySet(merged.values())
+
+    def without(self, *names: str) -> PolicySet:
+        """Return a new set without the named policies.
+
+        Raises:
+            NotFound: If a name is not in the set.
+        """
+        for name in names:
+            self[name]
+        return PolicySet(p for n, p in self._policies.items() if n not in names)

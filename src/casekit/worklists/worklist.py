@@ -1,0 +1,311 @@
+"""Per-worker worklists, kept in order incrementally.
+
+A :class:`WorkItem` is one running SLA clock: a client, a policy, a due instant. A
+:class:`Worklists` store holds every open item and, per worker, one sorted list per category
+(keyed by due time, then age) plus an oldest-to-newest index, so a change to one item costs
+O(log n) instead of a re-sort of the worker's list.
+
+Order of a worklist: category rank, then due time (earliest first), then age (opened earliest
+first), then client id and policy name (a stable tie-break).
+
+Complexity (``n`` items of the worker, ``N`` open items, ``k`` returned, ``C`` categories):
+
+========================================  ====================
+operation                                 cost
+========================================  ====================
+``add`` / ``remove`` / ``replace``        O(log n + log N)
+``ordered`` / ``oldest_first``            O(C + k)
+``overdue`` / ``due_between``             O(C log n + k)
+``breached`` (scan for new breaches)      O(log N + k)
+``build`` (from scratch)                  O(N log N)
+========================================  ====================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import attrs
+from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
+
+from casekit.errors import AlreadyExists, NotFound
+from casekit.priority import Priority
+from casekit.worklists.sla import Category, SlaPolicy
+
+__all__ = ["OverdueItem", "WorkItem", "Worklists"]
+
+ItemKey = tuple[str, str]
+"""``(client_id, policy name)``: at most one open clock per client and policy."""
+
+
+@attrs.frozen
+class WorkItem:
+    """One running SLA clock on a worker's worklist.
+
+    Args:
+        client_id: The client.
+        case_id: The case it belongs to (the id escalations name).
+        policy: The :class:`~casekit.worklists.sla.SlaPolicy` whose clock this is.
+        worker_id: The worker whose list it is on.
+        opened_at: When this round of the clock started (UTC); the item's age counts from it.
+        due: When it falls due (UTC).
+        priority: Its current priority (the category's, raised on breach).
+        breached_at: When a breach was detected, or ``None``.
+    """
+
+    client_id: str
+    case_id: str
+    policy: SlaPolicy = attrs.field(repr=lambda p: repr(p.name))
+    worker_id: str
+    opened_at: datetime
+    due: datetime
+    priority: Priority
+    breached_at: datetime | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        """``(client_id, policy name)``."""
+        return (self.client_id, self.policy.name)
+
+    @property
+    def category(self) -> Category:
+        """The policy's category."""
+        return self.policy.category
+
+    @property
+    def id(self) -> str:
+        """A readable id, ``client/policy``."""
+        return f"{self.client_id}/{self.policy.name}"
+
+    def overdue_by(self, now: datetime) -> timedelta:
+        """Return how long past due the item is at ``now`` (zero when not yet due)."""
+        return max(now - self.due, timedelta(0))
+
+    def age(self, now: datetime) -> timedelta:
+        """Return how long the item has been open at ``now``."""
+        return now - self.opened_at
+
+
+@attrs.frozen
+class OverdueItem:
+    """An overdue item and by how long."""
+
+    item: WorkItem
+    overdue_by: timedelta
+
+
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+_SortKey = tuple[datetime, datetime, str, str]
+
+
+def _sort_key(item: WorkItem) -> _SortKey:
+    return (item.due, item.opened_at, item.client_id, item.policy.name)
+
+
+def _age_key(item: WorkItem) -> tuple[datetime, str, str]:
+    return (item.opened_at, item.client_id, item.policy.name)
+
+
+@attrs.define
+class _WorkerList:
+    by_rank: dict[int, SortedList] = attrs.Factory(dict)
+    by_age: SortedList = attrs.Factory(SortedList)
+
+    def ranks(self) -> list[int]:
+        return sorted(r for r, items in self.by_rank.items() if items)
+
+
+class Worklists:
+    """Every open :class:`WorkItem`, indexed per worker, per client and by due time.
+
+    Not thread-safe: guard it with a lock if several threads record events.
+    """
+
+    __slots__ = ("_by_client", "_items", "_pending_breach", "_workers")
+
+    def __init__(self) -> None:
+        self._items: dict[ItemKey, WorkItem] = {}
+        self._by_client: dict[str, dict[str, WorkItem]] = {}
+        self._workers: dict[str, _WorkerList] = {}
+        # Open, not yet breached items by due time: the breach scan reads its head.
+        self._pending_breach: SortedList = SortedList()
+
+    @classmethod
+    def build(cls, items: Iterable[WorkItem]) -> Worklists:
+        """Build worklists from scratch, sorting each list once. O(N log N).
+
+        Raises:
+            AlreadyExists: If two items share a client and policy.
+        """
+        self = cls()
+        per_rank: dict[tuple[str, int], list[_SortKey]] = {}
+        per_age: dict[str, list[tuple[datetime, str, str]]] = {}
+        pending: list[tuple[datetime, str, str]] = []
+        for item in items:
+            if item.key in self._items:
+                raise AlreadyExists(f"work item {item.id} is listed twice")
+            self._items[item.key] = item
+            self._by_client.setdefault(item.client_id, {})[item.policy.name] = item
+            per_rank.setdefault((item.worker_id, item.category.rank), []).append(_sort_key(item))
+            per_age.setdefault(item.worker_id, []).append(_age_key(item))
+            if item.breached_at is None:
+                pending.append((item.due, item.client_id, item.policy.name))
+        for (worker, rank), keys in per_rank.items():
+            self._worker(worker).by_rank[rank] = SortedList(keys)
+        for worker, ages in per_age.items():
+            self._workers[worker].by_age = SortedList(ages)
+        self._pending_breach = SortedList(pending)
+        return self
+
+    def _worker(self, worker_id: str) -> _WorkerList:
+        lists = self._workers.get(worker_id)
+        if lists is None:
+            lists = self._workers[worker_id] = _WorkerList()
+        return lists
+
+    # ------------------------------------------------------------ updates
+
+    def add(self, item: WorkItem) -> None:
+        """Add an open item. O(log n + log N).
+
+        Raises:
+            AlreadyExists: If the client already has an open item for that policy.
+        """
+        if item.key in self._items:
+            raise AlreadyExists(
+                f"client {item.client_id} already has an open {item.policy.name!r} item "
+                f"(due {self._items[item.key].due.isoformat()}); replace it instead"
+            )
+        self._insert(item)
+
+    def remove(self, key: ItemKey) -> WorkItem:
+        """Remove the open item of ``(client_id, policy name)`` and return it. O(log n + log N).
+
+        Raises:
+            NotFound: If there is no such open item.
+        """
+        item = self.get(key)
+        self._delete(item)
+        return item
+
+    def replace(self, item: WorkItem) -> WorkItem:
+        """Replace the open item with the same key (new due, worker, priority...). O(log n).
+
+        Returns:
+            The item replaced.
+
+        Raises:
+            NotFound: If there is no open item with that key.
+        """
+        old = self.get(item.key)
+        self._delete(old)
+        self._insert(item)
+        return old
+
+    def _insert(self, item: WorkItem) -> None:
+        self._items[item.key] = item
+        self._by_client.setdefault(item.client_id, {})[item.policy.name] = item
+        lists = self._worker(item.worker_id)
+        ranked = lists.by_rank.get(item.category.rank)
+        if ranked is None:
+            ranked = lists.by_rank[item.category.rank] = SortedList()
+        ranked.add(_sort_key(item))
+        lists.by_age.add(_age_key(item))
+        if item.breached_at is None:
+            self._pending_breach.add((item.due, item.client_id, item.policy.name))
+
+    def _delete(self, item: WorkItem) -> None:
+        del self._items[item.key]
+        client = self._by_client[item.client_id]
+        del client[item.policy.name]
+        if not client:
+            del self._by_client[item.client_id]
+        lists = self._workers[item.worker_id]
+        lists.by_rank[item.category.rank].remove(_sort_key(item))
+        lists.by_age.remove(_age_key(item))
+        if item.breached_at is None:
+            self._pending_breach.remove((item.due, item.client_id, item.policy.name))
+
+    # ------------------------------------------------------------ queries
+
+    def get(self, key: ItemKey) -> WorkItem:
+        """Return the open item of ``(client_id, policy name)``. O(1).
+
+        Raises:
+            NotFound: If there is none.
+        """
+        try:
+            return self._items[key]
+        except KeyError:
+            open_for_client = self._by_client.get(key[0], {})
+            raise NotFound(
+                f"client {key[0]} has no open {key[1]!r} item; open: "
+                f"{', '.join(sorted(open_for_client)) or 'none'}"
+            ) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[WorkItem]:
+        return iter(list(self._items.values()))
+
+    def for_client(self, client_id: str) -> tuple[WorkItem, ...]:
+        """Return the client's open items, in worklist order. O(m log m) for m items."""
+        items = self._by_client.get(client_id, {}).values()
+        return tuple(sorted(items, key=lambda i: (i.category.rank, *_sort_key(i))))
+
+    def workers(self) -> tuple[str, ...]:
+        """Return the ids of workers with open items, sorted."""
+        return tuple(sorted(w for w, lists in self._workers.items() if lists.by_age))
+
+    def _lookup(self, key: _SortKey | tuple[datetime, str, str]) -> WorkItem:
+        return self._items[(key[-2], key[-1])]
+
+    def ordered(self, worker_id: str) -> Iterator[WorkItem]:
+        """Yield the worker's items by category, due time, then age. O(C + k)."""
+        lists = self._workers.get(worker_id)
+        if lists is None:
+            return
+        for rank in lists.ranks():
+            for key in lists.by_rank[rank]:
+                yield self._lookup(key)
+
+    def oldest_first(self, worker_id: str) -> Iterator[WorkItem]:
+        """Yield the worker's items from the longest open to the newest. O(k)."""
+        lists = self._workers.get(worker_id)
+        if lists is None:
+            return
+        for key in lists.by_age:
+            yield self._lookup(key)
+
+    def due_between(self, worker_id: str, start: datetime, end: datetime) -> Iterator[WorkItem]:
+        """Yield the worker's items due in ``[start, end)``, in worklist order. O(C log n + k)."""
+        lists = self._workers.get(worker_id)
+        if lists is None:
+            return
+        for rank in lists.ranks():
+            ranked = lists.by_rank[rank]
+            for key in ranked.irange((start,), (end,), inclusive=(True, False)):
+                yield self._lookup(key)
+
+    def overdue(self, worker_id: str, now: datetime) -> list[OverdueItem]:
+        """Return the worker's items due before ``now``, with how long overdue.
+
+        In worklist order (category, then most overdue first). O(C log n + k).
+        """
+        return [
+            OverdueItem(item, now - item.due)
+            for item in self.due_between(worker_id, _BEGINNING, now)
+        ]
+
+    def breached(self, now: datetime) -> list[WorkItem]:
+        """Return the open items due before ``now`` not yet marked breached, earliest first.
+
+        O(log N + k): reads the head of the due-time index.
+        """
+        keys = self._pending_breach.irange(maximum=(now,), inclusive=(True, False))
+        return [self._items[(client, policy)] for _, client, policy in keys]
