@@ -211,7 +211,7 @@ class BusinessCalendar:
 
         Forward (``end >= start``) that is the business days in ``(start, end]``; backward it
         is minus those in ``[end, start)``. So ``count_business_days(d, add_business_days(d,
-        n)) == n`` for every ``n``. O(log H).
+        n)) == n`` for every ``n != 0``. O(log H).
 
         Raises:
             OutsideCalendar: If either date is outside the years the holidays cover.

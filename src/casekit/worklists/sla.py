@@ -110,7 +110,8 @@ class DueWindow:
         if self.unit is WindowUnit.CALENDAR_DAYS:
             wall += timedelta(days=self.amount)
         else:
-            year, month0 = divmod(wall.month - 1 + self.amount, 12)
+            years, month0 = divmod(wall.month - 1 + self.amount, 12)
+            year = wall.year + years
             last = _gregorian.monthrange(year, month0 + 1)[1]
             wall = wall.replace(year=year, month=month0 + 1, day=min(wall.day, last))
         return wall.replace(tzinfo=calendar.tz).astimezone(UTC)
