@@ -11,7 +11,9 @@ The tree::
     │   ├── InvalidMoney (TypeError)            a float or a non-number given as money
     │   ├── CurrencyMismatch                    arithmetic across two currencies
     │   ├── LifecycleDeclarationError           a malformed lifecycle, refused at declaration
-    │   └── OutsideCalendar                     a date beyond the years a calendar's holidays cover
+    │   ├── OutsideCalendar                     a date beyond the years a calendar's holidays cover
+    │   ├── NotInTaxonomy                       a classification outside the taxonomy tree
+    │   └── MissingFields                       a documentation template's required fields not given
     ├── InvalidTransition (ValueError)          an action not allowed from the current status
     ├── GuardRejected (ValueError)              an allowed action whose guard said no
     ├── NotFound (KeyError)                     an unknown id
@@ -45,7 +47,9 @@ __all__ = [
     "InvalidTransition",
     "LifecycleDeclarationError",
     "MissingExtra",
+    "MissingFields",
     "NotFound",
+    "NotInTaxonomy",
     "OfferNotPending",
     "OutsideCalendar",
     "PaymentLocked",
@@ -92,6 +96,34 @@ class LifecycleDeclarationError(ValidationError):
 
 class OutsideCalendar(ValidationError):
     """A date outside the years for which a business calendar knows its holidays."""
+
+
+class NotInTaxonomy(ValidationError):
+    """A classification outside the taxonomy tree; the message lists the allowed values.
+
+    Attributes:
+        level: The level that failed (``"Sub-Category"``).
+        value: The value given at that level.
+        allowed: The values the tree allows there.
+    """
+
+    def __init__(self, message: str, *, level: str, value: str, allowed: Iterable[str]) -> None:
+        self.level = level
+        self.value = value
+        self.allowed = tuple(sorted(allowed))
+        super().__init__(message)
+
+
+class MissingFields(ValidationError):
+    """Required documentation fields not given; the message names them.
+
+    Attributes:
+        missing: The names of the missing fields.
+    """
+
+    def __init__(self, message: str, *, missing: Iterable[str]) -> None:
+        self.missing = tuple(missing)
+        super().__init__(message)
 
 
 class InvalidTransition(CasekitError, ValueError):
