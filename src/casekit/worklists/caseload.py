@@ -193,17 +193,18 @@ class Caseload:
         """Compute what ``event`` does, changing nothing."""
         worker = self.worker_of(event.client_id)
         prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
-        running = {i.policy.name: i for i in self.worklists.for_client(event.client_id)}
+        running = self.worklists.open_for(event.client_id)
         renewed: list[WorkItem] = []
         satisfied: list[WorkItem] = []
         stopped: list[WorkItem] = []
-        to_start: list[SlaPolicy] = []
-        for policy in self.policies.reacting_to(event.kind):
-            item = running.get(policy.name)
-            if item is None:
-                if policy.starts(event.kind, prior_outreach=prior):
-                    to_start.append(policy)
-            elif event.kind in policy.satisfied_by:
+        to_start = [
+            policy
+            for policy in self.policies.started_by(event.kind)
+            if policy.name not in running and policy.starts(event.kind, prior_outreach=prior)
+        ]
+        for item in running.values():
+            policy = item.policy
+            if event.kind in policy.satisfied_by:
                 satisfied.append(item)
                 if policy.then is not None:
                     to_start.append(self.policies[policy.then])

@@ -312,7 +312,7 @@ class PolicySet(Mapping[str, SlaPolicy]):
         ValidationError: On a duplicate name or a ``then`` naming no policy in the set.
     """
 
-    __slots__ = ("_by_kind", "_policies")
+    __slots__ = ("_by_kind", "_policies", "_starters")
 
     def __init__(self, policies: Iterable[SlaPolicy]) -> None:
         by_name: dict[str, SlaPolicy] = {}
@@ -334,6 +334,11 @@ class PolicySet(Mapping[str, SlaPolicy]):
             for kind in kinds:
                 by_kind.setdefault(kind, []).append(policy)
         self._by_kind = {k: tuple(v) for k, v in by_kind.items()}
+        starters: dict[str, list[SlaPolicy]] = {}
+        for policy in by_name.values():
+            for kind in dict.fromkeys(t.kind for t in policy.starts_on):
+                starters.setdefault(kind, []).append(policy)
+        self._starters = {k: tuple(v) for k, v in starters.items()}
 
     def __getitem__(self, name: str) -> SlaPolicy:
         try:
@@ -360,6 +365,10 @@ class PolicySet(Mapping[str, SlaPolicy]):
     def reacting_to(self, kind: str) -> tuple[SlaPolicy, ...]:
         """Return the policies an event of ``kind`` may affect. O(1)."""
         return self._by_kind.get(kind, ())
+
+    def started_by(self, kind: str) -> tuple[SlaPolicy, ...]:
+        """Return the policies with a trigger for ``kind`` (whatever its condition). O(1)."""
+        return self._starters.get(kind, ())
 
     def with_policies(self, *policies: SlaPolicy) -> PolicySet:
         """Return a new set with ``policies`` added, replacing same-named ones."""

@@ -253,6 +253,10 @@ class Worklists:
     def __iter__(self) -> Iterator[WorkItem]:
         return iter(list(self._items.values()))
 
+    def open_for(self, client_id: str) -> dict[str, WorkItem]:
+        """Return the client's open items by policy name (a copy). O(m)."""
+        return dict(self._by_client.get(client_id, {}))
+
     def for_client(self, client_id: str) -> tuple[WorkItem, ...]:
         """Return the client's open items, in worklist order. O(m log m) for m items."""
         items = self._by_client.get(client_id, {}).values()

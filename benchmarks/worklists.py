@@ -1,0 +1,215 @@
+"""Worklist benchmark: build all worklists, then keep them current incrementally vs rebuilding.
+
+Sets up W workers × 350 clients (default 100 × 350 = 35,000 clients) on a US-CA business
+calendar with the default SLA policies, and replays a year of outreach: every client enters
+the caseload, is called every 20–60 days (40 % successful contacts), a few get high-risk
+events or go unengaged, and breaches are checked every morning. Then it prints:
+
+* the time to build every worklist from scratch (``Worklists.build`` over all open items);
+* the time to process E contact events (default 10,000) through ``Caseload.log_outreach``
+  (policy evaluation, outreach log, O(log n) sorted-list upkeep), and the upkeep alone
+  (the same changes applied to a mirror ``Worklists``);
+* the same events with a rebuild after each instead, two ways: **all** worklists rebuilt
+  (``Worklists.build``; what the issue's target refers to; timed on a sample of events, as
+  10,000 full rebuilds would take minutes) and only **the affected worker's** list re-sorted
+  (the cheapest rebuild a non-incremental design could do, timed on every event).
+
+Ratios are given against the upkeep alone and, conservatively, against the whole event
+processing.
+
+Usage: ``python benchmarks/worklists.py [--quick] [--workers W] [--events E] [--seed S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from casekit.clock import ManualClock
+from casekit.worklists import (
+    BusinessCalendar,
+    Caseload,
+    Outcome,
+    Signal,
+    SlaEvent,
+    WorkItem,
+    Worklists,
+)
+
+CLIENTS_PER_WORKER = 350
+YEAR_START = datetime(2026, 1, 5, 16, tzinfo=UTC)  # a Monday, 08:00 in California
+ATTEMPTS = [o for o in Outcome if not o.successful]
+
+
+def order_key(item: WorkItem) -> tuple[int, datetime, datetime, str, str]:
+    return (item.category.rank, item.due, item.opened_at, item.client_id, item.policy.name)
+
+
+def age_key(item: WorkItem) -> tuple[datetime, str, str]:
+    return (item.opened_at, item.client_id, item.policy.name)
+
+
+def rebuild_worker(items: list[WorkItem]) -> tuple[list[WorkItem], list[WorkItem]]:
+    """A worker's list rebuilt from scratch: both orders, re-sorted."""
+    return sorted(items, key=order_key), sorted(items, key=age_key)
+
+
+def year_of_events(clients: list[str], rng: random.Random) -> list[tuple[datetime, int, str, str]]:
+    """(at, seq, what, client): entries, calls, a few high-risk events and disengagements."""
+    events: list[tuple[datetime, int, str, str]] = []
+    seq = 0
+    for client in clients:
+        at = YEAR_START + timedelta(minutes=rng.randrange(60 * 24 * 60))
+        events.append((at, seq, Signal.ENTERED_CASELOAD, client))
+        seq += 1
+        if rng.random() < 0.05:
+            hre = at + timedelta(days=rng.randrange(300))
+            events.append((hre, seq, Signal.HIGH_RISK_EVENT, client))
+            seq += 1
+        if rng.random() < 0.1:
+            events.append((at + timedelta(days=rng.randrange(100, 300)), seq, "unengaged", client))
+            seq += 1
+        while True:
+            at += timedelta(days=rng.randrange(20, 60), minutes=rng.randrange(480))
+            if at >= YEAR_START + timedelta(days=365):
+                break
+            events.append((at, seq, "call", client))
+            seq += 1
+    events.sort()
+    return events
+
+
+def setup(workers: int, rng: random.Random) -> tuple[Caseload, ManualClock, float, int]:
+    calendar = BusinessCalendar.from_holidays_package(
+        "US", subdiv="CA", tz="America/Los_Angeles", years=range(2025, 2029)
+    )
+    clock = ManualClock(YEAR_START - timedelta(days=1))
+    load = Caseload(calendar=calendar, clock=clock)
+    clients = [f"C{w:03d}-{c:03d}" for w in range(workers) for c in range(CLIENTS_PER_WORKER)]
+    for client in clients:
+        load.assign(client, f"W{client[1:4]}")
+    events = year_of_events(clients, rng)
+    next_check = YEAR_START
+    started = time.perf_counter()
+    for at, _, what, client in events:
+        while next_check <= at:
+            clock.set(next_check)
+            load.check_breaches()
+            next_check += timedelta(days=1)
+        clock.set(at)
+        if what == "call":
+            successful = rng.random() < 0.4
+            load.log_outreach(
+                client, Outcome.SUCCESSFUL_CONTACT if successful else rng.choice(ATTEMPTS)
+            )
+        elif what == "unengaged":
+            load.record(SlaEvent(Signal.MARKED_UNENGAGED, client, at))
+        else:
+            load.record(SlaEvent(what, client, at))
+    return load, clock, time.perf_counter() - started, len(events)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 workers, 1,000 events")
+    parser.add_argument("--workers", type=int, default=100)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--full-rebuild-sample", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    if args.quick:
+        args.workers, args.events, args.full_rebuild_sample = 10, 1_000, 100
+    rng = random.Random(args.seed)
+
+    load, clock, replay_s, replayed = setup(args.workers, rng)
+    items = list(load.worklists)
+    print(
+        f"caseload: {args.workers} workers x {CLIENTS_PER_WORKER} clients = {load.clients:,}; "
+        f"a year of {replayed:,} events replayed in {replay_s:.1f} s "
+        f"({replay_s / replayed * 1e6:.1f} µs/event); {len(items):,} open items"
+    )
+
+    gc.collect()
+    started = time.perf_counter()
+    rebuilt = Worklists.build(items)
+    build_s = time.perf_counter() - started
+    assert len(rebuilt) == len(items)
+    print(f"build all worklists from scratch: {build_s * 1e3:.1f} ms")
+
+    # The contact events: random clients called over the following weeks.
+    clients = sorted({i.client_id for i in items})
+    plan = [
+        (rng.choice(clients), rng.random() < 0.4, rng.choice(ATTEMPTS)) for _ in range(args.events)
+    ]
+    step = timedelta(seconds=20)
+
+    # The upkeep alone, both ways, on mirrors fed the same changes: sorted lists updated in
+    # place (what Caseload does) vs the affected worker's list re-sorted from its items.
+    mirror = Worklists.build(items)
+    by_worker: dict[str, dict[tuple[str, str], WorkItem]] = {}
+    for item in items:
+        by_worker.setdefault(item.worker_id, {})[item.key] = item
+    processing = upkeep = resort = full_rebuild = 0.0
+    for n, (client, successful, attempt) in enumerate(plan):
+        clock.advance(step)
+        outcome = Outcome.SUCCESSFUL_CONTACT if successful else attempt
+        t0 = time.perf_counter()
+        changes = load.log_outreach(client, outcome)
+        t1 = time.perf_counter()
+        processing += t1 - t0
+        for gone in (*changes.satisfied, *changes.stopped):
+            mirror.remove(gone.key)
+        for renewed in changes.renewed:
+            mirror.replace(renewed)
+        for new in changes.started:
+            mirror.add(new)
+        t2 = time.perf_counter()
+        upkeep += t2 - t1
+        mine = by_worker.setdefault(load.worker_of(client), {})
+        for gone in (*changes.satisfied, *changes.stopped):
+            del mine[gone.key]
+        for new in (*changes.renewed, *changes.started):
+            mine[new.key] = new
+        t3 = time.perf_counter()
+        rebuild_worker(list(mine.values()))
+        resort += time.perf_counter() - t3
+        if n < args.full_rebuild_sample:
+            t4 = time.perf_counter()
+            Worklists.build(list(load.worklists))
+            full_rebuild += time.perf_counter() - t4
+
+    # The incremental lists must equal a rebuild at the end.
+    final = Worklists.build(list(load.worklists))
+    for worker in load.worklists.workers():
+        assert list(final.ordered(worker)) == list(load.worklists.ordered(worker))
+        assert list(mirror.ordered(worker)) == list(load.worklists.ordered(worker))
+
+    events = args.events
+    sample = min(args.full_rebuild_sample, events)
+    per = 1e6 / events
+    full_us = full_rebuild / sample * 1e6
+    print(
+        f"{events:,} contact events through Caseload.log_outreach (policies + log + "
+        f"incremental upkeep): {processing:.2f} s, {processing * per:.1f} µs/event"
+    )
+    print(f"  of which worklist upkeep alone (sorted-list updates): {upkeep * per:.1f} µs/event")
+    print(
+        f"rebuild all worklists after each event: {full_us / 1e3:.1f} ms/event "
+        f"(timed on {sample} events; ~{full_us * events / 1e6:.0f} s for {events:,})"
+    )
+    print(
+        f"  -> incremental upkeep is {full_us / (upkeep * per):,.0f}x cheaper "
+        f"(whole event processing: {full_us / (processing * per):,.0f}x; target >= 50x)"
+    )
+    print(f"re-sort only the affected worker's list after each event: {resort * per:.1f} µs/event")
+    print(
+        f"  -> incremental upkeep is {resort / upkeep:.1f}x cheaper "
+        f"(whole event processing: {resort / processing:.1f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
