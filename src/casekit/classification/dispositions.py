@@ -1,0 +1,215 @@
+"""Applying disposition rules: classify a case, and the status and owner follow.
+
+:func:`classify_action` builds the lifecycle action a classified case type declares; its
+target is resolved from the disposition rule, so the status is generated, never typed. The
+helpers :func:`classify` and :func:`document` are the typed front door.
+
+A classification outside the tree, or one whose rule needs documentation the case lacks, is
+refused before anything changes; a classification applies status, owner, classification and
+documentation in one atomic action recorded in the case's history (action ``classify``,
+reason the new path).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from casekit.classification.case import ClassifiedCase
+from casekit.classification.levels import NA, Classification
+from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
+from casekit.classification.taxonomy import Rule, Taxonomy
+from casekit.classification.templates import Documentation
+from casekit.errors import MissingFields, ValidationError, allowed_list
+from casekit.lifecycle import Action, ActionContext, ActionResult
+
+__all__ = ["apply_rule", "check_documentation", "classify", "classify_action", "document"]
+
+logger = logging.getLogger(__name__)
+
+_LEVEL_PARAMS = ("record_type", "category", "sub_category", "disposition", "child_disposition")
+
+
+def _classified(case: object) -> ClassifiedCase[Any]:
+    if not isinstance(case, ClassifiedCase):
+        raise ValidationError(
+            f"{getattr(case, 'id', case)!r} is not a ClassifiedCase; classified case types "
+            "subclass casekit.classification.ClassifiedCase"
+        )
+    return case
+
+
+def _requested(taxonomy: Taxonomy, case: ClassifiedCase[Any], params: Mapping[str, object]) -> Rule:
+    given = params.get("classification")
+    if given is not None:
+        if not isinstance(given, Classification | str):
+            raise ValidationError(
+                f"classification of {case.id} must be a Classification or a path string, "
+                f"got {given!r}"
+            )
+        return taxonomy.rule(given)
+    for name in ("record_type", "category", "disposition"):
+        if name not in params:
+            raise ValidationError(
+                f"classifying {case.id} needs {name}=; allowed at the top: "
+                f"{allowed_list(taxonomy.allowed())}"
+            )
+    levels: list[str] = []
+    for name in _LEVEL_PARAMS:
+        value = params.get(name, NA)
+        if not isinstance(value, str):
+            raise ValidationError(f"{name} of {case.id} must be a string, got {value!r}")
+        levels.append(value)
+    return taxonomy.rule(Classification(*levels))
+
+
+def check_documentation(
+    case: ClassifiedCase[Any], rule: Rule, documentation: Documentation | None
+) -> None:
+    """Refuse a rule that needs documentation the case does not carry.
+
+    Raises:
+        MissingFields: The rule names templates and the documentation is missing or from
+            another template.
+    """
+    if not rule.templates:
+        return
+    doc = documentation if documentation is not None else case.documentation
+    if doc is None or doc.template not in rule.templates:
+        have = f"documentation from template {doc.template!r}" if doc else "no documentation"
+        raise MissingFields(
+            f"{case.id} has {have}; {rule.classification} needs documentation from one of "
+            f"{allowed_list(rule.templates)}",
+            missing=("documentation",),
+        )
+
+
+def _documentation(case: ClassifiedCase[Any], params: Mapping[str, object]) -> Documentation | None:
+    doc = params.get("documentation")
+    if doc is not None and not isinstance(doc, Documentation):
+        raise ValidationError(
+            f"documentation of {case.id} must come from DocTemplate.fill, got {type(doc).__name__}"
+        )
+    return doc
+
+
+def apply_rule(
+    case: ClassifiedCase[Any],
+    rule: Rule,
+    context: ActionContext,
+    documentation: Documentation | None = None,
+) -> None:
+    """Give ``case`` the rule's classification and owner (inside an action's effects)."""
+    case.classification = rule.classification
+    if documentation is not None:
+        case.documentation = documentation
+    if rule.owner is not None and rule.owner != case.roles.owner:
+        case.assign_owner(rule.owner, actor=context.actor)
+    logger.info(
+        "classified %s as %s (%s, owner %s)",
+        case.id,
+        rule.classification,
+        rule.status.value,
+        case.roles.owner,
+    )
+
+
+def classify_action(
+    taxonomy: Taxonomy,
+    *,
+    source: Iterable[enum.Enum],
+    name: str = "classify",
+) -> Action[Any]:
+    """The lifecycle action that classifies a case in ``taxonomy``.
+
+    Perform it with the five levels as parameters (or ``classification=`` a path), and
+    optionally ``documentation=`` a filled template; the target status is the rule's.
+    (Typed ``Action[Any]``: it serves every :class:`ClassifiedCase` type, and ``Action`` is
+    invariant in its case type.)
+
+    Args:
+        taxonomy: The tree and its rules.
+        source: The statuses a case may be (re)classified from.
+        name: The action's name.
+    """
+
+    def resolve(case: object, context: ActionContext) -> enum.Enum:
+        classified = _classified(case)
+        rule = _requested(taxonomy, classified, context.params)
+        check_documentation(classified, rule, _documentation(classified, context.params))
+        return rule.status
+
+    def effect(case: object, context: ActionContext) -> None:
+        classified = _classified(case)
+        rule = _requested(taxonomy, classified, context.params)
+        apply_rule(classified, rule, context, _documentation(classified, context.params))
+
+    return Action(
+        name,
+        tuple(source),
+        resolve=resolve,
+        targets=taxonomy.statuses,
+        effects=(effect,),
+        label=f"classify in {taxonomy.name}",
+    )
+
+
+def classify(
+    case: ClassifiedCase[Any],
+    *,
+    record_type: str,
+    category: str,
+    sub_category: str = NA,
+    disposition: str,
+    child_disposition: str = NA,
+    actor: str,
+    reason: str | None = None,
+    documentation: Documentation | None = None,
+    action: str = "classify",
+) -> ActionResult:
+    """(Re)classify ``case``; its status and owner follow from the disposition rule.
+
+    The history entry's reason is the new path (and ``reason``, when given).
+
+    Raises:
+        NotInTaxonomy: The classification is outside the tree (allowed values named).
+        MissingFields: The rule needs documentation the case does not carry.
+        InvalidTransition: The case's status does not allow ``action``.
+    """
+    path = Classification(record_type, category, sub_category, disposition, child_disposition)
+    return case.perform(
+        action,
+        actor=actor,
+        reason=f"{path}: {reason}" if reason else str(path),
+        classification=path,
+        documentation=documentation,
+    )
+
+
+def document(
+    case: ClassifiedCase[Any],
+    taxonomy: Taxonomy,
+    template: str,
+    values: Mapping[str, str | Sensitive],
+    *,
+    actor: str,
+    vault: Vault = DEFAULT_VAULT,
+) -> Documentation:
+    """Fill ``template`` for ``case`` and record it (the CRM documentation), atomically.
+
+    The documentation also goes into the case's notes, with sensitive values masked.
+
+    Raises:
+        NotFound: No such template.
+        MissingFields: Required fields not given (named).
+        ValidationError: An unknown field, an empty value or one outside its choices, or no
+            actor.
+    """
+    if not isinstance(actor, str) or not actor.strip():
+        raise ValidationError(f"documenting {case.id} needs an actor, got {actor!r}")
+    doc = taxonomy.template(template).fill(values, vault=vault, what=f"documentation of {case.id}")
+    case.documentation = doc
+    case.add_note(str(doc), author=actor)
+    return doc

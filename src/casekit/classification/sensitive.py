@@ -1,0 +1,145 @@
+"""Personal data: values that are never shown whole outside an explicit accessor.
+
+A :class:`Sensitive` holds an opaque token and the last four characters of the value. Its
+``str``, ``repr`` and ``format`` show ``•••••6789``; the case codec stores only the token and
+the tail (it is an attrs class of those two fields), so records, CSV exports, exceptions, logs
+and history entries built from it cannot contain the whole value. The value itself lives in a
+:class:`Vault` and comes back only through :meth:`Sensitive.reveal`.
+
+The default vault is a process-local :class:`MemoryVault`; an application that stores cases
+durably passes its own vault (backed by a KMS or a tokenisation service) to
+:meth:`Sensitive.seal` and :meth:`Sensitive.reveal`. Tokens are random, never derived from
+the value (an SSN has only 10⁹ values: a hash of one is as good as the number).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Protocol
+
+import attrs
+
+from casekit.errors import NotFound, ValidationError
+
+__all__ = ["DEFAULT_VAULT", "MASK", "MemoryVault", "Sensitive", "Vault", "mask"]
+
+MASK = "•••••"
+"""What stands in for the hidden characters (always five, so the length is not shown)."""
+
+
+def mask(value: str) -> str:
+    """Return ``value`` masked to its last four characters (all hidden when it is that short).
+
+    >>> mask("123-45-6789")
+    '•••••6789'
+    """
+    return MASK + _tail(value)
+
+
+def _tail(value: str) -> str:
+    return value[-4:] if len(value) > 4 else ""
+
+
+class Vault(Protocol):
+    """Where sensitive values are kept, by token."""
+
+    def put(self, kind: str, value: str) -> str:
+        """Keep ``value`` (an SSN, a member id ...) and return a fresh token for it."""
+        ...
+
+    def get(self, token: str) -> str:
+        """Return the value kept under ``token``.
+
+        Raises:
+            NotFound: No value is kept under ``token``.
+        """
+        ...
+
+
+@attrs.define(slots=True)
+class MemoryVault:
+    """A vault in process memory: for tests, examples and single-process applications."""
+
+    _values: dict[str, str] = attrs.field(factory=dict, repr=False, alias="values")
+
+    def put(self, kind: str, value: str) -> str:
+        """Keep ``value``; O(1)."""
+        token = f"{kind.lower().replace(' ', '-')}:{secrets.token_hex(12)}"
+        self._values[token] = value
+        return token
+
+    def get(self, token: str) -> str:
+        """Return the value kept under ``token``; O(1).
+
+        Raises:
+            NotFound: No value is kept under ``token`` (e.g. a record from another process).
+        """
+        try:
+            return self._values[token]
+        except KeyError:
+            raise NotFound(
+                f"no sensitive value under token {token!r} in this vault; "
+                "pass the vault the value was sealed in"
+            ) from None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+DEFAULT_VAULT = MemoryVault()
+"""The vault used when none is given."""
+
+
+@attrs.frozen(slots=True, repr=False)
+class Sensitive:
+    """A personal-data value (SSN, member id) shown only as ``•••••6789``.
+
+    Create one with :meth:`seal`; read the value with :meth:`reveal`. Two seals of the same
+    value are different tokens and compare unequal (compare revealed values if you must).
+
+    Attributes:
+        kind: What the value is (``"SSN"``, ``"MA"``), for messages and exports.
+        token: The vault's token for the value.
+        tail: The last four characters (empty for values of four characters or fewer).
+    """
+
+    kind: str
+    token: str
+    tail: str
+
+    @classmethod
+    def seal(cls, value: str, *, kind: str, vault: Vault = DEFAULT_VAULT) -> Sensitive:
+        """Put ``value`` in ``vault`` and return its masked handle.
+
+        Raises:
+            ValidationError: ``value`` is not a non-empty string (the message never shows it).
+        """
+        if isinstance(value, Sensitive):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(
+                f"a sensitive {kind} must be a non-empty string, got a {type(value).__name__}"
+            )
+        return cls(kind, vault.put(kind, value), _tail(value))
+
+    def reveal(self, vault: Vault = DEFAULT_VAULT) -> str:
+        """Return the whole value: the only way to read it.
+
+        Raises:
+            NotFound: ``vault`` does not hold the token.
+        """
+        return vault.get(self.token)
+
+    @property
+    def masked(self) -> str:
+        """The masked form, ``•••••6789``."""
+        return MASK + self.tail
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"Sensitive({self.kind}: {self.masked})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.masked, spec)

@@ -1,0 +1,210 @@
+"""Subject and documentation templates: what a case's CRM documentation must say.
+
+A :class:`DocTemplate` names a subject (``"For Cause Reason – {For Cause Reason}"``) and the
+fields the documentation needs (``Participant Name(s)/For Cause Reason/MA/SSN/New MCO``).
+Filling it refuses missing fields by name, unknown fields and values outside a field's
+choices, and seals the sensitive fields (:class:`~casekit.classification.sensitive.Sensitive`),
+so the :class:`Documentation` it returns only ever shows them masked.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
+from casekit.errors import MissingFields, ValidationError, allowed_list
+
+__all__ = ["DocTemplate", "Documentation", "Field"]
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, tuple | list) else ()
+
+
+def _fields(value: Iterable[Field]) -> tuple[Field, ...]:
+    return tuple(value)
+
+
+class _Blank(dict[str, str]):
+    """Subject values; an optional field left out fills its placeholder with nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@attrs.frozen(slots=True)
+class Field:
+    """One documentation field.
+
+    Attributes:
+        name: The field's name (``"SSN"``).
+        sensitive: Personal data: sealed, and only ever shown masked.
+        alternatives: Other names that satisfy the field (``"New Provider"`` for
+            ``"New MCO"``: the template's "New MCO or New Provider").
+        choices: The values allowed, when the field is a pick list.
+        required: Whether the documentation must give it.
+    """
+
+    name: str
+    sensitive: bool = False
+    alternatives: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    required: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and its alternatives."""
+        return (self.name, *self.alternatives)
+
+    @property
+    def label(self) -> str:
+        """How the template shows the field: ``"New MCO or New Provider"``."""
+        return " or ".join(self.names)
+
+
+@attrs.frozen(slots=True)
+class Documentation:
+    """A filled documentation template, as recorded on a case.
+
+    Attributes:
+        template: The template's name (``"MCT Span"``).
+        subject: The case subject.
+        entries: ``(field name, value)`` pairs in the template's order; sensitive values are
+            :class:`Sensitive` handles.
+    """
+
+    template: str
+    subject: str
+    entries: tuple[tuple[str, str | Sensitive], ...]
+
+    def get(self, name: str) -> str | Sensitive | None:
+        """The value given for ``name``, or None."""
+        for key, value in self.entries:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def text(self) -> str:
+        """The documentation line, sensitive values masked: ``"MA: •••••4321/SSN: ..."``."""
+        return " / ".join(f"{key}: {value}" for key, value in self.entries)
+
+    def __str__(self) -> str:
+        return f"{self.subject} — {self.text}"
+
+
+@attrs.frozen(slots=True)
+class DocTemplate:
+    """A sub-category's (or subject's) subject line and required fields.
+
+    Attributes:
+        name: The template's name, by which taxonomy rules and cases refer to it.
+        fields: The fields, in the order the documentation lists them.
+        subject: The subject line; ``{Field Name}`` placeholders are filled from
+            non-sensitive fields. Defaults to the name.
+
+    Raises:
+        ValidationError: Two fields of one name, or a subject placeholder that names an
+            unknown or sensitive field.
+    """
+
+    name: str
+    fields: tuple[Field, ...] = attrs.field(converter=_fields)
+    subject: str = attrs.field()
+
+    @subject.default
+    def _subject(self) -> str:
+        return self.name
+
+    def __attrs_post_init__(self) -> None:
+        seen: set[str] = set()
+        for field in self.fields:
+            for name in field.names:
+                if name in seen:
+                    raise ValidationError(f"template {self.name!r} names field {name!r} twice")
+                seen.add(name)
+            if field.sensitive and field.choices:
+                raise ValidationError(
+                    f"template {self.name!r}: sensitive field {field.name!r} cannot have choices"
+                )
+        plain = {n for f in self.fields if not f.sensitive for n in f.names}
+        for _, placeholder, _, _ in string.Formatter().parse(self.subject):
+            if placeholder is not None and placeholder not in plain:
+                raise ValidationError(
+                    f"template {self.name!r}: subject placeholder {{{placeholder}}} must name a "
+                    f"non-sensitive field; fields: {allowed_list(plain)}"
+                )
+
+    @property
+    def layout(self) -> str:
+        """The documentation layout: ``"Participant Name(s)/MA/SSN/New MCO or New Provider"``."""
+        return "/".join(field.label for field in self.fields)
+
+    def fill(
+        self,
+        values: Mapping[str, str | Sensitive],
+        *,
+        vault: Vault = DEFAULT_VAULT,
+        what: str = "documentation",
+    ) -> Documentation:
+        """Check ``values`` against the template and return the documentation.
+
+        Args:
+            values: Field name → value (a plain string; sensitive fields may also be given
+                already sealed).
+            vault: Where sensitive values are sealed.
+            what: What is being documented, for messages (``"documentation of MCO-7"``).
+
+        Raises:
+            MissingFields: Required fields not given (named, with the template's layout).
+            ValidationError: An unknown field, an empty value, or a value outside a field's
+                choices. Messages never show a sensitive value.
+        """
+        known = {name: field for field in self.fields for name in field.names}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValidationError(
+                f"{what} ({self.name}) has unknown fields {', '.join(unknown)}; "
+                f"fields: {self.layout}"
+            )
+        missing = [
+            field.label
+            for field in self.fields
+            if field.required and not any(n in values for n in field.names)
+        ]
+        if missing:
+            raise MissingFields(
+                f"{what} ({self.name}) is missing {', '.join(missing)}; "
+                f"the template is {self.layout}",
+                missing=missing,
+            )
+        entries: list[tuple[str, str | Sensitive]] = []
+        for field in self.fields:
+            for name in field.names:
+                if name in values:
+                    entries.append((name, self._value(field, name, values[name], vault, what)))
+        plain = _Blank({k: v for k, v in entries if isinstance(v, str)})
+        return Documentation(self.name, self.subject.format_map(plain), tuple(entries))
+
+    def _value(
+        self, field: Field, name: str, value: str | Sensitive, vault: Vault, what: str
+    ) -> str | Sensitive:
+        if field.sensitive:
+            if isinstance(value, Sensitive):
+                return value
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(f"{what} ({self.name}): {name} must be a non-empty string")
+            return Sensitive.seal(value.strip(), kind=name, vault=vault)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(
+                f"{what} ({self.name}): {name} must be a non-empty string, got {value!r}"
+            )
+        if field.choices and value not in field.choices:
+            raise ValidationError(
+                f"{what} ({self.name}): {name} {value!r} is not allowed; "
+                f"allowed: {allowed_list(field.choices)}"
+            )
+        return value.strip()
