@@ -58,6 +58,14 @@ def _zone(value: ZoneInfo | str) -> ZoneInfo:
         ) from e
 
 
+def _dates(values: Iterable[date]) -> frozenset[date]:
+    days = frozenset(values)
+    bad = [d for d in days if not isinstance(d, date) or isinstance(d, datetime)]
+    if bad:
+        raise ValidationError(f"holidays must be dates, got {bad[0]!r}")
+    return days
+
+
 def _workdays(value: Iterable[int]) -> frozenset[int]:
     days = frozenset(value)
     bad = sorted(d for d in days if not isinstance(d, int) or not 0 <= d <= 6)
@@ -91,7 +99,7 @@ class BusinessCalendar:
     workdays: frozenset[int] = attrs.field(default=MONDAY_TO_FRIDAY, converter=_workdays)
     opens: time = time(9)
     closes: time = time(17)
-    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=frozenset)
+    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
     holiday_years: tuple[int, int] | None = None
     name: str = "business calendar"
     _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)

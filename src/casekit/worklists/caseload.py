@@ -28,7 +28,7 @@ from casekit.worklists.calendar import BusinessCalendar
 from casekit.worklists.defaults import DEFAULT_POLICIES
 from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
 from casekit.worklists.outreach import ATTEMPT, CONTACT, ContactRecord, Outcome, OutreachLog
-from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent, SlaPolicy
+from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent
 from casekit.worklists.worklist import OverdueItem, WorkItem, Worklists
 
 __all__ = ["Caseload", "Changes", "WorklistView"]
