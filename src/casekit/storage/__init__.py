@@ -1,0 +1,55 @@
+"""Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
+
+- :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
+  :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`).
+- :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
+  :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
+  one is created).
+- :func:`verify_chain` checks an audit hash chain; :meth:`Storage.verify_audit` checks a
+  stored case's.
+
+The contract suite every adapter passes is :mod:`casekit.testing.storage_contract`.
+"""
+
+from __future__ import annotations
+
+from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
+from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
+from casekit.storage.memory import MemoryStorage
+from casekit.storage.ports import (
+    AuditEntry,
+    AuditLog,
+    CaseRepository,
+    Document,
+    DocumentStore,
+    EventHandler,
+    Page,
+    Storage,
+    UnitOfWork,
+)
+from casekit.storage.postgres import PostgresStorage
+from casekit.storage.sql import SCHEMA_VERSION
+from casekit.storage.sqlite import SQLiteStorage
+
+__all__ = [
+    "CASES",
+    "GENESIS_HASH",
+    "SCHEMA_VERSION",
+    "AuditEntry",
+    "AuditLog",
+    "CaseRepository",
+    "ChainedAuditLog",
+    "Document",
+    "DocumentCaseRepository",
+    "DocumentStore",
+    "EventHandler",
+    "MemoryStorage",
+    "Page",
+    "PostgresStorage",
+    "SQLiteStorage",
+    "Storage",
+    "UnitOfWork",
+    "case_labels",
+    "entry_hash",
+    "verify_chain",
+]

@@ -1,0 +1,166 @@
+"""The audit hash chain, shared by every adapter.
+
+Entry ``n`` of a case's trail stores ``hash = SHA-256(canonical JSON of its fields and
+prev_hash)`` where ``prev_hash`` is entry ``n - 1``'s hash (64 zeros for the first).
+Every adapter also keeps the trail's *head* (last sequence number and hash) beside it,
+written in the same transaction. :func:`verify_chain` recomputes the chain, so editing an
+entry, deleting one (in the middle or at the end), reordering or inserting entries is
+detected; only someone who rewrites the whole remaining chain *and* the head can hide a
+change, which is why the head may also be copied elsewhere (:meth:`AuditLog.head`).
+
+Complexity: :meth:`ChainedAuditLog.append` is O(1) reads and writes;
+:func:`verify_chain` is O(n) in the trail's length.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from casekit.clock import as_utc
+from casekit.errors import AuditTampered, ValidationError
+from casekit.storage.ports import AuditEntry, AuditLog
+
+__all__ = ["GENESIS_HASH", "ChainedAuditLog", "entry_hash", "verify_chain"]
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of a trail's first entry."""
+
+
+def entry_hash(
+    case_id: str,
+    seq: int,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    before: str | None,
+    after: str | None,
+    detail: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    """Return the SHA-256 hex digest chaining one entry to ``prev_hash``."""
+    payload = json.dumps(
+        [case_id, seq, as_utc(at).isoformat(), actor, action, before, after, detail, prev_hash],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def verify_chain(case_id: str, entries: Sequence[AuditEntry], head: tuple[int, str] | None) -> int:
+    """Check ``entries`` form an intact chain ending at ``head``; return how many there are.
+
+    Raises:
+        AuditTampered: The first broken entry and what was expected, named in the message.
+    """
+    prev = GENESIS_HASH
+    for position, entry in enumerate(entries, start=1):
+        if entry.seq != position:
+            raise AuditTampered(
+                f"audit trail of {case_id}: entry {position} is missing "
+                f"(found seq {entry.seq} in its place)"
+            )
+        if entry.prev_hash != prev:
+            raise AuditTampered(
+                f"audit trail of {case_id}: entry {position} does not follow entry "
+                f"{position - 1} (prev_hash {entry.prev_hash[:12]}…, expected {prev[:12]}…)"
+            )
+        expected = entry_hash(
+            entry.case_id,
+            entry.seq,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            before=entry.before,
+            after=entry.after,
+            detail=entry.detail,
+            prev_hash=entry.prev_hash,
+        )
+        if entry.hash != expected or entry.case_id != case_id:
+            raise AuditTampered(
+                f"audit trail of {case_id}: entry {position} ({entry.action!r}) was edited "
+                f"(stored hash {entry.hash[:12]}…, its content hashes to {expected[:12]}…)"
+            )
+        prev = entry.hash
+    count = len(entries)
+    if head is None:
+        if count:
+            raise AuditTampered(f"audit trail of {case_id}: {count} entries but no head")
+        return 0
+    if head != (count, prev):
+        raise AuditTampered(
+            f"audit trail of {case_id}: the head says {head[0]} entries ending in "
+            f"{head[1][:12]}…, the trail has {count} ending in {prev[:12]}… "
+            "(entries deleted at the end?)"
+        )
+    return count
+
+
+class ChainedAuditLog(AuditLog):
+    """An :class:`AuditLog` that computes the chain; adapters supply reads and writes.
+
+    Subclasses implement :meth:`_locked_head` (the head, locked against concurrent appends
+    to the same case until the transaction ends) and :meth:`_write` (insert the entry and
+    set the head), plus :meth:`entries` and :meth:`head`.
+    """
+
+    def append(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        action: str,
+        at: datetime,
+        before: str | None = None,
+        after: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Add an entry at the end of ``case_id``'s trail, chained to the previous one.
+
+        Raises:
+            ValidationError: ``actor`` or ``action`` empty, ``detail`` not JSON-safe,
+                ``at`` naive.
+        """
+        if not actor or not action:
+            raise ValidationError(
+                f"audit entry for {case_id}: actor and action must be non-empty, "
+                f"got actor={actor!r}, action={action!r}"
+            )
+        at = as_utc(at, what=f"audit entry time for {case_id}")
+        detail = dict(detail or {})
+        try:
+            json.dumps(detail)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(
+                f"audit entry detail for {case_id} must be JSON-safe: {error}"
+            ) from None
+        head = self._locked_head(case_id)
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        digest = entry_hash(
+            case_id,
+            seq,
+            at=at,
+            actor=actor,
+            action=action,
+            before=before,
+            after=after,
+            detail=detail,
+            prev_hash=prev,
+        )
+        entry = AuditEntry(case_id, seq, at, actor, action, before, after, detail, prev, digest)
+        self._write(entry)
+        return entry
+
+    @abc.abstractmethod
+    def _locked_head(self, case_id: str) -> tuple[int, str] | None:
+        """The head of ``case_id``'s trail, locked for this transaction."""
+
+    @abc.abstractmethod
+    def _write(self, entry: AuditEntry) -> None:
+        """Insert ``entry`` and make it the head of its trail."""

@@ -1,0 +1,250 @@
+"""The case repository, written once over the document store and the audit log.
+
+A case is stored as the record :func:`casekit.cases.codec.case_to_record` makes, in the
+``cases`` collection, with labels ``case_type``, ``status``, ``owner`` (``"Kind:id"``) and
+``priority`` for queries. Saving writes one audit entry per pending domain event (status
+changes, owner and priority changes, evidence and task changes) in the same transaction;
+the events themselves are published by the unit of work after it commits.
+
+Complexity: ``add``, ``get`` and ``save`` are O(size of the case) plus O(1) statements
+(one per pending event for the audit trail); ``query`` is as costly as the adapter's
+:meth:`~casekit.storage.ports.DocumentStore.find`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from casekit.cases.codec import case_from_record, case_to_record
+from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.parts import StatusChange
+from casekit.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    CorruptRecord,
+    NotFound,
+    ValidationError,
+)
+from casekit.storage.ports import CaseRepository, Page
+
+if TYPE_CHECKING:
+    from casekit.cases import Case, Owner
+    from casekit.clock import Clock
+    from casekit.priority import Priority
+    from casekit.storage.ports import UnitOfWork
+
+__all__ = ["CASES", "DocumentCaseRepository", "audit_fields", "case_labels"]
+
+CASES = "cases"
+"""The collection cases are stored in."""
+
+_MAX_LIMIT = 10_000
+
+
+def owner_label(owner: Owner) -> str:
+    """The label value of an owner: ``"User:u1"``."""
+    return f"{owner.kind.value}:{owner.id}"
+
+
+def case_labels(case: Case[Any]) -> dict[str, str]:
+    """The labels a case is stored with, for queries."""
+    return {
+        "case_type": type(case).case_type,
+        "status": str(case.status.value),
+        "owner": owner_label(case.roles.owner),
+        "priority": case.priority.value,
+    }
+
+
+def audit_fields(event: object) -> dict[str, Any]:
+    """Map a domain event to the audit entry fields it produces (actor, action, at ...)."""
+    if isinstance(event, StatusChange):
+        return {
+            "actor": event.actor,
+            "action": event.action,
+            "at": event.at,
+            "before": event.from_status,
+            "after": event.to_status,
+            "detail": {"reason": event.reason} if event.reason else {},
+        }
+    if isinstance(event, OwnerChanged):
+        return {
+            "actor": event.actor,
+            "action": "assign_owner",
+            "at": event.at,
+            "before": event.before,
+            "after": event.after,
+            "detail": {},
+        }
+    if isinstance(event, PriorityChanged):
+        return {
+            "actor": event.actor,
+            "action": "set_priority",
+            "at": event.at,
+            "before": event.before.value,
+            "after": event.after.value,
+            "detail": {"reason": event.reason} if event.reason else {},
+        }
+    if isinstance(event, EvidenceChanged):
+        return {
+            "actor": event.actor,
+            "action": f"evidence_{event.change}",
+            "at": event.at,
+            "before": None,
+            "after": f"{event.evidence_id} v{event.version}",
+            "detail": {"type": event.type, "effective_from": event.effective_from.isoformat()},
+        }
+    if isinstance(event, TaskChanged):
+        return {
+            "actor": event.actor,
+            "action": f"task_{event.change}",
+            "at": event.at,
+            "before": None,
+            "after": event.task_id,
+            "detail": {"assignee": event.assignee},
+        }
+    return {}
+
+
+def _record(case: Case[Any], version: int) -> dict[str, Any]:
+    """The case's record as it will be stored: at ``version``."""
+    record = case_to_record(case)
+    record["version"] = version
+    fields = record["fields"]
+    if isinstance(fields, dict):
+        fields["version"] = version
+    return record
+
+
+def _decode(body: Mapping[str, Any], key: str, clock: Clock) -> Case[Any]:
+    try:
+        return case_from_record(body, clock=clock)
+    except CorruptRecord as error:
+        raise CorruptRecord(f"table {CASES}, key {key!r}: {error}") from error
+
+
+class DocumentCaseRepository(CaseRepository):
+    """Cases in a unit of work's document store, audited in its audit log."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        # How many of a case's pending events are already audited in this unit of work.
+        self._audited: dict[int, int] = {}
+
+    def add(self, case: Case[Any], *, actor: str = "system") -> None:
+        """Store a new case (version 1) and audit its opening; see the port."""
+        self._uow._require_active()
+        if case.version != 0:
+            raise AlreadyExists(
+                f"case {case.id} has version {case.version}: it was already stored; "
+                "use save() for a stored case (add() takes version 0)"
+            )
+        record = _record(case, 1)
+        try:
+            self._uow.documents.put(
+                CASES,
+                case.id,
+                record,
+                expected_version=0,
+                labels=case_labels(case),
+                updated_at=case.updated_at,
+            )
+        except AlreadyExists:
+            raise AlreadyExists(f"case {case.id} is already stored; nothing written") from None
+        self._uow.audit.append(
+            case.id,
+            actor=actor,
+            action="open",
+            at=case.created_at,
+            after=str(case.status.value),
+            detail={"case_type": type(case).case_type},
+        )
+        self._audit_pending(case)
+        self._uow.track(case, 0)
+        case.version = 1
+
+    def get(self, case_id: str) -> Case[Any]:
+        """Return the stored case; see the port."""
+        self._uow._require_active()
+        document = self._uow.documents.get(CASES, case_id)
+        if document is None:
+            raise NotFound(f"no case {case_id!r} is stored")
+        return _decode(document.body, document.key, self._uow.storage.clock)
+
+    def save(self, case: Case[Any]) -> None:
+        """Store ``case`` over the version it was read at; see the port."""
+        self._uow._require_active()
+        if case.version < 1:
+            raise NotFound(f"case {case.id} was never stored (version 0): add() it first")
+        record = _record(case, case.version + 1)
+        try:
+            self._uow.documents.put(
+                CASES,
+                case.id,
+                record,
+                expected_version=case.version,
+                labels=case_labels(case),
+                updated_at=case.updated_at,
+            )
+        except ConcurrencyConflict as error:
+            raise ConcurrencyConflict(
+                f"case {case.id}: saving version {case.version}, but {error}; reload it, "
+                "redo the change and save again (nothing was written)"
+            ) from None
+        self._audit_pending(case)
+        self._uow.track(case, case.version)
+        case.version += 1
+
+    def _audit_pending(self, case: Case[Any]) -> None:
+        pending = case.pending_events
+        done = self._audited.get(id(case), 0)
+        for event in pending[done:]:
+            fields = audit_fields(event)
+            if fields:
+                self._uow.audit.append(case.id, **fields)
+        self._audited[id(case)] = len(pending)
+
+    def query(
+        self,
+        *,
+        case_type: str | None = None,
+        status: str | None = None,
+        owner: Owner | None = None,
+        priority: Priority | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[Case[Any]]:
+        """Return one page of matching cases in id order; see the port.
+
+        Raises:
+            ValidationError: ``limit`` outside 1..10,000.
+        """
+        self._uow._require_active()
+        if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
+            raise ValidationError(f"query limit must be an int in 1..{_MAX_LIMIT}, got {limit!r}")
+        labels: dict[str, str] = {}
+        if case_type is not None:
+            labels["case_type"] = case_type
+        if status is not None:
+            labels["status"] = str(getattr(status, "value", status))
+        if owner is not None:
+            labels["owner"] = owner_label(owner)
+        if priority is not None:
+            labels["priority"] = priority.value
+        documents = self._uow.documents.find(
+            CASES,
+            labels=labels,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            after=after,
+            limit=limit + 1,
+        )
+        more = len(documents) > limit
+        documents = documents[:limit]
+        clock = self._uow.storage.clock
+        items = tuple(_decode(d.body, d.key, clock) for d in documents)
+        return Page(items, documents[-1].key if more else None)

@@ -1,0 +1,228 @@
+"""The in-memory adapter: the default, the fastest, and the oracle the others are tested against.
+
+Documents are kept as JSON text, so what is read back is a copy and a value that is not
+JSON-safe is refused exactly as a database would refuse it. A unit of work holds the
+storage's lock from ``with`` to commit or rollback (one writer at a time, like SQLite) and
+keeps an undo log, so a rollback puts everything back.
+
+Complexity: ``get`` and ``put`` are O(log n + size of the document); ``find`` is O(n) in
+the collection's size (a scan in key order); an audit append is O(1).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]  # ships no stubs
+
+from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
+from casekit.errors import AlreadyExists, ConcurrencyConflict, NotFound, ValidationError
+from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.ports import AuditEntry, Document, DocumentStore, Storage, UnitOfWork
+
+__all__ = ["MemoryStorage"]
+
+
+@attrs.define(slots=True)
+class _Row:
+    version: int
+    body: str
+    labels: dict[str, str]
+    updated_at: datetime
+
+
+def _dumps(collection: str, key: str, body: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(
+            f"document {collection}/{key} is not JSON-safe (str, int, bool, None, list, "
+            f"dict): {error}"
+        ) from None
+
+
+class MemoryStorage(Storage):
+    """Everything in this process's memory; lost when it exits.
+
+    Args:
+        clock: The clock cases read back from storage are bound to.
+    """
+
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(clock=clock)
+        self._lock = threading.Lock()
+        self._docs: dict[str, SortedDict] = {}
+        self._audit: dict[str, list[AuditEntry]] = {}
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    def unit_of_work(self) -> _MemoryUnitOfWork:
+        """Return a new unit of work; it holds the storage's lock while active."""
+        return _MemoryUnitOfWork(self)
+
+
+class _MemoryUnitOfWork(UnitOfWork):
+    storage: MemoryStorage
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        super().__init__(storage)
+        self._undo: list[Callable[[], None]] = []
+        self._documents = _MemoryDocuments(self)
+        self._audit = _MemoryAudit(self)
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self._documents
+
+    @property
+    def audit(self) -> ChainedAuditLog:
+        return self._audit
+
+    def _begin(self) -> None:
+        self.storage._lock.acquire()
+
+    def _commit(self) -> None:
+        self._undo.clear()
+        self.storage._lock.release()
+
+    def _rollback(self) -> None:
+        try:
+            while self._undo:
+                self._undo.pop()()
+        finally:
+            self.storage._lock.release()
+
+
+class _MemoryDocuments(DocumentStore):
+    def __init__(self, uow: _MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._storage = uow.storage
+
+    def get(self, collection: str, key: str) -> Document | None:
+        self._uow._require_active()
+        row = self._storage._docs.get(collection, {}).get(key)
+        if row is None:
+            return None
+        return Document(
+            collection, key, row.version, json.loads(row.body), dict(row.labels), row.updated_at
+        )
+
+    def put(
+        self,
+        collection: str,
+        key: str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int,
+        labels: Mapping[str, str],
+        updated_at: datetime,
+    ) -> int:
+        self._uow._require_active()
+        text = _dumps(collection, key, body)
+        updated_at = as_utc(updated_at, what=f"updated_at of {collection}/{key}")
+        rows = self._storage._docs.setdefault(collection, SortedDict())
+        old: _Row | None = rows.get(key)
+        if expected_version == 0 and old is not None:
+            raise AlreadyExists(f"{collection}/{key} already exists (version {old.version})")
+        stored = old.version if old is not None else 0
+        if stored != expected_version:
+            raise ConcurrencyConflict(
+                f"{collection}/{key} is at version {stored}, not {expected_version}"
+            )
+        rows[key] = _Row(expected_version + 1, text, dict(labels), updated_at)
+        if old is None:
+            self._uow._undo.append(lambda: rows.pop(key))
+        else:
+            self._uow._undo.append(lambda: rows.__setitem__(key, old))
+        return expected_version + 1
+
+    def delete(self, collection: str, key: str, *, expected_version: int) -> None:
+        self._uow._require_active()
+        rows = self._storage._docs.get(collection, SortedDict())
+        old: _Row | None = rows.get(key)
+        if old is None:
+            raise NotFound(f"no document {collection}/{key}")
+        if old.version != expected_version:
+            raise ConcurrencyConflict(
+                f"{collection}/{key} is at version {old.version}, not {expected_version}"
+            )
+        del rows[key]
+        self._uow._undo.append(lambda: rows.__setitem__(key, old))
+
+    def find(
+        self,
+        collection: str,
+        *,
+        labels: Mapping[str, str] | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Document]:
+        self._uow._require_active()
+        rows = self._storage._docs.get(collection)
+        if not rows:
+            return []
+        wanted = dict(labels or {})
+        low = as_utc(updated_from) if updated_from is not None else None
+        high = as_utc(updated_to) if updated_to is not None else None
+        found: list[Document] = []
+        keys = rows.irange(minimum=after, inclusive=(False, False)) if after else rows.keys()
+        for key in keys:
+            row: _Row = rows[key]
+            if any(row.labels.get(k) != v for k, v in wanted.items()):
+                continue
+            if (low is not None and row.updated_at < low) or (
+                high is not None and row.updated_at >= high
+            ):
+                continue
+            found.append(
+                Document(
+                    collection,
+                    key,
+                    row.version,
+                    json.loads(row.body),
+                    dict(row.labels),
+                    row.updated_at,
+                )
+            )
+            if len(found) >= limit:
+                break
+        return found
+
+
+class _MemoryAudit(ChainedAuditLog):
+    def __init__(self, uow: _MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._storage = uow.storage
+
+    def entries(self, case_id: str) -> list[AuditEntry]:
+        self._uow._require_active()
+        return list(self._storage._audit.get(case_id, ()))
+
+    def head(self, case_id: str) -> tuple[int, str] | None:
+        self._uow._require_active()
+        return self._storage._heads.get(case_id)
+
+    def _locked_head(self, case_id: str) -> tuple[int, str] | None:
+        return self.head(case_id)
+
+    def _write(self, entry: AuditEntry) -> None:
+        trail = self._storage._audit.setdefault(entry.case_id, [])
+        heads = self._storage._heads
+        old_head = heads.get(entry.case_id)
+        trail.append(entry)
+        heads[entry.case_id] = (entry.seq, entry.hash)
+
+        def undo() -> None:
+            trail.pop()
+            if old_head is None:
+                heads.pop(entry.case_id, None)
+            else:
+                heads[entry.case_id] = old_head
+
+        self._uow._undo.append(undo)

@@ -1,0 +1,398 @@
+"""The storage ports: abstract classes every adapter implements, each with a one-line contract.
+
+An adapter (``memory``, ``sqlite``, ``postgres`` or your own) implements :class:`Storage`,
+whose :meth:`Storage.unit_of_work` hands out a :class:`UnitOfWork` exposing a
+:class:`DocumentStore` and an :class:`AuditLog` bound to one transaction. The case
+repository (:class:`CaseRepository`) is built once, in :mod:`casekit.storage.cases`, on top
+of those two ports, so every adapter stores cases the same way.
+
+The domain never imports this package; adapters import these ports, never the other way
+round.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from casekit.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from casekit.cases import Case, Owner
+    from casekit.priority import Priority
+
+__all__ = [
+    "AuditEntry",
+    "AuditLog",
+    "CaseRepository",
+    "Document",
+    "DocumentStore",
+    "EventHandler",
+    "Page",
+    "Storage",
+    "UnitOfWork",
+]
+
+T = TypeVar("T")
+
+EventHandler = Callable[[object], None]
+"""A subscriber to domain events published after a commit."""
+
+
+@attrs.frozen(slots=True)
+class Document:
+    """One stored document.
+
+    Attributes:
+        collection: The collection it belongs to (``"cases"``, ``"routing"`` ...).
+        key: Its key, unique in the collection.
+        version: 1 after the first write, +1 on every write.
+        body: The JSON-safe content.
+        labels: String attributes the store can filter on (``status``, ``owner`` ...).
+        updated_at: When it was last written (UTC), the field range queries use.
+    """
+
+    collection: str
+    key: str
+    version: int
+    body: Mapping[str, Any]
+    labels: Mapping[str, str]
+    updated_at: datetime
+
+
+@attrs.frozen(slots=True)
+class AuditEntry:
+    """One entry of a case's audit trail: who did what, when, before → after.
+
+    Attributes:
+        case_id: The case the entry is about.
+        seq: Its position in the case's trail, from 1, without gaps.
+        at: When it happened (UTC).
+        actor: Who did it.
+        action: What was done (``approve``, ``assign_owner``, ``payment_changed`` ...).
+        before: The value before, if any.
+        after: The value after, if any.
+        detail: Further JSON-safe facts (a reason, an amount ...).
+        prev_hash: The hash of entry ``seq - 1`` (64 zeros for the first).
+        hash: SHA-256 over this entry's fields and ``prev_hash``.
+    """
+
+    case_id: str
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    before: str | None
+    after: str | None
+    detail: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@attrs.frozen(slots=True)
+class Page(Generic[T]):
+    """One page of a query result, in key order.
+
+    Attributes:
+        items: The items on this page.
+        next_after: Pass it as ``after=`` to read the next page; ``None`` on the last page.
+    """
+
+    items: tuple[T, ...]
+    next_after: str | None
+
+
+class DocumentStore(abc.ABC):
+    """Keyed JSON documents in collections, where every write states the version it replaces."""
+
+    @abc.abstractmethod
+    def get(self, collection: str, key: str) -> Document | None:
+        """Return the document stored under ``key``, or ``None``.
+
+        Raises:
+            CorruptRecord: The stored row cannot be read (the message names table and key).
+        """
+
+    @abc.abstractmethod
+    def put(
+        self,
+        collection: str,
+        key: str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int,
+        labels: Mapping[str, str],
+        updated_at: datetime,
+    ) -> int:
+        """Write ``body`` over version ``expected_version`` (0: a new key); return the new version.
+
+        Raises:
+            AlreadyExists: ``expected_version`` is 0 and the key exists; nothing written.
+            ConcurrencyConflict: The stored version is not ``expected_version``; nothing written.
+        """
+
+    @abc.abstractmethod
+    def find(
+        self,
+        collection: str,
+        *,
+        labels: Mapping[str, str] | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Document]:
+        """Return up to ``limit`` documents with all ``labels``, ``updated_from <= updated_at < updated_to``, keys above ``after``, in key order."""  # noqa: E501
+
+    @abc.abstractmethod
+    def delete(self, collection: str, key: str, *, expected_version: int) -> None:
+        """Delete the document at ``expected_version``.
+
+        Raises:
+            NotFound: No such key.
+            ConcurrencyConflict: The stored version differs; nothing deleted.
+        """
+
+
+class AuditLog(abc.ABC):
+    """An append-only, per-case ordered and hash-chained trail of who changed what."""
+
+    @abc.abstractmethod
+    def append(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        action: str,
+        at: datetime,
+        before: str | None = None,
+        after: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Add an entry at the end of ``case_id``'s trail, chained to the previous one."""
+
+    @abc.abstractmethod
+    def entries(self, case_id: str) -> list[AuditEntry]:
+        """Return ``case_id``'s entries in order (empty if it has none)."""
+
+    @abc.abstractmethod
+    def head(self, case_id: str) -> tuple[int, str] | None:
+        """Return the sequence number and hash the trail's last entry should have, or ``None``."""
+
+
+class CaseRepository(abc.ABC):
+    """Cases by id, saved only over the version they were read at, queryable by their labels."""
+
+    @abc.abstractmethod
+    def add(self, case: Case[Any], *, actor: str = "system") -> None:
+        """Store a new case (version 1) and audit its opening.
+
+        Raises:
+            AlreadyExists: A case with this id is stored; nothing written.
+        """
+
+    @abc.abstractmethod
+    def get(self, case_id: str) -> Case[Any]:
+        """Return the stored case.
+
+        Raises:
+            NotFound: No case has this id.
+            CorruptRecord: Its row cannot be read.
+        """
+
+    @abc.abstractmethod
+    def save(self, case: Case[Any]) -> None:
+        """Store ``case`` over the version it was read at, auditing its pending events.
+
+        Raises:
+            ConcurrencyConflict: The stored version is newer; nothing written.
+            NotFound: The case was never added.
+        """
+
+    @abc.abstractmethod
+    def query(
+        self,
+        *,
+        case_type: str | None = None,
+        status: str | None = None,
+        owner: Owner | None = None,
+        priority: Priority | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[Case[Any]]:
+        """Return one page, in id order, of the cases matching every given filter."""
+
+
+class UnitOfWork(abc.ABC):
+    """A transaction: all or nothing, rolled back unless committed, events published after commit.
+
+    Use it as a context manager::
+
+        with storage.unit_of_work() as uow:
+            uow.cases.add(case)
+            uow.commit()
+
+    Leaving the block without :meth:`commit` (or with an exception) rolls back; after a
+    rollback the cases saved in it get their previous ``version`` back and keep their
+    pending events, so saving them again in a new unit of work is safe.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._active = False
+        self._touched: dict[int, tuple[Case[Any], int]] = {}
+        self._cases: CaseRepository | None = None
+
+    @property
+    @abc.abstractmethod
+    def documents(self) -> DocumentStore:
+        """The document store, inside this transaction."""
+
+    @property
+    @abc.abstractmethod
+    def audit(self) -> AuditLog:
+        """The audit log, inside this transaction."""
+
+    @property
+    def cases(self) -> CaseRepository:
+        """The case repository, inside this transaction."""
+        if self._cases is None:
+            from casekit.storage.cases import DocumentCaseRepository  # noqa: PLC0415  cycle
+
+            self._cases = DocumentCaseRepository(self)
+        return self._cases
+
+    @abc.abstractmethod
+    def _begin(self) -> None:
+        """Start the transaction."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Make the transaction's writes durable, or raise and write nothing."""
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Discard the transaction's writes."""
+
+    def track(self, case: Case[Any], previous_version: int) -> None:
+        """Remember a case written in this unit of work (for its events and version)."""
+        self._touched.setdefault(id(case), (case, previous_version))
+
+    def __enter__(self) -> UnitOfWork:
+        self._begin()
+        self._active = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._active:
+            self.rollback()
+
+    def commit(self) -> None:
+        """Write everything, then publish the domain events of the cases written.
+
+        Raises:
+            StorageUnavailable: The database failed; nothing was written and the unit of
+                work is rolled back.
+        """
+        self._require_active()
+        try:
+            self._commit()
+        except BaseException:
+            self.rollback()
+            raise
+        self._active = False
+        events: list[object] = []
+        for case, _ in self._touched.values():
+            events.extend(case.collect_events())
+        self._touched.clear()
+        for event in events:
+            self.storage.publish(event)
+
+    def rollback(self) -> None:
+        """Discard every write; cases written get their previous version back."""
+        if not self._active:
+            return
+        self._active = False
+        try:
+            self._rollback()
+        finally:
+            for case, previous in self._touched.values():
+                case.version = previous
+            self._touched.clear()
+
+    def _require_active(self) -> None:
+        if not self._active:
+            from casekit.errors import StorageError  # noqa: PLC0415  keep the import light
+
+            raise StorageError(
+                "unit of work is not active: use it as 'with storage.unit_of_work() as uow:' "
+                "and commit once"
+            )
+
+
+class Storage(abc.ABC):
+    """A database: hands out units of work and publishes committed domain events."""
+
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
+        self._handlers: list[EventHandler] = []
+
+    @abc.abstractmethod
+    def unit_of_work(self) -> UnitOfWork:
+        """Return a new unit of work (enter it with ``with``)."""
+
+    def close(self) -> None:  # noqa: B027  optional: adapters without resources keep it empty
+        """Release connections; the storage is unusable afterwards."""
+
+    def subscribe(self, handler: EventHandler) -> None:
+        """Call ``handler`` with every domain event, after the commit that stored it."""
+        self._handlers.append(handler)
+
+    def publish(self, event: object) -> None:
+        """Hand ``event`` to every subscriber, in subscription order."""
+        for handler in self._handlers:
+            handler(event)
+
+    def verify_audit(self, case_id: str) -> int:
+        """Check ``case_id``'s audit hash chain; return its number of entries.
+
+        Raises:
+            AuditTampered: An entry was edited, deleted or inserted out of order.
+        """
+        from casekit.storage.audit import verify_chain  # noqa: PLC0415  cycle
+
+        with self.unit_of_work() as uow:
+            return verify_chain(case_id, uow.audit.entries(case_id), uow.audit.head(case_id))
+
+    def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
+        """Add ``cases`` in one unit of work and return how many; all or nothing."""
+        count = 0
+        with self.unit_of_work() as uow:
+            for case in cases:
+                uow.cases.add(case, actor=actor)
+                count += 1
+            uow.commit()
+        return count
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,253 @@
+"""The PostgreSQL adapter (psycopg 3; ``pip install casekit[postgres]``).
+
+psycopg is imported when a :class:`PostgresStorage` is created, so ``casekit.storage``
+imports without it. Each storage object holds one connection (reopened if it breaks); a
+unit of work is one READ COMMITTED transaction. Conditional writes
+(``UPDATE ... WHERE version = expected``) make optimistic concurrency safe across
+processes; appends to one case's audit trail are serialized with a transaction-scoped
+advisory lock on the case id. Opening migrates the schema under an advisory lock, so many
+processes may start at once.
+
+Example::
+
+    from casekit.storage import PostgresStorage
+
+    storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
+
+Complexity: as :mod:`casekit.storage.sql`, plus one network round trip per statement.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
+from casekit.errors import MissingExtra, StorageUnavailable
+from casekit.storage.ports import Storage, UnitOfWork
+from casekit.storage.sql import (
+    SCHEMA_VERSION,
+    Cursor,
+    SqlAudit,
+    SqlDialect,
+    SqlDocuments,
+    check_schema_version,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresStorage"]
+
+_MIGRATION_LOCK = 0x6361_7365_6B69_74  # "casekit": the advisory lock held while migrating
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "CREATE TABLE IF NOT EXISTS documents ("
+        " collection text NOT NULL, key text NOT NULL, version integer NOT NULL,"
+        " body text NOT NULL, labels jsonb NOT NULL, updated_at timestamptz NOT NULL,"
+        " PRIMARY KEY (collection, key))",
+        "CREATE INDEX IF NOT EXISTS documents_labels ON documents USING gin (labels)",
+        "CREATE INDEX IF NOT EXISTS documents_updated ON documents (collection, updated_at)",
+        "CREATE TABLE IF NOT EXISTS audit_log ("
+        " case_id text NOT NULL, seq integer NOT NULL, at text NOT NULL, actor text NOT NULL,"
+        " action text NOT NULL, before text, after text, detail text NOT NULL,"
+        " prev_hash text NOT NULL, hash text NOT NULL, PRIMARY KEY (case_id, seq))",
+        "CREATE TABLE IF NOT EXISTS audit_heads ("
+        " case_id text PRIMARY KEY, seq integer NOT NULL, hash text NOT NULL)",
+        "CREATE OR REPLACE FUNCTION casekit_audit_append_only() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+        "CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
+        " FOR EACH ROW EXECUTE FUNCTION casekit_audit_append_only()",
+    ),
+}
+
+
+def _import_psycopg() -> Any:
+    try:
+        import psycopg  # noqa: PLC0415  optional extra, imported on use
+    except ImportError as error:
+        raise MissingExtra(
+            "PostgresStorage needs psycopg 3: pip install 'casekit[postgres]'"
+        ) from error
+    return psycopg
+
+
+class _PostgresDialect(SqlDialect):
+    def __init__(self, storage: PostgresStorage) -> None:
+        self._storage = storage
+        self.name = "postgresql"
+        self._sql: dict[str, str] = {}
+
+    def _convert(self, sql: str) -> str:
+        converted = self._sql.get(sql)
+        if converted is None:
+            converted = self._sql[sql] = sql.replace("?", "%s")
+        return converted
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        with self.translate(sql.split(" ", 1)[0].lower()):
+            cursor: Cursor = self._storage._current().execute(self._convert(sql), params)
+            return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self.translate(sql.split(" ", 1)[0].lower()):
+            self._storage._current().cursor().executemany(self._convert(sql), rows)
+
+    def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
+        return "labels @> CAST(? AS jsonb)", [json.dumps(dict(labels))]
+
+    def time_param(self, moment: datetime) -> object:
+        return moment
+
+    def time_value(self, stored: object) -> datetime:
+        if not isinstance(stored, datetime):
+            raise TypeError(f"expected a timestamp, got {type(stored).__name__}")
+        return as_utc(stored)
+
+    def lock_trail(self, case_id: str) -> None:
+        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (case_id,))
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (_import_psycopg().Error,)
+
+
+class PostgresStorage(Storage):
+    """A PostgreSQL database, its schema created and migrated on open.
+
+    Args:
+        conninfo: A libpq connection string (``"host=... dbname=... user=..."``).
+        clock: The clock cases read back are bound to.
+        connect_timeout: Seconds to wait for the server.
+
+    Raises:
+        MissingExtra: psycopg is not installed.
+        StorageUnavailable: The server cannot be reached.
+        CorruptRecord: The schema version is newer than this casekit knows.
+    """
+
+    def __init__(
+        self, conninfo: str, *, clock: Clock = SYSTEM_CLOCK, connect_timeout: int = 10
+    ) -> None:
+        super().__init__(clock=clock)
+        self._psycopg = _import_psycopg()
+        self.conninfo = conninfo
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()
+        self._dialect = _PostgresDialect(self)
+        self._migrate()
+
+    def _current(self) -> psycopg.Connection[Any]:
+        """The open connection; never reconnects, so a transaction is never split."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            raise StorageUnavailable(
+                f"postgresql: the connection to {_safe(self.conninfo)} was lost; "
+                "the unit of work is rolled back (nothing was written)"
+            )
+        return conn
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection, reconnecting first if it was lost (between transactions)."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            try:
+                conn = self._psycopg.connect(
+                    self.conninfo, connect_timeout=self._connect_timeout, autocommit=False
+                )
+            except self._psycopg.Error as error:
+                raise StorageUnavailable(
+                    f"postgresql: cannot connect ({_safe(self.conninfo)}): {error}"
+                ) from error
+            self._conn = conn
+        return conn
+
+    def _migrate(self) -> None:
+        db = self._dialect
+        self._connection()
+        try:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS casekit_schema ("
+                " component text PRIMARY KEY, version integer NOT NULL)"
+            )
+            row = db.execute(
+                "SELECT version FROM casekit_schema WHERE component = 'storage'"
+            ).fetchone()
+            current = check_schema_version(None if row is None else int(row[0]))
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+            db.execute(
+                "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (SCHEMA_VERSION,),
+            )
+            with db.translate("commit"):
+                self._current().commit()
+        except BaseException:
+            self._rollback_quietly()
+            raise
+
+    def _rollback_quietly(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            try:
+                conn.rollback()
+            except self._psycopg.Error:
+                conn.close()
+
+    def unit_of_work(self) -> _PostgresUnitOfWork:
+        """Return a new unit of work (one transaction)."""
+        return _PostgresUnitOfWork(self)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _safe(conninfo: str) -> str:
+    """The connection string without its password, for messages."""
+    return " ".join(p for p in conninfo.split() if not p.lower().startswith("password"))
+
+
+class _PostgresUnitOfWork(UnitOfWork):
+    storage: PostgresStorage
+
+    def __init__(self, storage: PostgresStorage) -> None:
+        super().__init__(storage)
+        self._documents = SqlDocuments(storage._dialect, self._require_active)
+        self._audit = SqlAudit(storage._dialect, self._require_active)
+
+    @property
+    def documents(self) -> SqlDocuments:
+        return self._documents
+
+    @property
+    def audit(self) -> SqlAudit:
+        return self._audit
+
+    def _begin(self) -> None:
+        self.storage._lock.acquire()
+        try:
+            self.storage._connection()
+        except BaseException:
+            self.storage._lock.release()
+            raise
+
+    def _commit(self) -> None:
+        with self.storage._dialect.translate("commit"):
+            self.storage._current().commit()
+        self.storage._lock.release()
+
+    def _rollback(self) -> None:
+        try:
+            self.storage._rollback_quietly()
+        finally:
+            self.storage._lock.release()

@@ -1,0 +1,352 @@
+"""What the SQL adapters share: the tables, the statements and the row decoding.
+
+SQLite and PostgreSQL differ only in the placeholder, how labels are filtered, how a
+time is stored, how one case's audit trail is locked, and which driver errors mean
+"unavailable"; :class:`SqlDialect` holds those differences and the two adapters supply one
+each. Every statement is parameterized: values never enter SQL text.
+
+Tables (schema version 1):
+
+- ``casekit_schema(component, version)``: the schema version, checked on open.
+- ``documents(collection, key, version, body, labels, updated_at)``: the document store.
+- ``audit_log(case_id, seq, at, actor, action, before, after, detail, prev_hash, hash)``:
+  the append-only trail (a trigger refuses UPDATE and DELETE).
+- ``audit_heads(case_id, seq, hash)``: the last entry of each trail.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from casekit.clock import as_utc
+from casekit.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    CorruptRecord,
+    NotFound,
+    StorageUnavailable,
+    ValidationError,
+)
+from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.ports import AuditEntry, Document, DocumentStore
+
+__all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
+
+SCHEMA_VERSION = 1
+"""The newest schema version this casekit writes and reads."""
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the adapters use."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        ...
+
+    def fetchone(self) -> Any:
+        """The next row, or ``None``."""
+        ...
+
+    def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        ...
+
+
+class SqlDialect(abc.ABC):
+    """One database's way of saying the few things that differ, and its connection."""
+
+    name: str = "sql"
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        """Run one parameterized statement (``?`` placeholders) in the current transaction.
+
+        Raises:
+            StorageUnavailable: The driver failed; the message names the database.
+        """
+
+    @abc.abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one parameterized statement once per row."""
+
+    @abc.abstractmethod
+    def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
+        """An SQL condition (and its parameters) matching rows that have every label."""
+
+    @abc.abstractmethod
+    def time_param(self, moment: datetime) -> object:
+        """A UTC time as the database stores it."""
+
+    @abc.abstractmethod
+    def time_value(self, stored: object) -> datetime:
+        """A stored time back as a UTC datetime."""
+
+    @abc.abstractmethod
+    def lock_trail(self, case_id: str) -> None:
+        """Keep other transactions from appending to ``case_id``'s trail until this one ends."""
+
+    @contextmanager
+    def translate(self, what: str) -> Iterator[None]:
+        """Turn driver errors raised inside the block into :class:`StorageUnavailable`."""
+        try:
+            yield
+        except self.driver_errors() as error:
+            raise StorageUnavailable(f"{self.name}: {what} failed: {error}") from error
+
+    @abc.abstractmethod
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's exception classes."""
+
+
+def _loads(table: str, key: str, column: str, text: object) -> Any:
+    try:
+        if not isinstance(text, str):
+            raise TypeError(f"expected text, got {type(text).__name__}")
+        return json.loads(text)
+    except (TypeError, ValueError) as error:
+        raise CorruptRecord(
+            f"table {table}, key {key!r}: column {column} is not readable JSON ({error})"
+        ) from error
+
+
+def _dumps(what: str, value: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(
+            f"{what} is not JSON-safe (str, int, bool, None, list, dict): {error}"
+        ) from None
+
+
+class SqlDocuments(DocumentStore):
+    """The document store over a :class:`SqlDialect`, inside its current transaction.
+
+    Complexity: ``get``, ``put`` and ``delete`` are one primary-key statement (two when a
+    conditional write fails, to say why); ``find`` scans the collection in key order.
+    """
+
+    def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
+        self._db = dialect
+        self._guard = guard
+
+    def _stored_version(self, collection: str, key: str) -> int:
+        row = self._db.execute(
+            "SELECT version FROM documents WHERE collection = ? AND key = ?", (collection, key)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def get(self, collection: str, key: str) -> Document | None:
+        """See :meth:`DocumentStore.get`."""
+        self._guard()
+        row = self._db.execute(
+            "SELECT version, body, labels, updated_at FROM documents "
+            "WHERE collection = ? AND key = ?",
+            (collection, key),
+        ).fetchone()
+        return None if row is None else self._document(collection, key, row)
+
+    def _document(self, collection: str, key: str, row: Sequence[Any]) -> Document:
+        version, body, labels, updated_at = row
+        where = f"{collection}/{key}"
+        body = _loads("documents", where, "body", body)
+        labels = (
+            labels if isinstance(labels, dict) else _loads("documents", where, "labels", labels)
+        )
+        try:
+            moment = self._db.time_value(updated_at)
+        except (TypeError, ValueError) as error:
+            raise CorruptRecord(
+                f"table documents, key {where!r}: updated_at {updated_at!r} is not a time"
+            ) from error
+        if not isinstance(body, dict) or not isinstance(labels, dict):
+            raise CorruptRecord(f"table documents, key {where!r}: body or labels not an object")
+        return Document(collection, key, int(version), body, labels, moment)
+
+    def put(
+        self,
+        collection: str,
+        key: str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int,
+        labels: Mapping[str, str],
+        updated_at: datetime,
+    ) -> int:
+        """See :meth:`DocumentStore.put`."""
+        self._guard()
+        where = f"document {collection}/{key}"
+        text = _dumps(where, body)
+        label_text = _dumps(f"labels of {where}", labels)
+        moment = self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}"))
+        new_version = expected_version + 1
+        if expected_version == 0:
+            cursor = self._db.execute(
+                "INSERT INTO documents (collection, key, version, body, labels, updated_at) "
+                "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (collection, key, text, label_text, moment),
+            )
+            if cursor.rowcount != 1:
+                stored = self._stored_version(collection, key)
+                raise AlreadyExists(f"{collection}/{key} already exists (version {stored})")
+            return 1
+        cursor = self._db.execute(
+            "UPDATE documents SET version = ?, body = ?, labels = ?, updated_at = ? "
+            "WHERE collection = ? AND key = ? AND version = ?",
+            (new_version, text, label_text, moment, collection, key, expected_version),
+        )
+        if cursor.rowcount != 1:
+            stored = self._stored_version(collection, key)
+            raise ConcurrencyConflict(
+                f"{collection}/{key} is at version {stored}, not {expected_version}"
+            )
+        return new_version
+
+    def delete(self, collection: str, key: str, *, expected_version: int) -> None:
+        """See :meth:`DocumentStore.delete`."""
+        self._guard()
+        cursor = self._db.execute(
+            "DELETE FROM documents WHERE collection = ? AND key = ? AND version = ?",
+            (collection, key, expected_version),
+        )
+        if cursor.rowcount != 1:
+            stored = self._stored_version(collection, key)
+            if stored == 0:
+                raise NotFound(f"no document {collection}/{key}")
+            raise ConcurrencyConflict(
+                f"{collection}/{key} is at version {stored}, not {expected_version}"
+            )
+
+    def find(
+        self,
+        collection: str,
+        *,
+        labels: Mapping[str, str] | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Document]:
+        """See :meth:`DocumentStore.find`."""
+        self._guard()
+        conditions = ["collection = ?"]
+        params: list[object] = [collection]
+        if labels:
+            condition, values = self._db.label_filter(labels)
+            conditions.append(condition)
+            params.extend(values)
+        if updated_from is not None:
+            conditions.append("updated_at >= ?")
+            params.append(self._db.time_param(as_utc(updated_from)))
+        if updated_to is not None:
+            conditions.append("updated_at < ?")
+            params.append(self._db.time_param(as_utc(updated_to)))
+        if after is not None:
+            conditions.append("key > ?")
+            params.append(after)
+        params.append(int(limit))
+        rows = self._db.execute(
+            "SELECT key, version, body, labels, updated_at FROM documents WHERE "
+            + " AND ".join(conditions)
+            + " ORDER BY key LIMIT ?",
+            params,
+        ).fetchall()
+        return [self._document(collection, row[0], row[1:]) for row in rows]
+
+
+class SqlAudit(ChainedAuditLog):
+    """The audit log over a :class:`SqlDialect`, inside its current transaction."""
+
+    def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
+        self._db = dialect
+        self._guard = guard
+
+    def entries(self, case_id: str) -> list[AuditEntry]:
+        """See :meth:`AuditLog.entries`. O(n) in the trail's length."""
+        self._guard()
+        rows = self._db.execute(
+            "SELECT seq, at, actor, action, before, after, detail, prev_hash, hash "
+            "FROM audit_log WHERE case_id = ? ORDER BY seq",
+            (case_id,),
+        ).fetchall()
+        entries = []
+        for seq, at, actor, action, before, after, detail, prev_hash, digest in rows:
+            key = f"{case_id}#{seq}"
+            try:
+                moment = as_utc(datetime.fromisoformat(at))
+            except (TypeError, ValueError) as error:
+                raise CorruptRecord(
+                    f"table audit_log, key {key!r}: 'at' {at!r} is not a time"
+                ) from error
+            entries.append(
+                AuditEntry(
+                    case_id,
+                    int(seq),
+                    moment,
+                    actor,
+                    action,
+                    before,
+                    after,
+                    _loads("audit_log", key, "detail", detail),
+                    prev_hash,
+                    digest,
+                )
+            )
+        return entries
+
+    def head(self, case_id: str) -> tuple[int, str] | None:
+        """See :meth:`AuditLog.head`."""
+        self._guard()
+        row = self._db.execute(
+            "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _locked_head(self, case_id: str) -> tuple[int, str] | None:
+        self._db.lock_trail(case_id)
+        return self.head(case_id)
+
+    def _write(self, entry: AuditEntry) -> None:
+        self._db.execute(
+            "INSERT INTO audit_log (case_id, seq, at, actor, action, before, after, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.case_id,
+                entry.seq,
+                entry.at.isoformat(),
+                entry.actor,
+                entry.action,
+                entry.before,
+                entry.after,
+                _dumps(f"audit detail of {entry.case_id}", entry.detail),
+                entry.prev_hash,
+                entry.hash,
+            ),
+        )
+        self._db.execute(
+            "INSERT INTO audit_heads (case_id, seq, hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (entry.case_id, entry.seq, entry.hash),
+        )
+
+
+def check_schema_version(found: int | None) -> int:
+    """Return the version to migrate from, refusing a schema newer than this code.
+
+    Raises:
+        CorruptRecord: ``found`` is newer than :data:`SCHEMA_VERSION` or not positive.
+    """
+    if found is None:
+        return 0
+    if not 1 <= found <= SCHEMA_VERSION:
+        raise CorruptRecord(
+            f"table casekit_schema, key 'storage': schema version {found} is unknown; this "
+            f"casekit reads versions 1..{SCHEMA_VERSION} (upgrade casekit, or use another "
+            "database)"
+        )
+    return found

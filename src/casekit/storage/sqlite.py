@@ -1,0 +1,215 @@
+"""The SQLite adapter: the embedded, persistent default (standard library only).
+
+One database file in WAL mode; several processes may open it (writers take turns: a unit of
+work starts with ``BEGIN IMMEDIATE`` and waits up to ``timeout`` seconds for the write lock).
+``synchronous=NORMAL`` survives a killed process without losing a committed unit of work;
+pass ``synchronous="FULL"`` to survive a power cut as well.
+
+Example::
+
+    from casekit.storage import SQLiteStorage
+
+    with SQLiteStorage("cases.db") as storage:
+        with storage.unit_of_work() as uow:
+            uow.cases.add(case)
+            uow.commit()
+
+Complexity: as :mod:`casekit.storage.sql`; a unit of work costs one ``BEGIN``/``COMMIT``
+(an fsync of the WAL with ``synchronous=FULL``), so batch writes in one unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from casekit.clock import SYSTEM_CLOCK, Clock
+from casekit.errors import StorageUnavailable, ValidationError
+from casekit.storage.ports import Storage, UnitOfWork
+from casekit.storage.sql import (
+    SCHEMA_VERSION,
+    Cursor,
+    SqlAudit,
+    SqlDialect,
+    SqlDocuments,
+    check_schema_version,
+)
+
+__all__ = ["SQLiteStorage"]
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "CREATE TABLE IF NOT EXISTS documents ("
+        " collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+        " body TEXT NOT NULL, labels TEXT NOT NULL, updated_at TEXT NOT NULL,"
+        " PRIMARY KEY (collection, key)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS documents_updated ON documents (collection, updated_at)",
+        "CREATE TABLE IF NOT EXISTS audit_log ("
+        " case_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, before TEXT, after TEXT, detail TEXT NOT NULL,"
+        " prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (case_id, seq))",
+        "CREATE TABLE IF NOT EXISTS audit_heads ("
+        " case_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL)",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log"
+        " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log"
+        " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ),
+}
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
+
+
+class _SQLiteDialect(SqlDialect):
+    name = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.name = f"sqlite {path}"
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        with self.translate(sql.split(" ", 1)[0].lower()):
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self.translate(sql.split(" ", 1)[0].lower()):
+            self.conn.executemany(sql, rows)
+
+    def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
+        parts: list[str] = []
+        params: list[object] = []
+        for name, value in labels.items():
+            parts.append("json_extract(labels, ?) = ?")
+            params.extend([f"$.{json.dumps(name)}", value])
+        return " AND ".join(parts), params
+
+    def time_param(self, moment: datetime) -> object:
+        return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+    def time_value(self, stored: object) -> datetime:
+        if not isinstance(stored, str):
+            raise TypeError(f"expected text, got {type(stored).__name__}")
+        return datetime.strptime(stored, _TIME_FORMAT).replace(tzinfo=UTC)
+
+    def lock_trail(self, case_id: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
+
+class SQLiteStorage(Storage):
+    """A SQLite database file (or ``":memory:"``), created and migrated on open.
+
+    Args:
+        path: The database file; created if missing.
+        clock: The clock cases read back are bound to.
+        timeout: Seconds to wait for another writer before giving up.
+        synchronous: ``"NORMAL"`` (crash-safe) or ``"FULL"`` (also power-cut safe).
+
+    Raises:
+        StorageUnavailable: The file cannot be opened or is not a database.
+        CorruptRecord: Its schema version is newer than this casekit knows.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        timeout: float = 30.0,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        super().__init__(clock=clock)
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
+        self.path = str(path)
+        self._lock = threading.Lock()
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StorageUnavailable(f"sqlite {self.path}: cannot open: {error}") from error
+        self._dialect = _SQLiteDialect(conn, self.path)
+        try:
+            self._dialect.execute("PRAGMA journal_mode=WAL")
+            self._dialect.execute(f"PRAGMA synchronous={synchronous}")  # checked above
+            self._migrate()
+        except BaseException:
+            conn.close()
+            raise
+
+    def _migrate(self) -> None:
+        db = self._dialect
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS casekit_schema ("
+                " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = db.execute(
+                "SELECT version FROM casekit_schema WHERE component = 'storage'"
+            ).fetchone()
+            current = check_schema_version(None if row is None else int(row[0]))
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+            db.execute(
+                "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (SCHEMA_VERSION,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.conn.rollback()
+            raise
+
+    def unit_of_work(self) -> _SQLiteUnitOfWork:
+        """Return a new unit of work (``BEGIN IMMEDIATE`` on enter)."""
+        return _SQLiteUnitOfWork(self)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._dialect.conn.close()
+
+
+class _SQLiteUnitOfWork(UnitOfWork):
+    storage: SQLiteStorage
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        super().__init__(storage)
+        self._documents = SqlDocuments(storage._dialect, self._require_active)
+        self._audit = SqlAudit(storage._dialect, self._require_active)
+
+    @property
+    def documents(self) -> SqlDocuments:
+        return self._documents
+
+    @property
+    def audit(self) -> SqlAudit:
+        return self._audit
+
+    def _begin(self) -> None:
+        self.storage._lock.acquire()
+        try:
+            self.storage._dialect.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.storage._lock.release()
+            raise
+
+    def _commit(self) -> None:
+        self.storage._dialect.execute("COMMIT")
+        self.storage._lock.release()
+
+    def _rollback(self) -> None:
+        try:
+            conn = self.storage._dialect.conn
+            if conn.in_transaction:
+                conn.rollback()
+        finally:
+            self.storage._lock.release()

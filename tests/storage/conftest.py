@@ -1,0 +1,93 @@
+"""Storage test fixtures: a throw-away PostgreSQL server and one storage per backend.
+
+The ``storage`` fixture is session-scoped and parametrized over the backends, so the contract
+suite (``casekit.testing.storage_contract``) runs once per backend and Hypothesis may use it
+under ``@given``. ``fresh_storage`` makes a new, empty storage of a backend for tests that
+need one of their own (schema, tampering).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from casekit.clock import ManualClock
+from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.testing.postgres_server import PostgresServer, find_postgres_bindir
+
+BACKENDS = ["memory", "sqlite", "postgres"]
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session: skipped without binaries, unless CI=true."""
+    if find_postgres_bindir() is None:
+        message = "PostgreSQL binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true requires them (.ci/run installs them)")
+        pytest.skip(message)
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+
+
+StorageFactory = Callable[[str], Storage]
+
+
+@pytest.fixture(scope="session")
+def storage_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, clock: ManualClock
+) -> Iterator[StorageFactory]:
+    """Make a new, empty storage of a backend; all are closed at the end of the session."""
+    made: list[Storage] = []
+
+    def make(backend: str) -> Storage:
+        storage: Storage
+        if backend == "memory":
+            storage = MemoryStorage(clock=clock)
+        elif backend == "sqlite":
+            path = tmp_path_factory.mktemp("sqlite") / "casekit.db"
+            storage = SQLiteStorage(path, clock=clock)
+        elif backend == "postgres":
+            server: PostgresServer = request.getfixturevalue("pg_server")
+            conninfo = server.create_database(f"casekit_{next(_databases)}")
+            storage = PostgresStorage(conninfo, clock=clock)
+        else:  # pragma: no cover
+            raise ValueError(backend)
+        made.append(storage)
+        return storage
+
+    yield make
+    for storage in made:
+        storage.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def storage(request: pytest.FixtureRequest, storage_factory: StorageFactory) -> Storage:
+    """One shared storage per backend for the whole session (tests use unique ids)."""
+    backend: str = request.param
+    return storage_factory(backend)
+
+
+@pytest.fixture(scope="session")
+def oracle(clock: ManualClock) -> MemoryStorage:
+    """The in-memory adapter the others are compared with."""
+    return MemoryStorage(clock=clock)
+
+
+def sqlite_path(storage: Storage) -> Path:
+    assert isinstance(storage, SQLiteStorage)
+    return Path(storage.path)
