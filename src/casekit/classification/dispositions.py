@@ -30,6 +30,7 @@ __all__ = ["apply_rule", "check_documentation", "classify", "classify_action", "
 logger = logging.getLogger(__name__)
 
 _LEVEL_PARAMS = ("record_type", "category", "sub_category", "disposition", "child_disposition")
+_PARAMS = frozenset({*_LEVEL_PARAMS, "classification", "documentation"})
 
 
 def _classified(case: object) -> ClassifiedCase[Any]:
@@ -42,6 +43,12 @@ def _classified(case: object) -> ClassifiedCase[Any]:
 
 
 def _requested(taxonomy: Taxonomy, case: ClassifiedCase[Any], params: Mapping[str, object]) -> Rule:
+    unknown = sorted(set(params) - _PARAMS)
+    if unknown:
+        raise ValidationError(
+            f"classifying {case.id} takes no {', '.join(unknown)} (the status and owner follow "
+            f"from the disposition); parameters: {allowed_list(_PARAMS)}"
+        )
     given = params.get("classification")
     if given is not None:
         if not isinstance(given, Classification | str):
