@@ -143,7 +143,7 @@ class Caseload:
         self._workers[client_id] = worker_id
         for item in self.worklists.for_client(client_id):
             if item.worker_id != worker_id:
-                self.worklists.replace(attrs.evolve(item, worker_id=worker_id))
+                self.worklists.replace(item.changed(worker_id=worker_id))
 
     def worker_of(self, client_id: str) -> str:
         """Return the worker the client is assigned to.
@@ -210,8 +210,7 @@ class Caseload:
                     to_start.append(self.policies[policy.then])
             elif event.kind in policy.renewed_by:
                 renewed.append(
-                    attrs.evolve(
-                        item,
+                    item.changed(
                         opened_at=event.at,
                         due=policy.due(event, self.calendar),
                         priority=policy.category.priority,
@@ -311,7 +310,7 @@ class Caseload:
         escalations: list[Escalation] = []
         for item in self.worklists.breached(now):
             raised = item.category.breached_priority(item.priority)
-            self.worklists.replace(attrs.evolve(item, priority=raised, breached_at=now))
+            self.worklists.replace(item.changed(priority=raised, breached_at=now))
             escalations.append(
                 Escalation(
                     case_id=item.case_id,
