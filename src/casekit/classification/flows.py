@@ -152,15 +152,11 @@ class Flow:
     def available(self, case: ClassifiedCase[Any]) -> tuple[str, ...]:
         """The steps that apply to ``case`` now, in declaration order.
 
-        A step applies when the case is in one of its classifications, and it has the open
-        task the step completes, if any.
+        A step applies when the case is in one of its classifications, has the open task the
+        step completes (if any), has no open task of the kind the step gives (if any), and is
+        not at the top of the step's attempts ladder.
         """
-        return tuple(
-            s.name
-            for s in self.steps
-            if case.classification in s.applies_to
-            and (s.completes is None or _open_task_of(case, s.completes) is not None)
-        )
+        return tuple(s.name for s in self.steps if _ready(s, case))
 
     def actions(self, *, source: Sequence[enum.Enum]) -> tuple[Action[Any], ...]:
         """One lifecycle action per step, performable from ``source``.
@@ -281,3 +277,14 @@ def _open_task_of(case: ClassifiedCase[Any], kind: str) -> Task | None:
         if task.kind == kind and task.status is TaskStatus.OPEN:
             return task
     return None
+
+
+def _ready(step: Step, case: ClassifiedCase[Any]) -> bool:
+    current = case.classification
+    if current is None or current not in step.applies_to:
+        return False
+    if step.completes is not None and _open_task_of(case, step.completes) is None:
+        return False
+    if step.task is not None and _open_task_of(case, step.task.kind) is not None:
+        return False
+    return not (step.to and current == step.to[-1])
