@@ -264,6 +264,21 @@ def test_low_client_who_calls_back_to_re_engage_moves_to_category_2() -> None:
     assert item.due == back + timedelta(days=7)
 
 
+def test_low_goals_completed_check_in_every_60_days_and_a_new_goal_goes_high() -> None:
+    load, _ = caseload()
+    load.record(event(Signal.ENTERED_MAINTENANCE))
+    done = MONDAY + timedelta(days=10)
+    changes = load.record(event(Signal.GOALS_COMPLETED, done))
+    assert [i.policy.name for i in changes.stopped] == ["maintenance"]
+    item = load.worklists.get(("c1", "goals-completed-check-in"))
+    assert (item.category, item.due) == (LOW, done + timedelta(days=60))
+    goal = done + timedelta(days=30)
+    changes = load.record(event(Signal.NEW_GOAL, goal))
+    assert [i.policy.name for i in changes.stopped] == ["goals-completed-check-in"]
+    request = load.worklists.get(("c1", "client-request"))
+    assert (request.category, request.due) == (CATEGORY_2, goal + timedelta(days=7))
+
+
 # ------------------------------------------------------------------ production goals
 
 

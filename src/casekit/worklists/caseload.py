@@ -8,10 +8,10 @@ raises priorities and publishes :class:`~casekit.worklists.escalation.Escalation
 Every operation is atomic: it computes every change first and applies them only if all are
 valid, so a refused event leaves worklists, the outreach log and assignments as they were.
 
-Complexity (``p`` policies reacting to an event kind, ``n`` items of a worker, ``N`` open
-items): ``record`` O(p log n + p log N); ``log_outreach`` the same plus O(log m);
-``assign`` O(i log n) for the client's ``i`` open items; ``check_breaches`` O(k log N) for
-``k`` new breaches.
+Complexity (``p`` policies the event kind may start, ``i`` open items of the client, ``n``
+items of a worker, ``N`` open items, ``m`` calls logged for the worker): ``record``
+O(p + i (log n + log N)); ``log_outreach`` the same plus O(log m); ``assign``
+O(i (log n + log N)); ``check_breaches`` O((k + 1) log N) for ``k`` new breaches.
 """
 
 from __future__ import annotations

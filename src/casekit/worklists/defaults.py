@@ -12,6 +12,8 @@ Decisions where the job aid is silent:
   attempt restarts the 7-day clock; a successful contact satisfies it and starts maintenance.
 * "Act before coverage lapses" is due at the lapse instant; "disenrol as soon as possible" is
   due at the close of the next business day.
+* Clients with all goals completed (seed 003's Low column) get a well-being check-in every
+  60 days (the column's cadence); a new goal stops it and opens a category 2 request.
 * A client with no recorded outreach is one with none in this caseload and none flagged on the
   transfer event (``flags={"prior_outreach"}``).
 """
@@ -73,6 +75,8 @@ class Signal(enum.StrEnum):
     MARKED_UNENGAGED = "marked_unengaged"
     NO_CONTACT_LETTER_SENT = "no_contact_letter_sent"
     CLIENT_REENGAGED = "client_reengaged"
+    GOALS_COMPLETED = "goals_completed"
+    NEW_GOAL = "new_goal"
 
 
 S = Signal
@@ -156,11 +160,14 @@ DEFAULT_POLICIES = PolicySet(
             "client-request",
             CATEGORY_2,
             DueWindow.days(7),
-            starts_on=[S.CLIENT_REQUEST],
+            starts_on=[S.CLIENT_REQUEST, S.NEW_GOAL],
             satisfied_by=[S.REQUEST_ADDRESSED],
             stopped_by=LEAVING,
             outreach=False,
-            rule="respond to a client's immediate goal, need or request within 7 days",
+            rule=(
+                "support a client's immediate goal, need or request within 7 days (a new goal "
+                "of a client whose goals were all completed comes back to high priority)"
+            ),
         ),
         SlaPolicy(
             "care-coordination",
@@ -241,7 +248,7 @@ DEFAULT_POLICIES = PolicySet(
             DueWindow.days(60),
             starts_on=[S.ENTERED_MAINTENANCE],
             renewed_by=[S.SUCCESSFUL_CONTACT],
-            stopped_by=LEAVING | {S.MARKED_UNENGAGED, S.NO_CONTACT_LETTER_SENT},
+            stopped_by=LEAVING | {S.MARKED_UNENGAGED, S.NO_CONTACT_LETTER_SENT, S.GOALS_COMPLETED},
             rule="engaged clients in maintenance: a successful contact every 60 days",
         ),
         SlaPolicy(
@@ -265,6 +272,18 @@ DEFAULT_POLICIES = PolicySet(
             rule=(
                 "active but unengaged clients: outreach once every 60 days; after the "
                 "no-contact letter, next outreach every 60 days"
+            ),
+        ),
+        SlaPolicy(
+            "goals-completed-check-in",
+            LOW,
+            DueWindow.days(60),
+            starts_on=[S.GOALS_COMPLETED],
+            renewed_by=OUTREACH,
+            stopped_by=LEAVING | {S.NEW_GOAL, S.MARKED_UNENGAGED, S.NO_CONTACT_LETTER_SENT},
+            rule=(
+                "clients with all goals completed: general well-being check-ins, next outreach "
+                "dates set further out (every 60 days); a new goal goes back to high priority"
             ),
         ),
     ]
