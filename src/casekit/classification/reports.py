@@ -2,7 +2,8 @@
 
 A :class:`SavedReport` filters by taxonomy level, status, owner, case type and creation or
 update dates; :meth:`SavedReport.run` takes any iterable of cases (a list, a worklist, a
-storage repository's query results) and returns a :class:`Report`. Sensitive documentation
+storage repository's query results) and :meth:`SavedReport.run_on` pages through any storage
+adapter's case repository; both return a :class:`Report`. Sensitive documentation
 values appear masked in every column.
 
 Complexity: a run is O(n) for n cases; exports are O(rows × columns).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -25,6 +26,8 @@ from casekit.errors import MissingExtra, ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from casekit.storage.ports import CaseRepository
 
 __all__ = ["COLUMNS", "Report", "SavedReport"]
 
@@ -149,6 +152,38 @@ class SavedReport:
         """Run the report over ``cases`` (any iterable, e.g. a repository's query results)."""
         chosen = [case for case in cases if self.matches(case)]
         return Report(self.name, tuple(_row(case) for case in chosen))
+
+    def run_on(self, repository: CaseRepository, *, page_size: int = 500) -> Report:
+        """Run the report against a storage adapter's case repository, page by page.
+
+        The filters the repository can apply (one case type, one status, one owner, the
+        update range) are pushed down to its query; the rest are applied here.
+
+        Complexity: O(n) for the n cases the pushed-down filters let through.
+        """
+        query: dict[str, Any] = {
+            "updated_from": self.updated_from,
+            "updated_to": self.updated_before,
+            "limit": page_size,
+        }
+        for key, values in (
+            ("case_type", self.case_types),
+            ("status", self.statuses),
+            ("owner", self.owners),
+        ):
+            if len(values) == 1:
+                query[key] = next(iter(values))
+        return self.run(_pages(repository, query))
+
+
+def _pages(repository: CaseRepository, query: dict[str, Any]) -> Iterator[Case[Any]]:
+    after: str | None = None
+    while True:
+        page = repository.query(after=after, **query)
+        yield from page.items
+        if page.next_after is None:
+            return
+        after = page.next_after
 
 
 def _row(case: Case[Any]) -> tuple[str, ...]:
