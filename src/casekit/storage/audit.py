@@ -133,9 +133,8 @@ class ChainedAuditLog(AuditLog):
                 f"got actor={actor!r}, action={action!r}"
             )
         at = as_utc(at, what=f"audit entry time for {case_id}")
-        detail = dict(detail or {})
-        try:
-            json.dumps(detail)
+        try:  # normalised to what JSON reads back, so the hash verifies after storage
+            detail = json.loads(json.dumps(dict(detail or {}), allow_nan=False)) if detail else {}
         except (TypeError, ValueError) as error:
             raise ValidationError(
                 f"audit entry detail for {case_id} must be JSON-safe: {error}"

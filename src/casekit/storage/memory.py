@@ -124,7 +124,9 @@ class _MemoryDocuments(DocumentStore):
         self._uow._require_active()
         text = _dumps(collection, key, body)
         updated_at = as_utc(updated_at, what=f"updated_at of {collection}/{key}")
-        rows = self._storage._docs.setdefault(collection, SortedDict())
+        rows = self._storage._docs.get(collection)
+        if rows is None:
+            rows = self._storage._docs[collection] = SortedDict()
         old: _Row | None = rows.get(key)
         if expected_version == 0 and old is not None:
             raise AlreadyExists(f"{collection}/{key} already exists (version {old.version})")
@@ -142,9 +144,9 @@ class _MemoryDocuments(DocumentStore):
 
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         self._uow._require_active()
-        rows = self._storage._docs.get(collection, SortedDict())
-        old: _Row | None = rows.get(key)
-        if old is None:
+        rows = self._storage._docs.get(collection)
+        old: _Row | None = None if rows is None else rows.get(key)
+        if rows is None or old is None:
             raise NotFound(f"no document {collection}/{key}")
         if old.version != expected_version:
             raise ConcurrencyConflict(
