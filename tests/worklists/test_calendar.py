@@ -228,3 +228,35 @@ def test_naive_instants_are_refused() -> None:
         cal.add_business_hours(datetime(2026, 1, 5, 9), timedelta(hours=1))
     with pytest.raises(ValidationError, match="negative"):
         cal.add_business_hours(datetime(2026, 1, 5, 9, tzinfo=UTC), timedelta(hours=-1))
+
+
+@given(
+    st.sampled_from(ZONES),
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 6, 30)),
+    st.integers(-120, 120),
+)
+def test_calendar_day_windows_keep_the_local_wall_clock_time(
+    zone: str, wall: datetime, days: int
+) -> None:
+    tz = ZoneInfo(zone)
+    start = wall.replace(tzinfo=tz)
+    due_wall = wall + timedelta(days=days)
+    # Skip wall times that do not exist (DST gaps) or are ambiguous (DST folds).
+    for w in (wall, due_wall):
+        a, b = w.replace(tzinfo=tz, fold=0), w.replace(tzinfo=tz, fold=1)
+        assume(a.utcoffset() == b.utcoffset())
+        assume(a.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == w)
+    due = DueWindow.days(days).due(start, BusinessCalendar(zone))
+    assert due.astimezone(tz).replace(tzinfo=None) == due_wall
+
+
+@given(calendars(), DAYS, st.integers(-60, 60))
+def test_business_day_windows_end_at_the_close_of_a_business_day(
+    cal: BusinessCalendar, day: date, n: int
+) -> None:
+    start = datetime.combine(day, time(12), tzinfo=cal.tz)
+    due = DueWindow.business_days(n).due(start, cal)
+    local_day = cal.local_date(due)
+    assert cal.is_business_day(local_day)
+    assert due == cal.end_of_business_day(local_day)
+    assert cal.count_business_days(cal.local_date(start), local_day) == n or n == 0
