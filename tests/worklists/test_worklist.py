@@ -11,6 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from casekit.clock import ManualClock
 from casekit.errors import AlreadyExists, NotFound
+from casekit.priority import Priority
 from casekit.worklists import (
     DEFAULT_POLICIES,
     BusinessCalendar,
@@ -198,3 +199,18 @@ def test_a_second_start_keeps_the_earlier_due_date() -> None:
     changes = load.record(SlaEvent(Signal.HIGH_RISK_EVENT, "c1", T0 + timedelta(hours=10)))
     assert not changes
     assert load.worklists.get(("c1", "high-risk-event")).due == T0 + timedelta(hours=72)
+
+
+def test_items_of_an_urgent_case_keep_the_case_priority() -> None:
+    class Case:
+        id = "CASE-1"
+        priority = Priority.URGENT
+
+    load = Caseload(calendar=BusinessCalendar("UTC"), clock=ManualClock(T0))
+    load.assign("c1", "w1")
+    event = SlaEvent.for_case(Signal.ENTERED_MAINTENANCE, Case(), client_id="c1", at=T0)
+    (item,) = load.record(event).started
+    assert (item.case_id, item.priority) == ("CASE-1", Priority.URGENT)
+    low = SlaEvent(Signal.HIGH_RISK_EVENT, "c1", T0, priority=Priority.LOW)
+    (item,) = load.record(low).started
+    assert item.priority is Priority.HIGH  # never below the category's

@@ -39,6 +39,7 @@ from casekit.worklists.productivity import (
 from casekit.worklists.sla import (
     PRIOR_OUTREACH_FLAG,
     Anchor,
+    CaseLike,
     Category,
     Condition,
     DueWindow,
@@ -63,6 +64,7 @@ __all__ = [
     "PRIOR_OUTREACH_FLAG",
     "Anchor",
     "BusinessCalendar",
+    "CaseLike",
     "Caseload",
     "Category",
     "Changes",

@@ -213,7 +213,7 @@ class Caseload:
                     item.changed(
                         opened_at=event.at,
                         due=policy.due(event, self.calendar),
-                        priority=policy.category.priority,
+                        priority=event.item_priority(policy.category),
                         breached_at=None,
                     )
                 )
@@ -232,7 +232,7 @@ class Caseload:
                 worker_id=worker,
                 opened_at=event.at,
                 due=policy.due(event, self.calendar),
-                priority=policy.category.priority,
+                priority=event.item_priority(policy.category),
             )
         return Changes(tuple(started.values()), tuple(renewed), tuple(satisfied), tuple(stopped))
 

@@ -16,6 +16,7 @@ import calendar as _gregorian
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import attrs
 
@@ -26,6 +27,7 @@ from casekit.worklists.calendar import BusinessCalendar
 
 __all__ = [
     "Anchor",
+    "CaseLike",
     "Category",
     "Condition",
     "DueWindow",
@@ -279,6 +281,20 @@ class SlaPolicy:
         return self.window.due(event.at, calendar)
 
 
+class CaseLike(Protocol):
+    """Anything with an ``id`` and a ``priority``, such as a ``casekit.cases`` case."""
+
+    @property
+    def id(self) -> str:
+        """The case id."""
+        ...
+
+    @property
+    def priority(self) -> Priority:
+        """The case's current priority."""
+        ...
+
+
 @attrs.frozen
 class SlaEvent:
     """Something that happened to a client that may start, renew, satisfy or stop SLA clocks.
@@ -292,6 +308,8 @@ class SlaEvent:
         reference: The instant a reference-anchored policy counts from (a discharge date, a
             coverage lapse).
         flags: Extra facts, e.g. ``{"prior_outreach"}`` on a transfer.
+        priority: The case's own priority; items it starts or renews carry the higher of it
+            and their category's.
     """
 
     kind: str
@@ -300,6 +318,35 @@ class SlaEvent:
     case_id: str | None = None
     reference: datetime | None = attrs.field(default=None, converter=_reference)
     flags: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
+    priority: Priority | None = None
+
+    @classmethod
+    def for_case(
+        cls,
+        kind: str,
+        case: CaseLike,
+        *,
+        client_id: str,
+        at: datetime,
+        reference: datetime | None = None,
+        flags: Iterable[str] = (),
+    ) -> SlaEvent:
+        """Return an event about ``case``: its id and priority are taken from the case."""
+        return cls(
+            kind,
+            client_id,
+            at,
+            case_id=case.id,
+            reference=reference,
+            flags=frozenset(flags),
+            priority=case.priority,
+        )
+
+    def item_priority(self, category: Category) -> Priority:
+        """The priority an item of ``category`` started or renewed by this event carries."""
+        if self.priority is None:
+            return category.priority
+        return max(self.priority, category.priority)
 
 
 class PolicySet(Mapping[str, SlaPolicy]):
