@@ -16,7 +16,7 @@ from casekit import ManualClock
 from casekit.cases import Owner
 from casekit.classification import COLUMNS, SavedReport
 from casekit.errors import MissingExtra, ValidationError
-from casekit.storage import MemoryStorage, SQLiteStorage
+from casekit.storage import MemoryStorage, Page, SQLiteStorage
 
 Maker = Callable[..., Any]
 ESCALATIONS = Owner.work_queue("MHBE CRM Escalations")
@@ -166,3 +166,39 @@ def test_a_saved_report_runs_on_a_storage_adapter(
         stored = uow.cases.get(cases[3].id)
     assert stored.classification == cases[3].classification
     assert stored.documentation == cases[3].documentation
+
+
+class _Repository:
+    """A case repository's query contract (id order, pages), recording each query."""
+
+    def __init__(self, cases: list[Any]) -> None:
+        self.cases = sorted(cases, key=lambda c: c.id)
+        self.queries: list[dict[str, Any]] = []
+
+    def query(self, *, after: str | None = None, limit: int = 100, **filters: Any) -> Page[Any]:
+        self.queries.append({"after": after, "limit": limit, **filters})
+        status, owner = filters.get("status"), filters.get("owner")
+        chosen = [
+            c
+            for c in self.cases
+            if (after is None or c.id > after)
+            and (status is None or c.status.value == status)
+            and (owner is None or c.roles.owner == owner)
+        ]
+        page = tuple(chosen[:limit])
+        return Page(page, page[-1].id if len(chosen) > limit else None)
+
+
+def test_run_on_pages_through_the_repository_and_pushes_single_filters_down(
+    cases: list[Any],
+) -> None:
+    repository = _Repository(cases)
+    report = SavedReport(
+        "r", statuses="Closed", owners=UNASSIGNED, dispositions="Outreach Required"
+    )
+    assert ids(report.run_on(repository, page_size=1)) == [cases[3].id]
+    first = repository.queries[0]
+    assert (first["status"], first["owner"], first["limit"]) == ("Closed", UNASSIGNED, 1)
+    assert len(repository.queries) == 2  # two matching cases, one per page
+    several = SavedReport("r", statuses=("Closed", "Escalated"))
+    assert ids(several.run_on(_Repository(cases))) == sorted(c.id for c in cases)

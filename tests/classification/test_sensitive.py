@@ -26,7 +26,7 @@ from casekit.classification import (
     mask,
 )
 from casekit.errors import CasekitError, NotFound, ValidationError
-from casekit.storage import MemoryStorage
+from casekit.storage.cases import audit_fields
 
 SSNS = st.builds(
     "{:03d}-{:02d}-{:04d}".format,
@@ -111,12 +111,7 @@ def _renderings(mco: ModuleType, case: Any, vault: MemoryVault) -> list[str]:
     out.append(report.to_csv())
     out.append(repr(report))
     out.append(report.to_dataframe().to_string())
-    storage = MemoryStorage(clock=ManualClock(datetime(2026, 4, 1, tzinfo=UTC)))
-    with storage.unit_of_work() as uow:
-        uow.cases.add(case, actor="csr")
-        uow.commit()
-    with storage.unit_of_work() as uow:
-        out.append(repr(uow.audit.entries(case.id)))
+    out.extend(repr(audit_fields(event)) for event in case.pending_events)  # the audit trail
     errors: list[CasekitError] = []
     template = mco.TAXONOMY.template(case.documentation.template)
     given = dict(case.documentation.entries)
