@@ -105,6 +105,8 @@ class WorklistView:
 class Caseload:
     """Clients assigned to workers, SLA clocks, worklists, the outreach log and escalation.
 
+    Not thread-safe: serialise calls (one caseload per process, or a lock around it).
+
     Args:
         calendar: The business calendar due windows and "today" use.
         clock: The source of now; defaults to the system clock.
