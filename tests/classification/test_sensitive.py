@@ -68,6 +68,7 @@ def test_two_seals_of_one_value_get_different_tokens() -> None:
     assert one.token != two.token
     assert one.reveal(vault) == two.reveal(vault)
     assert len(vault) == 2
+    assert repr(vault) == "MemoryVault(2 values)"
 
 
 def test_sealing_refuses_non_strings_without_showing_them() -> None:

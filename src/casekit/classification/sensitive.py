@@ -56,11 +56,20 @@ class Vault(Protocol):
         ...
 
 
-@attrs.define(slots=True)
 class MemoryVault:
-    """A vault in process memory: for tests, examples and single-process applications."""
+    """A vault in process memory: for tests, examples and single-process applications.
 
-    _values: dict[str, str] = attrs.field(factory=dict, repr=False, alias="values")
+    Deliberately not an attrs class, so attrs-aware printers (``attrs.asdict``, pretty
+    printers, debuggers' field views) do not walk into the values it keeps.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"MemoryVault({len(self._values)} values)"
 
     def put(self, kind: str, value: str) -> str:
         """Keep ``value``; O(1)."""
