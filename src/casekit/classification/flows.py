@@ -172,9 +172,12 @@ class Flow:
 
         Raises:
             NotFound: No such step.
-            GuardRejected: The case's classification is not one the step applies to.
-            ValidationError: No supervisor for a supervisor task, no open task to complete,
-                the end of an attempts ladder, or a missing reason.
+            GuardRejected: The case's classification is not one the step applies to, it has
+                no open task of the kind the step completes, or it already has an open task
+                of the kind the step gives.
+            ValidationError: No supervisor for a supervisor task, the end of an attempts
+                ladder, or a missing reason.
+            MissingFields: The target rule needs documentation the case does not carry.
             InvalidTransition: The case's status does not allow the step.
         """
         chosen = self.step(step)
