@@ -13,27 +13,32 @@ round.
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from casekit.clock import SYSTEM_CLOCK, Clock
+from casekit.priority import Priority
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
-    from casekit.priority import Priority
 
 __all__ = [
+    "AgentState",
     "AuditEntry",
     "AuditLog",
     "CaseRepository",
     "Document",
     "DocumentStore",
     "EventHandler",
+    "ItemState",
     "Page",
+    "RoutingItem",
+    "RoutingStore",
     "Storage",
     "UnitOfWork",
 ]
@@ -230,6 +235,167 @@ class CaseRepository(abc.ABC):
         """Return one page, in id order, of the cases matching every given filter."""
 
 
+class ItemState(enum.StrEnum):
+    """Where a routed work item stands."""
+
+    QUEUED = "Awaiting Assignment"
+    OFFERED = "Offered"
+    ACCEPTED = "Accepted"
+    PINNED = "Pinned"
+
+
+@attrs.frozen(slots=True)
+class RoutingItem:
+    """A work item (usually a case, by id) as the router sees it.
+
+    Attributes:
+        item_id: The item's id (the case id).
+        state: Queued, offered, accepted or pinned.
+        priority: Its priority; Urgent is offered first.
+        skills: The skills an agent needs, all of them, to get it.
+        enqueued_at: When it first entered the queue (kept across re-routes).
+        agent_id: Who it is offered to, accepted by or pinned to.
+        deadline: When a pending offer expires.
+        declined_by: Agents who declined it (or let an offer expire): never offered again.
+    """
+
+    item_id: str
+    state: ItemState
+    priority: Priority
+    skills: frozenset[str]
+    enqueued_at: datetime
+    agent_id: str | None = None
+    deadline: datetime | None = None
+    declined_by: frozenset[str] = frozenset()
+
+
+@attrs.frozen(slots=True)
+class AgentState:
+    """An agent as the router sees it.
+
+    Attributes:
+        agent_id: The agent's id.
+        skills: The skills the agent holds.
+        capacity: How many offered + accepted + pinned items the agent may hold.
+        available: Presence: only available agents get offers.
+        load: Offered + accepted + pinned items held now.
+        last_offer_at: When the agent was last offered work (ties go to the longest ago).
+    """
+
+    agent_id: str
+    skills: frozenset[str]
+    capacity: int
+    available: bool
+    load: int
+    last_offer_at: datetime | None = None
+
+
+class RoutingStore(abc.ABC):
+    """Durable routing state where every decision is one atomic, conditional change.
+
+    Because each change re-checks its precondition in the database (the item still queued,
+    the agent still under capacity), routers in several processes sharing one store never
+    offer one item twice and never put an agent over capacity.
+    """
+
+    @abc.abstractmethod
+    def put_agent(
+        self, agent_id: str, *, skills: Iterable[str], capacity: int = 100, available: bool = True
+    ) -> AgentState:
+        """Create an agent or update its skills, capacity and presence (load is kept)."""
+
+    @abc.abstractmethod
+    def set_presence(self, agent_id: str, available: bool) -> list[str]:
+        """Set presence; going offline withdraws pending offers (returned), keeps the rest.
+
+        Raises:
+            NotFound: No such agent.
+        """
+
+    @abc.abstractmethod
+    def enqueue(
+        self, item_id: str, *, priority: Priority, skills: Iterable[str], at: datetime
+    ) -> RoutingItem:
+        """Put a new item in the Awaiting Assignment queue.
+
+        Raises:
+            AlreadyExists: The item is already routed; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
+        """Offer the first routable queued item to its best agent; ``None`` if none can be.
+
+        Queue order is priority, then age; the agent is the least loaded available one with
+        every skill and room, ties to the one offered work longest ago, never a decliner.
+        """
+
+    @abc.abstractmethod
+    def accept(self, item_id: str, agent_id: str, *, at: datetime) -> RoutingItem:
+        """Accept a pending offer (audited as an assignment).
+
+        Raises:
+            OfferNotPending: The item is not offered to ``agent_id``; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def decline(self, item_id: str, agent_id: str) -> RoutingItem:
+        """Decline a pending offer: back to the queue, never offered to that agent again.
+
+        Raises:
+            OfferNotPending: The item is not offered to ``agent_id``; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def expire(self, *, now: datetime) -> list[str]:
+        """Put back every offer whose deadline has passed (as declines); return their ids."""
+
+    @abc.abstractmethod
+    def pin(self, item_id: str, agent_id: str, *, actor: str, at: datetime) -> RoutingItem:
+        """Manually assign an item; dynamic routing leaves it alone until released.
+
+        Raises:
+            NotFound: No such item or agent.
+            CapacityExceeded: The agent is full; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def release(self, item_id: str, *, actor: str, at: datetime) -> RoutingItem:
+        """Put an offered, accepted or pinned item back in the queue, keeping its age.
+
+        Raises:
+            NotFound: No such item.
+        """
+
+    @abc.abstractmethod
+    def finish(self, item_id: str, *, actor: str, at: datetime) -> None:
+        """Remove an item from routing (its case moved on), freeing its agent's room.
+
+        Raises:
+            NotFound: No such item.
+        """
+
+    @abc.abstractmethod
+    def item(self, item_id: str) -> RoutingItem | None:
+        """The item, or ``None``."""
+
+    @abc.abstractmethod
+    def agent(self, agent_id: str) -> AgentState | None:
+        """The agent, or ``None``."""
+
+    @abc.abstractmethod
+    def items(self) -> list[RoutingItem]:
+        """Every routed item, by id."""
+
+    @abc.abstractmethod
+    def agents(self) -> list[AgentState]:
+        """Every agent, by id."""
+
+    @abc.abstractmethod
+    def offers(self, item_id: str) -> list[tuple[str, datetime]]:
+        """Every offer ever made of ``item_id``: (agent, deadline), oldest first."""
+
+
 class UnitOfWork(abc.ABC):
     """A transaction: all or nothing, rolled back unless committed, events published after commit.
 
@@ -259,6 +425,11 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def audit(self) -> AuditLog:
         """The audit log, inside this transaction."""
+
+    @property
+    @abc.abstractmethod
+    def routing(self) -> RoutingStore:
+        """The routing state, inside this transaction."""
 
     @property
     def cases(self) -> CaseRepository:

@@ -36,6 +36,7 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
+from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
 
 if TYPE_CHECKING:
     import psycopg
@@ -63,6 +64,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
         " FOR EACH ROW EXECUTE FUNCTION casekit_audit_append_only()",
     ),
+    2: ROUTING_TABLES,
 }
 
 
@@ -224,6 +226,9 @@ class _PostgresUnitOfWork(UnitOfWork):
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
         self._audit = SqlAudit(storage._dialect, self._require_active)
+        self._routing = SqlRouting(
+            storage._dialect, self._audit, self._require_active, skip_locked=True
+        )
 
     @property
     def documents(self) -> SqlDocuments:
@@ -232,6 +237,10 @@ class _PostgresUnitOfWork(UnitOfWork):
     @property
     def audit(self) -> SqlAudit:
         return self._audit
+
+    @property
+    def routing(self) -> SqlRouting:
+        return self._routing
 
     def _begin(self) -> None:
         self.storage._lock.acquire()

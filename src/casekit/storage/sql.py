@@ -5,7 +5,8 @@ time is stored, how one case's audit trail is locked, and which driver errors me
 "unavailable"; :class:`SqlDialect` holds those differences and the two adapters supply one
 each. Every statement is parameterized: values never enter SQL text.
 
-Tables (schema version 1):
+Tables (schema version 1; version 2 adds the routing tables of
+:mod:`casekit.storage.sql_routing`):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -37,7 +38,7 @@ from casekit.storage.ports import AuditEntry, Document, DocumentStore
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The newest schema version this casekit writes and reads."""
 
 

@@ -38,6 +38,7 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
+from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
 
 __all__ = ["SQLiteStorage"]
 
@@ -59,6 +60,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log"
         " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     ),
+    2: ROUTING_TABLES,
 }
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
@@ -185,6 +187,9 @@ class _SQLiteUnitOfWork(UnitOfWork):
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
         self._audit = SqlAudit(storage._dialect, self._require_active)
+        self._routing = SqlRouting(
+            storage._dialect, self._audit, self._require_active, skip_locked=False
+        )
 
     @property
     def documents(self) -> SqlDocuments:
@@ -193,6 +198,10 @@ class _SQLiteUnitOfWork(UnitOfWork):
     @property
     def audit(self) -> SqlAudit:
         return self._audit
+
+    @property
+    def routing(self) -> SqlRouting:
+        return self._routing
 
     def _begin(self) -> None:
         self.storage._lock.acquire()

@@ -47,19 +47,22 @@ from casekit.cases import (
 from casekit.cases.codec import case_to_record
 from casekit.errors import (
     AlreadyExists,
+    CapacityExceeded,
     ConcurrencyConflict,
     NotFound,
+    OfferNotPending,
     StorageError,
     ValidationError,
 )
 from casekit.money import Money
 from casekit.priority import Priority
 from casekit.storage.memory import MemoryStorage
-from casekit.storage.ports import Storage
+from casekit.storage.ports import ItemState, Storage
 
 __all__ = ["StorageContract", "assert_same_case", "repository_machine", "rich_case", "unique"]
 
 _T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+_T1 = _T0 + timedelta(hours=1)
 
 
 def unique(prefix: str = "K") -> str:
@@ -501,6 +504,151 @@ class StorageContract:
             assert query(owner=Owner.user(unique("nobody"))).items == ()
             with pytest.raises(ValidationError, match="limit"):
                 query(limit=0)
+
+    # ----- routing --------------------------------------------------------------------
+    def test_routing_offers_by_priority_age_and_least_active(self, storage: Storage) -> None:
+        """Urgent first, then oldest; least loaded agent with every skill; full agents wait."""
+        skill = unique("skill")
+        a1, a2 = f"{skill}-a1", f"{skill}-a2"
+        with storage.unit_of_work() as uow:
+            r = uow.routing
+            r.put_agent(a1, skills={skill, "extra"}, capacity=2)
+            r.put_agent(a2, skills={skill}, capacity=1)
+            r.enqueue(f"{skill}-i1", priority=Priority.NORMAL, skills={skill}, at=_T0)
+            r.enqueue(f"{skill}-i2", priority=Priority.URGENT, skills={skill}, at=_T1)
+            r.enqueue(f"{skill}-i3", priority=Priority.NORMAL, skills={skill, "extra"}, at=_T1)
+            r.enqueue(f"{skill}-i4", priority=Priority.LOW, skills={skill}, at=_T0)
+            uow.commit()
+        try:
+            offered = []
+            for _ in range(4):
+                with storage.unit_of_work() as uow:
+                    item = uow.routing.offer_next(now=_T1, timeout=timedelta(minutes=5))
+                    uow.commit()
+                offered.append(None if item is None else (item.item_id[-2:], item.agent_id))
+            assert offered == [("i2", a1), ("i1", a2), ("i3", a1), None]
+            with storage.unit_of_work() as uow:
+                r = uow.routing
+                assert [
+                    (a.agent_id, a.load) for a in r.agents() if a.agent_id.startswith(skill)
+                ] == [
+                    (a1, 2),
+                    (a2, 1),
+                ]
+                queued = r.item(f"{skill}-i4")
+                assert queued is not None
+                assert queued.state is ItemState.QUEUED
+                i1 = r.item(f"{skill}-i1")
+                assert i1 is not None
+                assert (i1.state, i1.deadline) == (ItemState.OFFERED, _T1 + timedelta(minutes=5))
+                assert r.offers(f"{skill}-i1") == [(a2, _T1 + timedelta(minutes=5))]
+                with pytest.raises(AlreadyExists):
+                    r.enqueue(f"{skill}-i1", priority=Priority.LOW, skills={skill}, at=_T1)
+        finally:
+            _clear_routing(storage, skill)
+
+    def test_routing_accept_decline_expire_presence_pin_release(self, storage: Storage) -> None:
+        """Every routing change keeps loads exact and never re-offers to a decliner."""
+        skill = unique("skill")
+        a1, a2 = f"{skill}-a1", f"{skill}-a2"
+        i1, i2, i3 = f"{skill}-i1", f"{skill}-i2", f"{skill}-i3"
+        minute = timedelta(minutes=1)
+        try:
+            with storage.unit_of_work() as uow:
+                r = uow.routing
+                r.put_agent(a1, skills={skill})
+                r.put_agent(a2, skills={skill}, capacity=1)
+                for n, item_id in enumerate((i1, i2, i3)):
+                    r.enqueue(item_id, priority=Priority.HIGH, skills={skill}, at=_T0 + n * minute)
+                first = r.offer_next(now=_T1, timeout=minute)
+                assert first is not None
+                assert (first.item_id, first.agent_id) == (i1, a1)
+                with pytest.raises(OfferNotPending, match=i1):
+                    r.accept(i1, a2, at=_T1)
+                r.decline(i1, a1)
+                again = r.offer_next(now=_T1, timeout=minute)
+                assert again is not None
+                assert (again.item_id, again.agent_id, again.declined_by) == (i1, a2, {a1})
+                assert r.accept(i1, a2, at=_T1).state is ItemState.ACCEPTED
+                second = r.offer_next(now=_T1, timeout=minute)  # a2 is full: a1 gets it
+                assert second is not None
+                assert (second.item_id, second.agent_id) == (i2, a1)
+                assert r.expire(now=_T1 + 2 * minute) == [i2]
+                third = r.offer_next(now=_T1 + 2 * minute, timeout=minute)
+                assert third is not None
+                assert (third.item_id, third.agent_id) == (i3, a1)
+                # i2 expired with a1 (a decline) and a2 is full: it waits
+                assert r.offer_next(now=_T1 + 2 * minute, timeout=minute) is None
+                uow.commit()
+            _pins_presence_and_release(storage, skill)
+            with storage.unit_of_work() as uow:
+                actions = [e.action for e in uow.audit.entries(i1)]
+                assert actions == ["accept_offer", "release"]
+                assert [e.action for e in uow.audit.entries(i3)] == ["pin", "release"]
+        finally:
+            _clear_routing(storage, skill)
+
+    def test_routing_changes_roll_back(self, storage: Storage) -> None:
+        """A routing decision not committed leaves nothing behind."""
+        skill = unique("skill")
+        try:
+            with storage.unit_of_work() as uow:
+                uow.routing.put_agent(f"{skill}-a", skills={skill})
+                uow.routing.enqueue(f"{skill}-i", priority=Priority.LOW, skills={skill}, at=_T0)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.routing.offer_next(now=_T1, timeout=timedelta(minutes=1)) is not None
+            with storage.unit_of_work() as uow:
+                item = uow.routing.item(f"{skill}-i")
+                agent = uow.routing.agent(f"{skill}-a")
+                assert item is not None
+                assert agent is not None
+                assert (item.state, agent.load, uow.routing.offers(item.item_id)) == (
+                    ItemState.QUEUED,
+                    0,
+                    [],
+                )
+        finally:
+            _clear_routing(storage, skill)
+
+
+def _pins_presence_and_release(storage: Storage, skill: str) -> None:
+    """The second half of the routing walk-through (see the contract test)."""
+    a1, a2 = f"{skill}-a1", f"{skill}-a2"
+    i1, i3 = f"{skill}-i1", f"{skill}-i3"
+    minute = timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        r = uow.routing
+        with pytest.raises(CapacityExceeded, match=a2):
+            r.pin(i3, a2, actor="boss", at=_T1)
+        r.release(i1, actor="boss", at=_T1)
+        pinned = r.pin(i3, a2, actor="boss", at=_T1)
+        assert (pinned.state, pinned.agent_id) == (ItemState.PINNED, a2)
+        assert r.offer_next(now=_T1, timeout=minute) is None  # a1 declined both
+        r.put_agent(a2, skills={skill}, capacity=2)
+        offered = r.offer_next(now=_T1, timeout=minute)
+        assert offered is not None
+        assert (offered.item_id, offered.agent_id) == (i1, a2)
+        assert r.set_presence(a2, False) == [i1]
+        kept = r.item(i3)
+        assert kept is not None
+        assert kept.state is ItemState.PINNED  # pins survive their owner going offline
+        released = r.release(i3, actor="boss", at=_T1)
+        assert released.enqueued_at == _T0 + 2 * minute  # keeps its age
+        assert [a.load for a in (r.agent(a1), r.agent(a2)) if a] == [0, 0]
+        uow.commit()
+
+
+def _clear_routing(storage: Storage, prefix: str) -> None:
+    """Finish the items and take offline the agents a test made (they share the storage)."""
+    with storage.unit_of_work() as uow:
+        for item in uow.routing.items():
+            if item.item_id.startswith(prefix):
+                uow.routing.finish(item.item_id, actor="test", at=_T1)
+        for agent in uow.routing.agents():
+            if agent.agent_id.startswith(prefix):
+                uow.routing.set_presence(agent.agent_id, False)
+        uow.commit()
 
 
 def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:

@@ -1,0 +1,423 @@
+"""Routing state in SQL, shared by the SQLite and PostgreSQL adapters.
+
+Tables (schema version 2): ``routing_agents`` (a CHECK keeps ``0 <= load <= capacity``),
+``routing_items`` and ``routing_offers`` (every offer ever made). Every decision is a few
+statements in the caller's transaction:
+
+- SQLite: the unit of work holds the database's write lock (``BEGIN IMMEDIATE``), so
+  routers in several processes simply take turns.
+- PostgreSQL: :meth:`SqlRouting.offer_next` locks the first queued items with
+  ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same item; each skips what the
+  other holds) and takes agent room with ``UPDATE ... SET load = load + 1 WHERE load <
+  capacity`` (re-checked on the newest row version under READ COMMITTED), so an agent is
+  never over capacity and an item is never offered twice.
+
+Complexity: ``offer_next`` reads the queue in batches of 8 until an item can be offered
+(one batch when the head of the queue is routable) and up to 500 candidate agents (the
+least loaded), and writes three rows; the other operations touch one item and at
+most one agent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from casekit.clock import as_utc
+from casekit.errors import (
+    AlreadyExists,
+    CapacityExceeded,
+    CorruptRecord,
+    NotFound,
+    OfferNotPending,
+    ValidationError,
+)
+from casekit.priority import Priority
+from casekit.storage.ports import AgentState, AuditLog, ItemState, RoutingItem, RoutingStore
+from casekit.storage.sql import Cursor, SqlDialect
+
+__all__ = ["ROUTING_TABLES", "SqlRouting", "check_agent", "parse_time", "time_text"]
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_BATCH = 8
+_MAX_CANDIDATES = 500
+_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+_BY_RANK = {rank: priority for priority, rank in _RANK.items()}
+
+ROUTING_TABLES = (
+    "CREATE TABLE IF NOT EXISTS routing_agents ("
+    " agent_id text PRIMARY KEY, skills text NOT NULL, capacity integer NOT NULL,"
+    " available integer NOT NULL, load integer NOT NULL, last_offer_at text,"
+    " CHECK (load >= 0 AND load <= capacity))",
+    "CREATE TABLE IF NOT EXISTS routing_items ("
+    " item_id text PRIMARY KEY, state text NOT NULL, rank integer NOT NULL,"
+    " skills text NOT NULL, enqueued_at text NOT NULL, agent_id text, deadline text,"
+    " declined_by text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS routing_queue ON routing_items (state, rank DESC, enqueued_at)",
+    "CREATE INDEX IF NOT EXISTS routing_deadlines ON routing_items (state, deadline)",
+    "CREATE TABLE IF NOT EXISTS routing_offers ("
+    " item_id text NOT NULL, agent_id text NOT NULL, offered_at text NOT NULL,"
+    " deadline text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS routing_offers_item ON routing_offers (item_id)",
+)
+"""The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
+
+
+def time_text(moment: datetime) -> str:
+    """A time as fixed-width UTC text."""
+    return as_utc(moment).strftime(_TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """Text written by :func:`time_text` back as a UTC datetime."""
+    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def check_agent(agent_id: str, skills: Iterable[str], capacity: int) -> frozenset[str]:
+    """Validate an agent's definition and return its skills as a set.
+
+    Raises:
+        ValidationError: An empty id, a non-string skill or a capacity below 1.
+    """
+    if not isinstance(agent_id, str) or not agent_id.strip():
+        raise ValidationError(f"agent id must be a non-empty string, got {agent_id!r}")
+    if type(capacity) is not int or capacity < 1:
+        raise ValidationError(f"capacity of agent {agent_id} must be an int >= 1, got {capacity!r}")
+    return _skills(f"agent {agent_id}", skills)
+
+
+def _skills(what: str, skills: Iterable[str]) -> frozenset[str]:
+    if isinstance(skills, str):
+        raise ValidationError(f"skills of {what} must be a collection of strings, not one string")
+    result = frozenset(skills)
+    if any(not isinstance(s, str) or not s for s in result):
+        raise ValidationError(f"skills of {what} must be non-empty strings, got {sorted(result)!r}")
+    return result
+
+
+class _Guarded:
+    """A dialect whose statements first check the unit of work is active."""
+
+    def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
+        self._dialect = dialect
+        self._guard = guard
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        self._guard()
+        return self._dialect.execute(sql, params)
+
+
+class SqlRouting(RoutingStore):
+    """The routing store over a :class:`~casekit.storage.sql.SqlDialect`, in its transaction."""
+
+    def __init__(
+        self, dialect: SqlDialect, audit: AuditLog, guard: Callable[[], None], *, skip_locked: bool
+    ) -> None:
+        self._db = _Guarded(dialect, guard)
+        self._audit = audit
+        self._lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+        self._lock_row = " FOR UPDATE" if skip_locked else ""
+
+    # ----- rows ---------------------------------------------------------------------
+    def _item_row(self, row: Sequence[Any]) -> RoutingItem:
+        item_id, state, rank, skills, enqueued_at, agent_id, deadline, declined = row
+        try:
+            return RoutingItem(
+                item_id,
+                ItemState(state),
+                _BY_RANK[int(rank)],
+                frozenset(json.loads(skills)),
+                parse_time(enqueued_at),
+                agent_id,
+                parse_time(deadline) if deadline else None,
+                frozenset(json.loads(declined)),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise CorruptRecord(f"table routing_items, key {item_id!r}: {error}") from error
+
+    def _agent_row(self, row: Sequence[Any]) -> AgentState:
+        agent_id, skills, capacity, available, load, last = row
+        try:
+            return AgentState(
+                agent_id,
+                frozenset(json.loads(skills)),
+                int(capacity),
+                bool(available),
+                int(load),
+                parse_time(last) if last else None,
+            )
+        except (TypeError, ValueError) as error:
+            raise CorruptRecord(f"table routing_agents, key {agent_id!r}: {error}") from error
+
+    _ITEM = (
+        "SELECT item_id, state, rank, skills, enqueued_at, agent_id, deadline, declined_by "
+        "FROM routing_items"
+    )
+    _AGENT = "SELECT agent_id, skills, capacity, available, load, last_offer_at FROM routing_agents"
+
+    def _locked_item(self, item_id: str) -> RoutingItem:
+        row = self._db.execute(
+            self._ITEM + " WHERE item_id = ?" + self._lock_row, (item_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no routed item {item_id!r}")
+        return self._item_row(row)
+
+    def _free(self, agent_id: str | None) -> None:
+        if agent_id is not None:
+            self._db.execute(
+                "UPDATE routing_agents SET load = load - 1 WHERE agent_id = ?", (agent_id,)
+            )
+
+    def _requeue(self, item: RoutingItem, declined: frozenset[str]) -> RoutingItem:
+        self._db.execute(
+            "UPDATE routing_items SET state = ?, agent_id = NULL, deadline = NULL, "
+            "declined_by = ? WHERE item_id = ?",
+            (ItemState.QUEUED.value, json.dumps(sorted(declined)), item.item_id),
+        )
+        self._free(item.agent_id)
+        return RoutingItem(
+            item.item_id, ItemState.QUEUED, item.priority, item.skills, item.enqueued_at,
+            declined_by=declined,
+        )  # fmt: skip
+
+    # ----- agents ---------------------------------------------------------------------
+    def put_agent(
+        self, agent_id: str, *, skills: Iterable[str], capacity: int = 100, available: bool = True
+    ) -> AgentState:
+        """See :meth:`RoutingStore.put_agent`."""
+        held = check_agent(agent_id, skills, capacity)
+        current = self.agent(agent_id)
+        if current is not None and current.load > capacity:
+            raise CapacityExceeded(
+                f"agent {agent_id} holds {current.load} items; capacity {capacity} is too low"
+            )
+        self._db.execute(
+            "INSERT INTO routing_agents (agent_id, skills, capacity, available, load) "
+            "VALUES (?, ?, ?, ?, 0) ON CONFLICT (agent_id) DO UPDATE SET "
+            "skills = excluded.skills, capacity = excluded.capacity",
+            (agent_id, json.dumps(sorted(held)), capacity, int(available)),
+        )
+        if current is not None and current.available != available:
+            self.set_presence(agent_id, available)
+        agent = self.agent(agent_id)
+        assert agent is not None  # written just above
+        return agent
+
+    def set_presence(self, agent_id: str, available: bool) -> list[str]:
+        """See :meth:`RoutingStore.set_presence`."""
+        if (
+            self._db.execute(
+                "UPDATE routing_agents SET available = ? WHERE agent_id = ?",
+                (int(available), agent_id),
+            ).rowcount
+            != 1
+        ):
+            raise NotFound(f"no agent {agent_id!r}")
+        if available:
+            return []
+        rows = self._db.execute(
+            self._ITEM + " WHERE state = ? AND agent_id = ? ORDER BY item_id" + self._lock_row,
+            (ItemState.OFFERED.value, agent_id),
+        ).fetchall()
+        withdrawn = [self._item_row(row) for row in rows]
+        for item in withdrawn:
+            self._requeue(item, item.declined_by)
+        return [item.item_id for item in withdrawn]
+
+    def agent(self, agent_id: str) -> AgentState | None:
+        """See :meth:`RoutingStore.agent`."""
+        row = self._db.execute(self._AGENT + " WHERE agent_id = ?", (agent_id,)).fetchone()
+        return None if row is None else self._agent_row(row)
+
+    def agents(self) -> list[AgentState]:
+        """See :meth:`RoutingStore.agents`."""
+        rows = self._db.execute(self._AGENT + " ORDER BY agent_id").fetchall()
+        return [self._agent_row(row) for row in rows]
+
+    # ----- items ----------------------------------------------------------------------
+    def enqueue(
+        self, item_id: str, *, priority: Priority, skills: Iterable[str], at: datetime
+    ) -> RoutingItem:
+        """See :meth:`RoutingStore.enqueue`."""
+        if not isinstance(item_id, str) or not item_id.strip():
+            raise ValidationError(f"item id must be a non-empty string, got {item_id!r}")
+        if not isinstance(priority, Priority):
+            raise ValidationError(f"priority of {item_id} must be a Priority, got {priority!r}")
+        needed = _skills(f"item {item_id}", skills)
+        at = as_utc(at, what=f"enqueue time of {item_id}")
+        cursor = self._db.execute(
+            "INSERT INTO routing_items (item_id, state, rank, skills, enqueued_at, declined_by) "
+            "VALUES (?, ?, ?, ?, ?, '[]') ON CONFLICT DO NOTHING",
+            (item_id, ItemState.QUEUED.value, _RANK[priority], json.dumps(sorted(needed)),
+             time_text(at)),
+        )  # fmt: skip
+        if cursor.rowcount != 1:
+            raise AlreadyExists(f"item {item_id} is already routed; nothing changed")
+        return RoutingItem(item_id, ItemState.QUEUED, priority, needed, parse_time(time_text(at)))
+
+    def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
+        """See :meth:`RoutingStore.offer_next`."""
+        now = as_utc(now, what="routing time")
+        if timeout <= timedelta(0):
+            raise ValidationError(f"offer timeout must be positive, got {timeout}")
+        candidates: list[AgentState] | None = None
+        stamp = time_text(now)
+        deadline = time_text(now + timeout)
+        offset = 0
+        while True:
+            rows = self._db.execute(
+                self._ITEM + " WHERE state = ? ORDER BY rank DESC, enqueued_at, item_id "
+                "LIMIT ? OFFSET ?" + self._lock,
+                (ItemState.QUEUED.value, _BATCH, offset),
+            ).fetchall()
+            if not rows:
+                return None
+            offset += len(rows)
+            if candidates is None:
+                candidates = [
+                    self._agent_row(row)
+                    for row in self._db.execute(
+                        self._AGENT + " WHERE available = 1 AND load < capacity "
+                        "ORDER BY load, COALESCE(last_offer_at, ''), agent_id LIMIT ?",
+                        (_MAX_CANDIDATES,),
+                    ).fetchall()
+                ]
+                if not candidates:
+                    return None
+            for row in rows:
+                offered = self._offer(self._item_row(row), candidates, stamp, deadline)
+                if offered is not None:
+                    return offered
+
+    def _offer(
+        self, item: RoutingItem, candidates: list[AgentState], stamp: str, deadline: str
+    ) -> RoutingItem | None:
+        for agent in candidates:
+            if agent.agent_id in item.declined_by or not item.skills <= agent.skills:
+                continue
+            taken = self._db.execute(
+                "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
+                "WHERE agent_id = ? AND available = 1 AND load < capacity",
+                (stamp, agent.agent_id),
+            ).rowcount
+            if taken != 1:
+                continue  # filled or went offline meanwhile (another process)
+            self._db.execute(
+                "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
+                (ItemState.OFFERED.value, agent.agent_id, deadline, item.item_id),
+            )
+            self._db.execute(
+                "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
+                "VALUES (?, ?, ?, ?)",
+                (item.item_id, agent.agent_id, stamp, deadline),
+            )
+            return RoutingItem(
+                item.item_id, ItemState.OFFERED, item.priority, item.skills,
+                item.enqueued_at, agent.agent_id, parse_time(deadline), item.declined_by,
+            )  # fmt: skip
+        return None
+
+    def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
+        try:
+            item = self._locked_item(item_id)
+        except NotFound:
+            raise OfferNotPending(f"{item_id} has no pending offer (it is not routed)") from None
+        if item.state is not ItemState.OFFERED or item.agent_id != agent_id:
+            raise OfferNotPending(
+                f"{item_id} is not offered to {agent_id} (state {item.state.value}, "
+                f"agent {item.agent_id})"
+            )
+        return item
+
+    def accept(self, item_id: str, agent_id: str, *, at: datetime) -> RoutingItem:
+        """See :meth:`RoutingStore.accept`."""
+        item = self._pending(item_id, agent_id)
+        self._db.execute(
+            "UPDATE routing_items SET state = ?, deadline = NULL WHERE item_id = ?",
+            (ItemState.ACCEPTED.value, item_id),
+        )
+        self._audit.append(item_id, actor=agent_id, action="accept_offer", at=at, after=agent_id)
+        return RoutingItem(
+            item_id, ItemState.ACCEPTED, item.priority, item.skills, item.enqueued_at,
+            agent_id, None, item.declined_by,
+        )  # fmt: skip
+
+    def decline(self, item_id: str, agent_id: str) -> RoutingItem:
+        """See :meth:`RoutingStore.decline`."""
+        item = self._pending(item_id, agent_id)
+        return self._requeue(item, item.declined_by | {agent_id})
+
+    def expire(self, *, now: datetime) -> list[str]:
+        """See :meth:`RoutingStore.expire`."""
+        rows = self._db.execute(
+            self._ITEM + " WHERE state = ? AND deadline <= ? ORDER BY item_id" + self._lock,
+            (ItemState.OFFERED.value, time_text(now)),
+        ).fetchall()
+        expired = [self._item_row(row) for row in rows]
+        for item in expired:
+            assert item.agent_id is not None  # an offer always names its agent
+            self._requeue(item, item.declined_by | {item.agent_id})
+        return [item.item_id for item in expired]
+
+    def pin(self, item_id: str, agent_id: str, *, actor: str, at: datetime) -> RoutingItem:
+        """See :meth:`RoutingStore.pin`."""
+        item = self._locked_item(item_id)
+        if self.agent(agent_id) is None:
+            raise NotFound(f"no agent {agent_id!r}")
+        if item.agent_id != agent_id:
+            taken = self._db.execute(
+                "UPDATE routing_agents SET load = load + 1 WHERE agent_id = ? AND load < capacity",
+                (agent_id,),
+            ).rowcount
+            if taken != 1:
+                raise CapacityExceeded(f"cannot pin {item_id} to {agent_id}: the agent is full")
+            self._free(item.agent_id)
+        self._db.execute(
+            "UPDATE routing_items SET state = ?, agent_id = ?, deadline = NULL WHERE item_id = ?",
+            (ItemState.PINNED.value, agent_id, item_id),
+        )
+        self._audit.append(
+            item_id, actor=actor, action="pin", at=at, before=item.agent_id, after=agent_id
+        )
+        return RoutingItem(
+            item_id, ItemState.PINNED, item.priority, item.skills, item.enqueued_at, agent_id,
+            None, item.declined_by,
+        )  # fmt: skip
+
+    def release(self, item_id: str, *, actor: str, at: datetime) -> RoutingItem:
+        """See :meth:`RoutingStore.release`."""
+        item = self._locked_item(item_id)
+        if item.state is ItemState.QUEUED:
+            return item
+        self._audit.append(item_id, actor=actor, action="release", at=at, before=item.agent_id)
+        return self._requeue(item, item.declined_by)
+
+    def finish(self, item_id: str, *, actor: str, at: datetime) -> None:
+        """See :meth:`RoutingStore.finish`."""
+        item = self._locked_item(item_id)
+        self._db.execute("DELETE FROM routing_items WHERE item_id = ?", (item_id,))
+        self._free(item.agent_id)
+        self._audit.append(item_id, actor=actor, action="finish", at=at, before=item.agent_id)
+
+    def item(self, item_id: str) -> RoutingItem | None:
+        """See :meth:`RoutingStore.item`."""
+        row = self._db.execute(self._ITEM + " WHERE item_id = ?", (item_id,)).fetchone()
+        return None if row is None else self._item_row(row)
+
+    def items(self) -> list[RoutingItem]:
+        """See :meth:`RoutingStore.items`."""
+        return [
+            self._item_row(row)
+            for row in self._db.execute(self._ITEM + " ORDER BY item_id").fetchall()
+        ]
+
+    def offers(self, item_id: str) -> list[tuple[str, datetime]]:
+        """See :meth:`RoutingStore.offers`."""
+        rows = self._db.execute(
+            "SELECT agent_id, deadline FROM routing_offers WHERE item_id = ? ORDER BY offered_at",
+            (item_id,),
+        ).fetchall()
+        return [(str(agent), parse_time(deadline)) for agent, deadline in rows]
