@@ -568,7 +568,11 @@ class StorageContract:
                 r.decline(i1, a1)
                 again = r.offer_next(now=_T1, timeout=minute)
                 assert again is not None
-                assert (again.item_id, again.agent_id, again.declined_by) == (i1, a2, {a1})
+                assert (again.item_id, again.agent_id, again.declined_by) == (
+                    i1,
+                    a2,
+                    frozenset({a1}),
+                )
                 assert r.accept(i1, a2, at=_T1).state is ItemState.ACCEPTED
                 second = r.offer_next(now=_T1, timeout=minute)  # a2 is full: a1 gets it
                 assert second is not None
