@@ -39,7 +39,7 @@ from casekit.classification import (
     document,
 )
 from casekit.errors import NotInTaxonomy
-from casekit.lifecycle import Lifecycle
+from casekit.lifecycle import ActionContext, Guard, Lifecycle
 
 
 class TrackerStatus(enum.StrEnum):
@@ -90,10 +90,24 @@ OUTREACH_REQUIRED = f"{SHOPPING} / Unable to Plan Shop / Outreach Required"
 OUTREACH_1ST = f"{SHOPPING} / Unable to Plan Shop / Outreach 1st Attempt"
 OUTREACH_MAX = f"{SHOPPING} / Unable to Plan Shop / Outreach Max Attempts"
 
+
+def _issues_unresolved(case: TrackerCase, ctx: ActionContext) -> bool:
+    return not case.issues_resolved
+
+
+# "Were the consumer's issues resolved? No": only unresolved issues are escalated.
+UNRESOLVED = Guard(_issues_unresolved, "the consumer's issues were resolved; nothing to escalate")
+
 TAXONOMY = Taxonomy(
     "MHBE CRM",
     rules=(
-        Rule(PLAN_SELECTED_IN_ERROR, TrackerStatus.ESCALATED, ESCALATIONS, MANUAL_REASONS),
+        Rule(
+            PLAN_SELECTED_IN_ERROR,
+            TrackerStatus.ESCALATED,
+            ESCALATIONS,
+            MANUAL_REASONS,
+            guards=(UNRESOLVED,),
+        ),
         Rule(QUESTION_ANSWERED, TrackerStatus.CLOSED, ESCALATIONS),
         Rule(MCO_UPDATED, TrackerStatus.CLOSED, ESCALATIONS, "Angela Melody"),
         Rule(CORRECTED, TrackerStatus.CLOSED, UNASSIGNED),
@@ -145,7 +159,12 @@ TRACKER: Lifecycle[TrackerCase] = Lifecycle(
 @case_type(TRACKER, prefix="MCO")
 @attrs.define(eq=False, slots=True, kw_only=True, repr=False)
 class TrackerCase(ClassifiedCase[TrackerStatus]):
-    """A CRM case about MCO enrollment, with the representative's two answers."""
+    """A CRM case about MCO enrollment, with the representative's two answers.
+
+    Attributes:
+        issues_resolved: "Were the consumer's issues resolved?"
+        supervisor_requested: "Did the consumer request a supervisor?"
+    """
 
     issues_resolved: bool = False
     supervisor_requested: bool = False

@@ -18,15 +18,23 @@ from casekit.classification import (
     ClassifiedCase,
     DocTemplate,
     Field,
+    Flow,
     MemoryVault,
     Rule,
+    Step,
     Taxonomy,
     classify,
     classify_action,
     document,
 )
-from casekit.errors import InvalidTransition, MissingFields, NotInTaxonomy, ValidationError
-from casekit.lifecycle import ActionContext, Lifecycle
+from casekit.errors import (
+    GuardRejected,
+    InvalidTransition,
+    MissingFields,
+    NotInTaxonomy,
+    ValidationError,
+)
+from casekit.lifecycle import ActionContext, Guard, Lifecycle
 
 Maker = Callable[..., Any]
 ESCALATIONS = Owner.work_queue("MHBE CRM Escalations")
@@ -337,3 +345,40 @@ def test_any_sequence_of_classifications_follows_the_rules_or_changes_nothing(
             case.perform("classify", actor="qc", classification=path)
             expected = (*SEED_RULES[tail], expected[2] + 1)
         assert (case.status.value, case.roles.owner, len(case.history)) == expected
+
+
+def test_a_rule_guard_refuses_escalating_a_case_whose_issues_were_resolved(
+    mco: ModuleType, clock: ManualClock, vault: MemoryVault, docs: dict[str, dict[str, str]]
+) -> None:
+    case = mco.TrackerCase.create(owner=Owner.user("csr-ana"), clock=clock, issues_resolved=True)
+    document(case, mco.TAXONOMY, "MCT Span", docs["MCT Span"], actor="csr-ana", vault=vault)
+    before = snapshot(case)
+    with pytest.raises(GuardRejected, match="the consumer's issues were resolved"):
+        classify(
+            case,
+            record_type="Medicaid",
+            category="MCO Plan Shopping",
+            disposition="Plan Selected in Error",
+            actor="csr-ana",
+        )
+    assert snapshot(case) == before
+
+
+def test_a_rule_guard_also_holds_for_flow_steps(mco: ModuleType, clock: ManualClock) -> None:
+    def never(case: object, ctx: ActionContext) -> bool:
+        return False
+
+    taxonomy = Taxonomy(
+        "guarded",
+        (
+            Rule("R / C / NA / Start", mco.TrackerStatus.ESCALATED),
+            Rule("R / C / NA / Done", mco.TrackerStatus.CLOSED, guards=(Guard(never, "not yet"),)),
+        ),
+    )
+    flow = Flow("f", taxonomy, (Step("finish", "R / C / NA / Start", "R / C / NA / Done"),))
+    case = mco.TrackerCase.create(owner=Owner.user("u"), clock=clock)
+    case.classification = taxonomy.rule("R / C / NA / Start").classification
+    admit_ = flow.actions(source=tuple(mco.TrackerStatus))[0].resolve
+    assert admit_ is not None
+    with pytest.raises(GuardRejected, match=r"cannot 'finish' .*: R / C / NA / Done / NA: not yet"):
+        admit_(case, ActionContext("u", clock.now()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from casekit.classification.case import ClassifiedCase
 from casekit.classification.dispositions import (
+    admit,
     apply_rule,
     check_documentation,
     classify,
@@ -52,6 +53,7 @@ __all__ = [
     "TaskSpec",
     "Taxonomy",
     "Vault",
+    "admit",
     "apply_rule",
     "check_documentation",
     "classify",

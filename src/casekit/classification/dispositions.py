@@ -4,10 +4,10 @@
 target is resolved from the disposition rule, so the status is generated, never typed. The
 helpers :func:`classify` and :func:`document` are the typed front door.
 
-A classification outside the tree, or one whose rule needs documentation the case lacks, is
-refused before anything changes; a classification applies status, owner, classification and
-documentation in one atomic action recorded in the case's history (action ``classify``,
-reason the new path).
+A classification outside the tree, one whose rule needs documentation the case lacks, or one
+a rule's guard refuses is refused before anything changes; a classification applies status,
+owner, classification and documentation in one atomic action recorded in the case's history
+(action ``classify``, reason the new path).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from casekit.classification.levels import NA, Classification
 from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
 from casekit.classification.taxonomy import Rule, Taxonomy
 from casekit.classification.templates import Documentation
-from casekit.errors import MissingFields, ValidationError, allowed_list
+from casekit.errors import GuardRejected, MissingFields, ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionContext, ActionResult
 
-__all__ = ["apply_rule", "check_documentation", "classify", "classify_action", "document"]
+__all__ = ["admit", "apply_rule", "check_documentation", "classify", "classify_action", "document"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,27 @@ def _requested(taxonomy: Taxonomy, case: ClassifiedCase[Any], params: Mapping[st
             raise ValidationError(f"{name} of {case.id} must be a string, got {value!r}")
         levels.append(value)
     return taxonomy.rule(Classification(*levels))
+
+
+def admit(
+    case: ClassifiedCase[Any],
+    rule: Rule,
+    context: ActionContext,
+    action: str,
+    documentation: Documentation | None = None,
+) -> None:
+    """Refuse to put ``case`` under ``rule`` unless its guards and documentation allow it.
+
+    Raises:
+        GuardRejected: One of the rule's guards failed (its reason given).
+        MissingFields: The rule needs documentation the case does not carry.
+    """
+    for guard in rule.guards:
+        if not guard.check(case, context):
+            raise GuardRejected(
+                case.id, action, f"{rule.classification}: {guard.explain(case, context)}"
+            )
+    check_documentation(case, rule, documentation)
 
 
 def check_documentation(
@@ -145,7 +166,7 @@ def classify_action(
     def resolve(case: object, context: ActionContext) -> enum.Enum:
         classified = _classified(case)
         rule = _requested(taxonomy, classified, context.params)
-        check_documentation(classified, rule, _documentation(classified, context.params))
+        admit(classified, rule, context, name, _documentation(classified, context.params))
         return rule.status
 
     def effect(case: object, context: ActionContext) -> None:
@@ -183,6 +204,7 @@ def classify(
     Raises:
         NotInTaxonomy: The classification is outside the tree (allowed values named).
         MissingFields: The rule needs documentation the case does not carry.
+        GuardRejected: One of the rule's guards refused the case.
         InvalidTransition: The case's status does not allow ``action``.
     """
     path = Classification(record_type, category, sub_category, disposition, child_disposition)

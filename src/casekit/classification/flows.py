@@ -21,7 +21,7 @@ import attrs
 
 from casekit.cases import Task, TaskStatus
 from casekit.classification.case import ClassifiedCase
-from casekit.classification.dispositions import apply_rule, check_documentation
+from casekit.classification.dispositions import admit, apply_rule
 from casekit.classification.levels import Classification
 from casekit.classification.taxonomy import Rule, Taxonomy
 from casekit.errors import GuardRejected, NotFound, ValidationError, allowed_list
@@ -173,8 +173,8 @@ class Flow:
         Raises:
             NotFound: No such step.
             GuardRejected: The case's classification is not one the step applies to, it has
-                no open task of the kind the step completes, or it already has an open task
-                of the kind the step gives.
+                no open task of the kind the step completes, it already has an open task of
+                the kind the step gives, or the target rule's guard refused it.
             ValidationError: No supervisor for a supervisor task, the end of an attempts
                 ladder, or a missing reason.
             MissingFields: The target rule needs documentation the case does not carry.
@@ -203,12 +203,14 @@ class Flow:
                 f"not {now.disposition if now else 'an unclassified case'!r}"
             )
 
-        def plan(case: ClassifiedCase[Any]) -> tuple[Rule | None, str | None]:
+        def plan(
+            case: ClassifiedCase[Any], context: ActionContext
+        ) -> tuple[Rule | None, str | None]:
             assert case.classification is not None  # guarded
             target = step.next_classification(case.classification)
             rule = taxonomy.rule(target) if target is not None else None
             if rule is not None:
-                check_documentation(case, rule, None)
+                admit(case, rule, context, step.name)
             return rule, self._assignee(step, case)
 
         def resolve(case: object, context: ActionContext) -> enum.Enum:
@@ -218,13 +220,13 @@ class Flow:
                 raise GuardRejected(
                     case.id, step.name, f"it already has an open {step.task.kind!r} task"
                 )
-            rule, _ = plan(case)
+            rule, _ = plan(case, context)
             status: enum.Enum = rule.status if rule is not None else case.status
             return status
 
         def effect(case: object, context: ActionContext) -> None:
             assert isinstance(case, ClassifiedCase)
-            rule, assignee = plan(case)
+            rule, assignee = plan(case, context)
             done = self._open_task(step, case)
             if done is not None:
                 case.complete_task(done.id, actor=context.actor)

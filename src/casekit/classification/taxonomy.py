@@ -1,9 +1,10 @@
 """The taxonomy tree and its disposition rules, declared as rows.
 
 Each :class:`Rule` is one row of the procedure's configuration: a path through the five
-levels, the status that disposition generates, the owner queue it routes to and the
-documentation templates the case must carry. The :class:`Taxonomy` builds the tree from the
-rows and refuses a classification outside it with the values allowed at the failing level.
+levels, the status that disposition generates, the owner queue it routes to, the
+documentation templates the case must carry and any conditions on the case. The
+:class:`Taxonomy` builds the tree from the rows and refuses a classification outside it with
+the values allowed at the failing level.
 
 Complexity: building is O(R) for R rules; checking a classification is O(levels) dict lookups.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -19,12 +21,17 @@ from casekit.cases import Owner
 from casekit.classification.levels import LEVELS, NA, Classification
 from casekit.classification.templates import DocTemplate
 from casekit.errors import NotFound, NotInTaxonomy, ValidationError, allowed_list
+from casekit.lifecycle import Guard
 
 __all__ = ["Rule", "Taxonomy"]
 
 
 def _path(value: Classification | str) -> Classification:
     return Classification.parse(value)
+
+
+def _guards(value: Iterable[Guard[Any]]) -> tuple[Guard[Any], ...]:
+    return tuple(value)
 
 
 def _frozen_names(value: Iterable[str] | str) -> frozenset[str]:
@@ -42,12 +49,15 @@ class Rule:
         owner: The owner the case is routed to (a work queue, usually); None keeps the owner.
         templates: The documentation templates a case classified here must carry (any one
             of them); empty when no documentation is required.
+        guards: Conditions on the case for this disposition (e.g. "only when the consumer's
+            issues were not resolved"); the first that fails refuses the classification.
     """
 
     classification: Classification = attrs.field(converter=_path)
     status: enum.Enum
     owner: Owner | None = None
     templates: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
+    guards: tuple[Guard[Any], ...] = attrs.field(default=(), converter=_guards)
 
 
 _Tree = dict[str, "_Tree | Rule"]
