@@ -239,6 +239,10 @@ def document(
     if not isinstance(actor, str) or not actor.strip():
         raise ValidationError(f"documenting {case.id} needs an actor, got {actor!r}")
     doc = taxonomy.template(template).fill(values, vault=vault, what=f"documentation of {case.id}")
-    case.documentation = doc
-    case.add_note(str(doc), author=actor)
+    before, case.documentation = case.documentation, doc
+    try:
+        case.add_note(str(doc), author=actor)
+    except BaseException:
+        case.documentation = before
+        raise
     return doc
