@@ -10,6 +10,11 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 EXPECTED = {
+    "mco_tracker.py": [
+        "refused: Disposition 'Plan Corrected' is not in taxonomy 'MHBE CRM'",
+        "MCO-2: Outreach Max Attempts → Closed, Work Queue MHBE CRM Unassigned",
+        "SSN: •••••6789",
+    ],
     "quickstart.py": ["is Disposed: created IC-", "refused: cannot 'activate'", "stateDiagram-v2"],
     "seven_phase.py": ["CM-1: Closed, priority Urgent (risk 85)", "Follow-up → Planning"],
 }
