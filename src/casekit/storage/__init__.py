@@ -1,7 +1,8 @@
 """Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
 
 - :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
-  :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`).
+  :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`,
+  :class:`RoutingStore`).
 - :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
   :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
   one is created).
@@ -17,13 +18,17 @@ from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, ver
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
+    AgentState,
     AuditEntry,
     AuditLog,
     CaseRepository,
     Document,
     DocumentStore,
     EventHandler,
+    ItemState,
     Page,
+    RoutingItem,
+    RoutingStore,
     Storage,
     UnitOfWork,
 )
@@ -35,6 +40,7 @@ __all__ = [
     "CASES",
     "GENESIS_HASH",
     "SCHEMA_VERSION",
+    "AgentState",
     "AuditEntry",
     "AuditLog",
     "CaseRepository",
@@ -43,9 +49,12 @@ __all__ = [
     "DocumentCaseRepository",
     "DocumentStore",
     "EventHandler",
+    "ItemState",
     "MemoryStorage",
     "Page",
     "PostgresStorage",
+    "RoutingItem",
+    "RoutingStore",
     "SQLiteStorage",
     "Storage",
     "UnitOfWork",

@@ -507,6 +507,10 @@ class _MemoryRouting(RoutingStore):
         self._uow._require_active()
         return [self._state.items[k] for k in sorted(self._state.items)]
 
+    def queue_length(self) -> int:
+        self._uow._require_active()
+        return len(self._state.queue)
+
     def offers(self, item_id: str) -> list[tuple[str, datetime]]:
         self._uow._require_active()
         return list(self._state.offers.get(item_id, ()))

@@ -392,6 +392,10 @@ class RoutingStore(abc.ABC):
         """Every agent, by id."""
 
     @abc.abstractmethod
+    def queue_length(self) -> int:
+        """How many items are Awaiting Assignment."""
+
+    @abc.abstractmethod
     def offers(self, item_id: str) -> list[tuple[str, datetime]]:
         """Every offer ever made of ``item_id``: (agent, deadline), oldest first."""
 

@@ -110,8 +110,14 @@ class _PostgresDialect(SqlDialect):
             raise TypeError(f"expected a timestamp, got {type(stored).__name__}")
         return as_utc(stored)
 
-    def lock_trail(self, case_id: str) -> None:
-        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (case_id,))
+    def locked_head(self, case_id: str) -> tuple[int, str] | None:
+        # One round trip: a transaction-scoped advisory lock on the case id, then the head.
+        row = self.execute(
+            "SELECT h.seq, h.hash FROM (SELECT pg_advisory_xact_lock(hashtextextended(?, 0))) l"
+            " LEFT JOIN audit_heads h ON h.case_id = ?",
+            (case_id, case_id),
+        ).fetchone()
+        return None if row is None or row[0] is None else (int(row[0]), str(row[1]))
 
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (_import_psycopg().Error,)

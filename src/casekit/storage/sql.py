@@ -89,8 +89,8 @@ class SqlDialect(abc.ABC):
         """A stored time back as a UTC datetime."""
 
     @abc.abstractmethod
-    def lock_trail(self, case_id: str) -> None:
-        """Keep other transactions from appending to ``case_id``'s trail until this one ends."""
+    def locked_head(self, case_id: str) -> tuple[int, str] | None:
+        """Read ``case_id``'s trail head, locked against other appends until the end."""
 
     @contextmanager
     def translate(self, what: str) -> Iterator[None]:
@@ -309,8 +309,8 @@ class SqlAudit(ChainedAuditLog):
         return None if row is None else (int(row[0]), str(row[1]))
 
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:
-        self._db.lock_trail(case_id)
-        return self.head(case_id)
+        self._guard()
+        return self._db.locked_head(case_id)
 
     def _write(self, entry: AuditEntry) -> None:
         self._db.execute(

@@ -20,6 +20,7 @@ most one agent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -55,7 +56,8 @@ ROUTING_TABLES = (
     " item_id text PRIMARY KEY, state text NOT NULL, rank integer NOT NULL,"
     " skills text NOT NULL, enqueued_at text NOT NULL, agent_id text, deadline text,"
     " declined_by text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS routing_queue ON routing_items (state, rank DESC, enqueued_at)",
+    "CREATE INDEX IF NOT EXISTS routing_queue"
+    " ON routing_items (state, rank DESC, enqueued_at, item_id)",
     "CREATE INDEX IF NOT EXISTS routing_deadlines ON routing_items (state, deadline)",
     "CREATE TABLE IF NOT EXISTS routing_offers ("
     " item_id text NOT NULL, agent_id text NOT NULL, offered_at text NOT NULL,"
@@ -95,6 +97,12 @@ def _skills(what: str, skills: Iterable[str]) -> frozenset[str]:
     if any(not isinstance(s, str) or not s for s in result):
         raise ValidationError(f"skills of {what} must be non-empty strings, got {sorted(result)!r}")
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _skill_set(text: str) -> frozenset[str]:
+    """A stored skill list (JSON text) as a set; cached, agents' skills rarely change."""
+    return frozenset(json.loads(text))
 
 
 class _Guarded:
@@ -263,7 +271,7 @@ class SqlRouting(RoutingStore):
         now = as_utc(now, what="routing time")
         if timeout <= timedelta(0):
             raise ValidationError(f"offer timeout must be positive, got {timeout}")
-        candidates: list[AgentState] | None = None
+        candidates: list[tuple[str, frozenset[str]]] | None = None
         stamp = time_text(now)
         deadline = time_text(now + timeout)
         offset = 0
@@ -278,9 +286,10 @@ class SqlRouting(RoutingStore):
             offset += len(rows)
             if candidates is None:
                 candidates = [
-                    self._agent_row(row)
-                    for row in self._db.execute(
-                        self._AGENT + " WHERE available = 1 AND load < capacity "
+                    (str(agent_id), _skill_set(skills))
+                    for agent_id, skills in self._db.execute(
+                        "SELECT agent_id, skills FROM routing_agents "
+                        "WHERE available = 1 AND load < capacity "
                         "ORDER BY load, COALESCE(last_offer_at, ''), agent_id LIMIT ?",
                         (_MAX_CANDIDATES,),
                     ).fetchall()
@@ -293,30 +302,34 @@ class SqlRouting(RoutingStore):
                     return offered
 
     def _offer(
-        self, item: RoutingItem, candidates: list[AgentState], stamp: str, deadline: str
+        self,
+        item: RoutingItem,
+        candidates: list[tuple[str, frozenset[str]]],
+        stamp: str,
+        deadline: str,
     ) -> RoutingItem | None:
-        for agent in candidates:
-            if agent.agent_id in item.declined_by or not item.skills <= agent.skills:
+        for agent_id, skills in candidates:
+            if agent_id in item.declined_by or not item.skills <= skills:
                 continue
             taken = self._db.execute(
                 "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
                 "WHERE agent_id = ? AND available = 1 AND load < capacity",
-                (stamp, agent.agent_id),
+                (stamp, agent_id),
             ).rowcount
             if taken != 1:
                 continue  # filled or went offline meanwhile (another process)
             self._db.execute(
                 "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
-                (ItemState.OFFERED.value, agent.agent_id, deadline, item.item_id),
+                (ItemState.OFFERED.value, agent_id, deadline, item.item_id),
             )
             self._db.execute(
                 "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
                 "VALUES (?, ?, ?, ?)",
-                (item.item_id, agent.agent_id, stamp, deadline),
+                (item.item_id, agent_id, stamp, deadline),
             )
             return RoutingItem(
                 item.item_id, ItemState.OFFERED, item.priority, item.skills,
-                item.enqueued_at, agent.agent_id, parse_time(deadline), item.declined_by,
+                item.enqueued_at, agent_id, parse_time(deadline), item.declined_by,
             )  # fmt: skip
         return None
 
@@ -413,6 +426,13 @@ class SqlRouting(RoutingStore):
             self._item_row(row)
             for row in self._db.execute(self._ITEM + " ORDER BY item_id").fetchall()
         ]
+
+    def queue_length(self) -> int:
+        """See :meth:`RoutingStore.queue_length`. One indexed count."""
+        row = self._db.execute(
+            "SELECT count(*) FROM routing_items WHERE state = ?", (ItemState.QUEUED.value,)
+        ).fetchone()
+        return int(row[0])
 
     def offers(self, item_id: str) -> list[tuple[str, datetime]]:
         """See :meth:`RoutingStore.offers`."""

@@ -97,8 +97,12 @@ class _SQLiteDialect(SqlDialect):
             raise TypeError(f"expected text, got {type(stored).__name__}")
         return datetime.strptime(stored, _TIME_FORMAT).replace(tzinfo=UTC)
 
-    def lock_trail(self, case_id: str) -> None:
-        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+    def locked_head(self, case_id: str) -> tuple[int, str] | None:
+        """The head; ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+        row = self.execute(
+            "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
 
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)

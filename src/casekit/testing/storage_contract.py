@@ -21,7 +21,10 @@ Needs ``pip install casekit[testing]`` (pytest and Hypothesis).
 
 from __future__ import annotations
 
+import sys
+import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,6 +48,7 @@ from casekit.cases import (
     ProductDeliveryCase,
 )
 from casekit.cases.codec import case_to_record
+from casekit.clock import SYSTEM_CLOCK, Clock, ManualClock
 from casekit.errors import (
     AlreadyExists,
     CapacityExceeded,
@@ -59,7 +63,15 @@ from casekit.priority import Priority
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import ItemState, Storage
 
-__all__ = ["StorageContract", "assert_same_case", "repository_machine", "rich_case", "unique"]
+__all__ = [
+    "StorageContract",
+    "assert_same_case",
+    "open_storage",
+    "repository_machine",
+    "rich_case",
+    "routing_worker",
+    "unique",
+]
 
 _T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 _T1 = _T0 + timedelta(hours=1)
@@ -535,6 +547,7 @@ class StorageContract:
                     (a1, 2),
                     (a2, 1),
                 ]
+                assert r.queue_length() >= 1
                 queued = r.item(f"{skill}-i4")
                 assert queued is not None
                 assert queued.state is ItemState.QUEUED
@@ -772,3 +785,68 @@ def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:
                 assert storage.verify_audit(case_id) == self.oracle.verify_audit(case_id)
 
     return RepositoryMachine
+
+
+def open_storage(backend: str, target: str, *, clock: Clock = SYSTEM_CLOCK) -> Storage:
+    """Open a storage by backend name (``sqlite`` or ``postgres``) and path or conninfo."""
+    if backend == "sqlite":
+        from casekit.storage.sqlite import SQLiteStorage  # noqa: PLC0415  by backend
+
+        return SQLiteStorage(target, clock=clock)
+    if backend == "postgres":
+        from casekit.storage.postgres import PostgresStorage  # noqa: PLC0415  by backend
+
+        return PostgresStorage(target, clock=clock)
+    raise ValidationError(f"backend must be 'sqlite' or 'postgres', got {backend!r}")
+
+
+def routing_worker(argv: Sequence[str]) -> None:
+    """A router process for crash and multi-process tests: ``BACKEND TARGET MODE START``.
+
+    Each routing decision is its own unit of work; after each commit the worker prints one
+    line (``O item agent deadline``, ``A item agent``) and flushes, so whoever kills it knows
+    exactly what was committed. ``MODE`` is ``crash`` (offer everything; accept the items
+    whose number is even) or ``drain`` (offer, then accept and finish, until the queue is
+    empty). ``START`` is the routing clock's start, in seconds after 2026-03-02T09:00Z; it
+    advances one millisecond per decision.
+    """
+    backend, target, mode, start = argv
+    clock = ManualClock(_T0 + timedelta(seconds=float(start)))
+    storage = open_storage(backend, target, clock=clock)
+    timeout = timedelta(minutes=10)
+    idle = 0
+    while True:
+        clock.advance(timedelta(milliseconds=1))
+        with storage.unit_of_work() as uow:
+            item = uow.routing.offer_next(now=clock.now(), timeout=timeout)
+            uow.commit()
+        if item is None:
+            if mode == "crash" or _queue_empty(storage):
+                break
+            idle += 1
+            time.sleep(min(0.001 * idle, 0.05))  # others hold the remaining items
+            continue
+        idle = 0
+        assert item.agent_id is not None
+        assert item.deadline is not None
+        sys.stdout.write(f"O {item.item_id} {item.agent_id} {item.deadline.isoformat()}\n")
+        sys.stdout.flush()
+        if mode == "crash" and int(item.item_id.rsplit("-", 1)[1]) % 2:
+            continue
+        with storage.unit_of_work() as uow:
+            uow.routing.accept(item.item_id, item.agent_id, at=clock.now())
+            if mode == "drain":
+                uow.routing.finish(item.item_id, actor=item.agent_id, at=clock.now())
+            uow.commit()
+        sys.stdout.write(f"A {item.item_id} {item.agent_id}\n")
+        sys.stdout.flush()
+    storage.close()
+
+
+def _queue_empty(storage: Storage) -> bool:
+    with storage.unit_of_work() as uow:
+        return uow.routing.queue_length() == 0
+
+
+if __name__ == "__main__":
+    routing_worker(sys.argv[1:])
