@@ -7,24 +7,33 @@ back page by page and a sample one by one, on the in-memory adapter (the baselin
 started by this script; skipped if the binaries are missing). Prints cases per second and
 the ratio to the in-memory adapter measured in the same run.
 
+Routing: durable routing decisions per second (each offer its own committed unit of work)
+on SQLite and PostgreSQL in one process, and across 4 processes on PostgreSQL (counting
+double offers), against the in-memory routing store in the same run.
+
     python benchmarks/storage.py [--quick] [--batch 1000] [--no-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.clock import ManualClock
+from casekit.priority import Priority
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.testing.postgres_server import PostgresServer, find_postgres_bindir
 
-CLOCK = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+CLOCK = ManualClock(T0)
 
 
 def make_cases(n: int, run: str) -> list[ProductDeliveryCase]:
@@ -83,6 +92,66 @@ def measure(storage: Storage, n: int, batch: int, run: str) -> dict[str, float]:
     }
 
 
+def setup_routing(storage: Storage, items: int, agents: int, prefix: str = "item") -> None:
+    capacity = -(-items // agents)  # room for every item: this measures offers, not waiting
+    with storage.unit_of_work() as uow:
+        for n in range(agents):
+            uow.routing.put_agent(f"agent-{n:03d}", skills={"benefits"}, capacity=capacity)
+        for n in range(items):
+            uow.routing.enqueue(
+                f"{prefix}-{n:06d}",
+                priority=Priority.URGENT if n % 10 == 0 else Priority.NORMAL,
+                skills={"benefits"},
+                at=T0 + timedelta(milliseconds=n),
+            )
+        uow.commit()
+
+
+def route_in_process(storage: Storage, items: int) -> float:
+    """Durable routing decisions per second: one offer per unit of work, committed."""
+    now = T0 + timedelta(hours=1)
+    start = time.perf_counter()
+    offered = 0
+    while True:
+        with storage.unit_of_work() as uow:
+            item = uow.routing.offer_next(now=now, timeout=timedelta(minutes=5))
+            uow.commit()
+        if item is None:
+            break
+        offered += 1
+    elapsed = time.perf_counter() - start
+    assert offered == items, (offered, items)
+    return offered / elapsed
+
+
+def route_in_processes(conninfo: str, processes: int) -> tuple[float, int]:
+    """Offers per second across processes (each timing its own loop), and double offers."""
+    script = (
+        "import sys; from casekit.testing.storage_contract import routing_worker; "
+        "routing_worker(sys.argv[1:])"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, "postgres", conninfo, "offer", "3600"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    outputs = [w.communicate()[0] for w in workers]
+    offered: Counter[str] = Counter()
+    slowest = 0.0
+    total = 0
+    for out in outputs:
+        lines = out.splitlines()
+        _, seconds, count = lines[-1].split()
+        slowest = max(slowest, float(seconds))
+        total += int(count)
+        offered.update(line.split()[1] for line in lines if line.startswith("O "))
+    doubles = sum(n - 1 for n in offered.values())
+    return total / slowest, doubles
+
+
 def report(name: str, figures: dict[str, float], baseline: dict[str, float]) -> None:
     cells = [
         f"{key} {value:>9,.0f} (x{value / baseline[key]:.2f} of memory)"
@@ -98,14 +167,25 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     n = 5_000 if args.quick else 50_000
-    print(f"storage benchmark: {n:,} cases, {args.batch:,} per unit of work")
+    r = 2_000 if args.quick else 10_000
+    print(f"storage benchmark: {n:,} cases, {args.batch:,} per unit of work; {r:,} routed items")
 
     baseline = measure(MemoryStorage(clock=CLOCK), n, args.batch, "mem")
     report("memory", baseline, baseline)
+    memory = MemoryStorage(clock=CLOCK)
+    setup_routing(memory, r, 50)
+    routing_baseline = route_in_process(memory, r)
+    print(f"routing     memory: {routing_baseline:,.0f} decisions/s (in-memory baseline)")
 
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SQLiteStorage(Path(tmp) / "bench.db", clock=CLOCK)
         report("sqlite", measure(sqlite, n, args.batch, "sqlite"), baseline)
+        setup_routing(sqlite, r, 50)
+        rate = route_in_process(sqlite, r)
+        print(
+            f"routing     sqlite: {rate:,.0f} durable decisions/s "
+            f"(x{rate / routing_baseline:.2f} of memory; target >= 3,000)"
+        )
         sqlite.close()
 
     if args.no_postgres or find_postgres_bindir() is None:
@@ -115,7 +195,23 @@ def main() -> None:
     try:
         postgres = PostgresStorage(server.create_database("bench"), clock=CLOCK)
         report("postgresql", measure(postgres, n, args.batch, "pg"), baseline)
+        setup_routing(postgres, r, 50)
+        rate = route_in_process(postgres, r)
+        print(
+            f"routing     postgresql, 1 process: {rate:,.0f} durable decisions/s "
+            f"(x{rate / routing_baseline:.2f} of memory)"
+        )
         postgres.close()
+        conninfo = server.create_database("bench4")
+        four = PostgresStorage(conninfo, clock=CLOCK)
+        setup_routing(four, 4 * r // 2, 50)
+        four.close()
+        rate, doubles = route_in_processes(conninfo, 4)
+        print(
+            f"routing     postgresql, 4 processes: {rate:,.0f} durable decisions/s "
+            f"(x{rate / routing_baseline:.2f} of memory; target >= 2,000), "
+            f"{doubles} double offers"
+        )
     finally:
         server.stop()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -256,6 +256,7 @@ class _MemoryAudit(ChainedAuditLog):
 
 
 _MISSING: Any = object()
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _queue_key(item: RoutingItem) -> tuple[int, datetime, str]:
@@ -401,11 +402,7 @@ class _MemoryRouting(RoutingStore):
             raise ValidationError(f"offer timeout must be positive, got {timeout}")
         candidates = sorted(
             (a for a in self._state.agents.values() if a.available and a.load < a.capacity),
-            key=lambda a: (
-                a.load,
-                time_text(a.last_offer_at) if a.last_offer_at else "",
-                a.agent_id,
-            ),
+            key=lambda a: (a.load, a.last_offer_at or _NEVER, a.agent_id),
         )
         if not candidates:
             return None

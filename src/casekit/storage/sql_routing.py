@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
+
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
@@ -297,41 +299,50 @@ class SqlRouting(RoutingStore):
                 if not candidates:
                     return None
             for row in rows:
-                offered = self._offer(self._item_row(row), candidates, stamp, deadline)
-                if offered is not None:
-                    return offered
+                # Only skills and declines decide; the full row is read for the chosen one.
+                try:
+                    needed, declined = _skill_set(row[3]), _skill_set(row[7])
+                except (TypeError, ValueError) as error:
+                    raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
+                agent_id = self._take_agent(needed, declined, candidates, stamp)
+                if agent_id is not None:
+                    return self._record_offer(self._item_row(row), agent_id, stamp, deadline)
 
-    def _offer(
+    def _take_agent(
         self,
-        item: RoutingItem,
+        needed: frozenset[str],
+        declined: frozenset[str],
         candidates: list[tuple[str, frozenset[str]]],
         stamp: str,
-        deadline: str,
-    ) -> RoutingItem | None:
+    ) -> str | None:
         for agent_id, skills in candidates:
-            if agent_id in item.declined_by or not item.skills <= skills:
+            if agent_id in declined or not needed <= skills:
                 continue
             taken = self._db.execute(
                 "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
                 "WHERE agent_id = ? AND available = 1 AND load < capacity",
                 (stamp, agent_id),
             ).rowcount
-            if taken != 1:
-                continue  # filled or went offline meanwhile (another process)
-            self._db.execute(
-                "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
-                (ItemState.OFFERED.value, agent_id, deadline, item.item_id),
-            )
-            self._db.execute(
-                "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
-                "VALUES (?, ?, ?, ?)",
-                (item.item_id, agent_id, stamp, deadline),
-            )
-            return RoutingItem(
-                item.item_id, ItemState.OFFERED, item.priority, item.skills,
-                item.enqueued_at, agent_id, parse_time(deadline), item.declined_by,
-            )  # fmt: skip
+            if taken == 1:
+                return agent_id
+            # filled or went offline meanwhile (another process): try the next one
         return None
+
+    def _record_offer(
+        self, item: RoutingItem, agent_id: str, stamp: str, deadline: str
+    ) -> RoutingItem:
+        self._db.execute(
+            "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
+            (ItemState.OFFERED.value, agent_id, deadline, item.item_id),
+        )
+        self._db.execute(
+            "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
+            "VALUES (?, ?, ?, ?)",
+            (item.item_id, agent_id, stamp, deadline),
+        )
+        return attrs.evolve(
+            item, state=ItemState.OFFERED, agent_id=agent_id, deadline=parse_time(deadline)
+        )
 
     def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
         try:

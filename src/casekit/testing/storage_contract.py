@@ -806,32 +806,36 @@ def routing_worker(argv: Sequence[str]) -> None:
     Each routing decision is its own unit of work; after each commit the worker prints one
     line (``O item agent deadline``, ``A item agent``) and flushes, so whoever kills it knows
     exactly what was committed. ``MODE`` is ``crash`` (offer everything; accept the items
-    whose number is even) or ``drain`` (offer, then accept and finish, until the queue is
-    empty). ``START`` is the routing clock's start, in seconds after 2026-03-02T09:00Z; it
-    advances one millisecond per decision.
+    whose number is even), ``offer`` (offer only, until nothing can be offered) or ``drain``
+    (offer, then accept and finish, until the queue is empty). The last line is
+    ``T seconds offers``: the routing loop's own time and number of offers. ``START`` is the
+    routing clock's start, in seconds after 2026-03-02T09:00Z; it advances one millisecond
+    per decision.
     """
     backend, target, mode, start = argv
     clock = ManualClock(_T0 + timedelta(seconds=float(start)))
     storage = open_storage(backend, target, clock=clock)
     timeout = timedelta(minutes=10)
-    idle = 0
+    idle = offers = 0
+    began = time.perf_counter()
     while True:
         clock.advance(timedelta(milliseconds=1))
         with storage.unit_of_work() as uow:
             item = uow.routing.offer_next(now=clock.now(), timeout=timeout)
             uow.commit()
         if item is None:
-            if mode == "crash" or _queue_empty(storage):
+            if mode in ("crash", "offer") or _queue_empty(storage):
                 break
             idle += 1
             time.sleep(min(0.001 * idle, 0.05))  # others hold the remaining items
             continue
         idle = 0
+        offers += 1
         assert item.agent_id is not None
         assert item.deadline is not None
         sys.stdout.write(f"O {item.item_id} {item.agent_id} {item.deadline.isoformat()}\n")
         sys.stdout.flush()
-        if mode == "crash" and int(item.item_id.rsplit("-", 1)[1]) % 2:
+        if mode == "offer" or (mode == "crash" and int(item.item_id.rsplit("-", 1)[1]) % 2):
             continue
         with storage.unit_of_work() as uow:
             uow.routing.accept(item.item_id, item.agent_id, at=clock.now())
@@ -840,6 +844,7 @@ def routing_worker(argv: Sequence[str]) -> None:
             uow.commit()
         sys.stdout.write(f"A {item.item_id} {item.agent_id}\n")
         sys.stdout.flush()
+    sys.stdout.write(f"T {time.perf_counter() - began:.6f} {offers}\n")
     storage.close()
 
 
