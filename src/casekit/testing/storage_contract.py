@@ -33,7 +33,13 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from casekit.cases import (
     Case,
@@ -69,6 +75,7 @@ __all__ = [
     "open_storage",
     "repository_machine",
     "rich_case",
+    "routing_machine",
     "routing_worker",
     "unique",
 ]
@@ -785,6 +792,147 @@ def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:
                 assert storage.verify_audit(case_id) == self.oracle.verify_audit(case_id)
 
     return RepositoryMachine
+
+
+def routing_machine(storage: Storage) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine running ``storage``'s routing store beside the oracle.
+
+    Every rule (add an agent, enqueue, offer, accept, decline, expire, presence, pin,
+    release, finish) is applied to both; answers, errors, items, agents and offer logs
+    must agree. Run it with ``run_state_machine_as_test(routing_machine(storage))``.
+    """
+
+    class RoutingMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.oracle = MemoryStorage(clock=storage.clock)
+            self.prefix = unique("route")
+            self.skill = self.prefix
+            self.now = _T1
+            self.agents: list[str] = []
+            self.items: list[str] = []
+            self.made = 0
+
+        def _both(self, action: Any) -> Any:
+            """Apply ``action(routing)`` to both stores; results (or error types) must match."""
+            answers: list[object] = []
+            for target in (storage, self.oracle):
+                with target.unit_of_work() as uow:
+                    try:
+                        answers.append(action(uow.routing))
+                        uow.commit()
+                    except (CapacityExceeded, OfferNotPending, NotFound) as error:
+                        answers.append(type(error))
+            assert answers[0] == answers[1]
+            return answers[0]
+
+        @precondition(lambda self: len(self.agents) < 4)
+        @rule(capacity=st.integers(1, 3))
+        def add_agent(self, capacity: int) -> None:
+            agent_id = f"{self.prefix}-a{len(self.agents)}"
+            self._both(lambda r: r.put_agent(agent_id, skills={self.skill}, capacity=capacity))
+            self.agents.append(agent_id)
+
+        @rule(priority=st.sampled_from(list(Priority)))
+        def enqueue(self, priority: Priority) -> None:
+            self.made += 1
+            item_id = f"{self.prefix}-i{self.made:03d}"
+            self.now += timedelta(seconds=1)
+            at = self.now
+            self._both(lambda r: r.enqueue(item_id, priority=priority, skills={self.skill}, at=at))
+            self.items.append(item_id)
+
+        @rule(minutes=st.integers(1, 3))
+        def offer(self, minutes: int) -> None:
+            now = self.now
+            self._both(lambda r: r.offer_next(now=now, timeout=timedelta(minutes=minutes)))
+
+        def _offered(self) -> list[tuple[str, str]]:
+            with self.oracle.unit_of_work() as uow:
+                return [
+                    (i.item_id, i.agent_id)
+                    for i in uow.routing.items()
+                    if i.state is ItemState.OFFERED and i.agent_id is not None
+                ]
+
+        @initialize(
+            capacity=st.integers(1, 3),
+            priorities=st.lists(st.sampled_from(list(Priority)), min_size=1, max_size=4),
+        )
+        def start(self, capacity: int, priorities: list[Priority]) -> None:
+            self.add_agent(capacity)
+            self.add_agent(1)
+            for priority in priorities:
+                self.enqueue(priority)
+
+        @precondition(lambda self: self._offered())
+        @rule(data=st.data(), accept=st.booleans())
+        def answer_offer(self, data: st.DataObject, accept: bool) -> None:
+            item_id, agent_id = data.draw(st.sampled_from(self._offered()))
+            now = self.now
+            if accept:
+                self._both(lambda r: r.accept(item_id, agent_id, at=now))
+            else:
+                self._both(lambda r: r.decline(item_id, agent_id))
+
+        @precondition(lambda self: self.items and self.agents)
+        @rule(data=st.data(), verb=st.sampled_from(["accept", "decline", "pin"]))
+        def act(self, data: st.DataObject, verb: str) -> None:
+            item_id = data.draw(st.sampled_from(self.items))
+            agent_id = data.draw(st.sampled_from(self.agents))
+            now = self.now
+            if verb == "accept":
+                self._both(lambda r: r.accept(item_id, agent_id, at=now))
+            elif verb == "decline":
+                self._both(lambda r: r.decline(item_id, agent_id))
+            else:
+                self._both(lambda r: r.pin(item_id, agent_id, actor="boss", at=now))
+
+        @precondition(lambda self: self.items)
+        @rule(data=st.data(), finish=st.booleans())
+        def release_or_finish(self, data: st.DataObject, finish: bool) -> None:
+            item_id = data.draw(st.sampled_from(self.items))
+            now = self.now
+            if finish:
+                self._both(lambda r: r.finish(item_id, actor="boss", at=now))
+                self.items.remove(item_id)
+            else:
+                self._both(lambda r: r.release(item_id, actor="boss", at=now))
+
+        @rule(minutes=st.integers(1, 4))
+        def expire(self, minutes: int) -> None:
+            self.now += timedelta(minutes=minutes)
+            now = self.now
+            self._both(lambda r: r.expire(now=now))
+
+        @precondition(lambda self: self.agents)
+        @rule(data=st.data(), available=st.booleans())
+        def presence(self, data: st.DataObject, available: bool) -> None:
+            agent_id = data.draw(st.sampled_from(self.agents))
+            self._both(lambda r: r.set_presence(agent_id, available))
+
+        @invariant()
+        def same_state(self) -> None:
+            def mine(r: Any) -> object:
+                return (
+                    [i for i in r.items() if i.item_id.startswith(self.prefix)],
+                    [a for a in r.agents() if a.agent_id.startswith(self.prefix)],
+                    [r.offers(item_id) for item_id in self.items],
+                )
+
+            state = self._both(mine)
+            items, agents, _ = state
+            held = {a.agent_id: 0 for a in agents}
+            for item in items:
+                if item.agent_id is not None:
+                    held[item.agent_id] += 1
+            assert {a.agent_id: a.load for a in agents} == held
+            assert all(a.load <= a.capacity for a in agents)
+
+        def teardown(self) -> None:
+            _clear_routing(storage, self.prefix)
+
+    return RoutingMachine
 
 
 def open_storage(backend: str, target: str, *, clock: Clock = SYSTEM_CLOCK) -> Storage:
