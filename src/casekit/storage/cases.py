@@ -13,7 +13,7 @@ Complexity: ``add``, ``get`` and ``save`` are O(size of the case) plus O(1) stat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -164,6 +164,49 @@ class DocumentCaseRepository(CaseRepository):
         self._audit_pending(case)
         self._uow.track(case, 0)
         case.version = 1
+
+    def add_all(self, cases: Sequence[Case[Any]], *, actor: str = "system") -> None:
+        """Store many new cases in a few batched statements; see the port.
+
+        Raises:
+            AlreadyExists: One of them is stored or has a version; nothing written.
+        """
+        self._uow._require_active()
+        for case in cases:
+            if case.version != 0:
+                raise AlreadyExists(
+                    f"case {case.id} has version {case.version}: it was already stored; "
+                    "nothing written"
+                )
+        try:
+            self._uow.documents.put_new(
+                CASES,
+                [(c.id, _record(c, 1), case_labels(c), c.updated_at) for c in cases],
+            )
+        except AlreadyExists as error:
+            raise AlreadyExists(f"case {error}") from None
+        entries: list[dict[str, Any]] = []
+        for case in cases:
+            entries.append(
+                {
+                    "case_id": case.id,
+                    "actor": actor,
+                    "action": "open",
+                    "at": case.created_at,
+                    "after": str(case.status.value),
+                    "detail": {"case_type": type(case).case_type},
+                }
+            )
+            pending = case.pending_events
+            for event in pending[self._audited.get(id(case), 0) :]:
+                fields = audit_fields(event)
+                if fields:
+                    entries.append({"case_id": case.id, **fields})
+            self._audited[id(case)] = len(pending)
+        self._uow.audit.append_many(entries)
+        for case in cases:
+            self._uow.track(case, 0)
+            case.version = 1
 
     def get(self, case_id: str) -> Case[Any]:
         """Return the stored case; see the port."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from casekit.clock import SYSTEM_CLOCK, Clock
+from casekit.errors import AlreadyExists
 from casekit.priority import Priority
 
 if TYPE_CHECKING:
@@ -154,6 +155,31 @@ class DocumentStore(abc.ABC):
     ) -> list[Document]:
         """Return up to ``limit`` documents with all ``labels``, ``updated_from <= updated_at < updated_to``, keys above ``after``, in key order."""  # noqa: E501
 
+    def put_new(
+        self,
+        collection: str,
+        documents: Sequence[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]],
+    ) -> None:
+        """Write new documents ``(key, body, labels, updated_at)`` at version 1, all or none.
+
+        Adapters may override it with a batched write; this default checks every key, then
+        writes them one by one.
+
+        Raises:
+            AlreadyExists: A key exists (named in the message); nothing written.
+        """
+        seen: set[str] = set()
+        for key, _, _, _ in documents:
+            if key in seen:
+                raise AlreadyExists(f"{collection}/{key} is given twice; nothing written")
+            seen.add(key)
+            if self.get(collection, key) is not None:
+                raise AlreadyExists(f"{collection}/{key} already exists; nothing written")
+        for key, body, labels, updated_at in documents:
+            self.put(
+                collection, key, body, expected_version=0, labels=labels, updated_at=updated_at
+            )
+
     @abc.abstractmethod
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         """Delete the document at ``expected_version``.
@@ -181,6 +207,14 @@ class AuditLog(abc.ABC):
     ) -> AuditEntry:
         """Add an entry at the end of ``case_id``'s trail, chained to the previous one."""
 
+    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append many entries (each the keyword arguments of :meth:`append`), in order.
+
+        Adapters may override it with a batched write; this default appends one by one.
+        """
+        for entry in entries:
+            self.append(**entry)
+
     @abc.abstractmethod
     def entries(self, case_id: str) -> list[AuditEntry]:
         """Return ``case_id``'s entries in order (empty if it has none)."""
@@ -200,6 +234,11 @@ class CaseRepository(abc.ABC):
         Raises:
             AlreadyExists: A case with this id is stored; nothing written.
         """
+
+    def add_all(self, cases: Sequence[Case[Any]], *, actor: str = "system") -> None:
+        """Store many new cases; may be batched by the adapter. See :meth:`add`."""
+        for case in cases:
+            self.add(case, actor=actor)
 
     @abc.abstractmethod
     def get(self, case_id: str) -> Case[Any]:
@@ -553,13 +592,11 @@ class Storage(abc.ABC):
 
     def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
         """Add ``cases`` in one unit of work and return how many; all or nothing."""
-        count = 0
+        batch = list(cases)
         with self.unit_of_work() as uow:
-            for case in cases:
-                uow.cases.add(case, actor=actor)
-                count += 1
+            uow.cases.add_all(batch, actor=actor)
             uow.commit()
-        return count
+        return len(batch)
 
     def __enter__(self) -> Storage:
         return self

@@ -110,6 +110,19 @@ class _PostgresDialect(SqlDialect):
             raise TypeError(f"expected a timestamp, got {type(stored).__name__}")
         return as_utc(stored)
 
+    def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        # Locks taken in id order, so two batches never wait for each other in a cycle.
+        ids = sorted(case_ids)
+        self.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(x, 0)))"
+            " FROM (SELECT unnest(CAST(? AS text[])) AS x ORDER BY 1) ids",
+            (ids,),
+        )
+        rows = self.execute(
+            "SELECT case_id, seq, hash FROM audit_heads WHERE case_id = ANY(?)", (ids,)
+        ).fetchall()
+        return {str(c): (int(n), str(h)) for c, n, h in rows}
+
     def locked_head(self, case_id: str) -> tuple[int, str] | None:
         # One round trip: a transaction-scoped advisory lock on the case id, then the head.
         row = self.execute(

@@ -39,6 +39,7 @@ from casekit.storage.ports import AuditEntry, Document, DocumentStore
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
 SCHEMA_VERSION = 2
+_CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
 
 
@@ -91,6 +92,15 @@ class SqlDialect(abc.ABC):
     @abc.abstractmethod
     def locked_head(self, case_id: str) -> tuple[int, str] | None:
         """Read ``case_id``'s trail head, locked against other appends until the end."""
+
+    def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Several trails' heads, locked like :meth:`locked_head`; override to batch."""
+        heads = {}
+        for case_id in case_ids:
+            head = self.locked_head(case_id)
+            if head is not None:
+                heads[case_id] = head
+        return heads
 
     @contextmanager
     def translate(self, what: str) -> Iterator[None]:
@@ -208,6 +218,45 @@ class SqlDocuments(DocumentStore):
             )
         return new_version
 
+    def put_new(
+        self,
+        collection: str,
+        documents: Sequence[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]],
+    ) -> None:
+        """See :meth:`DocumentStore.put_new`: one existence check per 500 keys, one batch."""
+        self._guard()
+        rows = []
+        for key, body, labels, updated_at in documents:
+            where = f"document {collection}/{key}"
+            rows.append(
+                (
+                    collection,
+                    key,
+                    _dumps(where, body),
+                    _dumps(f"labels of {where}", labels),
+                    self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}")),
+                )
+            )
+        keys = [row[1] for row in rows]
+        if len(set(keys)) != len(keys):
+            duplicate = next(k for k in keys if keys.count(k) > 1)
+            raise AlreadyExists(f"{collection}/{duplicate} is given twice; nothing written")
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            found = self._db.execute(
+                "SELECT key FROM documents WHERE collection = ? AND key IN ("
+                + ", ".join("?" * len(chunk))
+                + ") ORDER BY key LIMIT 1",
+                [collection, *chunk],
+            ).fetchone()
+            if found is not None:
+                raise AlreadyExists(f"{collection}/{found[0]} already exists; nothing written")
+        self._db.executemany(
+            "INSERT INTO documents (collection, key, version, body, labels, updated_at) "
+            "VALUES (?, ?, 1, ?, ?, ?)",
+            rows,
+        )
+
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         """See :meth:`DocumentStore.delete`."""
         self._guard()
@@ -312,28 +361,50 @@ class SqlAudit(ChainedAuditLog):
         self._guard()
         return self._db.locked_head(case_id)
 
+    def _locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        self._guard()
+        return self._db.locked_heads(case_ids)
+
+    def _write_many(self, entries: Sequence[AuditEntry]) -> None:
+        self._guard()
+        self._db.executemany(
+            "INSERT INTO audit_log (case_id, seq, at, actor, action, before, after, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_entry_row(entry) for entry in entries],
+        )
+        last = {entry.case_id: entry for entry in entries}
+        self._db.executemany(
+            "INSERT INTO audit_heads (case_id, seq, hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            [(e.case_id, e.seq, e.hash) for e in last.values()],
+        )
+
     def _write(self, entry: AuditEntry) -> None:
         self._db.execute(
             "INSERT INTO audit_log (case_id, seq, at, actor, action, before, after, detail, "
             "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.case_id,
-                entry.seq,
-                entry.at.isoformat(),
-                entry.actor,
-                entry.action,
-                entry.before,
-                entry.after,
-                _dumps(f"audit detail of {entry.case_id}", entry.detail),
-                entry.prev_hash,
-                entry.hash,
-            ),
+            _entry_row(entry),
         )
         self._db.execute(
             "INSERT INTO audit_heads (case_id, seq, hash) VALUES (?, ?, ?) "
             "ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
             (entry.case_id, entry.seq, entry.hash),
         )
+
+
+def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
+    return (
+        entry.case_id,
+        entry.seq,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.before,
+        entry.after,
+        _dumps(f"audit detail of {entry.case_id}", entry.detail),
+        entry.prev_hash,
+        entry.hash,
+    )
 
 
 def check_schema_version(found: int | None) -> int:

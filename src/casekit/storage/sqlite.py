@@ -97,6 +97,20 @@ class _SQLiteDialect(SqlDialect):
             raise TypeError(f"expected text, got {type(stored).__name__}")
         return datetime.strptime(stored, _TIME_FORMAT).replace(tzinfo=UTC)
 
+    def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The heads, 500 per statement (the write lock is already held)."""
+        heads: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(case_ids), 500):
+            chunk = list(case_ids[start : start + 500])
+            rows = self.execute(
+                "SELECT case_id, seq, hash FROM audit_heads WHERE case_id IN ("
+                + ", ".join("?" * len(chunk))
+                + ")",
+                chunk,
+            ).fetchall()
+            heads.update((str(c), (int(n), str(h))) for c, n, h in rows)
+        return heads
+
     def locked_head(self, case_id: str) -> tuple[int, str] | None:
         """The head; ``BEGIN IMMEDIATE`` already holds the database's write lock."""
         row = self.execute(

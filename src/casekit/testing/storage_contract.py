@@ -400,6 +400,24 @@ class StorageContract:
                 uow.cases.get("NOPE-" + unique())
         assert clone.version == 0
 
+    def test_add_all_is_all_or_nothing(self, storage: Storage) -> None:
+        """A batch with one stored (or repeated) id writes none of its cases."""
+        stored = rich_case(storage)
+        storage.add_all([stored])
+        fresh = [rich_case(storage) for _ in range(3)]
+        clone = rich_case(storage)
+        clone.id = stored.id
+        for batch in ([*fresh, clone], [*fresh, fresh[0]]):
+            with pytest.raises(AlreadyExists):
+                storage.add_all(batch)
+            with storage.unit_of_work() as uow:
+                for case in fresh:
+                    assert uow.documents.get("cases", case.id) is None
+                    assert uow.audit.entries(case.id) == []
+            assert {c.version for c in fresh} == {0}
+        assert storage.add_all(fresh) == 3
+        assert [storage.verify_audit(c.id) for c in fresh] == [storage.verify_audit(stored.id)] * 3
+
     def test_stale_save_conflicts_and_writes_nothing(self, storage: Storage) -> None:
         """Saving a stale copy raises ConcurrencyConflict and writes nothing."""
         case = rich_case(storage)
