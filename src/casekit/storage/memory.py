@@ -12,7 +12,6 @@ the collection's size (a scan in key order); an audit append is O(1).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from casekit.errors import (
 )
 from casekit.priority import Priority
 from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.locks import WriterLock
 from casekit.storage.ports import (
     AgentState,
     AuditEntry,
@@ -74,7 +74,7 @@ class MemoryStorage(Storage):
 
     def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(clock=clock)
-        self._lock = threading.Lock()
+        self._lock = WriterLock("memory storage")
         self._docs: dict[str, SortedDict] = {}
         self._audit: dict[str, list[AuditEntry]] = {}
         self._heads: dict[str, tuple[int, str]] = {}

@@ -20,13 +20,13 @@ Complexity: as :mod:`casekit.storage.sql`, plus one network round trip per state
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import MissingExtra, StorageUnavailable
+from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
 from casekit.storage.sql import (
     SCHEMA_VERSION,
@@ -158,7 +158,7 @@ class PostgresStorage(Storage):
         self.conninfo = conninfo
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
-        self._lock = threading.Lock()
+        self._lock = WriterLock("postgresql")
         self._dialect = _PostgresDialect(self)
         self._migrate()
 

@@ -10,7 +10,11 @@ statements in the caller's transaction:
   ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same item; each skips what the
   other holds) and takes agent room with ``UPDATE ... SET load = load + 1 WHERE load <
   capacity`` (re-checked on the newest row version under READ COMMITTED), so an agent is
-  never over capacity and an item is never offered twice.
+  never over capacity and an item is never offered twice. The chosen agent's row is first
+  locked with ``SKIP LOCKED`` too, so routers do not queue up behind the least loaded
+  agent: one that another router holds is passed over for the next best (balancing is
+  then approximate, and ``offer_next`` may return ``None`` while every qualified agent is
+  held by another router: call it again).
 
 Complexity: ``offer_next`` reads the queue in batches of 8 until an item can be offered
 (one batch when the head of the queue is routable) and up to 500 candidate agents (the
@@ -318,6 +322,14 @@ class SqlRouting(RoutingStore):
         for agent_id, skills in candidates:
             if agent_id in declined or not needed <= skills:
                 continue
+            if (
+                self._lock
+                and not self._db.execute(
+                    "SELECT 1 FROM routing_agents WHERE agent_id = ? FOR UPDATE SKIP LOCKED",
+                    (agent_id,),
+                ).fetchone()
+            ):
+                continue  # another router is offering to this agent right now: no waiting
             taken = self._db.execute(
                 "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
                 "WHERE agent_id = ? AND available = 1 AND load < capacity",

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
+from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
 from casekit.storage.sql import (
     SCHEMA_VERSION,
@@ -148,7 +148,7 @@ class SQLiteStorage(Storage):
         if synchronous not in ("NORMAL", "FULL"):
             raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
         self.path = str(path)
-        self._lock = threading.Lock()
+        self._lock = WriterLock(f"sqlite {self.path}")
         try:
             conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False

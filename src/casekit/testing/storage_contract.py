@@ -316,6 +316,17 @@ class StorageContract:
             assert uow.audit.entries(key) == []
             assert uow.audit.head(key) is None
 
+    def test_units_of_work_do_not_nest(self, storage: Storage) -> None:
+        """A second unit of work in the same thread is refused, not a deadlock."""
+        key = unique()
+        with storage.unit_of_work() as outer:
+            with pytest.raises(StorageError, match="do not nest"), storage.unit_of_work():
+                pass  # pragma: no cover
+            outer.documents.put("things", key, {}, expected_version=0, labels={}, updated_at=_T0)
+            outer.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.documents.get("things", key) is not None
+
     def test_unit_of_work_is_used_once(self, storage: Storage) -> None:
         """A unit of work refuses use before enter and after commit."""
         with storage.unit_of_work() as uow:
