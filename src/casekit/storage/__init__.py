@@ -2,7 +2,7 @@
 
 - :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
   :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`,
-  :class:`RoutingStore`).
+  :class:`RoutingStore`, :class:`LedgerStore`).
 - :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
   :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
   one is created).
@@ -26,6 +26,9 @@ from casekit.storage.ports import (
     DocumentStore,
     EventHandler,
     ItemState,
+    LedgerKind,
+    LedgerLine,
+    LedgerStore,
     Page,
     RoutingItem,
     RoutingStore,
@@ -50,6 +53,9 @@ __all__ = [
     "DocumentStore",
     "EventHandler",
     "ItemState",
+    "LedgerKind",
+    "LedgerLine",
+    "LedgerStore",
     "MemoryStorage",
     "Page",
     "PostgresStorage",

@@ -37,6 +37,9 @@ __all__ = [
     "DocumentStore",
     "EventHandler",
     "ItemState",
+    "LedgerKind",
+    "LedgerLine",
+    "LedgerStore",
     "Page",
     "RoutingItem",
     "RoutingStore",
@@ -439,6 +442,69 @@ class RoutingStore(abc.ABC):
         """Every offer ever made of ``item_id``: (agent, deadline), oldest first."""
 
 
+class LedgerKind(enum.StrEnum):
+    """The kinds of line the financial ledger holds."""
+
+    DETERMINATION = "determination"
+    PAYMENT = "payment"
+    CORRECTION = "correction"
+
+
+@attrs.frozen(slots=True)
+class LedgerLine:
+    """One line of a case's financial ledger, as stored.
+
+    Attributes:
+        case_id: The case (a PDC, or a payment correction case).
+        kind: Determination, payment or correction.
+        line_id: Its id within the case and kind.
+        version: 1 after the first write, +1 on every change.
+        status: Its status (a payment's ``Submitted for Payment`` ...), if it has one.
+        body: The line itself, JSON-safe, as the financials codec wrote it.
+        updated_at: When it was last written.
+    """
+
+    case_id: str
+    kind: LedgerKind
+    line_id: str
+    version: int
+    status: str | None
+    body: Mapping[str, Any]
+    updated_at: datetime
+
+
+class LedgerStore(abc.ABC):
+    """Each case's determinations, payments and corrections, versioned, every change audited."""
+
+    @abc.abstractmethod
+    def record(
+        self,
+        case_id: str,
+        kind: LedgerKind,
+        line_id: str,
+        body: Mapping[str, Any],
+        *,
+        status: str | None = None,
+        expected_version: int = 0,
+        actor: str,
+        at: datetime,
+    ) -> LedgerLine:
+        """Write a line over ``expected_version`` (0: new) and audit it in the same transaction.
+
+        Raises:
+            AlreadyExists: ``expected_version`` is 0 and the line exists; nothing written.
+            ConcurrencyConflict: The stored version differs; nothing written.
+        """
+
+    @abc.abstractmethod
+    def line(self, case_id: str, kind: LedgerKind, line_id: str) -> LedgerLine | None:
+        """The line, or ``None``."""
+
+    @abc.abstractmethod
+    def lines(self, case_id: str, kind: LedgerKind | None = None) -> list[LedgerLine]:
+        """A case's lines (of one kind, if given), by kind and id."""
+
+
 class UnitOfWork(abc.ABC):
     """A transaction: all or nothing, rolled back unless committed, events published after commit.
 
@@ -458,6 +524,7 @@ class UnitOfWork(abc.ABC):
         self._active = False
         self._touched: dict[int, tuple[Case[Any], int]] = {}
         self._cases: CaseRepository | None = None
+        self._ledger: LedgerStore | None = None
 
     @property
     @abc.abstractmethod
@@ -473,6 +540,15 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def routing(self) -> RoutingStore:
         """The routing state, inside this transaction."""
+
+    @property
+    def ledger(self) -> LedgerStore:
+        """The financial ledger, inside this transaction."""
+        if self._ledger is None:
+            from casekit.storage.ledger import DocumentLedger  # noqa: PLC0415  cycle
+
+            self._ledger = DocumentLedger(self)
+        return self._ledger
 
     @property
     def cases(self) -> CaseRepository:

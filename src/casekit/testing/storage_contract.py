@@ -67,7 +67,7 @@ from casekit.errors import (
 from casekit.money import Money
 from casekit.priority import Priority
 from casekit.storage.memory import MemoryStorage
-from casekit.storage.ports import ItemState, Storage
+from casekit.storage.ports import ItemState, LedgerKind, Storage
 
 __all__ = [
     "StorageContract",
@@ -552,6 +552,84 @@ class StorageContract:
             assert query(owner=Owner.user(unique("nobody"))).items == ()
             with pytest.raises(ValidationError, match="limit"):
                 query(limit=0)
+
+    # ----- ledger ---------------------------------------------------------------------
+    def test_ledger_lines_are_versioned_and_audited(self, storage: Storage) -> None:
+        """Ledger lines round-trip, change only over their version, and are audited."""
+        case_id = unique("PDC")
+        amount = {"amount": "427.42", "currency": "EUR"}
+        with storage.unit_of_work() as uow:
+            ledger = uow.ledger
+            ledger.record(
+                case_id,
+                LedgerKind.DETERMINATION,
+                "d1",
+                {"component": "basic", "rate": amount},
+                actor="rules",
+                at=_T0,
+            )
+            paid = ledger.record(
+                case_id,
+                LedgerKind.PAYMENT,
+                "p1",
+                {"amount": amount},
+                status="Not Verified",
+                actor="w",
+                at=_T0,
+            )
+            uow.commit()
+        assert (paid.version, paid.status, dict(paid.body)) == (
+            1,
+            "Not Verified",
+            {"amount": amount},
+        )
+        with storage.unit_of_work() as uow:
+            ledger = uow.ledger
+            ledger.record(
+                case_id,
+                LedgerKind.PAYMENT,
+                "p1",
+                {"amount": amount},
+                status="Submitted for Payment",
+                expected_version=1,
+                actor="boss",
+                at=_T1,
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            with pytest.raises(ConcurrencyConflict, match="p1"):
+                uow.ledger.record(
+                    case_id,
+                    LedgerKind.PAYMENT,
+                    "p1",
+                    {"amount": {"amount": "1.00", "currency": "EUR"}},
+                    status="Payment Voided",
+                    expected_version=1,
+                    actor="x",
+                    at=_T1,
+                )
+            with pytest.raises(AlreadyExists):
+                uow.ledger.record(case_id, LedgerKind.DETERMINATION, "d1", {}, actor="x", at=_T1)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            line = uow.ledger.line(case_id, LedgerKind.PAYMENT, "p1")
+            assert line is not None
+            assert (line.version, line.status, dict(line.body), line.updated_at) == (
+                2,
+                "Submitted for Payment",
+                {"amount": amount},
+                _T1,
+            )
+            assert [ln.line_id for ln in uow.ledger.lines(case_id)] == ["d1", "p1"]
+            assert [ln.line_id for ln in uow.ledger.lines(case_id, LedgerKind.PAYMENT)] == ["p1"]
+            assert uow.ledger.lines(unique("NONE")) == []
+            trail = [(e.action, e.before, e.after) for e in uow.audit.entries(case_id)]
+        assert trail == [
+            ("determination_recorded", None, None),
+            ("payment_recorded", None, "Not Verified"),
+            ("payment_changed", "Not Verified", "Submitted for Payment"),
+        ]
+        assert storage.verify_audit(case_id) == 3
 
     # ----- routing --------------------------------------------------------------------
     def test_routing_offers_by_priority_age_and_least_active(self, storage: Storage) -> None:
