@@ -230,3 +230,22 @@ def test_storage_imports_without_psycopg() -> None:
         "MissingExtra: PostgresStorage needs psycopg 3: pip install 'casekit[postgres]'"
         in result.stdout
     )
+
+
+def test_sqlite_locked_by_another_writer_is_unavailable_and_writes_nothing(
+    storage_factory: Callable[[str], Storage],
+) -> None:
+    storage = storage_factory("sqlite")
+    assert isinstance(storage, SQLiteStorage)
+    impatient = SQLiteStorage(storage.path, timeout=0.2)
+    other = sqlite3.connect(storage.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(StorageUnavailable, match="locked"), impatient.unit_of_work() as uow:
+            uow.documents.put("things", "k", {}, expected_version=0, labels={}, updated_at=T0)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with impatient.unit_of_work() as uow:  # usable again once the lock is free
+        assert uow.documents.get("things", "k") is None
+    impatient.close()
