@@ -12,7 +12,6 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -86,8 +85,3 @@ def storage(request: pytest.FixtureRequest, storage_factory: StorageFactory) -> 
 def oracle(clock: ManualClock) -> MemoryStorage:
     """The in-memory adapter the others are compared with."""
     return MemoryStorage(clock=clock)
-
-
-def sqlite_path(storage: Storage) -> Path:
-    assert isinstance(storage, SQLiteStorage)
-    return Path(storage.path)
