@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import AlreadyExists
+from casekit.errors import AlreadyExists, StorageError
 from casekit.priority import Priority
 
 if TYPE_CHECKING:
@@ -156,7 +156,11 @@ class DocumentStore(abc.ABC):
         after: str | None = None,
         limit: int = 100,
     ) -> list[Document]:
-        """Return up to ``limit`` documents with all ``labels``, ``updated_from <= updated_at < updated_to``, keys above ``after``, in key order."""  # noqa: E501
+        """Return up to ``limit`` matching documents, in key order.
+
+        A document matches when it has every one of ``labels``, ``updated_from <=
+        updated_at < updated_to`` (either bound optional) and its key sorts after ``after``.
+        """
 
     def put_new(
         self,
@@ -624,8 +628,6 @@ class UnitOfWork(abc.ABC):
 
     def _require_active(self) -> None:
         if not self._active:
-            from casekit.errors import StorageError  # noqa: PLC0415  keep the import light
-
             raise StorageError(
                 "unit of work is not active: use it as 'with storage.unit_of_work() as uow:' "
                 "and commit once"
