@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
-from casekit.errors import AuditTampered, CorruptRecord, StorageUnavailable
+from casekit.errors import AuditTampered, ConcurrencyConflict, CorruptRecord, StorageUnavailable
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
@@ -249,3 +250,43 @@ def test_sqlite_locked_by_another_writer_is_unavailable_and_writes_nothing(
     with impatient.unit_of_work() as uow:  # usable again once the lock is free
         assert uow.documents.get("things", "k") is None
     impatient.close()
+
+
+def test_concurrent_writers_keep_one_chain_and_one_winner(sql_storage: Storage) -> None:
+    """Two connections appending to one trail and saving one case at once, in threads."""
+    case = _case(sql_storage)
+    others = [_reopen(sql_storage) for _ in range(2)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work(storage: Storage, name: str) -> None:
+        for n in range(25):
+            with storage.unit_of_work() as uow:
+                uow.audit.append(case.id, actor=name, action=f"note {n}", at=T0)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                copy = uow.cases.get(case.id)
+            copy.set_priority(copy.priority.raised() if n % 2 else copy.priority, actor=name)
+            with storage.unit_of_work() as uow:
+                try:
+                    uow.cases.save(copy)
+                    uow.commit()
+                    result = "saved"
+                except ConcurrencyConflict:
+                    result = "conflict"
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=work, args=(s, f"t{i}")) for i, s in enumerate(others)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for storage in others:
+        storage.close()
+    with sql_storage.unit_of_work() as uow:
+        stored = uow.cases.get(case.id)
+    saved = outcomes.count("saved")
+    assert stored.version == case.version + saved  # every successful save, and only those
+    assert len(outcomes) == 50
+    assert sql_storage.verify_audit(case.id) >= 4 + 50  # both threads' appends, one chain

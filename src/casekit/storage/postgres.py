@@ -124,13 +124,13 @@ class _PostgresDialect(SqlDialect):
         return {str(c): (int(n), str(h)) for c, n, h in rows}
 
     def locked_head(self, case_id: str) -> tuple[int, str] | None:
-        # One round trip: a transaction-scoped advisory lock on the case id, then the head.
+        # Two statements: under READ COMMITTED each statement reads a snapshot taken when it
+        # starts, so the head must be read by a statement that starts after the lock is held.
+        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (case_id,))
         row = self.execute(
-            "SELECT h.seq, h.hash FROM (SELECT pg_advisory_xact_lock(hashtextextended(?, 0))) l"
-            " LEFT JOIN audit_heads h ON h.case_id = ?",
-            (case_id, case_id),
+            "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
         ).fetchone()
-        return None if row is None or row[0] is None else (int(row[0]), str(row[1]))
+        return None if row is None else (int(row[0]), str(row[1]))
 
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (_import_psycopg().Error,)
