@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 from casekit.cases import Owner, ProductDeliveryCase
@@ -188,8 +189,8 @@ def main() -> None:
         )
         sqlite.close()
 
-    if args.no_postgres or find_postgres_bindir() is None:
-        print("postgresql  skipped (no PostgreSQL binaries, or --no-postgres)")
+    if args.no_postgres or find_postgres_bindir() is None or find_spec("psycopg") is None:
+        print("postgresql  skipped (--no-postgres, or no PostgreSQL binaries, or no psycopg)")
         return
     server = PostgresServer.start(durable=True)
     try:
