@@ -290,3 +290,14 @@ def test_concurrent_writers_keep_one_chain_and_one_winner(sql_storage: Storage) 
     assert stored.version == case.version + saved  # every successful save, and only those
     assert len(outcomes) == 50
     assert sql_storage.verify_audit(case.id) >= 4 + 50  # both threads' appends, one chain
+
+
+def test_key_violations_become_concurrency_conflicts(sql_storage: Storage) -> None:
+    dialect = sql_storage._dialect  # type: ignore[attr-defined]
+    with (
+        sql_storage.unit_of_work(),
+        pytest.raises(ConcurrencyConflict, match="nothing was written"),
+    ):
+        dialect.execute("INSERT INTO casekit_schema (component, version) VALUES ('storage', 1)")
+    with sql_storage.unit_of_work() as uow:  # rolled back; the storage carries on
+        assert uow.documents.get("things", unique()) is None

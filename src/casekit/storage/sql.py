@@ -104,11 +104,25 @@ class SqlDialect(abc.ABC):
 
     @contextmanager
     def translate(self, what: str) -> Iterator[None]:
-        """Turn driver errors raised inside the block into :class:`StorageUnavailable`."""
+        """Turn driver errors raised inside the block into casekit errors.
+
+        A key or constraint violation (another transaction wrote the same key first)
+        becomes :class:`ConcurrencyConflict`; anything else :class:`StorageUnavailable`.
+        Either way the transaction must be rolled back, which the unit of work does.
+        """
         try:
             yield
+        except self.conflict_errors() as error:
+            raise ConcurrencyConflict(
+                f"{self.name}: {what} conflicted with another transaction ({error}); "
+                "nothing was written"
+            ) from error
         except self.driver_errors() as error:
             raise StorageUnavailable(f"{self.name}: {what} failed: {error}") from error
+
+    @abc.abstractmethod
+    def conflict_errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's integrity (unique key, check constraint) exception classes."""
 
     @abc.abstractmethod
     def driver_errors(self) -> tuple[type[BaseException], ...]:
