@@ -1,0 +1,138 @@
+"""The values routing works with: agents, work items, presence and item states.
+
+Agents and work items are frozen attrs values, validated when they are built: skills are a
+mapping of non-empty names to positive integer levels, capacities and weights positive
+integers. The router keeps its own mutable bookkeeping beside them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+
+import attrs
+
+from casekit.clock import as_utc
+from casekit.errors import ValidationError
+from casekit.priority import Priority
+
+__all__ = ["DEFAULT_CAPACITY", "Agent", "ItemState", "Presence", "WorkItem", "check_skills"]
+
+DEFAULT_CAPACITY = 100
+"""Omni-Channel's "full bucket": an agent holds under 100 units of offered and accepted work."""
+
+
+class Presence(enum.StrEnum):
+    """Whether an agent takes work now. Only Available agents receive offers."""
+
+    AVAILABLE = "Available"
+    BUSY = "Busy"
+    OFFLINE = "Offline"
+
+
+class ItemState(enum.StrEnum):
+    """Where a work item is; every item the router knows is in exactly one of these."""
+
+    QUEUED = "Awaiting Assignment"
+    OFFERED = "Offered"
+    ACCEPTED = "Accepted"
+    PINNED = "Pinned"
+
+
+def check_skills(skills: object, *, owner: str) -> Mapping[str, int]:
+    """Validate a skills mapping and return a read-only copy.
+
+    Args:
+        skills: The candidate mapping of skill name to level.
+        owner: What the skills belong to, for the error message.
+
+    Returns:
+        A read-only copy of ``skills``.
+
+    Raises:
+        ValidationError: If ``skills`` is not a mapping of non-empty strings to positive ints.
+    """
+    if not isinstance(skills, Mapping):
+        raise ValidationError(
+            f"skills of {owner} must be a mapping of skill name to level, got {skills!r}"
+        )
+    for name, level in skills.items():
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"skill names of {owner} must be non-empty strings, got {name!r}")
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            raise ValidationError(
+                f"skill {name!r} of {owner} has level {level!r}; levels are integers >= 1"
+            )
+    return MappingProxyType(dict(skills))
+
+
+def _positive_int(what: str) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            ident = getattr(instance, "id", "?")
+            raise ValidationError(f"{what} of {ident} must be a positive integer, got {value!r}")
+
+    return check
+
+
+def _id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(
+            f"{type(instance).__name__} id must be a non-empty string, got {value!r}"
+        )
+
+
+@attrs.frozen(eq=True, hash=False)
+class Agent:
+    """A member of staff who can be offered work.
+
+    Attributes:
+        id: Unique agent id.
+        skills: Skill name → level (a positive integer).
+        capacity: Units of work the agent may hold (offered + accepted, + pinned by default).
+        auto_accept: Offers to this agent are accepted at once.
+    """
+
+    id: str = attrs.field(validator=_id)
+    skills: Mapping[str, int] = attrs.field(factory=dict)
+    capacity: int = attrs.field(default=DEFAULT_CAPACITY, validator=_positive_int("capacity"))
+    auto_accept: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "skills", check_skills(self.skills, owner=f"agent {self.id}"))
+
+
+@attrs.frozen(eq=True, hash=False)
+class WorkItem:
+    """A piece of work to route: usually one step (stage) of one case.
+
+    Attributes:
+        id: The item's id, usually the case id; unique among items the router holds.
+        skills: Required skill name → minimum level.
+        priority: Urgent items are served first; then High, Normal, Low.
+        weight: Capacity units the item takes from its agent.
+        stage: The step of the case this item is (e.g. ``"Chaser"``, ``"Case Manager"``).
+        created_at: The item's original age; kept across re-routes and stage changes.
+            ``None`` means "the moment it is submitted".
+    """
+
+    id: str = attrs.field(validator=_id)
+    skills: Mapping[str, int] = attrs.field(factory=dict)
+    priority: Priority = Priority.NORMAL
+    weight: int = attrs.field(default=1, validator=_positive_int("weight"))
+    stage: str | None = None
+    created_at: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "skills", check_skills(self.skills, owner=f"work item {self.id}"))
+        if not isinstance(self.priority, Priority):
+            raise ValidationError(
+                f"priority of work item {self.id} must be a Priority, got {self.priority!r}; "
+                f"allowed: {', '.join(p.name for p in Priority)}"
+            )
+        if self.created_at is not None:
+            object.__setattr__(
+                self, "created_at", as_utc(self.created_at, what=f"created_at of {self.id}")
+            )
