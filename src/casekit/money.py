@@ -108,6 +108,32 @@ class Money:
         """Return zero in ``currency``."""
         return cls(Decimal(0), currency)
 
+    @classmethod
+    def from_minor(cls, units: int, currency: str) -> Money:
+        """Return ``units`` of the currency's minor unit (cents) as Money. O(1).
+
+        Example:
+            >>> Money.from_minor(52258, "EUR")
+            Money('522.58', 'EUR')
+        """
+        if not isinstance(units, int) or isinstance(units, bool):
+            raise InvalidMoney(f"minor units must be an int, got {units!r}")
+        return cls(Decimal(units).scaleb(-minor_units(currency)), currency)
+
+    def to_minor(self) -> int:
+        """Return the amount in minor units (cents), exactly. O(1).
+
+        Raises:
+            InvalidMoney: If the amount is not a whole number of minor units.
+        """
+        scaled = self.amount.scaleb(minor_units(self.currency))
+        if scaled != scaled.to_integral_value():
+            raise InvalidMoney(
+                f"{self} is not a whole number of minor units; round it first "
+                f"(e.g. {self.rounded()})"
+            )
+        return int(scaled)
+
     # ----- queries ---------------------------------------------------------------------
     @property
     def is_zero(self) -> bool:

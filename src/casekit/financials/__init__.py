@@ -1,0 +1,110 @@
+"""Benefit financials: determinations, schedules, payments, deductions and reassessment.
+
+The pieces, each in its own module:
+
+- :mod:`~casekit.financials.periods` — inclusive date periods.
+- :mod:`~casekit.financials.determinations` — decisions per component over periods, and
+  the product's rule set that makes them from evidence.
+- :mod:`~casekit.financials.certifications`, :mod:`~casekit.financials.nominees`,
+  :mod:`~casekit.financials.delivery` — certified periods, who is paid, how and how often.
+- :mod:`~casekit.financials.proration` and :mod:`~casekit.financials.schedule` — the
+  instruction lines, prorated by day and rounded once, half-even.
+- :mod:`~casekit.financials.deductions` and :mod:`~casekit.financials.simulation` —
+  deductions under the product's limits; what is due on a date.
+- :mod:`~casekit.financials.payments` — the ten payment statuses; locked fields.
+- :mod:`~casekit.financials.ledger` — what was paid and corrected.
+- :mod:`~casekit.financials.reassessment` (the pure computation) and
+  :mod:`~casekit.financials.corrections` (applying it: the Payment Correction Case).
+"""
+
+from __future__ import annotations
+
+from casekit.financials.certifications import Certified, certified_periods
+from casekit.financials.corrections import (
+    AppliedReassessment,
+    ClosedCaseStrategy,
+    ReassessmentEngine,
+)
+from casekit.financials.deductions import (
+    Deduction,
+    DeductionKind,
+    DeductionPolicy,
+    DeductionRecord,
+    DeductionResult,
+    DeductionStatus,
+    WhenInsufficient,
+    apply_deductions,
+)
+from casekit.financials.delivery import DeliveryMethod, DeliveryPattern, Frequency, Timing
+from casekit.financials.determinations import (
+    Decision,
+    DeterminationSet,
+    RuleSet,
+    determine,
+    evidence_segments,
+)
+from casekit.financials.entitlement import Entitlement
+from casekit.financials.ledger import EntryKind, Ledger, LedgerEntry
+from casekit.financials.nominees import NomineeAssignment, Nominees
+from casekit.financials.payments import PAYMENT_LIFECYCLE, Payment, PaymentStatus
+from casekit.financials.periods import Period, merge_periods, month_of
+from casekit.financials.proration import prorate_minor
+from casekit.financials.reassessment import (
+    ALL_COMPONENTS,
+    Reassessment,
+    ReassessmentLine,
+    reassess,
+)
+from casekit.financials.schedule import InstructionLine, LineKey, build_schedule
+from casekit.financials.simulation import SimulatedPayment, Simulation, simulate
+from casekit.financials.triggers import ReassessmentTrigger, trigger_for
+
+__all__ = [
+    "ALL_COMPONENTS",
+    "PAYMENT_LIFECYCLE",
+    "AppliedReassessment",
+    "Certified",
+    "ClosedCaseStrategy",
+    "Decision",
+    "Deduction",
+    "DeductionKind",
+    "DeductionPolicy",
+    "DeductionRecord",
+    "DeductionResult",
+    "DeductionStatus",
+    "DeliveryMethod",
+    "DeliveryPattern",
+    "DeterminationSet",
+    "Entitlement",
+    "EntryKind",
+    "Frequency",
+    "InstructionLine",
+    "Ledger",
+    "LedgerEntry",
+    "LineKey",
+    "NomineeAssignment",
+    "Nominees",
+    "Payment",
+    "PaymentStatus",
+    "Period",
+    "Reassessment",
+    "ReassessmentEngine",
+    "ReassessmentLine",
+    "ReassessmentTrigger",
+    "RuleSet",
+    "SimulatedPayment",
+    "Simulation",
+    "Timing",
+    "WhenInsufficient",
+    "apply_deductions",
+    "build_schedule",
+    "certified_periods",
+    "determine",
+    "evidence_segments",
+    "merge_periods",
+    "month_of",
+    "prorate_minor",
+    "reassess",
+    "simulate",
+    "trigger_for",
+]

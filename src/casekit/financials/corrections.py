@@ -1,0 +1,277 @@
+"""Applying a reassessment: the Payment Correction Case, the ledger, recovery or payment.
+
+:class:`ReassessmentEngine` runs :func:`~casekit.financials.reassessment.reassess` for a
+product delivery case under the seed's rules and applies what it found:
+
+- **Suspended** PDC: no correction is created (the result is returned, marked skipped);
+  reassess again once the case is active.
+- **Closed** PDC: reassessed only when the engine's :class:`ClosedCaseStrategy` says so
+  (default: not reassessed). The reassessment the closure itself triggers is always run.
+- **One at a time**: a second reassessment of a case while one is in progress is
+  **refused** with :class:`~casekit.errors.ReassessmentInProgress` — not coalesced. Seed
+  001: "validations prevent a caseworker from ... initiating manual reassessment while
+  reassessment is already in progress". Refusing keeps each correction tied to exactly the
+  change that caused it; the caller retries once the first one is done, and the retry nets
+  against what the first recorded.
+- A change found: a :class:`~casekit.cases.PaymentCorrectionCase` linked to the PDC (lines
+  rolled up or one per component and nominee, as configured), the detailed correction lines
+  recorded in the ledger (so the next reassessment nets against them), and for an
+  **overpayment** optionally a recovery deduction from future payments, for an
+  **underpayment** a once-off payment per nominee owed money.
+
+Complexity: the reassessment's cost (see :mod:`casekit.financials.reassessment`) plus O(l)
+for l correction lines.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import attrs
+
+from casekit.cases.payment_correction import CorrectionOutcome, PaymentCorrectionCase
+from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
+from casekit.errors import CurrencyMismatch, ReassessmentInProgress, ValidationError
+from casekit.financials.deductions import Deduction
+from casekit.financials.delivery import DeliveryPattern
+from casekit.financials.entitlement import Entitlement
+from casekit.financials.ledger import Ledger
+from casekit.financials.nominees import Nominees
+from casekit.financials.payments import Payment
+from casekit.financials.reassessment import Reassessment, reassess
+from casekit.financials.triggers import ReassessmentTrigger
+from casekit.money import Money
+
+__all__ = ["AppliedReassessment", "ClosedCaseStrategy", "ReassessmentEngine"]
+
+RECOVERY_PRIORITY = 10
+"""The priority of a recovery deduction (taken before most others)."""
+
+
+class ClosedCaseStrategy(enum.StrEnum):
+    """Whether a closed PDC is reassessed when its circumstances change."""
+
+    NOT_REASSESSED = "Not Reassessed"
+    REASSESSED = "Reassessed"
+
+
+@attrs.frozen(slots=True)
+class AppliedReassessment:
+    """What a reassessment found and what was done about it.
+
+    Attributes:
+        reassessment_id: ``<PDC id>/R<n>``, unique per engine.
+        result: The computed reassessment.
+        correction_case: The Payment Correction Case opened, if any.
+        recovery: The deduction recovering an overpayment from future payments, if asked.
+        payments: Once-off payments of an underpayment (Not Verified), one per nominee.
+        skipped: Why no correction was created although one was computed, or ``""``.
+    """
+
+    reassessment_id: str
+    result: Reassessment
+    correction_case: PaymentCorrectionCase | None = None
+    recovery: Deduction | None = None
+    payments: tuple[Payment, ...] = ()
+    skipped: str = ""
+
+
+class ReassessmentEngine:
+    """Runs and applies reassessments, one at a time per case.
+
+    Args:
+        closed_cases: Whether closed cases are reassessed (default: not).
+        rolled_up: One net correction line (True) or one per component and nominee.
+
+    Thread-safe: the in-progress set is guarded by a lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        closed_cases: ClosedCaseStrategy = ClosedCaseStrategy.NOT_REASSESSED,
+        rolled_up: bool = False,
+    ) -> None:
+        self.closed_cases = ClosedCaseStrategy(closed_cases)
+        self.rolled_up = rolled_up
+        self._lock = threading.Lock()
+        self._running: set[str] = set()
+        self._counts: dict[str, int] = {}
+
+    def in_progress(self, case_id: str) -> bool:
+        """True while a reassessment of ``case_id`` is running. O(1)."""
+        return case_id in self._running
+
+    @contextmanager
+    def running(self, case_id: str) -> Iterator[None]:
+        """Mark ``case_id`` as being reassessed for the duration of the block.
+
+        Use it around a reassessment you run in steps (e.g. in background processing).
+
+        Raises:
+            ReassessmentInProgress: The case is already being reassessed.
+        """
+        with self._lock:
+            if case_id in self._running:
+                raise ReassessmentInProgress(
+                    f"{case_id} is already being reassessed; a second reassessment is "
+                    "refused, not queued: try again when it has finished (it will net "
+                    "against what the first one records)"
+                )
+            self._running.add(case_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.discard(case_id)
+
+    def reassess(
+        self,
+        pdc: ProductDeliveryCase,
+        *,
+        old: Entitlement,
+        new: Entitlement,
+        ledger: Ledger,
+        pattern: DeliveryPattern,
+        nominees: Nominees,
+        actor: str,
+        trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
+        since: date | None = None,
+        recover_per_payment: Money | None = None,
+    ) -> AppliedReassessment:
+        """Reassess ``pdc`` and apply the result.
+
+        Args:
+            pdc: The product delivery case.
+            old: The entitlement payments were made under.
+            new: The entitlement after the change.
+            ledger: What was paid and corrected; correction lines are recorded in it.
+            pattern: The delivery pattern.
+            nominees: Who receives each component.
+            actor: Who asked (``"system"`` for an automatic trigger).
+            trigger: What asked for it.
+            since: Reassess from this day (a manual request over a chosen period).
+            recover_per_payment: For an overpayment, recover it by deducting this much
+                from each future payment (a recovery :class:`Deduction` is returned).
+
+        Raises:
+            ReassessmentInProgress: The case is already being reassessed.
+            ValidationError: No actor, or a recovery amount that is not positive.
+            CurrencyMismatch: Inputs in different currencies.
+        """
+        if not isinstance(actor, str) or not actor.strip():
+            raise ValidationError(f"actor must be a non-empty string, got {actor!r}")
+        if recover_per_payment is not None:
+            if not isinstance(recover_per_payment, Money) or not recover_per_payment.is_positive:
+                raise ValidationError(
+                    f"recover_per_payment for {pdc.id} must be a positive Money, got "
+                    f"{recover_per_payment!r}"
+                )
+            if recover_per_payment.currency != ledger.currency:
+                raise CurrencyMismatch(
+                    f"recover_per_payment {recover_per_payment} is not in the ledger's "
+                    f"{ledger.currency}"
+                )
+        with self.running(pdc.id):
+            result = reassess(
+                pdc.id,
+                old=old,
+                new=new,
+                ledger=ledger,
+                pattern=pattern,
+                nominees=nominees,
+                trigger=trigger,
+                since=since,
+            )
+            number = self._counts.get(pdc.id, 0) + 1
+            reassessment_id = f"{pdc.id}/R{number}"
+            skipped = self._skip_reason(pdc, trigger)
+            if skipped or result.outcome is CorrectionOutcome.NO_CHANGE:
+                self._counts[pdc.id] = number
+                return AppliedReassessment(reassessment_id, result, skipped=skipped)
+            return self._apply(
+                pdc=pdc,
+                result=result,
+                reassessment_id=reassessment_id,
+                number=number,
+                ledger=ledger,
+                actor=actor,
+                recover_per_payment=recover_per_payment,
+            )
+
+    def _skip_reason(self, pdc: ProductDeliveryCase, trigger: ReassessmentTrigger) -> str:
+        if pdc.status is PDCStatus.SUSPENDED:
+            return (
+                f"{pdc.id} is Suspended: no correction is created while a case is suspended; "
+                "reassess it once it is active again"
+            )
+        if (
+            pdc.status is PDCStatus.CLOSED
+            and trigger is not ReassessmentTrigger.CLOSURE
+            and self.closed_cases is ClosedCaseStrategy.NOT_REASSESSED
+        ):
+            return (
+                f"{pdc.id} is Closed and the reassessment strategy is "
+                f"{self.closed_cases.value!r}; use ClosedCaseStrategy.REASSESSED to correct "
+                "closed cases"
+            )
+        return ""
+
+    def _apply(
+        self,
+        *,
+        pdc: ProductDeliveryCase,
+        result: Reassessment,
+        reassessment_id: str,
+        number: int,
+        ledger: Ledger,
+        actor: str,
+        recover_per_payment: Money | None,
+    ) -> AppliedReassessment:
+        assert result.period is not None
+        # Everything that can fail is computed before anything changes.
+        payments: list[Payment] = []
+        if result.outcome is CorrectionOutcome.UNDERPAYMENT:
+            owed: dict[str, int] = {}
+            for line in result.corrections:
+                owed[line.nominee] = owed.get(line.nominee, 0) + line.correction.to_minor()
+            today = pdc.clock.now().date()
+            payments = [
+                Payment.create(
+                    case_id=pdc.id,
+                    payee=nominee,
+                    cover=result.period,
+                    amount=Money.from_minor(units, result.currency),
+                    due_date=today,
+                    clock=pdc.clock,
+                    id=f"{reassessment_id}/PAY-{nominee}",
+                )
+                for nominee, units in sorted(owed.items())
+                if units > 0
+            ]
+        entries = [(line.key, line.correction) for line in result.corrections]
+        correction_case = PaymentCorrectionCase.open_for(
+            pdc,
+            outcome=result.outcome,
+            net=result.net,
+            lines=result.summary_lines(rolled_up=self.rolled_up),
+            actor=actor,
+            reassessment_id=reassessment_id,
+        )
+        ledger.record_corrections(entries, reference=reassessment_id)
+        self._counts[pdc.id] = number
+        recovery = None
+        if result.outcome is CorrectionOutcome.OVERPAYMENT and recover_per_payment is not None:
+            recovery = Deduction.fixed(
+                f"recovery {correction_case.id}",
+                recover_per_payment,
+                priority=RECOVERY_PRIORITY,
+                outstanding=-result.net,
+            )
+        return AppliedReassessment(
+            reassessment_id, result, correction_case, recovery, tuple(payments)
+        )

@@ -1,0 +1,175 @@
+"""Delivery patterns: how (cash, EFT, cheque) and how often payments go out.
+
+Frequencies: weekly on a weekday, fortnightly on a weekday from an anchor date, monthly on
+a day of the month (1–28, so every month has it). A cover period runs from one delivery day
+to the day before the next; monthly on day 1 gives calendar months. Paid **in advance**, a
+cover period's payment is due on its first day; **in arrears**, on the day after its last.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+
+import attrs
+
+from casekit.errors import ValidationError
+from casekit.financials.periods import Period
+
+__all__ = ["DeliveryMethod", "DeliveryPattern", "Frequency", "Timing"]
+
+_DAY = timedelta(days=1)
+
+
+class DeliveryMethod(enum.StrEnum):
+    """How a payment reaches the nominee."""
+
+    CASH = "Cash"
+    EFT = "EFT"
+    CHEQUE = "Cheque"
+
+
+class Frequency(enum.StrEnum):
+    """How often payments go out."""
+
+    WEEKLY = "Weekly"
+    FORTNIGHTLY = "Fortnightly"
+    MONTHLY = "Monthly"
+
+
+class Timing(enum.StrEnum):
+    """Whether a cover period is paid at its start or after its end."""
+
+    IN_ADVANCE = "In Advance"
+    IN_ARREARS = "In Arrears"
+
+
+def _add_month(day: date) -> date:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(year=year, month=month)
+
+
+@attrs.frozen(slots=True)
+class DeliveryPattern:
+    """A delivery method and frequency.
+
+    Use the constructors :meth:`weekly`, :meth:`fortnightly` and :meth:`monthly`.
+
+    Attributes:
+        method: Cash, EFT or cheque.
+        frequency: Weekly, fortnightly or monthly.
+        timing: In advance or in arrears.
+        weekday: The delivery weekday (0 = Monday) for weekly and fortnightly patterns.
+        day_of_month: The delivery day (1–28) for monthly patterns.
+        anchor: A first delivery day of a fortnightly pattern (on ``weekday``).
+    """
+
+    method: DeliveryMethod
+    frequency: Frequency
+    timing: Timing = Timing.IN_ADVANCE
+    weekday: int | None = None
+    day_of_month: int | None = None
+    anchor: date | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.frequency is Frequency.MONTHLY:
+            if not (isinstance(self.day_of_month, int) and 1 <= self.day_of_month <= 28):
+                raise ValidationError(
+                    f"a monthly pattern needs day_of_month 1..28 (every month has it), "
+                    f"got {self.day_of_month!r}"
+                )
+            return
+        if not (isinstance(self.weekday, int) and 0 <= self.weekday <= 6):
+            raise ValidationError(
+                f"a {self.frequency.value.lower()} pattern needs weekday 0..6 (0 = Monday), "
+                f"got {self.weekday!r}"
+            )
+        if self.frequency is Frequency.FORTNIGHTLY and (
+            self.anchor is None or self.anchor.weekday() != self.weekday
+        ):
+            raise ValidationError(
+                f"a fortnightly pattern needs an anchor date on weekday {self.weekday}, "
+                f"got {self.anchor!r}"
+            )
+
+    @classmethod
+    def weekly(
+        cls,
+        weekday: int,
+        *,
+        method: DeliveryMethod = DeliveryMethod.EFT,
+        timing: Timing = Timing.IN_ADVANCE,
+    ) -> DeliveryPattern:
+        """Weekly on ``weekday`` (0 = Monday)."""
+        return cls(method, Frequency.WEEKLY, timing, weekday=weekday)
+
+    @classmethod
+    def fortnightly(
+        cls,
+        anchor: date,
+        *,
+        method: DeliveryMethod = DeliveryMethod.EFT,
+        timing: Timing = Timing.IN_ADVANCE,
+    ) -> DeliveryPattern:
+        """Every other week on ``anchor``'s weekday, ``anchor`` being one delivery day."""
+        return cls(method, Frequency.FORTNIGHTLY, timing, weekday=anchor.weekday(), anchor=anchor)
+
+    @classmethod
+    def monthly(
+        cls,
+        day_of_month: int = 1,
+        *,
+        method: DeliveryMethod = DeliveryMethod.EFT,
+        timing: Timing = Timing.IN_ADVANCE,
+    ) -> DeliveryPattern:
+        """Monthly on ``day_of_month`` (1–28); day 1 gives calendar-month cover periods."""
+        return cls(method, Frequency.MONTHLY, timing, day_of_month=day_of_month)
+
+    # ----- cover periods ----------------------------------------------------------------
+    def cover_start_on_or_before(self, day: date) -> date:
+        """The first day of the cover period holding ``day``. O(1)."""
+        if self.frequency is Frequency.MONTHLY:
+            assert self.day_of_month is not None
+            start = day.replace(day=self.day_of_month)
+            if start > day:
+                year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+                start = start.replace(year=year, month=month)
+            return start
+        assert self.weekday is not None
+        back = (day.weekday() - self.weekday) % 7
+        start = day - timedelta(days=back)
+        if self.frequency is Frequency.FORTNIGHTLY:
+            assert self.anchor is not None
+            if ((start - self.anchor).days // 7) % 2:
+                start -= timedelta(days=7)
+        return start
+
+    def next_start(self, start: date) -> date:
+        """The first day of the cover period after the one starting on ``start``. O(1)."""
+        if self.frequency is Frequency.MONTHLY:
+            return _add_month(start)
+        return start + timedelta(days=7 if self.frequency is Frequency.WEEKLY else 14)
+
+    def cover_periods(self, window: Period) -> list[Period]:
+        """The cover periods that share at least one day with ``window``, in order.
+
+        Complexity: O(n) for the n cover periods returned.
+        """
+        periods: list[Period] = []
+        start = self.cover_start_on_or_before(window.start)
+        while start <= window.end:
+            following = self.next_start(start)
+            periods.append(Period(start, following - _DAY))
+            start = following
+        return periods
+
+    def covers_due_on(self, day: date) -> list[Period]:
+        """The cover periods whose payment is due on ``day`` (none or one). O(1)."""
+        probe = day if self.timing is Timing.IN_ADVANCE else day - _DAY
+        start = self.cover_start_on_or_before(probe)
+        cover = Period(start, self.next_start(start) - _DAY)
+        return [cover] if self.due_date(cover) == day else []
+
+    def due_date(self, cover: Period) -> date:
+        """When the payment for ``cover`` is due: its first day, or the day after its last."""
+        return cover.start if self.timing is Timing.IN_ADVANCE else cover.end + _DAY

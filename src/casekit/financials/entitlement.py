@@ -1,0 +1,58 @@
+"""An entitlement: the determinations and certified periods that together say what is due."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import attrs
+
+from casekit.financials.certifications import Certified
+from casekit.financials.determinations import DeterminationSet
+
+__all__ = ["Entitlement"]
+
+_DAY = timedelta(days=1)
+
+
+@attrs.frozen(slots=True)
+class Entitlement:
+    """What a case is entitled to: its determinations and its certified periods.
+
+    Attributes:
+        determinations: The determination set.
+        certified: The merged certified periods, or None when the product needs none.
+    """
+
+    determinations: DeterminationSet
+    certified: Certified = None
+
+    def first_difference(self, other: Entitlement) -> date | None:
+        """The earliest day the two entitlements may differ in what is due, or None.
+
+        Complexity: O(d · c + p) for d decisions, c components, p certified periods.
+        """
+        earliest = self.determinations.first_difference(other.determinations)
+        certified = _first_certification_difference(self.certified, other.certified)
+        if certified is not None and (earliest is None or certified < earliest):
+            return certified
+        return earliest
+
+
+def _first_certification_difference(a: Certified, b: Certified) -> date | None:
+    if a == b:
+        return None
+    if a is None or b is None:
+        # One certifies every day, the other only its periods: they differ from the first
+        # uncertified day, which is date.min unless the periods start there (the
+        # reassessment clamps it to the first decision or payment).
+        periods = b if a is None else a
+        assert periods is not None
+        starts_at_min = bool(periods) and periods[0].start == date.min
+        return periods[0].end + _DAY if starts_at_min else date.min
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            if left.start != right.start:
+                return min(left.start, right.start)
+            return min(left.end, right.end) + _DAY
+    longer = a if len(a) > len(b) else b
+    return longer[min(len(a), len(b))].start

@@ -1,0 +1,98 @@
+"""Nominees: who receives each component's payments, over time.
+
+The primary client is every component's nominee until someone else is assigned. Each
+assignment runs from its effective date until the component's next one, so the history has
+no gaps; it is kept, never edited.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import date, datetime
+
+import attrs
+
+from casekit.clock import as_utc
+from casekit.errors import ValidationError
+
+__all__ = ["NomineeAssignment", "Nominees"]
+
+
+@attrs.frozen(slots=True)
+class NomineeAssignment:
+    """One entry of a component's assignment history.
+
+    Attributes:
+        component: The component.
+        nominee: The participant id who receives its payments from ``effective_from``.
+        effective_from: The first day of the assignment; it lasts until the next one.
+        assigned_by: Who assigned it.
+        at: When it was recorded (UTC).
+    """
+
+    component: str
+    nominee: str
+    effective_from: date
+    assigned_by: str
+    at: datetime
+
+
+@attrs.define(slots=True)
+class Nominees:
+    """Per-component nominee assignments with history; the primary client by default.
+
+    Args:
+        primary_client: The default nominee of every component.
+
+    Complexity: :meth:`nominee_on` is O(log a) for a assignments of the component;
+    :meth:`assign` is O(1).
+    """
+
+    primary_client: str
+    _history: dict[str, list[NomineeAssignment]] = attrs.field(factory=dict, init=False)
+    _starts: dict[str, list[date]] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.primary_client, str) or not self.primary_client.strip():
+            raise ValidationError(
+                f"the default nominee (primary client) must be a participant id, "
+                f"got {self.primary_client!r}"
+            )
+
+    def assign(
+        self, component: str, nominee: str, effective_from: date, *, actor: str, at: datetime
+    ) -> NomineeAssignment:
+        """Make ``nominee`` receive ``component``'s payments from ``effective_from`` on.
+
+        Raises:
+            ValidationError: An empty name, a naive time, or a date not after the
+                component's latest assignment (history is appended, never rewritten).
+        """
+        for what, value in (("component", component), ("nominee", nominee), ("actor", actor)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
+        at = as_utc(at, what="assignment time")
+        starts = self._starts.get(component, [])
+        if starts and effective_from <= starts[-1]:
+            raise ValidationError(
+                f"cannot assign {nominee!r} to {component!r} from {effective_from}: the "
+                f"latest assignment starts {starts[-1]}; assign from a later date"
+            )
+        entry = NomineeAssignment(component, nominee, effective_from, actor, at)
+        self._history.setdefault(component, []).append(entry)
+        self._starts.setdefault(component, []).append(effective_from)
+        return entry
+
+    def nominee_on(self, component: str, day: date) -> str:
+        """Who receives ``component``'s payment for ``day``. O(log a)."""
+        starts = self._starts.get(component)
+        if not starts:
+            return self.primary_client
+        index = bisect.bisect_right(starts, day) - 1
+        if index < 0:
+            return self.primary_client
+        return self._history[component][index].nominee
+
+    def history(self, component: str) -> tuple[NomineeAssignment, ...]:
+        """The component's assignments, oldest first (empty: the primary client throughout)."""
+        return tuple(self._history.get(component, ()))

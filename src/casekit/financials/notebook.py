@@ -1,0 +1,36 @@
+"""Rendering a reassessment in a notebook: an HTML table of its lines and totals."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from casekit.financials.reassessment import Reassessment
+
+__all__ = ["reassessment_html"]
+
+
+def reassessment_html(result: Reassessment, *, max_rows: int = 50) -> str:
+    """An HTML card: outcome, period, totals and up to ``max_rows`` lines. O(lines)."""
+    esc = html.escape
+    period = str(result.period) if result.period else "none"
+    head = "".join(
+        f"<th>{name}</th>"
+        for name in ("cover", "component", "nominee", "due", "paid", "earlier", "correction")
+    )
+    rows = "".join(
+        f"<tr><td>{esc(str(line.cover))}</td><td>{esc(line.component)}</td>"
+        f"<td>{esc(line.nominee)}</td><td>{line.due.amount}</td><td>{line.paid.amount}</td>"
+        f"<td>{line.earlier.amount}</td><td>{line.correction.amount}</td></tr>"
+        for line in result.lines[:max_rows]
+    )
+    more = len(result.lines) - max_rows
+    tail = f"<p>… {more} more lines</p>" if more > 0 else ""
+    return (
+        f"<div class='casekit-reassessment'><h4>Reassessment of {esc(result.case_id)}: "
+        f"<em>{esc(result.outcome.value)}</em> {esc(str(result.net))}</h4>"
+        f"<p>period {esc(period)}; trigger {esc(result.trigger.value)}; due "
+        f"{esc(str(result.due))}, paid {esc(str(result.paid))}, earlier corrections "
+        f"{esc(str(result.earlier))}</p><table><tr>{head}</tr>{rows}</table>{tail}</div>"
+    )

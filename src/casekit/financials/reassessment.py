@@ -1,0 +1,301 @@
+"""Reassessment, the computation: what was due against what was paid, as a pure function.
+
+:func:`reassess` compares, over the reassessment period (the earliest day the old and new
+entitlements differ → the last day of the latest paid cover period), what the new
+determinations say was due with what was paid, per cover period × component × nominee:
+
+    correction = (due − paid) − corrections already recorded for that line
+
+so a second reassessment nets against the first. Amounts are exact minor units: every due
+amount is prorated and rounded once (:mod:`casekit.financials.proration`), so corrections
+are differences of rounded amounts and exact to the cent. The result is classified as an
+overpayment (net < 0, owed to the agency), an underpayment (net > 0, owed to the client),
+net zero (lines differ but sum to zero) or no change.
+
+The function reads its inputs and returns a new frozen :class:`Reassessment`; it mutates
+nothing, and the same inputs give the same result. Applying it (a Payment Correction Case,
+ledger entries, recovery) is :mod:`casekit.financials.corrections`.
+
+Complexity: O(n · c · (log d + k) + log p) for the n cover periods in the reassessment
+period, c components, d decisions, k rate segments per cover and p paid cover periods:
+proportional to the changed periods, not to the case's whole history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from casekit.cases.payment_correction import CorrectionLine, CorrectionOutcome
+from casekit.errors import CurrencyMismatch, ValidationError
+from casekit.financials.delivery import DeliveryPattern
+from casekit.financials.entitlement import Entitlement
+from casekit.financials.ledger import Ledger
+from casekit.financials.nominees import Nominees
+from casekit.financials.notebook import reassessment_html
+from casekit.financials.periods import Period
+from casekit.financials.schedule import LineKey, due_by_key
+from casekit.financials.triggers import ReassessmentTrigger
+from casekit.money import Money
+
+__all__ = [
+    "ALL_COMPONENTS",
+    "Reassessment",
+    "ReassessmentLine",
+    "reassess",
+]
+
+ALL_COMPONENTS = "*"
+"""The component (and nominee, when several) of a rolled-up correction line."""
+
+
+@attrs.frozen(slots=True)
+class ReassessmentLine:
+    """One compared line: a cover period × component × nominee.
+
+    Attributes:
+        cover: The cover period.
+        component: The component.
+        nominee: The nominee.
+        due: What the new determinations say was due.
+        paid: What was paid.
+        earlier: Corrections already recorded for the line.
+        correction: ``due − paid − earlier`` (negative: overpaid).
+    """
+
+    cover: Period
+    component: str
+    nominee: str
+    due: Money
+    paid: Money
+    earlier: Money
+    correction: Money
+
+    @property
+    def key(self) -> LineKey:
+        """The line's ledger key."""
+        return (self.cover.start, self.cover.end, self.component, self.nominee)
+
+
+@attrs.frozen(slots=True)
+class Reassessment:
+    """The result of :func:`reassess`: the compared lines, totals and outcome.
+
+    Attributes:
+        case_id: The product delivery case.
+        trigger: What asked for it.
+        period: The reassessment period, or None when nothing paid was affected.
+        currency: The currency.
+        lines: Every compared line with a due, paid, earlier or correction amount.
+        due: Total due over the period under the new entitlement.
+        paid: Total paid over the period.
+        earlier: Corrections already recorded over the period.
+        net: The net correction, ``due − paid − earlier``.
+        outcome: Overpayment, underpayment, net zero or no change.
+    """
+
+    case_id: str
+    trigger: ReassessmentTrigger
+    period: Period | None
+    currency: str
+    lines: tuple[ReassessmentLine, ...]
+    due: Money
+    paid: Money
+    earlier: Money
+    net: Money
+    outcome: CorrectionOutcome
+
+    @property
+    def corrections(self) -> tuple[ReassessmentLine, ...]:
+        """The lines with a non-zero correction."""
+        return tuple(line for line in self.lines if not line.correction.is_zero)
+
+    def by_component(self) -> tuple[CorrectionLine, ...]:
+        """One correction line per component and nominee over the period (not rolled up).
+
+        Complexity: O(l) for l lines.
+        """
+        if self.period is None:
+            return ()
+        totals: dict[tuple[str, str], int] = {}
+        for line in self.lines:
+            key = (line.component, line.nominee)
+            totals[key] = totals.get(key, 0) + line.correction.to_minor()
+        return tuple(
+            CorrectionLine(
+                self.period.start,
+                self.period.end,
+                component,
+                nominee,
+                Money.from_minor(units, self.currency),
+            )
+            for (component, nominee), units in sorted(totals.items())
+            if units
+        )
+
+    def rolled_up(self) -> CorrectionLine | None:
+        """One net correction line over the period, or None when nothing changed."""
+        if self.period is None or self.outcome is CorrectionOutcome.NO_CHANGE:
+            return None
+        nominees = {line.nominee for line in self.corrections}
+        nominee = nominees.pop() if len(nominees) == 1 else ALL_COMPONENTS
+        return CorrectionLine(self.period.start, self.period.end, ALL_COMPONENTS, nominee, self.net)
+
+    def summary_lines(self, *, rolled_up: bool) -> tuple[CorrectionLine, ...]:
+        """The correction case's lines: one net line, or one per component and nominee."""
+        if rolled_up:
+            line = self.rolled_up()
+            return () if line is None else (line,)
+        return self.by_component()
+
+    # ----- notebooks --------------------------------------------------------------------
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat record per compared line (``pandas.DataFrame(result.to_records())``)."""
+        return [
+            {
+                "case_id": self.case_id,
+                "cover_from": line.cover.start,
+                "cover_to": line.cover.end,
+                "component": line.component,
+                "nominee": line.nominee,
+                "due": line.due.amount,
+                "paid": line.paid.amount,
+                "earlier": line.earlier.amount,
+                "correction": line.correction.amount,
+                "currency": self.currency,
+            }
+            for line in self.lines
+        ]
+
+    def _repr_html_(self) -> str:
+        return reassessment_html(self)
+
+
+def reassess(
+    case_id: str,
+    *,
+    old: Entitlement,
+    new: Entitlement,
+    ledger: Ledger,
+    pattern: DeliveryPattern,
+    nominees: Nominees,
+    trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
+    since: date | None = None,
+    until: date | None = None,
+) -> Reassessment:
+    """Compute the corrections a change from ``old`` to ``new`` entitlement calls for.
+
+    A pure function: nothing is mutated, and the same inputs give the same result.
+
+    Complexity: see the module docstring — proportional to the cover periods in the
+    reassessment period.
+
+    Args:
+        case_id: The product delivery case.
+        old: The entitlement payments were made under.
+        new: The entitlement after the change.
+        ledger: What was paid and corrected.
+        pattern: The delivery pattern (the cover periods).
+        nominees: Who receives each component.
+        trigger: What asked for the reassessment.
+        since: Reassess from this day instead of the first difference (a manual request
+            over a chosen period).
+        until: The last day to reassess; defaults to the last day of the latest paid
+            cover period.
+
+    Raises:
+        CurrencyMismatch: The entitlements or the ledger are in different currencies.
+    """
+    currency = new.determinations.currency
+    if ledger.currency != currency or old.determinations.currency != currency:
+        raise CurrencyMismatch(
+            f"cannot reassess {case_id}: determinations in {old.determinations.currency} "
+            f"and {currency}, ledger in {ledger.currency}; use one currency"
+        )
+    if since is not None and (not isinstance(since, date)):
+        raise ValidationError(f"since must be a date, got {since!r}")
+    window = _window(old, new, ledger, since, until)
+    if window is None:
+        return _no_change(case_id, trigger, currency)
+    paid_keys = ledger.keys_meeting(window)
+    covers = pattern.cover_periods(window)
+    known = {(cover.start, cover.end) for cover in covers}
+    for key in paid_keys:
+        if (key[0], key[1]) not in known:
+            known.add((key[0], key[1]))
+            covers.append(Period(key[0], key[1]))
+    due = due_by_key(new.determinations, covers, nominees, new.certified)
+    keys = set(due)
+    keys.update(paid_keys)
+    lines: list[ReassessmentLine] = []
+    total_due = total_paid = total_earlier = 0
+    any_correction = False
+    from_minor = Money.from_minor
+    for key in sorted(keys):
+        d = due.get(key, 0)
+        p = ledger.paid_units(key)
+        e = ledger.corrected_units(key)
+        c = d - p - e
+        if not (d or p or e):
+            continue
+        total_due += d
+        total_paid += p
+        total_earlier += e
+        any_correction = any_correction or c != 0
+        lines.append(
+            ReassessmentLine(
+                Period(key[0], key[1]),
+                key[2],
+                key[3],
+                from_minor(d, currency),
+                from_minor(p, currency),
+                from_minor(e, currency),
+                from_minor(c, currency),
+            )
+        )
+    net = total_due - total_paid - total_earlier
+    if net < 0:
+        outcome = CorrectionOutcome.OVERPAYMENT
+    elif net > 0:
+        outcome = CorrectionOutcome.UNDERPAYMENT
+    elif any_correction:
+        outcome = CorrectionOutcome.NET_ZERO
+    else:
+        outcome = CorrectionOutcome.NO_CHANGE
+    return Reassessment(
+        case_id,
+        trigger,
+        window,
+        currency,
+        tuple(lines),
+        from_minor(total_due, currency),
+        from_minor(total_paid, currency),
+        from_minor(total_earlier, currency),
+        from_minor(net, currency),
+        outcome,
+    )
+
+
+def _window(
+    old: Entitlement, new: Entitlement, ledger: Ledger, since: date | None, until: date | None
+) -> Period | None:
+    """The reassessment period: first difference (or ``since``) → latest paid cover end."""
+    start = since if since is not None else old.first_difference(new)
+    end = until if until is not None else ledger.latest_cover_end
+    if start is None or end is None:
+        return None
+    # Nothing is due outside the decisions, and nothing was paid before the ledger starts.
+    floors = [span.start for span in (old.determinations.span, new.determinations.span) if span]
+    if ledger.earliest_cover_start is not None:
+        floors.append(ledger.earliest_cover_start)
+    if floors:
+        start = max(start, min(floors))
+    return Period(start, end) if start <= end else None
+
+
+def _no_change(case_id: str, trigger: ReassessmentTrigger, currency: str) -> Reassessment:
+    zero = Money.zero(currency)
+    return Reassessment(
+        case_id, trigger, None, currency, (), zero, zero, zero, zero, CorrectionOutcome.NO_CHANGE
+    )
