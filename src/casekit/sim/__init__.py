@@ -1,0 +1,57 @@
+"""Discrete-event simulation of a routed office, and the queueing theory to check it against.
+
+Build a :class:`Scenario` (agents with skills, shifts and answering behaviour; the stages every
+case goes through; an arrival process), run it with :class:`Simulation` on a
+:class:`~casekit.clock.ManualClock` driving a real :class:`~casekit.routing.Router`, and read
+the :class:`SimulationResult`. :func:`compare` runs what-if variants on the same arrivals;
+:func:`staffing_for` and :func:`staffing_estimate` size an office from Erlang C. See
+``docs/sim.md``.
+"""
+
+from __future__ import annotations
+
+from casekit.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
+from casekit.sim.queueing import (
+    erlang_b,
+    erlang_c,
+    mean_wait,
+    offered_load,
+    service_level,
+    staffing_for,
+)
+from casekit.sim.specs import (
+    EVERY_DAY,
+    WEEKDAYS,
+    AgentSpec,
+    ArrivalFunction,
+    ArrivalProcess,
+    Break,
+    Poisson,
+    Recorded,
+    Shift,
+    Stage,
+)
+
+__all__ = [
+    "EVERY_DAY",
+    "WEEKDAYS",
+    "AgentSpec",
+    "ArrivalFunction",
+    "ArrivalProcess",
+    "Break",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "LogNormal",
+    "Poisson",
+    "Recorded",
+    "Shift",
+    "Stage",
+    "erlang_b",
+    "erlang_c",
+    "mean_wait",
+    "offered_load",
+    "service_level",
+    "staffing_for",
+]
