@@ -77,6 +77,10 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     return result
 
 
+_CHECKED: set[str] = set()
+"""Currency codes already validated by :meth:`Money.from_minor`."""
+
+
 def _check_currency(_instance: object, _attribute: object, value: str) -> None:
     if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
         raise ValidationError(
@@ -116,9 +120,17 @@ class Money:
             >>> Money.from_minor(52258, "EUR")
             Money('522.58', 'EUR')
         """
-        if not isinstance(units, int) or isinstance(units, bool):
+        if type(units) is not int:
             raise InvalidMoney(f"minor units must be an int, got {units!r}")
-        return cls(Decimal(units).scaleb(-minor_units(currency)), currency)
+        if currency not in _CHECKED:
+            _check_currency(None, None, currency)
+            _CHECKED.add(currency)
+        # A Decimal from an int is always finite and the currency is checked: skip the
+        # converter and validator (this is the hot path of schedules and reassessments).
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", Decimal(units).scaleb(-minor_units(currency)))
+        object.__setattr__(money, "currency", currency)
+        return money
 
     def to_minor(self) -> int:
         """Return the amount in minor units (cents), exactly. O(1).

@@ -9,6 +9,7 @@ cover period's payment is due on its first day; **in arrears**, on the day after
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import date, timedelta
 
 import attrs
@@ -42,6 +43,17 @@ class Timing(enum.StrEnum):
 
     IN_ADVANCE = "In Advance"
     IN_ARREARS = "In Arrears"
+
+
+@functools.lru_cache(maxsize=4096)
+def _cover_periods(pattern: DeliveryPattern, first: date, last: date) -> tuple[Period, ...]:
+    periods: list[Period] = []
+    start = pattern.cover_start_on_or_before(first)
+    while start <= last:
+        following = pattern.next_start(start)
+        periods.append(Period._trusted(start, following - _DAY))
+        start = following
+    return tuple(periods)
 
 
 def _add_month(day: date) -> date:
@@ -153,15 +165,10 @@ class DeliveryPattern:
     def cover_periods(self, window: Period) -> list[Period]:
         """The cover periods that share at least one day with ``window``, in order.
 
-        Complexity: O(n) for the n cover periods returned.
+        Complexity: O(n) for the n cover periods returned; memoised per pattern and window
+        (the last 4,096), as many cases share both.
         """
-        periods: list[Period] = []
-        start = self.cover_start_on_or_before(window.start)
-        while start <= window.end:
-            following = self.next_start(start)
-            periods.append(Period(start, following - _DAY))
-            start = following
-        return periods
+        return list(_cover_periods(self, window.start, window.end))
 
     def covers_due_on(self, day: date) -> list[Period]:
         """The cover periods whose payment is due on ``day`` (none or one). O(1)."""

@@ -85,7 +85,11 @@ class Decision:
 
 
 def _sorted_decisions(decisions: Iterable[Decision]) -> tuple[Decision, ...]:
-    return tuple(sorted(decisions, key=lambda d: d.period))
+    found = tuple(decisions)
+    for decision in found:
+        if not isinstance(decision, Decision):
+            raise ValidationError(f"a determination set holds Decisions, got {decision!r}")
+    return tuple(sorted(found, key=lambda d: d.period))
 
 
 Segment = tuple[int, int, MinorRate]
@@ -113,6 +117,8 @@ class DeterminationSet:
     _timelines: dict[str, tuple[list[int], list[Segment]]] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
     )
+    _components: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
+    _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         decimals = minor_units(self.currency)
@@ -132,6 +138,8 @@ class DeterminationSet:
                         f"{rate.currency}; this determination set is in {self.currency}"
                     )
             previous = decision
+        # Per component: the non-zero rates in force, touching segments of one rate merged,
+        # so two sets that say the same thing have the same timelines.
         timelines: dict[str, tuple[list[int], list[Segment]]] = {}
         for decision in self.decisions:
             if not decision.eligible:
@@ -140,22 +148,43 @@ class DeterminationSet:
             for component, rate in decision.rates:
                 if rate.is_zero:
                     continue
+                minor = to_minor_rate(rate.amount, decimals)
                 starts, segments = timelines.setdefault(component, ([], []))
-                starts.append(start)
-                segments.append((start, end, to_minor_rate(rate.amount, decimals)))
+                if segments and segments[-1][1] + 1 == start and segments[-1][2] == minor:
+                    segments[-1] = (segments[-1][0], end, minor)
+                else:
+                    starts.append(start)
+                    segments.append((start, end, minor))
         object.__setattr__(self, "_timelines", timelines)
+        object.__setattr__(
+            self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
+        )
+        if self.decisions:
+            span = Period(self.decisions[0].period.start, self.decisions[-1].period.end)
+            object.__setattr__(self, "_span", span)
 
     @property
     def components(self) -> tuple[str, ...]:
-        """Every component any decision names, sorted."""
-        return tuple(sorted({c for d in self.decisions for c in d.components}))
+        """Every component any decision names, sorted. O(1)."""
+        return self._components
+
+    @property
+    def paying_components(self) -> tuple[str, ...]:
+        """The components with a non-zero rate on some eligible day, sorted. O(c log c)."""
+        return tuple(sorted(self._timelines))
 
     @property
     def span(self) -> Period | None:
         """From the first decision's start to the last one's end, or None when empty."""
-        if not self.decisions:
-            return None
-        return Period(self.decisions[0].period.start, self.decisions[-1].period.end)
+        return self._span
+
+    def timeline(self, component: str) -> list[Segment]:
+        """The component's non-zero rates in force, in order, as day-ordinal segments. O(1).
+
+        The list is the set's own: do not modify it.
+        """
+        timeline = self._timelines.get(component)
+        return timeline[1] if timeline is not None else []
 
     def segments(self, component: str, first: int, last: int) -> list[Segment]:
         """The non-zero rates of ``component`` in force between two day ordinals, clipped.
@@ -209,25 +238,10 @@ class DeterminationSet:
             )
         earliest: int | None = None
         for component in set(self._timelines) | set(other._timelines):
-            mine = _flatten(self._timelines.get(component))
-            theirs = _flatten(other._timelines.get(component))
-            day = _first_mismatch(mine, theirs)
+            day = _first_mismatch(self.timeline(component), other.timeline(component))
             if day is not None and (earliest is None or day < earliest):
                 earliest = day
         return None if earliest is None else date.fromordinal(earliest)
-
-
-def _flatten(timeline: tuple[list[int], list[Segment]] | None) -> list[Segment]:
-    """Merge touching segments of equal rate, so equal functions have equal lists."""
-    if timeline is None:
-        return []
-    merged: list[Segment] = []
-    for start, end, rate in timeline[1]:
-        if merged and merged[-1][1] + 1 == start and merged[-1][2] == rate:
-            merged[-1] = (merged[-1][0], end, rate)
-        else:
-            merged.append((start, end, rate))
-    return merged
 
 
 def _first_mismatch(a: list[Segment], b: list[Segment]) -> int | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
 import attrs
@@ -62,7 +62,15 @@ class Ledger:
         currency: The currency of every entry.
     """
 
-    __slots__ = ("_by_end", "_corrected", "_currency", "_ends", "_entries", "_paid")
+    __slots__ = (
+        "_by_end",
+        "_corrected",
+        "_currency",
+        "_ends",
+        "_entries",
+        "_first_start",
+        "_paid",
+    )
 
     def __init__(self, currency: str) -> None:
         Money.zero(currency)  # validates the code
@@ -72,6 +80,7 @@ class Ledger:
         self._ends: list[date] = []
         self._by_end: dict[date, list[LineKey]] = {}
         self._entries: list[LedgerEntry] = []
+        self._first_start: date | None = None
 
     @property
     def currency(self) -> str:
@@ -98,6 +107,8 @@ class Ledger:
         return amount.to_minor()
 
     def _index(self, key: LineKey) -> None:
+        if self._first_start is None or key[0] < self._first_start:
+            self._first_start = key[0]
         end = key[1]
         keys = self._by_end.get(end)
         if keys is None:
@@ -152,10 +163,8 @@ class Ledger:
 
     @property
     def earliest_cover_start(self) -> date | None:
-        """The first day of the earliest cover period with an entry, or None. O(k)."""
-        if not self._ends:
-            return None
-        return min(key[0] for key in self._by_end[self._ends[0]])
+        """The first day of the earliest cover period with an entry, or None. O(1)."""
+        return self._first_start
 
     def keys_meeting(self, window: Period) -> list[LineKey]:
         """Every line key whose cover period shares a day with ``window``. O(log p + k)."""
@@ -165,6 +174,12 @@ class Ledger:
                 if key[0] <= window.end:
                     found.append(key)
         return found
+
+    def _amounts(
+        self,
+    ) -> tuple[Callable[[LineKey, int], int], Callable[[LineKey, int], int]]:
+        """The paid and corrected look-ups, for the reassessment's inner loop."""
+        return self._paid.get, self._corrected.get
 
     def paid_units(self, key: LineKey) -> int:
         """What was paid for a line, in minor units. O(1)."""

@@ -93,6 +93,10 @@ class Nominees:
             return self.primary_client
         return self._history[component][index].nominee
 
+    def fixed_nominee(self, component: str) -> str | None:
+        """The primary client when ``component`` was never reassigned, else None. O(1)."""
+        return None if self._starts.get(component) else self.primary_client
+
     def history(self, component: str) -> tuple[NomineeAssignment, ...]:
         """The component's assignments, oldest first (empty: the primary client throughout)."""
         return tuple(self._history.get(component, ()))

@@ -19,13 +19,14 @@ def reassessment_html(result: Reassessment, *, max_rows: int = 50) -> str:
         f"<th>{name}</th>"
         for name in ("cover", "component", "nominee", "due", "paid", "earlier", "correction")
     )
+    lines = result.lines
     rows = "".join(
         f"<tr><td>{esc(str(line.cover))}</td><td>{esc(line.component)}</td>"
         f"<td>{esc(line.nominee)}</td><td>{line.due.amount}</td><td>{line.paid.amount}</td>"
         f"<td>{line.earlier.amount}</td><td>{line.correction.amount}</td></tr>"
-        for line in result.lines[:max_rows]
+        for line in lines[:max_rows]
     )
-    more = len(result.lines) - max_rows
+    more = len(lines) - max_rows
     tail = f"<p>… {more} more lines</p>" if more > 0 else ""
     return (
         f"<div class='casekit-reassessment'><h4>Reassessment of {esc(result.case_id)}: "

@@ -52,6 +52,14 @@ class Period:
                 "the last day must be on or after the first"
             )
 
+    @classmethod
+    def _trusted(cls, start: date, end: date) -> Period:
+        """Build a period from bounds already known to be valid (hot paths only)."""
+        period = object.__new__(cls)
+        object.__setattr__(period, "start", start)
+        object.__setattr__(period, "end", end)
+        return period
+
     @property
     def days(self) -> int:
         """The number of days, both ends counted. O(1)."""

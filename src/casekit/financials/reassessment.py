@@ -87,7 +87,8 @@ class Reassessment:
         trigger: What asked for it.
         period: The reassessment period, or None when nothing paid was affected.
         currency: The currency.
-        lines: Every compared line with a due, paid, earlier or correction amount.
+        rows: The compared lines as ``(key, due, paid, earlier)`` in minor units, sorted by
+            key; read them as :attr:`lines`.
         due: Total due over the period under the new entitlement.
         paid: Total paid over the period.
         earlier: Corrections already recorded over the period.
@@ -99,7 +100,7 @@ class Reassessment:
     trigger: ReassessmentTrigger
     period: Period | None
     currency: str
-    lines: tuple[ReassessmentLine, ...]
+    rows: tuple[tuple[LineKey, int, int, int], ...] = attrs.field(repr=False)
     due: Money
     paid: Money
     earlier: Money
@@ -107,9 +108,31 @@ class Reassessment:
     outcome: CorrectionOutcome
 
     @property
+    def lines(self) -> tuple[ReassessmentLine, ...]:
+        """Every compared line with a due, paid, earlier or correction amount.
+
+        Built from :attr:`rows` on each access (the computation itself stays in integer
+        minor units): O(l) for l lines.
+        """
+        return tuple(self._line(row) for row in self.rows)
+
+    @property
     def corrections(self) -> tuple[ReassessmentLine, ...]:
-        """The lines with a non-zero correction."""
-        return tuple(line for line in self.lines if not line.correction.is_zero)
+        """The lines with a non-zero correction. O(l)."""
+        return tuple(self._line(row) for row in self.rows if row[1] - row[2] - row[3])
+
+    def _line(self, row: tuple[LineKey, int, int, int]) -> ReassessmentLine:
+        key, due, paid, earlier = row
+        currency = self.currency
+        return ReassessmentLine(
+            Period(key[0], key[1]),
+            key[2],
+            key[3],
+            Money.from_minor(due, currency),
+            Money.from_minor(paid, currency),
+            Money.from_minor(earlier, currency),
+            Money.from_minor(due - paid - earlier, currency),
+        )
 
     def by_component(self) -> tuple[CorrectionLine, ...]:
         """One correction line per component and nominee over the period (not rolled up).
@@ -119,9 +142,9 @@ class Reassessment:
         if self.period is None:
             return ()
         totals: dict[tuple[str, str], int] = {}
-        for line in self.lines:
-            key = (line.component, line.nominee)
-            totals[key] = totals.get(key, 0) + line.correction.to_minor()
+        for (_, _, component, nominee), due, paid, earlier in self.rows:
+            key = (component, nominee)
+            totals[key] = totals.get(key, 0) + due - paid - earlier
         return tuple(
             CorrectionLine(
                 self.period.start,
@@ -221,21 +244,26 @@ def reassess(
     paid_keys = ledger.keys_meeting(window)
     covers = pattern.cover_periods(window)
     known = {(cover.start, cover.end) for cover in covers}
+    extra = False
     for key in paid_keys:
         if (key[0], key[1]) not in known:
             known.add((key[0], key[1]))
             covers.append(Period(key[0], key[1]))
+            extra = True
+    if extra:  # paid under another pattern: reassess those cover periods too
+        covers.sort()
     due = due_by_key(new.determinations, covers, nominees, new.certified)
     keys = set(due)
     keys.update(paid_keys)
-    lines: list[ReassessmentLine] = []
+    rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
     any_correction = False
     from_minor = Money.from_minor
+    paid_get, corrected_get = ledger._amounts()
     for key in sorted(keys):
         d = due.get(key, 0)
-        p = ledger.paid_units(key)
-        e = ledger.corrected_units(key)
+        p = paid_get(key, 0)
+        e = corrected_get(key, 0)
         c = d - p - e
         if not (d or p or e):
             continue
@@ -243,17 +271,7 @@ def reassess(
         total_paid += p
         total_earlier += e
         any_correction = any_correction or c != 0
-        lines.append(
-            ReassessmentLine(
-                Period(key[0], key[1]),
-                key[2],
-                key[3],
-                from_minor(d, currency),
-                from_minor(p, currency),
-                from_minor(e, currency),
-                from_minor(c, currency),
-            )
-        )
+        rows.append((key, d, p, e))
     net = total_due - total_paid - total_earlier
     if net < 0:
         outcome = CorrectionOutcome.OVERPAYMENT
@@ -268,7 +286,7 @@ def reassess(
         trigger,
         window,
         currency,
-        tuple(lines),
+        tuple(rows),
         from_minor(total_due, currency),
         from_minor(total_paid, currency),
         from_minor(total_earlier, currency),

@@ -8,16 +8,18 @@ the component's nominee on the cover period's first day.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from datetime import date
 
 import attrs
 
 from casekit.financials.certifications import Certified, clip_to_certified
 from casekit.financials.delivery import DeliveryPattern
-from casekit.financials.determinations import DeterminationSet
+from casekit.financials.determinations import DeterminationSet, Segment
 from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
-from casekit.financials.proration import MinorRate, prorate_minor
+from casekit.financials.proration import MinorRate, divide_half_even
 from casekit.money import Money
 
 __all__ = ["InstructionLine", "LineKey", "build_schedule", "due_by_key"]
@@ -52,7 +54,7 @@ class InstructionLine:
 
 def due_by_key(
     determinations: DeterminationSet,
-    covers: list[Period],
+    covers: Sequence[Period],
     nominees: Nominees,
     certified: Certified = None,
 ) -> dict[LineKey, int]:
@@ -60,29 +62,67 @@ def due_by_key(
 
     The engine's inner loop: plain ints, no Money. Lines with nothing due are left out.
 
-    Complexity: O(n · c · (log d + k)) for n cover periods, c components, d decisions and
-    k rate segments per cover period.
+    Complexity: O(c · (log d + n + k)) for c components, d decisions, n cover periods and
+    k rate segments meeting them (one merge walk per component).
+
+    Args:
+        determinations: The rates in force.
+        covers: The cover periods, in order, not overlapping.
+        nominees: Who receives each component.
+        certified: The certified periods, or None when the product needs none.
     """
     due: dict[LineKey, int] = {}
-    components = determinations.components
+    if not covers:
+        return due
+    spans = []
     for cover in covers:
         first, last = cover.start.toordinal(), cover.end.toordinal()
-        days = last - first + 1
-        ranges = clip_to_certified(first, last, certified)
-        for component in components:
-            pieces: list[tuple[MinorRate, int]] = []
-            for range_first, range_last in ranges:
-                for seg_first, seg_last, rate in determinations.segments(
-                    component, range_first, range_last
-                ):
-                    pieces.append((rate, seg_last - seg_first + 1))
-            if not pieces:
+        ranges = None if certified is None else clip_to_certified(first, last, certified)
+        spans.append((cover.start, cover.end, first, last, ranges))
+    for component in determinations.paying_components:
+        timeline = determinations.timeline(component)
+        index = max(bisect.bisect_right(timeline, (spans[0][2],)) - 1, 0)
+        count = len(timeline)
+        fixed_nominee = nominees.fixed_nominee(component)
+        for cover_start, cover_end, first, last, ranges in spans:
+            while index < count and timeline[index][1] < first:
+                index += 1
+            total = _weighted_total(timeline, index, first, last, ranges)
+            if total is None:
                 continue
-            amount = prorate_minor(pieces, days)
+            amount = divide_half_even(total, last - first + 1)
             if amount:
-                nominee = nominees.nominee_on(component, cover.start)
-                due[(cover.start, cover.end, component, nominee)] = amount
+                nominee = fixed_nominee or nominees.nominee_on(component, cover_start)
+                due[(cover_start, cover_end, component, nominee)] = amount
     return due
+
+
+def _weighted_total(
+    timeline: list[Segment], index: int, first: int, last: int, ranges: list[tuple[int, int]] | None
+) -> MinorRate | None:
+    """Σ rate × days over ``first..last`` (certified days only), or None if no rate is in force.
+
+    Exact: an int unless a rate has fractions of a minor unit.
+    """
+    total: MinorRate = 0
+    found = False
+    count = len(timeline)
+    while index < count and timeline[index][0] <= last:
+        seg_first, seg_last, rate = timeline[index]
+        seg_first = max(seg_first, first)
+        seg_last = min(seg_last, last)
+        if ranges is None:
+            total += rate * (seg_last - seg_first + 1)
+            found = True
+        else:
+            for range_first, range_last in ranges:
+                lo = max(seg_first, range_first)
+                hi = min(seg_last, range_last)
+                if lo <= hi:
+                    total += rate * (hi - lo + 1)
+                    found = True
+        index += 1
+    return total if found else None
 
 
 def build_schedule(
