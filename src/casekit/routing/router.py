@@ -47,7 +47,7 @@ from casekit.errors import (
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
-from casekit.routing.index import AgentIndex, IndexKey
+from casekit.routing.index import AgentIndex, IndexKey, grades, holding, needs
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
 from casekit.routing.notebook import router_html
@@ -154,6 +154,7 @@ class _AgentState:
     __slots__ = (
         "accepted",
         "agent",
+        "grades",
         "key",
         "last_offer_seq",
         "load",
@@ -167,6 +168,7 @@ class _AgentState:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.names = frozenset(agent.skills)
+        self.grades = grades(agent.skills)
         self.presence = Presence.OFFLINE
         self.load = 0
         self.offered: set[str] = set()
@@ -187,6 +189,7 @@ class _ItemState:
         "declined",
         "group",
         "item",
+        "needs",
         "offer_token",
         "offered_at",
         "override",
@@ -204,6 +207,7 @@ class _ItemState:
         self.seq = seq
         self.priority = item.priority
         self.group = frozenset(item.skills)
+        self.needs = needs(item.skills)
         self.state = ItemState.QUEUED
         self.agent_id: str | None = None
         self.offered_at: datetime | None = None
@@ -270,11 +274,7 @@ class Router:
         # override score()).
         policy_type: type = type(self.policy)
         self._fast_score: int = (
-            1
-            if policy_type is LeastActive
-            else 2
-            if policy_type is MostAvailable
-            else 0
+            1 if policy_type is LeastActive else 2 if policy_type is MostAvailable else 0
         )
         self._agents: dict[str, _AgentState] = {}
         self._items: dict[str, _ItemState] = {}
@@ -403,6 +403,7 @@ class Router:
         self._unindex(state)
         state.agent = attrs.evolve(state.agent, skills=checked)
         state.names = frozenset(checked)
+        state.grades = grades(checked)
         self._reindex(state)
         self._emit(
             EventKind.SKILLS_CHANGED,
@@ -956,7 +957,7 @@ class Router:
 
     def _reindex(self, agent: _AgentState) -> None:
         if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
-            agent.key = (self._score(agent), agent.last_offer_seq, agent.agent.id)
+            agent.key = (self._score(agent), agent.last_offer_seq, agent.agent.id, agent.grades)
             self._index.insert(agent.key, agent.names)
 
     def _set_load(self, agent: _AgentState, delta: int) -> None:
@@ -990,22 +991,35 @@ class Router:
         return state.item.weight
 
     def _find(self, state: _ItemState, now: datetime) -> _Search:
-        """Return the best two eligible agents, agents examined, pool size and eligible count."""
+        """Return the best two eligible agents, agents examined, pool size and eligible count.
+
+        Walks the pool (the index of the item's rarest skill) in preference order, filtering
+        on skills in C; only agents holding every required skill are looked at in Python
+        (room for the weight, decline memory). Stops at the second eligible agent (the
+        runner-up, for the tie-break) unless :attr:`ExplainDetail.FULL` asks for a count.
+        """
         pool = self._index.pool(state.item.skills)
         found: list[_AgentState] = []
         examined = 0
         agents = self._agents
         full = self.explain_detail is ExplainDetail.FULL
         eligible = 0
-        for key in pool:
+        weight = state.item.weight
+        declined = state.declined
+        for key in holding(pool, state.needs):
             agent = agents[key[2]]
             examined += 1
-            if self._eligible(agent, state, now):
-                eligible += 1
-                if len(found) < 2:
-                    found.append(agent)
-                if len(found) == 2 and not full:
-                    break
+            if agent.load + weight > agent.agent.capacity:
+                continue
+            if declined and key[2] in declined:
+                until = declined[key[2]]
+                if until is _FOREVER or until > now:
+                    continue
+            eligible += 1
+            if len(found) < 2:
+                found.append(agent)
+            if len(found) == 2 and not full:
+                break
         return found, examined, len(pool), (eligible if full else None)
 
     # ------------------------------------------------------------------ internals: moves

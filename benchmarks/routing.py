@@ -1,0 +1,279 @@
+"""Routing benchmark: casekit's Router against a linear-scan router with the same policy.
+
+The workload (seeded, identical for both routers): A agents (default 10,000) holding 3–8 of
+50 skills at levels 1–3, capacity 100, all Available, with light presence churn (an agent
+goes Busy and comes back every 500 operations); I items (default 200,000) each needing 1–3
+skills that some agent template holds (80 % at level 1, 20 % at level 2), priority mostly
+Normal, weight 1. Each item is submitted; the agent it is offered to accepts (90 %) or
+declines (10 %, and the item is routed again); the oldest accepted items are released so
+that about 3 items per agent are held. A *decision* is one routing of one item (a submit or
+the re-route after a decline).
+
+The linear-scan router walks every agent for every decision and picks the minimum of
+``(load, last offer, id)`` among the eligible, exactly casekit's Least Active order, so both
+make the same decisions; the benchmark checks that they do on the prefix they both run. The
+scan costs O(A) per decision, so it runs a prefix of the workload (default 4,000 items) and
+its rate is compared with casekit's rate on the same prefix and on the whole workload.
+
+Then casekit alone at 1,000, 10,000 and 100,000 agents (the same workload shape, 20 items
+per agent up to 200,000) gives the cost per decision as the office grows.
+
+The cyclic GC runs as in production.
+
+Usage: ``python benchmarks/routing.py [--quick] [--agents A] [--items I] [--prefix P]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import deque
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from casekit.clock import ManualClock
+from casekit.priority import Priority
+from casekit.routing import Agent, Presence, Router, RoutingModel, WorkItem
+
+SKILLS = [f"skill{n:02d}" for n in range(50)]
+HELD_PER_AGENT = 3
+CHURN_EVERY = 500
+
+
+def make_agents(count: int, rng: random.Random) -> list[Agent]:
+    agents = []
+    for n in range(count):
+        names = rng.sample(SKILLS, rng.randint(3, 8))
+        agents.append(
+            Agent(id=f"a{n:06d}", skills={s: rng.randint(1, 3) for s in names}, capacity=100)
+        )
+    return agents
+
+
+def make_items(count: int, agents: list[Agent], rng: random.Random) -> Iterator[WorkItem]:
+    priorities = [Priority.NORMAL] * 7 + [Priority.HIGH] * 2 + [Priority.URGENT]
+    for n in range(count):
+        template = agents[rng.randrange(len(agents))]
+        names = rng.sample(sorted(template.skills), rng.randint(1, 3))
+        skills = {s: (2 if rng.random() < 0.2 and template.skills[s] >= 2 else 1) for s in names}
+        yield WorkItem(id=f"i{n:07d}", skills=skills, priority=rng.choice(priorities))
+
+
+class LinearRouter:
+    """The straightforward router: every decision scans every agent. O(A) per decision."""
+
+    def __init__(self) -> None:
+        self.agents: dict[str, Agent] = {}
+        self.available: dict[str, bool] = {}
+        self.load: dict[str, int] = {}
+        self.last_offer: dict[str, int] = {}
+        self.owner: dict[str, str | None] = {}
+        self.items: dict[str, WorkItem] = {}
+        self.declined: dict[str, set[str]] = {}
+        self.queue: list[tuple[int, int, str]] = []
+        self.seq = 0
+        self.offer_seq = 0
+
+    def add_agent(self, agent: Agent) -> None:
+        self.agents[agent.id] = agent
+        self.available[agent.id] = True
+        self.load[agent.id] = 0
+        self.last_offer[agent.id] = 0
+
+    def _eligible(self, agent: Agent, item: WorkItem) -> bool:
+        if not self.available[agent.id] or self.load[agent.id] + item.weight > agent.capacity:
+            return False
+        if agent.id in self.declined[item.id]:
+            return False
+        return all(agent.skills.get(s, 0) >= level for s, level in item.skills.items())
+
+    def _route(self, item: WorkItem) -> str | None:
+        best: tuple[int, int, str] | None = None
+        for agent in self.agents.values():
+            if self._eligible(agent, item):
+                key = (self.load[agent.id], self.last_offer[agent.id], agent.id)
+                if best is None or key < best:
+                    best = key
+        if best is None:
+            self.seq += 1
+            self.queue.append((-item.priority.rank, self.seq, item.id))
+            self.queue.sort()
+            self.owner[item.id] = None
+            return None
+        self._give(item, best[2])
+        return best[2]
+
+    def _give(self, item: WorkItem, agent_id: str) -> None:
+        self.offer_seq += 1
+        self.load[agent_id] += item.weight
+        self.last_offer[agent_id] = self.offer_seq
+        self.owner[item.id] = agent_id
+
+    def _serve(self, agent_id: str) -> None:
+        agent = self.agents[agent_id]
+        for entry in list(self.queue):
+            item = self.items[entry[2]]
+            if self._eligible(agent, item):
+                self.queue.remove(entry)
+                self._give(item, agent_id)
+
+    def submit(self, item: WorkItem) -> str | None:
+        self.items[item.id] = item
+        self.declined[item.id] = set()
+        return self._route(item)
+
+    def accept(self, item_id: str, agent_id: str) -> None:
+        pass
+
+    def decline(self, item_id: str, agent_id: str) -> str | None:
+        item = self.items[item_id]
+        self.load[agent_id] -= item.weight
+        self.declined[item_id].add(agent_id)
+        owner = self._route(item)
+        self._serve(agent_id)
+        return owner
+
+    def release(self, item_id: str) -> None:
+        item = self.items.pop(item_id)
+        agent_id = self.owner.pop(item_id)
+        del self.declined[item_id]
+        if agent_id is not None:
+            self.load[agent_id] -= item.weight
+            self._serve(agent_id)
+
+    def set_available(self, agent_id: str, available: bool) -> None:
+        self.available[agent_id] = available
+        if available:
+            self._serve(agent_id)
+
+
+class CasekitAdapter:
+    """casekit's Router behind the same small interface."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+        self.router = Router(
+            model=RoutingModel.LEAST_ACTIVE, push_timeout=timedelta(minutes=10), clock=self.clock
+        )
+
+    def add_agent(self, agent: Agent) -> None:
+        self.router.add_agent(agent, Presence.AVAILABLE)
+
+    def submit(self, item: WorkItem) -> str | None:
+        offer = self.router.submit(item)
+        return offer.agent_id if offer else None
+
+    def accept(self, item_id: str, agent_id: str) -> None:
+        self.router.accept(item_id, agent_id)
+
+    def decline(self, item_id: str, agent_id: str) -> str | None:
+        offer = self.router.decline(item_id, agent_id)
+        return offer.agent_id if offer else None
+
+    def release(self, item_id: str) -> None:
+        self.router.release(item_id)
+
+    def set_available(self, agent_id: str, available: bool) -> None:
+        self.router.set_presence(agent_id, Presence.AVAILABLE if available else Presence.BUSY)
+
+
+def run(
+    router: LinearRouter | CasekitAdapter, agents: list[Agent], items: list[WorkItem], seed: int
+) -> tuple[int, float, list[str | None]]:
+    """Drive the workload; return decisions, seconds spent in routing calls, the owners chosen."""
+    for agent in agents:
+        router.add_agent(agent)
+    rng = random.Random(seed)
+    held: deque[str] = deque()
+    target = HELD_PER_AGENT * len(agents)
+    decisions = 0
+    chosen: list[str | None] = []
+    busy: str | None = None
+    clock = time.perf_counter
+    spent = 0.0
+    for n, item in enumerate(items):
+        accept = rng.random() < 0.9
+        start = clock()
+        owner = router.submit(item)
+        decisions += 1
+        chosen.append(owner)
+        if owner is not None:
+            if accept:
+                router.accept(item.id, owner)
+            else:
+                again = router.decline(item.id, owner)
+                decisions += 1
+                chosen.append(again)
+                if again is not None:
+                    router.accept(item.id, again)
+        held.append(item.id)
+        if len(held) > target:
+            router.release(held.popleft())
+        if n % CHURN_EVERY == 0:
+            if busy is not None:
+                router.set_available(busy, True)
+            busy = agents[rng.randrange(len(agents))].id
+            router.set_available(busy, False)
+        spent += clock() - start
+    return decisions, spent, chosen
+
+
+def workload(agents: int, items: int, seed: int) -> tuple[list[Agent], list[WorkItem]]:
+    rng = random.Random(seed)
+    roster = make_agents(agents, rng)
+    return roster, list(make_items(items, roster, rng))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run for CI and laptops")
+    parser.add_argument("--agents", type=int, default=10_000)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--prefix", type=int, default=4_000, help="items the linear scan runs")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.quick:
+        args.items, args.prefix = 40_000, 1_000
+    scaling = [1_000, 10_000, 100_000] if not args.quick else [1_000, 10_000, 30_000]
+
+    roster, items = workload(args.agents, args.items, args.seed)
+    print(f"workload: {len(roster):,} agents, {len(SKILLS)} skills, {len(items):,} items")
+
+    linear_d, linear_s, linear_owners = run(LinearRouter(), roster, items[: args.prefix], args.seed)
+    prefix_d, prefix_s, prefix_owners = run(
+        CasekitAdapter(), roster, items[: args.prefix], args.seed
+    )
+    same = linear_owners == prefix_owners
+    full_d, full_s, _ = run(CasekitAdapter(), roster, items, args.seed)
+
+    linear_rate = linear_d / linear_s
+    prefix_rate = prefix_d / prefix_s
+    full_rate = full_d / full_s
+    print(
+        f"linear scan   {linear_d:>9,} decisions  {linear_rate:>12,.0f} /s  (first {args.prefix:,} items)"
+    )
+    print(f"casekit       {prefix_d:>9,} decisions  {prefix_rate:>12,.0f} /s  (same prefix)")
+    print(f"casekit       {full_d:>9,} decisions  {full_rate:>12,.0f} /s  (whole workload)")
+    print(f"same decisions as the linear scan on the prefix: {'yes' if same else 'NO'}")
+    print(
+        f"ratio casekit / linear scan: {prefix_rate / linear_rate:,.1f}x on the prefix, "
+        f"{full_rate / linear_rate:,.1f}x whole workload vs prefix scan (target >= 50x)"
+    )
+
+    print("cost per decision as the office grows (casekit, 20 items per agent up to 200,000):")
+    costs = []
+    for count in scaling:
+        roster, items = workload(count, min(20 * count, 200_000), args.seed)
+        decisions, seconds, _ = run(CasekitAdapter(), roster, items, args.seed)
+        costs.append(seconds / decisions)
+        print(
+            f"  {count:>7,} agents  {decisions:>9,} decisions  {1e6 * costs[-1]:7.2f} us/decision"
+        )
+    print(
+        f"growth {scaling[0]:,} -> {scaling[-1]:,} agents: {costs[-1] / costs[0]:.2f}x (target <= 2x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
