@@ -251,7 +251,8 @@ def main() -> None:
     prefix_rate = prefix_d / prefix_s
     full_rate = full_d / full_s
     print(
-        f"linear scan   {linear_d:>9,} decisions  {linear_rate:>12,.0f} /s  (first {args.prefix:,} items)"
+        f"linear scan   {linear_d:>9,} decisions  {linear_rate:>12,.0f} /s  "
+        f"(first {args.prefix:,} items)"
     )
     print(f"casekit       {prefix_d:>9,} decisions  {prefix_rate:>12,.0f} /s  (same prefix)")
     print(f"casekit       {full_d:>9,} decisions  {full_rate:>12,.0f} /s  (whole workload)")
@@ -271,7 +272,8 @@ def main() -> None:
             f"  {count:>7,} agents  {decisions:>9,} decisions  {1e6 * costs[-1]:7.2f} us/decision"
         )
     print(
-        f"growth {scaling[0]:,} -> {scaling[-1]:,} agents: {costs[-1] / costs[0]:.2f}x (target <= 2x)"
+        f"growth {scaling[0]:,} -> {scaling[-1]:,} agents: {costs[-1] / costs[0]:.2f}x "
+        "(target <= 2x)"
     )
 
 
