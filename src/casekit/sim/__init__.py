@@ -11,6 +11,7 @@ the :class:`SimulationResult`. :func:`compare` runs what-if variants on the same
 from __future__ import annotations
 
 from casekit.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
+from casekit.sim.engine import Simulation
 from casekit.sim.queueing import (
     erlang_b,
     erlang_c,
@@ -19,6 +20,18 @@ from casekit.sim.queueing import (
     service_level,
     staffing_for,
 )
+from casekit.sim.results import (
+    AgentRecord,
+    Fairness,
+    ItemRecord,
+    LoadSample,
+    SimulationResult,
+    StageRecord,
+    StageSummary,
+    Summary,
+    Table,
+)
+from casekit.sim.scenario import DEFAULT_START, Scenario
 from casekit.sim.specs import (
     EVERY_DAY,
     WEEKDAYS,
@@ -31,27 +44,51 @@ from casekit.sim.specs import (
     Shift,
     Stage,
 )
+from casekit.sim.whatif import (
+    Comparison,
+    StaffingEstimate,
+    compare,
+    staffing_estimate,
+    staffing_levels,
+)
 
 __all__ = [
+    "DEFAULT_START",
     "EVERY_DAY",
     "WEEKDAYS",
+    "AgentRecord",
     "AgentSpec",
     "ArrivalFunction",
     "ArrivalProcess",
     "Break",
+    "Comparison",
     "Distribution",
     "Empirical",
     "Exponential",
+    "Fairness",
     "Fixed",
+    "ItemRecord",
+    "LoadSample",
     "LogNormal",
     "Poisson",
     "Recorded",
+    "Scenario",
     "Shift",
+    "Simulation",
+    "SimulationResult",
+    "StaffingEstimate",
     "Stage",
+    "StageRecord",
+    "StageSummary",
+    "Summary",
+    "Table",
+    "compare",
     "erlang_b",
     "erlang_c",
     "mean_wait",
     "offered_load",
     "service_level",
+    "staffing_estimate",
     "staffing_for",
+    "staffing_levels",
 ]

@@ -1,0 +1,520 @@
+"""The discrete-event engine: a heap of events, a ManualClock, and a real Router.
+
+The simulation owns a :class:`~casekit.clock.ManualClock` injected into a
+:class:`~casekit.routing.Router`. It keeps one heap of its own events — arrivals, agents'
+answers to offers, ends of work, presence changes from shifts, load samples — and, between
+them, the router's deadlines (push timeouts, offline grace, cool-downs, aging), read with
+``router.next_deadline()`` and acted on with ``router.tick()``. At each step the clock jumps
+to the earliest of the two.
+
+The simulator never decides who gets what: it submits, accepts, declines, advances and
+releases through the router's public API, and learns about offers (including those made
+inside the router when capacity frees, an offer times out or an agent comes on shift) from the
+router's events. Each step costs O(log e) for ``e`` pending events plus the router call.
+
+Random streams, all seeded from the scenario's seed (never the global ``random``, never the
+wall clock):
+
+* ``arrivals``: the arrival instants;
+* ``work``: each case's priority and its handling time at every stage, drawn when it arrives;
+* one stream per agent: its answers (decline or not) and accept delays.
+
+Two scenarios with the same seed, arrivals and stages therefore see the same cases with the
+same handling times whatever the routing does: common random numbers for what-if comparisons.
+
+Decisions where reality is richer than the model: handling time is elapsed time from
+acceptance and carries on through breaks and past the end of a shift; an agent answers an
+offer after its accept delay even when Busy (the router's push timeout decides whether the
+answer is too late).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import logging
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from casekit.clock import ManualClock, as_utc
+from casekit.errors import ValidationError
+from casekit.priority import Priority
+from casekit.routing import EventKind, Presence, RoutingEvent, WorkItem
+from casekit.sim.results import (
+    AgentRecord,
+    ItemRecord,
+    LoadSample,
+    SimulationResult,
+    StageRecord,
+)
+from casekit.sim.scenario import Scenario
+from casekit.sim.specs import AgentSpec
+
+__all__ = ["Simulation"]
+
+logger = logging.getLogger(__name__)
+
+# Event kinds, in the order they run when due at the same instant.
+_PRESENCE = 0
+_FINISH = 1
+_ANSWER = 2
+_ARRIVAL = 3
+_SAMPLE = 4
+
+_Event = tuple[datetime, int, int, str, int, str]
+"""``(at, kind, seq, subject, number, other)``: heap order is time, then kind, then FIFO."""
+
+
+class _Stage:
+    __slots__ = (
+        "accepted_at",
+        "agent_id",
+        "declines",
+        "entered_at",
+        "finished_at",
+        "index",
+        "offers",
+        "timeouts",
+        "withdrawn",
+    )
+
+    def __init__(self, index: int, entered_at: datetime) -> None:
+        self.index = index
+        self.entered_at = entered_at
+        self.accepted_at: datetime | None = None
+        self.finished_at: datetime | None = None
+        self.agent_id: str | None = None
+        self.offers = 0
+        self.declines = 0
+        self.timeouts = 0
+        self.withdrawn = 0
+
+
+class _Item:
+    __slots__ = (
+        "arrived_at",
+        "finished_at",
+        "handling",
+        "id",
+        "offer_serial",
+        "offered_to",
+        "priority",
+        "stages",
+    )
+
+    def __init__(
+        self, item_id: str, arrived_at: datetime, priority: Priority, handling: list[timedelta]
+    ) -> None:
+        self.id = item_id
+        self.arrived_at = arrived_at
+        self.priority = priority
+        self.handling = handling
+        self.stages: list[_Stage] = [_Stage(0, arrived_at)]
+        self.finished_at: datetime | None = None
+        self.offer_serial = 0
+        self.offered_to: str | None = None
+
+
+class _Agent:
+    __slots__ = (
+        "accepts",
+        "available",
+        "available_since",
+        "declines",
+        "finished",
+        "offers",
+        "rng",
+        "spec",
+        "timeouts",
+        "withdrawn",
+    )
+
+    def __init__(self, spec: AgentSpec, rng: random.Random) -> None:
+        self.spec = spec
+        self.rng = rng
+        self.offers = 0
+        self.accepts = 0
+        self.declines = 0
+        self.timeouts = 0
+        self.withdrawn = 0
+        self.finished = 0
+        self.available = timedelta(0)
+        self.available_since: datetime | None = None
+
+
+class Simulation:
+    """Runs a :class:`Scenario` through a real router on a manual clock.
+
+    Call :meth:`run` once or several times with a later ``until`` each time (e.g. a day at a
+    time, inspecting :attr:`router` in between); each call returns the result so far.
+
+    Args:
+        scenario: The office to simulate.
+
+    Attributes:
+        scenario: The scenario.
+        clock: The simulation's clock (also the router's).
+        router: The router under simulation; subscribe to it to narrate the run.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        if not isinstance(scenario, Scenario):
+            raise ValidationError(f"Simulation needs a Scenario, got {scenario!r}")
+        self.scenario = scenario
+        self.router = scenario.router()
+        clock = self.router.clock
+        assert isinstance(clock, ManualClock)
+        self.clock = clock
+        seed = scenario.seed
+        self._arrival_rng = random.Random(f"casekit.sim/{seed}/arrivals")
+        self._work_rng = random.Random(f"casekit.sim/{seed}/work")
+        self._stages = scenario.stages
+        self._items: dict[str, _Item] = {}
+        self._agents: dict[str, _Agent] = {
+            spec.id: _Agent(spec, random.Random(f"casekit.sim/{seed}/agent/{spec.id}"))
+            for spec in scenario.agents
+        }
+        self._heap: list[_Event] = []
+        self._seq = itertools.count()
+        self._events = 0
+        self._routing_events = 0
+        self._samples: list[LoadSample] = []
+        self._count = 0
+        self._priorities: list[Priority] = []
+        self._cumulative: list[float] = []
+        if scenario.priorities is not None:
+            for priority, weight in scenario.priorities.items():
+                if weight > 0:
+                    self._priorities.append(priority)
+                    self._cumulative.append((self._cumulative or [0.0])[-1] + float(weight))
+        self.router.subscribe(self._on_routing_event)
+        self._arrivals: Iterator[datetime] = iter(
+            scenario.arrivals.times(scenario.start, self._arrival_rng)
+        )
+        self._schedule_next_arrival()
+        self._presence_day = scenario.start.date()
+        self._start_agents()
+        if scenario.sample_every is not None:
+            self._push(scenario.start, _SAMPLE, "", 0, "")
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def now(self) -> datetime:
+        """The simulated time."""
+        return self.clock.now()
+
+    @property
+    def events(self) -> int:
+        """Simulation events processed so far."""
+        return self._events
+
+    def run(self, until: datetime | timedelta) -> SimulationResult:
+        """Simulate up to ``until`` and return the result so far.
+
+        Args:
+            until: An instant (timezone-aware), or a duration from the scenario's start.
+
+        Returns:
+            The :class:`SimulationResult` at ``until``.
+
+        Raises:
+            ValidationError: If ``until`` is before the simulation's current time.
+        """
+        end = self._resolve(until)
+        self._extend_presence(end)
+        heap = self._heap
+        router = self.router
+        clock = self.clock
+        pop = heapq.heappop
+        dispatch = (self._presence, self._finish, self._answer, self._arrival, self._sample)
+        events = 0
+        while True:
+            deadline = router.next_deadline()
+            at = heap[0][0] if heap else None
+            if deadline is not None and (at is None or deadline <= at):
+                if deadline > end:
+                    break
+                clock.set(deadline)
+                events += router.tick()
+                continue
+            if at is None or at > end:
+                break
+            event = pop(heap)
+            clock.set(at)
+            dispatch[event[1]](event)
+            events += 1
+        self._events += events
+        clock.set(end)
+        logger.debug("simulated to %s: %d events", end.isoformat(), events)
+        return self.result()
+
+    def result(self) -> SimulationResult:
+        """The result at the current simulated time. O(items × stages + agents + samples)."""
+        now = self.clock.now()
+        stage_names = tuple(s.name for s in self._stages)
+        busy: dict[str, timedelta] = dict.fromkeys(self._agents, timedelta(0))
+        items = []
+        for item in self._items.values():
+            records = []
+            for stage in item.stages:
+                spec = self._stages[stage.index]
+                if stage.accepted_at is not None and stage.agent_id is not None:
+                    busy[stage.agent_id] += (stage.finished_at or now) - stage.accepted_at
+                records.append(
+                    StageRecord(
+                        item_id=item.id,
+                        stage=spec.name,
+                        entered_at=stage.entered_at,
+                        accepted_at=stage.accepted_at,
+                        finished_at=stage.finished_at,
+                        agent_id=stage.agent_id,
+                        offers=stage.offers,
+                        declines=stage.declines,
+                        timeouts=stage.timeouts,
+                        withdrawn=stage.withdrawn,
+                        sla_breached=_breached(spec.sla, stage.entered_at, stage.accepted_at, now),
+                    )
+                )
+            items.append(
+                ItemRecord(
+                    id=item.id,
+                    priority=item.priority,
+                    arrived_at=item.arrived_at,
+                    stages=tuple(records),
+                    finished_at=item.finished_at,
+                    sla_breached=_breached(
+                        self.scenario.sla, item.arrived_at, item.finished_at, now
+                    ),
+                )
+            )
+        agents = []
+        for agent in self._agents.values():
+            available = agent.available
+            if agent.available_since is not None:
+                available += now - agent.available_since
+            who = agent.spec
+            agents.append(
+                AgentRecord(
+                    id=who.id,
+                    skills=who.skills,
+                    capacity=who.capacity,
+                    offers=agent.offers,
+                    accepts=agent.accepts,
+                    declines=agent.declines,
+                    timeouts=agent.timeouts,
+                    withdrawn=agent.withdrawn,
+                    finished=agent.finished,
+                    busy=busy[who.id],
+                    available=available,
+                )
+            )
+        return SimulationResult(
+            start=self.scenario.start,
+            end=now,
+            stage_names=stage_names,
+            items=tuple(items),
+            agents=tuple(agents),
+            load_samples=tuple(self._samples),
+            events=self._events,
+            routing_events=self._routing_events,
+        )
+
+    # ------------------------------------------------------------------ setup
+
+    def _resolve(self, until: datetime | timedelta) -> datetime:
+        if isinstance(until, timedelta):
+            end = self.scenario.start + until
+        elif isinstance(until, datetime):
+            end = as_utc(until, what="until")
+        else:
+            raise ValidationError(f"until must be a datetime or a timedelta, got {until!r}")
+        if end < self.clock.now():
+            raise ValidationError(
+                f"cannot run until {end.isoformat()}: the simulation is already at "
+                f"{self.clock.now().isoformat()}"
+            )
+        return end
+
+    def _push(self, at: datetime, kind: int, subject: str, number: int, other: str) -> None:
+        heapq.heappush(self._heap, (at, kind, next(self._seq), subject, number, other))
+
+    def _start_agents(self) -> None:
+        start = self.scenario.start
+        for agent in self._agents.values():
+            spec = agent.spec
+            if not spec.shifts:
+                self.router.add_agent(spec.to_agent(), Presence.AVAILABLE)
+                continue
+            presence = Presence.OFFLINE
+            changes = self._shift_changes(spec, start.date() - timedelta(days=1), start.date())
+            for at, change in changes:
+                if at <= start:
+                    presence = change
+                else:
+                    self._push(at, _PRESENCE, spec.id, 0, change.value)
+            self.router.add_agent(spec.to_agent(), presence)
+        self._presence_day = start.date() + timedelta(days=1)
+
+    @staticmethod
+    def _shift_changes(spec: AgentSpec, first: date, last: date) -> list[tuple[datetime, Presence]]:
+        changes: list[tuple[datetime, Presence]] = []
+        day = first
+        while day <= last:
+            for shift in spec.shifts:
+                changes.extend(shift.transitions(day))
+            day += timedelta(days=1)
+        changes.sort(key=lambda change: change[0])
+        return changes
+
+    def _extend_presence(self, end: datetime) -> None:
+        last = end.date()
+        if self._presence_day > last:
+            return
+        for agent in self._agents.values():
+            spec = agent.spec
+            if spec.shifts:
+                for at, change in self._shift_changes(spec, self._presence_day, last):
+                    self._push(at, _PRESENCE, spec.id, 0, change.value)
+        self._presence_day = last + timedelta(days=1)
+
+    def _schedule_next_arrival(self) -> None:
+        nxt = next(self._arrivals, None)
+        if nxt is not None:
+            self._push(nxt, _ARRIVAL, "", 0, "")
+
+    # ------------------------------------------------------------------ events
+
+    def _presence(self, event: _Event) -> None:
+        self.router.set_presence(event[3], Presence(event[5]))
+
+    def _arrival(self, event: _Event) -> None:
+        now = event[0]
+        self._count += 1
+        item_id = f"{self.scenario.id_prefix}{self._count}"
+        rng = self._work_rng
+        priority = Priority.NORMAL
+        if self._priorities:
+            u = rng.random() * self._cumulative[-1]
+            index = bisect.bisect_right(self._cumulative, u)
+            priority = self._priorities[min(index, len(self._priorities) - 1)]
+        handling = [stage.handling.sample(rng) for stage in self._stages]
+        item = _Item(item_id, now, priority, handling)
+        self._items[item_id] = item
+        first = self._stages[0]
+        self.router.submit(
+            WorkItem(id=item_id, skills=first.skills, priority=priority, stage=first.name)
+        )
+        self._schedule_next_arrival()
+
+    def _answer(self, event: _Event) -> None:
+        item = self._items[event[3]]
+        agent_id = event[5]
+        if item.offered_to != agent_id or item.offer_serial != event[4] // 2:
+            return  # the offer timed out or was withdrawn before the answer
+        if event[4] % 2:
+            self.router.decline(item.id, agent_id)
+        else:
+            self.router.accept(item.id, agent_id)
+
+    def _finish(self, event: _Event) -> None:
+        now = event[0]
+        item = self._items[event[3]]
+        stage = item.stages[-1]
+        stage.finished_at = now
+        self._agents[event[5]].finished += 1
+        index = stage.index + 1
+        if index < len(self._stages):
+            nxt = self._stages[index]
+            item.stages.append(_Stage(index, now))
+            self.router.advance(item.id, stage=nxt.name, skills=nxt.skills)
+        else:
+            item.finished_at = now
+            self.router.release(item.id)
+
+    def _sample(self, event: _Event) -> None:
+        now = event[0]
+        router = self.router
+        samples = self._samples
+        for agent_id in self._agents:
+            samples.append(
+                LoadSample(now, agent_id, router.load(agent_id), router.presence(agent_id))
+            )
+        every = self.scenario.sample_every
+        assert every is not None
+        self._push(now + every, _SAMPLE, "", 0, "")
+
+    # ------------------------------------------------------------------ router events
+
+    def _on_routing_event(self, event: RoutingEvent) -> None:
+        self._routing_events += 1
+        kind = event.kind
+        if kind is EventKind.OFFERED:
+            self._offered(event)
+        elif kind is EventKind.ACCEPTED:
+            self._accepted(event)
+        elif kind is EventKind.PRESENCE_CHANGED:
+            agent = self._agents[event.agent_id or ""]
+            if event.detail == Presence.AVAILABLE.value:
+                if agent.available_since is None:
+                    agent.available_since = event.at
+            elif agent.available_since is not None:
+                agent.available += event.at - agent.available_since
+                agent.available_since = None
+        elif kind in _REFUSALS:
+            item = self._items[event.item_id or ""]
+            agent = self._agents[event.agent_id or ""]
+            item.offered_to = None
+            stage = item.stages[-1]
+            if kind is EventKind.DECLINED:
+                stage.declines += 1
+                agent.declines += 1
+            elif kind is EventKind.OFFER_TIMED_OUT:
+                stage.timeouts += 1
+                agent.timeouts += 1
+            else:
+                stage.withdrawn += 1
+                agent.withdrawn += 1
+
+    def _offered(self, event: RoutingEvent) -> None:
+        item = self._items[event.item_id or ""]
+        agent = self._agents[event.agent_id or ""]
+        item.stages[-1].offers += 1
+        agent.offers += 1
+        item.offer_serial += 1
+        item.offered_to = agent.spec.id
+        spec = agent.spec
+        if spec.auto_accept:
+            return
+        rng = agent.rng
+        decline = rng.random() < spec.decline_probability
+        delay = spec.accept_delay.sample(rng)
+        self._push(event.at + delay, _ANSWER, item.id, item.offer_serial * 2 + decline, spec.id)
+
+    def _accepted(self, event: RoutingEvent) -> None:
+        item = self._items[event.item_id or ""]
+        agent = self._agents[event.agent_id or ""]
+        agent.accepts += 1
+        item.offered_to = None
+        stage = item.stages[-1]
+        stage.accepted_at = event.at
+        stage.agent_id = agent.spec.id
+        self._push(
+            event.at + item.handling[stage.index], _FINISH, item.id, stage.index, agent.spec.id
+        )
+
+
+_REFUSALS = frozenset({EventKind.DECLINED, EventKind.OFFER_TIMED_OUT, EventKind.WITHDRAWN})
+
+
+def _breached(
+    target: timedelta | None, since: datetime, done: datetime | None, now: datetime
+) -> bool | None:
+    """Over the target (``True``), within it (``False``) or not decided yet (``None``)."""
+    if target is None:
+        return None
+    if done is not None:
+        return done - since > target
+    return True if now - since > target else None

@@ -1,0 +1,165 @@
+"""A scenario: everything a simulation run needs, as one frozen, comparable value.
+
+What-if analysis changes one field with :meth:`Scenario.evolve` (more agents, another routing
+model, a shorter push timeout) and runs both on the same seed, so both see the same arrivals
+and handling times (see :mod:`casekit.sim.whatif`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from casekit.clock import ManualClock, as_utc
+from casekit.errors import ValidationError, allowed_list
+from casekit.priority import Priority
+from casekit.routing import Aging, ExplainDetail, Router, RoutingModel, RoutingPolicy
+from casekit.sim.specs import AgentSpec, ArrivalProcess, Stage
+
+__all__ = ["DEFAULT_START", "Scenario"]
+
+DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
+"""Monday 5 January 2026, 00:00 UTC."""
+
+
+def _tuple(values: Any) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class Scenario:
+    """An office to simulate: who works, what they work on, how work arrives, how it is routed.
+
+    Attributes:
+        agents: The staff.
+        stages: The routed steps every case goes through, in order (e.g. Chaser, Case Manager,
+            Reviewer); a case moves on with ``Router.advance`` and leaves with ``release``.
+        arrivals: How cases arrive (:class:`~casekit.sim.Poisson`,
+            :class:`~casekit.sim.Recorded` or :class:`~casekit.sim.ArrivalFunction`).
+        seed: The seed of every random stream of the run.
+        start: When the simulation starts (timezone-aware).
+        model: The routing model or a custom policy.
+        push_timeout: How long an agent has to answer an offer (``None``: no timeout).
+        cooldown: How long a decline or timeout keeps a case from that agent (``None``: for the
+            rest of the step).
+        offline_grace: How long after going Offline an agent's pending offers are withdrawn.
+        aging: Optional priority aging of waiting cases.
+        sla: Target for a case's whole journey, arrival to last step done (``None``: none).
+        priorities: Optional priority mix (priority → relative weight); default all Normal.
+        sample_every: How often agents' loads and presence are sampled (``None``: never).
+        id_prefix: Prefix of the case ids (``CASE-1``, ``CASE-2``, ...).
+    """
+
+    agents: tuple[AgentSpec, ...] = attrs.field(converter=_tuple)
+    stages: tuple[Stage, ...] = attrs.field(converter=_tuple)
+    arrivals: ArrivalProcess
+    seed: int = 0
+    start: datetime = DEFAULT_START
+    model: RoutingModel | RoutingPolicy = RoutingModel.LEAST_ACTIVE
+    push_timeout: timedelta | None = timedelta(minutes=10)
+    cooldown: timedelta | None = None
+    offline_grace: timedelta = timedelta(0)
+    aging: Aging | None = None
+    sla: timedelta | None = None
+    priorities: Mapping[Priority, float] | None = None
+    sample_every: timedelta | None = timedelta(hours=1)
+    id_prefix: str = "CASE-"
+    explain: ExplainDetail = ExplainDetail.SUMMARY
+
+    def __attrs_post_init__(self) -> None:
+        self._check_agents()
+        self._check_stages()
+        if not isinstance(self.arrivals, ArrivalProcess):
+            raise ValidationError(
+                f"arrivals must be an arrival process (Poisson, Recorded, ArrivalFunction), "
+                f"got {self.arrivals!r}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValidationError(f"seed must be an integer, got {self.seed!r}")
+        object.__setattr__(self, "start", as_utc(self.start, what="scenario start"))
+        for name in ("sla", "sample_every"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, timedelta) or value <= timedelta(0)):
+                raise ValidationError(f"{name} must be a positive timedelta or None, got {value!r}")
+        if self.priorities is not None:
+            self._check_priorities(self.priorities)
+        self.router()  # the router validates its own settings, with its own messages
+
+    def router(self) -> Router:
+        """A fresh router with this scenario's settings, on a manual clock at the start.
+
+        Raises:
+            ValidationError: For a bad routing model, timeout, cool-down, grace or aging.
+        """
+        try:
+            return Router(
+                model=self.model,
+                push_timeout=self.push_timeout,
+                clock=ManualClock(self.start),
+                cooldown=self.cooldown,
+                offline_grace=self.offline_grace,
+                aging=self.aging,
+                explain=self.explain,
+            )
+        except TypeError as error:
+            raise ValidationError(f"bad routing model for the scenario: {error}") from error
+
+    def _check_agents(self) -> None:
+        if not self.agents:
+            raise ValidationError("a scenario needs at least one agent")
+        seen: set[str] = set()
+        for spec in self.agents:
+            if not isinstance(spec, AgentSpec):
+                raise ValidationError(f"agents must be AgentSpec values, got {spec!r}")
+            if spec.id in seen:
+                raise ValidationError(f"agent id {spec.id} appears twice in the scenario")
+            seen.add(spec.id)
+
+    def _check_stages(self) -> None:
+        if not self.stages:
+            raise ValidationError("a scenario needs at least one stage")
+        names: set[str] = set()
+        for stage in self.stages:
+            if not isinstance(stage, Stage):
+                raise ValidationError(f"stages must be Stage values, got {stage!r}")
+            if stage.name in names:
+                raise ValidationError(f"stage {stage.name!r} appears twice in the pipeline")
+            names.add(stage.name)
+            if not any(
+                all(spec.skills.get(k, 0) >= v for k, v in stage.skills.items())
+                for spec in self.agents
+            ):
+                raise ValidationError(
+                    f"no agent has the skills of stage {stage.name!r} "
+                    f"({', '.join(f'{k}>={v}' for k, v in sorted(stage.skills.items()))}); "
+                    f"its cases would wait forever"
+                )
+
+    @staticmethod
+    def _check_priorities(priorities: Mapping[Priority, float]) -> None:
+        if not isinstance(priorities, Mapping) or not priorities:
+            raise ValidationError(
+                f"priorities must be a non-empty mapping of Priority to weight, got {priorities!r}"
+            )
+        for priority, weight in priorities.items():
+            if not isinstance(priority, Priority):
+                raise ValidationError(
+                    f"priority mix key {priority!r} is not a Priority; allowed: "
+                    f"{allowed_list(Priority)}"
+                )
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not (math.isfinite(weight) and weight >= 0)
+            ):
+                raise ValidationError(f"weight of {priority} must be a number >= 0, got {weight!r}")
+        if sum(priorities.values()) <= 0:
+            raise ValidationError("priority mix weights must not all be zero")
+
+    def evolve(self, **changes: Any) -> Scenario:
+        """A copy with some fields changed (validated again), e.g. ``evolve(agents=more)``."""
+        return attrs.evolve(self, **changes)
