@@ -169,9 +169,7 @@ def first_difference(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
     """
     both = old.merge(new, on=["case", "component", "start"], how="outer", suffixes=("_o", "_n"))
     same_rate = both["rate_o"] == both["rate_n"]
-    diff_day = np.where(
-        same_rate, np.minimum(both["end_o"], both["end_n"]) + 1, both["start"]
-    )
+    diff_day = np.where(same_rate, np.minimum(both["end_o"], both["end_n"]) + 1, both["start"])
     differs = ~same_rate | (both["end_o"] != both["end_n"])
     changed = both.assign(day=diff_day)[differs]
     return changed.groupby("case")["day"].min().rename("since")
@@ -228,13 +226,13 @@ def main() -> None:
     # Same diff: casekit's net per case equals the pandas reference's.
     reference = pandas_diff(all_frames)
     results = [casekit_one(case) for case in cases]
-    mismatches = sum(
-        1 for r in results if r.net.to_minor() != int(reference.get(r.case_id, 0))
-    )
+    mismatches = sum(1 for r in results if r.net.to_minor() != int(reference.get(r.case_id, 0)))
     if mismatches:
         raise SystemExit(f"casekit and pandas disagree on {mismatches} cases")
-    print(f"  both agree on every case's net correction (e.g. {results[0].case_id}: "
-          f"{results[0].outcome.value} {results[0].net})")
+    print(
+        f"  both agree on every case's net correction (e.g. {results[0].case_id}: "
+        f"{results[0].outcome.value} {results[0].net})"
+    )
 
     # The set-up data (720,000 ledger entries at full size) is long-lived: move it out of
     # the collector's generations, as a long-running service would after loading, so that

@@ -1,0 +1,268 @@
+"""Hypothesis properties of the money rules and of reassessment.
+
+The due amounts are checked against a naive oracle that walks every day with Fractions and
+rounds with Decimal's own half-even quantize: nothing shared with the engine's integer path.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import assume, given
+
+from casekit.cases import CorrectionOutcome
+from casekit.errors import InvalidMoney
+from casekit.financials import (
+    Decision,
+    Deduction,
+    DeductionPolicy,
+    DeliveryPattern,
+    DeterminationSet,
+    Entitlement,
+    Ledger,
+    LineKey,
+    Nominees,
+    Period,
+    WhenInsufficient,
+    apply_deductions,
+    build_schedule,
+    reassess,
+)
+from casekit.money import Money, allocate
+
+EUR = "EUR"
+SPAN = Period(date(2026, 1, 1), date(2026, 6, 30))
+COMPONENTS = ("basic", "housing")
+NOMINEES = Nominees("c1")
+
+patterns = st.one_of(
+    st.integers(1, 28).map(DeliveryPattern.monthly),
+    st.integers(0, 6).map(DeliveryPattern.weekly),
+)
+
+
+@st.composite
+def determination_sets(draw: st.DrawFn) -> DeterminationSet:
+    cuts = draw(st.lists(st.integers(1, SPAN.days - 1), max_size=5, unique=True))
+    starts = [SPAN.start + timedelta(days=c) for c in sorted(cuts)]
+    bounds = [SPAN.start, *starts]
+    ends = [s - timedelta(days=1) for s in starts] + [SPAN.end]
+    decisions = []
+    for start, end in zip(bounds, ends, strict=True):
+        rates = {
+            name: Money.from_minor(draw(st.integers(0, 200_000)), EUR)
+            for name in COMPONENTS
+            if draw(st.booleans()) or name == "basic"
+        }
+        decisions.append(
+            Decision(Period(start, end), draw(st.sampled_from([True, True, False])), rates)
+        )
+    return DeterminationSet(decisions, EUR)
+
+
+def paid_ledger(ds: DeterminationSet, pattern: DeliveryPattern) -> Ledger:
+    ledger = Ledger(EUR)
+    for line in build_schedule(ds, pattern, NOMINEES, SPAN):
+        ledger.record_paid(line, reference="P")
+    return ledger
+
+
+def oracle_due(ds: DeterminationSet, cover: Period, component: str) -> Decimal:
+    total = Fraction(0)
+    for day in cover.each_day():
+        total += Fraction(ds.rate_on(component, day).amount)
+    exact = total / cover.days
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_EVEN
+    )
+
+
+def paid_plus_corrected(ledger: Ledger, key: LineKey) -> Money:
+    return ledger.paid(key) + ledger.corrected(key)
+
+
+@given(old=determination_sets(), new=determination_sets(), pattern=patterns)
+def test_paid_plus_correction_equals_new_due_to_the_cent(
+    old: DeterminationSet, new: DeterminationSet, pattern: DeliveryPattern
+) -> None:
+    ledger = paid_ledger(old, pattern)
+    result = reassess(
+        "PDC-P",
+        old=Entitlement(old),
+        new=Entitlement(new),
+        ledger=ledger,
+        pattern=pattern,
+        nominees=NOMINEES,
+        until=SPAN.end,
+    )
+    assert result.paid + result.earlier + result.net == result.due
+    for line in result.lines:
+        assert line.due.amount == oracle_due(new, line.cover, line.component)
+    ledger.record_corrections([(c.key, c.correction) for c in result.corrections], reference="R")
+    for line in result.lines:
+        assert paid_plus_corrected(ledger, line.key) == line.due
+    # Reassessing again against the same change now finds nothing more to correct.
+    again = reassess(
+        "PDC-P",
+        old=Entitlement(old),
+        new=Entitlement(new),
+        ledger=ledger,
+        pattern=pattern,
+        nominees=NOMINEES,
+        until=SPAN.end,
+    )
+    assert again.outcome is CorrectionOutcome.NO_CHANGE
+    assert again.net.is_zero
+
+
+@given(ds=determination_sets(), pattern=patterns)
+def test_reassessing_against_what_was_due_gives_no_change(
+    ds: DeterminationSet, pattern: DeliveryPattern
+) -> None:
+    result = reassess(
+        "PDC-P",
+        old=Entitlement(ds),
+        new=Entitlement(ds),
+        ledger=paid_ledger(ds, pattern),
+        pattern=pattern,
+        nominees=NOMINEES,
+        since=SPAN.start,
+        until=SPAN.end,
+    )
+    assert result.outcome is CorrectionOutcome.NO_CHANGE
+    assert result.corrections == ()
+
+
+@given(old=determination_sets(), new=determination_sets(), pattern=patterns)
+def test_swapping_old_and_new_negates_the_correction(
+    old: DeterminationSet, new: DeterminationSet, pattern: DeliveryPattern
+) -> None:
+    forward = reassess(
+        "PDC-P",
+        old=Entitlement(old),
+        new=Entitlement(new),
+        ledger=paid_ledger(old, pattern),
+        pattern=pattern,
+        nominees=NOMINEES,
+        until=SPAN.end,
+    )
+    backward = reassess(
+        "PDC-P",
+        old=Entitlement(new),
+        new=Entitlement(old),
+        ledger=paid_ledger(new, pattern),
+        pattern=pattern,
+        nominees=NOMINEES,
+        until=SPAN.end,
+    )
+    assert forward.net == -backward.net
+    assert forward.period == backward.period
+    assert {c.key: c.correction for c in forward.corrections} == {
+        c.key: -c.correction for c in backward.corrections
+    }
+
+
+@given(
+    total=st.integers(-(10**9), 10**9),
+    weights=st.lists(st.integers(0, 10**6), min_size=1, max_size=12),
+)
+def test_allocation_parts_always_sum_to_the_whole(total: int, weights: list[int]) -> None:
+    assume(any(weights))
+    whole = Money.from_minor(total, EUR)
+    parts = allocate(whole, weights)
+    assert sum(parts, Money.zero(EUR)) == whole
+    assert len(parts) == len(weights)
+    assert all(p.to_minor() * (1 if total >= 0 else -1) >= 0 for p in parts)
+
+
+deductions = st.lists(
+    st.one_of(
+        st.builds(
+            lambda n, cents, p, out: Deduction.fixed(
+                f"f{n}",
+                Money.from_minor(cents, EUR),
+                priority=p,
+                outstanding=None if out is None else Money.from_minor(out, EUR),
+            ),
+            st.integers(0, 99),
+            st.integers(0, 10**6),
+            st.integers(0, 5),
+            st.none() | st.integers(0, 10**6),
+        ),
+        st.builds(
+            lambda n, permille, p: Deduction.percentage(
+                f"p{n}", Decimal(permille) / 1000, priority=p
+            ),
+            st.integers(0, 99),
+            st.integers(0, 1000),
+            st.integers(0, 5),
+        ),
+    ),
+    max_size=6,
+)
+
+
+@given(
+    gross=st.integers(0, 10**7),
+    items=deductions,
+    max_permille=st.integers(0, 1000),
+    minimum=st.none() | st.integers(0, 10**7),
+    mode=st.sampled_from(WhenInsufficient),
+)
+def test_deductions_never_exceed_the_max_rate_nor_make_a_payment_negative(
+    gross: int,
+    items: list[Deduction],
+    max_permille: int,
+    minimum: int | None,
+    mode: WhenInsufficient,
+) -> None:
+    policy = DeductionPolicy(
+        max_rate=Decimal(max_permille) / 1000,
+        minimum_payment=None if minimum is None else Money.from_minor(minimum, EUR),
+        when_insufficient=mode,
+    )
+    gross_money = Money.from_minor(gross, EUR)
+    result = apply_deductions(gross_money, items, policy)
+    cap = (gross_money.amount * policy.max_rate).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    assert result.deducted.amount <= cap
+    assert not result.net.is_negative
+    if minimum is not None and gross >= minimum:
+        assert result.net.to_minor() >= minimum
+    assert len(result.records) == len(items)
+    assert sum((r.taken for r in result.records), Money.zero(EUR)) == result.deducted
+    assert all(r.taken <= r.requested for r in result.records)
+
+
+@given(value=st.floats(allow_nan=True, allow_infinity=True))
+def test_no_float_reaches_a_money(value: float) -> None:
+    with pytest.raises(InvalidMoney):
+        Money(value, EUR)  # type: ignore[arg-type]
+    with pytest.raises(InvalidMoney):
+        Money("1.00", EUR) * value
+    with pytest.raises(InvalidMoney):
+        Deduction.percentage("p", value)  # type: ignore[arg-type]
+
+
+@given(old=determination_sets(), new=determination_sets(), pattern=patterns)
+def test_every_amount_reassessment_produces_is_a_decimal_at_the_cent(
+    old: DeterminationSet, new: DeterminationSet, pattern: DeliveryPattern
+) -> None:
+    result = reassess(
+        "PDC-P",
+        old=Entitlement(old),
+        new=Entitlement(new),
+        ledger=paid_ledger(old, pattern),
+        pattern=pattern,
+        nominees=NOMINEES,
+        until=SPAN.end,
+    )
+    amounts = [result.due, result.paid, result.earlier, result.net]
+    for line in result.lines:
+        amounts += [line.due, line.paid, line.earlier, line.correction]
+    for amount in amounts:
+        assert type(amount.amount) is Decimal
+        assert amount == amount.rounded()
