@@ -10,6 +10,15 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 EXPECTED = {
+    "financials.py": [
+        "paid 4 payments, 3,200.00 EUR in all",
+        "refused: cannot change amount of payment",
+        "→ Overpayment of 427.42 EUR",
+        "basic: -227.42 EUR",
+        "housing: -200.00 EUR",
+        "corrects PDC-2001: Overpayment -427.42 EUR",
+        "net 350.00 EUR",
+    ],
     "mco_tracker.py": [
         "refused: Disposition 'Plan Corrected' is not in taxonomy 'MHBE CRM'",
         "MCO-2: Outreach Max Attempts → Closed, Work Queue MHBE CRM Unassigned",
