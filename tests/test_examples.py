@@ -26,6 +26,11 @@ EXPECTED = {
     ],
     "quickstart.py": ["is Disposed: created IC-", "refused: cannot 'activate'", "stateDiagram-v2"],
     "seven_phase.py": ["CM-1: Closed, priority Urgent (risk 85)", "Follow-up → Planning"],
+    "simulate_office.py": [
+        "A week: 821 cases arrived",
+        "Erlang C: 5 Chasers answer 80% within 30 min",
+        "5 Chasers: Chaser mean wait",
+    ],
 }
 
 

@@ -8,7 +8,7 @@ and handling times (see :mod:`casekit.sim.whatif`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,11 @@ DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 """Monday 5 January 2026, 00:00 UTC."""
 
 
-def _tuple(values: Any) -> tuple[Any, ...]:
+def _agents(values: Iterable[AgentSpec]) -> tuple[AgentSpec, ...]:
+    return tuple(values)
+
+
+def _stages(values: Iterable[Stage]) -> tuple[Stage, ...]:
     return tuple(values)
 
 
@@ -54,8 +58,8 @@ class Scenario:
         id_prefix: Prefix of the case ids (``CASE-1``, ``CASE-2``, ...).
     """
 
-    agents: tuple[AgentSpec, ...] = attrs.field(converter=_tuple)
-    stages: tuple[Stage, ...] = attrs.field(converter=_tuple)
+    agents: tuple[AgentSpec, ...] = attrs.field(converter=_agents)
+    stages: tuple[Stage, ...] = attrs.field(converter=_stages)
     arrivals: ArrivalProcess
     seed: int = 0
     start: datetime = DEFAULT_START

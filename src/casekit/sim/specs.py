@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,6 +42,22 @@ EVERY_DAY = frozenset(range(7))
 
 _ZERO = timedelta(0)
 _DAY = timedelta(days=1)
+
+
+def _weekdays(values: Iterable[int]) -> frozenset[int]:
+    return frozenset(values)
+
+
+def _breaks(values: Iterable[Break]) -> tuple[Break, ...]:
+    return tuple(values)
+
+
+def _shifts(values: Iterable[Shift]) -> tuple[Shift, ...]:
+    return tuple(values)
+
+
+def _timestamps(values: Iterable[datetime]) -> tuple[datetime, ...]:
+    return tuple(values)
 
 
 def _check_time(instance: object, attribute: attrs.Attribute[time], value: object) -> None:
@@ -97,8 +113,8 @@ class Shift:
 
     start: time = attrs.field(validator=_check_time)
     end: time = attrs.field(validator=_check_time)
-    weekdays: frozenset[int] = attrs.field(default=WEEKDAYS, converter=frozenset)
-    breaks: tuple[Break, ...] = attrs.field(default=(), converter=tuple)
+    weekdays: frozenset[int] = attrs.field(default=WEEKDAYS, converter=_weekdays)
+    breaks: tuple[Break, ...] = attrs.field(default=(), converter=_breaks)
 
     def __attrs_post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= EVERY_DAY:
@@ -188,7 +204,7 @@ class AgentSpec:
     auto_accept: bool = False
     accept_delay: Distribution = attrs.field(default=Fixed(_ZERO), validator=_check_distribution)
     decline_probability: float = attrs.field(default=0.0, validator=_check_probability)
-    shifts: tuple[Shift, ...] = attrs.field(default=(), converter=tuple)
+    shifts: tuple[Shift, ...] = attrs.field(default=(), converter=_shifts)
 
     def __attrs_post_init__(self) -> None:
         # Agent validates the id, skills and capacity with the router's own messages.
@@ -311,7 +327,7 @@ class Recorded:
         timestamps: The arrival instants; those before the simulation start are skipped.
     """
 
-    timestamps: tuple[datetime, ...] = attrs.field(converter=tuple)
+    timestamps: tuple[datetime, ...] = attrs.field(converter=_timestamps)
 
     def __attrs_post_init__(self) -> None:
         checked = tuple(as_utc(t, what="recorded arrival") for t in self.timestamps)
