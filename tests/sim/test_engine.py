@@ -25,6 +25,8 @@ from casekit.sim import (
     Recorded,
     Scenario,
     Shift,
+    SimEvent,
+    SimEventKind,
     Simulation,
     Stage,
 )
@@ -383,3 +385,35 @@ def test_bad_input_is_refused_with_a_message(build: object, message: str) -> Non
 def test_routing_model_is_passed_to_the_router() -> None:
     sim = Simulation(scenario(model=RoutingModel.MOST_AVAILABLE))
     assert sim.router.policy.name == "most available"
+
+
+def test_simulation_events_announce_arrivals_steps_and_breaches_as_they_happen() -> None:
+    slow = scenario(agents=office(3), sla=timedelta(hours=2))
+    quiet = Simulation(slow).run(timedelta(days=1))
+    sim = Simulation(slow)
+    seen: list[SimEvent] = []
+    sim.subscribe(seen.append)
+    result = sim.run(timedelta(days=1))
+    assert result.to_records("stages") == quiet.to_records("stages")  # listening changes nothing
+    by_kind = {kind: [e for e in seen if e.kind is kind] for kind in SimEventKind}
+    assert [e.item_id for e in by_kind[SimEventKind.ARRIVED]] == [i.id for i in result.items]
+    done = {i.id for i in result.items if i.finished_at is not None}
+    assert {e.item_id for e in by_kind[SimEventKind.CASE_DONE]} == done
+    steps = [s for i in result.items for s in i.stages if s.finished_at is not None]
+    assert len(by_kind[SimEventKind.STEP_DONE]) == len(steps)
+    late_steps = {(s.item_id, s.stage) for i in result.items for s in i.stages if s.sla_breached}
+    assert late_steps
+    assert {(e.item_id, e.stage) for e in by_kind[SimEventKind.STEP_SLA_BREACHED]} == late_steps
+    late_cases = {i.id for i in result.items if i.sla_breached}
+    assert late_cases
+    assert {e.item_id for e in by_kind[SimEventKind.CASE_SLA_BREACHED]} == late_cases
+    assert [e.at for e in seen] == sorted(e.at for e in seen)
+    for event in by_kind[SimEventKind.STEP_SLA_BREACHED]:
+        record = next(
+            s
+            for i in result.items
+            if i.id == event.item_id
+            for s in i.stages
+            if s.stage == event.stage
+        )
+        assert event.at - record.entered_at == timedelta(hours=1 if record.stage == "Chaser" else 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from casekit.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
 from casekit.sim.engine import Simulation
+from casekit.sim.events import SimEvent, SimEventKind, SimSubscriber
 from casekit.sim.queueing import (
     erlang_b,
     erlang_c,
@@ -74,6 +75,9 @@ __all__ = [
     "Recorded",
     "Scenario",
     "Shift",
+    "SimEvent",
+    "SimEventKind",
+    "SimSubscriber",
     "Simulation",
     "SimulationResult",
     "StaffingEstimate",

@@ -42,6 +42,7 @@ from casekit.clock import ManualClock, as_utc
 from casekit.errors import ValidationError
 from casekit.priority import Priority
 from casekit.routing import EventKind, Presence, RoutingEvent, WorkItem
+from casekit.sim.events import SimEvent, SimEventKind, SimSubscriber
 from casekit.sim.results import (
     AgentRecord,
     ItemRecord,
@@ -62,6 +63,7 @@ _FINISH = 1
 _ANSWER = 2
 _ARRIVAL = 3
 _SAMPLE = 4
+_WATCH = 5  # an SLA deadline, only scheduled while someone listens
 
 _Event = tuple[datetime, int, int, str, int, str]
 """``(at, kind, seq, subject, number, other)``: heap order is time, then kind, then FIFO."""
@@ -182,6 +184,7 @@ class Simulation:
         self._routing_events = 0
         self._samples: list[LoadSample] = []
         self._count = 0
+        self._listeners: list[SimSubscriber] = []
         self._priorities: list[Priority] = []
         self._cumulative: list[float] = []
         if scenario.priorities is not None:
@@ -211,6 +214,29 @@ class Simulation:
         """Simulation events processed so far."""
         return self._events
 
+    def subscribe(self, callback: SimSubscriber) -> None:
+        """Call ``callback(event)`` for every :class:`SimEvent` from now on.
+
+        While someone listens, the simulation also watches SLA deadlines (one more event per
+        step with a target, and per case with the scenario's ``sla``), to announce breaches at
+        the moment they happen. Results do not depend on listening. O(1).
+        """
+        self._listeners.append(callback)
+
+    def _announce(
+        self,
+        kind: SimEventKind,
+        at: datetime,
+        item_id: str,
+        stage: str | None = None,
+        *,
+        agent_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        event = SimEvent(kind, at, item_id, stage, agent_id, detail)
+        for callback in tuple(self._listeners):
+            callback(event)
+
     def run(self, until: datetime | timedelta) -> SimulationResult:
         """Simulate up to ``until`` and return the result so far.
 
@@ -229,7 +255,14 @@ class Simulation:
         router = self.router
         clock = self.clock
         pop = heapq.heappop
-        dispatch = (self._presence, self._finish, self._answer, self._arrival, self._sample)
+        dispatch = (
+            self._presence,
+            self._finish,
+            self._answer,
+            self._arrival,
+            self._sample,
+            self._watch,
+        )
         events = 0
         while True:
             deadline = router.next_deadline()
@@ -404,6 +437,12 @@ class Simulation:
         item = _Item(item_id, now, priority, handling)
         self._items[item_id] = item
         first = self._stages[0]
+        if self._listeners:
+            self._announce(SimEventKind.ARRIVED, now, item_id, first.name, detail=priority.value)
+            if self.scenario.sla is not None:
+                self._push(now + self.scenario.sla, _WATCH, item_id, -1, "")
+            if first.sla is not None:
+                self._push(now + first.sla, _WATCH, item_id, 0, "")
         self.router.submit(
             WorkItem(id=item_id, skills=first.skills, priority=priority, stage=first.name)
         )
@@ -426,12 +465,24 @@ class Simulation:
         stage.finished_at = now
         self._agents[event[5]].finished += 1
         index = stage.index + 1
+        listening = bool(self._listeners)
         if index < len(self._stages):
             nxt = self._stages[index]
             item.stages.append(_Stage(index, now))
+            if listening:
+                done = self._stages[stage.index].name
+                self._announce(
+                    SimEventKind.STEP_DONE, now, item.id, done, agent_id=event[5], detail=nxt.name
+                )
+                if nxt.sla is not None:
+                    self._push(now + nxt.sla, _WATCH, item.id, index, "")
             self.router.advance(item.id, stage=nxt.name, skills=nxt.skills)
         else:
             item.finished_at = now
+            if listening:
+                done = self._stages[stage.index].name
+                self._announce(SimEventKind.STEP_DONE, now, item.id, done, agent_id=event[5])
+                self._announce(SimEventKind.CASE_DONE, now, item.id)
             self.router.release(item.id)
 
     def _sample(self, event: _Event) -> None:
@@ -445,6 +496,25 @@ class Simulation:
         every = self.scenario.sample_every
         assert every is not None
         self._push(now + every, _SAMPLE, "", 0, "")
+
+    def _watch(self, event: _Event) -> None:
+        if not self._listeners:
+            return
+        item = self._items[event[3]]
+        index = event[4]
+        if index < 0:
+            target = self.scenario.sla
+            if item.finished_at is None and target is not None:
+                self._announce(
+                    SimEventKind.CASE_SLA_BREACHED, event[0], item.id, detail=str(target)
+                )
+            return
+        stage = item.stages[-1]
+        spec = self._stages[index]
+        if stage.index == index and stage.accepted_at is None:
+            self._announce(
+                SimEventKind.STEP_SLA_BREACHED, event[0], item.id, spec.name, detail=str(spec.sla)
+            )
 
     # ------------------------------------------------------------------ router events
 
