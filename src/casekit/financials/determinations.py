@@ -119,6 +119,7 @@ class DeterminationSet:
     )
     _components: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
+    _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
 
     def __attrs_post_init__(self) -> None:
         decimals = minor_units(self.currency)
@@ -156,6 +157,7 @@ class DeterminationSet:
                     starts.append(start)
                     segments.append((start, end, minor))
         object.__setattr__(self, "_timelines", timelines)
+        object.__setattr__(self, "_paying", tuple(sorted(timelines)))
         object.__setattr__(
             self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
         )
@@ -170,8 +172,8 @@ class DeterminationSet:
 
     @property
     def paying_components(self) -> tuple[str, ...]:
-        """The components with a non-zero rate on some eligible day, sorted. O(c log c)."""
-        return tuple(sorted(self._timelines))
+        """The components with a non-zero rate on some eligible day, sorted. O(1)."""
+        return self._paying
 
     @property
     def span(self) -> Period | None:

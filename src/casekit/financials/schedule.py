@@ -87,10 +87,18 @@ def due_by_key(
         for cover_start, cover_end, first, last, ranges in spans:
             while index < count and timeline[index][1] < first:
                 index += 1
-            total = _weighted_total(timeline, index, first, last, ranges)
-            if total is None:
+            if index == count:
+                break
+            seg_first, seg_last, rate = timeline[index]
+            if seg_first > last:
                 continue
-            amount = divide_half_even(total, last - first + 1)
+            if ranges is None and seg_first <= first and seg_last >= last and type(rate) is int:
+                amount = rate  # one whole-cent rate all cover long: rate × days ÷ days, exactly
+            else:
+                total = _weighted_total(timeline, index, first, last, ranges)
+                if total is None:
+                    continue
+                amount = divide_half_even(total, last - first + 1)
             if amount:
                 nominee = fixed_nominee or nominees.nominee_on(component, cover_start)
                 due[(cover_start, cover_end, component, nominee)] = amount
