@@ -15,11 +15,20 @@ The pieces, each in its own module:
 - :mod:`~casekit.financials.ledger` — what was paid and corrected.
 - :mod:`~casekit.financials.reassessment` (the pure computation) and
   :mod:`~casekit.financials.corrections` (applying it: the Payment Correction Case).
+- :mod:`~casekit.financials.codec` — JSON-safe bodies for the storage ledger.
 """
 
 from __future__ import annotations
 
 from casekit.financials.certifications import Certified, certified_periods
+from casekit.financials.codec import (
+    determinations_from_body,
+    determinations_to_body,
+    entry_from_body,
+    entry_to_body,
+    payment_from_body,
+    payment_to_body,
+)
 from casekit.financials.corrections import (
     AppliedReassessment,
     ClosedCaseStrategy,
@@ -99,10 +108,16 @@ __all__ = [
     "apply_deductions",
     "build_schedule",
     "certified_periods",
+    "determinations_from_body",
+    "determinations_to_body",
     "determine",
+    "entry_from_body",
+    "entry_to_body",
     "evidence_segments",
     "merge_periods",
     "month_of",
+    "payment_from_body",
+    "payment_to_body",
     "prorate_minor",
     "reassess",
     "simulate",
