@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import heapq
+import os
 import random
+import subprocess
 import sys
 from datetime import UTC, datetime, time, timedelta
 
@@ -357,6 +359,7 @@ def test_distributions_are_seeded_and_have_the_stated_means() -> None:
         (lambda: AgentSpec("", {"s": 1}), "non-empty string"),
         (lambda: AgentSpec("a", {"s": 1}, capacity=0), "positive integer"),
         (lambda: AgentSpec("a", {"s": 1}, accept_delay=5), "Distribution"),  # type: ignore[arg-type]
+        (lambda: AgentSpec("a", {"s": 1}, auto_accept=True, decline_probability=0.1), "never"),
         (lambda: Stage("", {"s": 1}, Fixed(timedelta(0))), "non-empty"),
         (lambda: Stage("x", {"s": 1}, Fixed(timedelta(0)), sla=timedelta(-1)), "sla"),
         (lambda: scenario(agents=()), "at least one agent"),
@@ -417,3 +420,50 @@ def test_simulation_events_announce_arrivals_steps_and_breaches_as_they_happen()
             if s.stage == event.stage
         )
         assert event.at - record.entered_at == timedelta(hours=1 if record.stage == "Chaser" else 2)
+
+
+HASH_SEED_SCRIPT = """
+import hashlib
+from datetime import timedelta
+from casekit.sim import AgentSpec, Exponential, Poisson, Scenario, Simulation, Stage
+names = ["a", "b", "c", "d"]
+agents = [
+    AgentSpec(
+        f"A{i}",
+        {s: 1 + (i + j) % 2 for j, s in enumerate(names) if (i >> j) & 1 or j == i % 4},
+        capacity=2,
+        accept_delay=Exponential(timedelta(minutes=2)),
+        decline_probability=0.2,
+    )
+    for i in range(16)
+]
+stages = [
+    Stage("one", {"a": 1, "b": 1}, Exponential(timedelta(minutes=10))),
+    Stage("two", {"c": 1, "d": 1}, Exponential(timedelta(minutes=10))),
+]
+scenario = Scenario(
+    agents=agents,
+    stages=stages,
+    arrivals=Poisson(20),
+    push_timeout=timedelta(minutes=3),
+    cooldown=timedelta(minutes=30),
+)
+result = Simulation(scenario).run(timedelta(days=1))
+print(hashlib.sha256(repr(result.to_records("stages")).encode()).hexdigest())
+"""
+
+
+def test_runs_do_not_depend_on_the_hash_seed() -> None:
+    """Set iteration order varies with PYTHONHASHSEED; a run must not."""
+    digests = set()
+    for hash_seed in ("0", "12345"):
+        done = subprocess.run(
+            [sys.executable, "-c", HASH_SEED_SCRIPT],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            timeout=120,
+            check=True,
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

@@ -210,6 +210,11 @@ class AgentSpec:
         # Agent validates the id, skills and capacity with the router's own messages.
         agent = self.to_agent()
         object.__setattr__(self, "skills", agent.skills)
+        if self.auto_accept and (self.decline_probability > 0 or self.accept_delay != Fixed(_ZERO)):
+            raise ValidationError(
+                f"agent {self.id} accepts automatically, so it never declines or delays; "
+                "drop auto_accept or the decline_probability and accept_delay"
+            )
         for shift in self.shifts:
             if not isinstance(shift, Shift):
                 raise ValidationError(
