@@ -26,6 +26,7 @@ for l correction lines.
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ from casekit.financials.triggers import ReassessmentTrigger
 from casekit.money import Money
 
 __all__ = ["AppliedReassessment", "ClosedCaseStrategy", "ReassessmentEngine"]
+
+_log = logging.getLogger(__name__)
 
 RECOVERY_PRIORITY = 10
 """The priority of a recovery deduction (taken before most others)."""
@@ -192,6 +195,13 @@ class ReassessmentEngine:
             skipped = self._skip_reason(pdc, trigger)
             if skipped or result.outcome is CorrectionOutcome.NO_CHANGE:
                 self._counts[pdc.id] = number
+                _log.info(
+                    "reassessment %s (%s): %s%s",
+                    reassessment_id,
+                    trigger.value,
+                    result.outcome.value,
+                    f", no correction: {skipped}" if skipped else "",
+                )
                 return AppliedReassessment(reassessment_id, result, skipped=skipped)
             return self._apply(
                 pdc=pdc,
@@ -272,6 +282,15 @@ class ReassessmentEngine:
                 priority=RECOVERY_PRIORITY,
                 outstanding=-result.net,
             )
+        _log.info(
+            "reassessment %s (%s): %s %s over %s; opened %s",
+            reassessment_id,
+            result.trigger.value,
+            result.outcome.value,
+            result.net,
+            result.period,
+            correction_case.id,
+        )
         return AppliedReassessment(
             reassessment_id, result, correction_case, recovery, tuple(payments)
         )
