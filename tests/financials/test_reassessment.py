@@ -250,3 +250,34 @@ def test_reassessment_records_and_html_for_notebooks(worked: WorkedExample) -> N
     assert "Overpayment" in html
     assert "PDC-7" in html
     assert "<table>" in html
+
+
+def test_cover_periods_paid_under_an_earlier_pattern_are_compared_once() -> None:
+    nominees = Nominees("c1")
+    old = _set(d(date(2026, 1, 1), date(2026, 6, 30), basic="300.00"))
+    # Paid monthly on the 15th until 14 March, then the pattern moved to the 1st.
+    ledger = Ledger(EUR)
+    for line in build_schedule(
+        old, DeliveryPattern.monthly(15), nominees, Period(date(2026, 1, 15), date(2026, 3, 14))
+    ):
+        ledger.record_paid(line, reference="P15")
+    new = _set(
+        d(date(2026, 1, 1), date(2026, 1, 31), basic="300.00"),
+        d(date(2026, 2, 1), date(2026, 6, 30), basic="360.00"),
+    )
+    result = reassess(
+        "PDC-1",
+        old=Entitlement(old),
+        new=Entitlement(new),
+        ledger=ledger,
+        pattern=MONTHLY,
+        nominees=nominees,
+    )
+    covers = sorted({line.cover for line in result.lines})
+    assert covers == [
+        Period(date(2026, 1, 15), date(2026, 2, 14)),
+        Period(date(2026, 2, 15), date(2026, 3, 14)),
+    ]
+    # 15 Jan–14 Feb: 300 × 17/31 + 360 × 14/31 = 164.516… + 162.580… = 327.10 due, 300 paid;
+    # 15 Feb–14 Mar: 360 due, 300 paid.
+    assert result.net == eur("87.10")

@@ -242,16 +242,7 @@ def reassess(
     if window is None:
         return _no_change(case_id, trigger, currency)
     paid_keys = ledger.keys_meeting(window)
-    covers = pattern.cover_periods(window)
-    known = {(cover.start, cover.end) for cover in covers}
-    extra = False
-    for key in paid_keys:
-        if (key[0], key[1]) not in known:
-            known.add((key[0], key[1]))
-            covers.append(Period(key[0], key[1]))
-            extra = True
-    if extra:  # paid under another pattern: reassess those cover periods too
-        covers.sort()
+    covers = _covers(pattern, window, paid_keys)
     due = due_by_key(new.determinations, covers, nominees, new.certified)
     keys = set(due)
     keys.update(paid_keys)
@@ -293,6 +284,23 @@ def reassess(
         from_minor(net, currency),
         outcome,
     )
+
+
+def _covers(pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]) -> list[Period]:
+    """The cover periods to compare: the pattern's, and any paid under another pattern.
+
+    Where a paid cover period is not one of the pattern's (the pattern changed), the paid
+    one is compared and the pattern's cover periods overlapping it are left out, so no day
+    is counted twice.
+    """
+    covers = pattern.cover_periods(window)
+    known = {(cover.start, cover.end) for cover in covers}
+    foreign = {(key[0], key[1]) for key in paid_keys if (key[0], key[1]) not in known}
+    if not foreign:
+        return covers
+    paid = [Period(start, end) for start, end in sorted(foreign)]
+    kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
+    return sorted(kept + paid)
 
 
 def _window(
