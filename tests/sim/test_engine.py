@@ -473,6 +473,7 @@ def test_runs_do_not_depend_on_the_hash_seed() -> None:
     reason="router bug: Router.advance gives the new step a fresh offer token, so the "
     "previous step's pending push-timeout timer (same item id, same token) times out the "
     "new step's first offer early",
+    raises=AssertionError,
     strict=True,
 )
 def test_answers_within_the_push_timeout_never_time_out() -> None:
@@ -480,7 +481,7 @@ def test_answers_within_the_push_timeout_never_time_out() -> None:
     result = Simulation(scenario(agents=agents, push_timeout=timedelta(minutes=5))).run(
         timedelta(days=1)
     )
-    timeouts = {s.stage: 0 for s in PIPELINE}
+    timeouts = {s.name: 0 for s in PIPELINE}
     for item in result.items:
         for record in item.stages:
             timeouts[record.stage] += record.timeouts
