@@ -93,8 +93,11 @@ class Scenario:
             self._check_priorities(self.priorities)
         self.router()  # the router validates its own settings, with its own messages
 
-    def router(self) -> Router:
-        """A fresh router with this scenario's settings, on a manual clock at the start.
+    def router(self, clock: ManualClock | None = None) -> Router:
+        """A fresh router with this scenario's settings.
+
+        Args:
+            clock: The clock to inject; by default a new manual clock at the start.
 
         Raises:
             ValidationError: For a bad routing model, timeout, cool-down, grace or aging.
@@ -103,7 +106,7 @@ class Scenario:
             return Router(
                 model=self.model,
                 push_timeout=self.push_timeout,
-                clock=ManualClock(self.start),
+                clock=ManualClock(self.start) if clock is None else clock,
                 cooldown=self.cooldown,
                 offline_grace=self.offline_grace,
                 aging=self.aging,
