@@ -239,8 +239,11 @@ class DeterminationSet:
                 f"cannot compare determinations in {self.currency} and {other.currency}"
             )
         earliest: int | None = None
-        for component in set(self._timelines) | set(other._timelines):
-            day = _first_mismatch(self.timeline(component), other.timeline(component))
+        for component in self._timelines.keys() | other._timelines.keys():
+            mine, theirs = self.timeline(component), other.timeline(component)
+            if mine == theirs:
+                continue
+            day = _first_mismatch(mine, theirs)
             if day is not None and (earliest is None or day < earliest):
                 earliest = day
         return None if earliest is None else date.fromordinal(earliest)
