@@ -586,6 +586,11 @@ class Router:
         holder = self._detach(state)
         self._emit(EventKind.REQUEUED, item_id, holder.agent.id if holder else None, now)
         self._enqueue(state, now, self._decision(state, now, None, ([], 0, 0, 0)))
+        # The item goes to its best eligible agent by the policy, not back to its holder
+        # just because the holder's room was served first.
+        best = self._find(state, now)[0]
+        if best and best[0] is not holder:
+            self._place_queued(state, now)
         if holder is not None:
             self._serve(holder, now)
         if state.state is ItemState.QUEUED:
