@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casekit.clock import ManualClock
+from casekit.errors import CapacityExceeded
 from casekit.routing import (
     Agent,
     ExplainDetail,
@@ -69,4 +70,22 @@ def test_requeue_still_serves_the_holders_room_in_queue_order(clock: ManualClock
     router.requeue("held")  # older, so it is served first; a0 is the only one who can take it
     assert router.owner_of("held") == "a0"
     assert router.state_of("waiting") is ItemState.QUEUED
+    check_routing_invariants(router)
+
+
+def test_unpin_over_capacity_with_override_marks_the_item_as_an_override(
+    clock: ManualClock,
+) -> None:
+    # Found by the state machine: with pins not counted, unpin(override=True) put the agent
+    # over capacity but the item's override flag stayed False, so nothing explained the excess.
+    router = make_router(clock, count_pins=False)
+    staff(router, Agent("a0", capacity=1))
+    router.assign(WorkItem("pinned", weight=1), "a0")
+    router.submit(WorkItem("routed"))
+    assert router.load("a0") == 1
+    with pytest.raises(CapacityExceeded):
+        router.unpin("pinned")
+    router.unpin("pinned", override=True)
+    assert router.load("a0") == 2
+    assert router.item("pinned").override
     check_routing_invariants(router)

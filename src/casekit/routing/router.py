@@ -688,7 +688,8 @@ class Router:
         assert state.agent_id is not None
         agent = self._agents[state.agent_id]
         weight = state.item.weight
-        if not self.count_pins and agent.load + weight > agent.agent.capacity and not override:
+        over = not self.count_pins and agent.load + weight > agent.agent.capacity
+        if over and not override:
             raise CapacityExceeded(
                 f"unpinning {item_id} would count its weight {weight} in {agent.agent.id}'s load "
                 f"{agent.load}, above capacity {agent.agent.capacity}; pass override=True"
@@ -701,6 +702,7 @@ class Router:
             agent.load += weight
         self._reindex(agent)
         state.state = ItemState.ACCEPTED
+        state.override = state.override or over
         self._emit(EventKind.UNPINNED, item_id, agent.agent.id, now)
         self._flush()
 
