@@ -252,6 +252,9 @@ def test_records_and_dataframes() -> None:
     assert len(result.to_records("items")) == len(result.items)
     assert len(result.to_records("agents")) == 6
     assert len(result.to_records("load")) == 6 * 11  # hourly, 00:00 to 10:00
+    queue = result.to_records("queue")
+    assert [q["at"] for q in queue] == [DEFAULT_START + timedelta(hours=h) for h in range(11)]
+    assert all(isinstance(q["waiting"], int) for q in queue)
     pd = pytest.importorskip("pandas")
     frame = result.to_dataframe("agents")
     assert isinstance(frame, pd.DataFrame)
@@ -469,13 +472,6 @@ def test_runs_do_not_depend_on_the_hash_seed() -> None:
     assert len(digests) == 1
 
 
-@pytest.mark.xfail(
-    reason="router bug: Router.advance gives the new step a fresh offer token, so the "
-    "previous step's pending push-timeout timer (same item id, same token) times out the "
-    "new step's first offer early",
-    raises=AssertionError,
-    strict=True,
-)
 def test_answers_within_the_push_timeout_never_time_out() -> None:
     agents = office(6, accept_delay=Fixed(timedelta(minutes=1)))
     result = Simulation(scenario(agents=agents, push_timeout=timedelta(minutes=5))).run(

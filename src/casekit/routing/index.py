@@ -4,9 +4,11 @@ An agent is in the index while it is Available and has room (load below capacity
 ``(score, last_offer_seq, agent_id, grades)``: the policy's score, then the agent offered work
 longest ago, then the id — exactly the router's order of preference, so the first eligible
 agent met in a walk of an index is the best one. Ids are unique, so comparisons never reach
-``grades``: the agent's skills as ``(name, level)`` pairs for every level up to the one held,
-which turns "holds every required skill at its minimum level" into one C-level subset test
-(:func:`holding`), run over the index without a Python-level loop.
+``grades``: a bit mask of the agent's skills, one bit per ``(name, level)`` for every level up
+to the one held. An item's requirement is the mask of its ``(name, minimum level)`` bits, so
+"holds every required skill at its minimum level" is ``grades & need == need``, which
+:func:`holding` runs over the index in C, without a Python-level loop (about 0.1 µs per agent
+passed over; small integers also keep the walk's memory traffic low).
 """
 
 from __future__ import annotations
@@ -18,35 +20,22 @@ from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-__all__ = ["AgentIndex", "IndexKey", "grades", "holding", "needs"]
+__all__ = ["AgentIndex", "IndexKey", "holding"]
 
-Grades = frozenset[tuple[str, int]]
-
-IndexKey = tuple[Any, int, str, Grades]
+IndexKey = tuple[Any, int, str, int]
 """``(score, last_offer_seq, agent_id, grades)``."""
 
 _GRADES = itemgetter(3)
 
 
-def grades(skills: Mapping[str, int]) -> Grades:
-    """An agent's skills as ``(name, level)`` for every level from 1 to the level held."""
-    return frozenset((name, level) for name, top in skills.items() for level in range(1, top + 1))
+def holding(entries: Iterable[IndexKey], need: int) -> Iterator[IndexKey]:
+    """Yield, in order, the keys of agents whose grades cover the ``need`` mask.
 
-
-def needs(skills: Mapping[str, int]) -> Grades:
-    """An item's requirements as ``(name, minimum level)`` pairs."""
-    return frozenset(skills.items())
-
-
-def holding(entries: Iterable[IndexKey], required: Grades) -> Iterator[IndexKey]:
-    """Yield, in order, the keys of agents holding every required grade.
-
-    The filter runs in C (``compress`` over ``required.issubset``), about 50 ns per agent
-    passed over.
+    The filter runs in C (``compress`` over ``need.__eq__(need & grades)``).
     """
-    if not required:
+    if not need:
         return iter(entries)
-    return compress(entries, map(required.issubset, map(_GRADES, entries)))
+    return compress(entries, map(need.__eq__, map(need.__and__, map(_GRADES, entries))))
 
 
 _EMPTY: SortedList = SortedList()
@@ -59,11 +48,33 @@ class AgentIndex:
     cost O(s log n); :meth:`pool` is O(r) for an item needing ``r`` skills.
     """
 
-    __slots__ = ("_by_skill", "_everyone")
+    __slots__ = ("_bits", "_by_skill", "_everyone")
 
     def __init__(self) -> None:
         self._by_skill: dict[str, SortedList] = {}
         self._everyone: SortedList = SortedList()
+        self._bits: dict[tuple[str, int], int] = {}
+
+    def _bit(self, name: str, level: int) -> int:
+        bit = self._bits.get((name, level))
+        if bit is None:
+            bit = self._bits[(name, level)] = 1 << len(self._bits)
+        return bit
+
+    def grades(self, skills: Mapping[str, int]) -> int:
+        """An agent's skills as a mask: one bit per (name, level) up to each level held."""
+        mask = 0
+        for name, top in skills.items():
+            for level in range(1, top + 1):
+                mask |= self._bit(name, level)
+        return mask
+
+    def need(self, skills: Mapping[str, int]) -> int:
+        """An item's requirement as a mask: one bit per (name, minimum level)."""
+        mask = 0
+        for name, level in skills.items():
+            mask |= self._bit(name, level)
+        return mask
 
     def insert(self, key: IndexKey, skills: Iterable[str]) -> None:
         """Index an agent under each of its skills. O(s log n)."""

@@ -47,7 +47,7 @@ from casekit.errors import (
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
-from casekit.routing.index import AgentIndex, IndexKey, grades, holding, needs
+from casekit.routing.index import AgentIndex, IndexKey, holding
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
 from casekit.routing.notebook import router_html
@@ -168,7 +168,7 @@ class _AgentState:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.names = frozenset(agent.skills)
-        self.grades = grades(agent.skills)
+        self.grades = 0
         self.presence = Presence.OFFLINE
         self.load = 0
         self.offered: set[str] = set()
@@ -207,7 +207,7 @@ class _ItemState:
         self.seq = seq
         self.priority = item.priority
         self.group = frozenset(item.skills)
-        self.needs = needs(item.skills)
+        self.needs = 0
         self.state = ItemState.QUEUED
         self.agent_id: str | None = None
         self.offered_at: datetime | None = None
@@ -283,6 +283,9 @@ class Router:
         self._timers = Timers()
         self._seq = itertools.count(1)
         self._offer_seq = itertools.count(1)
+        # Timer tokens are unique across the router's life, so a deadline left behind by an
+        # earlier step of an item (or an earlier agent with the same id) never matches.
+        self._tokens = itertools.count(1)
         self._subscribers: list[Subscriber] = []
         self._pending: list[RoutingEvent] = []
         self._max_capacity = 0
@@ -339,6 +342,7 @@ class Router:
             raise AlreadyExists(f"agent {agent.id} is already registered")
         now = self.clock.now()
         state = _AgentState(agent)
+        state.grades = self._index.grades(agent.skills)
         self._agents[agent.id] = state
         self._max_capacity = max(self._max_capacity, agent.capacity)
         self._emit(EventKind.AGENT_ADDED, None, agent.id, now)
@@ -403,7 +407,7 @@ class Router:
         self._unindex(state)
         state.agent = attrs.evolve(state.agent, skills=checked)
         state.names = frozenset(checked)
-        state.grades = grades(checked)
+        state.grades = self._index.grades(checked)
         self._reindex(state)
         self._emit(
             EventKind.SKILLS_CHANGED,
@@ -562,6 +566,7 @@ class Router:
             EventKind.RELEASED, item_id, holder.agent.id if holder else None, now, f"to {stage}"
         )
         fresh = _ItemState(new, state.created_at, next(self._seq))
+        fresh.needs = self._index.need(new.skills)
         self._items[item_id] = fresh
         if holder is not None:
             self._serve(holder, now)
@@ -934,7 +939,9 @@ class Router:
                 f"work item {item.id} is already in the router ({self._items[item.id].state.value})"
             )
         self._check_weight(item)
-        return _ItemState(item, item.created_at or now, next(self._seq))
+        state = _ItemState(item, item.created_at or now, next(self._seq))
+        state.needs = self._index.need(item.skills)
+        return state
 
     @staticmethod
     def _require_offer(state: _ItemState, agent_id: str, verb: str) -> None:
@@ -1104,7 +1111,7 @@ class Router:
         state.deadline = None
         state.queued_at = now
         state.aged_at = now
-        state.queue_token += 1
+        state.queue_token = next(self._tokens)
         state.queue_key = (-state.priority.rank, state.created_at, state.seq, state.item.id)
         self._queue.add(state.group, state.queue_key)
         state.decisions.append(decision)
@@ -1127,7 +1134,7 @@ class Router:
         state.state = ItemState.OFFERED
         state.agent_id = agent.agent.id
         state.offered_at = now
-        state.offer_token += 1
+        state.offer_token = next(self._tokens)
         state.deadline = None if self.push_timeout is None else now + self.push_timeout
         agent.offered.add(state.item.id)
         self._unindex(agent)
@@ -1213,7 +1220,7 @@ class Router:
     def _change_presence(self, agent: _AgentState, presence: Presence, now: datetime) -> None:
         self._unindex(agent)
         agent.presence = presence
-        agent.offline_token += 1
+        agent.offline_token = next(self._tokens)
         self._reindex(agent)
         self._emit(EventKind.PRESENCE_CHANGED, None, agent.agent.id, now, presence.value)
         if presence is Presence.AVAILABLE:

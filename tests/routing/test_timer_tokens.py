@@ -1,0 +1,39 @@
+"""Deadlines left behind by an item's earlier step never act on its next step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from casekit.clock import ManualClock
+from casekit.routing import Agent, ItemState, Presence, Router, WorkItem
+
+
+def test_a_previous_steps_push_timeout_does_not_expire_the_next_steps_offer() -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    router = Router(push_timeout=timedelta(minutes=5), clock=clock)
+    router.add_agent(Agent(id="chaser", skills={"chaser": 1}), Presence.AVAILABLE)
+    router.add_agent(Agent(id="manager", skills={"case_manager": 1}), Presence.AVAILABLE)
+    router.submit(WorkItem(id="C-1", skills={"chaser": 1}))  # deadline 09:05
+    router.accept("C-1", "chaser")
+    clock.advance(timedelta(minutes=3))
+    router.advance("C-1", stage="Case Manager", skills={"case_manager": 1})  # deadline 09:08
+    clock.advance(timedelta(minutes=3))  # 09:06: only the first step's deadline has passed
+    assert router.tick() == 0
+    assert router.state_of("C-1") is ItemState.OFFERED
+    assert router.item("C-1").declined_by == ()
+
+
+def test_a_resubmitted_items_offer_keeps_its_own_deadline() -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    router = Router(push_timeout=timedelta(minutes=5), clock=clock)
+    router.add_agent(Agent(id="a", skills={"s": 1}), Presence.AVAILABLE)
+    router.submit(WorkItem(id="C-1", skills={"s": 1}))
+    router.release("C-1")
+    clock.advance(timedelta(minutes=2))
+    router.submit(WorkItem(id="C-1", skills={"s": 1}))
+    clock.advance(timedelta(minutes=4))
+    router.tick()
+    assert router.state_of("C-1") is ItemState.OFFERED
+    clock.advance(timedelta(minutes=2))
+    router.tick()
+    assert router.state_of("C-1") is ItemState.QUEUED
