@@ -47,6 +47,7 @@ from casekit.sim.results import (
     AgentRecord,
     ItemRecord,
     LoadSample,
+    QueueSample,
     SimulationResult,
     StageRecord,
 )
@@ -181,6 +182,7 @@ class Simulation:
         self._events = 0
         self._routing_events = 0
         self._samples: list[LoadSample] = []
+        self._queue_samples: list[QueueSample] = []
         self._count = 0
         self._listeners: list[SimSubscriber] = []
         self._priorities: list[Priority] = []
@@ -352,6 +354,7 @@ class Simulation:
             items=tuple(items),
             agents=tuple(agents),
             load_samples=tuple(self._samples),
+            queue_samples=tuple(self._queue_samples),
             events=self._events,
             routing_events=self._routing_events,
         )
@@ -494,6 +497,7 @@ class Simulation:
             samples.append(
                 LoadSample(now, agent_id, router.load(agent_id), router.presence(agent_id))
             )
+        self._queue_samples.append(QueueSample(now, router.queue_length()))
         every = self.scenario.sample_every
         assert every is not None
         self._push(now + every, _SAMPLE, "", 0, "")

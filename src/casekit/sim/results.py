@@ -28,6 +28,7 @@ __all__ = [
     "Fairness",
     "ItemRecord",
     "LoadSample",
+    "QueueSample",
     "SimulationResult",
     "StageRecord",
     "StageSummary",
@@ -35,10 +36,10 @@ __all__ = [
     "Table",
 ]
 
-Table = Literal["items", "stages", "agents", "load"]
+Table = Literal["items", "stages", "agents", "load", "queue"]
 """The tables a result flattens into records."""
 
-_TABLES = ("items", "stages", "agents", "load")
+_TABLES = ("items", "stages", "agents", "load", "queue")
 _ZERO = timedelta(0)
 
 
@@ -171,6 +172,14 @@ class LoadSample:
 
 
 @attrs.frozen
+class QueueSample:
+    """Cases Awaiting Assignment (all steps) at one sampling instant."""
+
+    at: datetime
+    waiting: int
+
+
+@attrs.frozen
 class StageSummary:
     """Figures for one step over the cases that entered it (after the warm-up).
 
@@ -289,6 +298,7 @@ class SimulationResult:
         items: One record per case that arrived, in arrival order.
         agents: One record per agent, in scenario order.
         load_samples: Agents' loads and presence at each sampling instant.
+        queue_samples: Cases Awaiting Assignment at each sampling instant.
         events: Simulation events processed.
         routing_events: Router events observed (offers, accepts, releases, ...).
     """
@@ -299,6 +309,7 @@ class SimulationResult:
     items: tuple[ItemRecord, ...]
     agents: tuple[AgentRecord, ...]
     load_samples: tuple[LoadSample, ...]
+    queue_samples: tuple[QueueSample, ...]
     events: int
     routing_events: int
 
@@ -370,8 +381,9 @@ class SimulationResult:
         )
 
     def to_records(self, table: Table = "stages") -> list[dict[str, object]]:
-        """One flat dict per row of ``table``: ``items``, ``stages``, ``agents`` or ``load``.
+        """One flat dict per row of a table.
 
+        Tables: ``items``, ``stages`` (the default), ``agents``, ``load`` and ``queue``.
         Durations are in seconds (floats), timestamps timezone-aware datetimes.
 
         Raises:
@@ -442,6 +454,8 @@ class SimulationResult:
                 }
                 for s in self.load_samples
             ]
+        if table == "queue":
+            return [{"at": q.at, "waiting": q.waiting} for q in self.queue_samples]
         raise ValidationError(f"unknown table {table!r}; allowed: {', '.join(_TABLES)}")
 
     def to_dataframe(self, table: Table = "stages") -> pd.DataFrame:
