@@ -23,7 +23,7 @@ BUILT_IN = [
 ]
 
 
-@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+@pytest.mark.parametrize("page", sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")))
 def test_python_blocks_run(page: str) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page}"}
     for block in BLOCK.findall((DOCS / page).read_text()):

@@ -16,10 +16,13 @@ The pieces, each in its own module:
 - :mod:`~casekit.financials.reassessment` (the pure computation) and
   :mod:`~casekit.financials.corrections` (applying it: the Payment Correction Case).
 - :mod:`~casekit.financials.codec` — JSON-safe bodies for the storage ledger.
+- :mod:`~casekit.financials.case_financials` — one PDC's financials in one place: its
+  product, current entitlement, ledger, and reassessment on the case's events.
 """
 
 from __future__ import annotations
 
+from casekit.financials.case_financials import CaseFinancials, FinancialProduct
 from casekit.financials.certifications import Certified, certified_periods
 from casekit.financials.codec import (
     determinations_from_body,
@@ -72,6 +75,7 @@ __all__ = [
     "ALL_COMPONENTS",
     "PAYMENT_LIFECYCLE",
     "AppliedReassessment",
+    "CaseFinancials",
     "Certified",
     "ClosedCaseStrategy",
     "Decision",
@@ -86,6 +90,7 @@ __all__ = [
     "DeterminationSet",
     "Entitlement",
     "EntryKind",
+    "FinancialProduct",
     "Frequency",
     "InstructionLine",
     "Ledger",
