@@ -2,6 +2,9 @@
 
 - :mod:`casekit.testing.lifecycles`: lifecycle conformance checks and action strategies for
   your own case types.
+- :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
+  invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
+  or configuration.
 """
 
 from __future__ import annotations
@@ -9,15 +12,33 @@ from __future__ import annotations
 from casekit.testing.lifecycles import (
     ActionStep,
     ConformanceReport,
+    action_sequences,
     action_steps,
     check_lifecycle_conformance,
     static_conformance,
 )
+from casekit.testing.routing import (
+    SKILL_VOCABULARY,
+    STAGES,
+    RouterStateMachine,
+    agents,
+    check_routing_invariants,
+    rosters,
+    work_items,
+)
 
 __all__ = [
+    "SKILL_VOCABULARY",
+    "STAGES",
     "ActionStep",
     "ConformanceReport",
+    "RouterStateMachine",
+    "action_sequences",
     "action_steps",
+    "agents",
     "check_lifecycle_conformance",
+    "check_routing_invariants",
+    "rosters",
     "static_conformance",
+    "work_items",
 ]

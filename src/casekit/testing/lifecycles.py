@@ -30,6 +30,7 @@ from casekit.lifecycle import Lifecycle
 __all__ = [
     "ActionStep",
     "ConformanceReport",
+    "action_sequences",
     "action_steps",
     "check_lifecycle_conformance",
     "static_conformance",
@@ -182,3 +183,33 @@ def check_lifecycle_conformance(
             assert isinstance(case.status, enum.Enum)
 
     walk()
+
+
+def action_sequences(
+    lifecycle: Lifecycle[Any] | type[Case[Any]],
+    *,
+    min_size: int = 0,
+    max_size: int = 40,
+    actors: tuple[str, ...] = ("owner", "supervisor", "system", "someone"),
+    params: Mapping[str, st.SearchStrategy[dict[str, object]]] | None = None,
+    include_unknown: bool = True,
+) -> st.SearchStrategy[list[ActionStep]]:
+    """A Hypothesis strategy of sequences of :func:`action_steps` for a lifecycle or case type.
+
+    Args:
+        lifecycle: The lifecycle, or a case class declared with ``@case_type``.
+        min_size: The shortest sequence.
+        max_size: The longest sequence.
+        actors: Actors to draw from.
+        params: Per action name, a strategy of keyword parameters (default: none).
+        include_unknown: Also draw an action the lifecycle does not declare.
+
+    Returns:
+        A strategy of lists of :class:`ActionStep`.
+    """
+    declared = lifecycle if isinstance(lifecycle, Lifecycle) else lifecycle.lifecycle()
+    return st.lists(
+        action_steps(declared, actors=actors, params=params, include_unknown=include_unknown),
+        min_size=min_size,
+        max_size=max_size,
+    )
