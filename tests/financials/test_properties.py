@@ -17,6 +17,7 @@ from hypothesis import assume, given
 from casekit.cases import CorrectionOutcome
 from casekit.errors import InvalidMoney
 from casekit.financials import (
+    Certified,
     Decision,
     Deduction,
     DeductionPolicy,
@@ -30,6 +31,7 @@ from casekit.financials import (
     WhenInsufficient,
     apply_deductions,
     build_schedule,
+    merge_periods,
     reassess,
 )
 from casekit.money import Money, allocate
@@ -64,16 +66,33 @@ def determination_sets(draw: st.DrawFn) -> DeterminationSet:
     return DeterminationSet(decisions, EUR)
 
 
-def paid_ledger(ds: DeterminationSet, pattern: DeliveryPattern) -> Ledger:
+@st.composite
+def certifications(draw: st.DrawFn) -> Certified:
+    if draw(st.booleans()):
+        return None  # the product needs no certification
+    spans = draw(st.lists(st.tuples(st.integers(0, SPAN.days - 1), st.integers(0, 60)), max_size=3))
+    return merge_periods(
+        Period(SPAN.start + timedelta(days=a), min(SPAN.start + timedelta(days=a + n), SPAN.end))
+        for a, n in spans
+    )
+
+
+def paid_ledger(
+    ds: DeterminationSet, pattern: DeliveryPattern, certified: Certified = None
+) -> Ledger:
     ledger = Ledger(EUR)
-    for line in build_schedule(ds, pattern, NOMINEES, SPAN):
+    for line in build_schedule(ds, pattern, NOMINEES, SPAN, certified=certified):
         ledger.record_paid(line, reference="P")
     return ledger
 
 
-def oracle_due(ds: DeterminationSet, cover: Period, component: str) -> Decimal:
+def oracle_due(
+    ds: DeterminationSet, cover: Period, component: str, certified: Certified = None
+) -> Decimal:
     total = Fraction(0)
     for day in cover.each_day():
+        if certified is not None and not any(p.contains(day) for p in certified):
+            continue
         total += Fraction(ds.rate_on(component, day).amount)
     exact = total / cover.days
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
@@ -85,15 +104,25 @@ def paid_plus_corrected(ledger: Ledger, key: LineKey) -> Money:
     return ledger.paid(key) + ledger.corrected(key)
 
 
-@given(old=determination_sets(), new=determination_sets(), pattern=patterns)
+@given(
+    old=determination_sets(),
+    new=determination_sets(),
+    pattern=patterns,
+    old_cert=certifications(),
+    new_cert=certifications(),
+)
 def test_paid_plus_correction_equals_new_due_to_the_cent(
-    old: DeterminationSet, new: DeterminationSet, pattern: DeliveryPattern
+    old: DeterminationSet,
+    new: DeterminationSet,
+    pattern: DeliveryPattern,
+    old_cert: Certified,
+    new_cert: Certified,
 ) -> None:
-    ledger = paid_ledger(old, pattern)
+    ledger = paid_ledger(old, pattern, old_cert)
     result = reassess(
         "PDC-P",
-        old=Entitlement(old),
-        new=Entitlement(new),
+        old=Entitlement(old, old_cert),
+        new=Entitlement(new, new_cert),
         ledger=ledger,
         pattern=pattern,
         nominees=NOMINEES,
@@ -101,15 +130,24 @@ def test_paid_plus_correction_equals_new_due_to_the_cent(
     )
     assert result.paid + result.earlier + result.net == result.due
     for line in result.lines:
-        assert line.due.amount == oracle_due(new, line.cover, line.component)
+        assert line.due.amount == oracle_due(new, line.cover, line.component, new_cert)
     ledger.record_corrections([(c.key, c.correction) for c in result.corrections], reference="R")
     for line in result.lines:
         assert paid_plus_corrected(ledger, line.key) == line.due
+    # Outside the reassessment period nothing was due differently: over the whole span,
+    # every line's paid + corrections is what the new entitlement says was due.
+    new_due = {
+        line.key: line.amount
+        for line in build_schedule(new, pattern, NOMINEES, SPAN, certified=new_cert)
+    }
+    ledger_keys = {(e.cover.start, e.cover.end, e.component, e.nominee) for e in ledger}
+    for key in set(new_due) | ledger_keys:
+        assert paid_plus_corrected(ledger, key) == new_due.get(key, Money.zero(EUR))
     # Reassessing again against the same change now finds nothing more to correct.
     again = reassess(
         "PDC-P",
-        old=Entitlement(old),
-        new=Entitlement(new),
+        old=Entitlement(old, old_cert),
+        new=Entitlement(new, new_cert),
         ledger=ledger,
         pattern=pattern,
         nominees=NOMINEES,
