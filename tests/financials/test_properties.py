@@ -6,7 +6,7 @@ rounds with Decimal's own half-even quantize: nothing shared with the engine's i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -77,11 +77,30 @@ def certifications(draw: st.DrawFn) -> Certified:
     )
 
 
+@st.composite
+def nominee_histories(draw: st.DrawFn) -> Nominees:
+    nominees = Nominees("c1")
+    for component in COMPONENTS:
+        days = draw(st.lists(st.integers(1, SPAN.days - 1), max_size=2, unique=True))
+        for day in sorted(days):
+            nominees.assign(
+                component,
+                draw(st.sampled_from(["c1", "landlord", "employer"])),
+                SPAN.start + timedelta(days=day),
+                actor="w",
+                at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+    return nominees
+
+
 def paid_ledger(
-    ds: DeterminationSet, pattern: DeliveryPattern, certified: Certified = None
+    ds: DeterminationSet,
+    pattern: DeliveryPattern,
+    certified: Certified = None,
+    nominees: Nominees = NOMINEES,
 ) -> Ledger:
     ledger = Ledger(EUR)
-    for line in build_schedule(ds, pattern, NOMINEES, SPAN, certified=certified):
+    for line in build_schedule(ds, pattern, nominees, SPAN, certified=certified):
         ledger.record_paid(line, reference="P")
     return ledger
 
@@ -110,22 +129,25 @@ def paid_plus_corrected(ledger: Ledger, key: LineKey) -> Money:
     pattern=patterns,
     old_cert=certifications(),
     new_cert=certifications(),
+    nominees=nominee_histories(),
 )
 def test_paid_plus_correction_equals_new_due_to_the_cent(
+    *,
     old: DeterminationSet,
     new: DeterminationSet,
     pattern: DeliveryPattern,
     old_cert: Certified,
     new_cert: Certified,
+    nominees: Nominees,
 ) -> None:
-    ledger = paid_ledger(old, pattern, old_cert)
+    ledger = paid_ledger(old, pattern, old_cert, nominees)
     result = reassess(
         "PDC-P",
         old=Entitlement(old, old_cert),
         new=Entitlement(new, new_cert),
         ledger=ledger,
         pattern=pattern,
-        nominees=NOMINEES,
+        nominees=nominees,
         until=SPAN.end,
     )
     assert result.paid + result.earlier + result.net == result.due
@@ -138,7 +160,7 @@ def test_paid_plus_correction_equals_new_due_to_the_cent(
     # every line's paid + corrections is what the new entitlement says was due.
     new_due = {
         line.key: line.amount
-        for line in build_schedule(new, pattern, NOMINEES, SPAN, certified=new_cert)
+        for line in build_schedule(new, pattern, nominees, SPAN, certified=new_cert)
     }
     ledger_keys = {(e.cover.start, e.cover.end, e.component, e.nominee) for e in ledger}
     for key in set(new_due) | ledger_keys:
@@ -150,7 +172,7 @@ def test_paid_plus_correction_equals_new_due_to_the_cent(
         new=Entitlement(new, new_cert),
         ledger=ledger,
         pattern=pattern,
-        nominees=NOMINEES,
+        nominees=nominees,
         until=SPAN.end,
     )
     assert again.outcome is CorrectionOutcome.NO_CHANGE

@@ -208,7 +208,7 @@ class DeterminationSet:
         return found
 
     def rate_on(self, component: str, day: date) -> Money:
-        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(log d)."""
+        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(d)."""
         ordinal = day.toordinal()
         found = self.segments(component, ordinal, ordinal)
         if not found:
