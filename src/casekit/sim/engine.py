@@ -359,6 +359,12 @@ class Simulation:
             routing_events=self._routing_events,
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"Simulation(at {self.clock.now().isoformat()}, agents={len(self._agents)}, "
+            f"cases={len(self._items)}, events={self._events})"
+        )
+
     # ------------------------------------------------------------------ setup
 
     def _resolve(self, until: datetime | timedelta) -> datetime:

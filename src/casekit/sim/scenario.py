@@ -167,6 +167,6 @@ class Scenario:
         if sum(priorities.values()) <= 0:
             raise ValidationError("priority mix weights must not all be zero")
 
-    def evolve(self, **changes: Any) -> Scenario:
+    def evolve(self, **changes: Any) -> Scenario:  # field types vary, as in attrs.evolve
         """A copy with some fields changed (validated again), e.g. ``evolve(agents=more)``."""
         return attrs.evolve(self, **changes)
