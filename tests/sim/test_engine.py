@@ -376,6 +376,8 @@ def test_distributions_are_seeded_and_have_the_stated_means() -> None:
         (lambda: scenario(priorities={"Urgent": 1}), "not a Priority"),
         (lambda: scenario(priorities={Priority.LOW: 0}), "not all be zero"),
         (lambda: scenario(sample_every=timedelta(0)), "positive timedelta"),
+        (lambda: scenario(id_prefix=7), "id_prefix"),
+        (lambda: scenario(push_timeout=timedelta(0)), "push_timeout must be positive"),
         (lambda: scenario(model="fastest"), "model"),
         (lambda: Simulation(scenario()).run(timedelta(-1)), "already at"),
         (lambda: Simulation(scenario()).run(3), "datetime or a timedelta"),  # type: ignore[arg-type]

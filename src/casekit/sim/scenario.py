@@ -89,6 +89,8 @@ class Scenario:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, timedelta) or value <= timedelta(0)):
                 raise ValidationError(f"{name} must be a positive timedelta or None, got {value!r}")
+        if not isinstance(self.id_prefix, str):
+            raise ValidationError(f"id_prefix must be a string, got {self.id_prefix!r}")
         if self.priorities is not None:
             self._check_priorities(self.priorities)
         self.router()  # the router validates its own settings, with its own messages
