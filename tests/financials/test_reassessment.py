@@ -281,3 +281,13 @@ def test_cover_periods_paid_under_an_earlier_pattern_are_compared_once() -> None
     # 15 Jan–14 Feb: 300 × 17/31 + 360 × 14/31 = 164.516… + 162.580… = 327.10 due, 300 paid;
     # 15 Feb–14 Mar: 360 due, 300 paid.
     assert result.net == eur("87.10")
+
+
+def test_entitlement_sorts_and_merges_certified_periods() -> None:
+    ds = _set(d(date(2026, 1, 1), date(2026, 3, 31), basic="1.00"))
+    feb = Period(date(2026, 2, 1), date(2026, 2, 28))
+    jan = Period(date(2026, 1, 1), date(2026, 1, 31))
+    entitlement = Entitlement(ds, [feb, jan])  # type: ignore[arg-type]
+    assert entitlement.certified == (Period(date(2026, 1, 1), date(2026, 2, 28)),)
+    assert entitlement == Entitlement(ds, (jan, feb))
+    assert Entitlement(ds).certified is None

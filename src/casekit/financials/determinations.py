@@ -304,7 +304,6 @@ def evidence_segments(evidence: Iterable[Evidence], span: Period) -> tuple[Perio
     Complexity: O(e log e) for e evidence records.
 
     Example:
-        >>> log = EvidenceLog()
         >>> evidence_segments([], Period(date(2026, 1, 1), date(2026, 1, 31)))
         (Period(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 1, 31)),)
     """

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import attrs
 
 from casekit.financials.certifications import Certified
 from casekit.financials.determinations import DeterminationSet
+from casekit.financials.periods import Period, merge_periods
 
 __all__ = ["Entitlement"]
 
 _DAY = timedelta(days=1)
+
+
+def _merged(periods: Iterable[Period] | None) -> Certified:
+    """None stays None (no certification needed); periods are sorted and merged."""
+    return None if periods is None else merge_periods(periods)
 
 
 @attrs.frozen(slots=True)
@@ -20,11 +27,12 @@ class Entitlement:
 
     Attributes:
         determinations: The determination set.
-        certified: The merged certified periods, or None when the product needs none.
+        certified: The certified periods (sorted and merged on the way in), or None when
+            the product needs no certification.
     """
 
     determinations: DeterminationSet
-    certified: Certified = None
+    certified: Certified = attrs.field(default=None, converter=_merged)
 
     def first_difference(self, other: Entitlement) -> date | None:
         """The earliest day the two entitlements may differ in what is due, or None.
