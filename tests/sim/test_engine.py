@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 import random
 import subprocess
@@ -484,3 +485,22 @@ def test_answers_within_the_push_timeout_never_time_out() -> None:
         for record in item.stages:
             timeouts[record.stage] += record.timeouts
     assert timeouts == {"Chaser": 0, "Case Manager": 0, "Reviewer": 0}
+
+
+def test_poisson_rates_and_recorded_replays() -> None:
+    rng = random.Random(4)
+    times = Poisson(12.0).times(DEFAULT_START, rng)
+    end = DEFAULT_START + timedelta(hours=1000)
+    count = sum(1 for _ in itertools.takewhile(lambda t: t < end, times))
+    assert abs(count - 12_000) < 4 * 12_000**0.5
+    office_hours = Poisson(1.0, per=timedelta(minutes=5), open_hours=Shift(time(9), time(17)))
+    week = DEFAULT_START + timedelta(days=7)
+    opened = office_hours.times(DEFAULT_START, random.Random(5))
+    count = sum(1 for _ in itertools.takewhile(lambda t: t < week, opened))
+    assert abs(count - 12 * 8 * 5) < 4 * (12 * 8 * 5) ** 0.5
+    assert office_hours.per_hour == 12.0
+
+    stamps = [DEFAULT_START + timedelta(minutes=m) for m in (5, 5, 17, 90)]
+    result = Simulation(scenario(arrivals=Recorded(stamps))).run(timedelta(hours=3))
+    assert [i.arrived_at for i in result.items] == stamps
+    assert [i.id for i in result.items] == ["CASE-1", "CASE-2", "CASE-3", "CASE-4"]
