@@ -11,6 +11,8 @@ The simulator never decides who gets what: it submits, accepts, declines, advanc
 releases through the router's public API, and learns about offers (including those made
 inside the router when capacity frees, an offer times out or an agent comes on shift) from the
 router's events. Each step costs O(log e) for ``e`` pending events plus the router call.
+It announces its own events (:class:`~casekit.sim.SimEvent`: arrivals, steps and cases
+done, SLA breaches) to :meth:`Simulation.subscribe` listeners.
 
 Random streams, all seeded from the scenario's seed (never the global ``random``, never the
 wall clock):
