@@ -1,14 +1,16 @@
 """Sorted load indexes: the agents who may be offered work, per skill, best first.
 
 An agent is in the index while it is Available and has room (load below capacity). Its key is
-``(score, last_offer_seq, agent_id, grades)``: the policy's score, then the agent offered work
-longest ago, then the id — exactly the router's order of preference, so the first eligible
-agent met in a walk of an index is the best one. Ids are unique, so comparisons never reach
-``grades``: a bit mask of the agent's skills, one bit per ``(name, level)`` for every level up
-to the one held. An item's requirement is the mask of its ``(name, minimum level)`` bits, so
-"holds every required skill at its minimum level" is ``grades & need == need``, which
-:func:`holding` runs over the index in C, without a Python-level loop (about 0.1 µs per agent
-passed over; small integers also keep the walk's memory traffic low).
+``(rank, agent_id, grades)``. ``rank`` orders by the policy's score, then the agent offered
+work longest ago: for integer scores (the built-in policies) it is one packed integer,
+``score << 42 | last_offer_seq``, so most comparisons are a single integer compare; for other
+scores it is the tuple ``(score, last_offer_seq)``. Then the id — exactly the router's order
+of preference, so the first eligible agent met in a walk of an index is the best one. Ids are
+unique, so comparisons never reach ``grades``: a bit mask of the agent's skills, one bit per
+``(name, level)`` for every level up to the one held. An item's requirement is the mask of its
+``(name, minimum level)`` bits, so "holds every required skill at its minimum level" is
+``grades & need == need``, which :func:`holding` runs over the index in C, without a
+Python-level loop (about 0.1 µs per agent passed over).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships
 
 __all__ = ["AgentIndex", "IndexKey", "holding"]
 
-IndexKey = tuple[Any, int, str, int]
-"""``(score, last_offer_seq, agent_id, grades)``."""
+IndexKey = tuple[Any, str, int]
+"""``(rank, agent_id, grades)``."""
 
-_GRADES = itemgetter(3)
+_GRADES = itemgetter(2)
+SEQ_BITS = 42
+"""Offer sequence numbers below 2**42 pack under an integer score in one rank."""
 
 
 def holding(entries: Iterable[IndexKey], need: int) -> Iterator[IndexKey]:
@@ -42,17 +46,18 @@ _EMPTY: SortedList = SortedList()
 
 
 class AgentIndex:
-    """One sorted list of keys per skill, plus one of every indexed agent.
+    """One sorted list of keys per skill, and one of every agent once an item needs no skill.
 
     With ``s`` skills per agent and ``n`` indexed agents, :meth:`insert` and :meth:`remove`
     cost O(s log n); :meth:`pool` is O(r) for an item needing ``r`` skills.
     """
 
-    __slots__ = ("_bits", "_by_skill", "_everyone")
+    __slots__ = ("_bits", "_by_skill", "_everyone", "_keys")
 
     def __init__(self) -> None:
         self._by_skill: dict[str, SortedList] = {}
-        self._everyone: SortedList = SortedList()
+        self._keys: dict[str, IndexKey] = {}
+        self._everyone: SortedList | None = None
         self._bits: dict[tuple[str, int], int] = {}
 
     def _bit(self, name: str, level: int) -> int:
@@ -78,7 +83,9 @@ class AgentIndex:
 
     def insert(self, key: IndexKey, skills: Iterable[str]) -> None:
         """Index an agent under each of its skills. O(s log n)."""
-        self._everyone.add(key)
+        self._keys[key[1]] = key
+        if self._everyone is not None:
+            self._everyone.add(key)
         by_skill = self._by_skill
         for skill in skills:
             entries = by_skill.get(skill)
@@ -88,7 +95,9 @@ class AgentIndex:
 
     def remove(self, key: IndexKey, skills: Iterable[str]) -> None:
         """Remove an indexed agent. O(s log n)."""
-        self._everyone.remove(key)
+        del self._keys[key[1]]
+        if self._everyone is not None:
+            self._everyone.remove(key)
         by_skill = self._by_skill
         for skill in skills:
             by_skill[skill].remove(key)
@@ -100,6 +109,8 @@ class AgentIndex:
         no skill). Walk it in order and test each agent's other skills.
         """
         if not required:
+            if self._everyone is None:  # first item needing no skill: O(n log n), once
+                self._everyone = SortedList(self._keys.values())
             return self._everyone
         best: SortedList | None = None
         by_skill = self._by_skill
@@ -112,7 +123,4 @@ class AgentIndex:
         return best
 
     def __len__(self) -> int:
-        return len(self._everyone)
-
-    def __iter__(self) -> Any:
-        return iter(self._everyone)
+        return len(self._keys)

@@ -17,6 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from casekit.errors import ValidationError
+
 __all__ = [
     "AgentView",
     "LeastActive",
@@ -86,13 +88,13 @@ def policy_for(model: RoutingModel | RoutingPolicy) -> RoutingPolicy:
     """Return the policy object for a built-in model or a custom policy.
 
     Raises:
-        TypeError: If ``model`` is neither.
+        ValidationError: If ``model`` is neither.
     """
     if isinstance(model, RoutingModel):
         policy: RoutingPolicy = model.value
         return policy
     if isinstance(model, RoutingPolicy):
         return model
-    raise TypeError(
+    raise ValidationError(
         f"model must be a RoutingModel or an object with name and score(agent), got {model!r}"
     )

@@ -47,7 +47,7 @@ from casekit.errors import (
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
-from casekit.routing.index import AgentIndex, IndexKey, holding
+from casekit.routing.index import SEQ_BITS, AgentIndex, IndexKey, holding
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
 from casekit.routing.notebook import router_html
@@ -163,6 +163,7 @@ class _AgentState:
         "offline_token",
         "pinned",
         "presence",
+        "score",
     )
 
     def __init__(self, agent: Agent) -> None:
@@ -176,6 +177,7 @@ class _AgentState:
         self.pinned: set[str] = set()
         self.last_offer_seq = 0
         self.key: IndexKey | None = None
+        self.score: Any = None
         self.offline_token = 0
 
 
@@ -971,7 +973,13 @@ class Router:
 
     def _reindex(self, agent: _AgentState) -> None:
         if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
-            agent.key = (self._score(agent), agent.last_offer_seq, agent.agent.id, agent.grades)
+            score = agent.score = self._score(agent)
+            rank = (
+                (score << SEQ_BITS) | agent.last_offer_seq
+                if type(score) is int
+                else (score, agent.last_offer_seq)
+            )
+            agent.key = (rank, agent.agent.id, agent.grades)
             self._index.insert(agent.key, agent.names)
 
     def _set_load(self, agent: _AgentState, delta: int) -> None:
@@ -1021,12 +1029,12 @@ class Router:
         weight = state.item.weight
         declined = state.declined
         for key in holding(pool, state.needs):
-            agent = agents[key[2]]
+            agent = agents[key[1]]
             examined += 1
             if agent.load + weight > agent.agent.capacity:
                 continue
-            if declined and key[2] in declined:
-                until = declined[key[2]]
+            if declined and key[1] in declined:
+                until = declined[key[1]]
                 if until is _FOREVER or until > now:
                     continue
             eligible += 1
@@ -1049,8 +1057,8 @@ class Router:
         found, examined, pool, eligible = search
         outcome = Outcome.QUEUED if chosen is None else Outcome.OFFERED
         runner = found[1] if len(found) > 1 else None
-        score = chosen.key[0] if chosen is not None and chosen.key is not None else None
-        runner_score = runner.key[0] if runner is not None and runner.key is not None else None
+        score = chosen.score if chosen is not None else None
+        runner_score = runner.score if runner is not None else None
         if chosen is None or runner is None:
             tie = TieBreak.NONE
         elif score != runner_score:
