@@ -296,7 +296,7 @@ def test_a_custom_policy_is_pluggable(clock: ManualClock) -> None:
     assert router.agent("specialist").offered == ("c1", "c2")
     assert router.explain("c2").policy == "fewest skills"
     assert router.explain("c2").score == (1, 1)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValidationError, match="model must be"):
         Router(model=object(), clock=clock)  # type: ignore[arg-type]
 
 
