@@ -89,10 +89,11 @@ class Reassessment:
         currency: The currency.
         rows: The compared lines as ``(key, due, paid, earlier)`` in minor units, sorted by
             key; read them as :attr:`lines`.
-        due: Total due over the period under the new entitlement.
-        paid: Total paid over the period.
-        earlier: Corrections already recorded over the period.
-        net: The net correction, ``due − paid − earlier``.
+        due_units: Total due over the period under the new entitlement, in minor units
+            (:attr:`due` as Money).
+        paid_units: Total paid over the period, in minor units (:attr:`paid`).
+        earlier_units: Corrections already recorded over the period, in minor units
+            (:attr:`earlier`).
         outcome: Overpayment, underpayment, net zero or no change.
     """
 
@@ -101,11 +102,32 @@ class Reassessment:
     period: Period | None
     currency: str
     rows: tuple[tuple[LineKey, int, int, int], ...] = attrs.field(repr=False)
-    due: Money
-    paid: Money
-    earlier: Money
-    net: Money
+    due_units: int
+    paid_units: int
+    earlier_units: int
     outcome: CorrectionOutcome
+
+    @property
+    def due(self) -> Money:
+        """Total due over the period under the new entitlement."""
+        return Money.from_minor(self.due_units, self.currency)
+
+    @property
+    def paid(self) -> Money:
+        """Total paid over the period."""
+        return Money.from_minor(self.paid_units, self.currency)
+
+    @property
+    def earlier(self) -> Money:
+        """Corrections already recorded over the period."""
+        return Money.from_minor(self.earlier_units, self.currency)
+
+    @property
+    def net(self) -> Money:
+        """The net correction, ``due − paid − earlier``: negative is an overpayment."""
+        return Money.from_minor(
+            self.due_units - self.paid_units - self.earlier_units, self.currency
+        )
 
     @property
     def lines(self) -> tuple[ReassessmentLine, ...]:
@@ -249,7 +271,6 @@ def reassess(
     rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
     any_correction = False
-    from_minor = Money.from_minor
     paid_get, corrected_get = ledger._amounts()
     for key in sorted(keys):
         d = due.get(key, 0)
@@ -278,10 +299,9 @@ def reassess(
         window,
         currency,
         tuple(rows),
-        from_minor(total_due, currency),
-        from_minor(total_paid, currency),
-        from_minor(total_earlier, currency),
-        from_minor(net, currency),
+        total_due,
+        total_paid,
+        total_earlier,
         outcome,
     )
 
@@ -321,7 +341,4 @@ def _window(
 
 
 def _no_change(case_id: str, trigger: ReassessmentTrigger, currency: str) -> Reassessment:
-    zero = Money.zero(currency)
-    return Reassessment(
-        case_id, trigger, None, currency, (), zero, zero, zero, zero, CorrectionOutcome.NO_CHANGE
-    )
+    return Reassessment(case_id, trigger, None, currency, (), 0, 0, 0, CorrectionOutcome.NO_CHANGE)
