@@ -48,7 +48,10 @@ class AgentView:
 class RoutingPolicy(Protocol):
     """A pluggable routing policy: a name and a score per agent (lower wins)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The policy's name, for explanations (a plain or frozen attribute will do)."""
+        ...
 
     def score(self, agent: AgentView) -> int | float | tuple[int | float, ...]:
         """Return the agent's score; the eligible agent with the lowest score is offered."""
