@@ -10,6 +10,10 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 EXPECTED = {
+    "custom_policy.py": [
+        "lowest load ratio: no counterexample",
+        "least active: counterexample found (load ratio spread",
+    ],
     "financials.py": [
         "paid 4 payments, 3,200.00 EUR in all",
         "refused: cannot change amount of payment",

@@ -753,6 +753,24 @@ class RouterStateMachine(RuleBasedStateMachine):
 
     # -- helpers
 
+    _strategies: ClassVar[dict[tuple[type, str], st.SearchStrategy[object]]] = {}
+
+    def _draw_agent(self, data: st.DataObject) -> Agent:
+        key = (type(self), "agent")
+        if key not in self._strategies:
+            self._strategies[key] = self.agent_strategy()
+        agent = data.draw(self._strategies[key], label="agent")
+        assert isinstance(agent, Agent)
+        return agent
+
+    def _draw_item(self, data: st.DataObject) -> WorkItem:
+        key = (type(self), "item")
+        if key not in self._strategies:
+            self._strategies[key] = self.item_strategy()
+        item = data.draw(self._strategies[key], label="item")
+        assert isinstance(item, WorkItem)
+        return item
+
     def _snapshot(self) -> object:
         router = self.router
         return (
@@ -791,7 +809,7 @@ class RouterStateMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def add_agent(self, data: st.DataObject) -> None:
         """Add an agent, or try a duplicate id (refused)."""
-        agent = data.draw(self.agent_strategy(), label="agent")
+        agent = self._draw_agent(data)
         presence = data.draw(st.sampled_from(list(Presence)), label="presence")
         known = {status.agent.id for status in self.router.agents()}
         if agent.id in known:
@@ -818,7 +836,7 @@ class RouterStateMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def submit(self, data: st.DataObject) -> None:
         """Submit an item: offered to the best eligible agent or queued (or refused)."""
-        item = data.draw(self.item_strategy(), label="item")
+        item = self._draw_item(data)
         capacities = [a.agent.capacity for a in self.router.agents()]
         if any(s.item.id == item.id for s in self.router.items()):
             self._refused(lambda: self.router.submit(item), AlreadyExists)
@@ -891,7 +909,7 @@ class RouterStateMachine(RuleBasedStateMachine):
         agent_id = data.draw(st.sampled_from([a.agent.id for a in self.router.agents()]))
         agent = self.router.agent(agent_id)
         if new or not self.model.items:
-            item = data.draw(self.item_strategy(), label="item")
+            item = self._draw_item(data)
             if item.id in self.model.items:
                 self._refused(lambda: self.router.assign(item, agent_id), AlreadyExists)
                 return
