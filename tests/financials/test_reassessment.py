@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from casekit.cases import CorrectionOutcome
-from casekit.errors import CurrencyMismatch
+from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials import (
     ALL_COMPONENTS,
     DeliveryPattern,
@@ -291,3 +291,17 @@ def test_entitlement_sorts_and_merges_certified_periods() -> None:
     assert entitlement.certified == (Period(date(2026, 1, 1), date(2026, 2, 28)),)
     assert entitlement == Entitlement(ds, (jan, feb))
     assert Entitlement(ds).certified is None
+
+
+def test_since_and_until_must_be_dates(worked: WorkedExample) -> None:
+    args = {
+        "old": worked.paid_under,
+        "new": worked.step1,
+        "ledger": worked.paid_ledger(),
+        "pattern": worked.pattern,
+        "nominees": worked.nominees,
+    }
+    with pytest.raises(ValidationError, match="since must be a date"):
+        reassess("PDC-7", since=datetime(2026, 1, 1, tzinfo=UTC), **args)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="until must be a date"):
+        reassess("PDC-7", until="2026-04-30", **args)  # type: ignore[arg-type]

@@ -56,6 +56,13 @@ def _cover_periods(pattern: DeliveryPattern, first: date, last: date) -> tuple[P
     return tuple(periods)
 
 
+@functools.lru_cache(maxsize=4096)
+def _cover_bounds(
+    pattern: DeliveryPattern, first: date, last: date
+) -> frozenset[tuple[date, date]]:
+    return frozenset((c.start, c.end) for c in _cover_periods(pattern, first, last))
+
+
 def _add_month(day: date) -> date:
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return day.replace(year=year, month=month)
@@ -176,6 +183,14 @@ class DeliveryPattern:
         start = self.cover_start_on_or_before(probe)
         cover = Period(start, self.next_start(start) - _DAY)
         return [cover] if self.due_date(cover) == day else []
+
+    def cover_bounds(self, window: Period) -> frozenset[tuple[date, date]]:
+        """The ``(first day, last day)`` of each cover period meeting ``window``.
+
+        Complexity: O(n) once per pattern and window, then O(1) (memoised like
+        :meth:`cover_periods`).
+        """
+        return _cover_bounds(self, window.start, window.end)
 
     def due_date(self, cover: Period) -> date:
         """When the payment for ``cover`` is due: its first day, or the day after its last."""

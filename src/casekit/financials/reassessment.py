@@ -23,7 +23,7 @@ proportional to the changed periods, not to the case's whole history.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 
@@ -258,8 +258,9 @@ def reassess(
             f"cannot reassess {case_id}: determinations in {old.determinations.currency} "
             f"and {currency}, ledger in {ledger.currency}; use one currency"
         )
-    if since is not None and (not isinstance(since, date)):
-        raise ValidationError(f"since must be a date, got {since!r}")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise ValidationError(f"{name} must be a date, got {value!r}")
     window = _window(old, new, ledger, since, until)
     if window is None:
         return _no_change(case_id, trigger, currency)
@@ -314,7 +315,7 @@ def _covers(pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]) 
     is counted twice.
     """
     covers = pattern.cover_periods(window)
-    known = {(cover.start, cover.end) for cover in covers}
+    known = pattern.cover_bounds(window)
     foreign = {(key[0], key[1]) for key in paid_keys if (key[0], key[1]) not in known}
     if not foreign:
         return covers
@@ -337,7 +338,9 @@ def _window(
         floors.append(ledger.earliest_cover_start)
     if floors:
         start = max(start, min(floors))
-    return Period(start, end) if start <= end else None
+    if start > end:
+        return None
+    return Period._trusted(start, end)  # two dates (checked by reassess), in order
 
 
 def _no_change(case_id: str, trigger: ReassessmentTrigger, currency: str) -> Reassessment:
