@@ -1070,3 +1070,24 @@ def test_bad_input_leaves_router_unchanged(clock: ManualClock) -> None:
         Router(cooldown=timedelta(seconds=-1), clock=clock)
     with pytest.raises(ValidationError):
         Router(offline_grace=timedelta(seconds=-1), clock=clock)
+
+
+def test_cooldowns_ending_in_one_tick_serve_the_queue_in_priority_then_age_order(
+    clock: ManualClock,
+) -> None:
+    # Found by the state machine: when several cool-downs ended before one tick, the item
+    # whose cool-down ended first was placed, passing over an older item the agent could
+    # equally take by then.
+    router = make_router(clock, cooldown=timedelta(minutes=10), push_timeout=None)
+    staff(router, Agent("a1", capacity=1))
+    router.submit(WorkItem("newer"))
+    router.submit(WorkItem("older", created_at=START - timedelta(hours=1)))
+    router.decline("newer", "a1")  # cool-down until 09:10; "older" goes to a1
+    clock.advance(timedelta(minutes=1))
+    router.decline("older", "a1")  # cool-down until 09:11
+    assert [entry.item_id for entry in router.queue()] == ["older", "newer"]
+    clock.advance(timedelta(minutes=20))
+    router.tick()
+    assert router.owner_of("older") == "a1"
+    assert router.state_of("newer") is ItemState.QUEUED
+    check_routing_invariants(router)

@@ -1315,8 +1315,11 @@ class Router:
         if until is None or until > now:
             return 0
         del state.declined[agent_id]
-        if state.state is ItemState.QUEUED and state.queue_key is not None:
-            self._place_queued(state, now)
+        agent = self._agents.get(agent_id)
+        if state.state is ItemState.QUEUED and state.queue_key is not None and agent is not None:
+            # Only this agent became eligible for the item: serve the agent in queue order, so
+            # an older item whose cool-down with it also ended by now is not passed over.
+            self._serve(agent, now)
         return 1
 
     def _on_aging(self, item_id: str, token: int, now: datetime) -> int:
