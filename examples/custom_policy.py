@@ -56,6 +56,7 @@ class LoadRatioFairness(RouterStateMachine):
     disabled_rules = frozenset(
         {
             "add_agent",
+            "remove_agent",
             "set_presence",
             "decline",
             "tick",

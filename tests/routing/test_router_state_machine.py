@@ -94,6 +94,7 @@ class IdenticalAgentsMachine(RouterStateMachine):
     disabled_rules = frozenset(
         {
             "add_agent",
+            "remove_agent",
             "set_presence",
             "decline",
             "tick",

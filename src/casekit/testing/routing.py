@@ -679,7 +679,10 @@ class RouterStateMachine(RuleBasedStateMachine):
             within each group of :meth:`comparable_groups`.
         min_jain: If set, the smallest allowed Jain's index of load ratios in each group.
         fairness_min_load: Fairness bounds apply to a group once its total load reaches this.
-        disabled_rules: Names of rules not to run (e.g. ``"release"``, ``"decline"``).
+        disabled_rules: Names of rules not to run: ``add_agent``, ``remove_agent``,
+            ``set_presence``, ``submit``, ``accept``, ``decline``, ``answer_wrongly``,
+            ``tick``, ``pin``, ``unpin``, ``release``, ``requeue``, ``advance``,
+            ``set_skills``, ``set_capacity``.
     """
 
     agent_ids: ClassVar[tuple[str, ...]] = ("a0", "a1", "a2", "a3", "a4")
@@ -817,6 +820,19 @@ class RouterStateMachine(RuleBasedStateMachine):
         else:
             self.router.add_agent(agent, presence)
             assert self.router.presence(agent.id) is presence
+
+    @precondition(lambda self: _enabled("remove_agent")(self) and self._agents_known())
+    @rule(data=st.data())
+    def remove_agent(self, data: st.DataObject) -> None:
+        """Remove an agent (refused while it holds accepted or pinned work)."""
+        agent_id = data.draw(st.sampled_from([a.agent.id for a in self.router.agents()]))
+        status = self.router.agent(agent_id)
+        if status.accepted or status.pinned:
+            self._refused(lambda: self.router.remove_agent(agent_id), ValidationError)
+            return
+        self.router.remove_agent(agent_id)
+        assert agent_id not in {a.agent.id for a in self.router.agents()}
+        assert all(s.agent_id != agent_id for s in self.router.items())
 
     @precondition(lambda self: _enabled("set_presence")(self) and self._agents_known())
     @rule(data=st.data())
@@ -993,7 +1009,8 @@ class RouterStateMachine(RuleBasedStateMachine):
         )
         status = self.router.item(item_id)
         created = status.created_at
-        if status.item.weight > max(a.agent.capacity for a in self.router.agents()):
+        capacities = [a.agent.capacity for a in self.router.agents()]
+        if capacities and status.item.weight > max(capacities):
             self._refused(
                 lambda: self.router.advance(item_id, stage=stage, skills=skills), ValidationError
             )
