@@ -1,8 +1,9 @@
 """The ``casekit`` command line.
 
-``casekit types`` lists the registered case types; ``casekit diagram TYPE`` prints a case
-type's lifecycle as a Mermaid state diagram (TYPE is the display name, the class name or the
-id prefix, case-insensitive).
+``casekit demo`` simulates a benefits office and prints a dashboard; ``casekit report`` writes
+an HTML report of a demo database; ``casekit types`` lists the registered case types;
+``casekit diagram TYPE`` prints a case type's lifecycle as a Mermaid state diagram (TYPE is
+the display name, the class name or the id prefix, case-insensitive).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, TextIO
 
 import casekit.cases  # registers the built-in case types
 from casekit.cases import CASE_TYPES, Case
+from casekit.demo.cli import add_commands as add_demo_commands
+from casekit.demo.cli import run_demo_command, run_report_command
 
 __all__ = ["find_case_type", "main"]
 
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one subcommand per job."""
     parser = argparse.ArgumentParser(prog="casekit", description="casekit command line")
     sub = parser.add_subparsers(dest="command", required=True)
+    add_demo_commands(sub)
     sub.add_parser("types", help="list the registered case types")
     diagram = sub.add_parser("diagram", help="print a case type's lifecycle as Mermaid")
     diagram.add_argument("type", help='e.g. "Product Delivery Case", ProductDeliveryCase or PDC')
@@ -61,6 +65,10 @@ def main(
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
     assert casekit.cases.CASE_TYPES is CASE_TYPES
+    if args.command == "demo":
+        return run_demo_command(args, out, err)
+    if args.command == "report":
+        return run_report_command(args, out, err)
     if args.command == "types":
         return _types(out)
     return _diagram(args.type, out, err)

@@ -16,7 +16,7 @@ is still found when the case is reassessed later.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import attrs
@@ -41,6 +41,10 @@ from casekit.money import Money
 __all__ = ["CaseFinancials", "FinancialProduct"]
 
 
+def _as_tuple(components: Iterable[str]) -> tuple[str, ...]:
+    return tuple(components)
+
+
 @attrs.frozen(slots=True)
 class FinancialProduct:
     """What a benefit product brings to its cases' financials.
@@ -57,7 +61,7 @@ class FinancialProduct:
     name: str
     currency: str
     rule_set: RuleSet
-    components: tuple[str, ...] = attrs.field(converter=tuple)
+    components: tuple[str, ...] = attrs.field(converter=_as_tuple)
     span: Period
     deduction_policy: DeductionPolicy | None = None
 

@@ -1,0 +1,15 @@
+"""``casekit demo``: a simulated benefits office running on everything casekit does.
+
+Staff with skills and shifts are offered applications through the skills-based router; the
+applications go through their lifecycle and become benefits; payments are issued; changes of
+circumstances are reassessed into over- and underpayments and correction cases; the SLA
+monitor escalates late cases; and it is all stored (SQLite by default). See
+:func:`run_demo`, and ``casekit report`` for the HTML report of a run.
+"""
+
+from __future__ import annotations
+
+from casekit.demo.office import DEMO_START, office_scenario
+from casekit.demo.runner import DemoResult, run_demo
+
+__all__ = ["DEMO_START", "DemoResult", "office_scenario", "run_demo"]

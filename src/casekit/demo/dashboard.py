@@ -1,0 +1,126 @@
+"""The terminal dashboard printed after a demo run (rich tables, or plain text without rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+__all__ = ["dashboard_sections", "render_dashboard"]
+
+Section = tuple[str, Sequence[str], list[Sequence[str]]]
+"""``(title, column headings, rows)``."""
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def dashboard_sections(figures: dict[str, Any]) -> list[Section]:
+    """The dashboard's tables, as plain data (the report and the tests use them too)."""
+    cases: list[Sequence[str]] = [
+        (case_type, status, f"{count:,}")
+        for key, count in figures["cases_by_status"].items()
+        for case_type, status in [key.split("|", 1)]
+    ]
+    routing = figures["routing"]
+    events = routing["events"]
+    apps = figures["applications"]
+    fairness: list[Sequence[str]] = [
+        ("offers made", f"{events.get('offered', 0):,}"),
+        ("accepted", f"{events.get('accepted', 0):,}"),
+        ("declined", f"{events.get('declined', 0):,}"),
+        ("timed out", f"{events.get('offer timed out', 0):,}"),
+        ("withdrawn (went offline)", f"{events.get('withdrawn', 0):,}"),
+        ("queued in Awaiting Assignment", f"{events.get('queued', 0):,}"),
+        ("mean occupancy", _pct(routing["occupancy"])),
+        ("Jain's index of occupancy", f"{routing['jain']:.3f}"),
+        ("occupancy spread (max − min)", f"{routing['spread']:.3f}"),
+    ]
+    waits: list[Sequence[str]] = [
+        (
+            s["stage"],
+            f"{s['entered']:,}",
+            f"{s['median_wait_min']:.1f}",
+            f"{s['mean_wait_min']:.1f}",
+            f"{s['p90_wait_min']:.1f}",
+            _pct(s["service_level"]),
+            f"{s['sla_breaches']:,}",
+        )
+        for s in figures["stages"]
+    ]
+    sla: list[Sequence[str]] = [
+        ("applications arrived", f"{apps['arrived']:,}"),
+        ("through all three steps", f"{apps['finished']:,}"),
+        ("approved / denied", f"{apps['approved']:,} / {apps['denied']:,}"),
+        (
+            "mean turnaround",
+            "–" if apps["mean_turnaround_h"] is None else f"{apps['mean_turnaround_h']:.1f} h",
+        ),
+        ("over the 8-hour case SLA", f"{apps['sla_breaches']:,}"),
+        ("escalated to Urgent (SLA missed)", f"{apps['escalated']:,}"),
+        ("priority raised by aging", f"{events.get('priority raised', 0):,}"),
+    ]
+    money = figures["money"]
+    cur = money["currency"]
+    finance: list[Sequence[str]] = [
+        ("active benefits", f"{money['active_benefits']:,}"),
+        ("payments issued", f"{money['payments']:,} ({cur} {money['paid_total']})"),
+        ("reassessments", f"{money['reassessments']:,}"),
+        ("overpayments", f"{money['overpayments']:,} ({cur} {money['overpaid_total']})"),
+        ("underpayments", f"{money['underpayments']:,} ({cur} {money['underpaid_total']})"),
+        ("payment correction cases", f"{money['correction_cases']:,}"),
+    ]
+    return [
+        ("Cases by status", ("case type", "status", "cases"), cases),
+        ("Routing and fairness", ("measure", "value"), fairness),
+        (
+            "Queue waits (minutes)",
+            ("step", "entered", "median", "mean", "p90", "within SLA", "SLA breaches"),
+            waits,
+        ),
+        ("Applications and SLAs", ("measure", "value"), sla),
+        ("Benefits, payments and corrections", ("measure", "value"), finance),
+    ]
+
+
+def _title(figures: dict[str, Any]) -> str:
+    p = figures["params"]
+    return (
+        f"casekit demo: {p['days']} working days, {p['staff']} staff, "
+        f"{p['existing']} existing benefits, seed {p['seed']} "
+        f"({figures.get('wall_seconds', 0):.1f} s)"
+    )
+
+
+def render_dashboard(figures: dict[str, Any], out: TextIO, *, plain: bool = False) -> None:
+    """Print the dashboard to ``out``: rich tables when rich is installed, else plain text."""
+    sections = dashboard_sections(figures)
+    if not plain:
+        try:
+            from rich.console import Console  # noqa: PLC0415  (optional: the demo extra)
+            from rich.table import Table  # noqa: PLC0415
+        except ImportError:
+            plain = True
+    if plain:
+        out.write(_title(figures) + "\n")
+        for title, headings, rows in sections:
+            widths = [
+                max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+                for i, h in enumerate(headings)
+            ]
+            out.write(f"\n{title}\n")
+            out.write("  ".join(str(h).ljust(w) for h, w in zip(headings, widths, strict=True)))
+            out.write("\n")
+            for row in rows:
+                out.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+                out.write("\n")
+        return
+    console = Console(file=out, width=100)
+    console.rule(_title(figures))
+    for title, headings, rows in sections:
+        table = Table(title=title, title_justify="left", expand=False)
+        for number, heading in enumerate(headings):
+            table.add_column(heading, justify="left" if number == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)

@@ -1,0 +1,180 @@
+"""`casekit demo`: the simulated office, its casework, money and storage hold together."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casekit.cases import LinkKind, PaymentCorrectionCase, ProductDeliveryCase
+from casekit.cli import main
+from casekit.demo import run_demo
+from casekit.demo.dashboard import dashboard_sections, render_dashboard
+from casekit.storage import LedgerKind, MemoryStorage, SQLiteStorage
+
+
+@pytest.fixture(scope="module")
+def run() -> tuple[MemoryStorage, dict[str, Any]]:
+    storage = MemoryStorage()
+    result = run_demo(storage, days=2, existing=60, staff=16, seed=3)
+    return storage, result.figures
+
+
+def test_every_arrived_application_is_a_stored_case(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, figures = run
+    apps = figures["applications"]
+    statuses = figures["cases_by_status"]
+    stored_apps = sum(n for key, n in statuses.items() if key.startswith("Application Case|"))
+    assert stored_apps == apps["arrived"] > 0
+    with storage.unit_of_work() as uow:
+        page = uow.cases.query(case_type="Application Case", limit=1000)
+    assert len(page.items) == apps["arrived"]
+
+
+def test_disposed_applications_created_integrated_cases_and_active_benefits(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run
+    statuses = figures["cases_by_status"]
+    disposed = statuses.get("Application Case|Disposed", 0)
+    assert statuses["Integrated Case|Open"] == disposed
+    # every approved and disposed application became an active benefit, plus the caseload
+    assert statuses["Product Delivery Case|Active"] >= figures["params"]["existing"]
+
+
+def test_stored_payments_add_up_to_the_dashboard_total(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, figures = run
+    total = Decimal(0)
+    count = 0
+    with storage.unit_of_work() as uow:
+        for case in uow.cases.query(case_type="Product Delivery Case", limit=10_000).items:
+            for line in uow.ledger.lines(case.id, LedgerKind.PAYMENT):
+                total += Decimal(line.body["amount"]["amount"])
+                count += 1
+    assert count == figures["money"]["payments"]
+    assert total == Decimal(figures["money"]["paid_total"])
+
+
+def test_correction_cases_are_linked_to_their_benefit_and_net_to_the_totals(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, figures = run
+    money = figures["money"]
+    with storage.unit_of_work() as uow:
+        corrections = uow.cases.query(case_type="Payment Correction Case", limit=1000).items
+        assert len(corrections) == money["correction_cases"] > 0
+        over = under = Decimal(0)
+        for pcc in corrections:
+            assert isinstance(pcc, PaymentCorrectionCase)
+            (pdc_id,) = pcc.related(LinkKind.CORRECTS)
+            pdc = uow.cases.get(pdc_id)
+            assert isinstance(pdc, ProductDeliveryCase)
+            assert pcc.id in pdc.related(LinkKind.CORRECTED_BY)
+            if pcc.net.is_negative:
+                over -= pcc.net.amount
+            else:
+                under += pcc.net.amount
+    assert over == Decimal(money["overpaid_total"])
+    assert under == Decimal(money["underpaid_total"])
+
+
+def test_the_audit_trail_of_stored_cases_verifies(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, _ = run
+    with storage.unit_of_work() as uow:
+        some = uow.cases.query(case_type="Application Case", limit=5).items
+    for case in some:
+        assert storage.verify_audit(case.id) >= 3  # registered, submitted, succeeded, ...
+
+
+def test_the_same_seed_gives_the_same_run() -> None:
+    first = run_demo(MemoryStorage(), days=1, existing=20, staff=8, seed=11).figures
+    second = run_demo(MemoryStorage(), days=1, existing=20, staff=8, seed=11).figures
+    first.pop("wall_seconds")
+    second.pop("wall_seconds")
+    assert first == second
+
+
+def test_bad_parameters_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least one day"):
+        run_demo(MemoryStorage(), days=0)
+    with pytest.raises(ValueError, match="at least 4 staff"):
+        run_demo(MemoryStorage(), staff=2)
+
+
+def test_the_dashboard_shows_every_section(run: tuple[MemoryStorage, dict[str, Any]]) -> None:
+    _, figures = run
+    titles = [title for title, _, _ in dashboard_sections(figures)]
+    assert titles == [
+        "Cases by status",
+        "Routing and fairness",
+        "Queue waits (minutes)",
+        "Applications and SLAs",
+        "Benefits, payments and corrections",
+    ]
+    plain = io.StringIO()
+    render_dashboard(figures, plain, plain=True)
+    assert "Jain's index of occupancy" in plain.getvalue()
+    fancy = io.StringIO()
+    render_dashboard(figures, fancy)
+    assert "Queue waits (minutes)" in fancy.getvalue()
+
+
+def test_cli_demo_in_memory_prints_the_dashboard() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["demo", "--in-memory", "--days", "1", "--existing", "10", "--staff", "8", "--plain"],
+        out=out,
+        err=err,
+    )
+    assert code == 0, err.getvalue()
+    text = out.getvalue()
+    assert "day 1/1" in text
+    assert "Benefits, payments and corrections" in text
+    assert "stored in memory" in text
+
+
+def test_cli_demo_writes_sqlite_and_replaces_an_earlier_run(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    args = ["demo", "--db", str(db), "--days", "1", "--existing", "10", "--staff", "8", "--plain"]
+    for _ in range(2):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(args, out=out, err=err) == 0, err.getvalue()
+    storage = SQLiteStorage(db)
+    try:
+        with storage.unit_of_work() as uow:
+            figures = uow.documents.get("demo", "figures")
+        assert figures is not None
+        assert figures.body["params"]["days"] == 1
+    finally:
+        storage.close()
+
+
+def test_cli_demo_refuses_to_overwrite_a_file_that_is_not_a_casekit_database(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "precious.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE mine (x)")
+    conn.commit()
+    conn.close()
+    err = io.StringIO()
+    assert main(["demo", "--db", str(other), "--days", "1"], out=io.StringIO(), err=err) == 2
+    assert "not a casekit database" in err.getvalue()
+    conn = sqlite3.connect(other)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("mine",)]
+    conn.close()
+
+
+def test_cli_rejects_bad_numbers() -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--days", "0"], out=io.StringIO(), err=io.StringIO())
