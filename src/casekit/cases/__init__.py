@@ -19,7 +19,7 @@ from casekit.cases.issue import (
     IssueCase,
     IssueStatus,
 )
-from casekit.cases.notebook import case_html, case_summary, cases_to_records
+from casekit.cases.notebook import case_html, case_summary, cases_to_dataframe, cases_to_records
 from casekit.cases.ownership import OrgStructure, OwnershipStrategy, RegisteringUser, ReportingLines
 from casekit.cases.parts import (
     CaseLink,
@@ -117,6 +117,7 @@ __all__ = [
     "case_html",
     "case_summary",
     "case_type",
+    "cases_to_dataframe",
     "cases_to_records",
     "new_case_id",
 ]

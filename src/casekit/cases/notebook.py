@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casekit.cases.base import Case
+from casekit.notebook import to_dataframe
 
-__all__ = ["case_html", "case_summary", "cases_to_records"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["case_html", "case_summary", "cases_to_dataframe", "cases_to_records"]
 
 
 def case_summary(case: Case[Any]) -> dict[str, object]:
@@ -31,6 +35,15 @@ def case_summary(case: Case[Any]) -> dict[str, object]:
 def cases_to_records(cases: Iterable[Case[Any]]) -> list[dict[str, object]]:
     """Flat records of many cases (``pandas.DataFrame(cases_to_records(cases))``)."""
     return [case_summary(case) for case in cases]
+
+
+def cases_to_dataframe(cases: Iterable[Case[Any]]) -> pd.DataFrame:
+    """A pandas DataFrame of many cases, one row each (needs pandas).
+
+    Raises:
+        MissingExtra: pandas is not installed.
+    """
+    return to_dataframe(cases_to_records(cases), what="cases")
 
 
 def case_html(case: Case[Any], *, history_rows: int = 10) -> str:

@@ -31,7 +31,7 @@ import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -44,13 +44,14 @@ from casekit.errors import (
     ValidationError,
     allowed_list,
 )
+from casekit.notebook import to_dataframe
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
 from casekit.routing.index import SEQ_BITS, AgentIndex, IndexKey, holding
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
-from casekit.routing.notebook import router_html
+from casekit.routing.notebook import agent_records, item_records, router_html
 from casekit.routing.policy import (
     AgentView,
     LeastActive,
@@ -61,6 +62,9 @@ from casekit.routing.policy import (
 )
 from casekit.routing.queue import AwaitingQueue, QueueKey
 from casekit.routing.timers import TimerKind, Timers
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["AgentStatus", "Aging", "ItemStatus", "Offer", "QueueEntry", "Router"]
 
@@ -896,6 +900,29 @@ class Router:
             f"Router(policy={self.policy.name!r}, agents={len(self._agents)}, "
             f"items={len(self._items)}, queued={len(self._queue)})"
         )
+
+    def to_records(self, table: str = "agents") -> list[dict[str, object]]:
+        """Flat records of ``"agents"``, ``"items"`` or ``"queue"``, e.g. for a DataFrame.
+
+        Raises:
+            ValidationError: For another table name.
+        """
+        if table == "agents":
+            return agent_records(self)
+        if table == "items":
+            return item_records(self)
+        if table == "queue":
+            return [attrs.asdict(entry, recurse=False) for entry in self.queue()]
+        raise ValidationError(f"unknown table {table!r}; allowed: agents, items, queue")
+
+    def to_dataframe(self, table: str = "agents") -> pd.DataFrame:
+        """:meth:`to_records` as a pandas DataFrame.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+            ValidationError: For an unknown table.
+        """
+        return to_dataframe(self.to_records(table), what=f"router {table}")
 
     def _repr_html_(self) -> str:
         return router_html(self)
