@@ -15,7 +15,13 @@ import pytest
 
 from casekit.demo import run_demo
 from casekit.demo.dashboard import dashboard_sections
-from casekit.demo.report import load_report_data, render_report, write_report
+from casekit.demo.report import (
+    ReportData,
+    _primary_skill,
+    load_report_data,
+    render_report,
+    write_report,
+)
 from casekit.errors import MissingExtra, NotFound
 from casekit.storage import SQLiteStorage
 
@@ -103,9 +109,23 @@ def test_render_report_copes_with_an_empty_run(demo_db: Path) -> None:
     figures = dict(data.figures)
     figures["daily"] = {}
     figures["money"] = {**figures["money"], "corrections_by_month": {}}
-    empty = type(data)(figures=figures, agents=[], waits={}, source="empty")
+    empty = ReportData(figures=figures, agents=[], waits={}, source="empty")
     text = render_report(empty)
     assert text.count('<img class="chart"') == len(CHARTS)
+
+
+@pytest.mark.parametrize(
+    ("skills", "primary"),
+    [
+        ({"chaser": 1}, "chaser"),
+        ({"spanish": 1, "case_manager": 1}, "case_manager"),  # languages aside
+        ({"reviewer": 1, "case_manager": 1}, "case_manager"),  # tie: the office's role order
+        ({"reviewer": 2, "case_manager": 1}, "reviewer"),  # the higher level wins
+        ({"somali": 1}, "somali"),
+    ],
+)
+def test_agents_are_coloured_by_their_primary_skill(skills: dict[str, int], primary: str) -> None:
+    assert _primary_skill(skills) == primary
 
 
 def test_a_database_without_a_demo_run_is_refused_by_name(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -311,8 +312,9 @@ def _quantile(values: Sequence[float], q: float) -> float:
 def _breaches_chart(daily: Mapping[str, Mapping[str, int]]) -> Chart:
     series = (
         ("step SLA breached", "step SLA breaches", "#ff7f0e"),
-        ("case SLA breached", "case SLA breaches", "#d62728"),
-        ("escalated", "escalations (priority raised)", "#7f7f7f"),
+        ("case SLA breached", "case SLA breaches (escalated to Urgent)", "#d62728"),
+        # The runner counts the router's priority raises under "escalated".
+        ("escalated", "priority raised by aging", "#7f7f7f"),
     )
     days = sorted(daily)
     totals = {key: sum(daily[d].get(key, 0) for d in days) for key, _, _ in series}
@@ -337,8 +339,9 @@ def _breaches_chart(daily: Mapping[str, Mapping[str, int]]) -> Chart:
             ax.grid(axis="y", alpha=0.3)
         png = _png(fig)
     caption = (
-        "SLA breaches per simulated day: steps that waited past their step SLA, applications "
-        "past the 8-hour case SLA, and the router's priority raises (aging and escalations)."
+        "Per simulated day: steps that waited past their step SLA; applications past the "
+        "8-hour case SLA, each escalated to Urgent by the SLA monitor; and queued work whose "
+        "priority the router raised as it aged."
     )
     return ("breaches", "SLA breaches over time", caption, png)
 
@@ -377,6 +380,13 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _when(stamp: object) -> str:
+    try:
+        return datetime.fromisoformat(str(stamp)).strftime("%a %d %b %Y %H:%M %Z").strip()
+    except ValueError:
+        return str(stamp)
+
+
 def _params_table(data: ReportData) -> str:
     figures = data.figures
     params = figures["params"]
@@ -386,7 +396,7 @@ def _params_table(data: ReportData) -> str:
         ("staff", params.get("staff")),
         ("existing benefits", params.get("existing")),
         ("seed", params.get("seed")),
-        ("simulated", f"{figures.get('start', '?')} → {figures.get('end', '?')}"),
+        ("simulated", f"{_when(figures.get('start'))} → {_when(figures.get('end'))}"),
         ("wall time", f"{figures.get('wall_seconds', 0):.1f} s"),
     ]
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
