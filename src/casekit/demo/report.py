@@ -313,8 +313,7 @@ def _breaches_chart(daily: Mapping[str, Mapping[str, int]]) -> Chart:
     series = (
         ("step SLA breached", "step SLA breaches", "#ff7f0e"),
         ("case SLA breached", "case SLA breaches (escalated to Urgent)", "#d62728"),
-        # The runner counts the router's priority raises under "escalated".
-        ("escalated", "priority raised by aging", "#7f7f7f"),
+        ("priority raised", "priority raised by aging", "#7f7f7f"),
     )
     days = sorted(daily)
     totals = {key: sum(daily[d].get(key, 0) for d in days) for key, _, _ in series}

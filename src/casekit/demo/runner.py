@@ -109,7 +109,7 @@ def run_demo(
         casework.on_routing_event(event)
         counts[event.kind.value] += 1
         if event.kind is EventKind.PRIORITY_RAISED:
-            daily.setdefault(event.at.date().isoformat(), Counter())["escalated"] += 1
+            daily.setdefault(event.at.date().isoformat(), Counter())["priority raised"] += 1
 
     sim.subscribe(on_sim)
     sim.router.subscribe(on_route)
