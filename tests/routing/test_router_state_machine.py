@@ -68,6 +68,20 @@ class AgingMachine(RouterStateMachine):
         )
 
 
+class EverythingAtOnceMachine(RouterStateMachine):
+    def make_router(self, clock: ManualClock) -> Router:
+        return Router(
+            model=RoutingModel.MOST_AVAILABLE,
+            clock=clock,
+            push_timeout=timedelta(minutes=2),
+            cooldown=timedelta(minutes=3),
+            offline_grace=timedelta(minutes=4),
+            count_pins=False,
+            aging=Aging(every=timedelta(minutes=5)),
+            explain=ExplainDetail.FULL,
+        )
+
+
 TestLeastActive = LeastActiveMachine.TestCase
 TestLeastActive.settings = STEPS
 TestMostAvailable = MostAvailableMachine.TestCase
@@ -80,6 +94,8 @@ TestOfflineGrace = OfflineGraceMachine.TestCase
 TestOfflineGrace.settings = STEPS
 TestAging = AgingMachine.TestCase
 TestAging.settings = STEPS
+TestEverythingAtOnce = EverythingAtOnceMachine.TestCase
+TestEverythingAtOnce.settings = STEPS
 
 
 # ---------------------------------------------------------------------------- fairness bounds

@@ -396,6 +396,7 @@ class _EventModel:
         self.offers = 0
         self.seq = 0
         self.events: list[RoutingEvent] = []
+        self.leaving: set[str] = set()  # agents being removed: their offers are re-routed first
 
     def on_event(self, event: RoutingEvent) -> None:
         self.events.append(event)
@@ -413,6 +414,7 @@ class _EventModel:
     def _agent_removed(self, event: RoutingEvent) -> None:
         assert event.agent_id is not None
         del self.agents[event.agent_id]
+        self.leaving.discard(event.agent_id)
 
     def _presence(self, event: RoutingEvent) -> None:
         assert event.agent_id is not None
@@ -572,6 +574,8 @@ class _EventModel:
     def why_not(self, model: _ModelItem, agent_id: str, now: datetime) -> str | None:
         """Why the agent is not eligible for the item in the model, or ``None`` if it is."""
         agent = self.agents[agent_id]
+        if agent_id in self.leaving:
+            return f"{agent_id} is being removed"
         if agent.presence is not Presence.AVAILABLE:
             return f"{agent_id} is {agent.presence.value}"
         if agent.load + model.item.weight > agent.capacity:
@@ -830,6 +834,7 @@ class RouterStateMachine(RuleBasedStateMachine):
         if status.accepted or status.pinned:
             self._refused(lambda: self.router.remove_agent(agent_id), ValidationError)
             return
+        self.model.leaving.add(agent_id)
         self.router.remove_agent(agent_id)
         assert agent_id not in {a.agent.id for a in self.router.agents()}
         assert all(s.agent_id != agent_id for s in self.router.items())
