@@ -660,16 +660,27 @@ class RouterStateMachine(RuleBasedStateMachine):
     Override :meth:`make_router` to choose the policy and configuration, the ``*_strategy``
     methods or the class attributes to shape the workload, :meth:`comparable_groups` to say
     which agents a fairness bound compares, and ``disabled_rules`` to leave operations out
-    (fairness bounds usually only hold without releases, declines and presence changes)::
+    (a fairness bound only holds for the operations a policy can balance: leave out those
+    that unbalance any policy which never moves placed work, such as releases, declines,
+    presence changes and new agents)::
 
-        class LowestRatioCheck(RouterStateMachine):
-            max_spread_identical = 0.5
-            disabled_rules = frozenset({"release", "decline", "set_presence"})
+        class MyPolicyIsFair(RouterStateMachine):
+            max_spread_identical = 0.5  # load ratios of comparable agents
+            min_jain = 0.9
+            fairness_min_load = 6  # once a group holds 6 units
+            disabled_rules = frozenset(
+                {"add_agent", "remove_agent", "set_presence", "decline", "tick", "pin",
+                 "unpin", "release", "requeue", "advance", "set_skills", "set_capacity"}
+            )
 
             def make_router(self, clock: ManualClock) -> Router:
-                return Router(model=LowestRatio(), clock=clock, explain=ExplainDetail.FULL)
+                return Router(model=MyPolicy(), clock=clock, explain=ExplainDetail.FULL)
 
-        TestLowestRatio = LowestRatioCheck.TestCase
+        TestMyPolicyIsFair = MyPolicyIsFair.TestCase
+
+    A subclass that only sets ``make_router`` checks the invariants (not fairness) under
+    every operation. ``examples/custom_policy.py`` runs one programmatically with
+    ``run_state_machine_as_test``.
 
     Attributes:
         agent_ids: The ids agents are drawn from.
