@@ -1091,3 +1091,34 @@ def test_cooldowns_ending_in_one_tick_serve_the_queue_in_priority_then_age_order
     assert router.owner_of("older") == "a1"
     assert router.state_of("newer") is ItemState.QUEUED
     check_routing_invariants(router)
+
+
+def test_a_requeued_item_going_back_to_its_holder_is_explained_like_any_decision(
+    clock: ManualClock,
+) -> None:
+    # Found by the state machine's explain check: the holder was served the item as "the only
+    # eligible agent with room" although another agent was eligible too.
+    router = make_router(clock, model=RoutingModel.MOST_AVAILABLE)
+    staff(router, Agent("a0", capacity=2), Agent("a1", capacity=1))
+    router.submit(WorkItem("c0"))
+    router.requeue("c0")
+    decision = router.explain("c0")
+    assert decision.agent_id == "a0"  # spare 2 > 1
+    assert (decision.eligible, decision.runner_up) == (2, "a1")
+    assert decision.tie_break is TieBreak.SCORE
+    check_routing_invariants(router)
+
+
+def test_a_requeued_item_yields_its_holders_room_to_an_older_waiting_item(
+    clock: ManualClock,
+) -> None:
+    router = make_router(clock)
+    staff(router, Agent("a0", {"x": 1, "y": 1}, capacity=2), Agent("a1", {"x": 1}, capacity=5))
+    router.submit(WorkItem("held", {"x": 1}, weight=2))
+    router.submit(WorkItem("busy", {"x": 1}, weight=2))  # a1 at 2
+    router.submit(WorkItem("older", {"y": 1}, created_at=START - timedelta(hours=1)))
+    assert router.state_of("older") is ItemState.QUEUED
+    router.requeue("held")
+    assert router.owner_of("older") == "a0"
+    assert router.owner_of("held") == "a1"
+    check_routing_invariants(router)

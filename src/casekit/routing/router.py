@@ -598,9 +598,11 @@ class Router:
         self._emit(EventKind.REQUEUED, item_id, holder.agent.id if holder else None, now)
         self._enqueue(state, now, self._decision(state, now, None, ([], 0, 0, 0)))
         # The item goes to its best eligible agent by the policy, not back to its holder
-        # just because the holder's room was served first.
+        # just because the holder's room was served first; to the holder only when no
+        # waiting item ahead of it can use the holder's freed room (then it is placed, and
+        # explained, like any other decision).
         best = self._find(state, now)[0]
-        if best and best[0] is not holder:
+        if best and (best[0] is not holder or not self._waiting_ahead(best[0], state, now)):
             self._place_queued(state, now)
         if holder is not None:
             self._serve(holder, now)
@@ -1305,6 +1307,15 @@ class Router:
                 nxt = self._first_eligible(agent, entries, position + 1, now)
             if nxt is not None and agent.key is not None:
                 heapq.heappush(heap, (entries[nxt], order, entries))
+
+    def _waiting_ahead(self, agent: _AgentState, state: _ItemState, now: datetime) -> bool:
+        """Whether a queued item served before ``state`` is eligible for ``agent``. O(g + m)."""
+        key = state.queue_key
+        for entries in self._queue.groups_within(agent.names):
+            head = self._first_eligible(agent, entries, 0, now)
+            if head is not None and key is not None and entries[head] < key:
+                return True
+        return False
 
     def _first_eligible(
         self, agent: _AgentState, entries: Any, start: int, now: datetime
