@@ -201,7 +201,7 @@ class SilentUnpinMachine(RouterStateMachine):
     [
         (UnfairPolicyMachine, "load ratio spread"),
         (NotWorkConservingMachine, "not work-conserving|could also take"),
-        (MisrankingMachine, "ranks first"),
+        (MisrankingMachine, "ranks first|score="),
         (SilentUnpinMachine, "Pinned|pinned"),
     ],
 )

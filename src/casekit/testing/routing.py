@@ -48,6 +48,7 @@ from casekit.routing import (
     Router,
     RoutingEvent,
     RoutingModel,
+    TieBreak,
     WorkItem,
     jain_index,
 )
@@ -377,6 +378,7 @@ class _ModelItem:
     holder: str | None = None
     declined: dict[str, datetime | None] = attrs.Factory(dict)
     in_queue: bool = False
+    offers: int = 0
 
     def service_key(self) -> tuple[int, datetime, int]:
         return (-self.priority.rank, self.created_at, self.seq)
@@ -602,11 +604,13 @@ class _EventModel:
         assert reason is None, f"{item_id} offered to an ineligible agent: {reason}"
         eligible = [a for a in self.agents if self.why_not(model, a, now) is None]
         ranks = {a: self.rank(a) for a in eligible}
-        best = min(eligible, key=ranks.__getitem__)
+        ordered = sorted(eligible, key=ranks.__getitem__)
+        best = ordered[0]
         assert best == agent_id, (
             f"{item_id} offered to {agent_id} {ranks[agent_id]}, but {best} ranks first "
             f"{ranks[best]} among the eligible {sorted(eligible)} ({self.router.policy.name})"
         )
+        self.check_decision(model, ordered, ranks, now)
         key = model.service_key()
         for other in self.items.values():
             if other.in_queue and other is not model and other.service_key() < key:
@@ -615,6 +619,34 @@ class _EventModel:
                     f"{other.item.id} ({other.priority.value}, older or more urgent), "
                     "which it could also take"
                 )
+
+    def check_decision(
+        self,
+        model: _ModelItem,
+        ordered: Sequence[str],
+        ranks: Mapping[str, tuple[Any, int, str]],
+        now: datetime,
+    ) -> None:
+        """The decision :meth:`Router.explain` keeps for this offer tells what happened."""
+        model.offers += 1
+        offered = [d for d in self.router.decisions(model.item.id) if d.outcome is Outcome.OFFERED]
+        assert len(offered) >= model.offers, f"no decision recorded for {model.item.id}'s offer"
+        decision = offered[model.offers - 1]
+        chosen = ordered[0]
+        runner = ordered[1] if len(ordered) > 1 else None
+        assert (decision.agent_id, decision.at) == (chosen, now), decision
+        assert decision.score == ranks[chosen][0], (decision, ranks[chosen])
+        assert decision.eligible in (None, len(ordered)), (decision, ordered)
+        assert decision.runner_up == runner, (decision, ordered)
+        if runner is None:
+            tie = TieBreak.NONE
+        elif ranks[chosen][0] != ranks[runner][0]:
+            tie = TieBreak.SCORE
+        elif ranks[chosen][1] != ranks[runner][1]:
+            tie = TieBreak.LONGEST_SINCE_OFFER
+        else:
+            tie = TieBreak.AGENT_ID
+        assert decision.tie_break is tie, (decision, ranks)
 
     def check_matches(self) -> None:
         """The model, built only from events, agrees with the router: no change went unsaid."""
