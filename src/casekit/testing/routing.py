@@ -684,10 +684,12 @@ class RouterStateMachine(RuleBasedStateMachine):
     refused bad input. Every event is replayed into a model, and at each offer the machine
     checks that the agent was eligible at that moment, ranked first under the router's policy
     (score, then offered longest ago, then id), that no waiting item ahead in priority-then-age
-    order could have gone to that agent, and that no decliner got the item back within the
-    cool-down. After every step it runs :func:`check_routing_invariants`, checks that the
-    model agrees with the router (every change was announced) and applies the fairness bounds
-    you set. A refused operation must raise the documented error and change nothing.
+    order could have gone to that agent, that no decliner got the item back within the
+    cool-down, and that the decision :meth:`Router.explain` keeps says so (chosen agent,
+    score, eligible count, runner-up, tie-break). After every step it runs
+    :func:`check_routing_invariants`, checks that the model agrees with the router (every
+    change was announced) and applies the fairness bounds you set. A refused operation must
+    raise the documented error and change nothing.
 
     Override :meth:`make_router` to choose the policy and configuration, the ``*_strategy``
     methods or the class attributes to shape the workload, :meth:`comparable_groups` to say
@@ -955,10 +957,11 @@ class RouterStateMachine(RuleBasedStateMachine):
         self._refused(lambda: act(item_id, agent_id), OfferNotPending)
 
     @precondition(_enabled("tick"))
-    @rule(minutes=st.integers(0, 20))
-    def tick(self, minutes: int) -> None:
+    @rule(data=st.data())
+    def tick(self, data: st.DataObject) -> None:
         """Move the clock and act on due deadlines (timeouts, grace, cool-downs, aging)."""
-        self.clock.advance(timedelta(minutes=min(minutes, self.max_clock_step)))
+        minutes = data.draw(st.integers(0, self.max_clock_step), label="minutes")
+        self.clock.advance(timedelta(minutes=minutes))
         self.router.tick()
         deadline = self.router.next_deadline()
         assert deadline is None or deadline > self.clock.now()
