@@ -1122,3 +1122,23 @@ def test_a_requeued_item_yields_its_holders_room_to_an_older_waiting_item(
     assert router.owner_of("older") == "a0"
     assert router.owner_of("held") == "a1"
     check_routing_invariants(router)
+
+
+def test_cooldowns_ending_in_one_tick_are_explained_with_every_agent_eligible_by_then(
+    clock: ManualClock,
+) -> None:
+    # Found by the state machine's explain check: the first cool-down's end served that agent
+    # as "the only eligible agent", although the other decliner's cool-down had ended too.
+    router = make_router(clock, cooldown=timedelta(minutes=3), push_timeout=None)
+    staff(router, Agent("a0", capacity=1), Agent("a1", capacity=1))
+    router.submit(WorkItem("c0"))
+    router.decline("c0", "a0")
+    router.decline("c0", "a1")
+    assert router.state_of("c0") is ItemState.QUEUED
+    clock.advance(timedelta(minutes=3))
+    router.tick()
+    decision = router.explain("c0")
+    assert decision.agent_id == "a0"  # a1 was offered work more recently
+    assert (decision.eligible, decision.runner_up) == (2, "a1")
+    assert decision.tie_break is TieBreak.LONGEST_SINCE_OFFER
+    check_routing_invariants(router)

@@ -731,15 +731,23 @@ class Router:
         """
         now = self.clock.now()
         acted = 0
+        cooled: dict[str, _ItemState] = {}
         for _at, _seq, kind, subject, token, other in self._timers.due(now):
             if kind is TimerKind.OFFER_TIMEOUT:
                 acted += self._on_offer_timeout(subject, token, now)
             elif kind is TimerKind.OFFLINE_GRACE:
                 acted += self._on_grace_end(subject, token, now)
             elif kind is TimerKind.COOLDOWN_END:
-                acted += self._on_cooldown_end(subject, token, other, now)
+                acted += self._on_cooldown_end(subject, token, other, now, cooled)
             else:
                 acted += self._on_aging(subject, token, now)
+        # Waiting items whose cool-downs ended are placed once every due deadline is acted
+        # on, in queue order, each with its best eligible agent: several cool-downs ending
+        # before one tick must not let a newer item pass an older one, nor hide an agent.
+        waiting = [s for s in cooled.values() if s.queue_key is not None]
+        for state in sorted(waiting, key=lambda s: s.queue_key or ()):
+            if state.state is ItemState.QUEUED and state.queue_key is not None:
+                self._place_queued(state, now)
         self._flush()
         return acted
 
@@ -1345,7 +1353,14 @@ class Router:
         self._withdraw_all(agent, now)
         return 1
 
-    def _on_cooldown_end(self, item_id: str, seq: int, agent_id: str, now: datetime) -> int:
+    def _on_cooldown_end(
+        self,
+        item_id: str,
+        seq: int,
+        agent_id: str,
+        now: datetime,
+        cooled: dict[str, _ItemState],
+    ) -> int:
         state = self._items.get(item_id)
         if state is None or state.seq != seq or agent_id not in state.declined:
             return 0
@@ -1353,11 +1368,8 @@ class Router:
         if until is None or until > now:
             return 0
         del state.declined[agent_id]
-        agent = self._agents.get(agent_id)
-        if state.state is ItemState.QUEUED and state.queue_key is not None and agent is not None:
-            # Only this agent became eligible for the item: serve the agent in queue order, so
-            # an older item whose cool-down with it also ended by now is not passed over.
-            self._serve(agent, now)
+        if state.state is ItemState.QUEUED and state.queue_key is not None:
+            cooled[item_id] = state
         return 1
 
     def _on_aging(self, item_id: str, token: int, now: datetime) -> int:
