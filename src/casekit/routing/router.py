@@ -373,7 +373,11 @@ class Router:
             )
         now = self.clock.now()
         self._unindex(state)
-        state.presence = Presence.OFFLINE
+        if state.presence is not Presence.OFFLINE:
+            # Announce it before re-routing its offers, so subscribers never see an offer
+            # go elsewhere while the agent still looks Available to them.
+            state.presence = Presence.OFFLINE
+            self._emit(EventKind.PRESENCE_CHANGED, None, agent_id, now, Presence.OFFLINE.value)
         self._withdraw_all(state, now)
         del self._agents[agent_id]
         self._max_capacity = max((a.agent.capacity for a in self._agents.values()), default=0)

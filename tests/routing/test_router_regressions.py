@@ -1,4 +1,4 @@
-"""Deadlines left behind by an item's earlier step never act on its next step."""
+"""Regressions: bugs the simulator and the state machines found, kept found."""
 
 from __future__ import annotations
 
@@ -37,3 +37,20 @@ def test_a_resubmitted_items_offer_keeps_its_own_deadline() -> None:
     clock.advance(timedelta(minutes=2))
     router.tick()
     assert router.state_of("C-1") is ItemState.QUEUED
+
+
+def test_removing_an_agent_announces_it_offline_before_its_offers_move() -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    router = Router(clock=clock)
+    router.add_agent(Agent(id="a0"), Presence.AVAILABLE)
+    router.add_agent(Agent(id="a1"), Presence.AVAILABLE)
+    router.submit(WorkItem(id="C-1"))  # to a0 (tie on load, by id)
+    events: list[tuple[str, str | None, str | None]] = []
+    router.subscribe(lambda e: events.append((e.kind.value, e.item_id, e.agent_id)))
+    router.remove_agent("a0")
+    assert events == [
+        ("presence changed", None, "a0"),
+        ("withdrawn", "C-1", "a0"),
+        ("offered", "C-1", "a1"),
+        ("agent removed", None, "a0"),
+    ]
