@@ -1142,3 +1142,19 @@ def test_cooldowns_ending_in_one_tick_are_explained_with_every_agent_eligible_by
     assert (decision.eligible, decision.runner_up) == (2, "a1")
     assert decision.tie_break is TieBreak.LONGEST_SINCE_OFFER
     check_routing_invariants(router)
+
+
+def test_a_tick_settles_the_queue_before_rerouting_expired_offers(clock: ManualClock) -> None:
+    # Everything due by a tick has happened by then: an older item whose cool-down ended is
+    # served before a newer item whose offer expired is re-routed to the same agent.
+    router = make_router(clock, cooldown=timedelta(minutes=5), push_timeout=timedelta(minutes=2))
+    staff(router, Agent("a", capacity=1), Agent("b", {"s": 1}, capacity=1))
+    router.submit(WorkItem("older", {"s": 1}))
+    router.decline("older", "b")  # only b can take it: it waits until b's cool-down ends
+    router.submit(WorkItem("newer"))
+    assert router.owner_of("newer") == "a"
+    clock.advance(timedelta(minutes=10))
+    router.tick()
+    assert router.owner_of("older") == "b"
+    assert router.state_of("newer") is ItemState.QUEUED  # a timed out on it, b is full
+    check_routing_invariants(router)

@@ -728,30 +728,36 @@ class Router:
 
         Offers past their push timeout are re-routed (the agent counts as having declined),
         Offline agents past their grace lose their pending offers, ended cool-downs make items
-        eligible again for those agents, and aging raises waiting items' priority.
+        eligible again for those agents, and aging raises waiting items' priority. Everything
+        due counts as having happened by now: the queue is settled first (aging, then ended
+        cool-downs, their items placed in queue order), then expired offers and grace periods.
 
         Returns:
             The number of deadlines acted on.
         """
         now = self.clock.now()
         acted = 0
-        cooled: dict[str, _ItemState] = {}
-        for _at, _seq, kind, subject, token, other in self._timers.due(now):
-            if kind is TimerKind.OFFER_TIMEOUT:
-                acted += self._on_offer_timeout(subject, token, now)
-            elif kind is TimerKind.OFFLINE_GRACE:
-                acted += self._on_grace_end(subject, token, now)
-            elif kind is TimerKind.COOLDOWN_END:
-                acted += self._on_cooldown_end(subject, token, other, now, cooled)
-            else:
-                acted += self._on_aging(subject, token, now)
-        # Waiting items whose cool-downs ended are placed once every due deadline is acted
-        # on, in queue order, each with its best eligible agent: several cool-downs ending
-        # before one tick must not let a newer item pass an older one, nor hide an agent.
-        waiting = [s for s in cooled.values() if s.queue_key is not None]
-        for state in sorted(waiting, key=lambda s: s.queue_key or ()):
-            if state.state is ItemState.QUEUED and state.queue_key is not None:
-                self._place_queued(state, now)
+        while due := list(self._timers.due(now)):
+            # Everything due has happened by now. The queue is settled first — aging, then
+            # ended cool-downs, whose waiting items are placed in queue order, each with its
+            # best eligible agent (several cool-downs ending before one tick must not let a
+            # newer item pass an older one) — then expired offers and grace periods, in
+            # deadline order.
+            cooled: dict[str, _ItemState] = {}
+            for _at, _seq, kind, subject, token, other in due:
+                if kind is TimerKind.AGING:
+                    acted += self._on_aging(subject, token, now)
+                elif kind is TimerKind.COOLDOWN_END:
+                    acted += self._on_cooldown_end(subject, token, other, now, cooled)
+            waiting = [s for s in cooled.values() if s.queue_key is not None]
+            for state in sorted(waiting, key=lambda s: s.queue_key or ()):
+                if state.state is ItemState.QUEUED and state.queue_key is not None:
+                    self._place_queued(state, now)
+            for _at, _seq, kind, subject, token, _other in due:
+                if kind is TimerKind.OFFER_TIMEOUT:
+                    acted += self._on_offer_timeout(subject, token, now)
+                elif kind is TimerKind.OFFLINE_GRACE:
+                    acted += self._on_grace_end(subject, token, now)
         self._flush()
         return acted
 
