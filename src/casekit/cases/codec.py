@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,36 +39,57 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _encode(value: object) -> object:  # noqa: PLR0911  one branch per JSON tag
-    if isinstance(value, enum.Enum):  # before str: a StrEnum is a str
-        return {"$enum": _type_name(type(value)), "value": _encode(value.value)}
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, EvidenceLog):
-        return {"$evidence": [_encode(e) for e in value.all_versions()]}
-    if attrs.has(type(value)):
-        cls: Any = type(value)
-        return {
-            "$attrs": _type_name(cls),
-            "fields": {
-                f.alias or f.name: _encode(getattr(value, f.name)) for f in attrs.fields(cls)
-            },
+def _encode(value: object) -> object:
+    """Tag ``value`` for JSON. One dict lookup picks the encoder for the value's type."""
+    cls = type(value)
+    encoder = _ENCODERS.get(cls)
+    if encoder is None:
+        encoder = _ENCODERS[cls] = _encoder_for(cls)
+    return encoder(value)
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one per JSON tag
+    """The encoder for values of exactly ``cls`` (cached by :func:`_encode`)."""
+    if issubclass(cls, enum.Enum):  # before str: a StrEnum is a str
+        name = _type_name(cls)
+        return lambda v: {"$enum": name, "value": _encode(v.value)}
+    if cls is type(None) or issubclass(cls, bool | int | str):
+        return _same
+    if issubclass(cls, Decimal):
+        return lambda v: {"$decimal": str(v)}
+    if issubclass(cls, datetime):
+        return lambda v: {"$datetime": v.isoformat()}
+    if issubclass(cls, date):
+        return lambda v: {"$date": v.isoformat()}
+    if issubclass(cls, EvidenceLog):
+        return lambda v: {"$evidence": [_encode(e) for e in v.all_versions()]}
+    if attrs.has(cls):
+        name = _type_name(cls)
+        pairs = tuple((f.alias or f.name, f.name) for f in attrs.fields(cls))
+        return lambda v: {
+            "$attrs": name,
+            "fields": {key: _encode(getattr(v, field)) for key, field in pairs},
         }
-    if isinstance(value, tuple):
-        return {"$tuple": [_encode(v) for v in value]}
-    if isinstance(value, frozenset | set):
-        return {"$set": sorted((_encode(v) for v in value), key=repr)}
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    if isinstance(value, Mapping):
-        return {"$dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    raise TypeError(f"cannot encode {type(value).__name__} value {value!r}")
+    if issubclass(cls, tuple):
+        return lambda v: {"$tuple": [_encode(item) for item in v]}
+    if issubclass(cls, frozenset | set):
+        return lambda v: {"$set": sorted((_encode(item) for item in v), key=repr)}
+    if issubclass(cls, list):
+        return lambda v: [_encode(item) for item in v]
+    if issubclass(cls, Mapping):
+        return lambda v: {"$dict": [[_encode(k), _encode(item)] for k, item in v.items()]}
+
+    def refuse(value: object) -> object:
+        raise TypeError(f"cannot encode {cls.__name__} value {value!r}")
+
+    return refuse
+
+
+_ENCODERS: dict[type, Callable[[Any], object]] = {}
 
 
 def _resolve(name: str) -> type:
@@ -112,17 +133,26 @@ def _decode(value: object) -> object:  # noqa: PLR0911  one branch per JSON tag
     raise CorruptRecord(f"unknown tagged value with keys {sorted(value)}")
 
 
+_CASE_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _case_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """A case class's stored fields as ``(init name, attribute)``, computed once per class."""
+    pairs = _CASE_FIELDS.get(cls)
+    if pairs is None:
+        pairs = _CASE_FIELDS[cls] = tuple(
+            (f.alias or f.name, f.name) for f in attrs.fields(cls) if f.name not in _SKIP
+        )
+    return pairs
+
+
 def case_to_record(case: Case[Any]) -> dict[str, object]:
     """Return a JSON-safe record of everything ``case`` holds (not its pending events).
 
     The record has ``format``, ``case_type``, ``id``, ``status``, ``version`` and
     ``fields`` (every attrs field by its init name, tagged).
     """
-    fields = {
-        f.alias or f.name: _encode(getattr(case, f.name))
-        for f in attrs.fields(type(case))
-        if f.name not in _SKIP
-    }
+    fields = {key: _encode(getattr(case, field)) for key, field in _case_fields(type(case))}
     return {
         "format": RECORD_FORMAT,
         "case_type": type(case).case_type,
