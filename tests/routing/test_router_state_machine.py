@@ -82,6 +82,29 @@ class EverythingAtOnceMachine(RouterStateMachine):
         )
 
 
+@attrs.frozen
+class LoadRatioThenSkills:
+    """A custom policy (not the built-ins' fast path): load ratio, then more skills first."""
+
+    name: str = "load ratio, then skills"
+
+    def score(self, agent: AgentView) -> tuple[float, int]:
+        return (agent.load / agent.capacity, -len(agent.skills))
+
+
+class CustomPolicyMachine(RouterStateMachine):
+    max_capacity = 6
+
+    def make_router(self, clock: ManualClock) -> Router:
+        return Router(
+            model=LoadRatioThenSkills(),
+            clock=clock,
+            push_timeout=timedelta(minutes=3),
+            cooldown=timedelta(minutes=4),
+            explain=ExplainDetail.FULL,
+        )
+
+
 TestLeastActive = LeastActiveMachine.TestCase
 TestLeastActive.settings = STEPS
 TestMostAvailable = MostAvailableMachine.TestCase
@@ -96,6 +119,8 @@ TestAging = AgingMachine.TestCase
 TestAging.settings = STEPS
 TestEverythingAtOnce = EverythingAtOnceMachine.TestCase
 TestEverythingAtOnce.settings = STEPS
+TestCustomPolicy = CustomPolicyMachine.TestCase
+TestCustomPolicy.settings = STEPS
 
 
 # ---------------------------------------------------------------------------- fairness bounds
@@ -209,7 +234,7 @@ def test_the_machine_catches_a_broken_router_or_an_unfair_policy(
     machine: type[RouterStateMachine], message: str
 ) -> None:
     with pytest.raises(AssertionError, match=message):
-        run_state_machine_as_test(
+        run_state_machine_as_test(  # type: ignore[no-untyped-call]
             machine,
             settings=settings(
                 max_examples=200,
