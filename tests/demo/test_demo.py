@@ -178,3 +178,23 @@ def test_cli_demo_refuses_to_overwrite_a_file_that_is_not_a_casekit_database(
 def test_cli_rejects_bad_numbers() -> None:
     with pytest.raises(SystemExit):
         main(["demo", "--days", "0"], out=io.StringIO(), err=io.StringIO())
+
+
+def test_cli_report_writes_the_html_of_a_demo_database(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    db = tmp_path / "demo.db"
+    args = ["demo", "--db", str(db), "--days", "1", "--existing", "10", "--staff", "8", "--plain"]
+    assert main(args, out=io.StringIO(), err=io.StringIO()) == 0
+    page = tmp_path / "report.html"
+    out = io.StringIO()
+    assert main(["report", "--db", str(db), "--output", str(page)], out=out) == 0
+    assert out.getvalue() == f"wrote {page}\n"
+    assert page.read_text().count('<img class="chart"') == 4
+
+
+def test_cli_report_without_a_database_says_to_run_the_demo(tmp_path: Path) -> None:
+    err = io.StringIO()
+    missing = tmp_path / "none.db"
+    assert main(["report", "--db", str(missing)], out=io.StringIO(), err=err) == 2
+    assert "run `casekit demo` first" in err.getvalue()
+    assert not missing.exists()
