@@ -198,3 +198,39 @@ def test_cli_report_without_a_database_says_to_run_the_demo(tmp_path: Path) -> N
     assert main(["report", "--db", str(missing)], out=io.StringIO(), err=err) == 2
     assert "run `casekit demo` first" in err.getvalue()
     assert not missing.exists()
+
+
+def test_the_same_seed_gives_the_same_dashboard_in_any_process() -> None:
+    # Case ids are random (uuid), so nothing may depend on their order; nor on str hashing.
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "casekit",
+                "demo",
+                "--in-memory",
+                "--days",
+                "2",
+                "--plain",
+                "--existing",
+                "80",
+                "--staff",
+                "12",
+                "--seed",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        # the title line carries the wall time
+        outputs.add("\n".join(done.stdout.splitlines()[3:]))
+    assert len(outputs) == 1

@@ -182,7 +182,7 @@ class Benefits:
         """Some clients report a new income, backdated 1–3 months; reassess each once."""
         today = self.clock.now().date()
         applied = []
-        for case_id in sorted(self.cases):
+        for case_id in list(self.cases):  # enrolment order: case ids are random, this is not
             if self.rng.random() >= share:
                 continue
             fin = self.cases[case_id]
