@@ -30,6 +30,23 @@ __all__ = ["GENESIS_HASH", "ChainedAuditLog", "entry_hash", "verify_chain"]
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of a trail's first entry."""
 
+# Built once: ``json.dumps`` with options builds a new encoder on every call.
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_DETAIL_ENCODER = json.JSONEncoder(allow_nan=False)
+_PLAIN = (str, int, bool, type(None))
+
+
+def _normalised(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """``detail`` as JSON reads it back (so the hash verifies after storage).
+
+    Raises:
+        TypeError, ValueError: It is not JSON-safe.
+    """
+    if all(type(k) is str and type(v) in _PLAIN for k, v in detail.items()):
+        return dict(detail)  # already what JSON reads back
+    normal: dict[str, Any] = json.loads(_DETAIL_ENCODER.encode(dict(detail)))
+    return normal
+
 
 def entry_hash(
     case_id: str,
@@ -44,11 +61,8 @@ def entry_hash(
     prev_hash: str,
 ) -> str:
     """Return the SHA-256 hex digest chaining one entry to ``prev_hash``."""
-    payload = json.dumps(
-        [case_id, seq, as_utc(at).isoformat(), actor, action, before, after, detail, prev_hash],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+    payload = _HASH_ENCODER.encode(
+        [case_id, seq, as_utc(at).isoformat(), actor, action, before, after, detail, prev_hash]
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -176,7 +190,7 @@ class ChainedAuditLog(AuditLog):
             )
         at = as_utc(at, what=f"audit entry time for {case_id}")
         try:  # normalised to what JSON reads back, so the hash verifies after storage
-            detail = json.loads(json.dumps(dict(detail or {}), allow_nan=False)) if detail else {}
+            detail = _normalised(detail) if detail else {}
         except (TypeError, ValueError) as error:
             raise ValidationError(
                 f"audit entry detail for {case_id} must be JSON-safe: {error}"

@@ -140,9 +140,13 @@ def _loads(table: str, key: str, column: str, text: object) -> Any:
         ) from error
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""One encoder for every row: ``json.dumps`` with options builds a new one per call."""
+
+
 def _dumps(what: str, value: Mapping[str, Any]) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise ValidationError(
             f"{what} is not JSON-safe (str, int, bool, None, list, dict): {error}"
