@@ -170,10 +170,10 @@ class _AgentState:
         "score",
     )
 
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, grades: int) -> None:
         self.agent = agent
         self.names = frozenset(agent.skills)
-        self.grades = 0
+        self.grades = grades
         self.presence = Presence.OFFLINE
         self.load = 0
         self.offered: set[str] = set()
@@ -207,13 +207,13 @@ class _ItemState:
         "state",
     )
 
-    def __init__(self, item: WorkItem, created_at: datetime, seq: int) -> None:
+    def __init__(self, item: WorkItem, created_at: datetime, seq: int, needs: int) -> None:
         self.item = item
         self.created_at = created_at
         self.seq = seq
         self.priority = item.priority
         self.group = frozenset(item.skills)
-        self.needs = 0
+        self.needs = needs
         self.state = ItemState.QUEUED
         self.agent_id: str | None = None
         self.offered_at: datetime | None = None
@@ -347,8 +347,7 @@ class Router:
         if agent.id in self._agents:
             raise AlreadyExists(f"agent {agent.id} is already registered")
         now = self.clock.now()
-        state = _AgentState(agent)
-        state.grades = self._index.grades(agent.skills)
+        state = _AgentState(agent, self._index.grades(agent.skills))
         self._agents[agent.id] = state
         self._max_capacity = max(self._max_capacity, agent.capacity)
         self._emit(EventKind.AGENT_ADDED, None, agent.id, now)
@@ -575,8 +574,7 @@ class Router:
         self._emit(
             EventKind.RELEASED, item_id, holder.agent.id if holder else None, now, f"to {stage}"
         )
-        fresh = _ItemState(new, state.created_at, next(self._seq))
-        fresh.needs = self._index.need(new.skills)
+        fresh = self._item_state(new, state.created_at)
         self._items[item_id] = fresh
         if holder is not None:
             self._serve(holder, now)
@@ -605,9 +603,10 @@ class Router:
         # just because the holder's room was served first; to the holder only when no
         # waiting item ahead of it can use the holder's freed room (then it is placed, and
         # explained, like any other decision).
-        best = self._find(state, now)[0]
+        search = self._find(state, now)
+        best = search[0]
         if best and (best[0] is not holder or not self._waiting_ahead(best[0], state, now)):
-            self._place_queued(state, now)
+            self._place_queued(state, now, search)
         if holder is not None:
             self._serve(holder, now)
         if state.state is ItemState.QUEUED:
@@ -659,10 +658,8 @@ class Router:
         state.agent_id = agent_id
         state.override = over
         agent.pinned.add(state.item.id)
-        self._unindex(agent)
         if self.count_pins:
-            agent.load += weight
-        self._reindex(agent)
+            self._set_load(agent, weight)
         state.decisions.append(
             Decision(
                 item_id=state.item.id,
@@ -712,12 +709,10 @@ class Router:
                 f"{agent.load}, above capacity {agent.agent.capacity}; pass override=True"
             )
         now = self.clock.now()
-        self._unindex(agent)
         agent.pinned.discard(item_id)
         agent.accepted.add(item_id)
         if not self.count_pins:
-            agent.load += weight
-        self._reindex(agent)
+            self._set_load(agent, weight)
         state.state = ItemState.ACCEPTED
         state.override = state.override or over
         self._emit(EventKind.UNPINNED, item_id, agent.agent.id, now)
@@ -988,9 +983,10 @@ class Router:
                 f"work item {item.id} is already in the router ({self._items[item.id].state.value})"
             )
         self._check_weight(item)
-        state = _ItemState(item, item.created_at or now, next(self._seq))
-        state.needs = self._index.need(item.skills)
-        return state
+        return self._item_state(item, item.created_at or now)
+
+    def _item_state(self, item: WorkItem, created_at: datetime) -> _ItemState:
+        return _ItemState(item, created_at, next(self._seq), self._index.need(item.skills))
 
     @staticmethod
     def _require_offer(state: _ItemState, agent_id: str, verb: str) -> None:
@@ -1042,10 +1038,8 @@ class Router:
         item = state.item
         if agent.load - extra_room + item.weight > agent.agent.capacity:
             return False
-        skills = agent.agent.skills
-        for name, level in item.skills.items():
-            if skills.get(name, 0) < level:
-                return False
+        if agent.grades & state.needs != state.needs:
+            return False
         if state.declined and agent.agent.id in state.declined:
             until = state.declined[agent.agent.id]
             if until is _FOREVER or until > now:
@@ -1150,8 +1144,11 @@ class Router:
         self._enqueue(state, now, decision)
         return None
 
-    def _place_queued(self, state: _ItemState, now: datetime) -> Offer | None:
-        search = self._find(state, now)
+    def _place_queued(
+        self, state: _ItemState, now: datetime, search: _Search | None = None
+    ) -> Offer | None:
+        if search is None:
+            search = self._find(state, now)
         if not search[0]:
             return None
         self._dequeue(state)
