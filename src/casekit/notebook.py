@@ -7,7 +7,7 @@ list of records into a DataFrame when pandas is installed (``pip install "caseki
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from casekit.errors import MissingExtra
@@ -18,12 +18,18 @@ if TYPE_CHECKING:
 __all__ = ["to_dataframe"]
 
 
-def to_dataframe(records: Iterable[Mapping[str, object]], *, what: str = "records") -> pd.DataFrame:
+def to_dataframe(
+    records: Iterable[Mapping[str, object]] | Iterable[Sequence[object]],
+    *,
+    what: str = "records",
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """A pandas DataFrame of ``records`` (one row per record).
 
     Args:
-        records: Flat records, e.g. from a ``to_records()`` method.
+        records: Flat records, e.g. from a ``to_records()`` method, or rows.
         what: What the records are, for the error message.
+        columns: Column names (for rows; records name their own).
 
     Raises:
         MissingExtra: pandas is not installed.
@@ -34,4 +40,4 @@ def to_dataframe(records: Iterable[Mapping[str, object]], *, what: str = "record
         raise MissingExtra(
             f"a DataFrame of {what} needs pandas: pip install 'casekit[pandas]'"
         ) from error
-    return pd.DataFrame(list(records))
+    return pd.DataFrame(list(records), columns=None if columns is None else list(columns))

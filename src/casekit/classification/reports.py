@@ -22,7 +22,8 @@ import attrs
 from casekit.cases import Case, Owner
 from casekit.classification.case import ClassifiedCase
 from casekit.clock import as_utc
-from casekit.errors import MissingExtra, ValidationError
+from casekit.errors import ValidationError
+from casekit.notebook import to_dataframe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -249,10 +250,4 @@ class Report:
         Raises:
             MissingExtra: pandas is not installed.
         """
-        try:
-            import pandas as pd  # noqa: PLC0415  optional dependency, imported on use
-        except ImportError as error:
-            raise MissingExtra(
-                "Report.to_dataframe needs pandas: pip install 'casekit[pandas]'"
-            ) from error
-        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+        return to_dataframe(self.rows, what=f"report {self.name!r}", columns=self.columns)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from casekit.errors import MissingExtra, ValidationError
+from casekit.errors import ValidationError
+from casekit.notebook import to_dataframe
 from casekit.priority import Priority
 from casekit.routing import Presence, jain_index
 
@@ -465,14 +466,7 @@ class SimulationResult:
             MissingExtra: pandas is not installed.
             ValidationError: For an unknown table.
         """
-        records = self.to_records(table)
-        try:
-            import pandas as pd  # noqa: PLC0415  optional dependency, imported on use
-        except ImportError as error:
-            raise MissingExtra(
-                "SimulationResult.to_dataframe needs pandas: pip install 'casekit[pandas]'"
-            ) from error
-        return pd.DataFrame(records)
+        return to_dataframe(self.to_records(table), what=f"simulation {table}")
 
     def __repr__(self) -> str:
         return (
