@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +27,7 @@ from casekit.demo.office import DEMO_START, office_scenario
 from casekit.financials import payment_to_body
 from casekit.money import Money
 from casekit.routing import EventKind, RoutingEvent
-from casekit.sim import SimEvent, Simulation
+from casekit.sim import SimEvent, Simulation, SimulationResult
 from casekit.storage import LedgerKind, Storage
 
 __all__ = ["DemoResult", "run_demo"]
@@ -134,8 +134,10 @@ def run_demo(
         day += timedelta(days=1)
 
     result = sim.result()
+    waits = _waits_by_stage(result)
     figures = _figures(
         result=result,
+        waits=waits,
         casework=casework,
         benefits=benefits,
         counts=counts,
@@ -144,7 +146,7 @@ def run_demo(
     )
     wall = time.perf_counter() - started
     figures["wall_seconds"] = round(wall, 2)
-    _save_figures(storage, figures, result, clock.now())
+    _save_figures(storage, figures, result, waits, clock.now())
     return DemoResult(figures, wall)
 
 
@@ -190,9 +192,20 @@ def _save_day(storage: Storage, casework: Casework, benefits: Benefits) -> None:
         uow.commit()
 
 
+def _waits_by_stage(result: SimulationResult) -> dict[str, list[float]]:
+    """Every accepted step's wait in minutes, sorted, per stage. One pass over the records."""
+    waits: dict[str, list[float]] = defaultdict(list)
+    for item in result.items:
+        for step in item.stages:
+            if step.wait is not None:
+                waits[step.stage].append(round(step.wait.total_seconds() / 60, 2))
+    return {stage: sorted(values) for stage, values in waits.items()}
+
+
 def _figures(
     *,
-    result: Any,
+    result: SimulationResult,
+    waits: dict[str, list[float]],
     casework: Casework,
     benefits: Benefits,
     counts: Counter[str],
@@ -205,20 +218,17 @@ def _figures(
         by_status[f"{type(case).case_type}|{case.status.value}"] += 1
     stages = []
     for stage in summary.stages:
-        waits = sorted(
-            s.wait.total_seconds() / 60
-            for item in result.items
-            for s in item.stages
-            if s.stage == stage.stage and s.wait is not None
-        )
+        stage_waits = waits.get(stage.stage, [])
         stages.append(
             {
                 "stage": stage.stage,
                 "entered": stage.entered,
                 "accepted": stage.accepted,
                 "mean_wait_min": round(stage.mean_wait.total_seconds() / 60, 2),
-                "p90_wait_min": round(waits[int(0.9 * (len(waits) - 1))], 2) if waits else 0.0,
-                "median_wait_min": round(statistics.median(waits), 2) if waits else 0.0,
+                "p90_wait_min": stage_waits[int(0.9 * (len(stage_waits) - 1))]
+                if stage_waits
+                else 0.0,
+                "median_wait_min": round(statistics.median(stage_waits), 2) if stage_waits else 0.0,
                 "service_level": stage.service_level,
                 "sla_breaches": stage.sla_breaches,
                 "offers": stage.offers,
@@ -274,7 +284,13 @@ def _figures(
     }
 
 
-def _save_figures(storage: Storage, figures: dict[str, Any], result: Any, now: datetime) -> None:
+def _save_figures(
+    storage: Storage,
+    figures: dict[str, Any],
+    result: SimulationResult,
+    waits: dict[str, list[float]],
+    now: datetime,
+) -> None:
     agents = [
         {
             "id": agent.id,
@@ -288,17 +304,10 @@ def _save_figures(storage: Storage, figures: dict[str, Any], result: Any, now: d
         }
         for agent in result.agents
     ]
-    waits = {
-        stage["stage"]: sorted(
-            round(s.wait.total_seconds() / 60, 2)
-            for item in result.items
-            for s in item.stages
-            if s.stage == stage["stage"] and s.wait is not None
-        )
-        for stage in figures["stages"]
-    }
     with storage.unit_of_work() as uow:
-        for key, body in (("figures", figures), ("agents", {"agents": agents}), ("waits", waits)):
+        every_stage = {stage["stage"]: waits.get(stage["stage"], []) for stage in figures["stages"]}
+        documents = (("figures", figures), ("agents", {"agents": agents}), ("waits", every_stage))
+        for key, body in documents:
             existing = uow.documents.get("demo", key)
             uow.documents.put(
                 "demo",
