@@ -61,7 +61,7 @@ from casekit.routing.policy import (
     policy_for,
 )
 from casekit.routing.queue import AwaitingQueue, QueueKey
-from casekit.routing.timers import TimerKind, Timers
+from casekit.routing.timers import Timer, TimerKind, Timers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -740,18 +740,18 @@ class Router:
             # deadline order.
             cooled: dict[str, _ItemState] = {}
             for _at, _seq, kind, subject, token, other in due:
-                if kind is TimerKind.AGING:
+                if kind == TimerKind.AGING:
                     acted += self._on_aging(subject, token, now)
-                elif kind is TimerKind.COOLDOWN_END:
+                elif kind == TimerKind.COOLDOWN_END:
                     acted += self._on_cooldown_end(subject, token, other, now, cooled)
             waiting = [s for s in cooled.values() if s.queue_key is not None]
             for state in sorted(waiting, key=lambda s: s.queue_key or ()):
                 if state.state is ItemState.QUEUED and state.queue_key is not None:
                     self._place_queued(state, now)
             for _at, _seq, kind, subject, token, _other in due:
-                if kind is TimerKind.OFFER_TIMEOUT:
+                if kind == TimerKind.OFFER_TIMEOUT:
                     acted += self._on_offer_timeout(subject, token, now)
-                elif kind is TimerKind.OFFLINE_GRACE:
+                elif kind == TimerKind.OFFLINE_GRACE:
                     acted += self._on_grace_end(subject, token, now)
         self._flush()
         return acted
@@ -1178,6 +1178,8 @@ class Router:
         self._queue.remove(state.group, state.queue_key)
         state.queue_key = None
         state.queued_at = None
+        if self.aging is not None:  # its aging timer no longer matters
+            self._timers.cancelled(self._timer_live)
 
     def _offer(
         self, state: _ItemState, agent: _AgentState, now: datetime, decision: Decision
@@ -1220,7 +1222,9 @@ class Router:
         agent.offered.discard(state.item.id)
         agent.accepted.add(state.item.id)
         state.state = ItemState.ACCEPTED
-        state.deadline = None
+        if state.deadline is not None:
+            state.deadline = None
+            self._timers.cancelled(self._timer_live)  # its offer timeout
         self._emit(EventKind.ACCEPTED, state.item.id, agent.agent.id, now)
 
     def _detach(self, state: _ItemState) -> _AgentState | None:
@@ -1240,6 +1244,8 @@ class Router:
         else:
             agent.offered.discard(item_id)
             agent.accepted.discard(item_id)
+            if state.deadline is not None:  # the offer's timeout no longer matters
+                self._timers.cancelled(self._timer_live)
         if weight:
             self._set_load(agent, -weight)
         state.state = ItemState.QUEUED
@@ -1343,9 +1349,50 @@ class Router:
 
     # ------------------------------------------------------------------ internals: timers
 
-    def _on_offer_timeout(self, item_id: str, token: int, now: datetime) -> int:
+    def _timer_live(self, timer: Timer) -> bool:
+        """Whether a timer still matters (its handler would act on it). O(1)."""
+        _at, _seq, kind, subject, token, other = timer
+        if kind == TimerKind.OFFER_TIMEOUT:
+            return self._timed_offer(subject, token) is not None
+        if kind == TimerKind.OFFLINE_GRACE:
+            return self._graced_agent(subject, token) is not None
+        if kind == TimerKind.COOLDOWN_END:
+            return self._cooling_item(subject, token, other) is not None
+        return self._aging_item(subject, token) is not None
+
+    def _timed_offer(self, item_id: str, token: int) -> _ItemState | None:
         state = self._items.get(item_id)
         if state is None or state.state is not ItemState.OFFERED or state.offer_token != token:
+            return None
+        return state
+
+    def _graced_agent(self, agent_id: str, token: int) -> _AgentState | None:
+        agent = self._agents.get(agent_id)
+        if agent is None or agent.offline_token != token or agent.presence is not Presence.OFFLINE:
+            return None
+        return agent
+
+    def _cooling_item(self, item_id: str, seq: int, agent_id: str) -> _ItemState | None:
+        state = self._items.get(item_id)
+        if state is None or state.seq != seq or agent_id not in state.declined:
+            return None
+        return state
+
+    def _aging_item(self, item_id: str, token: int) -> _ItemState | None:
+        state = self._items.get(item_id)
+        if (
+            self.aging is None
+            or state is None
+            or state.queue_token != token
+            or state.queue_key is None
+            or state.aged_at is None
+        ):
+            return None
+        return state
+
+    def _on_offer_timeout(self, item_id: str, token: int, now: datetime) -> int:
+        state = self._timed_offer(item_id, token)
+        if state is None:
             return 0
         assert state.agent_id is not None
         agent = self._agents[state.agent_id]
@@ -1354,8 +1401,8 @@ class Router:
         return 1
 
     def _on_grace_end(self, agent_id: str, token: int, now: datetime) -> int:
-        agent = self._agents.get(agent_id)
-        if agent is None or agent.offline_token != token or agent.presence is not Presence.OFFLINE:
+        agent = self._graced_agent(agent_id, token)
+        if agent is None:
             return 0
         self._withdraw_all(agent, now)
         return 1
@@ -1368,8 +1415,8 @@ class Router:
         now: datetime,
         cooled: dict[str, _ItemState],
     ) -> int:
-        state = self._items.get(item_id)
-        if state is None or state.seq != seq or agent_id not in state.declined:
+        state = self._cooling_item(item_id, seq, agent_id)
+        if state is None:
             return 0
         until = state.declined[agent_id]
         if until is None or until > now:
@@ -1380,15 +1427,9 @@ class Router:
         return 1
 
     def _on_aging(self, item_id: str, token: int, now: datetime) -> int:
-        state = self._items.get(item_id)
+        state = self._aging_item(item_id, token)
         aging = self.aging
-        if (
-            aging is None
-            or state is None
-            or state.queue_token != token
-            or state.queue_key is None
-            or state.aged_at is None
-        ):
+        if state is None or aging is None or state.aged_at is None or state.queue_key is None:
             return 0
         steps = (now - state.aged_at) // aging.every
         state.aged_at += aging.every * steps
