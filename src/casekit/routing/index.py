@@ -1,16 +1,24 @@
 """Sorted load indexes: the agents who may be offered work, per skill, best first.
 
-An agent is in the index while it is Available and has room (load below capacity). Its key is
-``(rank, agent_id, grades)``. ``rank`` orders by the policy's score, then the agent offered
-work longest ago: for integer scores (the built-in policies) it is one packed integer,
-``score << 42 | last_offer_seq``, so most comparisons are a single integer compare; for other
-scores it is the tuple ``(score, last_offer_seq)``. Then the id — exactly the router's order
-of preference, so the first eligible agent met in a walk of an index is the best one. Ids are
-unique, so comparisons never reach ``grades``: a bit mask of the agent's skills, one bit per
+An agent is in the index while it is Available and has room (load below capacity). Its key
+orders by ``rank`` (the policy's score, then the agent offered work longest ago), then by id —
+exactly the router's order of preference, so the first eligible agent met in a walk of an index
+is the best one — and carries the agent's *grades*: a bit mask of its skills, one bit per
 ``(name, level)`` for every level up to the one held. An item's requirement is the mask of its
 ``(name, minimum level)`` bits, so "holds every required skill at its minimum level" is
-``grades & need == need``, which :func:`holding` runs over the index in C, without a
-Python-level loop (about 0.1 µs per agent passed over).
+``grades & need == need``, which a walk tests in C, without a Python-level loop.
+
+For integer ranks (the built-in policies: ``score << 42 | last_offer_seq``) a key is one
+integer, ``rank | id code | grades`` in bit fields from the top: the id code is the id's UTF-8
+bytes, each plus one, in 9-bit fields padded with zeros, so integer order is id order (a
+shorter id sorts before any longer one it begins). One object per entry is what keeps the walk
+and the sorted-list upkeep cheap at 100,000 agents: each comparison or skill test touches one
+integer instead of a tuple and the integers it points to. The fields are sized to the widest id
+and the number of grade bits seen so far, doubling when outgrown; the index then re-keys
+itself (O(n·s log n), a logarithmic number of times over its life).
+
+For other ranks (a custom policy with tuple or float scores) a key is the tuple
+``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``.
 """
 
 from __future__ import annotations
@@ -22,48 +30,67 @@ from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-__all__ = ["AgentIndex", "IndexKey", "holding"]
+__all__ = ["SEQ_BITS", "AgentIndex"]
 
-IndexKey = tuple[Any, str, int]
-"""``(rank, agent_id, grades)``."""
-
-_GRADES = itemgetter(2)
 SEQ_BITS = 42
 """Offer sequence numbers below 2**42 pack under an integer score in one rank."""
 
-
-def holding(entries: Iterable[IndexKey], need: int) -> Iterator[IndexKey]:
-    """Yield, in order, the keys of agents whose grades cover the ``need`` mask.
-
-    The filter runs in C (``compress`` over ``need.__eq__(need & grades)``).
-    """
-    if not need:
-        return iter(entries)
-    return compress(entries, map(need.__eq__, map(need.__and__, map(_GRADES, entries))))
-
-
+_CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
+_GRADES = itemgetter(2)
 _EMPTY: SortedList = SortedList()
+
+
+def _id_code(agent_id: str, width: int) -> int:
+    """The id as an integer whose order is the id's order, for ids of up to ``width`` bytes."""
+    code = 0
+    data = agent_id.encode("utf-8", "surrogatepass")
+    for byte in data:
+        code = (code << _CHAR_BITS) | (byte + 1)
+    return code << (_CHAR_BITS * (width - len(data)))
 
 
 class AgentIndex:
     """One sorted list of keys per skill, and one of every agent once an item needs no skill.
 
     With ``s`` skills per agent and ``n`` indexed agents, :meth:`insert` and :meth:`remove`
-    cost O(s log n); :meth:`pool` is O(r) for an item needing ``r`` skills.
+    cost O(s log n); :meth:`pool` is O(r) for an item needing ``r`` skills; a walk costs
+    O(1) per agent passed over, in C.
     """
 
-    __slots__ = ("_bits", "_by_skill", "_everyone", "_keys")
+    __slots__ = (
+        "_bits",
+        "_by_skill",
+        "_codes",
+        "_entries",
+        "_everyone",
+        "_grade_bits",
+        "_id_bits",
+        "_id_mask",
+        "_ids",
+        "_packed",
+    )
 
     def __init__(self) -> None:
         self._by_skill: dict[str, SortedList] = {}
-        self._keys: dict[str, IndexKey] = {}
+        # agent id -> (key, rank, grades, skills) of every indexed agent
+        self._entries: dict[str, tuple[Any, Any, int, Iterable[str]]] = {}
         self._everyone: SortedList | None = None
         self._bits: dict[tuple[str, int], int] = {}
+        self._packed: bool | None = None  # decided by the first rank indexed
+        self._grade_bits = 64
+        self._id_bits = 16 * _CHAR_BITS  # ids of up to 16 bytes, to begin with
+        self._id_mask = (1 << self._id_bits) - 1
+        self._codes: dict[str, int] = {}  # agent id -> id code (packed keys)
+        self._ids: dict[int, str] = {}  # id code -> agent id
 
+    # ----- grades ---------------------------------------------------------------------
     def _bit(self, name: str, level: int) -> int:
         bit = self._bits.get((name, level))
         if bit is None:
             bit = self._bits[(name, level)] = 1 << len(self._bits)
+            if len(self._bits) > self._grade_bits:
+                self._grade_bits *= 2
+                self._rekey()
         return bit
 
     def grades(self, skills: Mapping[str, int]) -> int:
@@ -81,9 +108,62 @@ class AgentIndex:
             mask |= self._bit(name, level)
         return mask
 
-    def insert(self, key: IndexKey, skills: Iterable[str]) -> None:
+    # ----- keys -----------------------------------------------------------------------
+    def _key(self, agent_id: str, rank: Any, grades: int) -> Any:
+        if self._packed is None:
+            self._packed = type(rank) is int
+        if not self._packed:
+            return (rank, agent_id, grades)
+        if type(rank) is not int:
+            raise TypeError(f"a policy's scores must all be integers or none, got {rank!r}")
+        code = self._codes.get(agent_id)
+        if code is None:
+            code = self._code(agent_id)
+        return (((rank << self._id_bits) | code) << self._grade_bits) | grades
+
+    def _code(self, agent_id: str) -> int:
+        """Compute and remember an id's code, widening the id field if the id needs it."""
+        size = len(agent_id.encode("utf-8", "surrogatepass")) * _CHAR_BITS
+        if size > self._id_bits:
+            while size > self._id_bits:
+                self._id_bits *= 2
+            self._id_mask = (1 << self._id_bits) - 1
+            self._rekey()
+        code = _id_code(agent_id, self._id_bits // _CHAR_BITS)
+        self._codes[agent_id] = code
+        self._ids[code] = agent_id
+        return code
+
+    def forget(self, agent_id: str) -> None:
+        """Drop what the index remembers of an agent that left the router. O(1)."""
+        code = self._codes.pop(agent_id, None)
+        if code is not None:
+            del self._ids[code]
+
+    def _rekey(self) -> None:
+        """Rebuild every key after a field grew. O(n·s log n)."""
+        if not self._packed:
+            return
+        entries = list(self._entries.items())
+        self._entries.clear()
+        self._codes.clear()
+        self._ids.clear()
+        self._by_skill.clear()
+        self._everyone = None
+        for agent_id, (_key, rank, grades, skills) in entries:
+            self.insert(agent_id, rank, grades, skills)
+
+    def agent_of(self, key: Any) -> str:
+        """The id of the agent a key belongs to. O(1)."""
+        if self._packed:
+            return self._ids[(key >> self._grade_bits) & self._id_mask]
+        return str(key[1])
+
+    # ----- upkeep ---------------------------------------------------------------------
+    def insert(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
         """Index an agent under each of its skills. O(s log n)."""
-        self._keys[key[1]] = key
+        key = self._key(agent_id, rank, grades)
+        self._entries[agent_id] = (key, rank, grades, skills)
         if self._everyone is not None:
             self._everyone.add(key)
         by_skill = self._by_skill
@@ -93,24 +173,25 @@ class AgentIndex:
                 entries = by_skill[skill] = SortedList()
             entries.add(key)
 
-    def remove(self, key: IndexKey, skills: Iterable[str]) -> None:
+    def remove(self, agent_id: str) -> None:
         """Remove an indexed agent. O(s log n)."""
-        del self._keys[key[1]]
+        key, _rank, _grades, skills = self._entries.pop(agent_id)
         if self._everyone is not None:
             self._everyone.remove(key)
         by_skill = self._by_skill
         for skill in skills:
             by_skill[skill].remove(key)
 
+    # ----- walks ----------------------------------------------------------------------
     def pool(self, required: Mapping[str, int]) -> SortedList:
         """Return the smallest index that every agent eligible for ``required`` is in. O(r).
 
         The index of the item's rarest required skill (or of every agent when the item needs
-        no skill). Walk it in order and test each agent's other skills.
+        no skill). Walk it with :meth:`holding` and test each agent met for room.
         """
         if not required:
             if self._everyone is None:  # first item needing no skill: O(n log n), once
-                self._everyone = SortedList(self._keys.values())
+                self._everyone = SortedList(entry[0] for entry in self._entries.values())
             return self._everyone
         best: SortedList | None = None
         by_skill = self._by_skill
@@ -122,5 +203,20 @@ class AgentIndex:
                 best = entries
         return best
 
+    def holding(self, pool: Iterable[Any], need: int) -> Iterator[Any]:
+        """Yield, in order, the keys in ``pool`` of agents whose grades cover ``need``.
+
+        The filter runs in C (``compress`` over ``need == need & grades``), about 0.1 µs per
+        agent passed over.
+        """
+        if not need:
+            return iter(pool)
+        if self._packed:
+            return compress(pool, map(need.__eq__, map(need.__and__, pool)))
+        return compress(pool, map(need.__eq__, map(need.__and__, map(_GRADES, pool))))
+
+    def __contains__(self, agent_id: object) -> bool:
+        return agent_id in self._entries
+
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._entries)

@@ -48,7 +48,7 @@ from casekit.notebook import to_dataframe
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
-from casekit.routing.index import SEQ_BITS, AgentIndex, IndexKey, holding
+from casekit.routing.index import SEQ_BITS, AgentIndex
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
 from casekit.routing.notebook import agent_records, item_records, router_html
@@ -159,7 +159,7 @@ class _AgentState:
         "accepted",
         "agent",
         "grades",
-        "key",
+        "indexed",
         "last_offer_seq",
         "load",
         "names",
@@ -180,7 +180,7 @@ class _AgentState:
         self.accepted: set[str] = set()
         self.pinned: set[str] = set()
         self.last_offer_seq = 0
-        self.key: IndexKey | None = None
+        self.indexed = False
         self.score: Any = None
         self.offline_token = 0
 
@@ -379,6 +379,7 @@ class Router:
             self._emit(EventKind.PRESENCE_CHANGED, None, agent_id, now, Presence.OFFLINE.value)
         self._withdraw_all(state, now)
         del self._agents[agent_id]
+        self._index.forget(agent_id)
         self._max_capacity = max((a.agent.capacity for a in self._agents.values()), default=0)
         self._emit(EventKind.AGENT_REMOVED, None, agent_id, now)
         self._flush()
@@ -1010,9 +1011,9 @@ class Router:
         )
 
     def _unindex(self, agent: _AgentState) -> None:
-        if agent.key is not None:
-            self._index.remove(agent.key, agent.names)
-            agent.key = None
+        if agent.indexed:
+            self._index.remove(agent.agent.id)
+            agent.indexed = False
 
     def _reindex(self, agent: _AgentState) -> None:
         if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
@@ -1022,8 +1023,8 @@ class Router:
                 if type(score) is int
                 else (score, agent.last_offer_seq)
             )
-            agent.key = (rank, agent.agent.id, agent.grades)
-            self._index.insert(agent.key, agent.names)
+            self._index.insert(agent.agent.id, rank, agent.grades, agent.names)
+            agent.indexed = True
 
     def _set_load(self, agent: _AgentState, delta: int) -> None:
         self._unindex(agent)
@@ -1065,17 +1066,19 @@ class Router:
         found: list[_AgentState] = []
         examined = 0
         agents = self._agents
+        index = self._index
         full = self.explain_detail is ExplainDetail.FULL
         eligible = 0
         weight = state.item.weight
         declined = state.declined
-        for key in holding(pool, state.needs):
-            agent = agents[key[1]]
+        for key in index.holding(pool, state.needs):
+            agent_id = index.agent_of(key)
+            agent = agents[agent_id]
             examined += 1
             if agent.load + weight > agent.agent.capacity:
                 continue
-            if declined and key[1] in declined:
-                until = declined[key[1]]
+            if declined and agent_id in declined:
+                until = declined[agent_id]
                 if until is _FOREVER or until > now:
                     continue
             eligible += 1
@@ -1300,7 +1303,7 @@ class Router:
         Only this agent gained room, so by the work-conserving invariant no other agent is
         eligible for any waiting item: each item placed here goes to this agent.
         """
-        if agent.key is None or not self._queue:
+        if not agent.indexed or not self._queue:
             return
         heap: list[tuple[QueueKey, int, Any]] = []
         for order, entries in enumerate(self._queue.groups_within(agent.names)):
@@ -1308,7 +1311,7 @@ class Router:
             if head is not None:
                 heap.append((entries[head], order, entries))
         heapq.heapify(heap)
-        while heap and agent.key is not None:
+        while heap and agent.indexed:
             key, order, entries = heapq.heappop(heap)
             state = self._items[key[3]]
             position = entries.index(key)
@@ -1326,7 +1329,7 @@ class Router:
                 nxt = self._first_eligible(agent, entries, position, now) if entries else None
             else:
                 nxt = self._first_eligible(agent, entries, position + 1, now)
-            if nxt is not None and agent.key is not None:
+            if nxt is not None and agent.indexed:
                 heapq.heappush(heap, (entries[nxt], order, entries))
 
     def _waiting_ahead(self, agent: _AgentState, state: _ItemState, now: datetime) -> bool:
