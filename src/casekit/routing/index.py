@@ -61,19 +61,22 @@ class AgentIndex:
         "_bits",
         "_by_skill",
         "_codes",
-        "_entries",
         "_everyone",
         "_grade_bits",
         "_id_bits",
         "_id_mask",
         "_ids",
+        "_keys",
         "_packed",
+        "_skills",
     )
 
     def __init__(self) -> None:
         self._by_skill: dict[str, SortedList] = {}
-        # agent id -> (key, rank, grades, skills) of every indexed agent
-        self._entries: dict[str, tuple[Any, Any, int, Iterable[str]]] = {}
+        # The key and skills of every indexed agent. Keys are plain values (the collector
+        # does not track them); rank and grades are read back from a key when re-keying.
+        self._keys: dict[str, Any] = {}
+        self._skills: dict[str, Iterable[str]] = {}
         self._everyone: SortedList | None = None
         self._bits: dict[tuple[str, int], int] = {}
         self._packed: bool | None = None  # decided by the first rank indexed
@@ -89,8 +92,7 @@ class AgentIndex:
         if bit is None:
             bit = self._bits[(name, level)] = 1 << len(self._bits)
             if len(self._bits) > self._grade_bits:
-                self._grade_bits *= 2
-                self._rekey()
+                self._rekey(self._id_bits, self._grade_bits * 2)
         return bit
 
     def grades(self, skills: Mapping[str, int]) -> int:
@@ -125,10 +127,10 @@ class AgentIndex:
         """Compute and remember an id's code, widening the id field if the id needs it."""
         size = len(agent_id.encode("utf-8", "surrogatepass")) * _CHAR_BITS
         if size > self._id_bits:
-            while size > self._id_bits:
-                self._id_bits *= 2
-            self._id_mask = (1 << self._id_bits) - 1
-            self._rekey()
+            id_bits = self._id_bits
+            while size > id_bits:
+                id_bits *= 2
+            self._rekey(id_bits, self._grade_bits)
         code = _id_code(agent_id, self._id_bits // _CHAR_BITS)
         self._codes[agent_id] = code
         self._ids[code] = agent_id
@@ -140,18 +142,23 @@ class AgentIndex:
         if code is not None:
             del self._ids[code]
 
-    def _rekey(self) -> None:
-        """Rebuild every key after a field grew. O(n·s log n)."""
+    def _rekey(self, id_bits: int, grade_bits: int) -> None:
+        """Widen the id and grade fields and rebuild every key. O(n·s log n)."""
+        old_id_bits, old_grade_bits = self._id_bits, self._grade_bits
+        self._id_bits, self._grade_bits = id_bits, grade_bits
+        self._id_mask = (1 << id_bits) - 1
         if not self._packed:
             return
-        entries = list(self._entries.items())
-        self._entries.clear()
+        keys = list(self._keys.items())
+        self._keys.clear()
         self._codes.clear()
         self._ids.clear()
         self._by_skill.clear()
         self._everyone = None
-        for agent_id, (_key, rank, grades, skills) in entries:
-            self.insert(agent_id, rank, grades, skills)
+        grade_mask = (1 << old_grade_bits) - 1
+        for agent_id, key in keys:
+            rank = key >> (old_id_bits + old_grade_bits)
+            self.insert(agent_id, rank, key & grade_mask, self._skills[agent_id])
 
     def agent_of(self, key: Any) -> str:
         """The id of the agent a key belongs to. O(1)."""
@@ -163,7 +170,8 @@ class AgentIndex:
     def insert(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
         """Index an agent under each of its skills. O(s log n)."""
         key = self._key(agent_id, rank, grades)
-        self._entries[agent_id] = (key, rank, grades, skills)
+        self._keys[agent_id] = key
+        self._skills[agent_id] = skills
         if self._everyone is not None:
             self._everyone.add(key)
         by_skill = self._by_skill
@@ -175,11 +183,11 @@ class AgentIndex:
 
     def remove(self, agent_id: str) -> None:
         """Remove an indexed agent. O(s log n)."""
-        key, _rank, _grades, skills = self._entries.pop(agent_id)
+        key = self._keys.pop(agent_id)
         if self._everyone is not None:
             self._everyone.remove(key)
         by_skill = self._by_skill
-        for skill in skills:
+        for skill in self._skills.pop(agent_id):
             by_skill[skill].remove(key)
 
     # ----- walks ----------------------------------------------------------------------
@@ -191,7 +199,7 @@ class AgentIndex:
         """
         if not required:
             if self._everyone is None:  # first item needing no skill: O(n log n), once
-                self._everyone = SortedList(entry[0] for entry in self._entries.values())
+                self._everyone = SortedList(self._keys.values())
             return self._everyone
         best: SortedList | None = None
         by_skill = self._by_skill
@@ -216,7 +224,7 @@ class AgentIndex:
         return compress(pool, map(need.__eq__, map(need.__and__, map(_GRADES, pool))))
 
     def __contains__(self, agent_id: object) -> bool:
-        return agent_id in self._entries
+        return agent_id in self._keys
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._keys)
