@@ -191,8 +191,9 @@ class _ItemState:
         "agent_id",
         "created_at",
         "deadline",
-        "decisions",
+        "decision",
         "declined",
+        "earlier",
         "group",
         "item",
         "needs",
@@ -224,9 +225,16 @@ class _ItemState:
         self.aged_at: datetime | None = None
         self.queue_token = 0
         self.declined: dict[str, datetime | None] = {}
-        self.decisions: list[Decision] = []
+        self.decision: _Record | None = None  # the latest
+        self.earlier: list[_Record] | None = None
         self.override = False
 
+
+_Record = tuple[Any, ...]
+"""A decision as plain values (the collector stops tracking it), made a :class:`Decision` when
+asked for: ``(at, outcome, agent, score, runner-up, its score, tie-break, examined, pool,
+eligible, reason)``, the enums as their values and the reason ``None`` when it is the usual
+sentence (written when asked for, not on every decision)."""
 
 _Search = tuple[list[_AgentState], int, int, int | None]
 """The best two eligible agents, agents examined, pool size, exact eligible count (or None)."""
@@ -661,24 +669,15 @@ class Router:
         agent.pinned.add(state.item.id)
         if self.count_pins:
             self._set_load(agent, weight)
-        state.decisions.append(
-            Decision(
-                item_id=state.item.id,
-                at=now,
-                outcome=Outcome.PINNED,
-                agent_id=agent_id,
-                score=None,
-                runner_up=None,
-                runner_up_score=None,
-                tie_break=TieBreak.MANUAL,
-                examined=0,
-                pool=0,
-                eligible=None,
-                policy=self.policy.name,
-                reason=f"manually assigned to {agent_id}"
+        self._record(
+            state,
+            (
+                now, Outcome.PINNED.value, agent_id, None, None, None, TieBreak.MANUAL.value,
+                0, 0, None,
+                f"manually assigned to {agent_id}"
                 + (" over capacity (override)" if state.override else ""),
-            )
-        )
+            ),
+        )  # fmt: skip
         self._emit(
             EventKind.PINNED, state.item.id, agent_id, now, "override" if state.override else None
         )
@@ -847,11 +846,15 @@ class Router:
         Raises:
             NotFound: If the item is unknown.
         """
-        return self._item(item_id).decisions[-1]
+        state = self._item(item_id)
+        assert state.decision is not None  # every item in the router was routed once
+        return self._materialize(item_id, state.decision)
 
     def decisions(self, item_id: str) -> tuple[Decision, ...]:
         """Every routing decision about an item since it was submitted at this step."""
-        return tuple(self._item(item_id).decisions)
+        state = self._item(item_id)
+        records = [*(state.earlier or ()), state.decision]
+        return tuple(self._materialize(item_id, r) for r in records if r is not None)
 
     def metrics(self, agent_ids: Iterable[str] | None = None) -> RoutingMetrics:
         """Load balance among comparable agents, and the queue per priority. O(n + q).
@@ -1097,45 +1100,65 @@ class Router:
         chosen: _AgentState | None,
         search: _Search,
         reason: str | None = None,
-    ) -> Decision:
+    ) -> _Record:
         found, examined, pool, eligible = search
-        outcome = Outcome.QUEUED if chosen is None else Outcome.OFFERED
         runner = found[1] if len(found) > 1 else None
-        score = chosen.score if chosen is not None else None
-        runner_score = runner.score if runner is not None else None
         if chosen is None or runner is None:
             tie = TieBreak.NONE
-        elif score != runner_score:
+        elif chosen.score != runner.score:
             tie = TieBreak.SCORE
         elif chosen.last_offer_seq != runner.last_offer_seq:
             tie = TieBreak.LONGEST_SINCE_OFFER
         else:
             tie = TieBreak.AGENT_ID
-        if reason is None:
-            if chosen is None:
-                reason = (
-                    f"no eligible agent has room for {state.item.id} "
+        if chosen is None:
+            return (now, Outcome.QUEUED.value, None, None, None, None, tie.value, examined, pool,
+                    eligible, reason)  # fmt: skip
+        return (
+            now, Outcome.OFFERED.value, chosen.agent.id, chosen.score,
+            runner.agent.id if runner else None, runner.score if runner else None,
+            tie.value, examined, pool, eligible, reason,
+        )  # fmt: skip
+
+    def _materialize(self, item_id: str, record: _Record) -> Decision:
+        """A recorded decision as a :class:`Decision`, with its sentence for people. O(1)."""
+        at, outcome, agent_id, score, runner, runner_score, tie, examined, pool, eligible, why = (
+            record
+        )
+        if why is None:
+            if agent_id is None:
+                why = (
+                    f"no eligible agent has room for {item_id} "
                     f"({examined} of {pool} candidates examined); it waits in Awaiting Assignment"
                 )
             else:
-                reason = f"offered to {chosen.agent.id} ({self.policy.name}, score {score})" + (
-                    f"; runner-up {runner.agent.id} lost on {tie.value}" if runner else ""
+                why = f"offered to {agent_id} ({self.policy.name}, score {score})" + (
+                    f"; runner-up {runner} lost on {tie}" if runner else ""
                 )
         return Decision(
-            item_id=state.item.id,
-            at=now,
-            outcome=outcome,
-            agent_id=chosen.agent.id if chosen else None,
+            item_id=item_id,
+            at=at,
+            outcome=Outcome(outcome),
+            agent_id=agent_id,
             score=score,
-            runner_up=runner.agent.id if runner else None,
+            runner_up=runner,
             runner_up_score=runner_score,
-            tie_break=tie,
+            tie_break=TieBreak(tie),
             examined=examined,
             pool=pool,
             eligible=eligible,
             policy=self.policy.name,
-            reason=reason,
+            reason=why,
         )
+
+    @staticmethod
+    def _record(state: _ItemState, record: _Record) -> None:
+        if state.decision is not None:
+            if state.earlier is None:
+                state.earlier = [state.decision]
+            else:
+                state.earlier.append(state.decision)
+        state.decision = record
 
     def _route(self, state: _ItemState, now: datetime) -> Offer | None:
         search = self._find(state, now)
@@ -1159,7 +1182,7 @@ class Router:
             state, search[0][0], now, self._decision(state, now, search[0][0], search)
         )
 
-    def _enqueue(self, state: _ItemState, now: datetime, decision: Decision) -> None:
+    def _enqueue(self, state: _ItemState, now: datetime, decision: _Record) -> None:
         state.state = ItemState.QUEUED
         state.agent_id = None
         state.offered_at = None
@@ -1169,7 +1192,7 @@ class Router:
         state.queue_token = next(self._tokens)
         state.queue_key = (-state.priority.rank, state.created_at, state.seq, state.item.id)
         self._queue.add(state.group, state.queue_key)
-        state.decisions.append(decision)
+        self._record(state, decision)
         self._emit(EventKind.QUEUED, state.item.id, None, now, state.priority.value)
         if self.aging is not None and state.priority < self.aging.cap:
             self._timers.push(
@@ -1185,9 +1208,9 @@ class Router:
             self._timers.cancelled(self._timer_live)
 
     def _offer(
-        self, state: _ItemState, agent: _AgentState, now: datetime, decision: Decision
+        self, state: _ItemState, agent: _AgentState, now: datetime, decision: _Record
     ) -> Offer:
-        state.decisions.append(decision)
+        self._record(state, decision)
         state.state = ItemState.OFFERED
         state.agent_id = agent.agent.id
         state.offered_at = now

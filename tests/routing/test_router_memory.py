@@ -1,4 +1,4 @@
-"""The router's deadline heap: lazy cancellation, and sweeping timers that no longer matter."""
+"""What the router keeps per item and deadline: bounded, plain values, read back whole."""
 
 from __future__ import annotations
 
@@ -90,3 +90,28 @@ def test_aging_timers_of_placed_items_are_swept_and_live_ones_still_fire() -> No
     clock.advance(timedelta(minutes=5))
     router.tick()
     assert router.item("q499").priority is Priority.HIGH
+
+
+def test_decisions_are_kept_as_plain_values_and_read_back_whole() -> None:
+    """Routing records plain values (untracked by the collector); explain() builds them up."""
+    clock = ManualClock(START)
+    router = Router(clock=clock, push_timeout=timedelta(minutes=10))
+    for agent_id in ("a1", "a2"):
+        router.add_agent(Agent(id=agent_id, skills={"benefits": 1}), Presence.AVAILABLE)
+    router.submit(WorkItem(id="i1", skills={"benefits": 1}))
+    router.decline("i1", "a1")
+    router.decline("i1", "a2")
+    first, second, third = router.decisions("i1")
+    assert first.agent_id == "a1"
+    assert first.runner_up == "a2"
+    assert first.reason == "offered to a1 (least active, score 0); runner-up a2 lost on agent id"
+    assert second.agent_id == "a2"
+    assert second.runner_up is None
+    assert third.outcome.value == "queued"
+    assert third.eligible == 0
+    assert third.reason.startswith("no eligible agent has room for i1 (")
+    assert router.explain("i1") == third
+    gc.collect()
+    state = router._items["i1"]  # the stored form itself is the point
+    assert state.decision is not None
+    assert not gc.is_tracked(state.decision)
