@@ -208,12 +208,14 @@ class _ItemState:
         "state",
     )
 
-    def __init__(self, item: WorkItem, created_at: datetime, seq: int, needs: int) -> None:
+    def __init__(
+        self, item: WorkItem, created_at: datetime, seq: int, needs: int, group: frozenset[str]
+    ) -> None:
         self.item = item
         self.created_at = created_at
         self.seq = seq
         self.priority = item.priority
-        self.group = frozenset(item.skills)
+        self.group = group
         self.needs = needs
         self.state = ItemState.QUEUED
         self.agent_id: str | None = None
@@ -293,6 +295,7 @@ class Router:
         self._agents: dict[str, _AgentState] = {}
         self._items: dict[str, _ItemState] = {}
         self._index = AgentIndex()
+        self._groups: dict[frozenset[str], frozenset[str]] = {}
         self._queue = AwaitingQueue()
         self._timers = Timers()
         self._seq = itertools.count(1)
@@ -990,7 +993,9 @@ class Router:
         return self._item_state(item, item.created_at or now)
 
     def _item_state(self, item: WorkItem, created_at: datetime) -> _ItemState:
-        return _ItemState(item, created_at, next(self._seq), self._index.need(item.skills))
+        group = frozenset(item.skills)
+        group = self._groups.setdefault(group, group)  # one set per distinct skill set
+        return _ItemState(item, created_at, next(self._seq), self._index.need(item.skills), group)
 
     @staticmethod
     def _require_offer(state: _ItemState, agent_id: str, verb: str) -> None:
