@@ -18,11 +18,13 @@ its rate is compared with casekit's rate on the same prefix and on the whole wor
 Then casekit alone at 1,000, 10,000 and 100,000 agents, with the same workload per agent at
 every size (4 items per agent, 2 held each, so half the items are also released), gives the
 cost per decision as the office grows: the time of every routing call (submits, answers,
-releases, presence changes) divided by the decisions.
+releases, presence changes) divided by the decisions; each size runs ``--repeat`` times (3)
+and the fastest run counts, as ``timeit`` does.
 
 The cyclic GC runs as in production.
 
-Usage: ``python benchmarks/routing.py [--quick] [--agents A] [--items I] [--prefix P]``.
+Usage: ``python benchmarks/routing.py [--quick] [--agents A] [--items I] [--prefix P]
+[--repeat R]``.
 """
 
 from __future__ import annotations
@@ -242,6 +244,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--prefix", type=int, default=4_000, help="items the linear scan runs")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each size (fastest kept)")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_size:
@@ -289,18 +292,24 @@ def main() -> None:
     )
     costs = []
     for count in scaling:
-        # Each size in a fresh process, so no size inherits the heap of the runs before it.
-        done = subprocess.run(
-            [sys.executable, __file__, "--one-size", str(count), "--seed", str(args.seed)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        decisions_text, seconds_text = done.stdout.split()
-        decisions, seconds = int(decisions_text), float(seconds_text)
-        costs.append(seconds / decisions)
+        # Each size in a fresh process, so no size inherits the heap of the runs before it;
+        # each run --repeat times, keeping the fastest (as timeit does: the others carry
+        # the machine's interruptions, not the router's cost).
+        runs = []
+        for _ in range(args.repeat):
+            done = subprocess.run(
+                [sys.executable, __file__, "--one-size", str(count), "--seed", str(args.seed)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            decisions_text, seconds_text = done.stdout.split()
+            decisions = int(decisions_text)
+            runs.append(float(seconds_text) / decisions)
+        costs.append(min(runs))
         print(
             f"  {count:>7,} agents  {decisions:>9,} decisions  {1e6 * costs[-1]:7.2f} us/decision"
+            f"  (fastest of {len(runs)}; slowest {1e6 * max(runs):.2f})"
         )
     print(
         f"growth {scaling[0]:,} -> {scaling[-1]:,} agents: {costs[-1] / costs[0]:.2f}x "
