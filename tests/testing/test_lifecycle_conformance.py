@@ -123,5 +123,7 @@ def test_a_non_atomic_effect_is_caught() -> None:
         check_lifecycle_conformance(
             DoorCase,
             lambda: DoorCase.create(owner=Owner.user("o"), clock=ManualClock()),
-            max_examples=50,
+            # The fault needs open, shut, open by permitted actors among refused and unknown
+            # steps: 50 walks missed it about one run in three; the search stops at the find.
+            max_examples=1000,
         )
