@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -131,15 +132,23 @@ def route_in_processes(conninfo: str, processes: int) -> tuple[float, int]:
         "import sys; from casekit.testing.storage_contract import routing_worker; "
         "routing_worker(sys.argv[1:])"
     )
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, "postgres", conninfo, "offer", "3600"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(processes)
-    ]
-    outputs = [w.communicate()[0] for w in workers]
+    # Each worker writes to its own file: pipes read one after another would stall every
+    # worker but the first as soon as its pipe buffer (64 KiB, ~1,100 offers) fills up.
+    with ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(processes)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, "postgres", conninfo, "offer", "3600"],
+                stdout=log,
+                text=True,
+            )
+            for log in logs
+        ]
+        outputs = []
+        for worker, log in zip(workers, logs, strict=True):
+            worker.wait()
+            log.seek(0)
+            outputs.append(log.read())
     offered: Counter[str] = Counter()
     slowest = 0.0
     total = 0
