@@ -36,7 +36,7 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
+from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
 
 if TYPE_CHECKING:
     import psycopg
@@ -65,6 +65,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " FOR EACH ROW EXECUTE FUNCTION casekit_audit_append_only()",
     ),
     2: ROUTING_TABLES,
+    3: ROUTING_INDEXES_V3,
 }
 
 

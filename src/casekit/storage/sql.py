@@ -6,7 +6,8 @@ time is stored, how one case's audit trail is locked, and which driver errors me
 each. Every statement is parameterized: values never enter SQL text.
 
 Tables (schema version 1; version 2 adds the routing tables of
-:mod:`casekit.storage.sql_routing`):
+:mod:`casekit.storage.sql_routing`; version 3 changes how they are indexed, and on SQLite
+how ``documents`` and ``audit_heads`` are laid out):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -38,7 +39,7 @@ from casekit.storage.ports import AuditEntry, Document, DocumentStore
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
 

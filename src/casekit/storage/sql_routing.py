@@ -24,10 +24,11 @@ most one agent.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -45,11 +46,20 @@ from casekit.priority import Priority
 from casekit.storage.ports import AgentState, AuditLog, ItemState, RoutingItem, RoutingStore
 from casekit.storage.sql import Cursor, SqlDialect
 
-__all__ = ["ROUTING_TABLES", "SqlRouting", "check_agent", "parse_time", "time_text"]
+__all__ = [
+    "ROUTING_INDEXES_V3",
+    "ROUTING_TABLES",
+    "SqlRouting",
+    "check_agent",
+    "parse_time",
+    "time_text",
+]
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_TIME_WIDTH = 27
 _BATCH = 8
-_MAX_CANDIDATES = 500
+_FIRST_PAGE = 16  # candidate agents read at first; each further page is twice as long
+_MAX_PAGE = 512
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 _BY_RANK = {rank: priority for priority, rank in _RANK.items()}
 
@@ -72,15 +82,42 @@ ROUTING_TABLES = (
 )
 """The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
 
+_QUEUED = "'Awaiting Assignment'"  # ItemState.QUEUED as an SQL literal (partial indexes)
+_OFFERED = "'Offered'"  # ItemState.OFFERED as an SQL literal
+
+ROUTING_INDEXES_V3 = (
+    # Partial indexes: an offer removes the item from the queue index and adds it to the
+    # offers index, instead of moving entries inside two indexes that hold every item.
+    "DROP INDEX IF EXISTS routing_queue",
+    "DROP INDEX IF EXISTS routing_deadlines",
+    "CREATE INDEX IF NOT EXISTS routing_queued ON routing_items (rank DESC, enqueued_at, item_id)"
+    f" WHERE state = {_QUEUED}",
+    "CREATE INDEX IF NOT EXISTS routing_offered ON routing_items (deadline, item_id)"
+    f" WHERE state = {_OFFERED}",
+    # Never offered is '' (not NULL): it sorts first in both databases, so one index serves
+    # the candidate order (least loaded, offered work longest ago, id).
+    "UPDATE routing_agents SET last_offer_at = '' WHERE last_offer_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS routing_candidates"
+    " ON routing_agents (available, load, last_offer_at, agent_id)",
+)
+"""What schema version 3 changes in the routing tables (SQLite and PostgreSQL)."""
+
 
 def time_text(moment: datetime) -> str:
-    """A time as fixed-width UTC text."""
-    return as_utc(moment).strftime(_TIME_FORMAT)
+    """A time as fixed-width UTC text: ``2026-03-02T09:00:00.000000Z``."""
+    text = as_utc(moment).isoformat(timespec="microseconds")  # ...+00:00, years 0001-9999
+    return text[:26] + "Z"
 
 
 def parse_time(text: str) -> datetime:
-    """Text written by :func:`time_text` back as a UTC datetime."""
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    """Text written by :func:`time_text` back as a UTC datetime.
+
+    Raises:
+        ValueError: ``text`` is not in that exact format.
+    """
+    if len(text) != _TIME_WIDTH or text[-1] != "Z" or text[10] != "T":
+        raise ValueError(f"time {text!r} is not in the format {_TIME_FORMAT}")
+    return datetime.fromisoformat(text)  # UTC from the Z; far faster than strptime
 
 
 def check_agent(agent_id: str, skills: Iterable[str], capacity: int) -> frozenset[str]:
@@ -122,6 +159,99 @@ class _Guarded:
         self._guard()
         return self._dialect.execute(sql, params)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self._guard()
+        if len(rows) == 1:
+            self._dialect.execute(sql, rows[0])
+        elif rows:
+            self._dialect.executemany(sql, rows)
+
+
+@attrs.define(slots=True)
+class _Agent:
+    """A candidate agent as one batch of offers sees it."""
+
+    agent_id: str
+    skills: frozenset[str]
+    load: int
+    capacity: int
+    last: str  # last offer time as text; '' when never
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        """Its place in the candidate order."""
+        return (self.load, self.last, self.agent_id)
+
+
+class _Candidates:
+    """The available agents with room, best first, read a page at a time.
+
+    Best first is least loaded, then offered work longest ago, then id: the order of the
+    ``routing_candidates`` index. Pages are read by key (after the last agent read), not by
+    offset, so this transaction's own offers do not shift them. An agent given an offer is
+    moved to its new place, or left for a later page when that lies beyond what was read;
+    one that could not be taken is passed over for the rest of the batch.
+    """
+
+    def __init__(self, db: _Guarded) -> None:
+        self._db = db
+        self._read: list[_Agent] = []
+        self._ids: set[str] = set()
+        self._after: tuple[int, str, str] | None = None
+        self._page = _FIRST_PAGE
+        self._more = True
+
+    def __iter__(self) -> Iterator[_Agent]:
+        position = 0
+        while True:
+            if position < len(self._read):
+                agent = self._read[position]
+                yield agent
+                if position < len(self._read) and self._read[position] is agent:
+                    position += 1  # else it was passed over: the next one is in its place
+            elif self._more:
+                self._next_page()
+            else:
+                return
+
+    def _next_page(self) -> None:
+        sql = "SELECT agent_id, skills, load, capacity, last_offer_at FROM routing_agents "
+        sql += "WHERE available = 1 AND load < capacity"
+        params: list[object] = []
+        if self._after is not None:
+            sql += " AND (load, last_offer_at, agent_id) > (?, ?, ?)"
+            params.extend(self._after)
+        sql += " ORDER BY available, load, last_offer_at, agent_id LIMIT ?"
+        params.append(self._page)
+        rows = self._db.execute(sql, params).fetchall()
+        for agent_id, skills, load, capacity, last in rows:
+            try:
+                agent = _Agent(str(agent_id), _skill_set(skills), int(load), int(capacity), last)
+            except (TypeError, ValueError) as error:
+                raise CorruptRecord(f"table routing_agents, key {agent_id!r}: {error}") from error
+            self._after = agent.key
+            if agent.agent_id not in self._ids:  # unless already moved here (see took)
+                self._ids.add(agent.agent_id)
+                self._read.append(agent)
+        self._more = len(rows) == self._page
+        self._page = min(2 * self._page, _MAX_PAGE)
+
+    def took(self, agent: _Agent, stamp: str) -> None:
+        """``agent`` was given an offer at ``stamp``: move it to its new place."""
+        self._read.remove(agent)
+        agent.load += 1
+        agent.last = stamp
+        if agent.load >= agent.capacity or (
+            self._more and self._after is not None and agent.key > self._after
+        ):
+            self._ids.discard(agent.agent_id)  # full, or a later page reads it again
+            return
+        bisect.insort(self._read, agent, key=lambda a: a.key)
+
+    def pass_over(self, agent: _Agent) -> None:
+        """``agent`` could not be taken (full, offline or held by another router)."""
+        self._read.remove(agent)
+
 
 class SqlRouting(RoutingStore):
     """The routing store over a :class:`~casekit.storage.sql.SqlDialect`, in its transaction."""
@@ -133,6 +263,12 @@ class SqlRouting(RoutingStore):
         self._audit = audit
         self._lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
         self._lock_row = " FOR UPDATE" if skip_locked else ""
+        self._agent_lock = (
+            " AND agent_id IN (SELECT agent_id FROM routing_agents WHERE agent_id = ?"
+            " FOR UPDATE SKIP LOCKED)"
+            if skip_locked
+            else ""
+        )
 
     # ----- rows ---------------------------------------------------------------------
     def _item_row(self, row: Sequence[Any]) -> RoutingItem:
@@ -209,8 +345,8 @@ class SqlRouting(RoutingStore):
                 f"agent {agent_id} holds {current.load} items; capacity {capacity} is too low"
             )
         self._db.execute(
-            "INSERT INTO routing_agents (agent_id, skills, capacity, available, load) "
-            "VALUES (?, ?, ?, ?, 0) ON CONFLICT (agent_id) DO UPDATE SET "
+            "INSERT INTO routing_agents (agent_id, skills, capacity, available, load, "
+            "last_offer_at) VALUES (?, ?, ?, ?, 0, '') ON CONFLICT (agent_id) DO UPDATE SET "
             "skills = excluded.skills, capacity = excluded.capacity",
             (agent_id, json.dumps(sorted(held)), capacity, int(available)),
         )
@@ -233,8 +369,10 @@ class SqlRouting(RoutingStore):
         if available:
             return []
         rows = self._db.execute(
-            self._ITEM + " WHERE state = ? AND agent_id = ? ORDER BY item_id" + self._lock_row,
-            (ItemState.OFFERED.value, agent_id),
+            self._ITEM
+            + f" WHERE state = {_OFFERED} AND agent_id = ? ORDER BY item_id"
+            + self._lock_row,
+            (agent_id,),
         ).fetchall()
         withdrawn = [self._item_row(row) for row in rows]
         for item in withdrawn:
@@ -274,34 +412,40 @@ class SqlRouting(RoutingStore):
 
     def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
         """See :meth:`RoutingStore.offer_next`."""
+        offers = self.offer_batch(now=now, timeout=timeout, limit=1)
+        return offers[0] if offers else None
+
+    def offer_batch(self, *, now: datetime, timeout: timedelta, limit: int) -> list[RoutingItem]:
+        """See :meth:`RoutingStore.offer_batch`.
+
+        Reads the queue ``limit`` items at a time (at least 8 on SQLite; on PostgreSQL
+        locked with ``SKIP LOCKED``, so at first no more than may be offered) and the
+        candidate agents a page at a time, best first, once per batch; takes room on each
+        chosen agent with one conditional ``UPDATE``; writes the offered items and the offer
+        log with one batched statement each.
+        """
         now = as_utc(now, what="routing time")
         if timeout <= timedelta(0):
             raise ValidationError(f"offer timeout must be positive, got {timeout}")
-        candidates: list[tuple[str, frozenset[str]]] | None = None
+        if type(limit) is not int or limit < 1:
+            raise ValidationError(f"offer batch limit must be an int >= 1, got {limit!r}")
         stamp = time_text(now)
         deadline = time_text(now + timeout)
-        offset = 0
-        while True:
+        expires = parse_time(deadline)
+        offered: list[RoutingItem] = []
+        candidates: _Candidates | None = None
+        size = limit if self._lock else max(limit, _BATCH)
+        offset = 0  # queued items passed over (they stay queued, so reads skip them)
+        while len(offered) < limit:
             rows = self._db.execute(
-                self._ITEM + " WHERE state = ? ORDER BY rank DESC, enqueued_at, item_id "
+                self._ITEM + f" WHERE state = {_QUEUED} ORDER BY rank DESC, enqueued_at, item_id "
                 "LIMIT ? OFFSET ?" + self._lock,
-                (ItemState.QUEUED.value, _BATCH, offset),
+                (size, offset),
             ).fetchall()
-            if not rows:
-                return None
-            offset += len(rows)
             if candidates is None:
-                candidates = [
-                    (str(agent_id), _skill_set(skills))
-                    for agent_id, skills in self._db.execute(
-                        "SELECT agent_id, skills FROM routing_agents "
-                        "WHERE available = 1 AND load < capacity "
-                        "ORDER BY load, COALESCE(last_offer_at, ''), agent_id LIMIT ?",
-                        (_MAX_CANDIDATES,),
-                    ).fetchall()
-                ]
-                if not candidates:
-                    return None
+                if not rows:
+                    break
+                candidates = _Candidates(self._db)
             for row in rows:
                 # Only skills and declines decide; the full row is read for the chosen one.
                 try:
@@ -309,51 +453,54 @@ class SqlRouting(RoutingStore):
                 except (TypeError, ValueError) as error:
                     raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
                 agent_id = self._take_agent(needed, declined, candidates, stamp)
-                if agent_id is not None:
-                    return self._record_offer(self._item_row(row), agent_id, stamp, deadline)
+                if agent_id is None:
+                    offset += 1
+                    continue
+                offered.append(
+                    attrs.evolve(
+                        self._item_row(row),
+                        state=ItemState.OFFERED,
+                        agent_id=agent_id,
+                        deadline=expires,
+                    )
+                )
+                if len(offered) == limit:
+                    break
+            if len(rows) < size:
+                break
+            size = max(limit - len(offered), _BATCH)
+        self._record_offers(offered, stamp, deadline)
+        return offered
 
     def _take_agent(
-        self,
-        needed: frozenset[str],
-        declined: frozenset[str],
-        candidates: list[tuple[str, frozenset[str]]],
-        stamp: str,
+        self, needed: frozenset[str], declined: frozenset[str], candidates: _Candidates, stamp: str
     ) -> str | None:
-        for agent_id, skills in candidates:
-            if agent_id in declined or not needed <= skills:
+        for agent in candidates:
+            if agent.agent_id in declined or not needed <= agent.skills:
                 continue
-            if (
-                self._lock
-                and not self._db.execute(
-                    "SELECT 1 FROM routing_agents WHERE agent_id = ? FOR UPDATE SKIP LOCKED",
-                    (agent_id,),
-                ).fetchone()
-            ):
-                continue  # another router is offering to this agent right now: no waiting
+            # On PostgreSQL the row is first locked with SKIP LOCKED (in the same statement):
+            # an agent another router is offering to right now is passed over, not waited for.
             taken = self._db.execute(
                 "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
-                "WHERE agent_id = ? AND available = 1 AND load < capacity",
-                (stamp, agent_id),
+                "WHERE agent_id = ? AND available = 1 AND load < capacity" + self._agent_lock,
+                (stamp, agent.agent_id, agent.agent_id) if self._lock else (stamp, agent.agent_id),
             ).rowcount
             if taken == 1:
-                return agent_id
-            # filled or went offline meanwhile (another process): try the next one
+                candidates.took(agent, stamp)
+                return agent.agent_id
+            # filled, went offline or held by another router meanwhile: try the next one
+            candidates.pass_over(agent)
         return None
 
-    def _record_offer(
-        self, item: RoutingItem, agent_id: str, stamp: str, deadline: str
-    ) -> RoutingItem:
-        self._db.execute(
+    def _record_offers(self, offered: Sequence[RoutingItem], stamp: str, deadline: str) -> None:
+        self._db.executemany(
             "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
-            (ItemState.OFFERED.value, agent_id, deadline, item.item_id),
+            [(ItemState.OFFERED.value, i.agent_id, deadline, i.item_id) for i in offered],
         )
-        self._db.execute(
+        self._db.executemany(
             "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
             "VALUES (?, ?, ?, ?)",
-            (item.item_id, agent_id, stamp, deadline),
-        )
-        return attrs.evolve(
-            item, state=ItemState.OFFERED, agent_id=agent_id, deadline=parse_time(deadline)
+            [(i.item_id, i.agent_id, stamp, deadline) for i in offered],
         )
 
     def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
@@ -389,8 +536,10 @@ class SqlRouting(RoutingStore):
     def expire(self, *, now: datetime) -> list[str]:
         """See :meth:`RoutingStore.expire`."""
         rows = self._db.execute(
-            self._ITEM + " WHERE state = ? AND deadline <= ? ORDER BY item_id" + self._lock,
-            (ItemState.OFFERED.value, time_text(now)),
+            self._ITEM
+            + f" WHERE state = {_OFFERED} AND deadline <= ? ORDER BY item_id"
+            + self._lock,
+            (time_text(now),),
         ).fetchall()
         expired = [self._item_row(row) for row in rows]
         for item in expired:
@@ -453,7 +602,7 @@ class SqlRouting(RoutingStore):
     def queue_length(self) -> int:
         """See :meth:`RoutingStore.queue_length`. One indexed count."""
         row = self._db.execute(
-            "SELECT count(*) FROM routing_items WHERE state = ?", (ItemState.QUEUED.value,)
+            f"SELECT count(*) FROM routing_items WHERE state = {_QUEUED}"
         ).fetchone()
         return int(row[0])
 

@@ -38,9 +38,23 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
+from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
 
 __all__ = ["SQLiteStorage"]
+
+
+def _rebuild(table: str, definition: str, columns: str, options: str = "") -> tuple[str, ...]:
+    """Statements that rebuild ``table`` as ``CREATE TABLE table (definition) options``.
+
+    The rows are copied (``columns``); the old table's indexes are dropped with it.
+    """
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table}_rebuilt ({definition}){options}",
+        f"INSERT OR IGNORE INTO {table}_rebuilt ({columns}) SELECT {columns} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_rebuilt RENAME TO {table}",
+    )
+
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -61,6 +75,36 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     ),
     2: ROUTING_TABLES,
+    # Version 3. documents becomes a rowid table: a WITHOUT ROWID table keeps whole rows in
+    # its b-tree, and a case's record (about 1 KB) spilled to an overflow page each, so a
+    # batch of cases wrote about three times the pages it needed. audit_heads and
+    # routing_items (small rows, always found by key) become WITHOUT ROWID, which saves
+    # their separate key index. Each is rebuilt by copying (IF [NOT] EXISTS: idempotent).
+    3: (
+        *_rebuild(
+            "documents",
+            "collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, labels TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " PRIMARY KEY (collection, key)",
+            "collection, key, version, body, labels, updated_at",
+        ),
+        "CREATE INDEX IF NOT EXISTS documents_updated ON documents (collection, updated_at)",
+        *_rebuild(
+            "audit_heads",
+            "case_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL",
+            "case_id, seq, hash",
+            " WITHOUT ROWID",
+        ),
+        *_rebuild(
+            "routing_items",
+            "item_id TEXT PRIMARY KEY, state TEXT NOT NULL, rank INTEGER NOT NULL,"
+            " skills TEXT NOT NULL, enqueued_at TEXT NOT NULL, agent_id TEXT, deadline TEXT,"
+            " declined_by TEXT NOT NULL",
+            "item_id, state, rank, skills, enqueued_at, agent_id, deadline, declined_by",
+            " WITHOUT ROWID",
+        ),
+        *ROUTING_INDEXES_V3,
+    ),
 }
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
