@@ -58,7 +58,9 @@ __all__ = [
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
 _TIME_WIDTH = 27
 _BATCH = 8
-_FIRST_PAGE = 16  # candidate agents read at first; each further page is twice as long
+_FIRST_PAGE = 16  # most candidate agents read at first; each further page twice as long
+_MIN_PAGE = 4  # candidate agents read at first for a single offer
+_WRITE_CHUNK = 500  # rows per batched write (under SQLite's parameter limit)
 _MAX_PAGE = 512
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 _BY_RANK = {rank: priority for priority, rank in _RANK.items()}
@@ -159,56 +161,51 @@ class _Guarded:
         self._guard()
         return self._dialect.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        self._guard()
-        if len(rows) == 1:
-            self._dialect.execute(sql, rows[0])
-        elif rows:
-            self._dialect.executemany(sql, rows)
 
-
-@attrs.define(slots=True)
 class _Agent:
-    """A candidate agent as one batch of offers sees it."""
+    """A candidate agent as one batch of offers sees it; ``key`` is its place in the order."""
 
-    agent_id: str
-    skills: frozenset[str]
-    load: int
-    capacity: int
-    last: str  # last offer time as text; '' when never
+    __slots__ = ("agent_id", "capacity", "key", "load", "skills")
 
-    @property
-    def key(self) -> tuple[int, str, str]:
-        """Its place in the candidate order."""
-        return (self.load, self.last, self.agent_id)
+    def __init__(self, agent_id: str, skills: frozenset[str], load: int, capacity: int, last: str):
+        self.agent_id = agent_id
+        self.skills = skills
+        self.load = load
+        self.capacity = capacity
+        self.key = (load, last, agent_id)
 
 
 class _Candidates:
-    """The available agents with room, best first, read a page at a time.
+    """The available agents with room, best first, read a page at a time, for one batch.
 
     Best first is least loaded, then offered work longest ago, then id: the order of the
-    ``routing_candidates`` index. Pages are read by key (after the last agent read), not by
-    offset, so this transaction's own offers do not shift them. An agent given an offer is
-    moved to its new place, or left for a later page when that lies beyond what was read;
-    one that could not be taken is passed over for the rest of the batch.
+    ``routing_candidates`` index. Pages are read by key (after the last agent read), so
+    agents already read are not read again. The rows read are current and held until the
+    transaction ends: SQLite's unit of work holds the write lock, and on PostgreSQL each
+    page is locked ``FOR UPDATE SKIP LOCKED`` (agents another router holds are passed
+    over, not waited for). So the batch keeps their loads itself, moving an agent given an
+    offer to its new place, and writes them once, at the end (:meth:`write`).
     """
 
-    def __init__(self, db: _Guarded) -> None:
+    def __init__(self, db: _Guarded, lock: str, first_page: int) -> None:
         self._db = db
+        self._lock = lock
         self._read: list[_Agent] = []
         self._ids: set[str] = set()
         self._after: tuple[int, str, str] | None = None
-        self._page = _FIRST_PAGE
+        self._page = first_page
         self._more = True
+        self._given: dict[str, int] = {}
 
     def __iter__(self) -> Iterator[_Agent]:
         position = 0
         while True:
-            if position < len(self._read):
-                agent = self._read[position]
-                yield agent
-                if position < len(self._read) and self._read[position] is agent:
-                    position += 1  # else it was passed over: the next one is in its place
+            if position < len(self._read) and not (
+                # an agent moved past the last one read: unread ones may come before it
+                self._more and self._after is not None and self._read[position].key > self._after
+            ):
+                yield self._read[position]
+                position += 1
             elif self._more:
                 self._next_page()
             else:
@@ -221,7 +218,7 @@ class _Candidates:
         if self._after is not None:
             sql += " AND (load, last_offer_at, agent_id) > (?, ?, ?)"
             params.extend(self._after)
-        sql += " ORDER BY available, load, last_offer_at, agent_id LIMIT ?"
+        sql += " ORDER BY available, load, last_offer_at, agent_id LIMIT ?" + self._lock
         params.append(self._page)
         rows = self._db.execute(sql, params).fetchall()
         for agent_id, skills, load, capacity, last in rows:
@@ -229,28 +226,60 @@ class _Candidates:
                 agent = _Agent(str(agent_id), _skill_set(skills), int(load), int(capacity), last)
             except (TypeError, ValueError) as error:
                 raise CorruptRecord(f"table routing_agents, key {agent_id!r}: {error}") from error
-            self._after = agent.key
-            if agent.agent_id not in self._ids:  # unless already moved here (see took)
+            if self._after is None or agent.key > self._after:
+                self._after = agent.key
+            if agent.agent_id not in self._ids:
                 self._ids.add(agent.agent_id)
-                self._read.append(agent)
+                if self._read and self._read[-1].key > agent.key:
+                    bisect.insort(self._read, agent, key=_by_key)  # after one given offers
+                else:
+                    self._read.append(agent)  # pages come in order
         self._more = len(rows) == self._page
         self._page = min(2 * self._page, _MAX_PAGE)
 
-    def took(self, agent: _Agent, stamp: str) -> None:
-        """``agent`` was given an offer at ``stamp``: move it to its new place."""
+    def give(self, agent: _Agent, stamp: str) -> None:
+        """Give ``agent`` one more item, offered at ``stamp``; it moves to its new place."""
         self._read.remove(agent)
         agent.load += 1
-        agent.last = stamp
-        if agent.load >= agent.capacity or (
-            self._more and self._after is not None and agent.key > self._after
-        ):
-            self._ids.discard(agent.agent_id)  # full, or a later page reads it again
-            return
-        bisect.insort(self._read, agent, key=lambda a: a.key)
+        agent.key = (agent.load, stamp, agent.agent_id)
+        self._given[agent.agent_id] = self._given.get(agent.agent_id, 0) + 1
+        if agent.load < agent.capacity:
+            bisect.insort(self._read, agent, key=_by_key)
 
-    def pass_over(self, agent: _Agent) -> None:
-        """``agent`` could not be taken (full, offline or held by another router)."""
-        self._read.remove(agent)
+    def write(self, stamp: str) -> None:
+        """Store the loads given and the time of the last offer (``CHECK`` backs capacity).
+
+        One statement per 500 agents.
+        """
+        given = sorted(self._given.items())
+        for start in range(0, len(given), _WRITE_CHUNK):
+            chunk = given[start : start + _WRITE_CHUNK]
+            params: list[object] = [stamp]
+            for agent_id, count in chunk:
+                params.extend((agent_id, count))
+            params.extend(agent_id for agent_id, _ in chunk)
+            self._db.execute(
+                "UPDATE routing_agents SET last_offer_at = ?, load = load + CASE agent_id"
+                + " WHEN ? THEN ?" * len(chunk)
+                + " END WHERE agent_id IN ("
+                + ", ".join("?" for _ in chunk)
+                + ")",
+                params,
+            )
+
+
+def _by_key(agent: _Agent) -> tuple[int, str, str]:
+    return agent.key
+
+
+def _first_qualified(
+    candidates: _Candidates, needed: frozenset[str], declined: frozenset[str]
+) -> _Agent | None:
+    """The best candidate holding every skill ``needed`` who has not declined, if any."""
+    for agent in candidates:
+        if agent.agent_id not in declined and needed <= agent.skills:
+            return agent
+    return None
 
 
 class SqlRouting(RoutingStore):
@@ -263,12 +292,6 @@ class SqlRouting(RoutingStore):
         self._audit = audit
         self._lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
         self._lock_row = " FOR UPDATE" if skip_locked else ""
-        self._agent_lock = (
-            " AND agent_id IN (SELECT agent_id FROM routing_agents WHERE agent_id = ?"
-            " FOR UPDATE SKIP LOCKED)"
-            if skip_locked
-            else ""
-        )
 
     # ----- rows ---------------------------------------------------------------------
     def _item_row(self, row: Sequence[Any]) -> RoutingItem:
@@ -445,22 +468,25 @@ class SqlRouting(RoutingStore):
             if candidates is None:
                 if not rows:
                     break
-                candidates = _Candidates(self._db)
+                # A first page about as long as the batch (PostgreSQL locks what it reads).
+                first_page = min(max(limit, _MIN_PAGE), _FIRST_PAGE)
+                candidates = _Candidates(self._db, self._lock, first_page)
             for row in rows:
                 # Only skills and declines decide; the full row is read for the chosen one.
                 try:
                     needed, declined = _skill_set(row[3]), _skill_set(row[7])
                 except (TypeError, ValueError) as error:
                     raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
-                agent_id = self._take_agent(needed, declined, candidates, stamp)
-                if agent_id is None:
+                agent = _first_qualified(candidates, needed, declined)
+                if agent is None:
                     offset += 1
                     continue
+                candidates.give(agent, stamp)
                 offered.append(
                     attrs.evolve(
                         self._item_row(row),
                         state=ItemState.OFFERED,
-                        agent_id=agent_id,
+                        agent_id=agent.agent_id,
                         deadline=expires,
                     )
                 )
@@ -469,39 +495,31 @@ class SqlRouting(RoutingStore):
             if len(rows) < size:
                 break
             size = max(limit - len(offered), _BATCH)
-        self._record_offers(offered, stamp, deadline)
+        if candidates is not None and offered:
+            candidates.write(stamp)
+            self._record_offers(offered, stamp, deadline)
         return offered
 
-    def _take_agent(
-        self, needed: frozenset[str], declined: frozenset[str], candidates: _Candidates, stamp: str
-    ) -> str | None:
-        for agent in candidates:
-            if agent.agent_id in declined or not needed <= agent.skills:
-                continue
-            # On PostgreSQL the row is first locked with SKIP LOCKED (in the same statement):
-            # an agent another router is offering to right now is passed over, not waited for.
-            taken = self._db.execute(
-                "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
-                "WHERE agent_id = ? AND available = 1 AND load < capacity" + self._agent_lock,
-                (stamp, agent.agent_id, agent.agent_id) if self._lock else (stamp, agent.agent_id),
-            ).rowcount
-            if taken == 1:
-                candidates.took(agent, stamp)
-                return agent.agent_id
-            # filled, went offline or held by another router meanwhile: try the next one
-            candidates.pass_over(agent)
-        return None
-
     def _record_offers(self, offered: Sequence[RoutingItem], stamp: str, deadline: str) -> None:
-        self._db.executemany(
-            "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
-            [(ItemState.OFFERED.value, i.agent_id, deadline, i.item_id) for i in offered],
-        )
-        self._db.executemany(
-            "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
-            "VALUES (?, ?, ?, ?)",
-            [(i.item_id, i.agent_id, stamp, deadline) for i in offered],
-        )
+        """Mark the items offered and log the offers: two statements per 500 offers."""
+        for start in range(0, len(offered), _WRITE_CHUNK):
+            chunk = offered[start : start + _WRITE_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            params: list[object] = [ItemState.OFFERED.value, deadline]
+            for item in chunk:
+                params.extend((item.item_id, item.agent_id))
+            params.extend(item.item_id for item in chunk)
+            self._db.execute(
+                "UPDATE routing_items SET state = ?, deadline = ?, agent_id = CASE item_id"
+                + " WHEN ? THEN ?" * len(chunk)
+                + f" END WHERE item_id IN ({marks})",
+                params,
+            )
+            self._db.execute(
+                "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) VALUES "
+                + ", ".join("(?, ?, ?, ?)" for _ in chunk),
+                [v for item in chunk for v in (item.item_id, item.agent_id, stamp, deadline)],
+            )
 
     def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
         try:
