@@ -142,7 +142,15 @@ def _loads(table: str, key: str, column: str, text: object) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_STRING = json.encoder.encode_basestring  # one str as JSON (ensure_ascii=False)
 """One encoder for every row: ``json.dumps`` with options builds a new one per call."""
+
+
+def _labels_json(what: str, labels: Mapping[str, str]) -> str:
+    """``labels`` as JSON, as :func:`_dumps` writes it; a flat text map is encoded directly."""
+    if all(type(k) is str and type(v) is str for k, v in labels.items()):
+        return "{" + ",".join(f"{_STRING(k)}:{_STRING(v)}" for k, v in labels.items()) + "}"
+    return _dumps(what, labels)
 
 
 def _dumps(what: str, value: Mapping[str, Any]) -> str:
@@ -212,7 +220,7 @@ class SqlDocuments(DocumentStore):
         self._guard()
         where = f"document {collection}/{key}"
         text = _dumps(where, body)
-        label_text = _dumps(f"labels of {where}", labels)
+        label_text = _labels_json(f"labels of {where}", labels)
         moment = self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}"))
         new_version = expected_version + 1
         if expected_version == 0:
@@ -252,7 +260,7 @@ class SqlDocuments(DocumentStore):
                     collection,
                     key,
                     _dumps(where, body),
-                    _dumps(f"labels of {where}", labels),
+                    _labels_json(f"labels of {where}", labels),
                     self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}")),
                 )
             )

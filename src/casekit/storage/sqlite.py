@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from casekit.clock import SYSTEM_CLOCK, Clock
@@ -38,7 +38,13 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
+from casekit.storage.sql_routing import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SqlRouting,
+    parse_time,
+    time_text,
+)
 
 __all__ = ["SQLiteStorage"]
 
@@ -107,8 +113,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
-
 
 class _SQLiteDialect(SqlDialect):
     name = "sqlite"
@@ -134,12 +138,12 @@ class _SQLiteDialect(SqlDialect):
         return " AND ".join(parts), params
 
     def time_param(self, moment: datetime) -> object:
-        return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+        return time_text(moment)  # fixed width, so text order is time order
 
     def time_value(self, stored: object) -> datetime:
         if not isinstance(stored, str):
             raise TypeError(f"expected text, got {type(stored).__name__}")
-        return datetime.strptime(stored, _TIME_FORMAT).replace(tzinfo=UTC)
+        return parse_time(stored)
 
     def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         """The heads, 500 per statement (the write lock is already held)."""
