@@ -1,25 +1,37 @@
 """Routing state in SQL, shared by the SQLite and PostgreSQL adapters.
 
-Tables (schema version 2): ``routing_agents`` (a CHECK keeps ``0 <= load <= capacity``),
-``routing_items`` and ``routing_offers`` (every offer ever made). Every decision is a few
-statements in the caller's transaction:
+Tables (schema version 3): ``routing_agents`` (a CHECK keeps ``0 <= load <= capacity``;
+``last_offer_at`` is ``''`` until the first offer), ``routing_items`` and
+``routing_offers`` (every offer ever made). Indexes: ``routing_queued`` (partial: queued
+items in queue order), ``routing_offered`` (partial: offered items by deadline),
+``routing_candidates`` (agents in candidate order: available, load, last offer, id) and
+``routing_offers_item``. Every decision is a few statements in the caller's transaction:
 
 - SQLite: the unit of work holds the database's write lock (``BEGIN IMMEDIATE``), so
-  routers in several processes simply take turns.
-- PostgreSQL: :meth:`SqlRouting.offer_next` locks the first queued items with
-  ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same item; each skips what the
-  other holds) and takes agent room with ``UPDATE ... SET load = load + 1 WHERE load <
-  capacity`` (re-checked on the newest row version under READ COMMITTED), so an agent is
-  never over capacity and an item is never offered twice. The chosen agent's row is first
-  locked with ``SKIP LOCKED`` too, so routers do not queue up behind the least loaded
-  agent: one that another router holds is passed over for the next best (balancing is
-  then approximate, and ``offer_next`` may return ``None`` while every qualified agent is
-  held by another router: call it again).
+  routers in several processes simply take turns, and what a batch reads stays current.
+- PostgreSQL: :meth:`SqlRouting.offer_batch` (and ``offer_next``, a batch of one) locks
+  the first queued items with ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same
+  item; each skips what the other holds) and reads the candidate agents a page at a time
+  with ``FOR UPDATE SKIP LOCKED`` too: an agent another router holds is passed over for
+  the next best, not waited for (balancing is then approximate, and a batch may come back
+  empty while every qualified agent is held by another router: call it again). The rows
+  it holds cannot change under it, so it counts the loads it gives itself and writes them
+  once (``load = load + n``; the CHECK backs capacity up): an agent is never over capacity
+  and an item is never offered twice.
 
-Complexity: ``offer_next`` reads the queue in batches of 8 until an item can be offered
-(one batch when the head of the queue is routable) and up to 500 candidate agents (the
-least loaded), and writes three rows; the other operations touch one item and at
-most one agent.
+A batch gives offers to up to ``limit`` different agents and holds each until it commits;
+on PostgreSQL, keep ``limit`` at most the number of agents divided by the number of
+routers, or routers wait for one another's agents (their batches come back short).
+
+Complexity, per call: ``offer_batch`` reads the queue ``limit`` items at a time (at least
+8 on SQLite) from the ``routing_queued`` index, past items no agent can take (one read
+when the head of the queue is routable), and the candidates a page at a time from the
+``routing_candidates`` index (first page 4..16 agents, then doubling; all of them only when
+no agent read so far qualifies), moves a chosen agent in O(log a) comparisons (plus the
+list insert), and writes with 3 statements per 500 offers: O(limit + pages) statements,
+independent of how many items and agents there are. ``expire`` reads offers due from the
+``routing_offered`` index; ``set_presence(False)`` reads the agent's offers; the other
+operations touch one item and at most one agent.
 """
 
 from __future__ import annotations
