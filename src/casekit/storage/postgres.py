@@ -92,9 +92,12 @@ class _PostgresDialect(SqlDialect):
         return converted
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        with self.translate(sql.split(" ", 1)[0].lower()):
-            cursor: Cursor = self._storage._current().execute(self._convert(sql), params)
-            return cursor
+        conn = self._storage._current()
+        try:
+            cursor: Cursor = conn.execute(self._convert(sql), params)
+        except self._storage._psycopg.Error as error:
+            raise self.casekit_error(error, sql) from error
+        return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         with self.translate(sql.split(" ", 1)[0].lower()):

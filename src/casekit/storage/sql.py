@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
+    CasekitError,
     ConcurrencyConflict,
     CorruptRecord,
     NotFound,
@@ -113,13 +114,23 @@ class SqlDialect(abc.ABC):
         """
         try:
             yield
-        except self.conflict_errors() as error:
-            raise ConcurrencyConflict(
+        except self.driver_errors() as error:
+            raise self.casekit_error(error, what) from error
+
+    def casekit_error(self, error: BaseException, what: str) -> CasekitError:
+        """The casekit error a driver error inside ``what`` (a statement) becomes.
+
+        Adapters call it from ``except`` clauses on their hot paths (cheaper than
+        :meth:`translate`, a context manager per statement); ``what`` may be the statement,
+        of which only the first word is named.
+        """
+        what = what.split(" ", 1)[0].lower()
+        if isinstance(error, self.conflict_errors()):
+            return ConcurrencyConflict(
                 f"{self.name}: {what} conflicted with another transaction ({error}); "
                 "nothing was written"
-            ) from error
-        except self.driver_errors() as error:
-            raise StorageUnavailable(f"{self.name}: {what} failed: {error}") from error
+            )
+        return StorageUnavailable(f"{self.name}: {what} failed: {error}")
 
     @abc.abstractmethod
     def conflict_errors(self) -> tuple[type[BaseException], ...]:

@@ -43,8 +43,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import attrs
-
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
@@ -322,6 +320,23 @@ class SqlRouting(RoutingStore):
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptRecord(f"table routing_items, key {item_id!r}: {error}") from error
 
+    def _offered_row(
+        self,
+        row: Sequence[Any],
+        needed: frozenset[str],
+        declined: frozenset[str],
+        agent_id: str,
+        deadline: datetime,
+    ) -> RoutingItem:
+        """A queued item's row (its skills and declines already read) as now offered."""
+        try:
+            return RoutingItem(
+                row[0], ItemState.OFFERED, _BY_RANK[int(row[2])], needed, parse_time(row[4]),
+                agent_id, deadline, declined,
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as error:
+            raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
+
     def _agent_row(self, row: Sequence[Any]) -> AgentState:
         agent_id, skills, capacity, available, load, last = row
         try:
@@ -494,14 +509,7 @@ class SqlRouting(RoutingStore):
                     offset += 1
                     continue
                 candidates.give(agent, stamp)
-                offered.append(
-                    attrs.evolve(
-                        self._item_row(row),
-                        state=ItemState.OFFERED,
-                        agent_id=agent.agent_id,
-                        deadline=expires,
-                    )
-                )
+                offered.append(self._offered_row(row, needed, declined, agent.agent_id, expires))
                 if len(offered) == limit:
                     break
             if len(rows) < size:

@@ -122,12 +122,16 @@ class _SQLiteDialect(SqlDialect):
         self.name = f"sqlite {path}"
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        with self.translate(sql.split(" ", 1)[0].lower()):
+        try:
             return self.conn.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self.casekit_error(error, sql) from error
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        with self.translate(sql.split(" ", 1)[0].lower()):
+        try:
             self.conn.executemany(sql, rows)
+        except sqlite3.Error as error:
+            raise self.casekit_error(error, sql) from error
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         parts: list[str] = []
