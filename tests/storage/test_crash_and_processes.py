@@ -38,6 +38,7 @@ def _worker(
     mode: str,
     start: int,
     *,
+    batch: int = 1,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> subprocess.Popen[str]:
@@ -47,7 +48,7 @@ def _worker(
         assert isinstance(storage, PostgresStorage)
         backend, target = "postgres", storage.conninfo
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, backend, target, mode, str(start)],
+        [sys.executable, "-c", WORKER, backend, target, mode, str(start), str(batch)],
         stdout=out or subprocess.PIPE,
         stderr=err or subprocess.PIPE,
         text=True,
@@ -123,8 +124,9 @@ def test_router_rebuilt_after_sigkill_loses_and_duplicates_nothing(durable: Stor
     assert max(loads.values()) <= 100
 
 
+@pytest.mark.parametrize("batch", [1, 4], ids=["offer_next", "offer_batch"])
 def test_four_processes_never_offer_twice_or_exceed_capacity(
-    storage_factory: Callable[[str], Storage], pg_server: PostgresServer
+    storage_factory: Callable[[str], Storage], pg_server: PostgresServer, batch: int
 ) -> None:
     storage = storage_factory("postgres")
     assert isinstance(storage, PostgresStorage)
@@ -149,7 +151,10 @@ def test_four_processes_never_offer_twice_or_exceed_capacity(
     outputs = []
     with ExitStack() as stack:
         logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(8)]
-        workers = [_worker(storage, "drain", 0, out=logs[n], err=logs[4 + n]) for n in range(4)]
+        workers = [
+            _worker(storage, "drain", 0, batch=batch, out=logs[n], err=logs[4 + n])
+            for n in range(4)
+        ]
         try:
             for worker, out, err in zip(workers, logs[:4], logs[4:], strict=True):
                 worker.wait(timeout=300)

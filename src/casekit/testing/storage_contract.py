@@ -1198,8 +1198,8 @@ def routing_worker(argv: Sequence[str]) -> None:
     (offer, then accept and finish, until the queue is empty). The last line is
     ``T seconds offers``: the routing loop's own time and number of offers. ``START`` is the
     routing clock's start, in seconds after 2026-03-02T09:00Z; it advances one millisecond
-    per decision. An optional ``BATCH`` (mode ``offer`` only) makes up to that many offers
-    per unit of work with ``offer_batch``, printed after it commits.
+    per decision. An optional ``BATCH`` (modes ``offer`` and ``drain``) makes up to that many
+    offers per unit of work with ``offer_batch``, printed after it commits.
     """
     backend, target, mode, start, *rest = argv
     batch = int(rest[0]) if rest else 1
@@ -1208,8 +1208,8 @@ def routing_worker(argv: Sequence[str]) -> None:
     timeout = timedelta(minutes=10)
     idle = offers = 0
     began = time.perf_counter()
-    if mode == "offer" and batch > 1:
-        offers = _offer_in_batches(storage, clock, timeout, batch)
+    if mode in ("offer", "drain") and batch > 1:
+        offers = _offer_in_batches(storage, clock, timeout, batch, drain=mode == "drain")
         sys.stdout.write(f"T {time.perf_counter() - began:.6f} {offers}\n")
         storage.close()
         return
@@ -1243,19 +1243,28 @@ def routing_worker(argv: Sequence[str]) -> None:
     storage.close()
 
 
-def _offer_in_batches(storage: Storage, clock: ManualClock, timeout: timedelta, batch: int) -> int:
+def _offer_in_batches(
+    storage: Storage, clock: ManualClock, timeout: timedelta, batch: int, *, drain: bool
+) -> int:
     """Offer up to ``batch`` items per unit of work until none can be; return how many.
 
-    Each offer is printed after its unit of work commits.
+    Each offer is printed after its unit of work commits. With ``drain``, the offers are
+    then accepted and finished (one unit of work, printed after it commits too), until the
+    queue is empty.
     """
-    offers = 0
+    offers = idle = 0
     while True:
         clock.advance(timedelta(milliseconds=1))
         with storage.unit_of_work() as uow:
             made = uow.routing.offer_batch(now=clock.now(), timeout=timeout, limit=batch)
             uow.commit()
         if not made:
-            return offers
+            if not drain or _queue_empty(storage):
+                return offers
+            idle += 1
+            time.sleep(min(0.001 * idle, 0.05))  # others hold the remaining items or agents
+            continue
+        idle = 0
         offers += len(made)
         sys.stdout.write(
             "".join(
@@ -1265,6 +1274,15 @@ def _offer_in_batches(storage: Storage, clock: ManualClock, timeout: timedelta, 
             )
         )
         sys.stdout.flush()
+        if drain:
+            with storage.unit_of_work() as uow:
+                for item in made:
+                    assert item.agent_id is not None
+                    uow.routing.accept(item.item_id, item.agent_id, at=clock.now())
+                    uow.routing.finish(item.item_id, actor=item.agent_id, at=clock.now())
+                uow.commit()
+            sys.stdout.write("".join(f"A {item.item_id} {item.agent_id}\n" for item in made))
+            sys.stdout.flush()
 
 
 def _queue_empty(storage: Storage) -> bool:
