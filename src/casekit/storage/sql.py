@@ -281,14 +281,17 @@ class SqlDocuments(DocumentStore):
             raise AlreadyExists(f"{collection}/{duplicate} is given twice; nothing written")
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
+            # No ORDER BY key LIMIT 1: PostgreSQL would then walk the key index in order,
+            # past every stored key (a scan of the collection per chunk), to find none.
             found = self._db.execute(
                 "SELECT key FROM documents WHERE collection = ? AND key IN ("
                 + ", ".join("?" * len(chunk))
-                + ") ORDER BY key LIMIT 1",
+                + ")",
                 [collection, *chunk],
-            ).fetchone()
-            if found is not None:
-                raise AlreadyExists(f"{collection}/{found[0]} already exists; nothing written")
+            ).fetchall()
+            if found:
+                first = min(str(row[0]) for row in found)
+                raise AlreadyExists(f"{collection}/{first} already exists; nothing written")
         self._db.executemany(
             "INSERT INTO documents (collection, key, version, body, labels, updated_at) "
             "VALUES (?, ?, 1, ?, ?, ?)",
