@@ -14,7 +14,9 @@ Example::
 
     storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
 
-Complexity: as :mod:`casekit.storage.sql`, plus one network round trip per statement.
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`, plus one
+network round trip per statement and a WAL flush per commit; ``offer_batch`` pays both once
+for many routing decisions.
 """
 
 from __future__ import annotations

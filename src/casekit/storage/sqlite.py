@@ -14,8 +14,11 @@ Example::
             uow.cases.add(case)
             uow.commit()
 
-Complexity: as :mod:`casekit.storage.sql`; a unit of work costs one ``BEGIN``/``COMMIT``
-(an fsync of the WAL with ``synchronous=FULL``), so batch writes in one unit of work.
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`; a unit
+of work costs one ``BEGIN``/``COMMIT`` (the pages it changed appended to the WAL, an fsync of
+the WAL with ``synchronous=FULL``, and every 1,000 WAL pages a checkpoint with two fsyncs),
+so batch writes in one unit of work (``Storage.add_all`` for cases, ``offer_batch`` for
+routing decisions).
 """
 
 from __future__ import annotations
