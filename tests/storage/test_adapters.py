@@ -174,7 +174,7 @@ def test_schema_is_created_once_and_unknown_versions_refused(sql_storage: Storag
         "UPDATE casekit_schema SET version = ? WHERE component = 'storage'", (99,)
     )
     with pytest.raises(
-        CorruptRecord, match=r"table casekit_schema, key 'storage': schema version 99 .* 1\.\.2"
+        CorruptRecord, match=r"table casekit_schema, key 'storage': schema version 99 .* 1\.\.3"
     ):
         _reopen(sql_storage)
 

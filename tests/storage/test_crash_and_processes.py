@@ -10,11 +10,14 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import IO
 
 import psycopg
 import pytest
@@ -30,16 +33,24 @@ WORKER = (
 )
 
 
-def _worker(storage: Storage, mode: str, start: int) -> subprocess.Popen[str]:
+def _worker(
+    storage: Storage,
+    mode: str,
+    start: int,
+    *,
+    batch: int = 1,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+) -> subprocess.Popen[str]:
     if isinstance(storage, SQLiteStorage):
         backend, target = "sqlite", storage.path
     else:
         assert isinstance(storage, PostgresStorage)
         backend, target = "postgres", storage.conninfo
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, backend, target, mode, str(start)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-c", WORKER, backend, target, mode, str(start), str(batch)],
+        stdout=out or subprocess.PIPE,
+        stderr=err or subprocess.PIPE,
         text=True,
     )
 
@@ -113,8 +124,9 @@ def test_router_rebuilt_after_sigkill_loses_and_duplicates_nothing(durable: Stor
     assert max(loads.values()) <= 100
 
 
+@pytest.mark.parametrize("batch", [1, 4], ids=["offer_next", "offer_batch"])
 def test_four_processes_never_offer_twice_or_exceed_capacity(
-    storage_factory: Callable[[str], Storage], pg_server: PostgresServer
+    storage_factory: Callable[[str], Storage], pg_server: PostgresServer, batch: int
 ) -> None:
     storage = storage_factory("postgres")
     assert isinstance(storage, PostgresStorage)
@@ -134,19 +146,28 @@ def test_four_processes_never_offer_twice_or_exceed_capacity(
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    workers = [_worker(storage, "drain", 0) for _ in range(4)]
+    # Output to files, not pipes: pipes drained one after another would stall every worker
+    # but the first once its pipe buffer fills, and the four would mostly take turns.
     outputs = []
-    try:
-        for worker in workers:
-            out, err = worker.communicate(timeout=300)
-            assert worker.returncode == 0, err
-            outputs.append(out)
-    finally:
-        done.set()
-        watcher.join()
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    with ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(8)]
+        workers = [
+            _worker(storage, "drain", 0, batch=batch, out=logs[n], err=logs[4 + n])
+            for n in range(4)
+        ]
+        try:
+            for worker, out, err in zip(workers, logs[:4], logs[4:], strict=True):
+                worker.wait(timeout=300)
+                out.seek(0)
+                err.seek(0)
+                assert worker.returncode == 0, err.read()
+                outputs.append(out.read())
+        finally:
+            done.set()
+            watcher.join()
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
     offered = Counter(
         line.split()[1] for out in outputs for line in out.splitlines() if line[0] == "O"
     )

@@ -268,6 +268,7 @@ class _MemoryRouting(RoutingStore):
 
     ``offer_next`` walks the queue from the front and the available agents by load; it is
     O(q·a) in the worst case (nobody qualified), O(log n + a) in the common one.
+    ``offer_batch`` is the port's: ``offer_next`` up to ``limit`` times.
     """
 
     def __init__(self, uow: _MemoryUnitOfWork, audit: ChainedAuditLog) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import AlreadyExists, StorageError
+from casekit.errors import AlreadyExists, StorageError, ValidationError
 from casekit.priority import Priority
 
 if TYPE_CHECKING:
@@ -375,6 +375,32 @@ class RoutingStore(abc.ABC):
         Queue order is priority, then age; the agent is the least loaded available one with
         every skill and room, ties to the one offered work longest ago, never a decliner.
         """
+
+    def offer_batch(self, *, now: datetime, timeout: timedelta, limit: int) -> list[RoutingItem]:
+        """Make up to ``limit`` offers in one go, as ``offer_next`` called repeatedly would.
+
+        The offers are those ``offer_next`` would make, in the same order, called until it
+        returns ``None`` or ``limit`` times.
+
+        The offers are part of this unit of work: each decision is durable when it commits,
+        all of them together (application-level group commit: one commit, one WAL flush,
+        for many decisions). Report them only after the commit.
+
+        Complexity: ``limit`` times ``offer_next`` here; adapters override it to read the
+        queue and the agents once per batch where they can.
+
+        Raises:
+            ValidationError: ``limit`` is not an int >= 1, or ``timeout`` is not positive.
+        """
+        if type(limit) is not int or limit < 1:
+            raise ValidationError(f"offer batch limit must be an int >= 1, got {limit!r}")
+        offers: list[RoutingItem] = []
+        while len(offers) < limit:
+            item = self.offer_next(now=now, timeout=timeout)
+            if item is None:
+                break
+            offers.append(item)
+        return offers
 
     @abc.abstractmethod
     def accept(self, item_id: str, agent_id: str, *, at: datetime) -> RoutingItem:

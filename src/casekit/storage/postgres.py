@@ -14,7 +14,9 @@ Example::
 
     storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
 
-Complexity: as :mod:`casekit.storage.sql`, plus one network round trip per statement.
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`, plus one
+network round trip per statement and a WAL flush per commit; ``offer_batch`` pays both once
+for many routing decisions.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
+from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
 
 if TYPE_CHECKING:
     import psycopg
@@ -65,6 +67,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " FOR EACH ROW EXECUTE FUNCTION casekit_audit_append_only()",
     ),
     2: ROUTING_TABLES,
+    3: ROUTING_INDEXES_V3,
 }
 
 
@@ -91,9 +94,12 @@ class _PostgresDialect(SqlDialect):
         return converted
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        with self.translate(sql.split(" ", 1)[0].lower()):
-            cursor: Cursor = self._storage._current().execute(self._convert(sql), params)
-            return cursor
+        conn = self._storage._current()
+        try:
+            cursor: Cursor = conn.execute(self._convert(sql), params)
+        except self._storage._psycopg.Error as error:
+            raise self.casekit_error(error, sql) from error
+        return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         with self.translate(sql.split(" ", 1)[0].lower()):

@@ -6,7 +6,8 @@ time is stored, how one case's audit trail is locked, and which driver errors me
 each. Every statement is parameterized: values never enter SQL text.
 
 Tables (schema version 1; version 2 adds the routing tables of
-:mod:`casekit.storage.sql_routing`):
+:mod:`casekit.storage.sql_routing`; version 3 changes how they are indexed, and on SQLite
+how ``documents`` and ``audit_heads`` are laid out):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
+    CasekitError,
     ConcurrencyConflict,
     CorruptRecord,
     NotFound,
@@ -38,7 +40,7 @@ from casekit.storage.ports import AuditEntry, Document, DocumentStore
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
 
@@ -112,13 +114,23 @@ class SqlDialect(abc.ABC):
         """
         try:
             yield
-        except self.conflict_errors() as error:
-            raise ConcurrencyConflict(
+        except self.driver_errors() as error:
+            raise self.casekit_error(error, what) from error
+
+    def casekit_error(self, error: BaseException, what: str) -> CasekitError:
+        """The casekit error a driver error inside ``what`` (a statement) becomes.
+
+        Adapters call it from ``except`` clauses on their hot paths (cheaper than
+        :meth:`translate`, a context manager per statement); ``what`` may be the statement,
+        of which only the first word is named.
+        """
+        what = what.split(" ", 1)[0].lower()
+        if isinstance(error, self.conflict_errors()):
+            return ConcurrencyConflict(
                 f"{self.name}: {what} conflicted with another transaction ({error}); "
                 "nothing was written"
-            ) from error
-        except self.driver_errors() as error:
-            raise StorageUnavailable(f"{self.name}: {what} failed: {error}") from error
+            )
+        return StorageUnavailable(f"{self.name}: {what} failed: {error}")
 
     @abc.abstractmethod
     def conflict_errors(self) -> tuple[type[BaseException], ...]:
@@ -141,7 +153,15 @@ def _loads(table: str, key: str, column: str, text: object) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_STRING = json.encoder.encode_basestring  # one str as JSON (ensure_ascii=False)
 """One encoder for every row: ``json.dumps`` with options builds a new one per call."""
+
+
+def _labels_json(what: str, labels: Mapping[str, str]) -> str:
+    """``labels`` as JSON, as :func:`_dumps` writes it; a flat text map is encoded directly."""
+    if all(type(k) is str and type(v) is str for k, v in labels.items()):
+        return "{" + ",".join(f"{_STRING(k)}:{_STRING(v)}" for k, v in labels.items()) + "}"
+    return _dumps(what, labels)
 
 
 def _dumps(what: str, value: Mapping[str, Any]) -> str:
@@ -211,7 +231,7 @@ class SqlDocuments(DocumentStore):
         self._guard()
         where = f"document {collection}/{key}"
         text = _dumps(where, body)
-        label_text = _dumps(f"labels of {where}", labels)
+        label_text = _labels_json(f"labels of {where}", labels)
         moment = self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}"))
         new_version = expected_version + 1
         if expected_version == 0:
@@ -251,7 +271,7 @@ class SqlDocuments(DocumentStore):
                     collection,
                     key,
                     _dumps(where, body),
-                    _dumps(f"labels of {where}", labels),
+                    _labels_json(f"labels of {where}", labels),
                     self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}")),
                 )
             )
@@ -261,14 +281,17 @@ class SqlDocuments(DocumentStore):
             raise AlreadyExists(f"{collection}/{duplicate} is given twice; nothing written")
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
+            # No ORDER BY key LIMIT 1: PostgreSQL would then walk the key index in order,
+            # past every stored key (a scan of the collection per chunk), to find none.
             found = self._db.execute(
                 "SELECT key FROM documents WHERE collection = ? AND key IN ("
                 + ", ".join("?" * len(chunk))
-                + ") ORDER BY key LIMIT 1",
+                + ")",
                 [collection, *chunk],
-            ).fetchone()
-            if found is not None:
-                raise AlreadyExists(f"{collection}/{found[0]} already exists; nothing written")
+            ).fetchall()
+            if found:
+                first = min(str(row[0]) for row in found)
+                raise AlreadyExists(f"{collection}/{first} already exists; nothing written")
         self._db.executemany(
             "INSERT INTO documents (collection, key, version, body, labels, updated_at) "
             "VALUES (?, ?, 1, ?, ?, ?)",

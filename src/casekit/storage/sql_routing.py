@@ -1,36 +1,47 @@
 """Routing state in SQL, shared by the SQLite and PostgreSQL adapters.
 
-Tables (schema version 2): ``routing_agents`` (a CHECK keeps ``0 <= load <= capacity``),
-``routing_items`` and ``routing_offers`` (every offer ever made). Every decision is a few
-statements in the caller's transaction:
+Tables (schema version 3): ``routing_agents`` (a CHECK keeps ``0 <= load <= capacity``;
+``last_offer_at`` is ``''`` until the first offer), ``routing_items`` and
+``routing_offers`` (every offer ever made). Indexes: ``routing_queued`` (partial: queued
+items in queue order), ``routing_offered`` (partial: offered items by deadline),
+``routing_candidates`` (agents in candidate order: available, load, last offer, id) and
+``routing_offers_item``. Every decision is a few statements in the caller's transaction:
 
 - SQLite: the unit of work holds the database's write lock (``BEGIN IMMEDIATE``), so
-  routers in several processes simply take turns.
-- PostgreSQL: :meth:`SqlRouting.offer_next` locks the first queued items with
-  ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same item; each skips what the
-  other holds) and takes agent room with ``UPDATE ... SET load = load + 1 WHERE load <
-  capacity`` (re-checked on the newest row version under READ COMMITTED), so an agent is
-  never over capacity and an item is never offered twice. The chosen agent's row is first
-  locked with ``SKIP LOCKED`` too, so routers do not queue up behind the least loaded
-  agent: one that another router holds is passed over for the next best (balancing is
-  then approximate, and ``offer_next`` may return ``None`` while every qualified agent is
-  held by another router: call it again).
+  routers in several processes simply take turns, and what a batch reads stays current.
+- PostgreSQL: :meth:`SqlRouting.offer_batch` (and ``offer_next``, a batch of one) locks
+  the first queued items with ``FOR UPDATE SKIP LOCKED`` (two routers never pick the same
+  item; each skips what the other holds) and reads the candidate agents a page at a time
+  with ``FOR UPDATE SKIP LOCKED`` too: an agent another router holds is passed over for
+  the next best, not waited for (balancing is then approximate, and a batch may come back
+  empty while every qualified agent is held by another router: call it again). The rows
+  it holds cannot change under it, so it counts the loads it gives itself and writes them
+  once (``load = load + n``; the CHECK backs capacity up): an agent is never over capacity
+  and an item is never offered twice.
 
-Complexity: ``offer_next`` reads the queue in batches of 8 until an item can be offered
-(one batch when the head of the queue is routable) and up to 500 candidate agents (the
-least loaded), and writes three rows; the other operations touch one item and at
-most one agent.
+A batch gives offers to up to ``limit`` different agents and holds each until it commits;
+on PostgreSQL, keep ``limit`` at most the number of agents divided by the number of
+routers, or routers wait for one another's agents (their batches come back short).
+
+Complexity, per call: ``offer_batch`` reads the queue ``limit`` items at a time (at least
+8 on SQLite) from the ``routing_queued`` index, past items no agent can take (one read
+when the head of the queue is routable), and the candidates a page at a time from the
+``routing_candidates`` index (first page 4..16 agents, then doubling; all of them only when
+no agent read so far qualifies), moves a chosen agent in O(log a) comparisons (plus the
+list insert), and writes with 3 statements per 500 offers: O(limit + pages) statements,
+independent of how many items and agents there are. ``expire`` reads offers due from the
+``routing_offered`` index; ``set_presence(False)`` reads the agent's offers; the other
+operations touch one item and at most one agent.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
-
-import attrs
 
 from casekit.clock import as_utc
 from casekit.errors import (
@@ -45,11 +56,22 @@ from casekit.priority import Priority
 from casekit.storage.ports import AgentState, AuditLog, ItemState, RoutingItem, RoutingStore
 from casekit.storage.sql import Cursor, SqlDialect
 
-__all__ = ["ROUTING_TABLES", "SqlRouting", "check_agent", "parse_time", "time_text"]
+__all__ = [
+    "ROUTING_INDEXES_V3",
+    "ROUTING_TABLES",
+    "SqlRouting",
+    "check_agent",
+    "parse_time",
+    "time_text",
+]
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_TIME_WIDTH = 27
 _BATCH = 8
-_MAX_CANDIDATES = 500
+_FIRST_PAGE = 16  # most candidate agents read at first; each further page twice as long
+_MIN_PAGE = 4  # candidate agents read at first for a single offer
+_WRITE_CHUNK = 500  # rows per batched write (under SQLite's parameter limit)
+_MAX_PAGE = 512
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 _BY_RANK = {rank: priority for priority, rank in _RANK.items()}
 
@@ -72,15 +94,42 @@ ROUTING_TABLES = (
 )
 """The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
 
+_QUEUED = "'Awaiting Assignment'"  # ItemState.QUEUED as an SQL literal (partial indexes)
+_OFFERED = "'Offered'"  # ItemState.OFFERED as an SQL literal
+
+ROUTING_INDEXES_V3 = (
+    # Partial indexes: an offer removes the item from the queue index and adds it to the
+    # offers index, instead of moving entries inside two indexes that hold every item.
+    "DROP INDEX IF EXISTS routing_queue",
+    "DROP INDEX IF EXISTS routing_deadlines",
+    "CREATE INDEX IF NOT EXISTS routing_queued ON routing_items (rank DESC, enqueued_at, item_id)"
+    f" WHERE state = {_QUEUED}",
+    "CREATE INDEX IF NOT EXISTS routing_offered ON routing_items (deadline, item_id)"
+    f" WHERE state = {_OFFERED}",
+    # Never offered is '' (not NULL): it sorts first in both databases, so one index serves
+    # the candidate order (least loaded, offered work longest ago, id).
+    "UPDATE routing_agents SET last_offer_at = '' WHERE last_offer_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS routing_candidates"
+    " ON routing_agents (available, load, last_offer_at, agent_id)",
+)
+"""What schema version 3 changes in the routing tables (SQLite and PostgreSQL)."""
+
 
 def time_text(moment: datetime) -> str:
-    """A time as fixed-width UTC text."""
-    return as_utc(moment).strftime(_TIME_FORMAT)
+    """A time as fixed-width UTC text: ``2026-03-02T09:00:00.000000Z``."""
+    text = as_utc(moment).isoformat(timespec="microseconds")  # ...+00:00, years 0001-9999
+    return text[:26] + "Z"
 
 
 def parse_time(text: str) -> datetime:
-    """Text written by :func:`time_text` back as a UTC datetime."""
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    """Text written by :func:`time_text` back as a UTC datetime.
+
+    Raises:
+        ValueError: ``text`` is not in that exact format.
+    """
+    if len(text) != _TIME_WIDTH or text[-1] != "Z" or text[10] != "T":
+        raise ValueError(f"time {text!r} is not in the format {_TIME_FORMAT}")
+    return datetime.fromisoformat(text)  # UTC from the Z; far faster than strptime
 
 
 def check_agent(agent_id: str, skills: Iterable[str], capacity: int) -> frozenset[str]:
@@ -123,6 +172,126 @@ class _Guarded:
         return self._dialect.execute(sql, params)
 
 
+class _Agent:
+    """A candidate agent as one batch of offers sees it; ``key`` is its place in the order."""
+
+    __slots__ = ("agent_id", "capacity", "key", "load", "skills")
+
+    def __init__(self, agent_id: str, skills: frozenset[str], load: int, capacity: int, last: str):
+        self.agent_id = agent_id
+        self.skills = skills
+        self.load = load
+        self.capacity = capacity
+        self.key = (load, last, agent_id)
+
+
+class _Candidates:
+    """The available agents with room, best first, read a page at a time, for one batch.
+
+    Best first is least loaded, then offered work longest ago, then id: the order of the
+    ``routing_candidates`` index. Pages are read by key (after the last agent read), so
+    agents already read are not read again. The rows read are current and held until the
+    transaction ends: SQLite's unit of work holds the write lock, and on PostgreSQL each
+    page is locked ``FOR UPDATE SKIP LOCKED`` (agents another router holds are passed
+    over, not waited for). So the batch keeps their loads itself, moving an agent given an
+    offer to its new place, and writes them once, at the end (:meth:`write`).
+    """
+
+    def __init__(self, db: _Guarded, lock: str, first_page: int) -> None:
+        self._db = db
+        self._lock = lock
+        self._read: list[_Agent] = []
+        self._ids: set[str] = set()
+        self._after: tuple[int, str, str] | None = None
+        self._page = first_page
+        self._more = True
+        self._given: dict[str, int] = {}
+
+    def __iter__(self) -> Iterator[_Agent]:
+        position = 0
+        while True:
+            if position < len(self._read) and not (
+                # an agent moved past the last one read: unread ones may come before it
+                self._more and self._after is not None and self._read[position].key > self._after
+            ):
+                yield self._read[position]
+                position += 1
+            elif self._more:
+                self._next_page()
+            else:
+                return
+
+    def _next_page(self) -> None:
+        sql = "SELECT agent_id, skills, load, capacity, last_offer_at FROM routing_agents "
+        sql += "WHERE available = 1 AND load < capacity"
+        params: list[object] = []
+        if self._after is not None:
+            sql += " AND (load, last_offer_at, agent_id) > (?, ?, ?)"
+            params.extend(self._after)
+        sql += " ORDER BY available, load, last_offer_at, agent_id LIMIT ?" + self._lock
+        params.append(self._page)
+        rows = self._db.execute(sql, params).fetchall()
+        for agent_id, skills, load, capacity, last in rows:
+            try:
+                agent = _Agent(str(agent_id), _skill_set(skills), int(load), int(capacity), last)
+            except (TypeError, ValueError) as error:
+                raise CorruptRecord(f"table routing_agents, key {agent_id!r}: {error}") from error
+            if self._after is None or agent.key > self._after:
+                self._after = agent.key
+            if agent.agent_id not in self._ids:
+                self._ids.add(agent.agent_id)
+                if self._read and self._read[-1].key > agent.key:
+                    bisect.insort(self._read, agent, key=_by_key)  # after one given offers
+                else:
+                    self._read.append(agent)  # pages come in order
+        self._more = len(rows) == self._page
+        self._page = min(2 * self._page, _MAX_PAGE)
+
+    def give(self, agent: _Agent, stamp: str) -> None:
+        """Give ``agent`` one more item, offered at ``stamp``; it moves to its new place."""
+        self._read.remove(agent)
+        agent.load += 1
+        agent.key = (agent.load, stamp, agent.agent_id)
+        self._given[agent.agent_id] = self._given.get(agent.agent_id, 0) + 1
+        if agent.load < agent.capacity:
+            bisect.insort(self._read, agent, key=_by_key)
+
+    def write(self, stamp: str) -> None:
+        """Store the loads given and the time of the last offer (``CHECK`` backs capacity).
+
+        One statement per 500 agents.
+        """
+        given = sorted(self._given.items())
+        for start in range(0, len(given), _WRITE_CHUNK):
+            chunk = given[start : start + _WRITE_CHUNK]
+            params: list[object] = [stamp]
+            for agent_id, count in chunk:
+                params.extend((agent_id, count))
+            params.extend(agent_id for agent_id, _ in chunk)
+            self._db.execute(
+                "UPDATE routing_agents SET last_offer_at = ?, load = load + CASE agent_id"
+                + " WHEN ? THEN ?" * len(chunk)
+                + " END WHERE agent_id IN ("
+                + ", ".join("?" for _ in chunk)
+                + ")",
+                params,
+            )
+
+
+def _by_key(agent: _Agent) -> tuple[int, str, str]:
+    return agent.key
+
+
+def _first_qualified(
+    candidates: _Candidates, needed: frozenset[str], declined: frozenset[str]
+) -> _Agent | None:
+    """The best candidate holding every skill ``needed`` who has not declined, if any."""
+    for agent in candidates:
+        if agent.agent_id not in declined and needed <= agent.skills:
+            return agent
+    return None
+
+
 class SqlRouting(RoutingStore):
     """The routing store over a :class:`~casekit.storage.sql.SqlDialect`, in its transaction."""
 
@@ -150,6 +319,23 @@ class SqlRouting(RoutingStore):
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptRecord(f"table routing_items, key {item_id!r}: {error}") from error
+
+    def _offered_row(
+        self,
+        row: Sequence[Any],
+        needed: frozenset[str],
+        declined: frozenset[str],
+        agent_id: str,
+        deadline: datetime,
+    ) -> RoutingItem:
+        """A queued item's row (its skills and declines already read) as now offered."""
+        try:
+            return RoutingItem(
+                row[0], ItemState.OFFERED, _BY_RANK[int(row[2])], needed, parse_time(row[4]),
+                agent_id, deadline, declined,
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as error:
+            raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
 
     def _agent_row(self, row: Sequence[Any]) -> AgentState:
         agent_id, skills, capacity, available, load, last = row
@@ -209,8 +395,8 @@ class SqlRouting(RoutingStore):
                 f"agent {agent_id} holds {current.load} items; capacity {capacity} is too low"
             )
         self._db.execute(
-            "INSERT INTO routing_agents (agent_id, skills, capacity, available, load) "
-            "VALUES (?, ?, ?, ?, 0) ON CONFLICT (agent_id) DO UPDATE SET "
+            "INSERT INTO routing_agents (agent_id, skills, capacity, available, load, "
+            "last_offer_at) VALUES (?, ?, ?, ?, 0, '') ON CONFLICT (agent_id) DO UPDATE SET "
             "skills = excluded.skills, capacity = excluded.capacity",
             (agent_id, json.dumps(sorted(held)), capacity, int(available)),
         )
@@ -233,8 +419,10 @@ class SqlRouting(RoutingStore):
         if available:
             return []
         rows = self._db.execute(
-            self._ITEM + " WHERE state = ? AND agent_id = ? ORDER BY item_id" + self._lock_row,
-            (ItemState.OFFERED.value, agent_id),
+            self._ITEM
+            + f" WHERE state = {_OFFERED} AND agent_id = ? ORDER BY item_id"
+            + self._lock_row,
+            (agent_id,),
         ).fetchall()
         withdrawn = [self._item_row(row) for row in rows]
         for item in withdrawn:
@@ -274,87 +462,84 @@ class SqlRouting(RoutingStore):
 
     def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
         """See :meth:`RoutingStore.offer_next`."""
+        offers = self.offer_batch(now=now, timeout=timeout, limit=1)
+        return offers[0] if offers else None
+
+    def offer_batch(self, *, now: datetime, timeout: timedelta, limit: int) -> list[RoutingItem]:
+        """See :meth:`RoutingStore.offer_batch`.
+
+        Reads the queue ``limit`` items at a time (at least 8 on SQLite; on PostgreSQL
+        locked with ``SKIP LOCKED``, so at first no more than may be offered) and the
+        candidate agents a page at a time, best first, once per batch; takes room on each
+        chosen agent with one conditional ``UPDATE``; writes the offered items and the offer
+        log with one batched statement each.
+        """
         now = as_utc(now, what="routing time")
         if timeout <= timedelta(0):
             raise ValidationError(f"offer timeout must be positive, got {timeout}")
-        candidates: list[tuple[str, frozenset[str]]] | None = None
+        if type(limit) is not int or limit < 1:
+            raise ValidationError(f"offer batch limit must be an int >= 1, got {limit!r}")
         stamp = time_text(now)
         deadline = time_text(now + timeout)
-        offset = 0
-        while True:
+        expires = parse_time(deadline)
+        offered: list[RoutingItem] = []
+        candidates: _Candidates | None = None
+        size = limit if self._lock else max(limit, _BATCH)
+        offset = 0  # queued items passed over (they stay queued, so reads skip them)
+        while len(offered) < limit:
             rows = self._db.execute(
-                self._ITEM + " WHERE state = ? ORDER BY rank DESC, enqueued_at, item_id "
+                self._ITEM + f" WHERE state = {_QUEUED} ORDER BY rank DESC, enqueued_at, item_id "
                 "LIMIT ? OFFSET ?" + self._lock,
-                (ItemState.QUEUED.value, _BATCH, offset),
+                (size, offset),
             ).fetchall()
-            if not rows:
-                return None
-            offset += len(rows)
             if candidates is None:
-                candidates = [
-                    (str(agent_id), _skill_set(skills))
-                    for agent_id, skills in self._db.execute(
-                        "SELECT agent_id, skills FROM routing_agents "
-                        "WHERE available = 1 AND load < capacity "
-                        "ORDER BY load, COALESCE(last_offer_at, ''), agent_id LIMIT ?",
-                        (_MAX_CANDIDATES,),
-                    ).fetchall()
-                ]
-                if not candidates:
-                    return None
+                if not rows:
+                    break
+                # A first page about as long as the batch (PostgreSQL locks what it reads).
+                first_page = min(max(limit, _MIN_PAGE), _FIRST_PAGE)
+                candidates = _Candidates(self._db, self._lock, first_page)
             for row in rows:
                 # Only skills and declines decide; the full row is read for the chosen one.
                 try:
                     needed, declined = _skill_set(row[3]), _skill_set(row[7])
                 except (TypeError, ValueError) as error:
                     raise CorruptRecord(f"table routing_items, key {row[0]!r}: {error}") from error
-                agent_id = self._take_agent(needed, declined, candidates, stamp)
-                if agent_id is not None:
-                    return self._record_offer(self._item_row(row), agent_id, stamp, deadline)
+                agent = _first_qualified(candidates, needed, declined)
+                if agent is None:
+                    offset += 1
+                    continue
+                candidates.give(agent, stamp)
+                offered.append(self._offered_row(row, needed, declined, agent.agent_id, expires))
+                if len(offered) == limit:
+                    break
+            if len(rows) < size:
+                break
+            size = max(limit - len(offered), _BATCH)
+        if candidates is not None and offered:
+            candidates.write(stamp)
+            self._record_offers(offered, stamp, deadline)
+        return offered
 
-    def _take_agent(
-        self,
-        needed: frozenset[str],
-        declined: frozenset[str],
-        candidates: list[tuple[str, frozenset[str]]],
-        stamp: str,
-    ) -> str | None:
-        for agent_id, skills in candidates:
-            if agent_id in declined or not needed <= skills:
-                continue
-            if (
-                self._lock
-                and not self._db.execute(
-                    "SELECT 1 FROM routing_agents WHERE agent_id = ? FOR UPDATE SKIP LOCKED",
-                    (agent_id,),
-                ).fetchone()
-            ):
-                continue  # another router is offering to this agent right now: no waiting
-            taken = self._db.execute(
-                "UPDATE routing_agents SET load = load + 1, last_offer_at = ? "
-                "WHERE agent_id = ? AND available = 1 AND load < capacity",
-                (stamp, agent_id),
-            ).rowcount
-            if taken == 1:
-                return agent_id
-            # filled or went offline meanwhile (another process): try the next one
-        return None
-
-    def _record_offer(
-        self, item: RoutingItem, agent_id: str, stamp: str, deadline: str
-    ) -> RoutingItem:
-        self._db.execute(
-            "UPDATE routing_items SET state = ?, agent_id = ?, deadline = ? WHERE item_id = ?",
-            (ItemState.OFFERED.value, agent_id, deadline, item.item_id),
-        )
-        self._db.execute(
-            "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) "
-            "VALUES (?, ?, ?, ?)",
-            (item.item_id, agent_id, stamp, deadline),
-        )
-        return attrs.evolve(
-            item, state=ItemState.OFFERED, agent_id=agent_id, deadline=parse_time(deadline)
-        )
+    def _record_offers(self, offered: Sequence[RoutingItem], stamp: str, deadline: str) -> None:
+        """Mark the items offered and log the offers: two statements per 500 offers."""
+        for start in range(0, len(offered), _WRITE_CHUNK):
+            chunk = offered[start : start + _WRITE_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            params: list[object] = [ItemState.OFFERED.value, deadline]
+            for item in chunk:
+                params.extend((item.item_id, item.agent_id))
+            params.extend(item.item_id for item in chunk)
+            self._db.execute(
+                "UPDATE routing_items SET state = ?, deadline = ?, agent_id = CASE item_id"
+                + " WHEN ? THEN ?" * len(chunk)
+                + f" END WHERE item_id IN ({marks})",
+                params,
+            )
+            self._db.execute(
+                "INSERT INTO routing_offers (item_id, agent_id, offered_at, deadline) VALUES "
+                + ", ".join("(?, ?, ?, ?)" for _ in chunk),
+                [v for item in chunk for v in (item.item_id, item.agent_id, stamp, deadline)],
+            )
 
     def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
         try:
@@ -389,8 +574,10 @@ class SqlRouting(RoutingStore):
     def expire(self, *, now: datetime) -> list[str]:
         """See :meth:`RoutingStore.expire`."""
         rows = self._db.execute(
-            self._ITEM + " WHERE state = ? AND deadline <= ? ORDER BY item_id" + self._lock,
-            (ItemState.OFFERED.value, time_text(now)),
+            self._ITEM
+            + f" WHERE state = {_OFFERED} AND deadline <= ? ORDER BY item_id"
+            + self._lock,
+            (time_text(now),),
         ).fetchall()
         expired = [self._item_row(row) for row in rows]
         for item in expired:
@@ -453,7 +640,7 @@ class SqlRouting(RoutingStore):
     def queue_length(self) -> int:
         """See :meth:`RoutingStore.queue_length`. One indexed count."""
         row = self._db.execute(
-            "SELECT count(*) FROM routing_items WHERE state = ?", (ItemState.QUEUED.value,)
+            f"SELECT count(*) FROM routing_items WHERE state = {_QUEUED}"
         ).fetchone()
         return int(row[0])
 

@@ -14,8 +14,11 @@ Example::
             uow.cases.add(case)
             uow.commit()
 
-Complexity: as :mod:`casekit.storage.sql`; a unit of work costs one ``BEGIN``/``COMMIT``
-(an fsync of the WAL with ``synchronous=FULL``), so batch writes in one unit of work.
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`; a unit
+of work costs one ``BEGIN``/``COMMIT`` (the pages it changed appended to the WAL, an fsync of
+the WAL with ``synchronous=FULL``, and every 1,000 WAL pages a checkpoint with two fsyncs),
+so batch writes in one unit of work (``Storage.add_all`` for cases, ``offer_batch`` for
+routing decisions).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from casekit.clock import SYSTEM_CLOCK, Clock
@@ -38,9 +41,29 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_TABLES, SqlRouting
+from casekit.storage.sql_routing import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SqlRouting,
+    parse_time,
+    time_text,
+)
 
 __all__ = ["SQLiteStorage"]
+
+
+def _rebuild(table: str, definition: str, columns: str, options: str = "") -> tuple[str, ...]:
+    """Statements that rebuild ``table`` as ``CREATE TABLE table (definition) options``.
+
+    The rows are copied (``columns``); the old table's indexes are dropped with it.
+    """
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table}_rebuilt ({definition}){options}",
+        f"INSERT OR IGNORE INTO {table}_rebuilt ({columns}) SELECT {columns} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_rebuilt RENAME TO {table}",
+    )
+
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -61,9 +84,37 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     ),
     2: ROUTING_TABLES,
+    # Version 3. documents becomes a rowid table: a WITHOUT ROWID table keeps whole rows in
+    # its b-tree, and a case's record (about 1 KB) spilled to an overflow page each, so a
+    # batch of cases wrote about three times the pages it needed. audit_heads and
+    # routing_items (small rows, always found by key) become WITHOUT ROWID, which saves
+    # their separate key index. Each is rebuilt by copying (IF [NOT] EXISTS: idempotent).
+    3: (
+        *_rebuild(
+            "documents",
+            "collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, labels TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " PRIMARY KEY (collection, key)",
+            "collection, key, version, body, labels, updated_at",
+        ),
+        "CREATE INDEX IF NOT EXISTS documents_updated ON documents (collection, updated_at)",
+        *_rebuild(
+            "audit_heads",
+            "case_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL",
+            "case_id, seq, hash",
+            " WITHOUT ROWID",
+        ),
+        *_rebuild(
+            "routing_items",
+            "item_id TEXT PRIMARY KEY, state TEXT NOT NULL, rank INTEGER NOT NULL,"
+            " skills TEXT NOT NULL, enqueued_at TEXT NOT NULL, agent_id TEXT, deadline TEXT,"
+            " declined_by TEXT NOT NULL",
+            "item_id, state, rank, skills, enqueued_at, agent_id, deadline, declined_by",
+            " WITHOUT ROWID",
+        ),
+        *ROUTING_INDEXES_V3,
+    ),
 }
-
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
 
 class _SQLiteDialect(SqlDialect):
@@ -74,12 +125,16 @@ class _SQLiteDialect(SqlDialect):
         self.name = f"sqlite {path}"
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        with self.translate(sql.split(" ", 1)[0].lower()):
+        try:
             return self.conn.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self.casekit_error(error, sql) from error
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        with self.translate(sql.split(" ", 1)[0].lower()):
+        try:
             self.conn.executemany(sql, rows)
+        except sqlite3.Error as error:
+            raise self.casekit_error(error, sql) from error
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         parts: list[str] = []
@@ -90,12 +145,12 @@ class _SQLiteDialect(SqlDialect):
         return " AND ".join(parts), params
 
     def time_param(self, moment: datetime) -> object:
-        return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+        return time_text(moment)  # fixed width, so text order is time order
 
     def time_value(self, stored: object) -> datetime:
         if not isinstance(stored, str):
             raise TypeError(f"expected text, got {type(stored).__name__}")
-        return datetime.strptime(stored, _TIME_FORMAT).replace(tzinfo=UTC)
+        return parse_time(stored)
 
     def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         """The heads, 500 per statement (the write lock is already held)."""

@@ -742,6 +742,133 @@ class StorageContract:
         finally:
             _clear_routing(storage, skill)
 
+    def test_offer_batch_offers_what_offer_next_would_one_by_one(self, storage: Storage) -> None:
+        """A batch makes the offers repeated ``offer_next`` calls would, in the same order."""
+        minute = timedelta(minutes=1)
+        runs = []
+        for how in ("one by one", "batch", "batches of 2"):
+            skill = unique("skill")
+            try:
+                _batch_story(storage, skill)
+                with storage.unit_of_work() as uow:
+                    r = uow.routing
+                    if how == "one by one":
+                        made = []
+                        while (item := r.offer_next(now=_T1, timeout=minute)) is not None:
+                            made.append(item)
+                    elif how == "batch":
+                        made = r.offer_batch(now=_T1, timeout=minute, limit=100)
+                    else:
+                        made = []
+                        while batch := r.offer_batch(now=_T1, timeout=minute, limit=2):
+                            assert len(batch) <= 2
+                            made.extend(batch)
+                    assert all(r.item(i.item_id) == i for i in made)  # as stored
+                    uow.commit()
+                with storage.unit_of_work() as uow:
+                    loads = [a.load for a in uow.routing.agents() if a.agent_id.startswith(skill)]
+                    logged = [uow.routing.offers(i.item_id) for i in made]
+                runs.append(
+                    (
+                        [(i.item_id[len(skill) :], (i.agent_id or "")[len(skill) :]) for i in made],
+                        loads,
+                        [[deadline for _, deadline in log] for log in logged],
+                    )
+                )
+            finally:
+                _clear_routing(storage, skill)
+        assert runs[0] == runs[1] == runs[2]
+        offers, loads, _ = runs[0]
+        # 'blocked' (declined by all) and 'nobody' (skill y) stay queued; urgent first.
+        assert offers == [
+            ("-urgent", "-a1"),  # all hold 0, offered work at the same time: by id
+            ("-high", "-a2"),  # a1 now holds 1
+            ("-x", "-a1"),  # only a1 holds skill x
+            ("-old", "-a3"),  # a1 and a2 are full
+            ("-new", "-a3"),
+        ]
+        assert loads == [2, 1, 2]
+
+    def test_offer_batch_over_many_agents_agrees_with_the_oracle(self, storage: Storage) -> None:
+        """Batches over more agents than one page of candidates decide as the oracle does."""
+        skill = unique("skill")
+        oracle = MemoryStorage(clock=storage.clock)
+        minute = timedelta(minutes=1)
+        answers = []
+        try:
+            for target in (storage, oracle):
+                with target.unit_of_work() as uow:
+                    r = uow.routing
+                    for n in range(70):
+                        held = {skill, f"{skill}x"} if n % 3 == 0 else {skill}
+                        r.put_agent(f"{skill}-a{n:02d}", skills=held, capacity=1 + n % 3)
+                    for n in range(150):
+                        needs = {skill, f"{skill}x"} if n % 4 == 0 else {skill}
+                        priority = list(Priority)[n % 4]
+                        at = _T0 + (n % 7) * minute
+                        r.enqueue(f"{skill}-i{n:03d}", priority=priority, skills=needs, at=at)
+                    made = r.offer_batch(now=_T1, timeout=minute, limit=40)
+                    made += r.offer_batch(now=_T1 + minute, timeout=minute, limit=200)
+                    uow.commit()
+                answers.append([(i.item_id, i.agent_id, i.deadline) for i in made])
+        finally:
+            _clear_routing(storage, skill)
+        assert answers[0] == answers[1]
+        assert len(answers[0]) > 100  # past several pages of candidates
+
+    def test_offer_batch_is_one_unit_of_work(self, storage: Storage) -> None:
+        """Not committed, a batch leaves nothing; a bad limit is refused, nothing changed."""
+        skill = unique("skill")
+        minute = timedelta(minutes=1)
+        try:
+            _batch_story(storage, skill)
+            with storage.unit_of_work() as uow:
+                assert len(uow.routing.offer_batch(now=_T1, timeout=minute, limit=3)) == 3
+            with storage.unit_of_work() as uow:
+                for limit in (0, -1, 1.5):
+                    with pytest.raises(ValidationError, match="limit"):
+                        uow.routing.offer_batch(now=_T1, timeout=minute, limit=limit)  # type: ignore[arg-type]
+                with pytest.raises(ValidationError, match="timeout"):
+                    uow.routing.offer_batch(now=_T1, timeout=timedelta(0), limit=1)
+                mine = [i for i in uow.routing.items() if i.item_id.startswith(skill)]
+                assert {i.state for i in mine} == {ItemState.QUEUED}
+                fresh = [i for i in mine if not i.item_id.endswith("-blocked")]
+                assert all(uow.routing.offers(i.item_id) == [] for i in fresh)
+                assert [a.load for a in uow.routing.agents() if a.agent_id.startswith(skill)] == [
+                    0,
+                    0,
+                    0,
+                ]
+        finally:
+            _clear_routing(storage, skill)
+
+
+def _batch_story(storage: Storage, skill: str) -> None:
+    """Three agents (a3 declined 'blocked'), five routable items and one nobody can take."""
+    minute = timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        r = uow.routing
+        r.put_agent(f"{skill}-a1", skills={skill, f"{skill}x"}, capacity=2)
+        r.put_agent(f"{skill}-a2", skills={skill}, capacity=1)
+        r.put_agent(f"{skill}-a3", skills={skill}, capacity=2)
+        r.enqueue(f"{skill}-blocked", priority=Priority.URGENT, skills={skill}, at=_T0)
+        r.enqueue(f"{skill}-nobody", priority=Priority.URGENT, skills={f"{skill}y"}, at=_T0)
+        r.enqueue(f"{skill}-urgent", priority=Priority.URGENT, skills={skill}, at=_T0 + minute)
+        r.enqueue(f"{skill}-high", priority=Priority.HIGH, skills={skill}, at=_T0)
+        r.enqueue(f"{skill}-x", priority=Priority.NORMAL, skills={skill, f"{skill}x"}, at=_T0)
+        r.enqueue(f"{skill}-old", priority=Priority.NORMAL, skills={skill}, at=_T0 + minute)
+        r.enqueue(f"{skill}-new", priority=Priority.NORMAL, skills={skill}, at=_T0 + 2 * minute)
+        uow.commit()
+    # 'blocked' is offered to each agent and declined, so nobody may take it again.
+    for _ in range(3):
+        with storage.unit_of_work() as uow:
+            item = uow.routing.offer_next(now=_T0, timeout=minute)
+            assert item is not None
+            assert item.item_id == f"{skill}-blocked"
+            assert item.agent_id is not None
+            uow.routing.decline(item.item_id, item.agent_id)
+            uow.commit()
+
 
 def _pins_presence_and_release(storage: Storage, skill: str) -> None:
     """The second half of the routing walk-through (see the contract test)."""
@@ -904,9 +1031,9 @@ def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:
 def routing_machine(storage: Storage) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine running ``storage``'s routing store beside the oracle.
 
-    Every rule (add an agent, enqueue, offer, accept, decline, expire, presence, pin,
-    release, finish) is applied to both; answers, errors, items, agents and offer logs
-    must agree. Run it with ``run_state_machine_as_test(routing_machine(storage))``.
+    Every rule (add an agent, enqueue, offer, offer a batch, accept, decline, expire,
+    presence, pin, release, finish) is applied to both; answers, errors, items, agents and
+    offer logs must agree. Run it with ``run_state_machine_as_test(routing_machine(storage))``.
     """
 
     class RoutingMachine(RuleBasedStateMachine):
@@ -953,6 +1080,12 @@ def routing_machine(storage: Storage) -> type[RuleBasedStateMachine]:
         def offer(self, minutes: int) -> None:
             now = self.now
             self._both(lambda r: r.offer_next(now=now, timeout=timedelta(minutes=minutes)))
+
+        @rule(minutes=st.integers(1, 3), limit=st.integers(1, 4))
+        def offer_batch(self, minutes: int, limit: int) -> None:
+            now = self.now
+            timeout = timedelta(minutes=minutes)
+            self._both(lambda r: r.offer_batch(now=now, timeout=timeout, limit=limit))
 
         def _offered(self) -> list[tuple[str, str]]:
             with self.oracle.unit_of_work() as uow:
@@ -1056,7 +1189,7 @@ def open_storage(backend: str, target: str, *, clock: Clock = SYSTEM_CLOCK) -> S
 
 
 def routing_worker(argv: Sequence[str]) -> None:
-    """A router process for crash and multi-process tests: ``BACKEND TARGET MODE START``.
+    """A router process for crash and multi-process tests: ``BACKEND TARGET MODE START [BATCH]``.
 
     Each routing decision is its own unit of work; after each commit the worker prints one
     line (``O item agent deadline``, ``A item agent``) and flushes, so whoever kills it knows
@@ -1065,14 +1198,21 @@ def routing_worker(argv: Sequence[str]) -> None:
     (offer, then accept and finish, until the queue is empty). The last line is
     ``T seconds offers``: the routing loop's own time and number of offers. ``START`` is the
     routing clock's start, in seconds after 2026-03-02T09:00Z; it advances one millisecond
-    per decision.
+    per decision. An optional ``BATCH`` (modes ``offer`` and ``drain``) makes up to that many
+    offers per unit of work with ``offer_batch``, printed after it commits.
     """
-    backend, target, mode, start = argv
+    backend, target, mode, start, *rest = argv
+    batch = int(rest[0]) if rest else 1
     clock = ManualClock(_T0 + timedelta(seconds=float(start)))
     storage = open_storage(backend, target, clock=clock)
     timeout = timedelta(minutes=10)
     idle = offers = 0
     began = time.perf_counter()
+    if mode in ("offer", "drain") and batch > 1:
+        offers = _offer_in_batches(storage, clock, timeout, batch, drain=mode == "drain")
+        sys.stdout.write(f"T {time.perf_counter() - began:.6f} {offers}\n")
+        storage.close()
+        return
     while True:
         clock.advance(timedelta(milliseconds=1))
         with storage.unit_of_work() as uow:
@@ -1101,6 +1241,48 @@ def routing_worker(argv: Sequence[str]) -> None:
         sys.stdout.flush()
     sys.stdout.write(f"T {time.perf_counter() - began:.6f} {offers}\n")
     storage.close()
+
+
+def _offer_in_batches(
+    storage: Storage, clock: ManualClock, timeout: timedelta, batch: int, *, drain: bool
+) -> int:
+    """Offer up to ``batch`` items per unit of work until none can be; return how many.
+
+    Each offer is printed after its unit of work commits. With ``drain``, the offers are
+    then accepted and finished (one unit of work, printed after it commits too), until the
+    queue is empty.
+    """
+    offers = idle = 0
+    while True:
+        clock.advance(timedelta(milliseconds=1))
+        with storage.unit_of_work() as uow:
+            made = uow.routing.offer_batch(now=clock.now(), timeout=timeout, limit=batch)
+            uow.commit()
+        if not made:
+            if not drain or _queue_empty(storage):
+                return offers
+            idle += 1
+            time.sleep(min(0.001 * idle, 0.05))  # others hold the remaining items or agents
+            continue
+        idle = 0
+        offers += len(made)
+        sys.stdout.write(
+            "".join(
+                f"O {item.item_id} {item.agent_id} {item.deadline.isoformat()}\n"
+                for item in made
+                if item.deadline is not None
+            )
+        )
+        sys.stdout.flush()
+        if drain:
+            with storage.unit_of_work() as uow:
+                for item in made:
+                    assert item.agent_id is not None
+                    uow.routing.accept(item.item_id, item.agent_id, at=clock.now())
+                    uow.routing.finish(item.item_id, actor=item.agent_id, at=clock.now())
+                uow.commit()
+            sys.stdout.write("".join(f"A {item.item_id} {item.agent_id}\n" for item in made))
+            sys.stdout.flush()
 
 
 def _queue_empty(storage: Storage) -> bool:
