@@ -34,9 +34,11 @@ from casekit.storage.locks import WriterLock
 from casekit.storage.ports import (
     AgentState,
     AuditEntry,
+    Body,
     Document,
     DocumentStore,
     ItemState,
+    JsonText,
     RoutingItem,
     RoutingStore,
     Storage,
@@ -55,7 +57,9 @@ class _Row:
     updated_at: datetime
 
 
-def _dumps(collection: str, key: str, body: Mapping[str, Any]) -> str:
+def _dumps(collection: str, key: str, body: Body) -> str:
+    if type(body) is JsonText:
+        return str(body)
     try:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:
@@ -140,7 +144,7 @@ class _MemoryDocuments(DocumentStore):
         self,
         collection: str,
         key: str,
-        body: Mapping[str, Any],
+        body: Body,
         *,
         expected_version: int,
         labels: Mapping[str, str],

@@ -32,11 +32,13 @@ __all__ = [
     "AgentState",
     "AuditEntry",
     "AuditLog",
+    "Body",
     "CaseRepository",
     "Document",
     "DocumentStore",
     "EventHandler",
     "ItemState",
+    "JsonText",
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
@@ -51,6 +53,21 @@ T = TypeVar("T")
 
 EventHandler = Callable[[object], None]
 """A subscriber to domain events published after a commit."""
+
+
+class JsonText(str):
+    """A document body already encoded as the JSON text of an object, written as it is.
+
+    Writers that know their bodies are JSON-safe (the case repository: case records hold no
+    floats) encode them with a faster encoder and pass the text; adapters store it unchanged
+    and read it back as the mapping it encodes.
+    """
+
+    __slots__ = ()
+
+
+Body = Mapping[str, Any] | JsonText
+"""A document body: a JSON-safe mapping, or :class:`JsonText` to store as it is."""
 
 
 @attrs.frozen(slots=True)
@@ -132,13 +149,15 @@ class DocumentStore(abc.ABC):
         self,
         collection: str,
         key: str,
-        body: Mapping[str, Any],
+        body: Body,
         *,
         expected_version: int,
         labels: Mapping[str, str],
         updated_at: datetime,
     ) -> int:
         """Write ``body`` over version ``expected_version`` (0: a new key); return the new version.
+
+        ``body`` is a JSON-safe mapping, or :class:`JsonText` to store as it is.
 
         Raises:
             AlreadyExists: ``expected_version`` is 0 and the key exists; nothing written.
@@ -165,9 +184,11 @@ class DocumentStore(abc.ABC):
     def put_new(
         self,
         collection: str,
-        documents: Sequence[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]],
+        documents: Sequence[tuple[str, Body, Mapping[str, str], datetime]],
     ) -> None:
         """Write new documents ``(key, body, labels, updated_at)`` at version 1, all or none.
+
+        Each body is a JSON-safe mapping or :class:`JsonText`, as for :meth:`put`.
 
         Adapters may override it with a batched write; this default checks every key, then
         writes them one by one.

@@ -36,7 +36,7 @@ from casekit.errors import (
     ValidationError,
 )
 from casekit.storage.audit import ChainedAuditLog
-from casekit.storage.ports import AuditEntry, Document, DocumentStore
+from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
@@ -164,7 +164,9 @@ def _labels_json(what: str, labels: Mapping[str, str]) -> str:
     return _dumps(what, labels)
 
 
-def _dumps(what: str, value: Mapping[str, Any]) -> str:
+def _dumps(what: str, value: Body) -> str:
+    if type(value) is JsonText:
+        return str(value)
     try:
         return _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
@@ -221,7 +223,7 @@ class SqlDocuments(DocumentStore):
         self,
         collection: str,
         key: str,
-        body: Mapping[str, Any],
+        body: Body,
         *,
         expected_version: int,
         labels: Mapping[str, str],
@@ -259,7 +261,7 @@ class SqlDocuments(DocumentStore):
     def put_new(
         self,
         collection: str,
-        documents: Sequence[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]],
+        documents: Sequence[tuple[str, Body, Mapping[str, str], datetime]],
     ) -> None:
         """See :meth:`DocumentStore.put_new`: one existence check per 500 keys, one batch."""
         self._guard()

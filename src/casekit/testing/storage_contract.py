@@ -67,7 +67,7 @@ from casekit.errors import (
 from casekit.money import Money
 from casekit.priority import Priority
 from casekit.storage.memory import MemoryStorage
-from casekit.storage.ports import ItemState, LedgerKind, Storage
+from casekit.storage.ports import ItemState, JsonText, LedgerKind, Storage
 
 __all__ = [
     "StorageContract",
@@ -224,6 +224,19 @@ class StorageContract:
             doc = uow.documents.get("json", key)
         assert doc is not None
         assert doc.body == body
+
+    def test_json_text_bodies_are_stored_as_they_are(self, storage: Storage) -> None:
+        """A :class:`JsonText` body is written as given and reads back as the object it encodes."""
+        key, other = unique(), unique()
+        text = JsonText('{"b":[1,"é ✓",null],"a":{"n":2}}')
+        with storage.unit_of_work() as uow:
+            uow.documents.put("json", key, text, expected_version=0, labels={}, updated_at=_T0)
+            uow.documents.put_new("json", [(other, text, {"k": "v"}, _T0)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            for stored in (uow.documents.get("json", key), uow.documents.get("json", other)):
+                assert stored is not None
+                assert dict(stored.body) == {"b": [1, "é ✓", None], "a": {"n": 2}}
 
     def test_document_conflicts_write_nothing(self, storage: Storage) -> None:
         """Writes and deletes over the wrong version fail and change nothing."""
