@@ -56,7 +56,8 @@ def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one pe
     """The encoder for values of exactly ``cls`` (cached by :func:`_encode`)."""
     if issubclass(cls, enum.Enum):  # before str: a StrEnum is a str
         name = _type_name(cls)
-        return lambda v: {"$enum": name, "value": _encode(v.value)}
+        # ``_value_`` is what ``.value`` returns, without the descriptor (a third the cost)
+        return lambda v: {"$enum": name, "value": _encode(v._value_)}
     if cls is type(None) or issubclass(cls, bool | int | str):
         return _same
     if issubclass(cls, Decimal):
