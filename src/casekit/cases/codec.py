@@ -52,6 +52,18 @@ def _same(value: object) -> object:
     return value
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _encode_fields(obj: object, pairs: tuple[tuple[str, str], ...]) -> dict[str, object]:
+    """``{init name: encoded attribute}``; plain values are taken as they are, in line."""
+    fields: dict[str, object] = {}
+    for key, field in pairs:
+        value = getattr(obj, field)
+        fields[key] = value if type(value) in _PLAIN else _encode(value)
+    return fields
+
+
 def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one per JSON tag
     """The encoder for values of exactly ``cls`` (cached by :func:`_encode`)."""
     if issubclass(cls, enum.Enum):  # before str: a StrEnum is a str
@@ -71,10 +83,7 @@ def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one pe
     if attrs.has(cls):
         name = _type_name(cls)
         pairs = tuple((f.alias or f.name, f.name) for f in attrs.fields(cls))
-        return lambda v: {
-            "$attrs": name,
-            "fields": {key: _encode(getattr(v, field)) for key, field in pairs},
-        }
+        return lambda v: {"$attrs": name, "fields": _encode_fields(v, pairs)}
     if issubclass(cls, tuple):
         return lambda v: {"$tuple": [_encode(item) for item in v]}
     if issubclass(cls, frozenset | set):
@@ -153,7 +162,7 @@ def case_to_record(case: Case[Any]) -> dict[str, object]:
     The record has ``format``, ``case_type``, ``id``, ``status``, ``version`` and
     ``fields`` (every attrs field by its init name, tagged).
     """
-    fields = {key: _encode(getattr(case, field)) for key, field in _case_fields(type(case))}
+    fields = _encode_fields(case, _case_fields(type(case)))
     return {
         "format": RECORD_FORMAT,
         "case_type": type(case).case_type,
