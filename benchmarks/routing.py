@@ -18,7 +18,7 @@ its rate is compared with casekit's rate on the same prefix and on the whole wor
 Then casekit alone at 1,000, 10,000 and 100,000 agents, with the same workload per agent at
 every size (4 items per agent, 2 held each, so half the items are also released), gives the
 cost per decision as the office grows: the time of every routing call (submits, answers,
-releases, presence changes) divided by the decisions; each size runs ``--repeat`` times (3)
+releases, presence changes) divided by the decisions; each size runs ``--repeat`` times (5)
 and the fastest run counts, as ``timeit`` does.
 
 The cyclic GC runs as in production.
@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--prefix", type=int, default=4_000, help="items the linear scan runs")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each size (fastest kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each size (fastest kept)")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_size:
