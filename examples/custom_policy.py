@@ -30,7 +30,7 @@ from casekit.routing import (
     RoutingPolicy,
     WorkItem,
 )
-from casekit.testing import RouterStateMachine, work_items
+from casekit.testing import ARRIVALS_AND_ANSWERS_ONLY, RouterStateMachine, work_items
 
 SMALLEST_CAPACITY = 2
 
@@ -53,22 +53,7 @@ class LoadRatioFairness(RouterStateMachine):
     max_spread_identical = 1 / SMALLEST_CAPACITY
     # Only arrivals and answers: releases, declines and presence changes may unbalance any
     # policy that does not move work already placed.
-    disabled_rules = frozenset(
-        {
-            "add_agent",
-            "remove_agent",
-            "set_presence",
-            "decline",
-            "tick",
-            "pin",
-            "unpin",
-            "release",
-            "requeue",
-            "advance",
-            "set_skills",
-            "set_capacity",
-        }
-    )
+    disabled_rules = ARRIVALS_AND_ANSWERS_ONLY
     runs = 0
 
     policy: RoutingPolicy = LowestLoadRatio()

@@ -24,7 +24,12 @@ from casekit.routing import (
     RoutingModel,
     WorkItem,
 )
-from casekit.testing import RouterStateMachine, check_routing_invariants, work_items
+from casekit.testing import (
+    ARRIVALS_AND_ANSWERS_ONLY,
+    RouterStateMachine,
+    check_routing_invariants,
+    work_items,
+)
 
 STEPS = settings(stateful_step_count=30, deadline=None)
 
@@ -132,22 +137,7 @@ class IdenticalAgentsMachine(RouterStateMachine):
     max_spread_identical = 0.5  # one unit over the smallest capacity drawn (2)
     min_jain = 0.9
     fairness_min_load = 6
-    disabled_rules = frozenset(
-        {
-            "add_agent",
-            "remove_agent",
-            "set_presence",
-            "decline",
-            "tick",
-            "pin",
-            "unpin",
-            "release",
-            "requeue",
-            "advance",
-            "set_skills",
-            "set_capacity",
-        }
-    )
+    disabled_rules = ARRIVALS_AND_ANSWERS_ONLY
 
     def roster_strategy(self) -> st.SearchStrategy[list[Agent]]:
         return st.integers(2, 6).map(

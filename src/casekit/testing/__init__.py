@@ -18,6 +18,7 @@ from casekit.testing.lifecycles import (
     static_conformance,
 )
 from casekit.testing.routing import (
+    ARRIVALS_AND_ANSWERS_ONLY,
     SKILL_VOCABULARY,
     STAGES,
     RouterStateMachine,
@@ -28,6 +29,7 @@ from casekit.testing.routing import (
 )
 
 __all__ = [
+    "ARRIVALS_AND_ANSWERS_ONLY",
     "SKILL_VOCABULARY",
     "STAGES",
     "ActionStep",

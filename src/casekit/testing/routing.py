@@ -54,6 +54,7 @@ from casekit.routing import (
 )
 
 __all__ = [
+    "ARRIVALS_AND_ANSWERS_ONLY",
     "SKILL_VOCABULARY",
     "STAGES",
     "RouterStateMachine",
@@ -68,6 +69,15 @@ SKILL_VOCABULARY: tuple[str, ...] = ("case_manager", "chaser", "reviewer", "span
 
 STAGES: tuple[str, ...] = ("Chaser", "Case Manager", "Reviewer")
 """The default stages of work items."""
+
+ARRIVALS_AND_ANSWERS_ONLY: frozenset[str] = frozenset(
+    {"add_agent", "remove_agent", "set_presence", "decline", "tick", "pin", "unpin",
+     "release", "requeue", "advance", "set_skills", "set_capacity"}
+)  # fmt: skip
+"""``RouterStateMachine.disabled_rules`` for a fairness bound: only submits and answers run.
+
+Releases, declines, presence and skill changes and new agents may unbalance any policy that
+never moves work already placed, so a fairness bound holds only without them."""
 
 
 # ---------------------------------------------------------------------------- strategies
@@ -702,10 +712,7 @@ class RouterStateMachine(RuleBasedStateMachine):
             max_spread_identical = 0.5  # load ratios of comparable agents
             min_jain = 0.9
             fairness_min_load = 6  # once a group holds 6 units
-            disabled_rules = frozenset(
-                {"add_agent", "remove_agent", "set_presence", "decline", "tick", "pin",
-                 "unpin", "release", "requeue", "advance", "set_skills", "set_capacity"}
-            )
+            disabled_rules = ARRIVALS_AND_ANSWERS_ONLY
 
             def make_router(self, clock: ManualClock) -> Router:
                 return Router(model=MyPolicy(), clock=clock, explain=ExplainDetail.FULL)
