@@ -27,7 +27,6 @@ leaves the router exactly as it was.
 from __future__ import annotations
 
 import heapq
-import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from casekit.checks import check_bool
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import (
     AlreadyExists,
@@ -298,11 +298,13 @@ class Router:
         self._groups: dict[frozenset[str], frozenset[str]] = {}
         self._queue = AwaitingQueue()
         self._timers = Timers()
-        self._seq = itertools.count(1)
-        self._offer_seq = itertools.count(1)
-        # Timer tokens are unique across the router's life, so a deadline left behind by an
-        # earlier step of an item (or an earlier agent with the same id) never matches.
-        self._tokens = itertools.count(1)
+        # Counters are plain ints (not itertools.count) so a router's state can be copied and
+        # snapshotted. Timer tokens are unique across the router's life, so a deadline left
+        # behind by an earlier step of an item (or an earlier agent with the same id) never
+        # matches.
+        self._seq = 0
+        self._offer_seq = 0
+        self._tokens = 0
         self._subscribers: list[Subscriber] = []
         self._pending: list[RoutingEvent] = []
         self._max_capacity = 0
@@ -641,6 +643,7 @@ class Router:
                 false.
         """
         agent = self._agent(agent_id)
+        check_bool(override, what=f"override of assigning to {agent_id}")
         now = self.clock.now()
         if isinstance(item, WorkItem):
             state = self._new_item(item, now)
@@ -698,6 +701,7 @@ class Router:
                 agent over capacity (pass ``override=True``).
         """
         state = self._item(item_id)
+        check_bool(override, what=f"override of unpinning {item_id}")
         if state.state is not ItemState.PINNED:
             raise ValidationError(
                 f"item {item_id} is {state.state.value}, not pinned; nothing to unpin"
@@ -951,6 +955,10 @@ class Router:
 
     # ------------------------------------------------------------------ internals: lookup
 
+    def _token(self) -> int:
+        self._tokens += 1
+        return self._tokens
+
     def _agent(self, agent_id: str) -> _AgentState:
         try:
             return self._agents[agent_id]
@@ -995,7 +1003,8 @@ class Router:
     def _item_state(self, item: WorkItem, created_at: datetime) -> _ItemState:
         group = frozenset(item.skills)
         group = self._groups.setdefault(group, group)  # one set per distinct skill set
-        return _ItemState(item, created_at, next(self._seq), self._index.need(item.skills), group)
+        self._seq += 1
+        return _ItemState(item, created_at, self._seq, self._index.need(item.skills), group)
 
     @staticmethod
     def _require_offer(state: _ItemState, agent_id: str, verb: str) -> None:
@@ -1194,7 +1203,7 @@ class Router:
         state.deadline = None
         state.queued_at = now
         state.aged_at = now
-        state.queue_token = next(self._tokens)
+        state.queue_token = self._token()
         state.queue_key = (-state.priority.rank, state.created_at, state.seq, state.item.id)
         self._queue.add(state.group, state.queue_key)
         self._record(state, decision)
@@ -1219,12 +1228,13 @@ class Router:
         state.state = ItemState.OFFERED
         state.agent_id = agent.agent.id
         state.offered_at = now
-        state.offer_token = next(self._tokens)
+        state.offer_token = self._token()
         state.deadline = None if self.push_timeout is None else now + self.push_timeout
         agent.offered.add(state.item.id)
         self._unindex(agent)
         agent.load += state.item.weight
-        agent.last_offer_seq = next(self._offer_seq)
+        self._offer_seq += 1
+        agent.last_offer_seq = self._offer_seq
         self._reindex(agent)
         self._emit(EventKind.OFFERED, state.item.id, agent.agent.id, now)
         if agent.agent.auto_accept:
@@ -1309,7 +1319,7 @@ class Router:
     def _change_presence(self, agent: _AgentState, presence: Presence, now: datetime) -> None:
         self._unindex(agent)
         agent.presence = presence
-        agent.offline_token = next(self._tokens)
+        agent.offline_token = self._token()
         self._reindex(agent)
         self._emit(EventKind.PRESENCE_CHANGED, None, agent.agent.id, now, presence.value)
         if presence is Presence.AVAILABLE:

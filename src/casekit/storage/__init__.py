@@ -2,7 +2,9 @@
 
 - :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
   :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`,
-  :class:`RoutingStore`, :class:`LedgerStore`).
+  :class:`RoutingJournal`, :class:`LedgerStore`).
+- :class:`DurableRouter`: the :class:`~casekit.routing.Router`, durable and shared by many
+  processes through a routing journal.
 - :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
   :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
   one is created).
@@ -16,22 +18,22 @@ from __future__ import annotations
 
 from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
+from casekit.storage.durable_router import DurableRouter
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
-    AgentState,
     AuditEntry,
     AuditLog,
     CaseRepository,
     Document,
     DocumentStore,
     EventHandler,
-    ItemState,
+    JournalEntry,
+    JournalSnapshot,
     LedgerKind,
     LedgerLine,
     LedgerStore,
     Page,
-    RoutingItem,
-    RoutingStore,
+    RoutingJournal,
     Storage,
     UnitOfWork,
 )
@@ -43,7 +45,6 @@ __all__ = [
     "CASES",
     "GENESIS_HASH",
     "SCHEMA_VERSION",
-    "AgentState",
     "AuditEntry",
     "AuditLog",
     "CaseRepository",
@@ -51,16 +52,17 @@ __all__ = [
     "Document",
     "DocumentCaseRepository",
     "DocumentStore",
+    "DurableRouter",
     "EventHandler",
-    "ItemState",
+    "JournalEntry",
+    "JournalSnapshot",
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
     "MemoryStorage",
     "Page",
     "PostgresStorage",
-    "RoutingItem",
-    "RoutingStore",
+    "RoutingJournal",
     "SQLiteStorage",
     "Storage",
     "UnitOfWork",

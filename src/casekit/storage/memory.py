@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 from sortedcontainers import SortedDict, SortedList  # type: ignore[import-untyped]  # ships no stubs
 
+from casekit.checks import check_id
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import (
     AlreadyExists,
@@ -31,20 +32,19 @@ from casekit.errors import (
 from casekit.priority import Priority
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.locks import WriterLock
+from casekit.storage.journal import check_journal_entry, check_snapshot
 from casekit.storage.ports import (
-    AgentState,
     AuditEntry,
     Body,
     Document,
     DocumentStore,
-    ItemState,
+    JournalEntry,
+    JournalSnapshot,
     JsonText,
-    RoutingItem,
-    RoutingStore,
+    RoutingJournal,
     Storage,
     UnitOfWork,
 )
-from casekit.storage.sql_routing import check_agent, parse_time, time_text
 
 __all__ = ["MemoryStorage"]
 
@@ -82,7 +82,8 @@ class MemoryStorage(Storage):
         self._docs: dict[str, SortedDict] = {}
         self._audit: dict[str, list[AuditEntry]] = {}
         self._heads: dict[str, tuple[int, str]] = {}
-        self._routing = _RoutingState()
+        self._journals: dict[str, list[JournalEntry]] = {}
+        self._snapshots: dict[str, JournalSnapshot] = {}
 
     def unit_of_work(self) -> _MemoryUnitOfWork:
         """Return a new unit of work; it holds the storage's lock while active."""
@@ -97,7 +98,7 @@ class _MemoryUnitOfWork(UnitOfWork):
         self._undo: list[Callable[[], None]] = []
         self._documents = _MemoryDocuments(self)
         self._audit = _MemoryAudit(self)
-        self._routing = _MemoryRouting(self, self._audit)
+        self._journal = _MemoryJournal(self)
 
     @property
     def documents(self) -> DocumentStore:
@@ -108,8 +109,8 @@ class _MemoryUnitOfWork(UnitOfWork):
         return self._audit
 
     @property
-    def routing(self) -> RoutingStore:
-        return self._routing
+    def journal(self) -> RoutingJournal:
+        return self._journal
 
     def _begin(self) -> None:
         self.storage._lock.acquire()
@@ -263,264 +264,66 @@ _MISSING: Any = object()
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def _queue_key(item: RoutingItem) -> tuple[int, datetime, str]:
-    return (-item.priority.rank, item.enqueued_at, item.item_id)
+class _MemoryJournal(RoutingJournal):
+    """Journals as lists per domain; the storage's lock already makes every unit of work
+    the only writer, so :meth:`lock` has nothing to do. Appends are undone on rollback."""
 
-
-class _MemoryRouting(RoutingStore):
-    """Routing state in dictionaries plus a sorted queue; O(log n) per change.
-
-    ``offer_next`` walks the queue from the front and the available agents by load; it is
-    O(q·a) in the worst case (nobody qualified), O(log n + a) in the common one.
-    ``offer_batch`` is the port's: ``offer_next`` up to ``limit`` times.
-    """
-
-    def __init__(self, uow: _MemoryUnitOfWork, audit: ChainedAuditLog) -> None:
+    def __init__(self, uow: _MemoryUnitOfWork) -> None:
         self._uow = uow
-        self._state = uow.storage._routing
-        self._audit = audit
+        self._storage = uow.storage
 
-    # ----- undoable writes ------------------------------------------------------------
-    def _put(self, mapping: dict[str, Any], key: str, value: Any) -> None:
-        old = mapping.get(key, _MISSING)
-        if value is _MISSING:
-            del mapping[key]
-        else:
-            mapping[key] = value
-
-        def undo() -> None:
-            if old is _MISSING:
-                mapping.pop(key, None)
-            else:
-                mapping[key] = old
-
-        self._uow._undo.append(undo)
-
-    def _set_item(self, item: RoutingItem | None, key: str) -> None:
-        state = self._state
-        old: RoutingItem | None = state.items.get(key)
-        if old is not None and old.state is ItemState.QUEUED:
-            state.queue.remove(_queue_key(old))
-            self._uow._undo.append(lambda: state.queue.add(_queue_key(old)))
-        if item is not None and item.state is ItemState.QUEUED:
-            state.queue.add(_queue_key(item))
-            self._uow._undo.append(lambda: state.queue.remove(_queue_key(item)))
-        self._put(state.items, key, _MISSING if item is None else item)
-
-    def _load(self, agent_id: str | None, delta: int, *, at: datetime | None = None) -> None:
-        if agent_id is None:
-            return
-        agent = self._state.agents[agent_id]
-        changes: dict[str, Any] = {"load": agent.load + delta}
-        if at is not None:
-            changes["last_offer_at"] = at
-        self._put(self._state.agents, agent_id, attrs.evolve(agent, **changes))
-
-    def _requeue(self, item: RoutingItem, declined: frozenset[str]) -> RoutingItem:
-        queued = RoutingItem(
-            item.item_id, ItemState.QUEUED, item.priority, item.skills, item.enqueued_at,
-            declined_by=declined,
-        )  # fmt: skip
-        self._set_item(queued, item.item_id)
-        self._load(item.agent_id, -1)
-        return queued
-
-    def _existing(self, item_id: str) -> RoutingItem:
+    def lock(self, domain: str) -> None:
         self._uow._require_active()
-        item = self._state.items.get(item_id)
-        if item is None:
-            raise NotFound(f"no routed item {item_id!r}")
-        return item
+        check_id(domain, what="routing domain")
 
-    # ----- agents -----------------------------------------------------------------------
-    def put_agent(
-        self, agent_id: str, *, skills: Iterable[str], capacity: int = 100, available: bool = True
-    ) -> AgentState:
+    def head(self, domain: str) -> int:
         self._uow._require_active()
-        held = check_agent(agent_id, skills, capacity)
-        current = self._state.agents.get(agent_id)
-        if current is not None and current.load > capacity:
-            raise CapacityExceeded(
-                f"agent {agent_id} holds {current.load} items; capacity {capacity} is too low"
-            )
-        if current is None:
-            self._put(
-                self._state.agents, agent_id, AgentState(agent_id, held, capacity, available, 0)
-            )
-        else:
-            self._put(
-                self._state.agents,
-                agent_id,
-                attrs.evolve(current, skills=held, capacity=capacity),
-            )
-            if current.available != available:
-                self.set_presence(agent_id, available)
-        return self._state.agents[agent_id]
+        return len(self._storage._journals.get(domain, ()))
 
-    def set_presence(self, agent_id: str, available: bool) -> list[str]:
+    def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
         self._uow._require_active()
-        agent = self._state.agents.get(agent_id)
-        if agent is None:
-            raise NotFound(f"no agent {agent_id!r}")
-        self._put(self._state.agents, agent_id, attrs.evolve(agent, available=available))
-        if available:
-            return []
-        withdrawn = sorted(
-            (i for i in self._state.items.values()
-             if i.state is ItemState.OFFERED and i.agent_id == agent_id),
-            key=lambda i: i.item_id,
-        )  # fmt: skip
-        for item in withdrawn:
-            self._requeue(item, item.declined_by)
-        return [item.item_id for item in withdrawn]
+        entries = self._storage._journals.get(domain, [])
+        end = len(entries) if limit is None else min(len(entries), after + limit)
+        return entries[max(after, 0) : end]
 
-    def agent(self, agent_id: str) -> AgentState | None:
+    def append(self, entries: Sequence[JournalEntry]) -> None:
         self._uow._require_active()
-        return self._state.agents.get(agent_id)
-
-    def agents(self) -> list[AgentState]:
-        self._uow._require_active()
-        return [self._state.agents[k] for k in sorted(self._state.agents)]
-
-    # ----- items ------------------------------------------------------------------------
-    def enqueue(
-        self, item_id: str, *, priority: Priority, skills: Iterable[str], at: datetime
-    ) -> RoutingItem:
-        self._uow._require_active()
-        if not isinstance(item_id, str) or not item_id.strip():
-            raise ValidationError(f"item id must be a non-empty string, got {item_id!r}")
-        if not isinstance(priority, Priority):
-            raise ValidationError(f"priority of {item_id} must be a Priority, got {priority!r}")
-        needed = check_agent(item_id, skills, 1)  # same rules for the skill set
-        if item_id in self._state.items:
-            raise AlreadyExists(f"item {item_id} is already routed; nothing changed")
-        # Stored at the SQL adapters' microsecond precision, so all adapters agree.
-        at = parse_time(time_text(as_utc(at, what=f"enqueue time of {item_id}")))
-        item = RoutingItem(item_id, ItemState.QUEUED, priority, needed, at)
-        self._set_item(item, item_id)
-        return item
-
-    def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
-        self._uow._require_active()
-        now = parse_time(time_text(as_utc(now, what="routing time")))
-        if timeout <= timedelta(0):
-            raise ValidationError(f"offer timeout must be positive, got {timeout}")
-        candidates = sorted(
-            (a for a in self._state.agents.values() if a.available and a.load < a.capacity),
-            key=lambda a: (a.load, a.last_offer_at or _NEVER, a.agent_id),
-        )
-        if not candidates:
-            return None
-        for key in self._state.queue:
-            item: RoutingItem = self._state.items[key[2]]
-            for agent in candidates:
-                if agent.agent_id in item.declined_by or not item.skills <= agent.skills:
-                    continue
-                deadline = parse_time(time_text(now + timeout))
-                offered = attrs.evolve(
-                    item, state=ItemState.OFFERED, agent_id=agent.agent_id, deadline=deadline
+        heads = {domain: len(journal) for domain, journal in self._storage._journals.items()}
+        for entry in entries:
+            check_journal_entry(entry)
+            expected = heads.get(entry.domain, 0) + 1
+            if entry.seq != expected:
+                raise ConcurrencyConflict(
+                    f"routing journal {entry.domain}: entry {entry.seq} is not the next "
+                    f"({expected}); another writer appended first; nothing written"
                 )
-                self._set_item(offered, item.item_id)
-                self._load(agent.agent_id, +1, at=now)
-                self._log_offer(item.item_id, agent.agent_id, deadline)
-                return offered
-        return None
+            heads[entry.domain] = expected
+        for entry in entries:
+            journal = self._storage._journals.setdefault(entry.domain, [])
+            journal.append(entry)
+            self._uow._undo.append(journal.pop)
 
-    def _log_offer(self, item_id: str, agent_id: str, deadline: datetime) -> None:
-        log = self._state.offers.setdefault(item_id, [])
-        log.append((agent_id, deadline))
+    def snapshot(self, domain: str) -> JournalSnapshot | None:
+        self._uow._require_active()
+        return self._storage._snapshots.get(domain)
+
+    def save_snapshot(self, snapshot: JournalSnapshot) -> None:
+        self._uow._require_active()
+        check_snapshot(snapshot)
+        kept = self._storage._snapshots.get(snapshot.domain)
+        if kept is not None and kept.seq >= snapshot.seq:
+            return
+        snapshots = self._storage._snapshots
+        snapshots[snapshot.domain] = snapshot
 
         def undo() -> None:
-            log.pop()
+            if kept is None:
+                del snapshots[snapshot.domain]
+            else:
+                snapshots[snapshot.domain] = kept
 
         self._uow._undo.append(undo)
 
-    def _pending(self, item_id: str, agent_id: str) -> RoutingItem:
+    def domains(self) -> list[str]:
         self._uow._require_active()
-        item = self._state.items.get(item_id)
-        if item is None:
-            raise OfferNotPending(f"{item_id} has no pending offer (it is not routed)")
-        if item.state is not ItemState.OFFERED or item.agent_id != agent_id:
-            raise OfferNotPending(
-                f"{item_id} is not offered to {agent_id} (state {item.state.value}, "
-                f"agent {item.agent_id})"
-            )
-        return item
-
-    def accept(self, item_id: str, agent_id: str, *, at: datetime) -> RoutingItem:
-        item = self._pending(item_id, agent_id)
-        accepted = attrs.evolve(item, state=ItemState.ACCEPTED, deadline=None)
-        self._set_item(accepted, item_id)
-        self._audit.append(item_id, actor=agent_id, action="accept_offer", at=at, after=agent_id)
-        return accepted
-
-    def decline(self, item_id: str, agent_id: str) -> RoutingItem:
-        item = self._pending(item_id, agent_id)
-        return self._requeue(item, item.declined_by | {agent_id})
-
-    def expire(self, *, now: datetime) -> list[str]:
-        self._uow._require_active()
-        now = as_utc(now, what="expiry time")
-        expired = sorted(
-            (i for i in self._state.items.values()
-             if i.state is ItemState.OFFERED and i.deadline is not None and i.deadline <= now),
-            key=lambda i: i.item_id,
-        )  # fmt: skip
-        for item in expired:
-            assert item.agent_id is not None  # an offer always names its agent
-            self._requeue(item, item.declined_by | {item.agent_id})
-        return [item.item_id for item in expired]
-
-    def pin(self, item_id: str, agent_id: str, *, actor: str, at: datetime) -> RoutingItem:
-        item = self._existing(item_id)
-        agent = self._state.agents.get(agent_id)
-        if agent is None:
-            raise NotFound(f"no agent {agent_id!r}")
-        if item.agent_id != agent_id:
-            if agent.load >= agent.capacity:
-                raise CapacityExceeded(f"cannot pin {item_id} to {agent_id}: the agent is full")
-            self._load(agent_id, +1)
-            self._load(item.agent_id, -1)
-        pinned = attrs.evolve(item, state=ItemState.PINNED, agent_id=agent_id, deadline=None)
-        self._set_item(pinned, item_id)
-        self._audit.append(
-            item_id, actor=actor, action="pin", at=at, before=item.agent_id, after=agent_id
-        )
-        return pinned
-
-    def release(self, item_id: str, *, actor: str, at: datetime) -> RoutingItem:
-        item = self._existing(item_id)
-        if item.state is ItemState.QUEUED:
-            return item
-        self._audit.append(item_id, actor=actor, action="release", at=at, before=item.agent_id)
-        return self._requeue(item, item.declined_by)
-
-    def finish(self, item_id: str, *, actor: str, at: datetime) -> None:
-        item = self._existing(item_id)
-        self._set_item(None, item_id)
-        self._load(item.agent_id, -1)
-        self._audit.append(item_id, actor=actor, action="finish", at=at, before=item.agent_id)
-
-    def item(self, item_id: str) -> RoutingItem | None:
-        self._uow._require_active()
-        return self._state.items.get(item_id)
-
-    def items(self) -> list[RoutingItem]:
-        self._uow._require_active()
-        return [self._state.items[k] for k in sorted(self._state.items)]
-
-    def queue_length(self) -> int:
-        self._uow._require_active()
-        return len(self._state.queue)
-
-    def offers(self, item_id: str) -> list[tuple[str, datetime]]:
-        self._uow._require_active()
-        return list(self._state.offers.get(item_id, ()))
-
-
-@attrs.define
-class _RoutingState:
-    agents: dict[str, AgentState] = attrs.Factory(dict)
-    items: dict[str, RoutingItem] = attrs.Factory(dict)
-    queue: Any = attrs.Factory(SortedList)
-    offers: dict[str, list[tuple[str, datetime]]] = attrs.Factory(dict)
+        return sorted(self._storage._journals)

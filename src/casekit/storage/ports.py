@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from casekit.cases import Case, Owner
 
 __all__ = [
-    "AgentState",
     "AuditEntry",
     "AuditLog",
     "Body",
@@ -37,14 +36,14 @@ __all__ = [
     "Document",
     "DocumentStore",
     "EventHandler",
-    "ItemState",
+    "JournalEntry",
+    "JournalSnapshot",
     "JsonText",
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
     "Page",
-    "RoutingItem",
-    "RoutingStore",
+    "RoutingJournal",
     "Storage",
     "UnitOfWork",
 ]
@@ -302,195 +301,87 @@ class CaseRepository(abc.ABC):
         """Return one page, in id order, of the cases matching every given filter."""
 
 
-class ItemState(enum.StrEnum):
-    """Where a routed work item stands."""
+@attrs.frozen(slots=True)
+class JournalEntry:
+    """One command a router applied, as its routing domain's journal keeps it.
 
-    QUEUED = "Awaiting Assignment"
-    OFFERED = "Offered"
-    ACCEPTED = "Accepted"
-    PINNED = "Pinned"
+    Attributes:
+        domain: The routing domain (a team, a queue, a tenant) whose journal it is in.
+        seq: Its position in the domain's journal, from 1, without gaps.
+        at: The clock's reading when the command was applied (replays read it back).
+        command: The router method (``submit``, ``accept``, ``tick`` ...).
+        args: Its arguments, JSON-safe.
+    """
+
+    domain: str
+    seq: int
+    at: datetime
+    command: str
+    args: Mapping[str, Any]
 
 
 @attrs.frozen(slots=True)
-class RoutingItem:
-    """A work item (usually a case, by id) as the router sees it.
+class JournalSnapshot:
+    """A router's state after entry ``seq`` of its domain's journal, to start from.
 
     Attributes:
-        item_id: The item's id (the case id).
-        state: Queued, offered, accepted or pinned.
-        priority: Its priority; Urgent is offered first.
-        skills: The skills an agent needs, all of them, to get it.
-        enqueued_at: When it first entered the queue (kept across re-routes).
-        agent_id: Who it is offered to, accepted by or pinned to.
-        deadline: When a pending offer expires.
-        declined_by: Agents who declined it (or let an offer expire): never offered again.
+        domain: The routing domain.
+        seq: The last journal entry the state includes.
+        format: What wrote ``data`` (a replica reads only a format it knows and otherwise
+            replays the whole journal: a snapshot is a cache, the journal is the truth).
+        data: The state, opaque to storage.
+        taken_at: When it was taken.
     """
 
-    item_id: str
-    state: ItemState
-    priority: Priority
-    skills: frozenset[str]
-    enqueued_at: datetime
-    agent_id: str | None = None
-    deadline: datetime | None = None
-    declined_by: frozenset[str] = frozenset()
+    domain: str
+    seq: int
+    format: str
+    data: bytes
+    taken_at: datetime
 
 
-@attrs.frozen(slots=True)
-class AgentState:
-    """An agent as the router sees it.
+class RoutingJournal(abc.ABC):
+    """Each routing domain's journal of applied router commands, and its latest snapshot.
 
-    Attributes:
-        agent_id: The agent's id.
-        skills: The skills the agent holds.
-        capacity: How many offered + accepted + pinned items the agent may hold.
-        available: Presence: only available agents get offers.
-        load: Offered + accepted + pinned items held now.
-        last_offer_at: When the agent was last offered work (ties go to the longest ago).
-    """
-
-    agent_id: str
-    skills: frozenset[str]
-    capacity: int
-    available: bool
-    load: int
-    last_offer_at: datetime | None = None
-
-
-class RoutingStore(abc.ABC):
-    """Durable routing state where every decision is one atomic, conditional change.
-
-    Because each change re-checks its precondition in the database (the item still queued,
-    the agent still under capacity), routers in several processes sharing one store never
-    offer one item twice and never put an agent over capacity.
+    A durable router (:class:`casekit.storage.DurableRouter`) keeps a replica of its
+    domain's :class:`~casekit.routing.Router` in every process; to act, it takes the
+    domain's lock in the caller's unit of work, reads the entries it has not seen, applies
+    the command and appends it with the next sequence number. ``(domain, seq)`` is unique,
+    so a second writer that slipped past the lock fails instead of forking the journal.
     """
 
     @abc.abstractmethod
-    def put_agent(
-        self, agent_id: str, *, skills: Iterable[str], capacity: int = 100, available: bool = True
-    ) -> AgentState:
-        """Create an agent or update its skills, capacity and presence (load is kept)."""
+    def lock(self, domain: str) -> None:
+        """Hold ``domain``'s write lock until this unit of work ends. Idempotent."""
 
     @abc.abstractmethod
-    def set_presence(self, agent_id: str, available: bool) -> list[str]:
-        """Set presence; going offline withdraws pending offers (returned), keeps the rest.
+    def head(self, domain: str) -> int:
+        """The last sequence number in ``domain``'s journal (0 when it is empty)."""
+
+    @abc.abstractmethod
+    def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
+        """The entries after ``after``, in order (at most ``limit`` of them)."""
+
+    @abc.abstractmethod
+    def append(self, entries: Sequence[JournalEntry]) -> None:
+        """Append entries, each at the next sequence number of its domain, all or none.
 
         Raises:
-            NotFound: No such agent.
+            ConcurrencyConflict: An entry's ``(domain, seq)`` is taken or leaves a gap;
+                nothing written.
         """
 
     @abc.abstractmethod
-    def enqueue(
-        self, item_id: str, *, priority: Priority, skills: Iterable[str], at: datetime
-    ) -> RoutingItem:
-        """Put a new item in the Awaiting Assignment queue.
-
-        Raises:
-            AlreadyExists: The item is already routed; nothing changed.
-        """
+    def snapshot(self, domain: str) -> JournalSnapshot | None:
+        """The latest snapshot of ``domain``, or ``None``."""
 
     @abc.abstractmethod
-    def offer_next(self, *, now: datetime, timeout: timedelta) -> RoutingItem | None:
-        """Offer the first routable queued item to its best agent; ``None`` if none can be.
-
-        Queue order is priority, then age; the agent is the least loaded available one with
-        every skill and room, ties to the one offered work longest ago, never a decliner.
-        """
-
-    def offer_batch(self, *, now: datetime, timeout: timedelta, limit: int) -> list[RoutingItem]:
-        """Make up to ``limit`` offers in one go, as ``offer_next`` called repeatedly would.
-
-        The offers are those ``offer_next`` would make, in the same order, called until it
-        returns ``None`` or ``limit`` times.
-
-        The offers are part of this unit of work: each decision is durable when it commits,
-        all of them together (application-level group commit: one commit, one WAL flush,
-        for many decisions). Report them only after the commit.
-
-        Complexity: ``limit`` times ``offer_next`` here; adapters override it to read the
-        queue and the agents once per batch where they can.
-
-        Raises:
-            ValidationError: ``limit`` is not an int >= 1, or ``timeout`` is not positive.
-        """
-        if type(limit) is not int or limit < 1:
-            raise ValidationError(f"offer batch limit must be an int >= 1, got {limit!r}")
-        offers: list[RoutingItem] = []
-        while len(offers) < limit:
-            item = self.offer_next(now=now, timeout=timeout)
-            if item is None:
-                break
-            offers.append(item)
-        return offers
+    def save_snapshot(self, snapshot: JournalSnapshot) -> None:
+        """Keep ``snapshot`` as the domain's latest unless a later one is kept already."""
 
     @abc.abstractmethod
-    def accept(self, item_id: str, agent_id: str, *, at: datetime) -> RoutingItem:
-        """Accept a pending offer (audited as an assignment).
-
-        Raises:
-            OfferNotPending: The item is not offered to ``agent_id``; nothing changed.
-        """
-
-    @abc.abstractmethod
-    def decline(self, item_id: str, agent_id: str) -> RoutingItem:
-        """Decline a pending offer: back to the queue, never offered to that agent again.
-
-        Raises:
-            OfferNotPending: The item is not offered to ``agent_id``; nothing changed.
-        """
-
-    @abc.abstractmethod
-    def expire(self, *, now: datetime) -> list[str]:
-        """Put back every offer whose deadline has passed (as declines); return their ids."""
-
-    @abc.abstractmethod
-    def pin(self, item_id: str, agent_id: str, *, actor: str, at: datetime) -> RoutingItem:
-        """Manually assign an item; dynamic routing leaves it alone until released.
-
-        Raises:
-            NotFound: No such item or agent.
-            CapacityExceeded: The agent is full; nothing changed.
-        """
-
-    @abc.abstractmethod
-    def release(self, item_id: str, *, actor: str, at: datetime) -> RoutingItem:
-        """Put an offered, accepted or pinned item back in the queue, keeping its age.
-
-        Raises:
-            NotFound: No such item.
-        """
-
-    @abc.abstractmethod
-    def finish(self, item_id: str, *, actor: str, at: datetime) -> None:
-        """Remove an item from routing (its case moved on), freeing its agent's room.
-
-        Raises:
-            NotFound: No such item.
-        """
-
-    @abc.abstractmethod
-    def item(self, item_id: str) -> RoutingItem | None:
-        """The item, or ``None``."""
-
-    @abc.abstractmethod
-    def agent(self, agent_id: str) -> AgentState | None:
-        """The agent, or ``None``."""
-
-    @abc.abstractmethod
-    def items(self) -> list[RoutingItem]:
-        """Every routed item, by id."""
-
-    @abc.abstractmethod
-    def agents(self) -> list[AgentState]:
-        """Every agent, by id."""
-
-    @abc.abstractmethod
-    def queue_length(self) -> int:
-        """How many items are Awaiting Assignment."""
-
-    @abc.abstractmethod
-    def offers(self, item_id: str) -> list[tuple[str, datetime]]:
-        """Every offer ever made of ``item_id``: (agent, deadline), oldest first."""
+    def domains(self) -> list[str]:
+        """Every domain with a journal, sorted."""
 
 
 class LedgerKind(enum.StrEnum):
@@ -576,6 +467,10 @@ class UnitOfWork(abc.ABC):
         self._touched: dict[int, tuple[Case[Any], int]] = {}
         self._cases: CaseRepository | None = None
         self._ledger: LedgerStore | None = None
+        self._on_end: list[Callable[[bool], None]] = []
+        self.bound: dict[int, Any] = {}
+        """What has bound itself to this unit of work, by the binder's id (the durable
+        routers)."""
 
     @property
     @abc.abstractmethod
@@ -589,8 +484,8 @@ class UnitOfWork(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def routing(self) -> RoutingStore:
-        """The routing state, inside this transaction."""
+    def journal(self) -> RoutingJournal:
+        """The routing journals, inside this transaction."""
 
     @property
     def ledger(self) -> LedgerStore:
@@ -621,6 +516,20 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def _rollback(self) -> None:
         """Discard the transaction's writes."""
+
+    def on_end(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(committed)`` once when this unit of work ends.
+
+        ``committed`` is true after a successful commit (called before the domain events are
+        published) and false after a rollback. Callbacks run in the order they were added;
+        the durable router uses it to release its replica and to publish its events.
+        """
+        self._on_end.append(callback)
+
+    def _ended(self, committed: bool) -> None:
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback(committed)
 
     def track(self, case: Case[Any], previous_version: int) -> None:
         """Remember a case written in this unit of work (for its events and version)."""
@@ -658,6 +567,7 @@ class UnitOfWork(abc.ABC):
         for case, _ in self._touched.values():
             events.extend(case.collect_events())
         self._touched.clear()
+        self._ended(True)
         for event in events:
             self.storage.publish(event)
 
@@ -672,6 +582,7 @@ class UnitOfWork(abc.ABC):
             for case, previous in self._touched.values():
                 case.version = previous
             self._touched.clear()
+            self._ended(False)
 
     def _require_active(self) -> None:
         if not self._active:

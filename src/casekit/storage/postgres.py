@@ -14,9 +14,9 @@ Example::
 
     storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
 
-Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`, plus one
-network round trip per statement and a WAL flush per commit; ``offer_batch`` pays both once
-for many routing decisions.
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.journal`, plus one
+network round trip per statement and a WAL flush per commit; several routing commands
+through one ``DurableRouter.bind`` pay the commit once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import MissingExtra, StorageUnavailable
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
+from casekit.storage.journal import JOURNAL_TABLES_POSTGRES, SqlJournal
 from casekit.storage.sql import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
     SCHEMA_VERSION,
     Cursor,
     SqlAudit,
@@ -38,7 +41,6 @@ from casekit.storage.sql import (
     SqlDocuments,
     check_schema_version,
 )
-from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
 
 if TYPE_CHECKING:
     import psycopg
@@ -68,6 +70,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     2: ROUTING_TABLES,
     3: ROUTING_INDEXES_V3,
+    4: JOURNAL_TABLES_POSTGRES,
 }
 
 
@@ -128,6 +131,11 @@ class _PostgresDialect(SqlDialect):
             "SELECT case_id, seq, hash FROM audit_heads WHERE case_id = ANY(?)", (ids,)
         ).fetchall()
         return {str(c): (int(n), str(h)) for c, n, h in rows}
+
+    def lock_domain(self, domain: str) -> None:
+        # A transaction-scoped advisory lock on the domain's name, in a key space apart from
+        # the case ids' (which lock audit trails).
+        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 1))", (domain,))
 
     def locked_head(self, case_id: str) -> tuple[int, str] | None:
         # Two statements: under READ COMMITTED each statement reads a snapshot taken when it
@@ -254,9 +262,7 @@ class _PostgresUnitOfWork(UnitOfWork):
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
         self._audit = SqlAudit(storage._dialect, self._require_active)
-        self._routing = SqlRouting(
-            storage._dialect, self._audit, self._require_active, skip_locked=True
-        )
+        self._journal = SqlJournal(storage._dialect, self._require_active)
 
     @property
     def documents(self) -> SqlDocuments:
@@ -267,8 +273,8 @@ class _PostgresUnitOfWork(UnitOfWork):
         return self._audit
 
     @property
-    def routing(self) -> SqlRouting:
-        return self._routing
+    def journal(self) -> SqlJournal:
+        return self._journal
 
     def _begin(self) -> None:
         self.storage._lock.acquire()

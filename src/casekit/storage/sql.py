@@ -5,9 +5,10 @@ time is stored, how one case's audit trail is locked, and which driver errors me
 "unavailable"; :class:`SqlDialect` holds those differences and the two adapters supply one
 each. Every statement is parameterized: values never enter SQL text.
 
-Tables (schema version 1; version 2 adds the routing tables of
-:mod:`casekit.storage.sql_routing`; version 3 changes how they are indexed, and on SQLite
-how ``documents`` and ``audit_heads`` are laid out):
+Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
+routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
+``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
+journal of :mod:`casekit.storage.journal`):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -38,11 +39,84 @@ from casekit.errors import (
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
 
-__all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
+__all__ = [
+    "ROUTING_INDEXES_V3",
+    "ROUTING_TABLES",
+    "SCHEMA_VERSION",
+    "Cursor",
+    "SqlAudit",
+    "SqlDialect",
+    "SqlDocuments",
+    "parse_time",
+    "time_text",
+]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
+
+
+# Migration history: the tables of the second routing engine (schema versions 2 and 3),
+# kept so that older databases migrate step by step; version 4 drops them.
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_TIME_WIDTH = 27
+
+ROUTING_TABLES = (
+    "CREATE TABLE IF NOT EXISTS routing_agents ("
+    " agent_id text PRIMARY KEY, skills text NOT NULL, capacity integer NOT NULL,"
+    " available integer NOT NULL, load integer NOT NULL, last_offer_at text,"
+    " CHECK (load >= 0 AND load <= capacity))",
+    "CREATE TABLE IF NOT EXISTS routing_items ("
+    " item_id text PRIMARY KEY, state text NOT NULL, rank integer NOT NULL,"
+    " skills text NOT NULL, enqueued_at text NOT NULL, agent_id text, deadline text,"
+    " declined_by text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS routing_queue"
+    " ON routing_items (state, rank DESC, enqueued_at, item_id)",
+    "CREATE INDEX IF NOT EXISTS routing_deadlines ON routing_items (state, deadline)",
+    "CREATE TABLE IF NOT EXISTS routing_offers ("
+    " item_id text NOT NULL, agent_id text NOT NULL, offered_at text NOT NULL,"
+    " deadline text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS routing_offers_item ON routing_offers (item_id)",
+)
+"""The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
+
+_QUEUED = "'Awaiting Assignment'"  # ItemState.QUEUED as an SQL literal (partial indexes)
+_OFFERED = "'Offered'"  # ItemState.OFFERED as an SQL literal
+
+ROUTING_INDEXES_V3 = (
+    # Partial indexes: an offer removes the item from the queue index and adds it to the
+    # offers index, instead of moving entries inside two indexes that hold every item.
+    "DROP INDEX IF EXISTS routing_queue",
+    "DROP INDEX IF EXISTS routing_deadlines",
+    "CREATE INDEX IF NOT EXISTS routing_queued ON routing_items (rank DESC, enqueued_at, item_id)"
+    f" WHERE state = {_QUEUED}",
+    "CREATE INDEX IF NOT EXISTS routing_offered ON routing_items (deadline, item_id)"
+    f" WHERE state = {_OFFERED}",
+    # Never offered is '' (not NULL): it sorts first in both databases, so one index serves
+    # the candidate order (least loaded, offered work longest ago, id).
+    "UPDATE routing_agents SET last_offer_at = '' WHERE last_offer_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS routing_candidates"
+    " ON routing_agents (available, load, last_offer_at, agent_id)",
+)
+"""What schema version 3 changes in the routing tables (SQLite and PostgreSQL)."""
+
+
+def time_text(moment: datetime) -> str:
+    """A time as fixed-width UTC text: ``2026-03-02T09:00:00.000000Z``."""
+    text = as_utc(moment).isoformat(timespec="microseconds")  # ...+00:00, years 0001-9999
+    return text[:26] + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Text written by :func:`time_text` back as a UTC datetime.
+
+    Raises:
+        ValueError: ``text`` is not in that exact format.
+    """
+    if len(text) != _TIME_WIDTH or text[-1] != "Z" or text[10] != "T":
+        raise ValueError(f"time {text!r} is not in the format {_TIME_FORMAT}")
+    return datetime.fromisoformat(text)  # UTC from the Z; far faster than strptime
 
 
 class Cursor(Protocol):
@@ -90,6 +164,13 @@ class SqlDialect(abc.ABC):
     @abc.abstractmethod
     def time_value(self, stored: object) -> datetime:
         """A stored time back as a UTC datetime."""
+
+    def lock_domain(self, domain: str) -> None:  # noqa: B027  a no-op where writers are serialized
+        """Hold a routing domain's write lock until the transaction ends.
+
+        The default does nothing: SQLite's ``BEGIN IMMEDIATE`` already holds the database's
+        write lock for the whole unit of work.
+        """
 
     @abc.abstractmethod
     def locked_head(self, case_id: str) -> tuple[int, str] | None:

@@ -14,11 +14,11 @@ Example::
             uow.cases.add(case)
             uow.commit()
 
-Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.sql_routing`; a unit
+Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.journal`; a unit
 of work costs one ``BEGIN``/``COMMIT`` (the pages it changed appended to the WAL, an fsync of
 the WAL with ``synchronous=FULL``, and every 1,000 WAL pages a checkpoint with two fsyncs),
-so batch writes in one unit of work (``Storage.add_all`` for cases, ``offer_batch`` for
-routing decisions).
+so batch writes in one unit of work (``Storage.add_all`` for cases; several routing
+commands through one ``DurableRouter.bind``).
 """
 
 from __future__ import annotations
@@ -33,18 +33,16 @@ from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
+from casekit.storage.journal import JOURNAL_TABLES_SQLITE, SqlJournal
 from casekit.storage.sql import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
     SCHEMA_VERSION,
     Cursor,
     SqlAudit,
     SqlDialect,
     SqlDocuments,
     check_schema_version,
-)
-from casekit.storage.sql_routing import (
-    ROUTING_INDEXES_V3,
-    ROUTING_TABLES,
-    SqlRouting,
     parse_time,
     time_text,
 )
@@ -114,6 +112,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         ),
         *ROUTING_INDEXES_V3,
     ),
+    4: JOURNAL_TABLES_SQLITE,
 }
 
 
@@ -263,9 +262,7 @@ class _SQLiteUnitOfWork(UnitOfWork):
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
         self._audit = SqlAudit(storage._dialect, self._require_active)
-        self._routing = SqlRouting(
-            storage._dialect, self._audit, self._require_active, skip_locked=False
-        )
+        self._journal = SqlJournal(storage._dialect, self._require_active)
 
     @property
     def documents(self) -> SqlDocuments:
@@ -276,8 +273,8 @@ class _SQLiteUnitOfWork(UnitOfWork):
         return self._audit
 
     @property
-    def routing(self) -> SqlRouting:
-        return self._routing
+    def journal(self) -> SqlJournal:
+        return self._journal
 
     def _begin(self) -> None:
         self.storage._lock.acquire()

@@ -1,0 +1,854 @@
+"""The :class:`~casekit.routing.Router`, durable and shared by many processes.
+
+There is one routing engine, :class:`~casekit.routing.Router`. It is deterministic given its
+commands and the clock's readings, so it is made durable the way an event-sourced aggregate
+is: every command it applies is appended to its **routing domain**'s journal in storage
+(:class:`~casekit.storage.ports.RoutingJournal`), and every process keeps a **replica** of
+the router, rebuilt from the latest snapshot and the journal's tail.
+
+To act, a process binds its replica to a unit of work (:meth:`DurableRouter.bind`): that
+takes the domain's write lock in the transaction (SQLite's write lock, a PostgreSQL advisory
+lock on the domain), reads the journal entries the replica has not applied yet and applies
+them, then each command is applied to the replica and appended with the next sequence
+number. The caller commits. A unit of work that rolls back leaves the journal as it was,
+and the replica is rebuilt before its next use, so it is as if the command never ran.
+
+Events of a command reach :meth:`DurableRouter.subscribe` subscribers once, from the process
+that committed it, after the commit — never when another replica replays it.
+
+Threads: a :class:`DurableRouter` may be shared by any number of threads; one lock per
+replica serializes them from :meth:`~DurableRouter.bind` to the end of the unit of work.
+Bind at most one domain per unit of work, or bind domains in one order everywhere.
+
+Every process must build a domain's router with the same options and a deterministic policy;
+the replicas would otherwise disagree.
+
+Complexity: a command costs the router's own cost plus one journal append (one index probe
+and one insert); catching up costs one :class:`~casekit.routing.Router` command per journal
+entry not yet applied; a cold start reads the snapshot (O(size of the router)) and the tail.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import casekit
+from casekit.checks import check_id, check_int
+from casekit.clock import Clock, as_utc
+from casekit.errors import (
+    CasekitError,
+    ConcurrencyConflict,
+    CorruptRecord,
+    NotFound,
+    ValidationError,
+)
+from casekit.priority import Priority
+from casekit.routing.events import RoutingEvent, Subscriber
+from casekit.routing.explain import Decision, ExplainDetail
+from casekit.routing.metrics import RoutingMetrics
+from casekit.routing.model import Agent, ItemState, Presence, WorkItem
+from casekit.routing.policy import RoutingModel, RoutingPolicy
+from casekit.routing.router import (
+    AgentStatus,
+    Aging,
+    ItemStatus,
+    Offer,
+    QueueEntry,
+    Router,
+)
+from casekit.storage.ports import JournalEntry, JournalSnapshot, Storage, UnitOfWork
+
+__all__ = ["BoundRouter", "DurableRouter"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SNAPSHOT_FORMAT = f"casekit-router/{casekit.__version__}/pickle-5"
+"""Snapshots are read only by the casekit version that wrote them; any other replays the
+journal (a snapshot is a cache, the journal is the truth)."""
+
+# The router's configuration, which a snapshot never carries: every replica has its own.
+_CONFIG = frozenset(
+    {
+        "policy",
+        "push_timeout",
+        "clock",
+        "cooldown",
+        "offline_grace",
+        "count_pins",
+        "aging",
+        "explain_detail",
+        "_fast_score",
+        "_subscribers",
+        "_pending",
+    }
+)
+
+
+class _ReplayClock:
+    """The replica's clock: reads what the durable router set (the time a command ran)."""
+
+    __slots__ = ("moment",)
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+# ---------------------------------------------------------------------- commands as JSON
+
+
+def _agent_args(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "skills": dict(agent.skills),
+        "capacity": agent.capacity,
+        "auto_accept": agent.auto_accept,
+    }
+
+
+def _item_args(item: WorkItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "skills": dict(item.skills),
+        "priority": item.priority.value,
+        "weight": item.weight,
+        "stage": item.stage,
+        "created_at": None if item.created_at is None else item.created_at.isoformat(),
+    }
+
+
+def _agent(args: Mapping[str, Any]) -> Agent:
+    return Agent(
+        id=args["id"],
+        skills=args["skills"],
+        capacity=args["capacity"],
+        auto_accept=args["auto_accept"],
+    )
+
+
+def _item(args: Mapping[str, Any]) -> WorkItem:
+    created = args["created_at"]
+    return WorkItem(
+        id=args["id"],
+        skills=args["skills"],
+        priority=Priority(args["priority"]),
+        weight=args["weight"],
+        stage=args["stage"],
+        created_at=None if created is None else datetime.fromisoformat(created),
+    )
+
+
+def _assign(router: Router, a: Mapping[str, Any]) -> object:
+    item = a["item"]
+    target: str | WorkItem = item if isinstance(item, str) else _item(item)
+    router.assign(target, a["agent_id"], override=a["override"])
+    return None
+
+
+def _advance(router: Router, a: Mapping[str, Any]) -> object:
+    priority = a["priority"]
+    return router.advance(
+        a["item_id"],
+        stage=a["stage"],
+        skills=a["skills"],
+        priority=None if priority is None else Priority(priority),
+        weight=a["weight"],
+    )
+
+
+_REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
+    "add_agent": lambda r, a: r.add_agent(_agent(a["agent"]), Presence(a["presence"])),
+    "remove_agent": lambda r, a: r.remove_agent(a["agent_id"]),
+    "set_presence": lambda r, a: r.set_presence(a["agent_id"], Presence(a["presence"])),
+    "set_skills": lambda r, a: r.set_skills(a["agent_id"], a["skills"]),
+    "set_capacity": lambda r, a: r.set_capacity(a["agent_id"], a["capacity"]),
+    "submit": lambda r, a: r.submit(_item(a["item"])),
+    "accept": lambda r, a: r.accept(a["item_id"], a["agent_id"]),
+    "decline": lambda r, a: r.decline(a["item_id"], a["agent_id"]),
+    "release": lambda r, a: r.release(a["item_id"]),
+    "advance": _advance,
+    "requeue": lambda r, a: r.requeue(a["item_id"]),
+    "assign": _assign,
+    "unpin": lambda r, a: r.unpin(a["item_id"], override=a["override"]),
+    "tick": lambda r, a: r.tick(),
+}
+"""How each journalled command is applied again: one entry per mutating Router method."""
+
+
+# ---------------------------------------------------------------------- snapshots
+
+
+def _proxy(mapping: dict[str, Any]) -> MappingProxyType[str, Any]:
+    return MappingProxyType(mapping)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is MappingProxyType:
+            return _proxy, (dict(obj),)
+        return NotImplemented
+
+
+_ALLOWED_GLOBALS = frozenset(
+    {
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("datetime", "datetime"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("sortedcontainers.sortedlist", "SortedList"),
+        ("casekit.storage.durable_router", "_proxy"),
+        ("casekit.priority", "Priority"),
+    }
+)
+_ALLOWED_MODULES = (
+    "casekit.routing.router",
+    "casekit.routing.model",
+    "casekit.routing.explain",
+    "casekit.routing.index",
+    "casekit.routing.queue",
+    "casekit.routing.timers",
+    "casekit.routing.events",
+)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads only the types a router's state is made of; never imports what the data names."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS or (
+            module in _ALLOWED_MODULES and not name.startswith("__")
+        ):
+            return super().find_class(module, name)
+        raise CorruptRecord(f"router snapshot names {module}.{name}, which a router never holds")
+
+
+def snapshot_bytes(router: Router) -> bytes:
+    """A router's state, without its configuration, as snapshot data. O(size of the router)."""
+    state = {k: v for k, v in router.__dict__.items() if k not in _CONFIG}
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=5).dump(state)
+    return buffer.getvalue()
+
+
+def restore_into(router: Router, data: bytes) -> None:
+    """Give a freshly configured ``router`` the state in ``data``. O(size of the state).
+
+    Raises:
+        CorruptRecord: The data is not a router state this casekit wrote.
+    """
+    try:
+        state = _Unpickler(io.BytesIO(data)).load()
+    except CorruptRecord:
+        raise
+    except Exception as error:
+        raise CorruptRecord(f"router snapshot cannot be read: {error}") from error
+    if not isinstance(state, dict) or "_agents" not in state:
+        raise CorruptRecord("router snapshot does not hold a router's state")
+    router.__dict__.update(state)
+
+
+# ---------------------------------------------------------------------- the durable router
+
+
+class DurableRouter:
+    """A routing domain's :class:`~casekit.routing.Router`, kept in storage, shared by processes.
+
+    Every process that routes a domain builds one ``DurableRouter`` for it with the same
+    options. Commands go through :meth:`bind` inside a unit of work (several commands, one
+    commit), or through the one-shot methods (:meth:`submit`, :meth:`accept`, ...), each its
+    own unit of work, retried on a conflict.
+
+    Args:
+        storage: Where the journal and snapshots are kept.
+        domain: The routing domain (a team, a queue, a tenant); domains never contend.
+        model: The routing policy, as for :class:`~casekit.routing.Router`; a custom policy
+            must be deterministic.
+        push_timeout: As for :class:`~casekit.routing.Router`.
+        cooldown: As for :class:`~casekit.routing.Router`.
+        offline_grace: As for :class:`~casekit.routing.Router`.
+        count_pins: As for :class:`~casekit.routing.Router`.
+        aging: As for :class:`~casekit.routing.Router`.
+        explain: As for :class:`~casekit.routing.Router`.
+        clock: Where "now" comes from for each command (default: the storage's clock).
+        snapshot_every: Take a snapshot after this many journal entries since the last one
+            (``None``: only when :meth:`take_snapshot` is called). A snapshot costs
+            O(size of the router) once; choose it so that this stays small per entry.
+        attempts: How often the one-shot methods try a unit of work that conflicted.
+
+    Raises:
+        ValidationError: A bad domain, option, ``snapshot_every`` or ``attempts``.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        domain: str = "default",
+        *,
+        model: RoutingModel | RoutingPolicy = RoutingModel.LEAST_ACTIVE,
+        push_timeout: timedelta | None = timedelta(minutes=10),
+        cooldown: timedelta | None = None,
+        offline_grace: timedelta = timedelta(0),
+        count_pins: bool = True,
+        aging: Aging | None = None,
+        explain: ExplainDetail = ExplainDetail.SUMMARY,
+        clock: Clock | None = None,
+        snapshot_every: int | None = 10_000,
+        attempts: int = 5,
+    ) -> None:
+        if not isinstance(storage, Storage):
+            raise ValidationError(f"DurableRouter needs a Storage, got {storage!r}")
+        self.storage = storage
+        self.domain = check_id(domain, what="routing domain")
+        if snapshot_every is not None:
+            check_int(snapshot_every, what="snapshot_every", minimum=1)
+        self.snapshot_every = snapshot_every
+        self.attempts = check_int(attempts, what="attempts", minimum=1)
+        self.clock: Clock = storage.clock if clock is None else clock
+        self._options: dict[str, Any] = {
+            "model": model,
+            "push_timeout": push_timeout,
+            "cooldown": cooldown,
+            "offline_grace": offline_grace,
+            "count_pins": count_pins,
+            "aging": aging,
+            "explain": explain,
+        }
+        self._replay_clock = _ReplayClock(self.clock.now())
+        self._replica = self._fresh()  # validates the options
+        self._seq = 0  # the last journal entry the replica has applied
+        self._snapshot_seq = 0
+        self._stale = True  # the first bind starts from the latest snapshot
+        self._lock = threading.RLock()
+        self._subscribers: list[Subscriber] = []
+        self._captured: list[RoutingEvent] = []
+        self._replica.subscribe(self._captured.append)
+
+    def _fresh(self) -> Router:
+        return Router(clock=self._replay_clock, **self._options)
+
+    # ------------------------------------------------------------------ subscribers
+
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call ``callback(event)`` for every event this process commits. O(1)."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        """Stop calling ``callback``.
+
+        Raises:
+            NotFound: It was not subscribed.
+        """
+        with self._lock:
+            try:
+                self._subscribers.remove(callback)
+            except ValueError:
+                raise NotFound(
+                    f"{callback!r} is not subscribed to routing domain {self.domain}"
+                ) from None
+
+    # ------------------------------------------------------------------ binding
+
+    def bind(self, uow: UnitOfWork) -> BoundRouter:
+        """The router inside ``uow``: its commands are journalled there and durable on commit.
+
+        Takes the domain's lock (held until ``uow`` ends) and catches the replica up with
+        the journal. Binding the same unit of work again returns the same router.
+
+        Raises:
+            ValidationError: ``uow`` is not a unit of work of this router's storage.
+            StorageError: The journal cannot be read.
+        """
+        if not isinstance(uow, UnitOfWork) or uow.storage is not self.storage:
+            raise ValidationError(
+                f"routing domain {self.domain} binds units of work of its own storage, got {uow!r}"
+            )
+        existing = uow.bound.get(id(self))
+        if isinstance(existing, BoundRouter):
+            return existing
+        uow._require_active()
+        self._lock.acquire()
+        try:
+            uow.journal.lock(self.domain)
+            self._catch_up(uow)
+        except BaseException:
+            self._lock.release()
+            raise
+        binding = BoundRouter(self, uow)
+        uow.bound[id(self)] = binding
+        uow.on_end(binding._end)
+        return binding
+
+    def _catch_up(self, uow: UnitOfWork) -> None:
+        """Apply the journal entries the replica has not seen (the lock is held)."""
+        journal = uow.journal
+        if self._stale:
+            self._rebuild(uow)
+        entries = journal.read(self.domain, after=self._seq)
+        self._apply_entries(entries)
+
+    def _rebuild(self, uow: UnitOfWork) -> None:
+        replica = self._fresh()
+        seq = 0
+        snapshot = uow.journal.snapshot(self.domain)
+        if snapshot is not None and snapshot.format == SNAPSHOT_FORMAT:
+            restore_into(replica, snapshot.data)
+            seq = snapshot.seq
+        self._replica = replica
+        self._captured.clear()
+        replica.subscribe(self._captured.append)
+        self._seq = seq
+        self._snapshot_seq = seq
+        self._stale = False
+
+    def _apply_entries(self, entries: list[JournalEntry]) -> None:
+        replica = self._replica
+        for entry in entries:
+            if entry.seq != self._seq + 1:
+                self._stale = True
+                raise CorruptRecord(
+                    f"routing journal {self.domain} skips from {self._seq} to {entry.seq}"
+                )
+            replay = _REPLAY.get(entry.command)
+            if replay is None:
+                self._stale = True
+                raise CorruptRecord(
+                    f"routing journal {self.domain} entry {entry.seq} has unknown command "
+                    f"{entry.command!r}"
+                )
+            self._replay_clock.moment = entry.at
+            try:
+                replay(replica, entry.args)
+            except Exception as error:
+                self._stale = True
+                raise CorruptRecord(
+                    f"routing journal {self.domain} entry {entry.seq} ({entry.command}) "
+                    f"does not replay: {error}"
+                ) from error
+            self._seq = entry.seq
+        self._captured.clear()  # events of replayed commands were published where they ran
+
+    def refresh(self) -> None:
+        """Catch the replica up with the journal, in a unit of work of its own."""
+        with self.storage.unit_of_work() as uow:
+            self.bind(uow)
+            uow.commit()
+
+    def take_snapshot(self) -> int:
+        """Snapshot the replica (caught up first) in storage; return its journal position.
+
+        Cost: O(size of the router) for the state, one row written.
+        """
+        with self.storage.unit_of_work() as uow:
+            self.bind(uow)
+            data = snapshot_bytes(self._replica)
+            seq = self._seq
+            uow.journal.save_snapshot(
+                JournalSnapshot(self.domain, seq, SNAPSHOT_FORMAT, data, as_utc(self.clock.now()))
+            )
+            uow.commit()
+        self._snapshot_seq = seq
+        return seq
+
+    def rebuild(self) -> None:
+        """Drop the replica and rebuild it from the latest snapshot and the journal."""
+        with self._lock:
+            self._stale = True
+        self.refresh()
+
+    @property
+    def position(self) -> int:
+        """The last journal entry the replica has applied."""
+        return self._seq
+
+    @contextmanager
+    def _unit(self) -> Iterator[BoundRouter]:
+        with self.storage.unit_of_work() as uow:
+            yield self.bind(uow)
+            uow.commit()
+
+    def _once(self, action: Callable[[BoundRouter], T]) -> T:
+        """Run ``action`` in a unit of work of its own, retried on a conflict."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self._unit() as bound:
+                    result = action(bound)
+                return result
+            except ConcurrencyConflict:
+                if attempt == self.attempts:
+                    raise
+                logger.info("routing domain %s: conflict, retrying (%d)", self.domain, attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ one-shot commands
+
+    def add_agent(self, agent: Agent, presence: Presence = Presence.OFFLINE) -> None:
+        """:meth:`Router.add_agent <casekit.routing.Router.add_agent>`, durable."""
+        self._once(lambda r: r.add_agent(agent, presence))
+
+    def remove_agent(self, agent_id: str) -> None:
+        """:meth:`Router.remove_agent <casekit.routing.Router.remove_agent>`, durable."""
+        self._once(lambda r: r.remove_agent(agent_id))
+
+    def set_presence(self, agent_id: str, presence: Presence) -> None:
+        """:meth:`Router.set_presence <casekit.routing.Router.set_presence>`, durable."""
+        self._once(lambda r: r.set_presence(agent_id, presence))
+
+    def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        """:meth:`Router.set_skills <casekit.routing.Router.set_skills>`, durable."""
+        self._once(lambda r: r.set_skills(agent_id, skills))
+
+    def set_capacity(self, agent_id: str, capacity: int) -> None:
+        """:meth:`Router.set_capacity <casekit.routing.Router.set_capacity>`, durable."""
+        self._once(lambda r: r.set_capacity(agent_id, capacity))
+
+    def submit(self, item: WorkItem) -> Offer | None:
+        """:meth:`Router.submit <casekit.routing.Router.submit>`, durable."""
+        return self._once(lambda r: r.submit(item))
+
+    def accept(self, item_id: str, agent_id: str) -> None:
+        """:meth:`Router.accept <casekit.routing.Router.accept>`, durable."""
+        self._once(lambda r: r.accept(item_id, agent_id))
+
+    def decline(self, item_id: str, agent_id: str) -> Offer | None:
+        """:meth:`Router.decline <casekit.routing.Router.decline>`, durable."""
+        return self._once(lambda r: r.decline(item_id, agent_id))
+
+    def release(self, item_id: str) -> WorkItem:
+        """:meth:`Router.release <casekit.routing.Router.release>`, durable."""
+        return self._once(lambda r: r.release(item_id))
+
+    def advance(
+        self,
+        item_id: str,
+        *,
+        stage: str,
+        skills: Mapping[str, int],
+        priority: Priority | None = None,
+        weight: int | None = None,
+    ) -> Offer | None:
+        """:meth:`Router.advance <casekit.routing.Router.advance>`, durable."""
+        return self._once(
+            lambda r: r.advance(
+                item_id, stage=stage, skills=skills, priority=priority, weight=weight
+            )
+        )
+
+    def requeue(self, item_id: str) -> Offer | None:
+        """:meth:`Router.requeue <casekit.routing.Router.requeue>`, durable."""
+        return self._once(lambda r: r.requeue(item_id))
+
+    def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
+        """:meth:`Router.assign <casekit.routing.Router.assign>`, durable."""
+        self._once(lambda r: r.assign(item, agent_id, override=override))
+
+    def unpin(self, item_id: str, *, override: bool = False) -> None:
+        """:meth:`Router.unpin <casekit.routing.Router.unpin>`, durable."""
+        self._once(lambda r: r.unpin(item_id, override=override))
+
+    def tick(self) -> int:
+        """:meth:`Router.tick <casekit.routing.Router.tick>`, durable; 0 without a journal
+        entry when nothing is due."""
+        return self._once(lambda r: r.tick())
+
+    # ------------------------------------------------------------------ reads
+
+    def read(self, query: Callable[[Router], T]) -> T:
+        """Run ``query`` on the replica, caught up with the journal, at the clock's now.
+
+        Example: ``durable.read(lambda r: r.explain("case-17"))``.
+        """
+        with self.storage.unit_of_work() as uow:
+            bound = self.bind(uow)
+            return bound.query(query)
+
+    def load(self, agent_id: str) -> int:
+        """:meth:`Router.load <casekit.routing.Router.load>` from the caught-up replica."""
+        return self.read(lambda r: r.load(agent_id))
+
+    def state_of(self, item_id: str) -> ItemState:
+        """:meth:`Router.state_of <casekit.routing.Router.state_of>`."""
+        return self.read(lambda r: r.state_of(item_id))
+
+    def item(self, item_id: str) -> ItemStatus:
+        """:meth:`Router.item <casekit.routing.Router.item>`."""
+        return self.read(lambda r: r.item(item_id))
+
+    def items(self) -> list[ItemStatus]:
+        """:meth:`Router.items <casekit.routing.Router.items>`."""
+        return self.read(lambda r: r.items())
+
+    def agent(self, agent_id: str) -> AgentStatus:
+        """:meth:`Router.agent <casekit.routing.Router.agent>`."""
+        return self.read(lambda r: r.agent(agent_id))
+
+    def agents(self) -> list[AgentStatus]:
+        """:meth:`Router.agents <casekit.routing.Router.agents>`."""
+        return self.read(lambda r: r.agents())
+
+    def queue(self) -> list[QueueEntry]:
+        """:meth:`Router.queue <casekit.routing.Router.queue>`."""
+        return self.read(lambda r: r.queue())
+
+    def explain(self, item_id: str) -> Decision:
+        """:meth:`Router.explain <casekit.routing.Router.explain>`."""
+        return self.read(lambda r: r.explain(item_id))
+
+    def metrics(self) -> RoutingMetrics:
+        """:meth:`Router.metrics <casekit.routing.Router.metrics>`."""
+        return self.read(lambda r: r.metrics())
+
+    def next_deadline(self) -> datetime | None:
+        """:meth:`Router.next_deadline <casekit.routing.Router.next_deadline>`."""
+        return self.read(lambda r: r.next_deadline())
+
+    def __repr__(self) -> str:
+        return f"DurableRouter(domain={self.domain!r}, position={self._seq})"
+
+
+class BoundRouter:
+    """A durable router inside one unit of work (from :meth:`DurableRouter.bind`).
+
+    Its methods are :class:`~casekit.routing.Router`'s: each applies the command to the
+    replica at the clock's now and appends it to the journal in the unit of work. A refused
+    command raises before anything changes and is not journalled.
+    """
+
+    def __init__(self, durable: DurableRouter, uow: UnitOfWork) -> None:
+        self._durable = durable
+        self._uow = uow
+        self._entries = 0
+        self._events: list[RoutingEvent] = []
+        self._active = True
+
+    def _run(
+        self, command: str, args: Callable[[], dict[str, Any]], call: Callable[[Router], T]
+    ) -> T:
+        if not self._active:
+            raise ValidationError(
+                f"routing domain {self._durable.domain}: this binding's unit of work has ended"
+            )
+        self._uow._require_active()
+        durable = self._durable
+        now = as_utc(durable.clock.now(), what="the routing clock's now")
+        durable._replay_clock.moment = now
+        durable._captured.clear()
+        try:
+            result = call(durable._replica)
+        except CasekitError:
+            raise  # refused before anything changed (the Router's contract)
+        except BaseException:
+            durable._stale = True  # it may have half-changed the replica: rebuild it
+            raise
+        entry = JournalEntry(durable.domain, durable._seq + 1, now, command, args())
+        try:
+            self._uow.journal.append([entry])
+        except BaseException:
+            durable._stale = True  # applied to the replica but not journalled
+            self._active = False
+            raise
+        durable._seq += 1
+        self._entries += 1
+        self._events.extend(durable._captured)
+        durable._captured.clear()
+        return result
+
+    def query(self, query: Callable[[Router], T]) -> T:
+        """Run a read-only ``query`` on the replica at the clock's now."""
+        durable = self._durable
+        durable._replay_clock.moment = as_utc(durable.clock.now())
+        return query(durable._replica)
+
+    @property
+    def router(self) -> Router:
+        """The replica itself, for reads (do not call its mutating methods)."""
+        return self._durable._replica
+
+    def _end(self, committed: bool) -> None:
+        durable = self._durable
+        self._active = False
+        snapshot: JournalSnapshot | None = None
+        try:
+            if not committed:
+                if self._entries:
+                    durable._stale = True
+                return
+            every = durable.snapshot_every
+            if every is not None and durable._seq - durable._snapshot_seq >= every:
+                snapshot = JournalSnapshot(
+                    durable.domain,
+                    durable._seq,
+                    SNAPSHOT_FORMAT,
+                    snapshot_bytes(durable._replica),
+                    as_utc(durable.clock.now()),
+                )
+                durable._snapshot_seq = durable._seq
+            subscribers = tuple(durable._subscribers)
+        finally:
+            durable._lock.release()
+        for event in self._events:
+            for callback in subscribers:
+                callback(event)
+        if snapshot is not None:
+            try:
+                with durable.storage.unit_of_work() as uow:
+                    uow.journal.save_snapshot(snapshot)
+                    uow.commit()
+            except Exception:  # a snapshot is a cache: the journal stays the truth
+                logger.warning(
+                    "routing domain %s: snapshot at %d not saved",
+                    durable.domain,
+                    snapshot.seq,
+                    exc_info=True,
+                )
+
+    # ------------------------------------------------------------------ commands
+
+    def add_agent(self, agent: Agent, presence: Presence = Presence.OFFLINE) -> None:
+        """:meth:`Router.add_agent <casekit.routing.Router.add_agent>`."""
+        self._run(
+            "add_agent",
+            lambda: {"agent": _agent_args(agent), "presence": Presence(presence).value},
+            lambda r: r.add_agent(agent, presence),
+        )
+
+    def remove_agent(self, agent_id: str) -> None:
+        """:meth:`Router.remove_agent <casekit.routing.Router.remove_agent>`."""
+        self._run(
+            "remove_agent", lambda: {"agent_id": agent_id}, lambda r: r.remove_agent(agent_id)
+        )
+
+    def set_presence(self, agent_id: str, presence: Presence) -> None:
+        """:meth:`Router.set_presence <casekit.routing.Router.set_presence>`."""
+        self._run(
+            "set_presence",
+            lambda: {"agent_id": agent_id, "presence": Presence(presence).value},
+            lambda r: r.set_presence(agent_id, presence),
+        )
+
+    def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        """:meth:`Router.set_skills <casekit.routing.Router.set_skills>`."""
+        self._run(
+            "set_skills",
+            lambda: {"agent_id": agent_id, "skills": dict(skills)},
+            lambda r: r.set_skills(agent_id, skills),
+        )
+
+    def set_capacity(self, agent_id: str, capacity: int) -> None:
+        """:meth:`Router.set_capacity <casekit.routing.Router.set_capacity>`."""
+        self._run(
+            "set_capacity",
+            lambda: {"agent_id": agent_id, "capacity": capacity},
+            lambda r: r.set_capacity(agent_id, capacity),
+        )
+
+    def submit(self, item: WorkItem) -> Offer | None:
+        """:meth:`Router.submit <casekit.routing.Router.submit>`."""
+        return self._run("submit", lambda: {"item": _item_args(item)}, lambda r: r.submit(item))
+
+    def accept(self, item_id: str, agent_id: str) -> None:
+        """:meth:`Router.accept <casekit.routing.Router.accept>`."""
+        self._run(
+            "accept",
+            lambda: {"item_id": item_id, "agent_id": agent_id},
+            lambda r: r.accept(item_id, agent_id),
+        )
+
+    def decline(self, item_id: str, agent_id: str) -> Offer | None:
+        """:meth:`Router.decline <casekit.routing.Router.decline>`."""
+        return self._run(
+            "decline",
+            lambda: {"item_id": item_id, "agent_id": agent_id},
+            lambda r: r.decline(item_id, agent_id),
+        )
+
+    def release(self, item_id: str) -> WorkItem:
+        """:meth:`Router.release <casekit.routing.Router.release>`."""
+        return self._run("release", lambda: {"item_id": item_id}, lambda r: r.release(item_id))
+
+    def advance(
+        self,
+        item_id: str,
+        *,
+        stage: str,
+        skills: Mapping[str, int],
+        priority: Priority | None = None,
+        weight: int | None = None,
+    ) -> Offer | None:
+        """:meth:`Router.advance <casekit.routing.Router.advance>`."""
+        return self._run(
+            "advance",
+            lambda: {
+                "item_id": item_id,
+                "stage": stage,
+                "skills": dict(skills),
+                "priority": None if priority is None else Priority(priority).value,
+                "weight": weight,
+            },
+            lambda r: r.advance(
+                item_id, stage=stage, skills=skills, priority=priority, weight=weight
+            ),
+        )
+
+    def requeue(self, item_id: str) -> Offer | None:
+        """:meth:`Router.requeue <casekit.routing.Router.requeue>`."""
+        return self._run("requeue", lambda: {"item_id": item_id}, lambda r: r.requeue(item_id))
+
+    def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
+        """:meth:`Router.assign <casekit.routing.Router.assign>`."""
+        self._run(
+            "assign",
+            lambda: {
+                "item": item if isinstance(item, str) else _item_args(item),
+                "agent_id": agent_id,
+                "override": override,
+            },
+            lambda r: r.assign(item, agent_id, override=override),
+        )
+
+    def unpin(self, item_id: str, *, override: bool = False) -> None:
+        """:meth:`Router.unpin <casekit.routing.Router.unpin>`."""
+        self._run(
+            "unpin",
+            lambda: {"item_id": item_id, "override": override},
+            lambda r: r.unpin(item_id, override=override),
+        )
+
+    def tick(self) -> int:
+        """:meth:`Router.tick <casekit.routing.Router.tick>`; journalled only when it acts."""
+        durable = self._durable
+        deadline = self.query(lambda r: r.next_deadline())
+        if deadline is None or deadline > as_utc(durable.clock.now()):
+            return 0
+        return self._run("tick", dict, lambda r: r.tick())
+
+    # ------------------------------------------------------------------ reads
+
+    def load(self, agent_id: str) -> int:
+        """:meth:`Router.load <casekit.routing.Router.load>`."""
+        return self.query(lambda r: r.load(agent_id))
+
+    def state_of(self, item_id: str) -> ItemState:
+        """:meth:`Router.state_of <casekit.routing.Router.state_of>`."""
+        return self.query(lambda r: r.state_of(item_id))
+
+    def explain(self, item_id: str) -> Decision:
+        """:meth:`Router.explain <casekit.routing.Router.explain>`."""
+        return self.query(lambda r: r.explain(item_id))
+
+    def next_deadline(self) -> datetime | None:
+        """:meth:`Router.next_deadline <casekit.routing.Router.next_deadline>`."""
+        return self.query(lambda r: r.next_deadline())
