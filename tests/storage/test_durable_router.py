@@ -3,7 +3,8 @@ backend, with the in-memory Router as the oracle and replicas rebuilt mid-run.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -12,9 +13,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from casekit.priority import Priority
-from casekit.routing import AgentView, Aging, RoutingModel
-from casekit.storage import Storage
+from casekit.clock import ManualClock
+from casekit.errors import ValidationError
+from casekit.routing import Agent, AgentView, Aging, Presence, RoutingModel, WorkItem
+from casekit.storage import DurableRouter, Storage, serve_timers
 from casekit.testing.contract_routing import durable_router_machine
+
 
 @attrs.frozen
 class LoadRatioThenSkills:
@@ -55,3 +59,34 @@ def test_durable_router_agrees_with_the_in_memory_router(
 ) -> None:
     machine = durable_router_machine(storage, **CONFIGURATIONS[configuration])
     run_state_machine_as_test(machine, settings=RUNS)
+
+
+def test_timer_workers_tick_when_deadlines_fall_due(storage: Storage) -> None:
+    """Two timer workers on one domain: each offer times out once and moves on."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    domain = f"timers-{id(clock)}"
+    router = DurableRouter(storage, domain, clock=clock, push_timeout=timedelta(minutes=5))
+    other = DurableRouter(storage, domain, clock=clock, push_timeout=timedelta(minutes=5))
+    router.add_agent(Agent("ana", {"a": 1}), Presence.AVAILABLE)
+    router.add_agent(Agent("ben", {"a": 1}), Presence.AVAILABLE)
+    offer = router.submit(WorkItem("c1", {"a": 1}))
+    assert offer is not None
+    stop = threading.Event()
+    waits: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+        if len(waits) >= 3:
+            stop.set()
+
+    ticks = serve_timers(router, stop=stop, poll=120, sleep=fake_sleep)
+    stop.clear()
+    waits.clear()
+    ticks += serve_timers(other, stop=stop, poll=120, sleep=fake_sleep)
+    assert ticks >= 1
+    assert waits and all(0 < w <= 120 for w in waits)
+    status = router.item("c1")
+    assert status.declined_by == (offer.agent_id,)
+    with pytest.raises(ValidationError):
+        serve_timers(router, poll=0)

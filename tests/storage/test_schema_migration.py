@@ -1,10 +1,12 @@
-"""A schema version 2 database, with cases, audit trails and routing state, migrates to version 3.
+"""A schema version 2 database (cases, audit trails, the removed engine's routing rows)
+migrates to the current version.
 
-The version 2 database is built with the version 1 and 2 statements each adapter keeps, and
-filled with the rows a version 3 database holds for the same story (never-offered agents
-with ``NULL``, as version 2 wrote them). Opening it migrates it; everything reads back the
-same, routing carries on the same, and running the version 3 statements again changes
-nothing.
+The version 2 database is built with the version 1 and 2 statements each adapter keeps and
+filled with a case and its audit trail copied from a current database, plus rows in the
+routing tables of the removed second routing engine. Opening it migrates it step by step:
+the case and its trail read back the same, the old routing tables are gone (their state is
+not carried over: the durable router starts from an empty journal), the durable router works
+on it, and running the latest statements again changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ import psycopg
 import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
-from casekit.priority import Priority
-from casekit.storage import PostgresStorage, SQLiteStorage, Storage
+from casekit.routing import Agent, Presence, WorkItem
+from casekit.storage import SCHEMA_VERSION, DurableRouter, PostgresStorage, SQLiteStorage, Storage
 from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
 from casekit.testing.postgres_server import PostgresServer
@@ -31,16 +32,13 @@ _TABLES = {
     "documents": "collection, key, version, body, labels, updated_at",
     "audit_log": "case_id, seq, at, actor, action, before, after, detail, prev_hash, hash",
     "audit_heads": "case_id, seq, hash",
-    "routing_agents": "agent_id, skills, capacity, available, load, last_offer_at",
-    "routing_items": "item_id, state, rank, skills, enqueued_at, agent_id, deadline, declined_by",
-    "routing_offers": "item_id, agent_id, offered_at, deadline",
 }
 
 Run = Callable[[str, Sequence[object]], list[Any]]
 
 
 def _story(storage: Storage) -> str:
-    """A case with an audit trail, three agents, three items, one of them offered."""
+    """A case with an audit trail of two entries."""
     case = ProductDeliveryCase.create(
         id=unique("PDC"),
         product="B",
@@ -51,13 +49,8 @@ def _story(storage: Storage) -> str:
     )
     storage.add_all([case])
     case.perform("submit", actor="w")
-    now = storage.clock.now()
     with storage.unit_of_work() as uow:
         uow.cases.save(case)
-        for n in range(3):
-            uow.routing.put_agent(f"a{n}", skills={"b"}, capacity=2)
-            uow.routing.enqueue(f"i{n}", priority=Priority.HIGH, skills={"b"}, at=now)
-        assert uow.routing.offer_next(now=now, timeout=timedelta(minutes=5)) is not None
         uow.commit()
     return case.id
 
@@ -88,13 +81,13 @@ def targets(
 ) -> tuple[Callable[[str | Path], Storage], str | Path, str | Path]:
     """How to open a storage, and two empty databases of one backend."""
     if request.param == "sqlite":
-        return SQLiteStorage, tmp_path / "v3.db", tmp_path / "v2.db"
+        return SQLiteStorage, tmp_path / "new.db", tmp_path / "v2.db"
     server: PostgresServer = request.getfixturevalue("pg_server")
     new, old = (server.create_database(unique("m").lower().replace("-", "_")) for _ in "ab")
     return (lambda t: PostgresStorage(str(t))), new, old
 
 
-def test_version_2_database_migrates_to_version_3(
+def test_version_2_database_migrates_to_the_current_version(
     targets: tuple[Callable[[str | Path], Storage], str | Path, str | Path],
 ) -> None:
     open_storage, new_target, old_target = targets
@@ -105,20 +98,38 @@ def test_version_2_database_migrates_to_version_3(
     new.close()
     labels = "CAST(labels AS text)" if is_pg else "labels"
     with _runner(new_target) as run_new, _runner(old_target) as run_old:
-        _migrate_a_copy(run_new, run_old, migrations, labels, is_pg=is_pg)
+        _make_version_2_copy(run_new, run_old, migrations, labels, is_pg=is_pg)
         old = open_storage(old_target)  # migrates
         try:
-            _check(run_new, run_old, labels, old, case_id)
-            _run_version_3_again(run_old, migrations)
-            _carry_on(open_storage, old_target, new_target)
+            assert run_old("SELECT version FROM casekit_schema", ()) == [(SCHEMA_VERSION,)]
+            for table, columns in _TABLES.items():
+                key = columns.split(", ")[0]
+                selected = columns.replace("labels", labels) if table == "documents" else columns
+                query = f"SELECT {selected} FROM {table} ORDER BY {key}, 2"
+                assert run_old(query, ()) == run_new(query, ()), table
+            assert old.verify_audit(case_id) == 2
+            with old.unit_of_work() as uow:
+                assert uow.cases.get(case_id).status.value == "Submitted"
+            for table in ("routing_agents", "routing_items", "routing_offers"):
+                with pytest.raises((sqlite3.Error, psycopg.Error)):
+                    run_old(f"SELECT count(*) FROM {table}", ())
+            router = DurableRouter(old, "after-migration")
+            router.add_agent(Agent("a0", {"b": 1}), Presence.AVAILABLE)
+            offer = router.submit(WorkItem("i0", {"b": 1}))
+            assert offer is not None and offer.agent_id == "a0"
+            run_old("BEGIN", ())
+            for statement in migrations[SCHEMA_VERSION]:  # idempotent
+                run_old(statement, ())
+            run_old("COMMIT", ())
+            assert router.load("a0") == 1
         finally:
             old.close()
 
 
-def _migrate_a_copy(
+def _make_version_2_copy(
     run_new: Run, run_old: Run, migrations: dict[int, tuple[str, ...]], labels: str, *, is_pg: bool
 ) -> None:
-    """Make the old database a version 2 copy of the new one."""
+    """Make the old database a version 2 copy of the new one, with old routing rows."""
     run_old(
         "CREATE TABLE casekit_schema (component text PRIMARY KEY, version integer NOT NULL)", ()
     )
@@ -131,54 +142,9 @@ def _migrate_a_copy(
         if is_pg and table == "documents":
             marks = "?, ?, ?, ?, CAST(? AS jsonb), ?"
         for row in run_new(f"SELECT {selected} FROM {table}", ()):
-            values = tuple(row)
-            if table == "routing_agents" and values[5] == "":
-                values = (*values[:5], None)  # version 2 wrote NULL for never offered
-            run_old(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-
-
-def _check(run_new: Run, run_old: Run, labels: str, old: Storage, case_id: str) -> None:
-    """The migrated database holds the same rows as the new one, and reads back."""
-    assert run_old("SELECT version FROM casekit_schema", ()) == [(3,)]
-    never = "SELECT count(*) FROM routing_agents WHERE last_offer_at IS NULL"
-    assert run_old(never, ()) == [(0,)]
-    for table, columns in _TABLES.items():
-        key = columns.split(", ")[0]
-        selected = columns.replace("labels", labels) if table == "documents" else columns
-        query = f"SELECT {selected} FROM {table} ORDER BY {key}, 2"
-        assert run_old(query, ()) == run_new(query, ()), table
-    assert old.verify_audit(case_id) == 2
-    with old.unit_of_work() as uow:
-        assert uow.cases.get(case_id).status.value == "Submitted"
-
-
-def _run_version_3_again(run_old: Run, migrations: dict[int, tuple[str, ...]]) -> None:
-    """The version 3 statements are idempotent: running them again is harmless."""
-    run_old("BEGIN", ())
-    for statement in migrations[3]:
-        run_old(statement, ())
-    run_old("COMMIT", ())
-
-
-def _carry_on(
-    open_storage: Callable[[str | Path], Storage], old_target: str | Path, new_target: str | Path
-) -> None:
-    """Routing on the migrated database decides as on one created at version 3."""
-    again = open_storage(old_target)
-    reopened = open_storage(new_target)
-    try:
-        with again.unit_of_work() as uow:
-            state = (uow.routing.items(), uow.routing.agents())
-            now = again.clock.now()
-            offers = uow.routing.offer_batch(now=now, timeout=timedelta(minutes=1), limit=5)
-            uow.commit()
-        with reopened.unit_of_work() as uow:
-            assert (uow.routing.items(), uow.routing.agents()) == state
-            expected = uow.routing.offer_batch(now=now, timeout=timedelta(minutes=1), limit=5)
-        assert [(o.item_id, o.agent_id) for o in offers] == [
-            (o.item_id, o.agent_id) for o in expected
-        ]
-        assert len(offers) == 2
-    finally:
-        again.close()
-        reopened.close()
+            run_old(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row))
+    run_old(
+        "INSERT INTO routing_agents (agent_id, skills, capacity, available, load, last_offer_at)"
+        " VALUES ('a0', '[\"b\"]', 2, 1, 0, NULL)",
+        (),
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
-from casekit.storage.durable_router import DurableRouter
+from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
     AuditEntry,
@@ -47,6 +47,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AuditEntry",
     "AuditLog",
+    "BoundRouter",
     "CaseRepository",
     "ChainedAuditLog",
     "Document",
@@ -67,6 +68,7 @@ __all__ = [
     "Storage",
     "UnitOfWork",
     "case_labels",
+    "serve_timers",
     "entry_hash",
     "verify_chain",
 ]

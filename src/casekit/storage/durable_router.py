@@ -66,7 +66,7 @@ from casekit.routing.router import (
 )
 from casekit.storage.ports import JournalEntry, JournalSnapshot, Storage, UnitOfWork
 
-__all__ = ["BoundRouter", "DurableRouter"]
+__all__ = ["BoundRouter", "DurableRouter", "serve_timers"]
 
 logger = logging.getLogger(__name__)
 
@@ -617,6 +617,48 @@ class DurableRouter:
 
     def __repr__(self) -> str:
         return f"DurableRouter(domain={self.domain!r}, position={self._seq})"
+
+
+def serve_timers(
+    router: DurableRouter,
+    *,
+    stop: threading.Event | None = None,
+    poll: float = 1.0,
+    sleep: Callable[[float], object] | None = None,
+) -> int:
+    """Tick ``router`` whenever a deadline falls due, until ``stop`` is set; return the ticks.
+
+    Offer timeouts, offline grace periods, cool-downs and aging act only when the router
+    ticks. Run this loop in one or more processes (or threads) per routing domain: it reads
+    :meth:`DurableRouter.next_deadline` (which also catches up with the journal), sleeps
+    until then (at most ``poll`` seconds, so deadlines created by other processes are seen)
+    and ticks. Two workers ticking at once is harmless: the second finds nothing due and
+    journals nothing.
+
+    Args:
+        router: The domain's durable router.
+        stop: Set it to end the loop (checked at least every ``poll`` seconds).
+        poll: The longest sleep, in seconds.
+        sleep: How to wait (default: ``stop.wait``); tests pass a fake.
+
+    Raises:
+        ValidationError: ``poll`` is not a positive number.
+    """
+    if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll > 0:
+        raise ValidationError(f"poll must be a positive number of seconds, got {poll!r}")
+    stop = threading.Event() if stop is None else stop
+    wait = stop.wait if sleep is None else sleep
+    ticks = 0
+    while not stop.is_set():
+        deadline = router.next_deadline()
+        now = router.clock.now()
+        if deadline is not None and deadline <= now:
+            router.tick()
+            ticks += 1
+            continue
+        delay = poll if deadline is None else min(poll, (deadline - now).total_seconds())
+        wait(max(delay, 0.001))
+    return ticks
 
 
 class BoundRouter:
