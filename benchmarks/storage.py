@@ -7,11 +7,13 @@ back page by page and a sample one by one, on the in-memory adapter (the baselin
 started by this script; skipped if the binaries are missing). Prints cases per second and
 the ratio to the in-memory adapter measured in the same run.
 
-Routing: durable routing decisions per second on SQLite and PostgreSQL in one process, and
-across 4 processes on PostgreSQL (counting double offers), against the in-memory routing
-store in the same run; each twice: one decision per committed unit of work (``offer_next``)
-and ``--route-batch`` decisions per committed unit of work (``offer_batch``; 10 by default,
-so 4 routers' batches fit in the 50 agents without holding the same ones).
+Routing: durable decisions per second of the one router (:class:`DurableRouter`, the
+:class:`Router` journalled per routing domain) on SQLite and PostgreSQL, one decision per
+committed unit of work and ``--route-batch`` (10) per unit of work, against the in-memory
+:class:`Router` in the same run (the floor: a durable decision is that plus its journal
+row); 4 PostgreSQL processes in one domain and in 4 domains; replica catch-up per journal
+entry; and cold start of 10,000 agents and 100,000 items from a snapshot against replaying
+the whole journal.
 
     python benchmarks/storage.py [--quick] [--batch 1000] [--route-batch 10] [--no-postgres]
 """
@@ -23,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,14 @@ from pathlib import Path
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.clock import ManualClock
 from casekit.priority import Priority
-from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.routing import Agent, Presence, Router, WorkItem
+from casekit.storage import (
+    DurableRouter,
+    MemoryStorage,
+    PostgresStorage,
+    SQLiteStorage,
+    Storage,
+)
 from casekit.testing.postgres_server import PostgresServer, find_postgres_bindir
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -96,81 +104,136 @@ def measure(storage: Storage, n: int, batch: int, run: str) -> dict[str, float]:
     }
 
 
-def setup_routing(storage: Storage, items: int, agents: int, prefix: str = "item") -> None:
-    capacity = -(-items // agents)  # room for every item: this measures offers, not waiting
-    with storage.unit_of_work() as uow:
-        for n in range(agents):
-            uow.routing.put_agent(f"agent-{n:03d}", skills={"benefits"}, capacity=capacity)
-        for n in range(items):
-            uow.routing.enqueue(
-                f"{prefix}-{n:06d}",
-                priority=Priority.URGENT if n % 10 == 0 else Priority.NORMAL,
-                skills={"benefits"},
-                at=T0 + timedelta(milliseconds=n),
-            )
+AGENTS = 50
+
+
+def make_router(storage: Storage, domain: str) -> DurableRouter:
+    return DurableRouter(storage, domain, clock=CLOCK, snapshot_every=None)
+
+
+def setup_routing(router: DurableRouter | Router, items: int) -> None:
+    """Agents with room for every item: this measures decisions, not waiting."""
+    capacity = -(-items // AGENTS)
+    agents = [Agent(f"agent-{n:03d}", {"benefits": 1}, capacity=capacity) for n in range(AGENTS)]
+    if isinstance(router, Router):
+        for agent in agents:
+            router.add_agent(agent, Presence.AVAILABLE)
+        return
+    with router.storage.unit_of_work() as uow:
+        bound = router.bind(uow)
+        for agent in agents:
+            bound.add_agent(agent, Presence.AVAILABLE)
         uow.commit()
 
 
-def route_in_process(storage: Storage, items: int, batch: int = 1) -> float:
-    """Durable routing decisions per second: ``batch`` offers per unit of work, committed.
+def work(n: int, prefix: str) -> WorkItem:
+    priority = Priority.URGENT if n % 10 == 0 else Priority.NORMAL
+    return WorkItem(f"{prefix}-{n:06d}", {"benefits": 1}, priority=priority)
 
-    With ``batch`` 1 each decision is its own unit of work (``offer_next``); otherwise
-    ``offer_batch`` makes up to ``batch`` decisions that commit together.
+
+def route(router: DurableRouter | Router, items: int, batch: int = 1, prefix: str = "i") -> float:
+    """Decisions per second: each submit is one routing decision (an offer here).
+
+    A :class:`Router` decides in memory; a :class:`DurableRouter` commits ``batch``
+    decisions per unit of work (1: each its own commit).
     """
-    now = T0 + timedelta(hours=1)
-    timeout = timedelta(minutes=5)
+    work_items = [work(n, prefix) for n in range(items)]
     start = time.perf_counter()
-    offered = 0
-    while True:
-        with storage.unit_of_work() as uow:
-            if batch == 1:
-                item = uow.routing.offer_next(now=now, timeout=timeout)
-                made = 0 if item is None else 1
-            else:
-                made = len(uow.routing.offer_batch(now=now, timeout=timeout, limit=batch))
-            uow.commit()
-        if not made:
-            break
-        offered += made
-    elapsed = time.perf_counter() - start
-    assert offered == items, (offered, items)
-    return offered / elapsed
+    if isinstance(router, Router) or batch == 1:
+        for item in work_items:
+            router.submit(item)
+    else:
+        storage = router.storage
+        for first in range(0, items, batch):
+            with storage.unit_of_work() as uow:
+                bound = router.bind(uow)
+                for item in work_items[first : first + batch]:
+                    bound.submit(item)
+                uow.commit()
+    return items / (time.perf_counter() - start)
 
 
-def route_in_processes(conninfo: str, processes: int, batch: int = 1) -> tuple[float, int]:
-    """Offers per second across processes (each timing its own loop), and double offers."""
-    script = (
-        "import sys; from casekit.testing.storage_contract import routing_worker; "
-        "routing_worker(sys.argv[1:])"
-    )
-    # Each worker writes to its own file: pipes read one after another would stall every
-    # worker but the first as soon as its pipe buffer (64 KiB, ~1,100 offers) fills up.
+def route_worker(argv: list[str]) -> None:
+    """``conninfo domain items batch prefix``: route, then print the seconds it took."""
+    conninfo, domain, items, batch, prefix = argv
+    storage = PostgresStorage(conninfo, clock=CLOCK)
+    router = make_router(storage, domain)
+    router.refresh()
+    start = time.perf_counter()
+    route(router, int(items), int(batch), prefix)
+    print(f"{time.perf_counter() - start:.6f}")
+    storage.close()
+
+
+def route_in_processes(conninfo: str, domains: list[str], items: int, batch: int) -> float:
+    """Decisions per second across one process per entry of ``domains`` (slowest's time)."""
     with ExitStack() as stack:
-        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(processes)]
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in domains]
         workers = [
             subprocess.Popen(
-                [sys.executable, "-c", script, "postgres", conninfo, "offer", "3600", str(batch)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    conninfo,
+                    domain,
+                    str(items),
+                    str(batch),
+                    f"p{n}",
+                ],
                 stdout=log,
                 text=True,
             )
-            for log in logs
+            for n, (domain, log) in enumerate(zip(domains, logs, strict=True))
         ]
-        outputs = []
+        seconds = []
         for worker, log in zip(workers, logs, strict=True):
             worker.wait()
             log.seek(0)
-            outputs.append(log.read())
-    offered: Counter[str] = Counter()
-    slowest = 0.0
-    total = 0
-    for out in outputs:
-        lines = out.splitlines()
-        _, seconds, count = lines[-1].split()
-        slowest = max(slowest, float(seconds))
-        total += int(count)
-        offered.update(line.split()[1] for line in lines if line.startswith("O "))
-    doubles = sum(n - 1 for n in offered.values())
-    return total / slowest, doubles
+            seconds.append(float(log.read().split()[-1]))
+    return len(domains) * items / max(seconds)
+
+
+def catch_up_and_cold_start(storage: Storage, agents: int, items: int) -> None:
+    """Replica catch-up per journal entry; cold start from a snapshot vs the whole journal."""
+    domain = "cold"
+    router = make_router(storage, domain)
+    with storage.unit_of_work() as uow:
+        bound = router.bind(uow)
+        for n in range(agents):
+            bound.add_agent(
+                Agent(f"agent-{n:05d}", {"benefits": 1}, capacity=-(-items // agents) + 1),
+                Presence.AVAILABLE,
+            )
+        uow.commit()
+    for first in range(0, items, 1000):
+        with storage.unit_of_work() as uow:
+            bound = router.bind(uow)
+            for n in range(first, min(items, first + 1000)):
+                bound.submit(work(n, "cold"))
+            uow.commit()
+    entries = agents + items
+    replay = make_router(storage, domain)
+    start = time.perf_counter()
+    replay.refresh()
+    whole = time.perf_counter() - start
+    assert replay.position == entries
+    print(
+        f"routing     catch-up: {whole / entries * 1e6:.1f} us per journal entry "
+        f"(a Router command: the in-memory floor); whole journal of {entries:,} entries "
+        f"replayed in {whole:.2f} s"
+    )
+    router.take_snapshot()
+    cold = make_router(storage, domain)
+    start = time.perf_counter()
+    cold.refresh()
+    snap = time.perf_counter() - start
+    assert cold.position == entries
+    print(
+        f"routing     cold start, {agents:,} agents and {items:,} items: from the snapshot "
+        f"{snap:.2f} s, replaying the journal {whole:.2f} s "
+        f"(x{whole / snap:.1f}; targets >= 10x and < 2 s)"
+    )
 
 
 def report(name: str, figures: dict[str, float], baseline: dict[str, float]) -> None:
@@ -196,29 +259,29 @@ def main() -> None:
 
     baseline = measure(MemoryStorage(clock=CLOCK), n, args.batch, "mem")
     report("memory", baseline, baseline)
-    memory = MemoryStorage(clock=CLOCK)
-    setup_routing(memory, r, 50)
-    routing_baseline = route_in_process(memory, r)
-    print(f"routing     memory: {routing_baseline:,.0f} decisions/s (in-memory baseline)")
-    per = f"{args.route_batch} decisions per unit of work (offer_batch)"
+    memory_router = Router(clock=CLOCK, push_timeout=timedelta(minutes=10))
+    setup_routing(memory_router, r)
+    routing_baseline = route(memory_router, r)
+    print(f"routing     memory: {routing_baseline:,.0f} decisions/s (the in-memory Router)")
+    per = f"{args.route_batch} decisions per unit of work"
 
-    def routing(where: str, rate: float, target: str = "", after: str = "") -> None:
+    def routing(where: str, rate: float, target: str = "") -> None:
         print(
             f"routing     {where}: {rate:,.0f} durable decisions/s "
-            f"(x{rate / routing_baseline:.2f} of memory{target}){after}"
+            f"(x{rate / routing_baseline:.2f} of memory{target})"
         )
 
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SQLiteStorage(Path(tmp) / "bench.db", clock=CLOCK)
         report("sqlite", measure(sqlite, n, args.batch, "sqlite"), baseline)
-        setup_routing(sqlite, r, 50)
-        routing(
-            "sqlite, 1 decision per unit of work", route_in_process(sqlite, r), "; target >= 3,000"
-        )
-        sqlite.close()
-        sqlite = SQLiteStorage(Path(tmp) / "batched.db", clock=CLOCK)
-        setup_routing(sqlite, r, 50)
-        routing(f"sqlite, {per}", route_in_process(sqlite, r, args.route_batch))
+        single = make_router(sqlite, "single")
+        setup_routing(single, r)
+        routing("sqlite, 1 decision per unit of work", route(single, r), "; target >= 3,000/s")
+        grouped = make_router(sqlite, "grouped")
+        setup_routing(grouped, r)
+        rate = route(grouped, r, args.route_batch)
+        routing(f"sqlite, {per}", rate, "; target >= x0.50")
+        catch_up_and_cold_start(sqlite, *((1_000, 10_000) if args.quick else (10_000, 100_000)))
         sqlite.close()
 
     if args.no_postgres or find_postgres_bindir() is None or find_spec("psycopg") is None:
@@ -228,30 +291,34 @@ def main() -> None:
     try:
         postgres = PostgresStorage(server.create_database("bench"), clock=CLOCK)
         report("postgresql", measure(postgres, n, args.batch, "pg"), baseline)
-        setup_routing(postgres, r, 50)
-        routing("postgresql, 1 process, 1 decision per unit of work", route_in_process(postgres, r))
+        single = make_router(postgres, "single")
+        setup_routing(single, r)
+        one = route(single, r)
+        routing("postgresql, 1 process, 1 decision per unit of work", one)
+        grouped = make_router(postgres, "grouped")
+        setup_routing(grouped, r)
+        routing(f"postgresql, 1 process, {per}", route(grouped, r, args.route_batch))
         postgres.close()
-        postgres = PostgresStorage(server.create_database("batched"), clock=CLOCK)
-        setup_routing(postgres, r, 50)
-        rate = route_in_process(postgres, r, args.route_batch)
-        routing(f"postgresql, 1 process, {per}", rate)
-        postgres.close()
-        for batch in (1, args.route_batch):
-            conninfo = server.create_database(f"bench4_{batch}")
-            four = PostgresStorage(conninfo, clock=CLOCK)
-            setup_routing(four, 4 * r // 2, 50)
-            four.close()
-            rate, doubles = route_in_processes(conninfo, 4, batch)
-            how = "1 decision per unit of work" if batch == 1 else per
-            routing(
-                f"postgresql, 4 processes, {how}",
-                rate,
-                "; target >= 2,000",
-                f", {doubles} double offers",
-            )
+        conninfo = server.create_database("four")
+        four = PostgresStorage(conninfo, clock=CLOCK)
+        domains = [f"team-{n}" for n in range(4)]
+        for domain in [*domains, "shared"]:
+            setup_routing(make_router(four, domain), 4 * r)
+        four.close()
+        shared = route_in_processes(conninfo, ["shared"] * 4, r // 2, 1)
+        routing("postgresql, 4 processes, one domain, 1 decision per unit of work", shared)
+        apart = route_in_processes(conninfo, domains, r // 2, 1)
+        routing(
+            "postgresql, 4 processes, 4 domains, 1 decision per unit of work",
+            apart,
+            f"; x{apart / one:.2f} of 1 process, target >= x1.6",
+        )
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--worker"]:
+        route_worker(sys.argv[2:])
+    else:
+        main()

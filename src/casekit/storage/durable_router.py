@@ -334,7 +334,6 @@ class DurableRouter:
         self._lock = threading.RLock()
         self._subscribers: list[Subscriber] = []
         self._captured: list[RoutingEvent] = []
-        self._replica.subscribe(self._captured.append)
 
     def _fresh(self) -> Router:
         return Router(clock=self._replay_clock, **self._options)
@@ -344,6 +343,8 @@ class DurableRouter:
     def subscribe(self, callback: Subscriber) -> None:
         """Call ``callback(event)`` for every event this process commits. O(1)."""
         with self._lock:
+            if not self._subscribers:  # the replica makes events only when someone listens
+                self._replica.subscribe(self._captured.append)
             self._subscribers.append(callback)
 
     def unsubscribe(self, callback: Subscriber) -> None:
@@ -355,6 +356,8 @@ class DurableRouter:
         with self._lock:
             try:
                 self._subscribers.remove(callback)
+                if not self._subscribers:
+                    self._replica.unsubscribe(self._captured.append)
             except ValueError:
                 raise NotFound(
                     f"{callback!r} is not subscribed to routing domain {self.domain}"
@@ -409,7 +412,8 @@ class DurableRouter:
             seq = snapshot.seq
         self._replica = replica
         self._captured.clear()
-        replica.subscribe(self._captured.append)
+        if self._subscribers:
+            replica.subscribe(self._captured.append)
         self._seq = seq
         self._snapshot_seq = seq
         self._stale = False
@@ -674,7 +678,13 @@ class BoundRouter:
         self._uow = uow
         self._entries = 0
         self._events: list[RoutingEvent] = []
+        self._pending: list[JournalEntry] = []
         self._active = True
+
+    def _flush(self) -> None:
+        """Append the buffered entries, in one statement, just before the commit."""
+        pending, self._pending = self._pending, []
+        self._uow.journal.append(pending)
 
     def _run(
         self, command: str, args: Callable[[], dict[str, Any]], call: Callable[[Router], T]
@@ -695,14 +705,10 @@ class BoundRouter:
         except BaseException:
             durable._stale = True  # it may have half-changed the replica: rebuild it
             raise
-        entry = JournalEntry(durable.domain, durable._seq + 1, now, command, args())
-        try:
-            self._uow.journal.append([entry])
-        except BaseException:
-            durable._stale = True  # applied to the replica but not journalled
-            self._active = False
-            raise
         durable._seq += 1
+        self._pending.append(JournalEntry(durable.domain, durable._seq, now, command, args()))
+        if len(self._pending) == 1:
+            self._uow.before_commit(self._flush)
         self._entries += 1
         self._events.extend(durable._captured)
         durable._captured.clear()

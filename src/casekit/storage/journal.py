@@ -16,15 +16,13 @@ entry; snapshots are one row each.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from casekit.checks import (
     check_aware,
     check_id,
     check_int,
-    check_json_safe,
-    check_mapping,
     check_text,
 )
 from casekit.errors import ConcurrencyConflict, CorruptRecord, ValidationError
@@ -35,6 +33,7 @@ __all__ = [
     "JOURNAL_TABLES_POSTGRES",
     "JOURNAL_TABLES_SQLITE",
     "SqlJournal",
+    "check_batch",
     "check_journal_entry",
     "check_snapshot",
 ]
@@ -68,21 +67,73 @@ JOURNAL_TABLES_POSTGRES = (
 """Schema version 4 on PostgreSQL."""
 
 
-def check_journal_entry(entry: object) -> JournalEntry:
-    """Check a journal entry before anything is written.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+class _Checked(set[str]):
+    """Domain and command names already checked (a few, always the same): checked once."""
+
+    def add(self, name: str) -> None:
+        if len(self) > 4096:
+            self.clear()
+        super().add(name)
+
+
+_CHECKED = _Checked()
+
+
+def check_journal_entry(entry: object) -> str:
+    """Check a journal entry before anything is written; return its arguments as JSON text.
+
+    The arguments are encoded here (ASCII JSON, no NaN): what cannot be encoded is refused,
+    and the text is what every adapter keeps, so a caller's later change to the mapping
+    changes nothing stored. O(size of the arguments).
 
     Raises:
         ValidationError: Not a :class:`JournalEntry`, or a bad field.
     """
-    if not isinstance(entry, JournalEntry):
+    if type(entry) is not JournalEntry:
         raise ValidationError(f"journal entries must be JournalEntry, got {entry!r}")
     check_id(entry.domain, what="journal entry domain")
-    check_int(entry.seq, what=f"seq of a {entry.domain} journal entry", minimum=1)
-    check_aware(entry.at, what=f"time of {entry.domain} journal entry {entry.seq}")
-    check_text(entry.command, what=f"command of {entry.domain} journal entry {entry.seq}")
-    what = f"arguments of {entry.domain} journal entry {entry.seq}"
-    check_json_safe(check_mapping(entry.args, what=what), what=what)
-    return entry
+    seq = entry.seq
+    if type(seq) is not int or seq < 1:
+        raise ValidationError(
+            f"seq of a {entry.domain} journal entry must be an int >= 1, got {seq!r}"
+        )
+    at = entry.at
+    if type(at) is not datetime or at.tzinfo is None:
+        check_aware(at, what=f"time of {entry.domain} journal entry {seq}")
+    check_id(entry.command, what=f"command of {entry.domain} journal entry {seq}")
+    if not isinstance(entry.args, Mapping):
+        raise ValidationError(
+            f"arguments of {entry.domain} journal entry {seq} must be a mapping, got {entry.args!r}"
+        )
+    try:
+        return _ENCODER.encode(entry.args)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(
+            f"arguments of {entry.domain} journal entry {seq} are not JSON-safe: {error}"
+        ) from None
+
+
+def check_batch(entries: Sequence[JournalEntry]) -> list[str]:
+    """Check entries for one append: each valid, consecutive per domain; their JSON texts.
+
+    Raises:
+        ValidationError: A bad entry.
+        ConcurrencyConflict: Entries of one domain that are not consecutive.
+    """
+    texts = [check_journal_entry(entry) for entry in entries]
+    last: dict[str, int] = {}
+    for entry in entries:
+        previous = last.get(entry.domain)
+        if previous is not None and entry.seq != previous + 1:
+            raise ConcurrencyConflict(
+                f"routing journal {entry.domain}: entry {entry.seq} does not follow "
+                f"{previous}; nothing written"
+            )
+        last[entry.domain] = entry.seq
+    return texts
 
 
 def check_snapshot(snapshot: object) -> JournalSnapshot:
@@ -100,15 +151,6 @@ def check_snapshot(snapshot: object) -> JournalSnapshot:
         raise ValidationError(f"data of the {snapshot.domain} snapshot must be bytes")
     check_aware(snapshot.taken_at, what=f"time of the {snapshot.domain} snapshot")
     return snapshot
-
-
-def _encode_args(entry: JournalEntry) -> str:
-    try:
-        return json.dumps(entry.args, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValidationError(
-            f"arguments of {entry.domain} journal entry {entry.seq} are not JSON-safe: {error}"
-        ) from None
 
 
 class SqlJournal(RoutingJournal):
@@ -158,30 +200,42 @@ class SqlJournal(RoutingJournal):
 
     def append(self, entries: Sequence[JournalEntry]) -> None:
         self._require_active()
-        rows: list[tuple[object, ...]] = []
-        heads: dict[str, int] = {}
-        for entry in entries:
-            check_journal_entry(entry)
-            if entry.domain not in heads:
-                heads[entry.domain] = self.head(entry.domain)
-            expected = heads[entry.domain] + 1
-            if entry.seq != expected:
+        texts = check_batch(entries)
+        if not entries:
+            return
+        db = self._db
+        time_param = db.time_param
+        rows = [
+            (entry.domain, entry.seq, time_param(entry.at), entry.command, text)
+            for entry, text in zip(entries, texts, strict=True)
+        ]
+        first = entries[0]
+        if all(entry.domain == first.domain for entry in entries):
+            # One statement writes the first entry only if it is the next (a gap or a taken
+            # seq writes nothing); the rest follow it, the primary key refusing duplicates.
+            written = db.execute(
+                "INSERT INTO routing_journal (domain, seq, at, command, args)"
+                " SELECT ?, ?, ?, ?, ? WHERE (SELECT coalesce(max(seq), 0)"
+                " FROM routing_journal WHERE domain = ?) = ?",
+                (*rows[0], first.domain, first.seq - 1),
+            ).rowcount
+            if written != 1:
                 raise ConcurrencyConflict(
-                    f"routing journal {entry.domain}: entry {entry.seq} is not the next "
-                    f"({expected}); another writer appended first; nothing written"
+                    f"routing journal {first.domain}: entry {first.seq} is not the next "
+                    f"({self.head(first.domain) + 1}); another writer appended first; "
+                    "nothing written"
                 )
-            heads[entry.domain] = expected
-            rows.append(
-                (
-                    entry.domain,
-                    entry.seq,
-                    self._db.time_param(entry.at),
-                    entry.command,
-                    _encode_args(entry),
-                )
-            )
+            rows = rows[1:]
+        else:
+            for domain, seq in {e.domain: e.seq for e in reversed(entries)}.items():
+                head = self.head(domain)
+                if seq != head + 1:
+                    raise ConcurrencyConflict(
+                        f"routing journal {domain}: entry {seq} is not the next ({head + 1}); "
+                        "another writer appended first; nothing written"
+                    )
         if rows:
-            self._db.executemany(
+            db.executemany(
                 "INSERT INTO routing_journal (domain, seq, at, command, args)"
                 " VALUES (?, ?, ?, ?, ?)",
                 rows,

@@ -12,27 +12,24 @@ the collection's size (a scan in key order); an audit append is O(1).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sortedcontainers import SortedDict, SortedList  # type: ignore[import-untyped]  # ships no stubs
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]  # ships no stubs
 
 from casekit.checks import check_id
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import (
     AlreadyExists,
-    CapacityExceeded,
     ConcurrencyConflict,
     NotFound,
-    OfferNotPending,
     ValidationError,
 )
-from casekit.priority import Priority
 from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.journal import check_batch, check_snapshot
 from casekit.storage.locks import WriterLock
-from casekit.storage.journal import check_journal_entry, check_snapshot
 from casekit.storage.ports import (
     AuditEntry,
     Body,
@@ -266,7 +263,8 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 class _MemoryJournal(RoutingJournal):
     """Journals as lists per domain; the storage's lock already makes every unit of work
-    the only writer, so :meth:`lock` has nothing to do. Appends are undone on rollback."""
+    the only writer, so :meth:`lock` has nothing to do. Appends are undone on rollback.
+    """
 
     def __init__(self, uow: _MemoryUnitOfWork) -> None:
         self._uow = uow
@@ -288,19 +286,18 @@ class _MemoryJournal(RoutingJournal):
 
     def append(self, entries: Sequence[JournalEntry]) -> None:
         self._uow._require_active()
-        heads = {domain: len(journal) for domain, journal in self._storage._journals.items()}
-        for entry in entries:
-            check_journal_entry(entry)
-            expected = heads.get(entry.domain, 0) + 1
-            if entry.seq != expected:
+        texts = check_batch(entries)
+        journals = self._storage._journals
+        for domain, seq in {e.domain: e.seq for e in reversed(entries)}.items():
+            head = len(journals.get(domain, ()))
+            if seq != head + 1:
                 raise ConcurrencyConflict(
-                    f"routing journal {entry.domain}: entry {entry.seq} is not the next "
-                    f"({expected}); another writer appended first; nothing written"
+                    f"routing journal {domain}: entry {seq} is not the next ({head + 1}); "
+                    "another writer appended first; nothing written"
                 )
-            heads[entry.domain] = expected
-        for entry in entries:
-            journal = self._storage._journals.setdefault(entry.domain, [])
-            journal.append(entry)
+        for entry, text in zip(entries, texts, strict=True):
+            journal = journals.setdefault(entry.domain, [])
+            journal.append(attrs.evolve(entry, args=json.loads(text)))  # a copy, as stored
             self._uow._undo.append(journal.pop)
 
     def snapshot(self, domain: str) -> JournalSnapshot | None:

@@ -468,6 +468,7 @@ class UnitOfWork(abc.ABC):
         self._cases: CaseRepository | None = None
         self._ledger: LedgerStore | None = None
         self._on_end: list[Callable[[bool], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
         self.bound: dict[int, Any] = {}
         """What has bound itself to this unit of work, by the binder's id (the durable
         routers)."""
@@ -517,6 +518,14 @@ class UnitOfWork(abc.ABC):
     def _rollback(self) -> None:
         """Discard the transaction's writes."""
 
+    def before_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once, inside the transaction, just before it commits.
+
+        Writers that buffer (the durable router's journal entries) flush there; if a
+        callback raises, the unit of work rolls back and the error reaches the caller.
+        """
+        self._before_commit.append(callback)
+
     def on_end(self, callback: Callable[[bool], None]) -> None:
         """Call ``callback(committed)`` once when this unit of work ends.
 
@@ -558,6 +567,9 @@ class UnitOfWork(abc.ABC):
         """
         self._require_active()
         try:
+            callbacks, self._before_commit = self._before_commit, []
+            for callback in callbacks:
+                callback()
             self._commit()
         except BaseException:
             self.rollback()

@@ -303,7 +303,8 @@ def durable_router_machine(storage: Storage, **options: Any) -> type[RouterState
                 self.durable._lock.acquire()
                 try:
                     self.durable._replica = self.durable._fresh()
-                    self.durable._replica.subscribe(self.durable._captured.append)
+                    if self.durable._subscribers:
+                        self.durable._replica.subscribe(self.durable._captured.append)
                     self.durable._seq = 0
                     self.durable._stale = False
                 finally:
