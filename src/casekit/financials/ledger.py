@@ -125,9 +125,7 @@ class Ledger:
         )
         return line.key, units, entry
 
-    def _check_correction(
-        self, item: object, reference: str
-    ) -> tuple[LineKey, int, LedgerEntry]:
+    def _check_correction(self, item: object, reference: str) -> tuple[LineKey, int, LedgerEntry]:
         what = f"a correction line of {reference}"
         if not isinstance(item, tuple) or len(item) != 2:
             raise ValidationError(
