@@ -24,13 +24,17 @@ from casekit.financials import (
     Decision,
     Deduction,
     DeductionPolicy,
+    DeductionRecord,
+    DeductionStatus,
     DeliveryMethod,
     DeliveryPattern,
     DeterminationSet,
     Entitlement,
+    EntryKind,
     FinancialProduct,
     InstructionLine,
     Ledger,
+    LedgerEntry,
     Nominees,
     Payment,
     Period,
@@ -38,6 +42,7 @@ from casekit.financials import (
     apply_deductions,
     build_schedule,
     determine,
+    month_of,
     reassess,
     simulate,
 )
@@ -333,6 +338,17 @@ BAD_CALLS: list[tuple[str, Callable[[], object]]] = [
     ("apply gross", lambda: apply_deductions(None, [], DeductionPolicy(max_rate=1))),  # type: ignore[arg-type]
     ("apply deductions", lambda: apply_deductions(eur("1.00"), [None], DeductionPolicy(max_rate=1))),  # type: ignore[list-item]  # noqa: E501
     ("apply policy", lambda: apply_deductions(eur("1.00"), [], None)),  # type: ignore[arg-type]
+    ("payment built directly", lambda: Payment(id="P", case_id="C", payee="c", cover=JAN, amount=eur("1.00"), due_date="soon")),  # type: ignore[arg-type]  # noqa: E501
+    ("payment status", lambda: Payment(id="P", case_id="C", payee="c", cover=JAN, amount=eur("1.00"), due_date=JAN.start, status="Paid")),  # type: ignore[arg-type]  # noqa: E501
+    ("ledger entry kind", lambda: LedgerEntry("Refund", JAN, "basic", "c", eur("1.00"), "R")),  # type: ignore[arg-type]
+    ("ledger entry nominee", lambda: LedgerEntry(EntryKind.PAID, JAN, "basic", None, eur("1.00"), "R")),  # type: ignore[arg-type]  # noqa: E501
+    ("deduction record", lambda: DeductionRecord("rent", 1, eur("1"), 1, DeductionStatus.APPLIED)),  # type: ignore[arg-type]
+    ("nominee_on string day", lambda: Nominees("c").nominee_on("basic", "2026-01-01")),  # type: ignore[arg-type]
+    ("covers_due_on string", lambda: DeliveryPattern.monthly(1).covers_due_on("2026-01-01")),  # type: ignore[arg-type]
+    ("cover_periods window", lambda: DeliveryPattern.monthly(1).cover_periods("2026")),  # type: ignore[arg-type]
+    ("month_of string", lambda: month_of("2026-02-14")),  # type: ignore[arg-type]
+    ("rate_on string", lambda: DeterminationSet([], EUR).rate_on("basic", "2026-01-01")),  # type: ignore[arg-type]
+    ("keys_meeting", lambda: Ledger(EUR).keys_meeting(None)),  # type: ignore[arg-type]
 ]  # fmt: skip
 
 

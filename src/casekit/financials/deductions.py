@@ -15,7 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
-from casekit.checks import check_enum, check_instance, check_int
+from casekit.checks import check_enum, check_instance, check_int, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.money import Money, minor_units, to_decimal
 
@@ -220,6 +220,17 @@ class DeductionRecord:
     taken: Money
     status: DeductionStatus
     reason: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        check_text(self.name, what="DeductionRecord.name")
+        what = f"the record of deduction {self.name!r}"
+        check_int(self.priority, what=f"priority of {what}")
+        check_instance(self.requested, Money, what=f"requested amount of {what}")
+        check_instance(self.taken, Money, what=f"taken amount of {what}")
+        status = check_enum(self.status, DeductionStatus, what=f"status of {what}")
+        object.__setattr__(self, "status", status)
+        if not isinstance(self.reason, str):
+            raise ValidationError(f"reason of {what} must be a string, got {self.reason!r}")
 
 
 @attrs.frozen(slots=True)

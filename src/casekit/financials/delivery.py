@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import attrs
 
-from casekit.checks import check_date, check_enum, check_int
+from casekit.checks import check_date, check_enum, check_instance, check_int
 from casekit.errors import ValidationError
 from casekit.financials.periods import Period
 
@@ -194,11 +194,20 @@ class DeliveryPattern:
 
         Complexity: O(n) for the n cover periods returned; memoised per pattern and window
         (the last 4,096), as many cases share both.
+
+        Raises:
+            ValidationError: ``window`` is not a Period.
         """
+        check_instance(window, Period, what="the window of cover periods")
         return list(_cover_periods(self, window.start, window.end))
 
     def covers_due_on(self, day: date) -> list[Period]:
-        """The cover periods whose payment is due on ``day`` (none or one). O(1)."""
+        """The cover periods whose payment is due on ``day`` (none or one). O(1).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        day = check_date(day, what="the day payments are due on")
         probe = day if self.timing is Timing.IN_ADVANCE else day - _DAY
         start = self.cover_start_on_or_before(probe)
         cover = Period(start, self.next_start(start) - _DAY)
@@ -213,5 +222,10 @@ class DeliveryPattern:
         return _cover_bounds(self, window.start, window.end)
 
     def due_date(self, cover: Period) -> date:
-        """When the payment for ``cover`` is due: its first day, or the day after its last."""
+        """When the payment for ``cover`` is due: its first day, or the day after its last.
+
+        Raises:
+            ValidationError: ``cover`` is not a Period.
+        """
+        check_instance(cover, Period, what="the cover period of a due date")
         return cover.start if self.timing is Timing.IN_ADVANCE else cover.end + _DAY

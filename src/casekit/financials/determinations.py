@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import attrs
 
 from casekit.cases.evidence import Evidence, EvidenceLog
-from casekit.checks import attrs_check, check_bool, check_instance, check_text
+from casekit.checks import attrs_check, check_bool, check_date, check_instance, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials.periods import Period
 from casekit.financials.proration import MinorRate, to_minor_rate
@@ -212,7 +212,12 @@ class DeterminationSet:
         return found
 
     def rate_on(self, component: str, day: date) -> Money:
-        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(d)."""
+        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(d).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        check_date(day, what=f"the day to find the rate of {component!r} on")
         ordinal = day.toordinal()
         found = self.segments(component, ordinal, ordinal)
         if not found:

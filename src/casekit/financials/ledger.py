@@ -19,7 +19,7 @@ from datetime import date
 
 import attrs
 
-from casekit.checks import check_date, check_id, check_instance, check_text
+from casekit.checks import check_date, check_enum, check_id, check_instance, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials.periods import Period
 from casekit.financials.schedule import InstructionLine, LineKey
@@ -54,6 +54,14 @@ class LedgerEntry:
     nominee: str
     amount: Money
     reference: str
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "kind", check_enum(self.kind, EntryKind, what="LedgerEntry.kind"))
+        check_instance(self.cover, Period, what="LedgerEntry.cover")
+        check_text(self.component, what=f"component of the ledger entry for {self.cover}")
+        check_id(self.nominee, what=f"nominee of the ledger entry for {self.cover}")
+        check_instance(self.amount, Money, what=f"amount of the ledger entry for {self.cover}")
+        check_text(self.reference, what=f"reference of the ledger entry for {self.cover}")
 
 
 class Ledger:
@@ -233,7 +241,12 @@ class Ledger:
         return self._first_start
 
     def keys_meeting(self, window: Period) -> list[LineKey]:
-        """Every line key whose cover period shares a day with ``window``. O(log p + k)."""
+        """Every line key whose cover period shares a day with ``window``. O(log p + k).
+
+        Raises:
+            ValidationError: ``window`` is not a Period.
+        """
+        check_instance(window, Period, what="the window of ledger lines")
         found: list[LineKey] = []
         for end in self._ends[bisect.bisect_left(self._ends, window.start) :]:
             for key in self._by_end[end]:

@@ -86,7 +86,13 @@ class Nominees:
         return entry
 
     def nominee_on(self, component: str, day: date) -> str:
-        """Who receives ``component``'s payment for ``day``. O(log a)."""
+        """Who receives ``component``'s payment for ``day``. O(log a).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        if type(day) is not date:
+            check_date(day, what=f"the day to find the nominee of {component!r} on")
         starts = self._starts.get(component)
         if not starts:
             return self.primary_client

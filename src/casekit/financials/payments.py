@@ -27,6 +27,7 @@ import attrs
 from casekit.cases.parts import StatusChange
 from casekit.checks import (
     check_actor,
+    check_aware,
     check_date,
     check_enum,
     check_id,
@@ -129,6 +130,25 @@ class Payment:
     clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
     _history: list[StatusChange] = attrs.field(factory=list, repr=False, alias="history")
     updated_at: datetime | None = attrs.field(default=None, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Check the fields when built directly (e.g. read back from storage)."""
+        check_id(self.id, what="Payment.id")
+        name = f"payment {self.id}"
+        check_id(self.case_id, what=f"case_id of {name}")
+        _check_fields(name, self.payee, self.cover, self.amount)
+        check_date(self.due_date, what=f"due_date of {name}")
+        self.method = check_enum(self.method, DeliveryMethod, what=f"method of {name}")
+        self.lines = _sequence(self.lines, InstructionLine, what=f"lines of {name}")
+        self.deductions = _sequence(self.deductions, DeductionRecord, what=f"deductions of {name}")
+        self.status = check_enum(self.status, PaymentStatus, what=f"status of {name}")
+        check_instance(self.clock, Clock, what=f"clock of {name}")  # type: ignore[type-abstract]
+        if not isinstance(self._history, list):
+            raise ValidationError(f"history of {name} must be a list, got {self._history!r}")
+        for change in self._history:
+            check_instance(change, StatusChange, what=f"a status change of {name}")
+        if self.updated_at is not None:
+            self.updated_at = check_aware(self.updated_at, what=f"updated_at of {name}")
 
     @classmethod
     def create(
