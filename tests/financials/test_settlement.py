@@ -214,3 +214,29 @@ def test_a_prospective_nominee_change_is_no_change() -> None:
     )
     assert result.outcome is CorrectionOutcome.NO_CHANGE
     assert result.period is None
+
+
+def test_nominee_change_reassessment_starts_at_the_first_line_paid_to_the_wrong_nominee() -> None:
+    """Lines already paid to the right nominee (an earlier assignment) are left alone."""
+    ds = DeterminationSet([d(date(2026, 1, 1), date(2026, 3, 31), basic="100.00")], EUR)
+    paid_to = Nominees("c1")
+    paid_to.assign("basic", "landlord", date(2026, 2, 1), actor="w", at=AT)
+    ledger = Ledger(EUR)
+    for line in build_schedule(ds, MONTHLY, paid_to, Q1):
+        ledger.record_paid(line, reference="P")
+    now_to = Nominees("c1")
+    now_to.assign("basic", "landlord", date(2026, 2, 1), actor="w", at=AT)
+    now_to.assign("basic", "employer", date(2026, 3, 1), actor="w", at=AT)
+    result = reassess(
+        "PDC-1",
+        old=Entitlement(ds),
+        new=Entitlement(ds),
+        ledger=ledger,
+        pattern=MONTHLY,
+        nominees=now_to,
+    )
+    assert result.period == Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert {line.nominee: line.amount for line in result.by_nominee()} == {
+        "employer": eur("100.00"),
+        "landlord": eur("-100.00"),
+    }
