@@ -53,7 +53,7 @@ def minor_units(currency: str) -> int:
     Raises:
         ValidationError: ``currency`` is not an ISO 4217 code.
     """
-    if currency not in currencies():
+    if type(currency) is not str or currency not in currencies():
         _check_code(currency)
     return _decimals(currency)
 
@@ -194,7 +194,7 @@ class Money:
         """
         if type(units) is not int:
             raise InvalidMoney(f"minor units must be an int, got {units!r}")
-        if currency not in currencies():
+        if type(currency) is not str or currency not in currencies():
             _check_code(currency)
         # A Decimal from an int is always finite and the currency is checked: skip the
         # converter and validator (this is the hot path of schedules and reassessments).
@@ -243,9 +243,16 @@ class Money:
                 f"({other.currency} vs {self.currency}); convert first"
             )
 
+    def _refuse(self, op: str, other: object) -> InvalidMoney:
+        return InvalidMoney(
+            f"cannot {op} {self} and {other!r}: {type(other).__name__} is not Money "
+            "(money adds to, subtracts from and compares with money of the same currency; "
+            "it multiplies and divides by a Decimal or an int)"
+        )
+
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
+            raise self._refuse("add", other)
         self._same(other, "add")
         return _make(self.amount + other.amount, self.currency)
 
@@ -253,13 +260,16 @@ class Money:
         # sum() starts from int 0.
         if isinstance(other, int) and not isinstance(other, bool) and other == 0:
             return self
-        return NotImplemented
+        raise self._refuse("add", other)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
+            raise self._refuse("subtract", other)
         self._same(other, "subtract")
         return _make(self.amount - other.amount, self.currency)
+
+    def __rsub__(self, other: object) -> Money:
+        raise self._refuse("subtract", other)
 
     def __neg__(self) -> Money:
         return _make(-self.amount, self.currency)
@@ -269,14 +279,16 @@ class Money:
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, Money):
-            return NotImplemented
+            raise InvalidMoney(f"cannot multiply {self} by {factor}: multiply money by a number")
         return _make(self.amount * to_decimal(factor, what="factor"), self.currency)
 
     __rmul__ = __mul__
 
     def __truediv__(self, divisor: object) -> Money:
         if isinstance(divisor, Money):
-            return NotImplemented
+            raise InvalidMoney(
+                f"cannot divide {self} by {divisor} with '/': use .ratio() for a Decimal ratio"
+            )
         value = to_decimal(divisor, what="divisor")
         if value == 0:
             raise ValidationError(f"cannot divide {self} by zero")
@@ -292,27 +304,27 @@ class Money:
         return self.amount / other.amount
 
     # ----- comparison ------------------------------------------------------------------
-    def _cmp(self, other: object) -> Decimal | None:
+    def _cmp(self, other: object) -> Decimal:
         if not isinstance(other, Money):
-            return None
+            raise self._refuse("compare", other)
         self._same(other, "compare")
         return self.amount - other.amount
 
     def __lt__(self, other: object) -> bool:
         diff = self._cmp(other)
-        return NotImplemented if diff is None else diff < 0
+        return diff < 0
 
     def __le__(self, other: object) -> bool:
         diff = self._cmp(other)
-        return NotImplemented if diff is None else diff <= 0
+        return diff <= 0
 
     def __gt__(self, other: object) -> bool:
         diff = self._cmp(other)
-        return NotImplemented if diff is None else diff > 0
+        return diff > 0
 
     def __ge__(self, other: object) -> bool:
         diff = self._cmp(other)
-        return NotImplemented if diff is None else diff >= 0
+        return diff >= 0
 
     # ----- rendering -------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -55,6 +55,7 @@ def test_half_changed_ledger_reversed_period_in_a_batch_records_nothing(
         ((APR, Decimal("-1.00")), ValidationError),
         ((APR, Money.unrounded("0.001", "EUR")), InvalidMoney),
         (((date(2026, 4, 1), date(2026, 4, 30), "basic", " "), eur("-1.00")), ValidationError),
+        (((date(2026, 4, 1), date(2026, 4, 30), "basic", "*"), eur("-1.00")), ValidationError),
         (((date(2026, 4, 1), date(2026, 4, 30), None, "client-1"), eur("-1.00")), ValidationError),
         ((("2026-04-01", date(2026, 4, 30), "basic", "client-1"), eur("-1.00")), ValidationError),
         (((date(2026, 4, 1), date(2026, 4, 30), "basic"), eur("-1.00")), ValidationError),

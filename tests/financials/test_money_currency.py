@@ -110,3 +110,32 @@ def test_total_of_and_ratio_refuse_non_money() -> None:
         total_of([Money("1.00", "EUR"), 1], "EUR")  # type: ignore[list-item]
     with pytest.raises(ValidationError, match="Money divisor"):
         Money("1.00", "EUR").ratio(2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("currency", [["EUR"], {"EUR": 1}, b"EUR"])
+def test_unhashable_or_odd_currencies_are_clean_errors(currency: object) -> None:
+    with pytest.raises(ValidationError, match="ISO 4217"):
+        Money("1", currency)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="ISO 4217"):
+        Money.from_minor(1, currency)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="ISO 4217"):
+        minor_units(currency)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda m: m + 1,
+        lambda m: 1 + m,
+        lambda m: m - Decimal(1),
+        lambda m: 1 - m,
+        lambda m: m * m,
+        lambda m: m / m,
+        lambda m: m < 1,
+        lambda m: m >= Decimal(1),
+    ],
+)
+def test_money_operations_with_non_money_raise_invalid_money(operation: object) -> None:
+    """A clean casekit error naming both operands, not Python's bare TypeError."""
+    with pytest.raises(InvalidMoney, match="cannot"):
+        operation(Money("1.00", "EUR"))  # type: ignore[operator]

@@ -94,7 +94,7 @@ class AppliedReassessment:
     reassessment_id: str
     result: Reassessment
     correction_case: PaymentCorrectionCase | None = None
-    recoveries: Mapping[str, Deduction] = attrs.field(factory=dict, converter=_as_dict)
+    recoveries: Mapping[str, Deduction] = attrs.field(factory=dict, converter=_as_dict, hash=False)
     payments: tuple[Payment, ...] = ()
     skipped: str = ""
 
@@ -119,7 +119,8 @@ class ReassessmentEngine:
 
     Args:
         closed_cases: Whether closed cases are reassessed (default: not).
-        rolled_up: One net correction line (True) or one per component and nominee.
+        rolled_up: One net correction line per nominee (True) or one per component and
+            nominee (False).
 
     Thread-safe: the in-progress set is guarded by a lock.
     """

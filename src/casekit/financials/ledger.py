@@ -151,6 +151,11 @@ class Ledger:
         cover = Period(start, end)
         component = check_text(key[2], what=f"the component of {what}")
         nominee = check_id(key[3], what=f"the nominee of {what}")
+        if nominee == "*":
+            raise ValidationError(
+                f"the nominee of {what} is '*' (all nominees): a correction line names the "
+                "one nominee it is owed to or by"
+            )
         units = self._units(amount, f"correction {cover} {component!r} {nominee!r}")
         entry = LedgerEntry(EntryKind.CORRECTION, cover, component, nominee, amount, reference)
         return (start, end, component, nominee), units, entry
