@@ -29,7 +29,6 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import attrs
-from babel.numbers import get_currency_precision, list_currencies
 
 from casekit.errors import CurrencyMismatch, InvalidMoney, ValidationError
 
@@ -39,11 +38,15 @@ __all__ = ["Money", "allocate", "currencies", "minor_units", "to_decimal", "tota
 @functools.cache
 def currencies() -> frozenset[str]:
     """Every ISO 4217 code casekit accepts: CLDR's, current and withdrawn (via babel). O(1)."""
+    from babel.numbers import list_currencies  # noqa: PLC0415  loaded on first use
+
     return frozenset(list_currencies())
 
 
 @functools.cache
 def _decimals(currency: str) -> int:
+    from babel.numbers import get_currency_precision  # noqa: PLC0415  loaded on first use
+
     return int(get_currency_precision(currency))
 
 
