@@ -184,6 +184,9 @@ class ReassessmentEngine:
     ) -> AppliedReassessment:
         """Reassess ``pdc`` and apply the result.
 
+        Every argument is checked, in order, before anything changes; the correction lines
+        are checked before the correction case is opened.
+
         Args:
             pdc: The product delivery case.
             old: The entitlement payments were made under.
@@ -197,8 +200,6 @@ class ReassessmentEngine:
             recover_per_payment: Recover each overpaid nominee's overpayment by deducting
                 this much from each of that nominee's future payments (one recovery
                 :class:`Deduction` per overpaid nominee is returned).
-
-        Every argument is checked, in order, before anything changes.
 
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
