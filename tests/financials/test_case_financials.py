@@ -7,7 +7,14 @@ from datetime import date
 
 import pytest
 
-from casekit.cases import CorrectionOutcome, EvidenceLog, LinkKind, ProductDeliveryCase
+from casekit.cases import (
+    CorrectionOutcome,
+    EvidenceChanged,
+    EvidenceLog,
+    LinkKind,
+    Owner,
+    ProductDeliveryCase,
+)
 from casekit.errors import ValidationError
 from casekit.financials import (
     CaseFinancials,
@@ -18,6 +25,7 @@ from casekit.financials import (
     Period,
     ReassessmentTrigger,
     evidence_segments,
+    trigger_for,
 )
 from casekit.money import Money
 
@@ -147,3 +155,58 @@ def test_simulation_uses_the_products_deduction_policy(pdc: ProductDeliveryCase)
     fin, _, _ = _paid_case(pdc)
     simulation = fin.simulate(date(2026, 5, 1))
     assert simulation.total_gross == eur("800.00")
+
+
+def test_handle_ignores_the_correction_cases_closure(pdc: ProductDeliveryCase) -> None:
+    """Reproduction 6: a Payment Correction Case moving to Closed is not the PDC closing."""
+    fin, basic, housing = _paid_case(pdc)
+    _change(pdc, basic, housing)
+    applied = fin.reassess(ReassessmentTrigger.MANUAL, actor="w")
+    pcc = applied.correction_case
+    assert pcc is not None
+    pcc.collect_events()
+    pcc.approve(actor="boss")
+    pcc.settle(actor="boss")
+    events = pcc.collect_events()
+    assert any(getattr(e, "to_status", None) == "Closed" for e in events)
+    assert [fin.handle(event, actor="w") for event in events] == [None] * len(events)
+    assert [trigger_for(event, case_id=pdc.id) for event in events] == [None] * len(events)
+    assert len(fin.reassessments) == 1
+
+
+def test_handle_ignores_events_of_another_case(pdc: ProductDeliveryCase) -> None:
+    """Reproduction 6: handle did not check the event's case id."""
+    fin, _, _ = _paid_case(pdc)
+    other = ProductDeliveryCase.create(
+        id="PDC-OTHER",
+        product="Basic Allowance",
+        primary_client="client-9",
+        owner=Owner.user("worker"),
+        supervisor=Owner.user("boss"),
+        clock=pdc.clock,
+    )
+    other.add_evidence(
+        "allowance", {"component": "basic", "monthly": "1.00"}, date(2026, 1, 1), actor="w"
+    )
+    other.submit(actor="worker")
+    other.approve(actor="boss")
+    other.activate(actor="worker")
+    other.close(actor="w", reason="ineligible")
+    events = other.collect_events()
+    assert any(isinstance(e, EvidenceChanged) for e in events)
+    assert [fin.handle(event, actor="w") for event in events] == [None] * len(events)
+    assert fin.reassessments == []
+    # The PDC's own closure still triggers its reassessment.
+    pdc.close(actor="w", reason="ineligible")
+    own = [fin.handle(event, actor="w") for event in pdc.collect_events()]
+    assert [a.result.trigger for a in own if a is not None] == [ReassessmentTrigger.CLOSURE]
+
+
+def test_nominee_change_alone_is_reassessed_by_case_financials(pdc: ProductDeliveryCase) -> None:
+    """Reproduction 5: a retroactive nominee change is found by reassess() with no since=."""
+    fin, _, _ = _paid_case(pdc)
+    fin.nominees.assign("housing", "landlord", date(2026, 4, 1), actor="w", at=pdc.clock.now())
+    applied = fin.reassess(actor="w")
+    assert applied.result.outcome is CorrectionOutcome.NET_ZERO
+    assert [(p.payee, p.amount) for p in applied.payments] == [("landlord", eur("200.00"))]
+    assert fin.reassess(actor="w").result.outcome is CorrectionOutcome.NO_CHANGE

@@ -10,9 +10,12 @@ import pytest
 from casekit.clock import ManualClock
 from casekit.errors import CorruptRecord
 from casekit.financials import (
+    Decision,
     Deduction,
     DeductionPolicy,
+    DeterminationSet,
     Payment,
+    Period,
     apply_deductions,
     determinations_from_body,
     determinations_to_body,
@@ -22,6 +25,7 @@ from casekit.financials import (
     payment_to_body,
 )
 from casekit.financials.codec import money_from_json
+from casekit.money import Money
 
 from .conftest import WorkedExample, eur
 
@@ -88,3 +92,27 @@ def test_corrupt_bodies_raise_corrupt_record() -> None:
         money_from_json({"amount": "x", "currency": "EUR"})
     with pytest.raises(CorruptRecord, match="decisions"):
         determinations_from_body({"currency": "EUR", "decisions": "nope"})
+
+
+def test_determinations_with_a_fraction_of_a_cent_rate_round_trip() -> None:
+    """Money checks minor units at the door, yet a computed rate (unrounded) stays readable."""
+    rates = DeterminationSet(
+        [
+            Decision(
+                Period(date(2026, 1, 1), date(2026, 1, 31)),
+                True,
+                {"basic": Money.unrounded("100.005", "EUR")},
+            )
+        ],
+        "EUR",
+    )
+    assert determinations_from_body(_roundtrip(determinations_to_body(rates))) == rates
+
+
+def test_stored_money_in_an_unknown_currency_or_with_too_many_decimals_is_corrupt() -> None:
+    with pytest.raises(CorruptRecord, match="ISO 4217"):
+        money_from_json({"amount": "1.00", "currency": "XYZ"})
+    with pytest.raises(CorruptRecord, match="more decimals"):
+        money_from_json({"amount": "1.5", "currency": "JPY"})
+    with pytest.raises(CorruptRecord, match="ISO 4217"):
+        determinations_from_body({"currency": "XYZ", "decisions": []})

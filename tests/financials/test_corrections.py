@@ -213,8 +213,8 @@ def test_triggers_evidence_change_and_closure(pdc: ProductDeliveryCase) -> None:
     pdc.add_evidence("income", {"rate": "450.00"}, date(2026, 3, 16), actor="worker")
     pdc.close(actor="worker")
     events = pdc.collect_events()
-    triggers = [trigger_for(e) for e in events]
+    triggers = [trigger_for(e, case_id=pdc.id) for e in events]
     assert any(isinstance(e, EvidenceChanged) for e in events)
     assert ReassessmentTrigger.EVIDENCE_CHANGE in triggers
     assert ReassessmentTrigger.CLOSURE in triggers
-    assert trigger_for(object()) is None
+    assert trigger_for(object(), case_id=pdc.id) is None

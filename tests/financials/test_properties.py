@@ -326,3 +326,75 @@ def test_every_amount_reassessment_produces_is_a_decimal_at_the_cent(
     for amount in amounts:
         assert type(amount.amount) is Decimal
         assert amount == amount.rounded()
+
+
+Plan = list[tuple[str, int, str]]
+
+
+@st.composite
+def nominee_plans(draw: st.DrawFn) -> tuple[Plan, Plan]:
+    """Assignments the payments were made under, and the same plus one retroactive change."""
+    plan: Plan = []
+    for component in COMPONENTS:
+        days = draw(st.lists(st.integers(1, SPAN.days - 40), max_size=2, unique=True))
+        plan += [
+            (component, day, draw(st.sampled_from(["c1", "landlord", "employer"])))
+            for day in sorted(days)
+        ]
+    component = draw(st.sampled_from(COMPONENTS))
+    latest = max((day for c, day, _ in plan if c == component), default=0)
+    day = draw(st.integers(latest + 1, SPAN.days - 1))
+    return plan, [*plan, (component, day, draw(st.sampled_from(["guardian", "c1"])))]
+
+
+def _nominees(plan: Plan) -> Nominees:
+    nominees = Nominees("c1")
+    for component, day, nominee in plan:
+        nominees.assign(
+            component,
+            nominee,
+            SPAN.start + timedelta(days=day),
+            actor="w",
+            at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    return nominees
+
+
+@given(ds=determination_sets(), pattern=patterns, plans=nominee_plans())
+def test_a_retroactive_nominee_change_alone_is_found_and_settled_per_nominee(
+    ds: DeterminationSet, pattern: DeliveryPattern, plans: tuple[Plan, Plan]
+) -> None:
+    """Without since=: afterwards every line's paid + corrections is what is due to whom."""
+    paid_to, now_to = _nominees(plans[0]), _nominees(plans[1])
+    ledger = paid_ledger(ds, pattern, nominees=paid_to)
+    result = reassess(
+        "PDC-P",
+        old=Entitlement(ds),
+        new=Entitlement(ds),
+        ledger=ledger,
+        pattern=pattern,
+        nominees=now_to,
+    )
+    assert result.net.is_zero  # the money moves between nominees, the case's total stays
+    ledger.record_corrections([(c.key, c.correction) for c in result.corrections], reference="R")
+    due = {line.key: line.amount for line in build_schedule(ds, pattern, now_to, SPAN)}
+    paid_keys = {(e.cover.start, e.cover.end, e.component, e.nominee) for e in ledger}
+    for key in set(due) | paid_keys:
+        if key[1] <= (ledger.latest_cover_end or SPAN.start):
+            assert paid_plus_corrected(ledger, key) == due.get(key, Money.zero(EUR))
+    # Settlement per nominee: each nominee's lines sum to what they are owed or owe.
+    per_nominee: dict[str, Money] = {}
+    for line in result.corrections:
+        per_nominee[line.nominee] = per_nominee.get(line.nominee, Money.zero(EUR)) + line.correction
+    assert {line.nominee: line.amount for line in result.by_nominee()} == {
+        nominee: amount for nominee, amount in per_nominee.items() if not amount.is_zero
+    }
+    again = reassess(
+        "PDC-P",
+        old=Entitlement(ds),
+        new=Entitlement(ds),
+        ledger=ledger,
+        pattern=pattern,
+        nominees=now_to,
+    )
+    assert again.outcome is CorrectionOutcome.NO_CHANGE

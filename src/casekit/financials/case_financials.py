@@ -18,11 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import attrs
 
 from casekit.cases.product_delivery import ProductDeliveryCase
-from casekit.errors import ValidationError
+from casekit.checks import (
+    attrs_check,
+    check_actor,
+    check_date,
+    check_enum,
+    check_instance,
+    check_text,
+)
+from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials.certifications import certified_periods
 from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
 from casekit.financials.deductions import Deduction, DeductionPolicy
@@ -36,13 +45,44 @@ from casekit.financials.periods import Period
 from casekit.financials.schedule import InstructionLine, build_schedule
 from casekit.financials.simulation import Simulation, simulate
 from casekit.financials.triggers import ReassessmentTrigger, trigger_for
-from casekit.money import Money
+from casekit.money import Money, minor_units
+
+
+def _check_currency(value: object, *, what: str) -> str:
+    check_text(value, what=what)
+    minor_units(str(value))  # ValidationError for a code that is not ISO 4217
+    return str(value)
+
 
 __all__ = ["CaseFinancials", "FinancialProduct"]
 
 
 def _as_tuple(components: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(components, str | bytes) or not isinstance(components, Iterable):
+        raise ValidationError(
+            f"FinancialProduct.components must be a list of component names, got {components!r}"
+        )
     return tuple(components)
+
+
+def _optional_policy(instance: object, attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_instance(value, DeductionPolicy, what=f"FinancialProduct.{attribute.name}")
+
+
+def _check_rule_set(instance: object, attribute: Any, value: Any) -> None:
+    if not callable(value):
+        raise ValidationError(
+            f"FinancialProduct.rule_set must be a callable (evidence, span) -> decisions, "
+            f"got {value!r}"
+        )
+
+
+def _check_components(instance: object, attribute: Any, value: tuple[object, ...]) -> None:
+    if not value:
+        raise ValidationError("FinancialProduct.components must name at least one component")
+    for component in value:
+        check_text(component, what="a component of FinancialProduct.components")
 
 
 @attrs.frozen(slots=True)
@@ -58,12 +98,12 @@ class FinancialProduct:
         deduction_policy: The limits on deductions (None: nothing beyond the gross).
     """
 
-    name: str
-    currency: str
-    rule_set: RuleSet
-    components: tuple[str, ...] = attrs.field(converter=_as_tuple)
-    span: Period
-    deduction_policy: DeductionPolicy | None = None
+    name: str = attrs.field(validator=attrs_check(check_text))
+    currency: str = attrs.field(validator=attrs_check(_check_currency))
+    rule_set: RuleSet = attrs.field(validator=_check_rule_set)
+    components: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_components)
+    span: Period = attrs.field(validator=attrs_check(check_instance, kind=Period))
+    deduction_policy: DeductionPolicy | None = attrs.field(default=None, validator=_optional_policy)
 
 
 class CaseFinancials:
@@ -79,8 +119,9 @@ class CaseFinancials:
             holds across them; default: a new one with the default strategy).
 
     Raises:
-        ValidationError: The case has no primary client and no nominees were given, or
-            the rule set names a component the product does not pay.
+        ValidationError: An argument of the wrong kind, the case has no primary client and
+            no nominees were given, a ledger in another currency than the product, or the
+            rule set names a component the product does not pay.
     """
 
     def __init__(
@@ -93,6 +134,21 @@ class CaseFinancials:
         ledger: Ledger | None = None,
         engine: ReassessmentEngine | None = None,
     ) -> None:
+        pdc = check_instance(pdc, ProductDeliveryCase, what="the case of CaseFinancials")
+        what = f"CaseFinancials of {pdc.id}"
+        product = check_instance(product, FinancialProduct, what=f"product of {what}")
+        pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of {what}")
+        if nominees is not None:
+            check_instance(nominees, Nominees, what=f"nominees of {what}")
+        if ledger is not None:
+            check_instance(ledger, Ledger, what=f"ledger of {what}")
+            if ledger.currency != product.currency:
+                raise CurrencyMismatch(
+                    f"ledger of {what} is in {ledger.currency}; the product "
+                    f"{product.name!r} pays in {product.currency}"
+                )
+        if engine is not None:
+            check_instance(engine, ReassessmentEngine, what=f"engine of {what}")
         if nominees is None:
             client = pdc.primary_client_id
             if client is None:
@@ -158,9 +214,14 @@ class CaseFinancials:
     def record_paid(self, payment: Payment) -> None:
         """Record a payment's lines as paid, once it is Submitted for Payment or Successful.
 
+        All of the payment's lines are recorded, or none (a refused payment records
+        nothing).
+
         Raises:
-            ValidationError: The payment is for another case or does not count as paid.
+            ValidationError: Not a :class:`Payment`, a payment for another case, or one
+                that does not count as paid.
         """
+        payment = check_instance(payment, Payment, what=f"the payment recorded on {self.pdc.id}")
         if payment.case_id != self.pdc.id:
             raise ValidationError(
                 f"payment {payment.id} is for {payment.case_id}, not {self.pdc.id}"
@@ -170,8 +231,7 @@ class CaseFinancials:
                 f"payment {payment.id} is {payment.status.value!r}; only Submitted for "
                 "Payment or Payment Successful count as paid"
             )
-        for line in payment.lines:
-            self.ledger.record_paid(line, reference=payment.id)
+        self.ledger.record_paid_lines(payment.lines, reference=payment.id)
 
     def reassess(
         self,
@@ -183,9 +243,18 @@ class CaseFinancials:
     ) -> AppliedReassessment:
         """Determine again and reassess against the current entitlement.
 
+        A retroactive nominee change is found on its own (no ``since=`` needed): the
+        reassessment compares what was paid to whom with the nominee history.
+
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
+            ValidationError: An unknown trigger, a blank actor, a ``since`` that is not a
+                date or a recovery amount that is not a positive Money (nothing changes).
         """
+        trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of {self.pdc.id}")
+        actor = check_actor(actor, what=f"actor of the reassessment of {self.pdc.id}")
+        if since is not None:
+            since = check_date(since, what=f"reassessment of {self.pdc.id}: since")
         new = self.determine()
         applied = self.engine.reassess(
             self.pdc,
@@ -205,8 +274,16 @@ class CaseFinancials:
         return applied
 
     def handle(self, event: object, *, actor: str = "system") -> AppliedReassessment | None:
-        """Reassess if ``event`` calls for it (evidence changed, case closed), else None."""
-        trigger = trigger_for(event)
+        """Reassess if ``event`` calls for it (evidence changed, case closed), else None.
+
+        Only this case's own events count: an event of another case (a correction case
+        closing, another PDC's evidence) is ignored and returns None.
+
+        Raises:
+            ValidationError: A blank actor.
+        """
+        actor = check_actor(actor, what=f"actor handling an event of {self.pdc.id}")
+        trigger = trigger_for(event, case_id=self.pdc.id)
         if trigger is None:
             return None
         return self.reassess(trigger, actor=actor)

@@ -86,13 +86,21 @@ def money_to_json(money: Money) -> Body:
     return {"amount": str(money.amount), "currency": money.currency}
 
 
-def money_from_json(body: Mapping[str, object]) -> Money:
+def money_from_json(body: Mapping[str, object], *, unrounded: bool = False) -> Money:
     """The inverse of :func:`money_to_json`.
 
+    Args:
+        body: ``{"amount": "12.30", "currency": "EUR"}``.
+        unrounded: Accept an amount with fractions of the minor unit (a rate a rule set
+            computed, see :meth:`Money.unrounded`); otherwise it must be whole minor units.
+
     Raises:
-        CorruptRecord: A missing field or an amount that is not a decimal string.
+        CorruptRecord: A missing field, an amount that is not a decimal string, an unknown
+            currency, or (unless ``unrounded``) more decimals than the currency allows.
     """
     try:
+        if unrounded:
+            return Money.unrounded(_str(body, "amount"), _str(body, "currency"))
         return Money(_str(body, "amount"), _str(body, "currency"))
     except CorruptRecord:
         raise
@@ -134,17 +142,22 @@ def determinations_from_body(body: Mapping[str, object]) -> DeterminationSet:
     Raises:
         CorruptRecord: A malformed body.
     """
-    decisions = []
-    for item in _list(body, "decisions"):
-        rates = _map(item, "rates")
-        decisions.append(
-            Decision(
-                _period_from_json(_map(item, "period")),
-                bool(_get(item, "eligible", bool)),
-                {name: money_from_json(_map(rates, name)) for name in rates},
+    try:
+        decisions = []
+        for item in _list(body, "decisions"):
+            rates = _map(item, "rates")
+            decisions.append(
+                Decision(
+                    _period_from_json(_map(item, "period")),
+                    bool(_get(item, "eligible", bool)),
+                    {name: money_from_json(_map(rates, name), unrounded=True) for name in rates},
+                )
             )
-        )
-    return DeterminationSet(decisions, _str(body, "currency"))
+        return DeterminationSet(decisions, _str(body, "currency"))
+    except CorruptRecord:
+        raise
+    except ValueError as error:
+        raise CorruptRecord(f"unreadable determination set: {error}") from None
 
 
 def _line_to_json(line: InstructionLine) -> Body:

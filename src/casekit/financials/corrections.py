@@ -14,10 +14,12 @@ product delivery case under the seed's rules and applies what it found:
   change that caused it; the caller retries once the first one is done, and the retry nets
   against what the first recorded.
 - A change found: a :class:`~casekit.cases.PaymentCorrectionCase` linked to the PDC (lines
-  rolled up or one per component and nominee, as configured), the detailed correction lines
-  recorded in the ledger (so the next reassessment nets against them), and for an
-  **overpayment** optionally a recovery deduction from future payments, for an
-  **underpayment** a once-off payment per nominee owed money.
+  rolled up to one per nominee, or one per component and nominee, as configured), the
+  detailed correction lines recorded in the ledger (so the next reassessment nets against
+  them), and a settlement **per nominee** (domain.md §3): a once-off payment to each
+  nominee owed money, and optionally a recovery deduction from the future payments of each
+  nominee who was overpaid. One person's debt is never set against another person's
+  entitlement, whatever the case's net.
 
 Complexity: the reassessment's cost (see :mod:`casekit.financials.reassessment`) plus O(l)
 for l correction lines.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 
@@ -36,11 +38,19 @@ import attrs
 
 from casekit.cases.payment_correction import CorrectionOutcome, PaymentCorrectionCase
 from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
+from casekit.checks import (
+    check_actor,
+    check_bool,
+    check_date,
+    check_enum,
+    check_id,
+    check_instance,
+)
 from casekit.errors import CurrencyMismatch, ReassessmentInProgress, ValidationError
 from casekit.financials.deductions import Deduction
 from casekit.financials.delivery import DeliveryPattern
 from casekit.financials.entitlement import Entitlement
-from casekit.financials.ledger import Ledger
+from casekit.financials.ledger import EntryKind, Ledger
 from casekit.financials.nominees import Nominees
 from casekit.financials.payments import Payment
 from casekit.financials.reassessment import Reassessment, reassess
@@ -62,6 +72,10 @@ class ClosedCaseStrategy(enum.StrEnum):
     REASSESSED = "Reassessed"
 
 
+def _as_dict(value: Mapping[str, Deduction]) -> dict[str, Deduction]:
+    return dict(value)
+
+
 @attrs.frozen(slots=True)
 class AppliedReassessment:
     """What a reassessment found and what was done about it.
@@ -70,17 +84,34 @@ class AppliedReassessment:
         reassessment_id: ``<PDC id>/R<n>``, unique per engine.
         result: The computed reassessment.
         correction_case: The Payment Correction Case opened, if any.
-        recovery: The deduction recovering an overpayment from future payments, if asked.
-        payments: Once-off payments of an underpayment (Not Verified), one per nominee.
+        recoveries: Nominee → the deduction recovering that nominee's overpayment from
+            their future payments (when a recovery amount was given); pass each to
+            :func:`~casekit.financials.simulate` under its nominee.
+        payments: Once-off payments (Not Verified), one per nominee owed money.
         skipped: Why no correction was created although one was computed, or ``""``.
     """
 
     reassessment_id: str
     result: Reassessment
     correction_case: PaymentCorrectionCase | None = None
-    recovery: Deduction | None = None
+    recoveries: Mapping[str, Deduction] = attrs.field(factory=dict, converter=_as_dict, hash=False)
     payments: tuple[Payment, ...] = ()
     skipped: str = ""
+
+    @property
+    def recovery(self) -> Deduction | None:
+        """The recovery when exactly one nominee was overpaid, None when none was.
+
+        Raises:
+            ValidationError: Several nominees were overpaid: each has a recovery of their
+                own; read :attr:`recoveries` (one person's debt is never another's).
+        """
+        if len(self.recoveries) > 1:
+            raise ValidationError(
+                f"reassessment {self.reassessment_id} recovers from several nominees "
+                f"({', '.join(sorted(self.recoveries))}); read .recoveries[nominee]"
+            )
+        return next(iter(self.recoveries.values()), None)
 
 
 class ReassessmentEngine:
@@ -88,7 +119,8 @@ class ReassessmentEngine:
 
     Args:
         closed_cases: Whether closed cases are reassessed (default: not).
-        rolled_up: One net correction line (True) or one per component and nominee.
+        rolled_up: One net correction line per nominee (True) or one per component and
+            nominee (False).
 
     Thread-safe: the in-progress set is guarded by a lock.
     """
@@ -99,8 +131,10 @@ class ReassessmentEngine:
         closed_cases: ClosedCaseStrategy = ClosedCaseStrategy.NOT_REASSESSED,
         rolled_up: bool = False,
     ) -> None:
-        self.closed_cases = ClosedCaseStrategy(closed_cases)
-        self.rolled_up = rolled_up
+        self.closed_cases = check_enum(
+            closed_cases, ClosedCaseStrategy, what="closed_cases of a reassessment engine"
+        )
+        self.rolled_up = check_bool(rolled_up, what="rolled_up of a reassessment engine")
         self._lock = threading.Lock()
         self._running: set[str] = set()
         self._counts: dict[str, int] = {}
@@ -117,7 +151,9 @@ class ReassessmentEngine:
 
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
+            ValidationError: A blank case id.
         """
+        case_id = check_id(case_id, what="the case to mark as being reassessed")
         with self._lock:
             if case_id in self._running:
                 raise ReassessmentInProgress(
@@ -148,6 +184,9 @@ class ReassessmentEngine:
     ) -> AppliedReassessment:
         """Reassess ``pdc`` and apply the result.
 
+        Every argument is checked, in order, before anything changes; the correction lines
+        are checked before the correction case is opened.
+
         Args:
             pdc: The product delivery case.
             old: The entitlement payments were made under.
@@ -158,16 +197,28 @@ class ReassessmentEngine:
             actor: Who asked (``"system"`` for an automatic trigger).
             trigger: What asked for it.
             since: Reassess from this day (a manual request over a chosen period).
-            recover_per_payment: For an overpayment, recover it by deducting this much
-                from each future payment (a recovery :class:`Deduction` is returned).
+            recover_per_payment: Recover each overpaid nominee's overpayment by deducting
+                this much from each of that nominee's future payments (one recovery
+                :class:`Deduction` per overpaid nominee is returned).
 
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
-            ValidationError: No actor, or a recovery amount that is not positive.
+            ValidationError: An argument of the wrong kind (not a ProductDeliveryCase, an
+                Entitlement, a Ledger, ...), no actor, an unknown trigger, a ``since`` that
+                is not a date, or a recovery amount that is not positive.
             CurrencyMismatch: Inputs in different currencies.
         """
-        if not isinstance(actor, str) or not actor.strip():
-            raise ValidationError(f"actor must be a non-empty string, got {actor!r}")
+        pdc = check_instance(pdc, ProductDeliveryCase, what="the case to reassess")
+        what = f"reassessment of {pdc.id}"
+        old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
+        new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
+        ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
+        pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
+        nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
+        actor = check_actor(actor, what=f"actor of the {what}")
+        trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
+        if since is not None:
+            since = check_date(since, what=f"{what}: since")
         if recover_per_payment is not None:
             if not isinstance(recover_per_payment, Money) or not recover_per_payment.is_positive:
                 raise ValidationError(
@@ -244,26 +295,28 @@ class ReassessmentEngine:
     ) -> AppliedReassessment:
         assert result.period is not None
         # Everything that can fail is computed before anything changes.
-        payments: list[Payment] = []
-        if result.outcome is CorrectionOutcome.UNDERPAYMENT:
-            owed: dict[str, int] = {}
-            for line in result.corrections:
-                owed[line.nominee] = owed.get(line.nominee, 0) + line.correction.to_minor()
-            today = pdc.clock.now().date()
-            payments = [
-                Payment.create(
-                    case_id=pdc.id,
-                    payee=nominee,
-                    cover=result.period,
-                    amount=Money.from_minor(units, result.currency),
-                    due_date=today,
-                    clock=pdc.clock,
-                    id=f"{reassessment_id}/PAY-{nominee}",
-                )
-                for nominee, units in sorted(owed.items())
-                if units > 0
-            ]
-        entries = [(line.key, line.correction) for line in result.corrections]
+        # Settlement is per nominee: each is paid what they are owed, and each overpaid
+        # nominee's overpayment is recovered from that nominee alone.
+        owed: dict[str, int] = {}
+        for line in result.corrections:
+            owed[line.nominee] = owed.get(line.nominee, 0) + line.correction.to_minor()
+        today = pdc.clock.now().date()
+        payments = [
+            Payment.create(
+                case_id=pdc.id,
+                payee=nominee,
+                cover=result.period,
+                amount=Money.from_minor(units, result.currency),
+                due_date=today,
+                clock=pdc.clock,
+                id=f"{reassessment_id}/PAY-{nominee}",
+            )
+            for nominee, units in sorted(owed.items())
+            if units > 0
+        ]
+        _, checked = ledger._prepare_corrections(
+            [(line.key, line.correction) for line in result.corrections], reassessment_id
+        )
         correction_case = PaymentCorrectionCase.open_for(
             pdc,
             outcome=result.outcome,
@@ -272,16 +325,18 @@ class ReassessmentEngine:
             actor=actor,
             reassessment_id=reassessment_id,
         )
-        ledger.record_corrections(entries, reference=reassessment_id)
+        ledger._commit(checked, EntryKind.CORRECTION)
         self._counts[pdc.id] = number
-        recovery = None
-        if result.outcome is CorrectionOutcome.OVERPAYMENT and recover_per_payment is not None:
-            recovery = Deduction.fixed(
-                f"recovery {correction_case.id}",
-                recover_per_payment,
-                priority=RECOVERY_PRIORITY,
-                outstanding=-result.net,
-            )
+        recoveries: dict[str, Deduction] = {}
+        if recover_per_payment is not None:
+            for nominee, units in sorted(owed.items()):
+                if units < 0:
+                    recoveries[nominee] = Deduction.fixed(
+                        f"recovery {correction_case.id} from {nominee}",
+                        recover_per_payment,
+                        priority=RECOVERY_PRIORITY,
+                        outstanding=Money.from_minor(-units, result.currency),
+                    )
         _log.info(
             "reassessment %s (%s): %s %s over %s; opened %s",
             reassessment_id,
@@ -292,5 +347,5 @@ class ReassessmentEngine:
             correction_case.id,
         )
         return AppliedReassessment(
-            reassessment_id, result, correction_case, recovery, tuple(payments)
+            reassessment_id, result, correction_case, recoveries, tuple(payments)
         )

@@ -15,6 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
+from casekit.checks import check_enum, check_instance, check_int, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.money import Money, minor_units, to_decimal
 
@@ -84,6 +85,20 @@ class Deduction:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValidationError(f"a deduction needs a name, got {self.name!r}")
+        what = f"deduction {self.name!r}"
+        check_int(self.priority, what=f"priority of {what}")
+        object.__setattr__(
+            self, "kind", check_enum(self.kind, DeductionKind, what=f"kind of {what}")
+        )
+        if self.rate is not None:
+            object.__setattr__(self, "rate", _rate(self.rate))
+        if self.outstanding is not None:
+            check_instance(self.outstanding, Money, what=f"outstanding balance of {what}")
+            if self.amount is not None and self.outstanding.currency != self.amount.currency:
+                raise CurrencyMismatch(
+                    f"{what} is in {self.amount.currency}; its outstanding balance "
+                    f"{self.outstanding} is not"
+                )
         if self.kind is DeductionKind.FIXED:
             if not isinstance(self.amount, Money) or self.amount.is_negative:
                 raise ValidationError(
@@ -150,6 +165,22 @@ class DeductionPolicy:
     minimum_payment: Money | None = None
     when_insufficient: WhenInsufficient = WhenInsufficient.PARTIAL
 
+    def __attrs_post_init__(self) -> None:
+        if self.minimum_payment is not None:
+            minimum = check_instance(
+                self.minimum_payment, Money, what="minimum_payment of a deduction policy"
+            )
+            if minimum.is_negative:
+                raise ValidationError(
+                    f"minimum_payment of a deduction policy must not be negative, got {minimum}"
+                )
+        member = check_enum(
+            self.when_insufficient,
+            WhenInsufficient,
+            what="when_insufficient of a deduction policy",
+        )
+        object.__setattr__(self, "when_insufficient", member)
+
     def limit(self, gross: Money) -> Money:
         """The most that may be deducted from ``gross``. O(1).
 
@@ -190,6 +221,17 @@ class DeductionRecord:
     status: DeductionStatus
     reason: str = ""
 
+    def __attrs_post_init__(self) -> None:
+        check_text(self.name, what="DeductionRecord.name")
+        what = f"the record of deduction {self.name!r}"
+        check_int(self.priority, what=f"priority of {what}")
+        check_instance(self.requested, Money, what=f"requested amount of {what}")
+        check_instance(self.taken, Money, what=f"taken amount of {what}")
+        status = check_enum(self.status, DeductionStatus, what=f"status of {what}")
+        object.__setattr__(self, "status", status)
+        if not isinstance(self.reason, str):
+            raise ValidationError(f"reason of {what} must be a string, got {self.reason!r}")
+
 
 @attrs.frozen(slots=True)
 class DeductionResult:
@@ -220,8 +262,17 @@ def apply_deductions(
     deduction rate and never makes the payment negative (or below the minimum payment).
 
     Complexity: O(n log n) for n deductions.
+
+    Raises:
+        ValidationError: A gross that is not a Money, deductions that are not Deductions,
+            or a policy that is not a DeductionPolicy.
+        CurrencyMismatch: A fixed deduction in another currency.
     """
-    gross = gross.rounded()
+    gross = check_instance(gross, Money, what="the gross payment to deduct from").rounded()
+    if isinstance(deductions, str | bytes) or not isinstance(deductions, Iterable):
+        raise ValidationError(f"deductions must be an iterable of Deductions, got {deductions!r}")
+    deductions = [check_instance(item, Deduction, what="a deduction") for item in deductions]
+    policy = check_instance(policy, DeductionPolicy, what="the deduction policy")
     room = policy.limit(gross)
     zero = Money.zero(gross.currency)
     records: list[DeductionRecord] = []

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import attrs
 
+from casekit.checks import check_date, check_enum, check_instance, check_int
 from casekit.errors import ValidationError
 from casekit.financials.periods import Period
 
@@ -91,6 +92,20 @@ class DeliveryPattern:
     anchor: date | None = None
 
     def __attrs_post_init__(self) -> None:
+        kinds: tuple[tuple[str, type[enum.Enum]], ...] = (
+            ("method", DeliveryMethod),
+            ("frequency", Frequency),
+            ("timing", Timing),
+        )
+        for name, kind in kinds:  # a member, or its value turned into the member
+            member = check_enum(getattr(self, name), kind, what=f"{name} of a delivery pattern")
+            object.__setattr__(self, name, member)
+        if self.weekday is not None:
+            check_int(self.weekday, what="weekday of a delivery pattern", minimum=0, maximum=6)
+        if self.day_of_month is not None:
+            check_int(self.day_of_month, what="day_of_month of a delivery pattern")
+        if self.anchor is not None:
+            check_date(self.anchor, what="anchor of a fortnightly delivery pattern")
         if self.frequency is Frequency.MONTHLY:
             if not (isinstance(self.day_of_month, int) and 1 <= self.day_of_month <= 28):
                 raise ValidationError(
@@ -130,7 +145,12 @@ class DeliveryPattern:
         method: DeliveryMethod = DeliveryMethod.EFT,
         timing: Timing = Timing.IN_ADVANCE,
     ) -> DeliveryPattern:
-        """Every other week on ``anchor``'s weekday, ``anchor`` being one delivery day."""
+        """Every other week on ``anchor``'s weekday, ``anchor`` being one delivery day.
+
+        Raises:
+            ValidationError: ``anchor`` is not a date.
+        """
+        anchor = check_date(anchor, what="anchor of a fortnightly delivery pattern")
         return cls(method, Frequency.FORTNIGHTLY, timing, weekday=anchor.weekday(), anchor=anchor)
 
     @classmethod
@@ -174,11 +194,20 @@ class DeliveryPattern:
 
         Complexity: O(n) for the n cover periods returned; memoised per pattern and window
         (the last 4,096), as many cases share both.
+
+        Raises:
+            ValidationError: ``window`` is not a Period.
         """
+        check_instance(window, Period, what="the window of cover periods")
         return list(_cover_periods(self, window.start, window.end))
 
     def covers_due_on(self, day: date) -> list[Period]:
-        """The cover periods whose payment is due on ``day`` (none or one). O(1)."""
+        """The cover periods whose payment is due on ``day`` (none or one). O(1).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        day = check_date(day, what="the day payments are due on")
         probe = day if self.timing is Timing.IN_ADVANCE else day - _DAY
         start = self.cover_start_on_or_before(probe)
         cover = Period(start, self.next_start(start) - _DAY)
@@ -193,5 +222,10 @@ class DeliveryPattern:
         return _cover_bounds(self, window.start, window.end)
 
     def due_date(self, cover: Period) -> date:
-        """When the payment for ``cover`` is due: its first day, or the day after its last."""
+        """When the payment for ``cover`` is due: its first day, or the day after its last.
+
+        Raises:
+            ValidationError: ``cover`` is not a Period.
+        """
+        check_instance(cover, Period, what="the cover period of a due date")
         return cover.start if self.timing is Timing.IN_ADVANCE else cover.end + _DAY

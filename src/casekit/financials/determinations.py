@@ -21,6 +21,7 @@ from datetime import date, timedelta
 import attrs
 
 from casekit.cases.evidence import Evidence, EvidenceLog
+from casekit.checks import attrs_check, check_bool, check_date, check_instance, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials.periods import Period
 from casekit.financials.proration import MinorRate, to_minor_rate
@@ -60,8 +61,8 @@ class Decision:
         Money('600.00', 'EUR')
     """
 
-    period: Period
-    eligible: bool
+    period: Period = attrs.field(validator=attrs_check(check_instance, kind=Period))
+    eligible: bool = attrs.field(validator=attrs_check(check_bool))
     rates: tuple[tuple[str, Money], ...] = attrs.field(converter=_rates)
 
     def __attrs_post_init__(self) -> None:
@@ -85,6 +86,8 @@ class Decision:
 
 
 def _sorted_decisions(decisions: Iterable[Decision]) -> tuple[Decision, ...]:
+    if isinstance(decisions, str | bytes) or not isinstance(decisions, Iterable):
+        raise ValidationError(f"a determination set holds Decisions, got {decisions!r}")
     found = tuple(decisions)
     for decision in found:
         if not isinstance(decision, Decision):
@@ -122,7 +125,8 @@ class DeterminationSet:
     _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
 
     def __attrs_post_init__(self) -> None:
-        decimals = minor_units(self.currency)
+        check_text(self.currency, what="currency of a determination set")
+        decimals = minor_units(self.currency)  # ValidationError for a code not in ISO 4217
         previous: Decision | None = None
         for decision in self.decisions:
             if not isinstance(decision, Decision):
@@ -208,7 +212,12 @@ class DeterminationSet:
         return found
 
     def rate_on(self, component: str, day: date) -> Money:
-        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(d)."""
+        """The rate of ``component`` in force on ``day`` (zero when ineligible). O(d).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        check_date(day, what=f"the day to find the rate of {component!r} on")
         ordinal = day.toordinal()
         found = self.segments(component, ordinal, ordinal)
         if not found:
@@ -281,9 +290,19 @@ def determine(
         currency: The product's currency.
 
     Raises:
-        ValidationError: A decision outside ``span``, or two decisions overlapping.
+        ValidationError: A rule set that is not callable, evidence that is not an
+            EvidenceLog, a span that is not a Period, a decision outside ``span``, or two
+            decisions overlapping.
     """
-    decisions = tuple(rule_set(evidence, span))
+    if not callable(rule_set):
+        raise ValidationError(f"a rule set must be callable (evidence, span), got {rule_set!r}")
+    check_instance(evidence, EvidenceLog, what="the evidence to determine from")
+    check_instance(span, Period, what="the span to determine")
+    minor_units(check_text(currency, what="the currency to determine in"))
+    found = rule_set(evidence, span)
+    if isinstance(found, str | bytes) or not isinstance(found, Iterable):
+        raise ValidationError(f"the rule set returned {found!r}; expected Decisions")
+    decisions = tuple(found)
     for decision in decisions:
         if not isinstance(decision, Decision):
             raise ValidationError(f"the rule set returned {decision!r}; expected Decisions")

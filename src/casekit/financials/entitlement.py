@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import attrs
 
+from casekit.checks import attrs_check, check_instance
+from casekit.errors import ValidationError
 from casekit.financials.certifications import Certified
 from casekit.financials.determinations import DeterminationSet
 from casekit.financials.periods import Period, merge_periods
@@ -18,7 +20,16 @@ _DAY = timedelta(days=1)
 
 def _merged(periods: Iterable[Period] | None) -> Certified:
     """None stays None (no certification needed); periods are sorted and merged."""
-    return None if periods is None else merge_periods(periods)
+    if periods is None:
+        return None
+    if isinstance(periods, str | bytes) or not isinstance(periods, Iterable):
+        raise ValidationError(
+            f"Entitlement.certified must be Periods or None (no certification), got {periods!r}"
+        )
+    found = tuple(periods)
+    for period in found:
+        check_instance(period, Period, what="a certified period of an Entitlement")
+    return merge_periods(found)
 
 
 @attrs.frozen(slots=True)
@@ -31,7 +42,9 @@ class Entitlement:
             the product needs no certification.
     """
 
-    determinations: DeterminationSet
+    determinations: DeterminationSet = attrs.field(
+        validator=attrs_check(check_instance, kind=DeterminationSet)
+    )
     certified: Certified = attrs.field(default=None, converter=_merged)
 
     def first_difference(self, other: Entitlement) -> date | None:

@@ -19,6 +19,7 @@ from datetime import date
 
 import attrs
 
+from casekit.checks import check_date, check_enum, check_id, check_instance, check_text
 from casekit.errors import CurrencyMismatch, ValidationError
 from casekit.financials.periods import Period
 from casekit.financials.schedule import InstructionLine, LineKey
@@ -54,6 +55,14 @@ class LedgerEntry:
     amount: Money
     reference: str
 
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "kind", check_enum(self.kind, EntryKind, what="LedgerEntry.kind"))
+        check_instance(self.cover, Period, what="LedgerEntry.cover")
+        check_text(self.component, what=f"component of the ledger entry for {self.cover}")
+        check_id(self.nominee, what=f"nominee of the ledger entry for {self.cover}")
+        check_instance(self.amount, Money, what=f"amount of the ledger entry for {self.cover}")
+        check_text(self.reference, what=f"reference of the ledger entry for {self.cover}")
+
 
 class Ledger:
     """What was paid and corrected on one case, in one currency.
@@ -73,7 +82,7 @@ class Ledger:
     )
 
     def __init__(self, currency: str) -> None:
-        Money.zero(currency)  # validates the code
+        Money.zero(currency)  # validates the code (ValidationError names the bad one)
         self._currency = currency
         self._paid: dict[LineKey, int] = {}
         self._corrected: dict[LineKey, int] = {}
@@ -97,14 +106,13 @@ class Ledger:
         return f"Ledger({self._currency}, {len(self._entries)} entries)"
 
     # ----- recording --------------------------------------------------------------------
-    def _units(self, amount: Money, what: str) -> int:
-        if not isinstance(amount, Money):
-            raise ValidationError(f"{what} must be a Money, got {amount!r}")
-        if amount.currency != self._currency:
+    def _units(self, amount: object, what: str) -> int:
+        money = check_instance(amount, Money, what=what)
+        if money.currency != self._currency:
             raise CurrencyMismatch(
-                f"{what} {amount} is in {amount.currency}; this ledger is in {self._currency}"
+                f"{what} {money} is in {money.currency}; this ledger is in {self._currency}"
             )
-        return amount.to_minor()
+        return money.to_minor()
 
     def _index(self, key: LineKey) -> None:
         if self._first_start is None or key[0] < self._first_start:
@@ -117,43 +125,114 @@ class Ledger:
         elif key not in keys:
             keys.append(key)
 
-    def record_paid(self, line: InstructionLine, *, reference: str) -> LedgerEntry:
-        """Record an issued payment line.
-
-        Raises:
-            CurrencyMismatch: The line is in another currency.
-            InvalidMoney: The amount is not a whole number of cents.
-        """
+    def _check_paid(self, line: object, reference: str) -> tuple[LineKey, int, LedgerEntry]:
+        line = check_instance(line, InstructionLine, what=f"a paid line of {reference}")
         units = self._units(line.amount, f"paid line {line.cover} {line.component!r}")
         entry = LedgerEntry(
             EntryKind.PAID, line.cover, line.component, line.nominee, line.amount, reference
         )
-        key = line.key
-        self._paid[key] = self._paid.get(key, 0) + units
-        self._index(key)
-        self._entries.append(entry)
+        return line.key, units, entry
+
+    def _check_correction(self, item: object, reference: str) -> tuple[LineKey, int, LedgerEntry]:
+        what = f"a correction line of {reference}"
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise ValidationError(
+                f"{what} must be a (line key, Money) pair, got {item!r}; a line key is "
+                "(cover first day, cover last day, component, nominee)"
+            )
+        key, amount = item
+        if not isinstance(key, tuple) or len(key) != 4:
+            raise ValidationError(
+                f"the key of {what} must be (cover first day, cover last day, component, "
+                f"nominee), got {key!r}"
+            )
+        start = check_date(key[0], what=f"the cover's first day in {what}")
+        end = check_date(key[1], what=f"the cover's last day in {what}")
+        cover = Period(start, end)
+        component = check_text(key[2], what=f"the component of {what}")
+        nominee = check_id(key[3], what=f"the nominee of {what}")
+        if nominee == "*":
+            raise ValidationError(
+                f"the nominee of {what} is '*' (all nominees): a correction line names the "
+                "one nominee it is owed to or by"
+            )
+        units = self._units(amount, f"correction {cover} {component!r} {nominee!r}")
+        entry = LedgerEntry(EntryKind.CORRECTION, cover, component, nominee, amount, reference)
+        return (start, end, component, nominee), units, entry
+
+    def _prepare_corrections(
+        self, lines: Iterable[tuple[LineKey, Money]], reference: object
+    ) -> tuple[str, list[tuple[LineKey, int, LedgerEntry]]]:
+        """Check a batch of correction lines (changing nothing) for :meth:`_commit`."""
+        ref = check_text(reference, what="the reference of correction lines")
+        if isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
+            raise ValidationError(
+                f"correction lines of {ref} must be an iterable of (line key, Money) pairs, "
+                f"got {lines!r}"
+            )
+        return ref, [self._check_correction(item, ref) for item in lines]
+
+    def _commit(
+        self, checked: list[tuple[LineKey, int, LedgerEntry]], kind: EntryKind
+    ) -> tuple[LedgerEntry, ...]:
+        """Apply lines already checked: cannot fail."""
+        target = self._paid if kind is EntryKind.PAID else self._corrected
+        for key, units, entry in checked:
+            target[key] = target.get(key, 0) + units
+            self._index(key)
+            self._entries.append(entry)
+        return tuple(entry for _, _, entry in checked)
+
+    def record_paid(self, line: InstructionLine, *, reference: str) -> LedgerEntry:
+        """Record an issued payment line.
+
+        Raises:
+            ValidationError: Not an :class:`InstructionLine`, or a blank reference (nothing
+                is recorded).
+            CurrencyMismatch: The line is in another currency.
+            InvalidMoney: The amount is not a whole number of cents.
+        """
+        (entry,) = self.record_paid_lines((line,), reference=reference)
         return entry
+
+    def record_paid_lines(
+        self, lines: Iterable[InstructionLine], *, reference: str
+    ) -> tuple[LedgerEntry, ...]:
+        """Record the lines of one issued payment, all or nothing.
+
+        Every line is checked before the first is recorded: a refused batch records
+        nothing.
+
+        Raises:
+            ValidationError: A line that is not an :class:`InstructionLine`, or a blank
+                reference.
+            CurrencyMismatch: A line in another currency.
+            InvalidMoney: An amount that is not a whole number of cents.
+        """
+        ref = check_text(reference, what="the reference of paid lines")
+        if isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
+            raise ValidationError(
+                f"paid lines of {ref} must be an iterable of InstructionLines, got {lines!r}"
+            )
+        checked = [self._check_paid(line, ref) for line in lines]
+        return self._commit(checked, EntryKind.PAID)
 
     def record_corrections(
         self, lines: Iterable[tuple[LineKey, Money]], *, reference: str
     ) -> tuple[LedgerEntry, ...]:
         """Record correction lines, all or nothing.
 
+        Every line (its key — a valid cover period, component and nominee — and its
+        amount) is checked before the first is recorded: a refused batch records nothing.
+
         Raises:
+            ValidationError: A malformed line or key (e.g. a cover period that ends before
+                it starts), or a blank reference (nothing is recorded).
             CurrencyMismatch: A line in another currency (nothing is recorded).
             InvalidMoney: An amount that is not a whole number of cents.
         """
-        checked = [(key, self._units(amount, f"correction {key}"), amount) for key, amount in lines]
-        entries = []
-        for key, units, amount in checked:
-            self._corrected[key] = self._corrected.get(key, 0) + units
-            self._index(key)
-            entry = LedgerEntry(
-                EntryKind.CORRECTION, Period(key[0], key[1]), key[2], key[3], amount, reference
-            )
-            self._entries.append(entry)
-            entries.append(entry)
-        return tuple(entries)
+        _, checked = self._prepare_corrections(lines, reference)
+        return self._commit(checked, EntryKind.CORRECTION)
 
     # ----- queries ----------------------------------------------------------------------
     @property
@@ -167,7 +246,12 @@ class Ledger:
         return self._first_start
 
     def keys_meeting(self, window: Period) -> list[LineKey]:
-        """Every line key whose cover period shares a day with ``window``. O(log p + k)."""
+        """Every line key whose cover period shares a day with ``window``. O(log p + k).
+
+        Raises:
+            ValidationError: ``window`` is not a Period.
+        """
+        check_instance(window, Period, what="the window of ledger lines")
         found: list[LineKey] = []
         for end in self._ends[bisect.bisect_left(self._ends, window.start) :]:
             for key in self._by_end[end]:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import attrs
 
-from casekit.clock import as_utc
+from casekit.checks import check_actor, check_aware, check_date, check_id, check_text
 from casekit.errors import ValidationError
 
 __all__ = ["NomineeAssignment", "Nominees"]
@@ -53,25 +53,27 @@ class Nominees:
     _starts: dict[str, list[date]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.primary_client, str) or not self.primary_client.strip():
-            raise ValidationError(
-                f"the default nominee (primary client) must be a participant id, "
-                f"got {self.primary_client!r}"
-            )
+        check_id(self.primary_client, what="the default nominee (primary client)")
 
     def assign(
         self, component: str, nominee: str, effective_from: date, *, actor: str, at: datetime
     ) -> NomineeAssignment:
         """Make ``nominee`` receive ``component``'s payments from ``effective_from`` on.
 
+        Every argument is checked before anything is recorded.
+
         Raises:
-            ValidationError: An empty name, a naive time, or a date not after the
-                component's latest assignment (history is appended, never rewritten).
+            ValidationError: A blank component, nominee or actor, an ``effective_from``
+                that is not a date, a naive time, or a date not after the component's
+                latest assignment (history is appended, never rewritten).
         """
-        for what, value in (("component", component), ("nominee", nominee), ("actor", actor)):
-            if not isinstance(value, str) or not value.strip():
-                raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
-        at = as_utc(at, what="assignment time")
+        component = check_text(component, what="the component of a nominee assignment")
+        nominee = check_id(nominee, what=f"the nominee of {component!r}")
+        effective_from = check_date(
+            effective_from, what=f"effective_from of the assignment of {nominee!r} to {component!r}"
+        )
+        actor = check_actor(actor, what=f"the actor assigning {nominee!r} to {component!r}")
+        at = check_aware(at, what=f"the time of the assignment of {nominee!r} to {component!r}")
         starts = self._starts.get(component, [])
         if starts and effective_from <= starts[-1]:
             raise ValidationError(
@@ -84,7 +86,13 @@ class Nominees:
         return entry
 
     def nominee_on(self, component: str, day: date) -> str:
-        """Who receives ``component``'s payment for ``day``. O(log a)."""
+        """Who receives ``component``'s payment for ``day``. O(log a).
+
+        Raises:
+            ValidationError: ``day`` is not a date.
+        """
+        if type(day) is not date:
+            check_date(day, what=f"the day to find the nominee of {component!r} on")
         starts = self._starts.get(component)
         if not starts:
             return self.primary_client
@@ -96,6 +104,14 @@ class Nominees:
     def fixed_nominee(self, component: str) -> str | None:
         """The primary client when ``component`` was never reassigned, else None. O(1)."""
         return None if self._starts.get(component) else self.primary_client
+
+    def first_assignments(self) -> dict[str, date]:
+        """Each reassigned component → the first day of its first assignment. O(c).
+
+        Before that day the component's nominee is the primary client; from it on, the
+        assignments decide (a retroactive assignment changes who should have been paid).
+        """
+        return {component: starts[0] for component, starts in self._starts.items() if starts}
 
     def history(self, component: str) -> tuple[NomineeAssignment, ...]:
         """The component's assignments, oldest first (empty: the primary client throughout)."""

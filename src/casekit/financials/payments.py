@@ -20,11 +20,21 @@ import enum
 import itertools
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from casekit.cases.parts import StatusChange
+from casekit.checks import (
+    check_actor,
+    check_aware,
+    check_date,
+    check_enum,
+    check_id,
+    check_instance,
+    check_optional_text,
+    check_text,
+)
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import PaymentLocked, ValidationError
 from casekit.financials.deductions import DeductionRecord
@@ -82,6 +92,7 @@ PAYMENT_LIFECYCLE: Lifecycle[Payment] = Lifecycle(
 # Typed loosely, as the case types' machines are: Fireable's ``status`` is a plain Enum.
 _COMPILED: CompiledLifecycle[Any] = CompiledLifecycle(PAYMENT_LIFECYCLE)
 _IDS = itertools.count(1)
+T = TypeVar("T")
 
 
 @attrs.define(eq=False, slots=True, kw_only=True)
@@ -120,6 +131,25 @@ class Payment:
     _history: list[StatusChange] = attrs.field(factory=list, repr=False, alias="history")
     updated_at: datetime | None = attrs.field(default=None, repr=False)
 
+    def __attrs_post_init__(self) -> None:
+        """Check the fields when built directly (e.g. read back from storage)."""
+        check_id(self.id, what="Payment.id")
+        name = f"payment {self.id}"
+        check_id(self.case_id, what=f"case_id of {name}")
+        _check_fields(name, self.payee, self.cover, self.amount)
+        check_date(self.due_date, what=f"due_date of {name}")
+        self.method = check_enum(self.method, DeliveryMethod, what=f"method of {name}")
+        self.lines = _sequence(self.lines, InstructionLine, what=f"lines of {name}")
+        self.deductions = _sequence(self.deductions, DeductionRecord, what=f"deductions of {name}")
+        self.status = check_enum(self.status, PaymentStatus, what=f"status of {name}")
+        check_instance(self.clock, Clock, what=f"clock of {name}")  # type: ignore[type-abstract]
+        if not isinstance(self._history, list):
+            raise ValidationError(f"history of {name} must be a list, got {self._history!r}")
+        for change in self._history:
+            check_instance(change, StatusChange, what=f"a status change of {name}")
+        if self.updated_at is not None:
+            self.updated_at = check_aware(self.updated_at, what=f"updated_at of {name}")
+
     @classmethod
     def create(
         cls,
@@ -137,17 +167,32 @@ class Payment:
     ) -> Payment:
         """Create a Not Verified payment. O(lines).
 
+        Every argument is checked, in order, before anything is created.
+
         Raises:
-            ValidationError: An empty payee, a negative or non-Money amount, lines in
-                another currency.
+            ValidationError: A blank case id or payee, a cover that is not a Period, a
+                negative or non-Money amount, a due date that is not a date, an unknown
+                method, lines or deduction records of another kind or in another currency,
+                a clock without ``now()``, or a blank id.
         """
-        _check_fields(id or "new payment", payee, cover, amount)
-        for line in lines:
+        name = "new payment" if id is None else repr(id)
+        case_id = check_id(case_id, what=f"case_id of {name}")
+        name = f"{name} of {case_id}"
+        _check_fields(name, payee, cover, amount)
+        due_date = check_date(due_date, what=f"due_date of {name}")
+        method = check_enum(method, DeliveryMethod, what=f"method of {name}")
+        checked_lines = _sequence(lines, InstructionLine, what=f"lines of {name}")
+        for line in checked_lines:
             if line.amount.currency != amount.currency:
                 raise ValidationError(
-                    f"line {line.cover} {line.component!r} is in {line.amount.currency}, the "
-                    f"payment in {amount.currency}"
+                    f"line {line.cover} {line.component!r} of {name} is in "
+                    f"{line.amount.currency}, the payment in {amount.currency}"
                 )
+        checked_deductions = _sequence(deductions, DeductionRecord, what=f"deductions of {name}")
+        clock = check_instance(clock, Clock, what=f"clock of {name}")  # type: ignore[type-abstract]
+        if id is not None:
+            id = check_id(id, what="id of a new payment")
+        now = as_utc(clock.now(), what="clock time")
         return cls(
             id=id or f"PAY-{next(_IDS)}",
             case_id=case_id,
@@ -156,10 +201,10 @@ class Payment:
             amount=amount,
             due_date=due_date,
             method=method,
-            lines=tuple(lines),
-            deductions=tuple(deductions),
+            lines=checked_lines,
+            deductions=checked_deductions,
             clock=clock,
-            updated_at=as_utc(clock.now(), what="clock time"),
+            updated_at=now,
         )
 
     # ----- queries ----------------------------------------------------------------------
@@ -197,8 +242,13 @@ class Payment:
             PaymentLocked: The payment was submitted (nothing changes).
             ValidationError: No actor, or an invalid new value (nothing changes).
         """
-        if not isinstance(actor, str) or not actor.strip():
-            raise ValidationError(f"actor must be a non-empty string, got {actor!r}")
+        actor = check_actor(actor, what=f"the actor changing payment {self.id}")
+        if amount is not None:
+            check_instance(amount, Money, what=f"new amount of payment {self.id}")
+        if payee is not None:
+            check_id(payee, what=f"new payee of payment {self.id}")
+        if cover is not None:
+            check_instance(cover, Period, what=f"new cover period of payment {self.id}")
         fields = [
             name
             for name, value in (("amount", amount), ("payee", payee), ("cover", cover))
@@ -229,6 +279,9 @@ class Payment:
             InvalidTransition: The status does not allow it (the message lists what does).
             ValidationError: No actor, or a required reason missing.
         """
+        action = check_text(action, what=f"the action on payment {self.id}")
+        actor = check_actor(actor, what=f"the actor of {action!r} on payment {self.id}")
+        reason = check_optional_text(reason, what=f"the reason for {action!r} on payment {self.id}")
         context = ActionContext(actor=actor, at=self.clock.now(), reason=reason)
         return _COMPILED.fire(self, action, context)
 
@@ -306,17 +359,20 @@ class _Checkpoint:
     updated_at: datetime | None
 
 
-def _check_fields(payment_id: str, payee: str, cover: Period, amount: Money) -> None:
-    if not isinstance(payee, str) or not payee.strip():
-        raise ValidationError(f"payee of {payment_id} must be a participant id, got {payee!r}")
-    if not isinstance(cover, Period):
-        raise ValidationError(f"cover period of {payment_id} must be a Period, got {cover!r}")
+def _check_fields(payment: str, payee: object, cover: object, amount: object) -> None:
+    check_id(payee, what=f"payee of {payment}")
+    check_instance(cover, Period, what=f"cover period of {payment}")
     if not isinstance(amount, Money) or amount.is_negative:
-        raise ValidationError(
-            f"amount of {payment_id} must be a non-negative Money, got {amount!r}"
-        )
+        raise ValidationError(f"amount of {payment} must be a non-negative Money, got {amount!r}")
     if amount != amount.rounded():
         raise ValidationError(
-            f"amount of {payment_id} {amount} is not a whole number of minor units; "
+            f"amount of {payment} {amount} is not a whole number of minor units; "
             f"round it first ({amount.rounded()})"
         )
+
+
+def _sequence(values: object, kind: type[T], *, what: str) -> tuple[T, ...]:
+    """The items of a list or tuple, each checked to be a ``kind``."""
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise ValidationError(f"{what} must be a sequence of {kind.__name__}s, got {values!r}")
+    return tuple(check_instance(value, kind, what=f"{what}[{n}]") for n, value in enumerate(values))

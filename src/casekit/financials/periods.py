@@ -91,7 +91,12 @@ class Period:
 
 
 def month_of(day: date) -> Period:
-    """The calendar month holding ``day``. O(1)."""
+    """The calendar month holding ``day``. O(1).
+
+    Raises:
+        ValidationError: ``day`` is not a date.
+    """
+    _check_date("day of month_of", day)
     last = calendar.monthrange(day.year, day.month)[1]
     return Period(day.replace(day=1), day.replace(day=last))
 

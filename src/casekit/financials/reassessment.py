@@ -1,7 +1,9 @@
 """Reassessment, the computation: what was due against what was paid, as a pure function.
 
 :func:`reassess` compares, over the reassessment period (the earliest day the old and new
-entitlements differ → the last day of the latest paid cover period), what the new
+entitlements differ, or the first cover period paid to a nominee the history no longer
+names — a retroactive nominee change alone is a change of circumstance → the last day of
+the latest paid cover period), what the new
 determinations say was due with what was paid, per cover period × component × nominee:
 
     correction = (due − paid) − corrections already recorded for that line
@@ -23,12 +25,13 @@ proportional to the changed periods, not to the case's whole history.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import attrs
 
 from casekit.cases.payment_correction import CorrectionLine, CorrectionOutcome
-from casekit.errors import CurrencyMismatch, ValidationError
+from casekit.checks import check_date, check_enum, check_id, check_instance
+from casekit.errors import CurrencyMismatch
 from casekit.financials.delivery import DeliveryPattern
 from casekit.financials.entitlement import Entitlement
 from casekit.financials.ledger import Ledger
@@ -179,8 +182,38 @@ class Reassessment:
             if units
         )
 
+    def by_nominee(self) -> tuple[CorrectionLine, ...]:
+        """One net correction line per nominee over the period (the rolled-up settlement).
+
+        Each names its nominee and the component :data:`ALL_COMPONENTS`; nominees whose
+        lines net to zero are left out. Settlement is per nominee: these are what each
+        nominee is owed (positive) or owes (negative).
+
+        Complexity: O(l) for l lines.
+        """
+        if self.period is None:
+            return ()
+        totals: dict[str, int] = {}
+        for (_, _, _, nominee), due, paid, earlier in self.rows:
+            totals[nominee] = totals.get(nominee, 0) + due - paid - earlier
+        return tuple(
+            CorrectionLine(
+                self.period.start,
+                self.period.end,
+                ALL_COMPONENTS,
+                nominee,
+                Money.from_minor(units, self.currency),
+            )
+            for nominee, units in sorted(totals.items())
+            if units
+        )
+
     def rolled_up(self) -> CorrectionLine | None:
-        """One net correction line over the period, or None when nothing changed."""
+        """The case's net correction over the period, or None when nothing changed.
+
+        Its nominee is :data:`ALL_COMPONENTS` when several nominees are involved: it is the
+        case's total, not a settlement line (see :meth:`by_nominee`).
+        """
         if self.period is None or self.outcome is CorrectionOutcome.NO_CHANGE:
             return None
         nominees = {line.nominee for line in self.corrections}
@@ -188,11 +221,11 @@ class Reassessment:
         return CorrectionLine(self.period.start, self.period.end, ALL_COMPONENTS, nominee, self.net)
 
     def summary_lines(self, *, rolled_up: bool) -> tuple[CorrectionLine, ...]:
-        """The correction case's lines: one net line, or one per component and nominee."""
-        if rolled_up:
-            line = self.rolled_up()
-            return () if line is None else (line,)
-        return self.by_component()
+        """The correction case's lines; every line names its nominee.
+
+        Rolled up: one net line per nominee; otherwise one per component and nominee.
+        """
+        return self.by_nominee() if rolled_up else self.by_component()
 
     # ----- notebooks --------------------------------------------------------------------
     def to_records(self) -> list[dict[str, object]]:
@@ -252,16 +285,25 @@ def reassess(
     Raises:
         CurrencyMismatch: The entitlements or the ledger are in different currencies.
     """
+    case_id = check_id(case_id, what="the case to reassess")
+    what = f"reassessment of {case_id}"
+    old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
+    new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
+    ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
+    pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
+    nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
+    trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
     currency = new.determinations.currency
     if ledger.currency != currency or old.determinations.currency != currency:
         raise CurrencyMismatch(
             f"cannot reassess {case_id}: determinations in {old.determinations.currency} "
             f"and {currency}, ledger in {ledger.currency}; use one currency"
         )
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            raise ValidationError(f"{name} must be a date, got {value!r}")
-    window = _window(old, new, ledger, since, until)
+    if since is not None:
+        since = check_date(since, what=f"{what}: since")
+    if until is not None:
+        until = check_date(until, what=f"{what}: until")
+    window = _window(old, new, ledger, nominees, since=since, until=until)
     if window is None:
         return _no_change(case_id, trigger, currency)
     paid_keys = ledger.keys_meeting(window)
@@ -324,11 +366,58 @@ def _covers(pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]) 
     return sorted(kept + paid)
 
 
+def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None:
+    """The first cover start of a line still held by a nominee who is no longer its nominee.
+
+    A retroactive nominee change is a change of circumstance on its own (domain.md §3): a
+    line paid (and not yet corrected away) to a nominee other than the one the history now
+    names for that cover period must be reassessed from that cover period on.
+
+    Complexity: O(log p + k) for the k ledger lines from the earliest reassignment on;
+    nothing when no component was ever reassigned.
+    """
+    firsts = nominees.first_assignments()
+    end = ledger.latest_cover_end
+    if not firsts or end is None:
+        return None
+    earliest_assignment = min(firsts.values())
+    if earliest_assignment > end:
+        return None
+    paid_get, corrected_get = ledger._amounts()
+    found: date | None = None
+    for key in ledger.keys_meeting(Period._trusted(earliest_assignment, end)):
+        start, _, component, nominee = key
+        first = firsts.get(component)
+        if first is None or start < first or (found is not None and start >= found):
+            continue
+        if nominees.nominee_on(component, start) == nominee:
+            continue
+        if paid_get(key, 0) + corrected_get(key, 0):
+            found = start
+    return found
+
+
 def _window(
-    old: Entitlement, new: Entitlement, ledger: Ledger, since: date | None, until: date | None
+    old: Entitlement,
+    new: Entitlement,
+    ledger: Ledger,
+    nominees: Nominees,
+    *,
+    since: date | None,
+    until: date | None,
 ) -> Period | None:
-    """The reassessment period: first difference (or ``since``) → latest paid cover end."""
-    start = since if since is not None else old.first_difference(new)
+    """The reassessment period: first difference (or ``since``) → latest paid cover end.
+
+    The first difference is the earlier of the entitlements' and the nominees' (a
+    retroactive nominee change that the ledger does not reflect yet).
+    """
+    if since is not None:
+        start: date | None = since
+    else:
+        start = old.first_difference(new)
+        moved = _first_nominee_difference(ledger, nominees)
+        if moved is not None and (start is None or moved < start):
+            start = moved
     end = until if until is not None else ledger.latest_cover_end
     if start is None or end is None:
         return None

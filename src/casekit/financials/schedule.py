@@ -14,6 +14,8 @@ from datetime import date
 
 import attrs
 
+from casekit.checks import check_date, check_id, check_instance, check_text
+from casekit.errors import ValidationError
 from casekit.financials.certifications import Certified, clip_to_certified
 from casekit.financials.delivery import DeliveryPattern
 from casekit.financials.determinations import DeterminationSet, Segment
@@ -45,6 +47,20 @@ class InstructionLine:
     component: str
     nominee: str
     amount: Money
+
+    def __attrs_post_init__(self) -> None:
+        check_instance(self.cover, Period, what="InstructionLine.cover")
+        check_date(self.due_date, what=f"due_date of the line for {self.cover}")
+        check_text(self.component, what=f"component of the line for {self.cover}")
+        check_id(self.nominee, what=f"nominee of the line for {self.cover} {self.component!r}")
+        amount = check_instance(
+            self.amount, Money, what=f"amount of the line for {self.cover} {self.component!r}"
+        )
+        if amount != amount.rounded():
+            raise ValidationError(
+                f"amount of the line for {self.cover} {self.component!r} {amount} is not a "
+                f"whole number of minor units; round it first ({amount.rounded()})"
+            )
 
     @property
     def key(self) -> LineKey:
@@ -133,6 +149,16 @@ def _weighted_total(
     return total if found else None
 
 
+def _check_certified(certified: object, *, what: str) -> Certified:
+    if certified is None:
+        return None
+    if not isinstance(certified, tuple):
+        raise ValidationError(f"{what} must be a tuple of Periods or None, got {certified!r}")
+    for period in certified:
+        check_instance(period, Period, what=f"a period of {what}")
+    return certified
+
+
 def build_schedule(
     determinations: DeterminationSet,
     pattern: DeliveryPattern,
@@ -154,7 +180,15 @@ def build_schedule(
 
     Returns:
         The lines in cover-period order, then component; lines of zero are left out.
+
+    Raises:
+        ValidationError: An argument of the wrong kind (checked in order, before any work).
     """
+    check_instance(determinations, DeterminationSet, what="determinations of a schedule")
+    check_instance(pattern, DeliveryPattern, what="delivery pattern of a schedule")
+    check_instance(nominees, Nominees, what="nominees of a schedule")
+    check_instance(window, Period, what="window of a schedule")
+    certified = _check_certified(certified, what="certified periods of a schedule")
     currency = determinations.currency
     covers = pattern.cover_periods(window)
     by_start = {cover.start: cover for cover in covers}

@@ -13,6 +13,8 @@ from datetime import date
 
 import attrs
 
+from casekit.checks import check_date, check_instance, check_mapping
+from casekit.errors import ValidationError
 from casekit.financials.deductions import Deduction, DeductionPolicy, DeductionResult
 from casekit.financials.deductions import apply_deductions as _apply
 from casekit.financials.delivery import DeliveryPattern
@@ -126,7 +128,25 @@ def simulate(
         nominees: Who receives each component.
         deductions: Each nominee's deductions.
         policy: The product's deduction limits (default: no limit beyond the gross).
+
+    Raises:
+        ValidationError: An argument of the wrong kind (``on`` not a date, deductions not
+            a mapping of nominee → Deductions, ...), checked in order before any work.
     """
+    on = check_date(on, what="the date to simulate")
+    check_instance(entitlement, Entitlement, what=f"entitlement of the simulation of {on}")
+    check_instance(pattern, DeliveryPattern, what=f"pattern of the simulation of {on}")
+    check_instance(nominees, Nominees, what=f"nominees of the simulation of {on}")
+    if deductions is not None:
+        for payee, items in check_mapping(deductions, what=f"deductions on {on}").items():
+            if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+                raise ValidationError(
+                    f"deductions of {payee!r} on {on} must be a list of Deductions, got {items!r}"
+                )
+            for item in items:
+                check_instance(item, Deduction, what=f"a deduction of {payee!r} on {on}")
+    if policy is not None:
+        check_instance(policy, DeductionPolicy, what=f"deduction policy of the simulation of {on}")
     currency = entitlement.determinations.currency
     covers = pattern.covers_due_on(on)
     payments: list[SimulatedPayment] = []
