@@ -68,7 +68,7 @@ __all__ = [
     "Storage",
     "UnitOfWork",
     "case_labels",
-    "serve_timers",
     "entry_hash",
+    "serve_timers",
     "verify_chain",
 ]

@@ -489,8 +489,7 @@ class DurableRouter:
         for attempt in range(1, self.attempts + 1):
             try:
                 with self._unit() as bound:
-                    result = action(bound)
-                return result
+                    return action(bound)
             except ConcurrencyConflict:
                 if attempt == self.attempts:
                     raise
@@ -565,7 +564,8 @@ class DurableRouter:
 
     def tick(self) -> int:
         """:meth:`Router.tick <casekit.routing.Router.tick>`, durable; 0 without a journal
-        entry when nothing is due."""
+        entry when nothing is due.
+        """
         return self._once(lambda r: r.tick())
 
     # ------------------------------------------------------------------ reads

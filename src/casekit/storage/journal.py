@@ -3,21 +3,24 @@
 Tables (schema version 4, which also drops the tables of the removed second routing
 engine):
 
-- ``routing_journal(domain, seq, at, command, args)``: every command a durable router
-  applied, in order per domain; ``(domain, seq)`` is the primary key.
+- ``routing_journal(domain, seq, last_seq, entries)``: every command a durable router
+  applied, in order per domain. The entries appended together (one unit of work's) are
+  one row: ``entries`` is the JSON list of ``[microseconds since 1970 UTC, command, args]``
+  for ``seq`` to ``last_seq``; ``(domain, seq)`` is the primary key, and a row is written
+  only when its ``seq`` follows the domain's last ``last_seq``.
 - ``routing_snapshots(domain, seq, format, data, taken_at)``: the latest snapshot of each
   domain's router.
 
 Complexity: :meth:`SqlJournal.head` is one index probe; :meth:`SqlJournal.read` is a range
-scan of the entries asked for; :meth:`SqlJournal.append` is one probe plus one insert per
-entry; snapshots are one row each.
+scan of the rows asked for; :meth:`SqlJournal.append` is one JSON encoding of the entries,
+one probe and one insert per domain; snapshots are one row each.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from casekit.checks import (
     check_aware,
@@ -34,7 +37,6 @@ __all__ = [
     "JOURNAL_TABLES_SQLITE",
     "SqlJournal",
     "check_batch",
-    "check_journal_entry",
     "check_snapshot",
 ]
 
@@ -47,8 +49,8 @@ _DROP_OLD_ROUTING = (
 JOURNAL_TABLES_SQLITE = (
     *_DROP_OLD_ROUTING,
     "CREATE TABLE IF NOT EXISTS routing_journal ("
-    " domain TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, command TEXT NOT NULL,"
-    " args TEXT NOT NULL, PRIMARY KEY (domain, seq)) WITHOUT ROWID",
+    " domain TEXT NOT NULL, seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+    " entries TEXT NOT NULL, PRIMARY KEY (domain, seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS routing_snapshots ("
     " domain TEXT PRIMARY KEY, seq INTEGER NOT NULL, format TEXT NOT NULL,"
     " data BLOB NOT NULL, taken_at TEXT NOT NULL)",
@@ -58,8 +60,8 @@ JOURNAL_TABLES_SQLITE = (
 JOURNAL_TABLES_POSTGRES = (
     *_DROP_OLD_ROUTING,
     "CREATE TABLE IF NOT EXISTS routing_journal ("
-    " domain text NOT NULL, seq bigint NOT NULL, at timestamptz NOT NULL,"
-    " command text NOT NULL, args text NOT NULL, PRIMARY KEY (domain, seq))",
+    " domain text NOT NULL, seq bigint NOT NULL, last_seq bigint NOT NULL,"
+    " entries text NOT NULL, PRIMARY KEY (domain, seq))",
     "CREATE TABLE IF NOT EXISTS routing_snapshots ("
     " domain text PRIMARY KEY, seq bigint NOT NULL, format text NOT NULL,"
     " data bytea NOT NULL, taken_at timestamptz NOT NULL)",
@@ -82,19 +84,15 @@ class _Checked(set[str]):
 _CHECKED = _Checked()
 
 
-def check_journal_entry(entry: object) -> str:
-    """Check a journal entry before anything is written; return its arguments as JSON text.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
-    The arguments are encoded here (ASCII JSON, no NaN): what cannot be encoded is refused,
-    and the text is what every adapter keeps, so a caller's later change to the mapping
-    changes nothing stored. O(size of the arguments).
 
-    Raises:
-        ValidationError: Not a :class:`JournalEntry`, or a bad field.
-    """
+def _check_fields(entry: object) -> JournalEntry:
     if type(entry) is not JournalEntry:
         raise ValidationError(f"journal entries must be JournalEntry, got {entry!r}")
-    check_id(entry.domain, what="journal entry domain")
+    if entry.domain not in _CHECKED:
+        _CHECKED.add(check_id(entry.domain, what="journal entry domain"))
     seq = entry.seq
     if type(seq) is not int or seq < 1:
         raise ValidationError(
@@ -103,37 +101,57 @@ def check_journal_entry(entry: object) -> str:
     at = entry.at
     if type(at) is not datetime or at.tzinfo is None:
         check_aware(at, what=f"time of {entry.domain} journal entry {seq}")
-    check_id(entry.command, what=f"command of {entry.domain} journal entry {seq}")
+    if entry.command not in _CHECKED:
+        _CHECKED.add(check_id(entry.command, what=f"command of {entry.domain} entry {seq}"))
     if not isinstance(entry.args, Mapping):
         raise ValidationError(
             f"arguments of {entry.domain} journal entry {seq} must be a mapping, got {entry.args!r}"
         )
-    try:
-        return _ENCODER.encode(entry.args)
-    except (TypeError, ValueError) as error:
-        raise ValidationError(
-            f"arguments of {entry.domain} journal entry {seq} are not JSON-safe: {error}"
-        ) from None
+    return entry
 
 
-def check_batch(entries: Sequence[JournalEntry]) -> list[str]:
-    """Check entries for one append: each valid, consecutive per domain; their JSON texts.
+def check_batch(entries: Sequence[JournalEntry]) -> dict[str, tuple[int, int, str]]:
+    """Check entries for one append; per domain, ``(first seq, last seq, JSON text)``.
+
+    Each domain's entries must be consecutive. The text is the JSON list of
+    ``[microseconds since 1970 UTC, command, args]`` (ASCII, no NaN): what cannot be
+    encoded is refused, and the text is what adapters keep, so a caller's later change to
+    an ``args`` mapping changes nothing stored. O(size of the entries).
 
     Raises:
-        ValidationError: A bad entry.
+        ValidationError: A bad entry (not a JournalEntry, a bad field, arguments that are
+            not JSON-safe).
         ConcurrencyConflict: Entries of one domain that are not consecutive.
     """
-    texts = [check_journal_entry(entry) for entry in entries]
-    last: dict[str, int] = {}
+    groups: dict[str, list[list[object]]] = {}
+    spans: dict[str, list[int]] = {}
     for entry in entries:
-        previous = last.get(entry.domain)
-        if previous is not None and entry.seq != previous + 1:
+        _check_fields(entry)
+        span = spans.get(entry.domain)
+        if span is None:
+            spans[entry.domain] = [entry.seq, entry.seq]
+            groups[entry.domain] = []
+        elif entry.seq != span[1] + 1:
             raise ConcurrencyConflict(
                 f"routing journal {entry.domain}: entry {entry.seq} does not follow "
-                f"{previous}; nothing written"
+                f"{span[1]}; nothing written"
             )
-        last[entry.domain] = entry.seq
-    return texts
+        else:
+            span[1] = entry.seq
+        groups[entry.domain].append(
+            [(entry.at - _EPOCH) // _MICROSECOND, entry.command, entry.args]
+        )
+    result = {}
+    for domain, rows in groups.items():
+        try:
+            text = _ENCODER.encode(rows)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(
+                f"arguments of {domain} journal entries {spans[domain][0]}.."
+                f"{spans[domain][1]} are not JSON-safe: {error}"
+            ) from None
+        result[domain] = (spans[domain][0], spans[domain][1], text)
+    return result
 
 
 def check_snapshot(snapshot: object) -> JournalSnapshot:
@@ -166,82 +184,72 @@ class SqlJournal(RoutingJournal):
         self._require_active = require_active
 
     def lock(self, domain: str) -> None:
+        """Take the domain's lock until the transaction ends."""
         self._require_active()
         self._db.lock_domain(check_id(domain, what="routing domain"))
 
     def head(self, domain: str) -> int:
+        """The domain's last sequence number (0 when empty)."""
         self._require_active()
         row = self._db.execute(
-            "SELECT max(seq) FROM routing_journal WHERE domain = ?", (domain,)
+            "SELECT max(last_seq) FROM routing_journal WHERE domain = ?", (domain,)
         ).fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
 
     def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
+        """The entries after ``after``, in order (at most ``limit``)."""
         self._require_active()
-        sql = (
-            "SELECT seq, at, command, args FROM routing_journal"
-            " WHERE domain = ? AND seq > ? ORDER BY seq"
-        )
-        params: list[object] = [domain, after]
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(check_int(limit, what="journal read limit", minimum=1))
-        rows = self._db.execute(sql, params).fetchall()
-        time_value = self._db.time_value
+            check_int(limit, what="journal read limit", minimum=1)
+        rows = self._db.execute(
+            "SELECT seq, entries FROM routing_journal"
+            " WHERE domain = ? AND last_seq > ? ORDER BY seq",
+            (domain, after),
+        ).fetchall()
+        entries: list[JournalEntry] = []
         try:
-            return [
-                JournalEntry(domain, int(seq), time_value(at), str(command), json.loads(args))
-                for seq, at, command, args in rows
-            ]
+            for seq, text in rows:
+                for n, (micros, command, args) in enumerate(json.loads(text)):
+                    number = int(seq) + n
+                    if number > after:
+                        entries.append(
+                            JournalEntry(
+                                domain, number, _EPOCH + micros * _MICROSECOND, command, args
+                            )
+                        )
         except (TypeError, ValueError) as error:
             raise CorruptRecord(
-                f"{self._db.name}: routing_journal of {domain!r} has an unreadable entry: {error}"
+                f"{self._db.name}: routing_journal of {domain!r} has an unreadable row: {error}"
             ) from error
+        return entries if limit is None else entries[:limit]
 
     def append(self, entries: Sequence[JournalEntry]) -> None:
+        """Append the entries, one row per domain, each only after the domain's last."""
         self._require_active()
-        texts = check_batch(entries)
-        if not entries:
-            return
-        db = self._db
-        time_param = db.time_param
-        rows = [
-            (entry.domain, entry.seq, time_param(entry.at), entry.command, text)
-            for entry, text in zip(entries, texts, strict=True)
-        ]
-        first = entries[0]
-        if all(entry.domain == first.domain for entry in entries):
-            # One statement writes the first entry only if it is the next (a gap or a taken
-            # seq writes nothing); the rest follow it, the primary key refusing duplicates.
-            written = db.execute(
-                "INSERT INTO routing_journal (domain, seq, at, command, args)"
-                " SELECT ?, ?, ?, ?, ? WHERE (SELECT coalesce(max(seq), 0)"
+        batch = check_batch(entries)
+        if len(batch) > 1:  # all or none: check every domain before writing any
+            for domain, (first, _, _) in batch.items():
+                head = self.head(domain)
+                if first != head + 1:
+                    raise ConcurrencyConflict(
+                        f"routing journal {domain}: entry {first} is not the next "
+                        f"({head + 1}); another writer appended first; nothing written"
+                    )
+        for domain, (first, last, text) in batch.items():
+            written = self._db.execute(
+                "INSERT INTO routing_journal (domain, seq, last_seq, entries)"
+                " SELECT ?, ?, ?, ? WHERE (SELECT coalesce(max(last_seq), 0)"
                 " FROM routing_journal WHERE domain = ?) = ?",
-                (*rows[0], first.domain, first.seq - 1),
+                (domain, first, last, text, domain, first - 1),
             ).rowcount
             if written != 1:
                 raise ConcurrencyConflict(
-                    f"routing journal {first.domain}: entry {first.seq} is not the next "
-                    f"({self.head(first.domain) + 1}); another writer appended first; "
-                    "nothing written"
+                    f"routing journal {domain}: entry {first} is not the next "
+                    f"({self.head(domain) + 1}); another writer appended first; nothing written"
                 )
-            rows = rows[1:]
-        else:
-            for domain, seq in {e.domain: e.seq for e in reversed(entries)}.items():
-                head = self.head(domain)
-                if seq != head + 1:
-                    raise ConcurrencyConflict(
-                        f"routing journal {domain}: entry {seq} is not the next ({head + 1}); "
-                        "another writer appended first; nothing written"
-                    )
-        if rows:
-            db.executemany(
-                "INSERT INTO routing_journal (domain, seq, at, command, args)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
 
     def snapshot(self, domain: str) -> JournalSnapshot | None:
+        """The domain's latest snapshot, or ``None``."""
         self._require_active()
         row = self._db.execute(
             "SELECT seq, format, data, taken_at FROM routing_snapshots WHERE domain = ?",
@@ -256,6 +264,7 @@ class SqlJournal(RoutingJournal):
         return self._db.time_value(stored)
 
     def save_snapshot(self, snapshot: JournalSnapshot) -> None:
+        """Keep the snapshot unless a later one is kept."""
         self._require_active()
         check_snapshot(snapshot)
         self._db.execute(
@@ -273,6 +282,7 @@ class SqlJournal(RoutingJournal):
         )
 
     def domains(self) -> list[str]:
+        """Every domain with a journal."""
         self._require_active()
         rows = self._db.execute(
             "SELECT DISTINCT domain FROM routing_journal ORDER BY domain"

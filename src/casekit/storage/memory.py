@@ -262,8 +262,10 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class _MemoryJournal(RoutingJournal):
-    """Journals as lists per domain; the storage's lock already makes every unit of work
-    the only writer, so :meth:`lock` has nothing to do. Appends are undone on rollback.
+    """Journals as lists per domain.
+
+    The storage's lock already makes every unit of work the only writer, so :meth:`lock`
+    has nothing to do. Appends are undone on rollback.
     """
 
     def __init__(self, uow: _MemoryUnitOfWork) -> None:
@@ -286,19 +288,22 @@ class _MemoryJournal(RoutingJournal):
 
     def append(self, entries: Sequence[JournalEntry]) -> None:
         self._uow._require_active()
-        texts = check_batch(entries)
+        batch = check_batch(entries)
+        entries_by_seq = {(e.domain, e.seq): e for e in entries}
         journals = self._storage._journals
-        for domain, seq in {e.domain: e.seq for e in reversed(entries)}.items():
+        for domain, (first, _, _) in batch.items():
             head = len(journals.get(domain, ()))
-            if seq != head + 1:
+            if first != head + 1:
                 raise ConcurrencyConflict(
-                    f"routing journal {domain}: entry {seq} is not the next ({head + 1}); "
+                    f"routing journal {domain}: entry {first} is not the next ({head + 1}); "
                     "another writer appended first; nothing written"
                 )
-        for entry, text in zip(entries, texts, strict=True):
-            journal = journals.setdefault(entry.domain, [])
-            journal.append(attrs.evolve(entry, args=json.loads(text)))  # a copy, as stored
-            self._uow._undo.append(journal.pop)
+        for domain, (first, _, text) in batch.items():
+            journal = journals.setdefault(domain, [])
+            for n, (_, command, args) in enumerate(json.loads(text)):  # a copy, as stored
+                entry = entries_by_seq[(domain, first + n)]
+                journal.append(JournalEntry(domain, first + n, entry.at, command, args))
+                self._uow._undo.append(journal.pop)
 
     def snapshot(self, domain: str) -> JournalSnapshot | None:
         self._uow._require_active()

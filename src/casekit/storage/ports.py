@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import AlreadyExists, StorageError, ValidationError
+from casekit.errors import AlreadyExists, StorageError
 from casekit.priority import Priority
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import MissingExtra, StorageUnavailable
+from casekit.storage.journal import JOURNAL_TABLES_POSTGRES, SqlJournal
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
-from casekit.storage.journal import JOURNAL_TABLES_POSTGRES, SqlJournal
 from casekit.storage.sql import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,

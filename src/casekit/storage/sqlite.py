@@ -31,9 +31,9 @@ from pathlib import Path
 
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
+from casekit.storage.journal import JOURNAL_TABLES_SQLITE, SqlJournal
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
-from casekit.storage.journal import JOURNAL_TABLES_SQLITE, SqlJournal
 from casekit.storage.sql import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,

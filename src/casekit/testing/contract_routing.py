@@ -371,7 +371,7 @@ def router_worker(argv: Sequence[str]) -> None:
     storage.close()
 
 
-def _one_operation(bound: Any, rng: Any, seed: str, serial: int) -> str:  # noqa: PLR0911
+def _one_operation(bound: Any, rng: Any, seed: str, serial: int) -> str:
     replica: Router = bound.router
     states = replica._items  # the worker's own cheap look at the replica (a test tool)
     roll = rng.random()
