@@ -30,7 +30,6 @@ from casekit.routing import Agent, ItemState, Presence, WorkItem
 from casekit.storage import DurableRouter, PostgresStorage, SQLiteStorage, Storage
 from casekit.testing import check_routing_invariants
 from casekit.testing.contract_routing import observable
-from casekit.testing.postgres_server import PostgresServer
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 WORKER = (
@@ -193,9 +192,11 @@ def test_four_processes_share_one_domain(
     journalled = 20  # the agents
     for out in outputs:
         lines = out.splitlines()
-        assert lines[-1].startswith("T ") and int(lines[-1].split()[2]) == count
+        assert lines[-1].startswith("T ")
+        assert int(lines[-1].split()[2]) == count
         positions = [int(line.split()[1]) for line in lines if line.startswith("C ")]
-        assert positions == sorted(positions) and len(positions) == count
+        assert positions == sorted(positions)
+        assert len(positions) == count
         ops = [
             op
             for line in lines

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from casekit.priority import Priority
 from casekit.clock import ManualClock
 from casekit.errors import ValidationError
+from casekit.priority import Priority
 from casekit.routing import Agent, AgentView, Aging, Presence, RoutingModel, WorkItem
 from casekit.storage import DurableRouter, Storage, serve_timers
 from casekit.testing.contract_routing import durable_router_machine
@@ -85,7 +85,8 @@ def test_timer_workers_tick_when_deadlines_fall_due(storage: Storage) -> None:
     waits.clear()
     ticks += serve_timers(other, stop=stop, poll=120, sleep=fake_sleep)
     assert ticks >= 1
-    assert waits and all(0 < w <= 120 for w in waits)
+    assert waits
+    assert all(0 < w <= 120 for w in waits)
     status = router.item("c1")
     assert status.declined_by == (offer.agent_id,)
     with pytest.raises(ValidationError):

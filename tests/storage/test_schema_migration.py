@@ -116,7 +116,8 @@ def test_version_2_database_migrates_to_the_current_version(
             router = DurableRouter(old, "after-migration")
             router.add_agent(Agent("a0", {"b": 1}), Presence.AVAILABLE)
             offer = router.submit(WorkItem("i0", {"b": 1}))
-            assert offer is not None and offer.agent_id == "a0"
+            assert offer is not None
+            assert offer.agent_id == "a0"
             run_old("BEGIN", ())
             for statement in migrations[SCHEMA_VERSION]:  # idempotent
                 run_old(statement, ())

@@ -563,8 +563,9 @@ class DurableRouter:
         self._once(lambda r: r.unpin(item_id, override=override))
 
     def tick(self) -> int:
-        """:meth:`Router.tick <casekit.routing.Router.tick>`, durable; 0 without a journal
-        entry when nothing is due.
+        """:meth:`Router.tick <casekit.routing.Router.tick>`, durable.
+
+        Nothing is journalled when nothing is due (it returns 0).
         """
         return self._once(lambda r: r.tick())
 

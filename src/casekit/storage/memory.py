@@ -12,7 +12,7 @@ the collection's size (a scan in key order); an audit append is O(1).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -303,7 +303,7 @@ class _MemoryJournal(RoutingJournal):
             for n, (_, command, args) in enumerate(json.loads(text)):  # a copy, as stored
                 entry = entries_by_seq[(domain, first + n)]
                 journal.append(JournalEntry(domain, first + n, entry.at, command, args))
-                self._uow._undo.append(journal.pop)
+                self._uow._undo.append(journal.pop)  # type: ignore[arg-type]  # result unused
 
     def snapshot(self, domain: str) -> JournalSnapshot | None:
         self._uow._require_active()

@@ -68,6 +68,7 @@ class JournalContract:
         return JournalEntry(domain, seq, _T0 + timedelta(seconds=seq), command, {"n": seq})
 
     def test_append_read_and_head(self, storage: Storage) -> None:
+        """Appended entries read back in order, per domain; the head is the last seq."""
         domain, other = _domain(), _domain()
         with storage.unit_of_work() as uow:
             uow.journal.lock(domain)
@@ -86,6 +87,7 @@ class JournalContract:
     def test_a_taken_or_skipped_sequence_conflicts_and_writes_nothing(
         self, storage: Storage
     ) -> None:
+        """A seq already taken, or one that leaves a gap, conflicts and writes nothing."""
         domain = _domain()
         with storage.unit_of_work() as uow:
             uow.journal.append([self._entry(domain, 1)])
@@ -100,6 +102,7 @@ class JournalContract:
             assert uow.journal.head(domain) == 1
 
     def test_bad_entries_are_refused_before_anything_is_written(self, storage: Storage) -> None:
+        """A bad entry anywhere in a batch refuses the whole batch."""
         domain = _domain()
         bad: list[object] = [
             "not an entry",
@@ -119,6 +122,7 @@ class JournalContract:
             assert uow.journal.head(domain) == 0
 
     def test_appends_roll_back(self, storage: Storage) -> None:
+        """An append not committed is gone."""
         domain = _domain()
         with storage.unit_of_work() as uow:
             uow.journal.append([self._entry(domain, 1)])
@@ -127,6 +131,7 @@ class JournalContract:
             assert uow.journal.read(domain) == []
 
     def test_snapshots_keep_the_latest(self, storage: Storage) -> None:
+        """A later snapshot replaces an earlier one, never the other way round."""
         domain = _domain()
         first = JournalSnapshot(domain, 5, "f", b"\x00five", _T0)
         later = JournalSnapshot(domain, 9, "f", b"nine", _T0 + timedelta(hours=1))
@@ -147,13 +152,15 @@ class JournalContract:
             assert uow.journal.snapshot(domain) == later
 
     def test_durable_router_is_shared_and_rebuilt(self, storage: Storage) -> None:
+        """Two replicas share a domain; a rollback is as if nothing ran; a cold start agrees."""
         domain = _domain()
         clock = ManualClock(_T0)
         one = DurableRouter(storage, domain, clock=clock, snapshot_every=3)
         two = DurableRouter(storage, domain, clock=clock, snapshot_every=None)
         one.add_agent(Agent("ana", {"a": 1}, capacity=2), Presence.AVAILABLE)
         offer = two.submit(WorkItem("c1", {"a": 1}))
-        assert offer is not None and offer.agent_id == "ana"
+        assert offer is not None
+        assert offer.agent_id == "ana"
         one.accept("c1", "ana")
         assert two.load("ana") == 1
         with storage.unit_of_work() as uow:
@@ -170,11 +177,13 @@ class JournalContract:
         assert cold.read(observable) == one.read(observable) == two.read(observable)
         with storage.unit_of_work() as uow:
             snapshot = uow.journal.snapshot(domain)
-        assert snapshot is not None and snapshot.format == SNAPSHOT_FORMAT
+        assert snapshot is not None
+        assert snapshot.format == SNAPSHOT_FORMAT
 
     def test_offer_batch_reproduction_offers_each_item_once(self, storage: Storage) -> None:
-        """Regression: the removed engine's offer_batch offered ``ok0`` twice behind
-        unroutable items and charged the agent twice. One agent (skill a, capacity 5);
+        """Regression: offer_batch offered ``ok0`` twice and charged the agent twice.
+
+        The removed engine did so behind unroutable items. One agent (skill a, capacity 5);
         seven items nobody can take ahead of ok0..ok2; routed in one unit of work.
         """
         domain = _domain()
@@ -195,13 +204,15 @@ class JournalContract:
         assert router.load("agent") == 0
         for n in range(7):
             router.release(f"b{n}")
-        assert router.read(lambda r: len(r)) == 0
+        assert router.read(len) == 0
 
 
 class _DurableFacade:
-    """A Router-shaped object for :class:`RouterStateMachine`: every mutating command goes
-    through a durable router (a unit of work each) and through an in-memory oracle; the
-    answers, errors and states must agree. Reads come from the durable replica.
+    """A Router-shaped object for :class:`RouterStateMachine`.
+
+    Every mutating command goes through a durable router (a unit of work each) and through
+    an in-memory oracle; the answers, errors and states must agree. Reads come from the
+    durable replica.
     """
 
     _MUTATING: ClassVar[frozenset[str]] = frozenset(
@@ -236,7 +247,11 @@ class _DurableFacade:
     def __getattr__(self, name: str) -> Any:
         durable = self.durable
         if name in self._MUTATING:
-            return lambda *args, **kwargs: self._both(name, args, kwargs)
+
+            def command(*args: Any, **kwargs: Any) -> Any:
+                return self._both(name, args, kwargs)
+
+            return command
         attribute = getattr(durable._replica, name)
         if not callable(attribute):
             return attribute
@@ -257,8 +272,11 @@ class _DurableFacade:
         try:
             result = getattr(self.durable, name)(*args, **kwargs)
         except CasekitError as error:
-            assert expected_error is not None, f"durable {name} refused ({error}); oracle did not"
-            assert type(error) is type(expected_error), (error, expected_error)
+            refused: CasekitError = error
+            if expected_error is None or type(refused) is not type(expected_error):
+                raise AssertionError(
+                    f"durable {name} refused ({refused!r}); oracle: {expected_error!r}"
+                ) from error
             raise
         assert expected_error is None, f"oracle {name} refused ({expected_error}); durable did not"
         assert result == expected, f"{name}: durable {result!r} != oracle {expected!r}"
