@@ -40,7 +40,14 @@ from casekit.cases.parts import (
 )
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
 from casekit.errors import AlreadyExists, NotFound, ValidationError
-from casekit.lifecycle import ActionContext, ActionResult, CompiledLifecycle, Lifecycle, to_mermaid
+from casekit.lifecycle import (
+    ActionContext,
+    ActionResult,
+    CompiledLifecycle,
+    DeferredStep,
+    Lifecycle,
+    to_mermaid,
+)
 from casekit.priority import Priority
 
 __all__ = ["CASE_TYPES", "Case", "Keep", "case_type", "new_case_id"]
@@ -102,6 +109,8 @@ class Case(Generic[S]):
         updated_at: When it last changed (UTC).
         version: The stored version, maintained by storage for optimistic concurrency.
         clock: Where the case reads the time.
+        deferred: The step handed to background processing, while the case waits in its
+            lifecycle's deferral status (see :class:`~casekit.lifecycle.Deferral`).
     """
 
     case_type: ClassVar[str] = "Case"
@@ -116,6 +125,7 @@ class Case(Generic[S]):
     priority: Priority = Priority.NORMAL
     version: int = 0
     clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
+    deferred: DeferredStep | None = attrs.field(default=None, repr=False)
     # The primary client is kept as a bare id when it has no name, the common case: one
     # string instead of a Participant and a tuple per case (cheaper to create and to collect).
     _primary: str | Participant | None = attrs.field(default=None, alias="primary_client")
@@ -288,6 +298,7 @@ class Case(Generic[S]):
             len(self._communications) if self._communications is not None else 0,
             len(self._links) if self._links is not None else 0,
             len(self._pending) if self._pending is not None else 0,
+            self.deferred,
             self._type_checkpoint(),
         )
 
@@ -299,6 +310,7 @@ class Case(Generic[S]):
         self.roles = cp.roles
         self.priority = cp.priority
         self._primary, self._participants = cp.participants
+        self.deferred = cp.deferred
         if self._history is not None:
             del self._history[cp.n_history :]
         if self._evidence is not None:
@@ -783,6 +795,7 @@ class _Checkpoint:
     n_communications: int
     n_links: int
     n_pending: int
+    deferred: DeferredStep | None
     type_state: object
 
 

@@ -13,8 +13,9 @@ import enum
 import attrs
 
 from casekit.cases.base import Case, case_type
+from casekit.checks import check_text
 from casekit.errors import ValidationError
-from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+from casekit.lifecycle import Action, ActionContext, ActionResult, Lifecycle
 
 __all__ = [
     "DEFAULT_RESOLUTIONS",
@@ -36,14 +37,13 @@ class IssueStatus(enum.StrEnum):
     CLOSED = "Closed"
 
 
-def _valid_resolution(case: IssueCase, ctx: ActionContext) -> bool:
+def _check_resolution(case: IssueCase, ctx: ActionContext) -> None:
     resolution = ctx.params.get("resolution")
-    if resolution not in case.resolutions:
+    if type(resolution) is not str or resolution not in case.resolutions:
         raise ValidationError(
             f"resolve {case.id} needs resolution= one of {', '.join(case.resolutions)}; "
             f"got {resolution!r}"
         )
-    return True
 
 
 def _resolve_target(case: IssueCase, ctx: ActionContext) -> IssueStatus:
@@ -70,7 +70,7 @@ ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
             "resolve",
             IssueStatus.OPEN,
             None,
-            guards=(Guard(_valid_resolution, "invalid resolution"),),
+            check_params=_check_resolution,
             resolve=_resolve_target,
             targets=(IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
             effects=(_set_resolution,),
@@ -136,17 +136,14 @@ class Finding(enum.StrEnum):
     UNFOUNDED = "Unfounded"
 
 
-def _valid_findings(case: InvestigationCase, ctx: ActionContext) -> bool:
+def _check_findings(case: InvestigationCase, ctx: ActionContext) -> None:
     findings = ctx.params.get("findings")
-    resolution = ctx.params.get("resolution")
     if not isinstance(findings, Finding):
         raise ValidationError(
             f"close {case.id} needs findings= Finding.FOUNDED or Finding.UNFOUNDED, "
             f"got {findings!r}"
         )
-    if not isinstance(resolution, str) or not resolution.strip():
-        raise ValidationError(f"close {case.id} needs a resolution, got {resolution!r}")
-    return True
+    check_text(ctx.params.get("resolution"), what=f"close {case.id} needs a resolution; it")
 
 
 def _record_findings(case: InvestigationCase, ctx: ActionContext) -> None:
@@ -165,7 +162,7 @@ INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
             "close",
             InvestigationStatus.OPEN,
             InvestigationStatus.CLOSED,
-            guards=(Guard(_valid_findings, "findings and a resolution are required"),),
+            check_params=_check_findings,
             effects=(_record_findings,),
         ),
         Action(
