@@ -9,12 +9,13 @@ automatic approval it closes at once. An Investigation Case records allegations,
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
 from casekit.cases.base import Case, case_type
-from casekit.checks import check_text
-from casekit.errors import ValidationError
+from casekit.checks import check_bool, check_text
+from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionContext, ActionResult, Lifecycle
 
 __all__ = [
@@ -103,6 +104,21 @@ class IssueCase(Case[IssueStatus]):
     resolutions: tuple[str, ...] = DEFAULT_RESOLUTIONS
     resolution: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        check_bool(self.automatic_approval, what=f"automatic_approval of {self.id}")
+        resolutions: object = self.resolutions
+        if isinstance(resolutions, str) or not isinstance(resolutions, Iterable):
+            raise ValidationError(
+                f"resolutions of {self.id} must be a sequence of names, got {resolutions!r}"
+            )
+        self.resolutions = tuple(resolutions)
+        if not self.resolutions:
+            raise ValidationError(f"resolutions of {self.id} must name at least one end point")
+        for name in self.resolutions:
+            check_text(name, what=f"a resolution of {self.id}")
+        if self.resolution is not None:
+            check_text(self.resolution, what=f"the resolution of {self.id}")
+
     def resolve(self, resolution: str, *, actor: str) -> ActionResult:
         """Resolve with a named resolution (Open → Pending Approval, or Closed if automatic)."""
         return self.perform("resolve", actor=actor, resolution=resolution)
@@ -181,6 +197,22 @@ class InvestigationCase(Case[InvestigationStatus]):
     resolution: str | None = None
     _allegations: list[str] = attrs.field(factory=list, alias="allegations")
 
+    def __attrs_post_init__(self) -> None:
+        if self.findings is not None and not isinstance(self.findings, Finding):
+            raise ValidationError(
+                f"findings of {self.id} must be a Finding ({allowed_list(Finding)}), "
+                f"got {self.findings!r}"
+            )
+        if self.resolution is not None:
+            check_text(self.resolution, what=f"the resolution of {self.id}")
+        allegations: object = self._allegations
+        if not isinstance(allegations, list):
+            raise ValidationError(
+                f"allegations of {self.id} must be a list of texts, got {allegations!r}"
+            )
+        for text in allegations:
+            check_text(text, what=f"an allegation on {self.id}")
+
     @property
     def allegations(self) -> tuple[str, ...]:
         """The allegations recorded, oldest first."""
@@ -188,11 +220,10 @@ class InvestigationCase(Case[InvestigationStatus]):
 
     def record_allegation(self, text: str, *, actor: str) -> None:
         """Record an allegation while the investigation is Open."""
+        check_text(text, what=f"an allegation on {self.id} (it needs some text)")
         self._actor(actor)
         if self.status is not InvestigationStatus.OPEN:
             raise ValidationError(f"{self.id} is Closed; reopen it to record allegations")
-        if not text.strip():
-            raise ValidationError("an allegation needs some text")
         self._allegations.append(text)
         self._now()
 

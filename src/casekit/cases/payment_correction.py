@@ -15,8 +15,9 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind, Owner
+from casekit.checks import check_enum, check_id, check_instance
 from casekit.clock import Clock
-from casekit.errors import ValidationError
+from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionResult, Lifecycle
 from casekit.money import Money
 
@@ -94,6 +95,25 @@ class PaymentCorrectionCase(Case[PCCStatus]):
     lines: tuple[CorrectionLine, ...] = ()
     reassessment_id: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.outcome, CorrectionOutcome):
+            raise ValidationError(
+                f"outcome of {self.id} must be a CorrectionOutcome "
+                f"({allowed_list(CorrectionOutcome)}), got {self.outcome!r}"
+            )
+        if self.net is not None:
+            check_instance(self.net, Money, what=f"net of {self.id}")
+        lines: object = self.lines
+        if not isinstance(lines, tuple | list):
+            raise ValidationError(
+                f"lines of {self.id} must be a sequence of CorrectionLine, got {lines!r}"
+            )
+        for line in lines:
+            check_instance(line, CorrectionLine, what=f"a line of {self.id}")
+        self.lines = tuple(lines)
+        if self.reassessment_id is not None:
+            check_id(self.reassessment_id, what=f"reassessment_id of {self.id}")
+
     @classmethod
     def open_for(
         cls,
@@ -113,9 +133,22 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         The owner and supervisor default to the PDC's; the primary client is the PDC's.
 
         Raises:
-            ValidationError: No actor, or ``outcome`` is No Change.
+            ValidationError: A malformed argument (each is checked before anything is
+                created or linked), or ``outcome`` is No Change.
         """
+        check_instance(pdc, Case, what="the case a payment correction is for")
+        outcome = check_enum(outcome, CorrectionOutcome, what=f"outcome (correction of {pdc.id})")
+        check_instance(net, Money, what=f"net (correction of {pdc.id})")
+        if isinstance(lines, str) or not isinstance(lines, Sequence):
+            raise ValidationError(
+                f"lines (correction of {pdc.id}) must be a sequence of CorrectionLine, "
+                f"got {lines!r}"
+            )
+        for line in lines:
+            check_instance(line, CorrectionLine, what=f"a line of the correction of {pdc.id}")
         cls._actor(actor)
+        if reassessment_id is not None:
+            check_id(reassessment_id, what=f"reassessment_id (correction of {pdc.id})")
         if outcome is CorrectionOutcome.NO_CHANGE:
             raise ValidationError(
                 f"no correction case for {pdc.id}: the reassessment found no change"

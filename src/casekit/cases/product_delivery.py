@@ -19,8 +19,8 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import Certification, MilestoneKind
-from casekit.checks import check_date, check_enum
-from casekit.errors import ValidationError
+from casekit.checks import check_bool, check_date, check_enum, check_id
+from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import (
     Action,
     ActionContext,
@@ -212,6 +212,19 @@ class ProductDeliveryCase(Case[PDCStatus]):
             raise ValidationError(
                 f"{self.id}: product must be a non-empty name, got {self.product!r}"
             )
+        if type(self.requires_certification) is not bool:
+            check_bool(self.requires_certification, what=f"requires_certification of {self.id}")
+        if type(self.automatic_approval) is not bool:
+            check_bool(self.automatic_approval, what=f"automatic_approval of {self.id}")
+        if self.integrated_case_id is not None:
+            check_id(self.integrated_case_id, what=f"integrated_case_id of {self.id}")
+        if self.scheduled_closure is not None:
+            check_date(self.scheduled_closure, what=f"scheduled_closure of {self.id}")
+        if self.closure_reason is not None and not isinstance(self.closure_reason, ClosureReason):
+            raise ValidationError(
+                f"closure_reason of {self.id} must be a ClosureReason "
+                f"({allowed_list(ClosureReason)}), got {self.closure_reason!r}"
+            )
 
     # ----- certifications -----------------------------------------------------------------
     @property
@@ -220,7 +233,14 @@ class ProductDeliveryCase(Case[PDCStatus]):
         return tuple(self._certifications) if self._certifications else ()
 
     def certify(self, period_from: date, period_to: date, *, actor: str) -> Certification:
-        """Add a certified eligibility period (inclusive dates)."""
+        """Add a certified eligibility period (inclusive dates).
+
+        Raises:
+            ValidationError: A bound that is not a date, a period that ends before it
+                starts, or a blank actor.
+        """
+        check_date(period_from, what=f"period_from of a certification of {self.id}")
+        check_date(period_to, what=f"period_to of a certification of {self.id}")
         self._actor(actor)
         cert = Certification(period_from, period_to, actor, self.clock.now())
         if self._certifications is None:

@@ -290,6 +290,8 @@ def _deferral_actions(lc: Lifecycle[C]) -> tuple[Action[C], ...]:
 
 
 def _validate(lc: Lifecycle[C]) -> None:
+    if not isinstance(lc.name, str):
+        raise LifecycleDeclarationError(f"a lifecycle's name must be a string, got {lc.name!r}")
     name = lc.name or "<unnamed lifecycle>"
     if not (isinstance(lc.statuses, type) and issubclass(lc.statuses, enum.Enum)):
         raise LifecycleDeclarationError(f"{name}: statuses must be an Enum class")
@@ -320,9 +322,33 @@ def _validate(lc: Lifecycle[C]) -> None:
         )
 
 
+def _validate_action_parts(name: str, act: Action[C]) -> None:
+    """The types of one action's parts, so a mistake is refused at declaration, not at use."""
+    if not isinstance(act.name, str):
+        raise LifecycleDeclarationError(f"{name}: action name {act.name!r} is not a string")
+    if type(act.reason_required) is not bool:
+        raise LifecycleDeclarationError(
+            f"{name}: action {act.name!r} reason_required must be True or False, "
+            f"got {act.reason_required!r}"
+        )
+    for guard in act.guards:
+        if not isinstance(guard, Guard):
+            raise LifecycleDeclarationError(
+                f"{name}: action {act.name!r} guards must be Guard(check, reason), got {guard!r}"
+            )
+    for hook in (*act.effects, act.check_params, act.resolve):
+        if hook is not None and not callable(hook):
+            raise LifecycleDeclarationError(
+                f"{name}: action {act.name!r} has {hook!r} where a function is expected"
+            )
+
+
 def _validate_actions(lc: Lifecycle[C], name: str, known: Callable[[object, str], None]) -> None:
     seen: dict[tuple[str, enum.Enum], Action[C]] = {}
     for act in lc.actions:
+        if not isinstance(act, Action):
+            raise LifecycleDeclarationError(f"{name}: actions must be Action, got {act!r}")
+        _validate_action_parts(name, act)
         if not act.name.isidentifier():
             raise LifecycleDeclarationError(
                 f"{name}: action name {act.name!r} is not a Python identifier"
