@@ -306,9 +306,13 @@ class Case(Generic[S]):
             InvalidTransition: The current status does not allow the action (the message
                 lists the allowed ones).
             GuardRejected: A guard refused it, with its reason.
-            ValidationError: A required reason or parameter is missing or wrong.
+            ValidationError: A blank actor, a reason that is not text, a required reason
+                missing, or a parameter missing or wrong (the action's ``check_params``).
         """
-        context = ActionContext(actor=actor, at=self.clock.now(), reason=reason, params=params)
+        now = self.clock.now()
+        if now.tzinfo is not UTC:
+            now = as_utc(now, what="clock time")
+        context = ActionContext(actor=actor, at=now, reason=reason, params=params)
         return self._compiled.fire(self, action, context)
 
     # Engine hooks (casekit.lifecycle.engine.Fireable) -------------------------------------

@@ -15,7 +15,7 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind, Owner
-from casekit.checks import check_enum, check_id, check_instance
+from casekit.checks import check_date, check_enum, check_id, check_instance, check_text
 from casekit.clock import Clock
 from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionResult, Lifecycle
@@ -56,6 +56,18 @@ class CorrectionLine:
     component: str
     nominee: str
     amount: Money
+
+    def __attrs_post_init__(self) -> None:
+        check_date(self.cover_from, what="a correction line's cover_from")
+        check_date(self.cover_to, what="a correction line's cover_to")
+        if self.cover_to < self.cover_from:
+            raise ValidationError(
+                f"a correction line's cover period {self.cover_from}..{self.cover_to} "
+                "ends before it starts"
+            )
+        check_text(self.component, what="a correction line's component")
+        check_id(self.nominee, what="a correction line's nominee")
+        check_instance(self.amount, Money, what="a correction line's amount")
 
 
 PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(

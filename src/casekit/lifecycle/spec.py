@@ -165,8 +165,9 @@ class Action(Generic[C]):
         guards: Conditions checked in order; the first that fails refuses the action.
         effects: Run after the status changed, in order.
         reason_required: Whether the actor must give a reason.
-        resolve: For actions whose target depends on the case (e.g. ``resume``): returns
-            one of ``targets``.
+        resolve: For actions whose target depends on the case (e.g. an issue's ``resolve``,
+            Closed with automatic approval, else Pending Approval): returns one of
+            ``targets``.
         targets: The statuses ``resolve`` may return (for validation and diagrams).
         label: A short description for diagrams and docs.
         check_params: Checks the action's parameters before its guards (and when it is
@@ -332,9 +333,14 @@ def _validate_action_parts(name: str, act: Action[C]) -> None:
             f"got {act.reason_required!r}"
         )
     for guard in act.guards:
-        if not isinstance(guard, Guard):
+        if not (
+            isinstance(guard, Guard)
+            and callable(guard.check)
+            and (isinstance(guard.reason, str) or callable(guard.reason))
+        ):
             raise LifecycleDeclarationError(
-                f"{name}: action {act.name!r} guards must be Guard(check, reason), got {guard!r}"
+                f"{name}: action {act.name!r} guards must be Guard(check, reason) with a "
+                f"function and a reason, got {guard!r}"
             )
     for hook in (*act.effects, act.check_params, act.resolve):
         if hook is not None and not callable(hook):
