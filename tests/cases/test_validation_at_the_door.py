@@ -17,6 +17,7 @@ import pytest
 from casekit.cases import (
     ApplicationCase,
     Case,
+    CorrectionLine,
     IntegratedCase,
     InvestigationCase,
     IssueCase,
@@ -25,10 +26,12 @@ from casekit.cases import (
     OwnerKind,
     PDCStatus,
     ProductDeliveryCase,
+    ReportingLines,
     ScreeningCase,
 )
 from casekit.cases.codec import case_to_record
 from casekit.errors import CasekitError, InvalidTransition, NotFound, ValidationError
+from casekit.money import Money
 from casekit.priority import Priority
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -266,3 +269,30 @@ def test_issue_resolution_must_be_one_of_the_named_end_points() -> None:
         with pytest.raises(ValidationError, match="needs resolution= one of"):
             issue.resolve(bad, actor="w")  # type: ignore[arg-type]
     assert issue.history == ()
+
+
+def test_reporting_lines_and_correction_lines_are_checked_when_built() -> None:
+    with pytest.raises(ValidationError, match="map an Owner to an Owner"):
+        ReportingLines({"ana": "sam"})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="mapping"):
+        ReportingLines([Owner.user("ana")])  # type: ignore[arg-type]
+    lines = ReportingLines({Owner.user("ana"): Owner.user("sam")})
+    assert lines.supervisor_of("ana") is None  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="ends before it starts"):
+        CorrectionLine(date(2026, 4, 1), date(2026, 3, 1), "basic", "p1", Money("1", "EUR"))
+    with pytest.raises(ValidationError, match="amount"):
+        CorrectionLine(date(2026, 3, 1), date(2026, 3, 31), "basic", "p1", 1.5)  # type: ignore[arg-type]
+
+
+def test_an_action_is_refused_when_the_clock_is_naive() -> None:
+    """Rule: datetimes are tz-aware; a naive clock is refused before anything changes."""
+
+    class NaiveClock:
+        def now(self) -> datetime:
+            return datetime(2026, 3, 2, 9)
+
+    case = IssueCase.create(owner=Owner.user("w"))
+    case.clock = NaiveClock()
+    with pytest.raises(ValidationError, match="naive"):
+        case.resolve("Agree with Client", actor="w")
+    assert case.history == ()
