@@ -7,22 +7,27 @@ through the same code path as the action itself when it is resumed, with the res
 
 from __future__ import annotations
 
+import enum
 from datetime import date, timedelta
+from typing import Any
 
+import attrs
 import pytest
 
 from casekit.cases import (
+    Case,
     ClosureReason,
     MilestoneKind,
     MilestoneStatus,
     Owner,
     PDCStatus,
     ProductDeliveryCase,
+    case_type,
 )
 from casekit.cases.codec import case_from_record, case_to_record
 from casekit.clock import ManualClock
 from casekit.errors import GuardRejected, ValidationError
-from casekit.lifecycle import DeferredStep
+from casekit.lifecycle import Action, Deferral, DeferredStep, Lifecycle
 
 
 def _state(pdc: ProductDeliveryCase) -> object:
@@ -143,13 +148,50 @@ def test_deferred_closure_runs_the_closure_effects(clock: ManualClock) -> None:
     assert letter.recipient == "p1"
 
 
-def test_deferred_step_parameters_must_be_storable(clock: ManualClock) -> None:
-    """Rule: JSON-unsafe values are refused at the door, not at save."""
+def test_deferred_step_parameters_are_the_steps_own(clock: ManualClock) -> None:
+    """Rule: no silent accepts: a parameter the step does not take is refused at defer."""
     pdc = _make(clock)
     before = _state(pdc)
-    with pytest.raises(ValidationError, match="float"):
+    with pytest.raises(ValidationError, match="'submit' on PDC-1 takes no parameters; got weight"):
         pdc.defer("submit", actor="ana", weight=1.5)
+    with pytest.raises(ValidationError, match="takes no parameters"):
+        pdc.perform("submit", actor="ana", weight="heavy")
     assert _state(pdc) == before
+
+
+class Parcel(enum.StrEnum):
+    PACKED = "Packed"
+    SENT = "Sent"
+    WAITING = "Waiting"
+
+
+PARCEL: Lifecycle[Any] = Lifecycle(
+    name="Parcel (deferral test)",
+    statuses=Parcel,
+    initial=Parcel.PACKED,
+    final=frozenset({Parcel.SENT}),
+    actions=(Action("send", Parcel.PACKED, Parcel.SENT),),  # params not declared: any
+    deferral=Deferral(waiting=Parcel.WAITING, source=Parcel.PACKED),
+)
+
+
+@case_type(PARCEL, prefix="PCL")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class ParcelCase(Case[Parcel]):
+    """A case type whose action declares no parameter names."""
+
+
+def test_deferred_step_parameters_must_be_storable(clock: ManualClock) -> None:
+    """Rule: JSON-unsafe values are refused at the door, not at save."""
+    parcel = ParcelCase.create(owner=Owner.user("ana"), clock=clock)
+    before = case_to_record(parcel), parcel.pending_events
+    for bad in (1.5, float("nan"), b"x", object(), {"kg": 1.5}):
+        with pytest.raises(ValidationError, match="deferred on"):
+            parcel.perform("defer", actor="ana", step="send", weight=bad)
+    assert (case_to_record(parcel), parcel.pending_events) == before
+    parcel.perform("defer", actor="ana", step="send", weight="1.5")
+    parcel.perform("resume", actor="ana")
+    assert parcel.status is Parcel.SENT
 
 
 def test_a_waiting_case_round_trips_through_its_record(clock: ManualClock) -> None:

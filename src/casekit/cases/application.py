@@ -118,14 +118,26 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
             "submit",
             (ApplicationStatus.IN_PROGRESS, ApplicationStatus.SUBMIT_FAILED),
             ApplicationStatus.SUBMITTING,
+            params=(),
         ),
-        Action("submission_succeeded", ApplicationStatus.SUBMITTING, ApplicationStatus.SUBMITTED),
-        Action("submission_failed", ApplicationStatus.SUBMITTING, ApplicationStatus.SUBMIT_FAILED),
+        Action(
+            "submission_succeeded",
+            ApplicationStatus.SUBMITTING,
+            ApplicationStatus.SUBMITTED,
+            params=(),
+        ),
+        Action(
+            "submission_failed",
+            ApplicationStatus.SUBMITTING,
+            ApplicationStatus.SUBMIT_FAILED,
+            params=(),
+        ),
         Action(
             "mark_ready",
             ApplicationStatus.SUBMITTED,
             ApplicationStatus.READY_FOR_DETERMINATION,
             guards=(Guard(_evidence_verified, _unverified_reason),),
+            params=(),
         ),
         Action(
             "cancel",
@@ -137,6 +149,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
             ),
             ApplicationStatus.CANCELLED,
             reason_required=True,
+            params=(),
         ),
         Action(
             "dispose",
@@ -146,6 +159,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
                 Guard(_programs_decided, "every program must be approved, denied or withdrawn"),
             ),
             effects=(_create_integrated_case_and_pdcs,),
+            params=(),
         ),
     ),
 )

@@ -75,14 +75,16 @@ ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
             resolve=_resolve_target,
             targets=(IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
             effects=(_set_resolution,),
+            params=("resolution",),
         ),
-        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
+        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED, params=()),
         Action(
             "reject",
             IssueStatus.PENDING_APPROVAL,
             IssueStatus.OPEN,
             reason_required=True,
             effects=(_clear_resolution,),
+            params=(),
         ),
     ),
 )
@@ -180,9 +182,14 @@ INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
             InvestigationStatus.CLOSED,
             check_params=_check_findings,
             effects=(_record_findings,),
+            params=("findings", "resolution"),
         ),
         Action(
-            "reopen", InvestigationStatus.CLOSED, InvestigationStatus.OPEN, reason_required=True
+            "reopen",
+            InvestigationStatus.CLOSED,
+            InvestigationStatus.OPEN,
+            reason_required=True,
+            params=(),
         ),
     ),
 )

@@ -76,13 +76,14 @@ PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
     initial=PCCStatus.OPEN,
     final=frozenset({PCCStatus.CLOSED, PCCStatus.CANCELLED}),
     actions=(
-        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED),
-        Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled"),
+        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED, params=()),
+        Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled", params=()),
         Action(
             "cancel",
             (PCCStatus.OPEN, PCCStatus.APPROVED),
             PCCStatus.CANCELLED,
             reason_required=True,
+            params=(),
         ),
     ),
 )

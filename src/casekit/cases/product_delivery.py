@@ -133,7 +133,9 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
     initial=PDCStatus.OPEN,
     final=frozenset(),
     actions=(
-        Action("submit", PDCStatus.OPEN, PDCStatus.SUBMITTED, label="submit for approval"),
+        Action(
+            "submit", PDCStatus.OPEN, PDCStatus.SUBMITTED, label="submit for approval", params=()
+        ),
         Action(
             "approve",
             PDCStatus.SUBMITTED,
@@ -144,16 +146,18 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
                     "only the case supervisor (or the automatic approval check) may approve",
                 ),
             ),
+            params=(),
         ),
-        Action("reject", PDCStatus.SUBMITTED, PDCStatus.OPEN, reason_required=True),
+        Action("reject", PDCStatus.SUBMITTED, PDCStatus.OPEN, reason_required=True, params=()),
         Action(
             "activate",
             PDCStatus.APPROVED,
             PDCStatus.ACTIVE,
             guards=(Guard(_certified, "the case is not certified for today; add a certification"),),
+            params=(),
         ),
-        Action("suspend", PDCStatus.ACTIVE, PDCStatus.SUSPENDED, reason_required=True),
-        Action("unsuspend", PDCStatus.SUSPENDED, PDCStatus.OPEN),
+        Action("suspend", PDCStatus.ACTIVE, PDCStatus.SUSPENDED, reason_required=True, params=()),
+        Action("unsuspend", PDCStatus.SUSPENDED, PDCStatus.OPEN, params=()),
         Action(
             "schedule_closure",
             PDCStatus.ACTIVE,
@@ -161,6 +165,7 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
             check_params=_check_closure_date,
             guards=(Guard(_closure_date_in_future, "the closure date must be in the future"),),
             effects=(_set_scheduled_closure,),
+            params=("on",),
         ),
         Action(
             "close",
@@ -169,12 +174,14 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
             reason_required=True,
             check_params=_check_closure_reason,
             effects=(_on_close,),
+            params=("closure_reason",),
         ),
         Action(
             "reactivate",
             (PDCStatus.CLOSED, PDCStatus.PENDING_CLOSURE),
             PDCStatus.OPEN,
             effects=(_on_reopen,),
+            params=(),
         ),
     ),
     deferral=Deferral(waiting=PDCStatus.DELAYED_PROCESS_PENDING, source=_LIVE),

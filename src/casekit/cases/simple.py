@@ -48,8 +48,8 @@ INTEGRATED_LIFECYCLE: Lifecycle[IntegratedCase] = Lifecycle(
     statuses=IntegratedStatus,
     initial=IntegratedStatus.OPEN,
     actions=(
-        Action("close", IntegratedStatus.OPEN, IntegratedStatus.CLOSED),
-        Action("reopen", IntegratedStatus.CLOSED, IntegratedStatus.OPEN),
+        Action("close", IntegratedStatus.OPEN, IntegratedStatus.CLOSED, params=()),
+        Action("reopen", IntegratedStatus.CLOSED, IntegratedStatus.OPEN, params=()),
     ),
 )
 
@@ -96,7 +96,7 @@ def _open_closed(name: str) -> Lifecycle[Case[OpenClosedStatus]]:
         statuses=OpenClosedStatus,
         initial=OpenClosedStatus.OPEN,
         final=frozenset({OpenClosedStatus.CLOSED}),
-        actions=(Action("close", OpenClosedStatus.OPEN, OpenClosedStatus.CLOSED),),
+        actions=(Action("close", OpenClosedStatus.OPEN, OpenClosedStatus.CLOSED, params=()),),
     )
 
 

@@ -220,13 +220,12 @@ class CompiledLifecycle(Generic[C]):
                 f"defer on {case.id} needs step=<an action allowed from {status.value!r}>; "
                 f"got {name!r}, allowed: {allowed_list(steps)}"
             )
-        check_json_safe(params, what=f"the parameters of {name!r} deferred on {case.id}")
         step_context = ActionContext(
             actor=context.actor, at=context.at, reason=context.reason, params=params
         )
         _check_reason(case, step, step_context)
-        if step.check_params is not None:
-            step.check_params(case, step_context)
+        _check_params(case, step, step_context)
+        check_json_safe(params, what=f"the parameters of {name!r} deferred on {case.id}")
         context.reason = step_context.reason
         deferred = DeferredStep(step.name, status, step_context.reason, params)
         assert act.target is not None  # generated with one
@@ -312,11 +311,23 @@ def _check_reason(case: Fireable, act: Action[Any], context: ActionContext) -> N
     context.reason = check_text(reason, what=what)
 
 
-def _admit(case: Fireable, act: Action[Any], context: ActionContext) -> None:
-    """Everything before the change: reason rule, parameter check, guards in order."""
-    _check_reason(case, act, context)
+def _check_params(case: Fireable, act: Action[Any], context: ActionContext) -> None:
+    """The parameters: only the names the action declares, then its own check."""
+    if act.params is not None and context.params:
+        unknown = [name for name in context.params if name not in act.params]
+        if unknown:
+            takes = allowed_list(act.params) if act.params else "no parameters"
+            raise ValidationError(
+                f"{act.name!r} on {case.id} takes {takes}; got {allowed_list(unknown)}"
+            )
     if act.check_params is not None:
         act.check_params(case, context)
+
+
+def _admit(case: Fireable, act: Action[Any], context: ActionContext) -> None:
+    """Everything before the change: reason rule, parameters, guards in order."""
+    _check_reason(case, act, context)
+    _check_params(case, act, context)
     for guard in act.guards:
         if not guard.check(case, context):
             raise GuardRejected(case.id, act.name, guard.explain(case, context))

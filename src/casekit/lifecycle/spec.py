@@ -154,6 +154,10 @@ class Deferral:
     source: tuple[enum.Enum, ...] = attrs.field(converter=_as_tuple)
 
 
+def _as_names(value: object) -> tuple[str, ...] | None:
+    return None if value is None else _as_tuple(value)  # type: ignore[return-value]
+
+
 @attrs.frozen(slots=True)
 class Action(Generic[C]):
     """One named action: from which statuses, to which status, under which guards.
@@ -172,6 +176,9 @@ class Action(Generic[C]):
         label: A short description for diagrams and docs.
         check_params: Checks the action's parameters before its guards (and when it is
             deferred); see :data:`ParamsCheck`.
+        params: The names of the keyword parameters the action takes; any other is refused
+            with a :class:`~casekit.errors.ValidationError` naming these. ``()`` takes none;
+            ``None`` (the default) does not check the names.
         kind: ``STEP`` for every declared action; ``DEFER`` and ``RESUME`` mark the pair a
             :class:`Deferral` generates (not for declaring by hand).
     """
@@ -186,6 +193,7 @@ class Action(Generic[C]):
     targets: tuple[enum.Enum, ...] = attrs.field(default=(), converter=_as_tuple)
     label: str = ""
     check_params: ParamsCheck[C] | None = None
+    params: tuple[str, ...] | None = attrs.field(default=None, converter=_as_names)
     kind: ActionKind = ActionKind.STEP
 
     @property
@@ -327,6 +335,10 @@ def _validate_action_parts(name: str, act: Action[C]) -> None:
     """The types of one action's parts, so a mistake is refused at declaration, not at use."""
     if not isinstance(act.name, str):
         raise LifecycleDeclarationError(f"{name}: action name {act.name!r} is not a string")
+    if act.params is not None and not all(isinstance(p, str) for p in act.params):
+        raise LifecycleDeclarationError(
+            f"{name}: action {act.name!r} params must be parameter names, got {act.params!r}"
+        )
     if type(act.reason_required) is not bool:
         raise LifecycleDeclarationError(
             f"{name}: action {act.name!r} reason_required must be True or False, "
