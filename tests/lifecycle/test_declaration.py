@@ -10,7 +10,7 @@ import pytest
 from casekit.cases import CASE_TYPES, Case, Owner, case_type
 from casekit.clock import ManualClock
 from casekit.errors import AlreadyExists, GuardRejected, LifecycleDeclarationError, NotFound
-from casekit.lifecycle import Action, Guard, Lifecycle, to_mermaid
+from casekit.lifecycle import Action, ActionKind, Deferral, Guard, Lifecycle, to_mermaid
 
 
 class Light(enum.StrEnum):
@@ -167,3 +167,29 @@ def test_an_unknown_action_name_is_not_found_naming_the_declared_ones() -> None:
         lifecycle.action("stop")
     with pytest.raises(KeyError):  # still a KeyError for callers that catch one
         lifecycle.action("stop")
+
+
+def test_a_malformed_deferral_is_refused_at_declaration() -> None:
+    for deferral in (
+        Deferral(waiting=Light.AMBER, source=(Light.AMBER,)),  # waits where it defers from
+        Deferral(waiting=Light.AMBER, source=()),
+        Deferral(waiting="Blue", source=(Light.RED,)),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(LifecycleDeclarationError, match="deferral"):
+            Lifecycle(
+                name="L",
+                statuses=Light,
+                initial=Light.RED,
+                actions=(Action("go", Light.RED, Light.GREEN),),
+                deferral=deferral,
+            )
+    with pytest.raises(LifecycleDeclarationError, match="declare deferral="):
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(
+                Action("go", Light.RED, Light.GREEN),
+                Action("defer", Light.GREEN, Light.AMBER, kind=ActionKind.DEFER),
+            ),
+        )

@@ -27,7 +27,12 @@ __all__ = ["ActionResult", "CompiledLifecycle", "Fireable"]
 
 
 class Fireable(Protocol):
-    """What the engine needs of a case: an id, a status, and hooks to record a change."""
+    """What the engine needs of a case: an id, a status, and hooks to record a change.
+
+    A model whose lifecycle declares a :class:`~casekit.lifecycle.Deferral` also needs a
+    ``deferred`` attribute (a :class:`~casekit.lifecycle.DeferredStep` or None) that
+    :meth:`_checkpoint` captures; :class:`~casekit.cases.Case` has one.
+    """
 
     @property
     def id(self) -> str:
@@ -132,7 +137,9 @@ class CompiledLifecycle(Generic[C]):
                     "trigger": act.name,
                     "source": list(act.source),
                     "dest": target,
-                    "after": [_run_effects],
+                    # Effects are passed to the trigger (an action's own, or a resumed step's);
+                    # actions with none skip the callback, which costs a few microseconds.
+                    "after": [_run_effects] if act.effects or act.kind is ActionKind.RESUME else [],
                 }
                 if act.target is None:
                     transition["conditions"] = [_target_condition(target)]

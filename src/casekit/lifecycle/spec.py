@@ -269,10 +269,15 @@ def _deferral_actions(lc: Lifecycle[C]) -> tuple[Action[C], ...]:
     deferral = lc.deferral
     assert deferral is not None
     members = list(lc.statuses) if isinstance(lc.statuses, type) else []
-    if deferral.waiting not in members or not deferral.source:
+    if (
+        deferral.waiting not in members
+        or not deferral.source
+        or deferral.waiting in deferral.source
+        or any(status not in members for status in deferral.source)
+    ):
         raise LifecycleDeclarationError(
             f"{lc.name or '<unnamed lifecycle>'}: deferral needs a declared waiting status and "
-            f"source statuses, got {deferral!r}"
+            f"declared source statuses other than it, got {deferral!r}"
         )
     reached = set(deferral.source)
     for act in lc.actions:
