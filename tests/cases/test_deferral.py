@@ -254,3 +254,17 @@ def test_pdc_can_be_closed_manually_from_every_live_status(clock: ManualClock, s
     referral = next(m for m in pdc.milestones if m.kind is MilestoneKind.REFERRAL)
     assert referral.status is MilestoneStatus.CLOSED
     assert len(pdc.communications) == 1
+
+
+def test_a_waiting_case_whose_step_is_unknown_is_refused_cleanly(clock: ManualClock) -> None:
+    """Reproduction: resuming an unknown deferred step raised a bare KeyError (spec.py)."""
+    pdc = _make(clock)
+    pdc.submit(actor="ana")
+    pdc.defer("approve", actor="ana")
+    pdc.deferred = DeferredStep("teleport", PDCStatus.SUBMITTED)
+    before = _state(pdc)
+    with pytest.raises(ValidationError, match="waits on 'teleport'"):
+        pdc.resume(actor="sam")
+    assert _state(pdc) == before
+    pdc.resume(actor="sam", succeeded=False)
+    assert pdc.status is PDCStatus.SUBMITTED

@@ -296,3 +296,12 @@ def test_an_action_is_refused_when_the_clock_is_naive() -> None:
     with pytest.raises(ValidationError, match="naive"):
         case.resolve("Agree with Client", actor="w")
     assert case.history == ()
+
+
+@pytest.mark.parametrize(
+    "field", ["status", "history", "version", "deferred", "evidence", "roles", "pending_events"]
+)
+def test_create_refuses_fields_the_case_keeps_itself(field: str) -> None:
+    """Rule: status, history and records change only through the case's methods."""
+    with pytest.raises(ValidationError, match=f"cannot be given {field}"):
+        ProductDeliveryCase.create(product="B", owner=Owner.user("w"), **{field: None})

@@ -232,14 +232,13 @@ class Case(Generic[S]):
             supervisor = _check_optional_owner(
                 org.supervisor_of(owner), what=f"the supervisor org gave for {owner}"
             )
-        if type(participants) is tuple:
-            others = participants
-        elif isinstance(participants, Iterable) and not isinstance(participants, str | Mapping):
-            others = tuple(participants)
-        else:
+        if fields and not _MANAGED_FIELDS.isdisjoint(fields):
             raise ValidationError(
-                f"participants of {id} must be a sequence of Participant, got {participants!r}"
+                f"a new {cls.case_type} cannot be given "
+                f"{allowed_list(_MANAGED_FIELDS.intersection(fields))}: the case keeps them "
+                "itself (its status, history and records change only through its methods)"
             )
+        others = participants if type(participants) is tuple else _as_people(id, participants)
         if type(primary_client) is not str or others:
             _check_people(id, primary_client, others)
         elif not primary_client.strip():
@@ -843,6 +842,14 @@ class Case(Generic[S]):
         return case_summary(self)
 
 
+_MANAGED_FIELDS = frozenset(
+    field.alias or field.name
+    for field in attrs.fields(Case)
+    if field.name not in ("id", "clock", "priority", "_primary", "_participants")
+)
+"""Case fields that ``create`` sets itself or that change only through the case's methods."""
+
+
 @attrs.frozen(slots=True)
 class _Checkpoint:
     """What an action may change, captured cheaply so a failure can put it back."""
@@ -910,6 +917,14 @@ def _check_participants(case_id: str, people: Sequence[Participant]) -> None:
         primaries += person.role is ParticipantRole.PRIMARY_CLIENT
     if primaries > 1:
         raise AlreadyExists(f"{case_id} already has a primary client; a case has at most one")
+
+
+def _as_people(case_id: str, participants: object) -> tuple[Participant, ...]:
+    if isinstance(participants, Iterable) and not isinstance(participants, str | Mapping):
+        return tuple(participants)
+    raise ValidationError(
+        f"participants of {case_id} must be a sequence of Participant, got {participants!r}"
+    )
 
 
 def _check_person(case_id: str, person: Participant) -> None:
