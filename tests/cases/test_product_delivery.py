@@ -41,8 +41,11 @@ def test_statuses_use_the_seed_display_names() -> None:
 def test_open_case_must_be_approved_before_activation(pdc: ProductDeliveryCase) -> None:
     with pytest.raises(InvalidTransition) as info:
         pdc.activate(actor="worker")
-    assert str(info.value) == "cannot 'activate' PDC-17 in status 'Open'; allowed: defer, submit"
-    assert info.value.allowed == ("defer", "submit")
+    assert (
+        str(info.value)
+        == "cannot 'activate' PDC-17 in status 'Open'; allowed: close, defer, submit"
+    )
+    assert info.value.allowed == ("close", "defer", "submit")
     assert pdc.status is PDCStatus.OPEN
     assert pdc.history == ()
 
@@ -169,7 +172,7 @@ def test_close_from_active_suspended_or_pending_closure(
         pdc.suspend(actor="worker", reason="r")
     elif start == "pending closure":
         pdc.schedule_closure(clock.now().date() + timedelta(days=1), actor="worker")
-    pdc.close(actor="worker", closure_reason=ClosureReason.INELIGIBLE)
+    pdc.close(actor="worker", reason="moved abroad", closure_reason=ClosureReason.INELIGIBLE)
     assert pdc.status is PDCStatus.CLOSED
 
 
@@ -180,7 +183,7 @@ def test_closure_closes_reviews_and_referrals_and_writes_to_the_client(
     pdc.add_milestone(MilestoneKind.REVIEW, "Annual review")
     pdc.add_milestone(MilestoneKind.REFERRAL, "Housing referral")
     pdc.add_milestone(MilestoneKind.MILESTONE, "First payment")
-    pdc.close(actor="worker")
+    pdc.close(actor="worker", reason="client asked")
     kinds = {(m.kind, m.status) for m in pdc.milestones}
     assert (MilestoneKind.REVIEW, MilestoneStatus.CLOSED) in kinds
     assert (MilestoneKind.REFERRAL, MilestoneStatus.CLOSED) in kinds
@@ -197,34 +200,34 @@ def test_reactivation_goes_through_approval_again(
 ) -> None:
     activate(pdc)
     if start == "closed":
-        pdc.close(actor="worker")
+        pdc.close(actor="worker", reason="client asked")
     else:
         pdc.schedule_closure(clock.now().date() + timedelta(days=1), actor="worker")
     pdc.reactivate(actor="worker")
     assert pdc.status is PDCStatus.OPEN
     assert pdc.closure_reason is None
     assert pdc.scheduled_closure is None
-    assert pdc.available_actions() == ("defer", "submit")
+    assert pdc.available_actions() == ("close", "defer", "submit")
 
 
 def test_deferred_step_resumes_on_its_target(pdc: ProductDeliveryCase) -> None:
     pdc.submit(actor="worker")
     pdc.defer("approve", actor="boss")
     assert pdc.status is PDCStatus.DELAYED_PROCESS_PENDING
-    pdc.resume(actor="system")
+    pdc.resume(actor="boss")
     assert pdc.status is PDCStatus.APPROVED
     assert pdc.deferred is None
 
 
 def test_failed_deferred_step_returns_where_it_was(pdc: ProductDeliveryCase) -> None:
     activate(pdc)
-    pdc.defer("close", actor="worker")
+    pdc.defer("close", actor="worker", reason="client asked")
     pdc.resume(actor="system", succeeded=False)
     assert pdc.status is PDCStatus.ACTIVE
 
 
 def test_defer_needs_a_step_allowed_now(pdc: ProductDeliveryCase) -> None:
-    with pytest.raises(ValidationError, match="allowed: submit"):
+    with pytest.raises(ValidationError, match="allowed: close, submit"):
         pdc.defer("activate", actor="worker")
     assert pdc.status is PDCStatus.OPEN
 
@@ -255,7 +258,7 @@ def test_failing_effect_rolls_everything_back(pdc: ProductDeliveryCase) -> None:
 
     pdc.clock = Flaky()
     with pytest.raises(RuntimeError):
-        pdc.close(actor="worker")
+        pdc.close(actor="worker", reason="client asked")
     pdc.clock = ManualClock(real_now())
     after = case_to_record(pdc), pdc.pending_events
     assert after == before

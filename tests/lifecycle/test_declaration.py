@@ -9,8 +9,8 @@ import pytest
 
 from casekit.cases import CASE_TYPES, Case, Owner, case_type
 from casekit.clock import ManualClock
-from casekit.errors import AlreadyExists, GuardRejected, LifecycleDeclarationError
-from casekit.lifecycle import Action, Guard, Lifecycle, to_mermaid
+from casekit.errors import AlreadyExists, GuardRejected, LifecycleDeclarationError, NotFound
+from casekit.lifecycle import Action, ActionKind, Deferral, Guard, Lifecycle, to_mermaid
 
 
 class Light(enum.StrEnum):
@@ -133,3 +133,63 @@ def test_mermaid_diagram() -> None:
     assert "RED --> GREEN: go" in text
     assert 'state "Amber" as AMBER' in text
     assert TrafficLight.to_mermaid() == text
+
+
+def test_malformed_action_parts_are_refused_at_declaration() -> None:
+    """Rule: a mistake in a declaration is refused when it is declared, not when it is used."""
+    bad_actions: list[object] = [
+        Action(5, Light.RED, Light.GREEN),  # type: ignore[arg-type]
+        Action("go", Light.RED, Light.GREEN, reason_required="yes"),  # type: ignore[arg-type]
+        Action("go", Light.RED, Light.GREEN, guards=(lambda case, ctx: True,)),  # type: ignore[arg-type]
+        Action("go", Light.RED, Light.GREEN, guards=(Guard(5, "r"),)),  # type: ignore[arg-type]
+        Action("go", Light.RED, Light.GREEN, effects=("notify",)),  # type: ignore[arg-type]
+        "go",
+    ]
+    for bad in bad_actions:
+        with pytest.raises(LifecycleDeclarationError):
+            Lifecycle(
+                name="L",
+                statuses=Light,
+                initial=Light.RED,
+                actions=(bad, Action("on", Light.GREEN, Light.AMBER)),  # type: ignore[arg-type]
+            )
+
+
+def test_an_unknown_action_name_is_not_found_naming_the_declared_ones() -> None:
+    """Reproduction: Lifecycle.action raised a bare KeyError."""
+    lifecycle: Lifecycle[object] = Lifecycle(
+        name="L",
+        statuses=Light,
+        initial=Light.RED,
+        actions=(Action("go", Light.RED, Light.GREEN), Action("slow", Light.GREEN, Light.AMBER)),
+    )
+    with pytest.raises(NotFound, match="L has no action 'stop'; declared: go, slow"):
+        lifecycle.action("stop")
+    with pytest.raises(KeyError):  # still a KeyError for callers that catch one
+        lifecycle.action("stop")
+
+
+def test_a_malformed_deferral_is_refused_at_declaration() -> None:
+    for deferral in (
+        Deferral(waiting=Light.AMBER, source=(Light.AMBER,)),  # waits where it defers from
+        Deferral(waiting=Light.AMBER, source=()),
+        Deferral(waiting="Blue", source=(Light.RED,)),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(LifecycleDeclarationError, match="deferral"):
+            Lifecycle(
+                name="L",
+                statuses=Light,
+                initial=Light.RED,
+                actions=(Action("go", Light.RED, Light.GREEN),),
+                deferral=deferral,
+            )
+    with pytest.raises(LifecycleDeclarationError, match="declare deferral="):
+        Lifecycle(
+            name="L",
+            statuses=Light,
+            initial=Light.RED,
+            actions=(
+                Action("go", Light.RED, Light.GREEN),
+                Action("defer", Light.GREEN, Light.AMBER, kind=ActionKind.DEFER),
+            ),
+        )

@@ -10,6 +10,7 @@ Case and one Product Delivery Case per approved program.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -17,7 +18,8 @@ from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind, ParticipantRole
 from casekit.cases.product_delivery import ProductDeliveryCase
 from casekit.cases.simple import IntegratedCase
-from casekit.errors import InvalidTransition, NotFound, ValidationError
+from casekit.checks import check_id, check_text
+from casekit.errors import InvalidTransition, NotFound, ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
 
 __all__ = ["ApplicationCase", "ApplicationStatus", "Disposal", "ProgramStatus"]
@@ -116,14 +118,26 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
             "submit",
             (ApplicationStatus.IN_PROGRESS, ApplicationStatus.SUBMIT_FAILED),
             ApplicationStatus.SUBMITTING,
+            params=(),
         ),
-        Action("submission_succeeded", ApplicationStatus.SUBMITTING, ApplicationStatus.SUBMITTED),
-        Action("submission_failed", ApplicationStatus.SUBMITTING, ApplicationStatus.SUBMIT_FAILED),
+        Action(
+            "submission_succeeded",
+            ApplicationStatus.SUBMITTING,
+            ApplicationStatus.SUBMITTED,
+            params=(),
+        ),
+        Action(
+            "submission_failed",
+            ApplicationStatus.SUBMITTING,
+            ApplicationStatus.SUBMIT_FAILED,
+            params=(),
+        ),
         Action(
             "mark_ready",
             ApplicationStatus.SUBMITTED,
             ApplicationStatus.READY_FOR_DETERMINATION,
             guards=(Guard(_evidence_verified, _unverified_reason),),
+            params=(),
         ),
         Action(
             "cancel",
@@ -135,6 +149,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
             ),
             ApplicationStatus.CANCELLED,
             reason_required=True,
+            params=(),
         ),
         Action(
             "dispose",
@@ -144,6 +159,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
                 Guard(_programs_decided, "every program must be approved, denied or withdrawn"),
             ),
             effects=(_create_integrated_case_and_pdcs,),
+            params=(),
         ),
     ),
 )
@@ -166,12 +182,36 @@ class ApplicationCase(Case[ApplicationStatus]):
     integrated_case_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self._programs, list | tuple | set | frozenset):
-            self._programs = dict.fromkeys(self._programs, ProgramStatus.PENDING)
-        for program, status in self._programs.items():
-            if not isinstance(program, str) or not program or not isinstance(status, ProgramStatus):
+        programs: object = self._programs
+        if isinstance(programs, list | tuple | set | frozenset):
+            for program in programs:
+                check_text(program, what=f"a program of {self.id}")
+            programs = dict.fromkeys(programs, ProgramStatus.PENDING)
+        if not isinstance(programs, Mapping):
+            raise ValidationError(
+                f"programs of {self.id} must be a list of program names or a mapping of "
+                f"name to ProgramStatus, got {programs!r}"
+            )
+        for program, status in programs.items():
+            if not isinstance(program, str) or not program.strip():
                 raise ValidationError(f"{self.id}: invalid program {program!r}: {status!r}")
-        self.required_evidence = frozenset(self.required_evidence)
+            if not isinstance(status, ProgramStatus):
+                raise ValidationError(
+                    f"{self.id}: program {program!r} has status {status!r}; "
+                    f"allowed: {allowed_list(ProgramStatus)}"
+                )
+        self._programs = dict(programs)
+        required: object = self.required_evidence
+        if isinstance(required, str) or not isinstance(required, Iterable):
+            raise ValidationError(
+                f"required_evidence of {self.id} must be a set of evidence types, got {required!r}"
+            )
+        required = frozenset(required)
+        for kind in required:
+            check_text(kind, what=f"a required evidence type of {self.id}")
+        self.required_evidence = required
+        if self.integrated_case_id is not None:
+            check_id(self.integrated_case_id, what=f"integrated_case_id of {self.id}")
 
     @property
     def programs(self) -> dict[str, ProgramStatus]:
@@ -186,10 +226,11 @@ class ApplicationCase(Case[ApplicationStatus]):
     # ----- programs ---------------------------------------------------------------------
     def add_program(self, program: str, *, actor: str) -> None:
         """Apply for another program (Pending) before the application is decided."""
+        check_text(program, what=f"a program applied for on {self.id}")
         self._actor(actor)
         self._check_open_for_programs("add a program to")
-        if not program or program in self._programs:
-            raise ValidationError(f"{self.id}: program {program!r} is empty or already applied for")
+        if program in self._programs:
+            raise ValidationError(f"{self.id}: program {program!r} is already applied for")
         self._programs[program] = ProgramStatus.PENDING
         self._now()
 
@@ -214,6 +255,7 @@ class ApplicationCase(Case[ApplicationStatus]):
             raise ValidationError(f"cannot {what} {self.id}: it is {self.status.value}")
 
     def _move_program(self, program: str, to: ProgramStatus, actor: str) -> None:
+        check_text(program, what=f"a program of {self.id}")
         self._actor(actor)
         self._check_open_for_programs(f"change program {program!r} of")
         current = self._programs.get(program)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -38,9 +38,29 @@ from casekit.cases.parts import (
     Task,
     TaskStatus,
 )
+from casekit.checks import (
+    check_actor,
+    check_aware,
+    check_bool,
+    check_date,
+    check_enum,
+    check_id,
+    check_instance,
+    check_json_safe,
+    check_mapping,
+    check_optional_text,
+    check_text,
+)
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
-from casekit.errors import AlreadyExists, NotFound, ValidationError
-from casekit.lifecycle import ActionContext, ActionResult, CompiledLifecycle, Lifecycle, to_mermaid
+from casekit.errors import AlreadyExists, NotFound, ValidationError, allowed_list
+from casekit.lifecycle import (
+    ActionContext,
+    ActionResult,
+    CompiledLifecycle,
+    DeferredStep,
+    Lifecycle,
+    to_mermaid,
+)
 from casekit.priority import Priority
 
 __all__ = ["CASE_TYPES", "Case", "Keep", "case_type", "new_case_id"]
@@ -73,6 +93,9 @@ def case_type(lifecycle: Lifecycle[Any], *, prefix: str) -> Callable[[type[CaseT
     Raises:
         AlreadyExists: If another class is already registered under the lifecycle's name.
     """
+    if not isinstance(lifecycle, Lifecycle):
+        raise ValidationError(f"case_type needs a Lifecycle, got {lifecycle!r}")
+    check_id(prefix, what=f"the id prefix of {lifecycle.name}")
 
     def bind(cls: type[CaseT]) -> type[CaseT]:
         existing = CASE_TYPES.get(lifecycle.name)
@@ -102,6 +125,8 @@ class Case(Generic[S]):
         updated_at: When it last changed (UTC).
         version: The stored version, maintained by storage for optimistic concurrency.
         clock: Where the case reads the time.
+        deferred: The step handed to background processing, while the case waits in its
+            lifecycle's deferral status (see :class:`~casekit.lifecycle.Deferral`).
     """
 
     case_type: ClassVar[str] = "Case"
@@ -116,6 +141,7 @@ class Case(Generic[S]):
     priority: Priority = Priority.NORMAL
     version: int = 0
     clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
+    deferred: DeferredStep | None = attrs.field(default=None, repr=False)
     # The primary client is kept as a bare id when it has no name, the common case: one
     # string instead of a Participant and a tuple per case (cheaper to create and to collect).
     _primary: str | Participant | None = attrs.field(default=None, alias="primary_client")
@@ -175,7 +201,18 @@ class Case(Generic[S]):
         if id is None:
             id = new_case_id(cls.id_prefix)
         elif type(id) is not str or not id.strip():
-            raise ValidationError(f"case id must be a non-empty string, got {id!r}")
+            id = check_id(id, what=f"the id of a new {cls.case_type}")
+        _check_create_args(
+            id,
+            clock=clock,
+            owner=owner,
+            registered_by=registered_by,
+            ownership=ownership,
+            supervisor=supervisor,
+            reviewer=reviewer,
+            org=org,
+            priority=priority,
+        )
         if owner is None:
             if registered_by is None:
                 raise ValidationError(
@@ -185,22 +222,23 @@ class Case(Generic[S]):
             client = (
                 primary_client.id if isinstance(primary_client, Participant) else primary_client
             )
-            owner = (ownership or RegisteringUser()).initial_owner(
-                cls.case_type, client, registered_by
-            )
-        if type(owner) is not Owner:
-            raise ValidationError(
-                f"owner of {id} must be an Owner (Owner.user('u1'), Owner.work_queue('q')...), "
-                f"got {owner!r}"
-            )
-        if type(priority) is not Priority:
-            raise ValidationError(
-                f"priority of {id} must be a Priority ({', '.join(p.value for p in Priority)}), "
-                f"got {priority!r}"
+            owner = _check_owner(
+                (ownership or RegisteringUser()).initial_owner(
+                    cls.case_type, client, registered_by
+                ),
+                what=f"the owner the ownership strategy picked for {id}",
             )
         if supervisor is None and org is not None:
-            supervisor = org.supervisor_of(owner)
-        others = tuple(participants)
+            supervisor = _check_optional_owner(
+                org.supervisor_of(owner), what=f"the supervisor org gave for {owner}"
+            )
+        if fields and not _MANAGED_FIELDS.isdisjoint(fields):
+            raise ValidationError(
+                f"a new {cls.case_type} cannot be given "
+                f"{allowed_list(_MANAGED_FIELDS.intersection(fields))}: the case keeps them "
+                "itself (its status, history and records change only through its methods)"
+            )
+        others = participants if type(participants) is tuple else _as_people(id, participants)
         if type(primary_client) is not str or others:
             _check_people(id, primary_client, others)
         elif not primary_client.strip():
@@ -267,9 +305,13 @@ class Case(Generic[S]):
             InvalidTransition: The current status does not allow the action (the message
                 lists the allowed ones).
             GuardRejected: A guard refused it, with its reason.
-            ValidationError: A required reason or parameter is missing or wrong.
+            ValidationError: A blank actor, a reason that is not text, a required reason
+                missing, or a parameter missing or wrong (the action's ``check_params``).
         """
-        context = ActionContext(actor=actor, at=self.clock.now(), reason=reason, params=params)
+        now = self.clock.now()
+        if now.tzinfo is not UTC:
+            now = as_utc(now, what="clock time")
+        context = ActionContext(actor=actor, at=now, reason=reason, params=params)
         return self._compiled.fire(self, action, context)
 
     # Engine hooks (casekit.lifecycle.engine.Fireable) -------------------------------------
@@ -288,6 +330,7 @@ class Case(Generic[S]):
             len(self._communications) if self._communications is not None else 0,
             len(self._links) if self._links is not None else 0,
             len(self._pending) if self._pending is not None else 0,
+            self.deferred,
             self._type_checkpoint(),
         )
 
@@ -299,6 +342,7 @@ class Case(Generic[S]):
         self.roles = cp.roles
         self.priority = cp.priority
         self._primary, self._participants = cp.participants
+        self.deferred = cp.deferred
         if self._history is not None:
             del self._history[cp.n_history :]
         if self._evidence is not None:
@@ -429,10 +473,8 @@ class Case(Generic[S]):
             self._pending.append(event)
 
     @staticmethod
-    def _actor(actor: str) -> str:
-        if not isinstance(actor, str) or not actor.strip():
-            raise ValidationError(f"actor must be a non-empty string, got {actor!r}")
-        return actor
+    def _actor(actor: object, *, what: str = "actor") -> str:
+        return check_actor(actor, what=what)
 
     # ----- participants, roles, priority -------------------------------------------------
     def add_participant(self, participant: Participant) -> None:
@@ -442,6 +484,7 @@ class Case(Generic[S]):
             AlreadyExists: The participant is already on the case in that role, or a second
                 primary client is added.
         """
+        check_instance(participant, Participant, what=f"a participant added to {self.id}")
         _check_participants(self.id, [*self.participants, participant])
         if participant.role is ParticipantRole.PRIMARY_CLIENT:
             self._primary = participant
@@ -456,34 +499,47 @@ class Case(Generic[S]):
         otherwise it stays as it was. An explicit reviewer stays; a defaulted one follows the
         owner.
         """
+        _check_owner(owner, what=f"the new owner of {self.id}")
         self._actor(actor)
-        if not isinstance(owner, Owner):
-            raise ValidationError(f"owner of {self.id} must be an Owner, got {owner!r}")
+        if org is not None and not callable(getattr(org, "supervisor_of", None)):
+            raise ValidationError(
+                f"org for {self.id} must be an OrgStructure (with supervisor_of()), got {org!r}"
+            )
         before = self.roles.owner
-        supervisor = org.supervisor_of(owner) if org is not None else self.roles.supervisor
+        supervisor = (
+            _check_optional_owner(
+                org.supervisor_of(owner), what=f"the supervisor org gave for {owner}"
+            )
+            if org is not None
+            else self.roles.supervisor
+        )
         self.roles = CaseRoles(owner, supervisor, self.roles.explicit_reviewer)
         at = self._now()
         self._publish(OwnerChanged(self.id, str(before), str(owner), actor, at))
 
     def set_supervisor(self, supervisor: Owner | None, *, actor: str) -> None:
         """Set (or clear) the case supervisor explicitly."""
+        _check_optional_owner(supervisor, what=f"the supervisor of {self.id}")
         self._actor(actor)
         self.roles = attrs.evolve(self.roles, supervisor=supervisor)
         self._now()
 
     def set_reviewer(self, reviewer: Owner | None, *, actor: str) -> None:
         """Set the reviewer explicitly; ``None`` makes it default to the owner again."""
+        _check_optional_owner(reviewer, what=f"the reviewer of {self.id}")
         self._actor(actor)
         self.roles = attrs.evolve(self.roles, explicit_reviewer=reviewer)
         self._now()
 
     def set_priority(self, priority: Priority, *, actor: str, reason: str | None = None) -> None:
         """Change the priority (routing offers Urgent first)."""
-        self._actor(actor)
         if not isinstance(priority, Priority):
             raise ValidationError(
-                f"priority must be one of {', '.join(p.value for p in Priority)}, got {priority!r}"
+                f"the priority of {self.id} must be one of "
+                f"{', '.join(p.value for p in Priority)}, got {priority!r}"
             )
+        self._actor(actor)
+        reason = check_optional_text(reason, what=f"the reason to change the priority of {self.id}")
         if priority is self.priority:
             return
         before, self.priority = self.priority, priority
@@ -504,19 +560,22 @@ class Case(Generic[S]):
         """Record new evidence (a change in circumstance). O(1).
 
         Raises:
-            ValidationError: Empty type, or an effective period that ends before it starts.
+            ValidationError: A blank type, attributes that are not a mapping of storable
+                values (no floats: use Decimal), an effective period that is not dates or
+                ends before it starts, a blank actor or a non-bool ``verified``.
         """
-        self._actor(actor)
-        if not isinstance(type, str) or not type.strip():
-            raise ValidationError(f"evidence type must be a non-empty string, got {type!r}")
+        check_text(type, what=f"the evidence type on {self.id}")
+        attributes = _check_attributes(attributes, what=f"the {type} evidence on {self.id}")
         check_dates(effective_from, effective_to)
+        self._actor(actor)
+        check_bool(verified, what=f"verified ({type} evidence on {self.id})")
         log = self.evidence
         evidence_id = f"{self.id}/E{len({e.evidence_id for e in log}) + 1}"
         return self._append_evidence(
             Evidence(
                 evidence_id,
                 type,
-                dict(attributes),
+                attributes,
                 effective_from,
                 effective_to,
                 1,
@@ -543,9 +602,19 @@ class Case(Generic[S]):
 
         Raises:
             NotFound: No evidence has that id.
-            ValidationError: The evidence was removed, or the new period is invalid.
+            ValidationError: The evidence was removed, or a value is malformed (as for
+                :meth:`add_evidence`), or the new period is invalid.
         """
+        check_id(evidence_id, what=f"an evidence id on {self.id}")
         self._actor(actor)
+        if attributes is not None:
+            attributes = _check_attributes(attributes, what=f"evidence {evidence_id}")
+        if effective_from is not None:
+            check_date(effective_from, what=f"effective_from of evidence {evidence_id}")
+        if effective_to is not None and not isinstance(effective_to, Keep):
+            check_date(effective_to, what=f"effective_to of evidence {evidence_id}")
+        if verified is not None:
+            check_bool(verified, what=f"verified (evidence {evidence_id})")
         latest = self.evidence.latest(evidence_id)
         if latest.removed:
             raise ValidationError(f"evidence {evidence_id} was removed; record new evidence")
@@ -555,7 +624,7 @@ class Case(Generic[S]):
         return self._append_evidence(
             attrs.evolve(
                 latest,
-                attributes=dict(attributes) if attributes is not None else latest.attributes,
+                attributes=attributes if attributes is not None else latest.attributes,
                 effective_from=new_from,
                 effective_to=new_to,
                 version=latest.version + 1,
@@ -572,10 +641,12 @@ class Case(Generic[S]):
 
     def end_evidence(self, evidence_id: str, effective_to: date, *, actor: str) -> Evidence:
         """Set the last day evidence holds (a new version)."""
+        check_date(effective_to, what=f"effective_to of evidence {evidence_id}")
         return self.correct_evidence(evidence_id, actor=actor, effective_to=effective_to)
 
     def remove_evidence(self, evidence_id: str, *, actor: str) -> Evidence:
         """Remove evidence recorded in error (a new version marked removed)."""
+        check_id(evidence_id, what=f"an evidence id on {self.id}")
         self._actor(actor)
         latest = self.evidence.latest(evidence_id)
         if latest.removed:
@@ -621,13 +692,12 @@ class Case(Generic[S]):
         kind: str = "work",
     ) -> Task:
         """Give ``assignee`` an instruction to do a piece of work on this case."""
+        check_text(title, what=f"the title of a task on {self.id}")
+        self._actor(assignee, what=f"the assignee of a task on {self.id} (a user id)")
         self._actor(actor)
-        if not isinstance(title, str) or not title.strip():
-            raise ValidationError(f"task title must be a non-empty string, got {title!r}")
-        if not isinstance(assignee, str) or not assignee.strip():
-            raise ValidationError(f"task assignee must be a user id, got {assignee!r}")
         if due is not None:
-            due = as_utc(due, what="task due")
+            due = check_aware(due, what=f"the due time of a task on {self.id}")
+        check_text(kind, what=f"the kind of a task on {self.id}")
         at = self.clock.now()
         task = Task(f"{self.id}/T{len(self.tasks) + 1}", title, assignee, at, actor, due, kind)
         if self._tasks is None:
@@ -643,10 +713,12 @@ class Case(Generic[S]):
         """Send work back to a prior worker as a task; the case stays where it is.
 
         Raises:
-            ValidationError: No reason given.
+            ValidationError: No reason given, or another value malformed.
         """
-        if not reason or not reason.strip():
-            raise ValidationError(f"a kickback on {self.id} needs a reason")
+        self._actor(to, what=f"the prior worker (to=) of a kickback on {self.id}")
+        check_text(title, what=f"the title of a kickback on {self.id}")
+        self._actor(actor)
+        check_text(reason, what=f"the reason for a kickback on {self.id} (a reason is required)")
         return self.add_task(f"{title} ({reason})", to, actor=actor, due=due, kind="kickback")
 
     def complete_task(self, task_id: str, *, actor: str) -> Task:
@@ -658,6 +730,7 @@ class Case(Generic[S]):
         return self._close_task(task_id, TaskStatus.CANCELLED, actor)
 
     def _close_task(self, task_id: str, status: TaskStatus, actor: str) -> Task:
+        check_id(task_id, what=f"a task id on {self.id}")
         self._actor(actor)
         tasks = self._tasks or []
         for index, task in enumerate(tasks):
@@ -683,12 +756,11 @@ class Case(Generic[S]):
         """Record a milestone, review, referral or closure event."""
         if not isinstance(kind, MilestoneKind):
             raise ValidationError(f"milestone kind must be a MilestoneKind, got {kind!r}")
+        check_text(name, what=f"the name of a milestone on {self.id}")
+        if due is not None:
+            due = check_aware(due, what=f"the due time of a milestone on {self.id}")
         milestone = Milestone(
-            f"{self.id}/M{len(self.milestones) + 1}",
-            kind,
-            name,
-            self.clock.now(),
-            as_utc(due, what="milestone due") if due is not None else None,
+            f"{self.id}/M{len(self.milestones) + 1}", kind, name, self.clock.now(), due
         )
         if self._milestones is None:
             self._milestones = []
@@ -709,9 +781,8 @@ class Case(Generic[S]):
 
     def add_note(self, text: str, *, author: str) -> Note:
         """Add a note or contact log entry."""
-        self._actor(author)
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationError("a note needs some text")
+        check_text(text, what=f"a note on {self.id} (it needs some text)")
+        self._actor(author, what=f"the author of a note on {self.id}")
         note = Note(f"{self.id}/N{len(self.notes) + 1}", text, author, self.clock.now())
         if self._notes is None:
             self._notes = []
@@ -723,8 +794,11 @@ class Case(Generic[S]):
         self, recipient: str, subject: str, body: str, *, channel: str = "letter"
     ) -> Communication:
         """Record a communication sent about this case."""
-        if not recipient:
-            raise ValidationError(f"a communication on {self.id} needs a recipient")
+        check_id(recipient, what=f"the recipient of a communication on {self.id}")
+        check_text(subject, what=f"the subject of a communication on {self.id}")
+        if not isinstance(body, str):
+            raise ValidationError(f"the body of a communication on {self.id} must be a string")
+        check_text(channel, what=f"the channel of a communication on {self.id}")
         comm = Communication(
             f"{self.id}/C{len(self.communications) + 1}",
             recipient,
@@ -741,8 +815,10 @@ class Case(Generic[S]):
 
     def link(self, kind: LinkKind, case_id: str) -> None:
         """Link this case to another (idempotent)."""
-        if not case_id or case_id == self.id:
-            raise ValidationError(f"cannot link {self.id} to {case_id!r}")
+        kind = check_enum(kind, LinkKind, what=f"the kind of a link from {self.id}")
+        check_id(case_id, what=f"the case linked from {self.id}")
+        if case_id == self.id:
+            raise ValidationError(f"cannot link {self.id} to itself")
         link = CaseLink(kind, case_id)
         if self._links is None:
             self._links = []
@@ -766,6 +842,14 @@ class Case(Generic[S]):
         return case_summary(self)
 
 
+_MANAGED_FIELDS = frozenset(
+    field.alias or field.name
+    for field in attrs.fields(Case)
+    if field.name not in ("id", "clock", "priority", "_primary", "_participants")
+)
+"""Case fields that ``create`` sets itself or that change only through the case's methods."""
+
+
 @attrs.frozen(slots=True)
 class _Checkpoint:
     """What an action may change, captured cheaply so a failure can put it back."""
@@ -783,6 +867,7 @@ class _Checkpoint:
     n_communications: int
     n_links: int
     n_pending: int
+    deferred: DeferredStep | None
     type_state: object
 
 
@@ -817,17 +902,14 @@ def _roles(owner: Owner, supervisor: Owner | None, reviewer: Owner | None) -> Ca
 
 def _check_participants(case_id: str, people: Sequence[Participant]) -> None:
     if len(people) == 1 and type(people[0]) is Participant:
-        person = people[0]
-        if type(person.id) is not str or not person.id.strip():
-            raise ValidationError(f"participant id must be a non-empty string, got {person.id!r}")
+        _check_person(case_id, people[0])
         return
     seen: set[tuple[str, ParticipantRole]] = set()
     primaries = 0
     for person in people:
         if not isinstance(person, Participant):
             raise ValidationError(f"participants of {case_id} must be Participant, got {person!r}")
-        if type(person.id) is not str or not person.id.strip():
-            raise ValidationError(f"participant id must be a non-empty string, got {person.id!r}")
+        _check_person(case_id, person)
         key = (person.id, person.role)
         if key in seen:
             raise AlreadyExists(f"{person.id} is already a {person.role.value} on {case_id}")
@@ -835,3 +917,81 @@ def _check_participants(case_id: str, people: Sequence[Participant]) -> None:
         primaries += person.role is ParticipantRole.PRIMARY_CLIENT
     if primaries > 1:
         raise AlreadyExists(f"{case_id} already has a primary client; a case has at most one")
+
+
+def _as_people(case_id: str, participants: object) -> tuple[Participant, ...]:
+    if isinstance(participants, Iterable) and not isinstance(participants, str | Mapping):
+        return tuple(participants)
+    raise ValidationError(
+        f"participants of {case_id} must be a sequence of Participant, got {participants!r}"
+    )
+
+
+def _check_person(case_id: str, person: Participant) -> None:
+    if type(person.id) is not str or not person.id.strip():
+        check_id(person.id, what=f"a participant id on {case_id}")
+    if not isinstance(person.role, ParticipantRole):
+        raise ValidationError(
+            f"the role of participant {person.id} on {case_id} must be a ParticipantRole "
+            f"({allowed_list(ParticipantRole)}), got {person.role!r}"
+        )
+    if not isinstance(person.name, str):
+        raise ValidationError(f"the name of participant {person.id} must be a string")
+
+
+def _check_owner(value: object, *, what: str) -> Owner:
+    if type(value) is not Owner:
+        raise ValidationError(
+            f"{what} must be an Owner (Owner.user('u1'), Owner.work_queue('q')...), got {value!r}"
+        )
+    return value
+
+
+def _check_optional_owner(value: object, *, what: str) -> Owner | None:
+    return None if value is None else _check_owner(value, what=what)
+
+
+def _check_attributes(value: object, *, what: str) -> dict[str, Any]:
+    """Evidence attributes: a mapping with string keys of values storage keeps exactly."""
+    attributes = check_mapping(value, what=f"the attributes of {what}")
+    check_json_safe(attributes, what=f"the attributes of {what}")
+    return attributes
+
+
+def _check_create_args(
+    id: str,
+    *,
+    clock: object,
+    owner: object,
+    registered_by: object,
+    ownership: object,
+    supervisor: object,
+    reviewer: object,
+    org: object,
+    priority: object,
+) -> None:
+    """The checks of :meth:`Case.create` on its roles and hooks, in parameter order."""
+    if clock is not SYSTEM_CLOCK and not callable(getattr(clock, "now", None)):
+        raise ValidationError(f"clock of {id} must be a Clock (with now()), got {clock!r}")
+    if owner is not None and type(owner) is not Owner:
+        _check_owner(owner, what=f"owner of {id}")
+    if registered_by is not None:
+        check_actor(registered_by, what=f"registered_by of {id}")
+    if ownership is not None and not callable(getattr(ownership, "initial_owner", None)):
+        raise ValidationError(
+            f"ownership of {id} must be an OwnershipStrategy (with initial_owner()), "
+            f"got {ownership!r}"
+        )
+    if supervisor is not None and type(supervisor) is not Owner:
+        _check_owner(supervisor, what=f"supervisor of {id}")
+    if reviewer is not None and type(reviewer) is not Owner:
+        _check_owner(reviewer, what=f"reviewer of {id}")
+    if org is not None and not callable(getattr(org, "supervisor_of", None)):
+        raise ValidationError(
+            f"org of {id} must be an OrgStructure (with supervisor_of()), got {org!r}"
+        )
+    if type(priority) is not Priority:
+        raise ValidationError(
+            f"priority of {id} must be a Priority ({', '.join(p.value for p in Priority)}), "
+            f"got {priority!r}"
+        )

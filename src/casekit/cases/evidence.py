@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 import attrs
 
+from casekit.checks import check_date
 from casekit.errors import NotFound, ValidationError
 
 __all__ = ["Evidence", "EvidenceLog"]
@@ -55,10 +56,11 @@ class Evidence:
         )
 
 
-def check_dates(effective_from: date, effective_to: date | None) -> None:
-    """Refuse an effective period that ends before it starts."""
-    if not isinstance(effective_from, date) or isinstance(effective_from, datetime):
-        raise ValidationError(f"effective_from must be a date, got {effective_from!r}")
+def check_dates(effective_from: object, effective_to: object) -> None:
+    """Refuse an effective period that is not made of dates or ends before it starts."""
+    effective_from = check_date(effective_from, what="evidence effective_from")
+    if effective_to is not None:
+        effective_to = check_date(effective_to, what="evidence effective_to")
     if effective_to is not None and effective_to < effective_from:
         raise ValidationError(
             f"evidence effective_to {effective_to} is before effective_from {effective_from}"

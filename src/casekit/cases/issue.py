@@ -9,12 +9,14 @@ automatic approval it closes at once. An Investigation Case records allegations,
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
 from casekit.cases.base import Case, case_type
-from casekit.errors import ValidationError
-from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+from casekit.checks import check_bool, check_text
+from casekit.errors import ValidationError, allowed_list
+from casekit.lifecycle import Action, ActionContext, ActionResult, Lifecycle
 
 __all__ = [
     "DEFAULT_RESOLUTIONS",
@@ -36,14 +38,13 @@ class IssueStatus(enum.StrEnum):
     CLOSED = "Closed"
 
 
-def _valid_resolution(case: IssueCase, ctx: ActionContext) -> bool:
+def _check_resolution(case: IssueCase, ctx: ActionContext) -> None:
     resolution = ctx.params.get("resolution")
-    if resolution not in case.resolutions:
+    if type(resolution) is not str or resolution not in case.resolutions:
         raise ValidationError(
             f"resolve {case.id} needs resolution= one of {', '.join(case.resolutions)}; "
             f"got {resolution!r}"
         )
-    return True
 
 
 def _resolve_target(case: IssueCase, ctx: ActionContext) -> IssueStatus:
@@ -70,18 +71,20 @@ ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
             "resolve",
             IssueStatus.OPEN,
             None,
-            guards=(Guard(_valid_resolution, "invalid resolution"),),
+            check_params=_check_resolution,
             resolve=_resolve_target,
             targets=(IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
             effects=(_set_resolution,),
+            params=("resolution",),
         ),
-        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED),
+        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED, params=()),
         Action(
             "reject",
             IssueStatus.PENDING_APPROVAL,
             IssueStatus.OPEN,
             reason_required=True,
             effects=(_clear_resolution,),
+            params=(),
         ),
     ),
 )
@@ -102,6 +105,21 @@ class IssueCase(Case[IssueStatus]):
     automatic_approval: bool = False
     resolutions: tuple[str, ...] = DEFAULT_RESOLUTIONS
     resolution: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_bool(self.automatic_approval, what=f"automatic_approval of {self.id}")
+        resolutions: object = self.resolutions
+        if isinstance(resolutions, str) or not isinstance(resolutions, Iterable):
+            raise ValidationError(
+                f"resolutions of {self.id} must be a sequence of names, got {resolutions!r}"
+            )
+        self.resolutions = tuple(resolutions)
+        if not self.resolutions:
+            raise ValidationError(f"resolutions of {self.id} must name at least one end point")
+        for name in self.resolutions:
+            check_text(name, what=f"a resolution of {self.id}")
+        if self.resolution is not None:
+            check_text(self.resolution, what=f"the resolution of {self.id}")
 
     def resolve(self, resolution: str, *, actor: str) -> ActionResult:
         """Resolve with a named resolution (Open → Pending Approval, or Closed if automatic)."""
@@ -136,17 +154,14 @@ class Finding(enum.StrEnum):
     UNFOUNDED = "Unfounded"
 
 
-def _valid_findings(case: InvestigationCase, ctx: ActionContext) -> bool:
+def _check_findings(case: InvestigationCase, ctx: ActionContext) -> None:
     findings = ctx.params.get("findings")
-    resolution = ctx.params.get("resolution")
     if not isinstance(findings, Finding):
         raise ValidationError(
             f"close {case.id} needs findings= Finding.FOUNDED or Finding.UNFOUNDED, "
             f"got {findings!r}"
         )
-    if not isinstance(resolution, str) or not resolution.strip():
-        raise ValidationError(f"close {case.id} needs a resolution, got {resolution!r}")
-    return True
+    check_text(ctx.params.get("resolution"), what=f"close {case.id} needs a resolution; it")
 
 
 def _record_findings(case: InvestigationCase, ctx: ActionContext) -> None:
@@ -165,11 +180,16 @@ INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
             "close",
             InvestigationStatus.OPEN,
             InvestigationStatus.CLOSED,
-            guards=(Guard(_valid_findings, "findings and a resolution are required"),),
+            check_params=_check_findings,
             effects=(_record_findings,),
+            params=("findings", "resolution"),
         ),
         Action(
-            "reopen", InvestigationStatus.CLOSED, InvestigationStatus.OPEN, reason_required=True
+            "reopen",
+            InvestigationStatus.CLOSED,
+            InvestigationStatus.OPEN,
+            reason_required=True,
+            params=(),
         ),
     ),
 )
@@ -184,6 +204,22 @@ class InvestigationCase(Case[InvestigationStatus]):
     resolution: str | None = None
     _allegations: list[str] = attrs.field(factory=list, alias="allegations")
 
+    def __attrs_post_init__(self) -> None:
+        if self.findings is not None and not isinstance(self.findings, Finding):
+            raise ValidationError(
+                f"findings of {self.id} must be a Finding ({allowed_list(Finding)}), "
+                f"got {self.findings!r}"
+            )
+        if self.resolution is not None:
+            check_text(self.resolution, what=f"the resolution of {self.id}")
+        allegations: object = self._allegations
+        if not isinstance(allegations, list):
+            raise ValidationError(
+                f"allegations of {self.id} must be a list of texts, got {allegations!r}"
+            )
+        for text in allegations:
+            check_text(text, what=f"an allegation on {self.id}")
+
     @property
     def allegations(self) -> tuple[str, ...]:
         """The allegations recorded, oldest first."""
@@ -191,11 +227,10 @@ class InvestigationCase(Case[InvestigationStatus]):
 
     def record_allegation(self, text: str, *, actor: str) -> None:
         """Record an allegation while the investigation is Open."""
+        check_text(text, what=f"an allegation on {self.id} (it needs some text)")
         self._actor(actor)
         if self.status is not InvestigationStatus.OPEN:
             raise ValidationError(f"{self.id} is Closed; reopen it to record allegations")
-        if not text.strip():
-            raise ValidationError("an allegation needs some text")
         self._allegations.append(text)
         self._now()
 

@@ -13,6 +13,7 @@ from typing import Protocol
 import attrs
 
 from casekit.cases.parts import Owner
+from casekit.errors import ValidationError
 
 __all__ = ["OrgStructure", "OwnershipStrategy", "RegisteringUser", "ReportingLines"]
 
@@ -52,6 +53,18 @@ class ReportingLines:
 
     lines: Mapping[Owner, Owner]
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.lines, Mapping):
+            raise ValidationError(
+                f"reporting lines must be a mapping of Owner to Owner, got {self.lines!r}"
+            )
+        for owner, supervisor in self.lines.items():
+            if type(owner) is not Owner or type(supervisor) is not Owner:
+                raise ValidationError(
+                    "reporting lines must map an Owner to an Owner, "
+                    f"got {owner!r} -> {supervisor!r}"
+                )
+
     def supervisor_of(self, owner: Owner) -> Owner | None:
         """Return the owner's supervisor from the mapping, or None."""
-        return self.lines.get(owner)
+        return self.lines.get(owner) if type(owner) is Owner else None

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 import attrs
 
-from casekit.errors import ValidationError
+from casekit.checks import check_actor, check_date
+from casekit.errors import ValidationError, allowed_list
 
 __all__ = [
     "CaseLink",
@@ -65,11 +66,18 @@ class OwnerKind(enum.StrEnum):
     WORK_QUEUE = "Work Queue"
 
 
+def _check_owner_kind(value: object) -> None:
+    if not isinstance(value, OwnerKind):
+        raise ValidationError(
+            f"an owner's kind must be one of {allowed_list(OwnerKind)}, got {value!r}"
+        )
+
+
 @attrs.frozen(slots=True)
 class Owner:
     """A case owner, supervisor or reviewer: a user, position, org unit or work queue."""
 
-    kind: OwnerKind
+    kind: OwnerKind = attrs.field(validator=lambda _i, _a, v: _check_owner_kind(v))
     id: str = attrs.field(validator=_non_empty)
 
     @classmethod
@@ -229,6 +237,9 @@ class Certification:
     at: datetime
 
     def __attrs_post_init__(self) -> None:
+        check_date(self.period_from, what="certification period_from")
+        check_date(self.period_to, what="certification period_to")
+        check_actor(self.certified_by, what="certification certified_by")
         if self.period_to < self.period_from:
             raise ValidationError(
                 f"certification period {self.period_from}..{self.period_to} ends before it starts"

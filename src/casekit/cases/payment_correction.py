@@ -15,8 +15,9 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind, Owner
+from casekit.checks import check_date, check_enum, check_id, check_instance, check_text
 from casekit.clock import Clock
-from casekit.errors import ValidationError
+from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import Action, ActionResult, Lifecycle
 from casekit.money import Money
 
@@ -56,6 +57,18 @@ class CorrectionLine:
     nominee: str
     amount: Money
 
+    def __attrs_post_init__(self) -> None:
+        check_date(self.cover_from, what="a correction line's cover_from")
+        check_date(self.cover_to, what="a correction line's cover_to")
+        if self.cover_to < self.cover_from:
+            raise ValidationError(
+                f"a correction line's cover period {self.cover_from}..{self.cover_to} "
+                "ends before it starts"
+            )
+        check_text(self.component, what="a correction line's component")
+        check_id(self.nominee, what="a correction line's nominee")
+        check_instance(self.amount, Money, what="a correction line's amount")
+
 
 PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
     name="Payment Correction Case",
@@ -63,13 +76,14 @@ PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
     initial=PCCStatus.OPEN,
     final=frozenset({PCCStatus.CLOSED, PCCStatus.CANCELLED}),
     actions=(
-        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED),
-        Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled"),
+        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED, params=()),
+        Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled", params=()),
         Action(
             "cancel",
             (PCCStatus.OPEN, PCCStatus.APPROVED),
             PCCStatus.CANCELLED,
             reason_required=True,
+            params=(),
         ),
     ),
 )
@@ -94,6 +108,25 @@ class PaymentCorrectionCase(Case[PCCStatus]):
     lines: tuple[CorrectionLine, ...] = ()
     reassessment_id: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.outcome, CorrectionOutcome):
+            raise ValidationError(
+                f"outcome of {self.id} must be a CorrectionOutcome "
+                f"({allowed_list(CorrectionOutcome)}), got {self.outcome!r}"
+            )
+        if self.net is not None:
+            check_instance(self.net, Money, what=f"net of {self.id}")
+        lines: object = self.lines
+        if not isinstance(lines, tuple | list):
+            raise ValidationError(
+                f"lines of {self.id} must be a sequence of CorrectionLine, got {lines!r}"
+            )
+        for line in lines:
+            check_instance(line, CorrectionLine, what=f"a line of {self.id}")
+        self.lines = tuple(lines)
+        if self.reassessment_id is not None:
+            check_id(self.reassessment_id, what=f"reassessment_id of {self.id}")
+
     @classmethod
     def open_for(
         cls,
@@ -113,9 +146,22 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         The owner and supervisor default to the PDC's; the primary client is the PDC's.
 
         Raises:
-            ValidationError: No actor, or ``outcome`` is No Change.
+            ValidationError: A malformed argument (each is checked before anything is
+                created or linked), or ``outcome`` is No Change.
         """
+        check_instance(pdc, Case, what="the case a payment correction is for")
+        outcome = check_enum(outcome, CorrectionOutcome, what=f"outcome (correction of {pdc.id})")
+        check_instance(net, Money, what=f"net (correction of {pdc.id})")
+        if isinstance(lines, str) or not isinstance(lines, Sequence):
+            raise ValidationError(
+                f"lines (correction of {pdc.id}) must be a sequence of CorrectionLine, "
+                f"got {lines!r}"
+            )
+        for line in lines:
+            check_instance(line, CorrectionLine, what=f"a line of the correction of {pdc.id}")
         cls._actor(actor)
+        if reassessment_id is not None:
+            check_id(reassessment_id, what=f"reassessment_id (correction of {pdc.id})")
         if outcome is CorrectionOutcome.NO_CHANGE:
             raise ValidationError(
                 f"no correction case for {pdc.id}: the reassessment found no change"

@@ -3,9 +3,11 @@
 Lifecycle (domain.md §1, seed 001): Creation, Approval, Activation, Suspension, Closure,
 Reactivation. An Open case must be submitted and approved (by the case supervisor, or by the
 product's automatic approval check) before it can be activated; activation needs a
-certification covering the day where the product requires certification. Any live status can
-hand a step to background processing (Delayed Process Pending); ``resume`` lands on the status
-that step targets, or back where the case was if the step failed.
+certification covering the day where the product requires certification. A case is closed
+manually at any point in its lifecycle, on a scheduled date, or when its certification expires.
+Any live status can hand a step to background processing (Delayed Process Pending); ``resume``
+performs that step as if it were performed directly (its reason rule, parameters, guards with
+the resuming actor, and effects) or goes back where the case was if the step failed.
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import Certification, MilestoneKind
-from casekit.errors import ValidationError
-from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+from casekit.checks import check_bool, check_date, check_enum, check_id
+from casekit.errors import ValidationError, allowed_list
+from casekit.lifecycle import (
+    Action,
+    ActionContext,
+    ActionResult,
+    Deferral,
+    DeferredStep,
+    Guard,
+    Lifecycle,
+)
 
 __all__ = ["ClosureReason", "DeferredStep", "PDCStatus", "ProductDeliveryCase"]
 
@@ -45,14 +56,6 @@ class ClosureReason(enum.StrEnum):
     SCHEDULED = "Scheduled Closure"
 
 
-@attrs.frozen(slots=True)
-class DeferredStep:
-    """A step handed to background processing: which action, from which status."""
-
-    action: str
-    from_status: PDCStatus
-
-
 _LIVE = (
     PDCStatus.OPEN,
     PDCStatus.SUBMITTED,
@@ -74,10 +77,16 @@ def _certified(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
     return not case.requires_certification or case.is_certified_on(ctx.at.date())
 
 
+def _check_closure_date(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    check_date(
+        ctx.params.get("on"),
+        what=f"schedule_closure on {case.id} needs on=<a future date>; the closure date",
+    )
+
+
 def _closure_date_in_future(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
-    on = ctx.params.get("on")
-    if not isinstance(on, date):
-        raise ValidationError(f"schedule_closure on {case.id} needs on=<a date>, got {on!r}")
+    on = ctx.params["on"]
+    assert isinstance(on, date)  # checked by _check_closure_date
     return on > ctx.at.date()
 
 
@@ -87,19 +96,18 @@ def _set_scheduled_closure(case: ProductDeliveryCase, ctx: ActionContext) -> Non
     case.scheduled_closure = on
 
 
-def _valid_closure_reason(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
-    reason = ctx.params.get("closure_reason", ClosureReason.MANUAL)
-    if not isinstance(reason, ClosureReason):
-        raise ValidationError(
-            f"closure_reason for {case.id} must be one of "
-            f"{', '.join(r.value for r in ClosureReason)}, got {reason!r}"
-        )
-    return True
+def _check_closure_reason(case: ProductDeliveryCase, ctx: ActionContext) -> None:
+    check_enum(
+        ctx.params.get("closure_reason", ClosureReason.MANUAL),
+        ClosureReason,
+        what=f"closure_reason for {case.id}",
+    )
 
 
 def _on_close(case: ProductDeliveryCase, ctx: ActionContext) -> None:
-    reason = ctx.params.get("closure_reason", ClosureReason.MANUAL)
-    assert isinstance(reason, ClosureReason)
+    reason = check_enum(
+        ctx.params.get("closure_reason", ClosureReason.MANUAL), ClosureReason, what="closure_reason"
+    )
     case.closure_reason = reason
     case.scheduled_closure = None
     case._close_milestones(frozenset({MilestoneKind.REVIEW, MilestoneKind.REFERRAL}))
@@ -119,49 +127,15 @@ def _on_reopen(case: ProductDeliveryCase, ctx: ActionContext) -> None:
     case.scheduled_closure = None
 
 
-def _valid_deferred_step(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
-    step = ctx.params.get("step")
-    allowed = tuple(a for a in case.available_actions() if a not in ("defer", "resume"))
-    if step not in allowed:
-        raise ValidationError(
-            f"defer on {case.id} needs step=<an action allowed from {case.status.value!r}>; "
-            f"got {step!r}, allowed: {', '.join(allowed) or 'none'}"
-        )
-    return True
-
-
-def _record_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> None:
-    step = ctx.params["step"]
-    assert isinstance(step, str)
-    before = case.history[-1].from_status
-    case.deferred = DeferredStep(step, PDCStatus(before))
-
-
-def _resume_target(case: ProductDeliveryCase, ctx: ActionContext) -> PDCStatus:
-    deferred = case.deferred
-    assert deferred is not None
-    if not ctx.params.get("succeeded", True):
-        return deferred.from_status
-    target = PDC_LIFECYCLE.action(deferred.action).target
-    assert isinstance(target, PDCStatus)
-    return target
-
-
-def _clear_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> None:
-    case.deferred = None
-
-
-def _has_deferred(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
-    return case.deferred is not None
-
-
 PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
     name="Product Delivery Case",
     statuses=PDCStatus,
     initial=PDCStatus.OPEN,
     final=frozenset(),
     actions=(
-        Action("submit", PDCStatus.OPEN, PDCStatus.SUBMITTED, label="submit for approval"),
+        Action(
+            "submit", PDCStatus.OPEN, PDCStatus.SUBMITTED, label="submit for approval", params=()
+        ),
         Action(
             "approve",
             PDCStatus.SUBMITTED,
@@ -172,53 +146,45 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
                     "only the case supervisor (or the automatic approval check) may approve",
                 ),
             ),
+            params=(),
         ),
-        Action("reject", PDCStatus.SUBMITTED, PDCStatus.OPEN, reason_required=True),
+        Action("reject", PDCStatus.SUBMITTED, PDCStatus.OPEN, reason_required=True, params=()),
         Action(
             "activate",
             PDCStatus.APPROVED,
             PDCStatus.ACTIVE,
             guards=(Guard(_certified, "the case is not certified for today; add a certification"),),
+            params=(),
         ),
-        Action("suspend", PDCStatus.ACTIVE, PDCStatus.SUSPENDED, reason_required=True),
-        Action("unsuspend", PDCStatus.SUSPENDED, PDCStatus.OPEN),
+        Action("suspend", PDCStatus.ACTIVE, PDCStatus.SUSPENDED, reason_required=True, params=()),
+        Action("unsuspend", PDCStatus.SUSPENDED, PDCStatus.OPEN, params=()),
         Action(
             "schedule_closure",
             PDCStatus.ACTIVE,
             PDCStatus.PENDING_CLOSURE,
+            check_params=_check_closure_date,
             guards=(Guard(_closure_date_in_future, "the closure date must be in the future"),),
             effects=(_set_scheduled_closure,),
+            params=("on",),
         ),
         Action(
             "close",
-            (PDCStatus.ACTIVE, PDCStatus.SUSPENDED, PDCStatus.PENDING_CLOSURE),
+            _LIVE,
             PDCStatus.CLOSED,
-            guards=(Guard(_valid_closure_reason, "invalid closure reason"),),
+            reason_required=True,
+            check_params=_check_closure_reason,
             effects=(_on_close,),
+            params=("closure_reason",),
         ),
         Action(
             "reactivate",
             (PDCStatus.CLOSED, PDCStatus.PENDING_CLOSURE),
             PDCStatus.OPEN,
             effects=(_on_reopen,),
-        ),
-        Action(
-            "defer",
-            _LIVE,
-            PDCStatus.DELAYED_PROCESS_PENDING,
-            guards=(Guard(_valid_deferred_step, "invalid deferred step"),),
-            effects=(_record_deferred,),
-        ),
-        Action(
-            "resume",
-            PDCStatus.DELAYED_PROCESS_PENDING,
-            None,
-            guards=(Guard(_has_deferred, "no deferred step to resume"),),
-            resolve=_resume_target,
-            targets=(*_LIVE, PDCStatus.CLOSED),
-            effects=(_clear_deferred,),
+            params=(),
         ),
     ),
+    deferral=Deferral(waiting=PDCStatus.DELAYED_PROCESS_PENDING, source=_LIVE),
 )
 
 
@@ -235,7 +201,9 @@ class ProductDeliveryCase(Case[PDCStatus]):
         integrated_case_id: The Integrated Case this PDC belongs to.
         scheduled_closure: The date a Pending Closure case closes on.
         closure_reason: Why it closed, while Closed.
-        deferred: The step handed to background processing, while Delayed Process Pending.
+
+    The step handed to background processing, while Delayed Process Pending, is the
+    case's ``deferred`` (:class:`~casekit.lifecycle.DeferredStep`).
     """
 
     product: str = attrs.field(default="")
@@ -244,13 +212,25 @@ class ProductDeliveryCase(Case[PDCStatus]):
     integrated_case_id: str | None = None
     scheduled_closure: date | None = None
     closure_reason: ClosureReason | None = None
-    deferred: DeferredStep | None = None
     _certifications: list[Certification] | None = attrs.field(default=None, alias="certifications")
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.product, str) or not self.product.strip():
             raise ValidationError(
                 f"{self.id}: product must be a non-empty name, got {self.product!r}"
+            )
+        if type(self.requires_certification) is not bool:
+            check_bool(self.requires_certification, what=f"requires_certification of {self.id}")
+        if type(self.automatic_approval) is not bool:
+            check_bool(self.automatic_approval, what=f"automatic_approval of {self.id}")
+        if self.integrated_case_id is not None:
+            check_id(self.integrated_case_id, what=f"integrated_case_id of {self.id}")
+        if self.scheduled_closure is not None:
+            check_date(self.scheduled_closure, what=f"scheduled_closure of {self.id}")
+        if self.closure_reason is not None and not isinstance(self.closure_reason, ClosureReason):
+            raise ValidationError(
+                f"closure_reason of {self.id} must be a ClosureReason "
+                f"({allowed_list(ClosureReason)}), got {self.closure_reason!r}"
             )
 
     # ----- certifications -----------------------------------------------------------------
@@ -260,7 +240,14 @@ class ProductDeliveryCase(Case[PDCStatus]):
         return tuple(self._certifications) if self._certifications else ()
 
     def certify(self, period_from: date, period_to: date, *, actor: str) -> Certification:
-        """Add a certified eligibility period (inclusive dates)."""
+        """Add a certified eligibility period (inclusive dates).
+
+        Raises:
+            ValidationError: A bound that is not a date, a period that ends before it
+                starts, or a blank actor.
+        """
+        check_date(period_from, what=f"period_from of a certification of {self.id}")
+        check_date(period_to, what=f"period_to of a certification of {self.id}")
         self._actor(actor)
         cert = Certification(period_from, period_to, actor, self.clock.now())
         if self._certifications is None:
@@ -306,13 +293,19 @@ class ProductDeliveryCase(Case[PDCStatus]):
         self,
         *,
         actor: str,
+        reason: str,
         closure_reason: ClosureReason = ClosureReason.MANUAL,
-        reason: str | None = None,
     ) -> ActionResult:
-        """Close (Active, Suspended or Pending Closure → Closed).
+        """Close, manually at any point in the lifecycle (any live status → Closed).
 
         Closes the case's open reviews and referrals and sends a closure communication to
         the primary client.
+
+        Args:
+            actor: Who closes it.
+            reason: Why, in words (required).
+            closure_reason: The kind of closure: manual, certification expired, found
+                ineligible or scheduled.
         """
         return self.perform("close", actor=actor, reason=reason, closure_reason=closure_reason)
 
@@ -320,12 +313,32 @@ class ProductDeliveryCase(Case[PDCStatus]):
         """Reactivate (Closed or Pending Closure → Open): approve and activate again."""
         return self.perform("reactivate", actor=actor, reason=reason)
 
-    def defer(self, step: str, *, actor: str) -> ActionResult:
-        """Hand ``step`` (an action allowed now) to background processing."""
-        return self.perform("defer", actor=actor, step=step)
+    def defer(
+        self, step: str, *, actor: str, reason: str | None = None, **params: object
+    ) -> ActionResult:
+        """Hand ``step`` (an action allowed now) to background processing.
+
+        The step's reason rule and parameters are checked now, as if it were performed
+        (``defer("close", actor=..., reason="moved abroad")``,
+        ``defer("schedule_closure", actor=..., on=date(...))``), and kept for :meth:`resume`.
+
+        Raises:
+            ValidationError: ``step`` is not allowed now, or its reason or parameters are
+                missing or malformed.
+        """
+        return self.perform("defer", actor=actor, reason=reason, step=step, **params)
 
     def resume(self, *, actor: str, succeeded: bool = True) -> ActionResult:
-        """Finish the deferred step: land on its target, or back where it was if it failed."""
+        """Finish the deferred step, performed by ``actor`` as if it were performed directly.
+
+        With ``succeeded=True`` the step's guards run with ``actor`` (only the supervisor
+        can resume an approval), then its effects; with ``succeeded=False`` the case goes
+        back where it was.
+
+        Raises:
+            GuardRejected: A guard of the step refused it; the case keeps waiting.
+            ValidationError: ``succeeded`` is not a bool.
+        """
         return self.perform("resume", actor=actor, succeeded=succeeded)
 
     def run_automatic_closure(self, *, actor: str = "system") -> ActionResult | None:
@@ -341,19 +354,27 @@ class ProductDeliveryCase(Case[PDCStatus]):
             and self.scheduled_closure is not None
             and self.scheduled_closure <= today
         ):
-            return self.close(actor=actor, closure_reason=ClosureReason.SCHEDULED)
+            return self.close(
+                actor=actor,
+                reason=f"scheduled closure on {self.scheduled_closure.isoformat()}",
+                closure_reason=ClosureReason.SCHEDULED,
+            )
         if (
             self.status in (PDCStatus.ACTIVE, PDCStatus.SUSPENDED)
             and self.requires_certification
             and self.certifications
             and not self.is_certified_on(today)
         ):
-            return self.close(actor=actor, closure_reason=ClosureReason.CERTIFICATION_EXPIRED)
+            return self.close(
+                actor=actor,
+                reason="the certification expired",
+                closure_reason=ClosureReason.CERTIFICATION_EXPIRED,
+            )
         return None
 
     # ----- atomicity hooks ----------------------------------------------------------------
     def _type_checkpoint(self) -> object:
-        return (self.scheduled_closure, self.closure_reason, self.deferred)
+        return (self.scheduled_closure, self.closure_reason)
 
     def _type_rollback(self, checkpoint: object) -> None:
-        self.scheduled_closure, self.closure_reason, self.deferred = checkpoint  # type: ignore[misc]
+        self.scheduled_closure, self.closure_reason = checkpoint  # type: ignore[misc]

@@ -15,6 +15,7 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind
+from casekit.checks import check_bool, check_instance, check_text
 from casekit.errors import ValidationError
 from casekit.lifecycle import Action, ActionResult, Lifecycle
 
@@ -47,8 +48,8 @@ INTEGRATED_LIFECYCLE: Lifecycle[IntegratedCase] = Lifecycle(
     statuses=IntegratedStatus,
     initial=IntegratedStatus.OPEN,
     actions=(
-        Action("close", IntegratedStatus.OPEN, IntegratedStatus.CLOSED),
-        Action("reopen", IntegratedStatus.CLOSED, IntegratedStatus.OPEN),
+        Action("close", IntegratedStatus.OPEN, IntegratedStatus.CLOSED, params=()),
+        Action("reopen", IntegratedStatus.CLOSED, IntegratedStatus.OPEN, params=()),
     ),
 )
 
@@ -65,6 +66,7 @@ class IntegratedCase(Case[IntegratedStatus]):
 
     def add_member_case(self, member: Case[Any]) -> None:
         """Make ``member`` a member case of this integrated case (both sides linked)."""
+        check_instance(member, Case, what=f"a member case of {self.id}")
         if member is self:
             raise ValidationError(f"{self.id} cannot be a member of itself")
         self.link(LinkKind.HAS_MEMBER, member.id)
@@ -94,7 +96,7 @@ def _open_closed(name: str) -> Lifecycle[Case[OpenClosedStatus]]:
         statuses=OpenClosedStatus,
         initial=OpenClosedStatus.OPEN,
         final=frozenset({OpenClosedStatus.CLOSED}),
-        actions=(Action("close", OpenClosedStatus.OPEN, OpenClosedStatus.CLOSED),),
+        actions=(Action("close", OpenClosedStatus.OPEN, OpenClosedStatus.CLOSED, params=()),),
     )
 
 
@@ -111,12 +113,16 @@ class _EligibilityCase(Case[OpenClosedStatus]):
 
     def record_result(self, program: str, *, eligible: bool, detail: str = "") -> EligibilityResult:
         """Record (or replace) the eligibility result for ``program`` while Open."""
+        check_text(program, what=f"the program of an eligibility result on {self.id}")
+        check_bool(eligible, what=f"eligible ({program} on {self.id})")
+        if not isinstance(detail, str):
+            raise ValidationError(
+                f"detail ({program} on {self.id}) must be a string, got {detail!r}"
+            )
         if self.status is not OpenClosedStatus.OPEN:
             raise ValidationError(
                 f"{self.id} is {self.status.value}; results change only while Open"
             )
-        if not program:
-            raise ValidationError(f"{self.id}: program must be named")
         result = EligibilityResult(program, eligible, detail)
         self._results[program] = result
         self._now()

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from casekit.lifecycle.engine import ActionResult, CompiledLifecycle, Fireable
 from casekit.lifecycle.mermaid import to_mermaid
-from casekit.lifecycle.spec import Action, ActionContext, Effect, Guard, Lifecycle
+from casekit.lifecycle.spec import (
+    Action,
+    ActionContext,
+    ActionKind,
+    Deferral,
+    DeferredStep,
+    Effect,
+    Guard,
+    Lifecycle,
+    ParamsCheck,
+)
 
 __all__ = [
     "Action",
     "ActionContext",
+    "ActionKind",
     "ActionResult",
     "CompiledLifecycle",
+    "Deferral",
+    "DeferredStep",
     "Effect",
     "Fireable",
     "Guard",
     "Lifecycle",
+    "ParamsCheck",
     "to_mermaid",
 ]

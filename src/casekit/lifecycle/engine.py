@@ -13,20 +13,26 @@ and E effects plus one transitions trigger; ``allowed_actions`` is O(1) (precomp
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 from transitions import Machine
 
-from casekit.errors import GuardRejected, InvalidTransition, ValidationError
-from casekit.lifecycle.spec import Action, ActionContext, Lifecycle
+from casekit.checks import check_actor, check_bool, check_json_safe, check_text
+from casekit.errors import GuardRejected, InvalidTransition, ValidationError, allowed_list
+from casekit.lifecycle.spec import Action, ActionContext, ActionKind, DeferredStep, Lifecycle
 
 __all__ = ["ActionResult", "CompiledLifecycle", "Fireable"]
 
 
 class Fireable(Protocol):
-    """What the engine needs of a case: an id, a status, and hooks to record a change."""
+    """What the engine needs of a case: an id, a status, and hooks to record a change.
+
+    A model whose lifecycle declares a :class:`~casekit.lifecycle.Deferral` also needs a
+    ``deferred`` attribute (a :class:`~casekit.lifecycle.DeferredStep` or None) that
+    :meth:`_checkpoint` captures; :class:`~casekit.cases.Case` has one.
+    """
 
     @property
     def id(self) -> str:
@@ -86,11 +92,22 @@ def _effect_callback(
     return run
 
 
+def _run_effects(event_data: object) -> None:
+    """Run the effects the engine passed to the trigger (the action's, or a resumed step's)."""
+    kwargs = event_data.kwargs  # type: ignore[attr-defined]
+    case, context = event_data.model, kwargs["context"]  # type: ignore[attr-defined]
+    for effect in kwargs["effects"]:
+        effect(case, context)
+
+
 def _target_condition(target: enum.Enum) -> Callable[[object], bool]:
     def matches(event_data: object) -> bool:
         return bool(event_data.kwargs["target"] is target)  # type: ignore[attr-defined]
 
     return matches
+
+
+_KEEP = object()
 
 
 class CompiledLifecycle(Generic[C]):
@@ -100,41 +117,38 @@ class CompiledLifecycle(Generic[C]):
         lifecycle: The validated declaration.
     """
 
-    __slots__ = ("_actions", "_allowed", "initial", "lifecycle", "machine")
+    __slots__ = ("_actions", "_allowed", "_steps", "initial", "lifecycle", "machine")
 
     def __init__(self, lifecycle: Lifecycle[C]) -> None:
         self.lifecycle = lifecycle
         self.initial = lifecycle.initial
-        self._actions: dict[str, Action[C]] = {}
+        self._actions: dict[tuple[str, enum.Enum], Action[C]] = {}
         allowed: dict[enum.Enum, list[str]] = {status: [] for status in lifecycle.statuses}
+        steps: dict[enum.Enum, list[str]] = {status: [] for status in lifecycle.statuses}
         spec: list[dict[str, object]] = []
         for act in lifecycle.actions:
-            self._actions.setdefault(act.name, act)
             for status in act.source:
+                self._actions[(act.name, status)] = act
                 allowed[status].append(act.name)
-            after = [_effect_callback(e) for e in act.effects]
-            if act.target is not None:
-                spec.append(
-                    {
-                        "trigger": act.name,
-                        "source": list(act.source),
-                        "dest": act.target,
-                        "after": after,
-                    }
-                )
-            else:
-                for target in act.targets:
-                    spec.append(
-                        {
-                            "trigger": act.name,
-                            "source": list(act.source),
-                            "dest": target,
-                            "conditions": [_target_condition(target)],
-                            "after": after,
-                        }
-                    )
+                if act.kind is ActionKind.STEP:
+                    steps[status].append(act.name)
+            for target in act.possible_targets:
+                transition: dict[str, object] = {
+                    "trigger": act.name,
+                    "source": list(act.source),
+                    "dest": target,
+                    # Effects are passed to the trigger (an action's own, or a resumed step's);
+                    # actions with none skip the callback, which costs a few microseconds.
+                    "after": [_run_effects] if act.effects or act.kind is ActionKind.RESUME else [],
+                }
+                if act.target is None:
+                    transition["conditions"] = [_target_condition(target)]
+                spec.append(transition)
         self._allowed: dict[enum.Enum, tuple[str, ...]] = {
             status: tuple(sorted(set(names))) for status, names in allowed.items()
+        }
+        self._steps: dict[enum.Enum, tuple[str, ...]] = {
+            status: tuple(sorted(set(names))) for status, names in steps.items()
         }
         states: list[dict[str, object]] = [
             {
@@ -162,6 +176,10 @@ class CompiledLifecycle(Generic[C]):
         """Return the actions ``status`` allows, sorted. O(1)."""
         return self._allowed.get(status, ())
 
+    def deferrable_steps(self, status: enum.Enum) -> tuple[str, ...]:
+        """Return the steps ``status`` allows that ``defer`` may hand on, sorted. O(1)."""
+        return self._steps.get(status, ()) if "defer" in self.allowed_actions(status) else ()
+
     def is_final(self, status: enum.Enum) -> bool:
         """True when ``status`` is declared final."""
         return status in self.lifecycle.final
@@ -170,44 +188,167 @@ class CompiledLifecycle(Generic[C]):
         """Perform ``action`` on ``case``, atomically.
 
         Checks, in order: the action exists and the current status allows it
-        (:class:`InvalidTransition`), a reason where one is required
-        (:class:`ValidationError`), the guards (:class:`GuardRejected`). Then it fires the
-        transitions event, appends the history entry and runs the effects. If anything
-        raises, the case is exactly as it was before.
+        (:class:`InvalidTransition`), the actor, the reason (required or not, it must be
+        text) and the parameters (:class:`ValidationError`), the guards
+        (:class:`GuardRejected`). Then it fires the transitions event, appends the history
+        entry and runs the effects. If anything raises, the case is exactly as it was before.
+
+        ``defer`` and ``resume`` (generated by a :class:`~casekit.lifecycle.Deferral`) go
+        through the same checks: deferring runs the step's reason rule and parameter check;
+        resuming runs the step's reason rule, parameter check and guards with the resuming
+        actor, then the step's effects.
 
         Complexity: O(G + E) for the action's guards and effects, plus one transitions
         trigger.
         """
         status = case.status
-        act = self._actions.get(action)
-        if act is None or status not in act.source:
+        act = self._actions.get((action, status)) if type(action) is str else None
+        if act is None:
             raise InvalidTransition(
-                case.id, action, str(status.value), self.allowed_actions(status)
+                case.id, str(action), str(status.value), self.allowed_actions(status)
             )
-        if not isinstance(context.actor, str) or not context.actor:
+        context.actor = check_actor(context.actor, what=f"actor of {action!r} on {case.id}")
+        if act.kind is ActionKind.DEFER:
+            return self._defer(case, act, context)
+        if act.kind is ActionKind.RESUME:
+            return self._resume(case, act, context)
+        _admit(case, act, context)
+        target = _target(case, act, context)
+        return self._change(case, act, target, context, act.effects)
+
+    def _defer(self, case: C, act: Action[C], context: ActionContext) -> ActionResult:
+        status = case.status
+        params = dict(context.params)
+        name = params.pop("step", None)
+        steps = self.deferrable_steps(status)
+        step = self._actions.get((name, status)) if type(name) is str else None
+        if step is None or name not in steps:
             raise ValidationError(
-                f"cannot {action!r} {case.id}: actor must be a non-empty string, "
-                f"got {context.actor!r}"
+                f"defer on {case.id} needs step=<an action allowed from {status.value!r}>; "
+                f"got {name!r}, allowed: {allowed_list(steps)}"
             )
-        if act.reason_required and not (context.reason and context.reason.strip()):
-            raise ValidationError(f"cannot {action!r} {case.id}: a reason is required")
-        for guard in act.guards:
-            if not guard.check(case, context):
-                raise GuardRejected(case.id, action, guard.explain(case, context))
-        target = act.target
-        if target is None:
-            assert act.resolve is not None  # validated at declaration
-            target = act.resolve(case, context)
-            if target not in act.targets:
-                raise ValidationError(
-                    f"cannot {action!r} {case.id}: resolved target {target!r} is not one of "
-                    + ", ".join(str(t.value) for t in act.targets)
-                )
+        step_context = ActionContext(
+            actor=context.actor, at=context.at, reason=context.reason, params=params
+        )
+        _check_reason(case, step, step_context)
+        _check_params(case, step, step_context)
+        check_json_safe(params, what=f"the parameters of {name!r} deferred on {case.id}")
+        context.reason = step_context.reason
+        deferred = DeferredStep(step.name, status, step_context.reason, params)
+        assert act.target is not None  # generated with one
+        return self._change(case, act, act.target, context, act.effects, deferred=deferred)
+
+    def _resume(self, case: C, act: Action[C], context: ActionContext) -> ActionResult:
+        params = dict(context.params)
+        succeeded = check_bool(
+            params.pop("succeeded", True), what=f"succeeded (resume on {case.id})"
+        )
+        if params:
+            raise ValidationError(
+                f"resume on {case.id} takes only succeeded=; got {allowed_list(params)}"
+            )
+        deferred: DeferredStep | None = getattr(case, "deferred", None)
+        if deferred is None:
+            raise GuardRejected(case.id, act.name, "no deferred step to resume")
+        if not succeeded:
+            _check_reason(case, act, context)
+            return self._change(
+                case, act, deferred.from_status, context, act.effects, deferred=None
+            )
+        if context.reason is not None:
+            raise ValidationError(
+                f"resume on {case.id} takes no reason: the deferred {deferred.action!r} "
+                f"carries the reason it was deferred with ({deferred.reason!r})"
+            )
+        step = self._actions.get((deferred.action, deferred.from_status))
+        if step is None or step.kind is not ActionKind.STEP:
+            raise ValidationError(
+                f"{case.id} waits on {deferred.action!r} from {deferred.from_status.value!r}, "
+                f"which {self.name} does not declare"
+            )
+        step_context = ActionContext(
+            actor=context.actor,
+            at=context.at,
+            reason=deferred.reason,
+            params=dict(deferred.params),
+            created=context.created,
+        )
+        _admit(case, step, step_context)
+        target = _target(case, step, step_context)
+        return self._change(
+            case, act, target, step_context, (*step.effects, *act.effects), deferred=None
+        )
+
+    def _change(
+        self,
+        case: C,
+        act: Action[C],
+        target: enum.Enum,
+        context: ActionContext,
+        effects: Sequence[Callable[[C, ActionContext], None]],
+        *,
+        deferred: object = _KEEP,
+    ) -> ActionResult:
+        """Move ``case`` to ``target`` with one history entry and ``effects``, atomically."""
+        status = case.status
         checkpoint = case._checkpoint()
         try:
-            case._record_change(status, target, action, context)
-            self.machine.events[action].trigger(case, context=context, target=target)
+            if deferred is not _KEEP:
+                case.deferred = deferred  # type: ignore[attr-defined]
+            case._record_change(status, target, act.name, context)
+            self.machine.events[act.name].trigger(
+                case, context=context, target=target, effects=effects
+            )
         except BaseException:
             case._rollback(checkpoint)
             raise
-        return ActionResult(case.id, action, status, case.status, context)
+        return ActionResult(case.id, act.name, status, case.status, context)
+
+
+def _check_reason(case: Fireable, act: Action[Any], context: ActionContext) -> None:
+    """The reason rule: required where declared; when given, always non-blank text."""
+    reason = context.reason
+    if reason is None:
+        if act.reason_required:
+            raise ValidationError(f"cannot {act.name!r} {case.id}: a reason is required")
+        return
+    what = f"the reason to {act.name!r} {case.id}"
+    if act.reason_required:
+        what += " (a reason is required)"
+    context.reason = check_text(reason, what=what)
+
+
+def _check_params(case: Fireable, act: Action[Any], context: ActionContext) -> None:
+    """The parameters: only the names the action declares, then its own check."""
+    if act.params is not None and context.params:
+        unknown = [name for name in context.params if name not in act.params]
+        if unknown:
+            takes = allowed_list(act.params) if act.params else "no parameters"
+            raise ValidationError(
+                f"{act.name!r} on {case.id} takes {takes}; got {allowed_list(unknown)}"
+            )
+    if act.check_params is not None:
+        act.check_params(case, context)
+
+
+def _admit(case: Fireable, act: Action[Any], context: ActionContext) -> None:
+    """Everything before the change: reason rule, parameters, guards in order."""
+    _check_reason(case, act, context)
+    _check_params(case, act, context)
+    for guard in act.guards:
+        if not guard.check(case, context):
+            raise GuardRejected(case.id, act.name, guard.explain(case, context))
+
+
+def _target(case: Fireable, act: Action[Any], context: ActionContext) -> enum.Enum:
+    """The action's target, resolved from the case where the action declares ``resolve``."""
+    if act.target is not None:
+        return act.target
+    assert act.resolve is not None  # validated at declaration
+    target = act.resolve(case, context)
+    if target not in act.targets:
+        raise ValidationError(
+            f"cannot {act.name!r} {case.id}: resolved target {target!r} is not one of "
+            + ", ".join(str(t.value) for t in act.targets)
+        )
+    return target

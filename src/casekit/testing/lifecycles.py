@@ -7,7 +7,14 @@ whether its lifecycle has the properties casekit promises for the built-in ones:
 * no status is a dead end unless it is declared final;
 * every action, from every status a random walk reaches, is either allowed — and lands on one
   of the action's declared targets, with one history entry — or refused atomically (the case's
-  stored record and pending events are exactly as before).
+  stored record and pending events are exactly as before);
+* an action that requires a reason is refused without one, and an action whose guard says no
+  is refused;
+* where the lifecycle declares a :class:`~casekit.lifecycle.Deferral`, every path to a status
+  runs the action's guards, reason rule and effects: the same step deferred and then resumed by
+  the same actor is refused exactly when performing it directly is refused, and otherwise lands
+  on the same status with the same effects (:func:`check_deferred_step`, run on a copy of the
+  case at every step of every walk).
 
 Needs Hypothesis (``pip install casekit[testing]``).
 """
@@ -23,15 +30,16 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
 from casekit.cases.base import Case
-from casekit.cases.codec import case_to_record
+from casekit.cases.codec import case_from_record, case_to_record
 from casekit.errors import CasekitError
-from casekit.lifecycle import Lifecycle
+from casekit.lifecycle import ActionContext, ActionKind, Lifecycle
 
 __all__ = [
     "ActionStep",
     "ConformanceReport",
     "action_sequences",
     "action_steps",
+    "check_deferred_step",
     "check_lifecycle_conformance",
     "static_conformance",
 ]
@@ -121,6 +129,135 @@ def _snapshot(case: Case[Any]) -> object:
     return (case_to_record(case), case.pending_events)
 
 
+def _copy(case: Case[Any]) -> Case[Any]:
+    """An independent copy of ``case`` (through its stored record), on the same clock."""
+    return case_from_record(case_to_record(case), clock=case.clock)
+
+
+_IGNORED_FIELDS = frozenset({"history", "updated_at", "deferred"})
+
+
+def _effects_of(case: Case[Any]) -> object:
+    """What a case holds apart from how it got there (its history and last-change time)."""
+    record = case_to_record(case)
+    fields = record["fields"]
+    assert isinstance(fields, dict)
+    return (
+        record["status"],
+        {key: value for key, value in fields.items() if key not in _IGNORED_FIELDS},
+    )
+
+
+def _attempt(action: Callable[[], object]) -> CasekitError | None:
+    try:
+        action()
+    except CasekitError as refused:
+        return refused
+    return None
+
+
+def check_deferred_step(
+    case: Case[Any],
+    action: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    params: Mapping[str, object] | None = None,
+    deferred_by: str = "someone",
+    same_effects: bool = True,
+) -> None:
+    """Assert that deferring ``action`` and resuming it behaves as performing it directly.
+
+    Works on two copies of ``case`` (``case`` itself is not changed): on one, ``action`` is
+    performed directly by ``actor``; on the other it is deferred by ``deferred_by`` and resumed
+    by ``actor``. Every path to a status runs that action's guards, reason rule and effects, or
+    is refused (domain.md §1), so:
+
+    * if the direct action is refused (a guard, a missing reason, a bad parameter, a status
+      that does not allow it), the deferred path is refused too, at ``defer`` or at
+      ``resume``, and a refused ``resume`` leaves the case waiting exactly as it was;
+    * if the direct action succeeds, the deferred path succeeds and lands on the same status
+      with the same effects (everything but the history and the last-change time, unless
+      ``same_effects`` is false, e.g. for effects that create cases with generated ids).
+
+    Does nothing when the case's lifecycle declares no deferral or its status cannot defer.
+
+    Args:
+        case: The case, in the status to defer from.
+        action: The step to compare.
+        actor: Who performs the step directly, and who resumes it.
+        reason: The step's reason.
+        params: The step's parameters.
+        deferred_by: Who hands the step to background processing.
+        same_effects: Also compare what the two paths changed, beyond the landing status.
+
+    Raises:
+        AssertionError: The two paths disagree; the message says how.
+    """
+    lifecycle = type(case).lifecycle()
+    if lifecycle.deferral is None or "defer" not in case.available_actions():
+        return
+    name = f"{lifecycle.name}: {action!r} from {case.status.value!r} by {actor!r}"
+    params = dict(params or {})
+    direct = _copy(case)
+    refused = _attempt(lambda: direct.perform(action, actor=actor, reason=reason, **params))
+    deferred = _copy(case)
+    refused_at_defer = _attempt(
+        lambda: deferred.perform("defer", actor=deferred_by, reason=reason, step=action, **params)
+    )
+    refused_at_resume: CasekitError | None = None
+    if refused_at_defer is None:
+        waiting = _snapshot(deferred)
+        refused_at_resume = _attempt(lambda: deferred.perform("resume", actor=actor))
+        if refused_at_resume is not None:
+            assert _snapshot(deferred) == waiting, f"{name}: a refused resume changed the case"
+    deferred_refused = refused_at_defer or refused_at_resume
+    if refused is not None:
+        assert deferred_refused is not None, (
+            f"{name}: refused when performed directly ({refused}) but reached "
+            f"{deferred.status.value!r} through defer and resume"
+        )
+        return
+    assert deferred_refused is None, (
+        f"{name}: allowed when performed directly but refused through defer and resume "
+        f"({deferred_refused})"
+    )
+    assert deferred.status is direct.status, (
+        f"{name}: landed on {direct.status.value!r} directly but on "
+        f"{deferred.status.value!r} through defer and resume"
+    )
+    if same_effects:
+        assert _effects_of(deferred) == _effects_of(direct), (
+            f"{name}: defer and resume did not have the effects of the action itself"
+        )
+
+
+def _expected_refusal(case: Case[Any], step: ActionStep) -> str | None:
+    """Why the engine must refuse ``step`` (a missing reason, a guard that says no), if so."""
+    if step.action not in case.available_actions():
+        return None
+    act = next(
+        a
+        for a in type(case).lifecycle().actions
+        if a.name == step.action and case.status in a.source
+    )
+    if act.kind is not ActionKind.STEP:
+        return None
+    if act.reason_required and not (isinstance(step.reason, str) and step.reason.strip()):
+        return "it requires a reason and none was given"
+    context = ActionContext(
+        actor=step.actor, at=case.clock.now(), reason=step.reason, params=dict(step.params)
+    )
+    for guard in act.guards:
+        try:
+            allowed = guard.check(case, context)
+        except CasekitError:
+            return None  # the guard refuses by raising; the engine must refuse too
+        if not allowed:
+            return f"its guard says no ({guard.explain(case, context)})"
+    return None
+
+
 def check_lifecycle_conformance(
     case_type: type[Case[Any]],
     factory: Callable[[], Case[Any]],
@@ -128,6 +265,8 @@ def check_lifecycle_conformance(
     params: Mapping[str, st.SearchStrategy[dict[str, object]]] | None = None,
     max_examples: int = 100,
     max_steps: int = 40,
+    same_effects: bool = True,
+    actors: tuple[str, ...] = ("owner", "supervisor", "system", "someone"),
 ) -> None:
     """Assert that ``case_type``'s lifecycle conforms (see the module docstring).
 
@@ -137,6 +276,10 @@ def check_lifecycle_conformance(
         params: Per action name, a strategy of the keyword parameters it needs.
         max_examples: How many random walks to try.
         max_steps: The longest walk.
+        same_effects: Whether a deferred and resumed step must have exactly the effects of
+            the step performed directly (see :func:`check_deferred_step`).
+        actors: The actors walks draw from (include whoever your guards let through and
+            someone they refuse).
 
     Raises:
         AssertionError: Naming the unreachable statuses, the dead ends, or the falsifying
@@ -148,15 +291,23 @@ def check_lifecycle_conformance(
         f"{lifecycle.name}: unreachable statuses {list(report.unreachable)}, "
         f"dead ends not declared final {list(report.dead_ends)}"
     )
-    targets = {a.name: set(a.possible_targets) for a in lifecycle.actions}
+    targets: dict[str, set[enum.Enum]] = {}
+    steps_of: dict[enum.Enum, set[str]] = {}
+    for act in lifecycle.actions:
+        targets.setdefault(act.name, set()).update(act.possible_targets)
+        if act.kind is ActionKind.STEP:
+            for source in act.source:
+                steps_of.setdefault(source, set()).add(act.name)
+    deferrable = lifecycle.deferral is not None
 
     @settings(
         max_examples=max_examples,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
+        report_multiple_bugs=False,  # one AssertionError, as documented
     )
-    @given(st.lists(action_steps(lifecycle, params=params), max_size=max_steps))
+    @given(st.lists(action_steps(lifecycle, actors=actors, params=params), max_size=max_steps))
     def walk(steps: list[ActionStep]) -> None:
         case = factory()
         if case.status is not lifecycle.initial or case.history:
@@ -164,6 +315,16 @@ def check_lifecycle_conformance(
             raise AssertionError(msg)
         for step in steps:
             status = _status_of(case)
+            if deferrable and step.action in steps_of.get(status, ()):
+                check_deferred_step(
+                    case,
+                    step.action,
+                    actor=step.actor,
+                    reason=step.reason,
+                    params=step.params,
+                    same_effects=same_effects,
+                )
+            must_refuse = _expected_refusal(case, step)
             before, entries = _snapshot(case), len(case.history)
             try:
                 case.perform(step.action, actor=step.actor, reason=step.reason, **step.params)
@@ -173,6 +334,10 @@ def check_lifecycle_conformance(
                     "changed the case"
                 )
                 continue
+            assert must_refuse is None, (
+                f"{lifecycle.name}: {step.action!r} from {status.value!r} by {step.actor!r} "
+                f"was allowed, but {must_refuse}"
+            )
             assert step.action in targets, f"undeclared action {step.action!r} was allowed"
             landed = _status_of(case)
             assert landed in targets[step.action], (
