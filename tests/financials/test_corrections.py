@@ -116,7 +116,7 @@ def test_no_correction_while_the_pdc_is_suspended(
 def test_closed_pdc_not_reassessed_by_default(
     worked: WorkedExample, pdc: ProductDeliveryCase
 ) -> None:
-    pdc.close(actor="worker")
+    pdc.close(actor="worker", reason="found ineligible")
     applied = _run(ReassessmentEngine(), pdc, worked)
     assert applied.correction_case is None  # type: ignore[attr-defined]
     assert "Not Reassessed" in applied.skipped  # type: ignore[attr-defined]
@@ -125,7 +125,7 @@ def test_closed_pdc_not_reassessed_by_default(
 def test_closed_pdc_reassessed_when_the_strategy_says_so(
     worked: WorkedExample, pdc: ProductDeliveryCase
 ) -> None:
-    pdc.close(actor="worker")
+    pdc.close(actor="worker", reason="found ineligible")
     engine = ReassessmentEngine(closed_cases=ClosedCaseStrategy.REASSESSED)
     applied = _run(engine, pdc, worked)
     assert applied.correction_case is not None  # type: ignore[attr-defined]
@@ -134,7 +134,7 @@ def test_closed_pdc_reassessed_when_the_strategy_says_so(
 def test_closure_trigger_is_reassessed_even_under_the_default_strategy(
     worked: WorkedExample, pdc: ProductDeliveryCase
 ) -> None:
-    pdc.close(actor="worker")
+    pdc.close(actor="worker", reason="found ineligible")
     applied = _run(ReassessmentEngine(), pdc, worked, trigger=ReassessmentTrigger.CLOSURE)
     assert applied.correction_case is not None  # type: ignore[attr-defined]
 
@@ -211,7 +211,7 @@ def test_engine_refuses_an_empty_actor(worked: WorkedExample, pdc: ProductDelive
 def test_triggers_evidence_change_and_closure(pdc: ProductDeliveryCase) -> None:
     pdc.collect_events()
     pdc.add_evidence("income", {"rate": "450.00"}, date(2026, 3, 16), actor="worker")
-    pdc.close(actor="worker")
+    pdc.close(actor="worker", reason="found ineligible")
     events = pdc.collect_events()
     triggers = [trigger_for(e, case_id=pdc.id) for e in events]
     assert any(isinstance(e, EvidenceChanged) for e in events)

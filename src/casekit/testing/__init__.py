@@ -5,6 +5,8 @@
 - :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
   or configuration.
+- :mod:`casekit.testing.contract_routing`: the routing journal's contract and the durable
+  router's state machine (the in-memory router as its oracle) for your storage adapter.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from casekit.testing.lifecycles import (
     ConformanceReport,
     action_sequences,
     action_steps,
+    check_deferred_step,
     check_lifecycle_conformance,
     static_conformance,
 )
@@ -38,6 +41,7 @@ __all__ = [
     "action_sequences",
     "action_steps",
     "agents",
+    "check_deferred_step",
     "check_lifecycle_conformance",
     "check_routing_invariants",
     "rosters",
