@@ -21,7 +21,7 @@ import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.priority import Priority
-from casekit.storage import PostgresStorage, SQLiteStorage, Storage
+from casekit.storage import SCHEMA_VERSION, PostgresStorage, SQLiteStorage, Storage
 from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
 from casekit.testing.postgres_server import PostgresServer
@@ -139,7 +139,7 @@ def _migrate_a_copy(
 
 def _check(run_new: Run, run_old: Run, labels: str, old: Storage, case_id: str) -> None:
     """The migrated database holds the same rows as the new one, and reads back."""
-    assert run_old("SELECT version FROM casekit_schema", ()) == [(3,)]
+    assert run_old("SELECT version FROM casekit_schema", ()) == [(SCHEMA_VERSION,)]
     never = "SELECT count(*) FROM routing_agents WHERE last_offer_at IS NULL"
     assert run_old(never, ()) == [(0,)]
     for table, columns in _TABLES.items():

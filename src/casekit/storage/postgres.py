@@ -68,6 +68,38 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     2: ROUTING_TABLES,
     3: ROUTING_INDEXES_V3,
+    # Version 4. A trail's head only moves forward, to an entry that exists with that seq
+    # and hash (otherwise deleting entries at the end and setting the head back would pass
+    # verification); neither audit table can be truncated (row triggers do not fire on
+    # TRUNCATE).
+    # "%%" is one "%" once the driver has read the statement (it runs with parameters).
+    4: (
+        "CREATE OR REPLACE FUNCTION casekit_audit_no_truncate() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN"
+        " RAISE EXCEPTION '%% is append-only: TRUNCATE refused', TG_TABLE_NAME; END $$",
+        "CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+        " FOR EACH STATEMENT EXECUTE FUNCTION casekit_audit_no_truncate()",
+        "CREATE OR REPLACE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads"
+        " FOR EACH STATEMENT EXECUTE FUNCTION casekit_audit_no_truncate()",
+        "CREATE OR REPLACE FUNCTION casekit_audit_head_forward() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN"
+        " IF TG_OP = 'DELETE' THEN"
+        "  RAISE EXCEPTION 'audit_heads: the head of %% cannot be deleted', OLD.case_id;"
+        " END IF;"
+        " IF TG_OP = 'UPDATE' AND (NEW.case_id <> OLD.case_id OR NEW.seq <= OLD.seq) THEN"
+        "  RAISE EXCEPTION 'audit_heads: the head of %% may only move forward (%% to %%)',"
+        "   OLD.case_id, OLD.seq, NEW.seq;"
+        " END IF;"
+        " IF NOT EXISTS (SELECT 1 FROM audit_log WHERE case_id = NEW.case_id"
+        "   AND seq = NEW.seq AND hash = NEW.hash) THEN"
+        "  RAISE EXCEPTION 'audit_heads: %% has no audit_log entry %% with that hash',"
+        "   NEW.case_id, NEW.seq;"
+        " END IF;"
+        " RETURN NEW; END $$",
+        "CREATE OR REPLACE TRIGGER audit_heads_move_forward"
+        " BEFORE INSERT OR UPDATE OR DELETE ON audit_heads"
+        " FOR EACH ROW EXECUTE FUNCTION casekit_audit_head_forward()",
+    ),
 }
 
 
@@ -152,17 +184,26 @@ class PostgresStorage(Storage):
         conninfo: A libpq connection string (``"host=... dbname=... user=..."``).
         clock: The clock cases read back are bound to.
         connect_timeout: Seconds to wait for the server.
+        audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
+            or ``None`` (plain SHA-256); see :class:`~casekit.storage.ports.Storage`. Give
+            the same one to every process that opens the database.
 
     Raises:
+        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes.
         MissingExtra: psycopg is not installed.
         StorageUnavailable: The server cannot be reached.
         CorruptRecord: The schema version is newer than this casekit knows.
     """
 
     def __init__(
-        self, conninfo: str, *, clock: Clock = SYSTEM_CLOCK, connect_timeout: int = 10
+        self,
+        conninfo: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        connect_timeout: int = 10,
+        audit_key: bytes | None = None,
     ) -> None:
-        super().__init__(clock=clock)
+        super().__init__(clock=clock, audit_key=audit_key)
         self._psycopg = _import_psycopg()
         self.conninfo = conninfo
         self._connect_timeout = connect_timeout
@@ -253,7 +294,7 @@ class _PostgresUnitOfWork(UnitOfWork):
     def __init__(self, storage: PostgresStorage) -> None:
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
-        self._audit = SqlAudit(storage._dialect, self._require_active)
+        self._audit = SqlAudit(storage._dialect, self._require_active, key=storage._audit_key)
         self._routing = SqlRouting(
             storage._dialect, self._audit, self._require_active, skip_locked=True
         )

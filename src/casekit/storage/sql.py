@@ -7,13 +7,18 @@ each. Every statement is parameterized: values never enter SQL text.
 
 Tables (schema version 1; version 2 adds the routing tables of
 :mod:`casekit.storage.sql_routing`; version 3 changes how they are indexed, and on SQLite
-how ``documents`` and ``audit_heads`` are laid out):
+how ``documents`` and ``audit_heads`` are laid out; version 4 protects ``audit_heads`` and
+stops TRUNCATE of the audit tables):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
 - ``audit_log(case_id, seq, at, actor, action, before, after, detail, prev_hash, hash)``:
-  the append-only trail (a trigger refuses UPDATE and DELETE).
-- ``audit_heads(case_id, seq, hash)``: the last entry of each trail.
+  the append-only trail (a trigger refuses UPDATE and DELETE; from version 4 on PostgreSQL
+  also TRUNCATE).
+- ``audit_heads(case_id, seq, hash)``: the last entry of each trail. From version 4 triggers
+  let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
+  INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
+  (and on PostgreSQL a TRUNCATE) are refused.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, Jso
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
 
@@ -353,11 +358,20 @@ class SqlDocuments(DocumentStore):
 
 
 class SqlAudit(ChainedAuditLog):
-    """The audit log over a :class:`SqlDialect`, inside its current transaction."""
+    """The audit log over a :class:`SqlDialect`, inside its current transaction.
 
-    def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
+    Args:
+        dialect: The database.
+        guard: Raises unless the unit of work is active.
+        key: The storage's audit key (entries are HMAC-SHA256 keyed by it), or ``None``.
+    """
+
+    def __init__(
+        self, dialect: SqlDialect, guard: Callable[[], None], *, key: bytes | None = None
+    ) -> None:
         self._db = dialect
         self._guard = guard
+        self.audit_key = key
 
     def entries(self, case_id: str) -> list[AuditEntry]:
         """See :meth:`AuditLog.entries`. O(n) in the trail's length."""
@@ -399,6 +413,14 @@ class SqlAudit(ChainedAuditLog):
             "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
         ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]))
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """See :meth:`AuditLog.heads`. O(number of trails)."""
+        self._guard()
+        rows = self._db.execute(
+            "SELECT case_id, seq, hash FROM audit_heads ORDER BY case_id"
+        ).fetchall()
+        return {str(c): (int(n), str(h)) for c, n, h in rows}
 
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:
         self._guard()
