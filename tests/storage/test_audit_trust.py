@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.errors import AuditTampered, ValidationError
+from casekit.priority import Priority
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.storage.audit import GENESIS_HASH, entry_hash
 from casekit.storage.checkpoint import Checkpoint
@@ -758,3 +760,45 @@ def test_records_saved_before_record_hashes_are_not_checked() -> None:
     storage._heads[case_id] = (len(trail), prev)
     MemoryTamper(storage).set_record(case_id, '{"edited": true}')
     assert storage.verify_audit(case_id) == 4
+
+
+def test_verifying_while_another_process_saves_never_raises_a_false_alarm(
+    pg_server: PostgresServer,
+) -> None:
+    """Trail, head and record are read as one state although saves commit in between."""
+    conninfo = pg_server.create_database(unique("race").lower().replace("-", "_"))
+    writer, reader = PostgresStorage(conninfo), PostgresStorage(conninfo)
+    try:
+        case_id = _case(writer)
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def save_forever() -> None:
+            with writer.unit_of_work() as uow:
+                case = uow.cases.get(case_id)
+            while not stop.is_set():
+                case.set_priority(
+                    Priority.URGENT if case.priority is Priority.NORMAL else Priority.NORMAL,
+                    actor="boss",
+                    reason="flip",
+                )
+                with writer.unit_of_work() as uow:
+                    uow.cases.save(case)
+                    uow.commit()
+
+        thread = threading.Thread(target=save_forever)
+        thread.start()
+        try:
+            for _ in range(60):
+                try:
+                    reader.verify_audit(case_id)
+                except AuditTampered as error:
+                    failures.append(error)
+        finally:
+            stop.set()
+            thread.join()
+        assert failures == []
+        assert reader.verify_audit(case_id) > 4
+    finally:
+        writer.close()
+        reader.close()

@@ -332,6 +332,11 @@ class ChainedAuditLog(AuditLog):
         )
         return AuditEntry(case_id, seq, at, actor, action, before, after, detail, prev, digest)
 
+    def locked_trail(self, case_id: str) -> tuple[list[AuditEntry], tuple[int, str] | None]:
+        """The trail and its head, read after taking the trail's append lock; see the port."""
+        head = self._locked_head(case_id)
+        return self.entries(case_id), head
+
     @abc.abstractmethod
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:
         """The head of ``case_id``'s trail, locked for this transaction."""

@@ -258,6 +258,15 @@ class AuditLog(abc.ABC):
     def heads(self) -> dict[str, tuple[int, str]]:
         """Return every trail's head, by case id (what a checkpoint records)."""
 
+    def locked_trail(self, case_id: str) -> tuple[list[AuditEntry], tuple[int, str] | None]:
+        """Return ``case_id``'s entries and head as one state, for verifying them.
+
+        Appends to the trail wait until this unit of work ends, so what else is read in it
+        afterwards (the case's record) matches the trail. This default reads without a lock;
+        :class:`~casekit.storage.audit.ChainedAuditLog` takes the append lock first.
+        """
+        return self.entries(case_id), self.head(case_id)
+
 
 class CaseRepository(abc.ABC):
     """Cases by id, saved only over the version they were read at, queryable by their labels."""
@@ -813,8 +822,7 @@ class Storage(abc.ABC):
         from casekit.storage.cases import CASES, record_json  # noqa: PLC0415  cycle
 
         with self.unit_of_work() as uow:
-            entries = uow.audit.entries(case_id)
-            head = uow.audit.head(case_id)
+            entries, head = uow.audit.locked_trail(case_id)  # first: saves wait from here
             document = uow.documents.get(CASES, case_id)
         count = verify_chain(case_id, entries, head, key=self._audit_key)
         if checkpoint is not None:
