@@ -26,6 +26,8 @@ from casekit.cases import Owner, ProductDeliveryCase
 from casekit.errors import AuditTampered, ValidationError
 from casekit.priority import Priority
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.storage import postgres as pg_module
+from casekit.storage import sqlite as sqlite_module
 from casekit.storage.audit import GENESIS_HASH, entry_hash
 from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.ports import AuditEntry
@@ -802,3 +804,88 @@ def test_verifying_while_another_process_saves_never_raises_a_false_alarm(
     finally:
         writer.close()
         reader.close()
+
+
+# ----- schema version 4 ---------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_version_3_database_migrates_to_version_4_and_its_trails_still_verify(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Opening a version 3 database adds the triggers; its rows are untouched and verify."""
+    source: Storage
+    if backend == "sqlite":
+        source = SQLiteStorage(tmp_path / "v4.db")
+        old_path = tmp_path / "v3.db"
+        migrations = sqlite_module._MIGRATIONS
+
+        def runner(sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+            conn = sqlite3.connect(old_path, isolation_level=None)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+
+        labels, marks = "labels", "?, ?, ?, ?, ?, ?"
+
+        def reopen() -> Storage:
+            return SQLiteStorage(old_path)
+
+    else:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        source = PostgresStorage(server.create_database(unique("v4").lower().replace("-", "_")))
+        old_conninfo = server.create_database(unique("v3").lower().replace("-", "_"))
+        migrations = pg_module._MIGRATIONS
+
+        def runner(sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+            with psycopg.connect(old_conninfo, autocommit=True) as conn:
+                cursor = conn.execute(sql.replace("?", "%s"), params)
+                return cursor.fetchall() if cursor.description else []
+
+        labels, marks = "CAST(labels AS text)", "?, ?, ?, ?, CAST(? AS jsonb), ?"
+
+        def reopen() -> Storage:
+            return PostgresStorage(old_conninfo)
+
+    case_id = _case(source)
+    tables = {
+        "documents": f"collection, key, version, body, {labels}, updated_at",
+        "audit_log": "case_id, seq, at, actor, action, before, after, detail, prev_hash, hash",
+        "audit_heads": "case_id, seq, hash",
+    }
+    copies = {t: SqlRows.read(source, f"SELECT {c} FROM {t}") for t, c in tables.items()}
+    source.close()
+    runner("CREATE TABLE casekit_schema (component text PRIMARY KEY, version integer NOT NULL)")
+    for statement in (*migrations[1], *migrations[2], *migrations[3]):
+        runner(statement)
+    runner("INSERT INTO casekit_schema VALUES ('storage', 3)")
+    for table, rows in copies.items():
+        columns = tables[table].replace(f"{labels}", "labels")
+        values = marks if table == "documents" else ", ".join("?" * len(columns.split(", ")))
+        for row in rows:
+            runner(f"INSERT INTO {table} ({columns}) VALUES ({values})", tuple(row))
+    migrated = reopen()  # migrates to version 4
+    try:
+        assert runner("SELECT version FROM casekit_schema") == [(4,)]
+        assert migrated.verify_audit(case_id) == 4
+        with pytest.raises((sqlite3.Error, psycopg.Error), match="audit_heads"):
+            runner("DELETE FROM audit_heads WHERE case_id = ?", (case_id,))
+        for statement in migrations[4]:  # idempotent: running them again changes nothing
+            runner(statement)
+        with migrated.unit_of_work() as uow:  # the head still moves forward through them
+            case = uow.cases.get(case_id)
+            case.perform("suspend", actor="boss", reason="review")
+            uow.cases.save(case)
+            uow.commit()
+        assert migrated.verify_audit(case_id) == 5
+    finally:
+        migrated.close()
+
+
+class SqlRows:
+    """Read rows from a storage's own database through its dialect (test helper)."""
+
+    @staticmethod
+    def read(storage: Storage, sql: str) -> list[tuple[Any, ...]]:
+        with storage.unit_of_work() as uow:
+            db = uow.documents._db  # type: ignore[attr-defined]
+            return [tuple(row) for row in db.execute(sql).fetchall()]
