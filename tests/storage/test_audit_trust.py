@@ -28,7 +28,7 @@ from casekit.priority import Priority
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
-from casekit.storage.audit import GENESIS_HASH, entry_hash
+from casekit.storage.audit import GENESIS_HASH, entry_hash, key_fingerprint
 from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.ports import AuditEntry
 from casekit.testing.postgres_server import PostgresServer
@@ -617,7 +617,7 @@ def test_triggers_let_a_forged_append_through_only_the_key_detects_it(
 
 # ----- keys and checkpoints, the API ------------------------------------------------------------
 def test_a_trail_verifies_only_with_the_key_it_was_written_with(open_storage: Open) -> None:
-    storage, _ = open_storage(KEY)
+    storage, tamper = open_storage(KEY)
     case_id = _case(storage)
     assert storage.has_audit_key
     with storage.unit_of_work() as uow:
@@ -644,13 +644,21 @@ def test_a_trail_verifies_only_with_the_key_it_was_written_with(open_storage: Op
                 storage._heads,
                 storage._docs,
             )
-    elif isinstance(storage, SQLiteStorage):
-        other_key = SQLiteStorage(storage.path, audit_key=OTHER_KEY)
-        no_key = SQLiteStorage(storage.path)
     else:
-        assert isinstance(storage, PostgresStorage)
-        other_key = PostgresStorage(storage.conninfo, audit_key=OTHER_KEY)
-        no_key = PostgresStorage(storage.conninfo)
+        assert isinstance(tamper, SqlTamper)
+        reopen = _reopener(storage)
+        # The database remembers the key's fingerprint: another key, or none, is refused.
+        for wrong_key, message in ((OTHER_KEY, "is not the key"), (None, "is missing")):
+            with pytest.raises(
+                ValidationError, match=f"audit_key of {type(storage).__name__} {message}"
+            ):
+                reopen(wrong_key)
+        # Someone who rewrites that guard gains nothing: the entries still do not verify.
+        rewrite = "UPDATE audit_key_check SET fingerprint = ?"
+        tamper.run(rewrite, (key_fingerprint(OTHER_KEY),))
+        other_key = reopen(OTHER_KEY)
+        tamper.run(rewrite, (key_fingerprint(None),))
+        no_key = reopen(None)
     try:
         for wrong in (other_key, no_key):
             with pytest.raises(AuditTampered, match=r"entry 1 .* edited or forged"):
@@ -658,6 +666,45 @@ def test_a_trail_verifies_only_with_the_key_it_was_written_with(open_storage: Op
     finally:
         other_key.close()
         no_key.close()
+
+
+def _reopener(storage: Storage) -> Callable[[bytes | None], Storage]:
+    """Open another storage on the same SQL database, with the key given."""
+
+    def reopen(key: bytes | None) -> Storage:
+        if isinstance(storage, SQLiteStorage):
+            return SQLiteStorage(storage.path, audit_key=key)
+        assert isinstance(storage, PostgresStorage)
+        return PostgresStorage(storage.conninfo, audit_key=key)
+
+    return reopen
+
+
+def test_a_database_written_without_a_key_refuses_one_and_an_empty_one_takes_it(
+    sql_storage: tuple[Storage, SqlTamper],
+) -> None:
+    storage, tamper = sql_storage
+    _case(storage)
+    reopen = _reopener(storage)
+    with pytest.raises(ValidationError, match="are written without an audit key"):
+        reopen(KEY)
+    reopen(None).close()
+    # A database with no audit entry yet takes the key of the first storage to open it ...
+    tamper.run("DELETE FROM audit_key_check")
+    for table in ("audit_heads", "audit_log"):
+        tamper.drop_triggers()
+        tamper.run(f"DELETE FROM {table}")
+    keyed = reopen(KEY)
+    try:
+        _case(keyed)
+    finally:
+        keyed.close()
+    with pytest.raises(ValidationError, match="is missing"):
+        reopen(None)
+    # ... and a database from before fingerprints (audit entries, no row) counts as keyless.
+    tamper.run("DELETE FROM audit_key_check")
+    with pytest.raises(ValidationError, match="are written without an audit key"):
+        reopen(KEY)
 
 
 def test_checkpoint_round_trips_through_json_and_checks_its_fields() -> None:

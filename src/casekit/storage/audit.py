@@ -41,11 +41,14 @@ from casekit.storage.ports import AuditEntry, AuditLog
 
 __all__ = [
     "GENESIS_HASH",
+    "KEYLESS",
     "MIN_AUDIT_KEY_BYTES",
     "RECORD_HASH",
     "ChainedAuditLog",
     "check_audit_key",
+    "check_key_fingerprint",
     "entry_hash",
+    "key_fingerprint",
     "record_digest",
     "verify_chain",
     "verify_record",
@@ -101,6 +104,52 @@ def check_audit_key(value: object, *, what: str) -> bytes | None:
             f"e.g. secrets.token_bytes(32)), got {len(key)} bytes"
         )
     return key
+
+
+KEYLESS = "none"
+"""The key fingerprint of a database whose trails are written without an audit key."""
+
+
+def key_fingerprint(key: bytes | None) -> str:
+    """What a database records of the key its trails are written with (never the key).
+
+    An HMAC of a fixed text keyed by ``key``: the same key gives the same fingerprint, and
+    the fingerprint does not give the key back. :data:`KEYLESS` for no key.
+    """
+    if key is None:
+        return KEYLESS
+    return hmac.new(key, b"casekit audit key fingerprint", hashlib.sha256).hexdigest()
+
+
+def check_key_fingerprint(stored: str, key: bytes | None, *, what: str, where: str) -> None:
+    """Refuse to open ``where`` with another key than its trails are written with.
+
+    Args:
+        stored: The fingerprint the database holds (:func:`key_fingerprint`).
+        key: The key the storage was given.
+        what: The argument, named in the message (``"audit_key of SQLiteStorage"``).
+        where: The database, named in the message.
+
+    Raises:
+        ValidationError: The key differs, is missing, or is given to a database written
+            without one.
+    """
+    if stored == key_fingerprint(key):
+        return
+    if stored == KEYLESS:
+        raise ValidationError(
+            f"{what}: the audit trails in {where} are written without an audit key, so they "
+            "would not verify with one; open it without audit_key (a database takes its "
+            "key before its first audit entry)"
+        )
+    if key is None:
+        raise ValidationError(
+            f"{what} is missing: the audit trails in {where} are written with an audit key; "
+            "give the same key"
+        )
+    raise ValidationError(
+        f"{what} is not the key the audit trails in {where} are written with; give that key"
+    )
 
 
 def entry_hash(

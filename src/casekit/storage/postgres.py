@@ -36,6 +36,7 @@ from casekit.storage.sql import (
     SqlAudit,
     SqlDialect,
     SqlDocuments,
+    check_audit_key_fingerprint,
     check_schema_version,
 )
 from casekit.storage.sql_routing import ROUTING_INDEXES_V3, ROUTING_TABLES, SqlRouting
@@ -99,6 +100,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE OR REPLACE TRIGGER audit_heads_move_forward"
         " BEFORE INSERT OR UPDATE OR DELETE ON audit_heads"
         " FOR EACH ROW EXECUTE FUNCTION casekit_audit_head_forward()",
+        "CREATE TABLE IF NOT EXISTS audit_key_check ("
+        " id integer PRIMARY KEY CHECK (id = 1), fingerprint text NOT NULL)",
     ),
 }
 
@@ -189,7 +192,8 @@ class PostgresStorage(Storage):
             the same one to every process that opens the database.
 
     Raises:
-        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes.
+        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes, or not
+            the key the database's audit trails are written with (nothing is changed).
         MissingExtra: psycopg is not installed.
         StorageUnavailable: The server cannot be reached.
         CorruptRecord: The schema version is newer than this casekit knows.
@@ -210,7 +214,11 @@ class PostgresStorage(Storage):
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = WriterLock("postgresql")
         self._dialect = _PostgresDialect(self)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
 
     def _current(self) -> psycopg.Connection[Any]:
         """The open connection; never reconnects, so a transaction is never split."""
@@ -257,6 +265,9 @@ class PostgresStorage(Storage):
                 "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (SCHEMA_VERSION,),
+            )
+            check_audit_key_fingerprint(
+                db, self._audit_key, what=f"audit_key of {type(self).__name__}"
             )
             with db.translate("commit"):
                 self._current().commit()

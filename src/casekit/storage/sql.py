@@ -19,6 +19,9 @@ stops TRUNCATE of the audit tables):
   let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
   INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
   (and on PostgreSQL a TRUNCATE) are refused.
+- ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
+  the trails are written with (``none`` without one), so a storage opened with another key
+  is refused (:func:`check_audit_key_fingerprint`).
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ from casekit.errors import (
     StorageUnavailable,
     ValidationError,
 )
-from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.audit import (
+    KEYLESS,
+    ChainedAuditLog,
+    check_key_fingerprint,
+    key_fingerprint,
+)
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "SqlAudit", "SqlDialect", "SqlDocuments"]
@@ -470,6 +478,28 @@ def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
         entry.prev_hash,
         entry.hash,
     )
+
+
+def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str) -> None:
+    """Check ``key`` is the one the database's trails are written with; record it on first use.
+
+    Run inside the migration's transaction (under its lock), after version 4. A database
+    with no fingerprint yet takes the key's if it holds no audit entry, else
+    :data:`~casekit.storage.audit.KEYLESS` (its trails predate audit keys). The row only
+    guards against opening with the wrong key by mistake: someone who changes it still
+    cannot make entries verify without the key.
+
+    Raises:
+        ValidationError: As :func:`~casekit.storage.audit.check_key_fingerprint`.
+    """
+    row = db.execute("SELECT fingerprint FROM audit_key_check WHERE id = 1").fetchone()
+    if row is None:
+        has_trails = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
+        stored = KEYLESS if has_trails else key_fingerprint(key)
+        db.execute("INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?)", (stored,))
+    else:
+        stored = str(row[0])
+    check_key_fingerprint(stored, key, what=what, where=db.name)
 
 
 def check_schema_version(found: int | None) -> int:

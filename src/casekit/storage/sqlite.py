@@ -39,6 +39,7 @@ from casekit.storage.sql import (
     SqlAudit,
     SqlDialect,
     SqlDocuments,
+    check_audit_key_fingerprint,
     check_schema_version,
 )
 from casekit.storage.sql_routing import (
@@ -134,6 +135,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " AND seq = NEW.seq AND hash = NEW.hash)"
         " BEGIN SELECT RAISE(ABORT,"
         " 'audit_heads: a head may only move forward to an existing audit_log entry'); END",
+        "CREATE TABLE IF NOT EXISTS audit_key_check ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)",
     ),
 }
 
@@ -214,7 +217,8 @@ class SQLiteStorage(Storage):
             the same one every time the file is opened.
 
     Raises:
-        ValidationError: ``synchronous`` or ``audit_key`` is not valid.
+        ValidationError: ``synchronous`` or ``audit_key`` is not valid, or ``audit_key``
+            is not the key the file's audit trails are written with (nothing is changed).
         StorageUnavailable: The file cannot be opened or is not a database.
         CorruptRecord: Its schema version is newer than this casekit knows.
     """
@@ -267,6 +271,9 @@ class SQLiteStorage(Storage):
                 "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (SCHEMA_VERSION,),
+            )
+            check_audit_key_fingerprint(
+                db, self._audit_key, what=f"audit_key of {type(self).__name__}"
             )
             db.execute("COMMIT")
         except BaseException:
