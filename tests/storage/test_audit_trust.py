@@ -936,3 +936,32 @@ class SqlRows:
         with storage.unit_of_work() as uow:
             db = uow.documents._db  # type: ignore[attr-defined]
             return [tuple(row) for row in db.execute(sql).fetchall()]
+
+
+# ----- the record hash depends on one property of record_json ------------------------------------
+# A record text as casekit 0.x wrote it (keys in codec order, compact, non-ASCII as is).
+# verify_audit re-encodes the stored record with record_json and hashes that, so record_json
+# must write back exactly the text it wrote before, or every stored case would look edited.
+_OLD_RECORD = (
+    '{"format":1,"case_type":"Product Delivery Case","id":"PDC-1","fields":{"status":'
+    '"Active","name":"Ana Lima ✓","amount":"12.30","n":123456789012345678901234567890,'
+    '"list":[1,null,true,{"z":1,"a":2}],"version":3},"version":3}'
+)
+
+
+@pytest.mark.parametrize("encoder", ["orjson", "stdlib"])
+def test_record_text_round_trips_so_record_hashes_stay_valid(
+    encoder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casekit.storage import cases as case_storage  # noqa: PLC0415  patched here only
+    from casekit.storage.cases import record_json  # noqa: PLC0415
+
+    if encoder == "stdlib":
+        monkeypatch.setattr(case_storage, "orjson", None)
+    else:
+        pytest.importorskip("orjson")
+    assert record_json(json.loads(_OLD_RECORD)) == _OLD_RECORD
+    storage = MemoryStorage()
+    case_id = _case(storage)
+    text = MemoryTamper(storage).record(case_id)
+    assert record_json(json.loads(text)) == text
