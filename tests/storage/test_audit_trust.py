@@ -31,6 +31,7 @@ from casekit.storage import sqlite as sqlite_module
 from casekit.storage.audit import GENESIS_HASH, entry_hash, key_fingerprint
 from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.ports import AuditEntry
+from casekit.testing.contract_audit import CONTRACT_KEY, AuditTrustContract
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
 
@@ -965,3 +966,23 @@ def test_record_text_round_trips_so_record_hashes_stay_valid(
     case_id = _case(storage)
     text = MemoryTamper(storage).record(case_id)
     assert record_json(json.loads(text)) == text
+
+
+# ----- the contract every adapter passes, run on the built-in ones -------------------------------
+class TestAuditTrustContract(AuditTrustContract):
+    @pytest.fixture(scope="class", params=BACKENDS)
+    def keyed_storage(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Storage]:
+        storage: Storage
+        if request.param == "memory":
+            storage = MemoryStorage(audit_key=CONTRACT_KEY)
+        elif request.param == "sqlite":
+            path = tmp_path_factory.mktemp("keyed") / "casekit.db"
+            storage = SQLiteStorage(path, audit_key=CONTRACT_KEY)
+        else:
+            server: PostgresServer = request.getfixturevalue("pg_server")
+            conninfo = server.create_database(unique("keyed").lower().replace("-", "_"))
+            storage = PostgresStorage(conninfo, audit_key=CONTRACT_KEY)
+        yield storage
+        storage.close()
