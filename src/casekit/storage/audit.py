@@ -5,8 +5,9 @@ prev_hash)`` where ``prev_hash`` is entry ``n - 1``'s hash (64 zeros for the fir
 Every adapter also keeps the trail's *head* (last sequence number and hash) beside it,
 written in the same transaction. :func:`verify_chain` recomputes the chain, so editing an
 entry, deleting one (in the middle or at the end), reordering or inserting entries is
-detected; only someone who rewrites the whole remaining chain *and* the head can hide a
-change with plain SHA-256 (anyone can compute it).
+detected. With plain SHA-256, which anyone can compute, someone who writes the tables can
+still append a forged entry, or rewrite the chain from an entry on, and set the head to
+match; and a trail cut short or deleted together with its head is a valid chain.
 
 Two anchors outside the database close that gap:
 
@@ -16,7 +17,7 @@ Two anchors outside the database close that gap:
   every entry it writes and checks every entry with it: give it consistently (a trail
   written without a key does not verify with one, and the other way round).
 - **checkpoints** (:mod:`casekit.storage.checkpoint`): the heads of every trail, kept
-  elsewhere, against which a shortened or deleted trail shows.
+  elsewhere, against which a shortened, rewritten or deleted trail shows.
 
 The entry that stored a case's record carries ``record_hash`` (SHA-256 of the record's JSON
 text) in its detail, and :func:`verify_record` checks the stored record still hashes to it.

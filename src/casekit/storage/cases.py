@@ -4,7 +4,10 @@ A case is stored as the record :func:`casekit.cases.codec.case_to_record` makes,
 ``cases`` collection, with labels ``case_type``, ``status``, ``owner`` (``"Kind:id"``) and
 ``priority`` for queries. Saving writes one audit entry per pending domain event (status
 changes, owner and priority changes, evidence and task changes) in the same transaction;
-the events themselves are published by the unit of work after it commits.
+the events themselves are published by the unit of work after it commits. The last entry
+of an add or a save carries ``record_hash``, the SHA-256 of the record text stored (a
+``record_saved`` entry does when a save has no event to audit), which ``verify_audit``
+checks the stored record against.
 
 Records are written as JSON text made here (:class:`~casekit.storage.ports.JsonText`): with
 the optional ``casekit[fast]`` extra installed, by `orjson <https://github.com/ijl/orjson>`_
