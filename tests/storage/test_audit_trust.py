@@ -483,6 +483,34 @@ def test_attack_edit_stored_case_record_is_detected_by_the_record_hash(
         storage.verify_audit(case_id)
 
 
+def test_attack_roll_the_stored_record_back_to_an_earlier_version_is_detected(
+    open_storage: Open,
+) -> None:
+    """An old record text, once genuinely stored, is no longer the latest record_hash."""
+    storage, tamper = open_storage(None)
+    case = ProductDeliveryCase.create(
+        id=unique("PDC"),
+        product="B",
+        primary_client="p1",
+        owner=Owner.user("w"),
+        supervisor=Owner.user("boss"),
+        clock=storage.clock,
+    )
+    storage.add_all([case])
+    case.perform("submit", actor="w")
+    with storage.unit_of_work() as uow:
+        uow.cases.save(case)
+        uow.commit()
+    submitted = tamper.record(case.id)
+    case.perform("reject", actor="boss", reason="missing payslips")
+    with storage.unit_of_work() as uow:
+        uow.cases.save(case)
+        uow.commit()
+    tamper.set_record(case.id, submitted)  # undo the rejection
+    with pytest.raises(AuditTampered, match=rf"case {case.id}: the stored record was edited"):
+        storage.verify_audit(case.id)
+
+
 @pytest.mark.parametrize("key", [None, KEY], ids=["no key", "key"])
 def test_attack_edit_record_and_forge_an_entry_with_its_hash_is_detected_by_the_key(
     open_storage: Open, key: bytes | None
