@@ -16,7 +16,7 @@ import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.errors import AuditTampered, ConcurrencyConflict, CorruptRecord, StorageUnavailable
-from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.storage import SCHEMA_VERSION, MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
 
@@ -54,6 +54,8 @@ def _sql_runner(storage: Storage) -> Sql:
             try:
                 conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
                 conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+                for trigger in ("no_delete", "insert_existing", "move_forward"):
+                    conn.execute(f"DROP TRIGGER IF EXISTS audit_heads_{trigger}")
                 conn.execute(sql, params)
             finally:
                 conn.close()
@@ -64,6 +66,7 @@ def _sql_runner(storage: Storage) -> Sql:
     def run_pg(sql: str, params: tuple[object, ...]) -> None:
         with psycopg.connect(storage.conninfo, autocommit=True) as conn:
             conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+            conn.execute("ALTER TABLE audit_heads DISABLE TRIGGER audit_heads_move_forward")
             conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
     return run_pg
@@ -174,7 +177,8 @@ def test_schema_is_created_once_and_unknown_versions_refused(sql_storage: Storag
         "UPDATE casekit_schema SET version = ? WHERE component = 'storage'", (99,)
     )
     with pytest.raises(
-        CorruptRecord, match=r"table casekit_schema, key 'storage': schema version 99 .* 1\.\.3"
+        CorruptRecord,
+        match=rf"table casekit_schema, key 'storage': schema version 99 .* 1\.\.{SCHEMA_VERSION}",
     ):
         _reopen(sql_storage)
 

@@ -9,7 +9,8 @@
   :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
   one is created).
 - :func:`verify_chain` checks an audit hash chain; :meth:`Storage.verify_audit` checks a
-  stored case's.
+  stored case's (and its record), :meth:`Storage.verify_all` every one;
+  :meth:`Storage.audit_checkpoint` takes a :class:`Checkpoint` to keep outside the database.
 
 The contract suite every adapter passes is :mod:`casekit.testing.storage_contract`.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
+from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
@@ -50,6 +52,7 @@ __all__ = [
     "BoundRouter",
     "CaseRepository",
     "ChainedAuditLog",
+    "Checkpoint",
     "Document",
     "DocumentCaseRepository",
     "DocumentStore",

@@ -5,8 +5,22 @@ prev_hash)`` where ``prev_hash`` is entry ``n - 1``'s hash (64 zeros for the fir
 Every adapter also keeps the trail's *head* (last sequence number and hash) beside it,
 written in the same transaction. :func:`verify_chain` recomputes the chain, so editing an
 entry, deleting one (in the middle or at the end), reordering or inserting entries is
-detected; only someone who rewrites the whole remaining chain *and* the head can hide a
-change, which is why the head may also be copied elsewhere (:meth:`AuditLog.head`).
+detected. With plain SHA-256, which anyone can compute, someone who writes the tables can
+still append a forged entry, or rewrite the chain from an entry on, and set the head to
+match; and a trail cut short or deleted together with its head is a valid chain.
+
+Two anchors outside the database close that gap:
+
+- an **audit key** (``SQLiteStorage(path, audit_key=...)``): every entry's hash is then
+  ``HMAC-SHA256(key, the same canonical JSON)``, which nobody without the key can compute,
+  so a forged entry or a rewritten chain no longer verifies. A storage uses the key for
+  every entry it writes and checks every entry with it: give it consistently (a trail
+  written without a key does not verify with one, and the other way round).
+- **checkpoints** (:mod:`casekit.storage.checkpoint`): the heads of every trail, kept
+  elsewhere, against which a shortened, rewritten or deleted trail shows.
+
+The entry that stored a case's record carries ``record_hash`` (SHA-256 of the record's JSON
+text) in its detail, and :func:`verify_record` checks the stored record still hashes to it.
 
 Complexity: :meth:`ChainedAuditLog.append` is O(1) reads and writes;
 :func:`verify_chain` is O(n) in the trail's length.
@@ -16,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -25,10 +40,29 @@ from casekit.clock import as_utc
 from casekit.errors import AuditTampered, ValidationError
 from casekit.storage.ports import AuditEntry, AuditLog
 
-__all__ = ["GENESIS_HASH", "ChainedAuditLog", "entry_hash", "verify_chain"]
+__all__ = [
+    "GENESIS_HASH",
+    "KEYLESS",
+    "MIN_AUDIT_KEY_BYTES",
+    "RECORD_HASH",
+    "ChainedAuditLog",
+    "check_audit_key",
+    "check_key_fingerprint",
+    "entry_hash",
+    "key_fingerprint",
+    "record_digest",
+    "verify_chain",
+    "verify_record",
+]
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of a trail's first entry."""
+
+MIN_AUDIT_KEY_BYTES = 16
+"""The shortest audit key accepted (32 random bytes, ``secrets.token_bytes(32)``, advised)."""
+
+RECORD_HASH = "record_hash"
+"""The detail key of the entry that stored a case record: the SHA-256 of the record text."""
 
 # Built once: ``json.dumps`` with options builds a new encoder on every call.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -48,6 +82,77 @@ def _normalised(detail: Mapping[str, Any]) -> dict[str, Any]:
     return normal
 
 
+def check_audit_key(value: object, *, what: str) -> bytes | None:
+    """Return ``value`` if it is ``None`` or an audit key: at least 16 bytes.
+
+    The message never shows the key itself (it is a secret, and a text key is a likely
+    mistake), only its type or length. No shared check fits: they quote the bad value.
+
+    Raises:
+        ValidationError: Not bytes, or shorter than :data:`MIN_AUDIT_KEY_BYTES`.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, bytes):
+        raise ValidationError(
+            f"{what} must be None or bytes (a secret kept outside the database, e.g. "
+            f"secrets.token_bytes(32)), got a {type(value).__name__}"
+        )
+    key = bytes(value)  # a copy: bytes subclasses and later changes do not leak in
+    if len(key) < MIN_AUDIT_KEY_BYTES:
+        raise ValidationError(
+            f"{what} must be at least {MIN_AUDIT_KEY_BYTES} bytes (32 random bytes advised, "
+            f"e.g. secrets.token_bytes(32)), got {len(key)} bytes"
+        )
+    return key
+
+
+KEYLESS = "none"
+"""The key fingerprint of a database whose trails are written without an audit key."""
+
+
+def key_fingerprint(key: bytes | None) -> str:
+    """What a database records of the key its trails are written with (never the key).
+
+    An HMAC of a fixed text keyed by ``key``: the same key gives the same fingerprint, and
+    the fingerprint does not give the key back. :data:`KEYLESS` for no key.
+    """
+    if key is None:
+        return KEYLESS
+    return hmac.new(key, b"casekit audit key fingerprint", hashlib.sha256).hexdigest()
+
+
+def check_key_fingerprint(stored: str, key: bytes | None, *, what: str, where: str) -> None:
+    """Refuse to open ``where`` with another key than its trails are written with.
+
+    Args:
+        stored: The fingerprint the database holds (:func:`key_fingerprint`).
+        key: The key the storage was given.
+        what: The argument, named in the message (``"audit_key of SQLiteStorage"``).
+        where: The database, named in the message.
+
+    Raises:
+        ValidationError: The key differs, is missing, or is given to a database written
+            without one.
+    """
+    if stored == key_fingerprint(key):
+        return
+    if stored == KEYLESS:
+        raise ValidationError(
+            f"{what}: the audit trails in {where} are written without an audit key, so they "
+            "would not verify with one; open it without audit_key (a database takes its "
+            "key before its first audit entry)"
+        )
+    if key is None:
+        raise ValidationError(
+            f"{what} is missing: the audit trails in {where} are written with an audit key; "
+            "give the same key"
+        )
+    raise ValidationError(
+        f"{what} is not the key the audit trails in {where} are written with; give that key"
+    )
+
+
 def entry_hash(
     case_id: str,
     seq: int,
@@ -59,16 +164,39 @@ def entry_hash(
     after: str | None,
     detail: Mapping[str, Any],
     prev_hash: str,
+    key: bytes | None = None,
 ) -> str:
-    """Return the SHA-256 hex digest chaining one entry to ``prev_hash``."""
+    """Return the hex digest chaining one entry to ``prev_hash``.
+
+    SHA-256 of the entry's canonical JSON, or HMAC-SHA256 keyed by ``key`` when one is given.
+    """
     payload = _HASH_ENCODER.encode(
         [case_id, seq, as_utc(at).isoformat(), actor, action, before, after, detail, prev_hash]
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
 
 
-def verify_chain(case_id: str, entries: Sequence[AuditEntry], head: tuple[int, str] | None) -> int:
+def record_digest(text: str) -> str:
+    """The SHA-256 hex digest of a record's JSON text, as :data:`RECORD_HASH` holds it."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def verify_chain(
+    case_id: str,
+    entries: Sequence[AuditEntry],
+    head: tuple[int, str] | None,
+    *,
+    key: bytes | None = None,
+) -> int:
     """Check ``entries`` form an intact chain ending at ``head``; return how many there are.
+
+    Args:
+        case_id: The trail's case.
+        entries: Its entries, in ``seq`` order.
+        head: The stored head, or ``None``.
+        key: The audit key the trail was written with (``None``: plain SHA-256).
 
     Raises:
         AuditTampered: The first broken entry and what was expected, named in the message.
@@ -95,11 +223,14 @@ def verify_chain(case_id: str, entries: Sequence[AuditEntry], head: tuple[int, s
             after=entry.after,
             detail=entry.detail,
             prev_hash=entry.prev_hash,
+            key=key,
         )
-        if entry.hash != expected or entry.case_id != case_id:
+        if not hmac.compare_digest(entry.hash, expected) or entry.case_id != case_id:
+            keyed = " with the audit key" if key is not None else ""
             raise AuditTampered(
                 f"audit trail of {case_id}: entry {position} ({entry.action!r}) was edited "
-                f"(stored hash {entry.hash[:12]}…, its content hashes to {expected[:12]}…)"
+                f"or forged (stored hash {entry.hash[:12]}…, its content hashes{keyed} to "
+                f"{expected[:12]}…)"
             )
         prev = entry.hash
     count = len(entries)
@@ -116,13 +247,54 @@ def verify_chain(case_id: str, entries: Sequence[AuditEntry], head: tuple[int, s
     return count
 
 
+def verify_record(case_id: str, entries: Sequence[AuditEntry], record_text: str | None) -> None:
+    """Check the stored record of ``case_id`` is the one its trail says was last saved.
+
+    ``record_text`` is the stored record as the case repository writes it
+    (:func:`casekit.storage.cases.record_json`), ``None`` if no record is stored. The last
+    entry whose detail holds :data:`RECORD_HASH` names the record's SHA-256; a trail
+    without one (written before record hashes existed, or not a case's) is not checked,
+    except that a stored record must have a trail at all (adding a case always audits it).
+
+    Raises:
+        AuditTampered: The record was edited or deleted, or its trail is gone.
+    """
+    if not entries:
+        if record_text is not None:
+            raise AuditTampered(
+                f"case {case_id}: its record is stored but its audit trail is empty (every "
+                "stored case has at least its 'open' entry): the trail was deleted"
+            )
+        return
+    last = next((e for e in reversed(entries) if RECORD_HASH in e.detail), None)
+    if last is None:
+        return
+    expected = str(last.detail[RECORD_HASH])
+    if record_text is None:
+        raise AuditTampered(
+            f"case {case_id}: no record is stored, but audit entry {last.seq} "
+            f"({last.action!r}) says one was saved (record hash {expected[:12]}…): "
+            "the record was deleted"
+        )
+    found = record_digest(record_text)
+    if not hmac.compare_digest(found, expected):
+        raise AuditTampered(
+            f"case {case_id}: the stored record was edited outside casekit (it hashes to "
+            f"{found[:12]}…, audit entry {last.seq} ({last.action!r}) saved {expected[:12]}…)"
+        )
+
+
 class ChainedAuditLog(AuditLog):
     """An :class:`AuditLog` that computes the chain; adapters supply reads and writes.
 
     Subclasses implement :meth:`_locked_head` (the head, locked against concurrent appends
     to the same case until the transaction ends) and :meth:`_write` (insert the entry and
-    set the head), plus :meth:`entries` and :meth:`head`.
+    set the head), plus :meth:`entries`, :meth:`head` and :meth:`heads`. They set
+    :attr:`audit_key` to their storage's key, if it has one.
     """
+
+    audit_key: bytes | None = None
+    """The key entries are HMAC-ed with (``None``: plain SHA-256)."""
 
     def append(
         self,
@@ -206,8 +378,14 @@ class ChainedAuditLog(AuditLog):
             after=after,
             detail=detail,
             prev_hash=prev,
+            key=self.audit_key,
         )
         return AuditEntry(case_id, seq, at, actor, action, before, after, detail, prev, digest)
+
+    def locked_trail(self, case_id: str) -> tuple[list[AuditEntry], tuple[int, str] | None]:
+        """The trail and its head, read after taking the trail's append lock; see the port."""
+        head = self._locked_head(case_id)
+        return self.entries(case_id), head
 
     @abc.abstractmethod
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:

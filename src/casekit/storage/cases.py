@@ -4,7 +4,10 @@ A case is stored as the record :func:`casekit.cases.codec.case_to_record` makes,
 ``cases`` collection, with labels ``case_type``, ``status``, ``owner`` (``"Kind:id"``) and
 ``priority`` for queries. Saving writes one audit entry per pending domain event (status
 changes, owner and priority changes, evidence and task changes) in the same transaction;
-the events themselves are published by the unit of work after it commits.
+the events themselves are published by the unit of work after it commits. The last entry
+of an add or a save carries ``record_hash``, the SHA-256 of the record text stored (a
+``record_saved`` entry does when a save has no event to audit), which ``verify_audit``
+checks the stored record against.
 
 Records are written as JSON text made here (:class:`~casekit.storage.ports.JsonText`): with
 the optional ``casekit[fast]`` extra installed, by `orjson <https://github.com/ijl/orjson>`_
@@ -34,6 +37,7 @@ from casekit.errors import (
     NotFound,
     ValidationError,
 )
+from casekit.storage.audit import RECORD_HASH, record_digest
 from casekit.storage.ports import CaseRepository, JsonText, Page
 
 try:
@@ -187,7 +191,7 @@ class DocumentCaseRepository(CaseRepository):
             action="open",
             at=case.created_at,
             after=str(case.status.value),
-            detail={"case_type": type(case).case_type},
+            detail={"case_type": type(case).case_type, RECORD_HASH: record_digest(record)},
         )
         self._audit_pending(case)
         self._uow.track(case, 0)
@@ -206,15 +210,19 @@ class DocumentCaseRepository(CaseRepository):
                     f"case {case.id} has version {case.version}: it was already stored; "
                     "nothing written"
                 )
+        records = [_record(c, 1) for c in cases]
         try:
             self._uow.documents.put_new(
                 CASES,
-                [(c.id, _record(c, 1), case_labels(c), c.updated_at) for c in cases],
+                [
+                    (c.id, r, case_labels(c), c.updated_at)
+                    for c, r in zip(cases, records, strict=True)
+                ],
             )
         except AlreadyExists as error:
             raise AlreadyExists(f"case {error}") from None
         entries: list[dict[str, Any]] = []
-        for case in cases:
+        for case, record in zip(cases, records, strict=True):
             entries.append(
                 {
                     "case_id": case.id,
@@ -222,7 +230,10 @@ class DocumentCaseRepository(CaseRepository):
                     "action": "open",
                     "at": case.created_at,
                     "after": str(case.status.value),
-                    "detail": {"case_type": type(case).case_type},
+                    "detail": {
+                        "case_type": type(case).case_type,
+                        RECORD_HASH: record_digest(record),
+                    },
                 }
             )
             pending = case.pending_events
@@ -264,17 +275,32 @@ class DocumentCaseRepository(CaseRepository):
                 f"case {case.id}: saving version {case.version}, but {error}; reload it, "
                 "redo the change and save again (nothing was written)"
             ) from None
-        self._audit_pending(case)
+        self._audit_pending(case, record)
         self._uow.track(case, case.version)
         case.version += 1
 
-    def _audit_pending(self, case: Case[Any]) -> None:
+    def _audit_pending(self, case: Case[Any], record: str | None = None) -> None:
+        """Audit the case's new pending events, the last one holding ``record``'s hash.
+
+        A save with no event to audit writes a ``record_saved`` entry to hold it.
+        """
         pending = case.pending_events
         done = self._audited.get(id(case), 0)
-        for event in pending[done:]:
-            fields = audit_fields(event)
-            if fields:
-                self._uow.audit.append(case.id, **fields)
+        entries = [fields for event in pending[done:] if (fields := audit_fields(event))]
+        if record is not None:
+            if not entries:
+                entries.append(
+                    {
+                        "actor": "casekit.storage",
+                        "action": "record_saved",
+                        "at": case.updated_at,
+                        "after": f"version {case.version + 1}",
+                    }
+                )
+            last = entries[-1]
+            last["detail"] = {**last.get("detail", {}), RECORD_HASH: record_digest(record)}
+        for fields in entries:
+            self._uow.audit.append(case.id, **fields)
         self._audited[id(case)] = len(pending)
 
     def query(

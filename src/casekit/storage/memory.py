@@ -71,10 +71,15 @@ class MemoryStorage(Storage):
 
     Args:
         clock: The clock cases read back from storage are bound to.
+        audit_key: A secret audit entries are HMAC-ed with, or ``None`` (plain SHA-256);
+            see :class:`~casekit.storage.ports.Storage`.
+
+    Raises:
+        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes.
     """
 
-    def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        super().__init__(clock=clock)
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, audit_key: bytes | None = None) -> None:
+        super().__init__(clock=clock, audit_key=audit_key)
         self._lock = WriterLock("memory storage")
         self._docs: dict[str, SortedDict] = {}
         self._audit: dict[str, list[AuditEntry]] = {}
@@ -228,6 +233,7 @@ class _MemoryAudit(ChainedAuditLog):
     def __init__(self, uow: _MemoryUnitOfWork) -> None:
         self._uow = uow
         self._storage = uow.storage
+        self.audit_key = uow.storage._audit_key
 
     def entries(self, case_id: str) -> list[AuditEntry]:
         self._uow._require_active()
@@ -236,6 +242,10 @@ class _MemoryAudit(ChainedAuditLog):
     def head(self, case_id: str) -> tuple[int, str] | None:
         self._uow._require_active()
         return self._storage._heads.get(case_id)
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        self._uow._require_active()
+        return dict(sorted(self._storage._heads.items()))
 
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:
         return self.head(case_id)

@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from casekit.checks import check_id, check_instance
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import AlreadyExists, StorageError
 from casekit.priority import Priority
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
+    from casekit.storage.checkpoint import Checkpoint
 
 __all__ = [
     "AuditEntry",
@@ -104,7 +106,8 @@ class AuditEntry:
         after: The value after, if any.
         detail: Further JSON-safe facts (a reason, an amount ...).
         prev_hash: The hash of entry ``seq - 1`` (64 zeros for the first).
-        hash: SHA-256 over this entry's fields and ``prev_hash``.
+        hash: SHA-256 over this entry's fields and ``prev_hash`` (HMAC-SHA256 keyed by the
+            storage's audit key, when it has one).
     """
 
     case_id: str
@@ -249,6 +252,19 @@ class AuditLog(abc.ABC):
     @abc.abstractmethod
     def head(self, case_id: str) -> tuple[int, str] | None:
         """Return the sequence number and hash the trail's last entry should have, or ``None``."""
+
+    @abc.abstractmethod
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Return every trail's head, by case id (what a checkpoint records)."""
+
+    def locked_trail(self, case_id: str) -> tuple[list[AuditEntry], tuple[int, str] | None]:
+        """Return ``case_id``'s entries and head as one state, for verifying them.
+
+        Appends to the trail wait until this unit of work ends, so what else is read in it
+        afterwards (the case's record) matches the trail. This default reads without a lock;
+        :class:`~casekit.storage.audit.ChainedAuditLog` takes the append lock first.
+        """
+        return self.entries(case_id), self.head(case_id)
 
 
 class CaseRepository(abc.ABC):
@@ -605,10 +621,26 @@ class UnitOfWork(abc.ABC):
 
 
 class Storage(abc.ABC):
-    """A database: hands out units of work and publishes committed domain events."""
+    """A database: hands out units of work and publishes committed domain events.
 
-    def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    Args:
+        clock: The clock cases read back are bound to.
+        audit_key: A secret the database does not hold (at least 16 bytes; 32 random bytes
+            advised): every audit entry's hash is then HMAC-SHA256 keyed by it, and
+            checkpoints are signed with it, so entries forged or rewritten without it are
+            detected. Give the same key every time a database is opened (a trail written
+            with a key does not verify without it, nor one written without a key with it).
+
+    Raises:
+        ValidationError: ``audit_key`` is not ``None`` or bytes of at least 16 bytes.
+    """
+
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, audit_key: bytes | None = None) -> None:
+        from casekit.storage.audit import check_audit_key  # noqa: PLC0415  cycle
+
+        key = check_audit_key(audit_key, what=f"audit_key of {type(self).__name__}")
         self.clock = clock
+        self._audit_key = key
         self._handlers: list[EventHandler] = []
 
     @abc.abstractmethod
@@ -627,16 +659,99 @@ class Storage(abc.ABC):
         for handler in self._handlers:
             handler(event)
 
-    def verify_audit(self, case_id: str) -> int:
-        """Check ``case_id``'s audit hash chain; return its number of entries.
+    @property
+    def has_audit_key(self) -> bool:
+        """Whether audit entries are HMAC-ed with a key (the key itself is never exposed)."""
+        return self._audit_key is not None
+
+    def verify_audit(self, case_id: str, *, checkpoint: Checkpoint | None = None) -> int:
+        """Check ``case_id``'s audit trail and stored record; return its number of entries.
+
+        Checks the hash chain (with the audit key, if the storage has one) up to the stored
+        head; that the stored case record hashes to the ``record_hash`` of the entry that
+        saved it last (records saved before record hashes existed are not checked) and is
+        not stored without a trail; and, given a ``checkpoint``, that the trail still holds
+        the checkpointed entry unchanged (so it is not shorter, rewritten or deleted).
+
+        Complexity: O(n) in the trail's length plus one read of the record.
 
         Raises:
-            AuditTampered: An entry was edited, deleted or inserted out of order.
+            ValidationError: ``case_id`` is not an id or ``checkpoint`` not a Checkpoint, or
+                it is signed and this storage has no audit key.
+            AuditTampered: An entry was edited, forged, deleted or inserted, the head or the
+                record does not match the trail, or the trail falls short of the checkpoint.
         """
-        from casekit.storage.audit import verify_chain  # noqa: PLC0415  cycle
+        case_id = check_id(case_id, what="case id of the audit trail to verify")
+        if checkpoint is not None:
+            self._check_checkpoint(checkpoint)
+        return self._verify_trail(case_id, checkpoint)
+
+    def verify_all(self, *, checkpoint: Checkpoint | None = None) -> int:
+        """Verify every audit trail (as :meth:`verify_audit`); return how many were checked.
+
+        The trails are those with a head, those of stored cases, and those ``checkpoint``
+        names (so a trail deleted with its head is found). Each is checked in its own unit
+        of work, in case id order; the first that fails raises.
+
+        Complexity: O(total entries + stored cases).
+
+        Raises:
+            ValidationError: ``checkpoint`` not a Checkpoint, or signed and this storage
+                has no audit key.
+            AuditTampered: As :meth:`verify_audit`, for the first trail that fails.
+        """
+        if checkpoint is not None:
+            self._check_checkpoint(checkpoint)
+        from casekit.storage.cases import CASES  # noqa: PLC0415  cycle
 
         with self.unit_of_work() as uow:
-            return verify_chain(case_id, uow.audit.entries(case_id), uow.audit.head(case_id))
+            case_ids = set(uow.audit.heads())
+            after: str | None = None
+            while True:
+                page = uow.documents.find(CASES, after=after, limit=1000)
+                case_ids.update(document.key for document in page)
+                if len(page) < 1000:
+                    break
+                after = page[-1].key
+        if checkpoint is not None:
+            case_ids.update(checkpoint.heads)
+        for case_id in sorted(case_ids):
+            self._verify_trail(case_id, checkpoint)
+        return len(case_ids)
+
+    def audit_checkpoint(self) -> Checkpoint:
+        """Return every trail's head now, signed with the audit key if there is one.
+
+        Keep it outside the database (``to_json()``) and pass it to :meth:`verify_audit` or
+        :meth:`verify_all` later: a trail shortened or deleted since is then detected.
+
+        Complexity: O(number of trails).
+        """
+        from casekit.storage.checkpoint import Checkpoint  # noqa: PLC0415  cycle
+
+        with self.unit_of_work() as uow:
+            heads = uow.audit.heads()
+            taken_at = self.clock.now()
+        return Checkpoint.take(heads, taken_at=taken_at, key=self._audit_key)
+
+    def _check_checkpoint(self, checkpoint: object) -> None:
+        from casekit.storage.checkpoint import Checkpoint  # noqa: PLC0415  cycle
+
+        cp = check_instance(checkpoint, Checkpoint, what="checkpoint to verify against")
+        cp.check_signature(self._audit_key)
+
+    def _verify_trail(self, case_id: str, checkpoint: Checkpoint | None) -> int:
+        from casekit.storage.audit import verify_chain, verify_record  # noqa: PLC0415  cycle
+        from casekit.storage.cases import CASES, record_json  # noqa: PLC0415  cycle
+
+        with self.unit_of_work() as uow:
+            entries, head = uow.audit.locked_trail(case_id)  # first: saves wait from here
+            document = uow.documents.get(CASES, case_id)
+        count = verify_chain(case_id, entries, head, key=self._audit_key)
+        if checkpoint is not None:
+            checkpoint.check_trail(case_id, entries)
+        verify_record(case_id, entries, None if document is None else record_json(document.body))
+        return count
 
     def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
         """Add ``cases`` in one unit of work and return how many; all or nothing."""

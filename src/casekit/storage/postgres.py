@@ -39,6 +39,7 @@ from casekit.storage.sql import (
     SqlAudit,
     SqlDialect,
     SqlDocuments,
+    check_audit_key_fingerprint,
     check_schema_version,
 )
 
@@ -71,6 +72,40 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ROUTING_TABLES,
     3: ROUTING_INDEXES_V3,
     4: JOURNAL_TABLES_POSTGRES,
+    # Version 5. A trail's head only moves forward, to an entry that exists with that seq
+    # and hash (otherwise deleting entries at the end and setting the head back would pass
+    # verification); neither audit table can be truncated (row triggers do not fire on
+    # TRUNCATE).
+    # "%%" is one "%" once the driver has read the statement (it runs with parameters).
+    5: (
+        "CREATE OR REPLACE FUNCTION casekit_audit_no_truncate() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN"
+        " RAISE EXCEPTION '%% is append-only: TRUNCATE refused', TG_TABLE_NAME; END $$",
+        "CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+        " FOR EACH STATEMENT EXECUTE FUNCTION casekit_audit_no_truncate()",
+        "CREATE OR REPLACE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads"
+        " FOR EACH STATEMENT EXECUTE FUNCTION casekit_audit_no_truncate()",
+        "CREATE OR REPLACE FUNCTION casekit_audit_head_forward() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN"
+        " IF TG_OP = 'DELETE' THEN"
+        "  RAISE EXCEPTION 'audit_heads: the head of %% cannot be deleted', OLD.case_id;"
+        " END IF;"
+        " IF TG_OP = 'UPDATE' AND (NEW.case_id <> OLD.case_id OR NEW.seq <= OLD.seq) THEN"
+        "  RAISE EXCEPTION 'audit_heads: the head of %% may only move forward (%% to %%)',"
+        "   OLD.case_id, OLD.seq, NEW.seq;"
+        " END IF;"
+        " IF NOT EXISTS (SELECT 1 FROM audit_log WHERE case_id = NEW.case_id"
+        "   AND seq = NEW.seq AND hash = NEW.hash) THEN"
+        "  RAISE EXCEPTION 'audit_heads: %% has no audit_log entry %% with that hash',"
+        "   NEW.case_id, NEW.seq;"
+        " END IF;"
+        " RETURN NEW; END $$",
+        "CREATE OR REPLACE TRIGGER audit_heads_move_forward"
+        " BEFORE INSERT OR UPDATE OR DELETE ON audit_heads"
+        " FOR EACH ROW EXECUTE FUNCTION casekit_audit_head_forward()",
+        "CREATE TABLE IF NOT EXISTS audit_key_check ("
+        " id integer PRIMARY KEY CHECK (id = 1), fingerprint text NOT NULL)",
+    ),
 }
 
 
@@ -160,24 +195,38 @@ class PostgresStorage(Storage):
         conninfo: A libpq connection string (``"host=... dbname=... user=..."``).
         clock: The clock cases read back are bound to.
         connect_timeout: Seconds to wait for the server.
+        audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
+            or ``None`` (plain SHA-256); see :class:`~casekit.storage.ports.Storage`. Give
+            the same one to every process that opens the database.
 
     Raises:
+        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes, or not
+            the key the database's audit trails are written with (nothing is changed).
         MissingExtra: psycopg is not installed.
         StorageUnavailable: The server cannot be reached.
         CorruptRecord: The schema version is newer than this casekit knows.
     """
 
     def __init__(
-        self, conninfo: str, *, clock: Clock = SYSTEM_CLOCK, connect_timeout: int = 10
+        self,
+        conninfo: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        connect_timeout: int = 10,
+        audit_key: bytes | None = None,
     ) -> None:
-        super().__init__(clock=clock)
+        super().__init__(clock=clock, audit_key=audit_key)
         self._psycopg = _import_psycopg()
         self.conninfo = conninfo
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = WriterLock("postgresql")
         self._dialect = _PostgresDialect(self)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
 
     def _current(self) -> psycopg.Connection[Any]:
         """The open connection; never reconnects, so a transaction is never split."""
@@ -225,6 +274,9 @@ class PostgresStorage(Storage):
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (SCHEMA_VERSION,),
             )
+            check_audit_key_fingerprint(
+                db, self._audit_key, what=f"audit_key of {type(self).__name__}"
+            )
             with db.translate("commit"):
                 self._current().commit()
         except BaseException:
@@ -261,7 +313,7 @@ class _PostgresUnitOfWork(UnitOfWork):
     def __init__(self, storage: PostgresStorage) -> None:
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
-        self._audit = SqlAudit(storage._dialect, self._require_active)
+        self._audit = SqlAudit(storage._dialect, self._require_active, key=storage._audit_key)
         self._journal = SqlJournal(storage._dialect, self._require_active)
 
     @property

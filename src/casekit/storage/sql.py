@@ -8,13 +8,21 @@ each. Every statement is parameterized: values never enter SQL text.
 Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
 routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
 ``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
-journal of :mod:`casekit.storage.journal`):
+journal of :mod:`casekit.storage.journal`; version 5 protects ``audit_heads``, stops
+TRUNCATE of the audit tables and keeps the audit key's fingerprint):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
 - ``audit_log(case_id, seq, at, actor, action, before, after, detail, prev_hash, hash)``:
-  the append-only trail (a trigger refuses UPDATE and DELETE).
-- ``audit_heads(case_id, seq, hash)``: the last entry of each trail.
+  the append-only trail (a trigger refuses UPDATE and DELETE; from version 4 on PostgreSQL
+  also TRUNCATE).
+- ``audit_heads(case_id, seq, hash)``: the last entry of each trail. From version 4 triggers
+  let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
+  INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
+  (and on PostgreSQL a TRUNCATE) are refused.
+- ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
+  the trails are written with (``none`` without one), so a storage opened with another key
+  is refused (:func:`check_audit_key_fingerprint`).
 """
 
 from __future__ import annotations
@@ -36,7 +44,12 @@ from casekit.errors import (
     StorageUnavailable,
     ValidationError,
 )
-from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.audit import (
+    KEYLESS,
+    ChainedAuditLog,
+    check_key_fingerprint,
+    key_fingerprint,
+)
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
 
 __all__ = [
@@ -51,7 +64,7 @@ __all__ = [
     "time_text",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
 """The newest schema version this casekit writes and reads."""
 
@@ -434,11 +447,20 @@ class SqlDocuments(DocumentStore):
 
 
 class SqlAudit(ChainedAuditLog):
-    """The audit log over a :class:`SqlDialect`, inside its current transaction."""
+    """The audit log over a :class:`SqlDialect`, inside its current transaction.
 
-    def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
+    Args:
+        dialect: The database.
+        guard: Raises unless the unit of work is active.
+        key: The storage's audit key (entries are HMAC-SHA256 keyed by it), or ``None``.
+    """
+
+    def __init__(
+        self, dialect: SqlDialect, guard: Callable[[], None], *, key: bytes | None = None
+    ) -> None:
         self._db = dialect
         self._guard = guard
+        self.audit_key = key
 
     def entries(self, case_id: str) -> list[AuditEntry]:
         """See :meth:`AuditLog.entries`. O(n) in the trail's length."""
@@ -480,6 +502,14 @@ class SqlAudit(ChainedAuditLog):
             "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
         ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]))
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """See :meth:`AuditLog.heads`. O(number of trails)."""
+        self._guard()
+        rows = self._db.execute(
+            "SELECT case_id, seq, hash FROM audit_heads ORDER BY case_id"
+        ).fetchall()
+        return {str(c): (int(n), str(h)) for c, n, h in rows}
 
     def _locked_head(self, case_id: str) -> tuple[int, str] | None:
         self._guard()
@@ -529,6 +559,28 @@ def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
         entry.prev_hash,
         entry.hash,
     )
+
+
+def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str) -> None:
+    """Check ``key`` is the one the database's trails are written with; record it on first use.
+
+    Run inside the migration's transaction (under its lock), after version 4. A database
+    with no fingerprint yet takes the key's if it holds no audit entry, else
+    :data:`~casekit.storage.audit.KEYLESS` (its trails predate audit keys). The row only
+    guards against opening with the wrong key by mistake: someone who changes it still
+    cannot make entries verify without the key.
+
+    Raises:
+        ValidationError: As :func:`~casekit.storage.audit.check_key_fingerprint`.
+    """
+    row = db.execute("SELECT fingerprint FROM audit_key_check WHERE id = 1").fetchone()
+    if row is None:
+        has_trails = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
+        stored = KEYLESS if has_trails else key_fingerprint(key)
+        db.execute("INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?)", (stored,))
+    else:
+        stored = str(row[0])
+    check_key_fingerprint(stored, key, what=what, where=db.name)
 
 
 def check_schema_version(found: int | None) -> int:

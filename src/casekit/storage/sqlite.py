@@ -42,6 +42,7 @@ from casekit.storage.sql import (
     SqlAudit,
     SqlDialect,
     SqlDocuments,
+    check_audit_key_fingerprint,
     check_schema_version,
     parse_time,
     time_text,
@@ -113,6 +114,29 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         *ROUTING_INDEXES_V3,
     ),
     4: JOURNAL_TABLES_SQLITE,
+    # Version 5. A trail's head only moves forward, to an entry that exists with that seq
+    # and hash: otherwise deleting entries at the end and setting the head back would pass
+    # verification. INSERT checks too that no head of the case is at or past the new seq,
+    # which also stops INSERT OR REPLACE (its implied delete fires no trigger) from moving a
+    # head back. No TRUNCATE in SQLite: a DELETE without WHERE fires the triggers.
+    5: (
+        "CREATE TRIGGER IF NOT EXISTS audit_heads_no_delete BEFORE DELETE ON audit_heads"
+        " BEGIN SELECT RAISE(ABORT, 'audit_heads: a head cannot be deleted'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_heads_insert_existing BEFORE INSERT ON audit_heads"
+        " WHEN NOT EXISTS (SELECT 1 FROM audit_log WHERE case_id = NEW.case_id"
+        " AND seq = NEW.seq AND hash = NEW.hash)"
+        " OR EXISTS (SELECT 1 FROM audit_heads WHERE case_id = NEW.case_id AND seq >= NEW.seq)"
+        " BEGIN SELECT RAISE(ABORT,"
+        " 'audit_heads: a head may only move forward to an existing audit_log entry'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_heads_move_forward BEFORE UPDATE ON audit_heads"
+        " WHEN NEW.case_id IS NOT OLD.case_id OR NEW.seq <= OLD.seq"
+        " OR NOT EXISTS (SELECT 1 FROM audit_log WHERE case_id = NEW.case_id"
+        " AND seq = NEW.seq AND hash = NEW.hash)"
+        " BEGIN SELECT RAISE(ABORT,"
+        " 'audit_heads: a head may only move forward to an existing audit_log entry'); END",
+        "CREATE TABLE IF NOT EXISTS audit_key_check ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)",
+    ),
 }
 
 
@@ -187,8 +211,13 @@ class SQLiteStorage(Storage):
         clock: The clock cases read back are bound to.
         timeout: Seconds to wait for another writer before giving up.
         synchronous: ``"NORMAL"`` (crash-safe) or ``"FULL"`` (also power-cut safe).
+        audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
+            or ``None`` (plain SHA-256); see :class:`~casekit.storage.ports.Storage`. Give
+            the same one every time the file is opened.
 
     Raises:
+        ValidationError: ``synchronous`` or ``audit_key`` is not valid, or ``audit_key``
+            is not the key the file's audit trails are written with (nothing is changed).
         StorageUnavailable: The file cannot be opened or is not a database.
         CorruptRecord: Its schema version is newer than this casekit knows.
     """
@@ -200,8 +229,9 @@ class SQLiteStorage(Storage):
         clock: Clock = SYSTEM_CLOCK,
         timeout: float = 30.0,
         synchronous: str = "NORMAL",
+        audit_key: bytes | None = None,
     ) -> None:
-        super().__init__(clock=clock)
+        super().__init__(clock=clock, audit_key=audit_key)
         if synchronous not in ("NORMAL", "FULL"):
             raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
         self.path = str(path)
@@ -241,6 +271,9 @@ class SQLiteStorage(Storage):
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (SCHEMA_VERSION,),
             )
+            check_audit_key_fingerprint(
+                db, self._audit_key, what=f"audit_key of {type(self).__name__}"
+            )
             db.execute("COMMIT")
         except BaseException:
             db.conn.rollback()
@@ -261,7 +294,7 @@ class _SQLiteUnitOfWork(UnitOfWork):
     def __init__(self, storage: SQLiteStorage) -> None:
         super().__init__(storage)
         self._documents = SqlDocuments(storage._dialect, self._require_active)
-        self._audit = SqlAudit(storage._dialect, self._require_active)
+        self._audit = SqlAudit(storage._dialect, self._require_active, key=storage._audit_key)
         self._journal = SqlJournal(storage._dialect, self._require_active)
 
     @property

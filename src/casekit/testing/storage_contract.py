@@ -483,7 +483,11 @@ class StorageContract:
             ("approve", "Submitted", "Approved"),
             ("set_priority", "High", "Urgent"),
         ]
-        assert later[1].detail == {"reason": "escalated"}
+        # the save's last entry also holds the stored record's hash
+        assert later[1].detail == {
+            "reason": "escalated",
+            "record_hash": later[1].detail["record_hash"],
+        }
         assert not case.pending_events
 
     def test_events_are_published_after_commit_only(self, storage: Storage) -> None:
