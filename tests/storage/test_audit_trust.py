@@ -882,9 +882,9 @@ def test_verifying_while_another_process_saves_never_raises_a_false_alarm(
         reader.close()
 
 
-# ----- schema version 4 ---------------------------------------------------------------------
+# ----- schema version 5 ---------------------------------------------------------------------
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_version_3_database_migrates_to_version_4_and_its_trails_still_verify(
+def test_version_3_database_migrates_to_version_5_and_its_trails_still_verify(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Opening a version 3 database adds the triggers; its rows are untouched and verify."""
@@ -939,13 +939,13 @@ def test_version_3_database_migrates_to_version_4_and_its_trails_still_verify(
         values = marks if table == "documents" else ", ".join("?" * len(columns.split(", ")))
         for row in rows:
             runner(f"INSERT INTO {table} ({columns}) VALUES ({values})", tuple(row))
-    migrated = reopen()  # migrates to version 4
+    migrated = reopen()  # migrates to version 5 (4: the routing journal; 5: the audit)
     try:
-        assert runner("SELECT version FROM casekit_schema") == [(4,)]
+        assert runner("SELECT version FROM casekit_schema") == [(5,)]
         assert migrated.verify_audit(case_id) == 4
         with pytest.raises((sqlite3.Error, psycopg.Error), match="audit_heads"):
             runner("DELETE FROM audit_heads WHERE case_id = ?", (case_id,))
-        for statement in migrations[4]:  # idempotent: running them again changes nothing
+        for statement in migrations[5]:  # idempotent: running them again changes nothing
             runner(statement)
         with migrated.unit_of_work() as uow:  # the head still moves forward through them
             case = uow.cases.get(case_id)
