@@ -80,7 +80,7 @@ def test_timer_workers_tick_when_deadlines_fall_due(storage: Storage) -> None:
         if len(waits) >= 3:
             stop.set()
 
-    ticks = serve_timers(router, stop=stop, poll=120, sleep=fake_sleep)
+    ticks = serve_timers(router, stop=stop, poll=120, snapshot_every=2, sleep=fake_sleep)
     stop.clear()
     waits.clear()
     ticks += serve_timers(other, stop=stop, poll=120, sleep=fake_sleep)
@@ -89,5 +89,11 @@ def test_timer_workers_tick_when_deadlines_fall_due(storage: Storage) -> None:
     assert all(0 < w <= 120 for w in waits)
     status = router.item("c1")
     assert status.declined_by == (offer.agent_id,)
+    with storage.unit_of_work() as uow:  # the worker snapshotted the grown journal
+        snapshot = uow.journal.snapshot(domain)
+    assert snapshot is not None
+    assert snapshot.seq >= 3
     with pytest.raises(ValidationError):
         serve_timers(router, poll=0)
+    with pytest.raises(ValidationError):
+        serve_timers(router, snapshot_every=0)

@@ -326,9 +326,12 @@ class DurableRouter:
         aging: As for :class:`~casekit.routing.Router`.
         explain: As for :class:`~casekit.routing.Router`.
         clock: Where "now" comes from for each command (default: the storage's clock).
-        snapshot_every: Take a snapshot after this many journal entries since the last one
-            (``None``: only when :meth:`take_snapshot` is called). A snapshot costs
-            O(size of the router) once; choose it so that this stays small per entry.
+        snapshot_every: Take a snapshot, in the process that commits, after this many
+            journal entries since its last one (``None``, the default: only when
+            :meth:`take_snapshot` is called — :func:`serve_timers` does, off the request
+            path). A snapshot costs O(size of the router) — about a second for 100,000
+            items — while the replica is locked, so in a service leave it to the timer
+            worker.
         attempts: How often the one-shot methods try a unit of work that conflicted.
 
     Raises:
@@ -348,7 +351,7 @@ class DurableRouter:
         aging: Aging | None = None,
         explain: ExplainDetail = ExplainDetail.SUMMARY,
         clock: Clock | None = None,
-        snapshot_every: int | None = 10_000,
+        snapshot_every: int | None = None,
         attempts: int = 5,
     ) -> None:
         if not isinstance(storage, Storage):
@@ -521,6 +524,11 @@ class DurableRouter:
         """The last journal entry the replica has applied."""
         return self._seq
 
+    @property
+    def snapshot_position(self) -> int:
+        """The journal position of the latest snapshot this replica read or took."""
+        return self._snapshot_seq
+
     @contextmanager
     def _unit(self) -> Iterator[BoundRouter]:
         with self.storage.unit_of_work() as uow:
@@ -672,6 +680,7 @@ def serve_timers(
     *,
     stop: threading.Event | None = None,
     poll: float = 1.0,
+    snapshot_every: int | None = 10_000,
     sleep: Callable[[float], object] | None = None,
 ) -> int:
     """Tick ``router`` whenever a deadline falls due, until ``stop`` is set; return the ticks.
@@ -687,18 +696,28 @@ def serve_timers(
         router: The domain's durable router.
         stop: Set it to end the loop (checked at least every ``poll`` seconds).
         poll: The longest sleep, in seconds.
+        snapshot_every: Take a snapshot whenever the journal has grown by this many
+            entries since the domain's latest snapshot (``None``: never), so a cold start
+            reads a snapshot and a short tail.
         sleep: How to wait (default: ``stop.wait``); tests pass a fake.
 
     Raises:
-        ValidationError: ``poll`` is not a positive number.
+        ValidationError: ``poll`` is not a positive number, or ``snapshot_every`` not a
+            positive int or None.
     """
     if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll > 0:
         raise ValidationError(f"poll must be a positive number of seconds, got {poll!r}")
+    if snapshot_every is not None:
+        check_int(snapshot_every, what="snapshot_every", minimum=1)
     stop = threading.Event() if stop is None else stop
     wait = stop.wait if sleep is None else sleep
     ticks = 0
     while not stop.is_set():
         deadline = router.next_deadline()
+        if snapshot_every is not None and router.position - router.snapshot_position >= (
+            snapshot_every
+        ):
+            router.take_snapshot()
         now = router.clock.now()
         if deadline is not None and deadline <= now:
             router.tick()
