@@ -217,8 +217,11 @@ def _agent_value(*values: Any) -> Agent:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles a router's state; attrs values as their fields (restored without attrs'
-    per-object ``__setstate__``, the slowest part of a restore otherwise)."""
+    """Pickles a router's state.
+
+    attrs values go as their fields, restored without attrs' per-object ``__setstate__``
+    (otherwise the slowest part of a restore).
+    """
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
