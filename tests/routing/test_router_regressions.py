@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from casekit.clock import ManualClock
-from casekit.routing import Agent, ItemState, Presence, Router, WorkItem
+from casekit.errors import CasekitError, ValidationError
+from casekit.routing import (
+    Agent,
+    AgentView,
+    ItemState,
+    Presence,
+    Router,
+    WorkItem,
+    jain_index,
+)
 
 
 def test_a_previous_steps_push_timeout_does_not_expire_the_next_steps_offer() -> None:
@@ -54,3 +65,44 @@ def test_removing_an_agent_announces_it_offline_before_its_offers_move() -> None
         ("offered", "C-1", "a1"),
         ("agent removed", None, "a0"),
     ]
+
+
+# ---------------------------------------------------------------- validation at the door
+
+
+def test_assign_and_unpin_refuse_a_truthy_string_as_override() -> None:
+    """Regression: ``assign(..., override="false")`` pinned over capacity."""
+
+    router = Router(clock=ManualClock())
+    router.add_agent(Agent("ana", {"a": 1}, capacity=1), Presence.AVAILABLE)
+    router.assign(WorkItem("c1", {"a": 1}), "ana")
+    before = (router.agents(), router.items())
+    with pytest.raises(ValidationError):
+        router.assign(WorkItem("c2", {"a": 1}), "ana", override="false")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        router.unpin("c1", override="yes")  # type: ignore[arg-type]
+    assert (router.agents(), router.items()) == before
+
+
+def test_jain_index_refuses_what_is_not_a_non_negative_number() -> None:
+    """Regression: a ValueError outside the error tree from routing/metrics.py."""
+
+    for bad in ([-1.0], [float("nan")], ["1"], [True]):
+        with pytest.raises(ValidationError):
+            jain_index(bad)  # type: ignore[arg-type]
+    assert jain_index([1, 1]) == 1.0
+
+
+def test_a_policy_mixing_integer_and_other_scores_is_a_casekit_error() -> None:
+    """Regression: a TypeError from routing/index.py for a custom policy's score."""
+
+    class Mixed:
+        name = "mixed"
+
+        def score(self, agent: AgentView) -> object:
+            return 1 if agent.id == "a" else 1.5
+
+    router = Router(model=Mixed(), clock=ManualClock())  # type: ignore[arg-type]
+    router.add_agent(Agent("a", {"s": 1}), Presence.AVAILABLE)
+    with pytest.raises(CasekitError, match="one type"):
+        router.add_agent(Agent("b", {"s": 1}), Presence.AVAILABLE)

@@ -32,6 +32,8 @@ from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
+from casekit.errors import ValidationError
+
 __all__ = ["SEQ_BITS", "AgentIndex"]
 
 SEQ_BITS = 42
@@ -119,7 +121,10 @@ class AgentIndex:
         if not self._packed:
             return (rank, agent_id, grades)
         if type(rank) is not int:
-            raise TypeError(f"a policy's scores must all be integers or none, got {rank!r}")
+            raise ValidationError(
+                f"a routing policy's scores must all be integers or none of them, got {rank!r} "
+                "after integer scores; make score() return one type"
+            )
         code = self._codes.get(agent_id)
         if code is None:
             code = self._code(agent_id)

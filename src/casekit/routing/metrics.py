@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 import attrs
 
+from casekit.errors import ValidationError
 from casekit.priority import Priority
 
 __all__ = ["QueueStats", "RoutingMetrics", "jain_index"]
@@ -19,14 +21,21 @@ def jain_index(values: Iterable[float]) -> float:
     perfectly fair (1.0). O(n).
 
     Raises:
-        ValueError: If a value is negative.
+        ValidationError: If a value is not a finite, non-negative number (a ``ValueError``).
     """
     total = 0.0
     squares = 0.0
     count = 0
     for value in values:
-        if value < 0:
-            raise ValueError(f"Jain's index is defined for non-negative values, got {value}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ValidationError(
+                f"Jain's index is defined for finite, non-negative numbers, got {value!r}"
+            )
         total += value
         squares += value * value
         count += 1
