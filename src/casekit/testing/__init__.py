@@ -2,6 +2,8 @@
 
 - :mod:`casekit.testing.lifecycles`: lifecycle conformance checks and action strategies for
   your own case types.
+- :mod:`casekit.testing.fuzz`: an atomicity fuzzer: bad arguments derived from type hints
+  must be refused with a ``CasekitError`` and leave the object exactly as it was.
 - :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
   or configuration.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+from casekit.testing.fuzz import Call, FuzzFailure, FuzzReport, FuzzTarget, fuzz
 from casekit.testing.lifecycles import (
     ActionStep,
     ConformanceReport,
@@ -33,13 +36,18 @@ __all__ = [
     "SKILL_VOCABULARY",
     "STAGES",
     "ActionStep",
+    "Call",
     "ConformanceReport",
+    "FuzzFailure",
+    "FuzzReport",
+    "FuzzTarget",
     "RouterStateMachine",
     "action_sequences",
     "action_steps",
     "agents",
     "check_lifecycle_conformance",
     "check_routing_invariants",
+    "fuzz",
     "rosters",
     "static_conformance",
     "work_items",
