@@ -41,7 +41,7 @@ from casekit.classification import (
 from casekit.clock import ManualClock
 from casekit.priority import Priority
 from casekit.testing import Call, FuzzReport, FuzzTarget
-from casekit.testing.fuzz import constructor
+from casekit.testing.fuzz import Operation, constructor
 from casekit.worklists import (
     DEFAULT_POLICIES,
     BusinessCalendar,
@@ -114,7 +114,7 @@ class Nothing:
     """The subject of stateless operations (constructors, functions of their arguments)."""
 
 
-WORKLISTS = [
+WORKLISTS: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "Caseload",
         caseload,
@@ -230,10 +230,10 @@ WORKLISTS = [
             "SlaPolicy": constructor(SlaPolicy),
             "Trigger": constructor(Trigger),
             "WorkItem": constructor(WorkItem),
-            "DueWindow.due": lambda _, *a, **k: DueWindow.days(7).due(*a, **k),
-            "day_progress": lambda _, *a, **k: day_progress(*a, **k),
-            "plan_daily_contacts": lambda _, *a, **k: plan_daily_contacts(*a, **k),
-            "week_progress": lambda _, *a, **k: week_progress(*a, **k),
+            "DueWindow.due": Operation(DueWindow.days(7).due),
+            "day_progress": Operation(day_progress),
+            "plan_daily_contacts": Operation(plan_daily_contacts),
+            "week_progress": Operation(week_progress),
         },
         good_args={
             "BusinessCalendar": Call("Europe/Rome", holidays=[date(2026, 1, 1)], name="Rome"),
@@ -241,7 +241,7 @@ WORKLISTS = [
             "ContactRecord": Call("c1", "w1", T0, "left message", case_id="k1", note="n"),
             "DueWindow": Call(3, "calendar days"),
             "Goals": Call(8, 40, 20, 100),
-            "PolicySet": Call([POLICY]),
+            "PolicySet": Call([POLICY, DEFAULT_POLICIES["maintenance"]]),
             "SlaEvent": Call("entered_caseload", "c1", T0, case_id="k1", reference=T0),
             "SlaPolicy": Call(
                 "p", POLICY.category, DueWindow.days(3), ("start",), satisfied_by=("done",)
@@ -304,14 +304,19 @@ def report() -> Report:
     return SavedReport("all").run([classified().case])
 
 
-CLASSIFICATION = [
+CLASSIFICATION: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "document (a case and its vault)",
         documenting,
         methods={
-            "document": lambda s, *a, **k: document(s.case, mco().TAXONOMY, *a, vault=s.vault, **k),
-            "DocTemplate.fill": lambda s, *a, **k: (
-                mco().TAXONOMY.template("Incorrect Selection").fill(*a, vault=s.vault, **k)
+            "document": Operation(
+                document,
+                prefix=lambda s: (s.case, mco().TAXONOMY),
+                fixed=lambda s: {"vault": s.vault},
+            ),
+            "DocTemplate.fill": Operation(
+                mco().TAXONOMY.template("Incorrect Selection").fill,
+                fixed=lambda s: {"vault": s.vault},
             ),
         },
         good_args={
@@ -323,7 +328,7 @@ CLASSIFICATION = [
         "classify (a documented case)",
         documented,
         methods={
-            "classify": lambda s, **k: classify(s.case, **k),
+            "classify": Operation(classify, prefix=lambda s: (s.case,)),
         },
         good_args={
             "classify": Call(
@@ -338,7 +343,7 @@ CLASSIFICATION = [
     FuzzTarget(
         "Flow.run (a classified case)",
         classified,
-        methods={"Flow.run": lambda s, *a, **k: mco().PROCEDURE.run(s.case, *a, **k)},
+        methods={"Flow.run": Operation(mco().PROCEDURE.run, prefix=lambda s: (s.case,))},
         good_args={"Flow.run": Call("vet_true", actor="qc-1", reason="checked")},
     ),
     FuzzTarget(
@@ -383,12 +388,12 @@ CLASSIFICATION = [
         Nothing,
         methods={
             "Classification": constructor(Classification),
-            "Classification.parse": lambda _, *a, **k: Classification.parse(*a, **k),
+            "Classification.parse": Operation(Classification.parse),
             "DocTemplate": constructor(DocTemplate),
             "Field": constructor(Field),
             "Rule": constructor(Rule),
             "SavedReport": constructor(SavedReport),
-            "Sensitive.seal": lambda _, *a, **k: Sensitive.seal(*a, vault=MemoryVault(), **k),
+            "Sensitive.seal": Operation(Sensitive.seal, fixed=lambda _: {"vault": MemoryVault()}),
             "Step": constructor(Step),
             "TaskSpec": constructor(TaskSpec),
             "Taxonomy": constructor(Taxonomy),

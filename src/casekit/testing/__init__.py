@@ -11,7 +11,15 @@
 
 from __future__ import annotations
 
-from casekit.testing.fuzz import Call, FuzzFailure, FuzzReport, FuzzTarget, fuzz
+from casekit.testing.fuzz import (
+    Call,
+    FuzzFailure,
+    FuzzReport,
+    FuzzTarget,
+    Operation,
+    constructor,
+    fuzz,
+)
 from casekit.testing.lifecycles import (
     ActionStep,
     ConformanceReport,
@@ -41,12 +49,14 @@ __all__ = [
     "FuzzFailure",
     "FuzzReport",
     "FuzzTarget",
+    "Operation",
     "RouterStateMachine",
     "action_sequences",
     "action_steps",
     "agents",
     "check_lifecycle_conformance",
     "check_routing_invariants",
+    "constructor",
     "fuzz",
     "rosters",
     "static_conformance",

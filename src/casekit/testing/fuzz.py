@@ -63,6 +63,7 @@ __all__ = [
     "FuzzFailure",
     "FuzzReport",
     "FuzzTarget",
+    "Operation",
     "Probe",
     "constructor",
     "fuzz",
@@ -260,9 +261,10 @@ class FuzzTarget(Generic[T]):
     Attributes:
         name: For the report.
         factory: Makes a fresh object (called once per fuzzed call).
-        methods: Method names, or a mapping of names to operations called as
-            ``operation(obj, *args, **kwargs)`` (for functions taking the object, e.g.
-            ``document(case, ...)``, or :func:`constructor`). ``None``: every public method
+        methods: Method names, or a mapping of names to operations: an :class:`Operation`
+            (a constructor, or a function such as ``document(case, ...)``), or any callable
+            called as ``operation(obj, *args, **kwargs)`` whose parameters after the first
+            are fuzzed. ``None``: every public method
             that is not a read (:func:`mutating_methods`).
         good_args: Per method, a valid call (:class:`Call`, or a function of the fresh object
             returning one). A method without one is fuzzed only if it takes no required
@@ -312,8 +314,9 @@ def fuzz(
 
     Args:
         factory: Makes a fresh object; called before every call.
-        methods: Method names, or a mapping name → ``operation(obj, *args, **kwargs)``;
-            default :func:`mutating_methods` of the first object.
+        methods: Method names, or a mapping name → operation (an :class:`Operation`, or
+            any ``operation(obj, *args, **kwargs)``); default :func:`mutating_methods` of the
+            first object.
         good_args: Per method, a valid :class:`Call` (or a function of the object returning
             one); the other arguments keep these values while one is probed.
         exclude: Method names to leave out.
@@ -355,7 +358,10 @@ def _operations(
         chosen = {n: op for n, op in methods.items() if n not in exclude}
         result = {}
         for n, op in chosen.items():
-            sig, hints = _signature(op, drop_first=True)
+            if isinstance(op, Operation):
+                sig, hints = op.signature(sample)
+            else:
+                sig, hints = _signature(op, drop_first=True)
             result[n] = (op, sig, hints)
         return result
     names = mutating_methods(sample) if methods is None else list(methods)
@@ -390,24 +396,59 @@ def mutating_methods(obj: object) -> list[str]:
     return sorted(names)
 
 
-def constructor(cls: type[T]) -> Callable[..., T]:
-    """An operation that builds ``cls`` from the fuzzed arguments, for fuzzing constructors.
+def _no_prefix(subject: object) -> tuple[object, ...]:
+    return ()
+
+
+def _no_fixed(subject: object) -> Mapping[str, object]:
+    return {}
+
+
+@attrs.frozen
+class Operation:
+    """A function fuzzed as if it were a method of the fresh object.
+
+    The call is ``func(*prefix(obj), *fuzzed_args, **fixed(obj), **fuzzed_kwargs)``; the
+    parameters ``prefix`` and ``fixed`` fill are not fuzzed, the others are, from ``func``'s
+    own signature and type hints. Examples::
+
+        Operation(SlaPolicy)                               # a constructor
+        Operation(plan_daily_contacts)                      # a function of its arguments
+        Operation(document, prefix=lambda s: (s.case, TAXONOMY), fixed=lambda s: {"vault": s.vault})
+
+    Attributes:
+        func: The function, class or bound method.
+        prefix: The leading positional arguments, from the fresh object.
+        fixed: Keyword arguments, from the fresh object.
+    """
+
+    func: Callable[..., object]
+    prefix: Callable[[Any], tuple[object, ...]] = _no_prefix
+    fixed: Callable[[Any], Mapping[str, object]] = _no_fixed
+
+    def __call__(self, subject: object, /, *args: object, **kwargs: object) -> object:
+        """Call ``func`` on behalf of ``subject``."""
+        return self.func(*self.prefix(subject), *args, **self.fixed(subject), **kwargs)
+
+    def signature(self, sample: object) -> tuple[inspect.Signature, dict[str, object]]:
+        """The fuzzed parameters (those ``prefix`` and ``fixed`` leave) and their hints."""
+        sig = inspect.signature(self.func)
+        skip = len(self.prefix(sample))
+        fixed = set(self.fixed(sample))
+        params = [
+            p for n, p in enumerate(sig.parameters.values()) if n >= skip and p.name not in fixed
+        ]
+        sig = sig.replace(parameters=params)
+        return sig, _hints(self.func, sig)
+
+
+def constructor(cls: type[T]) -> Operation:
+    """An :class:`Operation` that builds ``cls`` from the fuzzed arguments.
 
     Use it in ``methods``: ``methods={"SlaPolicy": constructor(SlaPolicy)}``; the object the
-    factory makes is ignored (state is trivially unchanged), so only clean refusal is checked.
+    factory makes is not involved, so only clean refusal is checked.
     """
-    sig, hints = _signature(cls, drop_first=False)
-
-    def build(_subject: object, /, *args: object, **kwargs: object) -> T:
-        return cls(*args, **kwargs)
-
-    first = inspect.Parameter("_subject", inspect.Parameter.POSITIONAL_ONLY)
-    build.__signature__ = sig.replace(  # type: ignore[attr-defined]
-        parameters=[first, *sig.parameters.values()], return_annotation=cls
-    )
-    build.__fuzz_hints__ = hints  # type: ignore[attr-defined]
-    build.__name__ = build.__qualname__ = f"constructor({cls.__name__})"
-    return build
+    return Operation(cls)
 
 
 def _signature(
@@ -418,9 +459,6 @@ def _signature(
     if drop_first and params:
         params = params[1:]
     sig = sig.replace(parameters=params)
-    preset = getattr(func, "__fuzz_hints__", None)
-    if isinstance(preset, dict):
-        return sig, preset
     return sig, _hints(func, sig)
 
 
@@ -627,7 +665,9 @@ def _attempt(
 ) -> _Outcome:
     try:
         with _deadline(timeout):
-            call(obj, *bound.args, **bound.kwargs)
+            result = call(obj, *bound.args, **bound.kwargs)
+            if isinstance(result, types.GeneratorType):
+                collections.deque(result, maxlen=0)  # run a generator's (lazy) checks
     except _Timeout:
         return _Outcome(None, timed_out=True)
     except Exception as e:  # judged by the caller
@@ -750,6 +790,8 @@ def _typed(hint: object, good: object) -> list[Probe]:  # noqa: PLR0911, PLR0912
         return [
             Probe("a datetime", datetime(2026, 1, 1, tzinfo=UTC)),
             Probe("ISO string", "2026-01-01"),
+            Probe("the earliest date", date.min),
+            Probe("the latest date", date.max),
         ]
     if hint is timedelta:
         return [

@@ -22,8 +22,18 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from casekit.checks import (
+    check_aware,
+    check_callable,
+    check_enum,
+    check_free_text,
+    check_id,
+    check_instance,
+    check_int,
+    check_optional_id,
+)
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import NotFound, ValidationError
+from casekit.errors import NotFound
 from casekit.worklists.calendar import BusinessCalendar
 from casekit.worklists.defaults import DEFAULT_POLICIES
 from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
@@ -88,10 +98,9 @@ class WorklistView:
         """Items due after today and within ``days`` more days, in order.
 
         Raises:
-            ValidationError: If ``days`` is negative.
+            ValidationError: If ``days`` is not an integer from 0 to 3650.
         """
-        if days < 0:
-            raise ValidationError(f"upcoming days must be >= 0, got {days}")
+        days = check_int(days, what="upcoming days", minimum=0, maximum=3650)
         start = self._end_of_today()
         return list(self.worklists.due_between(self.worker_id, start, start + timedelta(days=days)))
 
@@ -136,12 +145,10 @@ class Caseload:
         """Put a client on a worker's caseload, moving the client's open items with them.
 
         Raises:
-            ValidationError: If either id is empty.
+            ValidationError: If either id is not a usable id.
         """
-        if not client_id or not worker_id:
-            raise ValidationError(
-                f"assign needs a client and a worker id, got {client_id!r} and {worker_id!r}"
-            )
+        client_id = check_id(client_id, what="client id to assign")
+        worker_id = check_id(worker_id, what=f"worker id to assign {client_id} to")
         self._workers[client_id] = worker_id
         for item in self.worklists.for_client(client_id):
             if item.worker_id != worker_id:
@@ -151,8 +158,10 @@ class Caseload:
         """Return the worker the client is assigned to.
 
         Raises:
+            ValidationError: If ``client_id`` is not an id.
             NotFound: If the client is on no caseload.
         """
+        check_id(client_id, what="client id")
         try:
             return self._workers[client_id]
         except KeyError:
@@ -176,10 +185,15 @@ class Caseload:
 
         Raises:
             NotFound: If the client is not assigned to a worker.
-            ValidationError: If a starting policy needs a reference date the event lacks.
+            ValidationError: If ``event`` is not an :class:`~casekit.worklists.sla.SlaEvent`,
+                or a starting policy needs a reference date the event lacks.
             OutsideCalendar: If a due date falls outside the calendar's holiday years.
         """
-        changes = self._plan(event)
+        check_instance(event, SlaEvent, what="the event a caseload records")
+        return self._apply(event, self._plan(event))
+
+    def _apply(self, event: SlaEvent, changes: Changes) -> Changes:
+        """Apply planned changes (nothing here can fail on valid state)."""
         # Everything is computed: apply (nothing below can fail on valid state).
         for item in (*changes.satisfied, *changes.stopped):
             self.worklists.remove(item.key)
@@ -263,43 +277,60 @@ class Caseload:
 
         Raises:
             NotFound: If the client is on no caseload.
-            ValidationError: On an unknown outcome or a naive time.
+            ValidationError: On an unknown outcome, a time that is not an aware datetime, an
+                id that is not an id or a note that is not a string. Nothing changes: the
+                call is planned in full before the clocks or the log are touched.
         """
+        client_id = check_id(client_id, what="client id called")
+        result = check_enum(outcome, Outcome, what=f"outcome of the call to {client_id}")
+        when = check_aware(at, what=f"time of the call to {client_id}") if at is not None else None
+        caller = check_optional_id(worker_id, what=f"worker who called {client_id}")
+        case_id = check_optional_id(case_id, what=f"case of the call to {client_id}")
+        note = check_free_text(note, what=f"note on the call to {client_id}")
         assigned = self.worker_of(client_id)
-        try:
-            result = Outcome(outcome)
-        except ValueError:
-            raise ValidationError(
-                f"unknown outreach outcome {outcome!r}; "
-                f"valid: {', '.join(o.value for o in Outcome)}"
-            ) from None
         record = ContactRecord(
             client_id=client_id,
-            worker_id=worker_id or assigned,
-            at=at if at is not None else self.clock.now(),
+            worker_id=caller or assigned,
+            at=when if when is not None else self.clock.now(),
             outcome=result,
             case_id=case_id,
             note=note,
         )
-        changes = self.record(SlaEvent(result.event_kind, client_id, record.at, case_id=case_id))
+        event = SlaEvent(result.event_kind, client_id, record.at, case_id=case_id)
+        changes = self._apply(event, self._plan(event))
         self.log.record(record)
         return changes
 
     # ------------------------------------------------------------- reading
 
     def worklist(self, worker_id: str) -> WorklistView:
-        """Return the worker's worklist as of now (ordered, due today, upcoming, overdue)."""
+        """Return the worker's worklist as of now (ordered, due today, upcoming, overdue).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id.
+        """
+        check_id(worker_id, what="worker id")
         return WorklistView(self.worklists, worker_id, self.calendar, self.clock.now())
 
     def next_outreach(self, client_id: str) -> datetime | None:
-        """Return the earliest due date among the client's open outreach clocks, or ``None``."""
+        """Return the earliest due date among the client's open outreach clocks, or ``None``.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         dues = [i.due for i in self.worklists.for_client(client_id) if i.policy.outreach]
         return min(dues, default=None)
 
     # ---------------------------------------------------------- escalation
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Receive every :class:`Escalation`; returns a function that unsubscribes."""
+        """Receive every :class:`Escalation`; returns a function that unsubscribes.
+
+        Raises:
+            ValidationError: If ``callback`` is not callable.
+        """
+        check_callable(callback, what="an escalation subscriber")
         return self._bus.subscribe(callback)
 
     def check_breaches(self) -> tuple[Escalation, ...]:

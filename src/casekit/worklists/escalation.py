@@ -15,6 +15,7 @@ from typing import Protocol
 
 import attrs
 
+from casekit.checks import check_callable
 from casekit.priority import Priority
 
 __all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_escalation"]
@@ -78,7 +79,12 @@ class EscalationBus:
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Add a subscriber; return a function that removes it again."""
+        """Add a subscriber; return a function that removes it again.
+
+        Raises:
+            ValidationError: If ``callback`` is not callable.
+        """
+        check_callable(callback, what="an escalation subscriber")
         self._subscribers.append(callback)
 
         def unsubscribe() -> None:
