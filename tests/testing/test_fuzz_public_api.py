@@ -381,7 +381,10 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
         "MemoryVault",
         MemoryVault,
         methods=["put", "get"],
-        good_args={"put": Call("SSN", "123-45-6789"), "get": Call("ssn:unknown")},
+        good_args={
+            "put": Call("SSN", "123-45-6789"),
+            "get": lambda vault: Call(vault.put("SSN", "123-45-6789")),
+        },
     ),
     FuzzTarget(
         "classification constructors",

@@ -17,6 +17,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from casekit.checks import (
+    check_actor,
+    check_instance,
+    check_mapping,
+    check_optional_text,
+    check_text,
+)
 from casekit.classification.case import ClassifiedCase
 from casekit.classification.levels import NA, Classification
 from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
@@ -206,8 +213,17 @@ def classify(
         MissingFields: The rule needs documentation the case does not carry.
         GuardRejected: One of the rule's guards refused the case.
         InvalidTransition: The case's status does not allow ``action``.
+        ValidationError: ``case`` is not a classified case, a level is not a non-blank
+            string, or the actor, reason, documentation or action is not valid; all are
+            checked before anything changes.
     """
+    case = _classified(case)
     path = Classification(record_type, category, sub_category, disposition, child_disposition)
+    actor = check_actor(actor, what=f"actor classifying {case.id}")
+    reason = check_optional_text(reason, what=f"reason for classifying {case.id}")
+    if documentation is not None:
+        check_instance(documentation, Documentation, what=f"documentation of {case.id}")
+    action = check_text(action, what=f"action classifying {case.id}")
     return case.perform(
         action,
         actor=actor,
@@ -233,12 +249,16 @@ def document(
     Raises:
         NotFound: No such template.
         MissingFields: Required fields not given (named).
-        ValidationError: An unknown field, an empty value or one outside its choices, or no
-            actor.
+        ValidationError: ``case`` is not a classified case, ``taxonomy`` not a taxonomy, an
+            unknown field, a blank value or one outside its choices, or no actor. Every
+            argument and value is checked before anything is sealed or recorded.
     """
-    if not isinstance(actor, str) or not actor.strip():
-        raise ValidationError(f"documenting {case.id} needs an actor, got {actor!r}")
-    doc = taxonomy.template(template).fill(values, vault=vault, what=f"documentation of {case.id}")
+    case = _classified(case)
+    check_instance(taxonomy, Taxonomy, what=f"taxonomy documenting {case.id}")
+    actor = check_actor(actor, what=f"actor documenting {case.id}")
+    chosen = taxonomy.template(check_text(template, what=f"template documenting {case.id}"))
+    values = check_mapping(values, what=f"documentation values of {case.id}")
+    doc = chosen.fill(values, vault=vault, what=f"documentation of {case.id}")
     before, case.documentation = case.documentation, doc
     try:
         case.add_note(str(doc), author=actor)

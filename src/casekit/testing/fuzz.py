@@ -755,7 +755,7 @@ def _typed(hint: object, good: object) -> list[Probe]:  # noqa: PLR0911, PLR0912
         return _strings() + _numbers()
     if origin is not None and isinstance(origin, type):
         if issubclass(origin, collections.abc.Mapping):
-            return _mappings(args)
+            return _mappings(args, good)
         if issubclass(origin, collections.abc.Callable):  # type: ignore[arg-type]
             return [Probe("not callable", 42)]
         if issubclass(origin, collections.abc.Iterable) and not issubclass(origin, str):
@@ -803,7 +803,7 @@ def _typed(hint: object, good: object) -> list[Probe]:  # noqa: PLR0911, PLR0912
     if hint is time:
         return [Probe("aware time", time(9, tzinfo=UTC)), Probe("string", "09:00")]
     if issubclass(hint, collections.abc.Mapping):
-        return _mappings(())
+        return _mappings((), good)
     if issubclass(hint, tuple | list | set | frozenset):
         return _collections((), good)
     return _lookalikes(hint, good)
@@ -865,9 +865,17 @@ def _datetimes() -> list[Probe]:
     ]
 
 
-def _mappings(args: tuple[object, ...]) -> list[Probe]:
+_BAD_VALUES = (
+    Probe("None", None),
+    Probe("blank string", "   "),
+    Probe("an int", 0),
+    Probe("NUL character", "a\x00b"),
+)
+
+
+def _mappings(args: tuple[object, ...], good: object) -> list[Probe]:
     value_probes = _typed(args[1], inspect.Parameter.empty)[:4] if len(args) == 2 else []
-    return [
+    probes = [
         Probe("empty mapping", {}),
         Probe("blank key", {"": "x"}),
         Probe("int key", {1: "x"}),
@@ -875,6 +883,15 @@ def _mappings(args: tuple[object, ...]) -> list[Probe]:
         Probe("a list of pairs", [("k", "v")]),
         *(Probe(f"mapping with {p.label}", {"k": p.value}) for p in value_probes),
     ]
+    if isinstance(good, Mapping) and good:
+        # The valid mapping with one entry spoiled: later entries must not be acted on first.
+        probes.append(Probe("the valid mapping plus an unknown key", {**good, "no-such-key": "x"}))
+        for key in itertools.islice(good, 8):
+            probes.extend(
+                Probe(f"the valid mapping with {key!r} {bad.label}", {**good, key: bad.value})
+                for bad in _BAD_VALUES
+            )
+    return probes
 
 
 def _collections(args: tuple[object, ...], good: object) -> list[Probe]:
