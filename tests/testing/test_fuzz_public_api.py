@@ -35,8 +35,11 @@ from casekit.classification import (
     Step,
     TaskSpec,
     Taxonomy,
+    check_documentation,
     classify,
+    classify_action,
     document,
+    mask,
 )
 from casekit.clock import ManualClock
 from casekit.priority import Priority
@@ -70,6 +73,7 @@ POLICY = DEFAULT_POLICIES["new-client-outreach"]
 EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "mco_tracker.py"
 PERSON = {"Participant Name(s)": "Jo Doe", "MA": "MA-55501234", "SSN": "123-45-6789"}
 INCORRECT = {**PERSON, "Correct MCO Choice": "Priority Partners"}
+PLAN_SELECTED = "Medicaid / MCO Plan Shopping / NA / Plan Selected in Error"
 
 
 def mco() -> ModuleType:
@@ -136,6 +140,31 @@ WORKLISTS: list[FuzzTarget[Any]] = [
             "subscribe": Call(lambda escalation: None),
             "worker_of": Call("c1"),
             "worklist": Call("w1"),
+        },
+    ),
+    FuzzTarget(
+        "WorklistView",
+        lambda: caseload().worklist("w1"),
+        methods=["upcoming", "ordered", "oldest_first", "overdue", "due_today"],
+        good_args={"upcoming": Call(7)},
+    ),
+    FuzzTarget(
+        "WorkItem",
+        lambda: item("c1"),
+        methods=["changed", "overdue_by", "age"],
+        good_args={
+            "changed": Call(worker_id="w2", due=T0, priority=Priority.HIGH, breached_at=T0),
+            "overdue_by": Call(T0),
+            "age": Call(T0),
+        },
+    ),
+    FuzzTarget(
+        "SlaPolicy",
+        lambda: POLICY,
+        methods=["due", "starts"],
+        good_args={
+            "due": Call(SlaEvent(Signal.ENTERED_CASELOAD, "c1", T0), CALENDAR),
+            "starts": Call(Signal.ENTERED_CASELOAD.value, prior_outreach=False),
         },
     ),
     FuzzTarget(
@@ -221,6 +250,10 @@ WORKLISTS: list[FuzzTarget[Any]] = [
         Nothing,
         methods={
             "BusinessCalendar": constructor(BusinessCalendar),
+            "Caseload": constructor(Caseload),
+            "SlaEvent.for_case": Operation(SlaEvent.for_case),
+            "Category.breached_priority": Operation(POLICY.category.breached_priority),
+            "Trigger.applies": Operation(Trigger("start").applies),
             "Category": constructor(Category),
             "ContactRecord": constructor(ContactRecord),
             "DueWindow": constructor(DueWindow),
@@ -237,6 +270,12 @@ WORKLISTS: list[FuzzTarget[Any]] = [
         },
         good_args={
             "BusinessCalendar": Call("Europe/Rome", holidays=[date(2026, 1, 1)], name="Rome"),
+            "Caseload": Call(calendar=CALENDAR, clock=ManualClock(T0), policies=DEFAULT_POLICIES),
+            "SlaEvent.for_case": lambda _: Call(
+                "entered_caseload", classified().case, client_id="c1", at=T0, flags=["x"]
+            ),
+            "Category.breached_priority": Call(Priority.LOW),
+            "Trigger.applies": Call(prior_outreach=True),
             "Category": Call("High #1", 1, Priority.HIGH, description="urgent"),
             "ContactRecord": Call("c1", "w1", T0, "left message", case_id="k1", note="n"),
             "DueWindow": Call(3, "calendar days"),
@@ -345,6 +384,42 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
         classified,
         methods={"Flow.run": Operation(mco().PROCEDURE.run, prefix=lambda s: (s.case,))},
         good_args={"Flow.run": Call("vet_true", actor="qc-1", reason="checked")},
+    ),
+    FuzzTarget(
+        "Flow",
+        lambda: mco().PROCEDURE,
+        methods=["step", "available", "actions"],
+        good_args={
+            "step": Call("vet_true"),
+            "available": lambda _: Call(classified().case),
+            "actions": Call(source=tuple(mco().TrackerStatus)),
+        },
+    ),
+    FuzzTarget(
+        "Documentation and Sensitive",
+        documented,
+        methods={
+            "Documentation.get": Operation(
+                lambda s, name: s.case.documentation.get(name), prefix=lambda s: (s,)
+            ),
+            "Sensitive.reveal": Operation(
+                lambda s, vault: s.case.documentation.get("SSN").reveal(vault),
+                prefix=lambda s: (s,),
+            ),
+            "mask": Operation(mask),
+            "check_documentation": Operation(
+                check_documentation,
+                prefix=lambda s: (s.case, mco().TAXONOMY.rule(PLAN_SELECTED)),
+            ),
+            "classify_action": Operation(classify_action, prefix=lambda s: (mco().TAXONOMY,)),
+        },
+        good_args={
+            "Documentation.get": Call("SSN"),
+            "Sensitive.reveal": lambda s: Call(s.vault),
+            "mask": Call("123-45-6789"),
+            "check_documentation": Call(None),
+            "classify_action": Call(source=tuple(mco().TrackerStatus), name="reclassify"),
+        },
     ),
     FuzzTarget(
         "Taxonomy",

@@ -30,7 +30,7 @@ from casekit.checks import (
     check_text,
 )
 from casekit.classification.case import ClassifiedCase
-from casekit.classification.dispositions import admit, apply_rule
+from casekit.classification.dispositions import admit, apply_rule, statuses_from
 from casekit.classification.levels import Classification
 from casekit.classification.taxonomy import Rule, Taxonomy
 from casekit.errors import GuardRejected, NotFound, ValidationError, allowed_list
@@ -183,15 +183,23 @@ class Flow:
         A step applies when the case is in one of its classifications, has the open task the
         step completes (if any), has no open task of the kind the step gives (if any), and is
         not at the top of the step's attempts ladder.
+
+        Raises:
+            ValidationError: ``case`` is not a classified case.
         """
+        check_instance(case, ClassifiedCase, what=f"a case for flow {self.name!r}")
         return tuple(s.name for s in self.steps if _ready(s, case))
 
     def actions(self, *, source: Sequence[enum.Enum]) -> tuple[Action[Any], ...]:
         """One lifecycle action per step, performable from ``source``.
 
         Typed ``Action[Any]`` for the reason :func:`classify_action` is.
+
+        Raises:
+            ValidationError: ``source`` is not a collection of status enum members.
         """
-        return tuple(self._action(step, tuple(source)) for step in self.steps)
+        statuses = statuses_from(source, what=f"the statuses flow {self.name!r} runs from")
+        return tuple(self._action(step, statuses) for step in self.steps)
 
     def run(
         self, case: ClassifiedCase[Any], step: str, *, actor: str, reason: str | None = None

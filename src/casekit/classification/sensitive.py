@@ -33,7 +33,12 @@ def mask(value: str) -> str:
 
     >>> mask("123-45-6789")
     '•••••6789'
+
+    Raises:
+        ValidationError: ``value`` is not a string (the message does not show it).
     """
+    if not isinstance(value, str):
+        raise ValidationError(f"only a string can be masked, got a {type(value).__name__}")
     return MASK + _tail(value)
 
 

@@ -33,7 +33,7 @@ from casekit.checks import (
     check_optional_id,
 )
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import NotFound
+from casekit.errors import NotFound, ValidationError
 from casekit.worklists.calendar import BusinessCalendar
 from casekit.worklists.defaults import DEFAULT_POLICIES
 from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
@@ -121,6 +121,10 @@ class Caseload:
         clock: The source of now; defaults to the system clock.
         policies: The SLA policies; defaults to the job aid's
             (:data:`~casekit.worklists.defaults.DEFAULT_POLICIES`).
+
+    Raises:
+        ValidationError: If ``calendar`` is not a :class:`BusinessCalendar`, ``clock`` has no
+            ``now()``, or ``policies`` is not a :class:`PolicySet`.
     """
 
     def __init__(
@@ -130,6 +134,10 @@ class Caseload:
         clock: Clock = SYSTEM_CLOCK,
         policies: PolicySet = DEFAULT_POLICIES,
     ) -> None:
+        check_instance(calendar, BusinessCalendar, what="a caseload's calendar")
+        if not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"a caseload's clock must have now(), got {clock!r:.80}")
+        check_instance(policies, PolicySet, what="a caseload's policies")
         self.calendar = calendar
         self.clock = clock
         self.policies = policies

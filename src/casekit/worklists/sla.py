@@ -180,7 +180,12 @@ class Category:
     description: str = attrs.field(default="", validator=attrs_check(check_free_text))
 
     def breached_priority(self, current: Priority) -> Priority:
-        """Return the priority an item of this category gets when its SLA is breached."""
+        """Return the priority an item of this category gets when its SLA is breached.
+
+        Raises:
+            ValidationError: If ``current`` is not a :class:`Priority`.
+        """
+        current = _priority(current)
         if self.escalate_to is not None:
             return max(self.escalate_to, current)
         return current.raised()
@@ -219,7 +224,12 @@ class Trigger:
     when: Condition = attrs.field(default=Condition.ALWAYS, converter=_condition)
 
     def applies(self, *, prior_outreach: bool) -> bool:
-        """Return whether the trigger fires, given whether the client had outreach before."""
+        """Return whether the trigger fires, given whether the client had outreach before.
+
+        Raises:
+            ValidationError: If ``prior_outreach`` is not a bool.
+        """
+        check_bool(prior_outreach, what="prior_outreach")
         if self.when is Condition.NO_PRIOR_OUTREACH:
             return not prior_outreach
         if self.when is Condition.PRIOR_OUTREACH:
@@ -316,7 +326,14 @@ class SlaPolicy:
             )
 
     def starts(self, kind: str, *, prior_outreach: bool) -> bool:
-        """Return whether an event of ``kind`` starts this policy's clock."""
+        """Return whether an event of ``kind`` starts this policy's clock.
+
+        Raises:
+            ValidationError: If ``kind`` is not a non-blank string or ``prior_outreach`` not
+                a bool.
+        """
+        check_text(kind, what="an SLA event kind")
+        check_bool(prior_outreach, what="prior_outreach")
         return any(
             t.kind == kind and t.applies(prior_outreach=prior_outreach) for t in self.starts_on
         )
@@ -325,8 +342,11 @@ class SlaPolicy:
         """Return when a clock started or renewed by ``event`` falls due.
 
         Raises:
-            ValidationError: If the policy counts from a reference the event lacks.
+            ValidationError: If ``event`` is not an :class:`SlaEvent`, ``calendar`` not a
+                :class:`BusinessCalendar`, or the policy counts from a reference the event
+                lacks.
         """
+        check_instance(event, SlaEvent, what=f"the event SLA policy {self.name!r} runs on")
         if self.anchor is Anchor.REFERENCE:
             if event.reference is None:
                 raise ValidationError(

@@ -118,7 +118,11 @@ class WorkItem:
         priority: Priority | None = None,
         breached_at: datetime | _Keep | None = _KEEP,
     ) -> WorkItem:
-        """Return a copy with the given fields changed (a faster ``attrs.evolve``)."""
+        """Return a copy with the given fields changed (a faster ``attrs.evolve``).
+
+        Raises:
+            ValidationError: If a new value is not valid (as the constructor).
+        """
         return WorkItem(
             self.client_id,
             self.case_id,
@@ -131,12 +135,20 @@ class WorkItem:
         )
 
     def overdue_by(self, now: datetime) -> timedelta:
-        """Return how long past due the item is at ``now`` (zero when not yet due)."""
-        return max(now - self.due, timedelta(0))
+        """Return how long past due the item is at ``now`` (zero when not yet due).
+
+        Raises:
+            ValidationError: If ``now`` is not an aware datetime.
+        """
+        return max(check_aware(now, what="now") - self.due, timedelta(0))
 
     def age(self, now: datetime) -> timedelta:
-        """Return how long the item has been open at ``now``."""
-        return now - self.opened_at
+        """Return how long the item has been open at ``now``.
+
+        Raises:
+            ValidationError: If ``now`` is not an aware datetime.
+        """
+        return check_aware(now, what="now") - self.opened_at
 
 
 @attrs.frozen
