@@ -74,7 +74,7 @@ def run(cls: type[Correct]) -> FuzzReport:
 
 def test_a_correct_class_passes() -> None:
     report = run(Correct)
-    report.assert_clean(allow_mistyped=False)
+    report.assert_clean(allow_suspect=False)
     assert report.tried > 50
     assert report.refused > 0
     assert report.accepted > 0
@@ -122,17 +122,17 @@ def test_repeating_the_valid_call_probes_duplicate_ids() -> None:
     assert [f.parameter for f in report.failures] == ["(repeat)"]
 
 
-def test_mistyped_acceptances_are_reported_and_can_fail() -> None:
+def test_suspect_acceptances_are_reported_and_can_fail() -> None:
     class Lax(Correct):
         def flag(self, on: bool) -> None:
             self.items["flag"] = 1 if on else 0
 
     report = fuzz(Lax, methods=["flag"], good_args={"flag": Call(True)})
     assert report.clean
-    assert any("truthy string" in m for m in report.mistyped)
+    assert any("truthy string" in m for m in report.suspect)
     report.assert_clean()
-    with pytest.raises(AssertionError, match="mistyped"):
-        report.assert_clean(allow_mistyped=False)
+    with pytest.raises(AssertionError, match="suspect"):
+        report.assert_clean(allow_suspect=False)
 
 
 def test_the_run_is_deterministic_and_bounded() -> None:
@@ -171,7 +171,7 @@ def test_constructors_can_be_fuzzed() -> None:
     @attrs.frozen
     class Item:
         item_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, what="item id"))
-        count: int = 0  # unchecked: a bad count is accepted (mistyped), not a failure
+        count: int = 0  # unchecked: a bad count is accepted (suspect), not a failure
 
     report = fuzz(
         object,
@@ -180,7 +180,7 @@ def test_constructors_can_be_fuzzed() -> None:
     )
     report.assert_clean()
     assert report.refused > 5
-    assert any(m.startswith("Item(count=") for m in report.mistyped)
+    assert any(m.startswith("Item(count=") for m in report.suspect)
 
 
 def test_probes_follow_the_type_hints() -> None:
@@ -224,3 +224,23 @@ def test_snapshot_reads_slots_and_attrs_fields() -> None:
 
     assert snapshot(Slotted())["$._hidden[0]"] == "int:1"
     assert snapshot(Call("x"))["$.args[0]"] == "str:'x'"
+
+
+def test_unstorable_values_kept_in_the_state_are_suspect() -> None:
+    class KeepsAnything:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+
+        def note(self, text: str) -> None:
+            self.notes.append(f"note: {text}")  # a NUL or a lone surrogate gets stored
+
+        def echo(self, text: str) -> str:
+            return text  # accepts them too, but keeps nothing
+
+    report = fuzz(
+        KeepsAnything, good_args={"note": Call("hello"), "echo": Call("hello")}, max_calls=200
+    )
+    kept = [s for s in report.suspect if s.endswith("kept in the state")]
+    assert any("NUL character" in s for s in kept)
+    assert any("lone surrogate" in s for s in kept)
+    assert not any(s.startswith("echo(") for s in kept)

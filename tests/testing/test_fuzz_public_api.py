@@ -509,4 +509,4 @@ def test_public_api_validates_at_the_door(
     report = target.run(seed=0, max_calls=200)
     fuzz_reports.append(report)
     assert report.tried > 0, report
-    report.assert_clean(allow_mistyped=False)
+    report.assert_clean(allow_suspect=False)

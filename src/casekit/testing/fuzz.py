@@ -153,10 +153,18 @@ GoodArgs = Call | Callable[[Any], Call]
 
 @attrs.frozen
 class Probe:
-    """One argument value to try, with a label for the report."""
+    """One argument value to try, with a label for the report.
+
+    Attributes:
+        label: What the value is, for the report (``"lone surrogate"``).
+        value: The value.
+        unstorable: No state should keep it (NUL, a lone surrogate, NaN, an infinity, a
+            naive datetime): accepted into the state, it is reported as suspect.
+    """
 
     label: str
     value: object
+    unstorable: bool = False
 
 
 @attrs.frozen
@@ -203,8 +211,9 @@ class FuzzReport:
         refused: Calls refused cleanly (a ``CasekitError``, state unchanged).
         accepted: Calls that succeeded.
         failures: Calls that broke the rule.
-        mistyped: Accepted calls whose probe does not match the parameter's type hint
-            (``"'yes' for sensitive: bool"``): not failures, but worth a look.
+        suspect: Accepted calls worth a look, not failures of atomicity: a probe that does
+            not match the parameter's type hint (``"yes"`` for a ``bool``), or an unstorable
+            probe (NUL, lone surrogate, NaN, infinity, naive datetime) that reached the state.
         skipped: Methods not fuzzed, with why (no valid arguments given).
     """
 
@@ -213,7 +222,7 @@ class FuzzReport:
     refused: int = 0
     accepted: int = 0
     failures: list[FuzzFailure] = attrs.Factory(list)
-    mistyped: list[str] = attrs.Factory(list)
+    suspect: list[str] = attrs.Factory(list)
     skipped: list[str] = attrs.Factory(list)
 
     @property
@@ -227,8 +236,8 @@ class FuzzReport:
             f"{self.target}: {self.tried} calls, {self.refused} refused cleanly, "
             f"{self.accepted} accepted, {len(self.failures)} failures"
         )
-        if self.mistyped:
-            line += f", {len(self.mistyped)} mistyped accepted"
+        if self.suspect:
+            line += f", {len(self.suspect)} suspect acceptances"
         if self.skipped:
             line += f", {len(self.skipped)} methods skipped"
         return line
@@ -236,21 +245,21 @@ class FuzzReport:
     def __str__(self) -> str:
         lines = [self.summary()]
         lines.extend(str(f) for f in self.failures)
-        lines.extend(f"mistyped accepted: {m}" for m in self.mistyped)
+        lines.extend(f"suspect: {m}" for m in self.suspect)
         lines.extend(f"skipped: {s}" for s in self.skipped)
         return "\n".join(lines)
 
-    def assert_clean(self, *, allow_mistyped: bool = True) -> None:
-        """Raise ``AssertionError`` listing every failure (and mistyped acceptance if asked).
+    def assert_clean(self, *, allow_suspect: bool = True) -> None:
+        """Raise ``AssertionError`` listing every failure (and suspect acceptance if asked).
 
         Args:
-            allow_mistyped: When false, an accepted probe that does not match its
-                parameter's type hint also fails.
+            allow_suspect: When false, a suspect acceptance (see :attr:`suspect`) also
+                fails.
 
         Raises:
             AssertionError: The run found failures.
         """
-        if self.failures or (self.mistyped and not allow_mistyped):
+        if self.failures or (self.suspect and not allow_suspect):
             raise AssertionError(str(self))
 
 
@@ -566,12 +575,17 @@ class _Run:
             )
             return
         error = outcome.error
+        after = snapshot(self.observe(obj))
         if error is None:
             self.report.accepted += 1
-            if param != "(repeat)" and _conforms(probe.value, hint) is False:
-                self.report.mistyped.append(f"{method}({param}={shown}): {_hint_name(hint)}")
+            if param == "(repeat)":
+                return
+            if _conforms(probe.value, hint) is False:
+                self.report.suspect.append(f"{method}({param}={shown}) for {_hint_name(hint)}")
+            elif probe.unstorable and _kept(probe.value, before, after):
+                self.report.suspect.append(f"{method}({param}={shown}) kept in the state")
             return
-        diff = state_diff(before, snapshot(self.observe(obj)))
+        diff = state_diff(before, after)
         if isinstance(error, CasekitError) and not diff:
             self.report.refused += 1
             return
@@ -673,6 +687,12 @@ def _attempt(
     except Exception as e:  # judged by the caller
         return _Outcome(e)
     return _Outcome(None)
+
+
+def _kept(value: object, before: Mapping[str, str], after: Mapping[str, str]) -> bool:
+    """Whether ``value`` shows in a leaf of ``after`` that is new or changed."""
+    mark = repr(value)[1:-1] if isinstance(value, str) else repr(value)
+    return any(mark in leaf for path, leaf in after.items() if before.get(path) != leaf)
 
 
 def _error(error: BaseException) -> str:
@@ -809,8 +829,12 @@ def _typed(hint: object, good: object) -> list[Probe]:  # noqa: PLR0911, PLR0912
     return _lookalikes(hint, good)
 
 
+_UNSTORABLE_STRINGS = frozenset({"a\x00b", "\ud800"})
+
+
 def _strings() -> list[Probe]:
-    return [Probe(label, value) for label, value in HOSTILE_STRINGS] + [Probe("bytes", b"x")]
+    probes = [Probe(label, v, v in _UNSTORABLE_STRINGS) for label, v in HOSTILE_STRINGS]
+    return [*probes, Probe("bytes", b"x")]
 
 
 def _ints() -> list[Probe]:
@@ -827,9 +851,9 @@ def _ints() -> list[Probe]:
 
 def _floats() -> list[Probe]:
     return [
-        Probe("NaN", math.nan),
-        Probe("infinity", math.inf),
-        Probe("minus infinity", -math.inf),
+        Probe("NaN", math.nan, unstorable=True),
+        Probe("infinity", math.inf, unstorable=True),
+        Probe("minus infinity", -math.inf, unstorable=True),
         Probe("negative zero", -0.0),
         Probe("huge", 1e308),
         Probe("numeric string", "1.5"),
@@ -842,10 +866,10 @@ def _numbers() -> list[Probe]:
 
 def _decimals() -> list[Probe]:
     return [
-        Probe("Decimal NaN", Decimal("NaN")),
-        Probe("Decimal sNaN", Decimal("sNaN")),
-        Probe("Decimal infinity", Decimal("Infinity")),
-        Probe("Decimal minus infinity", Decimal("-Infinity")),
+        Probe("Decimal NaN", Decimal("NaN"), unstorable=True),
+        Probe("Decimal sNaN", Decimal("sNaN"), unstorable=True),
+        Probe("Decimal infinity", Decimal("Infinity"), unstorable=True),
+        Probe("Decimal minus infinity", Decimal("-Infinity"), unstorable=True),
         Probe("Decimal huge exponent", Decimal("1e999999")),
         Probe("negative", Decimal("-1")),
         Probe("float", 0.1),
@@ -856,7 +880,7 @@ def _decimals() -> list[Probe]:
 
 def _datetimes() -> list[Probe]:
     return [
-        Probe("naive datetime", _NAIVE),
+        Probe("naive datetime", _NAIVE, unstorable=True),
         Probe("a date", date(2026, 1, 1)),
         Probe("ISO string", "2026-01-01T09:00:00+00:00"),
         Probe("the earliest datetime", datetime.min.replace(tzinfo=UTC)),
