@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -244,3 +245,17 @@ def test_unstorable_values_kept_in_the_state_are_suspect() -> None:
     assert any("NUL character" in s for s in kept)
     assert any("lone surrogate" in s for s in kept)
     assert not any(s.startswith("echo(") for s in kept)
+
+
+def test_a_generator_is_run_so_its_lazy_errors_count() -> None:
+    class Lazy(Correct):
+        def walk(self, item_id: str) -> Iterator[int]:
+            yield self.items[item_id]  # a bare KeyError, raised only when iterated
+
+    report = fuzz(Lazy, methods=["walk"], good_args={"walk": lambda obj: Call(_added(obj))})
+    assert any(f.kind == "bare error" and "KeyError" in f.error for f in report.failures)
+
+
+def _added(obj: Correct) -> str:
+    obj.add("a1", 1, at=T0)
+    return "a1"
