@@ -16,6 +16,7 @@ import importlib.util
 import pathlib
 import sys
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from types import ModuleType
 from typing import Any
 
@@ -24,8 +25,10 @@ import pytest
 
 from casekit.cases import Owner
 from casekit.classification import (
+    COLUMNS,
     Classification,
     DocTemplate,
+    Documentation,
     Field,
     MemoryVault,
     Report,
@@ -50,18 +53,26 @@ from casekit.worklists import (
     BusinessCalendar,
     Caseload,
     Category,
+    Changes,
+    ContactPlan,
     ContactRecord,
+    DayProgress,
     DueWindow,
+    Escalation,
     EscalationBus,
     Goals,
     OutreachLog,
+    OverdueItem,
     PolicySet,
     Signal,
     SlaEvent,
     SlaPolicy,
+    Tally,
     Trigger,
+    WeekProgress,
     WorkItem,
     Worklists,
+    WorklistView,
     day_progress,
     plan_daily_contacts,
     week_progress,
@@ -250,6 +261,17 @@ WORKLISTS: list[FuzzTarget[Any]] = [
         Nothing,
         methods={
             "BusinessCalendar": constructor(BusinessCalendar),
+            "BusinessCalendar.from_holidays_package": Operation(
+                BusinessCalendar.from_holidays_package
+            ),
+            "Changes": constructor(Changes),
+            "ContactPlan": constructor(ContactPlan),
+            "DayProgress": constructor(DayProgress),
+            "Escalation": constructor(Escalation),
+            "OverdueItem": constructor(OverdueItem),
+            "Tally": constructor(Tally),
+            "WeekProgress": constructor(WeekProgress),
+            "WorklistView": constructor(WorklistView),
             "Caseload": constructor(Caseload),
             "SlaEvent.for_case": Operation(SlaEvent.for_case),
             "Category.breached_priority": Operation(POLICY.category.breached_priority),
@@ -270,6 +292,19 @@ WORKLISTS: list[FuzzTarget[Any]] = [
         },
         good_args={
             "BusinessCalendar": Call("Europe/Rome", holidays=[date(2026, 1, 1)], name="Rome"),
+            "BusinessCalendar.from_holidays_package": Call(
+                "US", tz="America/New_York", years=range(2026, 2028), subdiv="CA"
+            ),
+            "Changes": Call(started=(item("c1"),)),
+            "ContactPlan": Call(350, date(2026, 3, 2), date(2026, 5, 1), 44, Fraction(350, 44), 8),
+            "DayProgress": Call("w1", date(2026, 3, 2), Tally(3, 4), Goals()),
+            "Escalation": Call(
+                "k1", "c1", "w1", POLICY.name, "High #2", T0, T0, Priority.URGENT, Priority.HIGH
+            ),
+            "OverdueItem": Call(item("c1"), timedelta(hours=2)),
+            "Tally": Call(3, 4),
+            "WeekProgress": Call("w1", date(2026, 3, 2), Tally(3, 4), Goals(), 5, 1),
+            "WorklistView": Call(worklists(), "w1", CALENDAR, T0),
             "Caseload": Call(calendar=CALENDAR, clock=ManualClock(T0), policies=DEFAULT_POLICIES),
             "SlaEvent.for_case": lambda _: Call(
                 "entered_caseload", classified().case, client_id="c1", at=T0, flags=["x"]
@@ -440,7 +475,7 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "Report",
         report,
-        methods=["to_csv", "to_records"],
+        methods=["to_csv", "to_records", "to_dataframe"],
         good_args={"to_csv": Call()},
     ),
     FuzzTarget(
@@ -466,6 +501,9 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
         Nothing,
         methods={
             "Classification": constructor(Classification),
+            "Documentation": constructor(Documentation),
+            "Report": constructor(Report),
+            "Sensitive": constructor(Sensitive),
             "Classification.parse": Operation(Classification.parse),
             "DocTemplate": constructor(DocTemplate),
             "Field": constructor(Field),
@@ -478,6 +516,9 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
         },
         good_args={
             "Classification": Call("Medicaid", "MCO Plan Shopping", "NA", "MCO Updated"),
+            "Documentation": Call("T", "Subject", (("Name", "Jo"), ("Other", "x"))),
+            "Report": Call("r", (("a",) * len(COLUMNS),)),
+            "Sensitive": Call("SSN", "ssn:0123", "6789"),
             "Classification.parse": Call("Medicaid / MCO Plan Shopping"),
             "DocTemplate": Call(
                 "T", (Field("Name"), Field("SSN", sensitive=True)), subject="{Name}"

@@ -257,6 +257,26 @@ def _row(case: Case[Any]) -> tuple[str, ...]:
     )
 
 
+def _cells(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{what} must be a sequence of strings, got {value!r:.80}")
+    cells = tuple(value)
+    for cell in cells:
+        if not isinstance(cell, str):
+            raise ValidationError(f"{what} must hold strings, got {cell!r:.80}")
+    return cells
+
+
+def _rows(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"report rows must be a sequence of rows, got {value!r:.80}")
+    return tuple(_cells(row, "a report row") for row in value)
+
+
+def _columns(value: Iterable[str]) -> tuple[str, ...]:
+    return _cells(value, "report columns")
+
+
 @attrs.frozen(slots=True)
 class Report:
     """The result of running a saved report: one row per matching case.
@@ -266,9 +286,17 @@ class Report:
         rows: One tuple of strings per case, in :data:`COLUMNS` order.
     """
 
-    name: str
-    rows: tuple[tuple[str, ...], ...]
-    columns: tuple[str, ...] = COLUMNS
+    name: str = attrs.field(validator=attrs_check(check_text))
+    rows: tuple[tuple[str, ...], ...] = attrs.field(converter=_rows)
+    columns: tuple[str, ...] = attrs.field(default=COLUMNS, converter=_columns)
+
+    def __attrs_post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValidationError(
+                    f"report {self.name!r}: a row has {len(row)} cells for "
+                    f"{len(self.columns)} columns"
+                )
 
     def __len__(self) -> int:
         return len(self.rows)

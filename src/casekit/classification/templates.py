@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from casekit.checks import attrs_check, check_bool, check_instance, check_mapping, check_text
+from casekit.checks import (
+    attrs_check,
+    check_bool,
+    check_free_text,
+    check_instance,
+    check_mapping,
+    check_text,
+)
 from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault, check_vault
 from casekit.errors import MissingFields, ValidationError, allowed_list
 
@@ -33,6 +40,25 @@ def _fields(value: Iterable[Field]) -> tuple[Field, ...]:
     if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
         raise ValidationError(f"template fields must be a collection of Field, got {value!r:.80}")
     return tuple(check_instance(f, Field, what="a template field") for f in value)
+
+
+def _entries(value: object) -> tuple[tuple[str, str | Sensitive], ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"documentation entries must be (name, value) pairs, got {value!r:.80}"
+        )
+    entries: list[tuple[str, str | Sensitive]] = []
+    for pair in value:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ValidationError(
+                f"a documentation entry is a (name, value) pair, got {pair!r:.80}"
+            )
+        name, given = pair
+        check_text(name, what="a documentation entry's name")
+        if not isinstance(given, Sensitive):
+            check_free_text(given, what=f"documentation entry {name!r}")
+        entries.append((name, given))
+    return tuple(entries)
 
 
 class _Blank(dict[str, str]):
@@ -83,9 +109,9 @@ class Documentation:
             :class:`Sensitive` handles.
     """
 
-    template: str
-    subject: str
-    entries: tuple[tuple[str, str | Sensitive], ...]
+    template: str = attrs.field(validator=attrs_check(check_text))
+    subject: str = attrs.field(validator=attrs_check(check_free_text))
+    entries: tuple[tuple[str, str | Sensitive], ...] = attrs.field(converter=_entries)
 
     def get(self, name: str) -> str | Sensitive | None:
         """The value given for ``name``, or None."""

@@ -183,6 +183,12 @@ class BusinessCalendar:
             MissingExtra: If the ``holidays`` package is not installed.
             ValidationError: If the country, subdivision or years are not valid.
         """
+        check_text(country, what="holiday calendar country", max_length=16)
+        if subdiv is not None:
+            check_text(subdiv, what="holiday calendar subdivision", max_length=16)
+        check_instance(years, range, what="holiday calendar years")
+        if years and not (min(years) >= 1 and max(years) <= 9999):
+            raise ValidationError(f"holiday years {years!r} must lie within 1–9999")
         try:
             package = importlib.import_module("holidays")
         except ImportError as e:

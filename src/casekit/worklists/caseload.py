@@ -17,12 +17,13 @@ O(i (log n + log N)); ``check_breaches`` O((k + 1) log N) for ``k`` new breaches
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 import attrs
 
 from casekit.checks import (
+    attrs_check,
     check_aware,
     check_callable,
     check_enum,
@@ -48,17 +49,27 @@ logger = logging.getLogger(__name__)
 _OUTREACH_KINDS = frozenset({ATTEMPT, CONTACT})
 
 
+def _items(value: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"changes must be a collection of work items, got {value!r:.80}")
+    return tuple(check_instance(i, WorkItem, what="a changed work item") for i in value)
+
+
 @attrs.frozen
 class Changes:
     """What one event did to the client's clocks."""
 
-    started: tuple[WorkItem, ...] = ()
-    renewed: tuple[WorkItem, ...] = ()
-    satisfied: tuple[WorkItem, ...] = ()
-    stopped: tuple[WorkItem, ...] = ()
+    started: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    renewed: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    satisfied: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    stopped: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
 
     def __bool__(self) -> bool:
         return bool(self.started or self.renewed or self.satisfied or self.stopped)
+
+
+def _now(value: datetime) -> datetime:
+    return check_aware(value, what="the now of a worklist view")
 
 
 @attrs.frozen
@@ -68,10 +79,12 @@ class WorklistView:
     "Today" is the calendar-local day of now; views exclude nothing but what they say.
     """
 
-    worklists: Worklists
-    worker_id: str
-    calendar: BusinessCalendar
-    now: datetime
+    worklists: Worklists = attrs.field(validator=attrs_check(check_instance, kind=Worklists))
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    calendar: BusinessCalendar = attrs.field(
+        validator=attrs_check(check_instance, kind=BusinessCalendar)
+    )
+    now: datetime = attrs.field(converter=_now)
 
     def _end_of_today(self) -> datetime:
         local = self.now.astimezone(self.calendar.tz)

@@ -15,7 +15,14 @@ from typing import Protocol
 
 import attrs
 
-from casekit.checks import check_callable
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_callable,
+    check_enum,
+    check_id,
+    check_text,
+)
 from casekit.priority import Priority
 
 __all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_escalation"]
@@ -23,6 +30,14 @@ __all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_esc
 logger = logging.getLogger(__name__)
 
 SLA_BREACHED = "sla_breached"
+
+
+def _instant(value: datetime) -> datetime:
+    return check_aware(value, what="escalation time")
+
+
+def _priority(value: Priority | str) -> Priority:
+    return check_enum(value, Priority, what="escalation priority")
 
 
 @attrs.frozen
@@ -42,16 +57,16 @@ class Escalation:
         kind: Always ``"sla_breached"``.
     """
 
-    case_id: str
-    client_id: str
-    worker_id: str
-    policy: str
-    category: str
-    due: datetime
-    breached_at: datetime
-    priority: Priority
-    previous_priority: Priority
-    kind: str = SLA_BREACHED
+    case_id: str = attrs.field(validator=attrs_check(check_id))
+    client_id: str = attrs.field(validator=attrs_check(check_id))
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    policy: str = attrs.field(validator=attrs_check(check_id))
+    category: str = attrs.field(validator=attrs_check(check_text))
+    due: datetime = attrs.field(converter=_instant)
+    breached_at: datetime = attrs.field(converter=_instant)
+    priority: Priority = attrs.field(converter=_priority)
+    previous_priority: Priority = attrs.field(converter=_priority)
+    kind: str = attrs.field(default=SLA_BREACHED, validator=attrs_check(check_text))
 
 
 Subscriber = Callable[[Escalation], None]

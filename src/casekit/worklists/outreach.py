@@ -32,6 +32,7 @@ from casekit.checks import (
     check_free_text,
     check_id,
     check_instance,
+    check_int,
     check_optional_id,
 )
 
@@ -103,8 +104,8 @@ class ContactRecord:
 class Tally:
     """Successful contacts and unsuccessful attempts over a period."""
 
-    contacts: int
-    attempts: int
+    contacts: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    attempts: int = attrs.field(validator=attrs_check(check_int, minimum=0))
 
     @property
     def calls(self) -> int:

@@ -73,10 +73,10 @@ DEFAULT_GOALS = Goals()
 class DayProgress:
     """One worker's day against the goals."""
 
-    worker_id: str
-    day: date
-    tally: Tally
-    goals: Goals
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    day: date = attrs.field(validator=attrs_check(check_date))
+    tally: Tally = attrs.field(validator=attrs_check(check_instance, kind=Tally))
+    goals: Goals = attrs.field(validator=attrs_check(check_instance, kind=Goals))
 
     @property
     def contacts_met(self) -> bool:
@@ -103,12 +103,12 @@ class DayProgress:
 class WeekProgress:
     """One worker's week (Monday to Sunday) against the goals, possibly still in progress."""
 
-    worker_id: str
-    monday: date
-    tally: Tally
-    goals: Goals
-    workdays: int
-    workdays_elapsed: int
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    monday: date = attrs.field(validator=attrs_check(check_date))
+    tally: Tally = attrs.field(validator=attrs_check(check_instance, kind=Tally))
+    goals: Goals = attrs.field(validator=attrs_check(check_instance, kind=Goals))
+    workdays: int = attrs.field(validator=attrs_check(check_int, minimum=0, maximum=7))
+    workdays_elapsed: int = attrs.field(validator=attrs_check(check_int, minimum=0, maximum=7))
 
     @property
     def contacts_met(self) -> bool:
@@ -228,12 +228,12 @@ class ContactPlan:
         per_day: ``ceil(exact)``: the daily target.
     """
 
-    clients: int
-    start: date
-    end: date
-    workdays: int
-    exact: Fraction
-    per_day: int
+    clients: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    start: date = attrs.field(validator=attrs_check(check_date))
+    end: date = attrs.field(validator=attrs_check(check_date))
+    workdays: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    exact: Fraction = attrs.field(validator=attrs_check(check_instance, kind=Fraction))
+    per_day: int = attrs.field(validator=attrs_check(check_int, minimum=0))
 
     @property
     def per_week(self) -> int:

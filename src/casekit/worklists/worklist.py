@@ -29,7 +29,14 @@ from datetime import UTC, datetime, timedelta
 import attrs
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-from casekit.checks import attrs_check, check_aware, check_enum, check_id, check_instance
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_enum,
+    check_id,
+    check_instance,
+    check_timedelta,
+)
 from casekit.errors import AlreadyExists, NotFound, ValidationError
 from casekit.priority import Priority
 from casekit.worklists.sla import Category, SlaPolicy
@@ -155,8 +162,8 @@ class WorkItem:
 class OverdueItem:
     """An overdue item and by how long."""
 
-    item: WorkItem
-    overdue_by: timedelta
+    item: WorkItem = attrs.field(validator=attrs_check(check_instance, kind=WorkItem))
+    overdue_by: timedelta = attrs.field(validator=attrs_check(check_timedelta))
 
 
 # Sort keys hold POSIX timestamps rather than datetimes: float comparisons are several times
