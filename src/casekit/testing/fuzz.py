@@ -29,6 +29,14 @@ Example: fuzz your own case type from a plain pytest test::
         )
         report.assert_clean()
 
+The :class:`FuzzReport` counts the calls tried, refused cleanly and accepted, and lists the
+failures: a bare (non-``CasekitError``) exception with the innermost frames, or a refusal
+that left the object half-changed, with the state paths that changed. The observable state is
+a deep structural :func:`snapshot` of the object by default; pass ``state=`` to compare
+something else (a case's stored record, say). Functions and constructors are fuzzed as
+:class:`Operation` s. In a suite, keep one :class:`FuzzTarget` per object kind in a list and
+parametrize a test over it.
+
 The run is deterministic (``seed``), bounded (``max_calls``) and takes seconds per class.
 """
 
@@ -147,8 +155,7 @@ class Call:
         return f"Call({', '.join(parts)})"
 
 
-GoodArgs = Call | Callable[[Any], Call]
-"""A valid call of a method: a :class:`Call`, or a function of the fresh object returning one."""
+_GoodArgs = Call | Callable[[Any], Call]
 
 
 @attrs.frozen
@@ -285,7 +292,7 @@ class FuzzTarget(Generic[T]):
     name: str
     factory: Callable[[], T]
     methods: Sequence[str] | Mapping[str, Callable[..., object]] | None = None
-    good_args: Mapping[str, GoodArgs] = attrs.Factory(dict)
+    good_args: Mapping[str, Call | Callable[[T], Call]] = attrs.Factory(dict)
     exclude: Sequence[str] = ()
     state: Callable[[T], object] | None = None
 
@@ -311,7 +318,7 @@ def fuzz(
     factory: Callable[[], T],
     *,
     methods: Sequence[str] | Mapping[str, Callable[..., object]] | None = None,
-    good_args: Mapping[str, GoodArgs] | None = None,
+    good_args: Mapping[str, Call | Callable[[T], Call]] | None = None,
     exclude: Sequence[str] = (),
     state: Callable[[T], object] | None = None,
     name: str | None = None,
@@ -414,7 +421,7 @@ def _no_fixed(subject: object) -> Mapping[str, object]:
 
 
 @attrs.frozen
-class Operation:
+class Operation(Generic[T]):
     """A function fuzzed as if it were a method of the fresh object.
 
     The call is ``func(*prefix(obj), *fuzzed_args, **fixed(obj), **fuzzed_kwargs)``; the
@@ -432,14 +439,14 @@ class Operation:
     """
 
     func: Callable[..., object]
-    prefix: Callable[[Any], tuple[object, ...]] = _no_prefix
-    fixed: Callable[[Any], Mapping[str, object]] = _no_fixed
+    prefix: Callable[[T], tuple[object, ...]] = _no_prefix
+    fixed: Callable[[T], Mapping[str, object]] = _no_fixed
 
-    def __call__(self, subject: object, /, *args: object, **kwargs: object) -> object:
+    def __call__(self, subject: T, /, *args: object, **kwargs: object) -> object:
         """Call ``func`` on behalf of ``subject``."""
         return self.func(*self.prefix(subject), *args, **self.fixed(subject), **kwargs)
 
-    def signature(self, sample: object) -> tuple[inspect.Signature, dict[str, object]]:
+    def signature(self, sample: T) -> tuple[inspect.Signature, dict[str, object]]:
         """The fuzzed parameters (those ``prefix`` and ``fixed`` leave) and their hints."""
         sig = inspect.signature(self.func)
         skip = len(self.prefix(sample))
@@ -451,7 +458,7 @@ class Operation:
         return sig, _hints(self.func, sig)
 
 
-def constructor(cls: type[T]) -> Operation:
+def constructor(cls: type[object]) -> Operation[object]:
     """An :class:`Operation` that builds ``cls`` from the fuzzed arguments.
 
     Use it in ``methods``: ``methods={"SlaPolicy": constructor(SlaPolicy)}``; the object the
@@ -508,7 +515,7 @@ class _Run:
     timeout: float
     seed: int
 
-    def method(self, method: str, operation: _Bound, good: GoodArgs | None) -> None:
+    def method(self, method: str, operation: _Bound, good: _GoodArgs | None) -> None:
         """Fuzz one method: the valid call, its repeat, then one probe per call."""
         call, sig, hints = operation
         if good is None:
