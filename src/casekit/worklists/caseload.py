@@ -50,6 +50,8 @@ _OUTREACH_KINDS = frozenset({ATTEMPT, CONTACT})
 
 
 def _items(value: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
+    if type(value) is tuple and all(type(i) is WorkItem for i in value):
+        return value  # the common case, checked in one pass
     if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
         raise ValidationError(f"changes must be a collection of work items, got {value!r:.80}")
     return tuple(check_instance(i, WorkItem, what="a changed work item") for i in value)
@@ -183,6 +185,9 @@ class Caseload:
             NotFound: If the client is on no caseload.
         """
         check_id(client_id, what="client id")
+        return self._worker(client_id)
+
+    def _worker(self, client_id: str) -> str:
         try:
             return self._workers[client_id]
         except KeyError:
@@ -228,7 +233,7 @@ class Caseload:
 
     def _plan(self, event: SlaEvent) -> Changes:
         """Compute what ``event`` does, changing nothing."""
-        worker = self.worker_of(event.client_id)
+        worker = self._worker(event.client_id)  # the event checked its client id
         prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
         running = self.worklists.open_for(event.client_id)
         renewed: list[WorkItem] = []
@@ -236,8 +241,8 @@ class Caseload:
         stopped: list[WorkItem] = []
         to_start = [
             policy
-            for policy in self.policies.started_by(event.kind)
-            if policy.name not in running and policy.starts(event.kind, prior_outreach=prior)
+            for policy in self.policies._starters.get(event.kind, ())
+            if policy.name not in running and policy._starts(event.kind, prior_outreach=prior)
         ]
         for item in running.values():
             policy = item.policy
@@ -262,14 +267,17 @@ class Caseload:
             still_running = policy.name in running and policy.name not in closed
             if still_running or policy.name in started:
                 continue
-            started[policy.name] = WorkItem(
-                client_id=event.client_id,
-                case_id=event.case_id or event.client_id,
-                policy=policy,
-                worker_id=worker,
-                opened_at=event.at,
-                due=policy.due(event, self.calendar),
-                priority=event.item_priority(policy.category),
+            # Every value is checked already (the event, the policy set, assign, the
+            # calendar's UTC arithmetic): build without checking them again.
+            started[policy.name] = WorkItem._trusted(
+                event.client_id,
+                event.case_id or event.client_id,
+                policy,
+                worker,
+                event.at,
+                policy.due(event, self.calendar),
+                event.item_priority(policy.category),
+                None,
             )
         return Changes(tuple(started.values()), tuple(renewed), tuple(satisfied), tuple(stopped))
 

@@ -230,6 +230,9 @@ class Trigger:
             ValidationError: If ``prior_outreach`` is not a bool.
         """
         check_bool(prior_outreach, what="prior_outreach")
+        return self._applies(prior_outreach=prior_outreach)
+
+    def _applies(self, *, prior_outreach: bool) -> bool:
         if self.when is Condition.NO_PRIOR_OUTREACH:
             return not prior_outreach
         if self.when is Condition.PRIOR_OUTREACH:
@@ -334,8 +337,11 @@ class SlaPolicy:
         """
         check_text(kind, what="an SLA event kind")
         check_bool(prior_outreach, what="prior_outreach")
+        return self._starts(kind, prior_outreach=prior_outreach)
+
+    def _starts(self, kind: str, *, prior_outreach: bool) -> bool:
         return any(
-            t.kind == kind and t.applies(prior_outreach=prior_outreach) for t in self.starts_on
+            t.kind == kind and t._applies(prior_outreach=prior_outreach) for t in self.starts_on
         )
 
     def due(self, event: SlaEvent, calendar: BusinessCalendar) -> datetime:

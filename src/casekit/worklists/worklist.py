@@ -127,19 +127,54 @@ class WorkItem:
     ) -> WorkItem:
         """Return a copy with the given fields changed (a faster ``attrs.evolve``).
 
+        Only the new values are checked: the others come from a valid item.
+
         Raises:
             ValidationError: If a new value is not valid (as the constructor).
         """
-        return WorkItem(
+        return WorkItem._trusted(
             self.client_id,
             self.case_id,
             self.policy,
-            self.worker_id if worker_id is None else worker_id,
-            self.opened_at if opened_at is None else opened_at,
-            self.due if due is None else due,
-            self.priority if priority is None else priority,
-            self.breached_at if isinstance(breached_at, _Keep) else breached_at,
+            self.worker_id if worker_id is None else check_id(worker_id, what="worker id"),
+            self.opened_at if opened_at is None else _instant(opened_at),
+            self.due if due is None else _instant(due),
+            self.priority if priority is None else _priority(priority),
+            (
+                self.breached_at
+                if isinstance(breached_at, _Keep)
+                else _optional_instant(breached_at)
+            ),
         )
+
+    @classmethod
+    def _trusted(  # noqa: PLR0917  one argument per field, in field order
+        cls,
+        client_id: str,
+        case_id: str,
+        policy: SlaPolicy,
+        worker_id: str,
+        opened_at: datetime,
+        due: datetime,
+        priority: Priority,
+        breached_at: datetime | None,
+    ) -> WorkItem:
+        """Build an item from values already checked (the caseload's own), skipping checks.
+
+        Every value must be what the constructor would have returned for it: ids checked,
+        instants aware and in UTC, a :class:`Priority`.
+        """
+        item = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(item, "client_id", client_id)
+        setattr_(item, "case_id", case_id)
+        setattr_(item, "policy", policy)
+        setattr_(item, "worker_id", worker_id)
+        setattr_(item, "opened_at", opened_at)
+        setattr_(item, "due", due)
+        setattr_(item, "priority", priority)
+        setattr_(item, "breached_at", breached_at)
+        return item
 
     def overdue_by(self, now: datetime) -> timedelta:
         """Return how long past due the item is at ``now`` (zero when not yet due).
