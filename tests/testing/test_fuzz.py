@@ -259,3 +259,15 @@ def test_a_generator_is_run_so_its_lazy_errors_count() -> None:
 def _added(obj: Correct) -> str:
     obj.add("a1", 1, at=T0)
     return "a1"
+
+
+def test_a_refusal_that_says_nothing_is_suspect() -> None:
+    class Terse(Correct):
+        def rename(self, name: str) -> None:
+            if not isinstance(name, str):
+                raise ValidationError("")
+            self.items[name] = 0
+
+    report = fuzz(Terse, methods=["rename"], good_args={"rename": Call("x")})
+    assert report.clean
+    assert any("says nothing" in s for s in report.suspect)

@@ -219,8 +219,13 @@ WORKLISTS: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "EscalationBus",
         EscalationBus,
-        methods=["subscribe"],
-        good_args={"subscribe": Call(lambda escalation: None)},
+        methods=["subscribe", "publish"],
+        good_args={
+            "subscribe": Call(lambda escalation: None),
+            "publish": Call(
+                Escalation("k1", "c1", "w1", "p", "High", T0, T0, Priority.URGENT, Priority.HIGH)
+            ),
+        },
     ),
     FuzzTarget(
         "BusinessCalendar",

@@ -218,9 +218,10 @@ class FuzzReport:
         refused: Calls refused cleanly (a ``CasekitError``, state unchanged).
         accepted: Calls that succeeded.
         failures: Calls that broke the rule.
-        suspect: Accepted calls worth a look, not failures of atomicity: a probe that does
-            not match the parameter's type hint (``"yes"`` for a ``bool``), or an unstorable
-            probe (NUL, lone surrogate, NaN, infinity, naive datetime) that reached the state.
+        suspect: Calls worth a look, not failures of atomicity: an accepted probe that does
+            not match the parameter's type hint (``"yes"`` for a ``bool``), an accepted
+            unstorable probe (NUL, lone surrogate, NaN, infinity, naive datetime) that reached
+            the state, or a clean refusal whose message is (nearly) empty.
         skipped: Methods not fuzzed, with why (no valid arguments given).
     """
 
@@ -595,6 +596,11 @@ class _Run:
         diff = state_diff(before, after)
         if isinstance(error, CasekitError) and not diff:
             self.report.refused += 1
+            if len(str(error).strip()) < _SHORTEST_MESSAGE:
+                self.report.suspect.append(
+                    f"{method}({param}={shown}) refused with a message that says nothing: "
+                    f"{type(error).__name__}({str(error)!r})"
+                )
             return
         kind = "half-changed" if isinstance(error, CasekitError) else "bare error"
         self._fail(method, param, shown, kind, error, diff=diff)
@@ -694,6 +700,10 @@ def _attempt(
     except Exception as e:  # judged by the caller
         return _Outcome(e)
     return _Outcome(None)
+
+
+_SHORTEST_MESSAGE = 10
+"""A refusal's message shorter than this cannot name the object, the value and the fix."""
 
 
 def _kept(value: object, before: Mapping[str, str], after: Mapping[str, str]) -> bool:

@@ -21,6 +21,7 @@ from casekit.checks import (
     check_callable,
     check_enum,
     check_id,
+    check_instance,
     check_text,
 )
 from casekit.priority import Priority
@@ -109,7 +110,12 @@ class EscalationBus:
         return unsubscribe
 
     def publish(self, escalation: Escalation) -> None:
-        """Deliver one escalation to every subscriber. O(subscribers)."""
+        """Deliver one escalation to every subscriber. O(subscribers).
+
+        Raises:
+            ValidationError: If ``escalation`` is not an :class:`Escalation`.
+        """
+        check_instance(escalation, Escalation, what="an escalation to publish")
         for callback in tuple(self._subscribers):
             try:
                 callback(escalation)
