@@ -789,7 +789,7 @@ def _typed(hint: object, good: object) -> list[Probe]:  # noqa: PLR0911, PLR0912
     if origin is typing.Literal:
         return [Probe("not one of the literals", "not-a-literal-value")]
     if hint is Any or hint is object:
-        return _strings() + _numbers()
+        return [*_strings(), *_numbers(), *_datetimes()[:2], Probe("a timedelta", timedelta(-1))]
     if origin is not None and isinstance(origin, type):
         if issubclass(origin, collections.abc.Mapping):
             return _mappings(args, good)
