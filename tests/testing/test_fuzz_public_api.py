@@ -7,7 +7,28 @@ valid call of each; the fuzzer probes one argument at a time (see ``casekit.test
 The counts appear in pytest's terminal summary, under "casekit atomicity fuzz".
 
 To add another package's objects, append one ``FuzzTarget`` per object kind to
-:data:`TARGETS` (or to a list of your own concatenated to it); nothing else changes.
+:data:`TARGETS` (or to a list of your own concatenated to it); nothing else changes. For
+example, a case type::
+
+    FuzzTarget(
+        "ProductDeliveryCase",
+        lambda: ProductDeliveryCase.create(
+            id="PDC-1", product="Cash Assistance", owner=Owner.user("ana"),
+            supervisor=Owner.user("sup"), clock=ManualClock(T0),
+        ),
+        methods=["add_note", "set_priority", "assign_owner", "perform"],
+        good_args={
+            "add_note": Call("called the client", author="ana"),
+            "set_priority": Call(Priority.HIGH, actor="ana"),
+            "assign_owner": Call(Owner.user("bob"), actor="ana"),
+            "perform": Call("submit", actor="ana"),
+        },
+        state=case_to_record,  # what storage keeps; the default walks every attribute
+    )
+
+Functions and constructors go in as ``Operation`` s (``constructor(Money)``,
+``Operation(router.submit)``), and ``good_args`` may be a function of the fresh object when a
+valid call depends on it (``lambda router: Call(router.items()[0].id)``).
 """
 
 from __future__ import annotations
