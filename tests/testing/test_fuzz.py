@@ -271,3 +271,20 @@ def test_a_refusal_that_says_nothing_is_suspect() -> None:
     report = fuzz(Terse, methods=["rename"], good_args={"rename": Call("x")})
     assert report.clean
     assert any("says nothing" in s for s in report.suspect)
+
+
+def test_a_state_function_that_fails_after_a_call_is_an_unreadable_state() -> None:
+    """Rule: what a call leaves behind must still be readable (e.g. storable)."""
+
+    def record(obj: Correct) -> object:
+        return {k: check_int(v, what="stored count") for k, v in obj.items.items()}
+
+    class Lax(Correct):
+        def put(self, item_id: str, count: int) -> None:
+            self.items[check_id(item_id, what="id")] = count  # count unchecked
+
+    report = fuzz(Lax, methods=["put"], good_args={"put": Call("a1", 1)}, state=record)
+    unreadable = [f for f in report.failures if f.kind == "unreadable state"]
+    assert unreadable
+    assert all(f.parameter == "count" for f in unreadable)
+    assert "stored count" in unreadable[0].error

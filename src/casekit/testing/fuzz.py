@@ -184,7 +184,9 @@ class FuzzFailure:
         parameter: The parameter probed (``"(repeat)"`` for a repeated valid call).
         probe: The probe's label and value, shortened.
         kind: ``"bare error"`` (not a ``CasekitError``), ``"half-changed"`` (refused, but
-            the state changed), ``"timeout"`` or ``"setup"`` (the valid call itself failed).
+            the state changed), ``"unreadable state"`` (the ``state`` function failed after
+            the call: it left a value that cannot be read back, e.g. stored), ``"timeout"``
+            or ``"setup"`` (the valid call itself, or ``state`` on a fresh object, failed).
         error: The exception's type and message, shortened.
         where: The innermost frames of the traceback, one line each.
         diff: The state paths that changed, ``path: before -> after``.
@@ -571,10 +573,14 @@ class _Run:
         bound: inspect.BoundArguments,
     ) -> None:
         """Make one call on ``obj`` and count or record what happened."""
-        before = snapshot(self.observe(obj))
+        shown = probe.label if param == "(repeat)" else f"{probe.label}: {_short(probe.value)}"
+        try:
+            before = snapshot(self.observe(obj))
+        except Exception as broken:  # the user's state function fails on a fresh object
+            self._fail(method, param, shown, "setup", broken)
+            return
         outcome = _attempt(call, obj, bound, self.timeout)
         self.report.tried += 1
-        shown = probe.label if param == "(repeat)" else f"{probe.label}: {_short(probe.value)}"
         if outcome.timed_out:
             self.report.failures.append(
                 FuzzFailure(
@@ -583,7 +589,11 @@ class _Run:
             )
             return
         error = outcome.error
-        after = snapshot(self.observe(obj))
+        try:
+            after = snapshot(self.observe(obj))
+        except Exception as broken:  # the call left a value the state function cannot read
+            self._fail(method, param, shown, "unreadable state", broken, cause=error)
+            return
         if error is None:
             self.report.accepted += 1
             if param == "(repeat)":
@@ -614,7 +624,11 @@ class _Run:
         error: BaseException | None,
         *,
         diff: Sequence[str] = (),
+        cause: BaseException | None = None,
     ) -> None:
+        message = _error(error) if error is not None else ""
+        if cause is not None:
+            message += f" (after the call raised {_error(cause)})"
         self.report.failures.append(
             FuzzFailure(
                 self.report.target,
@@ -622,7 +636,7 @@ class _Run:
                 param,
                 shown,
                 kind,
-                _error(error) if error is not None else "",
+                message,
                 _where(error) if error is not None else (),
                 tuple(diff),
             )
