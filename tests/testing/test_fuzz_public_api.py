@@ -45,6 +45,7 @@ import attrs
 import pytest
 
 from casekit.cases import Owner
+from casekit.cases.codec import case_to_record
 from casekit.classification import (
     COLUMNS,
     Classification,
@@ -367,6 +368,11 @@ class Documenting:
     vault: MemoryVault
 
 
+def stored_too(scene: Documenting) -> object:
+    """The whole scene, and the case as storage keeps it (which must stay encodable)."""
+    return (scene, case_to_record(scene.case))
+
+
 def documenting() -> Documenting:
     example = mco()
     case = example.TrackerCase.create(
@@ -408,6 +414,7 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "document (a case and its vault)",
         documenting,
+        state=stored_too,
         methods={
             "document": Operation(
                 document,
@@ -427,6 +434,7 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "classify (a documented case)",
         documented,
+        state=stored_too,
         methods={
             "classify": Operation(classify, prefix=lambda s: (s.case,)),
         },
@@ -443,6 +451,7 @@ CLASSIFICATION: list[FuzzTarget[Any]] = [
     FuzzTarget(
         "Flow.run (a classified case)",
         classified,
+        state=stored_too,
         methods={"Flow.run": Operation(mco().PROCEDURE.run, prefix=lambda s: (s.case,))},
         good_args={"Flow.run": Call("vet_true", actor="qc-1", reason="checked")},
     ),
