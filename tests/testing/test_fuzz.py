@@ -288,3 +288,16 @@ def test_a_state_function_that_fails_after_a_call_is_an_unreadable_state() -> No
     assert unreadable
     assert all(f.parameter == "count" for f in unreadable)
     assert "stored count" in unreadable[0].error
+
+
+def test_settings_that_cannot_work_are_refused() -> None:
+    with pytest.raises(ValidationError, match="'ad', which is not a method to fuzz"):
+        fuzz(Correct, good_args={**GOOD, "ad": Call()})  # a typo would skip a method
+    with pytest.raises(ValidationError, match="no method 'nope'"):
+        fuzz(Correct, methods=["nope"])
+    with pytest.raises(ValidationError, match="max_calls"):
+        fuzz(Correct, good_args=GOOD, max_calls=-1)
+    with pytest.raises(ValidationError, match="timeout"):
+        fuzz(Correct, good_args=GOOD, timeout=float("nan"))
+    with pytest.raises(ValidationError, match="factory"):
+        fuzz(42)  # type: ignore[arg-type]

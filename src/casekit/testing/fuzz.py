@@ -62,7 +62,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from casekit.errors import CasekitError
+from casekit.checks import check_callable, check_int
+from casekit.errors import CasekitError, ValidationError
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -348,12 +349,31 @@ def fuzz(
 
     Returns:
         The :class:`FuzzReport`; call :meth:`FuzzReport.assert_clean` in a test.
+
+    Raises:
+        ValidationError: A setting that cannot work: ``factory`` or ``state`` not callable, a
+            method the object does not have, ``good_args`` for a method it does not have (a
+            typo would silently skip it), a negative ``max_calls`` or ``timeout``.
     """
+    check_callable(factory, what="fuzz factory")
+    if state is not None:
+        check_callable(state, what="fuzz state")
+    check_int(seed, what="fuzz seed")
+    check_int(max_calls, what="fuzz max_calls", minimum=0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0:
+        raise ValidationError(f"fuzz timeout must be a number of seconds >= 0, got {timeout!r}")
     sample = factory()
     observe: Callable[[Any], object] = state if state is not None else _identity
     operations = _operations(sample, methods, exclude)
     report = FuzzReport(name or type(sample).__name__)
     valid = dict(good_args or {})
+    known = set(methods) if isinstance(methods, Mapping) else set(dir(sample))
+    unknown = sorted(k for k in valid if k not in known)
+    if unknown:
+        raise ValidationError(
+            f"good_args names {', '.join(map(repr, unknown))}, which is not a method to fuzz "
+            f"(a typo would skip it); fuzzed: {', '.join(operations) or 'none'}"
+        )
     run = _Run(report, factory, observe, max_calls, timeout, seed)
     for method, operation in operations.items():
         run.method(method, operation, valid.get(method))
@@ -383,12 +403,19 @@ def _operations(
                 sig, hints = _signature(op, drop_first=True)
             result[n] = (op, sig, hints)
         return result
+    if methods is not None and (isinstance(methods, str) or not isinstance(methods, Sequence)):
+        raise ValidationError(f"fuzz methods must be a list of names or a mapping, got {methods!r}")
     names = mutating_methods(sample) if methods is None else list(methods)
     result = {}
     for n in names:
         if n in exclude:
             continue
-        bound = getattr(sample, n)
+        bound = getattr(sample, n, None) if isinstance(n, str) else None
+        if not callable(bound):
+            raise ValidationError(
+                f"{type(sample).__name__} has no method {n!r} to fuzz; its public methods: "
+                f"{', '.join(m for m in dir(sample) if not m.startswith('_')) or 'none'}"
+            )
         sig, hints = _signature(bound, drop_first=False)
 
         def call_method(obj: object, *args: object, _n: str = n, **kwargs: object) -> object:
