@@ -35,14 +35,17 @@ __all__ = [
     "check_actor",
     "check_aware",
     "check_bool",
+    "check_callable",
     "check_date",
     "check_decimal",
     "check_enum",
+    "check_free_text",
     "check_id",
     "check_instance",
     "check_int",
     "check_json_safe",
     "check_mapping",
+    "check_optional_id",
     "check_optional_text",
     "check_text",
     "check_timedelta",
@@ -312,3 +315,35 @@ def attrs_check(check: Callable[..., object], **options: Any) -> Callable[[Any, 
         check(value, what=f"{type(instance).__name__}.{attribute.name}", **options)
 
     return validate
+
+
+def check_optional_id(value: object, *, what: str) -> str | None:
+    """Return ``None`` or a usable id (as :func:`check_id`)."""
+    return None if value is None else check_id(value, what=what)
+
+
+def check_free_text(value: object, *, what: str, max_length: int | None = None) -> str:
+    """Return ``value`` if it is a string, possibly empty (a note): no NUL, no lone surrogate.
+
+    Raises:
+        ValidationError: Not a ``str``, containing NUL or a lone surrogate, or too long.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string, got {_describe(value)}")
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(
+            f"{what} must be at most {max_length} characters, got {len(value)} characters"
+        )
+    _check_plain_text(value, what=what)
+    return str(value)
+
+
+def check_callable(value: T, *, what: str) -> T:
+    """Return ``value`` if it can be called (a callback, a subscriber).
+
+    Raises:
+        ValidationError: Not callable.
+    """
+    if not callable(value):
+        raise ValidationError(f"{what} must be callable, got {_describe(value)}")
+    return value

@@ -62,9 +62,11 @@ def test_unknown_fields_are_refused_with_the_layout(
 
 def test_empty_values_are_refused(mco: ModuleType, docs: dict[str, dict[str, str]]) -> None:
     spec = mco.TAXONOMY.template("MCT Span")
-    with pytest.raises(ValidationError, match="Requested MCO must be a non-empty string"):
+    with pytest.raises(ValidationError, match="Requested MCO must be a non-blank string"):
         spec.fill({**docs["MCT Span"], "Requested MCO": " "}, vault=MemoryVault())
-    with pytest.raises(ValidationError, match=r"SSN must be a non-empty string$"):
+    with pytest.raises(
+        ValidationError, match=r"SSN must be a non-empty string.*\(value not shown\)$"
+    ):
         spec.fill({**docs["MCT Span"], "SSN": ""}, vault=MemoryVault())
 
 

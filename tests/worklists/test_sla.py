@@ -58,7 +58,7 @@ def test_triggers_judge_prior_outreach() -> None:
 def test_an_event_kind_may_do_only_one_thing_to_a_policy() -> None:
     with pytest.raises(ValidationError, match="event kinds b appear in more than one"):
         policy(renewed_by=["b"])
-    with pytest.raises(ValidationError, match="non-empty name"):
+    with pytest.raises(ValidationError, match="name must be a non-blank string"):
         policy(" ")
 
 

@@ -19,7 +19,7 @@ from casekit.classification.dispositions import (
 )
 from casekit.classification.flows import Assignee, Flow, Step, TaskSpec
 from casekit.classification.levels import LEVELS, NA, Classification
-from casekit.classification.reports import COLUMNS, Report, SavedReport
+from casekit.classification.reports import COLUMNS, Report, SavedReport, neutralise
 from casekit.classification.sensitive import (
     DEFAULT_VAULT,
     MASK,
@@ -60,4 +60,5 @@ __all__ = [
     "classify_action",
     "document",
     "mask",
+    "neutralise",
 ]

@@ -17,6 +17,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from casekit.checks import (
+    check_actor,
+    check_instance,
+    check_mapping,
+    check_optional_text,
+    check_text,
+)
 from casekit.classification.case import ClassifiedCase
 from casekit.classification.levels import NA, Classification
 from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
@@ -31,6 +38,21 @@ logger = logging.getLogger(__name__)
 
 _LEVEL_PARAMS = ("record_type", "category", "sub_category", "disposition", "child_disposition")
 _PARAMS = frozenset({*_LEVEL_PARAMS, "classification", "documentation"})
+
+
+def statuses_from(source: object, *, what: str) -> tuple[enum.Enum, ...]:
+    """Return ``source`` as a tuple of status enum members (an enum class gives all of them).
+
+    Raises:
+        ValidationError: ``source`` is not a collection of enum members.
+    """
+    if isinstance(source, str | Mapping) or not isinstance(source, Iterable):
+        raise ValidationError(f"{what} must be a collection of statuses, got {source!r:.80}")
+    members = tuple(source)
+    bad = [m for m in members if not isinstance(m, enum.Enum)]
+    if bad:
+        raise ValidationError(f"{what} must be status enum members, got {bad[0]!r:.80}")
+    return members
 
 
 def _classified(case: object) -> ClassifiedCase[Any]:
@@ -84,7 +106,12 @@ def admit(
     Raises:
         GuardRejected: One of the rule's guards failed (its reason given).
         MissingFields: The rule needs documentation the case does not carry.
+        ValidationError: An argument of the wrong kind.
     """
+    case = _classified(case)
+    check_instance(rule, Rule, what=f"the rule admitting {case.id}")
+    check_instance(context, ActionContext, what=f"the action context admitting {case.id}")
+    action = check_text(action, what=f"the action admitting {case.id}")
     for guard in rule.guards:
         if not guard.check(case, context):
             raise GuardRejected(
@@ -101,7 +128,12 @@ def check_documentation(
     Raises:
         MissingFields: The rule names templates and the documentation is missing or from
             another template.
+        ValidationError: An argument of the wrong kind.
     """
+    case = _classified(case)
+    check_instance(rule, Rule, what=f"the rule checked for {case.id}")
+    if documentation is not None:
+        check_instance(documentation, Documentation, what=f"documentation of {case.id}")
     if not rule.templates:
         return
     doc = documentation if documentation is not None else case.documentation
@@ -129,7 +161,16 @@ def apply_rule(
     context: ActionContext,
     documentation: Documentation | None = None,
 ) -> None:
-    """Give ``case`` the rule's classification and owner (inside an action's effects)."""
+    """Give ``case`` the rule's classification and owner (inside an action's effects).
+
+    Raises:
+        ValidationError: An argument of the wrong kind (checked before any change).
+    """
+    case = _classified(case)
+    check_instance(rule, Rule, what=f"the rule applied to {case.id}")
+    check_instance(context, ActionContext, what=f"the action context classifying {case.id}")
+    if documentation is not None:
+        check_instance(documentation, Documentation, what=f"documentation of {case.id}")
     case.classification = rule.classification
     if documentation is not None:
         case.documentation = documentation
@@ -161,7 +202,14 @@ def classify_action(
         taxonomy: The tree and its rules.
         source: The statuses a case may be (re)classified from.
         name: The action's name.
+
+    Raises:
+        ValidationError: ``taxonomy`` is not a taxonomy, ``source`` not a collection of
+            status enum members, or ``name`` not a non-blank string.
     """
+    check_instance(taxonomy, Taxonomy, what="the taxonomy of a classify action")
+    statuses = statuses_from(source, what="the statuses a case may be classified from")
+    name = check_text(name, what="the name of a classify action")
 
     def resolve(case: object, context: ActionContext) -> enum.Enum:
         classified = _classified(case)
@@ -176,7 +224,7 @@ def classify_action(
 
     return Action(
         name,
-        tuple(source),
+        statuses,
         resolve=resolve,
         targets=taxonomy.statuses,
         effects=(effect,),
@@ -206,8 +254,17 @@ def classify(
         MissingFields: The rule needs documentation the case does not carry.
         GuardRejected: One of the rule's guards refused the case.
         InvalidTransition: The case's status does not allow ``action``.
+        ValidationError: ``case`` is not a classified case, a level is not a non-blank
+            string, or the actor, reason, documentation or action is not valid; all are
+            checked before anything changes.
     """
+    case = _classified(case)
     path = Classification(record_type, category, sub_category, disposition, child_disposition)
+    actor = check_actor(actor, what=f"actor classifying {case.id}")
+    reason = check_optional_text(reason, what=f"reason for classifying {case.id}")
+    if documentation is not None:
+        check_instance(documentation, Documentation, what=f"documentation of {case.id}")
+    action = check_text(action, what=f"action classifying {case.id}")
     return case.perform(
         action,
         actor=actor,
@@ -233,12 +290,16 @@ def document(
     Raises:
         NotFound: No such template.
         MissingFields: Required fields not given (named).
-        ValidationError: An unknown field, an empty value or one outside its choices, or no
-            actor.
+        ValidationError: ``case`` is not a classified case, ``taxonomy`` not a taxonomy, an
+            unknown field, a blank value or one outside its choices, or no actor. Every
+            argument and value is checked before anything is sealed or recorded.
     """
-    if not isinstance(actor, str) or not actor.strip():
-        raise ValidationError(f"documenting {case.id} needs an actor, got {actor!r}")
-    doc = taxonomy.template(template).fill(values, vault=vault, what=f"documentation of {case.id}")
+    case = _classified(case)
+    check_instance(taxonomy, Taxonomy, what=f"taxonomy documenting {case.id}")
+    actor = check_actor(actor, what=f"actor documenting {case.id}")
+    chosen = taxonomy.template(check_text(template, what=f"template documenting {case.id}"))
+    values = check_mapping(values, what=f"documentation values of {case.id}")
+    doc = chosen.fill(values, vault=vault, what=f"documentation of {case.id}")
     before, case.documentation = case.documentation, doc
     try:
         case.add_note(str(doc), author=actor)

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from casekit.cases import Task, TaskStatus
+from casekit.checks import (
+    attrs_check,
+    check_actor,
+    check_bool,
+    check_free_text,
+    check_instance,
+    check_optional_text,
+    check_text,
+)
 from casekit.classification.case import ClassifiedCase
-from casekit.classification.dispositions import admit, apply_rule
+from casekit.classification.dispositions import admit, apply_rule, statuses_from
 from casekit.classification.levels import Classification
 from casekit.classification.taxonomy import Rule, Taxonomy
 from casekit.errors import GuardRejected, NotFound, ValidationError, allowed_list
@@ -39,6 +48,11 @@ class Assignee(enum.Enum):
     OWNER = "owner"
 
 
+def _assignee(instance: object, attribute: object, value: Any) -> None:
+    if not isinstance(value, Assignee):
+        check_text(value, what="a task's assignee (a user or team id, or an Assignee)")
+
+
 @attrs.frozen(slots=True)
 class TaskSpec:
     """The task a step gives.
@@ -49,14 +63,26 @@ class TaskSpec:
         kind: The task's kind, by which a later step finds and closes it.
     """
 
-    title: str
-    assignee: str | Assignee
-    kind: str = "work"
+    title: str = attrs.field(validator=attrs_check(check_text))
+    assignee: str | Assignee = attrs.field(validator=_assignee)
+    kind: str = attrs.field(default="work", validator=attrs_check(check_text))
 
 
 def _paths(value: Iterable[Classification | str] | str) -> tuple[Classification, ...]:
-    items = (value,) if isinstance(value, str) else tuple(value)
-    return tuple(Classification.parse(item) for item in items)
+    if isinstance(value, str | Classification):
+        items: tuple[object, ...] = (value,)
+    elif isinstance(value, Iterable) and not isinstance(value, Mapping):
+        items = tuple(value)
+    else:
+        raise ValidationError(
+            f"a step's classifications must be a path or a collection of paths, got {value!r:.80}"
+        )
+    return tuple(Classification.parse(item) for item in items)  # type: ignore[arg-type]
+
+
+def _task(instance: object, attribute: object, value: Any) -> None:
+    if value is not None:
+        check_instance(value, TaskSpec, what="a step's task")
 
 
 @attrs.frozen(slots=True)
@@ -76,13 +102,13 @@ class Step:
         label: A short description.
     """
 
-    name: str
+    name: str = attrs.field(validator=attrs_check(check_text))
     applies_to: tuple[Classification, ...] = attrs.field(converter=_paths)
     to: tuple[Classification, ...] = attrs.field(default=(), converter=_paths)
-    task: TaskSpec | None = None
-    completes: str | None = None
-    reason_required: bool = False
-    label: str = ""
+    task: TaskSpec | None = attrs.field(default=None, validator=_task)
+    completes: str | None = attrs.field(default=None, validator=attrs_check(check_optional_text))
+    reason_required: bool = attrs.field(default=False, validator=attrs_check(check_bool))
+    label: str = attrs.field(default="", validator=attrs_check(check_free_text))
 
     def next_classification(self, current: Classification) -> Classification | None:
         """Where the step puts a case now at ``current`` (None: it stays).
@@ -104,7 +130,9 @@ class Step:
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
-    return tuple(value)
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"a flow's steps must be a collection of Step, got {value!r:.80}")
+    return tuple(check_instance(step, Step, what="a flow step") for step in value)
 
 
 @attrs.frozen(slots=True)
@@ -121,8 +149,8 @@ class Flow:
             naming a classification outside the taxonomy (``NotInTaxonomy``).
     """
 
-    name: str
-    taxonomy: Taxonomy
+    name: str = attrs.field(validator=attrs_check(check_text))
+    taxonomy: Taxonomy = attrs.field(validator=attrs_check(check_instance, kind=Taxonomy))
     steps: tuple[Step, ...] = attrs.field(converter=_steps)
 
     def __attrs_post_init__(self) -> None:
@@ -155,15 +183,23 @@ class Flow:
         A step applies when the case is in one of its classifications, has the open task the
         step completes (if any), has no open task of the kind the step gives (if any), and is
         not at the top of the step's attempts ladder.
+
+        Raises:
+            ValidationError: ``case`` is not a classified case.
         """
+        check_instance(case, ClassifiedCase, what=f"a case for flow {self.name!r}")
         return tuple(s.name for s in self.steps if _ready(s, case))
 
     def actions(self, *, source: Sequence[enum.Enum]) -> tuple[Action[Any], ...]:
         """One lifecycle action per step, performable from ``source``.
 
         Typed ``Action[Any]`` for the reason :func:`classify_action` is.
+
+        Raises:
+            ValidationError: ``source`` is not a collection of status enum members.
         """
-        return tuple(self._action(step, tuple(source)) for step in self.steps)
+        statuses = statuses_from(source, what=f"the statuses flow {self.name!r} runs from")
+        return tuple(self._action(step, statuses) for step in self.steps)
 
     def run(
         self, case: ClassifiedCase[Any], step: str, *, actor: str, reason: str | None = None
@@ -179,9 +215,14 @@ class Flow:
                 ladder, or a missing reason.
             MissingFields: The target rule needs documentation the case does not carry.
             InvalidTransition: The case's status does not allow the step.
+            ValidationError: ``case`` is not a classified case, or the step name, actor or
+                reason is not valid (checked before anything changes).
         """
-        chosen = self.step(step)
-        if chosen.reason_required and not (reason and reason.strip()):
+        check_instance(case, ClassifiedCase, what=f"the case of a {self.name!r} step")
+        chosen = self.step(check_text(step, what=f"a step of flow {self.name!r}"))
+        actor = check_actor(actor, what=f"actor of {step!r} on {case.id}")
+        reason = check_optional_text(reason, what=f"reason for {step!r} on {case.id}")
+        if chosen.reason_required and reason is None:
             raise ValidationError(f"cannot {step!r} {case.id}: a reason is required")
         current = case.classification
         target = chosen.next_classification(current) if current is not None else None

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from casekit.cases import Case, Owner
+from casekit.checks import attrs_check, check_aware, check_instance, check_int, check_text
 from casekit.classification.case import ClassifiedCase
-from casekit.clock import as_utc
 from casekit.errors import ValidationError
 from casekit.notebook import to_dataframe
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from casekit.storage.ports import CaseRepository
 
-__all__ = ["COLUMNS", "Report", "SavedReport"]
+__all__ = ["COLUMNS", "FORMULA_TRIGGERS", "Report", "SavedReport", "neutralise"]
 
 COLUMNS = (
     "Case Number",
@@ -50,16 +50,43 @@ COLUMNS = (
 """The columns of every report, in order."""
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""Characters that make a spreadsheet read a cell as a formula when it starts with one."""
+
+
+def neutralise(cell: str) -> str:
+    """Return ``cell`` safe to open in a spreadsheet (the OWASP rule for CSV injection).
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed
+    with a single quote, so Excel, LibreOffice and Google Sheets show it as text instead of
+    running it (``=HYPERLINK(...)`` would otherwise become a live link).
+
+    >>> neutralise("=1+1")
+    "'=1+1"
+    >>> neutralise("MCO-17")
+    'MCO-17'
+    """
+    return f"'{cell}" if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def _members(value: object, what: str) -> tuple[object, ...]:
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{what} must be a collection, got {value!r:.80}")
+    return tuple(value)
+
+
 def _names(value: Iterable[str] | str) -> frozenset[str]:
-    return frozenset((value,)) if isinstance(value, str) else frozenset(value)
+    items = (value,) if isinstance(value, str) else _members(value, "report filter values")
+    return frozenset(check_text(v, what="a report filter value") for v in items)
 
 
 def _owners(value: Iterable[Owner] | Owner) -> frozenset[Owner]:
-    return frozenset((value,)) if isinstance(value, Owner) else frozenset(value)
+    items = (value,) if isinstance(value, Owner) else _members(value, "report owners")
+    return frozenset(check_instance(v, Owner, what="a report owner") for v in items)
 
 
 def _moment(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value, what="report date bound")
+    return None if value is None else check_aware(value, what="report date bound")
 
 
 def _inside(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
@@ -93,8 +120,8 @@ class SavedReport:
         ValidationError: A naive date bound, or a range that ends before it starts.
     """
 
-    name: str
-    folder: str = "Unfiled Public Reports"
+    name: str = attrs.field(validator=attrs_check(check_text))
+    folder: str = attrs.field(default="Unfiled Public Reports", validator=attrs_check(check_text))
     record_types: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     categories: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     sub_categories: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
@@ -133,7 +160,12 @@ class SavedReport:
         )
 
     def matches(self, case: Case[Any]) -> bool:
-        """True when ``case`` passes every filter. O(1)."""
+        """True when ``case`` passes every filter. O(1).
+
+        Raises:
+            ValidationError: ``case`` is not a case.
+        """
+        check_instance(case, Case, what=f"a case for report {self.name!r}")
         levels = self._taxonomy_filters()
         if levels:
             classification = getattr(case, "classification", None)
@@ -150,7 +182,15 @@ class SavedReport:
         )
 
     def run(self, cases: Iterable[Case[Any]]) -> Report:
-        """Run the report over ``cases`` (any iterable, e.g. a repository's query results)."""
+        """Run the report over ``cases`` (any iterable, e.g. a repository's query results).
+
+        Raises:
+            ValidationError: ``cases`` is not an iterable of cases.
+        """
+        if isinstance(cases, str | Mapping) or not isinstance(cases, Iterable):
+            raise ValidationError(
+                f"report {self.name!r} runs over an iterable of cases, got {cases!r:.80}"
+            )
         chosen = [case for case in cases if self.matches(case)]
         return Report(self.name, tuple(_row(case) for case in chosen))
 
@@ -161,7 +201,16 @@ class SavedReport:
         update range) are pushed down to its query; the rest are applied here.
 
         Complexity: O(n) for the n cases the pushed-down filters let through.
+
+        Raises:
+            ValidationError: ``repository`` has no ``query``, or ``page_size`` is not an
+                integer from 1 to 10,000.
         """
+        if not callable(getattr(repository, "query", None)):
+            raise ValidationError(
+                f"report {self.name!r} runs on a case repository, got {type(repository).__name__}"
+            )
+        page_size = check_int(page_size, what="report page size", minimum=1, maximum=10_000)
         query: dict[str, Any] = {
             "updated_from": self.updated_from,
             "updated_to": self.updated_before,
@@ -208,6 +257,26 @@ def _row(case: Case[Any]) -> tuple[str, ...]:
     )
 
 
+def _cells(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{what} must be a sequence of strings, got {value!r:.80}")
+    cells = tuple(value)
+    for cell in cells:
+        if not isinstance(cell, str):
+            raise ValidationError(f"{what} must hold strings, got {cell!r:.80}")
+    return cells
+
+
+def _rows(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"report rows must be a sequence of rows, got {value!r:.80}")
+    return tuple(_cells(row, "a report row") for row in value)
+
+
+def _columns(value: Iterable[str]) -> tuple[str, ...]:
+    return _cells(value, "report columns")
+
+
 @attrs.frozen(slots=True)
 class Report:
     """The result of running a saved report: one row per matching case.
@@ -217,9 +286,17 @@ class Report:
         rows: One tuple of strings per case, in :data:`COLUMNS` order.
     """
 
-    name: str
-    rows: tuple[tuple[str, ...], ...]
-    columns: tuple[str, ...] = COLUMNS
+    name: str = attrs.field(validator=attrs_check(check_text))
+    rows: tuple[tuple[str, ...], ...] = attrs.field(converter=_rows)
+    columns: tuple[str, ...] = attrs.field(default=COLUMNS, converter=_columns)
+
+    def __attrs_post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValidationError(
+                    f"report {self.name!r}: a row has {len(row)} cells for "
+                    f"{len(self.columns)} columns"
+                )
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -234,11 +311,24 @@ class Report:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def to_csv(self, out: TextIO | None = None) -> str:
-        """Write the report as CSV (header first) to ``out``, and return the text written."""
+        """Write the report as CSV (header first) to ``out``, and return the text written.
+
+        Cells a spreadsheet would run as formulas (starting with ``=``, ``+``, ``-``, ``@``,
+        a tab or a carriage return) are written with a leading single quote
+        (:func:`neutralise`); :meth:`to_records` and :meth:`to_dataframe` keep the values as
+        they are.
+
+        Raises:
+            ValidationError: ``out`` has no ``write``.
+        """
+        if out is not None and not callable(getattr(out, "write", None)):
+            raise ValidationError(
+                f"report {self.name!r} writes CSV to a text stream, got {type(out).__name__}"
+            )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
+        writer.writerow([neutralise(c) for c in self.columns])
+        writer.writerows([neutralise(cell) for cell in row] for row in self.rows)
         text = buffer.getvalue()
         if out is not None:
             out.write(text)

@@ -15,13 +15,14 @@ the value (an SSN has only 10⁹ values: a hash of one is as good as the number)
 from __future__ import annotations
 
 import secrets
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
+from casekit.checks import attrs_check, check_text
 from casekit.errors import NotFound, ValidationError
 
-__all__ = ["DEFAULT_VAULT", "MASK", "MemoryVault", "Sensitive", "Vault", "mask"]
+__all__ = ["DEFAULT_VAULT", "MASK", "MemoryVault", "Sensitive", "Vault", "check_vault", "mask"]
 
 MASK = "•••••"
 """What stands in for the hidden characters (always five, so the length is not shown)."""
@@ -32,12 +33,33 @@ def mask(value: str) -> str:
 
     >>> mask("123-45-6789")
     '•••••6789'
+
+    Raises:
+        ValidationError: ``value`` is not a string (the message does not show it).
     """
+    if not isinstance(value, str):
+        raise ValidationError(f"only a string can be masked, got a {type(value).__name__}")
     return MASK + _tail(value)
 
 
 def _tail(value: str) -> str:
     return value[-4:] if len(value) > 4 else ""
+
+
+def _tail_check(instance: object, attribute: object, value: Any) -> None:
+    if not isinstance(value, str) or len(value) > 4:
+        raise ValidationError(f"a Sensitive's tail is at most 4 characters, got {value!r:.20}")
+
+
+def _check_secret(value: object, kind: object) -> None:
+    """Refuse a value that is not usable text, without ever showing it."""
+    try:
+        check_text(value, what="a sensitive value")
+    except ValidationError:
+        raise ValidationError(
+            f"a sensitive {kind} must be a non-blank string without NUL or lone surrogates, "
+            f"got a {type(value).__name__} (value not shown)"
+        ) from None
 
 
 class Vault(Protocol):
@@ -56,6 +78,19 @@ class Vault(Protocol):
         ...
 
 
+def check_vault(value: object, *, what: str = "vault") -> Vault:
+    """Return ``value`` if it has the :class:`Vault` methods ``put`` and ``get``.
+
+    Raises:
+        ValidationError: It does not.
+    """
+    if not (callable(getattr(value, "put", None)) and callable(getattr(value, "get", None))):
+        raise ValidationError(
+            f"{what} must be a Vault (with put and get), got a {type(value).__name__}"
+        )
+    return value  # type: ignore[return-value]  # checked structurally just above
+
+
 class MemoryVault:
     """A vault in process memory: for tests, examples and single-process applications.
 
@@ -72,7 +107,14 @@ class MemoryVault:
         return f"MemoryVault({len(self._values)} values)"
 
     def put(self, kind: str, value: str) -> str:
-        """Keep ``value``; O(1)."""
+        """Keep ``value``; O(1).
+
+        Raises:
+            ValidationError: ``kind`` or ``value`` is not a non-blank string (the message
+                never shows the value).
+        """
+        check_text(kind, what="the kind of a sensitive value", max_length=100)
+        _check_secret(value, kind)
         token = f"{kind.lower().replace(' ', '-')}:{secrets.token_hex(12)}"
         self._values[token] = value
         return token
@@ -81,8 +123,10 @@ class MemoryVault:
         """Return the value kept under ``token``; O(1).
 
         Raises:
+            ValidationError: ``token`` is not a non-blank string.
             NotFound: No value is kept under ``token`` (e.g. a record from another process).
         """
+        check_text(token, what="a vault token", max_length=512)
         try:
             return self._values[token]
         except KeyError:
@@ -112,32 +156,34 @@ class Sensitive:
         tail: The last four characters (empty for values of four characters or fewer).
     """
 
-    kind: str
-    token: str
-    tail: str
+    kind: str = attrs.field(validator=attrs_check(check_text, max_length=100))
+    token: str = attrs.field(validator=attrs_check(check_text, max_length=512))
+    tail: str = attrs.field(validator=_tail_check)
 
     @classmethod
-    def seal(cls, value: str, *, kind: str, vault: Vault = DEFAULT_VAULT) -> Sensitive:
-        """Put ``value`` in ``vault`` and return its masked handle.
+    def seal(cls, value: str | Sensitive, *, kind: str, vault: Vault = DEFAULT_VAULT) -> Sensitive:
+        """Put ``value`` in ``vault`` and return its masked handle (a handle is returned as is).
 
         Raises:
-            ValidationError: ``value`` is not a non-empty string (the message never shows it).
+            ValidationError: ``value`` is not a non-blank string without NUL or lone
+                surrogates (the message never shows it), ``kind`` is not a non-blank string,
+                or ``vault`` is not a :class:`Vault`.
         """
         if isinstance(value, Sensitive):
             return value
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(
-                f"a sensitive {kind} must be a non-empty string, got a {type(value).__name__}"
-            )
+        check_text(kind, what="the kind of a sensitive value", max_length=100)
+        _check_secret(value, kind)
+        check_vault(vault, what=f"the vault for a sensitive {kind}")
         return cls(kind, vault.put(kind, value), _tail(value))
 
     def reveal(self, vault: Vault = DEFAULT_VAULT) -> str:
         """Return the whole value: the only way to read it.
 
         Raises:
+            ValidationError: ``vault`` is not a :class:`Vault`.
             NotFound: ``vault`` does not hold the token.
         """
-        return vault.get(self.token)
+        return check_vault(vault, what=f"the vault to reveal {self.kind}").get(self.token)
 
     @property
     def masked(self) -> str:

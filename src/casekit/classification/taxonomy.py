@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from casekit.cases import Owner
+from casekit.checks import attrs_check, check_instance, check_text
 from casekit.classification.levels import LEVELS, NA, Classification
 from casekit.classification.templates import DocTemplate
 from casekit.errors import NotFound, NotInTaxonomy, ValidationError, allowed_list
@@ -30,12 +31,31 @@ def _path(value: Classification | str) -> Classification:
     return Classification.parse(value)
 
 
-def _guards(value: Iterable[Guard[Any]]) -> tuple[Guard[Any], ...]:
+def _members(value: object, what: str) -> tuple[object, ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{what} must be a collection, got {value!r:.80}")
     return tuple(value)
 
 
+def _guards(value: Iterable[Guard[Any]]) -> tuple[Guard[Any], ...]:
+    return tuple(
+        check_instance(g, Guard, what="a rule guard") for g in _members(value, "rule guards")
+    )
+
+
 def _frozen_names(value: Iterable[str] | str) -> frozenset[str]:
-    return frozenset((value,)) if isinstance(value, str) else frozenset(value)
+    items = (value,) if isinstance(value, str) else _members(value, "names")
+    return frozenset(check_text(v, what="a name") for v in items)
+
+
+def _status(instance: object, attribute: object, value: Any) -> None:
+    if not isinstance(value, enum.Enum):
+        raise ValidationError(f"a rule's status must be a member of a status enum, got {value!r}")
+
+
+def _owner(instance: object, attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, Owner):
+        raise ValidationError(f"a rule's owner must be an Owner or None, got {value!r:.80}")
 
 
 @attrs.frozen(slots=True)
@@ -54,8 +74,8 @@ class Rule:
     """
 
     classification: Classification = attrs.field(converter=_path)
-    status: enum.Enum
-    owner: Owner | None = None
+    status: enum.Enum = attrs.field(validator=_status)
+    owner: Owner | None = attrs.field(default=None, validator=_owner)
     templates: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
     guards: tuple[Guard[Any], ...] = attrs.field(default=(), converter=_guards)
 
@@ -64,11 +84,16 @@ _Tree = dict[str, "_Tree | Rule"]
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(value)
+    return tuple(
+        check_instance(r, Rule, what="a taxonomy rule") for r in _members(value, "taxonomy rules")
+    )
 
 
 def _templates(value: Iterable[DocTemplate]) -> tuple[DocTemplate, ...]:
-    return tuple(value)
+    return tuple(
+        check_instance(t, DocTemplate, what="a taxonomy template")
+        for t in _members(value, "taxonomy templates")
+    )
 
 
 @attrs.frozen(slots=True)
@@ -85,7 +110,7 @@ class Taxonomy:
             not an :class:`~casekit.cases.Owner`, or a rule naming an unknown template.
     """
 
-    name: str
+    name: str = attrs.field(validator=attrs_check(check_text))
     rules: tuple[Rule, ...] = attrs.field(converter=_rules)
     templates: tuple[DocTemplate, ...] = attrs.field(default=(), converter=_templates)
     _tree: _Tree = attrs.field(init=False, repr=False, eq=False)
@@ -173,8 +198,11 @@ class Taxonomy:
         """The values allowed at the level below ``prefix``, sorted (the top level with none).
 
         Raises:
+            ValidationError: A prefix value is not a non-blank string.
             NotInTaxonomy: ``prefix`` leaves the tree.
         """
+        for value in prefix:
+            check_text(value, what=f"a level of taxonomy {self.name!r}")
         node: _Tree | Rule = self._tree
         for depth, value in enumerate(prefix):
             if not isinstance(node, dict) or value not in node:
@@ -193,8 +221,10 @@ class Taxonomy:
         """The documentation template called ``name``.
 
         Raises:
+            ValidationError: ``name`` is not a non-blank string.
             NotFound: No such template; the message lists the declared ones.
         """
+        check_text(name, what=f"a template name of taxonomy {self.name!r}")
         try:
             return self._templates[name]
         except KeyError:

@@ -14,18 +14,51 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault
+from casekit.checks import (
+    attrs_check,
+    check_bool,
+    check_free_text,
+    check_instance,
+    check_mapping,
+    check_text,
+)
+from casekit.classification.sensitive import DEFAULT_VAULT, Sensitive, Vault, check_vault
 from casekit.errors import MissingFields, ValidationError, allowed_list
 
 __all__ = ["DocTemplate", "Documentation", "Field"]
 
 
-def _names(value: object) -> tuple[str, ...]:
-    return tuple(value) if isinstance(value, tuple | list) else ()
+def _names(value: Iterable[str] | str) -> tuple[str, ...]:
+    """Names or choices: one string is one name; a collection is checked name by name."""
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, Iterable) or isinstance(items, Mapping):
+        raise ValidationError(f"field names must be a string or a collection, got {value!r:.80}")
+    return tuple(check_text(v, what="a field name or choice") for v in items)
 
 
 def _fields(value: Iterable[Field]) -> tuple[Field, ...]:
-    return tuple(value)
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"template fields must be a collection of Field, got {value!r:.80}")
+    return tuple(check_instance(f, Field, what="a template field") for f in value)
+
+
+def _entries(value: object) -> tuple[tuple[str, str | Sensitive], ...]:
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"documentation entries must be (name, value) pairs, got {value!r:.80}"
+        )
+    entries: list[tuple[str, str | Sensitive]] = []
+    for pair in value:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ValidationError(
+                f"a documentation entry is a (name, value) pair, got {pair!r:.80}"
+            )
+        name, given = pair
+        check_text(name, what="a documentation entry's name")
+        if not isinstance(given, Sensitive):
+            check_free_text(given, what=f"documentation entry {name!r}")
+        entries.append((name, given))
+    return tuple(entries)
 
 
 class _Blank(dict[str, str]):
@@ -48,11 +81,11 @@ class Field:
         required: Whether the documentation must give it.
     """
 
-    name: str
-    sensitive: bool = False
+    name: str = attrs.field(validator=attrs_check(check_text))
+    sensitive: bool = attrs.field(default=False, validator=attrs_check(check_bool))
     alternatives: tuple[str, ...] = attrs.field(default=(), converter=_names)
     choices: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    required: bool = True
+    required: bool = attrs.field(default=True, validator=attrs_check(check_bool))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -76,9 +109,9 @@ class Documentation:
             :class:`Sensitive` handles.
     """
 
-    template: str
-    subject: str
-    entries: tuple[tuple[str, str | Sensitive], ...]
+    template: str = attrs.field(validator=attrs_check(check_text))
+    subject: str = attrs.field(validator=attrs_check(check_free_text))
+    entries: tuple[tuple[str, str | Sensitive], ...] = attrs.field(converter=_entries)
 
     def get(self, name: str) -> str | Sensitive | None:
         """The value given for ``name``, or None."""
@@ -111,9 +144,9 @@ class DocTemplate:
             unknown or sensitive field.
     """
 
-    name: str
+    name: str = attrs.field(validator=attrs_check(check_text))
     fields: tuple[Field, ...] = attrs.field(converter=_fields)
-    subject: str = attrs.field()
+    subject: str = attrs.field(validator=attrs_check(check_text))
 
     @subject.default
     def _subject(self) -> str:
@@ -131,11 +164,23 @@ class DocTemplate:
                     f"template {self.name!r}: sensitive field {field.name!r} cannot have choices"
                 )
         plain = {n for f in self.fields if not f.sensitive for n in f.names}
-        for _, placeholder, _, _ in string.Formatter().parse(self.subject):
+        try:
+            parsed = list(string.Formatter().parse(self.subject))
+        except ValueError as e:
+            raise ValidationError(
+                f"template {self.name!r}: subject {self.subject!r} is not a valid template "
+                f"({e}); write {{Field Name}} placeholders, and {{{{ }}}} for braces"
+            ) from None
+        for _, placeholder, spec, conversion in parsed:
             if placeholder is not None and placeholder not in plain:
                 raise ValidationError(
                     f"template {self.name!r}: subject placeholder {{{placeholder}}} must name a "
                     f"non-sensitive field; fields: {allowed_list(plain)}"
+                )
+            if spec or conversion:
+                raise ValidationError(
+                    f"template {self.name!r}: subject placeholder {{{placeholder}}} takes no "
+                    "format spec or conversion; write {Field Name}"
                 )
 
     @property
@@ -158,11 +203,19 @@ class DocTemplate:
             vault: Where sensitive values are sealed.
             what: What is being documented, for messages (``"documentation of MCO-7"``).
 
+        Every value is checked before any is sealed: a refused fill leaves nothing in the
+        vault. (Should the vault itself fail part way, what it already kept stays there: the
+        ``Vault`` protocol has no delete.)
+
         Raises:
             MissingFields: Required fields not given (named, with the template's layout).
-            ValidationError: An unknown field, an empty value, or a value outside a field's
-                choices. Messages never show a sensitive value.
+            ValidationError: Values that are not a mapping with string keys, an unknown field,
+                a blank value, or a value outside a field's choices; a vault without
+                ``put``. Messages never show a sensitive value.
         """
+        what = check_text(what, what="what a documentation is of")
+        values = check_mapping(values, what=f"the values of {what} ({self.name})")
+        check_vault(vault, what=f"the vault of {what}")
         known = {name: field for field in self.fields for name in field.names}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -181,27 +234,33 @@ class DocTemplate:
                 f"the template is {self.layout}",
                 missing=missing,
             )
-        entries: list[tuple[str, str | Sensitive]] = []
-        for field in self.fields:
-            for name in field.names:
-                if name in values:
-                    entries.append((name, self._value(field, name, values[name], vault, what)))
+        checked = [
+            (field, name, self._value(field, name, values[name], what))
+            for field in self.fields
+            for name in field.names
+            if name in values
+        ]
+        # Every value is valid: only now does anything reach the vault.
+        entries: list[tuple[str, str | Sensitive]] = [
+            (name, Sensitive.seal(value, kind=name, vault=vault) if field.sensitive else value)
+            for field, name, value in checked
+        ]
         plain = _Blank({k: v for k, v in entries if isinstance(v, str)})
         return Documentation(self.name, self.subject.format_map(plain), tuple(entries))
 
-    def _value(
-        self, field: Field, name: str, value: str | Sensitive, vault: Vault, what: str
-    ) -> str | Sensitive:
+    def _value(self, field: Field, name: str, value: object, what: str) -> str | Sensitive:
+        """Check one value (sealing nothing): a sensitive one comes back stripped, unsealed."""
         if field.sensitive:
             if isinstance(value, Sensitive):
                 return value
-            if not isinstance(value, str) or not value.strip():
-                raise ValidationError(f"{what} ({self.name}): {name} must be a non-empty string")
-            return Sensitive.seal(value.strip(), kind=name, vault=vault)
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(
-                f"{what} ({self.name}): {name} must be a non-empty string, got {value!r}"
-            )
+            try:
+                return check_text(value, what=name).strip()
+            except ValidationError:
+                raise ValidationError(
+                    f"{what} ({self.name}): {name} must be a non-empty string without NUL or "
+                    f"lone surrogates, got a {type(value).__name__} (value not shown)"
+                ) from None
+        value = check_text(value, what=f"{what} ({self.name}): {name}")
         if field.choices and value not in field.choices:
             raise ValidationError(
                 f"{what} ({self.name}): {name} {value!r} is not allowed; "

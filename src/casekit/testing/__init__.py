@@ -2,6 +2,8 @@
 
 - :mod:`casekit.testing.lifecycles`: lifecycle conformance checks and action strategies for
   your own case types.
+- :mod:`casekit.testing.fuzz`: an atomicity fuzzer: bad arguments derived from type hints
+  must be refused with a ``CasekitError`` and leave the object exactly as it was.
 - :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
   or configuration.
@@ -11,6 +13,15 @@
 
 from __future__ import annotations
 
+from casekit.testing.fuzz import (
+    Call,
+    FuzzFailure,
+    FuzzReport,
+    FuzzTarget,
+    Operation,
+    constructor,
+    fuzz,
+)
 from casekit.testing.lifecycles import (
     ActionStep,
     ConformanceReport,
@@ -36,7 +47,12 @@ __all__ = [
     "SKILL_VOCABULARY",
     "STAGES",
     "ActionStep",
+    "Call",
     "ConformanceReport",
+    "FuzzFailure",
+    "FuzzReport",
+    "FuzzTarget",
+    "Operation",
     "RouterStateMachine",
     "action_sequences",
     "action_steps",
@@ -44,6 +60,8 @@ __all__ = [
     "check_deferred_step",
     "check_lifecycle_conformance",
     "check_routing_invariants",
+    "constructor",
+    "fuzz",
     "rosters",
     "static_conformance",
     "work_items",

@@ -34,7 +34,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from casekit.clock import as_utc
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_date,
+    check_instance,
+    check_int,
+    check_text,
+    check_timedelta,
+)
 from casekit.errors import MissingExtra, OutsideCalendar, ValidationError
 
 __all__ = ["MONDAY_TO_FRIDAY", "BusinessCalendar"]
@@ -43,38 +51,58 @@ MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))
 """Working weekdays Monday (0) to Friday (4), as :meth:`datetime.date.weekday` numbers."""
 
 _DAY = timedelta(days=1)
+MAX_SPAN = timedelta(days=36_600)
+"""The longest stretch business hours are counted over or added (about 100 years): the walks
+are O(days), and a longer one is a mistake, not a deadline."""
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _zone(value: ZoneInfo | str) -> ZoneInfo:
     if isinstance(value, ZoneInfo):
         return value
+    check_text(value, what="business calendar time zone", max_length=255)
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise ValidationError(
             f"business calendar time zone {value!r} is unknown; "
             "use an IANA name such as 'America/Los_Angeles' or 'Europe/Rome'"
         ) from e
 
 
+def _collection(values: object, what: str) -> tuple[object, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(f"{what} must be a collection, got {values!r:.80}")
+    return tuple(values)
+
+
 def _dates(values: Iterable[date]) -> frozenset[date]:
-    days = frozenset(values)
-    bad = [d for d in days if not isinstance(d, date) or isinstance(d, datetime)]
-    if bad:
-        raise ValidationError(f"holidays must be dates, got {bad[0]!r}")
-    return days
+    return frozenset(
+        check_date(d, what="a business calendar holiday")
+        for d in _collection(values, "business calendar holidays")
+    )
 
 
 def _workdays(value: Iterable[int]) -> frozenset[int]:
-    days = frozenset(value)
-    bad = sorted(d for d in days if not isinstance(d, int) or not 0 <= d <= 6)
+    given = _collection(value, "business calendar workdays")
+    bad = [d for d in given if type(d) is not int or not 0 <= d <= 6]
+    days = frozenset(d for d in given if type(d) is int)
     if bad or not days:
         raise ValidationError(
-            f"business calendar workdays {sorted(days)!r} are invalid; "
+            f"business calendar workdays {given!r:.80} are invalid; "
             "give at least one weekday number from 0 (Monday) to 6 (Sunday)"
         )
     return days
+
+
+def _years(value: tuple[int, int] | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    pair = _collection(value, "business calendar holiday_years")
+    if len(pair) != 2:
+        raise ValidationError(f"holiday_years must be (first, last), got {value!r:.80}")
+    first, last = (check_int(y, what="a holiday year", minimum=1, maximum=9999) for y in pair)
+    return (first, last)
 
 
 @attrs.frozen
@@ -97,11 +125,11 @@ class BusinessCalendar:
 
     tz: ZoneInfo = attrs.field(converter=_zone)
     workdays: frozenset[int] = attrs.field(default=MONDAY_TO_FRIDAY, converter=_workdays)
-    opens: time = time(9)
-    closes: time = time(17)
+    opens: time = attrs.field(default=time(9), validator=attrs_check(check_instance, kind=time))
+    closes: time = attrs.field(default=time(17), validator=attrs_check(check_instance, kind=time))
     holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
-    holiday_years: tuple[int, int] | None = None
-    name: str = "business calendar"
+    holiday_years: tuple[int, int] | None = attrs.field(default=None, converter=_years)
+    name: str = attrs.field(default="business calendar", validator=attrs_check(check_text))
     _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -155,6 +183,12 @@ class BusinessCalendar:
             MissingExtra: If the ``holidays`` package is not installed.
             ValidationError: If the country, subdivision or years are not valid.
         """
+        check_text(country, what="holiday calendar country", max_length=16)
+        if subdiv is not None:
+            check_text(subdiv, what="holiday calendar subdivision", max_length=16)
+        check_instance(years, range, what="holiday calendar years")
+        if years and not (min(years) >= 1 and max(years) <= 9999):
+            raise ValidationError(f"holiday years {years!r} must lie within 1–9999")
         try:
             package = importlib.import_module("holidays")
         except ImportError as e:
@@ -196,14 +230,27 @@ class BusinessCalendar:
         """Return whether ``day`` (a local date) is a working weekday and not a holiday. O(1).
 
         Raises:
+            ValidationError: If ``day`` is not a date.
             OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
+        check_date(day, what=f"day asked of {self.name}")
         self._check(day)
         return day.weekday() in self.workdays and day not in self.holidays
 
     def local_date(self, moment: datetime) -> date:
-        """Return the calendar-local date of an aware instant."""
-        return as_utc(moment, what=f"{self.name} instant").astimezone(self.tz).date()
+        """Return the calendar-local date of an aware instant.
+
+        Raises:
+            ValidationError: If ``moment`` is not an aware datetime, or its local date is
+                outside the years 1–9999.
+        """
+        utc = check_aware(moment, what=f"{self.name} instant")
+        try:
+            return utc.astimezone(self.tz).date()
+        except OverflowError:
+            raise ValidationError(
+                f"{utc.isoformat()} has no local date in {self.name} (outside the years 1–9999)"
+            ) from None
 
     def _count(self, start: date, stop: date) -> int:
         """Business days in ``[start, stop)``; ``start <= stop``."""
@@ -222,13 +269,20 @@ class BusinessCalendar:
         n)) == n`` for every ``n != 0``. O(log H).
 
         Raises:
+            ValidationError: If either is not a date.
             OutsideCalendar: If either date is outside the years the holidays cover.
         """
+        check_date(start, what=f"start of a count in {self.name}")
+        check_date(end, what=f"end of a count in {self.name}")
         self._check(start)
         self._check(end)
-        if end >= start:
-            return self._count(start + _DAY, end + _DAY)
-        return -self._count(end, start)
+        try:
+            return self._signed_count(start, end)
+        except OverflowError:
+            raise ValidationError(
+                f"cannot count business days from {start} to {end} in {self.name}: the count "
+                "reaches past the last representable date"
+            ) from None
 
     def add_business_days(self, day: date, n: int) -> date:
         """Return the ``n``-th business day after ``day`` (before it when ``n < 0``).
@@ -237,11 +291,23 @@ class BusinessCalendar:
         The result is always a business day. O(log n · log H).
 
         Raises:
+            ValidationError: If ``day`` is not a date, ``n`` not an integer, or the walk
+                leaves the years 1–9999.
             OutsideCalendar: If the walk leaves the years the holidays cover.
         """
+        check_date(day, what=f"start of a walk in {self.name}")
+        check_int(n, what=f"business days to add in {self.name}")
+        try:
+            return self._add_business_days(day, n)
+        except OverflowError:
+            raise ValidationError(
+                f"{n} business days from {day.isoformat()} leaves the years 1–9999"
+            ) from None
+
+    def _add_business_days(self, day: date, n: int) -> date:
         self._check(day)
         if n == 0:
-            return day if self.is_business_day(day) else self.add_business_days(day, 1)
+            return day if self.is_business_day(day) else self._add_business_days(day, 1)
         step = 1 if n > 0 else -1
         # Exponential search for a bound, then bisect on the (monotone) count.
         span = 7 * (abs(n) // len(self.workdays) + 1)
@@ -269,6 +335,10 @@ class BusinessCalendar:
         """Return the UTC instants a business day opens and closes, or ``None`` if closed.
 
         Local times in a DST gap are read with the offset before the change (``fold=0``).
+
+        Raises:
+            ValidationError: If ``day`` is not a date.
+            OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
         if not self.is_business_day(day):
             return None
@@ -280,7 +350,8 @@ class BusinessCalendar:
         """Return the UTC instant ``day`` closes; ``day`` must be a business day.
 
         Raises:
-            ValidationError: If ``day`` is not a business day.
+            ValidationError: If ``day`` is not a date, or not a business day.
+            OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
         hours = self.working_hours(day)
         if hours is None:
@@ -298,13 +369,28 @@ class BusinessCalendar:
         O(days spanned).
 
         Raises:
-            ValidationError: If ``moment`` is naive or ``duration`` negative.
+            ValidationError: If ``moment`` is not an aware datetime, or ``duration`` is not
+                a timedelta from zero to :data:`MAX_SPAN`.
         """
-        current = as_utc(moment, what=f"{self.name} start")
+        current = check_aware(moment, what=f"{self.name} start")
+        check_timedelta(duration, what=f"business time to add in {self.name}")
         if duration < timedelta(0):
             raise ValidationError(
                 f"{self.name}: cannot add a negative duration {duration}; give >= 0"
             )
+        if duration > MAX_SPAN:
+            raise ValidationError(
+                f"{self.name}: cannot add {duration} of business time; give at most "
+                f"{MAX_SPAN.days} days"
+            )
+        try:
+            return self._add_business_hours(current, duration)
+        except OverflowError:
+            raise ValidationError(
+                f"{duration} of business time from {current.isoformat()} leaves the years 1–9999"
+            ) from None
+
+    def _add_business_hours(self, current: datetime, duration: timedelta) -> datetime:
         remaining = duration
         day = current.astimezone(self.tz).date()
         while True:
@@ -323,12 +409,26 @@ class BusinessCalendar:
         """Return the working time inside ``[start, end]`` (negative if ``end < start``). O(days).
 
         Raises:
-            ValidationError: If either instant is naive.
+            ValidationError: If either is not an aware datetime, or they are more than
+                :data:`MAX_SPAN` apart.
         """
-        a = as_utc(start, what=f"{self.name} start")
-        b = as_utc(end, what=f"{self.name} end")
+        a = check_aware(start, what=f"{self.name} start")
+        b = check_aware(end, what=f"{self.name} end")
+        if abs(b - a) > MAX_SPAN:
+            raise ValidationError(
+                f"{self.name}: {a.isoformat()} and {b.isoformat()} are more than "
+                f"{MAX_SPAN.days} days apart; count business hours over shorter spans"
+            )
+        try:
+            return self._hours_between(a, b)
+        except OverflowError:
+            raise ValidationError(
+                f"{self.name}: {a.isoformat()}..{b.isoformat()} reaches outside the years 1–9999"
+            ) from None
+
+    def _hours_between(self, a: datetime, b: datetime) -> timedelta:
         if b < a:
-            return -self.business_hours_between(b, a)
+            return -self._hours_between(b, a)
         total = timedelta(0)
         day = a.astimezone(self.tz).date()
         last = b.astimezone(self.tz).date()

@@ -17,11 +17,22 @@ O(i (log n + log N)); ``check_breaches`` O((k + 1) log N) for ``k`` new breaches
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 import attrs
 
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_callable,
+    check_enum,
+    check_free_text,
+    check_id,
+    check_instance,
+    check_int,
+    check_optional_id,
+)
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import NotFound, ValidationError
 from casekit.worklists.calendar import BusinessCalendar
@@ -38,17 +49,29 @@ logger = logging.getLogger(__name__)
 _OUTREACH_KINDS = frozenset({ATTEMPT, CONTACT})
 
 
+def _items(value: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
+    if type(value) is tuple and all(type(i) is WorkItem for i in value):
+        return value  # the common case, checked in one pass
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"changes must be a collection of work items, got {value!r:.80}")
+    return tuple(check_instance(i, WorkItem, what="a changed work item") for i in value)
+
+
 @attrs.frozen
 class Changes:
     """What one event did to the client's clocks."""
 
-    started: tuple[WorkItem, ...] = ()
-    renewed: tuple[WorkItem, ...] = ()
-    satisfied: tuple[WorkItem, ...] = ()
-    stopped: tuple[WorkItem, ...] = ()
+    started: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    renewed: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    satisfied: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    stopped: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
 
     def __bool__(self) -> bool:
         return bool(self.started or self.renewed or self.satisfied or self.stopped)
+
+
+def _now(value: datetime) -> datetime:
+    return check_aware(value, what="the now of a worklist view")
 
 
 @attrs.frozen
@@ -58,10 +81,12 @@ class WorklistView:
     "Today" is the calendar-local day of now; views exclude nothing but what they say.
     """
 
-    worklists: Worklists
-    worker_id: str
-    calendar: BusinessCalendar
-    now: datetime
+    worklists: Worklists = attrs.field(validator=attrs_check(check_instance, kind=Worklists))
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    calendar: BusinessCalendar = attrs.field(
+        validator=attrs_check(check_instance, kind=BusinessCalendar)
+    )
+    now: datetime = attrs.field(converter=_now)
 
     def _end_of_today(self) -> datetime:
         local = self.now.astimezone(self.calendar.tz)
@@ -88,10 +113,9 @@ class WorklistView:
         """Items due after today and within ``days`` more days, in order.
 
         Raises:
-            ValidationError: If ``days`` is negative.
+            ValidationError: If ``days`` is not an integer from 0 to 3650.
         """
-        if days < 0:
-            raise ValidationError(f"upcoming days must be >= 0, got {days}")
+        days = check_int(days, what="upcoming days", minimum=0, maximum=3650)
         start = self._end_of_today()
         return list(self.worklists.due_between(self.worker_id, start, start + timedelta(days=days)))
 
@@ -112,6 +136,10 @@ class Caseload:
         clock: The source of now; defaults to the system clock.
         policies: The SLA policies; defaults to the job aid's
             (:data:`~casekit.worklists.defaults.DEFAULT_POLICIES`).
+
+    Raises:
+        ValidationError: If ``calendar`` is not a :class:`BusinessCalendar`, ``clock`` has no
+            ``now()``, or ``policies`` is not a :class:`PolicySet`.
     """
 
     def __init__(
@@ -121,6 +149,10 @@ class Caseload:
         clock: Clock = SYSTEM_CLOCK,
         policies: PolicySet = DEFAULT_POLICIES,
     ) -> None:
+        check_instance(calendar, BusinessCalendar, what="a caseload's calendar")
+        if not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"a caseload's clock must have now(), got {clock!r:.80}")
+        check_instance(policies, PolicySet, what="a caseload's policies")
         self.calendar = calendar
         self.clock = clock
         self.policies = policies
@@ -136,12 +168,10 @@ class Caseload:
         """Put a client on a worker's caseload, moving the client's open items with them.
 
         Raises:
-            ValidationError: If either id is empty.
+            ValidationError: If either id is not a usable id.
         """
-        if not client_id or not worker_id:
-            raise ValidationError(
-                f"assign needs a client and a worker id, got {client_id!r} and {worker_id!r}"
-            )
+        client_id = check_id(client_id, what="client id to assign")
+        worker_id = check_id(worker_id, what=f"worker id to assign {client_id} to")
         self._workers[client_id] = worker_id
         for item in self.worklists.for_client(client_id):
             if item.worker_id != worker_id:
@@ -151,8 +181,13 @@ class Caseload:
         """Return the worker the client is assigned to.
 
         Raises:
+            ValidationError: If ``client_id`` is not an id.
             NotFound: If the client is on no caseload.
         """
+        check_id(client_id, what="client id")
+        return self._worker(client_id)
+
+    def _worker(self, client_id: str) -> str:
         try:
             return self._workers[client_id]
         except KeyError:
@@ -176,10 +211,15 @@ class Caseload:
 
         Raises:
             NotFound: If the client is not assigned to a worker.
-            ValidationError: If a starting policy needs a reference date the event lacks.
+            ValidationError: If ``event`` is not an :class:`~casekit.worklists.sla.SlaEvent`,
+                or a starting policy needs a reference date the event lacks.
             OutsideCalendar: If a due date falls outside the calendar's holiday years.
         """
-        changes = self._plan(event)
+        check_instance(event, SlaEvent, what="the event a caseload records")
+        return self._apply(event, self._plan(event))
+
+    def _apply(self, event: SlaEvent, changes: Changes) -> Changes:
+        """Apply planned changes (nothing here can fail on valid state)."""
         # Everything is computed: apply (nothing below can fail on valid state).
         for item in (*changes.satisfied, *changes.stopped):
             self.worklists.remove(item.key)
@@ -193,7 +233,7 @@ class Caseload:
 
     def _plan(self, event: SlaEvent) -> Changes:
         """Compute what ``event`` does, changing nothing."""
-        worker = self.worker_of(event.client_id)
+        worker = self._worker(event.client_id)  # the event checked its client id
         prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
         running = self.worklists.open_for(event.client_id)
         renewed: list[WorkItem] = []
@@ -201,8 +241,8 @@ class Caseload:
         stopped: list[WorkItem] = []
         to_start = [
             policy
-            for policy in self.policies.started_by(event.kind)
-            if policy.name not in running and policy.starts(event.kind, prior_outreach=prior)
+            for policy in self.policies._starters.get(event.kind, ())
+            if policy.name not in running and policy._starts(event.kind, prior_outreach=prior)
         ]
         for item in running.values():
             policy = item.policy
@@ -227,14 +267,17 @@ class Caseload:
             still_running = policy.name in running and policy.name not in closed
             if still_running or policy.name in started:
                 continue
-            started[policy.name] = WorkItem(
-                client_id=event.client_id,
-                case_id=event.case_id or event.client_id,
-                policy=policy,
-                worker_id=worker,
-                opened_at=event.at,
-                due=policy.due(event, self.calendar),
-                priority=event.item_priority(policy.category),
+            # Every value is checked already (the event, the policy set, assign, the
+            # calendar's UTC arithmetic): build without checking them again.
+            started[policy.name] = WorkItem._trusted(
+                event.client_id,
+                event.case_id or event.client_id,
+                policy,
+                worker,
+                event.at,
+                policy.due(event, self.calendar),
+                event.item_priority(policy.category),
+                None,
             )
         return Changes(tuple(started.values()), tuple(renewed), tuple(satisfied), tuple(stopped))
 
@@ -263,43 +306,60 @@ class Caseload:
 
         Raises:
             NotFound: If the client is on no caseload.
-            ValidationError: On an unknown outcome or a naive time.
+            ValidationError: On an unknown outcome, a time that is not an aware datetime, an
+                id that is not an id or a note that is not a string. Nothing changes: the
+                call is planned in full before the clocks or the log are touched.
         """
+        client_id = check_id(client_id, what="client id called")
+        result = check_enum(outcome, Outcome, what=f"outcome of the call to {client_id}")
+        when = check_aware(at, what=f"time of the call to {client_id}") if at is not None else None
+        caller = check_optional_id(worker_id, what=f"worker who called {client_id}")
+        case_id = check_optional_id(case_id, what=f"case of the call to {client_id}")
+        note = check_free_text(note, what=f"note on the call to {client_id}")
         assigned = self.worker_of(client_id)
-        try:
-            result = Outcome(outcome)
-        except ValueError:
-            raise ValidationError(
-                f"unknown outreach outcome {outcome!r}; "
-                f"valid: {', '.join(o.value for o in Outcome)}"
-            ) from None
         record = ContactRecord(
             client_id=client_id,
-            worker_id=worker_id or assigned,
-            at=at if at is not None else self.clock.now(),
+            worker_id=caller or assigned,
+            at=when if when is not None else self.clock.now(),
             outcome=result,
             case_id=case_id,
             note=note,
         )
-        changes = self.record(SlaEvent(result.event_kind, client_id, record.at, case_id=case_id))
+        event = SlaEvent(result.event_kind, client_id, record.at, case_id=case_id)
+        changes = self._apply(event, self._plan(event))
         self.log.record(record)
         return changes
 
     # ------------------------------------------------------------- reading
 
     def worklist(self, worker_id: str) -> WorklistView:
-        """Return the worker's worklist as of now (ordered, due today, upcoming, overdue)."""
+        """Return the worker's worklist as of now (ordered, due today, upcoming, overdue).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id.
+        """
+        check_id(worker_id, what="worker id")
         return WorklistView(self.worklists, worker_id, self.calendar, self.clock.now())
 
     def next_outreach(self, client_id: str) -> datetime | None:
-        """Return the earliest due date among the client's open outreach clocks, or ``None``."""
+        """Return the earliest due date among the client's open outreach clocks, or ``None``.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         dues = [i.due for i in self.worklists.for_client(client_id) if i.policy.outreach]
         return min(dues, default=None)
 
     # ---------------------------------------------------------- escalation
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Receive every :class:`Escalation`; returns a function that unsubscribes."""
+        """Receive every :class:`Escalation`; returns a function that unsubscribes.
+
+        Raises:
+            ValidationError: If ``callback`` is not callable.
+        """
+        check_callable(callback, what="an escalation subscriber")
         return self._bus.subscribe(callback)
 
     def check_breaches(self) -> tuple[Escalation, ...]:

@@ -15,6 +15,15 @@ from typing import Protocol
 
 import attrs
 
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_callable,
+    check_enum,
+    check_id,
+    check_instance,
+    check_text,
+)
 from casekit.priority import Priority
 
 __all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_escalation"]
@@ -22,6 +31,14 @@ __all__ = ["Escalation", "EscalationBus", "Escalator", "Subscriber", "router_esc
 logger = logging.getLogger(__name__)
 
 SLA_BREACHED = "sla_breached"
+
+
+def _instant(value: datetime) -> datetime:
+    return check_aware(value, what="escalation time")
+
+
+def _priority(value: Priority | str) -> Priority:
+    return check_enum(value, Priority, what="escalation priority")
 
 
 @attrs.frozen
@@ -41,16 +58,16 @@ class Escalation:
         kind: Always ``"sla_breached"``.
     """
 
-    case_id: str
-    client_id: str
-    worker_id: str
-    policy: str
-    category: str
-    due: datetime
-    breached_at: datetime
-    priority: Priority
-    previous_priority: Priority
-    kind: str = SLA_BREACHED
+    case_id: str = attrs.field(validator=attrs_check(check_id))
+    client_id: str = attrs.field(validator=attrs_check(check_id))
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    policy: str = attrs.field(validator=attrs_check(check_id))
+    category: str = attrs.field(validator=attrs_check(check_text))
+    due: datetime = attrs.field(converter=_instant)
+    breached_at: datetime = attrs.field(converter=_instant)
+    priority: Priority = attrs.field(converter=_priority)
+    previous_priority: Priority = attrs.field(converter=_priority)
+    kind: str = attrs.field(default=SLA_BREACHED, validator=attrs_check(check_text))
 
 
 Subscriber = Callable[[Escalation], None]
@@ -78,7 +95,12 @@ class EscalationBus:
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Add a subscriber; return a function that removes it again."""
+        """Add a subscriber; return a function that removes it again.
+
+        Raises:
+            ValidationError: If ``callback`` is not callable.
+        """
+        check_callable(callback, what="an escalation subscriber")
         self._subscribers.append(callback)
 
         def unsubscribe() -> None:
@@ -88,7 +110,12 @@ class EscalationBus:
         return unsubscribe
 
     def publish(self, escalation: Escalation) -> None:
-        """Deliver one escalation to every subscriber. O(subscribers)."""
+        """Deliver one escalation to every subscriber. O(subscribers).
+
+        Raises:
+            ValidationError: If ``escalation`` is not an :class:`Escalation`.
+        """
+        check_instance(escalation, Escalation, what="an escalation to publish")
         for callback in tuple(self._subscribers):
             try:
                 callback(escalation)

@@ -25,14 +25,26 @@ from datetime import datetime
 import attrs
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-from casekit.clock import as_utc
-from casekit.errors import ValidationError
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_enum,
+    check_free_text,
+    check_id,
+    check_instance,
+    check_int,
+    check_optional_id,
+)
 
 __all__ = ["ATTEMPT", "CONTACT", "ContactRecord", "Outcome", "OutreachLog", "Tally"]
 
 
 def _utc(value: datetime) -> datetime:
-    return as_utc(value, what="contact time")
+    return check_aware(value, what="contact time")
+
+
+def _outcome(value: Outcome | str) -> Outcome:
+    return check_enum(value, Outcome, what="outreach outcome")
 
 
 CONTACT = "successful_contact"
@@ -75,12 +87,12 @@ class ContactRecord:
         note: Free text.
     """
 
-    client_id: str
-    worker_id: str
+    client_id: str = attrs.field(validator=attrs_check(check_id))
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
     at: datetime = attrs.field(converter=_utc)
-    outcome: Outcome = attrs.field(converter=Outcome)
-    case_id: str | None = None
-    note: str = ""
+    outcome: Outcome = attrs.field(converter=_outcome)
+    case_id: str | None = attrs.field(default=None, validator=attrs_check(check_optional_id))
+    note: str = attrs.field(default="", validator=attrs_check(check_free_text))
 
     @property
     def successful(self) -> bool:
@@ -92,8 +104,8 @@ class ContactRecord:
 class Tally:
     """Successful contacts and unsuccessful attempts over a period."""
 
-    contacts: int
-    attempts: int
+    contacts: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    attempts: int = attrs.field(validator=attrs_check(check_int, minimum=0))
 
     @property
     def calls(self) -> int:
@@ -116,28 +128,39 @@ class OutreachLog:
         """Append a call. O(log m).
 
         Raises:
-            ValidationError: If the client or worker id is empty.
+            ValidationError: If ``record`` is not a :class:`ContactRecord`.
         """
-        if not record.client_id or not record.worker_id:
-            raise ValidationError(
-                f"a contact record needs a client and a worker id, got client "
-                f"{record.client_id!r} and worker {record.worker_id!r}"
-            )
+        check_instance(record, ContactRecord, what="an outreach log record")
         index = self._contacts if record.successful else self._attempts
         self._seq += 1
         index.setdefault(record.worker_id, SortedList()).add((record.at, self._seq))
         self._by_client.setdefault(record.client_id, []).append(record)
 
     def for_client(self, client_id: str) -> tuple[ContactRecord, ...]:
-        """Return the client's calls in the order they were recorded."""
+        """Return the client's calls in the order they were recorded.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         return tuple(self._by_client.get(client_id, ()))
 
     def has_outreach(self, client_id: str) -> bool:
-        """Whether any call to the client was logged."""
+        """Whether any call to the client was logged.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         return client_id in self._by_client
 
     def last_contact(self, client_id: str) -> ContactRecord | None:
-        """Return the client's latest successful contact, or ``None``."""
+        """Return the client's latest successful contact, or ``None``.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         contacts = [r for r in self._by_client.get(client_id, ()) if r.successful]
         return max(contacts, key=lambda r: r.at, default=None)
 
@@ -145,10 +168,12 @@ class OutreachLog:
         """Count the worker's contacts and attempts in ``[start, end)``. O(log m).
 
         Raises:
-            ValidationError: If either bound is naive.
+            ValidationError: If the worker id is not an id, or either bound is not an aware
+                datetime.
         """
-        lo = (as_utc(start, what="period start"), 0)
-        hi = (as_utc(end, what="period end"), 0)
+        check_id(worker_id, what="worker id")
+        lo = (check_aware(start, what="period start"), 0)
+        hi = (check_aware(end, what="period end"), 0)
 
         def between(index: dict[str, SortedList]) -> int:
             found = index.get(worker_id)

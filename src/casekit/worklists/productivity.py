@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import attrs
 
+from casekit.checks import attrs_check, check_date, check_id, check_instance, check_int
 from casekit.errors import ValidationError
 from casekit.worklists.calendar import BusinessCalendar
 from casekit.worklists.outreach import OutreachLog, Tally
@@ -43,9 +44,7 @@ __all__ = [
 _CADENCE_UNITS = frozenset({WindowUnit.CALENDAR_DAYS, WindowUnit.CALENDAR_MONTHS})
 
 
-def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 0:
-        raise ValidationError(f"goal {attribute.name} must be >= 0, got {value}")
+_GOAL = attrs_check(check_int, minimum=0, maximum=10**6)
 
 
 @attrs.frozen
@@ -60,10 +59,10 @@ class Goals:
             (100).
     """
 
-    contacts_per_day: int = attrs.field(default=8, validator=_positive)
-    contacts_per_week: int = attrs.field(default=40, validator=_positive)
-    attempts_per_day: int = attrs.field(default=20, validator=_positive)
-    calls_per_week: int = attrs.field(default=100, validator=_positive)
+    contacts_per_day: int = attrs.field(default=8, validator=_GOAL)
+    contacts_per_week: int = attrs.field(default=40, validator=_GOAL)
+    attempts_per_day: int = attrs.field(default=20, validator=_GOAL)
+    calls_per_week: int = attrs.field(default=100, validator=_GOAL)
 
 
 DEFAULT_GOALS = Goals()
@@ -74,10 +73,10 @@ DEFAULT_GOALS = Goals()
 class DayProgress:
     """One worker's day against the goals."""
 
-    worker_id: str
-    day: date
-    tally: Tally
-    goals: Goals
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    day: date = attrs.field(validator=attrs_check(check_date))
+    tally: Tally = attrs.field(validator=attrs_check(check_instance, kind=Tally))
+    goals: Goals = attrs.field(validator=attrs_check(check_instance, kind=Goals))
 
     @property
     def contacts_met(self) -> bool:
@@ -104,12 +103,12 @@ class DayProgress:
 class WeekProgress:
     """One worker's week (Monday to Sunday) against the goals, possibly still in progress."""
 
-    worker_id: str
-    monday: date
-    tally: Tally
-    goals: Goals
-    workdays: int
-    workdays_elapsed: int
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    monday: date = attrs.field(validator=attrs_check(check_date))
+    tally: Tally = attrs.field(validator=attrs_check(check_instance, kind=Tally))
+    goals: Goals = attrs.field(validator=attrs_check(check_instance, kind=Goals))
+    workdays: int = attrs.field(validator=attrs_check(check_int, minimum=0, maximum=7))
+    workdays_elapsed: int = attrs.field(validator=attrs_check(check_int, minimum=0, maximum=7))
 
     @property
     def contacts_met(self) -> bool:
@@ -146,6 +145,22 @@ def _local_midnight(calendar: BusinessCalendar, day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=calendar.tz)
 
 
+def _progress_args(
+    log: object, worker_id: object, day: object, calendar: object, goals: object
+) -> tuple[OutreachLog, str, date, BusinessCalendar, Goals]:
+    """Check the arguments of :func:`day_progress` and :func:`week_progress`."""
+    checked_day = check_date(day, what="progress day")
+    if not date.min < checked_day < date.max:
+        raise ValidationError(f"progress day {checked_day} has no week around it")
+    return (
+        check_instance(log, OutreachLog, what="outreach log"),
+        check_id(worker_id, what="worker id"),
+        checked_day,
+        check_instance(calendar, BusinessCalendar, what="calendar"),
+        check_instance(goals, Goals, what="goals"),
+    )
+
+
 def day_progress(
     log: OutreachLog,
     worker_id: str,
@@ -153,7 +168,13 @@ def day_progress(
     calendar: BusinessCalendar,
     goals: Goals = DEFAULT_GOALS,
 ) -> DayProgress:
-    """Return a worker's contacts and attempts on a local day, against the goals. O(log m)."""
+    """Return a worker's contacts and attempts on a local day, against the goals. O(log m).
+
+    Raises:
+        ValidationError: An argument of the wrong type, or a day at the end of the calendar.
+        OutsideCalendar: The day is outside the calendar's holiday years.
+    """
+    log, worker_id, day, calendar, goals = _progress_args(log, worker_id, day, calendar, goals)
     tally = log.count(
         worker_id,
         _local_midnight(calendar, day),
@@ -173,7 +194,15 @@ def week_progress(
 
     ``workdays`` are the week's business days; ``workdays_elapsed`` those up to ``day``.
     O(log m).
+
+    Raises:
+        ValidationError: An argument of the wrong type, or a day in the first or last week of
+            the calendar.
+        OutsideCalendar: The week is outside the calendar's holiday years.
     """
+    log, worker_id, day, calendar, goals = _progress_args(log, worker_id, day, calendar, goals)
+    if not date(1, 1, 9) <= day <= date(9999, 12, 23):
+        raise ValidationError(f"progress day {day} has no whole week around it")
     monday = day - timedelta(days=day.weekday())
     tally = log.count(
         worker_id,
@@ -199,12 +228,12 @@ class ContactPlan:
         per_day: ``ceil(exact)``: the daily target.
     """
 
-    clients: int
-    start: date
-    end: date
-    workdays: int
-    exact: Fraction
-    per_day: int
+    clients: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    start: date = attrs.field(validator=attrs_check(check_date))
+    end: date = attrs.field(validator=attrs_check(check_date))
+    workdays: int = attrs.field(validator=attrs_check(check_int, minimum=0))
+    exact: Fraction = attrs.field(validator=attrs_check(check_instance, kind=Fraction))
+    per_day: int = attrs.field(validator=attrs_check(check_int, minimum=0))
 
     @property
     def per_week(self) -> int:
@@ -238,8 +267,12 @@ def plan_daily_contacts(
         ValidationError: On a negative caseload, a cadence not in calendar days or months,
             or a period without a business day.
     """
-    if clients < 0:
-        raise ValidationError(f"caseload size must be >= 0, got {clients}")
+    clients = check_int(clients, what="caseload size", minimum=0, maximum=10**9)
+    check_instance(calendar, BusinessCalendar, what="calendar of a contact plan")
+    check_date(start, what="start of a contact plan")
+    if not date.min < start < date.max:
+        raise ValidationError(f"a contact plan cannot start on {start}, the edge of the calendar")
+    check_instance(cadence, DueWindow, what="cadence of a contact plan")
     anchor = _local_midnight(calendar, start)
     if cadence.amount <= 0 or cadence.unit not in _CADENCE_UNITS:
         raise ValidationError(

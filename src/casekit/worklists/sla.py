@@ -20,7 +20,18 @@ from typing import Protocol
 
 import attrs
 
-from casekit.clock import as_utc
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_bool,
+    check_enum,
+    check_free_text,
+    check_id,
+    check_instance,
+    check_int,
+    check_optional_id,
+    check_text,
+)
 from casekit.errors import NotFound, ValidationError, allowed_list
 from casekit.priority import Priority
 from casekit.worklists.calendar import BusinessCalendar
@@ -39,6 +50,10 @@ __all__ = [
 ]
 
 
+MAX_WINDOW = 100_000
+"""The largest due window, in any unit (100,000 hours is 11 years; days, 270 years)."""
+
+
 class WindowUnit(enum.StrEnum):
     """The unit a due window is measured in."""
 
@@ -52,6 +67,18 @@ class WindowUnit(enum.StrEnum):
     """The same wall-clock time and day ``n`` months later (clamped to the month's end)."""
 
 
+def _unit(value: WindowUnit | str) -> WindowUnit:
+    return check_enum(value, WindowUnit, what="due window unit")
+
+
+def _priority(value: Priority | str) -> Priority:
+    return check_enum(value, Priority, what="priority")
+
+
+def _optional_priority(value: Priority | str | None) -> Priority | None:
+    return None if value is None else check_enum(value, Priority, what="priority")
+
+
 @attrs.frozen
 class DueWindow:
     """How long after (or, when negative, before) its anchor an SLA falls due.
@@ -62,8 +89,10 @@ class DueWindow:
         unit: The :class:`WindowUnit`.
     """
 
-    amount: int
-    unit: WindowUnit = attrs.field(converter=WindowUnit)
+    amount: int = attrs.field(
+        validator=attrs_check(check_int, minimum=-MAX_WINDOW, maximum=MAX_WINDOW)
+    )
+    unit: WindowUnit = attrs.field(converter=_unit)
 
     @classmethod
     def hours(cls, n: int) -> DueWindow:
@@ -98,10 +127,20 @@ class DueWindow:
         log H) for business days.
 
         Raises:
-            ValidationError: If ``anchor`` is naive.
+            ValidationError: If ``anchor`` is not an aware datetime, ``calendar`` is not a
+                :class:`BusinessCalendar`, or the due date is beyond the years 1–9999.
             OutsideCalendar: If business days leave the calendar's holiday years.
         """
-        start = as_utc(anchor, what="SLA anchor")
+        start = check_aware(anchor, what=f"anchor of the {self} window")
+        check_instance(calendar, BusinessCalendar, what=f"calendar of the {self} window")
+        try:
+            return self._due(start, calendar)
+        except OverflowError:
+            raise ValidationError(
+                f"a {self} window from {start.isoformat()} ends outside the years 1–9999"
+            ) from None
+
+    def _due(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.unit is WindowUnit.CALENDAR_HOURS:
             return start + timedelta(hours=self.amount)
         local = start.astimezone(calendar.tz)
@@ -134,14 +173,19 @@ class Category:
         description: What belongs in it, for people.
     """
 
-    name: str
-    rank: int
-    priority: Priority = attrs.field(converter=Priority)
-    escalate_to: Priority | None = None
-    description: str = ""
+    name: str = attrs.field(validator=attrs_check(check_text))
+    rank: int = attrs.field(validator=attrs_check(check_int, minimum=0, maximum=10**6))
+    priority: Priority = attrs.field(converter=_priority)
+    escalate_to: Priority | None = attrs.field(default=None, converter=_optional_priority)
+    description: str = attrs.field(default="", validator=attrs_check(check_free_text))
 
     def breached_priority(self, current: Priority) -> Priority:
-        """Return the priority an item of this category gets when its SLA is breached."""
+        """Return the priority an item of this category gets when its SLA is breached.
+
+        Raises:
+            ValidationError: If ``current`` is not a :class:`Priority`.
+        """
+        current = _priority(current)
         if self.escalate_to is not None:
             return max(self.escalate_to, current)
         return current.raised()
@@ -163,6 +207,10 @@ PRIOR_OUTREACH_FLAG = "prior_outreach"
 (e.g. by the previous case manager of a transferred client)."""
 
 
+def _condition(value: Condition | str) -> Condition:
+    return check_enum(value, Condition, what="trigger condition")
+
+
 @attrs.frozen
 class Trigger:
     """An event kind that starts a policy's clock, under a condition.
@@ -172,11 +220,19 @@ class Trigger:
         when: The :class:`Condition` under which it does.
     """
 
-    kind: str
-    when: Condition = attrs.field(default=Condition.ALWAYS, converter=Condition)
+    kind: str = attrs.field(validator=attrs_check(check_text))
+    when: Condition = attrs.field(default=Condition.ALWAYS, converter=_condition)
 
     def applies(self, *, prior_outreach: bool) -> bool:
-        """Return whether the trigger fires, given whether the client had outreach before."""
+        """Return whether the trigger fires, given whether the client had outreach before.
+
+        Raises:
+            ValidationError: If ``prior_outreach`` is not a bool.
+        """
+        check_bool(prior_outreach, what="prior_outreach")
+        return self._applies(prior_outreach=prior_outreach)
+
+    def _applies(self, *, prior_outreach: bool) -> bool:
         if self.when is Condition.NO_PRIOR_OUTREACH:
             return not prior_outreach
         if self.when is Condition.PRIOR_OUTREACH:
@@ -194,19 +250,35 @@ class Anchor(enum.StrEnum):
 
 
 def _event_time(value: datetime) -> datetime:
-    return as_utc(value, what="SLA event time")
+    return check_aware(value, what="SLA event time")
 
 
 def _reference(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value, what="SLA event reference")
+    return None if value is None else check_aware(value, what="SLA event reference")
 
 
-def _kinds(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
+def _items(values: object, what: str) -> tuple[object, ...]:
+    """The members of a collection argument; one string is one member, not its characters."""
+    if isinstance(values, str | Trigger):
+        return (values,)
+    if isinstance(values, Mapping) or not isinstance(values, Iterable):
+        raise ValidationError(f"{what} must be a collection of event kinds, got {values!r:.80}")
+    return tuple(values)
 
 
-def _triggers(values: Iterable[Trigger | str]) -> tuple[Trigger, ...]:
-    return tuple(v if isinstance(v, Trigger) else Trigger(v) for v in values)
+def _kinds(values: Iterable[str] | str) -> frozenset[str]:
+    return frozenset(check_text(v, what="an SLA event kind") for v in _items(values, "event kinds"))
+
+
+def _triggers(values: Iterable[Trigger | str] | str) -> tuple[Trigger, ...]:
+    return tuple(
+        v if isinstance(v, Trigger) else Trigger(check_text(v, what="an SLA trigger kind"))
+        for v in _items(values, "starts_on")
+    )
+
+
+def _anchor(value: Anchor | str) -> Anchor:
+    return check_enum(value, Anchor, what="SLA policy anchor")
 
 
 @attrs.frozen
@@ -235,21 +307,19 @@ class SlaPolicy:
             and renews.
     """
 
-    name: str
-    category: Category
-    window: DueWindow
+    name: str = attrs.field(validator=attrs_check(check_id))
+    category: Category = attrs.field(validator=attrs_check(check_instance, kind=Category))
+    window: DueWindow = attrs.field(validator=attrs_check(check_instance, kind=DueWindow))
     starts_on: tuple[Trigger, ...] = attrs.field(converter=_triggers)
     satisfied_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     renewed_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     stopped_by: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
-    anchor: Anchor = attrs.field(default=Anchor.EVENT, converter=Anchor)
-    then: str | None = None
-    outreach: bool = True
-    rule: str = ""
+    anchor: Anchor = attrs.field(default=Anchor.EVENT, converter=_anchor)
+    then: str | None = attrs.field(default=None, validator=attrs_check(check_optional_id))
+    outreach: bool = attrs.field(default=True, validator=attrs_check(check_bool))
+    rule: str = attrs.field(default="", validator=attrs_check(check_free_text))
 
     def __attrs_post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValidationError("an SLA policy needs a non-empty name")
         overlap = (self.satisfied_by & self.renewed_by) | (self.satisfied_by & self.stopped_by)
         overlap |= self.renewed_by & self.stopped_by
         if overlap:
@@ -259,17 +329,30 @@ class SlaPolicy:
             )
 
     def starts(self, kind: str, *, prior_outreach: bool) -> bool:
-        """Return whether an event of ``kind`` starts this policy's clock."""
+        """Return whether an event of ``kind`` starts this policy's clock.
+
+        Raises:
+            ValidationError: If ``kind`` is not a non-blank string or ``prior_outreach`` not
+                a bool.
+        """
+        check_text(kind, what="an SLA event kind")
+        check_bool(prior_outreach, what="prior_outreach")
+        return self._starts(kind, prior_outreach=prior_outreach)
+
+    def _starts(self, kind: str, *, prior_outreach: bool) -> bool:
         return any(
-            t.kind == kind and t.applies(prior_outreach=prior_outreach) for t in self.starts_on
+            t.kind == kind and t._applies(prior_outreach=prior_outreach) for t in self.starts_on
         )
 
     def due(self, event: SlaEvent, calendar: BusinessCalendar) -> datetime:
         """Return when a clock started or renewed by ``event`` falls due.
 
         Raises:
-            ValidationError: If the policy counts from a reference the event lacks.
+            ValidationError: If ``event`` is not an :class:`SlaEvent`, ``calendar`` not a
+                :class:`BusinessCalendar`, or the policy counts from a reference the event
+                lacks.
         """
+        check_instance(event, SlaEvent, what=f"the event SLA policy {self.name!r} runs on")
         if self.anchor is Anchor.REFERENCE:
             if event.reference is None:
                 raise ValidationError(
@@ -312,13 +395,13 @@ class SlaEvent:
             and their category's.
     """
 
-    kind: str
-    client_id: str
+    kind: str = attrs.field(validator=attrs_check(check_text))
+    client_id: str = attrs.field(validator=attrs_check(check_id))
     at: datetime = attrs.field(converter=_event_time)
-    case_id: str | None = None
+    case_id: str | None = attrs.field(default=None, validator=attrs_check(check_optional_id))
     reference: datetime | None = attrs.field(default=None, converter=_reference)
     flags: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
-    priority: Priority | None = None
+    priority: Priority | None = attrs.field(default=None, converter=_optional_priority)
 
     @classmethod
     def for_case(
@@ -331,15 +414,26 @@ class SlaEvent:
         reference: datetime | None = None,
         flags: Iterable[str] = (),
     ) -> SlaEvent:
-        """Return an event about ``case``: its id and priority are taken from the case."""
+        """Return an event about ``case``: its id and priority are taken from the case.
+
+        Raises:
+            ValidationError: If ``case`` has no string ``id`` and :class:`Priority`
+                ``priority``, or any other argument is invalid (as the constructor).
+        """
+        case_id = getattr(case, "id", None)
+        priority = getattr(case, "priority", None)
+        if not isinstance(case_id, str) or not isinstance(priority, Priority):
+            raise ValidationError(
+                f"an SLA event's case must have an id and a Priority, got {case!r:.80}"
+            )
         return cls(
             kind,
             client_id,
             at,
-            case_id=case.id,
+            case_id=case_id,
             reference=reference,
-            flags=frozenset(flags),
-            priority=case.priority,
+            flags=_kinds(flags),
+            priority=priority,
         )
 
     def item_priority(self, category: Category) -> Priority:
@@ -362,8 +456,13 @@ class PolicySet(Mapping[str, SlaPolicy]):
     __slots__ = ("_by_kind", "_policies", "_starters")
 
     def __init__(self, policies: Iterable[SlaPolicy]) -> None:
+        if not isinstance(policies, Iterable) or isinstance(policies, str | Mapping):
+            raise ValidationError(
+                f"a PolicySet takes a collection of SlaPolicy, got {policies!r:.80}"
+            )
         by_name: dict[str, SlaPolicy] = {}
         for policy in policies:
+            check_instance(policy, SlaPolicy, what="a member of a PolicySet")
             if policy.name in by_name:
                 raise ValidationError(f"SLA policy name {policy.name!r} is used twice")
             by_name[policy.name] = policy
@@ -388,6 +487,7 @@ class PolicySet(Mapping[str, SlaPolicy]):
         self._starters = {k: tuple(v) for k, v in starters.items()}
 
     def __getitem__(self, name: str) -> SlaPolicy:
+        check_text(name, what="an SLA policy name")
         try:
             return self._policies[name]
         except KeyError:
@@ -410,15 +510,32 @@ class PolicySet(Mapping[str, SlaPolicy]):
         return frozenset(self._by_kind)
 
     def reacting_to(self, kind: str) -> tuple[SlaPolicy, ...]:
-        """Return the policies an event of ``kind`` may affect. O(1)."""
+        """Return the policies an event of ``kind`` may affect. O(1).
+
+        Raises:
+            ValidationError: If ``kind`` is not a non-blank string.
+        """
+        check_text(kind, what="an SLA event kind")
         return self._by_kind.get(kind, ())
 
     def started_by(self, kind: str) -> tuple[SlaPolicy, ...]:
-        """Return the policies with a trigger for ``kind`` (whatever its condition). O(1)."""
+        """Return the policies with a trigger for ``kind`` (whatever its condition). O(1).
+
+        Raises:
+            ValidationError: If ``kind`` is not a non-blank string.
+        """
+        check_text(kind, what="an SLA event kind")
         return self._starters.get(kind, ())
 
     def with_policies(self, *policies: SlaPolicy) -> PolicySet:
-        """Return a new set with ``policies`` added, replacing same-named ones."""
+        """Return a new set with ``policies`` added, replacing same-named ones.
+
+        Raises:
+            ValidationError: If one of ``policies`` is not an :class:`SlaPolicy`, or a
+                ``then`` names no policy of the new set.
+        """
+        for policy in policies:
+            check_instance(policy, SlaPolicy, what="a policy to add")
         merged = dict(self._policies)
         merged.update((p.name, p) for p in policies)
         return PolicySet(merged.values())

@@ -29,7 +29,15 @@ from datetime import UTC, datetime, timedelta
 import attrs
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
 
-from casekit.errors import AlreadyExists, NotFound
+from casekit.checks import (
+    attrs_check,
+    check_aware,
+    check_enum,
+    check_id,
+    check_instance,
+    check_timedelta,
+)
+from casekit.errors import AlreadyExists, NotFound, ValidationError
 from casekit.priority import Priority
 from casekit.worklists.sla import Category, SlaPolicy
 
@@ -44,6 +52,27 @@ class _Keep:
 
 
 _KEEP = _Keep()
+
+
+def _instant(value: datetime) -> datetime:
+    return check_aware(value, what="work item time")
+
+
+def _optional_instant(value: datetime | None) -> datetime | None:
+    return None if value is None else check_aware(value, what="work item breached_at")
+
+
+def _priority(value: Priority | str) -> Priority:
+    return check_enum(value, Priority, what="work item priority")
+
+
+def _key(key: object) -> ItemKey:
+    if not isinstance(key, tuple) or len(key) != 2:
+        raise ValidationError(f"a work item key is (client id, policy name), got {key!r:.80}")
+    return (
+        check_id(key[0], what="client id of a work item key"),
+        check_id(key[1], what="policy name of a work item key"),
+    )
 
 
 @attrs.frozen
@@ -61,14 +90,16 @@ class WorkItem:
         breached_at: When a breach was detected, or ``None``.
     """
 
-    client_id: str
-    case_id: str
-    policy: SlaPolicy = attrs.field(repr=lambda p: repr(p.name))
-    worker_id: str
-    opened_at: datetime
-    due: datetime
-    priority: Priority
-    breached_at: datetime | None = None
+    client_id: str = attrs.field(validator=attrs_check(check_id))
+    case_id: str = attrs.field(validator=attrs_check(check_id))
+    policy: SlaPolicy = attrs.field(
+        repr=lambda p: repr(p.name), validator=attrs_check(check_instance, kind=SlaPolicy)
+    )
+    worker_id: str = attrs.field(validator=attrs_check(check_id))
+    opened_at: datetime = attrs.field(converter=_instant)
+    due: datetime = attrs.field(converter=_instant)
+    priority: Priority = attrs.field(converter=_priority)
+    breached_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
 
     @property
     def key(self) -> ItemKey:
@@ -94,33 +125,80 @@ class WorkItem:
         priority: Priority | None = None,
         breached_at: datetime | _Keep | None = _KEEP,
     ) -> WorkItem:
-        """Return a copy with the given fields changed (a faster ``attrs.evolve``)."""
-        return WorkItem(
+        """Return a copy with the given fields changed (a faster ``attrs.evolve``).
+
+        Only the new values are checked: the others come from a valid item.
+
+        Raises:
+            ValidationError: If a new value is not valid (as the constructor).
+        """
+        return WorkItem._trusted(
             self.client_id,
             self.case_id,
             self.policy,
-            self.worker_id if worker_id is None else worker_id,
-            self.opened_at if opened_at is None else opened_at,
-            self.due if due is None else due,
-            self.priority if priority is None else priority,
-            self.breached_at if isinstance(breached_at, _Keep) else breached_at,
+            self.worker_id if worker_id is None else check_id(worker_id, what="worker id"),
+            self.opened_at if opened_at is None else _instant(opened_at),
+            self.due if due is None else _instant(due),
+            self.priority if priority is None else _priority(priority),
+            (
+                self.breached_at
+                if isinstance(breached_at, _Keep)
+                else _optional_instant(breached_at)
+            ),
         )
 
+    @classmethod
+    def _trusted(  # noqa: PLR0917  one argument per field, in field order
+        cls,
+        client_id: str,
+        case_id: str,
+        policy: SlaPolicy,
+        worker_id: str,
+        opened_at: datetime,
+        due: datetime,
+        priority: Priority,
+        breached_at: datetime | None,
+    ) -> WorkItem:
+        """Build an item from values already checked (the caseload's own), skipping checks.
+
+        Every value must be what the constructor would have returned for it: ids checked,
+        instants aware and in UTC, a :class:`Priority`.
+        """
+        item = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(item, "client_id", client_id)
+        setattr_(item, "case_id", case_id)
+        setattr_(item, "policy", policy)
+        setattr_(item, "worker_id", worker_id)
+        setattr_(item, "opened_at", opened_at)
+        setattr_(item, "due", due)
+        setattr_(item, "priority", priority)
+        setattr_(item, "breached_at", breached_at)
+        return item
+
     def overdue_by(self, now: datetime) -> timedelta:
-        """Return how long past due the item is at ``now`` (zero when not yet due)."""
-        return max(now - self.due, timedelta(0))
+        """Return how long past due the item is at ``now`` (zero when not yet due).
+
+        Raises:
+            ValidationError: If ``now`` is not an aware datetime.
+        """
+        return max(check_aware(now, what="now") - self.due, timedelta(0))
 
     def age(self, now: datetime) -> timedelta:
-        """Return how long the item has been open at ``now``."""
-        return now - self.opened_at
+        """Return how long the item has been open at ``now``.
+
+        Raises:
+            ValidationError: If ``now`` is not an aware datetime.
+        """
+        return check_aware(now, what="now") - self.opened_at
 
 
 @attrs.frozen
 class OverdueItem:
     """An overdue item and by how long."""
 
-    item: WorkItem
-    overdue_by: timedelta
+    item: WorkItem = attrs.field(validator=attrs_check(check_instance, kind=WorkItem))
+    overdue_by: timedelta = attrs.field(validator=attrs_check(check_timedelta))
 
 
 # Sort keys hold POSIX timestamps rather than datetimes: float comparisons are several times
@@ -173,6 +251,7 @@ class Worklists:
         """Build worklists from scratch, sorting each list once. O(N log N).
 
         Raises:
+            ValidationError: If an item is not a :class:`WorkItem`.
             AlreadyExists: If two items share a client and policy.
         """
         self = cls()
@@ -180,6 +259,7 @@ class Worklists:
         per_age: dict[str, list[_AgeKey]] = {}
         pending: list[_DueKey] = []
         for item in items:
+            check_instance(item, WorkItem, what="a work item to build worklists from")
             if item.key in self._items:
                 raise AlreadyExists(f"work item {item.id} is listed twice")
             self._items[item.key] = item
@@ -207,8 +287,10 @@ class Worklists:
         """Add an open item. O(log n + log N).
 
         Raises:
+            ValidationError: If ``item`` is not a :class:`WorkItem`.
             AlreadyExists: If the client already has an open item for that policy.
         """
+        check_instance(item, WorkItem, what="a work item to add")
         if item.key in self._items:
             raise AlreadyExists(
                 f"client {item.client_id} already has an open {item.policy.name!r} item "
@@ -220,6 +302,7 @@ class Worklists:
         """Remove the open item of ``(client_id, policy name)`` and return it. O(log n + log N).
 
         Raises:
+            ValidationError: If ``key`` is not a (client id, policy name) pair.
             NotFound: If there is no such open item.
         """
         item = self.get(key)
@@ -233,8 +316,10 @@ class Worklists:
             The item replaced.
 
         Raises:
+            ValidationError: If ``item`` is not a :class:`WorkItem`.
             NotFound: If there is no open item with that key.
         """
+        check_instance(item, WorkItem, what="a replacement work item")
         old = self.get(item.key)
         self._delete(old)
         self._insert(item)
@@ -270,8 +355,10 @@ class Worklists:
         """Return the open item of ``(client_id, policy name)``. O(1).
 
         Raises:
+            ValidationError: If ``key`` is not a (client id, policy name) pair.
             NotFound: If there is none.
         """
+        key = _key(key)
         try:
             return self._items[key]
         except KeyError:
@@ -291,11 +378,21 @@ class Worklists:
         return iter(list(self._items.values()))
 
     def open_for(self, client_id: str) -> dict[str, WorkItem]:
-        """Return the client's open items by policy name (a copy). O(m)."""
+        """Return the client's open items by policy name (a copy). O(m).
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         return dict(self._by_client.get(client_id, {}))
 
     def for_client(self, client_id: str) -> tuple[WorkItem, ...]:
-        """Return the client's open items, in worklist order. O(m log m) for m items."""
+        """Return the client's open items, in worklist order. O(m log m) for m items.
+
+        Raises:
+            ValidationError: If ``client_id`` is not an id.
+        """
+        check_id(client_id, what="client id")
         items = self._by_client.get(client_id, {}).values()
         return tuple(
             sorted(
@@ -312,7 +409,12 @@ class Worklists:
         return self._items[(key[-2], key[-1])]
 
     def ordered(self, worker_id: str) -> Iterator[WorkItem]:
-        """Yield the worker's items by category, due time, then age. O(C + k)."""
+        """Yield the worker's items by category, due time, then age. O(C + k).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id (when iteration starts).
+        """
+        check_id(worker_id, what="worker id")
         lists = self._workers.get(worker_id)
         if lists is None:
             return
@@ -321,7 +423,12 @@ class Worklists:
                 yield self._lookup(key)
 
     def oldest_first(self, worker_id: str) -> Iterator[WorkItem]:
-        """Yield the worker's items from the longest open to the newest. O(k)."""
+        """Yield the worker's items from the longest open to the newest. O(k).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id (when iteration starts).
+        """
+        check_id(worker_id, what="worker id")
         lists = self._workers.get(worker_id)
         if lists is None:
             return
@@ -329,7 +436,15 @@ class Worklists:
             yield self._lookup(key)
 
     def due_between(self, worker_id: str, start: datetime, end: datetime) -> Iterator[WorkItem]:
-        """Yield the worker's items due in ``[start, end)``, in worklist order. O(C log n + k)."""
+        """Yield the worker's items due in ``[start, end)``, in worklist order. O(C log n + k).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id or a bound not an aware datetime
+                (when iteration starts).
+        """
+        check_id(worker_id, what="worker id")
+        check_aware(start, what="start of a due range")
+        check_aware(end, what="end of a due range")
         lists = self._workers.get(worker_id)
         if lists is None:
             return
@@ -343,7 +458,11 @@ class Worklists:
         """Return the worker's items due before ``now``, with how long overdue.
 
         In worklist order (category, then most overdue first). O(C log n + k).
+
+        Raises:
+            ValidationError: If ``worker_id`` is not an id or ``now`` not an aware datetime.
         """
+        check_aware(now, what="now")
         return [
             OverdueItem(item, now - item.due)
             for item in self.due_between(worker_id, _BEGINNING, now)
@@ -353,6 +472,10 @@ class Worklists:
         """Return the open items due before ``now`` not yet marked breached, earliest first.
 
         O(log N + k): reads the head of the due-time index.
+
+        Raises:
+            ValidationError: If ``now`` is not an aware datetime.
         """
+        check_aware(now, what="now")
         keys = self._pending_breach.irange(maximum=(now.timestamp(),), inclusive=(True, False))
         return [self._items[(client, policy)] for _, client, policy in keys]
