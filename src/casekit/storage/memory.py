@@ -29,6 +29,7 @@ from casekit.errors import (
     ValidationError,
 )
 from casekit.priority import Priority
+from casekit.storage import _checks
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import (
@@ -38,7 +39,6 @@ from casekit.storage.ports import (
     Document,
     DocumentStore,
     ItemState,
-    JsonText,
     RoutingItem,
     RoutingStore,
     Storage,
@@ -55,18 +55,6 @@ class _Row:
     body: str
     labels: dict[str, str]
     updated_at: datetime
-
-
-def _dumps(collection: str, key: str, body: Body) -> str:
-    if type(body) is JsonText:
-        return str(body)
-    try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValidationError(
-            f"document {collection}/{key} is not JSON-safe (str, int, bool, None, list, "
-            f"dict): {error}"
-        ) from None
 
 
 class MemoryStorage(Storage):
@@ -133,6 +121,8 @@ class _MemoryDocuments(DocumentStore):
 
     def get(self, collection: str, key: str) -> Document | None:
         self._uow._require_active()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
         row = self._storage._docs.get(collection, {}).get(key)
         if row is None:
             return None
@@ -151,8 +141,12 @@ class _MemoryDocuments(DocumentStore):
         updated_at: datetime,
     ) -> int:
         self._uow._require_active()
-        text = _dumps(collection, key, body)
-        updated_at = as_utc(updated_at, what=f"updated_at of {collection}/{key}")
+        collection, key, text, labels, updated_at = _checks.check_document(
+            collection, key, body, labels, updated_at
+        )
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}"
+        )
         rows = self._storage._docs.get(collection)
         if rows is None:
             rows = self._storage._docs[collection] = SortedDict()
@@ -164,7 +158,7 @@ class _MemoryDocuments(DocumentStore):
             raise ConcurrencyConflict(
                 f"{collection}/{key} is at version {stored}, not {expected_version}"
             )
-        rows[key] = _Row(expected_version + 1, text, dict(labels), updated_at)
+        rows[key] = _Row(expected_version + 1, text, labels, updated_at)
         if old is None:
             self._uow._undo.append(lambda: rows.pop(key))
         else:
@@ -173,6 +167,11 @@ class _MemoryDocuments(DocumentStore):
 
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         self._uow._require_active()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}", minimum=1
+        )
         rows = self._storage._docs.get(collection)
         old: _Row | None = None if rows is None else rows.get(key)
         if rows is None or old is None:
@@ -195,12 +194,17 @@ class _MemoryDocuments(DocumentStore):
         limit: int = 100,
     ) -> list[Document]:
         self._uow._require_active()
+        collection, wanted, low, high, after, limit = _checks.check_find(
+            collection,
+            labels=labels,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            after=after,
+            limit=limit,
+        )
         rows = self._storage._docs.get(collection)
         if not rows:
             return []
-        wanted = dict(labels or {})
-        low = as_utc(updated_from) if updated_from is not None else None
-        high = as_utc(updated_to) if updated_to is not None else None
         found: list[Document] = []
         keys = rows.irange(minimum=after, inclusive=(False, False)) if after else rows.keys()
         for key in keys:

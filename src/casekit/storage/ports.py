@@ -24,6 +24,7 @@ import attrs
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import AlreadyExists, StorageError, ValidationError
 from casekit.priority import Priority
+from casekit.storage._checks import check_collection, check_documents
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
@@ -190,12 +191,15 @@ class DocumentStore(abc.ABC):
 
         Each body is a JSON-safe mapping or :class:`JsonText`, as for :meth:`put`.
 
-        Adapters may override it with a batched write; this default checks every key, then
-        writes them one by one.
+        Adapters may override it with a batched write; this default checks every document
+        and key, then writes them one by one.
 
         Raises:
+            ValidationError: A document cannot be stored (named in the message); nothing
+                written.
             AlreadyExists: A key exists (named in the message); nothing written.
         """
+        check_documents(check_collection(collection), documents)
         seen: set[str] = set()
         for key, _, _, _ in documents:
             if key in seen:
@@ -576,6 +580,7 @@ class UnitOfWork(abc.ABC):
         self._touched: dict[int, tuple[Case[Any], int]] = {}
         self._cases: CaseRepository | None = None
         self._ledger: LedgerStore | None = None
+        self._failure: str | None = None
 
     @property
     @abc.abstractmethod
@@ -622,6 +627,16 @@ class UnitOfWork(abc.ABC):
     def _rollback(self) -> None:
         """Discard the transaction's writes."""
 
+    def fail(self, reason: str) -> None:
+        """Mark this unit of work as unable to commit: a change failed half-way through.
+
+        Writers call it when an error interrupts a change after its first write (the row is
+        written, its audit entry is not); :meth:`commit` then rolls back and refuses, so a
+        caller who catches the error cannot commit half of the change.
+        """
+        if self._failure is None:
+            self._failure = reason
+
     def track(self, case: Case[Any], previous_version: int) -> None:
         """Remember a case written in this unit of work (for its events and version)."""
         self._touched.setdefault(id(case), (case, previous_version))
@@ -646,8 +661,15 @@ class UnitOfWork(abc.ABC):
         Raises:
             StorageUnavailable: The database failed; nothing was written and the unit of
                 work is rolled back.
+            StorageError: A change in it failed half-way (:meth:`fail`); it is rolled back.
         """
         self._require_active()
+        if self._failure is not None:
+            self.rollback()
+            raise StorageError(
+                f"cannot commit this unit of work: {self._failure}; it is rolled back "
+                "(nothing was written)"
+            )
         try:
             self._commit()
         except BaseException:

@@ -97,7 +97,7 @@ class _PostgresDialect(SqlDialect):
         conn = self._storage._current()
         try:
             cursor: Cursor = conn.execute(self._convert(sql), params)
-        except self._storage._psycopg.Error as error:
+        except (self._storage._psycopg.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
         return cursor
 
@@ -273,12 +273,14 @@ class _PostgresUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self.storage._lock.acquire()
         try:
+            self.storage._dialect.failure = None
             self.storage._connection()
         except BaseException:
             self.storage._lock.release()
             raise
 
     def _commit(self) -> None:
+        self.storage._dialect.check_committable()
         with self.storage._dialect.translate("commit"):
             self.storage._current().commit()
         self.storage._lock.release()

@@ -23,7 +23,6 @@ routing decisions).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -127,21 +126,27 @@ class _SQLiteDialect(SqlDialect):
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         try:
             return self.conn.execute(sql, params)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             self.conn.executemany(sql, rows)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         parts: list[str] = []
         params: list[object] = []
         for name, value in labels.items():
-            parts.append("json_extract(labels, ?) = ?")
-            params.extend([f"$.{json.dumps(name)}", value])
+            if '"' in name or "\\" in name or not name.isprintable():
+                # A JSON path cannot quote these: SQLite compares a quoted path label with
+                # the key as written in the JSON text (escaped), so look the key up instead.
+                parts.append("EXISTS (SELECT 1 FROM json_each(labels) WHERE key = ? AND value = ?)")
+                params.extend([name, value])
+            else:
+                parts.append("json_extract(labels, ?) = ?")
+                params.extend([f'$."{name}"', value])
         return " AND ".join(parts), params
 
     def time_param(self, moment: datetime) -> object:
@@ -282,12 +287,14 @@ class _SQLiteUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self.storage._lock.acquire()
         try:
+            self.storage._dialect.failure = None
             self.storage._dialect.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.storage._lock.release()
             raise
 
     def _commit(self) -> None:
+        self.storage._dialect.check_committable()
         self.storage._dialect.execute("COMMIT")
         self.storage._lock.release()
 
