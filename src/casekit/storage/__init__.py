@@ -8,6 +8,8 @@
   one is created).
 - :func:`verify_chain` checks an audit hash chain; :meth:`Storage.verify_audit` checks a
   stored case's.
+- :func:`retrying` runs a unit of work again when it lost a race (``ConcurrencyConflict``);
+  :func:`scrub_conninfo` masks database passwords in messages.
 
 The contract suite every adapter passes is :mod:`casekit.testing.storage_contract`.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
+from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
     AgentState,
@@ -36,6 +39,7 @@ from casekit.storage.ports import (
     UnitOfWork,
 )
 from casekit.storage.postgres import PostgresStorage
+from casekit.storage.retry import retrying
 from casekit.storage.sql import SCHEMA_VERSION
 from casekit.storage.sqlite import SQLiteStorage
 
@@ -66,5 +70,7 @@ __all__ = [
     "UnitOfWork",
     "case_labels",
     "entry_hash",
+    "retrying",
+    "scrub_conninfo",
     "verify_chain",
 ]

@@ -26,8 +26,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casekit.checks import check_int, check_text
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
-from casekit.errors import MissingExtra, StorageUnavailable
+from casekit.errors import MissingExtra, StorageUnavailable, ValidationError
+from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
 from casekit.storage.sql import (
@@ -85,6 +87,7 @@ class _PostgresDialect(SqlDialect):
     def __init__(self, storage: PostgresStorage) -> None:
         self._storage = storage
         self.name = "postgresql"
+        self.conninfo = storage.conninfo
         self._sql: dict[str, str] = {}
 
     def _convert(self, sql: str) -> str:
@@ -164,8 +167,10 @@ class PostgresStorage(Storage):
     ) -> None:
         super().__init__(clock=clock)
         self._psycopg = _import_psycopg()
-        self.conninfo = conninfo
-        self._connect_timeout = connect_timeout
+        self.conninfo = check_text(conninfo, what="PostgreSQL connection string")
+        self._connect_timeout = check_int(
+            connect_timeout, what="PostgreSQL connect_timeout (seconds)", minimum=1
+        )
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = WriterLock("postgresql")
         self._dialect = _PostgresDialect(self)
@@ -176,7 +181,7 @@ class PostgresStorage(Storage):
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             raise StorageUnavailable(
-                f"postgresql: the connection to {_safe(self.conninfo)} was lost; "
+                f"postgresql: the connection to {scrub_conninfo(self.conninfo)} was lost; "
                 "the unit of work is rolled back (nothing was written)"
             )
         return conn
@@ -190,9 +195,15 @@ class PostgresStorage(Storage):
                     self.conninfo, connect_timeout=self._connect_timeout, autocommit=False
                 )
             except self._psycopg.Error as error:
-                raise StorageUnavailable(
-                    f"postgresql: cannot connect ({_safe(self.conninfo)}): {error}"
-                ) from error
+                message = scrub_conninfo(
+                    f"cannot connect ({self.conninfo}): {error}", conninfo=self.conninfo
+                )
+                if isinstance(error, self._psycopg.ProgrammingError):  # a malformed string
+                    raise ValidationError(
+                        f"postgresql: {message}; use 'host=... dbname=... user=...' or "
+                        "'postgresql://user@host/dbname'"
+                    ) from None
+                raise StorageUnavailable(f"postgresql: {message}") from None
             self._conn = conn
         return conn
 
@@ -240,11 +251,6 @@ class PostgresStorage(Storage):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def _safe(conninfo: str) -> str:
-    """The connection string without its password, for messages."""
-    return " ".join(p for p in conninfo.split() if not p.lower().startswith("password"))
 
 
 class _PostgresUnitOfWork(UnitOfWork):

@@ -76,6 +76,8 @@ class SqlDialect(abc.ABC):
     """One database's way of saying the few things that differ, and its connection."""
 
     name: str = "sql"
+    conninfo: str | None = None
+    """The connection string, if any: its secrets are scrubbed from every message."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -153,7 +155,7 @@ class SqlDialect(abc.ABC):
         :meth:`translate`, a context manager per statement); ``what`` may be the statement,
         of which only the first word is named. It also marks the transaction as failed.
         """
-        translated = translate_error(error, database=self.name, what=what)
+        translated = translate_error(error, database=self.name, what=what, conninfo=self.conninfo)
         self.failure = f"{what.split(' ', 1)[0].lower()} failed"
         return translated
 
@@ -232,7 +234,9 @@ def _sqlite_kind(name: str) -> str | None:
     return None
 
 
-def translate_error(error: BaseException, *, database: str, what: str) -> CasekitError:
+def translate_error(
+    error: BaseException, *, database: str, what: str, conninfo: str | None = None
+) -> CasekitError:
     """The casekit error a driver error becomes: the one translation both SQL adapters use.
 
     - deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``), SQLite "database
@@ -252,9 +256,10 @@ def translate_error(error: BaseException, *, database: str, what: str) -> Caseki
         error: The driver's exception.
         database: The database, as messages name it (``"postgresql"``, ``"sqlite x.db"``).
         what: The statement (or operation) that failed; only its first word is named.
+        conninfo: The connection string, whose secrets must not appear in the message.
     """
     verb = what.split(" ", 1)[0].lower()
-    detail = scrub_conninfo(str(error).strip() or type(error).__name__)
+    detail = scrub_conninfo(str(error).strip() or type(error).__name__, conninfo=conninfo)
     kind = _error_kind(error)
     if kind == "retry":
         return ConcurrencyConflict(
