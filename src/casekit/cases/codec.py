@@ -177,7 +177,8 @@ def _register_declared(case_class: type) -> None:
     """Register the status enum and the field types a registered case type declares.
 
     They are named by the case class itself (trusted code), not by the data, so a process
-    that only reads records of a user-declared case type can decode them.
+    that only reads records of a user-declared case type can decode them. Field types are
+    followed into the attrs classes they name (a field's class's own fields, and so on).
     """
     if case_class in _declared:
         return
@@ -185,14 +186,23 @@ def _register_declared(case_class: type) -> None:
     statuses = getattr(getattr(compiled, "lifecycle", None), "statuses", None)
     if isinstance(statuses, type) and issubclass(statuses, enum.Enum):
         register_type(statuses)
-    try:
-        hints = typing.get_type_hints(case_class)
-    except Exception:  # unresolvable annotations: the status enum is registered
-        hints = {}
-    for field in attrs.fields(case_class):
-        if field.name not in _SKIP and field.name in hints:
-            for cls in _classes_in(hints[field.name]):
-                register_type(cls)
+    seen: set[type] = {case_class}
+    todo: list[type] = [case_class]
+    while todo:
+        cls = todo.pop()
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # unresolvable annotations: register what does resolve
+            hints = {}
+        for field in attrs.fields(cls):
+            if field.name in _SKIP or field.name not in hints:
+                continue
+            for named in _classes_in(hints[field.name]):
+                if named not in seen:
+                    seen.add(named)
+                    register_type(named)
+                    if attrs.has(named):
+                        todo.append(named)
     _declared.add(case_class)
 
 

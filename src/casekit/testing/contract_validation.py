@@ -420,7 +420,7 @@ class ValidationContract:
 
     # ----- decoding runs nothing a record names ----------------------------------------
     @pytest.mark.parametrize(
-        "topic", ["os:system", "casekit_never_imported_module:Thing", "subprocess:Popen"]
+        "topic", ["os:system", "this:s", "casekit_never_imported_module:Thing", "subprocess:Popen"]
     )
     def test_rule_decoding_never_imports_what_a_record_names(
         self, storage: Storage, topic: str
