@@ -18,7 +18,9 @@ Needs ``pip install casekit[testing]`` (pytest).
 
 from __future__ import annotations
 
+import random
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,8 +29,10 @@ from typing import Any
 import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
+from casekit.checks import MAX_ID_LENGTH
 from casekit.errors import CasekitError, CorruptRecord, StorageError, ValidationError
 from casekit.priority import Priority
+from casekit.storage._checks import MAX_COLLECTION_LENGTH, MAX_LABEL_LENGTH
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import JsonText, LedgerKind, Storage, UnitOfWork
 from casekit.testing.storage_contract import unique
@@ -371,6 +375,30 @@ class ValidationContract:
             uow.commit()
         with storage.unit_of_work() as uow:
             assert uow.documents.get("things", key) is None
+
+    def test_rule_the_longest_accepted_names_are_stored_on_every_adapter(
+        self, storage: Storage
+    ) -> None:
+        """Rule: what the door accepts (512-character keys of 4-byte characters) is stored."""
+        rng = random.Random(uuid.uuid4().int)
+
+        def wide(n: int) -> str:  # n characters of four bytes each in UTF-8, in no pattern
+            return "".join(chr(rng.randrange(0x10000, 0x10FFFF)) for _ in range(n))
+
+        prefix = unique()
+        key = prefix + wide(MAX_ID_LENGTH - len(prefix))
+        collection = wide(MAX_COLLECTION_LENGTH)
+        labels = {wide(MAX_ID_LENGTH): wide(MAX_LABEL_LENGTH)}
+        with storage.unit_of_work() as uow:
+            uow.documents.put(
+                collection, key, {"k": key}, expected_version=0, labels=labels, updated_at=_T0
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            stored = uow.documents.get(collection, key)
+            assert stored is not None
+            assert (stored.body, dict(stored.labels)) == ({"k": key}, labels)
+            assert [d.key for d in uow.documents.find(collection, labels=labels, after=prefix[:-1])]
 
     def test_rule_nul_inside_a_body_round_trips(self, storage: Storage) -> None:
         """NUL inside body text is escaped by JSON, so every adapter stores it exactly."""
