@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from casekit.checks import check_id
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import AlreadyExists, StorageError, ValidationError
 from casekit.priority import Priority
@@ -730,10 +731,12 @@ class Storage(abc.ABC):
         """Check ``case_id``'s audit hash chain; return its number of entries.
 
         Raises:
+            ValidationError: ``case_id`` is not an id.
             AuditTampered: An entry was edited, deleted or inserted out of order.
         """
         from casekit.storage.audit import verify_chain  # noqa: PLC0415  cycle
 
+        case_id = check_id(case_id, what="case id whose audit trail to verify")
         with self.unit_of_work() as uow:
             return verify_chain(case_id, uow.audit.entries(case_id), uow.audit.head(case_id))
 

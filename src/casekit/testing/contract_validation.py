@@ -181,6 +181,13 @@ class ValidationContract:
             for key in BAD_KEYS:
                 _refused(lambda key=key: uow.cases.get(key))  # type: ignore[misc]
 
+    @pytest.mark.parametrize("case_id", BAD_KEYS, ids=repr)
+    def test_rule_verify_audit_refuses_what_is_not_an_id(
+        self, storage: Storage, case_id: object
+    ) -> None:
+        """Rule: ``verify_audit`` names a bad id instead of raising a driver error."""
+        _refused(lambda: storage.verify_audit(case_id), match="case id")  # type: ignore[arg-type]
+
     def test_rule_query_refuses_filters_of_the_wrong_kind(self, storage: Storage) -> None:
         """Rule: ``cases.query(owner="ana")`` and friends name what would be valid."""
         with storage.unit_of_work() as uow:
