@@ -84,6 +84,10 @@ def test_register_type_with_aliases_for_classes_that_moved() -> None:
         register_type(dict)
     with pytest.raises(ValidationError, match="alias"):
         register_type(Mood, "")
+    with pytest.raises(CorruptRecord, match="where an enum belongs"):
+        codec._decode({"$enum": topic, "value": 3})
+    with pytest.raises(CorruptRecord, match="where an attrs class belongs"):
+        codec._decode({"$attrs": "casekit.priority:Priority", "fields": {}})
 
 
 def test_encoding_an_unregistered_class_registers_it() -> None:

@@ -291,8 +291,11 @@ def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one pe
 _ENCODERS: dict[type, Callable[[Any], object]] = {}
 
 
-def _resolve(name: object) -> type:
-    """The registered class a record's topic names; never imports anything."""
+def _resolve(name: object, *, enum_kind: bool) -> type:
+    """The registered class (an enum, or an attrs class) a record's topic names.
+
+    Never imports anything: a topic that is not registered is a CorruptRecord.
+    """
     cls = _TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         _register_builtins()
@@ -302,6 +305,9 @@ def _resolve(name: object) -> type:
             f"record names unknown type {name!r:.120}: it is neither an attrs class nor an enum "
             "registered with casekit.cases.codec.register_type (nothing was imported)"
         )
+    if issubclass(cls, enum.Enum) != enum_kind:
+        wanted = "an enum" if enum_kind else "an attrs class"
+        raise CorruptRecord(f"record names {name!r} where {wanted} belongs")
     return cls
 
 
@@ -311,7 +317,7 @@ def _decode(value: object) -> object:  # noqa: PLR0911  one branch per JSON tag
     if not isinstance(value, dict):
         return value
     if "$enum" in value:
-        enum_type: Any = _resolve(value["$enum"])
+        enum_type: Any = _resolve(value["$enum"], enum_kind=True)
         return enum_type(_decode(value["value"]))
     if "$decimal" in value:
         return Decimal(value["$decimal"])
@@ -322,7 +328,7 @@ def _decode(value: object) -> object:  # noqa: PLR0911  one branch per JSON tag
     if "$evidence" in value:
         return EvidenceLog([_decode(e) for e in value["$evidence"]])  # type: ignore[misc]
     if "$attrs" in value:
-        cls: Any = _resolve(value["$attrs"])
+        cls: Any = _resolve(value["$attrs"], enum_kind=False)
         return cls(**{k: _decode(v) for k, v in value["fields"].items()})
     if "$tuple" in value:
         return tuple(_decode(v) for v in value["$tuple"])
