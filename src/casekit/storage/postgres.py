@@ -144,9 +144,6 @@ class _PostgresDialect(SqlDialect):
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (_import_psycopg().Error,)
 
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        return (_import_psycopg().IntegrityError,)
-
 
 class PostgresStorage(Storage):
     """A PostgreSQL database, its schema created and migrated on open.

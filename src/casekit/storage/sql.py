@@ -78,6 +78,12 @@ class SqlDialect(abc.ABC):
     name: str = "sql"
     conninfo: str | None = None
     """The connection string, if any: its secrets are scrubbed from every message."""
+    failure: str | None = None
+    """Set when a statement of the current transaction failed: it must be rolled back.
+
+    A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
+    back) and may have half-done a unit of work's change on SQLite, so the unit of work
+    refuses to commit after one (:meth:`check_committable`)."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -116,13 +122,6 @@ class SqlDialect(abc.ABC):
                 heads[case_id] = head
         return heads
 
-    failure: str | None = None
-    """Set when a statement of the current transaction failed: it must be rolled back.
-
-    A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
-    back) and may have half-done a unit of work's change on SQLite, so the unit of work
-    refuses to commit after one (:meth:`check_committable`)."""
-
     def check_committable(self) -> None:
         """Refuse to commit a transaction in which a statement failed.
 
@@ -158,10 +157,6 @@ class SqlDialect(abc.ABC):
         translated = translate_error(error, database=self.name, what=what, conninfo=self.conninfo)
         self.failure = f"{what.split(' ', 1)[0].lower()} failed"
         return translated
-
-    @abc.abstractmethod
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        """The driver's integrity (unique key, check constraint) exception classes."""
 
     @abc.abstractmethod
     def driver_errors(self) -> tuple[type[BaseException], ...]:

@@ -181,9 +181,6 @@ class _SQLiteDialect(SqlDialect):
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
 
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        return (sqlite3.IntegrityError,)
-
 
 class SQLiteStorage(Storage):
     """A SQLite database file (or ``":memory:"``), created and migrated on open.
