@@ -14,6 +14,7 @@ import pytest
 
 from casekit.errors import (
     ConcurrencyConflict,
+    CorruptRecord,
     StorageError,
     StorageUnavailable,
     ValidationError,
@@ -256,3 +257,42 @@ def test_rule_a_postgres_deadlock_is_retried_to_success(
     assert [doc.body["n"] for doc in stored if doc is not None] == [2, 2]
     retried = [r.getMessage() for r in caplog.records if r.name == "casekit.storage.retry"]
     assert any("deadlock detected" in message for message in retried), retried
+
+
+# ----- constructors and storage-level calls check their arguments -------------------------
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: SQLiteStorage("a\x00b.db"), "NUL"),
+        (lambda: SQLiteStorage(5), "path"),  # type: ignore[arg-type]
+        (lambda: SQLiteStorage(":memory:", timeout="3"), "timeout"),  # type: ignore[arg-type]
+        (lambda: SQLiteStorage(":memory:", timeout=-1), "timeout"),
+        (lambda: SQLiteStorage(":memory:", synchronous="OFF"), "synchronous"),
+        (lambda: PostgresStorage(""), "connection string"),
+        (lambda: PostgresStorage("host=x\x00"), "NUL"),
+        (lambda: PostgresStorage("host=x", connect_timeout=0), "connect_timeout"),
+    ],
+)
+def test_rule_storage_constructors_check_their_arguments(
+    make: Callable[[], Storage], match: str
+) -> None:
+    """Rule: a bad path, timeout or connection string is a ValidationError, not a bare error."""
+    with pytest.raises(ValidationError, match=match):
+        make()
+
+
+def test_rule_storage_add_all_refuses_what_is_not_a_batch() -> None:
+    """Rule: ``Storage.add_all(5)`` is a ValidationError, not a bare TypeError."""
+    with pytest.raises(ValidationError, match="iterable"):
+        MemoryStorage().add_all(5)  # type: ignore[arg-type]
+
+
+def test_an_unreadable_ledger_key_is_a_corrupt_record() -> None:
+    storage = MemoryStorage()
+    with storage.unit_of_work() as uow:
+        uow.documents.put(
+            "ledger", "C-1/bogus/l1", {"status": None, "body": {}},
+            expected_version=0, labels={"case_id": "C-1"}, updated_at=T0,
+        )  # fmt: skip
+        with pytest.raises(CorruptRecord, match="bogus"):
+            uow.ledger.lines("C-1")

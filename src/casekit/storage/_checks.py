@@ -38,6 +38,7 @@ __all__ = [
     "check_limit",
     "check_optional_aware",
     "check_plain_json",
+    "check_seconds",
     "check_version",
 ]
 
@@ -297,3 +298,12 @@ def check_find(
         check_after(after, what=f"'after' of a search of {collection}"),
         check_limit(limit, what=f"limit of a search of {collection}"),
     )
+
+
+def check_seconds(value: object, *, what: str) -> float:
+    """A duration in seconds: a finite int or float >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"{what} must be a number of seconds, got {_short(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError(f"{what} must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)

@@ -29,7 +29,7 @@ from casekit.checks import (
     check_mapping,
     check_text,
 )
-from casekit.errors import ConcurrencyConflict, ValidationError
+from casekit.errors import ConcurrencyConflict, CorruptRecord, ValidationError
 from casekit.storage._checks import check_audit_fields, check_plain_json
 from casekit.storage.ports import LedgerKind, LedgerLine, LedgerStore
 
@@ -161,10 +161,17 @@ class DocumentLedger(LedgerStore):
 
 
 def _line(document: Document) -> LedgerLine:
-    case_id, kind, line_id = document.key.split("/", 2)
+    parts = document.key.split("/", 2)
+    kinds = {kind.value: kind for kind in LedgerKind}
+    if len(parts) != 3 or parts[1] not in kinds:
+        raise CorruptRecord(
+            f"table documents, key {LEDGER}/{document.key!r}: not a ledger key "
+            "(case/kind/line, kind one of determination, payment, correction)"
+        )
+    case_id, kind, line_id = parts
     return LedgerLine(
         case_id,
-        LedgerKind(kind),
+        kinds[kind],
         line_id,
         document.version,
         document.body.get("status"),

@@ -742,6 +742,8 @@ class Storage(abc.ABC):
 
     def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
         """Add ``cases`` in one unit of work and return how many; all or nothing."""
+        if isinstance(cases, str | bytes) or not isinstance(cases, Iterable):
+            raise ValidationError(f"add_all takes an iterable of cases, got {cases!r:.80}")
         batch = list(cases)
         with self.unit_of_work() as uow:
             uow.cases.add_all(batch, actor=actor)

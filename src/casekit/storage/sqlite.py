@@ -23,13 +23,16 @@ routing decisions).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from casekit.checks import check_text
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
+from casekit.storage._checks import check_seconds
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
 from casekit.storage.sql import (
@@ -207,7 +210,10 @@ class SQLiteStorage(Storage):
         super().__init__(clock=clock)
         if synchronous not in ("NORMAL", "FULL"):
             raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
-        self.path = str(path)
+        if not isinstance(path, str | os.PathLike):
+            raise ValidationError(f"SQLite database path must be a str or a Path, got {path!r}")
+        self.path = check_text(str(os.fspath(path)), what="SQLite database path")
+        timeout = check_seconds(timeout, what="SQLite busy timeout")
         self._lock = WriterLock(f"sqlite {self.path}")
         try:
             conn = sqlite3.connect(
