@@ -192,8 +192,8 @@ def _register_declared(case_class: type) -> None:
         cls = todo.pop()
         try:
             hints = typing.get_type_hints(cls)
-        except Exception:  # unresolvable annotations: register what does resolve
-            hints = {}
+        except Exception:  # unresolvable annotations: take the field types already resolved
+            hints = {f.name: f.type for f in attrs.fields(cls) if not isinstance(f.type, str)}
         for field in attrs.fields(cls):
             if field.name in _SKIP or field.name not in hints:
                 continue

@@ -375,4 +375,5 @@ def _check_case(value: object, what: str) -> Case[Any]:
             f"{what} must be a Case (a ProductDeliveryCase, an IssueCase ...), "
             f"got {type(value).__name__} {value!r:.80}"
         )
+    check_id(value.id, what=f"id of the {type(value).case_type} to store")
     return value

@@ -120,6 +120,19 @@ class ValidationContract:
         _nothing_stored(storage, case.id)
         assert storage.verify_audit(case.id) == 0
 
+    @pytest.mark.parametrize("case_id", ["x" * 600, "PDC\x00", "PDC-\ud800"], ids=repr)
+    def test_rule_a_case_whose_id_cannot_be_a_key_is_refused(
+        self, storage: Storage, case_id: str
+    ) -> None:
+        """Rule: a case id the database cannot key is a ValidationError naming the case id."""
+        case = new_case(storage)
+        case.id = case_id
+        with storage.unit_of_work() as uow:
+            _refused(lambda: uow.cases.add(case), match="id of the Product Delivery Case")
+            _refused(lambda: uow.cases.add_all([case]), match="id of the Product Delivery Case")
+            uow.commit()
+        assert case.version == 0
+
     def test_rule_a_non_string_actor_never_reaches_the_trail(self, storage: Storage) -> None:
         """Rule: ``actor=123`` is refused, so the untouched trail verifies (no false alarm)."""
         case = new_case(storage)
