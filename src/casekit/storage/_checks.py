@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,9 @@ from casekit.errors import ValidationError
 
 __all__ = [
     "MAX_COLLECTION_LENGTH",
+    "MAX_FIND_LIMIT",
     "MAX_LABEL_LENGTH",
+    "MAX_VERSION",
     "body_text",
     "check_after",
     "check_audit_fields",
@@ -49,11 +52,22 @@ characters it still fits a PostgreSQL index entry."""
 MAX_LABEL_LENGTH = 2 * MAX_ID_LENGTH
 """The longest label value (an owner label is its kind and a full-length id)."""
 
+MAX_VERSION = 2**31 - 2
+"""The highest version a write may state (the stored one, +1, fits a 32-bit column)."""
+
+MAX_FIND_LIMIT = 100_000
+"""The most documents one ``find`` returns (page with ``after`` for more)."""
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
+
+
 def _short(value: object) -> str:
-    text = repr(value)
+    """``repr(value)`` in at most 80 characters, safe for deeply nested values."""
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -80,13 +94,13 @@ def check_key(collection: str, value: object) -> str:
 
 
 def check_version(value: object, *, what: str, minimum: int = 0) -> int:
-    """A version number: an int >= ``minimum``."""
-    return check_int(value, what=what, minimum=minimum)
+    """A version number: an int from ``minimum`` to :data:`MAX_VERSION`."""
+    return check_int(value, what=what, minimum=minimum, maximum=MAX_VERSION)
 
 
 def check_limit(value: object, *, what: str) -> int:
-    """How many rows to return: an int >= 1."""
-    return check_int(value, what=what, minimum=1)
+    """How many rows to return: an int from 1 to :data:`MAX_FIND_LIMIT`."""
+    return check_int(value, what=what, minimum=1, maximum=MAX_FIND_LIMIT)
 
 
 def check_optional_aware(value: object, *, what: str) -> datetime | None:
@@ -140,7 +154,10 @@ def check_plain_json(value: object, *, what: str) -> None:
     Raises:
         ValidationError: The first value that is not allowed, with its path.
     """
-    _walk(value, what)
+    try:
+        _walk(value, what)
+    except RecursionError:
+        raise ValidationError(f"{what} is nested too deeply to store") from None
 
 
 def _walk(value: object, path: str) -> None:
@@ -195,7 +212,7 @@ def body_text(what: str, body: object) -> str:
         return str(body)
     if not isinstance(body, Mapping):
         raise ValidationError(f"{what}: the body must be a mapping, got {_short(body)}")
-    _walk(body, f"{what} body")
+    check_plain_json(body, what=f"{what} body")
     return _ENCODER.encode(body)
 
 
@@ -229,7 +246,7 @@ def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, 
     detail = fields.get("detail") or {}
     if not isinstance(detail, Mapping):
         raise ValidationError(f"detail of the {where} must be a mapping, got {_short(detail)}")
-    _walk(detail, f"detail of the {where}")
+    check_plain_json(detail, what=f"detail of the {where}")
     checked["detail"] = dict(detail)
     return checked
 

@@ -19,6 +19,7 @@ Needs ``pip install casekit[testing]`` (pytest).
 from __future__ import annotations
 
 import random
+import reprlib
 import sys
 import uuid
 from collections.abc import Callable
@@ -61,6 +62,13 @@ ODD_LABEL_NAMES: tuple[str, ...] = (
     "名前",
 )
 """Label names a JSON path must quote (or cannot): filters must still find them."""
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(depth):
+        body = {"x": body}
+    return body
 
 
 def new_case(storage: Storage) -> ProductDeliveryCase:
@@ -324,8 +332,9 @@ class ValidationContract:
             ({}, {"a": "x" * 10_000}, _T0, "characters"),
             ({}, ["a"], _T0, "mapping"),
             ({}, {}, datetime(2026, 3, 2), "naive"),
+            (_nested(5000), {}, _T0, "nested too deeply"),
         ],
-        ids=repr,
+        ids=reprlib.repr,
     )
     def test_rule_bad_bodies_labels_and_times_are_refused_on_every_adapter(
         self, storage: Storage, body: object, labels: object, updated_at: object, match: str
@@ -378,11 +387,13 @@ class ValidationContract:
 
             _refused(put(expected_version=-1), match="expected version")
             _refused(put(expected_version="0"), match="expected version")
+            _refused(put(expected_version=2**70), match="expected version")
             _refused(put(collection=""), match="collection")
             _refused(put(collection="c" * 200), match="collection")
             _refused(lambda: docs.delete("things", key, expected_version=0), match="version")
             _refused(lambda: docs.find("things", limit=0), match="limit")
             _refused(lambda: docs.find("things", limit="5"), match="limit")  # type: ignore[arg-type]
+            _refused(lambda: docs.find("things", limit=10**30), match="limit")
             _refused(lambda: docs.find("things", labels="x"), match="mapping")  # type: ignore[arg-type]
             _refused(lambda: docs.find("things", labels={"a": "\x00"}), match="NUL")
             _refused(lambda: docs.find("things", after="\ud800"), match="surrogate")
