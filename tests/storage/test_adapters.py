@@ -244,7 +244,7 @@ def test_sqlite_locked_by_another_writer_is_a_retryable_conflict_and_writes_noth
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
         with (
-            pytest.raises(ConcurrencyConflict, match="locked.*retrying the whole unit of work"),
+            pytest.raises(ConcurrencyConflict, match=r"locked.*retrying the whole unit of work"),
             impatient.unit_of_work() as uow,
         ):
             uow.documents.put("things", "k", {}, expected_version=0, labels={}, updated_at=T0)
