@@ -18,7 +18,7 @@ The tree::
     ├── GuardRejected (ValueError)              an allowed action whose guard said no
     ├── NotFound (KeyError)                     an unknown id
     ├── AlreadyExists (ValueError)              a duplicate id
-    ├── ConcurrencyConflict                     a stale copy saved over a newer one
+    ├── ConcurrencyConflict                     a stale save or a lost race (retryable)
     ├── CapacityExceeded                        more work than an agent may hold
     ├── OfferNotPending                         accept/decline of a withdrawn or expired offer
     ├── PaymentLocked                           a change to a submitted or paid payment
@@ -176,7 +176,13 @@ class AlreadyExists(CasekitError, ValueError):
 
 
 class ConcurrencyConflict(CasekitError):
-    """A save based on a stale version; nothing was written."""
+    """A save based on a stale version, or a lost race with another transaction.
+
+    Raised for a stale version, a key another transaction wrote first, a deadlock or a
+    serialization failure (PostgreSQL), or SQLite still locked after its busy timeout.
+    Nothing was written, so retrying the whole unit of work (reading afresh what it
+    changes) is safe: :func:`casekit.storage.retrying` does that.
+    """
 
 
 class CapacityExceeded(CasekitError):

@@ -237,16 +237,20 @@ def test_storage_imports_without_psycopg() -> None:
     )
 
 
-def test_sqlite_locked_by_another_writer_is_unavailable_and_writes_nothing(
+def test_sqlite_locked_by_another_writer_is_a_retryable_conflict_and_writes_nothing(
     storage_factory: Callable[[str], Storage],
 ) -> None:
+    """Rule: "database is locked" after the busy timeout is a ConcurrencyConflict (retry)."""
     storage = storage_factory("sqlite")
     assert isinstance(storage, SQLiteStorage)
     impatient = SQLiteStorage(storage.path, timeout=0.2)
     other = sqlite3.connect(storage.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        with pytest.raises(StorageUnavailable, match="locked"), impatient.unit_of_work() as uow:
+        with (
+            pytest.raises(ConcurrencyConflict, match=r"locked.*retrying the whole unit of work"),
+            impatient.unit_of_work() as uow,
+        ):
             uow.documents.put("things", "k", {}, expected_version=0, labels={}, updated_at=T0)
     finally:
         other.execute("ROLLBACK")

@@ -11,8 +11,11 @@
 - :func:`verify_chain` checks an audit hash chain; :meth:`Storage.verify_audit` checks a
   stored case's (and its record), :meth:`Storage.verify_all` every one;
   :meth:`Storage.audit_checkpoint` takes a :class:`Checkpoint` to keep outside the database.
+- :func:`retrying` runs a unit of work again when it lost a race (``ConcurrencyConflict``);
+  :func:`scrub_conninfo` masks database passwords in messages.
 
-The contract suite every adapter passes is :mod:`casekit.testing.storage_contract`.
+The contract suites every adapter passes are :mod:`casekit.testing.storage_contract` and
+:mod:`casekit.testing.contract_validation` (arguments checked at the door).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
 from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
 from casekit.storage.checkpoint import Checkpoint
+from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.ports import (
@@ -40,6 +44,7 @@ from casekit.storage.ports import (
     UnitOfWork,
 )
 from casekit.storage.postgres import PostgresStorage
+from casekit.storage.retry import retrying
 from casekit.storage.sql import SCHEMA_VERSION
 from casekit.storage.sqlite import SQLiteStorage
 
@@ -72,6 +77,8 @@ __all__ = [
     "UnitOfWork",
     "case_labels",
     "entry_hash",
+    "retrying",
+    "scrub_conninfo",
     "serve_timers",
     "verify_chain",
 ]

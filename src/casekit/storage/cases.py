@@ -22,14 +22,17 @@ Complexity: ``add``, ``get`` and ``save`` are O(size of the case) plus O(1) stat
 
 from __future__ import annotations
 
+import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casekit.cases.base import Case
 from casekit.cases.codec import case_from_record, case_to_record
 from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
-from casekit.cases.parts import StatusChange
+from casekit.cases.parts import Owner, StatusChange
+from casekit.checks import check_actor, check_enum, check_id, check_instance, check_text
 from casekit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -37,6 +40,8 @@ from casekit.errors import (
     NotFound,
     ValidationError,
 )
+from casekit.priority import Priority
+from casekit.storage._checks import check_after, check_audit_fields, check_optional_aware
 from casekit.storage.audit import RECORD_HASH, record_digest
 from casekit.storage.ports import CaseRepository, JsonText, Page
 
@@ -46,9 +51,7 @@ except ImportError:  # pragma: no cover - the optional casekit[fast] extra
     orjson = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from casekit.cases import Case, Owner
     from casekit.clock import Clock
-    from casekit.priority import Priority
     from casekit.storage.ports import UnitOfWork
 
 __all__ = ["CASES", "DocumentCaseRepository", "audit_fields", "case_labels", "record_json"]
@@ -158,42 +161,96 @@ def _decode(body: Mapping[str, Any], key: str, clock: Clock) -> Case[Any]:
 
 
 class DocumentCaseRepository(CaseRepository):
-    """Cases in a unit of work's document store, audited in its audit log."""
+    """Cases in a unit of work's document store, audited in its audit log.
+
+    Every method checks all of its arguments, encodes the record and checks every audit
+    entry it will append before its first write, so a refused call writes nothing; an
+    error after the first write (the database failing) marks the unit of work as unable
+    to commit (:meth:`~casekit.storage.ports.UnitOfWork.fail`).
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         # How many of a case's pending events are already audited in this unit of work.
         self._audited: dict[int, int] = {}
 
+    def _entries(
+        self, case: Case[Any], opened_by: str | None, record: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The checked audit entries writing ``case`` appends, and its pending-event count.
+
+        The last entry holds the SHA-256 of ``record``, the text stored; a save with no
+        event to audit gets a ``record_saved`` entry to hold it.
+        """
+        entries: list[dict[str, Any]] = []
+        if opened_by is not None:
+            entries.append(
+                {
+                    "actor": opened_by,
+                    "action": "open",
+                    "at": case.created_at,
+                    "after": str(case.status.value),
+                    "detail": {"case_type": type(case).case_type},
+                }
+            )
+        pending = case.pending_events
+        for event in pending[self._audited.get(id(case), 0) :]:
+            fields = audit_fields(event)
+            if fields:
+                entries.append(dict(fields))
+        if not entries:
+            entries.append(
+                {
+                    "actor": "casekit.storage",
+                    "action": "record_saved",
+                    "at": case.updated_at,
+                    "after": f"version {case.version + 1}",
+                }
+            )
+        last = entries[-1]
+        last["detail"] = {**(last.get("detail") or {}), RECORD_HASH: record_digest(record)}
+        return [check_audit_fields(case.id, entry) for entry in entries], len(pending)
+
+    def _append(self, entries: list[dict[str, Any]], what: str) -> None:
+        """Append checked entries after a write; a failure leaves the unit of work uncommittable."""
+        try:
+            self._uow.audit.append_many(entries)
+        except BaseException:
+            self._uow.fail(f"{what} was written but its audit entries were not")
+            raise
+
     def add(self, case: Case[Any], *, actor: str = "system") -> None:
-        """Store a new case (version 1) and audit its opening; see the port."""
+        """Store a new case (version 1) and audit its opening; see the port.
+
+        Raises:
+            ValidationError: Not a case, a bad ``actor``, or a case that cannot be stored
+                (the message names it); nothing written.
+            AlreadyExists: The case is stored already; nothing written.
+        """
         self._uow._require_active()
+        case = _check_case(case, "the case to add")
+        actor = check_actor(actor, what=f"actor adding case {case.id}")
         if case.version != 0:
             raise AlreadyExists(
                 f"case {case.id} has version {case.version}: it was already stored; "
                 "use save() for a stored case (add() takes version 0)"
             )
         record = _record(case, 1)
+        labels = case_labels(case)
+        entries, seen = self._entries(case, actor, record)
         try:
             self._uow.documents.put(
                 CASES,
                 case.id,
                 record,
                 expected_version=0,
-                labels=case_labels(case),
+                labels=labels,
                 updated_at=case.updated_at,
             )
         except AlreadyExists:
             raise AlreadyExists(f"case {case.id} is already stored; nothing written") from None
-        self._uow.audit.append(
-            case.id,
-            actor=actor,
-            action="open",
-            at=case.created_at,
-            after=str(case.status.value),
-            detail={"case_type": type(case).case_type, RECORD_HASH: record_digest(record)},
-        )
-        self._audit_pending(case)
+        self._append(entries, f"case {case.id}")
+        self._audited[id(case)] = seen
         self._uow.track(case, 0)
         case.version = 1
 
@@ -201,73 +258,76 @@ class DocumentCaseRepository(CaseRepository):
         """Store many new cases in a few batched statements; see the port.
 
         Raises:
+            ValidationError: Not a sequence of cases, a bad ``actor``, or a case that
+                cannot be stored; nothing written.
             AlreadyExists: One of them is stored or has a version; nothing written.
         """
         self._uow._require_active()
-        for case in cases:
+        if isinstance(cases, str | bytes) or not isinstance(cases, Iterable):
+            raise ValidationError(f"add_all takes a sequence of cases, got {cases!r:.80}")
+        batch = [_check_case(c, "each case given to add_all") for c in cases]
+        actor = check_actor(actor, what="actor adding cases")
+        for case in batch:
             if case.version != 0:
                 raise AlreadyExists(
                     f"case {case.id} has version {case.version}: it was already stored; "
                     "nothing written"
                 )
-        records = [_record(c, 1) for c in cases]
+        documents = [(c.id, _record(c, 1), case_labels(c), c.updated_at) for c in batch]
+        entries: list[dict[str, Any]] = []
+        seen: list[int] = []
+        for case, (_, record, _, _) in zip(batch, documents, strict=True):
+            made, count = self._entries(case, actor, record)
+            entries.extend(made)
+            seen.append(count)
         try:
-            self._uow.documents.put_new(
-                CASES,
-                [
-                    (c.id, r, case_labels(c), c.updated_at)
-                    for c, r in zip(cases, records, strict=True)
-                ],
-            )
+            self._uow.documents.put_new(CASES, documents)
         except AlreadyExists as error:
             raise AlreadyExists(f"case {error}") from None
-        entries: list[dict[str, Any]] = []
-        for case, record in zip(cases, records, strict=True):
-            entries.append(
-                {
-                    "case_id": case.id,
-                    "actor": actor,
-                    "action": "open",
-                    "at": case.created_at,
-                    "after": str(case.status.value),
-                    "detail": {
-                        "case_type": type(case).case_type,
-                        RECORD_HASH: record_digest(record),
-                    },
-                }
-            )
-            pending = case.pending_events
-            for event in pending[self._audited.get(id(case), 0) :]:
-                fields = audit_fields(event)
-                if fields:
-                    entries.append({"case_id": case.id, **fields})
-            self._audited[id(case)] = len(pending)
-        self._uow.audit.append_many(entries)
-        for case in cases:
+        self._append(entries, f"{len(batch)} cases")
+        for case, count in zip(batch, seen, strict=True):
+            self._audited[id(case)] = count
             self._uow.track(case, 0)
             case.version = 1
 
     def get(self, case_id: str) -> Case[Any]:
-        """Return the stored case; see the port."""
+        """Return the stored case; see the port.
+
+        Raises:
+            ValidationError: ``case_id`` is not an id.
+            NotFound: No case has this id.
+            CorruptRecord: Its record cannot be read.
+        """
         self._uow._require_active()
+        case_id = check_id(case_id, what="case id")
         document = self._uow.documents.get(CASES, case_id)
         if document is None:
             raise NotFound(f"no case {case_id!r} is stored")
         return _decode(document.body, document.key, self._uow.storage.clock)
 
     def save(self, case: Case[Any]) -> None:
-        """Store ``case`` over the version it was read at; see the port."""
+        """Store ``case`` over the version it was read at; see the port.
+
+        Raises:
+            ValidationError: Not a case, or a change that cannot be stored or audited (a bad
+                actor, time or detail in a pending event); nothing written.
+            ConcurrencyConflict: The stored version is newer; nothing written.
+            NotFound: The case was never added.
+        """
         self._uow._require_active()
+        case = _check_case(case, "the case to save")
         if case.version < 1:
             raise NotFound(f"case {case.id} was never stored (version 0): add() it first")
         record = _record(case, case.version + 1)
+        labels = case_labels(case)
+        entries, seen = self._entries(case, None, record)
         try:
             self._uow.documents.put(
                 CASES,
                 case.id,
                 record,
                 expected_version=case.version,
-                labels=case_labels(case),
+                labels=labels,
                 updated_at=case.updated_at,
             )
         except ConcurrencyConflict as error:
@@ -275,33 +335,10 @@ class DocumentCaseRepository(CaseRepository):
                 f"case {case.id}: saving version {case.version}, but {error}; reload it, "
                 "redo the change and save again (nothing was written)"
             ) from None
-        self._audit_pending(case, record)
+        self._append(entries, f"case {case.id}")
+        self._audited[id(case)] = seen
         self._uow.track(case, case.version)
         case.version += 1
-
-    def _audit_pending(self, case: Case[Any], record: str | None = None) -> None:
-        """Audit the case's new pending events, the last one holding ``record``'s hash.
-
-        A save with no event to audit writes a ``record_saved`` entry to hold it.
-        """
-        pending = case.pending_events
-        done = self._audited.get(id(case), 0)
-        entries = [fields for event in pending[done:] if (fields := audit_fields(event))]
-        if record is not None:
-            if not entries:
-                entries.append(
-                    {
-                        "actor": "casekit.storage",
-                        "action": "record_saved",
-                        "at": case.updated_at,
-                        "after": f"version {case.version + 1}",
-                    }
-                )
-            last = entries[-1]
-            last["detail"] = {**last.get("detail", {}), RECORD_HASH: record_digest(record)}
-        for fields in entries:
-            self._uow.audit.append(case.id, **fields)
-        self._audited[id(case)] = len(pending)
 
     def query(
         self,
@@ -318,26 +355,33 @@ class DocumentCaseRepository(CaseRepository):
         """Return one page of matching cases in id order; see the port.
 
         Raises:
-            ValidationError: ``limit`` outside 1..10,000.
+            ValidationError: A filter of the wrong kind (``owner`` not an
+                :class:`~casekit.cases.Owner`, ``priority`` not a priority, a naive time),
+                or ``limit`` outside 1..10,000.
         """
         self._uow._require_active()
         if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
             raise ValidationError(f"query limit must be an int in 1..{_MAX_LIMIT}, got {limit!r}")
         labels: dict[str, str] = {}
         if case_type is not None:
-            labels["case_type"] = case_type
+            labels["case_type"] = check_text(case_type, what="case_type filter of a case query")
         if status is not None:
-            labels["status"] = str(getattr(status, "value", status))
+            if isinstance(status, enum.Enum):
+                status = status.value
+            labels["status"] = check_text(status, what="status filter of a case query")
         if owner is not None:
+            owner = check_instance(owner, Owner, what="owner filter of a case query")
             labels["owner"] = owner_label(owner)
         if priority is not None:
-            labels["priority"] = priority.value
+            labels["priority"] = check_enum(
+                priority, Priority, what="priority filter of a case query"
+            ).value
         documents = self._uow.documents.find(
             CASES,
             labels=labels,
-            updated_from=updated_from,
-            updated_to=updated_to,
-            after=after,
+            updated_from=check_optional_aware(updated_from, what="updated_from of a case query"),
+            updated_to=check_optional_aware(updated_to, what="updated_to of a case query"),
+            after=check_after(after, what="'after' of a case query"),
             limit=limit + 1,
         )
         more = len(documents) > limit
@@ -345,3 +389,13 @@ class DocumentCaseRepository(CaseRepository):
         clock = self._uow.storage.clock
         items = tuple(_decode(d.body, d.key, clock) for d in documents)
         return Page(items, documents[-1].key if more else None)
+
+
+def _check_case(value: object, what: str) -> Case[Any]:
+    if not isinstance(value, Case):
+        raise ValidationError(
+            f"{what} must be a Case (a ProductDeliveryCase, an IssueCase ...), "
+            f"got {type(value).__name__} {value!r:.80}"
+        )
+    check_id(value.id, what=f"id of the {type(value).case_type} to store")
+    return value

@@ -20,13 +20,13 @@ import attrs
 from sortedcontainers import SortedDict  # type: ignore[import-untyped]  # ships no stubs
 
 from casekit.checks import check_id
-from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
+from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
     NotFound,
-    ValidationError,
 )
+from casekit.storage import _checks
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.journal import check_batch, check_snapshot
 from casekit.storage.locks import WriterLock
@@ -37,7 +37,6 @@ from casekit.storage.ports import (
     DocumentStore,
     JournalEntry,
     JournalSnapshot,
-    JsonText,
     RoutingJournal,
     Storage,
     UnitOfWork,
@@ -52,18 +51,6 @@ class _Row:
     body: str
     labels: dict[str, str]
     updated_at: datetime
-
-
-def _dumps(collection: str, key: str, body: Body) -> str:
-    if type(body) is JsonText:
-        return str(body)
-    try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValidationError(
-            f"document {collection}/{key} is not JSON-safe (str, int, bool, None, list, "
-            f"dict): {error}"
-        ) from None
 
 
 class MemoryStorage(Storage):
@@ -136,6 +123,8 @@ class _MemoryDocuments(DocumentStore):
 
     def get(self, collection: str, key: str) -> Document | None:
         self._uow._require_active()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
         row = self._storage._docs.get(collection, {}).get(key)
         if row is None:
             return None
@@ -154,8 +143,12 @@ class _MemoryDocuments(DocumentStore):
         updated_at: datetime,
     ) -> int:
         self._uow._require_active()
-        text = _dumps(collection, key, body)
-        updated_at = as_utc(updated_at, what=f"updated_at of {collection}/{key}")
+        collection, key, text, labels, updated_at = _checks.check_document(
+            collection, key, body, labels, updated_at
+        )
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}"
+        )
         rows = self._storage._docs.get(collection)
         if rows is None:
             rows = self._storage._docs[collection] = SortedDict()
@@ -167,7 +160,7 @@ class _MemoryDocuments(DocumentStore):
             raise ConcurrencyConflict(
                 f"{collection}/{key} is at version {stored}, not {expected_version}"
             )
-        rows[key] = _Row(expected_version + 1, text, dict(labels), updated_at)
+        rows[key] = _Row(expected_version + 1, text, labels, updated_at)
         if old is None:
             self._uow._undo.append(lambda: rows.pop(key))
         else:
@@ -176,6 +169,11 @@ class _MemoryDocuments(DocumentStore):
 
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         self._uow._require_active()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}", minimum=1
+        )
         rows = self._storage._docs.get(collection)
         old: _Row | None = None if rows is None else rows.get(key)
         if rows is None or old is None:
@@ -198,12 +196,17 @@ class _MemoryDocuments(DocumentStore):
         limit: int = 100,
     ) -> list[Document]:
         self._uow._require_active()
+        collection, wanted, low, high, after, limit = _checks.check_find(
+            collection,
+            labels=labels,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            after=after,
+            limit=limit,
+        )
         rows = self._storage._docs.get(collection)
         if not rows:
             return []
-        wanted = dict(labels or {})
-        low = as_utc(updated_from) if updated_from is not None else None
-        high = as_utc(updated_to) if updated_to is not None else None
         found: list[Document] = []
         keys = rows.irange(minimum=after, inclusive=(False, False)) if after else rows.keys()
         for key in keys:

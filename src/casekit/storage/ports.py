@@ -23,8 +23,9 @@ import attrs
 
 from casekit.checks import check_id, check_instance
 from casekit.clock import SYSTEM_CLOCK, Clock
-from casekit.errors import AlreadyExists, StorageError
+from casekit.errors import AlreadyExists, StorageError, ValidationError
 from casekit.priority import Priority
+from casekit.storage._checks import check_collection, check_documents
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
@@ -192,12 +193,15 @@ class DocumentStore(abc.ABC):
 
         Each body is a JSON-safe mapping or :class:`JsonText`, as for :meth:`put`.
 
-        Adapters may override it with a batched write; this default checks every key, then
-        writes them one by one.
+        Adapters may override it with a batched write; this default checks every document
+        and key, then writes them one by one.
 
         Raises:
+            ValidationError: A document cannot be stored (named in the message); nothing
+                written.
             AlreadyExists: A key exists (named in the message); nothing written.
         """
+        check_documents(check_collection(collection), documents)
         seen: set[str] = set()
         for key, _, _, _ in documents:
             if key in seen:
@@ -488,6 +492,7 @@ class UnitOfWork(abc.ABC):
         self.bound: dict[int, Any] = {}
         """What has bound itself to this unit of work, by the binder's id (the durable
         routers)."""
+        self._failure: str | None = None
 
     @property
     @abc.abstractmethod
@@ -556,6 +561,16 @@ class UnitOfWork(abc.ABC):
         for callback in callbacks:
             callback(committed)
 
+    def fail(self, reason: str) -> None:
+        """Mark this unit of work as unable to commit: a change failed half-way through.
+
+        Writers call it when an error interrupts a change after its first write (the row is
+        written, its audit entry is not); :meth:`commit` then rolls back and refuses, so a
+        caller who catches the error cannot commit half of the change.
+        """
+        if self._failure is None:
+            self._failure = reason
+
     def track(self, case: Case[Any], previous_version: int) -> None:
         """Remember a case written in this unit of work (for its events and version)."""
         self._touched.setdefault(id(case), (case, previous_version))
@@ -580,8 +595,15 @@ class UnitOfWork(abc.ABC):
         Raises:
             StorageUnavailable: The database failed; nothing was written and the unit of
                 work is rolled back.
+            StorageError: A change in it failed half-way (:meth:`fail`); it is rolled back.
         """
         self._require_active()
+        if self._failure is not None:
+            self.rollback()
+            raise StorageError(
+                f"cannot commit this unit of work: {self._failure}; it is rolled back "
+                "(nothing was written)"
+            )
         try:
             callbacks, self._before_commit = self._before_commit, []
             for callback in callbacks:
@@ -755,6 +777,8 @@ class Storage(abc.ABC):
 
     def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
         """Add ``cases`` in one unit of work and return how many; all or nothing."""
+        if isinstance(cases, str | bytes) or not isinstance(cases, Iterable):
+            raise ValidationError(f"add_all takes an iterable of cases, got {cases!r:.80}")
         batch = list(cases)
         with self.unit_of_work() as uow:
             uow.cases.add_all(batch, actor=actor)

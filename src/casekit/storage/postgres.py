@@ -26,8 +26,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casekit.checks import check_int, check_text
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
-from casekit.errors import MissingExtra, StorageUnavailable
+from casekit.errors import MissingExtra, StorageUnavailable, ValidationError
+from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.journal import JOURNAL_TABLES_POSTGRES, SqlJournal
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
@@ -123,6 +125,7 @@ class _PostgresDialect(SqlDialect):
     def __init__(self, storage: PostgresStorage) -> None:
         self._storage = storage
         self.name = "postgresql"
+        self.conninfo = storage.conninfo
         self._sql: dict[str, str] = {}
 
     def _convert(self, sql: str) -> str:
@@ -135,7 +138,7 @@ class _PostgresDialect(SqlDialect):
         conn = self._storage._current()
         try:
             cursor: Cursor = conn.execute(self._convert(sql), params)
-        except self._storage._psycopg.Error as error:
+        except (self._storage._psycopg.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
         return cursor
 
@@ -184,9 +187,6 @@ class _PostgresDialect(SqlDialect):
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (_import_psycopg().Error,)
 
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        return (_import_psycopg().IntegrityError,)
-
 
 class PostgresStorage(Storage):
     """A PostgreSQL database, its schema created and migrated on open.
@@ -217,8 +217,10 @@ class PostgresStorage(Storage):
     ) -> None:
         super().__init__(clock=clock, audit_key=audit_key)
         self._psycopg = _import_psycopg()
-        self.conninfo = conninfo
-        self._connect_timeout = connect_timeout
+        self.conninfo = check_text(conninfo, what="PostgreSQL connection string")
+        self._connect_timeout = check_int(
+            connect_timeout, what="PostgreSQL connect_timeout (seconds)", minimum=1
+        )
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = WriterLock("postgresql")
         self._dialect = _PostgresDialect(self)
@@ -233,7 +235,7 @@ class PostgresStorage(Storage):
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             raise StorageUnavailable(
-                f"postgresql: the connection to {_safe(self.conninfo)} was lost; "
+                f"postgresql: the connection to {scrub_conninfo(self.conninfo)} was lost; "
                 "the unit of work is rolled back (nothing was written)"
             )
         return conn
@@ -247,9 +249,15 @@ class PostgresStorage(Storage):
                     self.conninfo, connect_timeout=self._connect_timeout, autocommit=False
                 )
             except self._psycopg.Error as error:
-                raise StorageUnavailable(
-                    f"postgresql: cannot connect ({_safe(self.conninfo)}): {error}"
-                ) from error
+                message = scrub_conninfo(
+                    f"cannot connect ({self.conninfo}): {error}", conninfo=self.conninfo
+                )
+                if isinstance(error, self._psycopg.ProgrammingError):  # a malformed string
+                    raise ValidationError(
+                        f"postgresql: {message}; use 'host=... dbname=... user=...' or "
+                        "'postgresql://user@host/dbname'"
+                    ) from None
+                raise StorageUnavailable(f"postgresql: {message}") from None
             self._conn = conn
         return conn
 
@@ -302,11 +310,6 @@ class PostgresStorage(Storage):
             self._conn = None
 
 
-def _safe(conninfo: str) -> str:
-    """The connection string without its password, for messages."""
-    return " ".join(p for p in conninfo.split() if not p.lower().startswith("password"))
-
-
 class _PostgresUnitOfWork(UnitOfWork):
     storage: PostgresStorage
 
@@ -331,12 +334,14 @@ class _PostgresUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self.storage._lock.acquire()
         try:
+            self.storage._dialect.failure = None
             self.storage._connection()
         except BaseException:
             self.storage._lock.release()
             raise
 
     def _commit(self) -> None:
+        self.storage._dialect.check_committable()
         with self.storage._dialect.translate("commit"):
             self.storage._current().commit()
         self.storage._lock.release()

@@ -41,15 +41,18 @@ from casekit.errors import (
     ConcurrencyConflict,
     CorruptRecord,
     NotFound,
+    StorageError,
     StorageUnavailable,
     ValidationError,
 )
+from casekit.storage import _checks
 from casekit.storage.audit import (
     KEYLESS,
     ChainedAuditLog,
     check_key_fingerprint,
     key_fingerprint,
 )
+from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "SqlDocuments",
     "parse_time",
     "time_text",
+    "translate_error",
 ]
 
 SCHEMA_VERSION = 5
@@ -153,6 +157,14 @@ class SqlDialect(abc.ABC):
     """One database's way of saying the few things that differ, and its connection."""
 
     name: str = "sql"
+    conninfo: str | None = None
+    """The connection string, if any: its secrets are scrubbed from every message."""
+    failure: str | None = None
+    """Set when a statement of the current transaction failed: it must be rolled back.
+
+    A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
+    back) and may have half-done a unit of work's change on SQLite, so the unit of work
+    refuses to commit after one (:meth:`check_committable`)."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -198,17 +210,29 @@ class SqlDialect(abc.ABC):
                 heads[case_id] = head
         return heads
 
+    def check_committable(self) -> None:
+        """Refuse to commit a transaction in which a statement failed.
+
+        Raises:
+            StorageError: A statement failed earlier in this transaction; roll it back.
+        """
+        if self.failure is not None:
+            raise StorageError(
+                f"{self.name}: cannot commit: {self.failure} earlier in this unit of work; "
+                "it is rolled back (nothing was written)"
+            )
+
     @contextmanager
     def translate(self, what: str) -> Iterator[None]:
         """Turn driver errors raised inside the block into casekit errors.
 
-        A key or constraint violation (another transaction wrote the same key first)
-        becomes :class:`ConcurrencyConflict`; anything else :class:`StorageUnavailable`.
-        Either way the transaction must be rolled back, which the unit of work does.
+        See :func:`translate_error` for which error becomes what. Either way the
+        transaction must be rolled back, which the unit of work does.
         """
+        caught: tuple[type[BaseException], ...] = (*self.driver_errors(), UnicodeError)
         try:
             yield
-        except self.driver_errors() as error:
+        except caught as error:
             raise self.casekit_error(error, what) from error
 
     def casekit_error(self, error: BaseException, what: str) -> CasekitError:
@@ -216,23 +240,128 @@ class SqlDialect(abc.ABC):
 
         Adapters call it from ``except`` clauses on their hot paths (cheaper than
         :meth:`translate`, a context manager per statement); ``what`` may be the statement,
-        of which only the first word is named.
+        of which only the first word is named. It also marks the transaction as failed.
         """
-        what = what.split(" ", 1)[0].lower()
-        if isinstance(error, self.conflict_errors()):
-            return ConcurrencyConflict(
-                f"{self.name}: {what} conflicted with another transaction ({error}); "
-                "nothing was written"
-            )
-        return StorageUnavailable(f"{self.name}: {what} failed: {error}")
-
-    @abc.abstractmethod
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        """The driver's integrity (unique key, check constraint) exception classes."""
+        translated = translate_error(error, database=self.name, what=what, conninfo=self.conninfo)
+        self.failure = f"{what.split(' ', 1)[0].lower()} failed"
+        return translated
 
     @abc.abstractmethod
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         """The driver's exception classes."""
+
+
+_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})  # shutdown, crash, starting up
+_SQLITE_UNAVAILABLE = (
+    "SQLITE_AUTH",
+    "SQLITE_CANTOPEN",
+    "SQLITE_CORRUPT",
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_NOTADB",
+    "SQLITE_PERM",
+    "SQLITE_READONLY",
+)
+
+
+def _error_kind(error: BaseException) -> str:  # noqa: PLR0911  one return per kind
+    """``retry``, ``conflict``, ``invalid``, ``unavailable`` or ``failed``.
+
+    Decided by the PostgreSQL SQLSTATE (psycopg's ``sqlstate``), else SQLite's error name
+    (``sqlite_errorname``), else the DB-API (PEP 249) exception class names, so one
+    function serves every driver without importing it.
+    """
+    if isinstance(error, UnicodeError):
+        return "invalid"
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str) and state:
+        return _sqlstate_kind(state)
+    name = getattr(error, "sqlite_errorname", None)
+    kind = _sqlite_kind(name) if isinstance(name, str) else None
+    if kind is not None:
+        return kind
+    classes = {cls.__name__ for cls in type(error).__mro__}
+    if "database is locked" in str(error):
+        return "retry"
+    if "IntegrityError" in classes:
+        return "conflict"
+    if "DataError" in classes:
+        return "invalid"
+    if classes & {"OperationalError", "InterfaceError"}:
+        return "unavailable"
+    return "failed"
+
+
+def _sqlstate_kind(state: str) -> str:
+    if state in _RETRY_STATES:
+        return "retry"
+    if state.startswith("23"):  # integrity constraint violation
+        return "conflict"
+    if state.startswith(("22", "54")):  # data exception, program limit exceeded
+        return "invalid"
+    if state.startswith(("08", "53")) or state in _UNAVAILABLE_STATES:
+        return "unavailable"
+    return "failed"
+
+
+def _sqlite_kind(name: str) -> str | None:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "retry"
+    if name.startswith("SQLITE_CONSTRAINT"):
+        return "conflict"
+    if name in ("SQLITE_TOOBIG", "SQLITE_MISMATCH", "SQLITE_RANGE"):
+        return "invalid"
+    if name.startswith(_SQLITE_UNAVAILABLE):
+        return "unavailable"
+    return None
+
+
+def translate_error(
+    error: BaseException, *, database: str, what: str, conninfo: str | None = None
+) -> CasekitError:
+    """The casekit error a driver error becomes: the one translation both SQL adapters use.
+
+    - deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``), SQLite "database
+      is locked" after its busy timeout: :class:`ConcurrencyConflict`, retryable (retry the
+      whole unit of work, e.g. with :func:`casekit.storage.retrying`);
+    - a key or constraint violation (another transaction wrote the same key first):
+      :class:`ConcurrencyConflict`;
+    - a value the database cannot hold (NUL, bad encoding, too long; SQLSTATE class 22 or
+      54, ``UnicodeError``): :class:`ValidationError`;
+    - the database cannot be reached or used (SQLSTATE class 08, 53, shutdown; SQLite
+      cannot open, I/O error, not a database): :class:`StorageUnavailable`;
+    - anything else: :class:`StorageError`.
+
+    Connection secrets are scrubbed from the message (:func:`scrub_conninfo`).
+
+    Args:
+        error: The driver's exception.
+        database: The database, as messages name it (``"postgresql"``, ``"sqlite x.db"``).
+        what: The statement (or operation) that failed; only its first word is named.
+        conninfo: The connection string, whose secrets must not appear in the message.
+    """
+    verb = what.split(" ", 1)[0].lower()
+    detail = scrub_conninfo(str(error).strip() or type(error).__name__, conninfo=conninfo)
+    kind = _error_kind(error)
+    if kind == "retry":
+        return ConcurrencyConflict(
+            f"{database}: {verb} met a concurrent transaction ({detail}); nothing was "
+            "written; retrying the whole unit of work is safe"
+        )
+    if kind == "conflict":
+        return ConcurrencyConflict(
+            f"{database}: {verb} conflicted with another transaction ({detail}); "
+            "nothing was written"
+        )
+    if kind == "invalid":
+        return ValidationError(
+            f"{database}: {verb} refused a value ({detail}); nothing was written; text must "
+            "be valid Unicode without NUL characters and keys at most 512 characters"
+        )
+    if kind == "unavailable":
+        return StorageUnavailable(f"{database}: {verb} failed: {detail}")
+    return StorageError(f"{database}: {verb} failed: {detail}")
 
 
 def _loads(table: str, key: str, column: str, text: object) -> Any:
@@ -251,11 +380,9 @@ _STRING = json.encoder.encode_basestring  # one str as JSON (ensure_ascii=False)
 """One encoder for every row: ``json.dumps`` with options builds a new one per call."""
 
 
-def _labels_json(what: str, labels: Mapping[str, str]) -> str:
-    """``labels`` as JSON, as :func:`_dumps` writes it; a flat text map is encoded directly."""
-    if all(type(k) is str and type(v) is str for k, v in labels.items()):
-        return "{" + ",".join(f"{_STRING(k)}:{_STRING(v)}" for k, v in labels.items()) + "}"
-    return _dumps(what, labels)
+def _labels_json(labels: Mapping[str, str]) -> str:
+    """Checked ``labels`` (text to text) as compact JSON, non-ASCII as it is."""
+    return "{" + ",".join(f"{_STRING(k)}:{_STRING(v)}" for k, v in labels.items()) + "}"
 
 
 def _dumps(what: str, value: Body) -> str:
@@ -289,6 +416,8 @@ class SqlDocuments(DocumentStore):
     def get(self, collection: str, key: str) -> Document | None:
         """See :meth:`DocumentStore.get`."""
         self._guard()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
         row = self._db.execute(
             "SELECT version, body, labels, updated_at FROM documents "
             "WHERE collection = ? AND key = ?",
@@ -325,10 +454,14 @@ class SqlDocuments(DocumentStore):
     ) -> int:
         """See :meth:`DocumentStore.put`."""
         self._guard()
-        where = f"document {collection}/{key}"
-        text = _dumps(where, body)
-        label_text = _labels_json(f"labels of {where}", labels)
-        moment = self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}"))
+        collection, key, text, labels, updated_at = _checks.check_document(
+            collection, key, body, labels, updated_at
+        )
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}"
+        )
+        label_text = _labels_json(labels)
+        moment = self._db.time_param(updated_at)
         new_version = expected_version + 1
         if expected_version == 0:
             cursor = self._db.execute(
@@ -359,17 +492,11 @@ class SqlDocuments(DocumentStore):
     ) -> None:
         """See :meth:`DocumentStore.put_new`: one existence check per 500 keys, one batch."""
         self._guard()
+        collection = _checks.check_collection(collection)
         rows = []
-        for key, body, labels, updated_at in documents:
-            where = f"document {collection}/{key}"
+        for key, text, labels, updated_at in _checks.check_documents(collection, documents):
             rows.append(
-                (
-                    collection,
-                    key,
-                    _dumps(where, body),
-                    _labels_json(f"labels of {where}", labels),
-                    self._db.time_param(as_utc(updated_at, what=f"updated_at of {where}")),
-                )
+                (collection, key, text, _labels_json(labels), self._db.time_param(updated_at))
             )
         keys = [row[1] for row in rows]
         if len(set(keys)) != len(keys):
@@ -397,6 +524,11 @@ class SqlDocuments(DocumentStore):
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         """See :meth:`DocumentStore.delete`."""
         self._guard()
+        collection = _checks.check_collection(collection)
+        key = _checks.check_key(collection, key)
+        expected_version = _checks.check_version(
+            expected_version, what=f"expected version of {collection}/{key}", minimum=1
+        )
         cursor = self._db.execute(
             "DELETE FROM documents WHERE collection = ? AND key = ? AND version = ?",
             (collection, key, expected_version),
@@ -421,6 +553,14 @@ class SqlDocuments(DocumentStore):
     ) -> list[Document]:
         """See :meth:`DocumentStore.find`."""
         self._guard()
+        collection, labels, updated_from, updated_to, after, limit = _checks.check_find(
+            collection,
+            labels=labels,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            after=after,
+            limit=limit,
+        )
         conditions = ["collection = ?"]
         params: list[object] = [collection]
         if labels:
@@ -429,14 +569,14 @@ class SqlDocuments(DocumentStore):
             params.extend(values)
         if updated_from is not None:
             conditions.append("updated_at >= ?")
-            params.append(self._db.time_param(as_utc(updated_from)))
+            params.append(self._db.time_param(updated_from))
         if updated_to is not None:
             conditions.append("updated_at < ?")
-            params.append(self._db.time_param(as_utc(updated_to)))
+            params.append(self._db.time_param(updated_to))
         if after is not None:
             conditions.append("key > ?")
             params.append(after)
-        params.append(int(limit))
+        params.append(limit)
         rows = self._db.execute(
             "SELECT key, version, body, labels, updated_at FROM documents WHERE "
             + " AND ".join(conditions)

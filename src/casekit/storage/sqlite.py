@@ -23,14 +23,16 @@ commands through one ``DurableRouter.bind``).
 
 from __future__ import annotations
 
-import json
+import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from casekit.checks import check_text
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
+from casekit.storage._checks import check_seconds
 from casekit.storage.journal import JOURNAL_TABLES_SQLITE, SqlJournal
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import Storage, UnitOfWork
@@ -150,21 +152,27 @@ class _SQLiteDialect(SqlDialect):
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         try:
             return self.conn.execute(sql, params)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             self.conn.executemany(sql, rows)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeError) as error:
             raise self.casekit_error(error, sql) from error
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         parts: list[str] = []
         params: list[object] = []
         for name, value in labels.items():
-            parts.append("json_extract(labels, ?) = ?")
-            params.extend([f"$.{json.dumps(name)}", value])
+            if '"' in name or "\\" in name or not name.isprintable():
+                # A JSON path cannot quote these: SQLite compares a quoted path label with
+                # the key as written in the JSON text (escaped), so look the key up instead.
+                parts.append("EXISTS (SELECT 1 FROM json_each(labels) WHERE key = ? AND value = ?)")
+                params.extend([name, value])
+            else:
+                parts.append("json_extract(labels, ?) = ?")
+                params.extend([f'$."{name}"', value])
         return " AND ".join(parts), params
 
     def time_param(self, moment: datetime) -> object:
@@ -199,9 +207,6 @@ class _SQLiteDialect(SqlDialect):
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
 
-    def conflict_errors(self) -> tuple[type[BaseException], ...]:
-        return (sqlite3.IntegrityError,)
-
 
 class SQLiteStorage(Storage):
     """A SQLite database file (or ``":memory:"``), created and migrated on open.
@@ -234,7 +239,10 @@ class SQLiteStorage(Storage):
         super().__init__(clock=clock, audit_key=audit_key)
         if synchronous not in ("NORMAL", "FULL"):
             raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
-        self.path = str(path)
+        if not isinstance(path, str | os.PathLike):
+            raise ValidationError(f"SQLite database path must be a str or a Path, got {path!r}")
+        self.path = check_text(str(os.fspath(path)), what="SQLite database path")
+        timeout = check_seconds(timeout, what="SQLite busy timeout")
         self._lock = WriterLock(f"sqlite {self.path}")
         try:
             conn = sqlite3.connect(
@@ -312,12 +320,14 @@ class _SQLiteUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self.storage._lock.acquire()
         try:
+            self.storage._dialect.failure = None
             self.storage._dialect.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.storage._lock.release()
             raise
 
     def _commit(self) -> None:
+        self.storage._dialect.check_committable()
         self.storage._dialect.execute("COMMIT")
         self.storage._lock.release()
 

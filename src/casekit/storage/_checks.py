@@ -1,0 +1,326 @@
+"""What storage checks at the door, before a statement runs or a row changes.
+
+Every adapter calls these first, so a bad argument is refused the same way on every adapter
+(a :class:`~casekit.errors.ValidationError` naming the object, the value and what is valid)
+and never reaches a driver, where it would surface as a driver error (a NUL byte, a lone
+surrogate, a key too long for an index) or be written half-way.
+
+The general checks (actors, ids, aware times) are :mod:`casekit.checks`; this module adds
+what only storage needs: collection names, label maps, JSON bodies and the fields of an
+audit entry.
+
+Complexity: O(size of the value) each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import reprlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from casekit.checks import MAX_ID_LENGTH, check_actor, check_aware, check_id, check_int, check_text
+from casekit.errors import ValidationError
+
+__all__ = [
+    "MAX_COLLECTION_LENGTH",
+    "MAX_FIND_LIMIT",
+    "MAX_LABEL_LENGTH",
+    "MAX_VERSION",
+    "body_text",
+    "check_after",
+    "check_audit_fields",
+    "check_collection",
+    "check_document",
+    "check_documents",
+    "check_find",
+    "check_key",
+    "check_labels",
+    "check_limit",
+    "check_optional_aware",
+    "check_plain_json",
+    "check_seconds",
+    "check_version",
+]
+
+MAX_COLLECTION_LENGTH = 128
+"""The longest collection name: with a key of :data:`~casekit.checks.MAX_ID_LENGTH`
+characters it still fits a PostgreSQL index entry."""
+
+MAX_LABEL_LENGTH = 2 * MAX_ID_LENGTH
+"""The longest label value (an owner label is its kind and a full-length id)."""
+
+MAX_VERSION = 2**31 - 2
+"""The highest version a write may state (the stored one, +1, fits a 32-bit column)."""
+
+MAX_FIND_LIMIT = 100_000
+"""The most documents one ``find`` returns (page with ``after`` for more)."""
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
+
+
+def _short(value: object) -> str:
+    """``repr(value)`` in at most 80 characters, safe for deeply nested values."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _plain_string(value: str, *, what: str, allow_nul: bool) -> None:
+    if not allow_nul and "\x00" in value:
+        raise ValidationError(f"{what} must not contain a NUL character, got {_short(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                f"{what} must be valid Unicode text (no lone surrogates), got {_short(value)}"
+            ) from None
+
+
+def check_collection(value: object) -> str:
+    """A collection name: non-blank text of at most :data:`MAX_COLLECTION_LENGTH` characters."""
+    return check_text(value, what="collection name", max_length=MAX_COLLECTION_LENGTH)
+
+
+def check_key(collection: str, value: object) -> str:
+    """A document key: an id (non-blank, at most 512 characters, no NUL or lone surrogate)."""
+    return check_id(value, what=f"key of a document in {collection}")
+
+
+def check_version(value: object, *, what: str, minimum: int = 0) -> int:
+    """A version number: an int from ``minimum`` to :data:`MAX_VERSION`."""
+    return check_int(value, what=what, minimum=minimum, maximum=MAX_VERSION)
+
+
+def check_limit(value: object, *, what: str) -> int:
+    """How many rows to return: an int from 1 to :data:`MAX_FIND_LIMIT`."""
+    return check_int(value, what=what, minimum=1, maximum=MAX_FIND_LIMIT)
+
+
+def check_optional_aware(value: object, *, what: str) -> datetime | None:
+    """``None`` or a timezone-aware datetime, converted to UTC."""
+    return None if value is None else check_aware(value, what=what)
+
+
+def check_after(value: object, *, what: str) -> str | None:
+    """``None`` or a string to page after (no NUL or lone surrogate)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string or None, got {_short(value)}")
+    _plain_string(value, what=what, allow_nul=False)
+    return str(value)
+
+
+def check_labels(value: object, *, what: str) -> dict[str, str]:
+    """A label map: non-blank text names, text values (may be empty), none too long.
+
+    Raises:
+        ValidationError: Not a mapping, a name that is not an id, a value that is not a
+            string, contains NUL or a lone surrogate, or is longer than
+            :data:`MAX_LABEL_LENGTH`.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{what} must be a mapping of str to str, got {_short(value)}")
+    labels: dict[str, str] = {}
+    for given, text in value.items():
+        name = check_id(given, what=f"a label name of {what}")
+        if not isinstance(text, str):
+            raise ValidationError(f"label {name!r} of {what} must be a string, got {_short(text)}")
+        if len(text) > MAX_LABEL_LENGTH:
+            raise ValidationError(
+                f"label {name!r} of {what} must be at most {MAX_LABEL_LENGTH} characters, "
+                f"got {len(text)}"
+            )
+        _plain_string(text, what=f"label {name!r} of {what}", allow_nul=False)
+        labels[name] = str(text)
+    return labels
+
+
+def check_plain_json(value: object, *, what: str) -> None:
+    """Check ``value`` is what JSON stores and reads back unchanged.
+
+    Allowed: ``None``, ``bool``, ``int``, finite ``float``, ``str`` (no lone surrogate; NUL
+    is escaped in JSON and allowed), lists and tuples of these, mappings with string keys.
+
+    Raises:
+        ValidationError: The first value that is not allowed, with its path.
+    """
+    try:
+        _walk(value, what)
+    except RecursionError:
+        raise ValidationError(f"{what} is nested too deeply to store") from None
+
+
+def _walk(value: object, path: str) -> None:
+    if value is None or type(value) is bool or type(value) is int:
+        return
+    if isinstance(value, str):
+        _plain_string(value, what=path, allow_nul=True)
+        return
+    if isinstance(value, bool | int):  # an IntEnum or an int subclass: JSON reads an int
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"{path} is not finite ({value!r}); JSON cannot hold it")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(
+                    f"{path} has a key that is not a string: {_short(key)} (JSON keys are text)"
+                )
+            _plain_string(key, what=f"a key of {path}", allow_nul=True)
+            _walk(item, f"{path}[{key!r}]")
+        return
+    if isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _walk(item, f"{path}[{n}]")
+        return
+    raise ValidationError(
+        f"{path} is a {type(value).__name__} ({_short(value)}), which is not JSON-safe; "
+        "use str, int, bool, None, a list or a mapping with string keys"
+    )
+
+
+def body_text(what: str, body: object) -> str:
+    """The JSON text a document body is stored as, after checking it can be stored.
+
+    ``body`` is a mapping (checked with :func:`check_plain_json`) or
+    :class:`~casekit.storage.ports.JsonText` (a ``str``, stored as it is once it is known
+    to be encodable).
+
+    Raises:
+        ValidationError: Not a mapping or JSON text, or holding what JSON cannot store.
+    """
+    if isinstance(body, str):
+        from casekit.storage.ports import JsonText  # noqa: PLC0415  ports imports this module
+
+        if type(body) is not JsonText:
+            raise ValidationError(
+                f"{what}: the body must be a mapping or JsonText, got a plain str {_short(body)}"
+            )
+        _plain_string(body, what=f"{what} (JSON text)", allow_nul=False)
+        return str(body)
+    if not isinstance(body, Mapping):
+        raise ValidationError(f"{what}: the body must be a mapping, got {_short(body)}")
+    check_plain_json(body, what=f"{what} body")
+    return _ENCODER.encode(body)
+
+
+def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the keyword arguments of one audit append before anything is written.
+
+    Returns:
+        The fields to append: ``case_id``, ``actor``, ``action``, ``at`` (UTC), ``before``,
+        ``after`` and ``detail`` (a dict).
+
+    Raises:
+        ValidationError: A bad case id, actor, action, time, before/after or detail.
+    """
+    case_id = check_id(case_id, what="audit entry case id")
+    where = f"audit entry for {case_id}"
+    checked: dict[str, Any] = {
+        "case_id": case_id,
+        "actor": check_actor(fields.get("actor"), what=f"actor of the {where}"),
+        "action": check_id(fields.get("action"), what=f"action of the {where}"),
+        "at": check_aware(fields.get("at"), what=f"time of the {where}"),
+    }
+    for name in ("before", "after"):
+        value = fields.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise ValidationError(
+                    f"{name!r} of the {where} must be a string or None, got {_short(value)}"
+                )
+            _plain_string(value, what=f"{name!r} of the {where}", allow_nul=False)
+        checked[name] = value
+    detail = fields.get("detail") or {}
+    if not isinstance(detail, Mapping):
+        raise ValidationError(f"detail of the {where} must be a mapping, got {_short(detail)}")
+    check_plain_json(detail, what=f"detail of the {where}")
+    checked["detail"] = dict(detail)
+    return checked
+
+
+def check_document(
+    collection: object, key: object, body: object, labels: object, updated_at: object
+) -> tuple[str, str, str, dict[str, str], datetime]:
+    """Check one document write; return collection, key, body text, labels, UTC time.
+
+    Raises:
+        ValidationError: The first argument that cannot be stored, named in the message.
+    """
+    collection = check_collection(collection)
+    key = check_key(collection, key)
+    where = f"document {collection}/{key}"
+    text = body_text(where, body)
+    checked_labels = check_labels(labels, what=f"the labels of {where}")
+    moment = check_aware(updated_at, what=f"updated_at of {where}")
+    return collection, key, text, checked_labels, moment
+
+
+def check_documents(
+    collection: str, documents: object
+) -> list[tuple[str, str, dict[str, str], datetime]]:
+    """Check a batch of new documents ``(key, body, labels, updated_at)``, all of them.
+
+    Returns:
+        ``(key, body text, labels, updated_at in UTC)`` per document, in order.
+
+    Raises:
+        ValidationError: Not a sequence of 4-tuples, or a document that cannot be stored.
+    """
+    if isinstance(documents, str | bytes | Mapping) or not hasattr(documents, "__iter__"):
+        raise ValidationError(
+            f"new documents for {collection} must be a sequence of (key, body, labels, "
+            f"updated_at) tuples, got {_short(documents)}"
+        )
+    checked = []
+    for item in documents:
+        if not isinstance(item, tuple | list) or len(item) != 4:
+            raise ValidationError(
+                f"a new document for {collection} must be a (key, body, labels, updated_at) "
+                f"tuple, got {_short(item)}"
+            )
+        _, key, text, labels, moment = check_document(collection, *item)
+        checked.append((key, text, labels, moment))
+    return checked
+
+
+def check_find(
+    collection: object,
+    *,
+    labels: object,
+    updated_from: object,
+    updated_to: object,
+    after: object,
+    limit: object,
+) -> tuple[str, dict[str, str], datetime | None, datetime | None, str | None, int]:
+    """Check the arguments of :meth:`~casekit.storage.ports.DocumentStore.find`."""
+    collection = check_collection(collection)
+    return (
+        collection,
+        check_labels(labels, what=f"the label filter on {collection}"),
+        check_optional_aware(updated_from, what=f"updated_from of a search of {collection}"),
+        check_optional_aware(updated_to, what=f"updated_to of a search of {collection}"),
+        check_after(after, what=f"'after' of a search of {collection}"),
+        check_limit(limit, what=f"limit of a search of {collection}"),
+    )
+
+
+def check_seconds(value: object, *, what: str) -> float:
+    """A duration in seconds: a finite int or float >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"{what} must be a number of seconds, got {_short(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError(f"{what} must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)
