@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -16,7 +17,8 @@ from casekit.clock import ManualClock
 from casekit.errors import ValidationError
 from casekit.priority import Priority
 from casekit.routing import Agent, AgentView, Aging, Presence, RoutingModel, WorkItem
-from casekit.storage import DurableRouter, Storage, serve_timers
+from casekit.storage import DurableRouter, SQLiteStorage, Storage, serve_timers
+from casekit.storage.journal import _APPEND, _LAST, _READ
 from casekit.testing.contract_routing import durable_router_machine
 
 
@@ -97,3 +99,40 @@ def test_timer_workers_tick_when_deadlines_fall_due(storage: Storage) -> None:
         serve_timers(router, poll=0)
     with pytest.raises(ValidationError):
         serve_timers(router, snapshot_every=0)
+
+
+def test_journal_statements_cost_the_same_however_long_the_journal(tmp_path: Path) -> None:
+    """Regression: head, read and append found the domain's last entry by scanning all its
+    rows (O(journal) per command). Counted in SQLite virtual-machine steps (not time): the
+    cost with 2,000 rows stays that with 20."""
+    storage = SQLiteStorage(tmp_path / "steps.db")
+    conn = storage._dialect.conn
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    def cost(rows: int) -> dict[str, int]:
+        conn.execute("DELETE FROM routing_journal")
+        conn.executemany(
+            "INSERT INTO routing_journal VALUES ('d', ?, ?, '[]')",
+            [(n, n) for n in range(1, rows + 1)],
+        )
+        costs = {}
+        for name, sql, params in (
+            ("head", _LAST, ("d",)),
+            ("read", _READ, ("d", "d", rows)),
+            ("append", _APPEND, ("d", rows + 1, rows + 1, "[]", "d", rows)),
+        ):
+            steps[0] = 0
+            conn.set_progress_handler(count, 1)
+            conn.execute(sql, params).fetchall()
+            conn.set_progress_handler(None, 1)
+            costs[name] = steps[0]
+        return costs
+
+    short, long = cost(20), cost(2_000)
+    for name in short:
+        assert long[name] <= 2 * short[name] + 50, (name, short[name], long[name])
+    storage.close()

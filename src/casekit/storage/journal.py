@@ -171,6 +171,22 @@ def check_snapshot(snapshot: object) -> JournalSnapshot:
     return snapshot
 
 
+_LAST = "SELECT last_seq FROM routing_journal WHERE domain = ? ORDER BY seq DESC LIMIT 1"
+"""The domain's last entry: the last row by the primary key (O(log n), no scan)."""
+_READ = (
+    "SELECT seq, entries FROM routing_journal WHERE domain = ? AND seq >= coalesce("
+    "(SELECT seq FROM routing_journal WHERE domain = ? AND seq <= ?"
+    " ORDER BY seq DESC LIMIT 1), 0) ORDER BY seq"
+)
+"""The rows from the one holding a given entry on (``domain, domain, seq``)."""
+_APPEND = (
+    "INSERT INTO routing_journal (domain, seq, last_seq, entries)"
+    " SELECT ?, ?, ?, ? WHERE coalesce((SELECT last_seq FROM routing_journal"
+    " WHERE domain = ? ORDER BY seq DESC LIMIT 1), 0) = ?"
+)
+"""One row, written only when its first seq follows the domain's last entry."""
+
+
 class SqlJournal(RoutingJournal):
     """The routing journal on a :class:`~casekit.storage.sql.SqlDialect`.
 
@@ -186,26 +202,24 @@ class SqlJournal(RoutingJournal):
     def lock(self, domain: str) -> None:
         """Take the domain's lock until the transaction ends."""
         self._require_active()
-        self._db.lock_domain(check_id(domain, what="routing domain"))
+        if domain not in _CHECKED:
+            _CHECKED.add(check_id(domain, what="routing domain"))
+        self._db.lock_domain(domain)
 
     def head(self, domain: str) -> int:
         """The domain's last sequence number (0 when empty)."""
         self._require_active()
-        row = self._db.execute(
-            "SELECT max(last_seq) FROM routing_journal WHERE domain = ?", (domain,)
-        ).fetchone()
-        return 0 if row is None or row[0] is None else int(row[0])
+        row = self._db.execute(_LAST, (domain,)).fetchone()
+        return 0 if row is None else int(row[0])
 
     def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
         """The entries after ``after``, in order (at most ``limit``)."""
         self._require_active()
         if limit is not None:
             check_int(limit, what="journal read limit", minimum=1)
-        rows = self._db.execute(
-            "SELECT seq, entries FROM routing_journal"
-            " WHERE domain = ? AND last_seq > ? ORDER BY seq",
-            (domain, after),
-        ).fetchall()
+        # From the row that holds entry ``after + 1``: the last row starting at or before it
+        # (rows are found through the primary key, never by scanning the domain).
+        rows = self._db.execute(_READ, (domain, domain, after + 1)).fetchall()
         entries: list[JournalEntry] = []
         try:
             for seq, text in rows:
@@ -237,10 +251,7 @@ class SqlJournal(RoutingJournal):
                     )
         for domain, (first, last, text) in batch.items():
             written = self._db.execute(
-                "INSERT INTO routing_journal (domain, seq, last_seq, entries)"
-                " SELECT ?, ?, ?, ? WHERE (SELECT coalesce(max(last_seq), 0)"
-                " FROM routing_journal WHERE domain = ?) = ?",
-                (domain, first, last, text, domain, first - 1),
+                _APPEND, (domain, first, last, text, domain, first - 1)
             ).rowcount
             if written != 1:
                 raise ConcurrencyConflict(
