@@ -15,6 +15,12 @@ make the same decisions; the benchmark checks that they do on the prefix they bo
 scan costs O(A) per decision, so it runs a prefix of the workload (default 4,000 items) and
 its rate is compared with casekit's rate on the same prefix and on the whole workload.
 
+Then the same Router made durable (a DurableRouter journalling to a SQLite file) on the
+first ``--durable-items`` items, with 1, 10 and 100 items' routing calls per committed unit
+of work, against the in-memory Router on the same items in the same run (the floor: a
+durable decision is an in-memory one plus its journal entry and its share of a commit); it
+must make the same decisions.
+
 Then casekit alone at 1,000, 10,000 and 100,000 agents, with the same workload per agent at
 every size (4 items per agent, 2 held each, so half the items are also released), gives the
 cost per decision as the office grows: the time of every routing call (submits, answers,
@@ -24,7 +30,7 @@ and the fastest run counts, as ``timeit`` does.
 The cyclic GC runs as in production.
 
 Usage: ``python benchmarks/routing.py [--quick] [--agents A] [--items I] [--prefix P]
-[--repeat R]``.
+[--durable-items D] [--repeat R]``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import argparse
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -41,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from casekit.clock import ManualClock
 from casekit.priority import Priority
 from casekit.routing import Agent, Presence, Router, RoutingModel, WorkItem
+from casekit.storage import BoundRouter, DurableRouter, SQLiteStorage, UnitOfWork
 
 SKILLS = [f"skill{n:02d}" for n in range(50)]
 HELD_PER_AGENT = 3
@@ -186,6 +194,43 @@ class CasekitAdapter:
         self.router.set_presence(agent_id, Presence.AVAILABLE if available else Presence.BUSY)
 
 
+class DurableAdapter(CasekitAdapter):
+    """casekit's Router made durable: a DurableRouter on a SQLite file, ``batch`` items'
+    routing calls per committed unit of work (1: every call its own commit)."""
+
+    def __init__(self, path: str, batch: int) -> None:
+        super().__init__()
+        self.storage = SQLiteStorage(path, clock=self.clock)
+        self.durable = DurableRouter(
+            self.storage, "bench", push_timeout=timedelta(minutes=10), clock=self.clock
+        )
+        self.batch = batch
+        self.items = 0
+        self.uow: UnitOfWork | None = None
+        self.router = self._bound()  # type: ignore[assignment]
+
+    def _bound(self) -> BoundRouter:
+        self.uow = self.storage.unit_of_work().__enter__()
+        return self.durable.bind(self.uow)
+
+    def commit(self) -> None:
+        assert self.uow is not None
+        self.uow.commit()
+        self.router = self._bound()  # type: ignore[assignment]
+
+    def submit(self, item: WorkItem) -> str | None:
+        self.items += 1
+        if self.items % self.batch == 0:
+            self.commit()
+        return super().submit(item)
+
+    def close(self) -> None:
+        self.commit()
+        assert self.uow is not None
+        self.uow.rollback()
+        self.storage.close()
+
+
 def run(
     router: LinearRouter | CasekitAdapter,
     agents: list[Agent],
@@ -245,6 +290,9 @@ def main() -> None:
     parser.add_argument("--prefix", type=int, default=4_000, help="items the linear scan runs")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each size (fastest kept)")
+    parser.add_argument(
+        "--durable-items", type=int, default=40_000, help="items the durable runs route"
+    )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_size:
@@ -257,7 +305,7 @@ def main() -> None:
         print(decisions, seconds)
         return
     if args.quick:
-        args.items, args.prefix = 40_000, 1_000
+        args.items, args.prefix, args.durable_items = 40_000, 1_000, 10_000
     scaling = [1_000, 10_000, 100_000] if not args.quick else [1_000, 10_000, 30_000]
 
     roster, items = workload(args.agents, args.items, args.seed)
@@ -284,6 +332,26 @@ def main() -> None:
         f"ratio casekit / linear scan: {prefix_rate / linear_rate:,.1f}x on the prefix, "
         f"{full_rate / linear_rate:,.1f}x whole workload vs prefix scan (target >= 50x)"
     )
+
+    durable_items = items[: args.durable_items]
+    memory_d, memory_s, memory_owners = run(CasekitAdapter(), roster, durable_items, args.seed)
+    memory_rate = memory_d / memory_s
+    print(
+        f"durable, SQLite (the same Router, journalled; first {len(durable_items):,} items, "
+        f"in-memory {memory_rate:,.0f} decisions/s in the same run):"
+    )
+    for batch in (1, 10, 100):
+        with tempfile.TemporaryDirectory() as tmp:
+            durable = DurableAdapter(f"{tmp}/routing.db", batch)
+            durable_d, durable_s, durable_owners = run(durable, roster, durable_items, args.seed)
+            durable.close()
+        rate = durable_d / durable_s
+        target = "; target >= 3,000/s" if batch == 1 else "; target >= x0.50 grouped"
+        print(
+            f"  {batch:>3} item(s) per commit  {rate:>9,.0f} decisions/s  "
+            f"x{rate / memory_rate:.2f} of in-memory{target}; same decisions: "
+            f"{'yes' if durable_owners == memory_owners else 'NO'}"
+        )
 
     print(
         "cost per decision as the office grows (casekit; the same workload per agent at every "

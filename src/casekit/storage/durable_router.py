@@ -37,7 +37,7 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -761,9 +761,10 @@ class BoundRouter:
             )
         self._uow._require_active()
         durable = self._durable
-        now = as_utc(durable.clock.now(), what="the routing clock's now")
+        now = durable.clock.now()
+        if type(now) is not datetime or now.tzinfo is not UTC:
+            now = as_utc(now, what="the routing clock's now")
         durable._replay_clock.moment = now
-        durable._captured.clear()
         try:
             result = call(durable._replica)
         except CasekitError:
@@ -776,8 +777,9 @@ class BoundRouter:
         if len(self._pending) == 1:
             self._uow.before_commit(self._flush)
         self._entries += 1
-        self._events.extend(durable._captured)
-        durable._captured.clear()
+        if durable._captured:
+            self._events.extend(durable._captured)
+            durable._captured.clear()
         return result
 
     def query(self, query: Callable[[Router], T]) -> T:

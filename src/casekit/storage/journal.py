@@ -174,7 +174,7 @@ def check_snapshot(snapshot: object) -> JournalSnapshot:
 _LAST = "SELECT last_seq FROM routing_journal WHERE domain = ? ORDER BY seq DESC LIMIT 1"
 """The domain's last entry: the last row by the primary key (O(log n), no scan)."""
 _READ = (
-    "SELECT seq, entries FROM routing_journal WHERE domain = ? AND seq >= coalesce("
+    "SELECT seq, last_seq, entries FROM routing_journal WHERE domain = ? AND seq >= coalesce("
     "(SELECT seq FROM routing_journal WHERE domain = ? AND seq <= ?"
     " ORDER BY seq DESC LIMIT 1), 0) ORDER BY seq"
 )
@@ -222,7 +222,9 @@ class SqlJournal(RoutingJournal):
         rows = self._db.execute(_READ, (domain, domain, after + 1)).fetchall()
         entries: list[JournalEntry] = []
         try:
-            for seq, text in rows:
+            for seq, last, text in rows:
+                if last <= after:
+                    continue  # applied already: not decoded
                 for n, (micros, command, args) in enumerate(json.loads(text)):
                     number = int(seq) + n
                     if number > after:
