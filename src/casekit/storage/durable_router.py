@@ -250,6 +250,7 @@ _ALLOWED_GLOBALS = frozenset(
 )
 _ALLOWED_MODULES = (
     "casekit.routing.router",
+    "casekit.routing._records",
     "casekit.routing.model",
     "casekit.routing.explain",
     "casekit.routing.index",

@@ -1,0 +1,142 @@
+"""Matching agents to items, and the index upkeep that keeps the best agent first.
+
+Costs, for ``n`` agents indexed, ``s`` skills per agent, ``r`` skills per item, ``k`` agents
+walked before an eligible one is met, ``g`` groups of queued skill sets and ``m`` queued items
+looked at:
+
+==============================  ==========================================================
+operation                        cost
+==============================  ==========================================================
+_score, _eligible                O(1)
+_held_weight                     O(1)
+_unindex, _reindex, _set_load    O(s log n)
+_find                            O(r + k·r) to the runner-up; the whole pool of the rarest
+                                 skill when nobody eligible has room (or explain is FULL)
+_first_eligible                  O(m)
+_waiting_ahead                   O(g + m)
+==============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from casekit.routing._core import _RouterCore
+from casekit.routing._records import _FOREVER, _AgentState, _ItemState, _Search
+from casekit.routing.explain import ExplainDetail
+from casekit.routing.index import SEQ_BITS
+from casekit.routing.model import ItemState, Presence
+from casekit.routing.policy import AgentView
+
+__all__: list[str] = []
+
+
+class _Matching(_RouterCore):
+    """Which agents may take an item, which is best, and the index that orders them."""
+
+    def _score(self, agent: _AgentState) -> Any:
+        fast = self._fast_score
+        if fast == 1:
+            return agent.load
+        if fast == 2:
+            return agent.load - agent.agent.capacity
+        return self.policy.score(
+            AgentView(agent.agent.id, agent.agent.skills, agent.agent.capacity, agent.load)
+        )
+
+    def _unindex(self, agent: _AgentState) -> None:
+        if agent.indexed:
+            self._index.remove(agent.agent.id)
+            agent.indexed = False
+
+    def _reindex(self, agent: _AgentState) -> None:
+        if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
+            score = agent.score = self._score(agent)
+            rank = (
+                (score << SEQ_BITS) | agent.last_offer_seq
+                if type(score) is int
+                else (score, agent.last_offer_seq)
+            )
+            self._index.insert(agent.agent.id, rank, agent.grades, agent.names)
+            agent.indexed = True
+
+    def _set_load(self, agent: _AgentState, delta: int) -> None:
+        self._unindex(agent)
+        agent.load += delta
+        self._reindex(agent)
+
+    # ------------------------------------------------------------------ internals: eligibility
+
+    def _eligible(
+        self, agent: _AgentState, state: _ItemState, now: datetime, extra_room: int = 0
+    ) -> bool:
+        item = state.item
+        if agent.load - extra_room + item.weight > agent.agent.capacity:
+            return False
+        if agent.grades & state.needs != state.needs:
+            return False
+        if state.declined and agent.agent.id in state.declined:
+            until = state.declined[agent.agent.id]
+            if until is _FOREVER or until > now:
+                return False
+        return True
+
+    def _held_weight(self, agent: _AgentState, state: _ItemState) -> int:
+        if state.agent_id != agent.agent.id:
+            return 0
+        if state.state is ItemState.PINNED and not self.count_pins:
+            return 0
+        return state.item.weight
+
+    def _find(self, state: _ItemState, now: datetime) -> _Search:
+        """Return the best two eligible agents, agents examined, pool size and eligible count.
+
+        Walks the pool (the index of the item's rarest skill) in preference order, filtering
+        on skills in C; only agents holding every required skill are looked at in Python
+        (room for the weight, decline memory). Stops at the second eligible agent (the
+        runner-up, for the tie-break) unless :attr:`ExplainDetail.FULL` asks for a count.
+        """
+        pool = self._index.pool(state.item.skills)
+        found: list[_AgentState] = []
+        examined = 0
+        agents = self._agents
+        index = self._index
+        full = self.explain_detail is ExplainDetail.FULL
+        eligible = 0
+        weight = state.item.weight
+        declined = state.declined
+        for key in index.holding(pool, state.needs):
+            agent_id = index.agent_of(key)
+            agent = agents[agent_id]
+            examined += 1
+            if agent.load + weight > agent.agent.capacity:
+                continue
+            if declined and agent_id in declined:
+                until = declined[agent_id]
+                if until is _FOREVER or until > now:
+                    continue
+            eligible += 1
+            if len(found) < 2:
+                found.append(agent)
+            if len(found) == 2 and not full:
+                break
+        return found, examined, len(pool), (eligible if full else None)
+
+    def _waiting_ahead(self, agent: _AgentState, state: _ItemState, now: datetime) -> bool:
+        """Whether a queued item served before ``state`` is eligible for ``agent``. O(g + m)."""
+        key = state.queue_key
+        for entries in self._queue.groups_within(agent.names):
+            head = self._first_eligible(agent, entries, 0, now)
+            if head is not None and key is not None and entries[head] < key:
+                return True
+        return False
+
+    def _first_eligible(
+        self, agent: _AgentState, entries: Any, start: int, now: datetime
+    ) -> int | None:
+        items = self._items
+        for position in range(start, len(entries)):
+            if self._eligible(agent, items[entries[position][3]], now):
+                return position
+        return None
