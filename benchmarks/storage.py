@@ -21,6 +21,7 @@ the whole journal.
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,7 @@ def route(router: DurableRouter | Router, items: int, batch: int = 1, prefix: st
     decisions per unit of work (1: each its own commit).
     """
     work_items = [work(n, prefix) for n in range(items)]
+    gc.collect()  # every measurement starts from a collected heap, whatever ran before it
     start = time.perf_counter()
     if isinstance(router, Router) or batch == 1:
         for item in work_items:
@@ -152,6 +154,15 @@ def route(router: DurableRouter | Router, items: int, batch: int = 1, prefix: st
                     bound.submit(item)
                 uow.commit()
     return items / (time.perf_counter() - start)
+
+
+def bare_commit(storage: Storage, rounds: int = 2_000) -> float:
+    """Seconds per empty unit of work: the least a committed decision costs."""
+    start = time.perf_counter()
+    for _ in range(rounds):
+        with storage.unit_of_work() as uow:
+            uow.commit()
+    return (time.perf_counter() - start) / rounds
 
 
 def route_worker(argv: list[str]) -> None:
@@ -303,6 +314,16 @@ def main() -> None:
         setup_routing(grouped, r)
         rate = route(grouped, r, args.route_batch)
         routing(f"sqlite, {per}", rate, "; target >= x0.50")
+        grouped = make_router(sqlite, "grouped100")
+        setup_routing(grouped, r)
+        routing("sqlite, 100 decisions per unit of work", route(grouped, r, 100))
+        floor = bare_commit(sqlite)
+        print(
+            f"routing     floor: a bare SQLite unit of work (BEGIN IMMEDIATE + COMMIT) "
+            f"{floor * 1e6:.0f} us = {floor * 1e6 / args.route_batch:.1f} us per decision at "
+            f"{args.route_batch} per unit of work; an in-memory decision "
+            f"{1e6 / routing_baseline:.1f} us"
+        )
         size = (1_000, 10_000) if args.quick else (10_000, 100_000)
         catch_up_and_cold_start(sqlite, *size)
         catch_up_and_cold_start(sqlite, *size, rounds=5)

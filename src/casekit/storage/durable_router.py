@@ -130,6 +130,26 @@ def _item_args(item: WorkItem) -> dict[str, Any]:
     }
 
 
+def _plain(value: object) -> object:
+    """A mapping argument as a plain dict for the journal.
+
+    Anything else is kept as it is: the router refuses it before an entry is made.
+    """
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _presence(value: object) -> object:
+    return value.value if isinstance(value, Presence) else value
+
+
+def _priority(value: object) -> object:
+    return value.value if isinstance(value, Priority) else value
+
+
+def _item_form(item: object) -> object:
+    return _item_args(item) if type(item) is WorkItem else None
+
+
 def _agent(args: Mapping[str, Any]) -> Agent:
     return Agent(
         id=args["id"],
@@ -754,28 +774,38 @@ class BoundRouter:
         self._uow.journal.append(pending)
 
     def _run(
-        self, command: str, args: Callable[[], dict[str, Any]], call: Callable[[Router], T]
+        self,
+        command: str,
+        args: dict[str, Any],
+        method: Callable[..., T],
+        *call: Any,
+        **keywords: Any,
     ) -> T:
+        """Apply ``method(replica, *call, **keywords)`` at the clock's now; journal it.
+
+        ``args`` is the command's journal form (built before the call: a refused command
+        wastes it, which is rare, and no closure is made per command).
+        """
         if not self._active:
             raise ValidationError(
                 f"routing domain {self._durable.domain}: this binding's unit of work has ended"
             )
-        self._uow._require_active()
         durable = self._durable
         now = durable.clock.now()
         if type(now) is not datetime or now.tzinfo is not UTC:
             now = as_utc(now, what="the routing clock's now")
         durable._replay_clock.moment = now
         try:
-            result = call(durable._replica)
+            result = method(durable._replica, *call, **keywords)
         except CasekitError:
             raise  # refused before anything changed (the Router's contract)
         except BaseException:
             durable._stale = True  # it may have half-changed the replica: rebuild it
             raise
         durable._seq += 1
-        self._pending.append(JournalEntry(durable.domain, durable._seq, now, command, args()))
-        if len(self._pending) == 1:
+        pending = self._pending
+        pending.append(JournalEntry(durable.domain, durable._seq, now, command, args))
+        if len(pending) == 1:
             self._uow.before_commit(self._flush)
         self._entries += 1
         if durable._captured:
@@ -838,63 +868,68 @@ class BoundRouter:
         """:meth:`Router.add_agent <casekit.routing.Router.add_agent>`."""
         self._run(
             "add_agent",
-            lambda: {"agent": _agent_args(agent), "presence": Presence(presence).value},
-            lambda r: r.add_agent(agent, presence),
+            {
+                "agent": _agent_args(agent) if type(agent) is Agent else None,
+                "presence": _presence(presence),
+            },
+            Router.add_agent,
+            agent,
+            presence,
         )
 
     def remove_agent(self, agent_id: str) -> None:
         """:meth:`Router.remove_agent <casekit.routing.Router.remove_agent>`."""
-        self._run(
-            "remove_agent", lambda: {"agent_id": agent_id}, lambda r: r.remove_agent(agent_id)
-        )
+        self._run("remove_agent", {"agent_id": agent_id}, Router.remove_agent, agent_id)
 
     def set_presence(self, agent_id: str, presence: Presence) -> None:
         """:meth:`Router.set_presence <casekit.routing.Router.set_presence>`."""
         self._run(
             "set_presence",
-            lambda: {"agent_id": agent_id, "presence": Presence(presence).value},
-            lambda r: r.set_presence(agent_id, presence),
+            {"agent_id": agent_id, "presence": _presence(presence)},
+            Router.set_presence,
+            agent_id,
+            presence,
         )
 
     def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
         """:meth:`Router.set_skills <casekit.routing.Router.set_skills>`."""
         self._run(
             "set_skills",
-            lambda: {"agent_id": agent_id, "skills": dict(skills)},
-            lambda r: r.set_skills(agent_id, skills),
+            {"agent_id": agent_id, "skills": _plain(skills)},
+            Router.set_skills,
+            agent_id,
+            skills,
         )
 
     def set_capacity(self, agent_id: str, capacity: int) -> None:
         """:meth:`Router.set_capacity <casekit.routing.Router.set_capacity>`."""
         self._run(
             "set_capacity",
-            lambda: {"agent_id": agent_id, "capacity": capacity},
-            lambda r: r.set_capacity(agent_id, capacity),
+            {"agent_id": agent_id, "capacity": capacity},
+            Router.set_capacity,
+            agent_id,
+            capacity,
         )
 
     def submit(self, item: WorkItem) -> Offer | None:
         """:meth:`Router.submit <casekit.routing.Router.submit>`."""
-        return self._run("submit", lambda: {"item": _item_args(item)}, lambda r: r.submit(item))
+        return self._run("submit", {"item": _item_form(item)}, Router.submit, item)
 
     def accept(self, item_id: str, agent_id: str) -> None:
         """:meth:`Router.accept <casekit.routing.Router.accept>`."""
         self._run(
-            "accept",
-            lambda: {"item_id": item_id, "agent_id": agent_id},
-            lambda r: r.accept(item_id, agent_id),
+            "accept", {"item_id": item_id, "agent_id": agent_id}, Router.accept, item_id, agent_id
         )
 
     def decline(self, item_id: str, agent_id: str) -> Offer | None:
         """:meth:`Router.decline <casekit.routing.Router.decline>`."""
         return self._run(
-            "decline",
-            lambda: {"item_id": item_id, "agent_id": agent_id},
-            lambda r: r.decline(item_id, agent_id),
+            "decline", {"item_id": item_id, "agent_id": agent_id}, Router.decline, item_id, agent_id
         )
 
     def release(self, item_id: str) -> WorkItem:
         """:meth:`Router.release <casekit.routing.Router.release>`."""
-        return self._run("release", lambda: {"item_id": item_id}, lambda r: r.release(item_id))
+        return self._run("release", {"item_id": item_id}, Router.release, item_id)
 
     def advance(
         self,
@@ -908,40 +943,48 @@ class BoundRouter:
         """:meth:`Router.advance <casekit.routing.Router.advance>`."""
         return self._run(
             "advance",
-            lambda: {
+            {
                 "item_id": item_id,
                 "stage": stage,
-                "skills": dict(skills),
-                "priority": None if priority is None else Priority(priority).value,
+                "skills": _plain(skills),
+                "priority": None if priority is None else _priority(priority),
                 "weight": weight,
             },
-            lambda r: r.advance(
-                item_id, stage=stage, skills=skills, priority=priority, weight=weight
-            ),
+            Router.advance,
+            item_id,
+            stage=stage,
+            skills=skills,
+            priority=priority,
+            weight=weight,
         )
 
     def requeue(self, item_id: str) -> Offer | None:
         """:meth:`Router.requeue <casekit.routing.Router.requeue>`."""
-        return self._run("requeue", lambda: {"item_id": item_id}, lambda r: r.requeue(item_id))
+        return self._run("requeue", {"item_id": item_id}, Router.requeue, item_id)
 
     def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
         """:meth:`Router.assign <casekit.routing.Router.assign>`."""
         self._run(
             "assign",
-            lambda: {
-                "item": item if isinstance(item, str) else _item_args(item),
+            {
+                "item": item if isinstance(item, str) else _item_form(item),
                 "agent_id": agent_id,
                 "override": override,
             },
-            lambda r: r.assign(item, agent_id, override=override),
+            Router.assign,
+            item,
+            agent_id,
+            override=override,
         )
 
     def unpin(self, item_id: str, *, override: bool = False) -> None:
         """:meth:`Router.unpin <casekit.routing.Router.unpin>`."""
         self._run(
             "unpin",
-            lambda: {"item_id": item_id, "override": override},
-            lambda r: r.unpin(item_id, override=override),
+            {"item_id": item_id, "override": override},
+            Router.unpin,
+            item_id,
+            override=override,
         )
 
     def tick(self) -> int:
@@ -950,7 +993,7 @@ class BoundRouter:
         deadline = self.query(lambda r: r.next_deadline())
         if deadline is None or deadline > as_utc(durable.clock.now()):
             return 0
-        return self._run("tick", dict, lambda r: r.tick())
+        return self._run("tick", {}, Router.tick)
 
     # ------------------------------------------------------------------ reads
 
