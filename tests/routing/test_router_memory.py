@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from datetime import UTC, datetime, timedelta
 
 from casekit.clock import ManualClock
@@ -115,3 +116,40 @@ def test_decisions_are_kept_as_plain_values_and_read_back_whole() -> None:
     state = router._items["i1"]  # the stored form itself is the point
     assert state.decision is not None
     assert not gc.is_tracked(state.decision)
+
+
+def test_a_router_that_held_thousands_of_items_and_holds_none_is_back_to_its_agents() -> None:
+    """Memory comes back: after 6,000 items with hundreds of distinct skill sets pass through 50
+    agents and are all released, the item table, the interned skill sets, the queue and the
+    agents' sets are empty (compacted, not merely cleared of keys), and once the clock passes
+    every deadline the heap is too."""
+    clock = ManualClock(START)
+    router = Router(clock=clock, push_timeout=timedelta(minutes=10))
+    skills = [f"s{n}" for n in range(30)]
+    for n in range(50):
+        mine = dict.fromkeys(skills[n % 10 :: 3], 1)
+        router.add_agent(Agent(f"a{n}", mine, capacity=40), Presence.AVAILABLE)
+    held: list[str] = []
+    for n in range(6_000):
+        need = {skills[(n * 7) % 30]: 1, skills[(n * 11) % 30]: 1} if n % 3 else {}
+        item = WorkItem(f"i{n}", need, stage=f"stage {n % 600}")
+        offer = router.submit(item)
+        if offer is not None and n % 4:
+            router.accept(item.id, offer.agent_id)
+        held.append(item.id)
+        if len(held) > 1_500:
+            router.release(held.pop(0))
+    peak_table = sys.getsizeof(router._items)
+    for item_id in held:
+        router.release(item_id)
+    clock.advance(timedelta(hours=1))
+    router.tick()
+    assert router._items == {}
+    assert sys.getsizeof(router._items) == sys.getsizeof({}) < peak_table
+    assert router._groups == {}
+    assert len(router._queue) == 0
+    assert router._queue._groups == {}
+    assert len(router._timers) == 0
+    for agent in router._agents.values():
+        assert (agent.load, agent.offered, agent.accepted, agent.pinned) == (0, set(), set(), set())
+        assert sys.getsizeof(agent.accepted) == sys.getsizeof(set())

@@ -48,6 +48,7 @@ class _RouterCore:
     _items: dict[str, _ItemState]
     _index: AgentIndex
     _groups: dict[frozenset[str], frozenset[str]]
+    _removed: int
     _queue: AwaitingQueue
     _timers: Timers
     _seq: int

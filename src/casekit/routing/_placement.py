@@ -215,13 +215,21 @@ class _Placement(_RouterCore):
         agent = self._agents[state.agent_id]
         item_id = state.item.id
         weight = state.item.weight
+        # A set never shrinks when members are discarded: an emptied one is replaced, so an
+        # agent that once held many items does not keep their table.
         if state.state is ItemState.PINNED:
             agent.pinned.discard(item_id)
+            if not agent.pinned:
+                agent.pinned = set()
             if not self.count_pins:
                 weight = 0
         else:
-            agent.offered.discard(item_id)
-            agent.accepted.discard(item_id)
+            if state.state is ItemState.ACCEPTED:
+                agent.accepted.discard(item_id)
+                if not agent.accepted:
+                    agent.accepted = set()
+            else:
+                agent.offered.discard(item_id)
             if state.deadline is not None:  # the offer's timeout no longer matters
                 self._timers.cancelled(self._timer_live)
         if weight:

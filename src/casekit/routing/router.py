@@ -136,6 +136,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         self._items: dict[str, _ItemState] = {}
         self._index = AgentIndex()
         self._groups: dict[frozenset[str], frozenset[str]] = {}
+        self._removed = 0  # items taken out since the item table was last compacted
         self._queue = AwaitingQueue()
         self._timers = Timers()
         # Counters are plain ints (not itertools.count) so a router's state can be copied and
@@ -384,7 +385,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         state = self._item(item_id)
         now = self.clock.now()
         holder = self._detach(state)
-        del self._items[item_id]
+        self._forget(item_id)
         self._emit(EventKind.RELEASED, item_id, holder.agent.id if holder else None, now)
         if holder is not None:
             self._serve(holder, now)
@@ -424,7 +425,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         self._check_weight(new)
         now = self.clock.now()
         holder = self._detach(state)
-        del self._items[item_id]
+        self._forget(item_id)
         self._emit(
             EventKind.RELEASED, item_id, holder.agent.id if holder else None, now, f"to {stage}"
         )
@@ -628,6 +629,24 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             )
         self._check_weight(item)
         return self._item_state(item, item.created_at or now)
+
+    def _forget(self, item_id: str) -> None:
+        """Take an item out of the item table; give memory back as items leave.
+
+        Python dicts never shrink when keys are deleted, and the interned skill sets
+        (``_groups``) would keep every set ever seen: once more items have left than remain
+        (and at least 1,024), or when none remain, both are rebuilt from the live items —
+        O(live) after at least as many removals, so amortized O(1) per item. A router that
+        has seen millions of items and holds none is back to the size of its agents.
+        """
+        items = self._items
+        del items[item_id]
+        self._removed += 1
+        live = len(items)
+        if not live or self._removed > live + 1024:
+            self._items = dict(items)
+            self._groups = {state.group: state.group for state in self._items.values()}
+            self._removed = 0
 
     def _item_state(self, item: WorkItem, created_at: datetime) -> _ItemState:
         group = frozenset(item.skills)
