@@ -156,7 +156,9 @@ class LinearRouter:
         item = self.items.pop(item_id)
         agent_id = self.owner.pop(item_id)
         del self.declined[item_id]
-        if agent_id is not None:
+        if agent_id is None:  # a queued item leaves the queue too
+            self.queue = [entry for entry in self.queue if entry[2] != item_id]
+        else:
             self.load[agent_id] -= item.weight
             self._serve(agent_id)
 
