@@ -103,7 +103,7 @@ def _check_fields(entry: object) -> JournalEntry:
         check_aware(at, what=f"time of {entry.domain} journal entry {seq}")
     if entry.command not in _CHECKED:
         _CHECKED.add(check_id(entry.command, what=f"command of {entry.domain} entry {seq}"))
-    if not isinstance(entry.args, Mapping):
+    if type(entry.args) is not dict and not isinstance(entry.args, Mapping):
         raise ValidationError(
             f"arguments of {entry.domain} journal entry {seq} must be a mapping, got {entry.args!r}"
         )
