@@ -46,6 +46,7 @@ from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecy
 from casekit.money import Money, allocate
 from casekit.priority import Priority
 
+# The one place the version is written: pyproject.toml reads it ([tool.hatch.version]).
 __version__ = "0.1.0"
 
 __all__ = [
