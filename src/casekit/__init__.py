@@ -1,7 +1,7 @@
 """casekit: an embeddable, typed Python SDK for case management.
 
 The public names are re-exported here; implementation lives in small modules
-(:mod:`casekit.errors`, :mod:`casekit.clock`, :mod:`casekit.money`, ...).
+([`casekit.errors`][], [`casekit.clock`][], [`casekit.money`][], ...).
 """
 
 from __future__ import annotations
