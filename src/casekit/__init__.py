@@ -1,7 +1,7 @@
 """casekit: an embeddable, typed Python SDK for case management.
 
 The public names are re-exported here; implementation lives in small modules
-(:mod:`casekit.errors`, :mod:`casekit.clock`, :mod:`casekit.money`, ...).
+([`casekit.errors`][], [`casekit.clock`][], [`casekit.money`][], ...).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecy
 from casekit.money import Money, allocate
 from casekit.priority import Priority
 
+# The one place the version is written: pyproject.toml reads it ([tool.hatch.version]).
 __version__ = "0.1.0"
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""``python -m casekit``: the command line (see :mod:`casekit.cli`)."""
+"""``python -m casekit``: the command line (see `casekit.cli`)."""
 
 from __future__ import annotations
 

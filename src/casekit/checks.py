@@ -3,12 +3,12 @@
 Every public constructor and mutating method checks all of its arguments before it changes
 anything. The checks here are the common ones, written once, so that "an actor" or "a reason"
 means the same thing everywhere. Each returns the value to use (stripped, converted to UTC,
-copied) or raises :class:`~casekit.errors.ValidationError` with a message that names the
+copied) or raises [`ValidationError`][] with a message that names the
 object (``what``), the bad value and what would be valid.
 
 They are small functions rather than a framework: call them at the top of a method, in the
 order of the parameters, before the first change. On ``attrs`` value objects use them from
-``__attrs_post_init__`` or as validators (:func:`attrs_check`).
+``__attrs_post_init__`` or as validators (`attrs_check`).
 
 Example::
 
@@ -95,7 +95,7 @@ def check_text(value: object, *, what: str, max_length: int | None = None) -> st
 
 
 def check_optional_text(value: object, *, what: str) -> str | None:
-    """Return ``None`` or a non-blank string (as :func:`check_text`)."""
+    """Return ``None`` or a non-blank string (as `check_text`)."""
     return None if value is None else check_text(value, what=what)
 
 
@@ -109,7 +109,7 @@ def check_id(value: object, *, what: str) -> str:
 
 
 def check_actor(value: object, *, what: str = "actor") -> str:
-    """Return the id of whoever performs an action (a non-blank string, as :func:`check_id`)."""
+    """Return the id of whoever performs an action (a non-blank string, as `check_id`)."""
     return check_id(value, what=what)
 
 
@@ -143,7 +143,7 @@ def check_int(
 
 
 def check_decimal(value: object, *, what: str, allow_negative: bool = True) -> Decimal:
-    """Return ``value`` as a finite :class:`~decimal.Decimal` (from a Decimal, int or str).
+    """Return ``value`` as a finite `Decimal` (from a Decimal, int or str).
 
     Floats are refused: money and rates are exact.
 
@@ -256,7 +256,7 @@ def check_json_safe(value: object, *, what: str) -> object:
     """Return ``value`` if storage can keep it exactly: JSON values without floats.
 
     Allowed: ``None``, ``bool``, ``int``, ``str`` (no NUL, no lone surrogate),
-    :class:`~decimal.Decimal` (finite), ``date`` / aware ``datetime``, enums, lists and tuples
+    `Decimal` (finite), ``date`` / aware ``datetime``, enums, lists and tuples
     of these and mappings with string keys. Floats are refused (use Decimal): they would be
     accepted now and break every later save.
 
@@ -318,7 +318,7 @@ def attrs_check(check: Callable[..., object], **options: Any) -> Callable[[Any, 
 
 
 def check_optional_id(value: object, *, what: str) -> str | None:
-    """Return ``None`` or a usable id (as :func:`check_id`)."""
+    """Return ``None`` or a usable id (as `check_id`)."""
     return None if value is None else check_id(value, what=what)
 
 

@@ -1,8 +1,8 @@
 """The injected clock: the only place casekit learns the time.
 
-Every timestamp casekit records is timezone-aware UTC and comes from a :class:`Clock`. The
-library never reads the wall clock itself; :class:`SystemClock` is the default and
-:class:`ManualClock` drives tests and simulations.
+Every timestamp casekit records is timezone-aware UTC and comes from a [`Clock`][]. The
+library never reads the wall clock itself; [`SystemClock`][] is the default and
+[`ManualClock`][] drives tests and simulations.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ SYSTEM_CLOCK = SystemClock()
 class ManualClock:
     """A clock that moves only when told to: for tests, simulations and replays.
 
-    Time never goes backwards: :meth:`advance` refuses a negative step and :meth:`set`
+    Time never goes backwards: [`advance`][] refuses a negative step and [`set`][]
     refuses an earlier instant.
 
     Args:

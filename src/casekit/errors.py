@@ -181,7 +181,7 @@ class ConcurrencyConflict(CasekitError):
     Raised for a stale version, a key another transaction wrote first, a deadlock or a
     serialization failure (PostgreSQL), or SQLite still locked after its busy timeout.
     Nothing was written, so retrying the whole unit of work (reading afresh what it
-    changes) is safe: :func:`casekit.storage.retrying` does that.
+    changes) is safe: [`casekit.storage.retrying`][] does that.
     """
 
 

@@ -1,8 +1,8 @@
 """Money: an exact Decimal amount with a currency.
 
-Floats are refused (``Money(0.1, "USD")`` raises :class:`~casekit.errors.InvalidMoney`): a
+Floats are refused (``Money(0.1, "USD")`` raises [`InvalidMoney`][]): a
 binary float cannot hold most cent values, and one wrong cent is a defect. Arithmetic and
-comparison across currencies raise :class:`~casekit.errors.CurrencyMismatch`.
+comparison across currencies raise [`CurrencyMismatch`][].
 
 **Currencies** are checked against ISO 4217 as the Unicode CLDR keeps it (through ``babel``):
 every code CLDR knows, current or withdrawn (a withdrawn one is still needed to read old
@@ -14,11 +14,11 @@ decimals actually in use, fewer than ISO 4217's nominal ones (HUF, COP, IDR, IQD
 
 - ``Money(amount, currency)`` is the door for amounts from outside (user input, a rate, a
   payment): the amount must be a whole number of minor units, so ``Money("1.5", "JPY")`` and
-  ``Money("0.005", "EUR")`` are refused with :class:`~casekit.errors.InvalidMoney`.
+  ``Money("0.005", "EUR")`` are refused with [`InvalidMoney`][].
 - Arithmetic keeps full precision: ``Money("600.00", "EUR") * 15 / 31`` is an **unrounded**
   Money (``290.3225…``), an intermediate of a computation such as proration, to be rounded
-  once with :meth:`Money.rounded`. :meth:`Money.unrounded` builds such a value explicitly
-  (a rate per day, an exact share read back from storage); :meth:`Money.to_minor` refuses
+  once with [`Money.rounded`][]. [`Money.unrounded`][] builds such a value explicitly
+  (a rate per day, an exact share read back from storage); [`Money.to_minor`][] refuses
   it until it is rounded.
 """
 
@@ -133,7 +133,7 @@ class Money:
     Args:
         amount: A Decimal, an int or a numeric string, a whole number of the currency's
             minor unit (``"12.30"`` EUR, ``"1230"`` JPY). Floats are refused. Use
-            :meth:`unrounded` for an intermediate amount with more decimals.
+            [`unrounded`][] for an intermediate amount with more decimals.
         currency: An ISO 4217 code such as ``"EUR"``.
 
     Raises:
@@ -167,7 +167,7 @@ class Money:
 
         What arithmetic returns too (``Money("600.00", "EUR") * 15 / 31``): a prorated
         share, a daily rate, a rate with fractions of a cent. Round it once with
-        :meth:`rounded` before paying or recording it; :meth:`to_minor` refuses it until
+        [`rounded`][] before paying or recording it; [`to_minor`][] refuses it until
         then. The amount and currency are checked as in the constructor.
 
         Raises:

@@ -1,7 +1,7 @@
 """Notebook helpers shared by every part: records to a pandas DataFrame.
 
 Each part renders itself in notebooks (``_repr_html_`` on a case, a router, a reassessment, a
-simulation result) and gives flat records (``to_records()``); :func:`to_dataframe` turns any
+simulation result) and gives flat records (``to_records()``); `to_dataframe` turns any
 list of records into a DataFrame when pandas is installed (``pip install "casekit[pandas]"``).
 """
 

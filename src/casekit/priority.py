@@ -10,7 +10,7 @@ __all__ = ["Priority"]
 class Priority(enum.StrEnum):
     """How urgent a case is; routing offers higher ranks first.
 
-    The values are the display names. Compare priorities by :attr:`rank`
+    The values are the display names. Compare priorities by [`rank`][]
     (Low 0 … Urgent 3), or with ``<``: ``Priority.LOW < Priority.URGENT``.
     """
 

@@ -1,11 +1,11 @@
 """The case: one interaction between a participant and the organisation.
 
-:class:`Case` holds what every case type shares (roles, participants, priority, status and its
+[`Case`][] holds what every case type shares (roles, participants, priority, status and its
 history, evidence, tasks, milestones, notes, communications, related cases); each case type is
-a subclass bound to its lifecycle with :func:`case_type`. Cases compare by identity.
+a subclass bound to its lifecycle with [`case_type`][]. Cases compare by identity.
 
 Collections are created on first use, so a fresh case costs a few hundred bytes; they are
-exposed read-only (tuples or :class:`EvidenceLog`) and change only through the methods here,
+exposed read-only (tuples or [`EvidenceLog`][]) and change only through the methods here,
 which stamp the time from the case's clock and collect a domain event for the unit of work.
 """
 
@@ -126,7 +126,7 @@ class Case(Generic[S]):
         version: The stored version, maintained by storage for optimistic concurrency.
         clock: Where the case reads the time.
         deferred: The step handed to background processing, while the case waits in its
-            lifecycle's deferral status (see :class:`~casekit.lifecycle.Deferral`).
+            lifecycle's deferral status (see [`Deferral`][casekit.lifecycle.Deferral]).
     """
 
     case_type: ClassVar[str] = "Case"
@@ -293,7 +293,7 @@ class Case(Generic[S]):
         """Perform ``action`` on this case, atomically.
 
         Args:
-            action: The action's name (see :meth:`available_actions`).
+            action: The action's name (see [`available_actions`][]).
             actor: Who performs it.
             reason: Why; required by some actions (cancel, suspend, reopen ...).
             **params: Action-specific parameters.
@@ -366,7 +366,7 @@ class Case(Generic[S]):
         return None
 
     def _type_rollback(self, checkpoint: object) -> None:
-        """Put back what :meth:`_type_checkpoint` captured (override in subclasses)."""
+        """Put back what `_type_checkpoint` captured (override in subclasses)."""
 
     def _record_change(
         self, before: enum.Enum, after: enum.Enum, action: str, context: ActionContext
@@ -451,7 +451,7 @@ class Case(Generic[S]):
 
     @property
     def pending_events(self) -> tuple[object, ...]:
-        """Domain events collected since the last :meth:`collect_events`."""
+        """Domain events collected since the last [`collect_events`][]."""
         return tuple(self._pending) if self._pending else ()
 
     def collect_events(self) -> list[object]:
@@ -603,7 +603,7 @@ class Case(Generic[S]):
         Raises:
             NotFound: No evidence has that id.
             ValidationError: The evidence was removed, or a value is malformed (as for
-                :meth:`add_evidence`), or the new period is invalid.
+                [`add_evidence`][]), or the new period is invalid.
         """
         check_id(evidence_id, what=f"an evidence id on {self.id}")
         self._actor(actor)
@@ -970,7 +970,7 @@ def _check_create_args(
     org: object,
     priority: object,
 ) -> None:
-    """The checks of :meth:`Case.create` on its roles and hooks, in parameter order."""
+    """The checks of [`Case.create`][] on its roles and hooks, in parameter order."""
     if clock is not SYSTEM_CLOCK and not callable(getattr(clock, "now", None)):
         raise ValidationError(f"clock of {id} must be a Clock (with now()), got {clock!r}")
     if owner is not None and type(owner) is not Owner:

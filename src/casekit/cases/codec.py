@@ -8,10 +8,10 @@ exact decimals and timezone-aware times. Values are tagged (``{"$datetime": "...
 A record names attrs classes and enums by *topic*, the text ``"module:qualname"``, looked
 up in a registry (as eventsourcing's ``register_topic`` does): decoding never imports a
 module named by the data, so a stored record cannot make the decoder import or run
-anything; an unregistered topic is a :class:`~casekit.errors.CorruptRecord`. Registered
+anything; an unregistered topic is a [`CorruptRecord`][]. Registered
 are every built-in class the codec writes, the status enum and field types a registered
 case type declares, every class this process has encoded, and what you register with
-:func:`register_type` (give aliases for a class that moved, so records written under its
+`register_type` (give aliases for a class that moved, so records written under its
 old topic still read)::
 
     from casekit.cases.codec import register_type
@@ -248,7 +248,7 @@ def _encode_fields(obj: object, pairs: tuple[tuple[str, str], ...]) -> dict[str,
 
 
 def _encoder_for(cls: type) -> Callable[[Any], object]:  # noqa: PLR0911  one per JSON tag
-    """The encoder for values of exactly ``cls`` (cached by :func:`_encode`)."""
+    """The encoder for values of exactly ``cls`` (cached by `_encode`)."""
     if issubclass(cls, enum.Enum):  # before str: a StrEnum is a str
         name = _type_name(cls)
         register_type(cls)  # a process that writes a type can read it back

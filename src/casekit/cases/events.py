@@ -1,6 +1,6 @@
 """Domain events a case collects until a unit of work publishes them.
 
-A status change publishes its :class:`~casekit.cases.parts.StatusChange` history entry itself;
+A status change publishes its [`StatusChange`][] history entry itself;
 the other changes publish the records below.
 """
 

@@ -2,7 +2,7 @@
 
 The default ownership strategy gives a new case to the user who registered its primary
 client (domain.md §1). The supervisor is explicit, or resolved from the owner's reporting
-line through an :class:`OrgStructure` the embedding application supplies.
+line through an [`OrgStructure`][] the embedding application supplies.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class RegisteringUser:
 
 @attrs.frozen
 class ReportingLines:
-    """An :class:`OrgStructure` from a plain mapping of owner → supervisor."""
+    """An [`OrgStructure`][] from a plain mapping of owner → supervisor."""
 
     lines: Mapping[Owner, Owner]
 

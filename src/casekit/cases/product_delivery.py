@@ -203,7 +203,7 @@ class ProductDeliveryCase(Case[PDCStatus]):
         closure_reason: Why it closed, while Closed.
 
     The step handed to background processing, while Delayed Process Pending, is the
-    case's ``deferred`` (:class:`~casekit.lifecycle.DeferredStep`).
+    case's ``deferred`` ([`DeferredStep`][]).
     """
 
     product: str = attrs.field(default="")
@@ -320,7 +320,7 @@ class ProductDeliveryCase(Case[PDCStatus]):
 
         The step's reason rule and parameters are checked now, as if it were performed
         (``defer("close", actor=..., reason="moved abroad")``,
-        ``defer("schedule_closure", actor=..., on=date(...))``), and kept for :meth:`resume`.
+        ``defer("schedule_closure", actor=..., on=date(...))``), and kept for [`resume`][].
 
         Raises:
             ValidationError: ``step`` is not allowed now, or its reason or parameters are

@@ -1,6 +1,6 @@
 """The base class of classified case types: a case with a classification and documentation.
 
-Declare a classified case type as any other, subclassing :class:`ClassifiedCase`, and put
+Declare a classified case type as any other, subclassing [`ClassifiedCase`][], and put
 the taxonomy's ``classify`` action (and any flow's actions) in its lifecycle::
 
     @case_type(lifecycle, prefix="MCO")
@@ -52,7 +52,7 @@ class ClassifiedCase(Case[S]):
         return None
 
     def _classified_rollback(self, checkpoint: object) -> None:
-        """Put back what :meth:`_classified_checkpoint` captured (override in subclasses)."""
+        """Put back what `_classified_checkpoint` captured (override in subclasses)."""
 
     @property
     def subject(self) -> str | None:

@@ -1,8 +1,8 @@
 """Applying disposition rules: classify a case, and the status and owner follow.
 
-:func:`classify_action` builds the lifecycle action a classified case type declares; its
+[`classify_action`][] builds the lifecycle action a classified case type declares; its
 target is resolved from the disposition rule, so the status is generated, never typed. The
-helpers :func:`classify` and :func:`document` are the typed front door.
+helpers [`classify`][] and [`document`][] are the typed front door.
 
 A classification outside the tree, one whose rule needs documentation the case lacks, or one
 a rule's guard refuses is refused before anything changes; a classification applies status,
@@ -195,7 +195,7 @@ def classify_action(
 
     Perform it with the five levels as parameters (or ``classification=`` a path), and
     optionally ``documentation=`` a filled template; the target status is the rule's.
-    (Typed ``Action[Any]``: it serves every :class:`ClassifiedCase` type, and ``Action`` is
+    (Typed ``Action[Any]``: it serves every [`ClassifiedCase`][] type, and ``Action`` is
     invariant in its case type.)
 
     Args:

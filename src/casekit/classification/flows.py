@@ -1,8 +1,8 @@
 """Procedures as configuration: named steps that move a classified case through its taxonomy.
 
-A :class:`Step` says which dispositions it applies to, where it puts the case (one
+A [`Step`][] says which dispositions it applies to, where it puts the case (one
 classification, or a ladder of attempts where each run moves one rung up), whom it gives a
-task (a fixed team, or the case's supervisor) and which open task it closes. A :class:`Flow`
+task (a fixed team, or the case's supervisor) and which open task it closes. A [`Flow`][]
 turns its steps into lifecycle actions, one per step, so every run is atomic and recorded in
 the case's history under the step's name. The seed's QC vetting, State Monitor hand-off and
 return, and two-attempt supervisor outreach are all instances (see ``docs/classification.md``).
@@ -59,7 +59,7 @@ class TaskSpec:
 
     Attributes:
         title: The task's title (``"Consumer outreach"``).
-        assignee: A user or team id, or a role on the case (:class:`Assignee`).
+        assignee: A user or team id, or a role on the case ([`Assignee`][]).
         kind: The task's kind, by which a later step finds and closes it.
     """
 
@@ -193,7 +193,7 @@ class Flow:
     def actions(self, *, source: Sequence[enum.Enum]) -> tuple[Action[Any], ...]:
         """One lifecycle action per step, performable from ``source``.
 
-        Typed ``Action[Any]`` for the reason :func:`classify_action` is.
+        Typed ``Action[Any]`` for the reason [`classify_action`][] is.
 
         Raises:
             ValidationError: ``source`` is not a collection of status enum members.

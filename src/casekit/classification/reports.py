@@ -1,9 +1,9 @@
 """Saved reports: named filters over cases, with CSV export and an optional DataFrame.
 
-A :class:`SavedReport` filters by taxonomy level, status, owner, case type and creation or
-update dates; :meth:`SavedReport.run` takes any iterable of cases (a list, a worklist, a
-storage repository's query results) and :meth:`SavedReport.run_on` pages through any storage
-adapter's case repository; both return a :class:`Report`. Sensitive documentation
+A [`SavedReport`][] filters by taxonomy level, status, owner, case type and creation or
+update dates; [`SavedReport.run`][] takes any iterable of cases (a list, a worklist, a
+storage repository's query results) and [`SavedReport.run_on`][] pages through any storage
+adapter's case repository; both return a [`Report`][]. Sensitive documentation
 values appear masked in every column.
 
 Complexity: a run is O(n) for n cases; exports are O(rows × columns).
@@ -283,7 +283,7 @@ class Report:
 
     Attributes:
         name: The report's name.
-        rows: One tuple of strings per case, in :data:`COLUMNS` order.
+        rows: One tuple of strings per case, in [`COLUMNS`][] order.
     """
 
     name: str = attrs.field(validator=attrs_check(check_text))
@@ -315,7 +315,7 @@ class Report:
 
         Cells a spreadsheet would run as formulas (starting with ``=``, ``+``, ``-``, ``@``,
         a tab or a carriage return) are written with a leading single quote
-        (:func:`neutralise`); :meth:`to_records` and :meth:`to_dataframe` keep the values as
+        ([`neutralise`][]); [`to_records`][] and [`to_dataframe`][] keep the values as
         they are.
 
         Raises:

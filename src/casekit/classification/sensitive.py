@@ -1,14 +1,14 @@
 """Personal data: values that are never shown whole outside an explicit accessor.
 
-A :class:`Sensitive` holds an opaque token and the last four characters of the value. Its
+A [`Sensitive`][] holds an opaque token and the last four characters of the value. Its
 ``str``, ``repr`` and ``format`` show ``•••••6789``; the case codec stores only the token and
 the tail (it is an attrs class of those two fields), so records, CSV exports, exceptions, logs
 and history entries built from it cannot contain the whole value. The value itself lives in a
-:class:`Vault` and comes back only through :meth:`Sensitive.reveal`.
+[`Vault`][] and comes back only through [`Sensitive.reveal`][].
 
-The default vault is a process-local :class:`MemoryVault`; an application that stores cases
+The default vault is a process-local [`MemoryVault`][]; an application that stores cases
 durably passes its own vault (backed by a KMS or a tokenisation service) to
-:meth:`Sensitive.seal` and :meth:`Sensitive.reveal`. Tokens are random, never derived from
+[`Sensitive.seal`][] and [`Sensitive.reveal`][]. Tokens are random, never derived from
 the value (an SSN has only 10⁹ values: a hash of one is as good as the number).
 """
 
@@ -79,7 +79,7 @@ class Vault(Protocol):
 
 
 def check_vault(value: object, *, what: str = "vault") -> Vault:
-    """Return ``value`` if it has the :class:`Vault` methods ``put`` and ``get``.
+    """Return ``value`` if it has the [`Vault`][] methods ``put`` and ``get``.
 
     Raises:
         ValidationError: It does not.
@@ -147,7 +147,7 @@ DEFAULT_VAULT = MemoryVault()
 class Sensitive:
     """A personal-data value (SSN, member id) shown only as ``•••••6789``.
 
-    Create one with :meth:`seal`; read the value with :meth:`reveal`. Two seals of the same
+    Create one with [`seal`][]; read the value with [`reveal`][]. Two seals of the same
     value are different tokens and compare unequal (compare revealed values if you must).
 
     Attributes:
@@ -167,7 +167,7 @@ class Sensitive:
         Raises:
             ValidationError: ``value`` is not a non-blank string without NUL or lone
                 surrogates (the message never shows it), ``kind`` is not a non-blank string,
-                or ``vault`` is not a :class:`Vault`.
+                or ``vault`` is not a [`Vault`][].
         """
         if isinstance(value, Sensitive):
             return value
@@ -180,7 +180,7 @@ class Sensitive:
         """Return the whole value: the only way to read it.
 
         Raises:
-            ValidationError: ``vault`` is not a :class:`Vault`.
+            ValidationError: ``vault`` is not a [`Vault`][].
             NotFound: ``vault`` does not hold the token.
         """
         return check_vault(vault, what=f"the vault to reveal {self.kind}").get(self.token)

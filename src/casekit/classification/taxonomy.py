@@ -1,9 +1,9 @@
 """The taxonomy tree and its disposition rules, declared as rows.
 
-Each :class:`Rule` is one row of the procedure's configuration: a path through the five
+Each [`Rule`][] is one row of the procedure's configuration: a path through the five
 levels, the status that disposition generates, the owner queue it routes to, the
 documentation templates the case must carry and any conditions on the case. The
-:class:`Taxonomy` builds the tree from the rows and refuses a classification outside it with
+[`Taxonomy`][] builds the tree from the rows and refuses a classification outside it with
 the values allowed at the failing level.
 
 Complexity: building is O(R) for R rules; checking a classification is O(levels) dict lookups.
@@ -107,7 +107,7 @@ class Taxonomy:
 
     Raises:
         ValidationError: Two rules for one path, statuses from two enums, an owner that is
-            not an :class:`~casekit.cases.Owner`, or a rule naming an unknown template.
+            not an [`Owner`][], or a rule naming an unknown template.
     """
 
     name: str = attrs.field(validator=attrs_check(check_text))
@@ -184,7 +184,7 @@ class Taxonomy:
         disposition: str,
         child_disposition: str = NA,
     ) -> Rule:
-        """The rule for the classification given level by level (see :meth:`rule`).
+        """The rule for the classification given level by level (see [`rule`][]).
 
         Raises:
             NotInTaxonomy: A level's value is outside the tree.
@@ -241,7 +241,7 @@ class Taxonomy:
     def rules_where(self, **levels: str | Iterable[str]) -> tuple[Rule, ...]:
         """The rules whose levels match, e.g. ``rules_where(disposition="MCO Updated")``.
 
-        Level keywords are the :class:`Classification` attribute names; a value may be one
+        Level keywords are the [`Classification`][] attribute names; a value may be one
         name or several.
 
         Raises:

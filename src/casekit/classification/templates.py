@@ -1,10 +1,10 @@
 """Subject and documentation templates: what a case's CRM documentation must say.
 
-A :class:`DocTemplate` names a subject (``"For Cause Reason – {For Cause Reason}"``) and the
+A [`DocTemplate`][] names a subject (``"For Cause Reason – {For Cause Reason}"``) and the
 fields the documentation needs (``Participant Name(s)/For Cause Reason/MA/SSN/New MCO``).
 Filling it refuses missing fields by name, unknown fields and values outside a field's
-choices, and seals the sensitive fields (:class:`~casekit.classification.sensitive.Sensitive`),
-so the :class:`Documentation` it returns only ever shows them masked.
+choices, and seals the sensitive fields ([`Sensitive`][]),
+so the [`Documentation`][] it returns only ever shows them masked.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Documentation:
         template: The template's name (``"MCT Span"``).
         subject: The case subject.
         entries: ``(field name, value)`` pairs in the template's order; sensitive values are
-            :class:`Sensitive` handles.
+            [`Sensitive`][] handles.
     """
 
     template: str = attrs.field(validator=attrs_check(check_text))

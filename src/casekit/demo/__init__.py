@@ -4,7 +4,7 @@ Staff with skills and shifts are offered applications through the skills-based r
 applications go through their lifecycle and become benefits; payments are issued; changes of
 circumstances are reassessed into over- and underpayments and correction cases; the SLA
 monitor escalates late cases; and it is all stored (SQLite by default). See
-:func:`run_demo`, and ``casekit report`` for the HTML report of a run.
+`run_demo`, and ``casekit report`` for the HTML report of a run.
 """
 
 from __future__ import annotations

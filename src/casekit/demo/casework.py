@@ -8,7 +8,7 @@ does the casework each step stands for, on real casekit cases:
 - **Case Manager done**: the application is marked ready and the program decided;
 - **Reviewer done**: the application is disposed of, which creates an Integrated Case and,
   when approved, a Product Delivery Case that the supervisor approves and the case manager
-  activates; the benefit's financials start (see :mod:`casekit.demo.benefits`);
+  activates; the benefit's financials start (see `casekit.demo.benefits`);
 - **an offer accepted**: the case's owner becomes the person who accepted the step;
 - **the case's SLA missed**: the case is escalated to Urgent.
 """

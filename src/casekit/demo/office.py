@@ -63,7 +63,7 @@ def office_scenario(*, staff: int = 36, seed: int = 7, per_hour: float = 30.0) -
         per_hour: Applications arriving per office hour (08:00–17:00 UTC, Monday–Friday).
 
     Returns:
-        The scenario, starting on :data:`DEMO_START`.
+        The scenario, starting on `DEMO_START`.
 
     Raises:
         ValueError: If ``staff`` is below 4 or ``per_hour`` is not positive.

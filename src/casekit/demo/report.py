@@ -1,8 +1,8 @@
 """``casekit report``: one self-contained HTML file of a stored demo run, with charts.
 
-The report is drawn from the database alone: :func:`~casekit.demo.run_demo` stores the run's
+The report is drawn from the database alone: `run_demo` stores the run's
 figures, its agents and its queue waits as documents (collection ``demo``), and
-:func:`load_report_data` reads them back. :func:`render_report` draws four charts with
+`load_report_data` reads them back. `render_report` draws four charts with
 matplotlib (the ``report`` extra) and embeds them as base64 PNGs beside the dashboard's
 tables, so the file opens anywhere, offline, with nothing beside it.
 
@@ -135,7 +135,7 @@ def render_report(data: ReportData) -> str:
     browser decoded, once the page has loaded.
 
     Args:
-        data: From :func:`load_report_data`.
+        data: From `load_report_data`.
 
     Returns:
         The HTML text.

@@ -1,7 +1,7 @@
 """Run the demo office day by day and store everything it does.
 
 One simulated working day at a time: the simulator routes the day's applications through
-their three steps on the real router while :class:`~casekit.demo.casework.Casework` keeps
+their three steps on the real router while `Casework` keeps
 the cases in step; after office hours the payment run pays what is due, clients' changes of
 circumstances are reassessed into correction cases, and the day's cases, payments and
 corrections are saved in one unit of work. At the end the run's figures are stored beside
@@ -41,7 +41,7 @@ class DemoResult:
     """What a demo run did, for the dashboard and the report.
 
     Attributes:
-        figures: JSON-safe figures (see :func:`run_demo`), as stored in the database.
+        figures: JSON-safe figures (see `run_demo`), as stored in the database.
         wall_seconds: How long the run took.
     """
 

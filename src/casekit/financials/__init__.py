@@ -2,21 +2,21 @@
 
 The pieces, each in its own module:
 
-- :mod:`~casekit.financials.periods` — inclusive date periods.
-- :mod:`~casekit.financials.determinations` — decisions per component over periods, and
+- `periods` — inclusive date periods.
+- `determinations` — decisions per component over periods, and
   the product's rule set that makes them from evidence.
-- :mod:`~casekit.financials.certifications`, :mod:`~casekit.financials.nominees`,
-  :mod:`~casekit.financials.delivery` — certified periods, who is paid, how and how often.
-- :mod:`~casekit.financials.proration` and :mod:`~casekit.financials.schedule` — the
+- `certifications`, `nominees`,
+  `delivery` — certified periods, who is paid, how and how often.
+- `proration` and `schedule` — the
   instruction lines, prorated by day and rounded once, half-even.
-- :mod:`~casekit.financials.deductions` and :mod:`~casekit.financials.simulation` —
+- `deductions` and `simulation` —
   deductions under the product's limits; what is due on a date.
-- :mod:`~casekit.financials.payments` — the ten payment statuses; locked fields.
-- :mod:`~casekit.financials.ledger` — what was paid and corrected.
-- :mod:`~casekit.financials.reassessment` (the pure computation) and
-  :mod:`~casekit.financials.corrections` (applying it: the Payment Correction Case).
-- :mod:`~casekit.financials.codec` — JSON-safe bodies for the storage ledger.
-- :mod:`~casekit.financials.case_financials` — one PDC's financials in one place: its
+- `payments` — the ten payment statuses; locked fields.
+- `ledger` — what was paid and corrected.
+- `reassessment` (the pure computation) and
+  `corrections` (applying it: the Payment Correction Case).
+- `codec` — JSON-safe bodies for the storage ledger.
+- `case_financials` — one PDC's financials in one place: its
   product, current entitlement, ledger, and reassessment on the case's events.
 """
 

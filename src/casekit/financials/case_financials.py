@@ -1,12 +1,12 @@
 """One PDC's financials in one place: its product, entitlement, ledger and reassessments.
 
-:class:`FinancialProduct` is what a product brings (its rule set, currency, components,
-deduction limits); :class:`CaseFinancials` ties a product delivery case to it with a
+[`FinancialProduct`][] is what a product brings (its rule set, currency, components,
+deduction limits); [`CaseFinancials`][] ties a product delivery case to it with a
 delivery pattern, nominees and a ledger, keeps the entitlement payments are currently made
 under, and reassesses when something changes:
 
 - ``handle(event)`` for the case's own events (evidence changed, closed — see
-  :func:`~casekit.financials.triggers.trigger_for`);
+  [`trigger_for`][]);
 - ``reassess(trigger)`` for a certification change or a caseworker's request.
 
 A reassessment that was applied (or found no change) makes the new entitlement current; one
@@ -218,7 +218,7 @@ class CaseFinancials:
         nothing).
 
         Raises:
-            ValidationError: Not a :class:`Payment`, a payment for another case, or one
+            ValidationError: Not a [`Payment`][], a payment for another case, or one
                 that does not count as paid.
         """
         payment = check_instance(payment, Payment, what=f"the payment recorded on {self.pdc.id}")

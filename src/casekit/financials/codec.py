@@ -87,12 +87,12 @@ def money_to_json(money: Money) -> Body:
 
 
 def money_from_json(body: Mapping[str, object], *, unrounded: bool = False) -> Money:
-    """The inverse of :func:`money_to_json`.
+    """The inverse of `money_to_json`.
 
     Args:
         body: ``{"amount": "12.30", "currency": "EUR"}``.
         unrounded: Accept an amount with fractions of the minor unit (a rate a rule set
-            computed, see :meth:`Money.unrounded`); otherwise it must be whole minor units.
+            computed, see [`Money.unrounded`][]); otherwise it must be whole minor units.
 
     Raises:
         CorruptRecord: A missing field, an amount that is not a decimal string, an unknown
@@ -137,7 +137,7 @@ def determinations_to_body(determinations: DeterminationSet) -> Body:
 
 
 def determinations_from_body(body: Mapping[str, object]) -> DeterminationSet:
-    """The inverse of :func:`determinations_to_body`.
+    """The inverse of [`determinations_to_body`][].
 
     Raises:
         CorruptRecord: A malformed body.
@@ -218,7 +218,7 @@ def payment_to_body(payment: Payment) -> Body:
 
 
 def payment_from_body(body: Mapping[str, object], *, clock: Clock = SYSTEM_CLOCK) -> Payment:
-    """The inverse of :func:`payment_to_body`.
+    """The inverse of [`payment_to_body`][].
 
     Raises:
         CorruptRecord: A malformed body or an unknown status.
@@ -282,7 +282,7 @@ def entry_to_body(entry: LedgerEntry) -> Body:
 
 
 def entry_from_body(body: Mapping[str, object]) -> LedgerEntry:
-    """The inverse of :func:`entry_to_body`.
+    """The inverse of [`entry_to_body`][].
 
     Raises:
         CorruptRecord: A malformed body.

@@ -1,19 +1,19 @@
 """Applying a reassessment: the Payment Correction Case, the ledger, recovery or payment.
 
-:class:`ReassessmentEngine` runs :func:`~casekit.financials.reassessment.reassess` for a
+[`ReassessmentEngine`][] runs [`reassess`][] for a
 product delivery case under the seed's rules and applies what it found:
 
 - **Suspended** PDC: no correction is created (the result is returned, marked skipped);
   reassess again once the case is active.
-- **Closed** PDC: reassessed only when the engine's :class:`ClosedCaseStrategy` says so
+- **Closed** PDC: reassessed only when the engine's [`ClosedCaseStrategy`][] says so
   (default: not reassessed). The reassessment the closure itself triggers is always run.
 - **One at a time**: a second reassessment of a case while one is in progress is
-  **refused** with :class:`~casekit.errors.ReassessmentInProgress` — not coalesced. Seed
+  **refused** with [`ReassessmentInProgress`][] — not coalesced. Seed
   001: "validations prevent a caseworker from ... initiating manual reassessment while
   reassessment is already in progress". Refusing keeps each correction tied to exactly the
   change that caused it; the caller retries once the first one is done, and the retry nets
   against what the first recorded.
-- A change found: a :class:`~casekit.cases.PaymentCorrectionCase` linked to the PDC (lines
+- A change found: a [`PaymentCorrectionCase`][] linked to the PDC (lines
   rolled up to one per nominee, or one per component and nominee, as configured), the
   detailed correction lines recorded in the ledger (so the next reassessment nets against
   them), and a settlement **per nominee** (domain.md §3): a once-off payment to each
@@ -21,7 +21,7 @@ product delivery case under the seed's rules and applies what it found:
   nominee who was overpaid. One person's debt is never set against another person's
   entitlement, whatever the case's net.
 
-Complexity: the reassessment's cost (see :mod:`casekit.financials.reassessment`) plus O(l)
+Complexity: the reassessment's cost (see `casekit.financials.reassessment`) plus O(l)
 for l correction lines.
 """
 
@@ -86,7 +86,7 @@ class AppliedReassessment:
         correction_case: The Payment Correction Case opened, if any.
         recoveries: Nominee → the deduction recovering that nominee's overpayment from
             their future payments (when a recovery amount was given); pass each to
-            :func:`~casekit.financials.simulate` under its nominee.
+            [`simulate`][] under its nominee.
         payments: Once-off payments (Not Verified), one per nominee owed money.
         skipped: Why no correction was created although one was computed, or ``""``.
     """
@@ -104,7 +104,7 @@ class AppliedReassessment:
 
         Raises:
             ValidationError: Several nominees were overpaid: each has a recovery of their
-                own; read :attr:`recoveries` (one person's debt is never another's).
+                own; read `recoveries` (one person's debt is never another's).
         """
         if len(self.recoveries) > 1:
             raise ValidationError(
@@ -199,7 +199,7 @@ class ReassessmentEngine:
             since: Reassess from this day (a manual request over a chosen period).
             recover_per_payment: Recover each overpaid nominee's overpayment by deducting
                 this much from each of that nominee's future payments (one recovery
-                :class:`Deduction` per overpaid nominee is returned).
+                [`Deduction`][] per overpaid nominee is returned).
 
         Raises:
             ReassessmentInProgress: The case is already being reassessed.

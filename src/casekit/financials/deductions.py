@@ -2,7 +2,7 @@
 
 A deduction is fixed (an amount per payment) or a percentage of the gross payment (rounded
 once, half-even), optionally limited to an outstanding balance (a recovery). The product's
-:class:`DeductionPolicy` caps the total at its maximum deduction rate (rounded down, so it
+[`DeductionPolicy`][] caps the total at its maximum deduction rate (rounded down, so it
 is never exceeded) and keeps at least its minimum payment; a deduction that does not fit
 is taken partially or skipped, as configured. Every deduction is recorded, applied or not.
 """
@@ -64,7 +64,7 @@ def _rate(value: object) -> Decimal:
 class Deduction:
     """A deduction to take from payments.
 
-    Use :meth:`fixed` or :meth:`percentage`.
+    Use [`fixed`][] or [`percentage`][].
 
     Attributes:
         name: What it is for (``"rent arrears"``, ``"recovery PCC-3"``).

@@ -73,7 +73,7 @@ def _add_month(day: date) -> date:
 class DeliveryPattern:
     """A delivery method and frequency.
 
-    Use the constructors :meth:`weekly`, :meth:`fortnightly` and :meth:`monthly`.
+    Use the constructors [`weekly`][], [`fortnightly`][] and [`monthly`][].
 
     Attributes:
         method: Cash, EFT or cheque.
@@ -217,7 +217,7 @@ class DeliveryPattern:
         """The ``(first day, last day)`` of each cover period meeting ``window``.
 
         Complexity: O(n) once per pattern and window, then O(1) (memoised like
-        :meth:`cover_periods`).
+        [`cover_periods`][]).
         """
         return _cover_bounds(self, window.start, window.end)
 

@@ -1,14 +1,14 @@
 """Determinations: decisions of eligibility and entitlement per component over periods.
 
-A :class:`Decision` holds, for one decision period, whether the client is eligible and the
+A [`Decision`][] holds, for one decision period, whether the client is eligible and the
 rate of each component. A rate is the amount due for one **whole cover period** of the
 delivery pattern (a monthly rate for monthly payments); the schedule prorates it by day.
-A :class:`DeterminationSet` is the decisions covering a span, with no two overlapping
+A [`DeterminationSet`][] is the decisions covering a span, with no two overlapping
 (a gap means nothing is due on those days).
 
 A product's rule set is a callable the embedding application supplies
-(:data:`RuleSet`): it turns the case's effective-dated evidence over a span into decisions.
-:func:`determine` runs it and validates what it returns; :func:`evidence_segments` splits a
+([`RuleSet`][]): it turns the case's effective-dated evidence over a span into decisions.
+[`determine`][] runs it and validates what it returns; [`evidence_segments`][] splits a
 span wherever evidence starts or stops, which is where a rule set's answer can change.
 """
 
@@ -111,7 +111,7 @@ class DeterminationSet:
         ValidationError: Two decisions overlap.
         CurrencyMismatch: A rate in another currency.
 
-    Complexity: building is O(d log d) for d decisions; :meth:`segments` is O(log d + k)
+    Complexity: building is O(d log d) for d decisions; [`segments`][] is O(log d + k)
     for the k decisions a period meets.
     """
 

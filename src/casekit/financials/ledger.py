@@ -6,7 +6,7 @@ units (every paid amount is a whole number of cents). Entries are appended, neve
 Persisting them is the storage layer's job (its ``LedgerStore`` port); this class is what
 the domain computes with.
 
-Complexity: recording is O(log p) for p distinct cover periods; :meth:`Ledger.keys_meeting`
+Complexity: recording is O(log p) for p distinct cover periods; [`Ledger.keys_meeting`][]
 is O(log p + k) for the k lines it returns; amount look-ups are O(1).
 """
 
@@ -163,7 +163,7 @@ class Ledger:
     def _prepare_corrections(
         self, lines: Iterable[tuple[LineKey, Money]], reference: object
     ) -> tuple[str, list[tuple[LineKey, int, LedgerEntry]]]:
-        """Check a batch of correction lines (changing nothing) for :meth:`_commit`."""
+        """Check a batch of correction lines (changing nothing) for `_commit`."""
         ref = check_text(reference, what="the reference of correction lines")
         if isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
             raise ValidationError(
@@ -187,7 +187,7 @@ class Ledger:
         """Record an issued payment line.
 
         Raises:
-            ValidationError: Not an :class:`InstructionLine`, or a blank reference (nothing
+            ValidationError: Not an [`InstructionLine`][], or a blank reference (nothing
                 is recorded).
             CurrencyMismatch: The line is in another currency.
             InvalidMoney: The amount is not a whole number of cents.
@@ -204,7 +204,7 @@ class Ledger:
         nothing.
 
         Raises:
-            ValidationError: A line that is not an :class:`InstructionLine`, or a blank
+            ValidationError: A line that is not an [`InstructionLine`][], or a blank
                 reference.
             CurrencyMismatch: A line in another currency.
             InvalidMoney: An amount that is not a whole number of cents.

@@ -44,8 +44,8 @@ class Nominees:
     Args:
         primary_client: The default nominee of every component.
 
-    Complexity: :meth:`nominee_on` is O(log a) for a assignments of the component;
-    :meth:`assign` is O(1).
+    Complexity: [`nominee_on`][] is O(log a) for a assignments of the component;
+    [`assign`][] is O(1).
     """
 
     primary_client: str

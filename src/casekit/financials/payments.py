@@ -7,7 +7,7 @@ one (Rejected By Worker). A failed or returned payment is reissued unchanged or 
 
 Once a payment has been Submitted for Payment (and so in Payment Successful and every
 status after it) its amount, payee and cover period are locked: a change raises
-:class:`~casekit.errors.PaymentLocked` and nothing changes. A wrong payment is put right by
+[`PaymentLocked`][] and nothing changes. A wrong payment is put right by
 reassessment and a payment correction case, never by editing what was sent.
 
 The lifecycle is compiled once into a class-level machine (the static-machine pattern);
@@ -99,8 +99,8 @@ T = TypeVar("T")
 class Payment:
     """One payment to one nominee, with its status history.
 
-    Create with :meth:`create`. Attributes are read-only in spirit: change amount, payee or
-    cover period with :meth:`change` (refused once submitted) and the status with the
+    Create with [`create`][]. Attributes are read-only in spirit: change amount, payee or
+    cover period with [`change`][] (refused once submitted) and the status with the
     action methods.
 
     Attributes:

@@ -3,7 +3,7 @@
 A cover period's amount for a component is the rate in force on each day × days ÷ days in
 the cover period, summed exactly and rounded **once**, half-even, to the currency's minor
 unit (domain.md §3). Rates are held in minor units (an ``int`` when the rate is a whole
-number of cents, a :class:`~fractions.Fraction` otherwise), so the sum is exact and the only
+number of cents, a `Fraction` otherwise), so the sum is exact and the only
 rounding is the final division.
 """
 

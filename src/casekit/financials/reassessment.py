@@ -1,6 +1,6 @@
 """Reassessment, the computation: what was due against what was paid, as a pure function.
 
-:func:`reassess` compares, over the reassessment period (the earliest day the old and new
+[`reassess`][] compares, over the reassessment period (the earliest day the old and new
 entitlements differ, or the first cover period paid to a nominee the history no longer
 names — a retroactive nominee change alone is a change of circumstance → the last day of
 the latest paid cover period), what the new
@@ -9,14 +9,14 @@ determinations say was due with what was paid, per cover period × component × 
     correction = (due − paid) − corrections already recorded for that line
 
 so a second reassessment nets against the first. Amounts are exact minor units: every due
-amount is prorated and rounded once (:mod:`casekit.financials.proration`), so corrections
+amount is prorated and rounded once (`casekit.financials.proration`), so corrections
 are differences of rounded amounts and exact to the cent. The result is classified as an
 overpayment (net < 0, owed to the agency), an underpayment (net > 0, owed to the client),
 net zero (lines differ but sum to zero) or no change.
 
-The function reads its inputs and returns a new frozen :class:`Reassessment`; it mutates
+The function reads its inputs and returns a new frozen [`Reassessment`][]; it mutates
 nothing, and the same inputs give the same result. Applying it (a Payment Correction Case,
-ledger entries, recovery) is :mod:`casekit.financials.corrections`.
+ledger entries, recovery) is `casekit.financials.corrections`.
 
 Complexity: O(n · c · (log d + k) + log p) for the n cover periods in the reassessment
 period, c components, d decisions, k rate segments per cover and p paid cover periods:
@@ -83,7 +83,7 @@ class ReassessmentLine:
 
 @attrs.frozen(slots=True)
 class Reassessment:
-    """The result of :func:`reassess`: the compared lines, totals and outcome.
+    """The result of [`reassess`][]: the compared lines, totals and outcome.
 
     Attributes:
         case_id: The product delivery case.
@@ -91,12 +91,12 @@ class Reassessment:
         period: The reassessment period, or None when nothing paid was affected.
         currency: The currency.
         rows: The compared lines as ``(key, due, paid, earlier)`` in minor units, sorted by
-            key; read them as :attr:`lines`.
+            key; read them as [`lines`][].
         due_units: Total due over the period under the new entitlement, in minor units
-            (:attr:`due` as Money).
-        paid_units: Total paid over the period, in minor units (:attr:`paid`).
+            ([`due`][] as Money).
+        paid_units: Total paid over the period, in minor units ([`paid`][]).
         earlier_units: Corrections already recorded over the period, in minor units
-            (:attr:`earlier`).
+            ([`earlier`][]).
         outcome: Overpayment, underpayment, net zero or no change.
     """
 
@@ -136,7 +136,7 @@ class Reassessment:
     def lines(self) -> tuple[ReassessmentLine, ...]:
         """Every compared line with a due, paid, earlier or correction amount.
 
-        Built from :attr:`rows` on each access (the computation itself stays in integer
+        Built from `rows` on each access (the computation itself stays in integer
         minor units): O(l) for l lines.
         """
         return tuple(self._line(row) for row in self.rows)
@@ -185,7 +185,7 @@ class Reassessment:
     def by_nominee(self) -> tuple[CorrectionLine, ...]:
         """One net correction line per nominee over the period (the rolled-up settlement).
 
-        Each names its nominee and the component :data:`ALL_COMPONENTS`; nominees whose
+        Each names its nominee and the component [`ALL_COMPONENTS`][]; nominees whose
         lines net to zero are left out. Settlement is per nominee: these are what each
         nominee is owed (positive) or owes (negative).
 
@@ -211,8 +211,8 @@ class Reassessment:
     def rolled_up(self) -> CorrectionLine | None:
         """The case's net correction over the period, or None when nothing changed.
 
-        Its nominee is :data:`ALL_COMPONENTS` when several nominees are involved: it is the
-        case's total, not a settlement line (see :meth:`by_nominee`).
+        Its nominee is [`ALL_COMPONENTS`][] when several nominees are involved: it is the
+        case's total, not a settlement line (see [`by_nominee`][]).
         """
         if self.period is None or self.outcome is CorrectionOutcome.NO_CHANGE:
             return None

@@ -2,7 +2,7 @@
 
 For each cover period of the delivery pattern and each component, the amount due is the
 rate in force on each certified, eligible day × days ÷ days in the cover period, summed
-exactly and rounded once, half-even (:mod:`casekit.financials.proration`). The line goes to
+exactly and rounded once, half-even (`casekit.financials.proration`). The line goes to
 the component's nominee on the cover period's first day.
 """
 
@@ -169,7 +169,7 @@ def build_schedule(
 ) -> tuple[InstructionLine, ...]:
     """The instruction lines for every cover period meeting ``window``.
 
-    Complexity: as :func:`due_by_key`, plus one Money per line.
+    Complexity: as `due_by_key`, plus one Money per line.
 
     Args:
         determinations: What is due, per component and day.

@@ -1,7 +1,7 @@
 """Payment simulation: everything due on a date, with deductions, issuing nothing.
 
 Seed 001: "payment simulations show all payments and deductions due to a participant for a
-specific date before the payment is issued". :func:`simulate` builds the instruction lines
+specific date before the payment is issued". [`simulate`][] builds the instruction lines
 whose payment falls due on the date, groups them into one payment per nominee and applies
 that nominee's deductions. It is pure: nothing is created, recorded or changed.
 """

@@ -32,7 +32,7 @@ def trigger_for(event: object, *, case_id: str) -> ReassessmentTrigger | None:
     that PDC's own status change into Closed. Events of any other case — a Payment
     Correction Case being closed once settled, another PDC's evidence — trigger nothing.
     Certification changes and manual requests have no event: pass
-    :attr:`ReassessmentTrigger.CERTIFICATION_CHANGE` or :attr:`ReassessmentTrigger.MANUAL`
+    `ReassessmentTrigger.CERTIFICATION_CHANGE` or `ReassessmentTrigger.MANUAL`
     yourself.
 
     Raises:

@@ -1,11 +1,11 @@
 """Declaring a lifecycle as data: statuses, actions, guards and effects.
 
-A :class:`Lifecycle` is a plain, immutable declaration. It is validated when it is built
-(:class:`~casekit.errors.LifecycleDeclarationError` for an unknown or unreachable status, two
+A [`Lifecycle`][] is a plain, immutable declaration. It is validated when it is built
+([`LifecycleDeclarationError`][] for an unknown or unreachable status, two
 actions of one name from one status, or no initial status) and compiled once per case type
-by :mod:`casekit.lifecycle.engine`.
+by `casekit.lifecycle.engine`.
 
-A lifecycle may declare a :class:`Deferral`: from its source statuses any step may be handed
+A lifecycle may declare a [`Deferral`][]: from its source statuses any step may be handed
 to background processing (``defer``) and finished later (``resume``). The two actions are
 generated from the declaration, and the engine performs a resumed step through the same checks
 and effects as the step performed directly (domain.md §1: every path to a status runs that
@@ -98,7 +98,7 @@ def _as_tuple(value: object) -> tuple[object, ...]:
 
 ParamsCheck = Callable[[C, ActionContext], None]
 """Checks an action's parameters (``context.params``): ``check(case, context)`` raises
-:class:`~casekit.errors.ValidationError` for a missing or malformed one.
+[`ValidationError`][] for a missing or malformed one.
 
 It runs before the guards, when the action is performed and when it is deferred, so a step
 handed to background processing is refused at once if its parameters are wrong.
@@ -175,12 +175,12 @@ class Action(Generic[C]):
         targets: The statuses ``resolve`` may return (for validation and diagrams).
         label: A short description for diagrams and docs.
         check_params: Checks the action's parameters before its guards (and when it is
-            deferred); see :data:`ParamsCheck`.
+            deferred); see [`ParamsCheck`][].
         params: The names of the keyword parameters the action takes; any other is refused
-            with a :class:`~casekit.errors.ValidationError` naming these. ``()`` takes none;
+            with a [`ValidationError`][] naming these. ``()`` takes none;
             ``None`` (the default) does not check the names.
         kind: ``STEP`` for every declared action; ``DEFER`` and ``RESUME`` mark the pair a
-            :class:`Deferral` generates (not for declaring by hand).
+            [`Deferral`][] generates (not for declaring by hand).
     """
 
     name: str
@@ -214,7 +214,7 @@ class Lifecycle(Generic[C]):
         final: Statuses allowed to be dead ends (no way out).
         on_enter: Effects run whenever a status is entered, after the action's own effects.
         deferral: Where steps may be deferred from and wait in; adds the generated
-            ``defer`` and ``resume`` actions to ``actions`` (see :class:`Deferral`).
+            ``defer`` and ``resume`` actions to ``actions`` (see [`Deferral`][]).
 
     Raises:
         LifecycleDeclarationError: If the declaration is malformed.

@@ -1,6 +1,6 @@
 """Skills-based routing: offers, capacity, presence, Awaiting Assignment, pins and fairness.
 
-The Omni-Channel of casekit. A :class:`Router` holds agents (staff with skills, capacity and
+The Omni-Channel of casekit. A [`Router`][] holds agents (staff with skills, capacity and
 presence) and work items (a case's step needing skills); it offers each item to the best
 eligible agent under a routing policy, queues what nobody eligible has room for, and serves
 the queue the moment capacity frees. See ``docs/routing.md``.

@@ -1,6 +1,6 @@
 """The shape every part of the router shares: its attributes, and the calls across parts.
 
-:class:`~casekit.routing.router.Router` is one class made of mixins, each a module named for
+[`Router`][] is one class made of mixins, each a module named for
 its job (``_matching``, ``_placement``, ``_deadlines``, ``_views``). ``_RouterCore`` is their
 common base. It only declares: the attributes ``Router.__init__`` sets, with their types, and
 the methods one part calls on another, as abstract stubs that the part owning each method

@@ -1,6 +1,6 @@
 """The router's deadlines: offer timeouts, offline grace, decline cool-downs and aging.
 
-:meth:`Router.tick` pops the due timers and hands each to its handler here. A timer carries a
+[`Router.tick`][] pops the due timers and hands each to its handler here. A timer carries a
 token; it still matters only while its subject's token matches (the ``_timed_offer``,
 ``_graced_agent``, ``_cooling_item`` and ``_aging_item`` look-ups), so nothing is ever removed
 from the middle of the timer heap.

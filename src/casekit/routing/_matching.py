@@ -95,7 +95,7 @@ class _Matching(_RouterCore):
         Walks the pool (the index of the item's rarest skill) in preference order, filtering
         on skills in C; only agents holding every required skill are looked at in Python
         (room for the weight, decline memory). Stops at the second eligible agent (the
-        runner-up, for the tie-break) unless :attr:`ExplainDetail.FULL` asks for a count.
+        runner-up, for the tie-break) unless `ExplainDetail.FULL` asks for a count.
         """
         pool = self._index.pool(state.item.skills)
         found: list[_AgentState] = []

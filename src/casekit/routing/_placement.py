@@ -72,7 +72,7 @@ class _Placement(_RouterCore):
         )  # fmt: skip
 
     def _materialize(self, item_id: str, record: _Record) -> Decision:
-        """A recorded decision as a :class:`Decision`, with its sentence for people. O(1)."""
+        """A recorded decision as a [`Decision`][], with its sentence for people. O(1)."""
         at, outcome, agent_id, score, runner, runner_score, tie, examined, pool, eligible, why = (
             record
         )

@@ -1,8 +1,8 @@
 """The router's records: the public values it returns and the private state it keeps.
 
-The public values (:class:`Aging`, :class:`Offer`, :class:`QueueEntry`, :class:`ItemStatus`,
-:class:`AgentStatus`) are frozen attrs classes, re-exported from :mod:`casekit.routing.router`
-and :mod:`casekit.routing`. The private state (``_AgentState``, ``_ItemState``) is slotted
+The public values ([`Aging`][], [`Offer`][], [`QueueEntry`][], [`ItemStatus`][],
+[`AgentStatus`][]) are frozen attrs classes, re-exported from `casekit.routing.router`
+and [`casekit.routing`][]. The private state (``_AgentState``, ``_ItemState``) is slotted
 plain classes, one per agent and per item the router holds; a durable router snapshots them.
 
 Costs: making any record is O(1), an ``_AgentState`` O(s) for its ``s`` skill names.
@@ -64,7 +64,7 @@ class Offer:
 
 @attrs.frozen
 class QueueEntry:
-    """One item Awaiting Assignment, as :meth:`Router.queue` lists it."""
+    """One item Awaiting Assignment, as [`Router.queue`][] lists it."""
 
     item_id: str
     priority: Priority
@@ -186,7 +186,7 @@ class _ItemState:
 
 
 _Record = tuple[Any, ...]
-"""A decision as plain values (the collector stops tracking it), made a :class:`Decision` when
+"""A decision as plain values (the collector stops tracking it), made a [`Decision`][] when
 asked for: ``(at, outcome, agent, score, runner-up, its score, tie-break, examined, pool,
 eligible, reason)``, the enums as their values and the reason ``None`` when it is the usual
 sentence (written when asked for, not on every decision)."""

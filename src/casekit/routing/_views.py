@@ -181,7 +181,7 @@ class _Views(_RouterCore):
         )
 
     def next_deadline(self) -> datetime | None:
-        """The earliest pending deadline, for simulations deciding when to :meth:`tick`.
+        """The earliest pending deadline, for simulations deciding when to `tick`.
 
         It may belong to an offer already answered; ticking then does nothing.
         """
@@ -225,7 +225,7 @@ class _Views(_RouterCore):
         raise ValidationError(f"unknown table {table!r}; allowed: agents, items, queue")
 
     def to_dataframe(self, table: str = "agents") -> pd.DataFrame:
-        """:meth:`to_records` as a pandas DataFrame.
+        """[`to_records`][] as a pandas DataFrame.
 
         Raises:
             MissingExtra: pandas is not installed.

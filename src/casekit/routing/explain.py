@@ -1,4 +1,4 @@
-"""Why an item went where it went: one :class:`Decision` per routing decision."""
+"""Why an item went where it went: one [`Decision`][] per routing decision."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Decision:
         examined: Agents the router looked at to decide.
         pool: Size of the candidate pool searched (agents Available with room who hold the
             item's rarest required skill); the eligible count is at most this.
-        eligible: Exact number of eligible agents (with :attr:`ExplainDetail.FULL`), else
+        eligible: Exact number of eligible agents (with `ExplainDetail.FULL`), else
             ``None``; when the item was queued it is 0.
         policy: The routing policy's name.
         reason: One sentence for people.

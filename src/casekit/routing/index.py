@@ -56,8 +56,8 @@ def _id_code(agent_id: str, width: int) -> int:
 class AgentIndex:
     """One sorted list of keys per skill, and one of every agent once an item needs no skill.
 
-    With ``s`` skills per agent and ``n`` indexed agents, :meth:`insert` and :meth:`remove`
-    cost O(s log n); :meth:`pool` is O(r) for an item needing ``r`` skills; a walk costs
+    With ``s`` skills per agent and ``n`` indexed agents, `insert` and `remove`
+    cost O(s log n); `pool` is O(r) for an item needing ``r`` skills; a walk costs
     O(1) per agent passed over, in C.
     """
 
@@ -204,7 +204,7 @@ class AgentIndex:
         """Return the smallest index that every agent eligible for ``required`` is in. O(r).
 
         The index of the item's rarest required skill (or of every agent when the item needs
-        no skill). Walk it with :meth:`holding` and test each agent met for room.
+        no skill). Walk it with `holding` and test each agent met for room.
         """
         if not required:
             if self._everyone is None:  # first item needing no skill: O(n log n), once

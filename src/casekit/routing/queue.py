@@ -23,8 +23,8 @@ QueueKey = tuple[int, datetime, int, str]
 class AwaitingQueue:
     """Queued items by group of required skill names.
 
-    :meth:`add` and :meth:`remove` cost O(log q) for ``q`` items in the item's group;
-    :meth:`ordered` merges the groups lazily, O(q log g) for the whole walk.
+    `add` and `remove` cost O(log q) for ``q`` items in the item's group;
+    `ordered` merges the groups lazily, O(q log g) for the whole walk.
     """
 
     __slots__ = ("_groups", "_size")

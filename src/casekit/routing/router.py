@@ -23,7 +23,7 @@ metrics()                        O(n + q)
 Every public operation validates its input before it changes anything, so a refused call
 leaves the router exactly as it was.
 
-This module holds the public face: the :class:`Router` with its configuration, subscribers and
+This module holds the public face: the [`Router`][] with its configuration, subscribers and
 commands. The rest of the class lives in private modules named for their jobs, as mixins
 sharing the attributes ``_core._RouterCore`` declares: ``_records`` (the values it returns and
 the state it keeps), ``_matching`` (eligibility, the best agent, the load index),
@@ -86,7 +86,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     """Routes work items to agents by skills, capacity and presence.
 
     Args:
-        model: A built-in :class:`RoutingModel` or a custom :class:`RoutingPolicy`.
+        model: A built-in [`RoutingModel`][] or a custom [`RoutingPolicy`][].
         push_timeout: How long an agent has to answer an offer; ``None`` for no timeout.
         clock: The clock every timestamp and deadline comes from.
         cooldown: How long a decline (or a timeout) keeps the item from that agent; ``None``
@@ -94,7 +94,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         offline_grace: How long after going Offline an agent's pending offers are withdrawn.
         count_pins: Whether manual assignments count towards load (default ``True``).
         aging: Optional priority aging of waiting items.
-        explain: How much each decision records (see :class:`ExplainDetail`).
+        explain: How much each decision records (see [`ExplainDetail`][]).
 
     Raises:
         ValidationError: For a non-positive timeout or cool-down, or a negative grace.
@@ -193,7 +193,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
 
         Raises:
             AlreadyExists: If an agent with this id is registered.
-            ValidationError: If ``agent`` is not an :class:`Agent` or presence not a Presence.
+            ValidationError: If ``agent`` is not an [`Agent`][] or presence not a Presence.
         """
         if not isinstance(agent, Agent):
             raise ValidationError(f"add_agent needs an Agent, got {agent!r}")
@@ -247,7 +247,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
 
         Raises:
             NotFound: If the agent is unknown.
-            ValidationError: If ``presence`` is not a :class:`Presence`.
+            ValidationError: If ``presence`` is not a [`Presence`][].
         """
         state = self._agent(agent_id)
         self._check_presence(presence)
@@ -322,7 +322,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             The offer, or ``None`` when the item was queued in Awaiting Assignment.
 
         Raises:
-            ValidationError: If ``item`` is not a :class:`WorkItem`, or its weight is above
+            ValidationError: If ``item`` is not a [`WorkItem`][], or its weight is above
                 every registered agent's capacity.
             AlreadyExists: If an item with this id is in the router.
         """
@@ -472,9 +472,9 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
         """Manually assign (pin) an item to an agent, outside dynamic routing.
 
-        Pass a :class:`WorkItem` to pin a new item, or the id of one the router holds (any
+        Pass a [`WorkItem`][] to pin a new item, or the id of one the router holds (any
         state; a pending offer or another owner is replaced). The pin holds until the item's
-        step changes (:meth:`advance`), it is requeued, released or unpinned — not when the
+        step changes ([`advance`][]), it is requeued, released or unpinned — not when the
         agent goes Offline. Skills and presence are not checked: a person decided.
 
         Raises:

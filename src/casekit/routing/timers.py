@@ -20,7 +20,7 @@ class TimerKind(enum.IntEnum):
 
 
 Timer = tuple[datetime, int, int, str, int, str]
-"""``(at, seq, kind, subject id, token, other id)``; ``kind`` is a :class:`TimerKind` value.
+"""``(at, seq, kind, subject id, token, other id)``; ``kind`` is a `TimerKind` value.
 
 Only plain values, so the garbage collector stops tracking a timer after its first pass
 (a router holds one per pending offer)."""
@@ -34,10 +34,10 @@ class Timers:
     A timer carries a token; the router ignores a timer whose token no longer matches the
     subject's (an offer accepted before its deadline, an agent back before its grace ends), so
     nothing is removed from the middle of the heap one by one. Instead the router reports each
-    timer it made pointless (:meth:`cancelled`), and once those are more than half the heap
+    timer it made pointless (`cancelled`), and once those are more than half the heap
     the dead ones are swept out in one pass, so the heap stays within twice the live timers
-    however many offers are answered before their deadline. :meth:`push` and each step of
-    :meth:`due` cost O(log t) for ``t`` timers in the heap; :meth:`cancelled` is amortized
+    however many offers are answered before their deadline. `push` and each step of
+    `due` cost O(log t) for ``t`` timers in the heap; `cancelled` is amortized
     O(1).
     """
 

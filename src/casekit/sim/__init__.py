@@ -1,10 +1,10 @@
 """Discrete-event simulation of a routed office, and the queueing theory to check it against.
 
-Build a :class:`Scenario` (agents with skills, shifts and answering behaviour; the stages every
-case goes through; an arrival process), run it with :class:`Simulation` on a
-:class:`~casekit.clock.ManualClock` driving a real :class:`~casekit.routing.Router`, and read
-the :class:`SimulationResult`. :func:`compare` runs what-if variants on the same arrivals;
-:func:`staffing_for` and :func:`staffing_estimate` size an office from Erlang C. See
+Build a [`Scenario`][] (agents with skills, shifts and answering behaviour; the stages every
+case goes through; an arrival process), run it with [`Simulation`][] on a
+[`ManualClock`][] driving a real [`Router`][casekit.routing.Router], and read
+the [`SimulationResult`][]. [`compare`][] runs what-if variants on the same arrivals;
+[`staffing_for`][] and [`staffing_estimate`][] size an office from Erlang C. See
 ``docs/sim.md``.
 """
 

@@ -1,9 +1,9 @@
 """Seeded random durations: handling times and accept delays.
 
 Each distribution is a small frozen value with ``sample(rng) -> timedelta`` and a ``mean``.
-The random source is always passed in (a :class:`random.Random` the simulator seeds), never
+The random source is always passed in (a `random.Random` the simulator seeds), never
 the global ``random`` module, so a run is reproducible from its seed. Sampling is O(1)
-(O(log n) for :class:`Empirical` with weights).
+(O(log n) for [`Empirical`][] with weights).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Fixed:
         return self.value
 
     def sample(self, rng: random.Random) -> timedelta:
-        """Return :attr:`value`; ``rng`` is not drawn from."""
+        """Return `value`; ``rng`` is not drawn from."""
         return self.value
 
 

@@ -1,7 +1,7 @@
 """The discrete-event engine: a heap of events, a ManualClock, and a real Router.
 
-The simulation owns a :class:`~casekit.clock.ManualClock` injected into a
-:class:`~casekit.routing.Router`. It keeps one heap of its own events — arrivals, agents'
+The simulation owns a [`ManualClock`][] injected into a
+[`Router`][casekit.routing.Router]. It keeps one heap of its own events — arrivals, agents'
 answers to offers, ends of work, presence changes from shifts, load samples — and, between
 them, the router's deadlines (push timeouts, offline grace, cool-downs, aging), read with
 ``router.next_deadline()`` and acted on with ``router.tick()``. At each step the clock jumps
@@ -11,8 +11,8 @@ The simulator never decides who gets what: it submits, accepts, declines, advanc
 releases through the router's public API, and learns about offers (including those made
 inside the router when capacity frees, an offer times out or an agent comes on shift) from the
 router's events. Each step costs O(log e) for ``e`` pending events plus the router call.
-It announces its own events (:class:`~casekit.sim.SimEvent`: arrivals, steps and cases
-done, SLA breaches) to :meth:`Simulation.subscribe` listeners.
+It announces its own events ([`SimEvent`][]: arrivals, steps and cases
+done, SLA breaches) to [`Simulation.subscribe`][] listeners.
 
 Random streams, all seeded from the scenario's seed (never the global ``random``, never the
 wall clock):
@@ -150,10 +150,10 @@ class _Agent:
 
 
 class Simulation:
-    """Runs a :class:`Scenario` through a real router on a manual clock.
+    """Runs a [`Scenario`][] through a real router on a manual clock.
 
-    Call :meth:`run` once or several times with a later ``until`` each time (e.g. a day at a
-    time, inspecting :attr:`router` in between); each call returns the result so far.
+    Call [`run`][] once or several times with a later ``until`` each time (e.g. a day at a
+    time, inspecting `router` in between); each call returns the result so far.
 
     Args:
         scenario: The office to simulate.
@@ -217,7 +217,7 @@ class Simulation:
         return self._events
 
     def subscribe(self, callback: SimSubscriber) -> None:
-        """Call ``callback(event)`` for every :class:`SimEvent` from now on.
+        """Call ``callback(event)`` for every [`SimEvent`][] from now on.
 
         While someone listens, the simulation also watches SLA deadlines (one more event per
         step with a target, and per case with the scenario's ``sla``), to announce breaches at
@@ -246,10 +246,10 @@ class Simulation:
             until: An instant (timezone-aware), or a duration from the scenario's start.
 
         Cost: O(log e) per event for ``e`` pending events, plus the router call the event
-        makes, plus :meth:`result` at the end.
+        makes, plus [`result`][] at the end.
 
         Returns:
-            The :class:`SimulationResult` at ``until``.
+            The [`SimulationResult`][] at ``until``.
 
         Raises:
             ValidationError: If ``until`` is before the simulation's current time.

@@ -1,6 +1,6 @@
 """What the simulator announces beside the router's own events: arrivals, steps done, breaches.
 
-Subscribe with :meth:`Simulation.subscribe <casekit.sim.Simulation.subscribe>` to narrate a
+Subscribe with [`Simulation.subscribe`][] to narrate a
 run (a demo, a log) as it happens; offers, accepts, declines, timeouts and presence changes
 come from the router's events (``simulation.router.subscribe``). Callbacks run synchronously
 and must not call back into the simulation.
@@ -36,7 +36,7 @@ class SimEvent:
         at: When (the simulation clock).
         item_id: The case.
         stage: The step concerned (the first step on arrival; ``None`` for a case's SLA).
-        agent_id: Who did the step (for :attr:`SimEventKind.STEP_DONE`).
+        agent_id: Who did the step (for `SimEventKind.STEP_DONE`).
         detail: The next step, or the SLA target that was missed.
     """
 

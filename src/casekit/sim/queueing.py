@@ -12,7 +12,7 @@ offered load is ``A = λ·h`` (in Erlangs).
 * **Mean wait** ``W = C·h / (N − A)``.
 * **Service level** ``P(wait ≤ t) = 1 − C·exp(−(N − A)·t / h)``.
 
-Arrival rates are per hour throughout this module; durations are :class:`~datetime.timedelta`.
+Arrival rates are per hour throughout this module; durations are `timedelta`.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def erlang_b(servers: int, load: float) -> float:
 def erlang_c(servers: int, load: float) -> float:
     """Erlang C: the probability that an arrival has to wait (M/M/N, FIFO, infinite queue).
 
-    ``C = N·B / (N − A·(1 − B))`` with ``B`` from :func:`erlang_b`; 1.0 when ``A >= N``.
+    ``C = N·B / (N − A·(1 − B))`` with ``B`` from [`erlang_b`][]; 1.0 when ``A >= N``.
     O(servers).
 
     Args:

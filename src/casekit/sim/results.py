@@ -1,7 +1,7 @@
 """What a simulation run produced: per-case, per-step and per-agent records, and their summary.
 
-Records are frozen values. :meth:`SimulationResult.to_records` flattens any table into plain
-dicts (``pandas.DataFrame(result.to_records("stages"))``); :meth:`to_dataframe` does it for
+Records are frozen values. [`SimulationResult.to_records`][] flattens any table into plain
+dicts (``pandas.DataFrame(result.to_records("stages"))``); `to_dataframe` does it for
 you when pandas is installed.
 """
 
@@ -460,7 +460,7 @@ class SimulationResult:
         raise ValidationError(f"unknown table {table!r}; allowed: {', '.join(_TABLES)}")
 
     def to_dataframe(self, table: Table = "stages") -> pd.DataFrame:
-        """``table`` as a pandas DataFrame (see :meth:`to_records`).
+        """``table`` as a pandas DataFrame (see [`to_records`][]).
 
         Raises:
             MissingExtra: pandas is not installed.

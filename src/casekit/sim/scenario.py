@@ -1,8 +1,8 @@
 """A scenario: everything a simulation run needs, as one frozen, comparable value.
 
-What-if analysis changes one field with :meth:`Scenario.evolve` (more agents, another routing
+What-if analysis changes one field with [`Scenario.evolve`][] (more agents, another routing
 model, a shorter push timeout) and runs both on the same seed, so both see the same arrivals
-and handling times (see :mod:`casekit.sim.whatif`).
+and handling times (see `casekit.sim.whatif`).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ class Scenario:
         agents: The staff.
         stages: The routed steps every case goes through, in order (e.g. Chaser, Case Manager,
             Reviewer); a case moves on with ``Router.advance`` and leaves with ``release``.
-        arrivals: How cases arrive (:class:`~casekit.sim.Poisson`,
-            :class:`~casekit.sim.Recorded` or :class:`~casekit.sim.ArrivalFunction`).
+        arrivals: How cases arrive ([`Poisson`][],
+            [`Recorded`][] or [`ArrivalFunction`][]).
         seed: The seed of every random stream of the run.
         start: When the simulation starts (timezone-aware).
         model: The routing model or a custom policy.

@@ -185,7 +185,7 @@ def _check_distribution(instance: object, attribute: attrs.Attribute[Any], value
 
 @attrs.frozen
 class AgentSpec:
-    """A simulated member of staff: a routing :class:`~casekit.routing.Agent` plus behaviour.
+    """A simulated member of staff: a routing [`Agent`][] plus behaviour.
 
     Attributes:
         id: Unique agent id.

@@ -1,10 +1,10 @@
 """What-if analysis: compare routing models or staffing levels on the same work.
 
-:func:`compare` runs several scenarios that share a seed, a start and an arrival process, so
+[`compare`][] runs several scenarios that share a seed, a start and an arrival process, so
 every variant sees the same cases at the same instants with the same handling times (common
-random numbers, see :mod:`casekit.sim.engine`): the differences in the results come from the
-change, not from luck. :func:`staffing_estimate` gives the Erlang C answer to start from, and
-:func:`staffing_levels` builds the variants to check it by simulation.
+random numbers, see `casekit.sim.engine`): the differences in the results come from the
+change, not from luck. [`staffing_estimate`][] gives the Erlang C answer to start from, and
+[`staffing_levels`][] builds the variants to check it by simulation.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def compare(
         warmup: Cases arriving during the warm-up are left out of the summaries.
 
     Returns:
-        The :class:`Comparison`.
+        The [`Comparison`][].
 
     Raises:
         ValidationError: If there are no scenarios, or they differ in seed, start or arrivals
@@ -130,7 +130,7 @@ def staffing_levels(
     """Variants of ``base`` with ``n`` agents built by ``agent(i)`` for ``i < n``, per level.
 
     Returns:
-        ``"<n> agents"`` → scenario, ready for :func:`compare`.
+        ``"<n> agents"`` → scenario, ready for [`compare`][].
 
     Raises:
         ValidationError: For a level below 1.
@@ -179,13 +179,13 @@ def staffing_estimate(
     shift — so treat it as a lower bound for a real office. O(agents).
 
     Args:
-        arrivals: A :class:`Poisson` process (its rate while open) or arrivals per hour.
+        arrivals: A [`Poisson`][] process (its rate while open) or arrivals per hour.
         stage: The stage; its handling distribution's mean is used.
         target_service_level: Fraction of cases to accept within ``within``, in (0, 1).
         within: The threshold; defaults to the stage's SLA target.
 
     Returns:
-        The :class:`StaffingEstimate`.
+        The [`StaffingEstimate`][].
 
     Raises:
         ValidationError: If there is no threshold, or for bad arguments.

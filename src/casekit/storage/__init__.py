@@ -1,21 +1,21 @@
 """Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
 
-- :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
-  :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`,
-  :class:`RoutingJournal`, :class:`LedgerStore`).
-- :class:`DurableRouter`: the :class:`~casekit.routing.Router`, durable and shared by many
+- `casekit.storage.ports`: the abstract classes ([`Storage`][],
+  [`UnitOfWork`][], [`DocumentStore`][], [`AuditLog`][], [`CaseRepository`][],
+  [`RoutingJournal`][], [`LedgerStore`][]).
+- [`DurableRouter`][]: the [`Router`][casekit.routing.Router], durable and shared by many
   processes through a routing journal.
-- :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
-  :class:`PostgresStorage` (``pip install casekit[postgres]``; psycopg is imported only when
+- [`MemoryStorage`][] (the default), [`SQLiteStorage`][] (one file, standard library),
+  [`PostgresStorage`][] (``pip install casekit[postgres]``; psycopg is imported only when
   one is created).
-- :func:`verify_chain` checks an audit hash chain; :meth:`Storage.verify_audit` checks a
-  stored case's (and its record), :meth:`Storage.verify_all` every one;
-  :meth:`Storage.audit_checkpoint` takes a :class:`Checkpoint` to keep outside the database.
-- :func:`retrying` runs a unit of work again when it lost a race (``ConcurrencyConflict``);
-  :func:`scrub_conninfo` masks database passwords in messages.
+- [`verify_chain`][] checks an audit hash chain; [`Storage.verify_audit`][] checks a
+  stored case's (and its record), [`Storage.verify_all`][] every one;
+  [`Storage.audit_checkpoint`][] takes a [`Checkpoint`][] to keep outside the database.
+- [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
+  [`scrub_conninfo`][] masks database passwords in messages.
 
-The contract suites every adapter passes are :mod:`casekit.testing.storage_contract` and
-:mod:`casekit.testing.contract_validation` (arguments checked at the door).
+The contract suites every adapter passes are `casekit.testing.storage_contract` and
+`casekit.testing.contract_validation` (arguments checked at the door).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """What storage checks at the door, before a statement runs or a row changes.
 
 Every adapter calls these first, so a bad argument is refused the same way on every adapter
-(a :class:`~casekit.errors.ValidationError` naming the object, the value and what is valid)
+(a [`ValidationError`][] naming the object, the value and what is valid)
 and never reaches a driver, where it would surface as a driver error (a NUL byte, a lone
 surrogate, a key too long for an index) or be written half-way.
 
-The general checks (actors, ids, aware times) are :mod:`casekit.checks`; this module adds
+The general checks (actors, ids, aware times) are `casekit.checks`; this module adds
 what only storage needs: collection names, label maps, JSON bodies and the fields of an
 audit entry.
 
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 MAX_COLLECTION_LENGTH = 128
-"""The longest collection name: with a key of :data:`~casekit.checks.MAX_ID_LENGTH`
+"""The longest collection name: with a key of `MAX_ID_LENGTH`
 characters it still fits a PostgreSQL index entry."""
 
 MAX_LABEL_LENGTH = 2 * MAX_ID_LENGTH
@@ -84,7 +84,7 @@ def _plain_string(value: str, *, what: str, allow_nul: bool) -> None:
 
 
 def check_collection(value: object) -> str:
-    """A collection name: non-blank text of at most :data:`MAX_COLLECTION_LENGTH` characters."""
+    """A collection name: non-blank text of at most `MAX_COLLECTION_LENGTH` characters."""
     return check_text(value, what="collection name", max_length=MAX_COLLECTION_LENGTH)
 
 
@@ -94,12 +94,12 @@ def check_key(collection: str, value: object) -> str:
 
 
 def check_version(value: object, *, what: str, minimum: int = 0) -> int:
-    """A version number: an int from ``minimum`` to :data:`MAX_VERSION`."""
+    """A version number: an int from ``minimum`` to `MAX_VERSION`."""
     return check_int(value, what=what, minimum=minimum, maximum=MAX_VERSION)
 
 
 def check_limit(value: object, *, what: str) -> int:
-    """How many rows to return: an int from 1 to :data:`MAX_FIND_LIMIT`."""
+    """How many rows to return: an int from 1 to `MAX_FIND_LIMIT`."""
     return check_int(value, what=what, minimum=1, maximum=MAX_FIND_LIMIT)
 
 
@@ -124,7 +124,7 @@ def check_labels(value: object, *, what: str) -> dict[str, str]:
     Raises:
         ValidationError: Not a mapping, a name that is not an id, a value that is not a
             string, contains NUL or a lone surrogate, or is longer than
-            :data:`MAX_LABEL_LENGTH`.
+            `MAX_LABEL_LENGTH`.
     """
     if value is None:
         return {}
@@ -194,8 +194,8 @@ def _walk(value: object, path: str) -> None:
 def body_text(what: str, body: object) -> str:
     """The JSON text a document body is stored as, after checking it can be stored.
 
-    ``body`` is a mapping (checked with :func:`check_plain_json`) or
-    :class:`~casekit.storage.ports.JsonText` (a ``str``, stored as it is once it is known
+    ``body`` is a mapping (checked with `check_plain_json`) or
+    `JsonText` (a ``str``, stored as it is once it is known
     to be encodable).
 
     Raises:
@@ -305,7 +305,7 @@ def check_find(
     after: object,
     limit: object,
 ) -> tuple[str, dict[str, str], datetime | None, datetime | None, str | None, int]:
-    """Check the arguments of :meth:`~casekit.storage.ports.DocumentStore.find`."""
+    """Check the arguments of [`find`][casekit.storage.ports.DocumentStore.find]."""
     collection = check_collection(collection)
     return (
         collection,

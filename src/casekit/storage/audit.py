@@ -3,7 +3,7 @@
 Entry ``n`` of a case's trail stores ``hash = SHA-256(canonical JSON of its fields and
 prev_hash)`` where ``prev_hash`` is entry ``n - 1``'s hash (64 zeros for the first).
 Every adapter also keeps the trail's *head* (last sequence number and hash) beside it,
-written in the same transaction. :func:`verify_chain` recomputes the chain, so editing an
+written in the same transaction. [`verify_chain`][] recomputes the chain, so editing an
 entry, deleting one (in the middle or at the end), reordering or inserting entries is
 detected. With plain SHA-256, which anyone can compute, someone who writes the tables can
 still append a forged entry, or rewrite the chain from an entry on, and set the head to
@@ -16,14 +16,14 @@ Two anchors outside the database close that gap:
   so a forged entry or a rewritten chain no longer verifies. A storage uses the key for
   every entry it writes and checks every entry with it: give it consistently (a trail
   written without a key does not verify with one, and the other way round).
-- **checkpoints** (:mod:`casekit.storage.checkpoint`): the heads of every trail, kept
+- **checkpoints** (`casekit.storage.checkpoint`): the heads of every trail, kept
   elsewhere, against which a shortened, rewritten or deleted trail shows.
 
 The entry that stored a case's record carries ``record_hash`` (SHA-256 of the record's JSON
-text) in its detail, and :func:`verify_record` checks the stored record still hashes to it.
+text) in its detail, and `verify_record` checks the stored record still hashes to it.
 
-Complexity: :meth:`ChainedAuditLog.append` is O(1) reads and writes;
-:func:`verify_chain` is O(n) in the trail's length.
+Complexity: [`ChainedAuditLog.append`][] is O(1) reads and writes;
+[`verify_chain`][] is O(n) in the trail's length.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def check_audit_key(value: object, *, what: str) -> bytes | None:
     mistake), only its type or length. No shared check fits: they quote the bad value.
 
     Raises:
-        ValidationError: Not bytes, or shorter than :data:`MIN_AUDIT_KEY_BYTES`.
+        ValidationError: Not bytes, or shorter than `MIN_AUDIT_KEY_BYTES`.
     """
     if value is None:
         return None
@@ -115,7 +115,7 @@ def key_fingerprint(key: bytes | None) -> str:
     """What a database records of the key its trails are written with (never the key).
 
     An HMAC of a fixed text keyed by ``key``: the same key gives the same fingerprint, and
-    the fingerprint does not give the key back. :data:`KEYLESS` for no key.
+    the fingerprint does not give the key back. `KEYLESS` for no key.
     """
     if key is None:
         return KEYLESS
@@ -126,7 +126,7 @@ def check_key_fingerprint(stored: str, key: bytes | None, *, what: str, where: s
     """Refuse to open ``where`` with another key than its trails are written with.
 
     Args:
-        stored: The fingerprint the database holds (:func:`key_fingerprint`).
+        stored: The fingerprint the database holds (`key_fingerprint`).
         key: The key the storage was given.
         what: The argument, named in the message (``"audit_key of SQLiteStorage"``).
         where: The database, named in the message.
@@ -179,7 +179,7 @@ def entry_hash(
 
 
 def record_digest(text: str) -> str:
-    """The SHA-256 hex digest of a record's JSON text, as :data:`RECORD_HASH` holds it."""
+    """The SHA-256 hex digest of a record's JSON text, as `RECORD_HASH` holds it."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -251,8 +251,8 @@ def verify_record(case_id: str, entries: Sequence[AuditEntry], record_text: str 
     """Check the stored record of ``case_id`` is the one its trail says was last saved.
 
     ``record_text`` is the stored record as the case repository writes it
-    (:func:`casekit.storage.cases.record_json`), ``None`` if no record is stored. The last
-    entry whose detail holds :data:`RECORD_HASH` names the record's SHA-256; a trail
+    (`casekit.storage.cases.record_json`), ``None`` if no record is stored. The last
+    entry whose detail holds `RECORD_HASH` names the record's SHA-256; a trail
     without one (written before record hashes existed, or not a case's) is not checked,
     except that a stored record must have a trail at all (adding a case always audits it).
 
@@ -285,12 +285,13 @@ def verify_record(case_id: str, entries: Sequence[AuditEntry], record_text: str 
 
 
 class ChainedAuditLog(AuditLog):
-    """An :class:`AuditLog` that computes the chain; adapters supply reads and writes.
+    """An [`AuditLog`][] that computes the chain; adapters supply reads and writes.
 
-    Subclasses implement :meth:`_locked_head` (the head, locked against concurrent appends
-    to the same case until the transaction ends) and :meth:`_write` (insert the entry and
-    set the head), plus :meth:`entries`, :meth:`head` and :meth:`heads`. They set
-    :attr:`audit_key` to their storage's key, if it has one.
+    Subclasses implement `_locked_head` (the head, locked against concurrent appends
+    to the same case until the transaction ends) and `_write` (insert the entry and
+    set the head), plus [`entries`][casekit.storage.AuditLog.entries],
+    [`head`][casekit.storage.AuditLog.head] and [`heads`][casekit.storage.AuditLog.heads].
+    They set [`audit_key`][] to their storage's key, if it has one.
     """
 
     audit_key: bytes | None = None

@@ -1,6 +1,6 @@
 """The case repository, written once over the document store and the audit log.
 
-A case is stored as the record :func:`casekit.cases.codec.case_to_record` makes, in the
+A case is stored as the record `casekit.cases.codec.case_to_record` makes, in the
 ``cases`` collection, with labels ``case_type``, ``status``, ``owner`` (``"Kind:id"``) and
 ``priority`` for queries. Saving writes one audit entry per pending domain event (status
 changes, owner and priority changes, evidence and task changes) in the same transaction;
@@ -9,7 +9,7 @@ of an add or a save carries ``record_hash``, the SHA-256 of the record text stor
 ``record_saved`` entry does when a save has no event to audit), which ``verify_audit``
 checks the stored record against.
 
-Records are written as JSON text made here (:class:`~casekit.storage.ports.JsonText`): with
+Records are written as JSON text made here (`JsonText`): with
 the optional ``casekit[fast]`` extra installed, by `orjson <https://github.com/ijl/orjson>`_
 (about ten times faster than the standard library's encoder on a case record; records hold
 no floats, whose NaN orjson would write as null), otherwise, or for what orjson refuses (an
@@ -17,7 +17,7 @@ integer beyond 64 bits, a lone surrogate), by the standard library.
 
 Complexity: ``add``, ``get`` and ``save`` are O(size of the case) plus O(1) statements
 (one per pending event for the audit trail); ``query`` is as costly as the adapter's
-:meth:`~casekit.storage.ports.DocumentStore.find`.
+[`find`][casekit.storage.ports.DocumentStore.find].
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class DocumentCaseRepository(CaseRepository):
     Every method checks all of its arguments, encodes the record and checks every audit
     entry it will append before its first write, so a refused call writes nothing; an
     error after the first write (the database failing) marks the unit of work as unable
-    to commit (:meth:`~casekit.storage.ports.UnitOfWork.fail`).
+    to commit ([`fail`][casekit.storage.ports.UnitOfWork.fail]).
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -356,7 +356,7 @@ class DocumentCaseRepository(CaseRepository):
 
         Raises:
             ValidationError: A filter of the wrong kind (``owner`` not an
-                :class:`~casekit.cases.Owner`, ``priority`` not a priority, a naive time),
+                [`Owner`][], ``priority`` not a priority, a naive time),
                 or ``limit`` outside 1..10,000.
         """
         self._uow._require_active()

@@ -10,7 +10,7 @@ was not rewritten up to there.
 
 With an audit key the checkpoint is signed (HMAC-SHA256 over its content), so one kept in a
 place an attacker can write is still trusted only as far as the key is. Keep checkpoints
-outside the database (``cp.to_json()``; read back with :meth:`Checkpoint.from_json`) and take
+outside the database (``cp.to_json()``; read back with [`Checkpoint.from_json`][]) and take
 them regularly: what was appended after the latest one is protected by the chain and the key
 only.
 
@@ -130,7 +130,7 @@ class Checkpoint:
 
     @classmethod
     def from_json(cls, text: str) -> Checkpoint:
-        """Read a checkpoint :meth:`to_json` wrote.
+        """Read a checkpoint [`to_json`][] wrote.
 
         Raises:
             ValidationError: Not JSON, another format, or a field that is not valid (named).

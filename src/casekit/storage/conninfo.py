@@ -1,6 +1,6 @@
 """Keeping database passwords out of messages and logs.
 
-:func:`scrub_conninfo` masks the secrets of connection strings in any text: libpq keyword
+[`scrub_conninfo`][] masks the secrets of connection strings in any text: libpq keyword
 strings (``password=s3cr3t``, ``password = 's3 cr3t'``), URIs
 (``postgresql://user:s3cr3t@host/db``, ``...?password=s3cr3t``) and the messages drivers
 make of them. Given the connection string a message is about (``conninfo=``), it also

@@ -1,30 +1,30 @@
-"""The :class:`~casekit.routing.Router`, durable and shared by many processes.
+"""The [`Router`][], durable and shared by many processes.
 
-There is one routing engine, :class:`~casekit.routing.Router`. It is deterministic given its
+There is one routing engine, [`Router`][]. It is deterministic given its
 commands and the clock's readings, so it is made durable the way an event-sourced aggregate
 is: every command it applies is appended to its **routing domain**'s journal in storage
-(:class:`~casekit.storage.ports.RoutingJournal`), and every process keeps a **replica** of
+([`RoutingJournal`][]), and every process keeps a **replica** of
 the router, rebuilt from the latest snapshot and the journal's tail.
 
-To act, a process binds its replica to a unit of work (:meth:`DurableRouter.bind`): that
+To act, a process binds its replica to a unit of work ([`DurableRouter.bind`][]): that
 takes the domain's write lock in the transaction (SQLite's write lock, a PostgreSQL advisory
 lock on the domain), reads the journal entries the replica has not applied yet and applies
 them, then each command is applied to the replica and appended with the next sequence
 number. The caller commits. A unit of work that rolls back leaves the journal as it was,
 and the replica is rebuilt before its next use, so it is as if the command never ran.
 
-Events of a command reach :meth:`DurableRouter.subscribe` subscribers once, from the process
+Events of a command reach [`DurableRouter.subscribe`][] subscribers once, from the process
 that committed it, after the commit — never when another replica replays it.
 
-Threads: a :class:`DurableRouter` may be shared by any number of threads; one lock per
-replica serializes them from :meth:`~DurableRouter.bind` to the end of the unit of work.
+Threads: a [`DurableRouter`][] may be shared by any number of threads; one lock per
+replica serializes them from [`bind`][DurableRouter.bind] to the end of the unit of work.
 Bind at most one domain per unit of work, or bind domains in one order everywhere.
 
 Every process must build a domain's router with the same options and a deterministic policy;
 the replicas would otherwise disagree.
 
 Complexity: a command costs the router's own cost plus one journal append (one index probe
-and one insert); catching up costs one :class:`~casekit.routing.Router` command per journal
+and one insert); catching up costs one [`Router`][] command per journal
 entry not yet applied; a cold start reads the snapshot (O(size of the router)) and the tail.
 """
 
@@ -331,28 +331,28 @@ def restore_into(router: Router, data: bytes) -> None:
 
 
 class DurableRouter:
-    """A routing domain's :class:`~casekit.routing.Router`, kept in storage, shared by processes.
+    """A routing domain's [`Router`][], kept in storage, shared by processes.
 
     Every process that routes a domain builds one ``DurableRouter`` for it with the same
-    options. Commands go through :meth:`bind` inside a unit of work (several commands, one
-    commit), or through the one-shot methods (:meth:`submit`, :meth:`accept`, ...), each its
+    options. Commands go through [`bind`][] inside a unit of work (several commands, one
+    commit), or through the one-shot methods ([`submit`][], [`accept`][], ...), each its
     own unit of work, retried on a conflict.
 
     Args:
         storage: Where the journal and snapshots are kept.
         domain: The routing domain (a team, a queue, a tenant); domains never contend.
-        model: The routing policy, as for :class:`~casekit.routing.Router`; a custom policy
+        model: The routing policy, as for [`Router`][]; a custom policy
             must be deterministic.
-        push_timeout: As for :class:`~casekit.routing.Router`.
-        cooldown: As for :class:`~casekit.routing.Router`.
-        offline_grace: As for :class:`~casekit.routing.Router`.
-        count_pins: As for :class:`~casekit.routing.Router`.
-        aging: As for :class:`~casekit.routing.Router`.
-        explain: As for :class:`~casekit.routing.Router`.
+        push_timeout: As for [`Router`][].
+        cooldown: As for [`Router`][].
+        offline_grace: As for [`Router`][].
+        count_pins: As for [`Router`][].
+        aging: As for [`Router`][].
+        explain: As for [`Router`][].
         clock: Where "now" comes from for each command (default: the storage's clock).
         snapshot_every: Take a snapshot, in the process that commits, after this many
             journal entries since its last one (``None``, the default: only when
-            :meth:`take_snapshot` is called — :func:`serve_timers` does, off the request
+            [`take_snapshot`][] is called — [`serve_timers`][] does, off the request
             path). A snapshot costs O(size of the router) — about a second for 100,000
             items — while the replica is locked, so in a service leave it to the timer
             worker.
@@ -574,39 +574,39 @@ class DurableRouter:
     # ------------------------------------------------------------------ one-shot commands
 
     def add_agent(self, agent: Agent, presence: Presence = Presence.OFFLINE) -> None:
-        """:meth:`Router.add_agent <casekit.routing.Router.add_agent>`, durable."""
+        """[`Router.add_agent`][], durable."""
         self._once(lambda r: r.add_agent(agent, presence))
 
     def remove_agent(self, agent_id: str) -> None:
-        """:meth:`Router.remove_agent <casekit.routing.Router.remove_agent>`, durable."""
+        """[`Router.remove_agent`][], durable."""
         self._once(lambda r: r.remove_agent(agent_id))
 
     def set_presence(self, agent_id: str, presence: Presence) -> None:
-        """:meth:`Router.set_presence <casekit.routing.Router.set_presence>`, durable."""
+        """[`Router.set_presence`][], durable."""
         self._once(lambda r: r.set_presence(agent_id, presence))
 
     def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
-        """:meth:`Router.set_skills <casekit.routing.Router.set_skills>`, durable."""
+        """[`Router.set_skills`][], durable."""
         self._once(lambda r: r.set_skills(agent_id, skills))
 
     def set_capacity(self, agent_id: str, capacity: int) -> None:
-        """:meth:`Router.set_capacity <casekit.routing.Router.set_capacity>`, durable."""
+        """[`Router.set_capacity`][], durable."""
         self._once(lambda r: r.set_capacity(agent_id, capacity))
 
     def submit(self, item: WorkItem) -> Offer | None:
-        """:meth:`Router.submit <casekit.routing.Router.submit>`, durable."""
+        """[`Router.submit`][], durable."""
         return self._once(lambda r: r.submit(item))
 
     def accept(self, item_id: str, agent_id: str) -> None:
-        """:meth:`Router.accept <casekit.routing.Router.accept>`, durable."""
+        """[`Router.accept`][], durable."""
         self._once(lambda r: r.accept(item_id, agent_id))
 
     def decline(self, item_id: str, agent_id: str) -> Offer | None:
-        """:meth:`Router.decline <casekit.routing.Router.decline>`, durable."""
+        """[`Router.decline`][], durable."""
         return self._once(lambda r: r.decline(item_id, agent_id))
 
     def release(self, item_id: str) -> WorkItem:
-        """:meth:`Router.release <casekit.routing.Router.release>`, durable."""
+        """[`Router.release`][], durable."""
         return self._once(lambda r: r.release(item_id))
 
     def advance(
@@ -618,7 +618,7 @@ class DurableRouter:
         priority: Priority | None = None,
         weight: int | None = None,
     ) -> Offer | None:
-        """:meth:`Router.advance <casekit.routing.Router.advance>`, durable."""
+        """[`Router.advance`][], durable."""
         return self._once(
             lambda r: r.advance(
                 item_id, stage=stage, skills=skills, priority=priority, weight=weight
@@ -626,19 +626,19 @@ class DurableRouter:
         )
 
     def requeue(self, item_id: str) -> Offer | None:
-        """:meth:`Router.requeue <casekit.routing.Router.requeue>`, durable."""
+        """[`Router.requeue`][], durable."""
         return self._once(lambda r: r.requeue(item_id))
 
     def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
-        """:meth:`Router.assign <casekit.routing.Router.assign>`, durable."""
+        """[`Router.assign`][], durable."""
         self._once(lambda r: r.assign(item, agent_id, override=override))
 
     def unpin(self, item_id: str, *, override: bool = False) -> None:
-        """:meth:`Router.unpin <casekit.routing.Router.unpin>`, durable."""
+        """[`Router.unpin`][], durable."""
         self._once(lambda r: r.unpin(item_id, override=override))
 
     def tick(self) -> int:
-        """:meth:`Router.tick <casekit.routing.Router.tick>`, durable.
+        """[`Router.tick`][], durable.
 
         Nothing is journalled when nothing is due (it returns 0).
         """
@@ -656,43 +656,43 @@ class DurableRouter:
             return bound.query(query)
 
     def load(self, agent_id: str) -> int:
-        """:meth:`Router.load <casekit.routing.Router.load>` from the caught-up replica."""
+        """[`Router.load`][] from the caught-up replica."""
         return self.read(lambda r: r.load(agent_id))
 
     def state_of(self, item_id: str) -> ItemState:
-        """:meth:`Router.state_of <casekit.routing.Router.state_of>`."""
+        """[`Router.state_of`][]."""
         return self.read(lambda r: r.state_of(item_id))
 
     def item(self, item_id: str) -> ItemStatus:
-        """:meth:`Router.item <casekit.routing.Router.item>`."""
+        """[`Router.item`][]."""
         return self.read(lambda r: r.item(item_id))
 
     def items(self) -> list[ItemStatus]:
-        """:meth:`Router.items <casekit.routing.Router.items>`."""
+        """[`Router.items`][]."""
         return self.read(lambda r: r.items())
 
     def agent(self, agent_id: str) -> AgentStatus:
-        """:meth:`Router.agent <casekit.routing.Router.agent>`."""
+        """[`Router.agent`][]."""
         return self.read(lambda r: r.agent(agent_id))
 
     def agents(self) -> list[AgentStatus]:
-        """:meth:`Router.agents <casekit.routing.Router.agents>`."""
+        """[`Router.agents`][]."""
         return self.read(lambda r: r.agents())
 
     def queue(self) -> list[QueueEntry]:
-        """:meth:`Router.queue <casekit.routing.Router.queue>`."""
+        """[`Router.queue`][]."""
         return self.read(lambda r: r.queue())
 
     def explain(self, item_id: str) -> Decision:
-        """:meth:`Router.explain <casekit.routing.Router.explain>`."""
+        """[`Router.explain`][]."""
         return self.read(lambda r: r.explain(item_id))
 
     def metrics(self) -> RoutingMetrics:
-        """:meth:`Router.metrics <casekit.routing.Router.metrics>`."""
+        """[`Router.metrics`][]."""
         return self.read(lambda r: r.metrics())
 
     def next_deadline(self) -> datetime | None:
-        """:meth:`Router.next_deadline <casekit.routing.Router.next_deadline>`."""
+        """[`Router.next_deadline`][]."""
         return self.read(lambda r: r.next_deadline())
 
     def __repr__(self) -> str:
@@ -711,7 +711,7 @@ def serve_timers(
 
     Offer timeouts, offline grace periods, cool-downs and aging act only when the router
     ticks. Run this loop in one or more processes (or threads) per routing domain: it reads
-    :meth:`DurableRouter.next_deadline` (which also catches up with the journal), sleeps
+    [`DurableRouter.next_deadline`][] (which also catches up with the journal), sleeps
     until then (at most ``poll`` seconds, so deadlines created by other processes are seen)
     and ticks. Two workers ticking at once is harmless: the second finds nothing due and
     journals nothing.
@@ -753,9 +753,9 @@ def serve_timers(
 
 
 class BoundRouter:
-    """A durable router inside one unit of work (from :meth:`DurableRouter.bind`).
+    """A durable router inside one unit of work (from [`DurableRouter.bind`][]).
 
-    Its methods are :class:`~casekit.routing.Router`'s: each applies the command to the
+    Its methods are [`Router`][]'s: each applies the command to the
     replica at the clock's now and appends it to the journal in the unit of work. A refused
     command raises before anything changes and is not journalled.
     """
@@ -865,7 +865,7 @@ class BoundRouter:
     # ------------------------------------------------------------------ commands
 
     def add_agent(self, agent: Agent, presence: Presence = Presence.OFFLINE) -> None:
-        """:meth:`Router.add_agent <casekit.routing.Router.add_agent>`."""
+        """[`Router.add_agent`][]."""
         self._run(
             "add_agent",
             {
@@ -878,11 +878,11 @@ class BoundRouter:
         )
 
     def remove_agent(self, agent_id: str) -> None:
-        """:meth:`Router.remove_agent <casekit.routing.Router.remove_agent>`."""
+        """[`Router.remove_agent`][]."""
         self._run("remove_agent", {"agent_id": agent_id}, Router.remove_agent, agent_id)
 
     def set_presence(self, agent_id: str, presence: Presence) -> None:
-        """:meth:`Router.set_presence <casekit.routing.Router.set_presence>`."""
+        """[`Router.set_presence`][]."""
         self._run(
             "set_presence",
             {"agent_id": agent_id, "presence": _presence(presence)},
@@ -892,7 +892,7 @@ class BoundRouter:
         )
 
     def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
-        """:meth:`Router.set_skills <casekit.routing.Router.set_skills>`."""
+        """[`Router.set_skills`][]."""
         self._run(
             "set_skills",
             {"agent_id": agent_id, "skills": _plain(skills)},
@@ -902,7 +902,7 @@ class BoundRouter:
         )
 
     def set_capacity(self, agent_id: str, capacity: int) -> None:
-        """:meth:`Router.set_capacity <casekit.routing.Router.set_capacity>`."""
+        """[`Router.set_capacity`][]."""
         self._run(
             "set_capacity",
             {"agent_id": agent_id, "capacity": capacity},
@@ -912,23 +912,23 @@ class BoundRouter:
         )
 
     def submit(self, item: WorkItem) -> Offer | None:
-        """:meth:`Router.submit <casekit.routing.Router.submit>`."""
+        """[`Router.submit`][]."""
         return self._run("submit", {"item": _item_form(item)}, Router.submit, item)
 
     def accept(self, item_id: str, agent_id: str) -> None:
-        """:meth:`Router.accept <casekit.routing.Router.accept>`."""
+        """[`Router.accept`][]."""
         self._run(
             "accept", {"item_id": item_id, "agent_id": agent_id}, Router.accept, item_id, agent_id
         )
 
     def decline(self, item_id: str, agent_id: str) -> Offer | None:
-        """:meth:`Router.decline <casekit.routing.Router.decline>`."""
+        """[`Router.decline`][]."""
         return self._run(
             "decline", {"item_id": item_id, "agent_id": agent_id}, Router.decline, item_id, agent_id
         )
 
     def release(self, item_id: str) -> WorkItem:
-        """:meth:`Router.release <casekit.routing.Router.release>`."""
+        """[`Router.release`][]."""
         return self._run("release", {"item_id": item_id}, Router.release, item_id)
 
     def advance(
@@ -940,7 +940,7 @@ class BoundRouter:
         priority: Priority | None = None,
         weight: int | None = None,
     ) -> Offer | None:
-        """:meth:`Router.advance <casekit.routing.Router.advance>`."""
+        """[`Router.advance`][]."""
         return self._run(
             "advance",
             {
@@ -959,11 +959,11 @@ class BoundRouter:
         )
 
     def requeue(self, item_id: str) -> Offer | None:
-        """:meth:`Router.requeue <casekit.routing.Router.requeue>`."""
+        """[`Router.requeue`][]."""
         return self._run("requeue", {"item_id": item_id}, Router.requeue, item_id)
 
     def assign(self, item: str | WorkItem, agent_id: str, *, override: bool = False) -> None:
-        """:meth:`Router.assign <casekit.routing.Router.assign>`."""
+        """[`Router.assign`][]."""
         self._run(
             "assign",
             {
@@ -978,7 +978,7 @@ class BoundRouter:
         )
 
     def unpin(self, item_id: str, *, override: bool = False) -> None:
-        """:meth:`Router.unpin <casekit.routing.Router.unpin>`."""
+        """[`Router.unpin`][]."""
         self._run(
             "unpin",
             {"item_id": item_id, "override": override},
@@ -988,7 +988,7 @@ class BoundRouter:
         )
 
     def tick(self) -> int:
-        """:meth:`Router.tick <casekit.routing.Router.tick>`; journalled only when it acts."""
+        """[`Router.tick`][]; journalled only when it acts."""
         durable = self._durable
         deadline = self.query(lambda r: r.next_deadline())
         if deadline is None or deadline > as_utc(durable.clock.now()):
@@ -998,17 +998,17 @@ class BoundRouter:
     # ------------------------------------------------------------------ reads
 
     def load(self, agent_id: str) -> int:
-        """:meth:`Router.load <casekit.routing.Router.load>`."""
+        """[`Router.load`][]."""
         return self.query(lambda r: r.load(agent_id))
 
     def state_of(self, item_id: str) -> ItemState:
-        """:meth:`Router.state_of <casekit.routing.Router.state_of>`."""
+        """[`Router.state_of`][]."""
         return self.query(lambda r: r.state_of(item_id))
 
     def explain(self, item_id: str) -> Decision:
-        """:meth:`Router.explain <casekit.routing.Router.explain>`."""
+        """[`Router.explain`][]."""
         return self.query(lambda r: r.explain(item_id))
 
     def next_deadline(self) -> datetime | None:
-        """:meth:`Router.next_deadline <casekit.routing.Router.next_deadline>`."""
+        """[`Router.next_deadline`][]."""
         return self.query(lambda r: r.next_deadline())

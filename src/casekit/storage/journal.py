@@ -11,8 +11,8 @@ engine):
 - ``routing_snapshots(domain, seq, format, data, taken_at)``: the latest snapshot of each
   domain's router.
 
-Complexity: :meth:`SqlJournal.head` is one index probe; :meth:`SqlJournal.read` is a range
-scan of the rows asked for; :meth:`SqlJournal.append` is one JSON encoding of the entries,
+Complexity: `SqlJournal.head` is one index probe; `SqlJournal.read` is a range
+scan of the rows asked for; `SqlJournal.append` is one JSON encoding of the entries,
 one probe and one insert per domain; snapshots are one row each.
 """
 
@@ -158,7 +158,7 @@ def check_snapshot(snapshot: object) -> JournalSnapshot:
     """Check a snapshot before it is written.
 
     Raises:
-        ValidationError: Not a :class:`JournalSnapshot`, or a bad field.
+        ValidationError: Not a [`JournalSnapshot`][], or a bad field.
     """
     if not isinstance(snapshot, JournalSnapshot):
         raise ValidationError(f"snapshots must be JournalSnapshot, got {snapshot!r}")
@@ -188,7 +188,7 @@ _APPEND = (
 
 
 class SqlJournal(RoutingJournal):
-    """The routing journal on a :class:`~casekit.storage.sql.SqlDialect`.
+    """The routing journal on a `SqlDialect`.
 
     Args:
         db: The connection's dialect.

@@ -79,10 +79,10 @@ class DocumentLedger(LedgerStore):
         actor: str,
         at: datetime,
     ) -> LedgerLine:
-        """See :meth:`LedgerStore.record`.
+        """See [`LedgerStore.record`][].
 
         Every argument is checked before anything is written: ids (no ``/``), ``kind`` (a
-        :class:`LedgerKind`), ``body`` (a JSON-safe mapping), ``status``, ``expected_version``,
+        [`LedgerKind`][]), ``body`` (a JSON-safe mapping), ``status``, ``expected_version``,
         ``actor`` and ``at`` (timezone-aware).
 
         Raises:
@@ -139,13 +139,13 @@ class DocumentLedger(LedgerStore):
         return _line(written)
 
     def line(self, case_id: str, kind: LedgerKind, line_id: str) -> LedgerLine | None:
-        """See :meth:`LedgerStore.line`."""
+        """See [`LedgerStore.line`][]."""
         self._uow._require_active()
         document = self._uow.documents.get(LEDGER, _key(case_id, kind, line_id)[3])
         return None if document is None else _line(document)
 
     def lines(self, case_id: str, kind: LedgerKind | None = None) -> list[LedgerLine]:
-        """See :meth:`LedgerStore.lines`."""
+        """See [`LedgerStore.lines`][]."""
         self._uow._require_active()
         labels = {"case_id": _part("case id", case_id)}
         if kind is not None:

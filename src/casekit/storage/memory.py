@@ -59,7 +59,7 @@ class MemoryStorage(Storage):
     Args:
         clock: The clock cases read back from storage are bound to.
         audit_key: A secret audit entries are HMAC-ed with, or ``None`` (plain SHA-256);
-            see :class:`~casekit.storage.ports.Storage`.
+            see [`Storage`][].
 
     Raises:
         ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes.
@@ -277,7 +277,7 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 class _MemoryJournal(RoutingJournal):
     """Journals as lists per domain.
 
-    The storage's lock already makes every unit of work the only writer, so :meth:`lock`
+    The storage's lock already makes every unit of work the only writer, so `lock`
     has nothing to do. Appends are undone on rollback.
     """
 

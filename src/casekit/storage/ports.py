@@ -1,9 +1,9 @@
 """The storage ports: abstract classes every adapter implements, each with a one-line contract.
 
-An adapter (``memory``, ``sqlite``, ``postgres`` or your own) implements :class:`Storage`,
-whose :meth:`Storage.unit_of_work` hands out a :class:`UnitOfWork` exposing a
-:class:`DocumentStore` and an :class:`AuditLog` bound to one transaction. The case
-repository (:class:`CaseRepository`) is built once, in :mod:`casekit.storage.cases`, on top
+An adapter (``memory``, ``sqlite``, ``postgres`` or your own) implements [`Storage`][],
+whose [`Storage.unit_of_work`][] hands out a [`UnitOfWork`][] exposing a
+[`DocumentStore`][] and an [`AuditLog`][] bound to one transaction. The case
+repository ([`CaseRepository`][]) is built once, in `casekit.storage.cases`, on top
 of those two ports, so every adapter stores cases the same way.
 
 The domain never imports this package; adapters import these ports, never the other way
@@ -69,7 +69,7 @@ class JsonText(str):
 
 
 Body = Mapping[str, Any] | JsonText
-"""A document body: a JSON-safe mapping, or :class:`JsonText` to store as it is."""
+"""A document body: a JSON-safe mapping, or `JsonText` to store as it is."""
 
 
 @attrs.frozen(slots=True)
@@ -160,7 +160,7 @@ class DocumentStore(abc.ABC):
     ) -> int:
         """Write ``body`` over version ``expected_version`` (0: a new key); return the new version.
 
-        ``body`` is a JSON-safe mapping, or :class:`JsonText` to store as it is.
+        ``body`` is a JSON-safe mapping, or `JsonText` to store as it is.
 
         Raises:
             AlreadyExists: ``expected_version`` is 0 and the key exists; nothing written.
@@ -191,7 +191,7 @@ class DocumentStore(abc.ABC):
     ) -> None:
         """Write new documents ``(key, body, labels, updated_at)`` at version 1, all or none.
 
-        Each body is a JSON-safe mapping or :class:`JsonText`, as for :meth:`put`.
+        Each body is a JSON-safe mapping or `JsonText`, as for [`put`][].
 
         Adapters may override it with a batched write; this default checks every document
         and key, then writes them one by one.
@@ -242,7 +242,7 @@ class AuditLog(abc.ABC):
         """Add an entry at the end of ``case_id``'s trail, chained to the previous one."""
 
     def append_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
-        """Append many entries (each the keyword arguments of :meth:`append`), in order.
+        """Append many entries (each the keyword arguments of [`append`][]), in order.
 
         Adapters may override it with a batched write; this default appends one by one.
         """
@@ -266,7 +266,7 @@ class AuditLog(abc.ABC):
 
         Appends to the trail wait until this unit of work ends, so what else is read in it
         afterwards (the case's record) matches the trail. This default reads without a lock;
-        :class:`~casekit.storage.audit.ChainedAuditLog` takes the append lock first.
+        [`ChainedAuditLog`][] takes the append lock first.
         """
         return self.entries(case_id), self.head(case_id)
 
@@ -283,7 +283,7 @@ class CaseRepository(abc.ABC):
         """
 
     def add_all(self, cases: Sequence[Case[Any]], *, actor: str = "system") -> None:
-        """Store many new cases; may be batched by the adapter. See :meth:`add`."""
+        """Store many new cases; may be batched by the adapter. See [`add`][]."""
         for case in cases:
             self.add(case, actor=actor)
 
@@ -363,8 +363,8 @@ class JournalSnapshot:
 class RoutingJournal(abc.ABC):
     """Each routing domain's journal of applied router commands, and its latest snapshot.
 
-    A durable router (:class:`casekit.storage.DurableRouter`) keeps a replica of its
-    domain's :class:`~casekit.routing.Router` in every process; to act, it takes the
+    A durable router ([`casekit.storage.DurableRouter`][]) keeps a replica of its
+    domain's [`Router`][casekit.routing.Router] in every process; to act, it takes the
     domain's lock in the caller's unit of work, reads the entries it has not seen, applies
     the command and appends it with the next sequence number. ``(domain, seq)`` is unique,
     so a second writer that slipped past the lock fails instead of forking the journal.
@@ -476,7 +476,7 @@ class UnitOfWork(abc.ABC):
             uow.cases.add(case)
             uow.commit()
 
-    Leaving the block without :meth:`commit` (or with an exception) rolls back; after a
+    Leaving the block without [`commit`][] (or with an exception) rolls back; after a
     rollback the cases saved in it get their previous ``version`` back and keep their
     pending events, so saving them again in a new unit of work is safe.
     """
@@ -565,7 +565,7 @@ class UnitOfWork(abc.ABC):
         """Mark this unit of work as unable to commit: a change failed half-way through.
 
         Writers call it when an error interrupts a change after its first write (the row is
-        written, its audit entry is not); :meth:`commit` then rolls back and refuses, so a
+        written, its audit entry is not); [`commit`][] then rolls back and refuses, so a
         caller who catches the error cannot commit half of the change.
         """
         if self._failure is None:
@@ -595,7 +595,7 @@ class UnitOfWork(abc.ABC):
         Raises:
             StorageUnavailable: The database failed; nothing was written and the unit of
                 work is rolled back.
-            StorageError: A change in it failed half-way (:meth:`fail`); it is rolled back.
+            StorageError: A change in it failed half-way ([`fail`][]); it is rolled back.
         """
         self._require_active()
         if self._failure is not None:
@@ -709,7 +709,7 @@ class Storage(abc.ABC):
         return self._verify_trail(case_id, checkpoint)
 
     def verify_all(self, *, checkpoint: Checkpoint | None = None) -> int:
-        """Verify every audit trail (as :meth:`verify_audit`); return how many were checked.
+        """Verify every audit trail (as [`verify_audit`][]); return how many were checked.
 
         The trails are those with a head, those of stored cases, and those ``checkpoint``
         names (so a trail deleted with its head is found). Each is checked in its own unit
@@ -720,7 +720,7 @@ class Storage(abc.ABC):
         Raises:
             ValidationError: ``checkpoint`` not a Checkpoint, or signed and this storage
                 has no audit key.
-            AuditTampered: As :meth:`verify_audit`, for the first trail that fails.
+            AuditTampered: As [`verify_audit`][], for the first trail that fails.
         """
         if checkpoint is not None:
             self._check_checkpoint(checkpoint)
@@ -744,8 +744,8 @@ class Storage(abc.ABC):
     def audit_checkpoint(self) -> Checkpoint:
         """Return every trail's head now, signed with the audit key if there is one.
 
-        Keep it outside the database (``to_json()``) and pass it to :meth:`verify_audit` or
-        :meth:`verify_all` later: a trail shortened or deleted since is then detected.
+        Keep it outside the database (``to_json()``) and pass it to [`verify_audit`][] or
+        [`verify_all`][] later: a trail shortened or deleted since is then detected.
 
         Complexity: O(number of trails).
         """

@@ -1,6 +1,6 @@
 """The PostgreSQL adapter (psycopg 3; ``pip install casekit[postgres]``).
 
-psycopg is imported when a :class:`PostgresStorage` is created, so ``casekit.storage``
+psycopg is imported when a [`PostgresStorage`][] is created, so ``casekit.storage``
 imports without it. Each storage object holds one connection (reopened if it breaks); a
 unit of work is one READ COMMITTED transaction. Conditional writes
 (``UPDATE ... WHERE version = expected``) make optimistic concurrency safe across
@@ -14,7 +14,7 @@ Example::
 
     storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
 
-Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.journal`, plus one
+Complexity: as `casekit.storage.sql` and `casekit.storage.journal`, plus one
 network round trip per statement and a WAL flush per commit; several routing commands
 through one ``DurableRouter.bind`` pay the commit once.
 """
@@ -196,7 +196,7 @@ class PostgresStorage(Storage):
         clock: The clock cases read back are bound to.
         connect_timeout: Seconds to wait for the server.
         audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
-            or ``None`` (plain SHA-256); see :class:`~casekit.storage.ports.Storage`. Give
+            or ``None`` (plain SHA-256); see [`Storage`][]. Give
             the same one to every process that opens the database.
 
     Raises:

@@ -1,9 +1,9 @@
 """Retrying a unit of work that lost a race with another transaction.
 
-A :class:`~casekit.errors.ConcurrencyConflict` means nothing was written: a deadlock or a
+A [`ConcurrencyConflict`][] means nothing was written: a deadlock or a
 serialization failure on PostgreSQL, SQLite still locked by another writer after its busy
 timeout, or a case saved over a newer version. Running the whole unit of work again (reading
-afresh what it changes) is safe; :func:`retrying` does that a few times, waiting a little
+afresh what it changes) is safe; [`retrying`][] does that a few times, waiting a little
 longer, with jitter, after each conflict.
 
 Example::
@@ -48,7 +48,7 @@ def retrying(storage: Storage, fn: Callable[[UnitOfWork], T], *, attempts: int =
     """Run ``fn(uow)`` in a fresh unit of work and commit, retrying on conflicts.
 
     Each try opens a new unit of work, calls ``fn`` with it and commits. If the try raises
-    :class:`~casekit.errors.ConcurrencyConflict` (from ``fn`` or from the commit), the unit
+    [`ConcurrencyConflict`][] (from ``fn`` or from the commit), the unit
     of work is rolled back (nothing of it was written), and after a short, jittered,
     growing pause (up to 0.5 s) ``fn`` runs again in a new one, up to ``attempts`` tries in
     all. ``fn`` must therefore read what it changes through ``uow``, not reuse objects read

@@ -2,13 +2,13 @@
 
 SQLite and PostgreSQL differ only in the placeholder, how labels are filtered, how a
 time is stored, how one case's audit trail is locked, and which driver errors mean
-"unavailable"; :class:`SqlDialect` holds those differences and the two adapters supply one
+"unavailable"; `SqlDialect` holds those differences and the two adapters supply one
 each. Every statement is parameterized: values never enter SQL text.
 
 Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
 routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
 ``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
-journal of :mod:`casekit.storage.journal`; version 5 protects ``audit_heads``, stops
+journal of `casekit.storage.journal`; version 5 protects ``audit_heads``, stops
 TRUNCATE of the audit tables and keeps the audit key's fingerprint):
 
 - ``casekit_schema(component, version)``: the schema version, checked on open.
@@ -22,7 +22,7 @@ TRUNCATE of the audit tables and keeps the audit key's fingerprint):
   (and on PostgreSQL a TRUNCATE) are refused.
 - ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
   the trails are written with (``none`` without one), so a storage opened with another key
-  is refused (:func:`check_audit_key_fingerprint`).
+  is refused (`check_audit_key_fingerprint`).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def time_text(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """Text written by :func:`time_text` back as a UTC datetime.
+    """Text written by `time_text` back as a UTC datetime.
 
     Raises:
         ValueError: ``text`` is not in that exact format.
@@ -164,7 +164,7 @@ class SqlDialect(abc.ABC):
 
     A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
     back) and may have half-done a unit of work's change on SQLite, so the unit of work
-    refuses to commit after one (:meth:`check_committable`)."""
+    refuses to commit after one (`check_committable`)."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -202,7 +202,7 @@ class SqlDialect(abc.ABC):
         """Read ``case_id``'s trail head, locked against other appends until the end."""
 
     def locked_heads(self, case_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """Several trails' heads, locked like :meth:`locked_head`; override to batch."""
+        """Several trails' heads, locked like `locked_head`; override to batch."""
         heads = {}
         for case_id in case_ids:
             head = self.locked_head(case_id)
@@ -226,7 +226,7 @@ class SqlDialect(abc.ABC):
     def translate(self, what: str) -> Iterator[None]:
         """Turn driver errors raised inside the block into casekit errors.
 
-        See :func:`translate_error` for which error becomes what. Either way the
+        See `translate_error` for which error becomes what. Either way the
         transaction must be rolled back, which the unit of work does.
         """
         caught: tuple[type[BaseException], ...] = (*self.driver_errors(), UnicodeError)
@@ -239,7 +239,7 @@ class SqlDialect(abc.ABC):
         """The casekit error a driver error inside ``what`` (a statement) becomes.
 
         Adapters call it from ``except`` clauses on their hot paths (cheaper than
-        :meth:`translate`, a context manager per statement); ``what`` may be the statement,
+        `translate`, a context manager per statement); ``what`` may be the statement,
         of which only the first word is named. It also marks the transaction as failed.
         """
         translated = translate_error(error, database=self.name, what=what, conninfo=self.conninfo)
@@ -323,17 +323,17 @@ def translate_error(
     """The casekit error a driver error becomes: the one translation both SQL adapters use.
 
     - deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``), SQLite "database
-      is locked" after its busy timeout: :class:`ConcurrencyConflict`, retryable (retry the
-      whole unit of work, e.g. with :func:`casekit.storage.retrying`);
+      is locked" after its busy timeout: [`ConcurrencyConflict`][], retryable (retry the
+      whole unit of work, e.g. with [`casekit.storage.retrying`][]);
     - a key or constraint violation (another transaction wrote the same key first):
-      :class:`ConcurrencyConflict`;
+      [`ConcurrencyConflict`][];
     - a value the database cannot hold (NUL, bad encoding, too long; SQLSTATE class 22 or
-      54, ``UnicodeError``): :class:`ValidationError`;
+      54, ``UnicodeError``): [`ValidationError`][];
     - the database cannot be reached or used (SQLSTATE class 08, 53, shutdown; SQLite
-      cannot open, I/O error, not a database): :class:`StorageUnavailable`;
-    - anything else: :class:`StorageError`.
+      cannot open, I/O error, not a database): [`StorageUnavailable`][];
+    - anything else: [`StorageError`][].
 
-    Connection secrets are scrubbed from the message (:func:`scrub_conninfo`).
+    Connection secrets are scrubbed from the message ([`scrub_conninfo`][]).
 
     Args:
         error: The driver's exception.
@@ -397,7 +397,7 @@ def _dumps(what: str, value: Body) -> str:
 
 
 class SqlDocuments(DocumentStore):
-    """The document store over a :class:`SqlDialect`, inside its current transaction.
+    """The document store over a `SqlDialect`, inside its current transaction.
 
     Complexity: ``get``, ``put`` and ``delete`` are one primary-key statement (two when a
     conditional write fails, to say why); ``find`` scans the collection in key order.
@@ -414,7 +414,7 @@ class SqlDocuments(DocumentStore):
         return int(row[0]) if row else 0
 
     def get(self, collection: str, key: str) -> Document | None:
-        """See :meth:`DocumentStore.get`."""
+        """See [`DocumentStore.get`][]."""
         self._guard()
         collection = _checks.check_collection(collection)
         key = _checks.check_key(collection, key)
@@ -452,7 +452,7 @@ class SqlDocuments(DocumentStore):
         labels: Mapping[str, str],
         updated_at: datetime,
     ) -> int:
-        """See :meth:`DocumentStore.put`."""
+        """See [`DocumentStore.put`][]."""
         self._guard()
         collection, key, text, labels, updated_at = _checks.check_document(
             collection, key, body, labels, updated_at
@@ -490,7 +490,7 @@ class SqlDocuments(DocumentStore):
         collection: str,
         documents: Sequence[tuple[str, Body, Mapping[str, str], datetime]],
     ) -> None:
-        """See :meth:`DocumentStore.put_new`: one existence check per 500 keys, one batch."""
+        """See [`DocumentStore.put_new`][]: one existence check per 500 keys, one batch."""
         self._guard()
         collection = _checks.check_collection(collection)
         rows = []
@@ -522,7 +522,7 @@ class SqlDocuments(DocumentStore):
         )
 
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
-        """See :meth:`DocumentStore.delete`."""
+        """See [`DocumentStore.delete`][]."""
         self._guard()
         collection = _checks.check_collection(collection)
         key = _checks.check_key(collection, key)
@@ -551,7 +551,7 @@ class SqlDocuments(DocumentStore):
         after: str | None = None,
         limit: int = 100,
     ) -> list[Document]:
-        """See :meth:`DocumentStore.find`."""
+        """See [`DocumentStore.find`][]."""
         self._guard()
         collection, labels, updated_from, updated_to, after, limit = _checks.check_find(
             collection,
@@ -587,7 +587,7 @@ class SqlDocuments(DocumentStore):
 
 
 class SqlAudit(ChainedAuditLog):
-    """The audit log over a :class:`SqlDialect`, inside its current transaction.
+    """The audit log over a `SqlDialect`, inside its current transaction.
 
     Args:
         dialect: The database.
@@ -603,7 +603,7 @@ class SqlAudit(ChainedAuditLog):
         self.audit_key = key
 
     def entries(self, case_id: str) -> list[AuditEntry]:
-        """See :meth:`AuditLog.entries`. O(n) in the trail's length."""
+        """See [`AuditLog.entries`][]. O(n) in the trail's length."""
         self._guard()
         rows = self._db.execute(
             "SELECT seq, at, actor, action, before, after, detail, prev_hash, hash "
@@ -636,7 +636,7 @@ class SqlAudit(ChainedAuditLog):
         return entries
 
     def head(self, case_id: str) -> tuple[int, str] | None:
-        """See :meth:`AuditLog.head`."""
+        """See [`AuditLog.head`][]."""
         self._guard()
         row = self._db.execute(
             "SELECT seq, hash FROM audit_heads WHERE case_id = ?", (case_id,)
@@ -644,7 +644,7 @@ class SqlAudit(ChainedAuditLog):
         return None if row is None else (int(row[0]), str(row[1]))
 
     def heads(self) -> dict[str, tuple[int, str]]:
-        """See :meth:`AuditLog.heads`. O(number of trails)."""
+        """See [`AuditLog.heads`][]. O(number of trails)."""
         self._guard()
         rows = self._db.execute(
             "SELECT case_id, seq, hash FROM audit_heads ORDER BY case_id"
@@ -706,12 +706,12 @@ def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str)
 
     Run inside the migration's transaction (under its lock), after version 4. A database
     with no fingerprint yet takes the key's if it holds no audit entry, else
-    :data:`~casekit.storage.audit.KEYLESS` (its trails predate audit keys). The row only
+    `KEYLESS` (its trails predate audit keys). The row only
     guards against opening with the wrong key by mistake: someone who changes it still
     cannot make entries verify without the key.
 
     Raises:
-        ValidationError: As :func:`~casekit.storage.audit.check_key_fingerprint`.
+        ValidationError: As `check_key_fingerprint`.
     """
     row = db.execute("SELECT fingerprint FROM audit_key_check WHERE id = 1").fetchone()
     if row is None:
@@ -727,7 +727,7 @@ def check_schema_version(found: int | None) -> int:
     """Return the version to migrate from, refusing a schema newer than this code.
 
     Raises:
-        CorruptRecord: ``found`` is newer than :data:`SCHEMA_VERSION` or not positive.
+        CorruptRecord: ``found`` is newer than `SCHEMA_VERSION` or not positive.
     """
     if found is None:
         return 0

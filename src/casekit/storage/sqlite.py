@@ -14,7 +14,7 @@ Example::
             uow.cases.add(case)
             uow.commit()
 
-Complexity: as :mod:`casekit.storage.sql` and :mod:`casekit.storage.journal`; a unit
+Complexity: as `casekit.storage.sql` and `casekit.storage.journal`; a unit
 of work costs one ``BEGIN``/``COMMIT`` (the pages it changed appended to the WAL, an fsync of
 the WAL with ``synchronous=FULL``, and every 1,000 WAL pages a checkpoint with two fsyncs),
 so batch writes in one unit of work (``Storage.add_all`` for cases; several routing
@@ -217,7 +217,7 @@ class SQLiteStorage(Storage):
         timeout: Seconds to wait for another writer before giving up.
         synchronous: ``"NORMAL"`` (crash-safe) or ``"FULL"`` (also power-cut safe).
         audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
-            or ``None`` (plain SHA-256); see :class:`~casekit.storage.ports.Storage`. Give
+            or ``None`` (plain SHA-256); see [`Storage`][]. Give
             the same one every time the file is opened.
 
     Raises:

@@ -1,13 +1,13 @@
 """Tools for testing code built on casekit (needs ``pip install casekit[testing]``).
 
-- :mod:`casekit.testing.lifecycles`: lifecycle conformance checks and action strategies for
+- `casekit.testing.lifecycles`: lifecycle conformance checks and action strategies for
   your own case types.
-- :mod:`casekit.testing.fuzz`: an atomicity fuzzer: bad arguments derived from type hints
+- [`casekit.testing.fuzz`][]: an atomicity fuzzer: bad arguments derived from type hints
   must be refused with a ``CasekitError`` and leave the object exactly as it was.
-- :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
-  invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
+- `casekit.testing.routing`: strategies of agents, work items and rosters, a routing
+  invariant check, and [`RouterStateMachine`][] to property-test your own routing policy
   or configuration.
-- :mod:`casekit.testing.contract_routing`: the routing journal's contract and the durable
+- `casekit.testing.contract_routing`: the routing journal's contract and the durable
   router's state machine (the in-memory router as its oracle) for your storage adapter.
 """
 

@@ -1,10 +1,10 @@
 """The audit-trust contract: what every storage adapter must do for keys, checkpoints and records.
 
-Subclass :class:`AuditTrustContract` in a test module and provide a ``keyed_storage``
+Subclass `AuditTrustContract` in a test module and provide a ``keyed_storage``
 fixture: a storage of your adapter opened with ``audit_key=CONTRACT_KEY`` (it may be shared
 by the tests, which use fresh ids). It checks what an adapter contributes beyond
-:class:`~casekit.storage.audit.ChainedAuditLog`: that it hashes with the key it was given,
-lists every head (:meth:`~casekit.storage.ports.AuditLog.heads`) for checkpoints, reads a
+[`ChainedAuditLog`][casekit.storage.ChainedAuditLog]: that it hashes with the key it was
+given, lists every head ([`heads`][casekit.storage.AuditLog.heads]) for checkpoints, reads a
 trail under its append lock, and keeps case records so their ``record_hash`` verifies.
 Tampering cannot be written generically (it needs the adapter's tables); see casekit's
 ``tests/storage/test_audit_trust.py`` for the attacks on the built-in adapters.

@@ -1,14 +1,14 @@
 """The routing part of the storage contract: the journal port, and the durable router on it.
 
-- :class:`JournalContract`: pytest tests every adapter's
-  :class:`~casekit.storage.ports.RoutingJournal` must pass (subclass it and provide a
-  ``storage`` fixture, as for :class:`~casekit.testing.storage_contract.StorageContract`).
-- :func:`durable_router_machine`: :class:`~casekit.testing.RouterStateMachine` run against
-  a :class:`~casekit.storage.DurableRouter` on your storage, with every command also applied
-  to an in-memory :class:`~casekit.routing.Router` (the oracle: same answers, same errors,
+- `JournalContract`: pytest tests every adapter's
+  [`RoutingJournal`][casekit.storage.ports.RoutingJournal] must pass (subclass it and provide a
+  ``storage`` fixture, as for `StorageContract`).
+- `durable_router_machine`: [`RouterStateMachine`][] run against
+  a [`DurableRouter`][] on your storage, with every command also applied
+  to an in-memory [`Router`][] (the oracle: same answers, same errors,
   same state and decisions) and a rule that rebuilds the replica from the journal, from a
   snapshot, and in a second replica (another process), each equal to the live one.
-- :func:`router_worker`: a routing process for crash and multi-process tests.
+- `router_worker`: a routing process for crash and multi-process tests.
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).
 """
@@ -208,7 +208,7 @@ class JournalContract:
 
 
 class _DurableFacade:
-    """A Router-shaped object for :class:`RouterStateMachine`.
+    """A Router-shaped object for [`RouterStateMachine`][].
 
     Every mutating command goes through a durable router (a unit of work each) and through
     an in-memory oracle; the answers, errors and states must agree. Reads come from the
@@ -286,10 +286,10 @@ class _DurableFacade:
 
 
 def durable_router_machine(storage: Storage, **options: Any) -> type[RouterStateMachine]:
-    """:class:`RouterStateMachine` against a :class:`DurableRouter` on ``storage``.
+    """[`RouterStateMachine`][] against a [`DurableRouter`][] on ``storage``.
 
     Every command goes through the durable router (one unit of work each) and through an
-    in-memory :class:`Router` built with the same ``options`` (the oracle): answers, errors,
+    in-memory [`Router`][] built with the same ``options`` (the oracle): answers, errors,
     states and ``explain()`` decisions must agree after every step. The extra rule
     ``rebuild_replica`` drops the replica and rebuilds it from the journal, from a snapshot
     and as a second replica (another process would), each equal to the live router.

@@ -1,15 +1,15 @@
 """The storage validation contract: every adapter checks its input at the door.
 
-The rules, each a test below, on every adapter (subclass :class:`ValidationContract` and
+The rules, each a test below, on every adapter (subclass `ValidationContract` and
 provide a session- or class-scoped ``storage`` fixture, as for
-:class:`~casekit.testing.storage_contract.StorageContract`):
+`StorageContract`):
 
 - A refused call changes nothing: storage writes check all of their input (actors, times,
   kinds, keys, labels, bodies, audit entries) before their first write, so a caller who
-  catches the :class:`~casekit.errors.ValidationError` and commits commits nothing of it.
+  catches the [`ValidationError`][] and commits commits nothing of it.
 - A change that fails after its first write makes the unit of work refuse to commit.
 - Bad values never reach a driver: NUL characters, lone surrogates and over-long keys are
-  :class:`~casekit.errors.ValidationError` on every adapter, never a driver error.
+  [`ValidationError`][] on every adapter, never a driver error.
 - Label filters find what the in-memory adapter (the oracle) finds, whatever the label name.
 - Decoding a stored record never imports a module the record names.
 

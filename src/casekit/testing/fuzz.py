@@ -2,8 +2,8 @@
 
 casekit's rule for every public constructor and mutating method is "validate at the door":
 check every argument before changing anything, and refuse bad input with a
-:class:`~casekit.errors.CasekitError` (never a bare ``TypeError`` or ``KeyError``).
-:func:`fuzz` checks that rule on any object, yours included.
+[`CasekitError`][] (never a bare ``TypeError`` or ``KeyError``).
+[`fuzz`][] checks that rule on any object, yours included.
 
 For each method it starts from one call you say is valid (``good_args``), then replaces one
 argument at a time with a probe derived from the parameter's type hint: wrong types,
@@ -29,12 +29,12 @@ Example: fuzz your own case type from a plain pytest test::
         )
         report.assert_clean()
 
-The :class:`FuzzReport` counts the calls tried, refused cleanly and accepted, and lists the
+The [`FuzzReport`][] counts the calls tried, refused cleanly and accepted, and lists the
 failures: a bare (non-``CasekitError``) exception with the innermost frames, or a refusal
 that left the object half-changed, with the state paths that changed. The observable state is
-a deep structural :func:`snapshot` of the object by default; pass ``state=`` to compare
+a deep structural [`snapshot`][] of the object by default; pass ``state=`` to compare
 something else (a case's stored record, say). Functions and constructors are fuzzed as
-:class:`Operation` s. In a suite, keep one :class:`FuzzTarget` per object kind in a list and
+[`Operation`][] s. In a suite, keep one [`FuzzTarget`][] per object kind in a list and
 parametrize a test over it.
 
 The run is deterministic (``seed``), bounded (``max_calls``) and takes seconds per class.
@@ -112,7 +112,7 @@ READ_PREFIXES = (
     "with_",
     "without",
 )
-"""Name prefixes :func:`mutating_methods` treats as reads and leaves out by default."""
+"""Name prefixes [`mutating_methods`][] treats as reads and leaves out by default."""
 
 HOSTILE_STRINGS: tuple[tuple[str, str], ...] = (
     ("empty string", ""),
@@ -264,7 +264,7 @@ class FuzzReport:
         """Raise ``AssertionError`` listing every failure (and suspect acceptance if asked).
 
         Args:
-            allow_suspect: When false, a suspect acceptance (see :attr:`suspect`) also
+            allow_suspect: When false, a suspect acceptance (see `suspect`) also
                 fails.
 
         Raises:
@@ -281,16 +281,16 @@ class FuzzTarget(Generic[T]):
     Attributes:
         name: For the report.
         factory: Makes a fresh object (called once per fuzzed call).
-        methods: Method names, or a mapping of names to operations: an :class:`Operation`
+        methods: Method names, or a mapping of names to operations: an [`Operation`][]
             (a constructor, or a function such as ``document(case, ...)``), or any callable
             called as ``operation(obj, *args, **kwargs)`` whose parameters after the first
             are fuzzed. ``None``: every public method
-            that is not a read (:func:`mutating_methods`).
-        good_args: Per method, a valid call (:class:`Call`, or a function of the fresh object
+            that is not a read ([`mutating_methods`][]).
+        good_args: Per method, a valid call ([`Call`][], or a function of the fresh object
             returning one). A method without one is fuzzed only if it takes no required
             argument.
         exclude: Method names to leave out.
-        state: Returns the observable state of an object; default :func:`snapshot`.
+        state: Returns the observable state of an object; default [`snapshot`][].
     """
 
     name: str
@@ -301,7 +301,7 @@ class FuzzTarget(Generic[T]):
     state: Callable[[T], object] | None = None
 
     def run(self, *, seed: int = 0, max_calls: int = 120, timeout: float = 2.0) -> FuzzReport:
-        """Fuzz this target (see :func:`fuzz`)."""
+        """Fuzz this target (see [`fuzz`][])."""
         return fuzz(
             self.factory,
             methods=self.methods,
@@ -334,21 +334,21 @@ def fuzz(
 
     Args:
         factory: Makes a fresh object; called before every call.
-        methods: Method names, or a mapping name → operation (an :class:`Operation`, or
-            any ``operation(obj, *args, **kwargs)``); default :func:`mutating_methods` of the
+        methods: Method names, or a mapping name → operation (an [`Operation`][], or
+            any ``operation(obj, *args, **kwargs)``); default [`mutating_methods`][] of the
             first object.
-        good_args: Per method, a valid :class:`Call` (or a function of the object returning
+        good_args: Per method, a valid [`Call`][] (or a function of the object returning
             one); the other arguments keep these values while one is probed.
         exclude: Method names to leave out.
-        state: The object's observable state (compared with ``==`` after :func:`snapshot`);
-            default :func:`snapshot` of the whole object graph.
+        state: The object's observable state (compared with ``==`` after [`snapshot`][]);
+            default [`snapshot`][] of the whole object graph.
         name: The report's name; default the object's class name.
         seed: Chooses which probes run when there are more than ``max_calls``.
         max_calls: Probed calls per method at most.
         timeout: Seconds a call may take before it is reported (main thread on Unix only).
 
     Returns:
-        The :class:`FuzzReport`; call :meth:`FuzzReport.assert_clean` in a test.
+        The [`FuzzReport`][]; call [`FuzzReport.assert_clean`][] in a test.
 
     Raises:
         ValidationError: A setting that cannot work: ``factory`` or ``state`` not callable, a
@@ -429,7 +429,7 @@ def mutating_methods(obj: object) -> list[str]:
     """The public methods of ``obj`` that are not reads, sorted.
 
     Public: not starting with ``_``; not a property, classmethod or staticmethod; a read:
-    a name starting with one of :data:`READ_PREFIXES`.
+    a name starting with one of [`READ_PREFIXES`][].
     """
     names = []
     for n in dir(type(obj)):
@@ -489,7 +489,7 @@ class Operation(Generic[T]):
 
 
 def constructor(cls: type[object]) -> Operation[object]:
-    """An :class:`Operation` that builds ``cls`` from the fuzzed arguments.
+    """An [`Operation`][] that builds ``cls`` from the fuzzed arguments.
 
     Use it in ``methods``: ``methods={"SlaPolicy": constructor(SlaPolicy)}``; the object the
     factory makes is not involved, so only clean refusal is checked.
@@ -702,7 +702,7 @@ class _Outcome:
 
 
 class _Timeout(Exception):
-    """Raised inside a call that took too long; caught by :func:`_attempt`."""
+    """Raised inside a call that took too long; caught by `_attempt`."""
 
 
 @contextlib.contextmanager
@@ -1130,7 +1130,7 @@ def state_diff(before: Mapping[str, str], after: Mapping[str, str], *, limit: in
     """The paths that differ between two snapshots, as ``path: before -> after``.
 
     Args:
-        before: A :func:`snapshot`.
+        before: A [`snapshot`][].
         after: Another.
         limit: Show at most this many changes (and how many more there were).
     """

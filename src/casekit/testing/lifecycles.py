@@ -1,6 +1,6 @@
 """Checking your own case type: lifecycle conformance and action-sequence strategies.
 
-Run :func:`check_lifecycle_conformance` on a case type you declared (from a test) to learn
+Run [`check_lifecycle_conformance`][] on a case type you declared (from a test) to learn
 whether its lifecycle has the properties casekit promises for the built-in ones:
 
 * every status is reachable from the initial status;
@@ -10,10 +10,10 @@ whether its lifecycle has the properties casekit promises for the built-in ones:
   stored record and pending events are exactly as before);
 * an action that requires a reason is refused without one, and an action whose guard says no
   is refused;
-* where the lifecycle declares a :class:`~casekit.lifecycle.Deferral`, every path to a status
+* where the lifecycle declares a [`Deferral`][casekit.lifecycle.Deferral], every path to a status
   runs the action's guards, reason rule and effects: the same step deferred and then resumed by
   the same actor is refused exactly when performing it directly is refused, and otherwise lands
-  on the same status with the same effects (:func:`check_deferred_step`, run on a copy of the
+  on the same status with the same effects ([`check_deferred_step`][], run on a copy of the
   case at every step of every walk).
 
 Needs Hypothesis (``pip install casekit[testing]``).
@@ -72,7 +72,7 @@ def action_steps(
             refused.
 
     Returns:
-        A strategy of :class:`ActionStep`; use ``st.lists(action_steps(...))`` for sequences.
+        A strategy of [`ActionStep`][]; use ``st.lists(action_steps(...))`` for sequences.
     """
     names = sorted({a.name for a in lifecycle.actions})
     if include_unknown:
@@ -95,7 +95,7 @@ def action_steps(
 
 @attrs.frozen
 class ConformanceReport:
-    """What :func:`static_conformance` found; empty lists mean the lifecycle conforms."""
+    """What [`static_conformance`][] found; empty lists mean the lifecycle conforms."""
 
     unreachable: tuple[str, ...]
     dead_ends: tuple[str, ...]
@@ -277,7 +277,7 @@ def check_lifecycle_conformance(
         max_examples: How many random walks to try.
         max_steps: The longest walk.
         same_effects: Whether a deferred and resumed step must have exactly the effects of
-            the step performed directly (see :func:`check_deferred_step`).
+            the step performed directly (see [`check_deferred_step`][]).
         actors: The actors walks draw from (include whoever your guards let through and
             someone they refuse).
 
@@ -359,7 +359,7 @@ def action_sequences(
     params: Mapping[str, st.SearchStrategy[dict[str, object]]] | None = None,
     include_unknown: bool = True,
 ) -> st.SearchStrategy[list[ActionStep]]:
-    """A Hypothesis strategy of sequences of :func:`action_steps` for a lifecycle or case type.
+    """A Hypothesis strategy of sequences of [`action_steps`][] for a lifecycle or case type.
 
     Args:
         lifecycle: The lifecycle, or a case class declared with ``@case_type``.
@@ -370,7 +370,7 @@ def action_sequences(
         include_unknown: Also draw an action the lifecycle does not declare.
 
     Returns:
-        A strategy of lists of :class:`ActionStep`.
+        A strategy of lists of [`ActionStep`][].
     """
     declared = lifecycle if isinstance(lifecycle, Lifecycle) else lifecycle.lifecycle()
     return st.lists(

@@ -1,7 +1,7 @@
 """A throw-away PostgreSQL server for tests and benchmarks.
 
-:func:`find_postgres_bindir` looks for ``initdb`` and ``pg_ctl`` in ``PATH`` and in
-``/usr/lib/postgresql/*/bin``. :meth:`PostgresServer.start` runs ``initdb`` in a fresh
+`find_postgres_bindir` looks for ``initdb`` and ``pg_ctl`` in ``PATH`` and in
+``/usr/lib/postgresql/*/bin``. `PostgresServer.start` runs ``initdb`` in a fresh
 temporary directory and starts the server on a free port of ``127.0.0.1`` only (no Unix
 socket outside that directory, no other address), with trust authentication for the
 ``casekit`` database user. PostgreSQL refuses to run as root, so when the tests run as root
@@ -123,7 +123,7 @@ class PostgresServer:
         """Initialise a cluster in a new temporary directory and start it.
 
         Args:
-            bindir: The PostgreSQL binaries; found with :func:`find_postgres_bindir` if omitted.
+            bindir: The PostgreSQL binaries; found with `find_postgres_bindir` if omitted.
             durable: Keep ``fsync`` on (benchmarks); tests turn it off for speed.
             timeout: Seconds to wait for the server to accept connections.
 

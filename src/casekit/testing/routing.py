@@ -1,11 +1,11 @@
 """Property-testing your routing: strategies, an invariant check and a state machine.
 
-Three tools for people who configure or extend :class:`casekit.routing.Router`:
+Three tools for people who configure or extend [`casekit.routing.Router`][]:
 
-* Hypothesis strategies of :func:`agents`, :func:`work_items` and :func:`rosters`;
-* :func:`check_routing_invariants`, a plain function asserting what casekit promises about a
-  router's state at any quiet moment (after an operation, after :meth:`Router.tick`);
-* :class:`RouterStateMachine`, a ``RuleBasedStateMachine`` you subclass to check **your**
+* Hypothesis strategies of [`agents`][], [`work_items`][] and [`rosters`][];
+* [`check_routing_invariants`][], a plain function asserting what casekit promises about a
+  router's state at any quiet moment (after an operation, after [`Router.tick`][]);
+* [`RouterStateMachine`][], a ``RuleBasedStateMachine`` you subclass to check **your**
   policy or configuration: it drives a router with random agents, presence and skill changes,
   submits, accepts, declines, clock ticks, pins, releases, requeues and stage changes, replays
   every event the router emits into a small model of its own, and checks at every offer that
@@ -93,7 +93,7 @@ def agents(
     max_capacity: int = 10,
     auto_accept: st.SearchStrategy[bool] | None = None,
 ) -> st.SearchStrategy[Agent]:
-    """A strategy of :class:`~casekit.routing.Agent` values.
+    """A strategy of [`Agent`][] values.
 
     Args:
         ids: Strategy of agent ids (default ``"a0"`` … ``"a99"``).
@@ -151,7 +151,7 @@ def work_items(
     priorities: st.SearchStrategy[Priority] | None = None,
     stages: Sequence[str | None] = STAGES,
 ) -> st.SearchStrategy[WorkItem]:
-    """A strategy of :class:`~casekit.routing.WorkItem` values.
+    """A strategy of [`WorkItem`][] values.
 
     Args:
         skills: Where requirements come from: a vocabulary of skill names (level 1), a mapping
@@ -211,7 +211,7 @@ def rosters(
     Args:
         min_size: The fewest agents.
         max_size: The most agents.
-        agent: Strategy of one agent (default :func:`agents`).
+        agent: Strategy of one agent (default [`agents`][]).
 
     Returns:
         A strategy of rosters.
@@ -230,18 +230,18 @@ def rosters(
 def check_routing_invariants(router: Router) -> None:
     """Assert what casekit promises about a router's state between operations.
 
-    Call it after any operation, or after :meth:`Router.tick` once the clock moved (between a
+    Call it after any operation, or after [`Router.tick`][] once the clock moved (between a
     clock move and the tick, ended cool-downs may not have been acted on yet). It checks:
 
     * every item is in exactly one place: one agent's offered, accepted or pinned set, or the
-      Awaiting Assignment queue, matching :meth:`Router.item`;
+      Awaiting Assignment queue, matching [`Router.item`][];
     * each agent's load is the sum of the weights it holds (pins only when counted);
     * no agent is over capacity unless it holds an item placed by an explicit override;
     * no item is offered to an agent who declined it (or timed out on it) within the cool-down;
     * the queue lists items by priority, then original age;
     * routing is work-conserving: no queued item has an eligible Available agent with room;
-    * :meth:`Router.explain` agrees with where each item is;
-    * :meth:`Router.metrics` agrees with the loads and the queue.
+    * [`Router.explain`][] agrees with where each item is;
+    * [`Router.metrics`][] agrees with the loads and the queue.
 
     Cost: O(q·n) for ``q`` queued items and ``n`` agents.
 
@@ -351,7 +351,7 @@ def _check_loads(
 def _check_metrics(
     router: Router, statuses: Sequence[AgentStatus], queue: Sequence[QueueEntry]
 ) -> None:
-    """:meth:`Router.metrics` agrees with the loads and the queue."""
+    """[`Router.metrics`][] agrees with the loads and the queue."""
     now = router.clock.now()
     metrics = router.metrics([a.agent.id for a in statuses])
     assert dict(metrics.loads) == {a.agent.id: a.load for a in statuses}
@@ -637,7 +637,7 @@ class _EventModel:
         ranks: Mapping[str, tuple[Any, int, str]],
         now: datetime,
     ) -> None:
-        """The decision :meth:`Router.explain` keeps for this offer tells what happened."""
+        """The decision [`Router.explain`][] keeps for this offer tells what happened."""
         model.offers += 1
         offered = [d for d in self.router.decisions(model.item.id) if d.outcome is Outcome.OFFERED]
         assert len(offered) >= model.offers, f"no decision recorded for {model.item.id}'s offer"
@@ -687,22 +687,22 @@ def _enabled(name: str) -> Callable[[RouterStateMachine], bool]:
 class RouterStateMachine(RuleBasedStateMachine):
     """A Hypothesis state machine over a router; subclass it to check your own configuration.
 
-    Each run starts from a roster (:meth:`roster_strategy`), then applies random operations
+    Each run starts from a roster ([`roster_strategy`][]), then applies random operations
     over a small id space so that they collide: agents added, presence and skill and capacity
-    changes, submits, accepts (repeated too), declines, clock moves with :meth:`Router.tick`,
+    changes, submits, accepts (repeated too), declines, clock moves with [`Router.tick`][],
     manual pins with and without override, unpins, releases, requeues, stage changes and
     refused bad input. Every event is replayed into a model, and at each offer the machine
     checks that the agent was eligible at that moment, ranked first under the router's policy
     (score, then offered longest ago, then id), that no waiting item ahead in priority-then-age
     order could have gone to that agent, that no decliner got the item back within the
-    cool-down, and that the decision :meth:`Router.explain` keeps says so (chosen agent,
+    cool-down, and that the decision [`Router.explain`][] keeps says so (chosen agent,
     score, eligible count, runner-up, tie-break). After every step it runs
-    :func:`check_routing_invariants`, checks that the model agrees with the router (every
+    [`check_routing_invariants`][], checks that the model agrees with the router (every
     change was announced) and applies the fairness bounds you set. A refused operation must
     raise the documented error and change nothing.
 
-    Override :meth:`make_router` to choose the policy and configuration, the ``*_strategy``
-    methods or the class attributes to shape the workload, :meth:`comparable_groups` to say
+    Override [`make_router`][] to choose the policy and configuration, the ``*_strategy``
+    methods or the class attributes to shape the workload, [`comparable_groups`][] to say
     which agents a fairness bound compares, and ``disabled_rules`` to leave operations out
     (a fairness bound only holds for the operations a policy can balance: leave out those
     that unbalance any policy which never moves placed work, such as releases, declines,
@@ -732,7 +732,7 @@ class RouterStateMachine(RuleBasedStateMachine):
         max_weight: The heaviest item drawn.
         max_clock_step: The longest single clock move, in minutes.
         max_spread_identical: If set, the largest allowed spread (max − min) of load ratios
-            within each group of :meth:`comparable_groups`.
+            within each group of [`comparable_groups`][].
         min_jain: If set, the smallest allowed Jain's index of load ratios in each group.
         fairness_min_load: Fairness bounds apply to a group once its total load reaches this.
         disabled_rules: Names of rules not to run: ``add_agent``, ``remove_agent``,
@@ -774,7 +774,7 @@ class RouterStateMachine(RuleBasedStateMachine):
         return Router(model=RoutingModel.LEAST_ACTIVE, clock=clock, explain=ExplainDetail.FULL)
 
     def agent_strategy(self) -> st.SearchStrategy[Agent]:
-        """The strategy of agents to add (ids from :attr:`agent_ids`)."""
+        """The strategy of agents to add (ids from `agent_ids`)."""
         return agents(
             ids=st.sampled_from(self.agent_ids),
             skills=self.skill_names,
@@ -784,7 +784,7 @@ class RouterStateMachine(RuleBasedStateMachine):
         )
 
     def item_strategy(self) -> st.SearchStrategy[WorkItem]:
-        """The strategy of items to submit or pin (ids from :attr:`item_ids`)."""
+        """The strategy of items to submit or pin (ids from `item_ids`)."""
         return work_items(
             dict.fromkeys(self.skill_names, self.max_level),
             ids=st.sampled_from(self.item_ids),
@@ -1114,7 +1114,7 @@ class RouterStateMachine(RuleBasedStateMachine):
 
     @invariant()
     def routing_invariants_hold(self) -> None:
-        """:func:`check_routing_invariants`, and the event model agrees with the router."""
+        """[`check_routing_invariants`][], and the event model agrees with the router."""
         check_routing_invariants(self.router)
         self.model.check_matches()
 

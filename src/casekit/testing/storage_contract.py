@@ -1,7 +1,7 @@
 """The storage contract suite: what every adapter must do, as reusable pytest tests.
 
 casekit runs it against its in-memory, SQLite and PostgreSQL adapters; run it against your
-own adapter by subclassing :class:`StorageContract` in a test module and providing a
+own adapter by subclassing `StorageContract` in a test module and providing a
 ``storage`` fixture (session- or class-scoped, so Hypothesis may use it)::
 
     import pytest
@@ -13,7 +13,7 @@ own adapter by subclassing :class:`StorageContract` in a test module and providi
             return MyStorage()
 
 The tests share one storage and never need it empty: every test uses fresh ids, collection
-names and owners. :func:`repository_machine` builds a Hypothesis state machine that drives
+names and owners. `repository_machine` builds a Hypothesis state machine that drives
 your adapter's case repository and the in-memory adapter (the oracle) side by side.
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).
@@ -168,7 +168,7 @@ _json = st.recursive(
 
 
 class StorageContract:
-    """The tests every :class:`~casekit.storage.ports.Storage` must pass.
+    """The tests every [`Storage`][] must pass.
 
     Subclass it as ``Test...`` and provide a ``storage`` fixture.
     """
@@ -218,7 +218,7 @@ class StorageContract:
         assert doc.body == body
 
     def test_json_text_bodies_are_stored_as_they_are(self, storage: Storage) -> None:
-        """A :class:`JsonText` body is written as given and reads back as the object it encodes."""
+        """A `JsonText` body is written as given and reads back as the object it encodes."""
         key, other = unique(), unique()
         text = JsonText('{"b":[1,"é ✓",null],"a":{"n":2}}')
         with storage.unit_of_work() as uow:

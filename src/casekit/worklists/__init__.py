@@ -1,7 +1,7 @@
 """Caseload worklists and SLAs: business calendars, SLA policies, outreach, productivity.
 
-See ``docs/worklists.md``. The entry point is :class:`Caseload`; the job aid's rules ship as
-:data:`DEFAULT_POLICIES`.
+See ``docs/worklists.md``. The entry point is [`Caseload`][]; the job aid's rules ship as
+`DEFAULT_POLICIES`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Business calendars: working weekdays, working hours, holidays, in one time zone.
 
-A :class:`BusinessCalendar` answers "is this a working day?", adds and counts business days,
+A [`BusinessCalendar`][] answers "is this a working day?", adds and counts business days,
 and adds and counts business hours. Dates are local to the calendar's time zone; instants are
 timezone-aware and come back in UTC. Working hours are local wall-clock times, so a working
 day that crosses a DST change still starts at 09:00 local; its length in real time is measured
@@ -8,7 +8,7 @@ in UTC, so business hours are exact across DST changes.
 
 Holidays come from an explicit list or from the ``holidays`` package (the optional extra
 ``casekit[holidays]``); casekit never writes holiday rules itself. A calendar built from the
-package covers a range of years and refuses dates outside it (:class:`OutsideCalendar`)
+package covers a range of years and refuses dates outside it ([`OutsideCalendar`][])
 rather than silently treating them as holiday-free.
 
 Complexity (``H`` holidays, ``n`` business days, ``d`` calendar days spanned):
@@ -48,7 +48,7 @@ from casekit.errors import MissingExtra, OutsideCalendar, ValidationError
 __all__ = ["MONDAY_TO_FRIDAY", "BusinessCalendar"]
 
 MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))
-"""Working weekdays Monday (0) to Friday (4), as :meth:`datetime.date.weekday` numbers."""
+"""Working weekdays Monday (0) to Friday (4), as `datetime.date.weekday` numbers."""
 
 _DAY = timedelta(days=1)
 MAX_SPAN = timedelta(days=36_600)
@@ -116,7 +116,7 @@ class BusinessCalendar:
         closes: Local time the working day ends; default 17:00; after ``opens``.
         holidays: Dates that are not working days even on a working weekday.
         holiday_years: ``(first, last)`` years the holiday list is known to cover; dates
-            outside raise :class:`OutsideCalendar`. ``None``: the list is complete for all time.
+            outside raise [`OutsideCalendar`][]. ``None``: the list is complete for all time.
         name: A label for messages and reprs.
 
     Raises:
@@ -170,7 +170,7 @@ class BusinessCalendar:
         Args:
             country: ISO 3166 country code, e.g. ``"US"``.
             tz: The calendar's time zone.
-            years: The years to cover; later queries outside them raise :class:`OutsideCalendar`.
+            years: The years to cover; later queries outside them raise [`OutsideCalendar`][].
             subdiv: A subdivision (state, province), e.g. ``"CA"``.
             workdays: Working weekdays, Monday = 0.
             opens: Local opening time.
@@ -370,7 +370,7 @@ class BusinessCalendar:
 
         Raises:
             ValidationError: If ``moment`` is not an aware datetime, or ``duration`` is not
-                a timedelta from zero to :data:`MAX_SPAN`.
+                a timedelta from zero to `MAX_SPAN`.
         """
         current = check_aware(moment, what=f"{self.name} start")
         check_timedelta(duration, what=f"business time to add in {self.name}")
@@ -410,7 +410,7 @@ class BusinessCalendar:
 
         Raises:
             ValidationError: If either is not an aware datetime, or they are more than
-                :data:`MAX_SPAN` apart.
+                `MAX_SPAN` apart.
         """
         a = check_aware(start, what=f"{self.name} start")
         b = check_aware(end, what=f"{self.name} end")

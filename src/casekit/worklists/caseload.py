@@ -1,9 +1,9 @@
 """The caseload: SLA policies run against client events, feeding per-worker worklists.
 
-:class:`Caseload` is the entry point. Assign clients to workers, record what happens to them
-(:meth:`Caseload.record`, or :meth:`Caseload.log_outreach` for calls), read a worker's list
-(:meth:`Caseload.worklist`), and check for breaches (:meth:`Caseload.check_breaches`), which
-raises priorities and publishes :class:`~casekit.worklists.escalation.Escalation` s.
+[`Caseload`][] is the entry point. Assign clients to workers, record what happens to them
+([`Caseload.record`][], or [`Caseload.log_outreach`][] for calls), read a worker's list
+([`Caseload.worklist`][]), and check for breaches ([`Caseload.check_breaches`][]), which
+raises priorities and publishes [`Escalation`][] s.
 
 Every operation is atomic: it computes every change first and applies them only if all are
 valid, so a refused event leaves worklists, the outreach log and assignments as they were.
@@ -135,11 +135,11 @@ class Caseload:
         calendar: The business calendar due windows and "today" use.
         clock: The source of now; defaults to the system clock.
         policies: The SLA policies; defaults to the job aid's
-            (:data:`~casekit.worklists.defaults.DEFAULT_POLICIES`).
+            (`DEFAULT_POLICIES`).
 
     Raises:
-        ValidationError: If ``calendar`` is not a :class:`BusinessCalendar`, ``clock`` has no
-            ``now()``, or ``policies`` is not a :class:`PolicySet`.
+        ValidationError: If ``calendar`` is not a [`BusinessCalendar`][], ``clock`` has no
+            ``now()``, or ``policies`` is not a [`PolicySet`][].
     """
 
     def __init__(
@@ -211,7 +211,7 @@ class Caseload:
 
         Raises:
             NotFound: If the client is not assigned to a worker.
-            ValidationError: If ``event`` is not an :class:`~casekit.worklists.sla.SlaEvent`,
+            ValidationError: If ``event`` is not an [`SlaEvent`][],
                 or a starting policy needs a reference date the event lacks.
             OutsideCalendar: If a due date falls outside the calendar's holiday years.
         """
@@ -295,7 +295,7 @@ class Caseload:
 
         Args:
             client_id: The client called.
-            outcome: How the call ended (:class:`~casekit.worklists.outreach.Outcome`).
+            outcome: How the call ended ([`Outcome`][]).
             at: When; defaults to the clock's now.
             worker_id: Who called; defaults to the client's worker.
             case_id: The case it was about.
@@ -354,7 +354,7 @@ class Caseload:
     # ---------------------------------------------------------- escalation
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Receive every :class:`Escalation`; returns a function that unsubscribes.
+        """Receive every [`Escalation`][]; returns a function that unsubscribes.
 
         Raises:
             ValidationError: If ``callback`` is not callable.

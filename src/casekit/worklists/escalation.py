@@ -1,7 +1,7 @@
 """Escalation: a breached SLA raises the item's priority and tells whoever listens.
 
-:class:`Escalation` is the event; :class:`EscalationBus` delivers it to subscribers (the router,
-storage, a notifier). :func:`router_escalation` adapts anything with
+[`Escalation`][] is the event; [`EscalationBus`][] delivers it to subscribers (the router,
+storage, a notifier). [`router_escalation`][] adapts anything with
 ``escalate(item_id, priority)`` (such as ``casekit.routing.Router``) into a subscriber, so
 worklists do not import the router.
 """
@@ -71,7 +71,7 @@ class Escalation:
 
 
 Subscriber = Callable[[Escalation], None]
-"""A callable receiving each :class:`Escalation`."""
+"""A callable receiving each [`Escalation`][]."""
 
 
 class Escalator(Protocol):
@@ -113,7 +113,7 @@ class EscalationBus:
         """Deliver one escalation to every subscriber. O(subscribers).
 
         Raises:
-            ValidationError: If ``escalation`` is not an :class:`Escalation`.
+            ValidationError: If ``escalation`` is not an [`Escalation`][].
         """
         check_instance(escalation, Escalation, what="an escalation to publish")
         for callback in tuple(self._subscribers):

@@ -70,7 +70,7 @@ class Outcome(enum.StrEnum):
 
     @property
     def event_kind(self) -> str:
-        """:data:`CONTACT` for a successful contact, else :data:`ATTEMPT`."""
+        """`CONTACT` for a successful contact, else `ATTEMPT`."""
         return CONTACT if self.successful else ATTEMPT
 
 
@@ -82,7 +82,7 @@ class ContactRecord:
         client_id: Who was called.
         worker_id: Who called.
         at: When; timezone-aware (stored in UTC).
-        outcome: The :class:`Outcome`.
+        outcome: The [`Outcome`][].
         case_id: The case it was about, if any.
         note: Free text.
     """
@@ -128,7 +128,7 @@ class OutreachLog:
         """Append a call. O(log m).
 
         Raises:
-            ValidationError: If ``record`` is not a :class:`ContactRecord`.
+            ValidationError: If ``record`` is not a [`ContactRecord`][].
         """
         check_instance(record, ContactRecord, what="an outreach log record")
         index = self._contacts if record.successful else self._attempts

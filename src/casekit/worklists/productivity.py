@@ -148,7 +148,7 @@ def _local_midnight(calendar: BusinessCalendar, day: date) -> datetime:
 def _progress_args(
     log: object, worker_id: object, day: object, calendar: object, goals: object
 ) -> tuple[OutreachLog, str, date, BusinessCalendar, Goals]:
-    """Check the arguments of :func:`day_progress` and :func:`week_progress`."""
+    """Check the arguments of [`day_progress`][] and [`week_progress`][]."""
     checked_day = check_date(day, what="progress day")
     if not date.min < checked_day < date.max:
         raise ValidationError(f"progress day {checked_day} has no week around it")

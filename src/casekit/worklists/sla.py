@@ -1,8 +1,8 @@
 """SLA policies: categories, due windows, and the events that start, renew, satisfy or stop a clock.
 
-A :class:`SlaPolicy` is one rule of a caseload: "a high-risk event notification starts a
+A [`SlaPolicy`][] is one rule of a caseload: "a high-risk event notification starts a
 72-hour clock, satisfied by the first outreach attempt". Policies are declarative values;
-:class:`~casekit.worklists.caseload.Caseload` runs them against :class:`SlaEvent` s.
+[`Caseload`][] runs them against [`SlaEvent`][] s.
 
 Each running clock (one per client and policy) is satisfied (done, and the policy's ``then``
 starts, if any), renewed (this round is done; the next is due one window after the event:
@@ -86,7 +86,7 @@ class DueWindow:
     Args:
         amount: The number of units; may be negative for windows before a reference date
             (e.g. the discharge workflow 2 months before the discharge).
-        unit: The :class:`WindowUnit`.
+        unit: The [`WindowUnit`][].
     """
 
     amount: int = attrs.field(
@@ -128,7 +128,7 @@ class DueWindow:
 
         Raises:
             ValidationError: If ``anchor`` is not an aware datetime, ``calendar`` is not a
-                :class:`BusinessCalendar`, or the due date is beyond the years 1–9999.
+                [`BusinessCalendar`][], or the due date is beyond the years 1–9999.
             OutsideCalendar: If business days leave the calendar's holiday years.
         """
         start = check_aware(anchor, what=f"anchor of the {self} window")
@@ -183,7 +183,7 @@ class Category:
         """Return the priority an item of this category gets when its SLA is breached.
 
         Raises:
-            ValidationError: If ``current`` is not a :class:`Priority`.
+            ValidationError: If ``current`` is not a [`Priority`][].
         """
         current = _priority(current)
         if self.escalate_to is not None:
@@ -203,7 +203,7 @@ class Condition(enum.StrEnum):
 
 
 PRIOR_OUTREACH_FLAG = "prior_outreach"
-"""An :class:`SlaEvent` flag saying the client was reached out to outside this caseload
+"""An [`SlaEvent`][] flag saying the client was reached out to outside this caseload
 (e.g. by the previous case manager of a transferred client)."""
 
 
@@ -216,8 +216,8 @@ class Trigger:
     """An event kind that starts a policy's clock, under a condition.
 
     Args:
-        kind: The :attr:`SlaEvent.kind` that starts it.
-        when: The :class:`Condition` under which it does.
+        kind: The `SlaEvent.kind` that starts it.
+        when: The [`Condition`][] under which it does.
     """
 
     kind: str = attrs.field(validator=attrs_check(check_text))
@@ -286,17 +286,17 @@ class SlaPolicy:
     """One SLA rule: a category, a due window, and what starts and ends its clock.
 
     Args:
-        name: Unique within its :class:`PolicySet`.
-        category: The worklist :class:`Category` its items go in.
-        window: The :class:`DueWindow`, counted from ``anchor``.
-        starts_on: Event kinds (or :class:`Trigger` s) that start the clock when it is not
+        name: Unique within its [`PolicySet`][].
+        category: The worklist [`Category`][] its items go in.
+        window: The [`DueWindow`][], counted from ``anchor``.
+        starts_on: Event kinds (or [`Trigger`][] s) that start the clock when it is not
             running.
         satisfied_by: Event kinds that complete it.
         renewed_by: Event kinds that complete this round and restart the clock from the event
             (a recurring rule); a renewing event also starts the clock when it is not running
             only if it is in ``starts_on`` too.
         stopped_by: Event kinds that end it unsatisfied (no longer applies).
-        anchor: :class:`Anchor` the window counts from.
+        anchor: [`Anchor`][] the window counts from.
         then: Name of the policy whose clock starts when this one is satisfied.
         outreach: Whether its items are outreach to the client (they set the client's next
             outreach date).
@@ -348,8 +348,8 @@ class SlaPolicy:
         """Return when a clock started or renewed by ``event`` falls due.
 
         Raises:
-            ValidationError: If ``event`` is not an :class:`SlaEvent`, ``calendar`` not a
-                :class:`BusinessCalendar`, or the policy counts from a reference the event
+            ValidationError: If ``event`` is not an [`SlaEvent`][], ``calendar`` not a
+                [`BusinessCalendar`][], or the policy counts from a reference the event
                 lacks.
         """
         check_instance(event, SlaEvent, what=f"the event SLA policy {self.name!r} runs on")
@@ -384,7 +384,7 @@ class SlaEvent:
 
     Args:
         kind: The event kind, e.g. ``"high_risk_event"`` (see
-            :class:`~casekit.worklists.defaults.Signal` for the default set's kinds).
+            [`Signal`][] for the default set's kinds).
         client_id: The client it concerns.
         at: When it happened; timezone-aware (stored in UTC).
         case_id: The case it belongs to; defaults to the client id.
@@ -417,7 +417,7 @@ class SlaEvent:
         """Return an event about ``case``: its id and priority are taken from the case.
 
         Raises:
-            ValidationError: If ``case`` has no string ``id`` and :class:`Priority`
+            ValidationError: If ``case`` has no string ``id`` and [`Priority`][]
                 ``priority``, or any other argument is invalid (as the constructor).
         """
         case_id = getattr(case, "id", None)
@@ -531,7 +531,7 @@ class PolicySet(Mapping[str, SlaPolicy]):
         """Return a new set with ``policies`` added, replacing same-named ones.
 
         Raises:
-            ValidationError: If one of ``policies`` is not an :class:`SlaPolicy`, or a
+            ValidationError: If one of ``policies`` is not an [`SlaPolicy`][], or a
                 ``then`` names no policy of the new set.
         """
         for policy in policies:

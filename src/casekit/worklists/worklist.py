@@ -1,7 +1,7 @@
 """Per-worker worklists, kept in order incrementally.
 
-A :class:`WorkItem` is one running SLA clock: a client, a policy, a due instant. A
-:class:`Worklists` store holds every open item and, per worker, one sorted list per category
+A [`WorkItem`][] is one running SLA clock: a client, a policy, a due instant. A
+[`Worklists`][] store holds every open item and, per worker, one sorted list per category
 (keyed by due time, then age) plus an oldest-to-newest index, so a change to one item costs
 O(log n) instead of a re-sort of the worker's list.
 
@@ -82,7 +82,7 @@ class WorkItem:
     Args:
         client_id: The client.
         case_id: The case it belongs to (the id escalations name).
-        policy: The :class:`~casekit.worklists.sla.SlaPolicy` whose clock this is.
+        policy: The [`SlaPolicy`][] whose clock this is.
         worker_id: The worker whose list it is on.
         opened_at: When this round of the clock started (UTC); the item's age counts from it.
         due: When it falls due (UTC).
@@ -162,7 +162,7 @@ class WorkItem:
         """Build an item from values already checked (the caseload's own), skipping checks.
 
         Every value must be what the constructor would have returned for it: ids checked,
-        instants aware and in UTC, a :class:`Priority`.
+        instants aware and in UTC, a [`Priority`][].
         """
         item = object.__new__(cls)
         setattr_ = object.__setattr__
@@ -232,7 +232,7 @@ class _WorkerList:
 
 
 class Worklists:
-    """Every open :class:`WorkItem`, indexed per worker, per client and by due time.
+    """Every open [`WorkItem`][], indexed per worker, per client and by due time.
 
     Not thread-safe: guard it with a lock if several threads record events.
     """
@@ -251,7 +251,7 @@ class Worklists:
         """Build worklists from scratch, sorting each list once. O(N log N).
 
         Raises:
-            ValidationError: If an item is not a :class:`WorkItem`.
+            ValidationError: If an item is not a [`WorkItem`][].
             AlreadyExists: If two items share a client and policy.
         """
         self = cls()
@@ -287,7 +287,7 @@ class Worklists:
         """Add an open item. O(log n + log N).
 
         Raises:
-            ValidationError: If ``item`` is not a :class:`WorkItem`.
+            ValidationError: If ``item`` is not a [`WorkItem`][].
             AlreadyExists: If the client already has an open item for that policy.
         """
         check_instance(item, WorkItem, what="a work item to add")
@@ -316,7 +316,7 @@ class Worklists:
             The item replaced.
 
         Raises:
-            ValidationError: If ``item`` is not a :class:`WorkItem`.
+            ValidationError: If ``item`` is not a [`WorkItem`][].
             NotFound: If there is no open item with that key.
         """
         check_instance(item, WorkItem, what="a replacement work item")
