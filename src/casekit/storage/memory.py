@@ -295,13 +295,14 @@ class _MemoryJournal(RoutingJournal):
 
     def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
         self._uow._require_active()
+        domain, after, limit = _checks.check_journal_read(domain, after, limit)
         entries = self._storage._journals.get(domain, [])
         end = len(entries) if limit is None else min(len(entries), after + limit)
         return entries[max(after, 0) : end]
 
     def append(self, entries: Sequence[JournalEntry]) -> None:
         self._uow._require_active()
-        batch = check_batch(entries)
+        batch = check_batch(_checks.check_journal_entries(entries))
         entries_by_seq = {(e.domain, e.seq): e for e in entries}
         journals = self._storage._journals
         for domain, (first, _, _) in batch.items():
