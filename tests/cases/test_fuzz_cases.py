@@ -174,6 +174,57 @@ def deferred_pdc() -> ProductDeliveryCase:
     return case
 
 
+def submitted_pdc() -> ProductDeliveryCase:
+    case = pdc()
+    case.submit(actor="ana")
+    return case
+
+
+def approved_pdc() -> ProductDeliveryCase:
+    case = submitted_pdc()
+    case.approve(actor="boss")
+    return case
+
+
+def suspended_pdc() -> ProductDeliveryCase:
+    case = active_pdc()
+    case.suspend(actor="ana", reason="address check")
+    return case
+
+
+def closed_pdc() -> ProductDeliveryCase:
+    case = active_pdc()
+    case.close(actor="ana", reason="moved abroad")
+    return case
+
+
+def submitting_application() -> ApplicationCase:
+    case = application()
+    case.submit(actor="ana")
+    return case
+
+
+def ready_application() -> ApplicationCase:
+    case = submitting_application()
+    case.submission_succeeded(actor="ana")
+    case.add_evidence("Income", {"amount": "600.00"}, date(2026, 1, 1), actor="ana", verified=True)
+    case.approve_program("Cash", actor="ana")
+    case.deny_program("Food", actor="ana")
+    return case
+
+
+def ready_to_dispose(case: ApplicationCase) -> Call:
+    """Make the application Ready for Determination; a valid dispose is then this call."""
+    case.mark_ready(actor="ana")
+    return Call(actor="ana")
+
+
+def approved_correction() -> PaymentCorrectionCase:
+    case = correction()
+    case.approve(actor="boss")
+    return case
+
+
 def application() -> ApplicationCase:
     return ApplicationCase.create(
         id="APP-1", programs=["Cash", "Food"], required_evidence={"Income"}, **roles()
@@ -257,6 +308,52 @@ CASES: list[FuzzTarget[Any]] = [
         {"resume": Call(actor="ana", succeeded=True)},
     ),
     case_target(
+        "ProductDeliveryCase (Submitted)",
+        submitted_pdc,
+        Call("reject", actor="boss", reason="missing form"),
+        {
+            "approve": Call(actor="boss"),
+            "reject": Call(actor="boss", reason="missing form"),
+        },
+    ),
+    case_target(
+        "ProductDeliveryCase (Approved)",
+        approved_pdc,
+        Call("activate", actor="ana"),
+        {"activate": Call(actor="ana")},
+    ),
+    case_target(
+        "ProductDeliveryCase (Suspended)",
+        suspended_pdc,
+        Call("unsuspend", actor="ana"),
+        {"unsuspend": Call(actor="ana")},
+    ),
+    case_target(
+        "ProductDeliveryCase (Closed)",
+        closed_pdc,
+        Call("reactivate", actor="ana", reason="back in the country"),
+        {"reactivate": Call(actor="ana", reason="back in the country")},
+    ),
+    case_target(
+        "ApplicationCase (Submitting)",
+        submitting_application,
+        Call("submission_failed", actor="ana", reason="service down"),
+        {
+            "submission_succeeded": Call(actor="ana"),
+            "submission_failed": Call(actor="ana", reason="service down"),
+        },
+    ),
+    case_target(
+        "ApplicationCase (Submitted, programs decided)",
+        ready_application,
+        Call("mark_ready", actor="ana"),
+        {
+            "mark_ready": Call(actor="ana"),
+            "reopen_program": Call("Food", actor="ana"),
+            "dispose": ready_to_dispose,
+        },
+    ),
+    case_target(
         "ApplicationCase",
         application,
         Call("submit", actor="ana"),
@@ -331,6 +428,12 @@ CASES: list[FuzzTarget[Any]] = [
             "approve": Call(actor="boss"),
             "cancel": Call(actor="ana", reason="raised in error"),
         },
+    ),
+    case_target(
+        "PaymentCorrectionCase (Approved)",
+        approved_correction,
+        Call("settle", actor="ana"),
+        {"settle": Call(actor="ana"), "cancel": Call(actor="ana", reason="raised in error")},
     ),
     FuzzTarget(
         "case constructors",
