@@ -130,6 +130,12 @@ def sqlite_storage() -> SQLiteStorage:
     return SQLiteStorage(pathlib.Path(_FOLDER.name) / f"{uuid.uuid4().hex}.db")
 
 
+def subscribed(scene: Durable) -> Call:
+    """Subscribe ``listener``; a valid unsubscribe is then this call."""
+    scene.durable.subscribe(listener)
+    return Call(listener)
+
+
 def one_shot(name: str) -> Operation[Durable]:
     return Operation(getattr(DurableRouter, name), prefix=lambda d: (d.durable,))
 
@@ -185,17 +191,56 @@ ROUTING: list[FuzzTarget[Any]] = [
             "Aging": Call(timedelta(hours=2), Priority.HIGH),
         },
     ),
+    FuzzTarget(
+        "DurableRouter constructor and subscribers",
+        durable_on(MemoryStorage),
+        methods={
+            "DurableRouter": constructor(DurableRouter),
+            "subscribe": Operation(DurableRouter.subscribe, prefix=lambda d: (d.durable,)),
+            "unsubscribe": Operation(DurableRouter.unsubscribe, prefix=lambda d: (d.durable,)),
+        },
+        good_args={
+            "DurableRouter": Call(
+                MemoryStorage(clock=ManualClock(T0)),
+                "team-2",
+                model=RoutingModel.MOST_AVAILABLE,
+                push_timeout=timedelta(minutes=5),
+                cooldown=timedelta(hours=1),
+                offline_grace=timedelta(minutes=1),
+                count_pins=False,
+                aging=Aging(timedelta(hours=1), Priority.HIGH),
+                explain=ExplainDetail.FULL,
+                clock=ManualClock(T0),
+                snapshot_every=50,
+                attempts=3,
+            ),
+            "subscribe": Call(listener),
+            "unsubscribe": subscribed,
+        },
+    ),
     durable_target("DurableRouter (memory)", MemoryStorage),
     durable_target("DurableRouter (SQLite file)", sqlite_storage),
 ]
 
 
+KNOWN_GAPS = {
+    "DurableRouter constructor and subscribers": (
+        "storage/durable_router.py (the lead's, not ours to edit now): DurableRouter(clock=0) "
+        "raises AttributeError from self.clock.now() before any check, and "
+        "DurableRouter.subscribe(42) is accepted; the fix is check_callable(clock.now) at the "
+        "top of __init__ (as Router now does) and check_callable(callback) in subscribe"
+    )
+}
+
+
 @pytest.mark.parametrize("target", ROUTING, ids=lambda t: t.name)
 def test_routing_validates_at_the_door(
-    target: FuzzTarget[Any], fuzz_reports: list[FuzzReport]
+    target: FuzzTarget[Any], fuzz_reports: list[FuzzReport], request: pytest.FixtureRequest
 ) -> None:
     """Rule: every routing call succeeds or raises a CasekitError with nothing changed (and,
     for the durable router, nothing journalled)."""
+    if target.name in KNOWN_GAPS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[target.name]))
     report = target.run(seed=0, max_calls=200, timeout=10.0)
     fuzz_reports.append(report)
     assert report.tried > 0, report
