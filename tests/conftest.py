@@ -44,3 +44,25 @@ def pytest_terminal_summary(
         terminalreporter.section("casekit atomicity fuzz")
         for report in reports:
             terminalreporter.write_line(report.summary())
+        terminalreporter.write_line(fuzz_totals(reports))
+
+
+def fuzz_totals(reports: list[FuzzReport]) -> str:
+    """One line over every report: the calls and what broke the rule, by kind.
+
+    A half-changed refusal of a storage port (targets named ``uow.<port> (<adapter>)``, see
+    tests/storage/test_fuzz_ports.py) is a half-written store; of anything else, a
+    half-changed object.
+    """
+    failures = [f for r in reports for f in r.failures]
+    stores = sum(f.kind == "half-changed" and f.target.startswith("uow.") for f in failures)
+    objects = sum(f.kind == "half-changed" for f in failures) - stores
+    bare = sum(f.kind == "bare error" for f in failures)
+    other = len(failures) - stores - objects - bare
+    return (
+        f"TOTAL over {len(reports)} targets: {sum(r.tried for r in reports)} calls tried, "
+        f"{sum(r.refused for r in reports)} refused cleanly, "
+        f"{sum(r.accepted for r in reports)} accepted; {bare} non-CasekitError exceptions, "
+        f"{objects} half-changed objects, {stores} half-written stores, {other} other failures "
+        f"(timeouts, unreadable state, setup), {sum(len(r.suspect) for r in reports)} suspect"
+    )

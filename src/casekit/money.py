@@ -378,7 +378,13 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
     units_total = int((rounded.amount / unit).to_integral_value())
     sign = -1 if units_total < 0 else 1
     magnitude = abs(units_total)
-    exact = [Decimal(magnitude) * w / weight_sum for w in ws]
+    try:
+        exact = [Decimal(magnitude) * w / weight_sum for w in ws]
+    except ArithmeticError:
+        raise InvalidMoney(
+            f"cannot allocate {total} over weights {[str(w) for w in ws]}: a weight is too "
+            "large or too small to divide by; give weights of a usual size (e.g. 1, 2, 3)"
+        ) from None
     floors = [int(e) for e in exact]  # exact >= 0, so int() is floor
     leftover = magnitude - sum(floors)
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
@@ -395,6 +401,10 @@ def total_of(amounts: Iterable[Money], currency: str) -> Money:
         CurrencyMismatch: An amount in another currency.
     """
     result = Money.zero(currency)
+    if isinstance(amounts, str | bytes) or not isinstance(amounts, Iterable):
+        raise ValidationError(
+            f"total_of needs an iterable of Money amounts in {currency}, got {amounts!r}"
+        )
     for amount in amounts:
         if not isinstance(amount, Money):
             raise ValidationError(f"total_of sums Money amounts, got {amount!r}")

@@ -18,12 +18,14 @@ from casekit.cases import (
     ApplicationCase,
     Case,
     CorrectionLine,
+    CorrectionOutcome,
     IntegratedCase,
     InvestigationCase,
     IssueCase,
     MilestoneKind,
     Owner,
     OwnerKind,
+    PaymentCorrectionCase,
     PDCStatus,
     ProductDeliveryCase,
     ReportingLines,
@@ -305,3 +307,53 @@ def test_create_refuses_fields_the_case_keeps_itself(field: str) -> None:
     """Rule: status, history and records change only through the case's methods."""
     with pytest.raises(ValidationError, match=f"cannot be given {field}"):
         ProductDeliveryCase.create(product="B", owner=Owner.user("w"), **{field: None})
+
+
+# ----- found by the atomicity fuzz over the case types (tests/cases/test_fuzz_cases.py) ------
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "\ud800"])
+def test_a_communication_body_must_be_storable_text(pdc: ProductDeliveryCase, bad: str) -> None:
+    """Rule: validate at the door. A NUL or lone surrogate in the body was stored, then the
+    case could not be written to PostgreSQL (or encoded at all)."""
+    before = _state(pdc)
+    with pytest.raises(ValidationError, match=r"body of a communication on PDC-17"):
+        pdc.send_communication("p1", "your case", bad)
+    assert _state(pdc) == before
+    assert pdc.send_communication("p1", "your case", "").body == ""  # an empty body is fine
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "\ud800", 7])
+def test_an_eligibility_result_detail_must_be_storable_text(bad: object) -> None:
+    """Rule: validate at the door. record_result(detail=NUL or lone surrogate) was stored."""
+    case = ScreeningCase.create(id="SCR-9", owner=Owner.user("ana"))
+    before = _state(case)
+    with pytest.raises(ValidationError, match=r"detail \(Cash on SCR-9\)"):
+        case.record_result("Cash", eligible=True, detail=bad)  # type: ignore[arg-type]
+    assert _state(case) == before
+
+
+@pytest.mark.parametrize("bad", [None, 0, b"x", "  "])
+def test_automatic_closure_checks_its_actor_even_when_nothing_is_due(
+    pdc: ProductDeliveryCase, bad: object
+) -> None:
+    """Rule: validate at the door. A bad actor was accepted whenever no closure was due, and
+    only refused on the day one was (the same call, two behaviours)."""
+    with pytest.raises(ValidationError, match=r"actor of the automatic closure of PDC-17"):
+        pdc.run_automatic_closure(actor=bad)  # type: ignore[arg-type]
+
+
+def test_a_correction_owner_must_be_an_owner(pdc: ProductDeliveryCase) -> None:
+    """Rule: validate at the door. open_for(owner=0) was taken as "no owner" (falsy) and the
+    PDC's owner used silently."""
+    line = CorrectionLine(date(2026, 3, 1), date(2026, 3, 31), "basic", "p1", Money("-1", "EUR"))
+    with pytest.raises(ValidationError, match=r"owner \(correction of PDC-17\) must be a Owner"):
+        PaymentCorrectionCase.open_for(
+            pdc,
+            outcome=CorrectionOutcome.OVERPAYMENT,
+            net=Money("-1", "EUR"),
+            lines=[line],
+            actor="worker",
+            owner=0,  # type: ignore[arg-type]
+        )
+    assert pdc.links == ()

@@ -39,13 +39,16 @@ from casekit.financials import (
     Payment,
     Period,
     ReassessmentEngine,
+    Timing,
     apply_deductions,
     build_schedule,
     determine,
+    merge_periods,
     month_of,
     reassess,
     simulate,
 )
+from casekit.money import Money, allocate, total_of
 
 from .conftest import EUR, WorkedExample, eur
 
@@ -370,3 +373,49 @@ def test_simulate_checks_deductions_per_nominee(worked: WorkedExample) -> None:
             nominees=worked.nominees,
             deductions={"client-1": ["rent"]},  # type: ignore[list-item]
         )
+
+
+# ----- found by the atomicity fuzz over the financials (test_fuzz_financials.py) -------------
+
+
+@pytest.mark.parametrize("bad", [None, 0, 1.5, object()])
+def test_total_of_refuses_what_is_not_an_iterable_of_money(bad: object) -> None:
+    """Rule: validate at the door. total_of(None) raised a bare TypeError."""
+    with pytest.raises(ValidationError, match=r"total_of needs an iterable of Money amounts"):
+        total_of(bad, "EUR")  # type: ignore[arg-type]
+
+
+def test_allocate_refuses_a_weight_too_large_to_divide_by() -> None:
+    """Rule: validate at the door. A weight of 1e999999 raised a bare decimal.Overflow."""
+    with pytest.raises(CasekitError, match=r"cannot allocate 600.00 EUR over weights"):
+        allocate(Money("600.00", "EUR"), [Decimal("1e999999")])
+
+
+@pytest.mark.parametrize("bad", [None, 0, "abc", [object()]])
+def test_merge_periods_refuses_what_is_not_periods(bad: object) -> None:
+    """Rule: validate at the door. merge_periods(0) raised TypeError, ["abc"] AttributeError."""
+    with pytest.raises(ValidationError, match=r"merge_periods needs|a period to merge must be"):
+        merge_periods(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["x", 0, 1.5])
+def test_a_fixed_deduction_amount_must_be_money(bad: object) -> None:
+    """Rule: validate at the door. Deduction.fixed("rent", "x", outstanding=...) raised a bare
+    AttributeError comparing currencies before the amount was checked."""
+    with pytest.raises(ValidationError, match=r"amount of deduction 'rent' must be a Money"):
+        Deduction.fixed("rent", bad, outstanding=Money("100.00", "EUR"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "pattern", [DeliveryPattern.monthly(1), DeliveryPattern.weekly(0)], ids=["monthly", "weekly"]
+)
+def test_cover_periods_at_the_end_of_the_calendar_are_refused(pattern: DeliveryPattern) -> None:
+    """Rule: validate at the door. simulate(on=date.max) raised a bare ValueError ("year 10000
+    is out of range") from the delivery pattern."""
+    with pytest.raises(ValidationError, match=r"falls outside the calendar"):
+        pattern.covers_due_on(date.max)
+    arrears = DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS)
+    with pytest.raises(ValidationError, match=r"falls outside the calendar"):
+        arrears.covers_due_on(date.min)
+    with pytest.raises(ValidationError, match=r"falls outside the calendar"):
+        arrears.due_date(Period(date(9999, 12, 1), date.max))

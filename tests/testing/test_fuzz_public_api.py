@@ -26,6 +26,14 @@ example, a case type::
         state=case_to_record,  # what storage keeps; the default walks every attribute
     )
 
+The other packages keep their targets beside their own tests, each module with the same
+parametrized test and the same summary: ``tests/cases/test_fuzz_cases.py`` (every built-in
+case type, per status), ``tests/financials/test_fuzz_financials.py``,
+``tests/routing/test_fuzz_routing.py`` (the router, and the durable router on memory and
+SQLite, journal included in the state) and ``tests/storage/test_fuzz_ports.py`` (every
+storage port on all three adapters, committing after each refusal: 0 half-written stores).
+The summary ends with a total line over all of them.
+
 Functions and constructors go in as ``Operation`` s (``constructor(Money)``,
 ``Operation(router.submit)``), and ``good_args`` may be a function of the fresh object when a
 valid call depends on it (``lambda router: Call(router.items()[0].id)``).

@@ -44,6 +44,7 @@ from casekit.checks import (
     check_bool,
     check_date,
     check_enum,
+    check_free_text,
     check_id,
     check_instance,
     check_json_safe,
@@ -796,8 +797,7 @@ class Case(Generic[S]):
         """Record a communication sent about this case."""
         check_id(recipient, what=f"the recipient of a communication on {self.id}")
         check_text(subject, what=f"the subject of a communication on {self.id}")
-        if not isinstance(body, str):
-            raise ValidationError(f"the body of a communication on {self.id} must be a string")
+        check_free_text(body, what=f"the body of a communication on {self.id}")
         check_text(channel, what=f"the channel of a communication on {self.id}")
         comm = Communication(
             f"{self.id}/C{len(self.communications) + 1}",

@@ -162,6 +162,8 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         cls._actor(actor)
         if reassessment_id is not None:
             check_id(reassessment_id, what=f"reassessment_id (correction of {pdc.id})")
+        if owner is not None:
+            check_instance(owner, Owner, what=f"owner (correction of {pdc.id})")
         if outcome is CorrectionOutcome.NO_CHANGE:
             raise ValidationError(
                 f"no correction case for {pdc.id}: the reassessment found no change"

@@ -348,6 +348,7 @@ class ProductDeliveryCase(Case[PDCStatus]):
         Suspended case whose product requires certification closes when its certification
         has expired (it had one, and none covers today).
         """
+        actor = self._actor(actor, what=f"actor of the automatic closure of {self.id}")
         today = self.clock.now().date()
         if (
             self.status is PDCStatus.PENDING_CLOSURE

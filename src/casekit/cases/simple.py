@@ -15,7 +15,7 @@ import attrs
 
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind
-from casekit.checks import check_bool, check_instance, check_text
+from casekit.checks import check_bool, check_free_text, check_instance, check_text
 from casekit.errors import ValidationError
 from casekit.lifecycle import Action, ActionResult, Lifecycle
 
@@ -115,10 +115,7 @@ class _EligibilityCase(Case[OpenClosedStatus]):
         """Record (or replace) the eligibility result for ``program`` while Open."""
         check_text(program, what=f"the program of an eligibility result on {self.id}")
         check_bool(eligible, what=f"eligible ({program} on {self.id})")
-        if not isinstance(detail, str):
-            raise ValidationError(
-                f"detail ({program} on {self.id}) must be a string, got {detail!r}"
-            )
+        check_free_text(detail, what=f"detail ({program} on {self.id})")
         if self.status is not OpenClosedStatus.OPEN:
             raise ValidationError(
                 f"{self.id} is {self.status.value}; results change only while Open"

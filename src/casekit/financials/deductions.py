@@ -90,6 +90,8 @@ class Deduction:
         object.__setattr__(
             self, "kind", check_enum(self.kind, DeductionKind, what=f"kind of {what}")
         )
+        if self.amount is not None:
+            check_instance(self.amount, Money, what=f"amount of {what}")
         if self.rate is not None:
             object.__setattr__(self, "rate", _rate(self.rate))
         if self.outstanding is not None:

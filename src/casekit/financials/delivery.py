@@ -69,6 +69,15 @@ def _add_month(day: date) -> date:
     return day.replace(year=year, month=month)
 
 
+def _beyond_calendar(day: date, what: str) -> ValidationError:
+    """The refusal for a cover period or due date that would fall outside ``date``'s range."""
+    return ValidationError(
+        f"{what} of {day.isoformat()} falls outside the calendar "
+        f"({date.min.isoformat()}..{date.max.isoformat()}); use a date within a few "
+        "years of today"
+    )
+
+
 @attrs.frozen(slots=True)
 class DeliveryPattern:
     """A delivery method and frequency.
@@ -167,27 +176,35 @@ class DeliveryPattern:
     # ----- cover periods ----------------------------------------------------------------
     def cover_start_on_or_before(self, day: date) -> date:
         """The first day of the cover period holding ``day``. O(1)."""
-        if self.frequency is Frequency.MONTHLY:
-            assert self.day_of_month is not None
-            start = day.replace(day=self.day_of_month)
-            if start > day:
-                year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-                start = start.replace(year=year, month=month)
+        try:
+            if self.frequency is Frequency.MONTHLY:
+                assert self.day_of_month is not None
+                start = day.replace(day=self.day_of_month)
+                if start > day:
+                    year, month = (
+                        (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+                    )
+                    start = start.replace(year=year, month=month)
+                return start
+            assert self.weekday is not None
+            back = (day.weekday() - self.weekday) % 7
+            start = day - timedelta(days=back)
+            if self.frequency is Frequency.FORTNIGHTLY:
+                assert self.anchor is not None
+                if ((start - self.anchor).days // 7) % 2:
+                    start -= timedelta(days=7)
             return start
-        assert self.weekday is not None
-        back = (day.weekday() - self.weekday) % 7
-        start = day - timedelta(days=back)
-        if self.frequency is Frequency.FORTNIGHTLY:
-            assert self.anchor is not None
-            if ((start - self.anchor).days // 7) % 2:
-                start -= timedelta(days=7)
-        return start
+        except (ValueError, OverflowError):
+            raise _beyond_calendar(day, "the cover period") from None
 
     def next_start(self, start: date) -> date:
         """The first day of the cover period after the one starting on ``start``. O(1)."""
-        if self.frequency is Frequency.MONTHLY:
-            return _add_month(start)
-        return start + timedelta(days=7 if self.frequency is Frequency.WEEKLY else 14)
+        try:
+            if self.frequency is Frequency.MONTHLY:
+                return _add_month(start)
+            return start + timedelta(days=7 if self.frequency is Frequency.WEEKLY else 14)
+        except (ValueError, OverflowError):
+            raise _beyond_calendar(start, "the cover period after the one starting") from None
 
     def cover_periods(self, window: Period) -> list[Period]:
         """The cover periods that share at least one day with ``window``, in order.
@@ -208,6 +225,8 @@ class DeliveryPattern:
             ValidationError: ``day`` is not a date.
         """
         day = check_date(day, what="the day payments are due on")
+        if self.timing is Timing.IN_ARREARS and day == date.min:
+            raise _beyond_calendar(day, "the cover period paid in arrears")
         probe = day if self.timing is Timing.IN_ADVANCE else day - _DAY
         start = self.cover_start_on_or_before(probe)
         cover = Period(start, self.next_start(start) - _DAY)
@@ -228,4 +247,8 @@ class DeliveryPattern:
             ValidationError: ``cover`` is not a Period.
         """
         check_instance(cover, Period, what="the cover period of a due date")
-        return cover.start if self.timing is Timing.IN_ADVANCE else cover.end + _DAY
+        if self.timing is Timing.IN_ADVANCE:
+            return cover.start
+        if cover.end == date.max:
+            raise _beyond_calendar(cover.end, "the due date in arrears of a cover period ending")
+        return cover.end + _DAY

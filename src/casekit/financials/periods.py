@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
+from casekit.checks import check_instance
 from casekit.errors import ValidationError
 
 __all__ = ["Period", "merge_periods", "month_of"]
@@ -109,8 +110,11 @@ def merge_periods(periods: Iterable[Period]) -> tuple[Period, ...]:
         ...                Period(date(2026, 1, 1), date(2026, 1, 31))])
         (Period(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 2, 28)),)
     """
+    if isinstance(periods, str | bytes) or not isinstance(periods, Iterable):
+        raise ValidationError(f"merge_periods needs an iterable of Periods, got {periods!r}")
+    checked = [check_instance(p, Period, what="a period to merge") for p in periods]
     merged: list[Period] = []
-    for period in sorted(periods):
+    for period in sorted(checked):
         if merged and period.start <= merged[-1].end + _DAY:
             if period.end > merged[-1].end:
                 merged[-1] = Period(merged[-1].start, period.end)

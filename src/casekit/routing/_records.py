@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from casekit.errors import ValidationError
+from casekit.checks import check_enum, check_timedelta
 from casekit.priority import Priority
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem
 from casekit.routing.queue import QueueKey
@@ -39,8 +39,8 @@ class Aging:
     cap: Priority = Priority.URGENT
 
     def __attrs_post_init__(self) -> None:
-        if self.every <= timedelta(0):
-            raise ValidationError(f"aging period must be positive, got {self.every}")
+        check_timedelta(self.every, what="aging period", positive=True)
+        check_enum(self.cap, Priority, what="the cap of priority aging")
 
 
 @attrs.frozen

@@ -14,14 +14,27 @@ from types import MappingProxyType
 
 import attrs
 
+from casekit.checks import check_bool, check_optional_text, check_text
 from casekit.clock import as_utc
 from casekit.errors import ValidationError
 from casekit.priority import Priority
 
-__all__ = ["DEFAULT_CAPACITY", "Agent", "ItemState", "Presence", "WorkItem", "check_skills"]
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "MAX_SKILL_LEVEL",
+    "Agent",
+    "ItemState",
+    "Presence",
+    "WorkItem",
+    "check_skills",
+]
 
 DEFAULT_CAPACITY = 100
 """Omni-Channel's "full bucket": an agent holds under 100 units of offered and accepted work."""
+
+MAX_SKILL_LEVEL = 100
+"""The highest skill level: the agent index keeps one bit per level held, so a level of
+10**9 would take minutes and gigabytes to index; real scales run 1-10."""
 
 
 class Presence(enum.StrEnum):
@@ -61,9 +74,15 @@ def check_skills(skills: object, *, owner: str) -> Mapping[str, int]:
     for name, level in skills.items():
         if not isinstance(name, str) or not name:
             raise ValidationError(f"skill names of {owner} must be non-empty strings, got {name!r}")
-        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        check_text(name, what=f"a skill name of {owner}")
+        if (
+            isinstance(level, bool)
+            or not isinstance(level, int)
+            or not 1 <= level <= MAX_SKILL_LEVEL
+        ):
             raise ValidationError(
-                f"skill {name!r} of {owner} has level {level!r}; levels are integers >= 1"
+                f"skill {name!r} of {owner} has level {level!r}; levels are integers >= 1 "
+                f"and <= {MAX_SKILL_LEVEL}"
             )
     return MappingProxyType(dict(skills))
 
@@ -102,6 +121,7 @@ class Agent:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "skills", check_skills(self.skills, owner=f"agent {self.id}"))
+        check_bool(self.auto_accept, what=f"auto_accept of agent {self.id}")
 
 
 @attrs.frozen(eq=True, hash=False)
@@ -127,6 +147,7 @@ class WorkItem:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "skills", check_skills(self.skills, owner=f"work item {self.id}"))
+        check_optional_text(self.stage, what=f"the stage of work item {self.id}")
         if not isinstance(self.priority, Priority):
             raise ValidationError(
                 f"priority of work item {self.id} must be a Priority, got {self.priority!r}; "

@@ -39,7 +39,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from casekit.checks import check_bool
+from casekit.checks import (
+    check_bool,
+    check_callable,
+    check_enum,
+    check_instance,
+    check_text,
+    check_timedelta,
+)
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import (
     AlreadyExists,
@@ -112,12 +119,17 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         aging: Aging | None = None,
         explain: ExplainDetail = ExplainDetail.SUMMARY,
     ) -> None:
-        if push_timeout is not None and push_timeout <= timedelta(0):
-            raise ValidationError(f"push_timeout must be positive or None, got {push_timeout}")
-        if cooldown is not None and cooldown <= timedelta(0):
-            raise ValidationError(f"cooldown must be positive or None, got {cooldown}")
+        check_timedelta(push_timeout, what="push_timeout", positive=True, allow_none=True)
+        if clock is not SYSTEM_CLOCK and not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"clock of a router must be a Clock (with now()), got {clock!r}")
+        check_timedelta(cooldown, what="cooldown", positive=True, allow_none=True)
+        check_timedelta(offline_grace, what="offline_grace")
         if offline_grace < timedelta(0):
             raise ValidationError(f"offline_grace must not be negative, got {offline_grace}")
+        check_bool(count_pins, what="count_pins of a router")
+        if aging is not None:
+            check_instance(aging, Aging, what="aging of a router")
+        explain = check_enum(explain, ExplainDetail, what="explain of a router")
         self.policy = policy_for(model)
         self.push_timeout = push_timeout
         self.clock = clock
@@ -154,6 +166,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
 
     def subscribe(self, callback: Subscriber) -> None:
         """Call ``callback(event)`` for every change from now on. O(1)."""
+        check_callable(callback, what="a router subscriber")
         self._subscribers.append(callback)
 
     def unsubscribe(self, callback: Subscriber) -> None:
@@ -411,8 +424,9 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
 
         Raises:
             NotFound: If the item is unknown.
-            ValidationError: If the new step's skills, priority or weight are invalid.
+            ValidationError: If the new step's name, skills, priority or weight are invalid.
         """
+        check_text(stage, what=f"the stage work item {item_id!r} advances to")
         state = self._item(item_id)
         new = WorkItem(
             id=item_id,

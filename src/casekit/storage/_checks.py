@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_COLLECTION_LENGTH",
     "MAX_FIND_LIMIT",
     "MAX_LABEL_LENGTH",
+    "MAX_SEQ",
     "MAX_VERSION",
     "body_text",
     "check_after",
@@ -36,6 +37,8 @@ __all__ = [
     "check_document",
     "check_documents",
     "check_find",
+    "check_journal_entries",
+    "check_journal_read",
     "check_key",
     "check_labels",
     "check_limit",
@@ -54,6 +57,9 @@ MAX_LABEL_LENGTH = 2 * MAX_ID_LENGTH
 
 MAX_VERSION = 2**31 - 2
 """The highest version a write may state (the stored one, +1, fits a 32-bit column)."""
+
+MAX_SEQ = 2**63 - 1
+"""The highest journal sequence number (a 64-bit column on SQLite and PostgreSQL)."""
 
 MAX_FIND_LIMIT = 100_000
 """The most documents one ``find`` returns (page with ``after`` for more)."""
@@ -214,6 +220,74 @@ def body_text(what: str, body: object) -> str:
         raise ValidationError(f"{what}: the body must be a mapping, got {_short(body)}")
     check_plain_json(body, what=f"{what} body")
     return _ENCODER.encode(body)
+
+
+def check_journal_entries(entries: object) -> Sequence[Any]:
+    """The entries of a routing journal append: a list or tuple (each entry checked later).
+
+    Raises:
+        ValidationError: Not a list or tuple.
+    """
+    if not isinstance(entries, list | tuple):
+        raise ValidationError(
+            f"routing journal entries to append must be a list of JournalEntry, "
+            f"got {_short(entries)}"
+        )
+    return entries
+
+
+def check_journal_read(domain: object, after: object, limit: object) -> tuple[str, int, int | None]:
+    """The arguments of a routing journal read: a domain, a seq >= 0, ``None`` or a limit.
+
+    Raises:
+        ValidationError: A bad domain, an ``after`` that is not an int >= 0, or a ``limit``
+            that is not ``None`` or an int from 1 to :data:`MAX_FIND_LIMIT`.
+    """
+    domain = check_id(domain, what="routing domain")
+    where = f"a read of the {domain} routing journal"
+    after = check_int(
+        after, what=f"after (the last seq already read) of {where}", minimum=0, maximum=MAX_SEQ
+    )
+    if limit is not None:
+        limit = check_limit(limit, what=f"limit of {where}")
+    return domain, after, limit
+
+
+_AUDIT_FIELDS = frozenset({"case_id", "actor", "action", "at", "before", "after", "detail"})
+
+
+def check_audit_specs(entries: object) -> list[dict[str, Any]]:
+    """Check every entry of an audit ``append_many`` before the first is written.
+
+    Each entry is a mapping of the keyword arguments of an append (``case_id``, ``actor``,
+    ``action``, ``at``, and optionally ``before``, ``after``, ``detail``).
+
+    Returns:
+        The checked entries, as :func:`check_audit_fields` returns them.
+
+    Raises:
+        ValidationError: Not a sequence of mappings, an entry with an unknown or missing
+            field, or a bad field (named in the message).
+    """
+    if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
+        raise ValidationError(
+            f"audit entries to append must be a list of mappings, got {_short(entries)}"
+        )
+    checked = []
+    for n, spec in enumerate(entries):
+        if not isinstance(spec, Mapping):
+            raise ValidationError(
+                f"audit entry {n} to append must be a mapping of append's arguments, "
+                f"got {_short(spec)}"
+            )
+        unknown = sorted(map(str, set(spec) - _AUDIT_FIELDS))
+        if unknown:
+            raise ValidationError(
+                f"audit entry {n} to append has unknown fields {', '.join(unknown)}; "
+                f"allowed: {', '.join(sorted(_AUDIT_FIELDS))}"
+            )
+        checked.append(check_audit_fields(spec.get("case_id"), spec))
+    return checked
 
 
 def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, Any]:

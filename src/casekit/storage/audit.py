@@ -38,6 +38,7 @@ from typing import Any
 
 from casekit.clock import as_utc
 from casekit.errors import AuditTampered, ValidationError
+from casekit.storage._checks import check_audit_fields, check_audit_specs
 from casekit.storage.ports import AuditEntry, AuditLog
 
 __all__ = [
@@ -314,8 +315,27 @@ class ChainedAuditLog(AuditLog):
             ValidationError: ``actor`` or ``action`` empty, ``detail`` not JSON-safe,
                 ``at`` naive.
         """
+        fields = check_audit_fields(
+            case_id,
+            {
+                "actor": actor,
+                "action": action,
+                "at": at,
+                "before": before,
+                "after": after,
+                "detail": detail,
+            },
+        )
+        case_id = fields["case_id"]
         entry = self._entry(
-            case_id, actor, action, at, before, after, detail, self._locked_head(case_id)
+            case_id,
+            fields["actor"],
+            fields["action"],
+            fields["at"],
+            fields["before"],
+            fields["after"],
+            fields["detail"],
+            self._locked_head(case_id),
         )
         self._write(entry)
         return entry
@@ -325,20 +345,21 @@ class ChainedAuditLog(AuditLog):
 
         Complexity: O(n) hashing, plus the adapter's batched head read and writes.
         """
-        if not entries:
+        specs = check_audit_specs(entries)
+        if not specs:
             return
-        heads = self._locked_heads(sorted({e["case_id"] for e in entries}))
+        heads = self._locked_heads(sorted({e["case_id"] for e in specs}))
         made: list[AuditEntry] = []
-        for spec in entries:
+        for spec in specs:
             case_id = spec["case_id"]
             entry = self._entry(
                 case_id,
                 spec["actor"],
                 spec["action"],
                 spec["at"],
-                spec.get("before"),
-                spec.get("after"),
-                spec.get("detail"),
+                spec["before"],
+                spec["after"],
+                spec["detail"],
                 heads.get(case_id),
             )
             heads[case_id] = (entry.seq, entry.hash)

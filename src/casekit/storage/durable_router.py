@@ -42,7 +42,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import casekit
-from casekit.checks import check_id, check_int
+from casekit.checks import check_callable, check_id, check_int
 from casekit.clock import Clock, as_utc
 from casekit.errors import (
     CasekitError,
@@ -380,6 +380,10 @@ class DurableRouter:
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(f"DurableRouter needs a Storage, got {storage!r}")
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise ValidationError(
+                f"clock of routing domain {domain!r} must be a Clock (with now()), got {clock!r}"
+            )
         self.storage = storage
         self.domain = check_id(domain, what="routing domain")
         if snapshot_every is not None:
@@ -412,6 +416,7 @@ class DurableRouter:
 
     def subscribe(self, callback: Subscriber) -> None:
         """Call ``callback(event)`` for every event this process commits. O(1)."""
+        check_callable(callback, what=f"a subscriber of routing domain {self.domain}")
         with self._lock:
             if not self._subscribers:  # the replica makes events only when someone listens
                 self._replica.subscribe(self._captured.append)

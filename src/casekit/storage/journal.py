@@ -29,6 +29,7 @@ from casekit.checks import (
     check_text,
 )
 from casekit.errors import ConcurrencyConflict, CorruptRecord, ValidationError
+from casekit.storage._checks import check_journal_entries, check_journal_read
 from casekit.storage.ports import JournalEntry, JournalSnapshot, RoutingJournal
 from casekit.storage.sql import SqlDialect
 
@@ -91,7 +92,7 @@ _MICROSECOND = timedelta(microseconds=1)
 def _check_fields(entry: object) -> JournalEntry:
     if type(entry) is not JournalEntry:
         raise ValidationError(f"journal entries must be JournalEntry, got {entry!r}")
-    if entry.domain not in _CHECKED:
+    if type(entry.domain) is not str or entry.domain not in _CHECKED:
         _CHECKED.add(check_id(entry.domain, what="journal entry domain"))
     seq = entry.seq
     if type(seq) is not int or seq < 1:
@@ -101,7 +102,7 @@ def _check_fields(entry: object) -> JournalEntry:
     at = entry.at
     if type(at) is not datetime or at.tzinfo is None:
         check_aware(at, what=f"time of {entry.domain} journal entry {seq}")
-    if entry.command not in _CHECKED:
+    if type(entry.command) is not str or entry.command not in _CHECKED:
         _CHECKED.add(check_id(entry.command, what=f"command of {entry.domain} entry {seq}"))
     if type(entry.args) is not dict and not isinstance(entry.args, Mapping):
         raise ValidationError(
@@ -125,7 +126,7 @@ def check_batch(entries: Sequence[JournalEntry]) -> dict[str, tuple[int, int, st
     """
     groups: dict[str, list[list[object]]] = {}
     spans: dict[str, list[int]] = {}
-    for entry in entries:
+    for entry in check_journal_entries(entries):
         _check_fields(entry)
         span = spans.get(entry.domain)
         if span is None:
@@ -202,7 +203,7 @@ class SqlJournal(RoutingJournal):
     def lock(self, domain: str) -> None:
         """Take the domain's lock until the transaction ends."""
         self._require_active()
-        if domain not in _CHECKED:
+        if type(domain) is not str or domain not in _CHECKED:
             _CHECKED.add(check_id(domain, what="routing domain"))
         self._db.lock_domain(domain)
 
@@ -215,8 +216,7 @@ class SqlJournal(RoutingJournal):
     def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
         """The entries after ``after``, in order (at most ``limit``)."""
         self._require_active()
-        if limit is not None:
-            check_int(limit, what="journal read limit", minimum=1)
+        domain, after, limit = check_journal_read(domain, after, limit)
         # From the row that holds entry ``after + 1``: the last row starting at or before it
         # (rows are found through the primary key, never by scanning the domain).
         rows = self._db.execute(_READ, (domain, domain, after + 1)).fetchall()

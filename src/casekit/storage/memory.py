@@ -295,6 +295,7 @@ class _MemoryJournal(RoutingJournal):
 
     def read(self, domain: str, *, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
         self._uow._require_active()
+        domain, after, limit = _checks.check_journal_read(domain, after, limit)
         entries = self._storage._journals.get(domain, [])
         end = len(entries) if limit is None else min(len(entries), after + limit)
         return entries[max(after, 0) : end]
