@@ -84,6 +84,17 @@ def _open_storage(args: argparse.Namespace, err: TextIO) -> Storage | None:
     if args.in_memory:
         return MemoryStorage()
     path = Path(args.db)
+    if path.is_dir():
+        err.write(
+            f"casekit demo: --db {path} is a folder; give a file such as {path / DEFAULT_DB}\n"
+        )
+        return None
+    if not path.parent.is_dir():
+        err.write(
+            f"casekit demo: cannot create {path}: the folder {path.parent} does not exist; "
+            "create it or give --db a file in an existing folder (or --in-memory)\n"
+        )
+        return None
     if path.exists():
         if not _is_demo_database(path):
             err.write(
@@ -157,12 +168,20 @@ def run_report_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     from casekit.demo.report import write_report  # noqa: PLC0415  (needs matplotlib)
     from casekit.errors import CasekitError  # noqa: PLC0415
 
+    output = Path(args.output)
+    if output.is_dir() or not output.parent.is_dir():
+        where = "is a folder" if output.is_dir() else f"is in {output.parent}, which does not exist"
+        err.write(
+            f"casekit report: cannot write {output}: it {where}; give --output an HTML file "
+            "in an existing folder\n"
+        )
+        return 2
     if not Path(args.db).exists():
         err.write(f"casekit report: no database at {args.db}; run `casekit demo` first\n")
         return 2
     try:
         written = write_report(args.db, args.output)
-    except CasekitError as error:
+    except (CasekitError, OSError) as error:
         err.write(f"casekit report: {error}\n")
         return 2
     out.write(f"wrote {written}\n")
