@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -28,10 +28,12 @@ from casekit.financials import (
     Period,
     build_schedule,
     reassess,
+    simulate,
 )
 from casekit.money import Money
 from casekit.notebook import to_dataframe
 from casekit.routing import Agent, Presence, Router, WorkItem
+from casekit.sim import AgentSpec, Fixed, Poisson, Scenario, Stage, compare
 
 pd = pytest.importorskip("pandas")
 
@@ -138,6 +140,37 @@ def test_a_reassessment_gives_a_dataframe_of_its_lines() -> None:
     assert sum(frame["correction"]) == result.net.amount == Decimal("-227.42")
     assert set(frame["currency"]) == {"EUR"}
     assert "-€227.42" in result._repr_html_()
+
+
+def test_a_payment_simulation_gives_a_dataframe_with_its_currency() -> None:
+    rates = {"basic": Money("600.00", "EUR")}
+    entitlement = Entitlement(
+        DeterminationSet(
+            [Decision(Period(date(2026, 1, 1), date(2026, 4, 30)), True, rates)], "EUR"
+        )
+    )
+    due = simulate(
+        date(2026, 2, 1),
+        entitlement=entitlement,
+        pattern=DeliveryPattern.monthly(1),
+        nominees=Nominees("client-1"),
+    )
+    frame = due.to_dataframe()
+    assert list(frame["payee"]) == ["client-1"]
+    assert set(frame["currency"]) == {"EUR"}
+    assert list(frame.columns) == list(due.to_records()[0])
+
+
+def test_a_scenario_comparison_gives_a_dataframe() -> None:
+    base = Scenario(
+        agents=[AgentSpec("a1", {"work": 1})],
+        stages=[Stage("Work", {"work": 1}, Fixed(timedelta(minutes=10)))],
+        arrivals=Poisson(2.0),
+    )
+    both = compare({"one": base, "two": base.evolve(push_timeout=None)}, timedelta(hours=4))
+    frame = both.to_dataframe()
+    assert list(frame["scenario"]) == ["one", "two"]
+    assert list(frame.columns) == list(both.to_records()[0])
 
 
 def test_the_router_shows_an_age_of_zero_as_zero() -> None:

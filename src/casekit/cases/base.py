@@ -61,6 +61,7 @@ from casekit.lifecycle import (
     Lifecycle,
     to_mermaid,
 )
+from casekit.notebook import to_dataframe
 from casekit.priority import Priority
 
 if TYPE_CHECKING:
@@ -864,8 +865,6 @@ class Case(Generic[S]):
             MissingExtra: pandas is not installed.
             ValidationError: For an unknown table.
         """
-        from casekit.notebook import to_dataframe  # noqa: PLC0415  presentation, on use
-
         return to_dataframe(self.to_records(table), what=f"{self.id} {table}")
 
     def to_record(self) -> dict[str, object]:

@@ -41,6 +41,7 @@ from casekit.financials.periods import Period
 from casekit.financials.schedule import LineKey, due_by_key
 from casekit.financials.triggers import ReassessmentTrigger
 from casekit.money import Money
+from casekit.notebook import to_dataframe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,8 +256,6 @@ class Reassessment:
         Raises:
             MissingExtra: pandas is not installed.
         """
-        from casekit.notebook import to_dataframe  # noqa: PLC0415  presentation, on use
-
         return to_dataframe(self.to_records(), what=f"reassessment lines of {self.case_id}")
 
     def _repr_html_(self) -> str:
