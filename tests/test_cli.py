@@ -233,3 +233,13 @@ def test_a_module_that_fails_to_import(tmp_path: Path, source: str | None, expec
     message = _one_clear_line(done)
     assert "cannot import module 'not_a_module_anywhere'" in message
     assert expected in message
+
+
+def test_ctrl_c_ends_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("casekit.cli.run_demo_command", interrupted)
+    err = io.StringIO()
+    assert main(["demo", "--in-memory"], out=io.StringIO(), err=err) == 130
+    assert err.getvalue() == "casekit demo: interrupted\n"

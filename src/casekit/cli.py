@@ -18,7 +18,8 @@ line imports it in two ways:
       grievances = "myapp.cases"
 
 A mistake ends in one line on stderr and a non-zero exit status, never a traceback:
-``2`` for a bad argument or an unknown case type, ``1`` for anything else that failed.
+``2`` for a bad argument or an unknown case type, ``1`` for anything else that failed,
+``130`` when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -174,3 +175,6 @@ def main(
     except (CasekitError, OSError) as error:
         err.write(f"casekit {args.command}: {error}\n")
         return 1
+    except KeyboardInterrupt:
+        err.write(f"casekit {args.command}: interrupted\n")
+        return 130
