@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from casekit.cases import LinkKind, PaymentCorrectionCase, ProductDeliveryCase
 from casekit.cli import main
 from casekit.demo import run_demo
+from casekit.demo.benefits import _months_before
 from casekit.demo.dashboard import dashboard_sections, render_dashboard
 from casekit.demo.office import CASE_SLA, DEMO_START, OFFICE_CALENDAR, office_scenario
 from casekit.money import Money
@@ -308,3 +309,22 @@ def test_cli_demo_refuses_an_unknown_locale() -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["demo", "--in-memory", "--locale", "xx_YY"], out=io.StringIO(), err=err)
     assert exit_.value.code == 2
+
+
+def test_changes_of_circumstances_are_backdated_by_calendar_months() -> None:
+    # 30-day steps back from 1 March landed on 30 January: February was never chosen.
+    assert [_months_before(date(2026, 3, 1), n) for n in range(3)] == [
+        date(2026, 3, 1),
+        date(2026, 2, 1),
+        date(2026, 1, 1),
+    ]
+    assert _months_before(date(2026, 1, 1), 2) == date(2025, 11, 1)
+
+
+def test_corrections_fall_in_every_month_they_can(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run  # two days in March: changes from January, February or March
+    months = set(figures["money"]["corrections_by_month"])
+    assert "2026-02" in months  # never chosen before
+    assert months <= {"2026-01", "2026-02", "2026-03"}
