@@ -7,8 +7,8 @@ below 1,000.00. It is paid monthly in arrears, each case on its own day of the m
 The office starts with an existing caseload, paid up to the demo's first day. Every working
 day some existing clients report a change of income, effective from the first of this month
 or of one of the two months before: the evidence is changed and the case reassessed, which
-turns the change into an over- or underpayment and a Payment Correction Case. New benefits from the day's applications join
-the caseload and are paid when their day comes.
+turns the change into an over- or underpayment and a Payment Correction Case. New benefits
+from the day's applications join the caseload and are paid when their day comes.
 """
 
 from __future__ import annotations
