@@ -3,7 +3,9 @@
 A client applies for two programs; the application is submitted, its evidence verified,
 one program approved and one denied; disposing it creates an Integrated Case and a Product
 Delivery Case, which the supervisor approves and the caseworker activates. A refused action
-shows what casekit tells you and that nothing changed.
+shows what casekit tells you and that nothing changed. The benefit is suspended while the
+client is abroad; lifting the suspension sends it back to Open, so it is submitted, approved
+by the supervisor and activated again: it ends Active.
 
 Run it: ``python examples/quickstart.py``.
 """
@@ -59,7 +61,11 @@ def main() -> None:
         print(f"refused: {refused}")
     clock.advance(timedelta(days=30))
     pdc.suspend(actor="ana", reason="client abroad")
-    pdc.unsuspend(actor="ana")
+    clock.advance(timedelta(days=14))
+    pdc.unsuspend(actor="ana")  # back to Open: it must be approved and activated again
+    pdc.submit(actor="ana")
+    pdc.approve(actor="sam")
+    pdc.activate(actor="ana")
 
     print(
         f"\n{pdc.id} ({pdc.product}) is {pdc.status.value}; "

@@ -28,7 +28,13 @@ EXPECTED = {
         "MCO-2: Outreach Max Attempts → Closed, Work Queue MHBE CRM Unassigned",
         "SSN: •••••6789",
     ],
-    "quickstart.py": ["is Disposed: created IC-", "refused: cannot 'activate'", "stateDiagram-v2"],
+    "quickstart.py": [
+        "is Disposed: created IC-",
+        "refused: cannot 'activate'",
+        "(Basic Allowance) is Active; next: ",
+        "Suspended → Open  [unsuspend by ana]",
+        "stateDiagram-v2",
+    ],
     "seven_phase.py": ["CM-1: Closed, priority Urgent (risk 85)", "Follow-up → Planning"],
     "simulate_office.py": [
         "A week: 821 cases arrived",

@@ -25,14 +25,30 @@ decimals actually in use, fewer than ISO 4217's nominal ones (HUF, COP, IDR, IQD
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import attrs
 
 from casekit.errors import CurrencyMismatch, InvalidMoney, ValidationError
 
-__all__ = ["Money", "allocate", "currencies", "minor_units", "to_decimal", "total_of"]
+if TYPE_CHECKING:
+    from babel import Locale
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "Money",
+    "allocate",
+    "currencies",
+    "minor_units",
+    "to_decimal",
+    "total_of",
+]
+
+DEFAULT_LOCALE = "en_US"
+"""The locale [`Money.format`][] writes money in unless told another."""
 
 
 @functools.cache
@@ -90,6 +106,31 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     if not result.is_finite():
         raise InvalidMoney(f"{what} {value!r} is not a finite number")
     return result
+
+
+_LOCALE_ID = re.compile(r"[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*(?:\.[\w-]+)?(?:@\w+)?")
+
+
+@functools.cache
+def _parsed_locale(locale: str) -> Locale | None:
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415  loaded on first use
+
+    if not _LOCALE_ID.fullmatch(locale):
+        return None
+    try:
+        return Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def _locale(locale: object) -> Locale:
+    parsed = _parsed_locale(locale) if isinstance(locale, str) else None
+    if parsed is None:
+        raise ValidationError(
+            f"locale {locale!r:.40} is unknown; give a CLDR locale identifier such as "
+            f"{DEFAULT_LOCALE!r}, 'de_DE' or 'fr_CH'"
+        )
+    return parsed
 
 
 def _check_currency(_instance: object, _attribute: object, value: str) -> None:
@@ -335,6 +376,30 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount:,} {self.currency}"
+
+    def format(self, locale: str = DEFAULT_LOCALE) -> str:
+        """The amount as people in ``locale`` write money (CLDR's patterns, through babel).
+
+        casekit's one display of money: notebook cards, the demo's dashboard and its report
+        all use it. ``str(money)`` stays ``1,172.58 EUR`` in every locale, for messages and
+        logs. An unrounded amount is shown rounded, half-even, to the minor unit.
+
+        Args:
+            locale: A CLDR locale identifier such as ``"en_US"``, ``"de_DE"`` or ``"fr_CH"``
+                (``"en-US"`` and ``"en_US.UTF-8"`` are read as ``en_US``).
+
+        Raises:
+            ValidationError: An unknown locale.
+
+        Example:
+            >>> Money("-1172.58", "EUR").format()
+            '-€1,172.58'
+            >>> Money("147611.34", "USD").format("en_IN")
+            '$1,47,611.34'
+        """
+        from babel.numbers import format_currency  # noqa: PLC0415  loaded on first use
+
+        return str(format_currency(self.amount, self.currency, locale=_locale(locale)))
 
 
 def allocate(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:

@@ -1,8 +1,16 @@
 """Notebook helpers shared by every part: records to a pandas DataFrame.
 
-Each part renders itself in notebooks (``_repr_html_`` on a case, a router, a reassessment, a
-simulation result) and gives flat records (``to_records()``); `to_dataframe` turns any
-list of records into a DataFrame when pandas is installed (``pip install "casekit[pandas]"``).
+One convention for every table-like object (a case, a router, a reassessment, a simulation
+result, a saved report): ``to_records()`` gives flat records (plain values: Decimal amounts
+with a ``currency`` column, skills as ``"case_manager=2"``), ``to_dataframe()`` gives the same
+as a DataFrame (needs ``pip install "casekit[pandas]"``), and ``_repr_html_`` renders it in a
+notebook, money written by [`casekit.money.Money.format`][]. Objects with several tables take
+the table's name: ``router.to_records("queue")``, ``case.to_records("history")``.
+
+Presentation code lives in each part's ``notebook`` module (`casekit.cases.notebook`,
+`casekit.routing.notebook`, `casekit.financials.notebook`) and is imported inside
+the method that uses it, never when the part is imported. `to_dataframe` turns any list
+of records into a DataFrame.
 """
 
 from __future__ import annotations

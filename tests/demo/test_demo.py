@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,11 @@ import pytest
 from casekit.cases import LinkKind, PaymentCorrectionCase, ProductDeliveryCase
 from casekit.cli import main
 from casekit.demo import run_demo
+from casekit.demo.benefits import _months_before
 from casekit.demo.dashboard import dashboard_sections, render_dashboard
+from casekit.demo.office import CASE_SLA, DEMO_START, OFFICE_CALENDAR, office_scenario
+from casekit.money import Money
+from casekit.sim import SimEvent, SimEventKind, Simulation, SimulationResult
 from casekit.storage import LedgerKind, MemoryStorage, SQLiteStorage
 
 
@@ -234,3 +239,92 @@ def test_the_same_seed_gives_the_same_dashboard_in_any_process() -> None:
         # the title line carries the wall time
         outputs.add("\n".join(done.stdout.splitlines()[3:]))
     assert len(outputs) == 1
+
+
+# ----- SLA clocks run in the office's business time
+
+
+@pytest.fixture(scope="module")
+def over_a_weekend() -> tuple[SimulationResult, list[SimEvent]]:
+    """The office from Monday to the next Tuesday morning, every SLA breach announced."""
+    sim = Simulation(office_scenario(staff=24, seed=5))
+    breaches: list[SimEvent] = []
+
+    def listen(event: SimEvent) -> None:
+        if event.kind in (SimEventKind.CASE_SLA_BREACHED, SimEventKind.STEP_SLA_BREACHED):
+            breaches.append(event)
+
+    sim.subscribe(listen)
+    return sim.run(DEMO_START + timedelta(days=8)), breaches
+
+
+def test_sla_breaches_happen_in_working_hours_never_at_night_or_weekends(
+    over_a_weekend: tuple[SimulationResult, list[SimEvent]],
+) -> None:
+    _, breaches = over_a_weekend
+    assert breaches, "the demo office should miss some SLAs"
+    for event in breaches:
+        hours = OFFICE_CALENDAR.working_hours(event.at.date())
+        assert hours is not None, f"{event} on a {event.at:%A}"
+        assert hours[0] <= event.at <= hours[1], event
+
+
+def test_a_case_is_judged_by_the_working_time_it_took(
+    over_a_weekend: tuple[SimulationResult, list[SimEvent]],
+) -> None:
+    result, _ = over_a_weekend
+    finished = [i for i in result.items if i.finished_at is not None]
+    overnight = 0
+    for item in finished:
+        assert item.finished_at is not None
+        worked = OFFICE_CALENDAR.business_hours_between(item.arrived_at, item.finished_at)
+        assert item.sla_breached is (worked > CASE_SLA), item.id
+        overnight += item.finished_at - item.arrived_at > CASE_SLA >= worked
+    assert overnight > 0  # over the target in elapsed time, within it in working time
+
+
+def test_the_dashboard_counts_applications_in_progress_and_writes_money_one_way(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run
+    apps, money = figures["applications"], figures["money"]
+    rows = {row[0]: row[1] for _, _, rows in dashboard_sections(figures) for row in rows}
+    approved, denied, in_progress = (
+        int(n.replace(",", "")) for n in rows["approved / denied / in progress"].split(" / ")
+    )
+    assert approved + denied + in_progress == apps["arrived"]
+    assert approved + denied == apps["finished"]  # decided and disposed of
+    assert rows["over the case SLA (2 working hours)"] == f"{apps['sla_breaches']:,}"
+    paid = Money(money["paid_total"], "USD")
+    assert rows["payments issued"] == f"{money['payments']:,} ({paid.format()})"
+    assert paid.format().startswith("$")
+    sections = dashboard_sections(figures, locale="de_DE")
+    german = {row[0]: row[1] for _, _, rows in sections for row in rows}
+    assert german["payments issued"].endswith(f"({paid.format('de_DE')})")
+    assert german["payments issued"].endswith("\xa0$)")
+
+
+def test_cli_demo_refuses_an_unknown_locale() -> None:
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--in-memory", "--locale", "xx_YY"], out=io.StringIO(), err=err)
+    assert exit_.value.code == 2
+
+
+def test_changes_of_circumstances_are_backdated_by_calendar_months() -> None:
+    # 30-day steps back from 1 March landed on 30 January: February was never chosen.
+    assert [_months_before(date(2026, 3, 1), n) for n in range(3)] == [
+        date(2026, 3, 1),
+        date(2026, 2, 1),
+        date(2026, 1, 1),
+    ]
+    assert _months_before(date(2026, 1, 1), 2) == date(2025, 11, 1)
+
+
+def test_corrections_fall_in_every_month_they_can(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run  # two days in March: changes from January, February or March
+    months = set(figures["money"]["corrections_by_month"])
+    assert "2026-02" in months  # never chosen before
+    assert months <= {"2026-01", "2026-02", "2026-03"}

@@ -17,12 +17,15 @@ from casekit.demo import run_demo
 from casekit.demo.dashboard import dashboard_sections
 from casekit.demo.report import (
     ReportData,
+    _breaches_series,
+    _corrections_series,
     _primary_skill,
     load_report_data,
     render_report,
     write_report,
 )
 from casekit.errors import MissingExtra, NotFound
+from casekit.money import Money
 from casekit.storage import SQLiteStorage
 
 pytest.importorskip("matplotlib")
@@ -99,8 +102,10 @@ def test_the_report_has_the_dashboard_tables_and_the_run_parameters(
     assert f"<td>{html.escape(str(demo_db))}</td>" in text
     # The over- and underpayment totals are in the corrections chart's caption.
     money = data.figures["money"]
-    assert f"totalling USD {money['overpaid_total']}" in text
-    assert f"totalling USD {money['underpaid_total']}" in text
+    for key in ("overpaid_total", "underpaid_total"):
+        shown = Money(money[key], "USD").format()
+        assert shown.startswith("$")
+        assert f"totalling {html.escape(shown)}" in text
 
 
 def test_render_report_copes_with_an_empty_run(demo_db: Path) -> None:
@@ -206,3 +211,31 @@ def test_chromium_screenshot_of_the_report(report: Path, tmp_path: Path) -> None
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     # A blank 1280x2400 page compresses to a few kilobytes; charts and tables do not.
     assert shot.stat().st_size > 50_000
+
+
+def test_the_breaches_chart_has_every_day_of_the_run_weekends_included() -> None:
+    daily = {"2026-03-06": {"case SLA breached": 2}, "2026-03-09": {"step SLA breached": 1}}
+    days, counts = _breaches_series(daily, "2026-03-02T00:00:00+00:00", "2026-03-10T20:00+00:00")
+    assert [f"{d:%a %d}" for d in days] == [
+        "Mon 02", "Tue 03", "Wed 04", "Thu 05", "Fri 06", "Sat 07", "Sun 08", "Mon 09", "Tue 10",
+    ]  # fmt: skip
+    assert counts["case SLA breached"] == [0, 0, 0, 0, 2, 0, 0, 0, 0]
+    assert counts["step SLA breached"] == [0, 0, 0, 0, 0, 0, 0, 1, 0]
+    assert _breaches_series({}) == ([], {k: [] for k in counts})
+
+
+def test_the_corrections_chart_has_every_month_empty_ones_included() -> None:
+    money = {"corrections_by_month": {"2025-11": 3, "2026-01": 24, "2026-03": 2}}
+    assert _corrections_series(money) == (
+        ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"],
+        [3, 0, 24, 0, 2],
+    )
+    assert _corrections_series({}) == ([], [])
+
+
+def test_the_report_writes_money_in_the_locale_asked_for(demo_db: Path, tmp_path: Path) -> None:
+    page = write_report(demo_db, tmp_path / "de.html", locale="de_DE")
+    with SQLiteStorage(demo_db) as storage:
+        money = load_report_data(storage).figures["money"]
+    shown = Money(money["overpaid_total"], "USD").format("de_DE")
+    assert f"totalling {html.escape(shown)}" in page.read_text(encoding="utf-8")

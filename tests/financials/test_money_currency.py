@@ -139,3 +139,33 @@ def test_money_operations_with_non_money_raise_invalid_money(operation: object) 
     """A clean casekit error naming both operands, not Python's bare TypeError."""
     with pytest.raises(InvalidMoney, match="cannot"):
         operation(Money("1.00", "EUR"))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "shown"),
+    [
+        ("147611.34", "USD", "en_US", "$147,611.34"),
+        ("-1172.58", "EUR", "en_US", "-€1,172.58"),
+        ("147611.34", "USD", "en_IN", "$1,47,611.34"),
+        ("1172.58", "EUR", "de_DE", "1.172,58\xa0€"),
+        ("1000", "JPY", "en_US", "¥1,000"),
+        ("1.005", "KWD", "en_US", "KWD1.005"),
+        ("1.00", "CHF", "de-CH", "CHF\xa01.00"),
+    ],
+)
+def test_money_is_shown_the_way_the_locale_writes_it(
+    amount: str, currency: str, locale: str, shown: str
+) -> None:
+    money = Money(amount, currency)
+    assert money.format(locale) == shown
+    assert str(money) == f"{Decimal(amount):,} {currency}"  # messages stay locale-free
+
+
+def test_money_format_defaults_to_en_us_and_rounds_an_unrounded_amount() -> None:
+    assert (Money("600.00", "EUR") * 15 / 31).format() == "€290.32"
+
+
+@pytest.mark.parametrize("locale", ["xx_YY", "", None, "en_US; DROP", 7])
+def test_an_unknown_locale_is_refused_naming_it(locale: object) -> None:
+    with pytest.raises(ValidationError, match=r"locale .* is unknown; give a CLDR locale"):
+        Money("1.00", "EUR").format(locale)  # type: ignore[arg-type]

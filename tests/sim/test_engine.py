@@ -33,6 +33,7 @@ from casekit.sim import (
     Simulation,
     Stage,
 )
+from casekit.worklists import BusinessCalendar
 
 PIPELINE = (
     Stage("Chaser", {"chaser": 1}, Exponential(timedelta(minutes=20)), sla=timedelta(hours=1)),
@@ -504,3 +505,62 @@ def test_poisson_rates_and_recorded_replays() -> None:
     result = Simulation(scenario(arrivals=Recorded(stamps))).run(timedelta(hours=3))
     assert [i.arrived_at for i in result.items] == stamps
     assert [i.id for i in result.items] == ["CASE-1", "CASE-2", "CASE-3", "CASE-4"]
+
+
+# ----- SLA clocks on a business calendar
+
+
+def _friday_afternoon(case_sla: timedelta, calendar: BusinessCalendar | None) -> Simulation:
+    """One case arrives on Friday at 16:00; the only agent works on Mondays from 09:00."""
+    friday = DEFAULT_START + timedelta(days=4, hours=16)  # Friday 9 January 2026, 16:00 UTC
+    mondays = (Shift(time(9), time(17), weekdays={0}),)
+    return Simulation(
+        Scenario(
+            agents=[AgentSpec("mon", {"work": 1}, shifts=mondays)],
+            stages=[
+                Stage("Work", {"work": 1}, Fixed(timedelta(minutes=30)), sla=timedelta(hours=2))
+            ],
+            arrivals=Recorded([friday]),
+            sla=case_sla,
+            calendar=calendar,
+        )
+    )
+
+
+def test_with_a_calendar_sla_clocks_stop_outside_working_hours() -> None:
+    calendar = BusinessCalendar("UTC", opens=time(9), closes=time(17))
+    events: list[SimEvent] = []
+    sim = _friday_afternoon(timedelta(hours=2), calendar)
+    sim.subscribe(events.append)
+    (item,) = sim.run(timedelta(days=8)).items
+    # Friday 16:00-17:00 and Monday 09:00-09:30: 1.5 working hours, 65.5 hours elapsed.
+    assert item.finished_at == DEFAULT_START + timedelta(days=7, hours=9, minutes=30)
+    assert item.sla_breached is False
+    assert item.stages[0].sla_breached is False  # waited one working hour for Monday
+    assert not [e for e in events if "breached" in e.kind.value]
+    (same,) = _friday_afternoon(timedelta(hours=2), None).run(timedelta(days=8)).items
+    assert same.sla_breached is True
+    assert same.stages[0].sla_breached is True
+
+
+def test_with_a_calendar_a_breach_is_announced_in_working_hours() -> None:
+    announced = []
+    for calendar in (BusinessCalendar("UTC", opens=time(9), closes=time(17)), None):
+        events: list[SimEvent] = []
+        sim = _friday_afternoon(timedelta(minutes=75), calendar)
+        sim.subscribe(events.append)
+        sim.run(timedelta(days=8))
+        (breach,) = [e for e in events if e.kind is SimEventKind.CASE_SLA_BREACHED]
+        announced.append(breach.at)
+    friday = DEFAULT_START + timedelta(days=4)
+    # One working hour on Friday, the last quarter of an hour on Monday from 09:00; without a
+    # calendar, 75 minutes after arrival: Friday evening.
+    assert announced == [
+        friday + timedelta(days=3, hours=9, minutes=15),
+        friday + timedelta(hours=17, minutes=15),
+    ]
+
+
+def test_a_scenario_calendar_must_be_a_business_calendar() -> None:
+    with pytest.raises(ValidationError, match=r"calendar must be a casekit\.worklists"):
+        scenario(calendar="Europe/Rome")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from casekit.cases.application import (
     ApplicationCase,
     ApplicationStatus,
@@ -19,7 +21,6 @@ from casekit.cases.issue import (
     IssueCase,
     IssueStatus,
 )
-from casekit.cases.notebook import case_html, case_summary, cases_to_dataframe, cases_to_records
 from casekit.cases.ownership import OrgStructure, OwnershipStrategy, RegisteringUser, ReportingLines
 from casekit.cases.parts import (
     CaseLink,
@@ -59,6 +60,27 @@ from casekit.cases.simple import (
     OpenClosedStatus,
     ScreeningCase,
 )
+
+if TYPE_CHECKING:
+    from casekit.cases.notebook import (
+        case_html,
+        case_summary,
+        cases_to_dataframe,
+        cases_to_records,
+    )
+
+# Presentation helpers, imported from casekit.cases.notebook on first use (like every
+# notebook module: see casekit.notebook).
+_NOTEBOOK = frozenset({"case_html", "case_summary", "cases_to_dataframe", "cases_to_records"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _NOTEBOOK:
+        from casekit.cases import notebook  # noqa: PLC0415  presentation, on use
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'casekit.cases' has no attribute {name!r}")
+
 
 __all__ = [
     "CASE_TYPES",

@@ -15,7 +15,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 
@@ -62,7 +62,11 @@ from casekit.lifecycle import (
     Lifecycle,
     to_mermaid,
 )
+from casekit.notebook import to_dataframe
 from casekit.priority import Priority
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CASE_TYPES", "Case", "Keep", "case_type", "new_case_id"]
 
@@ -829,17 +833,43 @@ class Case(Generic[S]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} {self.status.value!r}>"
 
+    # ----- notebooks: presentation code is imported when used (casekit.cases.notebook) -----
+    def summary_fields(self) -> dict[str, object]:
+        """What this case type adds to its record and its notebook card (override to add).
+
+        Money values are shown formatted on the card and become an amount and a
+        ``currency`` column in records. The base case adds nothing.
+        """
+        return {}
+
     def _repr_html_(self) -> str:
         """Render the case as an HTML card in notebooks."""
-        from casekit.cases.notebook import case_html  # noqa: PLC0415  avoids an import cycle
+        from casekit.cases.notebook import case_html  # noqa: PLC0415  presentation, on use
 
         return case_html(self)
 
-    def to_record(self) -> dict[str, object]:
-        """One flat record of the case (id, type, status, owner, priority, times ...)."""
-        from casekit.cases.notebook import case_summary  # noqa: PLC0415  avoids an import cycle
+    def to_records(self, table: str = "summary") -> list[dict[str, object]]:
+        """Flat records of ``"summary"`` (one row) or ``"history"`` (one per status change).
 
-        return case_summary(self)
+        Raises:
+            ValidationError: For another table name.
+        """
+        from casekit.cases.notebook import case_records  # noqa: PLC0415  presentation, on use
+
+        return case_records(self, table)
+
+    def to_dataframe(self, table: str = "summary") -> pd.DataFrame:
+        """[`to_records`][] as a pandas DataFrame.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+            ValidationError: For an unknown table.
+        """
+        return to_dataframe(self.to_records(table), what=f"{self.id} {table}")
+
+    def to_record(self) -> dict[str, object]:
+        """The one summary record of the case: ``to_records()[0]``."""
+        return self.to_records()[0]
 
 
 _MANAGED_FIELDS = frozenset(

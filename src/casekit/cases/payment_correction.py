@@ -184,6 +184,10 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         pdc.link(LinkKind.CORRECTED_BY, pcc.id)
         return pcc
 
+    def summary_fields(self) -> dict[str, object]:
+        """The PDC it corrects, what was found and the net amount (due − paid)."""
+        return {"corrects": self.pdc_id, "outcome": self.outcome.value, "net": self.net}
+
     def approve(self, *, actor: str) -> ActionResult:
         """Approve the correction (Open → Approved)."""
         return self.perform("approve", actor=actor)

@@ -261,6 +261,10 @@ class ProductDeliveryCase(Case[PDCStatus]):
         return any(cert.covers(day) for cert in self.certifications)
 
     # ----- typed actions ------------------------------------------------------------------
+    def summary_fields(self) -> dict[str, object]:
+        """The product and the Integrated Case the PDC belongs to."""
+        return {"product": self.product, "integrated_case": self.integrated_case_id}
+
     def submit(self, *, actor: str) -> ActionResult:
         """Submit for supervisor approval (Open → Submitted)."""
         return self.perform("submit", actor=actor)

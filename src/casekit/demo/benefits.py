@@ -5,10 +5,10 @@ The Basic Allowance pays two components from the client's monthly income: ``basi
 below 1,000.00. It is paid monthly in arrears, each case on its own day of the month.
 
 The office starts with an existing caseload, paid up to the demo's first day. Every working
-day some existing clients report a change of income, effective one to three months back:
-the evidence is changed and the case reassessed, which turns the change into an over- or
-underpayment and a Payment Correction Case. New benefits from the day's applications join
-the caseload and are paid when their day comes.
+day some existing clients report a change of income, effective from the first of this month
+or of one of the two months before: the evidence is changed and the case reassessed, which
+turns the change into an over- or underpayment and a Payment Correction Case. New benefits
+from the day's applications join the caseload and are paid when their day comes.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ __all__ = ["CURRENCY", "Benefits", "allowance_rules", "monthly_rates"]
 CURRENCY = "USD"
 _CENT = Decimal("0.01")
 _SPAN = Period(date(2025, 1, 1), date(2027, 12, 31))
+
+
+def _months_before(first: date, months: int) -> date:
+    """The first day of the month ``months`` calendar months before ``first``'s month."""
+    index = first.year * 12 + first.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def monthly_rates(income: Decimal) -> dict[str, Money]:
@@ -179,7 +185,10 @@ class Benefits:
     # ------------------------------------------------------------------ reassessment
 
     def changes_of_circumstances(self, share: float) -> list[AppliedReassessment]:
-        """Some clients report a new income, backdated 1–3 months; reassess each once."""
+        """Some clients report a new income, backdated up to two months; reassess each once.
+
+        The change takes effect on the first of this month or of one of the two months before.
+        """
         today = self.clock.now().date()
         applied = []
         for case_id in list(self.cases):  # enrolment order: case ids are random, this is not
@@ -188,10 +197,7 @@ class Benefits:
             fin = self.cases[case_id]
             if fin.pdc.status.value != "Active":
                 continue
-            effective = date(today.year, today.month, 1) - timedelta(
-                days=30 * self.rng.randrange(0, 3)
-            )
-            effective = date(effective.year, effective.month, 1)
+            effective = _months_before(date(today.year, today.month, 1), self.rng.randrange(0, 3))
             (current,) = fin.pdc.evidence.current("income")[-1:]
             if current.effective_from >= effective:
                 continue

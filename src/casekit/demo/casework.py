@@ -26,6 +26,7 @@ from casekit.cases import (
     Case,
     Owner,
     ProductDeliveryCase,
+    ProgramStatus,
     ReportingLines,
 )
 from casekit.clock import Clock
@@ -74,8 +75,8 @@ class Casework:
         self.new_ids: set[str] = set()
         self.changed: set[str] = set()
         self.escalated = 0
-        self.approved = 0
-        self.denied = 0
+        self.approved = 0  # applications disposed of, their program approved
+        self.denied = 0  # ... or denied
 
     # ------------------------------------------------------------------ listeners
 
@@ -139,10 +140,8 @@ class Casework:
             app.mark_ready(actor=actor)
             if self.rng.random() < _APPROVAL_RATE:
                 app.approve_program(PROGRAM, actor=actor)
-                self.approved += 1
             else:
                 app.deny_program(PROGRAM, actor=actor)
-                self.denied += 1
         self._touch(app)
 
     def _dispose(self, event: SimEvent) -> None:
@@ -151,6 +150,10 @@ class Casework:
             return
         actor = app.owner.id
         disposal = app.dispose(actor=actor)
+        if app.programs[PROGRAM] is ProgramStatus.APPROVED:
+            self.approved += 1
+        else:
+            self.denied += 1
         self._touch(app)
         created: list[Case[Any]] = [disposal.integrated_case, *disposal.product_delivery_cases]
         for case in created:

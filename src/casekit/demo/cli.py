@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from casekit.demo.dashboard import render_dashboard
 from casekit.demo.runner import Progress, run_demo
+from casekit.errors import ValidationError
+from casekit.money import DEFAULT_LOCALE, Money
 from casekit.storage import MemoryStorage, SQLiteStorage, Storage
 
 __all__ = ["add_commands", "run_demo_command", "run_report_command"]
@@ -36,9 +38,22 @@ def add_commands(sub: Any) -> None:
         "--existing", type=_not_negative, default=400, help="benefits at the start (default 400)"
     )
     demo.add_argument("--plain", action="store_true", help="plain text, no colours or bars")
+    demo.add_argument("--locale", type=_locale, default=DEFAULT_LOCALE, help=_LOCALE_HELP)
     report = sub.add_parser("report", help="write an HTML report of a demo database")
     report.add_argument("--db", default=DEFAULT_DB, help=f"the demo's SQLite file ({DEFAULT_DB})")
     report.add_argument("--output", "-o", default="casekit-report.html", help="the HTML file")
+    report.add_argument("--locale", type=_locale, default=DEFAULT_LOCALE, help=_LOCALE_HELP)
+
+
+_LOCALE_HELP = f"how to write money, e.g. de_DE or en_IN (default {DEFAULT_LOCALE})"
+
+
+def _locale(text: str) -> str:
+    try:
+        Money.zero("USD").format(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _int_at_least(minimum: int, text: str) -> int:
@@ -84,6 +99,17 @@ def _open_storage(args: argparse.Namespace, err: TextIO) -> Storage | None:
     if args.in_memory:
         return MemoryStorage()
     path = Path(args.db)
+    if path.is_dir():
+        err.write(
+            f"casekit demo: --db {path} is a folder; give a file such as {path / DEFAULT_DB}\n"
+        )
+        return None
+    if not path.parent.is_dir():
+        err.write(
+            f"casekit demo: cannot create {path}: the folder {path.parent} does not exist; "
+            "create it or give --db a file in an existing folder (or --in-memory)\n"
+        )
+        return None
     if path.exists():
         if not _is_demo_database(path):
             err.write(
@@ -144,7 +170,7 @@ def run_demo_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
     finally:
         storage.close()
-    render_dashboard(result.figures, out, plain=args.plain)
+    render_dashboard(result.figures, out, plain=args.plain, locale=args.locale)
     out.write(f"\nstored in {where}")
     if not args.in_memory:
         out.write(f"; next: casekit report --db {args.db}")
@@ -157,12 +183,20 @@ def run_report_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     from casekit.demo.report import write_report  # noqa: PLC0415  (needs matplotlib)
     from casekit.errors import CasekitError  # noqa: PLC0415
 
+    output = Path(args.output)
+    if output.is_dir() or not output.parent.is_dir():
+        where = "is a folder" if output.is_dir() else f"is in {output.parent}, which does not exist"
+        err.write(
+            f"casekit report: cannot write {output}: it {where}; give --output an HTML file "
+            "in an existing folder\n"
+        )
+        return 2
     if not Path(args.db).exists():
         err.write(f"casekit report: no database at {args.db}; run `casekit demo` first\n")
         return 2
     try:
-        written = write_report(args.db, args.output)
-    except CasekitError as error:
+        written = write_report(args.db, args.output, locale=args.locale)
+    except (CasekitError, OSError) as error:
         err.write(f"casekit report: {error}\n")
         return 2
     out.write(f"wrote {written}\n")

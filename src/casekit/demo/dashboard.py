@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-__all__ = ["dashboard_sections", "render_dashboard"]
+from casekit.money import DEFAULT_LOCALE, Money
+
+__all__ = ["case_sla_text", "dashboard_sections", "money_text", "render_dashboard"]
 
 Section = tuple[str, Sequence[str], list[Sequence[str]]]
 """``(title, column headings, rows)``."""
@@ -15,8 +17,30 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def dashboard_sections(figures: dict[str, Any]) -> list[Section]:
-    """The dashboard's tables, as plain data (the report and the tests use them too)."""
+def money_text(money: Mapping[str, Any], key: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A stored amount written like every amount casekit shows ([`Money.format`][]).
+
+    ``money[key]`` is a decimal string in ``money["currency"]``.
+    """
+    return Money(str(money.get(key, "0")), money["currency"]).format(locale)
+
+
+def case_sla_text(apps: Mapping[str, Any]) -> str:
+    """The case SLA a run used, e.g. ``"2 working hours"``."""
+    hours = apps.get("sla_hours")
+    return "the case SLA" if hours is None else f"{hours:g} working hours"
+
+
+def dashboard_sections(figures: dict[str, Any], *, locale: str = DEFAULT_LOCALE) -> list[Section]:
+    """The dashboard's tables, as plain data (the report and the tests use them too).
+
+    Args:
+        figures: A run's figures.
+        locale: How to write money (see [`casekit.money.Money.format`][]).
+
+    Raises:
+        ValidationError: An unknown locale.
+    """
     cases: list[Sequence[str]] = [
         (case_type, status, f"{count:,}")
         for key, count in figures["cases_by_status"].items()
@@ -51,23 +75,32 @@ def dashboard_sections(figures: dict[str, Any]) -> list[Section]:
     sla: list[Sequence[str]] = [
         ("applications arrived", f"{apps['arrived']:,}"),
         ("through all three steps", f"{apps['finished']:,}"),
-        ("approved / denied", f"{apps['approved']:,} / {apps['denied']:,}"),
+        (
+            "approved / denied / in progress",
+            f"{apps['approved']:,} / {apps['denied']:,} / "
+            f"{apps['arrived'] - apps['approved'] - apps['denied']:,}",
+        ),
         (
             "mean turnaround",
             "–" if apps["mean_turnaround_h"] is None else f"{apps['mean_turnaround_h']:.1f} h",
         ),
-        ("over the 8-hour case SLA", f"{apps['sla_breaches']:,}"),
+        (f"over the case SLA ({case_sla_text(apps)})", f"{apps['sla_breaches']:,}"),
         ("escalated to Urgent (SLA missed)", f"{apps['escalated']:,}"),
         ("priority raised by aging", f"{events.get('priority raised', 0):,}"),
     ]
     money = figures["money"]
-    cur = money["currency"]
     finance: list[Sequence[str]] = [
         ("active benefits", f"{money['active_benefits']:,}"),
-        ("payments issued", f"{money['payments']:,} ({cur} {money['paid_total']})"),
+        ("payments issued", f"{money['payments']:,} ({money_text(money, 'paid_total', locale)})"),
         ("reassessments", f"{money['reassessments']:,}"),
-        ("overpayments", f"{money['overpayments']:,} ({cur} {money['overpaid_total']})"),
-        ("underpayments", f"{money['underpayments']:,} ({cur} {money['underpaid_total']})"),
+        (
+            "overpayments",
+            f"{money['overpayments']:,} ({money_text(money, 'overpaid_total', locale)})",
+        ),
+        (
+            "underpayments",
+            f"{money['underpayments']:,} ({money_text(money, 'underpaid_total', locale)})",
+        ),
         ("payment correction cases", f"{money['correction_cases']:,}"),
     ]
     return [
@@ -92,9 +125,11 @@ def _title(figures: dict[str, Any]) -> str:
     )
 
 
-def render_dashboard(figures: dict[str, Any], out: TextIO, *, plain: bool = False) -> None:
+def render_dashboard(
+    figures: dict[str, Any], out: TextIO, *, plain: bool = False, locale: str = DEFAULT_LOCALE
+) -> None:
     """Print the dashboard to ``out``: rich tables when rich is installed, else plain text."""
-    sections = dashboard_sections(figures)
+    sections = dashboard_sections(figures, locale=locale)
     if not plain:
         try:
             from rich.console import Console  # noqa: PLC0415  (optional: the demo extra)

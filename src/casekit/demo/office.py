@@ -3,7 +3,9 @@
 Staff work one of three routed steps — Chaser (gathers the evidence), Case Manager (decides)
 and Reviewer (checks the decision) — some speak a second language, and they work early, day
 or late shifts with lunch breaks, so presence changes through the day. Applications arrive
-during office hours. Everything is drawn from one seed.
+during office hours. SLA clocks run in the office's business time (`OFFICE_CALENDAR`:
+08:00–17:00 UTC, Monday to Friday), so they stop overnight and at weekends. Everything is
+drawn from one seed.
 """
 
 from __future__ import annotations
@@ -23,23 +25,35 @@ from casekit.sim import (
     Shift,
     Stage,
 )
+from casekit.worklists import BusinessCalendar
 
-__all__ = ["DEMO_START", "LANGUAGES", "ROLES", "STAGES", "office_scenario"]
+__all__ = [
+    "CASE_SLA",
+    "DEMO_START",
+    "LANGUAGES",
+    "OFFICE_CALENDAR",
+    "ROLES",
+    "STAGES",
+    "office_scenario",
+]
 
 DEMO_START = datetime(2026, 3, 2, tzinfo=UTC)
 """A Monday: the demo's first working day."""
 
 STAGES = (
-    Stage("Chaser", {"chaser": 1}, Exponential(timedelta(minutes=15)), sla=timedelta(hours=1)),
+    Stage("Chaser", {"chaser": 1}, Exponential(timedelta(minutes=15)), sla=timedelta(minutes=10)),
     Stage(
         "Case Manager",
         {"case_manager": 1},
         LogNormal(timedelta(minutes=40), 0.5),
-        sla=timedelta(hours=4),
+        sla=timedelta(minutes=15),
     ),
-    Stage("Reviewer", {"reviewer": 1}, Exponential(timedelta(minutes=12)), sla=timedelta(hours=2)),
+    Stage(
+        "Reviewer", {"reviewer": 1}, Exponential(timedelta(minutes=12)), sla=timedelta(minutes=10)
+    ),
 )
-"""The three routed steps every application goes through."""
+"""The three routed steps every application goes through; each step's SLA is how long it may
+wait to be accepted, in the office's working time."""
 
 ROLES = ("chaser", "case_manager", "case_manager", "reviewer")
 """The mix of primary roles: half the office are case managers."""
@@ -52,6 +66,14 @@ _SHIFTS = (
     (time(9, 30), time(18), time(13), time(13, 30)),
 )
 _OPEN = Shift(time(8), time(17))
+
+OFFICE_CALENDAR = BusinessCalendar(
+    "UTC", opens=_OPEN.start, closes=_OPEN.end, name="the demo office's calendar"
+)
+"""The office's business time, Monday to Friday 08:00–17:00 UTC: every SLA clock runs on it."""
+
+CASE_SLA = timedelta(hours=2)
+"""An application's end-to-end SLA: decided and reviewed within 2 working hours of arriving."""
 
 
 def office_scenario(*, staff: int = 36, seed: int = 7, per_hour: float = 30.0) -> Scenario:
@@ -100,7 +122,8 @@ def office_scenario(*, staff: int = 36, seed: int = 7, per_hour: float = 30.0) -
         start=DEMO_START,
         push_timeout=timedelta(minutes=5),
         aging=Aging(every=timedelta(hours=2), cap=Priority.URGENT),
-        sla=timedelta(hours=8),
+        sla=CASE_SLA,
+        calendar=OFFICE_CALENDAR,
         priorities={Priority.NORMAL: 85, Priority.HIGH: 10, Priority.URGENT: 5},
         sample_every=timedelta(minutes=30),
         id_prefix="APP-",

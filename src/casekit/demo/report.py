@@ -22,15 +22,16 @@ import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from casekit.demo.dashboard import dashboard_sections
+from casekit.demo.dashboard import case_sla_text, dashboard_sections, money_text
 from casekit.demo.office import LANGUAGES, ROLES
 from casekit.errors import MissingExtra, NotFound
+from casekit.money import DEFAULT_LOCALE, Money
 from casekit.storage import SQLiteStorage, Storage
 
 if TYPE_CHECKING:
@@ -99,12 +100,13 @@ def load_report_data(storage: Storage, *, source: str | None = None) -> ReportDa
     )
 
 
-def write_report(db_path: str | Path, output: str | Path) -> Path:
+def write_report(db_path: str | Path, output: str | Path, *, locale: str = DEFAULT_LOCALE) -> Path:
     """Render the demo run stored in the SQLite file ``db_path`` to the HTML file ``output``.
 
     Args:
         db_path: A SQLite database written by ``casekit demo``; it is only read.
         output: Where to write the report (overwritten; its folder must exist).
+        locale: How to write money (see [`casekit.money.Money.format`][]).
 
     Returns:
         The path written.
@@ -112,8 +114,10 @@ def write_report(db_path: str | Path, output: str | Path) -> Path:
     Raises:
         NotFound: ``db_path`` does not exist or holds no demo run.
         MissingExtra: matplotlib is not installed.
+        ValidationError: An unknown locale.
     """
     _require_matplotlib()
+    Money.zero("USD").format(locale)  # an unknown locale is refused before any work
     db = Path(db_path)
     if not db.is_file():
         # SQLiteStorage would create an empty database here; a report of nothing helps nobody.
@@ -121,12 +125,12 @@ def write_report(db_path: str | Path, output: str | Path) -> Path:
     with SQLiteStorage(db) as storage:
         data = load_report_data(storage, source=str(db))
     out = Path(output)
-    out.write_text(render_report(data), encoding="utf-8")
+    out.write_text(render_report(data, locale=locale), encoding="utf-8")
     logger.info("wrote the report of %s to %s", db, out)
     return out
 
 
-def render_report(data: ReportData) -> str:
+def render_report(data: ReportData, *, locale: str = DEFAULT_LOCALE) -> str:
     """Render ``data`` as one self-contained HTML document.
 
     Inline CSS, the charts as base64-embedded PNGs (matplotlib, Agg backend), the dashboard's
@@ -136,20 +140,24 @@ def render_report(data: ReportData) -> str:
 
     Args:
         data: From `load_report_data`.
+        locale: How to write money (see [`casekit.money.Money.format`][]).
 
     Returns:
         The HTML text.
 
     Raises:
         MissingExtra: matplotlib is not installed.
+        ValidationError: An unknown locale.
     """
     _require_matplotlib()
     figures = data.figures
     charts = [
         _occupancy_chart(data.agents, figures["routing"].get("occupancy")),
         _waits_chart(data.waits, figures["stages"]),
-        _breaches_chart(figures["daily"]),
-        _corrections_chart(figures["money"]),
+        _breaches_chart(
+            figures["daily"], figures.get("start"), figures.get("end"), figures["applications"]
+        ),
+        _corrections_chart(figures["money"], locale),
     ]
     params = figures["params"]
     title = f"casekit demo report: {params['days']} working days"
@@ -162,7 +170,7 @@ def render_report(data: ReportData) -> str:
         *(_figure_html(*chart) for chart in charts),
         "</section>",
         '<section class="tables">',
-        *(_table_html(*section) for section in dashboard_sections(dict(figures))),
+        *(_table_html(*section) for section in dashboard_sections(dict(figures), locale=locale)),
         "</section>",
         "</main>",
     ]
@@ -309,51 +317,117 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def _breaches_chart(daily: Mapping[str, Mapping[str, int]]) -> Chart:
+def _day(stamp: object) -> date | None:
+    try:
+        return datetime.fromisoformat(str(stamp)).date()
+    except ValueError:
+        return None
+
+
+def _every_day(recorded: Sequence[str], start: object = None, end: object = None) -> list[date]:
+    """Every calendar day of a run, weekends and days without events too: a continuous axis.
+
+    From the run's start (or its first recorded day) to its end (or its last recorded day).
+    """
+    days = [date.fromisoformat(d) for d in recorded]
+    first = min([d for d in (_day(start), *days) if d is not None], default=None)
+    last = max([d for d in (_day(end), *days) if d is not None], default=None)
+    if first is None or last is None:
+        return []
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+_BREACH_KEYS = ("step SLA breached", "case SLA breached", "priority raised")
+
+
+def _breaches_series(
+    daily: Mapping[str, Mapping[str, int]], start: object = None, end: object = None
+) -> tuple[list[date], dict[str, list[int]]]:
+    """The breaches chart's axis (every day of the run) and its counts per series."""
+    days = _every_day(sorted(daily), start, end) if daily else []
+    keys = [d.isoformat() for d in days]
+    return days, {k: [daily.get(d, {}).get(k, 0) for d in keys] for k in _BREACH_KEYS}
+
+
+def _breaches_chart(
+    daily: Mapping[str, Mapping[str, int]],
+    start: object = None,
+    end: object = None,
+    apps: Mapping[str, Any] | None = None,
+) -> Chart:
     series = (
         ("step SLA breached", "step SLA breaches", "#ff7f0e"),
         ("case SLA breached", "case SLA breaches (escalated to Urgent)", "#d62728"),
         ("priority raised", "priority raised by aging", "#7f7f7f"),
     )
-    days = sorted(daily)
-    totals = {key: sum(daily[d].get(key, 0) for d in days) for key, _, _ in series}
+    days, counts = _breaches_series(daily, start, end)
+    totals = {key: sum(counts[key]) for key, _, _ in series}
     with _figure(11, 3.8) as fig:
         if not days:
             _empty(fig, "no days recorded")
         else:
             ax = fig.add_subplot()
+            for index, day in enumerate(days):
+                if day.weekday() >= 5:  # the office is closed: SLA clocks stop
+                    ax.axvspan(index - 0.5, index + 0.5, color="#eeeeee", zorder=0)
             width = 0.8 / len(series)
             for index, (key, label, colour) in enumerate(series):
                 offset = (index - (len(series) - 1) / 2) * width
                 ax.bar(
                     [i + offset for i in range(len(days))],
-                    [daily[d].get(key, 0) for d in days],
+                    counts[key],
                     width=width,
                     color=colour,
                     label=f"{label} ({totals[key]:,})",
                 )
-            ax.set_xticks(list(range(len(days))), days, rotation=30, ha="right", fontsize=8)
+            ax.set_xticks(
+                list(range(len(days))),
+                [f"{d:%a %d %b}" for d in days],
+                rotation=30,
+                ha="right",
+                fontsize=8,
+            )
+            ax.set_xlim(-0.5, len(days) - 0.5)
             ax.set_ylabel("per day")
             ax.legend(fontsize=8)
             ax.grid(axis="y", alpha=0.3)
         png = _png(fig)
     caption = (
-        "Per simulated day: steps that waited past their step SLA; applications past the "
-        "8-hour case SLA, each escalated to Urgent by the SLA monitor; and queued work whose "
-        "priority the router raised as it aged."
+        "Per simulated day, weekends shaded: steps that waited past their step SLA; "
+        f"applications past {case_sla_text(apps or {})}, each escalated to Urgent by the SLA "
+        "monitor; and queued work whose priority the router raised as it aged. SLA clocks "
+        "run in the office's working hours (Monday to Friday, 08:00–17:00 UTC)."
     )
     return ("breaches", "SLA breaches over time", caption, png)
 
 
-def _corrections_chart(money: Mapping[str, Any]) -> Chart:
+def _every_month(months: Sequence[str]) -> list[str]:
+    """Every month (``YYYY-MM``) from the first of ``months`` to the last: a continuous axis."""
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _corrections_series(money: Mapping[str, Any]) -> tuple[list[str], list[int]]:
+    """The corrections chart's axis (every month, empty ones too) and its counts."""
     by_month: Mapping[str, int] = money.get("corrections_by_month", {})
-    months = sorted(by_month)
+    months = _every_month(sorted(by_month))
+    return months, [by_month.get(m, 0) for m in months]
+
+
+def _corrections_chart(money: Mapping[str, Any], locale: str = DEFAULT_LOCALE) -> Chart:
+    months, counts = _corrections_series(money)
     with _figure(11, 3.4) as fig:
         if not months:
             _empty(fig, "no payment correction cases in this run")
         else:
             ax = fig.add_subplot()
-            counts = [by_month[m] for m in months]
             bars = ax.bar(months, counts, color="#9467bd", width=0.6)
             ax.bar_label(bars, fontsize=8)
             ax.set_xlabel("month the corrected period starts in")
@@ -361,13 +435,14 @@ def _corrections_chart(money: Mapping[str, Any]) -> Chart:
             ax.set_ylim(0, max(counts) * 1.15 + 0.5)
             ax.grid(axis="y", alpha=0.3)
         png = _png(fig)
-    cur = money.get("currency", "")
     caption = (
         f"{money.get('correction_cases', 0):,} payment correction cases from "
-        f"{money.get('reassessments', 0):,} reassessments. "
-        f"Overpayments: {money.get('overpayments', 0):,} totalling {cur} "
-        f"{money.get('overpaid_total', '0')}; underpayments: {money.get('underpayments', 0):,} "
-        f"totalling {cur} {money.get('underpaid_total', '0')}."
+        f"{money.get('reassessments', 0):,} reassessments, by the month the corrected period "
+        "starts in (months without one shown empty). "
+        f"Overpayments: {money.get('overpayments', 0):,} totalling "
+        f"{money_text(money, 'overpaid_total', locale)}; underpayments: "
+        f"{money.get('underpayments', 0):,} totalling "
+        f"{money_text(money, 'underpaid_total', locale)}."
     )
     return ("corrections", "Corrections by month", caption, png)
 

@@ -23,7 +23,7 @@ import attrs
 from casekit.cases import ApplicationCase, ProductDeliveryCase
 from casekit.demo.benefits import Benefits
 from casekit.demo.casework import Casework
-from casekit.demo.office import DEMO_START, office_scenario
+from casekit.demo.office import CASE_SLA, DEMO_START, office_scenario
 from casekit.financials import payment_to_body
 from casekit.money import Money
 from casekit.routing import EventKind, RoutingEvent
@@ -256,6 +256,7 @@ def _figures(
             "mean_turnaround_h": round(summary.mean_turnaround.total_seconds() / 3600, 2)
             if summary.mean_turnaround
             else None,
+            "sla_hours": CASE_SLA.total_seconds() / 3600,
             "sla_breaches": summary.sla_breaches,
             "escalated": casework.escalated,
         },

@@ -26,6 +26,7 @@ proportional to the changed periods, not to the case's whole history.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -36,11 +37,14 @@ from casekit.financials.delivery import DeliveryPattern
 from casekit.financials.entitlement import Entitlement
 from casekit.financials.ledger import Ledger
 from casekit.financials.nominees import Nominees
-from casekit.financials.notebook import reassessment_html
 from casekit.financials.periods import Period
 from casekit.financials.schedule import LineKey, due_by_key
 from casekit.financials.triggers import ReassessmentTrigger
 from casekit.money import Money
+from casekit.notebook import to_dataframe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ALL_COMPONENTS",
@@ -246,7 +250,17 @@ class Reassessment:
             for line in self.lines
         ]
 
+    def to_dataframe(self) -> pd.DataFrame:
+        """[`to_records`][] as a pandas DataFrame, one row per compared line.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        return to_dataframe(self.to_records(), what=f"reassessment lines of {self.case_id}")
+
     def _repr_html_(self) -> str:
+        from casekit.financials.notebook import reassessment_html  # noqa: PLC0415  on use
+
         return reassessment_html(self)
 
 

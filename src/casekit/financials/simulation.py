@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -23,6 +24,10 @@ from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
 from casekit.financials.schedule import InstructionLine, build_schedule
 from casekit.money import Money
+from casekit.notebook import to_dataframe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SimulatedPayment", "Simulation", "simulate"]
 
@@ -93,6 +98,7 @@ class Simulation:
                 "cover_to": payment.cover.end,
                 "gross": payment.gross.amount,
                 "net": payment.net.amount,
+                "currency": self.currency,
             }
             if not payment.deductions.records:
                 records.append({**base, "deduction": None, "taken": None, "status": None})
@@ -106,6 +112,14 @@ class Simulation:
                     }
                 )
         return records
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """[`to_records`][] as a pandas DataFrame.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        return to_dataframe(self.to_records(), what=f"payments simulated on {self.on}")
 
 
 def simulate(

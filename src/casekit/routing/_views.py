@@ -24,9 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-import attrs
-
-from casekit.errors import NotFound, ValidationError, allowed_list
+from casekit.errors import NotFound, allowed_list
 from casekit.notebook import to_dataframe
 from casekit.priority import Priority
 from casekit.routing._core import _RouterCore
@@ -34,7 +32,6 @@ from casekit.routing._records import AgentStatus, ItemStatus, QueueEntry, _Agent
 from casekit.routing.explain import Decision
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import ItemState, Presence
-from casekit.routing.notebook import agent_records, item_records, router_html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -215,14 +212,9 @@ class _Views(_RouterCore):
         Raises:
             ValidationError: For another table name.
         """
-        router = cast("Router", self)  # the notebook helpers take the Router this is part of
-        if table == "agents":
-            return agent_records(router)
-        if table == "items":
-            return item_records(router)
-        if table == "queue":
-            return [attrs.asdict(entry, recurse=False) for entry in self.queue()]
-        raise ValidationError(f"unknown table {table!r}; allowed: agents, items, queue")
+        from casekit.routing.notebook import router_records  # noqa: PLC0415  presentation, on use
+
+        return router_records(cast("Router", self), table)
 
     def to_dataframe(self, table: str = "agents") -> pd.DataFrame:
         """[`to_records`][] as a pandas DataFrame.
@@ -234,6 +226,8 @@ class _Views(_RouterCore):
         return to_dataframe(self.to_records(table), what=f"router {table}")
 
     def _repr_html_(self) -> str:
+        from casekit.routing.notebook import router_html  # noqa: PLC0415  presentation, on use
+
         return router_html(cast("Router", self))
 
     # ------------------------------------------------------------------ lookup

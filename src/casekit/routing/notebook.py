@@ -1,14 +1,53 @@
-"""Rendering a router in notebooks: an HTML snapshot and plain records."""
+"""Rendering a router in notebooks: an HTML snapshot and plain records.
+
+Presentation code, imported by the router's methods that need it (``to_records``,
+``_repr_html_``), never when [`casekit.routing`][] is imported. Skills are written one way
+everywhere: ``"case_manager=2, spanish=1"``.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+from casekit.errors import ValidationError
 
 if TYPE_CHECKING:
     from casekit.routing.router import Router
 
-__all__ = ["agent_records", "item_records", "router_html"]
+__all__ = [
+    "ROUTER_TABLES",
+    "agent_records",
+    "item_records",
+    "queue_records",
+    "router_html",
+    "router_records",
+    "skills_text",
+]
+
+ROUTER_TABLES = ("agents", "items", "queue")
+"""The tables [`Router.to_records`][] gives."""
+
+
+def skills_text(skills: Mapping[str, int]) -> str:
+    """Skills as one cell: ``"case_manager=2, spanish=1"``, sorted by name."""
+    return ", ".join(f"{name}={level}" for name, level in sorted(skills.items()))
+
+
+def router_records(router: Router, table: str) -> list[dict[str, object]]:
+    """``router.to_records(table)``.
+
+    Raises:
+        ValidationError: For a table other than agents, items or queue.
+    """
+    if table == "agents":
+        return agent_records(router)
+    if table == "items":
+        return item_records(router)
+    if table == "queue":
+        return queue_records(router)
+    raise ValidationError(f"unknown table {table!r}; allowed: {', '.join(ROUTER_TABLES)}")
 
 
 def agent_records(router: Router) -> list[dict[str, object]]:
@@ -23,7 +62,7 @@ def agent_records(router: Router) -> list[dict[str, object]]:
             "offered": len(status.offered),
             "accepted": len(status.accepted),
             "pinned": len(status.pinned),
-            "skills": ", ".join(f"{k}={v}" for k, v in sorted(status.agent.skills.items())),
+            "skills": skills_text(status.agent.skills),
         }
         for status in router.agents()
     ]
@@ -46,13 +85,29 @@ def item_records(router: Router) -> list[dict[str, object]]:
     ]
 
 
+def queue_records(router: Router) -> list[dict[str, object]]:
+    """One flat record per item Awaiting Assignment, in the order it is served."""
+    return [
+        {
+            "item_id": entry.item_id,
+            "priority": entry.priority.value,
+            "created_at": entry.created_at,
+            "queued_at": entry.queued_at,
+            "stage": entry.stage,
+            "skills": skills_text(entry.skills),
+            "weight": entry.weight,
+        }
+        for entry in router.queue()
+    ]
+
+
 def router_html(router: Router, *, rows: int = 20) -> str:
     """An HTML snapshot: fairness figures, the queue per priority and the busiest agents."""
     esc = html.escape
     metrics = router.metrics()
     queue = "".join(
         f"<tr><td>{esc(p.value)}</td><td>{s.length}</td>"
-        f"<td>{esc(str(s.oldest_age or ''))}</td></tr>"
+        f"<td>{'' if s.oldest_age is None else esc(str(s.oldest_age))}</td></tr>"
         for p, s in sorted(metrics.queue.items(), key=lambda kv: -kv[0].rank)
     )
     busiest = sorted(agent_records(router), key=lambda r: -float(str(r["load_ratio"])))[:rows]

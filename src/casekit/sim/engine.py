@@ -313,7 +313,9 @@ class Simulation:
                         declines=stage.declines,
                         timeouts=stage.timeouts,
                         withdrawn=stage.withdrawn,
-                        sla_breached=_breached(spec.sla, stage.entered_at, stage.accepted_at, now),
+                        sla_breached=self._breached(
+                            spec.sla, stage.entered_at, stage.accepted_at, now
+                        ),
                     )
                 )
             items.append(
@@ -323,7 +325,7 @@ class Simulation:
                     arrived_at=item.arrived_at,
                     stages=tuple(records),
                     finished_at=item.finished_at,
-                    sla_breached=_breached(
+                    sla_breached=self._breached(
                         self.scenario.sla, item.arrived_at, item.finished_at, now
                     ),
                 )
@@ -452,9 +454,9 @@ class Simulation:
         if self._listeners:
             self._announce(SimEventKind.ARRIVED, now, item_id, first.name, detail=priority.value)
             if self.scenario.sla is not None:
-                self._push(now + self.scenario.sla, _WATCH, item_id, -1, "")
+                self._push(self._due(now, self.scenario.sla), _WATCH, item_id, -1, "")
             if first.sla is not None:
-                self._push(now + first.sla, _WATCH, item_id, 0, "")
+                self._push(self._due(now, first.sla), _WATCH, item_id, 0, "")
         self.router.submit(
             WorkItem(id=item_id, skills=first.skills, priority=priority, stage=first.name)
         )
@@ -487,7 +489,7 @@ class Simulation:
                     SimEventKind.STEP_DONE, now, item.id, done, agent_id=event[5], detail=nxt.name
                 )
                 if nxt.sla is not None:
-                    self._push(now + nxt.sla, _WATCH, item.id, index, "")
+                    self._push(self._due(now, nxt.sla), _WATCH, item.id, index, "")
             self.router.advance(item.id, stage=nxt.name, skills=nxt.skills)
         else:
             item.finished_at = now
@@ -509,6 +511,27 @@ class Simulation:
         every = self.scenario.sample_every
         assert every is not None
         self._push(now + every, _SAMPLE, "", 0, "")
+
+    # ------------------------------------------------------------------ SLA clocks
+
+    def _due(self, start: datetime, target: timedelta) -> datetime:
+        """When an SLA clock started at ``start`` reaches ``target``. O(days spanned)."""
+        calendar = self.scenario.calendar
+        return start + target if calendar is None else calendar.add_business_hours(start, target)
+
+    def _elapsed(self, start: datetime, end: datetime) -> timedelta:
+        calendar = self.scenario.calendar
+        return end - start if calendar is None else calendar.business_hours_between(start, end)
+
+    def _breached(
+        self, target: timedelta | None, since: datetime, done: datetime | None, now: datetime
+    ) -> bool | None:
+        """Over the target (``True``), within it (``False``) or not decided yet (``None``)."""
+        if target is None:
+            return None
+        if done is not None:
+            return self._elapsed(since, done) > target
+        return True if self._elapsed(since, now) > target else None
 
     def _watch(self, event: _Event) -> None:
         if not self._listeners:
@@ -590,14 +613,3 @@ class Simulation:
 
 
 _REFUSALS = frozenset({EventKind.DECLINED, EventKind.OFFER_TIMED_OUT, EventKind.WITHDRAWN})
-
-
-def _breached(
-    target: timedelta | None, since: datetime, done: datetime | None, now: datetime
-) -> bool | None:
-    """Over the target (``True``), within it (``False``) or not decided yet (``None``)."""
-    if target is None:
-        return None
-    if done is not None:
-        return done - since > target
-    return True if now - since > target else None

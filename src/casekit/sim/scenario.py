@@ -19,6 +19,7 @@ from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
 from casekit.routing import Aging, ExplainDetail, Router, RoutingModel, RoutingPolicy
 from casekit.sim.specs import AgentSpec, ArrivalProcess, Stage
+from casekit.worklists.calendar import BusinessCalendar
 
 __all__ = ["DEFAULT_START", "Scenario"]
 
@@ -53,6 +54,9 @@ class Scenario:
         offline_grace: How long after going Offline an agent's pending offers are withdrawn.
         aging: Optional priority aging of waiting cases.
         sla: Target for a case's whole journey, arrival to last step done (``None``: none).
+        calendar: The business calendar SLA clocks run on: with one, every SLA target (the
+            scenario's and each stage's) is working time on it, so a clock stops overnight and
+            at weekends and a breach falls in working hours; ``None``: elapsed time.
         priorities: Optional priority mix (priority → relative weight); default all Normal.
         sample_every: How often agents' loads and presence are sampled (``None``: never).
         id_prefix: Prefix of the case ids (``CASE-1``, ``CASE-2``, ...).
@@ -69,6 +73,7 @@ class Scenario:
     offline_grace: timedelta = timedelta(0)
     aging: Aging | None = None
     sla: timedelta | None = None
+    calendar: BusinessCalendar | None = None
     priorities: Mapping[Priority, float] | None = None
     sample_every: timedelta | None = timedelta(hours=1)
     id_prefix: str = "CASE-"
@@ -89,6 +94,11 @@ class Scenario:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, timedelta) or value <= timedelta(0)):
                 raise ValidationError(f"{name} must be a positive timedelta or None, got {value!r}")
+        if self.calendar is not None and not isinstance(self.calendar, BusinessCalendar):
+            raise ValidationError(
+                f"calendar must be a casekit.worklists.BusinessCalendar or None, "
+                f"got {self.calendar!r:.80}"
+            )
         if not isinstance(self.id_prefix, str):
             raise ValidationError(f"id_prefix must be a string, got {self.id_prefix!r}")
         if self.priorities is not None:

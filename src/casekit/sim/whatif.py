@@ -12,15 +12,20 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 
 from casekit.errors import ValidationError
+from casekit.notebook import to_dataframe
 from casekit.sim.engine import Simulation
 from casekit.sim.queueing import erlang_c, mean_wait, offered_load, service_level, staffing_for
 from casekit.sim.results import SimulationResult, Summary
 from casekit.sim.scenario import Scenario
 from casekit.sim.specs import AgentSpec, Poisson, Stage
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Comparison", "StaffingEstimate", "compare", "staffing_estimate", "staffing_levels"]
 
@@ -61,6 +66,14 @@ class Comparison:
                     }
                 )
         return rows
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """[`to_records`][] as a pandas DataFrame.
+
+        Raises:
+            MissingExtra: pandas is not installed.
+        """
+        return to_dataframe(self.to_records(), what="scenario comparison")
 
     def _repr_html_(self) -> str:
         records = self.to_records()

@@ -241,7 +241,7 @@ def check_journal_read(domain: object, after: object, limit: object) -> tuple[st
 
     Raises:
         ValidationError: A bad domain, an ``after`` that is not an int >= 0, or a ``limit``
-            that is not ``None`` or an int from 1 to :data:`MAX_FIND_LIMIT`.
+            that is not ``None`` or an int from 1 to `MAX_FIND_LIMIT`.
     """
     domain = check_id(domain, what="routing domain")
     where = f"a read of the {domain} routing journal"
@@ -263,7 +263,7 @@ def check_audit_specs(entries: object) -> list[dict[str, Any]]:
     ``action``, ``at``, and optionally ``before``, ``after``, ``detail``).
 
     Returns:
-        The checked entries, as :func:`check_audit_fields` returns them.
+        The checked entries, as `check_audit_fields` returns them.
 
     Raises:
         ValidationError: Not a sequence of mappings, an entry with an unknown or missing

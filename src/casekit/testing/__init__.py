@@ -13,6 +13,15 @@
 
 from __future__ import annotations
 
+from casekit.errors import MissingExtra
+
+try:
+    import hypothesis  # noqa: F401  the testing extra; every tool here is built on it
+except ImportError as error:
+    raise MissingExtra(
+        "casekit.testing needs Hypothesis: pip install 'casekit[testing]'"
+    ) from error
+
 from casekit.testing.fuzz import (
     Call,
     FuzzFailure,
