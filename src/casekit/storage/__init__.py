@@ -1,8 +1,9 @@
 """Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
 
-- :mod:`casekit.storage.ports`: the abstract classes (:class:`Storage`,
-  :class:`UnitOfWork`, :class:`DocumentStore`, :class:`AuditLog`, :class:`CaseRepository`,
-  :class:`RoutingJournal`, :class:`LedgerStore`).
+- :mod:`casekit.storage.ports`: the abstract classes (:class:`DocumentStore`,
+  :class:`AuditLog`, :class:`CaseRepository`, :class:`RoutingJournal`, :class:`LedgerStore`).
+- :mod:`casekit.storage.unit_of_work`: :class:`Storage` and its :class:`UnitOfWork`, the
+  transaction that binds them (above the ports).
 - :class:`DurableRouter`: the :class:`~casekit.routing.Router`, durable and shared by many
   processes through a routing journal.
 - :class:`MemoryStorage` (the default), :class:`SQLiteStorage` (one file, standard library),
@@ -40,13 +41,12 @@ from casekit.storage.ports import (
     LedgerStore,
     Page,
     RoutingJournal,
-    Storage,
-    UnitOfWork,
 )
 from casekit.storage.postgres import PostgresStorage
 from casekit.storage.retry import retrying
 from casekit.storage.sql import SCHEMA_VERSION
 from casekit.storage.sqlite import SQLiteStorage
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
     "CASES",

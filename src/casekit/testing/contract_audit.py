@@ -28,7 +28,7 @@ from casekit.cases import Owner, ProductDeliveryCase
 from casekit.storage.audit import GENESIS_HASH, RECORD_HASH, entry_hash, record_digest
 from casekit.storage.cases import CASES, record_json
 from casekit.storage.checkpoint import Checkpoint
-from casekit.storage.ports import Storage
+from casekit.storage.unit_of_work import Storage
 from casekit.testing.storage_contract import unique
 
 __all__ = ["CONTRACT_KEY", "AuditTrustContract"]

@@ -32,7 +32,8 @@ from casekit.errors import CasekitError, ConcurrencyConflict, ValidationError
 from casekit.routing import Agent, Presence, Router, WorkItem
 from casekit.routing.explain import ExplainDetail
 from casekit.storage.durable_router import SNAPSHOT_FORMAT, DurableRouter
-from casekit.storage.ports import JournalEntry, JournalSnapshot, Storage
+from casekit.storage.ports import JournalEntry, JournalSnapshot
+from casekit.storage.unit_of_work import Storage
 from casekit.testing.routing import RouterStateMachine
 
 __all__ = [

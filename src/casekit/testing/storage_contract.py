@@ -61,7 +61,8 @@ from casekit.errors import (
 from casekit.money import Money
 from casekit.priority import Priority
 from casekit.storage.memory import MemoryStorage
-from casekit.storage.ports import JsonText, LedgerKind, Storage
+from casekit.storage.ports import JsonText, LedgerKind
+from casekit.storage.unit_of_work import Storage
 
 __all__ = [
     "StorageContract",
