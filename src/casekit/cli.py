@@ -3,7 +3,8 @@
 ``casekit demo`` simulates a benefits office and prints a dashboard; ``casekit report`` writes
 an HTML report of a demo database; ``casekit types`` lists the registered case types;
 ``casekit diagram TYPE`` prints a case type's lifecycle as a Mermaid state diagram (TYPE is
-the display name, the class name or the id prefix, case-insensitive).
+the display name, the class name or the id prefix, case-insensitive); ``casekit migrate
+--sqlite PATH | --postgres CONNINFO`` creates or migrates a database's schema.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import casekit.cases  # registers the built-in case types
 from casekit.cases import CASE_TYPES, Case
 from casekit.demo.cli import add_commands as add_demo_commands
 from casekit.demo.cli import run_demo_command, run_report_command
+from casekit.storage.cli import add_commands as add_storage_commands
+from casekit.storage.cli import run_migrate_command
 
 __all__ = ["find_case_type", "main"]
 
@@ -51,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casekit", description="casekit command line")
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo_commands(sub)
+    add_storage_commands(sub)
     sub.add_parser("types", help="list the registered case types")
     diagram = sub.add_parser("diagram", help="print a case type's lifecycle as Mermaid")
     diagram.add_argument("type", help='e.g. "Product Delivery Case", ProductDeliveryCase or PDC')
@@ -69,6 +73,8 @@ def main(
         return run_demo_command(args, out, err)
     if args.command == "report":
         return run_report_command(args, out, err)
+    if args.command == "migrate":
+        return run_migrate_command(args, out, err)
     if args.command == "types":
         return _types(out)
     return _diagram(args.type, out, err)

@@ -34,6 +34,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
+import attrs
+
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
@@ -41,6 +43,7 @@ from casekit.errors import (
     ConcurrencyConflict,
     CorruptRecord,
     NotFound,
+    SchemaNotMigrated,
     StorageError,
     StorageUnavailable,
     ValidationError,
@@ -53,16 +56,22 @@ from casekit.storage.audit import (
     key_fingerprint,
 )
 from casekit.storage.conninfo import scrub_conninfo
+from casekit.storage.journal import SqlJournal
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
     "ROUTING_INDEXES_V3",
     "ROUTING_TABLES",
     "SCHEMA_VERSION",
     "Cursor",
+    "SchemaMigration",
     "SqlAudit",
     "SqlDialect",
     "SqlDocuments",
+    "SqlUnitOfWork",
+    "check_schema",
+    "migrate_schema",
     "parse_time",
     "time_text",
     "translate_error",
@@ -165,6 +174,30 @@ class SqlDialect(abc.ABC):
     A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
     back) and may have half-done a unit of work's change on SQLite, so the unit of work
     refuses to commit after one (:meth:`check_committable`)."""
+
+    @abc.abstractmethod
+    def begin(self) -> None:
+        """Start a unit of work's transaction (on a connection of its own, or its turn on one).
+
+        Raises:
+            StorageError: A unit of work is already open in this thread (they do not nest).
+            StorageUnavailable: No connection could be had.
+        """
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make the transaction durable and release its connection, or raise and write nothing.
+
+        When it raises, :meth:`rollback` is called next (and must still release).
+        """
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Discard the transaction and release its connection; never raises a driver error."""
+
+    @abc.abstractmethod
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists (read without failing the transaction)."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -704,7 +737,7 @@ def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
 def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str) -> None:
     """Check ``key`` is the one the database's trails are written with; record it on first use.
 
-    Run inside the migration's transaction (under its lock), after version 4. A database
+    Run when a storage opens, in a transaction, once the schema is at version 5. A database
     with no fingerprint yet takes the key's if it holds no audit entry, else
     :data:`~casekit.storage.audit.KEYLESS` (its trails predate audit keys). The row only
     guards against opening with the wrong key by mistake: someone who changes it still
@@ -713,13 +746,16 @@ def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str)
     Raises:
         ValidationError: As :func:`~casekit.storage.audit.check_key_fingerprint`.
     """
-    row = db.execute("SELECT fingerprint FROM audit_key_check WHERE id = 1").fetchone()
+    read = "SELECT fingerprint FROM audit_key_check WHERE id = 1"
+    row = db.execute(read).fetchone()
     if row is None:
         has_trails = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
-        stored = KEYLESS if has_trails else key_fingerprint(key)
-        db.execute("INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?)", (stored,))
-    else:
-        stored = str(row[0])
+        db.execute(
+            "INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?) ON CONFLICT DO NOTHING",
+            (KEYLESS if has_trails else key_fingerprint(key),),
+        )
+        row = db.execute(read).fetchone()  # ours, or that of a process that opened it first
+    stored = str(row[0])
     check_key_fingerprint(stored, key, what=what, where=db.name)
 
 
@@ -738,3 +774,133 @@ def check_schema_version(found: int | None) -> int:
             "database)"
         )
     return found
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """The one unit of work of the SQL adapters: their stores over one dialect's transaction.
+
+    The dialect says how a transaction begins, commits and rolls back (SQLite: its turn on
+    the storage's one connection; PostgreSQL: a connection from the pool, given back at the
+    end), so every statement of the unit of work, the routing domain locks included, runs on
+    the connection of its own transaction.
+
+    Args:
+        storage: The storage handing it out.
+        dialect: The database, bound to this unit of work's transaction.
+    """
+
+    def __init__(self, storage: Storage, dialect: SqlDialect) -> None:
+        super().__init__(storage)
+        self.dialect = dialect
+        self._documents = SqlDocuments(dialect, self._require_active)
+        self._audit = SqlAudit(dialect, self._require_active, key=storage._audit_key)
+        self._journal = SqlJournal(dialect, self._require_active)
+
+    @property
+    def documents(self) -> SqlDocuments:
+        """See :attr:`UnitOfWork.documents`."""
+        return self._documents
+
+    @property
+    def audit(self) -> SqlAudit:
+        """See :attr:`UnitOfWork.audit`."""
+        return self._audit
+
+    @property
+    def journal(self) -> SqlJournal:
+        """See :attr:`UnitOfWork.journal`."""
+        return self._journal
+
+    def _begin(self) -> None:
+        self.dialect.begin()
+        self.dialect.failure = None
+
+    def _commit(self) -> None:
+        self.dialect.check_committable()
+        self.dialect.commit()
+
+    def _rollback(self) -> None:
+        self.dialect.rollback()
+
+
+_SCHEMA_TABLE = (
+    "CREATE TABLE IF NOT EXISTS casekit_schema ("
+    " component text PRIMARY KEY, version integer NOT NULL)"
+)
+_SCHEMA_READ = "SELECT version FROM casekit_schema WHERE component = 'storage'"
+
+
+@attrs.frozen(slots=True)
+class SchemaMigration:
+    """What a migration did.
+
+    Attributes:
+        database: The database, as messages name it (``sqlite cases.db``, ``postgresql``).
+        found: The schema version it had (0: none, a new database).
+        version: The version it has now (:data:`SCHEMA_VERSION`).
+    """
+
+    database: str
+    found: int
+    version: int
+
+    def __str__(self) -> str:
+        if self.found == self.version:
+            return f"{self.database}: schema already at version {self.version}; nothing to do"
+        if self.found == 0:
+            return f"{self.database}: schema created at version {self.version}"
+        return f"{self.database}: schema migrated from version {self.found} to {self.version}"
+
+
+def _stored_version(db: SqlDialect) -> int:
+    if not db.table_exists("casekit_schema"):
+        return 0
+    row = db.execute(_SCHEMA_READ).fetchone()
+    return check_schema_version(None if row is None else int(row[0]))
+
+
+def migrate_schema(db: SqlDialect, migrations: Mapping[int, Sequence[str]]) -> SchemaMigration:
+    """Bring the schema to :data:`SCHEMA_VERSION`, one version after another.
+
+    Run inside a transaction holding the database's migration lock; idempotent.
+
+    Raises:
+        CorruptRecord: The schema is newer than this casekit knows.
+    """
+    db.execute(_SCHEMA_TABLE)
+    found = _stored_version(db)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in migrations[version]:
+            db.execute(statement)
+    if found != SCHEMA_VERSION:
+        db.execute(
+            "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
+            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            (SCHEMA_VERSION,),
+        )
+    return SchemaMigration(db.name, found, SCHEMA_VERSION)
+
+
+def check_schema(db: SqlDialect, *, how: str) -> None:
+    """Check the schema is at :data:`SCHEMA_VERSION` (one read; nothing is changed).
+
+    Args:
+        db: The database, inside a transaction.
+        how: How to migrate it, for the message (the command and the call).
+
+    Raises:
+        SchemaNotMigrated: The database has no casekit schema, or an older one.
+        CorruptRecord: The schema is newer than this casekit knows.
+    """
+    found = _stored_version(db)
+    if found == SCHEMA_VERSION:
+        return
+    if found == 0:
+        raise SchemaNotMigrated(
+            f"{db.name}: the database has no casekit schema yet; create it first with {how} "
+            "(or open it with migrate=True)"
+        )
+    raise SchemaNotMigrated(
+        f"{db.name}: the database is at schema version {found} and this casekit needs version "
+        f"{SCHEMA_VERSION}; migrate it first with {how} (or open it with migrate=True)"
+    )
