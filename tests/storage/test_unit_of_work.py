@@ -12,6 +12,12 @@ from casekit.storage.cases import CASES
 from casekit.storage.ledger import DocumentLedger
 from casekit.storage.memory import _MemoryUnitOfWork
 from casekit.storage.ports import CaseRepository, LedgerStore
+from casekit.testing.contract_audit import AuditLogContract
+from casekit.testing.contract_cases import CaseRepositoryContract
+from casekit.testing.contract_documents import DocumentStoreContract
+from casekit.testing.contract_ledger import LedgerContract
+from casekit.testing.contract_unit_of_work import UnitOfWorkContract
+from casekit.testing.storage_contract import StorageContract
 
 
 class _CountingCases(DocumentCaseRepository):
@@ -31,10 +37,7 @@ class _OwnLedger(DocumentLedger):
 
 
 class _OwnUnitOfWork(_MemoryUnitOfWork):
-    built: int = 0
-
     def make_cases(self) -> CaseRepository:
-        type(self).built += 1
         return _CountingCases(self)
 
     def make_ledger(self) -> LedgerStore:
@@ -59,7 +62,6 @@ def test_an_adapter_supplies_its_own_case_repository_and_ledger() -> None:
         uow.cases.add(case)
         uow.commit()
     assert cases.added == ["PDC-own"]
-    assert _OwnUnitOfWork.built == 1
     with storage.unit_of_work() as uow:
         assert uow.documents.get(CASES, "PDC-own") is not None  # stored all the same
 
@@ -78,3 +80,31 @@ def test_unit_of_work_and_storage_are_still_importable_from_the_ports() -> None:
     assert UnitOfWork.__module__ == "casekit.storage.unit_of_work"
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         ports.Nothing  # noqa: B018
+
+
+class TestAnAdapterWithItsOwnRepositoryAndLedgerRunsOnlyTheirContracts(
+    CaseRepositoryContract, LedgerContract
+):
+    """A third-party adapter runs the contract modules of the ports it implements."""
+
+    @pytest.fixture(scope="class")
+    def storage(self) -> Storage:
+        return _OwnStorage()
+
+
+def test_the_storage_contract_combines_every_ports_contract() -> None:
+    from casekit.testing import storage_contract  # noqa: PLC0415
+
+    parts = (
+        DocumentStoreContract,
+        UnitOfWorkContract,
+        AuditLogContract,
+        CaseRepositoryContract,
+        LedgerContract,
+    )
+    assert all(issubclass(StorageContract, part) for part in parts)
+    tests = {name for part in parts for name in vars(part) if name.startswith("test_")}
+    assert {name for name in dir(StorageContract) if name.startswith("test_")} == tests
+    for name in ("unique", "rich_case", "correction_case", "assert_same_case", "open_storage"):
+        assert callable(getattr(storage_contract, name))
+    assert storage_contract.repository_machine is not None

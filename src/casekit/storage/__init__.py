@@ -15,8 +15,9 @@
 - :func:`retrying` runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   :func:`scrub_conninfo` masks database passwords in messages.
 
-The contract suites every adapter passes are :mod:`casekit.testing.storage_contract` and
-:mod:`casekit.testing.contract_validation` (arguments checked at the door).
+The contract suites every adapter passes are :mod:`casekit.testing.storage_contract` (one
+module per port, combined) and :mod:`casekit.testing.contract_validation` (arguments
+checked at the door).
 """
 
 from __future__ import annotations

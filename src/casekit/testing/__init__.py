@@ -7,8 +7,13 @@
 - :mod:`casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and :class:`RouterStateMachine` to property-test your own routing policy
   or configuration.
-- :mod:`casekit.testing.contract_routing`: the routing journal's contract and the durable
-  router's state machine (the in-memory router as its oracle) for your storage adapter.
+- :mod:`casekit.testing.storage_contract`: the storage contract suite for your storage
+  adapter, one module per port: :mod:`~casekit.testing.contract_documents`,
+  :mod:`~casekit.testing.contract_unit_of_work`, :mod:`~casekit.testing.contract_audit`,
+  :mod:`~casekit.testing.contract_cases`, :mod:`~casekit.testing.contract_ledger`,
+  :mod:`~casekit.testing.contract_validation`, and
+  :mod:`casekit.testing.contract_routing`: the routing journal's contract and the durable
+  router's state machine (the in-memory router as its oracle).
 """
 
 from __future__ import annotations
