@@ -45,7 +45,7 @@ from casekit.storage.ports import (
 )
 from casekit.storage.postgres import PostgresStorage
 from casekit.storage.retry import retrying
-from casekit.storage.sql import SCHEMA_VERSION
+from casekit.storage.sql import SCHEMA_VERSION, SchemaMigration
 from casekit.storage.sqlite import SQLiteStorage
 from casekit.storage.unit_of_work import Storage, UnitOfWork
 
@@ -74,6 +74,7 @@ __all__ = [
     "PostgresStorage",
     "RoutingJournal",
     "SQLiteStorage",
+    "SchemaMigration",
     "Storage",
     "UnitOfWork",
     "case_labels",

@@ -227,7 +227,9 @@ class _PostgresDialect(SqlDialect):
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        converted = sql.replace("?", "%s")
+        converted = _CONVERTED.get(sql)
+        if converted is None:
+            converted = _CONVERTED[sql] = sql.replace("?", "%s")
         with self.translate(sql.split(" ", 1)[0].lower()):
             self.connection.cursor().executemany(converted, rows)
 

@@ -1,9 +1,13 @@
 """What the SQL adapters share: the tables, the statements and the row decoding.
 
-SQLite and PostgreSQL differ only in the placeholder, how labels are filtered, how a
-time is stored, how one case's audit trail is locked, and which driver errors mean
-"unavailable"; :class:`SqlDialect` holds those differences and the two adapters supply one
-each. Every statement is parameterized: values never enter SQL text.
+SQLite and PostgreSQL differ only in how a transaction gets its connection (SQLite: a turn
+on the storage's one connection; PostgreSQL: one from the pool), the placeholder, how labels
+are filtered, how a time is stored, how one case's audit trail and one routing domain are
+locked, and which driver errors mean "unavailable"; :class:`SqlDialect` holds those
+differences and the two adapters supply one each. Everything else is shared: the document
+store, the audit log, the routing journal, one unit of work (:class:`SqlUnitOfWork`), and
+the schema's migration and check (:func:`migrate_schema`, :func:`check_schema`). Every
+statement is parameterized: values never enter SQL text.
 
 Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
 routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
