@@ -15,10 +15,11 @@ import psycopg
 import pytest
 
 from casekit.cli import main
-from casekit.errors import SchemaNotMigrated
+from casekit.errors import SchemaNotMigrated, ValidationError
 from casekit.storage import SCHEMA_VERSION, PostgresStorage, SQLiteStorage
 from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
+from casekit.storage.audit import key_fingerprint
 from casekit.storage.sql import SchemaMigration
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
@@ -153,3 +154,37 @@ def test_an_older_sqlite_schema_is_refused_by_a_check_and_migrated_by_migrate(
     assert main(["migrate", "--sqlite", str(path)], out=out, err=err) == 0
     assert out.getvalue() == f"sqlite {path}: schema migrated from version 4 to 5\n"
     SQLiteStorage(path, migrate=False).close()
+
+
+def test_the_first_opener_records_the_audit_key_and_a_racing_one_is_checked_against_it(
+    pg_server: PostgresServer,
+) -> None:
+    """Two processes opening a new database with different keys: the second waits for the
+    first's fingerprint and is refused (not a key conflict from the database)."""
+    conninfo = _database(pg_server)
+    PostgresStorage.migrate(conninfo)  # records no fingerprint: it has no key
+    first, second = b"k" * 32, b"j" * 32
+    outcome: list[BaseException | None] = []
+
+    def open_second() -> None:
+        try:
+            PostgresStorage(conninfo, audit_key=second).close()
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    with psycopg.connect(conninfo) as opener:  # the first, mid-open: its row not committed
+        opener.execute(
+            "INSERT INTO audit_key_check (id, fingerprint) VALUES (1, %s)",
+            (key_fingerprint(first),),
+        )
+        racing = threading.Thread(target=open_second, daemon=True)
+        racing.start()
+        racing.join(timeout=0.5)
+        assert outcome == []  # waits for the first's row
+        opener.commit()
+    racing.join(timeout=5)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ValidationError)
+    assert "is not the key the audit trails" in str(outcome[0])
+    PostgresStorage(conninfo, audit_key=first).close()
