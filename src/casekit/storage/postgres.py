@@ -41,12 +41,14 @@ from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.journal import JOURNAL_TABLES_POSTGRES
 from casekit.storage.locks import NestingGuard
 from casekit.storage.sql import (
-    ROUTING_INDEXES_V3,
-    ROUTING_TABLES,
     Cursor,
-    SchemaMigration,
     SqlDialect,
     SqlUnitOfWork,
+)
+from casekit.storage.sql_schema import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SchemaMigration,
     check_audit_key_fingerprint,
     check_schema,
     migrate_schema,

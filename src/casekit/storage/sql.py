@@ -1,4 +1,4 @@
-"""What the SQL adapters share: the tables, the statements and the row decoding.
+"""What the SQL adapters share: the dialect, the statements, the row decoding, the unit of work.
 
 SQLite and PostgreSQL differ only in how a transaction gets its connection (SQLite: a turn
 on the storage's one connection; PostgreSQL: one from the pool), the placeholder, how labels
@@ -9,24 +9,9 @@ store, the audit log, the routing journal, one unit of work (:class:`SqlUnitOfWo
 the schema's migration and check (:func:`migrate_schema`, :func:`check_schema`). Every
 statement is parameterized: values never enter SQL text.
 
-Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
-routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
-``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
-journal of :mod:`casekit.storage.journal`; version 5 protects ``audit_heads``, stops
-TRUNCATE of the audit tables and keeps the audit key's fingerprint):
-
-- ``casekit_schema(component, version)``: the schema version, checked on open.
-- ``documents(collection, key, version, body, labels, updated_at)``: the document store.
-- ``audit_log(case_id, seq, at, actor, action, before, after, detail, prev_hash, hash)``:
-  the append-only trail (a trigger refuses UPDATE and DELETE; from version 4 on PostgreSQL
-  also TRUNCATE).
-- ``audit_heads(case_id, seq, hash)``: the last entry of each trail. From version 4 triggers
-  let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
-  INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
-  (and on PostgreSQL a TRUNCATE) are refused.
-- ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
-  the trails are written with (``none`` without one), so a storage opened with another key
-  is refused (:func:`check_audit_key_fingerprint`).
+The schema (its tables, versions, migration and check) is in
+:mod:`casekit.storage.sql_schema`, how driver errors become casekit errors in
+:mod:`casekit.storage.sql_errors`; their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -38,8 +23,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-import attrs
-
 from casekit.clock import as_utc
 from casekit.errors import (
     AlreadyExists,
@@ -47,21 +30,24 @@ from casekit.errors import (
     ConcurrencyConflict,
     CorruptRecord,
     NotFound,
-    SchemaNotMigrated,
     StorageError,
-    StorageUnavailable,
     ValidationError,
 )
 from casekit.storage import _checks
-from casekit.storage.audit import (
-    KEYLESS,
-    ChainedAuditLog,
-    check_key_fingerprint,
-    key_fingerprint,
-)
-from casekit.storage.conninfo import scrub_conninfo
+from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.journal import SqlJournal
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
+from casekit.storage.sql_errors import translate_error
+from casekit.storage.sql_schema import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SCHEMA_VERSION,
+    SchemaMigration,
+    check_audit_key_fingerprint,
+    check_schema,
+    check_schema_version,
+    migrate_schema,
+)
 from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
@@ -74,62 +60,18 @@ __all__ = [
     "SqlDialect",
     "SqlDocuments",
     "SqlUnitOfWork",
+    "check_audit_key_fingerprint",
     "check_schema",
+    "check_schema_version",
     "migrate_schema",
     "parse_time",
     "time_text",
     "translate_error",
 ]
 
-SCHEMA_VERSION = 5
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
-"""The newest schema version this casekit writes and reads."""
-
-
-# Migration history: the tables of the second routing engine (schema versions 2 and 3),
-# kept so that older databases migrate step by step; version 4 drops them.
-
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
 _TIME_WIDTH = 27
-
-ROUTING_TABLES = (
-    "CREATE TABLE IF NOT EXISTS routing_agents ("
-    " agent_id text PRIMARY KEY, skills text NOT NULL, capacity integer NOT NULL,"
-    " available integer NOT NULL, load integer NOT NULL, last_offer_at text,"
-    " CHECK (load >= 0 AND load <= capacity))",
-    "CREATE TABLE IF NOT EXISTS routing_items ("
-    " item_id text PRIMARY KEY, state text NOT NULL, rank integer NOT NULL,"
-    " skills text NOT NULL, enqueued_at text NOT NULL, agent_id text, deadline text,"
-    " declined_by text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS routing_queue"
-    " ON routing_items (state, rank DESC, enqueued_at, item_id)",
-    "CREATE INDEX IF NOT EXISTS routing_deadlines ON routing_items (state, deadline)",
-    "CREATE TABLE IF NOT EXISTS routing_offers ("
-    " item_id text NOT NULL, agent_id text NOT NULL, offered_at text NOT NULL,"
-    " deadline text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS routing_offers_item ON routing_offers (item_id)",
-)
-"""The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
-
-_QUEUED = "'Awaiting Assignment'"  # ItemState.QUEUED as an SQL literal (partial indexes)
-_OFFERED = "'Offered'"  # ItemState.OFFERED as an SQL literal
-
-ROUTING_INDEXES_V3 = (
-    # Partial indexes: an offer removes the item from the queue index and adds it to the
-    # offers index, instead of moving entries inside two indexes that hold every item.
-    "DROP INDEX IF EXISTS routing_queue",
-    "DROP INDEX IF EXISTS routing_deadlines",
-    "CREATE INDEX IF NOT EXISTS routing_queued ON routing_items (rank DESC, enqueued_at, item_id)"
-    f" WHERE state = {_QUEUED}",
-    "CREATE INDEX IF NOT EXISTS routing_offered ON routing_items (deadline, item_id)"
-    f" WHERE state = {_OFFERED}",
-    # Never offered is '' (not NULL): it sorts first in both databases, so one index serves
-    # the candidate order (least loaded, offered work longest ago, id).
-    "UPDATE routing_agents SET last_offer_at = '' WHERE last_offer_at IS NULL",
-    "CREATE INDEX IF NOT EXISTS routing_candidates"
-    " ON routing_agents (available, load, last_offer_at, agent_id)",
-)
-"""What schema version 3 changes in the routing tables (SQLite and PostgreSQL)."""
 
 
 def time_text(moment: datetime) -> str:
@@ -286,119 +228,6 @@ class SqlDialect(abc.ABC):
     @abc.abstractmethod
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         """The driver's exception classes."""
-
-
-_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
-_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})  # shutdown, crash, starting up
-_SQLITE_UNAVAILABLE = (
-    "SQLITE_AUTH",
-    "SQLITE_CANTOPEN",
-    "SQLITE_CORRUPT",
-    "SQLITE_FULL",
-    "SQLITE_IOERR",
-    "SQLITE_NOTADB",
-    "SQLITE_PERM",
-    "SQLITE_READONLY",
-)
-
-
-def _error_kind(error: BaseException) -> str:  # noqa: PLR0911  one return per kind
-    """``retry``, ``conflict``, ``invalid``, ``unavailable`` or ``failed``.
-
-    Decided by the PostgreSQL SQLSTATE (psycopg's ``sqlstate``), else SQLite's error name
-    (``sqlite_errorname``), else the DB-API (PEP 249) exception class names, so one
-    function serves every driver without importing it.
-    """
-    if isinstance(error, UnicodeError):
-        return "invalid"
-    state = getattr(error, "sqlstate", None)
-    if isinstance(state, str) and state:
-        return _sqlstate_kind(state)
-    name = getattr(error, "sqlite_errorname", None)
-    kind = _sqlite_kind(name) if isinstance(name, str) else None
-    if kind is not None:
-        return kind
-    classes = {cls.__name__ for cls in type(error).__mro__}
-    if "database is locked" in str(error):
-        return "retry"
-    if "IntegrityError" in classes:
-        return "conflict"
-    if "DataError" in classes:
-        return "invalid"
-    if classes & {"OperationalError", "InterfaceError"}:
-        return "unavailable"
-    return "failed"
-
-
-def _sqlstate_kind(state: str) -> str:
-    if state in _RETRY_STATES:
-        return "retry"
-    if state.startswith("23"):  # integrity constraint violation
-        return "conflict"
-    if state.startswith(("22", "54")):  # data exception, program limit exceeded
-        return "invalid"
-    if state.startswith(("08", "53")) or state in _UNAVAILABLE_STATES:
-        return "unavailable"
-    return "failed"
-
-
-def _sqlite_kind(name: str) -> str | None:
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "retry"
-    if name.startswith("SQLITE_CONSTRAINT"):
-        return "conflict"
-    if name in ("SQLITE_TOOBIG", "SQLITE_MISMATCH", "SQLITE_RANGE"):
-        return "invalid"
-    if name.startswith(_SQLITE_UNAVAILABLE):
-        return "unavailable"
-    return None
-
-
-def translate_error(
-    error: BaseException, *, database: str, what: str, conninfo: str | None = None
-) -> CasekitError:
-    """The casekit error a driver error becomes: the one translation both SQL adapters use.
-
-    - deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``), SQLite "database
-      is locked" after its busy timeout: :class:`ConcurrencyConflict`, retryable (retry the
-      whole unit of work, e.g. with :func:`casekit.storage.retrying`);
-    - a key or constraint violation (another transaction wrote the same key first):
-      :class:`ConcurrencyConflict`;
-    - a value the database cannot hold (NUL, bad encoding, too long; SQLSTATE class 22 or
-      54, ``UnicodeError``): :class:`ValidationError`;
-    - the database cannot be reached or used (SQLSTATE class 08, 53, shutdown; SQLite
-      cannot open, I/O error, not a database): :class:`StorageUnavailable`;
-    - anything else: :class:`StorageError`.
-
-    Connection secrets are scrubbed from the message (:func:`scrub_conninfo`).
-
-    Args:
-        error: The driver's exception.
-        database: The database, as messages name it (``"postgresql"``, ``"sqlite x.db"``).
-        what: The statement (or operation) that failed; only its first word is named.
-        conninfo: The connection string, whose secrets must not appear in the message.
-    """
-    verb = what.split(" ", 1)[0].lower()
-    detail = scrub_conninfo(str(error).strip() or type(error).__name__, conninfo=conninfo)
-    kind = _error_kind(error)
-    if kind == "retry":
-        return ConcurrencyConflict(
-            f"{database}: {verb} met a concurrent transaction ({detail}); nothing was "
-            "written; retrying the whole unit of work is safe"
-        )
-    if kind == "conflict":
-        return ConcurrencyConflict(
-            f"{database}: {verb} conflicted with another transaction ({detail}); "
-            "nothing was written"
-        )
-    if kind == "invalid":
-        return ValidationError(
-            f"{database}: {verb} refused a value ({detail}); nothing was written; text must "
-            "be valid Unicode without NUL characters and keys at most 512 characters"
-        )
-    if kind == "unavailable":
-        return StorageUnavailable(f"{database}: {verb} failed: {detail}")
-    return StorageError(f"{database}: {verb} failed: {detail}")
 
 
 def _loads(table: str, key: str, column: str, text: object) -> Any:
@@ -738,48 +567,6 @@ def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
     )
 
 
-def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str) -> None:
-    """Check ``key`` is the one the database's trails are written with; record it on first use.
-
-    Run when a storage opens, in a transaction, once the schema is at version 5. A database
-    with no fingerprint yet takes the key's if it holds no audit entry, else
-    :data:`~casekit.storage.audit.KEYLESS` (its trails predate audit keys). The row only
-    guards against opening with the wrong key by mistake: someone who changes it still
-    cannot make entries verify without the key.
-
-    Raises:
-        ValidationError: As :func:`~casekit.storage.audit.check_key_fingerprint`.
-    """
-    read = "SELECT fingerprint FROM audit_key_check WHERE id = 1"
-    row = db.execute(read).fetchone()
-    if row is None:
-        has_trails = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
-        db.execute(
-            "INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?) ON CONFLICT DO NOTHING",
-            (KEYLESS if has_trails else key_fingerprint(key),),
-        )
-        row = db.execute(read).fetchone()  # ours, or that of a process that opened it first
-    stored = str(row[0])
-    check_key_fingerprint(stored, key, what=what, where=db.name)
-
-
-def check_schema_version(found: int | None) -> int:
-    """Return the version to migrate from, refusing a schema newer than this code.
-
-    Raises:
-        CorruptRecord: ``found`` is newer than :data:`SCHEMA_VERSION` or not positive.
-    """
-    if found is None:
-        return 0
-    if not 1 <= found <= SCHEMA_VERSION:
-        raise CorruptRecord(
-            f"table casekit_schema, key 'storage': schema version {found} is unknown; this "
-            f"casekit reads versions 1..{SCHEMA_VERSION} (upgrade casekit, or use another "
-            "database)"
-        )
-    return found
-
-
 class SqlUnitOfWork(UnitOfWork):
     """The one unit of work of the SQL adapters: their stores over one dialect's transaction.
 
@@ -825,86 +612,3 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _rollback(self) -> None:
         self.dialect.rollback()
-
-
-_SCHEMA_TABLE = (
-    "CREATE TABLE IF NOT EXISTS casekit_schema ("
-    " component text PRIMARY KEY, version integer NOT NULL)"
-)
-_SCHEMA_READ = "SELECT version FROM casekit_schema WHERE component = 'storage'"
-
-
-@attrs.frozen(slots=True)
-class SchemaMigration:
-    """What a migration did.
-
-    Attributes:
-        database: The database, as messages name it (``sqlite cases.db``, ``postgresql``).
-        found: The schema version it had (0: none, a new database).
-        version: The version it has now (:data:`SCHEMA_VERSION`).
-    """
-
-    database: str
-    found: int
-    version: int
-
-    def __str__(self) -> str:
-        if self.found == self.version:
-            return f"{self.database}: schema already at version {self.version}; nothing to do"
-        if self.found == 0:
-            return f"{self.database}: schema created at version {self.version}"
-        return f"{self.database}: schema migrated from version {self.found} to {self.version}"
-
-
-def _stored_version(db: SqlDialect) -> int:
-    if not db.table_exists("casekit_schema"):
-        return 0
-    row = db.execute(_SCHEMA_READ).fetchone()
-    return check_schema_version(None if row is None else int(row[0]))
-
-
-def migrate_schema(db: SqlDialect, migrations: Mapping[int, Sequence[str]]) -> SchemaMigration:
-    """Bring the schema to :data:`SCHEMA_VERSION`, one version after another.
-
-    Run inside a transaction holding the database's migration lock; idempotent.
-
-    Raises:
-        CorruptRecord: The schema is newer than this casekit knows.
-    """
-    db.execute(_SCHEMA_TABLE)
-    found = _stored_version(db)
-    for version in range(found + 1, SCHEMA_VERSION + 1):
-        for statement in migrations[version]:
-            db.execute(statement)
-    if found != SCHEMA_VERSION:
-        db.execute(
-            "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
-            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-            (SCHEMA_VERSION,),
-        )
-    return SchemaMigration(db.name, found, SCHEMA_VERSION)
-
-
-def check_schema(db: SqlDialect, *, how: str) -> None:
-    """Check the schema is at :data:`SCHEMA_VERSION` (one read; nothing is changed).
-
-    Args:
-        db: The database, inside a transaction.
-        how: How to migrate it, for the message (the command and the call).
-
-    Raises:
-        SchemaNotMigrated: The database has no casekit schema, or an older one.
-        CorruptRecord: The schema is newer than this casekit knows.
-    """
-    found = _stored_version(db)
-    if found == SCHEMA_VERSION:
-        return
-    if found == 0:
-        raise SchemaNotMigrated(
-            f"{db.name}: the database has no casekit schema yet; create it first with {how} "
-            "(or open it with migrate=True)"
-        )
-    raise SchemaNotMigrated(
-        f"{db.name}: the database is at schema version {found} and this casekit needs version "
-        f"{SCHEMA_VERSION}; migrate it first with {how} (or open it with migrate=True)"
-    )

@@ -36,17 +36,19 @@ from casekit.storage._checks import check_seconds
 from casekit.storage.journal import JOURNAL_TABLES_SQLITE
 from casekit.storage.locks import WriterLock
 from casekit.storage.sql import (
-    ROUTING_INDEXES_V3,
-    ROUTING_TABLES,
     Cursor,
-    SchemaMigration,
     SqlDialect,
     SqlUnitOfWork,
+    parse_time,
+    time_text,
+)
+from casekit.storage.sql_schema import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SchemaMigration,
     check_audit_key_fingerprint,
     check_schema,
     migrate_schema,
-    parse_time,
-    time_text,
 )
 from casekit.storage.unit_of_work import Storage
 
