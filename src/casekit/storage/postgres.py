@@ -298,6 +298,8 @@ class PostgresStorage(Storage):
             once (each takes one for its transaction); they are opened as needed and
             closed after 10 idle minutes. Size it to the threads that make units of work
             concurrently, within the server's ``max_connections`` shared by every process.
+            Open the storage in the process that uses it (after a pre-forking server forks:
+            the pool runs a thread of its own).
         pool_timeout: Seconds a unit of work waits for a connection when all ``pool_size``
             are in use, before :class:`~casekit.errors.StorageUnavailable`.
         migrate: Create or migrate the schema on open (under the migration lock) instead
