@@ -13,6 +13,7 @@ import pytest
 import casekit
 from casekit.cases import ProductDeliveryCase
 from casekit.cli import main
+from casekit.storage import SCHEMA_VERSION, SQLiteStorage
 
 
 @pytest.mark.parametrize("name", ["Product Delivery Case", "productdeliverycase", "PDC"])
@@ -243,3 +244,31 @@ def test_ctrl_c_ends_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
     assert main(["demo", "--in-memory"], out=io.StringIO(), err=err) == 130
     assert err.getvalue() == "casekit demo: interrupted\n"
+
+
+def test_migrate_sqlite_creates_the_schema_then_finds_nothing_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "cases.db"
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["migrate", "--sqlite", str(path)], out=out, err=err) == 0
+    assert main(["migrate", "--sqlite", str(path)], out=out, err=err) == 0
+    assert out.getvalue().splitlines() == [
+        f"sqlite {path}: schema created at version {SCHEMA_VERSION}",
+        f"sqlite {path}: schema already at version {SCHEMA_VERSION}; nothing to do",
+    ]
+    assert err.getvalue() == ""
+    SQLiteStorage(path, migrate=False).close()  # opens without migrating
+
+
+def test_migrate_needs_exactly_one_database() -> None:
+    for argv in (["migrate"], ["migrate", "--sqlite", "a.db", "--postgres", "host=x"]):
+        with pytest.raises(SystemExit) as caught:
+            main(argv, out=io.StringIO(), err=io.StringIO())
+        assert caught.value.code == 2
+
+
+def test_migrate_reports_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, but long enough to have a header of sorts " * 4)
+    err = io.StringIO()
+    assert main(["migrate", "--sqlite", str(path)], out=io.StringIO(), err=err) == 1
+    assert err.getvalue().startswith(f"casekit migrate: sqlite {path}")

@@ -3,7 +3,8 @@
 ``casekit demo`` simulates a benefits office and prints a dashboard; ``casekit report`` writes
 an HTML report of a demo database; ``casekit types`` lists the registered case types;
 ``casekit diagram TYPE`` prints a case type's lifecycle as a Mermaid state diagram (TYPE is
-the display name, the class name or the id prefix, case-insensitive).
+the display name, the class name or the id prefix, case-insensitive); ``casekit migrate
+--sqlite PATH | --postgres CONNINFO`` creates or migrates a database's schema.
 
 Your own case types are registered when the module declaring them is imported. The command
 line imports it in two ways:
@@ -36,6 +37,8 @@ from casekit.cases import CASE_TYPES, Case
 from casekit.demo.cli import add_commands as add_demo_commands
 from casekit.demo.cli import run_demo_command, run_report_command
 from casekit.errors import CasekitError
+from casekit.storage.cli import add_commands as add_storage_commands
+from casekit.storage.cli import run_migrate_command
 
 __all__ = ["PLUGIN_GROUP", "build_parser", "find_case_type", "main"]
 
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_option(parser, "imports")
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo_commands(sub)
+    add_storage_commands(sub)
     types = sub.add_parser("types", help="list the registered case types")
     _add_import_option(types, "more_imports")
     diagram = sub.add_parser("diagram", help="print a case type's lifecycle as Mermaid")
@@ -150,6 +154,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return run_demo_command(args, out, err)
     if args.command == "report":
         return run_report_command(args, out, err)
+    if args.command == "migrate":
+        return run_migrate_command(args, out, err)
     broken = _load_plugins(err)
     if args.command == "types":
         return _types(out)

@@ -27,6 +27,7 @@ The tree::
     ├── MissingExtra (ImportError)              an optional extra is not installed
     └── StorageError
         ├── StorageUnavailable                  the database cannot be reached
+        ├── SchemaNotMigrated                   no casekit schema yet, or an older one: migrate
         └── CorruptRecord                       an unreadable row or an unknown schema version
 """
 
@@ -54,6 +55,7 @@ __all__ = [
     "OutsideCalendar",
     "PaymentLocked",
     "ReassessmentInProgress",
+    "SchemaNotMigrated",
     "StorageError",
     "StorageUnavailable",
     "ValidationError",
@@ -215,6 +217,10 @@ class StorageError(CasekitError):
 
 class StorageUnavailable(StorageError):
     """The database cannot be reached; nothing was written."""
+
+
+class SchemaNotMigrated(StorageError):
+    """The database has no casekit schema yet, or an older one: run the migration first."""
 
 
 class CorruptRecord(StorageError):

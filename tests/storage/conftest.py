@@ -63,6 +63,7 @@ def storage_factory(
         elif backend == "postgres":
             server: PostgresServer = request.getfixturevalue("pg_server")
             conninfo = server.create_database(f"casekit_{next(_databases)}")
+            PostgresStorage.migrate(conninfo)  # the deployment step, then open
             storage = PostgresStorage(conninfo, clock=clock)
         else:  # pragma: no cover
             raise ValueError(backend)

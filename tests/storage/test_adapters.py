@@ -17,6 +17,7 @@ import pytest
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.errors import AuditTampered, ConcurrencyConflict, CorruptRecord, StorageUnavailable
 from casekit.storage import SCHEMA_VERSION, MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.storage.sql import SqlUnitOfWork
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
 
@@ -203,7 +204,8 @@ def test_connection_lost_mid_transaction_writes_nothing(
     )
     with storage.unit_of_work() as uow:
         uow.cases.add(first)
-        pid = storage._current().info.backend_pid
+        assert isinstance(uow, SqlUnitOfWork)
+        pid = uow.dialect.connection.info.backend_pid  # type: ignore[attr-defined]
         with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(StorageUnavailable):
@@ -301,11 +303,11 @@ def test_concurrent_writers_keep_one_chain_and_one_winner(sql_storage: Storage) 
 
 
 def test_key_violations_become_concurrency_conflicts(sql_storage: Storage) -> None:
-    dialect = sql_storage._dialect  # type: ignore[attr-defined]
-    with (
-        sql_storage.unit_of_work(),
-        pytest.raises(ConcurrencyConflict, match="nothing was written"),
-    ):
-        dialect.execute("INSERT INTO casekit_schema (component, version) VALUES ('storage', 1)")
+    with sql_storage.unit_of_work() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        with pytest.raises(ConcurrencyConflict, match="nothing was written"):
+            uow.dialect.execute(
+                "INSERT INTO casekit_schema (component, version) VALUES ('storage', 1)"
+            )
     with sql_storage.unit_of_work() as uow:  # rolled back; the storage carries on
         assert uow.documents.get("things", unique()) is None

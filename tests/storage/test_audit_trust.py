@@ -237,7 +237,7 @@ def open_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ope
         else:
             server: PostgresServer = request.getfixturevalue("pg_server")
             conninfo = server.create_database(unique("trust").lower().replace("-", "_"))
-            storage = PostgresStorage(conninfo, audit_key=key)
+            storage = PostgresStorage(conninfo, audit_key=key, migrate=True)
             tamper = PostgresTamper(storage)
         made.append(storage)
         return storage, tamper
@@ -572,7 +572,9 @@ def sql_storage(
         tamper = SQLiteTamper(storage)
     else:
         server: PostgresServer = request.getfixturevalue("pg_server")
-        storage = PostgresStorage(server.create_database(unique("trig").lower().replace("-", "_")))
+        storage = PostgresStorage(
+            server.create_database(unique("trig").lower().replace("-", "_")), migrate=True
+        )
         tamper = PostgresTamper(storage)
     yield storage, tamper
     storage.close()
@@ -623,7 +625,9 @@ def test_triggers_refuse_moving_a_head_back_deleting_it_or_naming_no_entry(
 
 
 def test_trigger_refuses_truncate_on_postgres(pg_server: PostgresServer) -> None:
-    storage = PostgresStorage(pg_server.create_database(unique("trunc").lower().replace("-", "_")))
+    storage = PostgresStorage(
+        pg_server.create_database(unique("trunc").lower().replace("-", "_")), migrate=True
+    )
     try:
         tamper = PostgresTamper(storage)
         case_id = _case(storage)
@@ -845,6 +849,7 @@ def test_verifying_while_another_process_saves_never_raises_a_false_alarm(
 ) -> None:
     """Trail, head and record are read as one state although saves commit in between."""
     conninfo = pg_server.create_database(unique("race").lower().replace("-", "_"))
+    PostgresStorage.migrate(conninfo)
     writer, reader = PostgresStorage(conninfo), PostgresStorage(conninfo)
     try:
         case_id = _case(writer)
@@ -908,7 +913,9 @@ def test_version_3_database_migrates_to_version_5_and_its_trails_still_verify(
 
     else:
         server: PostgresServer = request.getfixturevalue("pg_server")
-        source = PostgresStorage(server.create_database(unique("v4").lower().replace("-", "_")))
+        source = PostgresStorage(
+            server.create_database(unique("v4").lower().replace("-", "_")), migrate=True
+        )
         old_conninfo = server.create_database(unique("v3").lower().replace("-", "_"))
         migrations = pg_module._MIGRATIONS
 
@@ -920,7 +927,7 @@ def test_version_3_database_migrates_to_version_5_and_its_trails_still_verify(
         labels, marks = "CAST(labels AS text)", "?, ?, ?, ?, CAST(? AS jsonb), ?"
 
         def reopen() -> Storage:
-            return PostgresStorage(old_conninfo)
+            return PostgresStorage(old_conninfo, migrate=True)
 
     case_id = _case(source)
     tables = {
@@ -1011,6 +1018,6 @@ class TestAuditTrustContract(AuditTrustContract):
         else:
             server: PostgresServer = request.getfixturevalue("pg_server")
             conninfo = server.create_database(unique("keyed").lower().replace("-", "_"))
-            storage = PostgresStorage(conninfo, audit_key=CONTRACT_KEY)
+            storage = PostgresStorage(conninfo, audit_key=CONTRACT_KEY, migrate=True)
         yield storage
         storage.close()

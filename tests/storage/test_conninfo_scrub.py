@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from casekit.errors import CasekitError, StorageUnavailable, ValidationError
 from casekit.storage import PostgresStorage, Storage, scrub_conninfo
-from casekit.storage.sql import translate_error
+from casekit.storage.sql import SqlUnitOfWork, translate_error
 
 _UNREACHABLE = "127.0.0.1:1"
 
@@ -107,4 +107,6 @@ def test_rule_translated_statement_errors_are_scrubbed(
     assert "s3cr3t" not in str(translated)
     storage = storage_factory("postgres")
     assert isinstance(storage, PostgresStorage)
-    assert storage._dialect.conninfo == storage.conninfo  # scrubbed with its own password too
+    uow = storage.unit_of_work()
+    assert isinstance(uow, SqlUnitOfWork)
+    assert uow.dialect.conninfo == storage.conninfo  # scrubbed with its own password too

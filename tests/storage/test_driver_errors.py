@@ -28,15 +28,16 @@ from casekit.storage import (
     retrying,
 )
 from casekit.storage import retry as retry_module
-from casekit.storage.sql import translate_error
+from casekit.storage.sql import SqlUnitOfWork, translate_error
 from casekit.testing.storage_contract import unique
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 StorageFactory = Callable[[str], Storage]
 
 
-def _raise_sqlstate(storage: PostgresStorage, state: str) -> None:
-    storage._dialect.execute(  # a real error of that SQLSTATE, raised by the server
+def _raise_sqlstate(uow: UnitOfWork, state: str) -> None:
+    assert isinstance(uow, SqlUnitOfWork)
+    uow.dialect.execute(  # a real error of that SQLSTATE, raised by the server
         f"DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '{state}'; END $$"
     )
 
@@ -62,7 +63,7 @@ def test_rule_postgres_errors_are_classified_by_sqlstate(
     assert isinstance(storage, PostgresStorage)
     with storage.unit_of_work() as uow:
         with pytest.raises(error, match=words) as caught:
-            _raise_sqlstate(storage, state)
+            _raise_sqlstate(uow, state)
         assert type(caught.value) is error  # a program error is not "unreachable"
         with pytest.raises(StorageError, match="cannot commit"):
             uow.commit()  # the failed statement aborted the transaction
@@ -77,8 +78,9 @@ def test_rule_a_failed_statement_makes_the_unit_of_work_refuse_to_commit(
         key = unique()
         with storage.unit_of_work() as uow:
             uow.documents.put("things", key, {}, expected_version=0, labels={}, updated_at=T0)
+            assert isinstance(uow, SqlUnitOfWork)
             with pytest.raises(ConcurrencyConflict):
-                storage._dialect.execute(  # type: ignore[attr-defined]
+                uow.dialect.execute(
                     "INSERT INTO casekit_schema (component, version) VALUES ('storage', 1)"
                 )
             with pytest.raises(StorageError, match="cannot commit"):
@@ -121,8 +123,10 @@ def test_rule_a_surrogate_never_reaches_the_sqlite_driver_as_unicode_error(
 ) -> None:
     """Rule: a statement the door did not check turns UnicodeEncodeError into ValidationError."""
     storage = storage_factory("sqlite")
-    with storage.unit_of_work(), pytest.raises(ValidationError, match="surrogate"):
-        storage._dialect.execute("SELECT ?", ("\ud800",))  # type: ignore[attr-defined]
+    with storage.unit_of_work() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        with pytest.raises(ValidationError, match="surrogate"):
+            uow.dialect.execute("SELECT ?", ("\ud800",))
 
 
 # ----- retrying ---------------------------------------------------------------------------

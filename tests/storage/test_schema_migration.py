@@ -84,7 +84,7 @@ def targets(
         return SQLiteStorage, tmp_path / "new.db", tmp_path / "v2.db"
     server: PostgresServer = request.getfixturevalue("pg_server")
     new, old = (server.create_database(unique("m").lower().replace("-", "_")) for _ in "ab")
-    return (lambda t: PostgresStorage(str(t))), new, old
+    return (lambda t: PostgresStorage(str(t), migrate=True)), new, old
 
 
 def test_version_2_database_migrates_to_the_current_version(

@@ -1,8 +1,9 @@
 """Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
 
-- `casekit.storage.ports`: the abstract classes ([`Storage`][],
-  [`UnitOfWork`][], [`DocumentStore`][], [`AuditLog`][], [`CaseRepository`][],
-  [`RoutingJournal`][], [`LedgerStore`][]).
+- `casekit.storage.ports`: the abstract classes ([`DocumentStore`][],
+  [`AuditLog`][], [`CaseRepository`][], [`RoutingJournal`][], [`LedgerStore`][]).
+- `casekit.storage.unit_of_work`: [`Storage`][] and its [`UnitOfWork`][], the
+  transaction that binds them (above the ports).
 - [`DurableRouter`][]: the [`Router`][casekit.routing.Router], durable and shared by many
   processes through a routing journal.
 - [`MemoryStorage`][] (the default), [`SQLiteStorage`][] (one file, standard library),
@@ -14,8 +15,9 @@
 - [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   [`scrub_conninfo`][] masks database passwords in messages.
 
-The contract suites every adapter passes are `casekit.testing.storage_contract` and
-`casekit.testing.contract_validation` (arguments checked at the door).
+The contract suites every adapter passes are `casekit.testing.storage_contract` (one
+module per port, combined) and `casekit.testing.contract_validation` (arguments
+checked at the door).
 """
 
 from __future__ import annotations
@@ -40,13 +42,12 @@ from casekit.storage.ports import (
     LedgerStore,
     Page,
     RoutingJournal,
-    Storage,
-    UnitOfWork,
 )
 from casekit.storage.postgres import PostgresStorage
 from casekit.storage.retry import retrying
-from casekit.storage.sql import SCHEMA_VERSION
+from casekit.storage.sql import SCHEMA_VERSION, SchemaMigration
 from casekit.storage.sqlite import SQLiteStorage
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
     "CASES",
@@ -73,6 +74,7 @@ __all__ = [
     "PostgresStorage",
     "RoutingJournal",
     "SQLiteStorage",
+    "SchemaMigration",
     "Storage",
     "UnitOfWork",
     "case_labels",

@@ -52,7 +52,7 @@ except ImportError:  # pragma: no cover - the optional casekit[fast] extra
 
 if TYPE_CHECKING:
     from casekit.clock import Clock
-    from casekit.storage.ports import UnitOfWork
+    from casekit.storage.unit_of_work import UnitOfWork
 
 __all__ = ["CASES", "DocumentCaseRepository", "audit_fields", "case_labels", "record_json"]
 

@@ -65,7 +65,8 @@ from casekit.routing.router import (
     QueueEntry,
     Router,
 )
-from casekit.storage.ports import JournalEntry, JournalSnapshot, Storage, UnitOfWork
+from casekit.storage.ports import JournalEntry, JournalSnapshot
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = ["BoundRouter", "DurableRouter", "serve_timers"]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from casekit.checks import (
     check_aware,
@@ -31,7 +32,9 @@ from casekit.checks import (
 from casekit.errors import ConcurrencyConflict, CorruptRecord, ValidationError
 from casekit.storage._checks import check_journal_entries, check_journal_read
 from casekit.storage.ports import JournalEntry, JournalSnapshot, RoutingJournal
-from casekit.storage.sql import SqlDialect
+
+if TYPE_CHECKING:
+    from casekit.storage.sql import SqlDialect
 
 __all__ = [
     "JOURNAL_TABLES_POSTGRES",

@@ -34,7 +34,8 @@ from casekit.storage._checks import check_audit_fields, check_plain_json
 from casekit.storage.ports import LedgerKind, LedgerLine, LedgerStore
 
 if TYPE_CHECKING:
-    from casekit.storage.ports import Document, UnitOfWork
+    from casekit.storage.ports import Document
+    from casekit.storage.unit_of_work import UnitOfWork
 
 __all__ = ["LEDGER", "DocumentLedger"]
 

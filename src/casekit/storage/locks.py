@@ -1,8 +1,10 @@
-"""The lock a storage object's units of work take turns on.
+"""The locks a storage object's units of work take.
 
-One unit of work at a time per storage object (a connection carries one transaction);
-opening a second one in the same thread while the first is open would wait for itself
-forever, so it is refused instead.
+`WriterLock`: one unit of work at a time per storage object (a storage with one
+connection, which carries one transaction). `NestingGuard`: no turns, only no
+nesting (a storage with a connection pool). Either way, opening a second unit of work in a
+thread while its first is open would wait for itself (for the lock, or for the rows the
+first one holds), so it is refused instead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 
 from casekit.errors import StorageError
 
-__all__ = ["WriterLock"]
+__all__ = ["NestingGuard", "WriterLock"]
 
 
 class WriterLock:
@@ -34,10 +36,7 @@ class WriterLock:
         """
         me = threading.get_ident()
         if self._owner == me:
-            raise StorageError(
-                f"{self._name}: a unit of work is already open in this thread; units of work "
-                "do not nest (commit or leave the first one, or use another storage object)"
-            )
+            raise _nested(self._name)
         self._lock.acquire()
         self._owner = me
 
@@ -45,3 +44,36 @@ class WriterLock:
         """Let the next unit of work in."""
         self._owner = None
         self._lock.release()
+
+
+class NestingGuard:
+    """Refuses a second unit of work in a thread that has one open; other threads never wait.
+
+    Args:
+        name: The storage, for messages.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._local = threading.local()
+
+    def enter(self) -> None:
+        """Mark this thread as inside a unit of work.
+
+        Raises:
+            StorageError: It already is (a unit of work inside another).
+        """
+        if getattr(self._local, "inside", False):
+            raise _nested(self._name)
+        self._local.inside = True
+
+    def leave(self) -> None:
+        """Mark this thread as outside again."""
+        self._local.inside = False
+
+
+def _nested(name: str) -> StorageError:
+    return StorageError(
+        f"{name}: a unit of work is already open in this thread; units of work do not nest "
+        "(commit or leave the first one, or use another storage object)"
+    )

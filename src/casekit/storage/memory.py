@@ -38,9 +38,8 @@ from casekit.storage.ports import (
     JournalEntry,
     JournalSnapshot,
     RoutingJournal,
-    Storage,
-    UnitOfWork,
 )
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = ["MemoryStorage"]
 

@@ -1,18 +1,25 @@
 """The PostgreSQL adapter (psycopg 3; ``pip install casekit[postgres]``).
 
-psycopg is imported when a [`PostgresStorage`][] is created, so ``casekit.storage``
-imports without it. Each storage object holds one connection (reopened if it breaks); a
-unit of work is one READ COMMITTED transaction. Conditional writes
-(``UPDATE ... WHERE version = expected``) make optimistic concurrency safe across
-processes; appends to one case's audit trail are serialized with a transaction-scoped
-advisory lock on the case id. Opening migrates the schema under an advisory lock, so many
-processes may start at once.
+psycopg and psycopg-pool are imported when a [`PostgresStorage`][] is created, so
+``casekit.storage`` imports without them. Each storage object holds a pool of connections
+(``pool_size``, opened as they are needed); a unit of work takes one for its transaction (one
+READ COMMITTED transaction) and gives it back at the end, so the threads of a process run
+units of work at the same time. Conditional writes (``UPDATE ... WHERE version =
+expected``) make optimistic concurrency safe across threads and processes; appends to one
+case's audit trail, and the commands of one routing domain, are serialized with
+transaction-scoped advisory locks taken on the unit of work's own connection.
+
+Migrating the schema is a step of its own ([`PostgresStorage.migrate`][], or ``casekit
+migrate --postgres CONNINFO``), run once per deployment under an advisory lock; opening only
+checks the schema version (one read) unless given ``migrate=True``.
 
 Example::
 
     from casekit.storage import PostgresStorage
 
-    storage = PostgresStorage("host=127.0.0.1 port=5432 dbname=casekit user=casekit")
+    conninfo = "host=127.0.0.1 port=5432 dbname=casekit user=casekit"
+    PostgresStorage.migrate(conninfo)  # once per deployment: casekit migrate --postgres ...
+    storage = PostgresStorage(conninfo, pool_size=8)
 
 Complexity: as `casekit.storage.sql` and `casekit.storage.journal`, plus one
 network round trip per statement and a WAL flush per commit; several routing commands
@@ -22,31 +29,35 @@ through one ``DurableRouter.bind`` pay the commit once.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from casekit.checks import check_int, check_text
+from casekit.checks import check_bool, check_int, check_text
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
-from casekit.errors import MissingExtra, StorageUnavailable, ValidationError
+from casekit.errors import MissingExtra, StorageError, StorageUnavailable, ValidationError
+from casekit.storage._checks import check_seconds
 from casekit.storage.conninfo import scrub_conninfo
-from casekit.storage.journal import JOURNAL_TABLES_POSTGRES, SqlJournal
-from casekit.storage.locks import WriterLock
-from casekit.storage.ports import Storage, UnitOfWork
+from casekit.storage.journal import JOURNAL_TABLES_POSTGRES
+from casekit.storage.locks import NestingGuard
 from casekit.storage.sql import (
+    Cursor,
+    SqlDialect,
+    SqlUnitOfWork,
+)
+from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,
-    SCHEMA_VERSION,
-    Cursor,
-    SqlAudit,
-    SqlDialect,
-    SqlDocuments,
+    SchemaMigration,
     check_audit_key_fingerprint,
-    check_schema_version,
+    check_schema,
+    migrate_schema,
 )
+from casekit.storage.unit_of_work import Storage
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg_pool
 
 __all__ = ["PostgresStorage"]
 
@@ -121,30 +132,108 @@ def _import_psycopg() -> Any:
     return psycopg
 
 
-class _PostgresDialect(SqlDialect):
-    def __init__(self, storage: PostgresStorage) -> None:
-        self._storage = storage
-        self.name = "postgresql"
-        self.conninfo = storage.conninfo
-        self._sql: dict[str, str] = {}
+def _import_pool() -> Any:
+    try:
+        import psycopg_pool  # noqa: PLC0415  optional extra, imported on use
+    except ImportError as error:
+        raise MissingExtra(
+            "PostgresStorage needs psycopg-pool: pip install 'casekit[postgres]'"
+        ) from error
+    return psycopg_pool
 
-    def _convert(self, sql: str) -> str:
-        converted = self._sql.get(sql)
-        if converted is None:
-            converted = self._sql[sql] = sql.replace("?", "%s")
-        return converted
+
+_CONVERTED: dict[str, str] = {}
+"""Statements with ``?`` placeholders as psycopg takes them (``%s``), by statement."""
+
+
+class _PostgresDialect(SqlDialect):
+    """One transaction's connection: taken by `begin`, given back at its end.
+
+    Args:
+        conninfo: The connection string (scrubbed from messages).
+        take: Returns the connection for a new transaction.
+        give: Takes it back once the transaction ended (committed, rolled back or broken).
+    """
+
+    name = "postgresql"
+
+    def __init__(
+        self,
+        conninfo: str,
+        take: Callable[[], psycopg.Connection[Any]],
+        give: Callable[[psycopg.Connection[Any]], None],
+    ) -> None:
+        self.conninfo = self._conninfo = conninfo
+        self._take = take
+        self._give = give
+        self._conn: psycopg.Connection[Any] | None = None
+        self._errors: tuple[type[BaseException], ...] = (
+            _import_psycopg().Error,
+            UnicodeError,
+        )
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """The transaction's connection; never reconnects, so a transaction is never split.
+
+        Raises:
+            StorageUnavailable: There is none (no transaction), or it was lost.
+        """
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            raise StorageUnavailable(
+                f"postgresql: the connection to {scrub_conninfo(self._conninfo)} was lost; "
+                "the unit of work is rolled back (nothing was written)"
+            )
+        return conn
+
+    def begin(self) -> None:
+        self._conn = self._take()
+
+    def commit(self) -> None:
+        with self.translate("commit"):
+            self.connection.commit()
+        self._release()
+
+    def rollback(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if not conn.closed and not conn.broken:
+                try:
+                    conn.rollback()
+                except self._errors[0]:
+                    conn.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._give(conn)
+
+    def table_exists(self, table: str) -> bool:
+        row = self.execute("SELECT to_regclass(?) IS NOT NULL", (table,)).fetchone()
+        return bool(row[0])
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        conn = self._storage._current()
+        converted = _CONVERTED.get(sql)
+        if converted is None:
+            converted = _CONVERTED[sql] = sql.replace("?", "%s")
+        conn = self.connection
         try:
-            cursor: Cursor = conn.execute(self._convert(sql), params)
-        except (self._storage._psycopg.Error, UnicodeError) as error:
+            cursor: Cursor = conn.execute(converted, params)
+        except self._errors as error:
             raise self.casekit_error(error, sql) from error
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        converted = _CONVERTED.get(sql)
+        if converted is None:
+            converted = _CONVERTED[sql] = sql.replace("?", "%s")
         with self.translate(sql.split(" ", 1)[0].lower()):
-            self._storage._current().cursor().executemany(self._convert(sql), rows)
+            self.connection.cursor().executemany(converted, rows)
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         return "labels @> CAST(? AS jsonb)", [json.dumps(dict(labels))]
@@ -189,21 +278,40 @@ class _PostgresDialect(SqlDialect):
 
 
 class PostgresStorage(Storage):
-    """A PostgreSQL database, its schema created and migrated on open.
+    """A PostgreSQL database, reached through a pool of connections.
+
+    Opening checks that the schema is at this casekit's version (one read) and does not
+    migrate it unless ``migrate=True``: on PostgreSQL the migration is a deployment step,
+    run once with [`migrate`][] or ``casekit migrate --postgres CONNINFO`` (by a role
+    allowed to create tables), not by every process that starts. A new database is no
+    exception: opening it says how to create the schema instead of creating it in whatever
+    database the connection string happens to name.
 
     Args:
         conninfo: A libpq connection string (``"host=... dbname=... user=..."``).
         clock: The clock cases read back are bound to.
         connect_timeout: Seconds to wait for the server.
         audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
-            or ``None`` (plain SHA-256); see [`Storage`][]. Give
-            the same one to every process that opens the database.
+            or ``None`` (plain SHA-256); see [`Storage`][].
+            Give the same one to every process that opens the database.
+        pool_size: The most connections it holds, so the most units of work that run at
+            once (each takes one for its transaction); they are opened as needed and
+            closed after 10 idle minutes. Size it to the threads that make units of work
+            concurrently, within the server's ``max_connections`` shared by every process.
+            Open the storage in the process that uses it (after a pre-forking server forks:
+            the pool runs a thread of its own).
+        pool_timeout: Seconds a unit of work waits for a connection when all ``pool_size``
+            are in use, before [`StorageUnavailable`][].
+        migrate: Create or migrate the schema on open (under the migration lock) instead
+            of only checking it.
 
     Raises:
-        ValidationError: ``audit_key`` is not None or bytes of at least 16 bytes, or not
-            the key the database's audit trails are written with (nothing is changed).
-        MissingExtra: psycopg is not installed.
+        ValidationError: An argument is not valid, or ``audit_key`` is not the key the
+            database's audit trails are written with (nothing is changed).
+        MissingExtra: psycopg or psycopg-pool is not installed.
         StorageUnavailable: The server cannot be reached.
+        SchemaNotMigrated: The database has no casekit schema, or an older one (and
+            ``migrate`` is false).
         CorruptRecord: The schema version is newer than this casekit knows.
     """
 
@@ -214,140 +322,154 @@ class PostgresStorage(Storage):
         clock: Clock = SYSTEM_CLOCK,
         connect_timeout: int = 10,
         audit_key: bytes | None = None,
+        pool_size: int = 4,
+        pool_timeout: float = 30.0,
+        migrate: bool = False,
     ) -> None:
         super().__init__(clock=clock, audit_key=audit_key)
         self._psycopg = _import_psycopg()
+        pool_module = _import_pool()
         self.conninfo = check_text(conninfo, what="PostgreSQL connection string")
         self._connect_timeout = check_int(
             connect_timeout, what="PostgreSQL connect_timeout (seconds)", minimum=1
         )
-        self._conn: psycopg.Connection[Any] | None = None
-        self._lock = WriterLock("postgresql")
-        self._dialect = _PostgresDialect(self)
-        try:
-            self._migrate()
-        except BaseException:
-            self.close()
-            raise
+        self.pool_size = check_int(pool_size, what="pool_size of PostgresStorage", minimum=1)
+        self._pool_timeout = check_seconds(pool_timeout, what="pool_timeout of PostgresStorage")
+        migrate = check_bool(migrate, what="migrate of PostgresStorage")
+        self._guard = NestingGuard("postgresql")
+        self._pool: psycopg_pool.ConnectionPool[Any] | None = None
+        self._open_schema(migrate)
+        self._pool = pool_module.ConnectionPool(
+            self.conninfo,
+            kwargs={"connect_timeout": self._connect_timeout, "autocommit": False},
+            min_size=0,
+            max_size=self.pool_size,
+            timeout=self._pool_timeout,
+            name="casekit-postgresql",
+            num_workers=1,
+            open=False,
+        )
+        self._pool.open(wait=False)
 
-    def _current(self) -> psycopg.Connection[Any]:
-        """The open connection; never reconnects, so a transaction is never split."""
-        conn = self._conn
-        if conn is None or conn.closed or conn.broken:
+    @classmethod
+    def migrate(cls, conninfo: str, *, connect_timeout: int = 10) -> SchemaMigration:
+        """Create or migrate the schema of the database ``conninfo`` names.
+
+        Idempotent, and safe while other processes use the database or migrate it too (it
+        runs in one transaction holding an advisory lock). ``casekit migrate --postgres
+        CONNINFO`` runs it.
+
+        Raises:
+            ValidationError: ``conninfo`` is not a valid connection string.
+            MissingExtra: psycopg is not installed.
+            StorageUnavailable: The server cannot be reached.
+            CorruptRecord: The schema version is newer than this casekit knows.
+        """
+        psycopg = _import_psycopg()
+        conninfo = check_text(conninfo, what="PostgreSQL connection string")
+        connect_timeout = check_int(
+            connect_timeout, what="PostgreSQL connect_timeout (seconds)", minimum=1
+        )
+        conn = _connect(psycopg, conninfo, connect_timeout)
+        try:
+            db = _PostgresDialect(conninfo, lambda: conn, lambda _: None)
+            db.begin()
+            try:
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                done = migrate_schema(db, _MIGRATIONS)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        finally:
+            conn.close()
+        return done
+
+    def _open_schema(self, migrate: bool) -> None:
+        """Check (or migrate) the schema and the audit key, on a connection of its own."""
+        conn = _connect(self._psycopg, self.conninfo, self._connect_timeout)
+        try:
+            db = _PostgresDialect(self.conninfo, lambda: conn, lambda _: None)
+            db.begin()
+            try:
+                if migrate:
+                    db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                    migrate_schema(db, _MIGRATIONS)
+                else:
+                    check_schema(
+                        db,
+                        how="`casekit migrate --postgres CONNINFO` or "
+                        "PostgresStorage.migrate(conninfo)",
+                    )
+                check_audit_key_fingerprint(
+                    db, self._audit_key, what=f"audit_key of {type(self).__name__}"
+                )
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        finally:
+            conn.close()
+
+    def _take(self) -> psycopg.Connection[Any]:
+        """A connection from the pool for one unit of work (this thread has none open)."""
+        pool = self._pool
+        if pool is None:
+            raise StorageError("postgresql: the storage is closed; open a new PostgresStorage")
+        self._guard.enter()
+        try:
+            conn: psycopg.Connection[Any] = pool.getconn()
+        except _import_pool().PoolClosed:
+            self._guard.leave()
+            raise StorageError(
+                "postgresql: the storage is closed; open a new PostgresStorage"
+            ) from None
+        except _import_pool().PoolTimeout as error:
+            self._guard.leave()
             raise StorageUnavailable(
-                f"postgresql: the connection to {scrub_conninfo(self.conninfo)} was lost; "
-                "the unit of work is rolled back (nothing was written)"
-            )
-        return conn
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        """The open connection, reconnecting first if it was lost (between transactions)."""
-        conn = self._conn
-        if conn is None or conn.closed or conn.broken:
-            try:
-                conn = self._psycopg.connect(
-                    self.conninfo, connect_timeout=self._connect_timeout, autocommit=False
-                )
-            except self._psycopg.Error as error:
-                message = scrub_conninfo(
-                    f"cannot connect ({self.conninfo}): {error}", conninfo=self.conninfo
-                )
-                if isinstance(error, self._psycopg.ProgrammingError):  # a malformed string
-                    raise ValidationError(
-                        f"postgresql: {message}; use 'host=... dbname=... user=...' or "
-                        "'postgresql://user@host/dbname'"
-                    ) from None
-                raise StorageUnavailable(f"postgresql: {message}") from None
-            self._conn = conn
-        return conn
-
-    def _migrate(self) -> None:
-        db = self._dialect
-        self._connection()
-        try:
-            db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS casekit_schema ("
-                " component text PRIMARY KEY, version integer NOT NULL)"
-            )
-            row = db.execute(
-                "SELECT version FROM casekit_schema WHERE component = 'storage'"
-            ).fetchone()
-            current = check_schema_version(None if row is None else int(row[0]))
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version]:
-                    db.execute(statement)
-            db.execute(
-                "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
-                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                (SCHEMA_VERSION,),
-            )
-            check_audit_key_fingerprint(
-                db, self._audit_key, what=f"audit_key of {type(self).__name__}"
-            )
-            with db.translate("commit"):
-                self._current().commit()
+                f"postgresql: no connection to {scrub_conninfo(self.conninfo)} within "
+                f"{self._pool_timeout:g} s: all {self.pool_size} of the pool are in use "
+                "(raise pool_size) or the server cannot be reached"
+            ) from error
         except BaseException:
-            self._rollback_quietly()
+            self._guard.leave()
             raise
+        return conn
 
-    def _rollback_quietly(self) -> None:
-        conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
-            try:
-                conn.rollback()
-            except self._psycopg.Error:
+    def _give(self, conn: psycopg.Connection[Any]) -> None:
+        """Return ``conn`` to the pool (which drops it if it is closed or broken)."""
+        try:
+            pool = self._pool
+            if pool is None:
                 conn.close()
+            else:
+                pool.putconn(conn)
+        finally:
+            self._guard.leave()
 
-    def unit_of_work(self) -> _PostgresUnitOfWork:
-        """Return a new unit of work (one transaction)."""
-        return _PostgresUnitOfWork(self)
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """Return a new unit of work (one transaction on a connection from the pool)."""
+        return SqlUnitOfWork(self, _PostgresDialect(self.conninfo, self._take, self._give))
 
     def close(self) -> None:
-        """Close the connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the pool and its connections; the storage is unusable afterwards."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
 
-class _PostgresUnitOfWork(UnitOfWork):
-    storage: PostgresStorage
-
-    def __init__(self, storage: PostgresStorage) -> None:
-        super().__init__(storage)
-        self._documents = SqlDocuments(storage._dialect, self._require_active)
-        self._audit = SqlAudit(storage._dialect, self._require_active, key=storage._audit_key)
-        self._journal = SqlJournal(storage._dialect, self._require_active)
-
-    @property
-    def documents(self) -> SqlDocuments:
-        return self._documents
-
-    @property
-    def audit(self) -> SqlAudit:
-        return self._audit
-
-    @property
-    def journal(self) -> SqlJournal:
-        return self._journal
-
-    def _begin(self) -> None:
-        self.storage._lock.acquire()
-        try:
-            self.storage._dialect.failure = None
-            self.storage._connection()
-        except BaseException:
-            self.storage._lock.release()
-            raise
-
-    def _commit(self) -> None:
-        self.storage._dialect.check_committable()
-        with self.storage._dialect.translate("commit"):
-            self.storage._current().commit()
-        self.storage._lock.release()
-
-    def _rollback(self) -> None:
-        try:
-            self.storage._rollback_quietly()
-        finally:
-            self.storage._lock.release()
+def _connect(driver: Any, conninfo: str, timeout: int) -> psycopg.Connection[Any]:
+    """A new connection (outside the pool), its errors translated and scrubbed."""
+    try:
+        conn: psycopg.Connection[Any] = driver.connect(
+            conninfo, connect_timeout=timeout, autocommit=False
+        )
+    except driver.Error as error:
+        message = scrub_conninfo(f"cannot connect ({conninfo}): {error}", conninfo=conninfo)
+        if isinstance(error, driver.ProgrammingError):  # a malformed string
+            raise ValidationError(
+                f"postgresql: {message}; use 'host=... dbname=... user=...' or "
+                "'postgresql://user@host/dbname'"
+            ) from None
+        raise StorageUnavailable(f"postgresql: {message}") from None
+    return conn

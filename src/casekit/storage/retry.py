@@ -31,7 +31,7 @@ from casekit.checks import check_int
 from casekit.errors import ConcurrencyConflict, ValidationError
 
 if TYPE_CHECKING:
-    from casekit.storage.ports import Storage, UnitOfWork
+    from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = ["retrying"]
 

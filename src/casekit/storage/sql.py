@@ -1,28 +1,17 @@
-"""What the SQL adapters share: the tables, the statements and the row decoding.
+"""What the SQL adapters share: the dialect, the statements, the row decoding, the unit of work.
 
-SQLite and PostgreSQL differ only in the placeholder, how labels are filtered, how a
-time is stored, how one case's audit trail is locked, and which driver errors mean
-"unavailable"; `SqlDialect` holds those differences and the two adapters supply one
-each. Every statement is parameterized: values never enter SQL text.
+SQLite and PostgreSQL differ only in how a transaction gets its connection (SQLite: a turn
+on the storage's one connection; PostgreSQL: one from the pool), the placeholder, how labels
+are filtered, how a time is stored, how one case's audit trail and one routing domain are
+locked, and which driver errors mean "unavailable"; `SqlDialect` holds those
+differences and the two adapters supply one each. Everything else is shared: the document
+store, the audit log, the routing journal, one unit of work (`SqlUnitOfWork`), and
+the schema's migration and check (`migrate_schema`, `check_schema`). Every
+statement is parameterized: values never enter SQL text.
 
-Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a second
-routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
-``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
-journal of `casekit.storage.journal`; version 5 protects ``audit_heads``, stops
-TRUNCATE of the audit tables and keeps the audit key's fingerprint):
-
-- ``casekit_schema(component, version)``: the schema version, checked on open.
-- ``documents(collection, key, version, body, labels, updated_at)``: the document store.
-- ``audit_log(case_id, seq, at, actor, action, before, after, detail, prev_hash, hash)``:
-  the append-only trail (a trigger refuses UPDATE and DELETE; from version 4 on PostgreSQL
-  also TRUNCATE).
-- ``audit_heads(case_id, seq, hash)``: the last entry of each trail. From version 4 triggers
-  let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
-  INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
-  (and on PostgreSQL a TRUNCATE) are refused.
-- ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
-  the trails are written with (``none`` without one), so a storage opened with another key
-  is refused (`check_audit_key_fingerprint`).
+The schema (its tables, versions, migration and check) is in
+`casekit.storage.sql_schema`, how driver errors become casekit errors in
+`casekit.storage.sql_errors`; their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -42,81 +31,47 @@ from casekit.errors import (
     CorruptRecord,
     NotFound,
     StorageError,
-    StorageUnavailable,
     ValidationError,
 )
 from casekit.storage import _checks
-from casekit.storage.audit import (
-    KEYLESS,
-    ChainedAuditLog,
-    check_key_fingerprint,
-    key_fingerprint,
-)
-from casekit.storage.conninfo import scrub_conninfo
+from casekit.storage.audit import ChainedAuditLog
+from casekit.storage.journal import SqlJournal
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
+from casekit.storage.sql_errors import translate_error
+from casekit.storage.sql_schema import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SCHEMA_VERSION,
+    SchemaMigration,
+    check_audit_key_fingerprint,
+    check_schema,
+    check_schema_version,
+    migrate_schema,
+)
+from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
     "ROUTING_INDEXES_V3",
     "ROUTING_TABLES",
     "SCHEMA_VERSION",
     "Cursor",
+    "SchemaMigration",
     "SqlAudit",
     "SqlDialect",
     "SqlDocuments",
+    "SqlUnitOfWork",
+    "check_audit_key_fingerprint",
+    "check_schema",
+    "check_schema_version",
+    "migrate_schema",
     "parse_time",
     "time_text",
     "translate_error",
 ]
 
-SCHEMA_VERSION = 5
 _CHUNK = 500  # keys per IN (...) list, under SQLite's parameter limit
-"""The newest schema version this casekit writes and reads."""
-
-
-# Migration history: the tables of the second routing engine (schema versions 2 and 3),
-# kept so that older databases migrate step by step; version 4 drops them.
-
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
 _TIME_WIDTH = 27
-
-ROUTING_TABLES = (
-    "CREATE TABLE IF NOT EXISTS routing_agents ("
-    " agent_id text PRIMARY KEY, skills text NOT NULL, capacity integer NOT NULL,"
-    " available integer NOT NULL, load integer NOT NULL, last_offer_at text,"
-    " CHECK (load >= 0 AND load <= capacity))",
-    "CREATE TABLE IF NOT EXISTS routing_items ("
-    " item_id text PRIMARY KEY, state text NOT NULL, rank integer NOT NULL,"
-    " skills text NOT NULL, enqueued_at text NOT NULL, agent_id text, deadline text,"
-    " declined_by text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS routing_queue"
-    " ON routing_items (state, rank DESC, enqueued_at, item_id)",
-    "CREATE INDEX IF NOT EXISTS routing_deadlines ON routing_items (state, deadline)",
-    "CREATE TABLE IF NOT EXISTS routing_offers ("
-    " item_id text NOT NULL, agent_id text NOT NULL, offered_at text NOT NULL,"
-    " deadline text NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS routing_offers_item ON routing_offers (item_id)",
-)
-"""The statements of schema version 2 (the same for SQLite and PostgreSQL)."""
-
-_QUEUED = "'Awaiting Assignment'"  # ItemState.QUEUED as an SQL literal (partial indexes)
-_OFFERED = "'Offered'"  # ItemState.OFFERED as an SQL literal
-
-ROUTING_INDEXES_V3 = (
-    # Partial indexes: an offer removes the item from the queue index and adds it to the
-    # offers index, instead of moving entries inside two indexes that hold every item.
-    "DROP INDEX IF EXISTS routing_queue",
-    "DROP INDEX IF EXISTS routing_deadlines",
-    "CREATE INDEX IF NOT EXISTS routing_queued ON routing_items (rank DESC, enqueued_at, item_id)"
-    f" WHERE state = {_QUEUED}",
-    "CREATE INDEX IF NOT EXISTS routing_offered ON routing_items (deadline, item_id)"
-    f" WHERE state = {_OFFERED}",
-    # Never offered is '' (not NULL): it sorts first in both databases, so one index serves
-    # the candidate order (least loaded, offered work longest ago, id).
-    "UPDATE routing_agents SET last_offer_at = '' WHERE last_offer_at IS NULL",
-    "CREATE INDEX IF NOT EXISTS routing_candidates"
-    " ON routing_agents (available, load, last_offer_at, agent_id)",
-)
-"""What schema version 3 changes in the routing tables (SQLite and PostgreSQL)."""
 
 
 def time_text(moment: datetime) -> str:
@@ -165,6 +120,30 @@ class SqlDialect(abc.ABC):
     A failed statement aborts a PostgreSQL transaction (its COMMIT would silently roll
     back) and may have half-done a unit of work's change on SQLite, so the unit of work
     refuses to commit after one (`check_committable`)."""
+
+    @abc.abstractmethod
+    def begin(self) -> None:
+        """Start a unit of work's transaction (on a connection of its own, or its turn on one).
+
+        Raises:
+            StorageError: A unit of work is already open in this thread (they do not nest).
+            StorageUnavailable: No connection could be had.
+        """
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make the transaction durable and release its connection, or raise and write nothing.
+
+        When it raises, `rollback` is called next (and must still release).
+        """
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Discard the transaction and release its connection; never raises a driver error."""
+
+    @abc.abstractmethod
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists (read without failing the transaction)."""
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
@@ -249,119 +228,6 @@ class SqlDialect(abc.ABC):
     @abc.abstractmethod
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         """The driver's exception classes."""
-
-
-_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
-_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})  # shutdown, crash, starting up
-_SQLITE_UNAVAILABLE = (
-    "SQLITE_AUTH",
-    "SQLITE_CANTOPEN",
-    "SQLITE_CORRUPT",
-    "SQLITE_FULL",
-    "SQLITE_IOERR",
-    "SQLITE_NOTADB",
-    "SQLITE_PERM",
-    "SQLITE_READONLY",
-)
-
-
-def _error_kind(error: BaseException) -> str:  # noqa: PLR0911  one return per kind
-    """``retry``, ``conflict``, ``invalid``, ``unavailable`` or ``failed``.
-
-    Decided by the PostgreSQL SQLSTATE (psycopg's ``sqlstate``), else SQLite's error name
-    (``sqlite_errorname``), else the DB-API (PEP 249) exception class names, so one
-    function serves every driver without importing it.
-    """
-    if isinstance(error, UnicodeError):
-        return "invalid"
-    state = getattr(error, "sqlstate", None)
-    if isinstance(state, str) and state:
-        return _sqlstate_kind(state)
-    name = getattr(error, "sqlite_errorname", None)
-    kind = _sqlite_kind(name) if isinstance(name, str) else None
-    if kind is not None:
-        return kind
-    classes = {cls.__name__ for cls in type(error).__mro__}
-    if "database is locked" in str(error):
-        return "retry"
-    if "IntegrityError" in classes:
-        return "conflict"
-    if "DataError" in classes:
-        return "invalid"
-    if classes & {"OperationalError", "InterfaceError"}:
-        return "unavailable"
-    return "failed"
-
-
-def _sqlstate_kind(state: str) -> str:
-    if state in _RETRY_STATES:
-        return "retry"
-    if state.startswith("23"):  # integrity constraint violation
-        return "conflict"
-    if state.startswith(("22", "54")):  # data exception, program limit exceeded
-        return "invalid"
-    if state.startswith(("08", "53")) or state in _UNAVAILABLE_STATES:
-        return "unavailable"
-    return "failed"
-
-
-def _sqlite_kind(name: str) -> str | None:
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "retry"
-    if name.startswith("SQLITE_CONSTRAINT"):
-        return "conflict"
-    if name in ("SQLITE_TOOBIG", "SQLITE_MISMATCH", "SQLITE_RANGE"):
-        return "invalid"
-    if name.startswith(_SQLITE_UNAVAILABLE):
-        return "unavailable"
-    return None
-
-
-def translate_error(
-    error: BaseException, *, database: str, what: str, conninfo: str | None = None
-) -> CasekitError:
-    """The casekit error a driver error becomes: the one translation both SQL adapters use.
-
-    - deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``), SQLite "database
-      is locked" after its busy timeout: [`ConcurrencyConflict`][], retryable (retry the
-      whole unit of work, e.g. with [`casekit.storage.retrying`][]);
-    - a key or constraint violation (another transaction wrote the same key first):
-      [`ConcurrencyConflict`][];
-    - a value the database cannot hold (NUL, bad encoding, too long; SQLSTATE class 22 or
-      54, ``UnicodeError``): [`ValidationError`][];
-    - the database cannot be reached or used (SQLSTATE class 08, 53, shutdown; SQLite
-      cannot open, I/O error, not a database): [`StorageUnavailable`][];
-    - anything else: [`StorageError`][].
-
-    Connection secrets are scrubbed from the message ([`scrub_conninfo`][]).
-
-    Args:
-        error: The driver's exception.
-        database: The database, as messages name it (``"postgresql"``, ``"sqlite x.db"``).
-        what: The statement (or operation) that failed; only its first word is named.
-        conninfo: The connection string, whose secrets must not appear in the message.
-    """
-    verb = what.split(" ", 1)[0].lower()
-    detail = scrub_conninfo(str(error).strip() or type(error).__name__, conninfo=conninfo)
-    kind = _error_kind(error)
-    if kind == "retry":
-        return ConcurrencyConflict(
-            f"{database}: {verb} met a concurrent transaction ({detail}); nothing was "
-            "written; retrying the whole unit of work is safe"
-        )
-    if kind == "conflict":
-        return ConcurrencyConflict(
-            f"{database}: {verb} conflicted with another transaction ({detail}); "
-            "nothing was written"
-        )
-    if kind == "invalid":
-        return ValidationError(
-            f"{database}: {verb} refused a value ({detail}); nothing was written; text must "
-            "be valid Unicode without NUL characters and keys at most 512 characters"
-        )
-    if kind == "unavailable":
-        return StorageUnavailable(f"{database}: {verb} failed: {detail}")
-    return StorageError(f"{database}: {verb} failed: {detail}")
 
 
 def _loads(table: str, key: str, column: str, text: object) -> Any:
@@ -701,40 +567,48 @@ def _entry_row(entry: AuditEntry) -> tuple[object, ...]:
     )
 
 
-def check_audit_key_fingerprint(db: SqlDialect, key: bytes | None, *, what: str) -> None:
-    """Check ``key`` is the one the database's trails are written with; record it on first use.
+class SqlUnitOfWork(UnitOfWork):
+    """The one unit of work of the SQL adapters: their stores over one dialect's transaction.
 
-    Run inside the migration's transaction (under its lock), after version 4. A database
-    with no fingerprint yet takes the key's if it holds no audit entry, else
-    `KEYLESS` (its trails predate audit keys). The row only
-    guards against opening with the wrong key by mistake: someone who changes it still
-    cannot make entries verify without the key.
+    The dialect says how a transaction begins, commits and rolls back (SQLite: its turn on
+    the storage's one connection; PostgreSQL: a connection from the pool, given back at the
+    end), so every statement of the unit of work, the routing domain locks included, runs on
+    the connection of its own transaction.
 
-    Raises:
-        ValidationError: As `check_key_fingerprint`.
+    Args:
+        storage: The storage handing it out.
+        dialect: The database, bound to this unit of work's transaction.
     """
-    row = db.execute("SELECT fingerprint FROM audit_key_check WHERE id = 1").fetchone()
-    if row is None:
-        has_trails = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
-        stored = KEYLESS if has_trails else key_fingerprint(key)
-        db.execute("INSERT INTO audit_key_check (id, fingerprint) VALUES (1, ?)", (stored,))
-    else:
-        stored = str(row[0])
-    check_key_fingerprint(stored, key, what=what, where=db.name)
 
+    def __init__(self, storage: Storage, dialect: SqlDialect) -> None:
+        super().__init__(storage)
+        self.dialect = dialect
+        self._documents = SqlDocuments(dialect, self._require_active)
+        self._audit = SqlAudit(dialect, self._require_active, key=storage._audit_key)
+        self._journal = SqlJournal(dialect, self._require_active)
 
-def check_schema_version(found: int | None) -> int:
-    """Return the version to migrate from, refusing a schema newer than this code.
+    @property
+    def documents(self) -> SqlDocuments:
+        """See [`UnitOfWork.documents`][]."""
+        return self._documents
 
-    Raises:
-        CorruptRecord: ``found`` is newer than `SCHEMA_VERSION` or not positive.
-    """
-    if found is None:
-        return 0
-    if not 1 <= found <= SCHEMA_VERSION:
-        raise CorruptRecord(
-            f"table casekit_schema, key 'storage': schema version {found} is unknown; this "
-            f"casekit reads versions 1..{SCHEMA_VERSION} (upgrade casekit, or use another "
-            "database)"
-        )
-    return found
+    @property
+    def audit(self) -> SqlAudit:
+        """See [`UnitOfWork.audit`][]."""
+        return self._audit
+
+    @property
+    def journal(self) -> SqlJournal:
+        """See [`UnitOfWork.journal`][]."""
+        return self._journal
+
+    def _begin(self) -> None:
+        self.dialect.begin()
+        self.dialect.failure = None
+
+    def _commit(self) -> None:
+        self.dialect.check_committable()
+        self.dialect.commit()
+
+    def _rollback(self) -> None:
+        self.dialect.rollback()

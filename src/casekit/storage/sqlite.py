@@ -29,26 +29,28 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from casekit.checks import check_text
+from casekit.checks import check_bool, check_text
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageUnavailable, ValidationError
 from casekit.storage._checks import check_seconds
-from casekit.storage.journal import JOURNAL_TABLES_SQLITE, SqlJournal
+from casekit.storage.journal import JOURNAL_TABLES_SQLITE
 from casekit.storage.locks import WriterLock
-from casekit.storage.ports import Storage, UnitOfWork
 from casekit.storage.sql import (
-    ROUTING_INDEXES_V3,
-    ROUTING_TABLES,
-    SCHEMA_VERSION,
     Cursor,
-    SqlAudit,
     SqlDialect,
-    SqlDocuments,
-    check_audit_key_fingerprint,
-    check_schema_version,
+    SqlUnitOfWork,
     parse_time,
     time_text,
 )
+from casekit.storage.sql_schema import (
+    ROUTING_INDEXES_V3,
+    ROUTING_TABLES,
+    SchemaMigration,
+    check_audit_key_fingerprint,
+    check_schema,
+    migrate_schema,
+)
+from casekit.storage.unit_of_work import Storage
 
 __all__ = ["SQLiteStorage"]
 
@@ -143,11 +145,40 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 
 
 class _SQLiteDialect(SqlDialect):
+    """The storage's one connection; its units of work take turns on it (``_lock``)."""
+
     name = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
+        self.path = path
         self.name = f"sqlite {path}"
+        self._lock = WriterLock(self.name)
+
+    def begin(self) -> None:
+        self._lock.acquire()
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+        self._lock.release()
+
+    def rollback(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+        finally:
+            self._lock.release()
+
+    def table_exists(self, table: str) -> bool:
+        row = self.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        return row is not None
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         try:
@@ -209,7 +240,12 @@ class _SQLiteDialect(SqlDialect):
 
 
 class SQLiteStorage(Storage):
-    """A SQLite database file (or ``":memory:"``), created and migrated on open.
+    """A SQLite database file (or ``":memory:"``), its schema created or migrated on open.
+
+    Opening migrates by default (``migrate=True``): an embedded database belongs to its one
+    application, so a new file is ready to use. With ``migrate=False`` opening only checks
+    the schema version, as [`PostgresStorage`][] does by default, and
+    the migration is a step of its own ([`migrate`][], ``casekit migrate --sqlite PATH``).
 
     Args:
         path: The database file; created if missing.
@@ -217,13 +253,17 @@ class SQLiteStorage(Storage):
         timeout: Seconds to wait for another writer before giving up.
         synchronous: ``"NORMAL"`` (crash-safe) or ``"FULL"`` (also power-cut safe).
         audit_key: A secret kept outside the database that audit entries are HMAC-ed with,
-            or ``None`` (plain SHA-256); see [`Storage`][]. Give
-            the same one every time the file is opened.
+            or ``None`` (plain SHA-256); see [`Storage`][].
+            Give the same one every time the file is opened.
+        migrate: Create or migrate the schema on open (the default), or only check it.
 
     Raises:
-        ValidationError: ``synchronous`` or ``audit_key`` is not valid, or ``audit_key``
-            is not the key the file's audit trails are written with (nothing is changed).
+        ValidationError: ``synchronous``, ``migrate`` or ``audit_key`` is not valid, or
+            ``audit_key`` is not the key the file's audit trails are written with (nothing
+            is changed).
         StorageUnavailable: The file cannot be opened or is not a database.
+        SchemaNotMigrated: ``migrate=False`` and the file has no casekit schema or an older
+            one.
         CorruptRecord: Its schema version is newer than this casekit knows.
     """
 
@@ -235,106 +275,88 @@ class SQLiteStorage(Storage):
         timeout: float = 30.0,
         synchronous: str = "NORMAL",
         audit_key: bytes | None = None,
+        migrate: bool = True,
     ) -> None:
         super().__init__(clock=clock, audit_key=audit_key)
         if synchronous not in ("NORMAL", "FULL"):
             raise ValidationError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
-        if not isinstance(path, str | os.PathLike):
-            raise ValidationError(f"SQLite database path must be a str or a Path, got {path!r}")
-        self.path = check_text(str(os.fspath(path)), what="SQLite database path")
-        timeout = check_seconds(timeout, what="SQLite busy timeout")
-        self._lock = WriterLock(f"sqlite {self.path}")
+        migrate = check_bool(migrate, what="migrate of SQLiteStorage")
+        self._dialect = _open(path, timeout)
+        self.path = self._dialect.path
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise StorageUnavailable(f"sqlite {self.path}: cannot open: {error}") from error
-        self._dialect = _SQLiteDialect(conn, self.path)
-        try:
-            self._dialect.execute("PRAGMA journal_mode=WAL")
             self._dialect.execute(f"PRAGMA synchronous={synchronous}")  # checked above
-            self._migrate()
+            self._open_schema(migrate)
         except BaseException:
-            conn.close()
+            self._dialect.conn.close()
             raise
 
-    def _migrate(self) -> None:
-        db = self._dialect
-        db.execute("BEGIN IMMEDIATE")
+    @classmethod
+    def migrate(cls, path: str | Path, *, timeout: float = 30.0) -> SchemaMigration:
+        """Create or migrate the schema of the database file at ``path`` (created if missing).
+
+        Idempotent, and safe while other processes use the file (the migration holds the
+        write lock). ``casekit migrate --sqlite PATH`` runs it.
+
+        Raises:
+            ValidationError: ``path`` or ``timeout`` is not valid.
+            StorageUnavailable: The file cannot be opened or is not a database.
+            CorruptRecord: Its schema version is newer than this casekit knows.
+        """
+        db = _open(path, timeout)
         try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS casekit_schema ("
-                " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
-            row = db.execute(
-                "SELECT version FROM casekit_schema WHERE component = 'storage'"
-            ).fetchone()
-            current = check_schema_version(None if row is None else int(row[0]))
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version]:
-                    db.execute(statement)
-            db.execute(
-                "INSERT INTO casekit_schema (component, version) VALUES ('storage', ?) "
-                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                (SCHEMA_VERSION,),
-            )
+            db.begin()
+            try:
+                done = migrate_schema(db, _MIGRATIONS)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        finally:
+            db.conn.close()
+        return done
+
+    def _open_schema(self, migrate: bool) -> None:
+        db = self._dialect
+        db.begin()
+        try:
+            if migrate:
+                migrate_schema(db, _MIGRATIONS)
+            else:
+                check_schema(
+                    db,
+                    how=f"`casekit migrate --sqlite {self.path}` or SQLiteStorage.migrate(path)",
+                )
             check_audit_key_fingerprint(
                 db, self._audit_key, what=f"audit_key of {type(self).__name__}"
             )
-            db.execute("COMMIT")
+            db.commit()
         except BaseException:
-            db.conn.rollback()
+            db.rollback()
             raise
 
-    def unit_of_work(self) -> _SQLiteUnitOfWork:
-        """Return a new unit of work (``BEGIN IMMEDIATE`` on enter)."""
-        return _SQLiteUnitOfWork(self)
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """Return a new unit of work (``BEGIN IMMEDIATE`` on enter; one at a time)."""
+        return SqlUnitOfWork(self, self._dialect)
 
     def close(self) -> None:
         """Close the connection."""
         self._dialect.conn.close()
 
 
-class _SQLiteUnitOfWork(UnitOfWork):
-    storage: SQLiteStorage
-
-    def __init__(self, storage: SQLiteStorage) -> None:
-        super().__init__(storage)
-        self._documents = SqlDocuments(storage._dialect, self._require_active)
-        self._audit = SqlAudit(storage._dialect, self._require_active, key=storage._audit_key)
-        self._journal = SqlJournal(storage._dialect, self._require_active)
-
-    @property
-    def documents(self) -> SqlDocuments:
-        return self._documents
-
-    @property
-    def audit(self) -> SqlAudit:
-        return self._audit
-
-    @property
-    def journal(self) -> SqlJournal:
-        return self._journal
-
-    def _begin(self) -> None:
-        self.storage._lock.acquire()
-        try:
-            self.storage._dialect.failure = None
-            self.storage._dialect.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.storage._lock.release()
-            raise
-
-    def _commit(self) -> None:
-        self.storage._dialect.check_committable()
-        self.storage._dialect.execute("COMMIT")
-        self.storage._lock.release()
-
-    def _rollback(self) -> None:
-        try:
-            conn = self.storage._dialect.conn
-            if conn.in_transaction:
-                conn.rollback()
-        finally:
-            self.storage._lock.release()
+def _open(path: str | Path, timeout: float) -> _SQLiteDialect:
+    """The checked ``path``'s database, connected in WAL mode."""
+    if not isinstance(path, str | os.PathLike):
+        raise ValidationError(f"SQLite database path must be a str or a Path, got {path!r}")
+    text = check_text(str(os.fspath(path)), what="SQLite database path")
+    timeout = check_seconds(timeout, what="SQLite busy timeout")
+    try:
+        conn = sqlite3.connect(text, timeout=timeout, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as error:
+        raise StorageUnavailable(f"sqlite {text}: cannot open: {error}") from error
+    db = _SQLiteDialect(conn, text)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+    except BaseException:
+        conn.close()
+        raise
+    return db

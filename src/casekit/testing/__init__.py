@@ -7,8 +7,13 @@
 - `casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and [`RouterStateMachine`][] to property-test your own routing policy
   or configuration.
-- `casekit.testing.contract_routing`: the routing journal's contract and the durable
-  router's state machine (the in-memory router as its oracle) for your storage adapter.
+- `casekit.testing.storage_contract`: the storage contract suite for your storage
+  adapter, one module per port: `contract_documents`,
+  `contract_unit_of_work`, `contract_audit`,
+  `contract_cases`, `contract_ledger`,
+  `contract_validation`, and
+  `casekit.testing.contract_routing`: the routing journal's contract and the durable
+  router's state machine (the in-memory router as its oracle).
 """
 
 from __future__ import annotations

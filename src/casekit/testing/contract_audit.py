@@ -1,10 +1,17 @@
-"""The audit-trust contract: what every storage adapter must do for keys, checkpoints and records.
+"""The audit log's contracts ([`AuditLog`][casekit.storage.ports.AuditLog]).
 
-Subclass `AuditTrustContract` in a test module and provide a ``keyed_storage``
-fixture: a storage of your adapter opened with ``audit_key=CONTRACT_KEY`` (it may be shared
-by the tests, which use fresh ids). It checks what an adapter contributes beyond
-[`ChainedAuditLog`][casekit.storage.ChainedAuditLog]: that it hashes with the key it was
-given, lists every head ([`heads`][casekit.storage.AuditLog.heads]) for checkpoints, reads a
+`AuditLogContract`: entries come back in order and chained, their trail verifies, and
+bad entries are refused; subclass it and provide a ``storage`` fixture (class- or
+session-scoped), as for `StorageContract`, which
+includes it.
+
+`AuditTrustContract`, what every storage adapter must do for keys, checkpoints and
+records: subclass it in a test module and provide a ``keyed_storage`` fixture, a storage of
+your adapter opened with ``audit_key=CONTRACT_KEY`` (it may be shared by the tests, which
+use fresh ids). It checks what an adapter contributes beyond
+[`ChainedAuditLog`][casekit.storage.audit.ChainedAuditLog]: that it hashes with the key it
+was given,
+lists every head ([`heads`][casekit.storage.ports.AuditLog.heads]) for checkpoints, reads a
 trail under its append lock, and keeps case records so their ``record_hash`` verifies.
 Tampering cannot be written generically (it needs the adapter's tables); see casekit's
 ``tests/storage/test_audit_trust.py`` for the attacks on the built-in adapters.
@@ -19,24 +26,23 @@ Example::
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from casekit.cases import Owner, ProductDeliveryCase
+from casekit.errors import ValidationError
 from casekit.storage.audit import GENESIS_HASH, RECORD_HASH, entry_hash, record_digest
 from casekit.storage.cases import CASES, record_json
 from casekit.storage.checkpoint import Checkpoint
-from casekit.storage.ports import Storage
-from casekit.testing.storage_contract import unique
+from casekit.storage.unit_of_work import Storage
+from casekit.testing.contract_support import T0, unique
 
-__all__ = ["CONTRACT_KEY", "AuditTrustContract"]
+__all__ = ["CONTRACT_KEY", "AuditLogContract", "AuditTrustContract"]
 
 CONTRACT_KEY = b"casekit audit contract key, 32 b"
 """The audit key the ``keyed_storage`` fixture must be opened with."""
-
-_T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def _saved_case(storage: Storage) -> ProductDeliveryCase:
@@ -56,6 +62,44 @@ def _saved_case(storage: Storage) -> ProductDeliveryCase:
     return case
 
 
+class AuditLogContract:
+    """The tests every [`AuditLog`][casekit.storage.ports.AuditLog] must pass."""
+
+    def test_audit_is_ordered_and_chained(self, storage: Storage) -> None:
+        """Entries come back in order, chained, and verify."""
+        case_id = unique("CASE")
+        with storage.unit_of_work() as uow:
+            first = uow.audit.append(case_id, actor="u1", action="open", at=T0, after="Open")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            second = uow.audit.append(
+                case_id,
+                actor="u2",
+                action="submit",
+                at=T0 + timedelta(minutes=1),
+                before="Open",
+                after="Submitted",
+                detail={"reason": "ready", "n": 2},
+            )
+            uow.commit()
+        assert (first.seq, second.seq, second.prev_hash) == (1, 2, first.hash)
+        with storage.unit_of_work() as uow:
+            assert uow.audit.entries(case_id) == [first, second]
+            assert uow.audit.head(case_id) == (2, second.hash)
+        assert storage.verify_audit(case_id) == 2
+        assert storage.verify_audit(unique("NONE")) == 0
+
+    def test_audit_refuses_bad_entries(self, storage: Storage) -> None:
+        """An entry without actor or with a naive time is refused."""
+        case_id = unique("CASE")
+        with storage.unit_of_work() as uow:
+            with pytest.raises(ValidationError, match="actor"):
+                uow.audit.append(case_id, actor="", action="x", at=T0)
+            with pytest.raises(ValidationError, match="naive"):
+                uow.audit.append(case_id, actor="u", action="x", at=datetime(2026, 1, 1))
+            assert uow.audit.entries(case_id) == []
+
+
 class AuditTrustContract:
     """Tests every adapter passes with an audit key; subclass and provide ``keyed_storage``."""
 
@@ -68,7 +112,7 @@ class AuditTrustContract:
         """An entry's hash is HMAC-SHA256 under the key, not the SHA-256 anyone computes."""
         trail_id = unique("ITEM")
         with keyed_storage.unit_of_work() as uow:
-            entry = uow.audit.append(trail_id, actor="ana", action="note", at=_T0)
+            entry = uow.audit.append(trail_id, actor="ana", action="note", at=T0)
             uow.commit()
         fields: dict[str, Any] = {
             "at": entry.at,
@@ -90,7 +134,7 @@ class AuditTrustContract:
         with keyed_storage.unit_of_work() as uow:
             for n, trail_id in enumerate(ids):
                 for step in range(n + 1):
-                    uow.audit.append(trail_id, actor="ana", action=f"step {step}", at=_T0)
+                    uow.audit.append(trail_id, actor="ana", action=f"step {step}", at=T0)
             uow.commit()
         with keyed_storage.unit_of_work() as uow:
             heads = uow.audit.heads()

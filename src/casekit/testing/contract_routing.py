@@ -32,7 +32,9 @@ from casekit.errors import CasekitError, ConcurrencyConflict, ValidationError
 from casekit.routing import Agent, Presence, Router, WorkItem
 from casekit.routing.explain import ExplainDetail
 from casekit.storage.durable_router import SNAPSHOT_FORMAT, DurableRouter
-from casekit.storage.ports import JournalEntry, JournalSnapshot, Storage
+from casekit.storage.ports import JournalEntry, JournalSnapshot
+from casekit.storage.unit_of_work import Storage
+from casekit.testing.contract_support import open_storage
 from casekit.testing.routing import RouterStateMachine
 
 __all__ = [
@@ -354,8 +356,6 @@ def router_worker(argv: Sequence[str]) -> None:
     what was committed. ``BATCH`` commands go in one unit of work. Conflicts are retried.
     """
     import random  # noqa: PLC0415  only the worker needs it
-
-    from casekit.testing.storage_contract import open_storage  # noqa: PLC0415  cycle
 
     backend, target, domain, seed, count, *rest = argv
     batch = int(rest[0]) if rest else 1

@@ -35,8 +35,9 @@ from casekit.errors import CasekitError, CorruptRecord, StorageError, Validation
 from casekit.priority import Priority
 from casekit.storage._checks import MAX_COLLECTION_LENGTH, MAX_LABEL_LENGTH
 from casekit.storage.memory import MemoryStorage
-from casekit.storage.ports import JsonText, LedgerKind, Storage, UnitOfWork
-from casekit.testing.storage_contract import unique
+from casekit.storage.ports import JsonText, LedgerKind
+from casekit.storage.unit_of_work import Storage, UnitOfWork
+from casekit.testing.contract_support import unique
 
 __all__ = ["BAD_ACTORS", "BAD_KEYS", "ValidationContract", "new_case"]
 

@@ -12,7 +12,7 @@ Example::
 
     server = PostgresServer.start()
     try:
-        storage = PostgresStorage(server.conninfo())
+        storage = PostgresStorage(server.conninfo(), migrate=True)
         ...
     finally:
         server.stop()

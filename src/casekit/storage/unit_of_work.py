@@ -1,0 +1,375 @@
+"""The unit of work and the storage that hands it out: the application layer's transaction.
+
+A [`Storage`][] is a database; [`Storage.unit_of_work`][] starts a [`UnitOfWork`][],
+one transaction exposing the ports of `casekit.storage.ports` (documents, audit log,
+routing journal) bound to it, and the case repository and ledger built on them
+(`casekit.storage.cases`, `casekit.storage.ledger`; an adapter may supply its own
+through [`UnitOfWork.make_cases`][] and [`UnitOfWork.make_ledger`][]). Commands load,
+act, save and commit in one unit of work; domain events are published after the commit.
+
+This module sits above the ports and the repositories built on them, which never import it
+(``casekit.storage.ports.UnitOfWork`` and ``.Storage`` still resolve, to these classes).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from casekit.checks import check_id, check_instance
+from casekit.clock import SYSTEM_CLOCK, Clock
+from casekit.errors import StorageError, ValidationError
+from casekit.storage.audit import check_audit_key, verify_chain, verify_record
+from casekit.storage.cases import CASES, DocumentCaseRepository, record_json
+from casekit.storage.checkpoint import Checkpoint
+from casekit.storage.ledger import DocumentLedger
+from casekit.storage.ports import (
+    AuditLog,
+    CaseRepository,
+    DocumentStore,
+    EventHandler,
+    LedgerStore,
+    RoutingJournal,
+)
+
+if TYPE_CHECKING:
+    from casekit.cases import Case
+
+__all__ = ["Storage", "UnitOfWork"]
+
+
+class UnitOfWork(abc.ABC):
+    """A transaction: all or nothing, rolled back unless committed, events published after commit.
+
+    Use it as a context manager::
+
+        with storage.unit_of_work() as uow:
+            uow.cases.add(case)
+            uow.commit()
+
+    Leaving the block without [`commit`][] (or with an exception) rolls back; after a
+    rollback the cases saved in it get their previous ``version`` back and keep their
+    pending events, so saving them again in a new unit of work is safe.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._active = False
+        self._touched: dict[int, tuple[Case[Any], int]] = {}
+        self._cases: CaseRepository | None = None
+        self._ledger: LedgerStore | None = None
+        self._on_end: list[Callable[[bool], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
+        self.bound: dict[int, Any] = {}
+        """What has bound itself to this unit of work, by the binder's id (the durable
+        routers)."""
+        self._failure: str | None = None
+
+    @property
+    @abc.abstractmethod
+    def documents(self) -> DocumentStore:
+        """The document store, inside this transaction."""
+
+    @property
+    @abc.abstractmethod
+    def audit(self) -> AuditLog:
+        """The audit log, inside this transaction."""
+
+    @property
+    @abc.abstractmethod
+    def journal(self) -> RoutingJournal:
+        """The routing journals, inside this transaction."""
+
+    @property
+    def ledger(self) -> LedgerStore:
+        """The financial ledger, inside this transaction (built once, by [`make_ledger`][])."""
+        if self._ledger is None:
+            self._ledger = self.make_ledger()
+        return self._ledger
+
+    @property
+    def cases(self) -> CaseRepository:
+        """The case repository, inside this transaction (built once, by [`make_cases`][])."""
+        if self._cases is None:
+            self._cases = self.make_cases()
+        return self._cases
+
+    def make_cases(self) -> CaseRepository:
+        """Build this unit of work's case repository; called once, on first use of [`cases`][].
+
+        The default stores cases as documents over [`documents`][] and [`audit`][]
+        ([`DocumentCaseRepository`][]); an adapter with a case
+        table of its own overrides it. The repository must pass
+        `casekit.testing.contract_cases`.
+        """
+        return DocumentCaseRepository(self)
+
+    def make_ledger(self) -> LedgerStore:
+        """Build this unit of work's ledger; called once, on first use of [`ledger`][].
+
+        The default keeps ledger lines as documents
+        (`DocumentLedger`); an adapter with ledger tables of
+        its own overrides it. The ledger must pass
+        `casekit.testing.contract_ledger`.
+        """
+        return DocumentLedger(self)
+
+    @abc.abstractmethod
+    def _begin(self) -> None:
+        """Start the transaction."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Make the transaction's writes durable, or raise and write nothing."""
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Discard the transaction's writes."""
+
+    def before_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once, inside the transaction, just before it commits.
+
+        Writers that buffer (the durable router's journal entries) flush there; if a
+        callback raises, the unit of work rolls back and the error reaches the caller.
+        """
+        self._before_commit.append(callback)
+
+    def on_end(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(committed)`` once when this unit of work ends.
+
+        ``committed`` is true after a successful commit (called before the domain events are
+        published) and false after a rollback. Callbacks run in the order they were added;
+        the durable router uses it to release its replica and to publish its events.
+        """
+        self._on_end.append(callback)
+
+    def _ended(self, committed: bool) -> None:
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback(committed)
+
+    def fail(self, reason: str) -> None:
+        """Mark this unit of work as unable to commit: a change failed half-way through.
+
+        Writers call it when an error interrupts a change after its first write (the row is
+        written, its audit entry is not); [`commit`][] then rolls back and refuses, so a
+        caller who catches the error cannot commit half of the change.
+        """
+        if self._failure is None:
+            self._failure = reason
+
+    def track(self, case: Case[Any], previous_version: int) -> None:
+        """Remember a case written in this unit of work (for its events and version)."""
+        self._touched.setdefault(id(case), (case, previous_version))
+
+    def __enter__(self) -> UnitOfWork:
+        self._begin()
+        self._active = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._active:
+            self.rollback()
+
+    def commit(self) -> None:
+        """Write everything, then publish the domain events of the cases written.
+
+        Raises:
+            StorageUnavailable: The database failed; nothing was written and the unit of
+                work is rolled back.
+            StorageError: A change in it failed half-way ([`fail`][]); it is rolled back.
+        """
+        self._require_active()
+        if self._failure is not None:
+            self.rollback()
+            raise StorageError(
+                f"cannot commit this unit of work: {self._failure}; it is rolled back "
+                "(nothing was written)"
+            )
+        try:
+            callbacks, self._before_commit = self._before_commit, []
+            for callback in callbacks:
+                callback()
+            self._commit()
+        except BaseException:
+            self.rollback()
+            raise
+        self._active = False
+        events: list[object] = []
+        for case, _ in self._touched.values():
+            events.extend(case.collect_events())
+        self._touched.clear()
+        self._ended(True)
+        for event in events:
+            self.storage.publish(event)
+
+    def rollback(self) -> None:
+        """Discard every write; cases written get their previous version back."""
+        if not self._active:
+            return
+        self._active = False
+        try:
+            self._rollback()
+        finally:
+            for case, previous in self._touched.values():
+                case.version = previous
+            self._touched.clear()
+            self._ended(False)
+
+    def _require_active(self) -> None:
+        if not self._active:
+            raise StorageError(
+                "unit of work is not active: use it as 'with storage.unit_of_work() as uow:' "
+                "and commit once"
+            )
+
+
+class Storage(abc.ABC):
+    """A database: hands out units of work and publishes committed domain events.
+
+    Args:
+        clock: The clock cases read back are bound to.
+        audit_key: A secret the database does not hold (at least 16 bytes; 32 random bytes
+            advised): every audit entry's hash is then HMAC-SHA256 keyed by it, and
+            checkpoints are signed with it, so entries forged or rewritten without it are
+            detected. Give the same key every time a database is opened (a trail written
+            with a key does not verify without it, nor one written without a key with it).
+
+    Raises:
+        ValidationError: ``audit_key`` is not ``None`` or bytes of at least 16 bytes.
+    """
+
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, audit_key: bytes | None = None) -> None:
+        key = check_audit_key(audit_key, what=f"audit_key of {type(self).__name__}")
+        self.clock = clock
+        self._audit_key = key
+        self._handlers: list[EventHandler] = []
+
+    @abc.abstractmethod
+    def unit_of_work(self) -> UnitOfWork:
+        """Return a new unit of work (enter it with ``with``)."""
+
+    def close(self) -> None:  # noqa: B027  optional: adapters without resources keep it empty
+        """Release connections; the storage is unusable afterwards."""
+
+    def subscribe(self, handler: EventHandler) -> None:
+        """Call ``handler`` with every domain event, after the commit that stored it."""
+        self._handlers.append(handler)
+
+    def publish(self, event: object) -> None:
+        """Hand ``event`` to every subscriber, in subscription order."""
+        for handler in self._handlers:
+            handler(event)
+
+    @property
+    def has_audit_key(self) -> bool:
+        """Whether audit entries are HMAC-ed with a key (the key itself is never exposed)."""
+        return self._audit_key is not None
+
+    def verify_audit(self, case_id: str, *, checkpoint: Checkpoint | None = None) -> int:
+        """Check ``case_id``'s audit trail and stored record; return its number of entries.
+
+        Checks the hash chain (with the audit key, if the storage has one) up to the stored
+        head; that the stored case record hashes to the ``record_hash`` of the entry that
+        saved it last (records saved before record hashes existed are not checked) and is
+        not stored without a trail; and, given a ``checkpoint``, that the trail still holds
+        the checkpointed entry unchanged (so it is not shorter, rewritten or deleted).
+
+        Complexity: O(n) in the trail's length plus one read of the record.
+
+        Raises:
+            ValidationError: ``case_id`` is not an id or ``checkpoint`` not a Checkpoint, or
+                it is signed and this storage has no audit key.
+            AuditTampered: An entry was edited, forged, deleted or inserted, the head or the
+                record does not match the trail, or the trail falls short of the checkpoint.
+        """
+        case_id = check_id(case_id, what="case id of the audit trail to verify")
+        if checkpoint is not None:
+            self._check_checkpoint(checkpoint)
+        return self._verify_trail(case_id, checkpoint)
+
+    def verify_all(self, *, checkpoint: Checkpoint | None = None) -> int:
+        """Verify every audit trail (as [`verify_audit`][]); return how many were checked.
+
+        The trails are those with a head, those of stored cases, and those ``checkpoint``
+        names (so a trail deleted with its head is found). Each is checked in its own unit
+        of work, in case id order; the first that fails raises.
+
+        Complexity: O(total entries + stored cases).
+
+        Raises:
+            ValidationError: ``checkpoint`` not a Checkpoint, or signed and this storage
+                has no audit key.
+            AuditTampered: As [`verify_audit`][], for the first trail that fails.
+        """
+        if checkpoint is not None:
+            self._check_checkpoint(checkpoint)
+        with self.unit_of_work() as uow:
+            case_ids = set(uow.audit.heads())
+            after: str | None = None
+            while True:
+                page = uow.documents.find(CASES, after=after, limit=1000)
+                case_ids.update(document.key for document in page)
+                if len(page) < 1000:
+                    break
+                after = page[-1].key
+        if checkpoint is not None:
+            case_ids.update(checkpoint.heads)
+        for case_id in sorted(case_ids):
+            self._verify_trail(case_id, checkpoint)
+        return len(case_ids)
+
+    def audit_checkpoint(self) -> Checkpoint:
+        """Return every trail's head now, signed with the audit key if there is one.
+
+        Keep it outside the database (``to_json()``) and pass it to [`verify_audit`][] or
+        [`verify_all`][] later: a trail shortened or deleted since is then detected.
+
+        Complexity: O(number of trails).
+        """
+        with self.unit_of_work() as uow:
+            heads = uow.audit.heads()
+            taken_at = self.clock.now()
+        return Checkpoint.take(heads, taken_at=taken_at, key=self._audit_key)
+
+    def _check_checkpoint(self, checkpoint: object) -> None:
+        cp = check_instance(checkpoint, Checkpoint, what="checkpoint to verify against")
+        cp.check_signature(self._audit_key)
+
+    def _verify_trail(self, case_id: str, checkpoint: Checkpoint | None) -> int:
+        with self.unit_of_work() as uow:
+            entries, head = uow.audit.locked_trail(case_id)  # first: saves wait from here
+            document = uow.documents.get(CASES, case_id)
+        count = verify_chain(case_id, entries, head, key=self._audit_key)
+        if checkpoint is not None:
+            checkpoint.check_trail(case_id, entries)
+        verify_record(case_id, entries, None if document is None else record_json(document.body))
+        return count
+
+    def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
+        """Add ``cases`` in one unit of work and return how many; all or nothing."""
+        if isinstance(cases, str | bytes) or not isinstance(cases, Iterable):
+            raise ValidationError(f"add_all takes an iterable of cases, got {cases!r:.80}")
+        batch = list(cases)
+        with self.unit_of_work() as uow:
+            uow.cases.add_all(batch, actor=actor)
+            uow.commit()
+        return len(batch)
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
