@@ -166,7 +166,7 @@ class DocumentCaseRepository(CaseRepository):
     Every method checks all of its arguments, encodes the record and checks every audit
     entry it will append before its first write, so a refused call writes nothing; an
     error after the first write (the database failing) marks the unit of work as unable
-    to commit ([`fail`][casekit.storage.ports.UnitOfWork.fail]).
+    to commit ([`fail`][casekit.storage.unit_of_work.UnitOfWork.fail]).
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
