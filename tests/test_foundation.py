@@ -91,3 +91,19 @@ def test_public_api_is_curated() -> None:
     assert casekit.__all__ == sorted(casekit.__all__)
     for name in casekit.__all__:
         assert hasattr(casekit, name)
+
+
+def test_every_public_error_is_in_the_curated_api() -> None:
+    """Every CasekitError subclass is listed in casekit.errors.__all__ and casekit.__all__."""
+    import inspect  # noqa: PLC0415  local to this check
+
+    import casekit  # noqa: PLC0415
+    from casekit import errors  # noqa: PLC0415
+
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.CasekitError)
+    }
+    assert defined <= set(errors.__all__)
+    assert defined <= set(casekit.__all__)
