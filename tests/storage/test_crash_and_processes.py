@@ -174,6 +174,7 @@ def _run_concurrently(storage: Storage, domain: str, processes: int, count: int)
     return outputs
 
 
+@pytest.mark.parametrize("run", [1, 2, 3], ids=lambda run: f"run{run}")
 @pytest.mark.parametrize(
     ("backend", "count"), [("postgres", 2000), ("sqlite", 500)], ids=["postgres", "sqlite"]
 )
@@ -181,12 +182,14 @@ def test_four_processes_share_one_domain(
     storage_factory: Callable[[str], Storage],
     backend: str,
     count: int,
+    run: int,
     request: pytest.FixtureRequest,
 ) -> None:
+    """Run three times in every test run: a flaky multi-process test is a failing test."""
     if backend == "postgres":
         request.getfixturevalue("pg_server")
     storage = storage_factory(backend)
-    domain = f"shared-{backend}"
+    domain = f"shared-{backend}-{run}"
     _setup(storage, domain, agents=20, capacity=5)
     outputs = _run_concurrently(storage, domain, 4, count)
     journalled = 20  # the agents
