@@ -1006,8 +1006,9 @@ def test_record_text_round_trips_so_record_hashes_stay_valid(
 # ----- the contract every adapter passes, run on the built-in ones -------------------------------
 class TestAuditTrustContract(AuditTrustContract):
     @pytest.fixture(scope="class", params=BACKENDS)
+    @classmethod
     def keyed_storage(
-        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+        cls, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[Storage]:
         storage: Storage
         if request.param == "memory":

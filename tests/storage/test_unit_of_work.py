@@ -88,7 +88,8 @@ class TestAnAdapterWithItsOwnRepositoryAndLedgerRunsOnlyTheirContracts(
     """A third-party adapter runs the contract modules of the ports it implements."""
 
     @pytest.fixture(scope="class")
-    def storage(self) -> Storage:
+    @classmethod
+    def storage(cls) -> Storage:
         return _OwnStorage()
 
 

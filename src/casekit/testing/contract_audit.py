@@ -20,7 +20,8 @@ Example::
 
     class TestMyAudit(AuditTrustContract):
         @pytest.fixture(scope="class")
-        def keyed_storage(self):
+        @classmethod
+        def keyed_storage(cls):
             return MyStorage(audit_key=CONTRACT_KEY)
 """
 

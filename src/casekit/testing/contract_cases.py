@@ -16,7 +16,8 @@ contract; an adapter that brings a case repository of its own
 
     class TestMyCaseRepository(CaseRepositoryContract):
         @pytest.fixture(scope="class")
-        def storage(self):
+        @classmethod
+        def storage(cls):
             return MyStorage()
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).

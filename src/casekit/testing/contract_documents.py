@@ -10,7 +10,8 @@ contract; an adapter that implements only the document store runs only this one:
 
     class TestMyDocumentStore(DocumentStoreContract):
         @pytest.fixture(scope="class")
-        def storage(self):
+        @classmethod
+        def storage(cls):
             return MyStorage()
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).

@@ -11,7 +11,8 @@ contract; an adapter that brings a ledger of its own
 
     class TestMyLedger(LedgerContract):
         @pytest.fixture(scope="class")
-        def storage(self):
+        @classmethod
+        def storage(cls):
             return MyStorage()
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).

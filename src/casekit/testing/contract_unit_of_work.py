@@ -9,7 +9,8 @@ contract; every adapter runs it for its unit of work::
 
     class TestMyUnitOfWork(UnitOfWorkContract):
         @pytest.fixture(scope="class")
-        def storage(self):
+        @classmethod
+        def storage(cls):
             return MyStorage()
 
 Needs ``pip install casekit[testing]`` (pytest and Hypothesis).

@@ -24,7 +24,8 @@ use it)::
 
     class TestMyStorage(StorageContract):
         @pytest.fixture(scope="class")
-        def storage(self):
+        @classmethod
+        def storage(cls):
             return MyStorage()
 
 The tests share one storage and never need it empty: every test uses fresh ids, collection
