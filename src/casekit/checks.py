@@ -23,10 +23,11 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from casekit.clock import as_utc
 from casekit.errors import ValidationError, allowed_list
 
 __all__ = [
@@ -180,17 +181,12 @@ def check_date(value: object, *, what: str) -> date:
 def check_aware(value: object, *, what: str) -> datetime:
     """Return ``value`` converted to UTC if it is a timezone-aware ``datetime``.
 
+    The rule is [`as_utc`][casekit.clock.as_utc]'s (one implementation of it).
+
     Raises:
         ValidationError: Not a datetime, or naive.
     """
-    if not isinstance(value, datetime):
-        raise ValidationError(f"{what} must be a timezone-aware datetime, got {_describe(value)}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(
-            f"{what} {value.isoformat()} is naive; pass a timezone-aware datetime "
-            "(e.g. datetime(..., tzinfo=UTC))"
-        )
-    return value.astimezone(UTC)
+    return as_utc(value, what=what)  # type: ignore[arg-type]  # as_utc checks the type
 
 
 def check_timedelta(
