@@ -225,6 +225,22 @@ def route_in_processes(conninfo: str, domains: list[str], items: int, batch: int
     return len(domains) * items / max(seconds)
 
 
+def saves_as_the_table_grows(conninfo: str, stored: int, batch: int = 1_000) -> None:
+    """Saves/s of one batch into an empty table against one at ``stored`` cases."""
+    storage = PostgresStorage(conninfo, clock=CLOCK)
+    rates = []
+    for n in range(stored // batch + 1):
+        cases = make_cases(batch, f"grow{n}")
+        seconds = timed(lambda cases=cases: storage.add_all(cases))
+        if n == 0 or n == stored // batch:
+            rates.append(batch / seconds)
+    storage.close()
+    print(
+        f"postgresql  saves per {batch:,}-case batch: {rates[0]:,.0f}/s into an empty table, "
+        f"{rates[1]:,.0f}/s with {stored:,} stored (x{rates[1] / rates[0]:.2f}; target >= x0.8)"
+    )
+
+
 THREADS = 8
 
 
@@ -453,6 +469,9 @@ def main() -> None:
             apart,
             f"; x{apart / one:.2f} of 1 process, target >= x1.6",
         )
+        growing = server.create_database("growing")
+        PostgresStorage.migrate(growing)
+        saves_as_the_table_grows(growing, 20_000 if args.quick else 100_000)
         threaded = server.create_database("threads")
         PostgresStorage.migrate(threaded)
         threads_on_a_pool(threaded, *((2_000, 800) if args.quick else (8_000, 4_000)))

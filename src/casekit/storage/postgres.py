@@ -146,6 +146,10 @@ _CONVERTED: dict[str, str] = {}
 """Statements with ``?`` placeholders as psycopg takes them (``%s``), by statement."""
 
 
+EXISTING_KEYS = "SELECT key FROM documents WHERE collection = ? AND key = ANY(?)"
+"""Which of a batch's keys are stored: the keys as one array parameter."""
+
+
 class _PostgresDialect(SqlDialect):
     """One transaction's connection: taken by `begin`, given back at its end.
 
@@ -234,6 +238,17 @@ class _PostgresDialect(SqlDialect):
             converted = _CONVERTED[sql] = sql.replace("?", "%s")
         with self.translate(sql.split(" ", 1)[0].lower()):
             self.connection.cursor().executemany(converted, rows)
+
+    def existing_keys(self, collection: str, keys: Sequence[str]) -> list[str]:
+        """Those of ``keys`` stored in ``collection``, in one statement.
+
+        ``key = ANY(array)`` with the keys as one parameter: once psycopg prepares the
+        statement, PostgreSQL's generic plan for an ``IN`` list of 500 parameters scanned the
+        whole collection (saves fell from ~10,000/s to ~600/s as it grew to 60,000 cases);
+        ``= ANY`` stays an index search on ``(collection, key)``. O(k log n).
+        """
+        rows = self.execute(EXISTING_KEYS, (collection, list(keys))).fetchall()
+        return [str(row[0]) for row in rows]
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         return "labels @> CAST(? AS jsonb)", [json.dumps(dict(labels))]

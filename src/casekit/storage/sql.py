@@ -157,6 +157,24 @@ class SqlDialect(abc.ABC):
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         """Run one parameterized statement once per row."""
 
+    def existing_keys(self, collection: str, keys: Sequence[str]) -> list[str]:
+        """Those of ``keys`` stored in ``collection``: ``IN`` lists of 500 keys.
+
+        No ``ORDER BY key LIMIT 1``: the database would then walk the key index in order,
+        past every stored key, to find none. O(k log n) for ``k`` keys.
+        """
+        found: list[str] = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            rows = self.execute(
+                "SELECT key FROM documents WHERE collection = ? AND key IN ("
+                + ", ".join("?" * len(chunk))
+                + ")",
+                [collection, *chunk],
+            ).fetchall()
+            found.extend(str(row[0]) for row in rows)
+        return found
+
     @abc.abstractmethod
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         """An SQL condition (and its parameters) matching rows that have every label."""
@@ -368,19 +386,9 @@ class SqlDocuments(DocumentStore):
         if len(set(keys)) != len(keys):
             duplicate = next(k for k in keys if keys.count(k) > 1)
             raise AlreadyExists(f"{collection}/{duplicate} is given twice; nothing written")
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            # No ORDER BY key LIMIT 1: PostgreSQL would then walk the key index in order,
-            # past every stored key (a scan of the collection per chunk), to find none.
-            found = self._db.execute(
-                "SELECT key FROM documents WHERE collection = ? AND key IN ("
-                + ", ".join("?" * len(chunk))
-                + ")",
-                [collection, *chunk],
-            ).fetchall()
-            if found:
-                first = min(str(row[0]) for row in found)
-                raise AlreadyExists(f"{collection}/{first} already exists; nothing written")
+        found = self._db.existing_keys(collection, keys)
+        if found:
+            raise AlreadyExists(f"{collection}/{min(found)} already exists; nothing written")
         self._db.executemany(
             "INSERT INTO documents (collection, key, version, body, labels, updated_at) "
             "VALUES (?, ?, 1, ?, ?, ?)",
