@@ -131,6 +131,20 @@ def _item_args(item: WorkItem) -> dict[str, Any]:
     }
 
 
+def _fingerprint(router: Router) -> tuple[int, ...]:
+    """Counters every change of a router moves (items, offers, timers, agents, events)."""
+    return (
+        router._seq,
+        router._offer_seq,
+        router._tokens,
+        len(router._items),
+        len(router._agents),
+        len(router._pending),
+        len(router._timers),
+        len(router._queue),
+    )
+
+
 def _plain(value: object) -> object:
     """A mapping argument as a plain dict for the journal.
 
@@ -148,7 +162,7 @@ def _priority(value: object) -> object:
 
 
 def _item_form(item: object) -> object:
-    return _item_args(item) if type(item) is WorkItem else None
+    return _item_args(item) if isinstance(item, WorkItem) else None
 
 
 def _agent(args: Mapping[str, Any]) -> Agent:
@@ -285,10 +299,15 @@ class _Unpickler(pickle.Unpickler):
     """Reads only the types a router's state is made of; never imports what the data names."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS or (
-            module in _ALLOWED_MODULES and not name.startswith("__")
-        ):
+        if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
+        # Only a class defined in one of the router's own modules, by its plain name: a
+        # dotted name would let pickle walk to anything those modules import
+        # ("logging.os.system").
+        if module in _ALLOWED_MODULES and name.isidentifier() and not name.startswith("__"):
+            found = super().find_class(module, name)
+            if isinstance(found, type) and found.__module__ == module:
+                return found
         raise CorruptRecord(f"router snapshot names {module}.{name}, which a router never holds")
 
 
@@ -484,8 +503,17 @@ class DurableRouter:
         seq = 0
         snapshot = uow.journal.snapshot(self.domain)
         if snapshot is not None and snapshot.format == SNAPSHOT_FORMAT:
-            restore_into(replica, snapshot.data)
-            seq = snapshot.seq
+            try:
+                restore_into(replica, snapshot.data)
+                seq = snapshot.seq
+            except CorruptRecord:  # a cache: the journal is the truth, replay all of it
+                logger.warning(
+                    "routing domain %s: the snapshot at %d cannot be read; replaying the journal",
+                    self.domain,
+                    snapshot.seq,
+                    exc_info=True,
+                )
+                replica = self._fresh()
         self._replica = replica
         self._captured.clear()
         if self._subscribers:
@@ -719,8 +747,8 @@ def serve_timers(
     ticks. Run this loop in one or more processes (or threads) per routing domain: it reads
     [`DurableRouter.next_deadline`][] (which also catches up with the journal), sleeps
     until then (at most ``poll`` seconds, so deadlines created by other processes are seen)
-    and ticks. Two workers ticking at once is harmless: the second finds nothing due and
-    journals nothing.
+    and ticks. Two workers ticking at once is harmless: the second finds no deadline passed
+    and journals nothing.
 
     Args:
         router: The domain's durable router.
@@ -801,12 +829,22 @@ class BoundRouter:
         if type(now) is not datetime or now.tzinfo is not UTC:
             now = as_utc(now, what="the routing clock's now")
         durable._replay_clock.moment = now
+        replica = durable._replica
+        before = _fingerprint(replica)
         try:
-            result = method(durable._replica, *call, **keywords)
-        except CasekitError:
-            raise  # refused before anything changed (the Router's contract)
-        except BaseException:
-            durable._stale = True  # it may have half-changed the replica: rebuild it
+            result = method(replica, *call, **keywords)
+        except BaseException as error:
+            if isinstance(error, CasekitError) and _fingerprint(replica) == before:
+                raise  # refused before anything changed (the Router's contract)
+            # It may have half-changed the replica, which the journal will never hold: the
+            # replica is rebuilt before its next use, its events are dropped, and this unit
+            # of work cannot commit.
+            durable._stale = True
+            durable._captured.clear()
+            self._uow.fail(
+                f"routing domain {durable.domain}: {command} failed after it began changing "
+                f"the router ({type(error).__name__}: {error})"
+            )
             raise
         durable._seq += 1
         pending = self._pending
@@ -819,8 +857,15 @@ class BoundRouter:
             durable._captured.clear()
         return result
 
+    def _require_bound(self) -> None:
+        if not self._active:
+            raise ValidationError(
+                f"routing domain {self._durable.domain}: this binding's unit of work has ended"
+            )
+
     def query(self, query: Callable[[Router], T]) -> T:
         """Run a read-only ``query`` on the replica at the clock's now."""
+        self._require_bound()
         durable = self._durable
         durable._replay_clock.moment = as_utc(durable.clock.now())
         return query(durable._replica)
@@ -828,6 +873,7 @@ class BoundRouter:
     @property
     def router(self) -> Router:
         """The replica itself, for reads (do not call its mutating methods)."""
+        self._require_bound()
         return self._durable._replica
 
     def _end(self, committed: bool) -> None:
@@ -840,7 +886,11 @@ class BoundRouter:
                     durable._stale = True
                 return
             every = durable.snapshot_every
-            if every is not None and durable._seq - durable._snapshot_seq >= every:
+            if (
+                every is not None
+                and not durable._stale
+                and durable._seq - durable._snapshot_seq >= every
+            ):
                 snapshot = JournalSnapshot(
                     durable.domain,
                     durable._seq,
@@ -854,7 +904,15 @@ class BoundRouter:
             durable._lock.release()
         for event in self._events:
             for callback in subscribers:
-                callback(event)
+                try:
+                    callback(event)
+                except Exception:  # one subscriber's failure is not the commit's
+                    logger.exception(
+                        "routing domain %s: subscriber %r failed on %s",
+                        durable.domain,
+                        callback,
+                        event,
+                    )
         if snapshot is not None:
             try:
                 with durable.storage.unit_of_work() as uow:
@@ -875,7 +933,7 @@ class BoundRouter:
         self._run(
             "add_agent",
             {
-                "agent": _agent_args(agent) if type(agent) is Agent else None,
+                "agent": _agent_args(agent) if isinstance(agent, Agent) else None,
                 "presence": _presence(presence),
             },
             Router.add_agent,
@@ -994,9 +1052,15 @@ class BoundRouter:
         )
 
     def tick(self) -> int:
-        """[`Router.tick`][]; journalled only when it acts."""
+        """[`Router.tick`][]; journalled only when some deadline has passed.
+
+        A deadline made pointless (an offer answered in time) still counts: the tick that
+        pops it is journalled, so every replica's timers stay the same. O(1) when nothing
+        has passed.
+        """
+        self._require_bound()
         durable = self._durable
-        deadline = self.query(lambda r: r.next_deadline())
+        deadline = durable._replica.next_deadline()
         if deadline is None or deadline > as_utc(durable.clock.now()):
             return 0
         return self._run("tick", {}, Router.tick)

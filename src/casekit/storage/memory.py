@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -270,7 +270,6 @@ class _MemoryAudit(ChainedAuditLog):
 
 
 _MISSING: Any = object()
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class _MemoryJournal(RoutingJournal):

@@ -146,9 +146,16 @@ class UnitOfWork(abc.ABC):
         self._on_end.append(callback)
 
     def _ended(self, committed: bool) -> None:
+        """Run every end callback, even when one raises (the first error is raised after)."""
         callbacks, self._on_end = self._on_end, []
+        failure: BaseException | None = None
         for callback in callbacks:
-            callback(committed)
+            try:
+                callback(committed)
+            except BaseException as error:  # the others must still release what they hold
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
     def fail(self, reason: str) -> None:
         """Mark this unit of work as unable to commit: a change failed half-way through.
@@ -206,9 +213,11 @@ class UnitOfWork(abc.ABC):
         for case, _ in self._touched.values():
             events.extend(case.collect_events())
         self._touched.clear()
-        self._ended(True)
-        for event in events:
-            self.storage.publish(event)
+        try:
+            self._ended(True)
+        finally:  # committed: the cases' events are published whatever a callback did
+            for event in events:
+                self.storage.publish(event)
 
     def rollback(self) -> None:
         """Discard every write; cases written get their previous version back."""

@@ -381,6 +381,8 @@ def router_worker(argv: Sequence[str]) -> None:
                 break
             except ConcurrencyConflict:
                 time.sleep(0.001 * (attempt + 1))
+        else:  # never committed: report nothing as committed
+            raise ConcurrencyConflict(f"{domain}: 20 conflicts in a row; giving up")
         made += batch
         sys.stdout.write(f"C {router.position} {json.dumps(ops)}\n")
         sys.stdout.flush()
