@@ -241,3 +241,25 @@ def test_notebook_rendering_escapes_and_summarises(pdc: ProductDeliveryCase) -> 
     record = pdc.to_record()
     assert record["status"] == "Submitted"
     assert record["owner"] == "User worker"
+
+
+def test_a_record_may_not_carry_fields_the_encoder_never_writes() -> None:
+    """Regression: a stored record holding "pending_events" loaded with those events queued,
+    and the next save audited them (HMAC-ed with the key) as if they had happened."""
+    from casekit.cases.codec import case_from_record, case_to_record  # noqa: PLC0415
+    from casekit.errors import CorruptRecord  # noqa: PLC0415
+
+    clock = ManualClock()
+    case = ProductDeliveryCase.create(
+        product="B",
+        primary_client="p",
+        owner=Owner.user("w"),
+        supervisor=Owner.user("s"),
+        clock=clock,
+    )
+    record = case_to_record(case)
+    assert case_from_record(record, clock=clock).id == case.id
+    for stray in ("pending_events", "clock"):
+        edited = {**record, "fields": {**record["fields"], stray: []}}
+        with pytest.raises(CorruptRecord, match=stray):
+            case_from_record(edited, clock=clock)

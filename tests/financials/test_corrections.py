@@ -113,6 +113,20 @@ def test_no_correction_while_the_pdc_is_suspended(
     assert pdc.related(LinkKind.CORRECTED_BY) == ()
 
 
+def test_no_correction_while_a_step_deferred_from_suspended_waits(
+    worked: WorkedExample, pdc: ProductDeliveryCase
+) -> None:
+    """Regression: deferring 'unsuspend' moved a suspended case to Delayed Process Pending,
+    where reassessment no longer saw it as suspended and opened a correction case."""
+    pdc.suspend(actor="worker", reason="client abroad")
+    pdc.perform("defer", actor="worker", step="unsuspend")
+    ledger = worked.paid_ledger()
+    applied = _run(ReassessmentEngine(), pdc, worked, ledger=ledger)
+    assert applied.correction_case is None  # type: ignore[attr-defined]
+    assert "Suspended" in applied.skipped  # type: ignore[attr-defined]
+    assert ledger.total_corrected() == eur("0")
+
+
 def test_closed_pdc_not_reassessed_by_default(
     worked: WorkedExample, pdc: ProductDeliveryCase
 ) -> None:

@@ -390,6 +390,17 @@ def case_from_record(record: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK) 
             f"registered: {', '.join(sorted(CASE_TYPES))}"
         )
     _register_declared(cls)
+    fields = record.get("fields")
+    if isinstance(fields, dict):
+        # Only fields the encoder writes: a record naming others ("pending_events", "clock")
+        # would hand the case events or a clock that storage never wrote.
+        written = {field.alias for field in attrs.fields(cls) if field.name not in _SKIP}
+        stray = sorted(set(fields) - written)
+        if stray:
+            raise CorruptRecord(
+                f"case {case_id}: the record holds fields a case record never has: "
+                f"{', '.join(map(str, stray))}"
+            )
     try:
         kwargs: dict[str, Any] = {k: _decode(v) for k, v in record["fields"].items()}
         return cls(clock=clock, **kwargs)

@@ -265,7 +265,13 @@ class ReassessmentEngine:
             )
 
     def _skip_reason(self, pdc: ProductDeliveryCase, trigger: ReassessmentTrigger) -> str:
-        if pdc.status is PDCStatus.SUSPENDED:
+        waiting = pdc.deferred  # a step deferred from Suspended leaves the case suspended
+        suspended = pdc.status is PDCStatus.SUSPENDED or (
+            pdc.status is PDCStatus.DELAYED_PROCESS_PENDING
+            and waiting is not None
+            and waiting.from_status is PDCStatus.SUSPENDED
+        )
+        if suspended:
             return (
                 f"{pdc.id} is Suspended: no correction is created while a case is suspended; "
                 "reassess it once it is active again"

@@ -8,11 +8,13 @@ checkpoint=cp)``, ``storage.verify_all(checkpoint=cp)``) also checks that each t
 holds the checkpointed entry, unchanged, at its position, so it has not become shorter and
 was not rewritten up to there.
 
-With an audit key the checkpoint is signed (HMAC-SHA256 over its content), so one kept in a
-place an attacker can write is still trusted only as far as the key is. Keep checkpoints
-outside the database (``cp.to_json()``; read back with [`Checkpoint.from_json`][]) and take
-them regularly: what was appended after the latest one is protected by the chain and the key
-only.
+With an audit key the checkpoint is signed (HMAC-SHA256 over its content), so a checkpoint
+cannot be forged without the key. A signature does not stop an older, genuine checkpoint from
+being put back in place of the newest, though: verifying against an old one accepts trails
+cut back to it and cases created since deleted. So keep checkpoints outside the database,
+append-only (``cp.to_json()``; read back with [`Checkpoint.from_json`][]), always verify
+against the newest, and take them regularly: what was appended after the latest one is
+protected by the chain and the key only.
 
 Example::
 
