@@ -245,7 +245,7 @@ FINANCIALS: list[FuzzTarget[Any]] = [
         payment,
         methods=["change", "perform", "verify", "reject"],
         good_args={
-            "change": Call(actor="worker", amount=eur("700.00"), payee="client-2", cover=MARCH),
+            "change": Call(actor="worker", amount=eur("700.00"), payee="client-1", cover=MARCH),
             "perform": Call("reject", actor="worker", reason="duplicate"),
             "verify": Call(actor="worker"),
             "reject": Call(actor="worker", reason="duplicate"),

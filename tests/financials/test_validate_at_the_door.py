@@ -419,3 +419,19 @@ def test_cover_periods_at_the_end_of_the_calendar_are_refused(pattern: DeliveryP
         arrears.covers_due_on(date.min)
     with pytest.raises(ValidationError, match=r"falls outside the calendar"):
         arrears.due_date(Period(date(9999, 12, 1), date.max))
+
+
+def test_a_payments_lines_name_its_payee_and_a_payee_change_keeps_them_right() -> None:
+    """Review regression: a payment could carry lines owed to another nominee, and
+    ``change(payee=)`` kept the old nominee on the lines, so a redirected payment was booked
+    against the wrong person and recovered from someone who received nothing."""
+    line = InstructionLine(JAN, JAN.start, "basic", "c1", eur("800.00"))
+    with pytest.raises(ValidationError, match="lines are owed to c1"):
+        _create(payee="zz", lines=[line])
+    payment = _create(lines=[line])
+    with pytest.raises(ValidationError, match="wrong nominee"):
+        payment.change(actor="worker", payee="g1")
+    assert (payment.payee, payment.lines[0].nominee) == ("c1", "c1")
+    unlined = _create()
+    unlined.change(actor="worker", payee="g1")
+    assert unlined.payee == "g1"

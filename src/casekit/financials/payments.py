@@ -140,6 +140,12 @@ class Payment:
         check_date(self.due_date, what=f"due_date of {name}")
         self.method = check_enum(self.method, DeliveryMethod, what=f"method of {name}")
         self.lines = _sequence(self.lines, InstructionLine, what=f"lines of {name}")
+        others = sorted({line.nominee for line in self.lines} - {self.payee})
+        if others:
+            raise ValidationError(
+                f"{name} pays {self.payee}, but its lines are owed to {', '.join(others)}: a "
+                "payment's lines all name its payee (the ledger books them to that nominee)"
+            )
         self.deductions = _sequence(self.deductions, DeductionRecord, what=f"deductions of {name}")
         self.status = check_enum(self.status, PaymentStatus, what=f"status of {name}")
         check_instance(self.clock, Clock, what=f"clock of {name}")  # type: ignore[type-abstract]
@@ -265,6 +271,12 @@ class Payment:
         new_payee = self.payee if payee is None else payee
         new_cover = self.cover if cover is None else cover
         _check_fields(self.id, new_payee, new_cover, new_amount)
+        if new_payee != self.payee and self.lines:
+            raise ValidationError(
+                f"payment {self.id} pays lines owed to {self.payee}; paying them to "
+                f"{new_payee} would book them to the wrong nominee: assign the nominee and "
+                "issue a new payment instead"
+            )
         if new_amount.currency != self.amount.currency:
             raise ValidationError(
                 f"payment {self.id} is in {self.amount.currency}; {new_amount} is not"
