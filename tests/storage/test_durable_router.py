@@ -3,6 +3,7 @@ backend, with the in-memory Router as the oracle and replicas rebuilt mid-run.""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from casekit.storage import (
     Storage,
     serve_timers,
 )
-from casekit.storage.durable_router import SNAPSHOT_FORMAT, restore_into
+from casekit.storage.durable_router import SNAPSHOT_FORMAT, _Unpickler, restore_into
 from casekit.storage.journal import _APPEND, _LAST, _READ
 from casekit.testing.contract_routing import durable_router_machine
 
@@ -159,6 +160,17 @@ def _memory_router(**options: Any) -> tuple[MemoryStorage, DurableRouter]:
 def test_a_snapshot_naming_a_dotted_path_is_refused_not_followed() -> None:
     """Regression: pickle resolves dotted names, so "logging.os.getpid" from an allowed
     module reached os.getpid; a snapshot may name only the router's own classes."""
+    unpickler = _Unpickler(io.BytesIO(b""))
+    for module, name in [
+        ("casekit.routing.router", "logging.os.getpid"),
+        ("casekit.routing.router", "logging"),  # a module, not a class
+        ("casekit.routing.router", "Agent"),  # imported there, defined elsewhere
+        ("casekit.routing.router", "check_bool"),  # a function
+        ("os", "system"),
+    ]:
+        with pytest.raises(CorruptRecord):
+            unpickler.find_class(module, name)
+    assert unpickler.find_class("casekit.routing.model", "Agent") is Agent
     crafted = (
         b"\x80\x05"
         + b"\x8c\x16casekit.routing.router"
@@ -166,7 +178,7 @@ def test_a_snapshot_naming_a_dotted_path_is_refused_not_followed() -> None:
         + b"\x8c\x11logging.os.getpid"
         + b"\x94\x93)R."
     )
-    with pytest.raises(CorruptRecord):
+    with pytest.raises(CorruptRecord, match=r"logging\.os\.getpid"):
         restore_into(Router(), crafted)
 
 
