@@ -274,10 +274,9 @@ class SqlJournal(RoutingJournal):
         if row is None:
             return None
         seq, fmt, data, taken_at = row
-        return JournalSnapshot(domain, int(seq), str(fmt), bytes(data), self._time(taken_at))
-
-    def _time(self, stored: object) -> datetime:
-        return self._db.time_value(stored)
+        return JournalSnapshot(
+            domain, int(seq), str(fmt), bytes(data), self._db.time_value(taken_at)
+        )
 
     def save_snapshot(self, snapshot: JournalSnapshot) -> None:
         """Keep the snapshot unless a later one is kept."""
