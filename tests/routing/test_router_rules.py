@@ -17,6 +17,7 @@ from casekit.errors import (
     OfferNotPending,
     ValidationError,
 )
+from casekit.priority import Priority
 from casekit.routing import (
     DEFAULT_CAPACITY,
     Agent,
@@ -857,6 +858,7 @@ def test_every_change_emits_an_event_of_its_kind(clock: ManualClock) -> None:
     router.set_capacity("a1", 5)  # capacity changed
     clock.advance(timedelta(minutes=30))
     router.tick()  # priority raised
+    router.set_priority("c4", Priority.URGENT)  # priority changed
     router.release("c4")
     router.remove_agent("a1")  # agent removed
     assert {e.kind for e in events} == set(EventKind)

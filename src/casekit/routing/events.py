@@ -30,6 +30,7 @@ class EventKind(enum.StrEnum):
     RELEASED = "released"
     REQUEUED = "requeued"
     PRIORITY_RAISED = "priority raised"
+    PRIORITY_CHANGED = "priority changed"
     PRESENCE_CHANGED = "presence changed"
     SKILLS_CHANGED = "skills changed"
     CAPACITY_CHANGED = "capacity changed"

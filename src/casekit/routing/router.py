@@ -580,6 +580,37 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         self._emit(EventKind.UNPINNED, item_id, agent.agent.id, now)
         self._flush()
 
+    def set_priority(self, item_id: str, priority: Priority) -> None:
+        """Change an item's priority (a case escalated or triaged), keeping its age.
+
+        A queued item moves to its new place in Awaiting Assignment; an offered, accepted or
+        pinned item keeps its agent and is requeued at the new priority if it ever returns
+        to the queue. Setting the priority it has is a no-op. Emits
+        ``EventKind.PRIORITY_CHANGED`` (detail: the new priority). O(log q).
+
+        Raises:
+            NotFound: If the item is unknown.
+            ValidationError: If ``priority`` is not a Priority.
+        """
+        state = self._item(item_id)
+        if not isinstance(priority, Priority):
+            raise ValidationError(
+                f"priority of work item {item_id} must be a Priority, got {priority!r}; "
+                f"allowed: {allowed_list(p.name for p in Priority)}"
+            )
+        if state.priority is priority:
+            return
+        now = self.clock.now()
+        if state.queue_key is not None:
+            self._queue.remove(state.group, state.queue_key)
+            state.priority = priority
+            state.queue_key = (-priority.rank, state.created_at, state.seq, item_id)
+            self._queue.add(state.group, state.queue_key)
+        else:
+            state.priority = priority
+        self._emit(EventKind.PRIORITY_CHANGED, item_id, state.agent_id, now, priority.value)
+        self._flush()
+
     def tick(self) -> int:
         """Act on every deadline that has passed by the clock's now.
 

@@ -219,6 +219,7 @@ _REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
     "assign": _assign,
     "unpin": lambda r, a: r.unpin(a["item_id"], override=a["override"]),
     "tick": lambda r, a: r.tick(),
+    "set_priority": lambda r, a: r.set_priority(a["item_id"], Priority(a["priority"])),
 }
 """How each journalled command is applied again: one entry per mutating Router method."""
 
@@ -671,6 +672,10 @@ class DurableRouter:
         """[`Router.unpin`][], durable."""
         self._once(lambda r: r.unpin(item_id, override=override))
 
+    def set_priority(self, item_id: str, priority: Priority) -> None:
+        """[`Router.set_priority`][], durable."""
+        self._once(lambda r: r.set_priority(item_id, priority))
+
     def tick(self) -> int:
         """[`Router.tick`][], durable.
 
@@ -801,6 +806,16 @@ class BoundRouter:
         self._events: list[RoutingEvent] = []
         self._pending: list[JournalEntry] = []
         self._active = True
+
+    @property
+    def events(self) -> tuple[RoutingEvent, ...]:
+        """The events of the commands applied in this unit of work so far, in order.
+
+        They reach subscribers after the commit; the application layer reads them before,
+        to handle them in the same unit of work and write them to its outbox. Events are
+        recorded only while the durable router has at least one subscriber. O(n).
+        """
+        return tuple(self._events)
 
     def _flush(self) -> None:
         """Append the buffered entries, in one statement, just before the commit."""
@@ -1049,6 +1064,16 @@ class BoundRouter:
             Router.unpin,
             item_id,
             override=override,
+        )
+
+    def set_priority(self, item_id: str, priority: Priority) -> None:
+        """[`Router.set_priority`][]."""
+        self._run(
+            "set_priority",
+            {"item_id": item_id, "priority": _priority(priority)},
+            Router.set_priority,
+            item_id,
+            priority,
         )
 
     def tick(self) -> int:

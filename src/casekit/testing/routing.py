@@ -562,6 +562,11 @@ class _EventModel:
         assert raised <= aging.cap
         model.priority = raised
 
+    def _priority_changed(self, event: RoutingEvent) -> None:
+        assert event.item_id is not None
+        assert event.detail is not None
+        self.items[event.item_id].priority = Priority(event.detail)
+
     _handlers: ClassVar[dict[EventKind, Callable[[_EventModel, RoutingEvent], None]]] = {
         EventKind.AGENT_ADDED: _agent_added,
         EventKind.AGENT_REMOVED: _agent_removed,
@@ -579,6 +584,7 @@ class _EventModel:
         EventKind.RELEASED: _released,
         EventKind.REQUEUED: _requeued,
         EventKind.PRIORITY_RAISED: _raised,
+        EventKind.PRIORITY_CHANGED: _priority_changed,
     }
 
     # -- checks
