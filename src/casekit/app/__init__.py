@@ -1,0 +1,32 @@
+"""The application layer: cases, routing, financials, worklists and storage as one system.
+
+```python
+from casekit.app import Application, CaseRouting, RoutedStep
+```
+
+- [`Application`][casekit.app.Application]: one method per command; each loads, acts,
+  lets the handlers react, saves, writes the outbox and commits in one unit of work, and
+  publishes its events after the commit.
+- [`CaseRouting`][casekit.app.CaseRouting], [`RoutedStep`][casekit.app.RoutedStep],
+  [`RoutingDomain`][casekit.app.RoutingDomain]: which statuses of which case types wait in
+  which routing domain, with which skills.
+- The handlers (`casekit.app.handlers`) and the application's own events
+  (`casekit.app.events`).
+"""
+
+from casekit.app.application import Application
+from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
+from casekit.app.events import CaseOpened, PaymentIssued, ReassessmentApplied, cloud_event_parts
+from casekit.app.session import Session
+
+__all__ = [
+    "Application",
+    "CaseOpened",
+    "CaseRouting",
+    "PaymentIssued",
+    "ReassessmentApplied",
+    "RoutedStep",
+    "RoutingDomain",
+    "Session",
+    "cloud_event_parts",
+]

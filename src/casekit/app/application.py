@@ -1,0 +1,576 @@
+"""The application: one object through which cases, routing, financials and storage act as one.
+
+[`Application`][] is built once per process from a [`Storage`][casekit.storage.Storage] and
+configuration, and offers one method per command. Every command:
+
+1. checks its arguments (a refused call opens no transaction);
+2. opens one unit of work and loads what it acts on;
+3. acts on the domain objects;
+4. hands every event it caused to the handlers (`casekit.app.handlers`) — routing follows
+   status, owners follow accepted offers, enrolled PDCs are reassessed — in the same unit of
+   work, until no new event is left;
+5. saves every case it changed (audited), writes every event to the outbox
+   (`casekit.storage.Outbox`, CloudEvents 1.0) and commits once;
+6. only then publishes the events to [`Application.subscribe`][] subscribers.
+
+A command that meets a concurrent change (`ConcurrencyConflict`) is run again from step 2
+in a new unit of work, up to ``attempts`` times, so callers see it fail only when the
+conflict persists. Any other error rolls everything back: nothing is stored, journalled,
+written to the outbox or published.
+
+Many processes may run the same application on one database: routing is the durable router
+(`casekit.storage.DurableRouter`), reassessment numbers and exclusion come from storage
+(`casekit.app.money`), and nothing is kept in process memory between commands except
+routers' replicas, which catch up with the journal at every use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any, TypeVar
+
+from casekit.app.config import CaseRouting, RoutingDomain, case_class
+from casekit.app.handlers import handle
+from casekit.app.money import FinancialRecords
+from casekit.app.session import Session
+from casekit.cases.base import Case
+from casekit.cases.evidence import Evidence
+from casekit.cases.ownership import Owner
+from casekit.cases.product_delivery import ProductDeliveryCase
+from casekit.checks import (
+    check_actor,
+    check_bool,
+    check_callable,
+    check_date,
+    check_enum,
+    check_id,
+    check_instance,
+    check_int,
+    check_text,
+)
+from casekit.clock import Clock
+from casekit.errors import NotFound, ValidationError, allowed_list
+from casekit.financials import DeliveryPattern, FinancialProduct, Nominees, ReassessmentTrigger
+from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
+from casekit.lifecycle.engine import ActionResult
+from casekit.priority import Priority
+from casekit.routing.model import Agent, Presence
+from casekit.routing.router import ItemStatus
+from casekit.storage.durable_router import DurableRouter
+from casekit.storage.ports import LedgerLine
+from casekit.storage.retry import retrying
+from casekit.storage.unit_of_work import Storage, UnitOfWork
+
+__all__ = ["Application"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EventSubscriber = Callable[[object], None]
+
+
+def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(f"{what} must be a list of {kind.__name__}, got {value!r:.80}")
+    items = tuple(value)
+    for item in items:
+        check_instance(item, kind, what=f"an item of {what}")
+    return items
+
+
+class Application:
+    """Cases, routing, financials and storage as one system, one method per command.
+
+    Args:
+        storage: Where everything is kept (memory, SQLite, PostgreSQL).
+        name: The application's name; the outbox records' CloudEvents ``source`` is
+            ``/casekit/<name>``.
+        routing: Which case types are routed, in which statuses, to which domain.
+        domains: Options of the routing domains (a domain named by ``routing`` and not
+            listed here gets the router's defaults).
+        products: The products paid by the application (a PDC is enrolled under its
+            ``product``).
+        engine: The reassessment engine (closed-case strategy, roll-up).
+        outbox: Whether every committed event is also written to the outbox.
+        attempts: How many times a command is tried when it meets a concurrent change.
+        clock: The clock (default: the storage's).
+
+    Raises:
+        ValidationError: A malformed argument; a case type routed twice; a domain listed
+            twice.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        name: str = "casekit",
+        routing: Iterable[CaseRouting] = (),
+        domains: Iterable[RoutingDomain] = (),
+        products: Iterable[FinancialProduct] = (),
+        engine: ReassessmentEngine | None = None,
+        outbox: bool = True,
+        attempts: int = 5,
+        clock: Clock | None = None,
+    ) -> None:
+        storage = check_instance(storage, Storage, what="storage of an Application")
+        name = check_id(name, what="name of an Application")
+        routings = _tuple_of(routing, CaseRouting, what="routing of an Application")
+        declared = _tuple_of(domains, RoutingDomain, what="domains of an Application")
+        paid = _tuple_of(products, FinancialProduct, what="products of an Application")
+        if engine is not None:
+            check_instance(engine, ReassessmentEngine, what="engine of an Application")
+        outbox = check_bool(outbox, what="outbox of an Application")
+        attempts = check_int(attempts, what="attempts of an Application", minimum=1)
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"clock of an Application must be a Clock, got {clock!r}")
+        by_type: dict[type[Case[Any]], CaseRouting] = {}
+        for case_routing in routings:
+            if case_routing.case_type in by_type:
+                raise ValidationError(
+                    f"routing of an Application names {case_routing.case_type.case_type} twice"
+                )
+            by_type[case_routing.case_type] = case_routing
+        by_name: dict[str, RoutingDomain] = {}
+        for domain in declared:
+            if domain.name in by_name:
+                raise ValidationError(f"domains of an Application names {domain.name!r} twice")
+            by_name[domain.name] = domain
+        for case_routing in routings:
+            by_name.setdefault(case_routing.domain, RoutingDomain(case_routing.domain))
+        products_by_name: dict[str, FinancialProduct] = {}
+        for product in paid:
+            if product.name in products_by_name:
+                raise ValidationError(f"products of an Application names {product.name!r} twice")
+            products_by_name[product.name] = product
+        self.storage = storage
+        self.name = name
+        self.source = f"/casekit/{name}"
+        self.clock: Clock = clock if clock is not None else storage.clock
+        self.outbox = outbox
+        self.attempts = attempts
+        self.financials = FinancialRecords(products_by_name, engine or ReassessmentEngine())
+        self._routing = by_type
+        self._domains = by_name
+        self._routers: dict[str, DurableRouter] = {}
+        self._subscribers: list[EventSubscriber] = []
+
+    # ------------------------------------------------------------------ plumbing
+
+    def routing_for(self, case_type: type[Case[Any]]) -> CaseRouting | None:
+        """The routing of ``case_type``, or ``None`` when it is not routed. O(1)."""
+        return self._routing.get(case_type)
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The routing domains, sorted."""
+        return tuple(sorted(self._domains))
+
+    def durable_router(self, domain: str) -> DurableRouter:
+        """The process's durable router of ``domain`` (built on first use).
+
+        Raises:
+            NotFound: The application has no such domain.
+        """
+        router = self._routers.get(domain)
+        if router is None:
+            options = self._domains.get(domain)
+            if options is None:
+                raise NotFound(
+                    f"{self.name} has no routing domain {domain!r}; "
+                    f"domains: {allowed_list(self.domains)}"
+                )
+            router = DurableRouter(
+                self.storage,
+                domain,
+                model=options.model,
+                push_timeout=options.push_timeout,
+                cooldown=options.cooldown,
+                clock=self.clock,
+                snapshot_every=options.snapshot_every,
+            )
+            router.subscribe(_keep)  # events are recorded only while someone listens
+            self._routers[domain] = router
+        return router
+
+    def subscribe(self, subscriber: EventSubscriber) -> None:
+        """Call ``subscriber(event)`` for every event of every command, after its commit.
+
+        Events come in the order the command's handlers saw them: case events, routing
+        events and the application's own (`casekit.app.events`). A subscriber that raises
+        is logged; the others are still called, and the command still succeeded. O(1).
+        """
+        self._subscribers.append(check_callable(subscriber, what="an Application subscriber"))
+
+    def _publish(self, events: list[object]) -> None:
+        for event in events:
+            for subscriber in tuple(self._subscribers):
+                try:
+                    subscriber(event)
+                except Exception:
+                    logger.exception("%s: subscriber %r failed on %s", self.name, subscriber, event)
+
+    def execute(self, actor: str, command: Callable[[Session], T], *, name: str = "command") -> T:
+        """Run ``command(session)`` as one command: handlers, save, outbox, commit, publish.
+
+        The building block of every command method, and the way to run your own: load
+        cases with ``session.change(case_id)``, act on them, and return. Retried whole on
+        `ConcurrencyConflict`, so ``command`` must act only through the session.
+
+        Raises:
+            ValidationError: A blank actor, or ``command`` not callable.
+            ConcurrencyConflict: Every try met a concurrent change.
+        """
+        actor = check_actor(actor, what=f"actor of {name}")
+        check_callable(command, what=f"the {name} to execute")
+
+        def attempt(uow: UnitOfWork) -> T:
+            session = Session(self, uow, actor)
+            result = command(session)
+            session.settle(handle)
+            if self._subscribers and session.events:
+                events = session.events
+                uow.on_end(lambda committed: self._publish(events) if committed else None)
+            return result
+
+        return retrying(self.storage, attempt, attempts=self.attempts)
+
+    # ------------------------------------------------------------------ cases
+
+    def open_case(self, case_type: type[Case[Any]] | str, *, actor: str, **fields: Any) -> str:
+        """Open a case of ``case_type`` (its class or display name); return its id.
+
+        ``fields`` are those of the type's ``create`` (``id``, ``owner``, ``primary_client``,
+        ``product`` ...); the clock is the application's. A routed case in a routed status
+        goes into routing at once.
+
+        Raises:
+            ValidationError: An unregistered type, a ``clock`` given, or a field refused by
+                ``create``.
+            AlreadyExists: A case with the given id is stored.
+        """
+        cls = case_class(case_type, what="case type to open")
+        actor = check_actor(actor, what=f"actor opening a {cls.case_type}")
+        if "clock" in fields:
+            raise ValidationError(
+                f"open_case takes no clock for a {cls.case_type}: cases use the application's"
+            )
+        first = cls.create(clock=self.clock, **fields)  # refused here: no transaction opened
+        fields = {**fields, "id": first.id}
+
+        def command(session: Session) -> str:
+            case = cls.create(clock=self.clock, **fields)  # a fresh one for every try
+            session.add(case, actor=actor)
+            return case.id
+
+        return self.execute(actor, command, name=f"open a {cls.case_type}")
+
+    def perform(
+        self, case_id: str, action: str, *, actor: str, reason: str | None = None, **params: Any
+    ) -> ActionResult:
+        """Perform a lifecycle ``action`` on a case (cases its effects create are stored too).
+
+        Raises:
+            NotFound: No such case.
+            InvalidTransition, GuardRejected, ValidationError: As `Case.perform`; nothing
+                is stored.
+        """
+        case_id = check_id(case_id, what="case to perform an action on")
+        action = check_text(action, what=f"action to perform on {case_id}")
+        actor = check_actor(actor, what=f"actor of {action!r} on {case_id}")
+
+        def command(session: Session) -> ActionResult:
+            result = session.change(case_id).perform(action, actor=actor, reason=reason, **params)
+            for created in result.created:
+                if isinstance(created, Case):
+                    session.add(created, actor=actor)
+            return result
+
+        return self.execute(actor, command, name=f"{action!r} on {case_id}")
+
+    def update(self, case_id: str, change: Callable[[Case[Any]], T], *, actor: str) -> T:
+        """Apply ``change(case)`` to a case as one command (several edits, one commit).
+
+        ``change`` must act only on the case it is given (it may run more than once when
+        the command is retried). Use it for what has no command of its own, or to make
+        several evidence changes that are one change of circumstance (reassessed once).
+
+        Raises:
+            NotFound: No such case.
+            ValidationError: A blank actor or ``change`` not callable; whatever ``change``
+                raises rolls everything back.
+        """
+        case_id = check_id(case_id, what="case to update")
+        check_callable(change, what=f"the change to {case_id}")
+        return self.execute(actor, lambda session: change(session.change(case_id)), name="update")
+
+    def add_evidence(
+        self,
+        case_id: str,
+        evidence_type: str,
+        attributes: Mapping[str, object],
+        effective_from: date,
+        effective_to: date | None = None,
+        *,
+        actor: str,
+        verified: bool = False,
+    ) -> Evidence:
+        """Record new evidence on a case (an enrolled PDC is reassessed in the same commit)."""
+        case_id = check_id(case_id, what="case to add evidence to")
+        return self.execute(
+            actor,
+            lambda session: session.change(case_id).add_evidence(
+                evidence_type,
+                attributes,
+                effective_from,
+                effective_to,
+                actor=actor,
+                verified=verified,
+            ),
+            name=f"add evidence to {case_id}",
+        )
+
+    def correct_evidence(
+        self, case_id: str, evidence_id: str, *, actor: str, **changes: Any
+    ) -> Evidence:
+        """Record a new version of evidence (``attributes=``, ``effective_from=``,
+        ``effective_to=``, ``verified=``); an enrolled PDC is reassessed in the same commit."""
+        case_id = check_id(case_id, what="case to correct evidence of")
+        return self.execute(
+            actor,
+            lambda session: session.change(case_id).correct_evidence(
+                evidence_id, actor=actor, **changes
+            ),
+            name=f"correct evidence of {case_id}",
+        )
+
+    def assign_owner(self, case_id: str, owner: Owner, *, actor: str) -> None:
+        """Make ``owner`` the case's owner."""
+        case_id = check_id(case_id, what="case to assign")
+        check_instance(owner, Owner, what=f"new owner of {case_id}")
+        self.execute(
+            actor,
+            lambda session: session.change(case_id).assign_owner(owner, actor=actor),
+            name=f"assign {case_id}",
+        )
+
+    def set_priority(
+        self, case_id: str, priority: Priority, *, actor: str, reason: str | None = None
+    ) -> None:
+        """Change a case's priority; its routed work follows in the same commit."""
+        case_id = check_id(case_id, what="case to reprioritise")
+        check_enum(priority, Priority, what=f"priority of {case_id}")
+        self.execute(
+            actor,
+            lambda session: session.change(case_id).set_priority(
+                priority, actor=actor, reason=reason
+            ),
+            name=f"set the priority of {case_id}",
+        )
+
+    def case(self, case_id: str) -> Case[Any]:
+        """The stored case, read in its own unit of work (changes to it are not saved).
+
+        Raises:
+            NotFound: No such case.
+        """
+        case_id = check_id(case_id, what="case to read")
+        with self.storage.unit_of_work() as uow:
+            return uow.cases.get(case_id)
+
+    # ------------------------------------------------------------------ routing
+
+    def _domain(self, domain: str) -> str:
+        domain = check_id(domain, what="routing domain")
+        if domain not in self._domains:
+            raise NotFound(
+                f"{self.name} has no routing domain {domain!r}; "
+                f"domains: {allowed_list(self.domains)}"
+            )
+        return domain
+
+    def add_agent(
+        self, domain: str, agent: Agent, presence: Presence = Presence.OFFLINE, *, actor: str
+    ) -> None:
+        """Register a member of staff in a routing domain."""
+        domain = self._domain(domain)
+        check_instance(agent, Agent, what=f"agent to add to {domain}")
+        self.execute(
+            actor,
+            lambda session: session.router(domain).add_agent(agent, presence),
+            name=f"add agent {agent.id}",
+        )
+
+    def set_presence(self, domain: str, agent_id: str, presence: Presence, *, actor: str) -> None:
+        """Set an agent's presence (work is offered to Available agents at once)."""
+        domain = self._domain(domain)
+        check_enum(presence, Presence, what=f"presence of {agent_id}")
+        self.execute(
+            actor,
+            lambda session: session.router(domain).set_presence(agent_id, presence),
+            name=f"set the presence of {agent_id}",
+        )
+
+    def _routed_domain(self, session: Session, case_id: str) -> str:
+        case = session.read(case_id)
+        routing = self.routing_for(type(case))
+        if routing is None:
+            raise ValidationError(f"{case_id} is a {type(case).case_type}, which is not routed")
+        return routing.domain
+
+    def accept(self, case_id: str, agent_id: str) -> None:
+        """``agent_id`` accepts the offer of ``case_id``'s step and becomes its owner.
+
+        Raises:
+            NotFound: No such case, or it is not in routing.
+            OfferNotPending: The step is not offered to this agent; nothing changes.
+        """
+        case_id = check_id(case_id, what="case whose offer is accepted")
+        agent_id = check_actor(agent_id, what=f"agent accepting {case_id}")
+        self.execute(
+            agent_id,
+            lambda session: session.router(self._routed_domain(session, case_id)).accept(
+                case_id, agent_id
+            ),
+            name=f"accept {case_id}",
+        )
+
+    def decline(self, case_id: str, agent_id: str) -> None:
+        """``agent_id`` declines the offer of ``case_id``'s step; it is routed again."""
+        case_id = check_id(case_id, what="case whose offer is declined")
+        agent_id = check_actor(agent_id, what=f"agent declining {case_id}")
+        self.execute(
+            agent_id,
+            lambda session: session.router(self._routed_domain(session, case_id)).decline(
+                case_id, agent_id
+            ),
+            name=f"decline {case_id}",
+        )
+
+    def routing_status(self, case_id: str) -> ItemStatus | None:
+        """Where ``case_id``'s routed step stands, or ``None`` when it is not in routing."""
+        case_id = check_id(case_id, what="case whose routing is read")
+
+        def read(session: Session) -> ItemStatus | None:
+            routing = self.routing_for(type(session.read(case_id)))
+            if routing is None:
+                return None
+            try:
+                return session.router(routing.domain).router.item(case_id)
+            except NotFound:
+                return None
+
+        return self.execute("reader", read, name=f"read the routing of {case_id}")
+
+    def tick(self) -> int:
+        """Act on every routing deadline that has passed, in every domain; return how many.
+
+        Run it from a timer worker (see `casekit.storage.serve_timers` for a loop). Each
+        domain is its own command.
+        """
+        acted = 0
+        for domain in self.domains:
+            acted += self.execute(
+                "timer", lambda session, d=domain: session.router(d).tick(), name="tick"
+            )
+        return acted
+
+    # ------------------------------------------------------------------ financials
+
+    def enrol(
+        self,
+        pdc_id: str,
+        *,
+        pattern: DeliveryPattern,
+        nominees: Nominees | None = None,
+        actor: str,
+    ) -> None:
+        """Start paying a product delivery case under its product, with this pattern.
+
+        Raises:
+            NotFound: No such case.
+            ValidationError: Not a PDC, or a product the application does not pay.
+            AlreadyExists: It is enrolled already.
+        """
+        pdc_id = check_id(pdc_id, what="case to enrol")
+        check_instance(pattern, DeliveryPattern, what=f"delivery pattern of {pdc_id}")
+        if nominees is not None:
+            check_instance(nominees, Nominees, what=f"nominees of {pdc_id}")
+
+        def command(session: Session) -> None:
+            pdc = session.change(pdc_id)
+            if not isinstance(pdc, ProductDeliveryCase):
+                raise ValidationError(
+                    f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases are paid"
+                )
+            self.financials.enrol(session, pdc, pattern=pattern, nominees=nominees, actor=actor)
+
+        self.execute(actor, command, name=f"enrol {pdc_id}")
+
+    def run_payments(self, on: date, *, verifier: str, submitter: str) -> int:
+        """Issue every payment due on or before ``on`` on every active enrolled PDC.
+
+        Each PDC is its own command, so one case's failure does not hold up the others'
+        payments (it is logged and the run goes on); running it again issues nothing
+        twice. Returns the number of payments issued.
+
+        Raises:
+            ValidationError: ``on`` not a date, a blank verifier or submitter.
+        """
+        on = check_date(on, what="day of the payment run")
+        verifier = check_actor(verifier, what="verifier of the payment run")
+        submitter = check_actor(submitter, what="submitter of the payment run")
+        with self.storage.unit_of_work() as uow:
+            ids = self.financials.enrolled(Session(self, uow, submitter))
+        issued = 0
+        for pdc_id in ids:
+
+            def command(session: Session, pdc_id: str = pdc_id) -> int:
+                pdc = session.change(pdc_id)
+                assert isinstance(pdc, ProductDeliveryCase)
+                return len(
+                    self.financials.pay_due(
+                        session, pdc, on, verifier=verifier, submitter=submitter
+                    )
+                )
+
+            issued += self.execute(submitter, command, name=f"pay {pdc_id}")
+        return issued
+
+    def reassess(
+        self,
+        pdc_id: str,
+        *,
+        actor: str,
+        trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
+    ) -> AppliedReassessment:
+        """Reassess an enrolled PDC now (a caseworker's request, a certification change).
+
+        Raises:
+            NotFound: No such case, or not enrolled.
+        """
+        pdc_id = check_id(pdc_id, what="case to reassess")
+        trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of {pdc_id}")
+
+        def command(session: Session) -> AppliedReassessment:
+            pdc = session.change(pdc_id)
+            if not isinstance(pdc, ProductDeliveryCase):
+                raise ValidationError(
+                    f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases are "
+                    "reassessed"
+                )
+            return self.financials.reassess(session, pdc, trigger, actor=actor)
+
+        return self.execute(actor, command, name=f"reassess {pdc_id}")
+
+    def ledger_lines(self, case_id: str) -> list[LedgerLine]:
+        """A case's stored ledger lines (payments and corrections), by kind and id."""
+        case_id = check_id(case_id, what="case whose ledger is read")
+        with self.storage.unit_of_work() as uow:
+            return uow.ledger.lines(case_id)
+
+
+def _keep(event: object) -> None:
+    """A durable router's subscriber that only makes it record its events."""

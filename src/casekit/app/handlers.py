@@ -1,0 +1,131 @@
+"""What the application does when its events happen: the wiring every embedder used to write.
+
+Every handler runs **in the unit of work of the command whose event it handles**, before
+the commit: the command, its handlers and the handlers of their events commit together or
+not at all, so nothing a handler should have done is lost to a crash between two
+transactions, and nothing is done for a command that rolled back. A command that meets a
+concurrent change (`ConcurrencyConflict`) is retried whole, handlers included, in a new
+unit of work; each handler is idempotent (it acts on the state it finds, not on a delta).
+
+| event | handler | what it does |
+| --- | --- | --- |
+| a case opened, changed status or priority | [`reconcile_routing`][] | puts the case in routing exactly once, in the step its status says (submit, advance, set priority) or takes it out (release) when its status is not routed or final |
+| an offer accepted | [`owner_follows_acceptance`][] | the agent who accepted becomes the case owner |
+| evidence of an enrolled PDC changed, or it closed | [`reassess_on_change`][] | reassesses it once per command, after the command's other events: correction case, links, ledger lines and new entitlement stored atomically |
+| a PDC that was Suspended is Active again | [`reassess_on_change`][] | reassesses what changed while it was suspended (no correction is made while suspended) |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from casekit.app.events import CaseOpened
+from casekit.cases.base import Case
+from casekit.cases.events import EvidenceChanged, PriorityChanged
+from casekit.cases.ownership import Owner
+from casekit.cases.parts import StatusChange
+from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
+from casekit.errors import NotFound
+from casekit.financials.triggers import ReassessmentTrigger, trigger_for
+from casekit.routing.events import EventKind, RoutingEvent
+from casekit.routing.model import WorkItem
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from casekit.app.session import Session
+
+__all__ = ["handle", "owner_follows_acceptance", "reassess_on_change", "reconcile_routing"]
+
+
+def handle(session: Session, event: object) -> None:
+    """Dispatch one event to every handler that wants it. O(1) plus the handlers' cost."""
+    if isinstance(event, StatusChange | CaseOpened | PriorityChanged):
+        reconcile_routing(session, event.case_id)
+    if isinstance(event, RoutingEvent):
+        if event.kind is EventKind.ACCEPTED:
+            owner_follows_acceptance(session, event)
+    elif isinstance(event, StatusChange | EvidenceChanged):
+        reassess_on_change(session, event)
+
+
+def reconcile_routing(session: Session, case_id: str) -> None:
+    """Make the router hold ``case_id`` in the step its current status says, or not at all.
+
+    State-based, so idempotent: several status changes in one command end in one step, and
+    a retried command finds the router as it left it. The item's priority is the step's, or
+    else the case's. Cost: the router command's, O(1) when nothing changes.
+    """
+    case = session.read(case_id)
+    routing = session.app.routing_for(type(case))
+    if routing is None:
+        return
+    step = None if case.is_final else routing.step_for(case.status.value)
+    bound = session.router(routing.domain)
+    try:
+        held = bound.router.item(case_id)
+    except NotFound:
+        held = None
+    if step is None:
+        if held is not None:
+            bound.release(case_id)
+        return
+    priority = step.priority or case.priority
+    if held is None:
+        bound.submit(
+            WorkItem(
+                id=case_id,
+                skills=step.skills,
+                priority=priority,
+                weight=step.weight,
+                stage=step.stage_name,
+            )
+        )
+    elif held.item.stage != step.stage_name:
+        bound.advance(
+            case_id, stage=step.stage_name, skills=step.skills, priority=priority, weight=step.weight
+        )
+    elif held.priority is not priority:
+        bound.set_priority(case_id, priority)
+
+
+def owner_follows_acceptance(session: Session, event: RoutingEvent) -> None:
+    """The agent who accepted a case's offer becomes its owner (audited as that agent).
+
+    Items the application did not submit (no such case) are left alone, and so is a case
+    the agent already owns. O(1).
+    """
+    if event.item_id is None or event.agent_id is None:
+        return
+    try:
+        case: Case[Any] = session.read(event.item_id)
+    except NotFound:
+        return
+    owner = Owner.user(event.agent_id)
+    if case.is_final or case.owner == owner:
+        return
+    session.change(case.id).assign_owner(owner, actor=event.agent_id)
+
+
+def reassess_on_change(session: Session, event: StatusChange | EvidenceChanged) -> None:
+    """Reassess an enrolled PDC whose evidence changed or which closed, once per command.
+
+    The reassessment runs after the command's other events are handled (so a change made of
+    several evidence edits is corrected once, by the evidence as it ends up), in the same
+    unit of work. A PDC back in Active from Suspended is reassessed too: a reassessment
+    skipped while it was suspended is caught up. Cost: see `casekit.app.money`.
+    """
+    case = session.read(event.case_id)
+    if not isinstance(case, ProductDeliveryCase):
+        return
+    trigger = trigger_for(event, case_id=case.id)
+    if (
+        trigger is None
+        and isinstance(event, StatusChange)
+        and event.from_status == PDCStatus.SUSPENDED.value
+        and event.to_status == PDCStatus.ACTIVE.value
+    ):
+        trigger = ReassessmentTrigger.MANUAL
+    if trigger is None or not session.app.financials.is_enrolled(session, case.id):
+        return
+    session.reassess_after(case.id, trigger, actor=getattr(event, "actor", session.actor))
