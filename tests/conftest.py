@@ -7,11 +7,13 @@ searches harder. Choose one explicitly with ``HYPOTHESIS_PROFILE=name``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from casekit.testing.fuzz import FuzzReport
+from casekit.testing.postgres_server import PostgresServer, find_postgres_bindir
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -24,6 +26,24 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
 )
+
+
+# ----- one throw-away PostgreSQL server for the whole run (storage, app and security tests)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session: skipped without binaries, unless CI=true."""
+    if find_postgres_bindir() is None:
+        message = "PostgreSQL binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true requires them (.ci/run installs them)")
+        pytest.skip(message)
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ----- the atomicity fuzz's counts, shown after the run (tests/testing/test_fuzz_public_api.py)

@@ -1,4 +1,4 @@
-"""Storage test fixtures: a throw-away PostgreSQL server and one storage per backend.
+"""Storage test fixtures: one storage per backend (the PostgreSQL server is tests/conftest.py's).
 
 The ``storage`` fixture is session-scoped and parametrized over the backends, so the contract
 suite (``casekit.testing.storage_contract``) runs once per backend and Hypothesis may use it
@@ -9,7 +9,6 @@ need one of their own (schema, tampering).
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -17,25 +16,10 @@ import pytest
 
 from casekit.clock import ManualClock
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
-from casekit.testing.postgres_server import PostgresServer, find_postgres_bindir
+from casekit.testing.postgres_server import PostgresServer
 
 BACKENDS = ["memory", "sqlite", "postgres"]
 _databases = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the session: skipped without binaries, unless CI=true."""
-    if find_postgres_bindir() is None:
-        message = "PostgreSQL binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI=true requires them (.ci/run installs them)")
-        pytest.skip(message)
-    server = PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

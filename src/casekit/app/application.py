@@ -336,7 +336,8 @@ class Application:
         self, case_id: str, evidence_id: str, *, actor: str, **changes: Any
     ) -> Evidence:
         """Record a new version of evidence (``attributes=``, ``effective_from=``,
-        ``effective_to=``, ``verified=``); an enrolled PDC is reassessed in the same commit."""
+        ``effective_to=``, ``verified=``); an enrolled PDC is reassessed in the same commit.
+        """
         case_id = check_id(case_id, what="case to correct evidence of")
         return self.execute(
             actor,

@@ -12,7 +12,7 @@ unit of work; each handler is idempotent (it acts on the state it finds, not on 
 | a case opened, changed status or priority | [`reconcile_routing`][] | puts the case in routing exactly once, in the step its status says (submit, advance, set priority) or takes it out (release) when its status is not routed or final |
 | an offer accepted | [`owner_follows_acceptance`][] | the agent who accepted becomes the case owner |
 | evidence of an enrolled PDC changed, or it closed | [`reassess_on_change`][] | reassesses it once per command, after the command's other events: correction case, links, ledger lines and new entitlement stored atomically |
-| a PDC that was Suspended is Active again | [`reassess_on_change`][] | reassesses what changed while it was suspended (no correction is made while suspended) |
+| an enrolled PDC becomes Active (again) | [`reassess_on_change`][] | reassesses what changed while it was not (no correction is made while it is suspended) |
 """
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ def reassess_on_change(session: Session, event: StatusChange | EvidenceChanged) 
 
     The reassessment runs after the command's other events are handled (so a change made of
     several evidence edits is corrected once, by the evidence as it ends up), in the same
-    unit of work. A PDC back in Active from Suspended is reassessed too: a reassessment
-    skipped while it was suspended is caught up. Cost: see `casekit.app.money`.
+    unit of work. An enrolled PDC that becomes Active (again: unsuspended, reapproved) is
+    reassessed too, so a reassessment skipped while it was suspended is caught up. Cost: see `casekit.app.money`.
     """
     case = session.read(event.case_id)
     if not isinstance(case, ProductDeliveryCase):
@@ -122,7 +122,6 @@ def reassess_on_change(session: Session, event: StatusChange | EvidenceChanged) 
     if (
         trigger is None
         and isinstance(event, StatusChange)
-        and event.from_status == PDCStatus.SUSPENDED.value
         and event.to_status == PDCStatus.ACTIVE.value
     ):
         trigger = ReassessmentTrigger.MANUAL

@@ -117,12 +117,14 @@ class Session:
 
     def publish_later(self, event: object) -> None:
         """An application event (a payment issued, a reassessment): handled, written to the
-        outbox and published after the commit like the cases' own."""
+        outbox and published after the commit like the cases' own.
+        """
         self._later.append(event)
 
     def reassess_after(self, pdc_id: str, trigger: ReassessmentTrigger, *, actor: str) -> None:
         """Reassess ``pdc_id`` once this command's events are handled (once per PDC; a
-        closure outranks an evidence change, which outranks a manual request)."""
+        closure outranks an evidence change, which outranks a manual request).
+        """
         current = self._reassess.get(pdc_id)
         if current is None or _RANK[trigger] > _RANK[current[0]]:
             self._reassess[pdc_id] = (trigger, actor)
