@@ -221,7 +221,11 @@ class AccessPolicy:
             type(principal) is not Principal
             or type(permission) is not Permission
             or type(resource) is not CaseResource
-            or (permission is _PERFORM if action is None else type(action) is not str)
+            or (
+                permission is _PERFORM
+                if action is None
+                else type(action) is not str or not action.strip()
+            )
         ):
             permission = check_request(principal, permission, resource, action)
         table = self._tables.get((permission, resource.case_type))
