@@ -239,7 +239,9 @@ class AccessPolicy:
             if clause.applies(roles, action, program, relationships):
                 break
         else:
-            return self._default_deny(principal, permission, resource, action, needs)
+            return _default_deny(
+                principal, permission, resource, action, relationships if needs else None
+            )
         if resource.sensitivity > principal.clearance:
             return AccessDecision(
                 False,
@@ -314,26 +316,6 @@ class AccessPolicy:
         )
 
     # ----- refusals ---------------------------------------------------------------------
-    def _default_deny(
-        self,
-        principal: Principal,
-        permission: Permission,
-        resource: CaseResource,
-        action: str | None,
-        needs: bool,
-    ) -> AccessDecision:
-        roles = "{" + ", ".join(sorted(principal.roles)) + "}"
-        reason = f"no rule grants {permission.value!r} on {resource.case_type} to roles {roles}"
-        if action is not None:
-            reason += f" for action {action!r}"
-        if resource.program is not None:
-            reason += f" in program {resource.program!r}"
-        if needs:
-            held = Relationship(relationships_of(principal, resource))
-            names = [m.name.lower() for m in Relationship if m in held and m.name]
-            reason += f" (relationships to {resource.case_id}: {', '.join(names) or 'none'})"
-        return AccessDecision(False, DEFAULT_DENY, reason)
-
     def _location_denial(self, principal: Principal, resource: CaseResource) -> AccessDecision:
         mode = self.location_mode
         left = allowed_list(mode.outside_permissions)
@@ -345,6 +327,46 @@ class AccessPolicy:
             f"the location {left if left != 'none' else 'nothing'} (its owner and supervisor "
             "are always in)",
         )
+
+
+def _default_deny(
+    principal: Principal,
+    permission: Permission,
+    resource: CaseResource,
+    action: str | None,
+    relationships: int | None,
+) -> AccessDecision:
+    reason = (
+        f"no rule grants {permission.value!r} on {resource.case_type} to roles "
+        f"{_roles_text(principal.roles)}"
+    )
+    if action is not None:
+        reason += f" for action {action!r}"
+    if resource.program is not None:
+        reason += f" in program {resource.program!r}"
+    if relationships is not None:
+        reason += f" (relationships to {resource.case_id}: {_RELATIONSHIP_NAMES[relationships]})"
+    return AccessDecision(False, DEFAULT_DENY, reason)
+
+
+_ROLES_TEXT: dict[frozenset[str], str] = {}
+
+
+def _roles_text(roles: frozenset[str]) -> str:
+    """``{auditor, caseworker}``, cached: a denial's reason is built on the decision's path."""
+    text = _ROLES_TEXT.get(roles)
+    if text is None:
+        if len(_ROLES_TEXT) >= 4096:
+            _ROLES_TEXT.clear()
+        text = _ROLES_TEXT[roles] = "{" + ", ".join(sorted(roles)) + "}"
+    return text
+
+
+_RELATIONSHIP_NAMES = tuple(
+    ", ".join(m.name.lower() for m in Relationship if m.value & bits and m.name) or "none"
+    for bits in range(1 << len(Relationship))
+)
+"""The names of the relationships in each combination of bits, e.g. ``"owner, reviewer"``."""
 
 
 def _table(clauses: list[RuleClause]) -> _Table:
