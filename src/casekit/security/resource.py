@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -145,7 +146,7 @@ class CaseResource:
     @classmethod
     def of(
         cls,
-        case: Case[enum.Enum],
+        case: Case[Any],
         *,
         sensitivity: int = MIN_LEVEL,
         participant_sensitivity: Mapping[str, int] | None = None,
