@@ -23,6 +23,7 @@ from casekit.cases import (
 )
 from casekit.clock import Clock, ManualClock, SystemClock
 from casekit.errors import (
+    AccessDenied,
     AlreadyExists,
     AuditTampered,
     CapacityExceeded,
@@ -55,6 +56,7 @@ from casekit.priority import Priority
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessDenied",
     "Action",
     "ActionContext",
     "ActionResult",

@@ -24,6 +24,7 @@ The tree::
     ├── PaymentLocked                           a change to a submitted or paid payment
     ├── ReassessmentInProgress                  a second reassessment of one case at once
     ├── AuditTampered                           the audit hash chain does not verify
+    ├── AccessDenied (PermissionError)          a principal's access refused by the policy
     ├── MissingExtra (ImportError)              an optional extra is not installed
     └── StorageError
         ├── StorageUnavailable                  the database cannot be reached
@@ -34,8 +35,13 @@ The tree::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from casekit.security.decision import AccessDecision
 
 __all__ = [
+    "AccessDenied",
     "AlreadyExists",
     "AuditTampered",
     "CapacityExceeded",
@@ -205,6 +211,19 @@ class ReassessmentInProgress(CasekitError):
 
 class AuditTampered(CasekitError):
     """The hash chain of a case's audit trail does not verify."""
+
+
+class AccessDenied(CasekitError, PermissionError):
+    """A principal may not do what it asked: the access policy's decision was a denial.
+
+    Attributes:
+        decision: The [`AccessDecision`][casekit.security.AccessDecision], naming the rule
+            that denied and why.
+    """
+
+    def __init__(self, message: str, *, decision: AccessDecision) -> None:
+        self.decision = decision
+        super().__init__(message)
 
 
 class MissingExtra(CasekitError, ImportError):

@@ -7,6 +7,8 @@
 - `casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and [`RouterStateMachine`][] to property-test your own routing policy
   or configuration.
+- `casekit.testing.security`: strategies of principals and case resources and the
+  "no leak" property checks (`assert_no_leak`) to run on your own access policy.
 - `casekit.testing.storage_contract`: the storage contract suite for your storage
   adapter, one module per port: `contract_documents`,
   `contract_unit_of_work`, `contract_audit`,
@@ -55,6 +57,12 @@ from casekit.testing.routing import (
     rosters,
     work_items,
 )
+from casekit.testing.security import (
+    assert_no_leak,
+    case_resources,
+    no_leak_violations,
+    principals,
+)
 
 __all__ = [
     "ARRIVALS_AND_ANSWERS_ONLY",
@@ -71,11 +79,15 @@ __all__ = [
     "action_sequences",
     "action_steps",
     "agents",
+    "assert_no_leak",
+    "case_resources",
     "check_deferred_step",
     "check_lifecycle_conformance",
     "check_routing_invariants",
     "constructor",
     "fuzz",
+    "no_leak_violations",
+    "principals",
     "rosters",
     "static_conformance",
     "work_items",
