@@ -44,8 +44,13 @@ class LedgerEntry:
         cover: The cover period.
         component: The component.
         nominee: The nominee.
-        amount: The amount (a correction may be negative).
+        amount: The amount, a whole number of minor units (a correction may be negative).
         reference: The payment or reassessment it came from.
+
+    Raises:
+        ValidationError: A field of the wrong kind, or a blank component or reference.
+        InvalidMoney: An amount with fractions of the minor unit (a ledger holds only
+            whole ones).
     """
 
     kind: EntryKind
@@ -60,7 +65,10 @@ class LedgerEntry:
         check_instance(self.cover, Period, what="LedgerEntry.cover")
         check_text(self.component, what=f"component of the ledger entry for {self.cover}")
         check_id(self.nominee, what=f"nominee of the ledger entry for {self.cover}")
-        check_instance(self.amount, Money, what=f"amount of the ledger entry for {self.cover}")
+        amount = check_instance(
+            self.amount, Money, what=f"amount of the ledger entry for {self.cover}"
+        )
+        amount.to_minor()  # InvalidMoney for fractions of the minor unit
         check_text(self.reference, what=f"reference of the ledger entry for {self.cover}")
 
 
