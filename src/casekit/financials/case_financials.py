@@ -240,16 +240,28 @@ class CaseFinancials:
         actor: str = "system",
         since: date | None = None,
         recover_per_payment: Money | None = None,
+        number: int | None = None,
     ) -> AppliedReassessment:
         """Determine again and reassess against the current entitlement.
 
         A retroactive nominee change is found on its own (no ``since=`` needed): the
         reassessment compares what was paid to whom with the nominee history.
 
+        Args:
+            trigger: What asked for it.
+            actor: Who asked (``"system"`` for an automatic trigger).
+            since: Reassess from this day (a manual request over a chosen period).
+            recover_per_payment: Recover each overpaid nominee's overpayment by this much
+                from each of their future payments.
+            number: The reassessment's number, taken from storage by an application that
+                keeps the case there (see [`ReassessmentEngine.reassess`][]); default:
+                the engine counts.
+
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
             ValidationError: An unknown trigger, a blank actor, a ``since`` that is not a
-                date or a recovery amount that is not a positive Money (nothing changes).
+                date, a recovery amount that is not a positive Money or a ``number`` that
+                is not an integer of 1 or more (nothing changes).
         """
         trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of {self.pdc.id}")
         actor = check_actor(actor, what=f"actor of the reassessment of {self.pdc.id}")
@@ -267,6 +279,7 @@ class CaseFinancials:
             trigger=trigger,
             since=since,
             recover_per_payment=recover_per_payment,
+            number=number,
         )
         if not applied.skipped:
             self.entitlement = new
