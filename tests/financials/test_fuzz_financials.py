@@ -383,6 +383,8 @@ FINANCIALS: list[FuzzTarget[Any]] = [
             "reassess": Operation(reassess),
             "determine": Operation(determine),
             "CaseFinancials": Operation(CaseFinancials, prefix=lambda _: (pdc(),)),
+            "CaseFinancials.restore": Operation(CaseFinancials.restore, prefix=lambda _: (pdc(),)),
+            "Ledger.restore": Operation(Ledger.restore),
             "ReassessmentEngine": constructor(ReassessmentEngine),
             "nominees_from_body": Operation(nominees_from_body),
             "pattern_from_body": Operation(pattern_from_body),
@@ -450,6 +452,14 @@ FINANCIALS: list[FuzzTarget[Any]] = [
             ),
             "determine": Call(allowance_rules, EvidenceLog(), JAN_APR, currency=EUR),
             "CaseFinancials": Call(PRODUCT, pattern=PATTERN, nominees=Nominees("client-1")),
+            "CaseFinancials.restore": lambda _: Call(
+                PRODUCT,
+                pattern=PATTERN,
+                nominees=with_nominee(),
+                ledger=paid_ledger(),
+                entitlement=Entitlement(PAID_UNDER),
+            ),
+            "Ledger.restore": lambda _: Call(EUR, list(paid_ledger())),
             "ReassessmentEngine": Call(rolled_up=True),
             "nominees_from_body": lambda _: Call(nominees_to_body(with_nominee())),
             "pattern_from_body": Call(

@@ -18,7 +18,8 @@ The pieces, each in its own module:
 - `codec` — JSON-safe bodies for storage: determinations, entitlements, payments,
   ledger entries, nominees and delivery patterns.
 - `case_financials` — one PDC's financials in one place: its
-  product, current entitlement, ledger, and reassessment on the case's events.
+  product, current entitlement, ledger, and reassessment on the case's events; rebuilt
+  from stored parts with `CaseFinancials.restore`.
 """
 
 from __future__ import annotations
