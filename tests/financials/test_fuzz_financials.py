@@ -43,9 +43,17 @@ from casekit.financials import (
     apply_deductions,
     build_schedule,
     determine,
+    entitlement_from_body,
+    entitlement_to_body,
+    entry_from_body,
+    entry_to_body,
     evidence_segments,
     merge_periods,
     month_of,
+    nominees_from_body,
+    nominees_to_body,
+    pattern_from_body,
+    pattern_to_body,
     reassess,
     simulate,
 )
@@ -375,7 +383,13 @@ FINANCIALS: list[FuzzTarget[Any]] = [
             "reassess": Operation(reassess),
             "determine": Operation(determine),
             "CaseFinancials": Operation(CaseFinancials, prefix=lambda _: (pdc(),)),
+            "CaseFinancials.restore": Operation(CaseFinancials.restore, prefix=lambda _: (pdc(),)),
+            "Ledger.restore": Operation(Ledger.restore),
             "ReassessmentEngine": constructor(ReassessmentEngine),
+            "nominees_from_body": Operation(nominees_from_body),
+            "pattern_from_body": Operation(pattern_from_body),
+            "entitlement_from_body": Operation(entitlement_from_body),
+            "entry_from_body": Operation(entry_from_body),
         },
         good_args={
             "Payment.create": Call(
@@ -438,7 +452,23 @@ FINANCIALS: list[FuzzTarget[Any]] = [
             ),
             "determine": Call(allowance_rules, EvidenceLog(), JAN_APR, currency=EUR),
             "CaseFinancials": Call(PRODUCT, pattern=PATTERN, nominees=Nominees("client-1")),
+            "CaseFinancials.restore": lambda _: Call(
+                PRODUCT,
+                pattern=PATTERN,
+                nominees=with_nominee(),
+                ledger=paid_ledger(),
+                entitlement=Entitlement(PAID_UNDER),
+            ),
+            "Ledger.restore": lambda _: Call(EUR, list(paid_ledger())),
             "ReassessmentEngine": Call(rolled_up=True),
+            "nominees_from_body": lambda _: Call(nominees_to_body(with_nominee())),
+            "pattern_from_body": Call(
+                pattern_to_body(DeliveryPattern.fortnightly(date(2026, 3, 2)))
+            ),
+            "entitlement_from_body": Call(
+                entitlement_to_body(Entitlement(PAID_UNDER, [MARCH, JAN_APR]))
+            ),
+            "entry_from_body": lambda _: Call(entry_to_body(next(iter(paid_ledger())))),
         },
     ),
 ]

@@ -15,9 +15,11 @@ The pieces, each in its own module:
 - `ledger` — what was paid and corrected.
 - `reassessment` (the pure computation) and
   `corrections` (applying it: the Payment Correction Case).
-- `codec` — JSON-safe bodies for the storage ledger.
+- `codec` — JSON-safe bodies for storage: determinations, entitlements, payments,
+  ledger entries, nominees and delivery patterns.
 - `case_financials` — one PDC's financials in one place: its
-  product, current entitlement, ledger, and reassessment on the case's events.
+  product, current entitlement, ledger, and reassessment on the case's events; rebuilt
+  from stored parts with `CaseFinancials.restore`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from casekit.financials.certifications import Certified, certified_periods
 from casekit.financials.codec import (
     determinations_from_body,
     determinations_to_body,
+    entitlement_from_body,
+    entitlement_to_body,
     entry_from_body,
     entry_to_body,
+    nominees_from_body,
+    nominees_to_body,
+    pattern_from_body,
+    pattern_to_body,
     payment_from_body,
     payment_to_body,
 )
@@ -116,11 +124,17 @@ __all__ = [
     "determinations_from_body",
     "determinations_to_body",
     "determine",
+    "entitlement_from_body",
+    "entitlement_to_body",
     "entry_from_body",
     "entry_to_body",
     "evidence_segments",
     "merge_periods",
     "month_of",
+    "nominees_from_body",
+    "nominees_to_body",
+    "pattern_from_body",
+    "pattern_to_body",
     "payment_from_body",
     "payment_to_body",
     "prorate_minor",

@@ -12,6 +12,12 @@ under, and reassesses when something changes:
 A reassessment that was applied (or found no change) makes the new entitlement current; one
 that was skipped (suspended, or closed and not reassessed) keeps the old one, so the change
 is still found when the case is reassessed later.
+
+An application that keeps the case in storage rebuilds its financials in each process with
+[`CaseFinancials.restore`][], from the parts `casekit.financials.codec` reads back: the
+pattern, the nominees, the ledger's entries ([`Ledger.restore`][]) and the entitlement
+payments are currently made under — stored, not determined again, since the case's
+evidence may already hold a change no reassessment has compared yet.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from casekit.financials.certifications import certified_periods
 from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
 from casekit.financials.deductions import Deduction, DeductionPolicy
 from casekit.financials.delivery import DeliveryPattern
-from casekit.financials.determinations import RuleSet, determine
+from casekit.financials.determinations import DeterminationSet, RuleSet, determine
 from casekit.financials.entitlement import Entitlement
 from casekit.financials.ledger import Ledger
 from casekit.financials.nominees import Nominees
@@ -55,6 +61,9 @@ def _check_currency(value: object, *, what: str) -> str:
 
 
 __all__ = ["CaseFinancials", "FinancialProduct"]
+
+_DETERMINE = object()
+"""The constructor's entitlement: determined from the case, not restored."""
 
 
 def _as_tuple(components: Iterable[str]) -> tuple[str, ...]:
@@ -109,6 +118,10 @@ class FinancialProduct:
 class CaseFinancials:
     """The financials of one product delivery case.
 
+    The entitlement payments are made under starts as what the case's evidence and
+    certifications say now; to rebuild a case's financials from storage use
+    [`restore`][], which takes the stored one instead.
+
     Args:
         pdc: The case.
         product: Its product.
@@ -134,21 +147,106 @@ class CaseFinancials:
         ledger: Ledger | None = None,
         engine: ReassessmentEngine | None = None,
     ) -> None:
+        self._setup(
+            pdc,
+            product,
+            pattern=pattern,
+            nominees=nominees,
+            ledger=ledger,
+            engine=engine,
+            entitlement=_DETERMINE,
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        pdc: ProductDeliveryCase,
+        product: FinancialProduct,
+        *,
+        pattern: DeliveryPattern,
+        nominees: Nominees,
+        ledger: Ledger,
+        entitlement: Entitlement,
+        engine: ReassessmentEngine | None = None,
+    ) -> CaseFinancials:
+        """A case's financials rebuilt from stored parts (e.g. in another process).
+
+        Like the constructor, except that ``entitlement`` — the one payments are currently
+        made under, as stored — is taken as given, not determined again from the case's
+        evidence: the evidence may already hold a change no reassessment has compared yet,
+        and the next [`reassess`][] compares the stored entitlement with what is determined
+        then, exactly as the financials that stored it would have.
+
+        Complexity: O(1) beyond the checks (the ledger is rebuilt by [`Ledger.restore`][]).
+
+        Args:
+            pdc: The case.
+            product: Its product.
+            pattern: How and how often it is paid (`pattern_from_body`).
+            nominees: Who receives each component, with their history
+                (`nominees_from_body`).
+            ledger: What was paid and corrected ([`Ledger.restore`][] from its entries).
+            entitlement: The entitlement payments are currently made under
+                (`entitlement_from_body`).
+            engine: The reassessment engine (default: a new one with the default strategy).
+
+        Raises:
+            ValidationError: An argument of the wrong kind, or an entitlement naming a
+                component the product does not pay.
+            CurrencyMismatch: A ledger or an entitlement in another currency than the
+                product's.
+        """
+        financials = cls.__new__(cls)
+        financials._setup(
+            pdc,
+            product,
+            pattern=pattern,
+            nominees=nominees,
+            ledger=ledger,
+            engine=engine,
+            entitlement=entitlement,
+        )
+        return financials
+
+    def _setup(
+        self,
+        pdc: object,
+        product: object,
+        *,
+        pattern: object,
+        nominees: object,
+        ledger: object,
+        engine: object,
+        entitlement: object,
+    ) -> None:
+        """Check every argument, in order, then set the financials up.
+
+        ``entitlement`` `_DETERMINE`: determine it from the case (the constructor), with
+        defaults for nominees and ledger; otherwise the stored one ([`restore`][]), checked
+        against the product, and nominees and ledger are required.
+        """
+        restoring = entitlement is not _DETERMINE
         pdc = check_instance(pdc, ProductDeliveryCase, what="the case of CaseFinancials")
-        what = f"CaseFinancials of {pdc.id}"
+        what = f"{'restored ' if restoring else ''}CaseFinancials of {pdc.id}"
         product = check_instance(product, FinancialProduct, what=f"product of {what}")
         pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of {what}")
-        if nominees is not None:
-            check_instance(nominees, Nominees, what=f"nominees of {what}")
-        if ledger is not None:
-            check_instance(ledger, Ledger, what=f"ledger of {what}")
+        if nominees is not None or restoring:
+            nominees = check_instance(nominees, Nominees, what=f"nominees of {what}")
+        if ledger is not None or restoring:
+            ledger = check_instance(ledger, Ledger, what=f"ledger of {what}")
             if ledger.currency != product.currency:
                 raise CurrencyMismatch(
                     f"ledger of {what} is in {ledger.currency}; the product "
                     f"{product.name!r} pays in {product.currency}"
                 )
+        stored: Entitlement | None = None
+        if restoring:
+            stored = check_instance(entitlement, Entitlement, what=f"entitlement of {what}")
+            self._check_determinations(
+                stored.determinations, product, source=f"the entitlement of {what}"
+            )
         if engine is not None:
-            check_instance(engine, ReassessmentEngine, what=f"engine of {what}")
+            engine = check_instance(engine, ReassessmentEngine, what=f"engine of {what}")
         if nominees is None:
             client = pdc.primary_client_id
             if client is None:
@@ -162,8 +260,28 @@ class CaseFinancials:
         self.nominees = nominees
         self.ledger = ledger if ledger is not None else Ledger(product.currency)
         self.engine = engine if engine is not None else ReassessmentEngine()
-        self.entitlement = self.determine()
+        self.entitlement = stored if stored is not None else self.determine()
         self.reassessments: list[AppliedReassessment] = []
+
+    @staticmethod
+    def _check_determinations(
+        determinations: DeterminationSet, product: FinancialProduct, *, source: str
+    ) -> None:
+        """Refuse determinations in another currency or naming a component not paid.
+
+        ``source`` says where they come from, for the message ("the rule set of ...").
+        """
+        if determinations.currency != product.currency:
+            raise CurrencyMismatch(
+                f"{source} is in {determinations.currency}; the product {product.name!r} "
+                f"pays in {product.currency}"
+            )
+        unknown = set(determinations.components) - set(product.components)
+        if unknown:
+            raise ValidationError(
+                f"{source} names components {sorted(unknown)}; the product "
+                f"{product.name!r} pays {', '.join(product.components)}"
+            )
 
     def determine(self) -> Entitlement:
         """What the case's evidence and certifications say is due now (nothing is kept).
@@ -179,13 +297,11 @@ class CaseFinancials:
             self.product.span,
             currency=self.product.currency,
         )
-        unknown = set(determinations.components) - set(self.product.components)
-        if unknown:
-            raise ValidationError(
-                f"the rule set of {self.product.name!r} decided components "
-                f"{sorted(unknown)} for {self.pdc.id}; the product pays "
-                f"{', '.join(self.product.components)}"
-            )
+        self._check_determinations(
+            determinations,
+            self.product,
+            source=f"what the rule set of {self.product.name!r} decided for {self.pdc.id}",
+        )
         return Entitlement(determinations, certified_periods(self.pdc))
 
     def schedule(self, window: Period) -> tuple[InstructionLine, ...]:
@@ -240,16 +356,28 @@ class CaseFinancials:
         actor: str = "system",
         since: date | None = None,
         recover_per_payment: Money | None = None,
+        number: int | None = None,
     ) -> AppliedReassessment:
         """Determine again and reassess against the current entitlement.
 
         A retroactive nominee change is found on its own (no ``since=`` needed): the
         reassessment compares what was paid to whom with the nominee history.
 
+        Args:
+            trigger: What asked for it.
+            actor: Who asked (``"system"`` for an automatic trigger).
+            since: Reassess from this day (a manual request over a chosen period).
+            recover_per_payment: Recover each overpaid nominee's overpayment by this much
+                from each of their future payments.
+            number: The reassessment's number, taken from storage by an application that
+                keeps the case there (see [`ReassessmentEngine.reassess`][]); default:
+                the engine counts.
+
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
             ValidationError: An unknown trigger, a blank actor, a ``since`` that is not a
-                date or a recovery amount that is not a positive Money (nothing changes).
+                date, a recovery amount that is not a positive Money or a ``number`` that
+                is not an integer of 1 or more (nothing changes).
         """
         trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of {self.pdc.id}")
         actor = check_actor(actor, what=f"actor of the reassessment of {self.pdc.id}")
@@ -267,6 +395,7 @@ class CaseFinancials:
             trigger=trigger,
             since=since,
             recover_per_payment=recover_per_payment,
+            number=number,
         )
         if not applied.skipped:
             self.entitlement = new

@@ -13,6 +13,10 @@ product delivery case under the seed's rules and applies what it found:
   reassessment is already in progress". Refusing keeps each correction tied to exactly the
   change that caused it; the caller retries once the first one is done, and the retry nets
   against what the first recorded.
+- **Identity**: reassessment n of a PDC is ``<PDC id>/R<n>`` and its correction case
+  ``PCC-<PDC id>-R<n>``. n comes from the engine's count of the case's reassessments in
+  this process, or from the caller (``number=``): an application that keeps the case in
+  storage takes it from there, so two processes never reuse one.
 - A change found: a [`PaymentCorrectionCase`][] linked to the PDC (lines
   rolled up to one per nominee, or one per component and nominee, as configured), the
   detailed correction lines recorded in the ledger (so the next reassessment nets against
@@ -45,12 +49,13 @@ from casekit.checks import (
     check_enum,
     check_id,
     check_instance,
+    check_int,
 )
 from casekit.errors import CurrencyMismatch, ReassessmentInProgress, ValidationError
 from casekit.financials.deductions import Deduction
 from casekit.financials.delivery import DeliveryPattern
 from casekit.financials.entitlement import Entitlement
-from casekit.financials.ledger import EntryKind, Ledger
+from casekit.financials.ledger import EntryKind, Ledger, LedgerEntry
 from casekit.financials.nominees import Nominees
 from casekit.financials.payments import Payment
 from casekit.financials.reassessment import Reassessment, reassess
@@ -76,19 +81,39 @@ def _as_dict(value: Mapping[str, Deduction]) -> dict[str, Deduction]:
     return dict(value)
 
 
+def _reassessment_id(case_id: str, number: int) -> str:
+    """The id of reassessment ``number`` of a case: ``<case id>/R<number>``. O(1)."""
+    return f"{case_id}/R{number}"
+
+
+def _correction_case_id(case_id: str, number: int) -> str:
+    """The id of the correction case reassessment ``number`` of a case opens. O(1).
+
+    ``PCC-<case id>-R<number>``: derived from the reassessment, so the same reassessment
+    always names the same case and two reassessments never name one (the number, all
+    digits, ends the id). It holds no ``/`` when the case id holds none, so it can key a
+    storage ledger line.
+    """
+    return f"PCC-{case_id}-R{number}"
+
+
 @attrs.frozen(slots=True)
 class AppliedReassessment:
     """What a reassessment found and what was done about it.
 
     Attributes:
-        reassessment_id: ``<PDC id>/R<n>``, unique per engine.
+        reassessment_id: ``<PDC id>/R<n>``: n counted by the engine, or the ``number``
+            the caller gave.
         result: The computed reassessment.
-        correction_case: The Payment Correction Case opened, if any.
+        correction_case: The Payment Correction Case opened, if any
+            (id ``PCC-<PDC id>-R<n>``).
         recoveries: Nominee → the deduction recovering that nominee's overpayment from
             their future payments (when a recovery amount was given); pass each to
             [`simulate`][] under its nominee.
         payments: Once-off payments (Not Verified), one per nominee owed money.
         skipped: Why no correction was created although one was computed, or ``""``.
+        entries: The correction entries it recorded in the ledger, in order (empty when it
+            recorded none): what to store as the case's new ledger lines.
     """
 
     reassessment_id: str
@@ -97,6 +122,7 @@ class AppliedReassessment:
     recoveries: Mapping[str, Deduction] = attrs.field(factory=dict, converter=_as_dict, hash=False)
     payments: tuple[Payment, ...] = ()
     skipped: str = ""
+    entries: tuple[LedgerEntry, ...] = ()
 
     @property
     def recovery(self) -> Deduction | None:
@@ -181,6 +207,7 @@ class ReassessmentEngine:
         trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
         since: date | None = None,
         recover_per_payment: Money | None = None,
+        number: int | None = None,
     ) -> AppliedReassessment:
         """Reassess ``pdc`` and apply the result.
 
@@ -200,12 +227,20 @@ class ReassessmentEngine:
             recover_per_payment: Recover each overpaid nominee's overpayment by deducting
                 this much from each of that nominee's future payments (one recovery
                 [`Deduction`][] per overpaid nominee is returned).
+            number: The reassessment's number (1 or more): its id is ``<PDC id>/R<number>``
+                and its correction case's ``PCC-<PDC id>-R<number>``. An application that
+                keeps the case in storage takes it from there, so that no two processes
+                use one number twice; the engine does not check that it is new. Without it
+                the engine counts the case's reassessments itself (in this process only).
+                The engine's count moves up to a number given, so a later reassessment
+                without one does not reuse it here.
 
         Raises:
             ReassessmentInProgress: The case is already being reassessed.
             ValidationError: An argument of the wrong kind (not a ProductDeliveryCase, an
                 Entitlement, a Ledger, ...), no actor, an unknown trigger, a ``since`` that
-                is not a date, or a recovery amount that is not positive.
+                is not a date, a recovery amount that is not positive, or a ``number`` that
+                is not an integer of 1 or more.
             CurrencyMismatch: Inputs in different currencies.
         """
         pdc = check_instance(pdc, ProductDeliveryCase, what="the case to reassess")
@@ -230,6 +265,8 @@ class ReassessmentEngine:
                     f"recover_per_payment {recover_per_payment} is not in the ledger's "
                     f"{ledger.currency}"
                 )
+        if number is not None:
+            number = check_int(number, what=f"number of the {what}", minimum=1)
         with self.running(pdc.id):
             result = reassess(
                 pdc.id,
@@ -241,11 +278,12 @@ class ReassessmentEngine:
                 trigger=trigger,
                 since=since,
             )
-            number = self._counts.get(pdc.id, 0) + 1
-            reassessment_id = f"{pdc.id}/R{number}"
+            if number is None:
+                number = self._counts.get(pdc.id, 0) + 1
+            reassessment_id = _reassessment_id(pdc.id, number)
             skipped = self._skip_reason(pdc, trigger)
             if skipped or result.outcome is CorrectionOutcome.NO_CHANGE:
-                self._counts[pdc.id] = number
+                self._count(pdc.id, number)
                 _log.info(
                     "reassessment %s (%s): %s%s",
                     reassessment_id,
@@ -257,12 +295,16 @@ class ReassessmentEngine:
             return self._apply(
                 pdc=pdc,
                 result=result,
-                reassessment_id=reassessment_id,
                 number=number,
                 ledger=ledger,
                 actor=actor,
                 recover_per_payment=recover_per_payment,
             )
+
+    def _count(self, case_id: str, number: int) -> None:
+        """Move the case's count up to ``number`` (never down: a number is not reused)."""
+        with self._lock:
+            self._counts[case_id] = max(self._counts.get(case_id, 0), number)
 
     def _skip_reason(self, pdc: ProductDeliveryCase, trigger: ReassessmentTrigger) -> str:
         waiting = pdc.deferred  # a step deferred from Suspended leaves the case suspended
@@ -293,13 +335,13 @@ class ReassessmentEngine:
         *,
         pdc: ProductDeliveryCase,
         result: Reassessment,
-        reassessment_id: str,
         number: int,
         ledger: Ledger,
         actor: str,
         recover_per_payment: Money | None,
     ) -> AppliedReassessment:
         assert result.period is not None
+        reassessment_id = _reassessment_id(pdc.id, number)
         # Everything that can fail is computed before anything changes.
         # Settlement is per nominee: each is paid what they are owed, and each overpaid
         # nominee's overpayment is recovered from that nominee alone.
@@ -330,9 +372,10 @@ class ReassessmentEngine:
             lines=result.summary_lines(rolled_up=self.rolled_up),
             actor=actor,
             reassessment_id=reassessment_id,
+            id=_correction_case_id(pdc.id, number),
         )
-        ledger._commit(checked, EntryKind.CORRECTION)
-        self._counts[pdc.id] = number
+        entries = ledger._commit(checked, EntryKind.CORRECTION)
+        self._count(pdc.id, number)
         recoveries: dict[str, Deduction] = {}
         if recover_per_payment is not None:
             for nominee, units in sorted(owed.items()):
@@ -353,5 +396,5 @@ class ReassessmentEngine:
             correction_case.id,
         )
         return AppliedReassessment(
-            reassessment_id, result, correction_case, recoveries, tuple(payments)
+            reassessment_id, result, correction_case, recoveries, tuple(payments), entries=entries
         )

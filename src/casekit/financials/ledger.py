@@ -6,8 +6,11 @@ units (every paid amount is a whole number of cents). Entries are appended, neve
 Persisting them is the storage layer's job (its ``LedgerStore`` port); this class is what
 the domain computes with.
 
+A ledger read back from storage is rebuilt from its entries with [`Ledger.restore`][].
+
 Complexity: recording is O(log p) for p distinct cover periods; [`Ledger.keys_meeting`][]
-is O(log p + k) for the k lines it returns; amount look-ups are O(1).
+is O(log p + k) for the k lines it returns; amount look-ups are O(1); restoring n entries
+is O(n log n).
 """
 
 from __future__ import annotations
@@ -44,8 +47,13 @@ class LedgerEntry:
         cover: The cover period.
         component: The component.
         nominee: The nominee.
-        amount: The amount (a correction may be negative).
+        amount: The amount, a whole number of minor units (a correction may be negative).
         reference: The payment or reassessment it came from.
+
+    Raises:
+        ValidationError: A field of the wrong kind, or a blank component or reference.
+        InvalidMoney: An amount with fractions of the minor unit (a ledger holds only
+            whole ones).
     """
 
     kind: EntryKind
@@ -60,8 +68,19 @@ class LedgerEntry:
         check_instance(self.cover, Period, what="LedgerEntry.cover")
         check_text(self.component, what=f"component of the ledger entry for {self.cover}")
         check_id(self.nominee, what=f"nominee of the ledger entry for {self.cover}")
-        check_instance(self.amount, Money, what=f"amount of the ledger entry for {self.cover}")
+        amount = check_instance(
+            self.amount, Money, what=f"amount of the ledger entry for {self.cover}"
+        )
+        amount.to_minor()  # InvalidMoney for fractions of the minor unit
         check_text(self.reference, what=f"reference of the ledger entry for {self.cover}")
+
+
+def _check_correction_nominee(nominee: str, what: str) -> None:
+    if nominee == "*":
+        raise ValidationError(
+            f"the nominee of {what} is '*' (all nominees): a correction line names the one "
+            "nominee it is owed to or by"
+        )
 
 
 class Ledger:
@@ -90,6 +109,44 @@ class Ledger:
         self._by_end: dict[date, list[LineKey]] = {}
         self._entries: list[LedgerEntry] = []
         self._first_start: date | None = None
+
+    @classmethod
+    def restore(cls, currency: str, entries: Iterable[LedgerEntry]) -> Ledger:
+        """A ledger holding exactly ``entries``, in their order: one read back from storage.
+
+        The same ledger as recording them one by one (paid entries as paid, corrections as
+        corrections): the same entries, amounts and look-ups. Every entry is checked, as
+        recording it would check it, before the ledger is built.
+
+        Complexity: O(n log n) for n entries (the cover periods are sorted once).
+
+        Args:
+            currency: The ledger's currency.
+            entries: The ledger's entries, oldest first (as iterating a ledger gives them).
+
+        Raises:
+            ValidationError: An unknown currency, ``entries`` not an iterable of
+                [`LedgerEntry`][], or a correction entry naming ``'*'`` (all nominees) as
+                its nominee.
+            CurrencyMismatch: An entry in another currency.
+        """
+        ledger = cls(currency)
+        if isinstance(entries, str | bytes) or not isinstance(entries, Iterable):
+            raise ValidationError(
+                f"the entries of a restored ledger must be an iterable of LedgerEntry, got "
+                f"{entries!r}"
+            )
+        checked = [ledger._check_entry(entry, n) for n, entry in enumerate(entries)]
+        ends: dict[date, dict[LineKey, None]] = {}
+        for key, units, entry in checked:
+            target = ledger._paid if entry.kind is EntryKind.PAID else ledger._corrected
+            target[key] = target.get(key, 0) + units
+            ends.setdefault(key[1], {})[key] = None  # a dict: insertion-ordered, O(1) look-up
+        ledger._entries = [entry for _, _, entry in checked]
+        ledger._ends = sorted(ends)
+        ledger._by_end = {end: list(keys) for end, keys in ends.items()}
+        ledger._first_start = min((key[0] for key, _, _ in checked), default=None)
+        return ledger
 
     @property
     def currency(self) -> str:
@@ -151,14 +208,21 @@ class Ledger:
         cover = Period(start, end)
         component = check_text(key[2], what=f"the component of {what}")
         nominee = check_id(key[3], what=f"the nominee of {what}")
-        if nominee == "*":
-            raise ValidationError(
-                f"the nominee of {what} is '*' (all nominees): a correction line names the "
-                "one nominee it is owed to or by"
-            )
+        _check_correction_nominee(nominee, what)
         units = self._units(amount, f"correction {cover} {component!r} {nominee!r}")
         entry = LedgerEntry(EntryKind.CORRECTION, cover, component, nominee, amount, reference)
         return (start, end, component, nominee), units, entry
+
+    def _check_entry(self, entry: object, n: int) -> tuple[LineKey, int, LedgerEntry]:
+        """Check an entry of a restored ledger as recording it would (changing nothing)."""
+        entry = check_instance(entry, LedgerEntry, what=f"entry {n} of a restored ledger")
+        what = (
+            f"entry {n} of a restored ledger ({entry.kind.value} {entry.cover} {entry.component!r})"
+        )
+        if entry.kind is EntryKind.CORRECTION:
+            _check_correction_nominee(entry.nominee, what)
+        units = self._units(entry.amount, what)
+        return (entry.cover.start, entry.cover.end, entry.component, entry.nominee), units, entry
 
     def _prepare_corrections(
         self, lines: Iterable[tuple[LineKey, Money]], reference: object
