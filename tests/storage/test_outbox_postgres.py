@@ -1,11 +1,15 @@
-"""The outbox's claims on PostgreSQL (READ COMMITTED): a second claimer really waits.
+"""Concurrent claims on PostgreSQL (READ COMMITTED), by the two outboxes it may run.
 
 The contract (tests/storage/test_contract.py) checks the outcome on every adapter; these
-tests check, on PostgreSQL, the mechanism the outbox relies on: a conditional
-``UPDATE ... WHERE version = v`` over a row another transaction changed and has not
-committed waits on that row's lock (seen in ``pg_stat_activity``), then matches no row
-once the other commits — a ``ConcurrencyConflict`` — and the waiting transaction is
-still usable: it reads, writes and commits afterwards.
+tests check the mechanism each outbox relies on:
+
+- its own ``outbox`` table (the default): a second claim skips the rows the first one holds
+  (``FOR UPDATE SKIP LOCKED``) and returns at once, while the first is still open;
+- ``DocumentOutbox`` (documents): a conditional ``UPDATE ... WHERE version = v`` over a row
+  another transaction changed and has not committed waits on that row's lock (seen in
+  ``pg_stat_activity``), then matches no row once the other commits — a
+  ``ConcurrencyConflict`` — and the waiting transaction is still usable: it reads, writes
+  and commits afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casekit.errors import ConcurrencyConflict
-from casekit.storage import PostgresStorage, Storage
+from casekit.storage import DocumentOutbox, OutboxRecord, PostgresStorage, Storage
 from casekit.testing.contract_outbox import drain, new_record
 from casekit.testing.contract_support import unique
 
@@ -30,6 +34,15 @@ LEASE = timedelta(seconds=30)
 def pg(storage_factory: Callable[[str], Storage]) -> PostgresStorage:
     storage = storage_factory("postgres")
     assert isinstance(storage, PostgresStorage)
+    return storage
+
+
+@pytest.fixture(scope="module")
+def pg_documents(storage_factory: Callable[[str], Storage]) -> PostgresStorage:
+    storage = storage_factory("postgres-document-outbox")
+    assert isinstance(storage, PostgresStorage)
+    with storage.unit_of_work() as uow:
+        assert isinstance(uow.outbox, DocumentOutbox)
     return storage
 
 
@@ -104,9 +117,41 @@ def test_a_conditional_put_waits_then_conflicts_and_the_transaction_goes_on(
     assert (document.version, dict(document.body)) == (3, {"n": 3})
 
 
-def test_a_second_claim_waits_skips_what_the_first_leased_and_commits(
+def _records(storage: PostgresStorage, count: int) -> list[OutboxRecord]:
+    drain(storage)
+    records = [new_record(n) for n in range(count)]
+    with storage.unit_of_work() as uow:
+        uow.outbox.append(records)
+        uow.commit()
+    return records
+
+
+def test_a_second_claim_skips_the_rows_the_first_holds_without_waiting(
     pg: PostgresStorage,
 ) -> None:
+    records = _records(pg, 6)
+    got: dict[str, list[str]] = {}
+
+    def second() -> None:
+        with pg.unit_of_work() as uow:
+            got["b"] = [r.id for r in uow.outbox.claim(10, owner="b", lease=LEASE, now=T0)]
+            uow.commit()
+
+    with pg.unit_of_work() as uow:
+        got["a"] = [r.id for r in uow.outbox.claim(3, owner="a", lease=LEASE, now=T0)]
+        thread, errors = _in_thread(second)
+        thread.join(timeout=30)
+        assert not thread.is_alive()  # done while the first claim is still open
+        uow.commit()
+    assert errors == []
+    ids = [r.id for r in records]
+    assert (got["a"], got["b"]) == (ids[:3], ids[3:])
+
+
+def test_a_second_document_claim_waits_skips_what_the_first_leased_and_commits(
+    pg_documents: PostgresStorage,
+) -> None:
+    pg = pg_documents
     drain(pg)
     records = [new_record(n) for n in range(6)]
     with pg.unit_of_work() as uow:

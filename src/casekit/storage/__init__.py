@@ -14,8 +14,9 @@
   stored case's (and its record), [`Storage.verify_all`][] every one;
   [`Storage.audit_checkpoint`][] takes a [`Checkpoint`][] to keep outside the database.
 - The transactional outbox: [`OutboxRecord`][] (a domain event as a CloudEvents 1.0
-  envelope), appended with ``uow.outbox.append`` in the change's unit of work
-  ([`DocumentOutbox`][] by default), delivered at least once by an [`OutboxRelay`][].
+  envelope), appended with ``uow.outbox.append`` in the change's unit of work (an
+  ``outbox`` table on SQLite and PostgreSQL, [`DocumentOutbox`][] in memory), delivered at
+  least once by an [`OutboxRelay`][].
 - [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   [`scrub_conninfo`][] masks database passwords in messages.
 

@@ -1,4 +1,10 @@
-"""The transactional outbox, written once over the document store.
+"""The transactional outbox over the document store: the in-memory adapter's, and the default.
+
+`DocumentOutbox` is what [`UnitOfWork.make_outbox`][casekit.storage.UnitOfWork.make_outbox]
+builds unless an adapter brings an outbox of its own: the in-memory adapter uses it; the
+SQLite and PostgreSQL adapters keep the outbox in a table instead
+(`casekit.storage.sql_outbox`, which says why). The checks every outbox applies at the
+door (`check_new_records`, `check_claim`, `check_ack`, `check_pending`) are here too.
 
 Each record is a JSON document in the ``outbox`` collection, together with a small marker
 document that makes its id unique:
@@ -37,10 +43,13 @@ deletes per id; ``pending`` one ordered read; ``count`` O(n) in the records not 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import attrs
 
 from casekit.checks import check_id, check_int, check_timedelta
 from casekit.errors import (
@@ -50,8 +59,13 @@ from casekit.errors import (
     NotFound,
     ValidationError,
 )
-from casekit.storage.outbox_record import OutboxRecord, check_record_id, check_time
-from casekit.storage.ports import Outbox
+from casekit.storage.outbox_record import (
+    OutboxRecord,
+    check_record_id,
+    check_time,
+    record_from_cloudevent,
+)
+from casekit.storage.ports import JsonText, Outbox
 
 if TYPE_CHECKING:
     from casekit.storage.ports import Document
@@ -87,6 +101,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
 _POSITION_WIDTH = 17  # microseconds since 1970, fixed width (enough until the year 5138)
 _PAGE = 10_000
+_STRING = json.encoder.encode_basestring  # one str as JSON (non-ASCII as it is)
+
+
+def _body(event_json: str, attempts: int, owner: str | None) -> JsonText:
+    """A record document's body as JSON text: its CloudEvent, attempts and lease owner.
+
+    The event's text comes from a checked record (`OutboxRecord.to_json`), so the body is
+    written as it is, not walked again by the document store.
+    """
+    lease = "null" if owner is None else _STRING(owner)
+    return JsonText(f'{{"event":{event_json},"attempts":{attempts},"owner":{lease}}}')
 
 
 class _Positions:
@@ -237,13 +262,12 @@ class DocumentOutbox(Outbox):
         if not batch:
             return
         positions = _POSITIONS.take(self._uow.storage.clock.now(), len(batch))
-        documents: list[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]] = []
-        markers: list[tuple[str, Mapping[str, Any], Mapping[str, str], datetime]] = []
+        documents: list[tuple[str, JsonText, Mapping[str, str], datetime]] = []
+        markers: list[tuple[str, JsonText, Mapping[str, str], datetime]] = []
         for position, record in zip(positions, batch, strict=True):
             key = f"{_RECORD}{position:0{_POSITION_WIDTH}d}|{record.id}"
-            body = {"event": record.to_cloudevent(), "attempts": 0, "owner": None}
-            documents.append((key, body, {}, _AVAILABLE))
-            markers.append((_MARKER + record.id, {"key": key}, {}, _NEVER))
+            documents.append((key, _body(record.to_json(), 0, None), {}, _AVAILABLE))
+            markers.append((_MARKER + record.id, JsonText(f'{{"key":{_STRING(key)}}}'), {}, _NEVER))
         try:
             self._uow.documents.put_new(OUTBOX, documents + markers)
         except AlreadyExists:
@@ -271,12 +295,11 @@ class DocumentOutbox(Outbox):
                 continue  # a marker: never available, but an adapter's find is not trusted
             stored = _record(document)
             attempts = stored.attempts + 1
-            body = {"event": document.body["event"], "attempts": attempts, "owner": owner}
             try:
                 documents.put(
                     OUTBOX,
                     document.key,
-                    body,
+                    _body(stored.to_json(), attempts, owner),
                     expected_version=document.version,
                     labels={},
                     updated_at=until,
@@ -287,7 +310,9 @@ class DocumentOutbox(Outbox):
                 if claimed:
                     self._uow.fail(f"an outbox claim by {owner} failed after leasing records")
                 raise
-            claimed.append(_leased(stored, attempts, owner, until))
+            claimed.append(
+                attrs.evolve(stored, attempts=attempts, lease_owner=owner, lease_until=until)
+            )
         return claimed
 
     def ack(self, ids: Sequence[str], *, owner: str, now: datetime | None = None) -> int:
@@ -373,30 +398,11 @@ def _record(document: Document) -> OutboxRecord:
     body = document.body
     owner = body.get("owner")
     try:
-        record = OutboxRecord.from_cloudevent(body["event"])
-        return _leased(
-            record,
-            body["attempts"],
-            owner,
-            None if owner is None else document.updated_at,
+        return record_from_cloudevent(
+            body["event"],
+            attempts=body["attempts"],
+            lease_owner=owner,
+            lease_until=None if owner is None else document.updated_at,
         )
     except (KeyError, TypeError, ValidationError) as error:
         raise _corrupt(document, f"not an outbox record ({error})") from None
-
-
-def _leased(
-    record: OutboxRecord, attempts: int, owner: str | None, until: datetime | None
-) -> OutboxRecord:
-    """``record`` with its delivery state (checked again by the record itself)."""
-    return OutboxRecord(
-        id=record.id,
-        source=record.source,
-        type=record.type,
-        time=record.time,
-        data=record.data,
-        subject=record.subject,
-        datacontenttype=record.datacontenttype,
-        attempts=attempts,
-        lease_owner=owner,
-        lease_until=until,
-    )

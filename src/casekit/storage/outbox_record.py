@@ -35,8 +35,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import attrs
 
@@ -52,6 +52,7 @@ __all__ = [
     "OutboxRecord",
     "check_record_id",
     "check_time",
+    "record_from_cloudevent",
     "rfc3339",
 ]
 
@@ -67,6 +68,7 @@ MAX_RECORD_ID_LENGTH = 256
 MAX_ATTEMPTS = 2**31 - 1
 """The most deliveries a record counts (a CloudEvents ``Integer``)."""
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype")
 _MEMBERS = frozenset((*_ATTRIBUTES, "data"))
 
@@ -123,6 +125,15 @@ def check_record_id(value: object, *, what: str = "outbox record id") -> str:
     return _string(value, what=what, max_length=MAX_RECORD_ID_LENGTH)
 
 
+def _plain_source(text: str) -> bool:
+    """Whether ``text``, made of URI characters, is a URI-reference (see `_source`)."""
+    if text.count("#") > 1:
+        return False
+    colon = text.find(":")
+    scheme = text[:colon]
+    return colon < 0 or any(c in scheme for c in "/?#") or _SCHEME.fullmatch(scheme) is not None
+
+
 def _source(value: object, *, what: str) -> str:
     text = _string(value, what=what)
     example = "e.g. '/casekit/benefits' or 'urn:uuid:...'"
@@ -131,9 +142,8 @@ def _source(value: object, *, what: str) -> str:
             f"{what} must be a URI-reference (RFC 3986: letters, digits, -._~:/?#[]@!$&'()*+,;= "
             f"and %XX escapes, at most one '#'; {example}), got {_short(text)}"
         )
-    colon = text.find(":")
-    scheme = text[:colon]
-    if colon >= 0 and not any(c in scheme for c in "/?#") and not _SCHEME.fullmatch(scheme):
+    if not _plain_source(text):
+        scheme = text[: text.find(":")]
         raise ValidationError(
             f"{what} must be a URI-reference: {scheme!r} before ':' is not a scheme "
             f"(a letter, then letters, digits, '+', '-' or '.'); {example}"
@@ -207,12 +217,25 @@ def check_time(value: object, *, what: str) -> datetime:
 
 
 def _data(value: object, *, what: str) -> dict[str, Any]:
-    """A JSON object: checked, then copied through JSON (so the record holds its own)."""
+    """A JSON object: checked, then copied through JSON (so the record holds its own).
+
+    The JSON text is written and read back by the C encoder; when what is read back equals
+    the value (string keys only, every value JSON's own, no lone surrogate: the common
+    case) the value was plain JSON. Otherwise the walk of `check_plain_json` names the
+    first value that is not (or accepts, say, tuples, which read back as lists).
+    """
     if not isinstance(value, Mapping):
         raise ValidationError(f"{what} must be a mapping (a JSON object), got {_short(value)}")
+    try:
+        text = _ENCODER.encode(value)
+        copy: dict[str, Any] = json.loads(text)
+        text.encode("utf-8")  # a lone surrogate cannot be stored
+        if copy == value:
+            return copy
+    except (TypeError, ValueError, RecursionError):
+        pass
     check_plain_json(value, what=what)
-    copy: dict[str, Any] = json.loads(json.dumps(value))
-    return copy
+    return cast("dict[str, Any]", json.loads(_ENCODER.encode(value)))
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -257,6 +280,42 @@ class OutboxRecord:
     lease_until: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not self._plain():
+            self._check()  # raises, or converts (a time in another zone, a str subclass)
+        data = _data(self.data, what=f"data of outbox record {self.id}")
+        object.__setattr__(self, "data", data)
+
+    def _plain(self) -> bool:
+        """Whether every field but ``data`` is already valid as it is (the common case).
+
+        Records made by code (and every record read back from storage) pass without a
+        message being formatted; anything else goes through `_check`.
+        """
+        record_id, kind, subject, moment = self.id, self.type, self.subject, self.time
+        return (
+            type(record_id) is str
+            and 0 < len(record_id) <= MAX_RECORD_ID_LENGTH
+            and _NOT_STRING.search(record_id) is None
+            and type(kind) is str
+            and kind != ""
+            and _NOT_STRING.search(kind) is None
+            and (subject is None or (type(subject) is str and subject != ""))
+            and (subject is None or _NOT_STRING.search(subject) is None)
+            and type(self.source) is str
+            and _URI_REFERENCE.fullmatch(self.source) is not None
+            and _plain_source(self.source)
+            and type(moment) is datetime
+            and moment.tzinfo is UTC
+            and self.datacontenttype == JSON_CONTENT_TYPE
+            and type(self.datacontenttype) is str
+            and type(self.attempts) is int
+            and 0 <= self.attempts <= MAX_ATTEMPTS
+            and self.lease_owner is None
+            and self.lease_until is None
+        )
+
+    def _check(self) -> None:
+        """Check and convert every field but ``data``; raise on the first that is not valid."""
         record_id = check_record_id(self.id)
         where = f"outbox record {record_id}"
         checked: dict[str, object] = {
@@ -264,7 +323,6 @@ class OutboxRecord:
             "source": _source(self.source, what=f"source of {where}"),
             "type": _string(self.type, what=f"type of {where}"),
             "time": check_time(self.time, what=f"time of {where}"),
-            "data": _data(self.data, what=f"data of {where}"),
             "subject": None
             if self.subject is None
             else _string(self.subject, what=f"subject of {where}"),
@@ -289,14 +347,8 @@ class OutboxRecord:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
-    def to_cloudevent(self) -> dict[str, Any]:
-        """The event in the CloudEvents JSON format, as a dict (the delivery fields left out).
-
-        ``specversion``, ``id``, ``source``, ``type``, ``subject`` (when there is one),
-        ``time`` (RFC 3339, UTC), ``datacontenttype`` and ``data``.
-
-        Complexity: O(size of ``data``) (``data`` is copied).
-        """
+    def _event(self) -> dict[str, Any]:
+        """The CloudEvent as a dict holding the record's own ``data`` (not a copy)."""
         event: dict[str, Any] = {
             "specversion": SPECVERSION,
             "id": self.id,
@@ -307,7 +359,19 @@ class OutboxRecord:
             event["subject"] = self.subject
         event["time"] = rfc3339(self.time)
         event["datacontenttype"] = self.datacontenttype
-        event["data"] = json.loads(json.dumps(self.data))
+        event["data"] = self.data
+        return event
+
+    def to_cloudevent(self) -> dict[str, Any]:
+        """The event in the CloudEvents JSON format, as a dict (the delivery fields left out).
+
+        ``specversion``, ``id``, ``source``, ``type``, ``subject`` (when there is one),
+        ``time`` (RFC 3339, UTC), ``datacontenttype`` and ``data``.
+
+        Complexity: O(size of ``data``) (``data`` is copied).
+        """
+        event = self._event()
+        event["data"] = json.loads(_ENCODER.encode(self.data))
         return event
 
     def to_json(self) -> str:
@@ -317,9 +381,7 @@ class OutboxRecord:
 
         Complexity: O(size of ``data``).
         """
-        return json.dumps(
-            self.to_cloudevent(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        return _ENCODER.encode(self._event())
 
     @classmethod
     def from_cloudevent(cls, event: Mapping[str, Any]) -> OutboxRecord:
@@ -337,46 +399,7 @@ class OutboxRecord:
                 specversion, binary data, or members the record cannot keep (extension
                 attributes, ``dataschema``), all named in the message.
         """
-        if not isinstance(event, Mapping):
-            raise ValidationError(
-                f"a CloudEvent must be a mapping (a JSON object), got {event!r:.80}"
-            )
-        present = {name: value for name, value in event.items() if value is not None}
-        unknown = sorted(map(str, set(present) - _MEMBERS))
-        if unknown:
-            raise ValidationError(
-                f"CloudEvent {event.get('id')!r:.80} has members an outbox record cannot keep: "
-                f"{', '.join(unknown)} (extension attributes, dataschema and data_base64 are "
-                f"not supported); allowed: {allowed_list(sorted(_MEMBERS))}"
-            )
-        missing = [
-            n for n in ("specversion", "id", "source", "type", "time", "data") if n not in present
-        ]
-        if missing:
-            raise ValidationError(
-                f"CloudEvent {event.get('id')!r:.80} lacks {', '.join(missing)}: an outbox "
-                "record needs specversion, id, source, type, time and data (a JSON object)"
-            )
-        if present["specversion"] != SPECVERSION:
-            raise ValidationError(
-                f"CloudEvent {event.get('id')!r:.80}: specversion must be '1.0', "
-                f"got {present['specversion']!r:.80}"
-            )
-        record_id = check_record_id(present["id"], what="id of a CloudEvent")
-        if not isinstance(present["data"], Mapping):
-            raise ValidationError(
-                f"data of CloudEvent {record_id!r} must be a JSON object, "
-                f"got {present['data']!r:.80}"
-            )
-        return cls(
-            id=record_id,
-            source=present["source"],
-            type=present["type"],
-            time=_parse_rfc3339(present["time"], what=f"time of CloudEvent {record_id!r}"),
-            data=present["data"],
-            subject=present.get("subject"),
-            datacontenttype=present.get("datacontenttype", JSON_CONTENT_TYPE),
-        )
+        return record_from_cloudevent(event)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> OutboxRecord:
@@ -395,3 +418,62 @@ class OutboxRecord:
         except (ValueError, RecursionError) as error:
             raise ValidationError(f"CloudEvent JSON is not readable JSON: {error}") from None
         return cls.from_cloudevent(event)
+
+
+def record_from_cloudevent(
+    event: Mapping[str, Any],
+    *,
+    attempts: int = 0,
+    lease_owner: str | None = None,
+    lease_until: datetime | None = None,
+) -> OutboxRecord:
+    """A record from a CloudEvents JSON dict, with the delivery state given.
+
+    What [`OutboxRecord.from_cloudevent`][casekit.storage.OutboxRecord.from_cloudevent]
+    does; an outbox reading its stored records passes their delivery state too.
+
+    Complexity: O(size of the event).
+
+    Raises:
+        ValidationError: As ``from_cloudevent``, or a bad delivery field.
+    """
+    if not isinstance(event, Mapping):
+        raise ValidationError(f"a CloudEvent must be a mapping (a JSON object), got {event!r:.80}")
+    present = {name: value for name, value in event.items() if value is not None}
+    unknown = sorted(map(str, set(present) - _MEMBERS))
+    if unknown:
+        raise ValidationError(
+            f"CloudEvent {event.get('id')!r:.80} has members an outbox record cannot keep: "
+            f"{', '.join(unknown)} (extension attributes, dataschema and data_base64 are "
+            f"not supported); allowed: {allowed_list(sorted(_MEMBERS))}"
+        )
+    missing = [
+        n for n in ("specversion", "id", "source", "type", "time", "data") if n not in present
+    ]
+    if missing:
+        raise ValidationError(
+            f"CloudEvent {event.get('id')!r:.80} lacks {', '.join(missing)}: an outbox "
+            "record needs specversion, id, source, type, time and data (a JSON object)"
+        )
+    if present["specversion"] != SPECVERSION:
+        raise ValidationError(
+            f"CloudEvent {event.get('id')!r:.80}: specversion must be '1.0', "
+            f"got {present['specversion']!r:.80}"
+        )
+    record_id = check_record_id(present["id"], what="id of a CloudEvent")
+    if not isinstance(present["data"], Mapping):
+        raise ValidationError(
+            f"data of CloudEvent {record_id!r} must be a JSON object, got {present['data']!r:.80}"
+        )
+    return OutboxRecord(
+        id=record_id,
+        source=present["source"],
+        type=present["type"],
+        time=_parse_rfc3339(present["time"], what=f"time of CloudEvent {record_id!r}"),
+        data=present["data"],
+        subject=present.get("subject"),
+        datacontenttype=present.get("datacontenttype", JSON_CONTENT_TYPE),
+        attempts=attempts,
+        lease_owner=lease_owner,
+        lease_until=lease_until,
+    )

@@ -136,7 +136,8 @@ class UnitOfWork(abc.ABC):
 
         The default keeps outbox records as documents
         ([`DocumentOutbox`][casekit.storage.DocumentOutbox]); an adapter with an outbox
-        table of its own overrides it. The outbox must pass
+        table of its own overrides it, as the SQL adapters do
+        (`casekit.storage.sql_outbox`). The outbox must pass
         `casekit.testing.contract_outbox`.
         """
         return DocumentOutbox(self)
