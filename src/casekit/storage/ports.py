@@ -489,6 +489,9 @@ class Outbox(abc.ABC):
 
     Every method checks all its arguments before it reads or writes anything; a refused
     call changes nothing.
+
+    Complexity: as each method says, for the implementations casekit ships
+    (`casekit.storage.outbox`, `casekit.storage.sql_outbox`).
     """
 
     @abc.abstractmethod

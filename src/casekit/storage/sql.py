@@ -619,6 +619,8 @@ class SqlUnitOfWork(UnitOfWork):
         """The outbox in the database's ``outbox`` table (schema version 6), not in documents.
 
         See `casekit.storage.sql_outbox` for why, and for the statements each database runs.
+
+        Complexity: O(1).
         """
         return self.dialect.outbox(self.dialect, self._require_active, self.storage.clock)
 

@@ -99,6 +99,8 @@ class UnitOfWork(abc.ABC):
 
         Append the committed domain events here, in the unit of work that stores the
         change; an [`OutboxRelay`][casekit.storage.OutboxRelay] delivers them.
+
+        Complexity: O(1).
         """
         if self._outbox is None:
             self._outbox = self.make_outbox()
@@ -139,6 +141,8 @@ class UnitOfWork(abc.ABC):
         table of its own overrides it, as the SQL adapters do
         (`casekit.storage.sql_outbox`). The outbox must pass
         `casekit.testing.contract_outbox`.
+
+        Complexity: O(1).
         """
         return DocumentOutbox(self)
 

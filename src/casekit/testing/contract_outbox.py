@@ -58,6 +58,8 @@ def drain(storage: Storage) -> int:
 
     Returns:
         How many records were acked.
+
+    Complexity: O(n) for the n records in the outbox, 10,000 per unit of work.
     """
     owner = unique("drain")
     drained = 0
@@ -71,7 +73,10 @@ def drain(storage: Storage) -> int:
 
 
 def new_record(n: int = 0, *, prefix: str = "evt", subject: str | None = None) -> OutboxRecord:
-    """A fresh record: a unique id, the time `T0`, ``{"n": n}`` as its data."""
+    """A fresh record: a unique id, the time `T0`, ``{"n": n}`` as its data.
+
+    Complexity: O(1).
+    """
     return OutboxRecord(
         id=unique(prefix),
         source="/casekit/contract",
@@ -114,7 +119,10 @@ def _ids(records: Sequence[OutboxRecord]) -> list[str]:
 
 
 class OutboxContract:
-    """The tests every [`Outbox`][casekit.storage.Outbox] must pass."""
+    """The tests every [`Outbox`][casekit.storage.Outbox] must pass.
+
+    Complexity: each test appends at most 60 records (after draining the outbox).
+    """
 
     def test_outbox_append_claim_ack_round_trip(self, storage: Storage) -> None:
         """Appended records are pending, claimed with their lease, and gone once acked."""
@@ -412,6 +420,8 @@ def outbox_machine(storage: Storage) -> type[RuleBasedStateMachine]:
     every step the whole outbox (``pending`` and ``count``) matches it. The machine drains
     the outbox first. Run it with
     ``hypothesis.stateful.run_state_machine_as_test(outbox_machine(storage))``.
+
+    Complexity: O(1) to build; each step one or two units of work.
     """
     owners = ("relay-a", "relay-b", "relay-c")
 
