@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 import pytest
 
 from casekit.clock import ManualClock
-from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.storage import (
+    DocumentOutbox,
+    MemoryStorage,
+    Outbox,
+    PostgresStorage,
+    SQLiteStorage,
+    Storage,
+)
+from casekit.storage.sql import SqlUnitOfWork
 from casekit.testing.postgres_server import PostgresServer
 
 BACKENDS = ["memory", "sqlite", "postgres"]
@@ -30,25 +38,53 @@ def clock() -> ManualClock:
 StorageFactory = Callable[[str], Storage]
 
 
+class _DocumentOutboxUnitOfWork(SqlUnitOfWork):
+    """A SQL unit of work keeping its outbox in documents, as an adapter without a table would."""
+
+    def make_outbox(self) -> Outbox:
+        return DocumentOutbox(self)
+
+
+class DocumentOutboxSQLite(SQLiteStorage):
+    """SQLite with the outbox in documents (DocumentOutbox), not in its outbox table."""
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return _DocumentOutboxUnitOfWork(self, super().unit_of_work().dialect)
+
+
+class DocumentOutboxPostgres(PostgresStorage):
+    """PostgreSQL with the outbox in documents (DocumentOutbox), not in its outbox table."""
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return _DocumentOutboxUnitOfWork(self, super().unit_of_work().dialect)
+
+
 @pytest.fixture(scope="session")
 def storage_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, clock: ManualClock
 ) -> Iterator[StorageFactory]:
-    """Make a new, empty storage of a backend; all are closed at the end of the session."""
+    """Make a new, empty storage of a backend; all are closed at the end of the session.
+
+    Besides ``memory``, ``sqlite`` and ``postgres``: ``sqlite-document-outbox`` and
+    ``postgres-document-outbox``, whose outbox is a `DocumentOutbox` (the in-memory
+    adapter's) instead of their outbox table.
+    """
     made: list[Storage] = []
 
     def make(backend: str) -> Storage:
         storage: Storage
         if backend == "memory":
             storage = MemoryStorage(clock=clock)
-        elif backend == "sqlite":
+        elif backend in ("sqlite", "sqlite-document-outbox"):
             path = tmp_path_factory.mktemp("sqlite") / "casekit.db"
-            storage = SQLiteStorage(path, clock=clock)
-        elif backend == "postgres":
+            sqlite = SQLiteStorage if backend == "sqlite" else DocumentOutboxSQLite
+            storage = sqlite(path, clock=clock)
+        elif backend in ("postgres", "postgres-document-outbox"):
             server: PostgresServer = request.getfixturevalue("pg_server")
             conninfo = server.create_database(f"casekit_{next(_databases)}")
             PostgresStorage.migrate(conninfo)  # the deployment step, then open
-            storage = PostgresStorage(conninfo, clock=clock)
+            postgres = PostgresStorage if backend == "postgres" else DocumentOutboxPostgres
+            storage = postgres(conninfo, clock=clock)
         else:  # pragma: no cover
             raise ValueError(backend)
         made.append(storage)

@@ -25,7 +25,7 @@ import pytest
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.errors import AuditTampered, ValidationError
 from casekit.priority import Priority
-from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
+from casekit.storage import SCHEMA_VERSION, MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
 from casekit.storage.audit import GENESIS_HASH, entry_hash, key_fingerprint
@@ -946,9 +946,9 @@ def test_version_3_database_migrates_to_version_5_and_its_trails_still_verify(
         values = marks if table == "documents" else ", ".join("?" * len(columns.split(", ")))
         for row in rows:
             runner(f"INSERT INTO {table} ({columns}) VALUES ({values})", tuple(row))
-    migrated = reopen()  # migrates to version 5 (4: the routing journal; 5: the audit)
+    migrated = reopen()  # migrates: 4 the routing journal, 5 the audit, 6 the outbox
     try:
-        assert runner("SELECT version FROM casekit_schema") == [(5,)]
+        assert runner("SELECT version FROM casekit_schema") == [(SCHEMA_VERSION,)]
         assert migrated.verify_audit(case_id) == 4
         with pytest.raises((sqlite3.Error, psycopg.Error), match="audit_heads"):
             runner("DELETE FROM audit_heads WHERE case_id = ?", (case_id,))

@@ -20,7 +20,7 @@ import inspect
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,8 @@ from casekit.storage.ports import (
     JournalSnapshot,
     LedgerKind,
     LedgerStore,
+    Outbox,
+    OutboxRecord,
     RoutingJournal,
     UnitOfWork,
 )
@@ -179,6 +181,21 @@ class Scene:
         domain = self.id("team")
         self.run(lambda uow: uow.journal.append([JournalEntry(domain, 1, T0, "tick", {})]))
         return domain
+
+    def event(self) -> OutboxRecord:
+        return OutboxRecord(
+            id=self.id("evt"),
+            source="/casekit/fuzz",
+            type="casekit.case.status_changed",
+            subject=self.id("PDC"),
+            time=T0,
+            data={"before": "Open", "after": "Submitted"},
+        )
+
+    def outbox_record(self) -> str:
+        record = self.event()
+        self.run(lambda uow: uow.outbox.append([record]))
+        return record.id
 
     def state(self) -> object:
         return self.content()
@@ -333,6 +350,20 @@ PORTS: dict[str, tuple[dict[str, PortCall], dict[str, Callable[[Scene], Call]]]]
             "save_snapshot": lambda s: Call(
                 JournalSnapshot(s.journal(), 1, "casekit-router-1", b"\x00state", T0)
             ),
+        },
+    ),
+    "uow.outbox": (
+        {
+            "append": PortCall("outbox", Outbox.append),
+            "claim": PortCall("outbox", Outbox.claim),
+            "ack": PortCall("outbox", Outbox.ack),
+            "pending": PortCall("outbox", Outbox.pending),
+        },
+        {
+            "append": lambda s: Call([s.event()]),
+            "claim": lambda s: Call(5, owner="relay-1", lease=timedelta(seconds=30), now=T0),
+            "ack": lambda s: Call([s.outbox_record()], owner="relay-1", now=T0),
+            "pending": lambda s: Call(10),
         },
     ),
 }

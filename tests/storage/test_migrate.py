@@ -21,6 +21,7 @@ from casekit.storage import postgres as pg_module
 from casekit.storage import sqlite as sqlite_module
 from casekit.storage.audit import key_fingerprint
 from casekit.storage.sql import SchemaMigration
+from casekit.testing.contract_outbox import new_record
 from casekit.testing.postgres_server import PostgresServer
 from casekit.testing.storage_contract import unique
 
@@ -58,7 +59,9 @@ def test_opening_a_new_postgres_database_says_to_migrate_and_creates_nothing(
     done = PostgresStorage.migrate(conninfo)
     assert done == SchemaMigration("postgresql", 0, SCHEMA_VERSION)
     assert str(done) == f"postgresql: schema created at version {SCHEMA_VERSION}"
-    assert str(PostgresStorage.migrate(conninfo)).endswith("already at version 5; nothing to do")
+    assert str(PostgresStorage.migrate(conninfo)).endswith(
+        f"already at version {SCHEMA_VERSION}; nothing to do"
+    )
     with PostgresStorage(conninfo) as storage, storage.unit_of_work() as uow:
         assert uow.documents.get("things", "x") is None
 
@@ -73,7 +76,7 @@ def test_opening_an_older_postgres_schema_says_to_migrate_and_changes_nothing(
         PostgresStorage(conninfo)
     assert _tables(conninfo) == before
     assert PostgresStorage.migrate(conninfo) == SchemaMigration("postgresql", 4, SCHEMA_VERSION)
-    assert _tables(conninfo) == before | {"audit_key_check"}
+    assert _tables(conninfo) == before | {"audit_key_check", "outbox"}
     PostgresStorage(conninfo).close()
 
 
@@ -132,7 +135,9 @@ def test_sqlite_migrates_on_open_by_default_and_checks_only_when_told(tmp_path: 
     assert f"casekit migrate --sqlite {fresh}" in str(caught.value)
     SQLiteStorage(fresh).close()  # the default: created on open
     SQLiteStorage(fresh, migrate=False).close()
-    assert SQLiteStorage.migrate(fresh) == SchemaMigration(f"sqlite {fresh}", 5, 5)
+    assert SQLiteStorage.migrate(fresh) == SchemaMigration(
+        f"sqlite {fresh}", SCHEMA_VERSION, SCHEMA_VERSION
+    )
 
 
 def test_an_older_sqlite_schema_is_refused_by_a_check_and_migrated_by_migrate(
@@ -148,11 +153,13 @@ def test_an_older_sqlite_schema_is_refused_by_a_check_and_migrated_by_migrate(
     conn.execute("CREATE TABLE casekit_schema (component TEXT PRIMARY KEY, version INTEGER)")
     conn.execute("INSERT INTO casekit_schema VALUES ('storage', 4)")
     conn.close()
-    with pytest.raises(SchemaNotMigrated, match="version 4 and this casekit needs version 5"):
+    with pytest.raises(
+        SchemaNotMigrated, match=f"version 4 and this casekit needs version {SCHEMA_VERSION}"
+    ):
         SQLiteStorage(path, migrate=False)
     out, err = io.StringIO(), io.StringIO()
     assert main(["migrate", "--sqlite", str(path)], out=out, err=err) == 0
-    assert out.getvalue() == f"sqlite {path}: schema migrated from version 4 to 5\n"
+    assert out.getvalue() == f"sqlite {path}: schema migrated from version 4 to {SCHEMA_VERSION}\n"
     SQLiteStorage(path, migrate=False).close()
 
 
@@ -188,3 +195,58 @@ def test_the_first_opener_records_the_audit_key_and_a_racing_one_is_checked_agai
     assert isinstance(outcome[0], ValidationError)
     assert "is not the key the audit trails" in str(outcome[0])
     PostgresStorage(conninfo, audit_key=first).close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_version_5_database_gains_the_outbox_table_and_keeps_its_documents(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Schema version 6 adds the outbox table; what the database held stays; the outbox works."""
+    import sqlite3  # noqa: PLC0415
+
+    storage: SQLiteStorage | PostgresStorage
+    if backend == "sqlite":
+        path = tmp_path / "v5.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        for version in range(1, 6):
+            for statement in sqlite_module._MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("CREATE TABLE casekit_schema (component TEXT PRIMARY KEY, version INTEGER)")
+        conn.execute("INSERT INTO casekit_schema VALUES ('storage', 5)")
+        conn.execute(
+            "INSERT INTO documents VALUES ('things', 'k', 1, '{\"a\":1}', '{}',"
+            " '2026-03-02T09:00:00.000000Z')"
+        )
+        conn.close()
+        assert SQLiteStorage.migrate(path) == SchemaMigration(f"sqlite {path}", 5, SCHEMA_VERSION)
+        storage = SQLiteStorage(path, migrate=False)
+    else:
+        conninfo = _database(request.getfixturevalue("pg_server"))
+        with psycopg.connect(conninfo, autocommit=True) as pg:
+            for version in range(1, 6):
+                for statement in pg_module._MIGRATIONS[version]:
+                    pg.execute(statement.replace("%%", "%"))  # type: ignore[arg-type]
+            pg.execute(
+                "CREATE TABLE casekit_schema (component text PRIMARY KEY, version integer NOT NULL)"
+            )
+            pg.execute("INSERT INTO casekit_schema VALUES ('storage', 5)")
+            pg.execute(
+                "INSERT INTO documents VALUES ('things', 'k', 1, '{\"a\":1}', '{}',"
+                " '2026-03-02T09:00:00Z')"
+            )
+        assert "outbox" not in _tables(conninfo)
+        assert PostgresStorage.migrate(conninfo) == SchemaMigration("postgresql", 5, SCHEMA_VERSION)
+        assert "outbox" in _tables(conninfo)
+        storage = PostgresStorage(conninfo)
+    try:
+        record = new_record()
+        with storage.unit_of_work() as uow:
+            document = uow.documents.get("things", "k")
+            assert document is not None
+            assert dict(document.body) == {"a": 1}
+            uow.outbox.append([record])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.outbox.pending() == [record]
+    finally:
+        storage.close()

@@ -1,7 +1,8 @@
 """Pluggable storage: ports, and in-memory, SQLite and PostgreSQL adapters.
 
 - `casekit.storage.ports`: the abstract classes ([`DocumentStore`][],
-  [`AuditLog`][], [`CaseRepository`][], [`RoutingJournal`][], [`LedgerStore`][]).
+  [`AuditLog`][], [`CaseRepository`][], [`RoutingJournal`][], [`LedgerStore`][],
+  [`Outbox`][]).
 - `casekit.storage.unit_of_work`: [`Storage`][] and its [`UnitOfWork`][], the
   transaction that binds them (above the ports).
 - [`DurableRouter`][]: the [`Router`][casekit.routing.Router], durable and shared by many
@@ -12,6 +13,10 @@
 - [`verify_chain`][] checks an audit hash chain; [`Storage.verify_audit`][] checks a
   stored case's (and its record), [`Storage.verify_all`][] every one;
   [`Storage.audit_checkpoint`][] takes a [`Checkpoint`][] to keep outside the database.
+- The transactional outbox: [`OutboxRecord`][] (a domain event as a CloudEvents 1.0
+  envelope), appended with ``uow.outbox.append`` in the change's unit of work (an
+  ``outbox`` table on SQLite and PostgreSQL, [`DocumentOutbox`][] in memory), delivered at
+  least once by an [`OutboxRelay`][].
 - [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   [`scrub_conninfo`][] masks database passwords in messages.
 
@@ -28,6 +33,8 @@ from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
 from casekit.storage.memory import MemoryStorage
+from casekit.storage.outbox import DocumentOutbox
+from casekit.storage.outbox_record import OutboxRecord
 from casekit.storage.ports import (
     AuditEntry,
     AuditLog,
@@ -40,10 +47,12 @@ from casekit.storage.ports import (
     LedgerKind,
     LedgerLine,
     LedgerStore,
+    Outbox,
     Page,
     RoutingJournal,
 )
 from casekit.storage.postgres import PostgresStorage
+from casekit.storage.relay import OutboxRelay
 from casekit.storage.retry import retrying
 from casekit.storage.sql import SCHEMA_VERSION, SchemaMigration
 from casekit.storage.sqlite import SQLiteStorage
@@ -61,6 +70,7 @@ __all__ = [
     "Checkpoint",
     "Document",
     "DocumentCaseRepository",
+    "DocumentOutbox",
     "DocumentStore",
     "DurableRouter",
     "EventHandler",
@@ -70,6 +80,9 @@ __all__ = [
     "LedgerLine",
     "LedgerStore",
     "MemoryStorage",
+    "Outbox",
+    "OutboxRecord",
+    "OutboxRelay",
     "Page",
     "PostgresStorage",
     "RoutingJournal",

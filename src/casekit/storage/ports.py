@@ -2,9 +2,10 @@
 
 An adapter (``memory``, ``sqlite``, ``postgres`` or your own) implements a
 [`DocumentStore`][], an [`AuditLog`][] and a [`RoutingJournal`][], bound to one
-transaction. The case repository ([`CaseRepository`][]) and the ledger
-([`LedgerStore`][]) are built once on top of the first two (`casekit.storage.cases`,
-`casekit.storage.ledger`), so every adapter stores cases the same way unless it brings
+transaction. The case repository ([`CaseRepository`][]), the ledger
+([`LedgerStore`][]) and the transactional outbox ([`Outbox`][]) are built once on top of
+the first two (`casekit.storage.cases`, `casekit.storage.ledger`,
+`casekit.storage.outbox`), so every adapter stores them the same way unless it brings
 its own. The transaction itself, [`UnitOfWork`][], and the
 [`Storage`][] that hands it out live a layer above, in
 `casekit.storage.unit_of_work` (both still importable from here).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -26,6 +27,7 @@ import attrs
 from casekit.errors import AlreadyExists
 from casekit.priority import Priority
 from casekit.storage._checks import check_collection, check_documents
+from casekit.storage.outbox_record import OutboxRecord
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
@@ -45,6 +47,8 @@ __all__ = [
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
+    "Outbox",
+    "OutboxRecord",
     "Page",
     "RoutingJournal",
     "Storage",
@@ -465,6 +469,105 @@ class LedgerStore(abc.ABC):
     @abc.abstractmethod
     def lines(self, case_id: str, kind: LedgerKind | None = None) -> list[LedgerLine]:
         """A case's lines (of one kind, if given), by kind and id."""
+
+
+class Outbox(abc.ABC):
+    """Domain events to publish, written in the transaction of the change that raised them.
+
+    The transactional outbox: the application appends an [`OutboxRecord`][] per committed
+    domain event in the unit of work that stores the change, so the events are durable
+    exactly when the change is (a rollback writes neither); a relay
+    ([`OutboxRelay`][casekit.storage.OutboxRelay]) then claims them, hands them to a broker
+    outside any transaction, and acks them. Delivery is at least once: a relay that fails
+    or dies before its ack leaves the records to be claimed again once their lease runs
+    out, so consumers deduplicate on the record ``id``.
+
+    Records are claimed oldest first by their position in the outbox: the order of
+    appends (see the implementation for what that means across processes). A claim leases
+    each record to one owner until ``now + lease``; while the lease runs no other claim
+    returns it.
+
+    Every method checks all its arguments before it reads or writes anything; a refused
+    call changes nothing.
+
+    Complexity: as each method says, for the implementations casekit ships
+    (`casekit.storage.outbox`, `casekit.storage.sql_outbox`).
+    """
+
+    @abc.abstractmethod
+    def append(self, records: Sequence[OutboxRecord]) -> None:
+        """Add ``records`` in this unit of work, in the order given, all or none.
+
+        Records are new: ``attempts`` 0 and no lease.
+
+        Complexity: O(k) for k records, in one batched write.
+
+        Raises:
+            ValidationError: Not a sequence of new records, or an id given twice; nothing
+                written.
+            AlreadyExists: A record with one of these ids is in the outbox (appended and not
+                acked); nothing written.
+        """
+
+    @abc.abstractmethod
+    def claim(
+        self, limit: int, *, owner: str, lease: timedelta, now: datetime
+    ) -> list[OutboxRecord]:
+        """Lease up to ``limit`` available records to ``owner`` until ``now + lease``.
+
+        A record is available when it is not acked and not under a lease running at
+        ``now`` (never claimed, or its lease ends at or before ``now``). They are returned
+        oldest first, each with ``attempts`` one higher than before (1 on the first claim),
+        ``lease_owner`` and ``lease_until`` set. A record another claim leased in the
+        meantime is skipped, so two claims never return the same record while its lease
+        runs.
+
+        Complexity: one ordered read of at most ``limit`` records and one conditional
+        write per record returned.
+
+        Raises:
+            ValidationError: ``limit`` not an int from 1 to 10,000, ``owner`` not an id,
+                ``lease`` not a positive timedelta, ``now`` naive, or ``now + lease`` on or
+                after 9999-12-30; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def ack(self, ids: Sequence[str], *, owner: str, now: datetime | None = None) -> int:
+        """Mark the records ``ids`` delivered; return how many were.
+
+        Ids unknown or already acked are ignored (acking is idempotent). A record leased
+        to another owner whose lease still runs at ``now`` is not acked: that owner is
+        delivering it and acks it itself. A record leased to ``owner`` (even after its
+        lease ran out), never claimed, or whose lease ran out is acked.
+
+        Args:
+            ids: The records' ids (at most 10,000).
+            owner: Who delivered them: the ``owner`` of the claim.
+            now: The time to judge leases at (default: the storage's clock).
+
+        Complexity: O(k) reads and writes for k ids.
+
+        Raises:
+            ValidationError: ``ids`` not a sequence of record ids, ``owner`` not an id, or
+                ``now`` naive; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def pending(self, limit: int = 100) -> list[OutboxRecord]:
+        """The first ``limit`` records not yet acked, oldest first, leased or not.
+
+        Complexity: one ordered read of at most ``limit`` records.
+
+        Raises:
+            ValidationError: ``limit`` not an int from 1 to 10,000.
+        """
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many records are not yet acked, leased or not.
+
+        Complexity: O(n) in the records not yet acked.
+        """
 
 
 def __getattr__(name: str) -> object:

@@ -45,6 +45,7 @@ from casekit.storage.sql import (
     SqlDialect,
     SqlUnitOfWork,
 )
+from casekit.storage.sql_outbox import OUTBOX_TABLES_POSTGRES, PostgresOutbox
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,
@@ -119,6 +120,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS audit_key_check ("
         " id integer PRIMARY KEY CHECK (id = 1), fingerprint text NOT NULL)",
     ),
+    6: OUTBOX_TABLES_POSTGRES,
 }
 
 
@@ -160,6 +162,7 @@ class _PostgresDialect(SqlDialect):
     """
 
     name = "postgresql"
+    outbox = PostgresOutbox
 
     def __init__(
         self,

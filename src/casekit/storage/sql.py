@@ -36,8 +36,9 @@ from casekit.errors import (
 from casekit.storage import _checks
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.journal import SqlJournal
-from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText
+from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText, Outbox
 from casekit.storage.sql_errors import translate_error
+from casekit.storage.sql_outbox import SqlOutbox
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,
@@ -112,6 +113,10 @@ class SqlDialect(abc.ABC):
     """One database's way of saying the few things that differ, and its connection."""
 
     name: str = "sql"
+    outbox: type[SqlOutbox] = SqlOutbox
+    """The outbox over this database's ``outbox`` table (`casekit.storage.sql_outbox`):
+    the default reads and then writes, as units of work serialized on one connection may;
+    PostgreSQL's claims skip the rows another claim holds."""
     conninfo: str | None = None
     """The connection string, if any: its secrets are scrubbed from every message."""
     failure: str | None = None
@@ -609,6 +614,15 @@ class SqlUnitOfWork(UnitOfWork):
     def journal(self) -> SqlJournal:
         """See [`UnitOfWork.journal`][]."""
         return self._journal
+
+    def make_outbox(self) -> Outbox:
+        """The outbox in the database's ``outbox`` table (schema version 6), not in documents.
+
+        See `casekit.storage.sql_outbox` for why, and for the statements each database runs.
+
+        Complexity: O(1).
+        """
+        return self.dialect.outbox(self.dialect, self._require_active, self.storage.clock)
 
     def _begin(self) -> None:
         self.dialect.begin()

@@ -4,7 +4,8 @@ Tables (schema version 1; versions 2 and 3 added and re-indexed the tables of a 
 routing engine, since removed; version 3 also changed, on SQLite, how ``documents`` and
 ``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
 journal of `casekit.storage.journal`; version 5 protects ``audit_heads``, stops
-TRUNCATE of the audit tables and keeps the audit key's fingerprint):
+TRUNCATE of the audit tables and keeps the audit key's fingerprint; version 6 adds the
+transactional outbox of `casekit.storage.sql_outbox`):
 
 - ``casekit_schema(component, version)``: the schema version (`check_schema`).
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -15,6 +16,8 @@ TRUNCATE of the audit tables and keeps the audit key's fingerprint):
   let a head only move forward to an entry that exists with that ``seq`` and ``hash``: an
   INSERT or UPDATE naming no such entry, an UPDATE that does not raise ``seq``, a DELETE
   (and on PostgreSQL a TRUNCATE) are refused.
+- ``outbox(position, id, event, attempts, lease_owner, lease_until)`` (version 6): the
+  records of the transactional outbox not yet acked.
 - ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
   the trails are written with (``none`` without one), so a storage opened with another key
   is refused (`check_audit_key_fingerprint`).
@@ -49,7 +52,7 @@ __all__ = [
     "migrate_schema",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The newest schema version this casekit writes and reads."""
 
 

@@ -42,6 +42,7 @@ from casekit.storage.sql import (
     parse_time,
     time_text,
 )
+from casekit.storage.sql_outbox import OUTBOX_TABLES_SQLITE
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
     ROUTING_TABLES,
@@ -141,6 +142,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS audit_key_check ("
         " id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)",
     ),
+    6: OUTBOX_TABLES_SQLITE,
 }
 
 

@@ -2,9 +2,10 @@
 
 A [`Storage`][] is a database; [`Storage.unit_of_work`][] starts a [`UnitOfWork`][],
 one transaction exposing the ports of `casekit.storage.ports` (documents, audit log,
-routing journal) bound to it, and the case repository and ledger built on them
-(`casekit.storage.cases`, `casekit.storage.ledger`; an adapter may supply its own
-through [`UnitOfWork.make_cases`][] and [`UnitOfWork.make_ledger`][]). Commands load,
+routing journal) bound to it, and the case repository, ledger and outbox built on them
+(`casekit.storage.cases`, `casekit.storage.ledger`, `casekit.storage.outbox`; an adapter
+may supply its own through [`UnitOfWork.make_cases`][], [`UnitOfWork.make_ledger`][] and
+[`UnitOfWork.make_outbox`][]). Commands load,
 act, save and commit in one unit of work; domain events are published after the commit.
 
 This module sits above the ports and the repositories built on them, which never import it
@@ -25,12 +26,14 @@ from casekit.storage.audit import check_audit_key, verify_chain, verify_record
 from casekit.storage.cases import CASES, DocumentCaseRepository, record_json
 from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.ledger import DocumentLedger
+from casekit.storage.outbox import DocumentOutbox
 from casekit.storage.ports import (
     AuditLog,
     CaseRepository,
     DocumentStore,
     EventHandler,
     LedgerStore,
+    Outbox,
     RoutingJournal,
 )
 
@@ -60,6 +63,7 @@ class UnitOfWork(abc.ABC):
         self._touched: dict[int, tuple[Case[Any], int]] = {}
         self._cases: CaseRepository | None = None
         self._ledger: LedgerStore | None = None
+        self._outbox: Outbox | None = None
         self._on_end: list[Callable[[bool], None]] = []
         self._before_commit: list[Callable[[], None]] = []
         self.bound: dict[int, Any] = {}
@@ -90,6 +94,19 @@ class UnitOfWork(abc.ABC):
         return self._ledger
 
     @property
+    def outbox(self) -> Outbox:
+        """The transactional outbox, inside this transaction (built once, by [`make_outbox`][]).
+
+        Append the committed domain events here, in the unit of work that stores the
+        change; an [`OutboxRelay`][casekit.storage.OutboxRelay] delivers them.
+
+        Complexity: O(1).
+        """
+        if self._outbox is None:
+            self._outbox = self.make_outbox()
+        return self._outbox
+
+    @property
     def cases(self) -> CaseRepository:
         """The case repository, inside this transaction (built once, by [`make_cases`][])."""
         if self._cases is None:
@@ -115,6 +132,19 @@ class UnitOfWork(abc.ABC):
         `casekit.testing.contract_ledger`.
         """
         return DocumentLedger(self)
+
+    def make_outbox(self) -> Outbox:
+        """Build this unit of work's outbox; called once, on first use of [`outbox`][].
+
+        The default keeps outbox records as documents
+        ([`DocumentOutbox`][casekit.storage.DocumentOutbox]); an adapter with an outbox
+        table of its own overrides it, as the SQL adapters do
+        (`casekit.storage.sql_outbox`). The outbox must pass
+        `casekit.testing.contract_outbox`.
+
+        Complexity: O(1).
+        """
+        return DocumentOutbox(self)
 
     @abc.abstractmethod
     def _begin(self) -> None:

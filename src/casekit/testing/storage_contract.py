@@ -10,11 +10,13 @@ the ports it implements:
 - `casekit.testing.contract_cases`: `CaseRepositoryContract` and
   `repository_machine`;
 - `casekit.testing.contract_ledger`: `LedgerContract`;
+- `casekit.testing.contract_outbox`: `OutboxContract` and `outbox_machine` (these
+  tests drain the outbox: it is one queue per storage);
 - `casekit.testing.contract_routing`: the routing journal's
   (`JournalContract`);
 - `casekit.testing.contract_validation`: arguments checked at the door.
 
-`StorageContract` combines the first five, for an adapter that implements every port
+`StorageContract` combines the first six, for an adapter that implements every port
 (casekit runs it against its in-memory, SQLite and PostgreSQL adapters). Subclass it in a
 test module and provide a ``storage`` fixture (session- or class-scoped, so Hypothesis may
 use it)::
@@ -41,6 +43,7 @@ from casekit.testing.contract_audit import AuditLogContract
 from casekit.testing.contract_cases import CaseRepositoryContract, repository_machine
 from casekit.testing.contract_documents import DocumentStoreContract
 from casekit.testing.contract_ledger import LedgerContract
+from casekit.testing.contract_outbox import OutboxContract, outbox_machine
 from casekit.testing.contract_support import (
     assert_same_case,
     correction_case,
@@ -55,11 +58,13 @@ __all__ = [
     "CaseRepositoryContract",
     "DocumentStoreContract",
     "LedgerContract",
+    "OutboxContract",
     "StorageContract",
     "UnitOfWorkContract",
     "assert_same_case",
     "correction_case",
     "open_storage",
+    "outbox_machine",
     "repository_machine",
     "rich_case",
     "unique",
@@ -72,6 +77,7 @@ class StorageContract(
     AuditLogContract,
     CaseRepositoryContract,
     LedgerContract,
+    OutboxContract,
 ):
     """The tests every [`Storage`][casekit.storage.unit_of_work.Storage] must pass: every port's.
 
