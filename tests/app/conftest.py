@@ -93,7 +93,7 @@ def _open_pdc(app: Application, case_id: str, *, income: str = "400.00") -> str:
         ProductDeliveryCase,
         actor="intake",
         id=case_id,
-        product=PRODUCT.name,
+        product="Basic Allowance",
         primary_client=f"client-{case_id}",
         owner=Owner.user("worker-1"),
         supervisor=Owner.user("boss"),

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["check_application", "stored_cases"]
 
+_OUTBOX_READ = 10_000
+"""The most outbox records [`check_application`][] compares (one read)."""
+
 _PAID_STATUSES = frozenset(
     {
         PDCStatus.OPEN,
@@ -157,7 +160,7 @@ def _check_money(app: Application, session: Any, pdc: Any) -> None:
     if pdc.status not in _PAID_STATUSES:
         return
     fin, _ = app.financials.load(session, pdc)
-    start = fin.ledger.earliest_cover_start()
+    start = fin.ledger.earliest_cover_start
     if start is None:
         return
     current = fin.determine()
@@ -177,7 +180,11 @@ def _check_money(app: Application, session: Any, pdc: Any) -> None:
 
 
 def _check_outbox(uow: Any, cases: list[Any]) -> None:
-    records = uow.outbox.pending(limit=1_000_000)
+    total = uow.outbox.count()
+    assert total <= _OUTBOX_READ, (
+        f"the outbox holds {total} records; check_application compares at most {_OUTBOX_READ}"
+    )
+    records = uow.outbox.pending(limit=_OUTBOX_READ)
     ids = Counter(record.id for record in records)
     assert all(n == 1 for n in ids.values()), "an outbox record id is used twice"
     opened = Counter(record.subject for record in records if record.type == "casekit.case.opened")
