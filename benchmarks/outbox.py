@@ -2,13 +2,11 @@
 
 The target (issue 16): writing a change's outbox records costs at most 10% more than the
 change's own writes. Two changes, each measured without and with its outbox records in the
-same unit of work, in interleaved rounds (the order alternating, so load swings fall on
-both alike), on the in-memory adapter, SQLite (a file, WAL, synchronous=NORMAL) and
+same unit of work, on the in-memory adapter, SQLite (a file, WAL, synchronous=NORMAL) and
 PostgreSQL (a throw-away local server with fsync on, started by this script; skipped
-without the binaries):
-
-Each figure is the median over many calls (1,000 commands, 100 batches; ``--quick``: 100
-and 20), the two variants alternating call by call.
+without the binaries). Each figure is the median over many calls (1,000 commands, 100
+batches; ``--quick``: 100 and 20), the two variants alternating call by call, so that load
+swings fall on both alike:
 
 - ``command``: one unit of work per command: read a case, change its priority (one domain
   event, one audit entry), save, commit; with the outbox, one record appended too.

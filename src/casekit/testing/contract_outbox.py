@@ -151,7 +151,7 @@ class OutboxContract:
         data: dict[str, Any] = {
             "status": {"before": "Open", "after": "Submitted"},
             "amount": "427.42",
-            "tags": ["a", "ü", ""],
+            "tags": ["a", "ü", "", "a\x00b", "\U0001f600", "\\u0000"],
             "n": 3,
             "ok": True,
             "none": None,
