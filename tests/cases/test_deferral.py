@@ -62,7 +62,7 @@ def test_resume_of_a_deferred_approval_runs_the_supervisor_guard(clock: ManualCl
         pdc.resume(actor="ana")
     assert _state(pdc) == before
     assert pdc.status is PDCStatus.DELAYED_PROCESS_PENDING
-    assert pdc.deferred == DeferredStep("approve", PDCStatus.SUBMITTED)
+    assert pdc.deferred == DeferredStep("approve", PDCStatus.SUBMITTED, by="ana")
     pdc.resume(actor="sam")
     assert pdc.status is PDCStatus.APPROVED
     assert pdc.history[-1].actor == "sam"

@@ -377,7 +377,14 @@ class Case(Generic[S]):
         self, before: enum.Enum, after: enum.Enum, action: str, context: ActionContext
     ) -> None:
         change = StatusChange(
-            self.id, before.value, after.value, action, context.actor, context.at, context.reason
+            self.id,
+            before.value,
+            after.value,
+            action,
+            context.actor,
+            context.at,
+            context.reason,
+            context.step,
         )
         if self._history is None:
             self._history = [change]
