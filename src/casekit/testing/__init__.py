@@ -42,6 +42,7 @@ from casekit.testing.lifecycles import (
     action_sequences,
     action_steps,
     check_deferred_step,
+    check_guards_on_every_path,
     check_lifecycle_conformance,
     static_conformance,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "action_steps",
     "agents",
     "check_deferred_step",
+    "check_guards_on_every_path",
     "check_lifecycle_conformance",
     "check_routing_invariants",
     "constructor",
