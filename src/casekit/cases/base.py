@@ -316,7 +316,9 @@ class Case(Generic[S]):
         Raises:
             InvalidTransition: The current status does not allow the action (the message
                 lists the allowed ones).
-            GuardRejected: A guard refused it, with its reason.
+            GuardRejected: A guard refused it, with its reason
+                ([`SeparationOfDuties`][casekit.errors.SeparationOfDuties] where one person
+                would hold two roles that must differ, e.g. approving what they submitted).
             ValidationError: A blank actor, a reason that is not text, a required reason
                 missing, or a parameter missing or wrong (the action's ``check_params``).
         """

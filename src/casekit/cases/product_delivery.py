@@ -8,7 +8,8 @@ certification covering the day where the product requires certification. A case 
 manually at any point in its lifecycle, on a scheduled date, or when its certification expires.
 Any live status can hand a step to background processing (Delayed Process Pending); ``resume``
 performs that step as if it were performed directly (its reason rule, parameters, guards with
-the resuming actor, and effects) or goes back where the case was if the step failed.
+the resuming actor, and effects) or goes back where the case was if the step failed. Who
+deferred the step takes part in it too: separation-of-duties guards check them at ``resume``.
 """
 
 from __future__ import annotations
@@ -399,11 +400,14 @@ class ProductDeliveryCase(Case[PDCStatus]):
         """Finish the deferred step, performed by ``actor`` as if it were performed directly.
 
         With ``succeeded=True`` the step's guards run with ``actor`` (only the supervisor
-        can resume an approval), then its effects; with ``succeeded=False`` the case goes
-        back where it was.
+        can resume an approval, and neither the supervisor nor whoever deferred it may
+        have submitted it), then its effects; with ``succeeded=False`` the case goes back
+        where it was.
 
         Raises:
-            GuardRejected: A guard of the step refused it; the case keeps waiting.
+            GuardRejected: A guard of the step refused it; the case keeps waiting
+                ([`SeparationOfDuties`][casekit.errors.SeparationOfDuties] when ``actor``
+                or whoever deferred the step holds a role the step must be kept from).
             ValidationError: ``succeeded`` is not a bool.
         """
         return self.perform("resume", actor=actor, succeeded=succeeded)
