@@ -107,7 +107,7 @@ def main() -> None:
             clock=clock,
         )
         payment.verify(actor="ana")
-        payment.submit(actor="system")
+        payment.submit(actor="payments")
         payment.confirm(actor="bank")
         for line in payment.lines:
             ledger.record_paid(line, reference=payment.id)

@@ -16,6 +16,7 @@ The tree::
     │   └── MissingFields                       a documentation template's required fields not given
     ├── InvalidTransition (ValueError)          an action not allowed from the current status
     ├── GuardRejected (ValueError)              an allowed action whose guard said no
+    │   └── SeparationOfDuties (PermissionError) one person in two roles that must differ
     ├── NotFound (KeyError)                     an unknown id
     ├── AlreadyExists (ValueError)              a duplicate id
     ├── ConcurrencyConflict                     a stale save or a lost race (retryable)
@@ -62,6 +63,7 @@ __all__ = [
     "PaymentLocked",
     "ReassessmentInProgress",
     "SchemaNotMigrated",
+    "SeparationOfDuties",
     "StorageError",
     "StorageUnavailable",
     "ValidationError",
@@ -169,6 +171,31 @@ class GuardRejected(CasekitError, ValueError):
         self.action = action
         self.reason = reason
         super().__init__(f"cannot {action!r} {case_id}: {reason}")
+
+
+class SeparationOfDuties(GuardRejected, PermissionError):
+    """One person in two roles that must be held by different people (maker ≠ checker).
+
+    Whoever submits, resolves or verifies is not who approves, submits for payment or
+    confirms, and no one makes themselves supervisor of a case they act on (domain.md §7).
+    Raised by a lifecycle guard (so it is also a [`GuardRejected`][]) or by
+    ``Case.set_supervisor``; the message names the case, the person and who may act.
+
+    The message is the reason alone, which names the case itself: ``"PDC-17 was
+    submitted by ana; approval must come from another person: its supervisor, User bob"``.
+
+    Attributes:
+        case_id: The case (or payment) acted on.
+        action: The refused action (``"approve"``, ``"set_supervisor"`` ...).
+        reason: Who already holds the other role, and who may act instead.
+    """
+
+    def __init__(self, case_id: str, action: str, reason: str) -> None:
+        super().__init__(case_id, action, reason)
+        self.args = (reason,)
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class NotFound(CasekitError, KeyError):

@@ -56,16 +56,18 @@ def test_resume_of_a_deferred_approval_runs_the_supervisor_guard(clock: ManualCl
     """Reproduction 1: defer/resume must not approve a PDC on behalf of its owner."""
     pdc = _make(clock)
     pdc.submit(actor="ana")
-    pdc.defer("approve", actor="ana")
+    pdc.defer("approve", actor="kim")
     before = _state(pdc)
-    with pytest.raises(GuardRejected, match="only the case supervisor"):
-        pdc.resume(actor="ana")
+    for someone in ("ana", "kim", "zoe"):
+        with pytest.raises(GuardRejected, match="sam"):
+            pdc.resume(actor=someone)
     assert _state(pdc) == before
     assert pdc.status is PDCStatus.DELAYED_PROCESS_PENDING
-    assert pdc.deferred == DeferredStep("approve", PDCStatus.SUBMITTED)
+    assert pdc.deferred == DeferredStep("approve", PDCStatus.SUBMITTED, by="kim")
     pdc.resume(actor="sam")
     assert pdc.status is PDCStatus.APPROVED
     assert pdc.history[-1].actor == "sam"
+    assert pdc.history[-1].step == "approve"
     assert pdc.deferred is None
 
 

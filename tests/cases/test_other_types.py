@@ -68,7 +68,9 @@ def test_generated_ids_use_the_type_prefix(clock: ManualClock) -> None:
 
 
 def test_issue_manual_approval_waits_for_approval(clock: ManualClock) -> None:
-    issue = IssueCase.create(id="ISS-1", owner=Owner.user("w"), clock=clock)
+    issue = IssueCase.create(
+        id="ISS-1", owner=Owner.user("w"), supervisor=Owner.user("boss"), clock=clock
+    )
     issue.resolve("Agree with Employer", actor="w")
     assert issue.status is IssueStatus.PENDING_APPROVAL
     issue.reject(actor="boss", reason="needs more detail")

@@ -7,12 +7,14 @@ from datetime import date, timedelta
 import pytest
 
 from casekit.cases import (
+    ApprovalCheck,
     ClosureReason,
     MilestoneKind,
     MilestoneStatus,
     Owner,
     PDCStatus,
     ProductDeliveryCase,
+    declare_approval_check,
 )
 from casekit.cases.codec import case_to_record
 from casekit.clock import ManualClock
@@ -62,19 +64,25 @@ def test_full_path_records_history(pdc: ProductDeliveryCase) -> None:
 
 def test_only_the_supervisor_may_approve(pdc: ProductDeliveryCase) -> None:
     pdc.submit(actor="worker")
-    with pytest.raises(GuardRejected, match="only the case supervisor"):
-        pdc.approve(actor="worker")
+    with pytest.raises(GuardRejected, match="only its supervisor, User boss, may"):
+        pdc.approve(actor="someone")
     assert pdc.status is PDCStatus.SUBMITTED
     assert len(pdc.history) == 1
 
 
-def test_automatic_approval_check_may_approve(clock: ManualClock) -> None:
+def test_automatic_approval_comes_from_a_declared_check(clock: ManualClock) -> None:
+    """Automatic approval runs a check the product declares (tests/cases/
+    test_separation_of_duties.py has the refusals, including ``actor="system"``)."""
+    declare_approval_check(
+        ApprovalCheck("x-always", product="X", check=lambda case: True, requires="nothing")
+    )
     pdc = ProductDeliveryCase.create(
         id="PDC-2", product="X", owner=Owner.user("w"), clock=clock, automatic_approval=True
     )
     pdc.submit(actor="w")
-    pdc.approve(actor="system")
+    pdc.approve_automatically("x-always")
     assert pdc.status is PDCStatus.APPROVED
+    assert pdc.history[-1].actor == "check:x-always"
 
 
 def test_reject_needs_a_reason_and_returns_to_open(pdc: ProductDeliveryCase) -> None:

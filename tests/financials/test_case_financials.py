@@ -70,7 +70,7 @@ def _paid_case(pdc: ProductDeliveryCase) -> tuple[CaseFinancials, str, str]:
             lines=[line],
         )
         payment.verify(actor="w")
-        payment.submit(actor="w")
+        payment.submit(actor="payments")
         fin.record_paid(payment)
     pdc.collect_events()
     return fin, basic.evidence_id, housing.evidence_id

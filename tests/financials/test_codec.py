@@ -71,7 +71,7 @@ def test_payment_round_trips_with_status_history_and_deductions(worked: WorkedEx
         id="PAY-9",
     )
     payment.verify(actor="w")
-    payment.submit(actor="w")
+    payment.submit(actor="payments")
     back = payment_from_body(_roundtrip(payment_to_body(payment)), clock=clock)
     assert (back.id, back.status, back.amount, back.payee, back.cover) == (
         payment.id,

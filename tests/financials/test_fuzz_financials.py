@@ -123,7 +123,7 @@ def payment() -> Payment:
 def submitted() -> Payment:
     paid = payment()
     paid.verify(actor="worker")
-    paid.submit(actor="worker")
+    paid.submit(actor="payments")
     return paid
 
 
@@ -187,7 +187,7 @@ def books() -> Books:
             clock=ManualClock(T0),
         )
         paid.verify(actor="w")
-        paid.submit(actor="w")
+        paid.submit(actor="payments")
         fin.record_paid(paid)
     old = fin.entitlement
     case.end_evidence(basic.evidence_id, date(2026, 3, 15), actor="w")
@@ -205,7 +205,7 @@ def a_payment_of(fin: CaseFinancials) -> Payment:
         clock=ManualClock(T0),
     )
     paid.verify(actor="w")
-    paid.submit(actor="w")
+    paid.submit(actor="payments")
     return paid
 
 
@@ -284,7 +284,7 @@ FINANCIALS: list[FuzzTarget[Any]] = [
         "Payment (Payment Failed)",
         failed,
         methods=["reissue", "void"],
-        good_args={"reissue": Call(actor="worker"), "void": Call(actor="worker", reason="gone")},
+        good_args={"reissue": Call(actor="payments"), "void": Call(actor="worker", reason="gone")},
     ),
     FuzzTarget(
         "Ledger",

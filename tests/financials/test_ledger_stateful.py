@@ -85,7 +85,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 clock=self.clock,
             )
             payment.verify(actor="w")
-            payment.submit(actor="w")
+            payment.submit(actor="payments")
             self.fin.record_paid(payment)
         self.pdc.collect_events()
 

@@ -33,17 +33,24 @@ from casekit.cases import (
     case_type,
 )
 from casekit.clock import ManualClock
+from casekit.errors import GuardRejected, SeparationOfDuties
 from casekit.lifecycle import Action, ActionContext, Deferral, Guard, Lifecycle
 from casekit.lifecycle.engine import CompiledLifecycle
 from casekit.money import Money
-from casekit.testing.lifecycles import check_deferred_step, check_lifecycle_conformance
+from casekit.testing.lifecycles import (
+    check_deferred_step,
+    check_guards_on_every_path,
+    check_lifecycle_conformance,
+)
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 Params = dict[str, st.SearchStrategy[dict[str, object]]]
 
 
 def _pdc_params(clock: ManualClock) -> Params:
-    on = st.builds(lambda d: {"on": clock.now().date() + timedelta(days=d)}, st.integers(-2, 30))
+    # Half the closure dates are not in the future, so the guard is met saying no.
+    days = st.one_of(st.integers(-2, 0), st.integers(1, 30))
+    on = st.builds(lambda d: {"on": clock.now().date() + timedelta(days=d)}, days)
     close = st.builds(lambda r: {"closure_reason": r}, st.sampled_from(ClosureReason))
     steps = ["submit", "approve", "reject", "activate", "suspend", "unsuspend", "reactivate"]
     return {
@@ -75,6 +82,24 @@ def _pdc(clock: ManualClock, **fields: Any) -> Callable[[], Case[Any]]:
     return make
 
 
+def _pdcs(clock: ManualClock) -> st.SearchStrategy[Case[Any]]:
+    """New PDCs needing a certification, some certified for the next month.
+
+    Walks cannot add a certification, so uncertified cases show the activation guard saying
+    no and certified ones reach Active and what follows (suspension, scheduled closure).
+    """
+
+    def make(certified: bool) -> Case[Any]:
+        pdc = _pdc(clock, requires_certification=True)()
+        if certified:
+            assert isinstance(pdc, ProductDeliveryCase)
+            today = clock.now().date()
+            pdc.certify(today, today + timedelta(days=30), actor="owner")
+        return pdc
+
+    return st.builds(make, st.booleans())
+
+
 def _pcc(clock: ManualClock) -> Case[Any]:
     return PaymentCorrectionCase.open_for(
         _pdc(clock)(),
@@ -91,25 +116,44 @@ def _simple(cls: type[Case[Any]], clock: ManualClock, **fields: Any) -> Callable
     return lambda: cls.create(id="X-1", owner=Owner.user("owner"), clock=clock, **fields)
 
 
-def _builtin(name: str, clock: ManualClock) -> tuple[Callable[[], Case[Any]], Params]:
+def _applications(clock: ManualClock) -> st.SearchStrategy[Case[Any]]:
+    """New applications, some needing income evidence, which walks cannot add.
+
+    So those show ``mark_ready``'s guard saying no, and the others reach Ready for
+    Determination, where ``dispose``'s guard says no (walks decide no program).
+    """
+    return st.builds(
+        lambda needs_income: ApplicationCase.create(
+            id="APP-1",
+            registered_by="owner",
+            programs=["A"],
+            required_evidence={"income"} if needs_income else set(),
+            clock=clock,
+        ),
+        st.booleans(),
+    )
+
+
+Factory = Callable[[], Case[Any]] | st.SearchStrategy[Case[Any]]
+
+
+def _builtin(name: str, clock: ManualClock) -> tuple[Factory, Params]:
     resolution: st.SearchStrategy[dict[str, object]] = st.just({"resolution": "Agree with Client"})
     findings = st.builds(
         lambda f, r: {"findings": f, "resolution": r},
         st.sampled_from([*Finding, "maybe"]),
         st.sampled_from(["Referred", ""]),
     )
-    table: dict[str, tuple[Callable[[], Case[Any]], Params]] = {
-        "Product Delivery Case": (_pdc(clock, requires_certification=True), _pdc_params(clock)),
-        "Application Case": (
-            lambda: ApplicationCase.create(
-                id="APP-1", registered_by="owner", programs=["A"], clock=clock
-            ),
-            {},
-        ),
+    table: dict[str, tuple[Factory, Params]] = {
+        "Product Delivery Case": (_pdcs(clock), _pdc_params(clock)),
+        "Application Case": (_applications(clock), {}),
         "Integrated Case": (_simple(IntegratedCase, clock), {}),
         "Screening Case": (_simple(ScreeningCase, clock), {}),
         "Assessment Case": (_simple(AssessmentCase, clock), {}),
-        "Issue Case": (_simple(IssueCase, clock), {"resolve": resolution}),
+        "Issue Case": (
+            _simple(IssueCase, clock, supervisor=Owner.user("supervisor")),
+            {"resolve": resolution},
+        ),
         "Investigation Case": (_simple(InvestigationCase, clock), {"close": findings}),
         "Payment Correction Case": (lambda: _pcc(clock), {}),
     }
@@ -243,10 +287,94 @@ def test_the_checker_catches_an_engine_that_skips_the_reason_rule(
 ) -> None:
     """Break the rule on purpose: an action allowed without its required reason is reported."""
     monkeypatch.setattr("casekit.lifecycle.engine._check_reason", lambda *args: None)
-    with pytest.raises(AssertionError, match="requires a reason"):
+    with pytest.raises(AssertionError, match=r"requires a reason|its reason is blank"):
         check_lifecycle_conformance(
             InvestigationCase,
             _simple(InvestigationCase, ManualClock(START)),
             params={"close": st.just({"findings": Finding.FOUNDED, "resolution": "Referred"})},
             max_examples=200,
         )
+
+
+# ----- every guard on every path (issue 17) ------------------------------------------------
+
+
+def test_every_guard_of_the_pdc_approval_refuses_on_both_paths() -> None:
+    """The submitter (maker ≠ checker) and a non-supervisor are refused directly and via resume."""
+    pdc = _pdc(ManualClock(START))()
+    pdc.perform("submit", actor="owner")
+    sod = check_guards_on_every_path(pdc, "approve", actor="owner")
+    supervisor = check_guards_on_every_path(pdc, "approve", actor="someone")
+    approve = ProductDeliveryCase.lifecycle().action("approve")
+    assert sod is approve.guards[0]
+    assert sod.error is SeparationOfDuties
+    assert supervisor is approve.guards[1]
+    assert supervisor.error is GuardRejected
+    assert check_guards_on_every_path(pdc, "approve", actor="supervisor") is None
+    assert check_guards_on_every_path(pdc, "activate", actor="owner") is None  # not allowed
+    assert pdc.status.value == "Submitted"
+    assert len(pdc.history) == 1
+
+
+def test_the_checker_catches_a_resume_that_skips_a_guard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CompiledLifecycle, "_resume", _resume_without_the_steps_checks)
+    pdc = _pdc(ManualClock(START))()
+    pdc.perform("submit", actor="owner")
+    with pytest.raises(AssertionError, match="resume skipped the guard"):
+        check_guards_on_every_path(pdc, "approve", actor="owner")
+
+
+def test_the_checker_catches_a_guard_refusing_with_another_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A separation-of-duties refusal must be a SeparationOfDuties on every path."""
+
+    def admit_as_plain_refusal(case: Any, act: Action[Any], context: ActionContext) -> None:
+        for guard in act.guards:
+            if not guard.check(case, context):
+                raise GuardRejected(case.id, act.name, guard.explain(case, context))
+
+    monkeypatch.setattr("casekit.lifecycle.engine._admit", admit_as_plain_refusal)
+    pdc = _pdc(ManualClock(START))()
+    pdc.perform("submit", actor="owner")
+    with pytest.raises(AssertionError, match="not the guard's SeparationOfDuties"):
+        check_guards_on_every_path(pdc, "approve", actor="owner")
+
+
+class Vote(enum.StrEnum):
+    OPEN = "Open"
+    PASSED = "Passed"
+
+
+def _quorum(case: Ballot, ctx: ActionContext) -> bool:
+    return case.votes >= 3
+
+
+VOTE = Lifecycle(
+    name="Ballot (guard never met saying no)",
+    statuses=Vote,
+    initial=Vote.OPEN,
+    final=frozenset({Vote.PASSED}),
+    actions=(Action("pass_motion", Vote.OPEN, Vote.PASSED, guards=(Guard(_quorum, "quorum"),)),),
+)
+
+
+@case_type(VOTE, prefix="VOTE")
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+class Ballot(Case[Vote]):
+    votes: int = 3
+
+
+def test_a_guard_no_walk_meets_saying_no_is_reported() -> None:
+    """Nothing proves that guard runs on every path: the check says so, naming it."""
+    make = lambda: Ballot.create(owner=Owner.user("o"), clock=ManualClock(START))  # noqa: E731
+    with pytest.raises(AssertionError, match=r"'pass_motion' \(from Open\) guard 1 \(quorum\)"):
+        check_lifecycle_conformance(Ballot, make, max_examples=5)
+    check_lifecycle_conformance(Ballot, make, max_examples=5, guards_must_refuse=False)
+    check_lifecycle_conformance(
+        Ballot,
+        st.builds(lambda n: Ballot.create(owner=Owner.user("o"), votes=n), st.integers(0, 5)),
+        max_examples=20,
+    )

@@ -35,7 +35,7 @@ def _case(storage: Storage) -> ProductDeliveryCase:
     )
     storage.add_all([case])
     for action in ("submit", "approve", "activate"):
-        case.perform(action, actor="boss")
+        case.perform(action, actor="boss" if action == "approve" else "w")
         with storage.unit_of_work() as uow:
             uow.cases.save(case)
             uow.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 import hypothesis.strategies as st
@@ -40,18 +40,29 @@ def test_builtin_lifecycles_have_no_unreachable_status_or_undeclared_dead_end() 
 
 def test_pdc_conforms() -> None:
     clock = ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
-    check_lifecycle_conformance(
-        ProductDeliveryCase,
-        lambda: ProductDeliveryCase.create(
+
+    def new_pdc(certified: bool) -> ProductDeliveryCase:
+        pdc = ProductDeliveryCase.create(
             id="PDC-1",
             product="Basic",
             owner=Owner.user("owner"),
             supervisor=Owner.user("supervisor"),
             clock=clock,
-        ),
+            requires_certification=True,
+        )
+        # Walks cannot certify: uncertified cases show activation's guard saying no,
+        # certified ones reach Active, where a past closure date shows its guard saying no.
+        if certified:
+            pdc.certify(date(2026, 3, 1), date(2026, 12, 31), actor="owner")
+        return pdc
+
+    check_lifecycle_conformance(
+        ProductDeliveryCase,
+        st.builds(new_pdc, st.booleans()),
         params={
             "schedule_closure": st.builds(
-                lambda d: {"on": clock.now().date() + timedelta(days=d)}, st.integers(-2, 30)
+                lambda d: {"on": clock.now().date() + timedelta(days=d)},
+                st.one_of(st.integers(-2, 0), st.integers(1, 30)),  # half not in the future
             ),
             "close": st.builds(lambda r: {"closure_reason": r}, st.sampled_from(ClosureReason)),
             "defer": st.builds(lambda s: {"step": s}, st.sampled_from(["submit", "close", "x"])),
@@ -64,7 +75,12 @@ def test_pdc_conforms() -> None:
 def test_issue_case_conforms() -> None:
     check_lifecycle_conformance(
         IssueCase,
-        lambda: IssueCase.create(id="ISS-1", owner=Owner.user("owner"), clock=ManualClock()),
+        lambda: IssueCase.create(
+            id="ISS-1",
+            owner=Owner.user("owner"),
+            supervisor=Owner.user("supervisor"),
+            clock=ManualClock(),
+        ),
         params={"resolve": st.just({"resolution": "Agree with Client"})},
         max_examples=30,
     )

@@ -10,6 +10,7 @@ from casekit.cases.application import (
     Disposal,
     ProgramStatus,
 )
+from casekit.cases.approvals import APPROVAL_CHECKS, ApprovalCheck, declare_approval_check
 from casekit.cases.base import CASE_TYPES, Case, Keep, case_type, new_case_id
 from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
 from casekit.cases.evidence import Evidence, EvidenceLog
@@ -83,10 +84,12 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "APPROVAL_CHECKS",
     "CASE_TYPES",
     "DEFAULT_RESOLUTIONS",
     "ApplicationCase",
     "ApplicationStatus",
+    "ApprovalCheck",
     "AssessmentCase",
     "Case",
     "CaseLink",
@@ -141,5 +144,6 @@ __all__ = [
     "case_type",
     "cases_to_dataframe",
     "cases_to_records",
+    "declare_approval_check",
     "new_case_id",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -32,6 +32,7 @@ from casekit.cases.parts import (
     MilestoneStatus,
     Note,
     Owner,
+    OwnerKind,
     Participant,
     ParticipantRole,
     StatusChange,
@@ -53,7 +54,13 @@ from casekit.checks import (
     check_text,
 )
 from casekit.clock import SYSTEM_CLOCK, Clock, as_utc
-from casekit.errors import AlreadyExists, NotFound, ValidationError, allowed_list
+from casekit.errors import (
+    AlreadyExists,
+    NotFound,
+    SeparationOfDuties,
+    ValidationError,
+    allowed_list,
+)
 from casekit.lifecycle import (
     ActionContext,
     ActionResult,
@@ -309,7 +316,9 @@ class Case(Generic[S]):
         Raises:
             InvalidTransition: The current status does not allow the action (the message
                 lists the allowed ones).
-            GuardRejected: A guard refused it, with its reason.
+            GuardRejected: A guard refused it, with its reason
+                ([`SeparationOfDuties`][casekit.errors.SeparationOfDuties] where one person
+                would hold two roles that must differ, e.g. approving what they submitted).
             ValidationError: A blank actor, a reason that is not text, a required reason
                 missing, or a parameter missing or wrong (the action's ``check_params``).
         """
@@ -377,7 +386,14 @@ class Case(Generic[S]):
         self, before: enum.Enum, after: enum.Enum, action: str, context: ActionContext
     ) -> None:
         change = StatusChange(
-            self.id, before.value, after.value, action, context.actor, context.at, context.reason
+            self.id,
+            before.value,
+            after.value,
+            action,
+            context.actor,
+            context.at,
+            context.reason,
+            context.step,
         )
         if self._history is None:
             self._history = [change]
@@ -523,11 +539,68 @@ class Case(Generic[S]):
         self._publish(OwnerChanged(self.id, str(before), str(owner), actor, at))
 
     def set_supervisor(self, supervisor: Owner | None, *, actor: str) -> None:
-        """Set (or clear) the case supervisor explicitly."""
+        """Set (or clear) the case supervisor explicitly.
+
+        No one makes themselves supervisor of a case they act on (domain.md §7): ``actor``
+        may not name themselves (``Owner.user(actor)``) when they act on the case — see
+        [`acts_on`][]. Someone else may still name them; their approval is then refused
+        by the approval's own separation-of-duties guard if they submitted it.
+
+        Raises:
+            SeparationOfDuties: ``actor`` names themselves and acts on the case (nothing
+                changes).
+            ValidationError: ``supervisor`` is not an Owner or None, or a blank actor.
+        """
         _check_optional_owner(supervisor, what=f"the supervisor of {self.id}")
         self._actor(actor)
+        if supervisor is not None and supervisor.kind is OwnerKind.USER and supervisor.id == actor:
+            role = self.acts_on(actor)
+            if role is not None:
+                current = self.roles.supervisor
+                raise SeparationOfDuties(
+                    self.id,
+                    "set_supervisor",
+                    f"{actor} may not make themselves supervisor of {self.id}: they {role}; "
+                    "its supervisor must be someone else (it is now "
+                    f"{current if current is not None else 'nobody'})",
+                )
         self.roles = attrs.evolve(self.roles, supervisor=supervisor)
         self._now()
+
+    def acts_on(self, user: str) -> str | None:
+        """How the user ``user`` acts on this case, in words, or None when they do not.
+
+        A user acts on a case when they own it or review it (as a user), performed any
+        entry of its status history (an action, a deferral or a resumption), recorded any
+        version of its evidence, or are assigned one of its tasks. O(h + e + t) for its
+        history, evidence versions and tasks.
+        """
+        if not isinstance(user, str) or not user.strip():
+            return None
+        return next(self._roles_of(user), None)
+
+    def _roles_of(self, user: str) -> Iterator[str]:
+        """The ways ``user`` acts on this case, in words, cheapest to find first."""
+        as_user = Owner.user(user)
+        if self.roles.owner == as_user:
+            yield "own it"
+        if self.roles.explicit_reviewer == as_user:
+            yield "review it"
+        yield from (
+            f"performed {change.action!r} on it ({change.at.isoformat()})"
+            for change in self._history or ()
+            if change.actor == user
+        )
+        yield from (
+            f"recorded its evidence {record.evidence_id}"
+            for record in self.evidence.all_versions()
+            if record.recorded_by == user
+        )
+        yield from (
+            f"are assigned its task {task.id}"
+            for task in self._tasks or ()
+            if task.assignee == user
+        )
 
     def set_reviewer(self, reviewer: Owner | None, *, actor: str) -> None:
         """Set the reviewer explicitly; ``None`` makes it default to the owner again."""

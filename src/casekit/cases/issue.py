@@ -1,9 +1,10 @@
 """Issue and Investigation cases.
 
 An Issue Case is resolved with a named resolution ("Agree with Client", "Agree with
-Employer", ...); with manual approval it waits in Pending Approval for a supervisor, with
-automatic approval it closes at once. An Investigation Case records allegations, findings
-(Founded or Unfounded) and a resolution; it can be reopened with a reason.
+Employer", ...); with manual approval it waits in Pending Approval for its supervisor (a
+user, and not who resolved it), with automatic approval it closes at once. An Investigation
+Case records allegations, findings (Founded or Unfounded) and a resolution; it can be
+reopened with a reason.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Iterable
 
 import attrs
 
+from casekit.cases.approvals import supervisor_approves, supervisor_instead
 from casekit.cases.base import Case, case_type
 from casekit.checks import check_bool, check_text
 from casekit.errors import ValidationError, allowed_list
-from casekit.lifecycle import Action, ActionContext, ActionResult, Lifecycle
+from casekit.lifecycle import Action, ActionContext, ActionResult, Lifecycle, separated_from
 
 __all__ = [
     "DEFAULT_RESOLUTIONS",
@@ -77,7 +79,18 @@ ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
             effects=(_set_resolution,),
             params=("resolution",),
         ),
-        Action("approve", IssueStatus.PENDING_APPROVAL, IssueStatus.CLOSED, params=()),
+        Action(
+            "approve",
+            IssueStatus.PENDING_APPROVAL,
+            IssueStatus.CLOSED,
+            guards=(
+                separated_from(
+                    {"resolve": "resolved"}, doing="approval", instead=supervisor_instead
+                ),
+                supervisor_approves(),
+            ),
+            params=(),
+        ),
         Action(
             "reject",
             IssueStatus.PENDING_APPROVAL,
@@ -126,7 +139,15 @@ class IssueCase(Case[IssueStatus]):
         return self.perform("resolve", actor=actor, resolution=resolution)
 
     def approve(self, *, actor: str) -> ActionResult:
-        """Approve the resolution (Pending Approval → Closed)."""
+        """Approve the resolution (Pending Approval → Closed).
+
+        The approver is the case supervisor as a user, and not who resolved it (maker ≠
+        checker: who performed the latest ``resolve``).
+
+        Raises:
+            SeparationOfDuties: ``actor`` resolved it.
+            GuardRejected: ``actor`` is not the supervisor as a user.
+        """
         return self.perform("approve", actor=actor)
 
     def reject(self, *, actor: str, reason: str) -> ActionResult:

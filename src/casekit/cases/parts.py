@@ -120,7 +120,20 @@ class CaseRoles:
 
 @attrs.frozen(slots=True)
 class StatusChange:
-    """One entry of a case's append-only status history."""
+    """One entry of a case's append-only status history.
+
+    Attributes:
+        case_id: The case (or payment).
+        from_status: The status before.
+        to_status: The status after.
+        action: The action performed (``"defer"`` and ``"resume"`` for a deferred step).
+        actor: Who performed it.
+        at: When.
+        reason: Why, where one was given.
+        step: For a ``defer`` entry, the step handed to background processing; for a
+            ``resume`` entry that performed it, that step (``None`` when the step failed
+            and the case went back, and in entries written before casekit kept it).
+    """
 
     case_id: str
     from_status: str
@@ -129,6 +142,7 @@ class StatusChange:
     actor: str
     at: datetime
     reason: str | None = None
+    step: str | None = None
 
 
 class TaskStatus(enum.StrEnum):

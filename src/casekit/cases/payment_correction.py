@@ -1,7 +1,8 @@
 """The Payment Correction Case: an over- or underpayment found by reassessment.
 
 Created by the reassessment engine and linked to the product delivery case that caused it:
-Open → Approved → Closed (settled), or Cancelled from Open or Approved.
+Open → Approved → Closed (settled), or Cancelled from Open or Approved. Its supervisor (a
+user) approves it, and never the person who opened it (who asked for the reassessment).
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from typing import Any
 
 import attrs
 
+from casekit.cases.approvals import supervisor_approves, supervisor_instead
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import LinkKind, Owner
-from casekit.checks import check_date, check_enum, check_id, check_instance, check_text
+from casekit.checks import (
+    check_actor,
+    check_date,
+    check_enum,
+    check_id,
+    check_instance,
+    check_text,
+)
 from casekit.clock import Clock
-from casekit.errors import ValidationError, allowed_list
-from casekit.lifecycle import Action, ActionResult, Lifecycle
+from casekit.errors import SeparationOfDuties, ValidationError, allowed_list
+from casekit.lifecycle import Action, ActionContext, ActionResult, Guard, Lifecycle
+from casekit.lifecycle.duties import acting
 from casekit.money import Money
 
 __all__ = [
@@ -70,13 +80,33 @@ class CorrectionLine:
         check_instance(self.amount, Money, what="a correction line's amount")
 
 
+def _not_the_opener(case: PaymentCorrectionCase, ctx: ActionContext) -> bool:
+    return case.opened_by is None or case.opened_by not in acting(ctx)
+
+
+def _opened_by_approver(case: PaymentCorrectionCase, ctx: ActionContext) -> str:
+    return (
+        f"{case.id} was opened by {case.opened_by} (who asked for the reassessment that found "
+        f"it); approval must come from another person: {supervisor_instead(case, ctx)}"
+    )
+
+
 PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
     name="Payment Correction Case",
     statuses=PCCStatus,
     initial=PCCStatus.OPEN,
     final=frozenset({PCCStatus.CLOSED, PCCStatus.CANCELLED}),
     actions=(
-        Action("approve", PCCStatus.OPEN, PCCStatus.APPROVED, params=()),
+        Action(
+            "approve",
+            PCCStatus.OPEN,
+            PCCStatus.APPROVED,
+            guards=(
+                Guard(_not_the_opener, _opened_by_approver, SeparationOfDuties),
+                supervisor_approves(),
+            ),
+            params=(),
+        ),
         Action("settle", PCCStatus.APPROVED, PCCStatus.CLOSED, label="settled", params=()),
         Action(
             "cancel",
@@ -100,6 +130,8 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         net: The net correction (due − paid): negative is an overpayment.
         lines: The correction lines (one net line when rolled up).
         reassessment_id: The reassessment that found it.
+        opened_by: Who opened it ([`open_for`][]'s ``actor``: who asked for the
+            reassessment); they may not approve it.
     """
 
     pdc_id: str = ""
@@ -107,6 +139,7 @@ class PaymentCorrectionCase(Case[PCCStatus]):
     net: Money | None = None
     lines: tuple[CorrectionLine, ...] = ()
     reassessment_id: str | None = None
+    opened_by: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.outcome, CorrectionOutcome):
@@ -126,6 +159,8 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         self.lines = tuple(lines)
         if self.reassessment_id is not None:
             check_id(self.reassessment_id, what=f"reassessment_id of {self.id}")
+        if self.opened_by is not None:
+            check_actor(self.opened_by, what=f"opened_by of {self.id}")
 
     @classmethod
     def open_for(
@@ -144,6 +179,8 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         """Open a correction case for ``pdc`` and link the two both ways.
 
         The owner and supervisor default to the PDC's; the primary client is the PDC's.
+        ``actor`` (who asked for the reassessment) is kept as ``opened_by``, and may not
+        approve the correction.
 
         Raises:
             ValidationError: A malformed argument (each is checked before anything is
@@ -159,7 +196,7 @@ class PaymentCorrectionCase(Case[PCCStatus]):
             )
         for line in lines:
             check_instance(line, CorrectionLine, what=f"a line of the correction of {pdc.id}")
-        cls._actor(actor)
+        actor = cls._actor(actor)
         if reassessment_id is not None:
             check_id(reassessment_id, what=f"reassessment_id (correction of {pdc.id})")
         if owner is not None:
@@ -179,6 +216,7 @@ class PaymentCorrectionCase(Case[PCCStatus]):
             net=net,
             lines=tuple(lines),
             reassessment_id=reassessment_id,
+            opened_by=actor,
         )
         pcc.link(LinkKind.CORRECTS, pdc.id)
         pdc.link(LinkKind.CORRECTED_BY, pcc.id)
@@ -189,7 +227,15 @@ class PaymentCorrectionCase(Case[PCCStatus]):
         return {"corrects": self.pdc_id, "outcome": self.outcome.value, "net": self.net}
 
     def approve(self, *, actor: str) -> ActionResult:
-        """Approve the correction (Open → Approved)."""
+        """Approve the correction (Open → Approved).
+
+        The approver is the case supervisor as a user, and not who opened it
+        (``opened_by``: maker ≠ checker).
+
+        Raises:
+            SeparationOfDuties: ``actor`` opened it.
+            GuardRejected: ``actor`` is not the supervisor as a user.
+        """
         return self.perform("approve", actor=actor)
 
     def settle(self, *, actor: str) -> ActionResult:

@@ -1,13 +1,15 @@
 """The Product Delivery Case: delivering one product (benefit or service) to a client.
 
 Lifecycle (domain.md §1, seed 001): Creation, Approval, Activation, Suspension, Closure,
-Reactivation. An Open case must be submitted and approved (by the case supervisor, or by the
-product's automatic approval check) before it can be activated; activation needs a
+Reactivation. An Open case must be submitted and approved (by the case supervisor as a user,
+never by who submitted it, or by an approval check its product declares) before it can be
+activated; activation needs a
 certification covering the day where the product requires certification. A case is closed
 manually at any point in its lifecycle, on a scheduled date, or when its certification expires.
 Any live status can hand a step to background processing (Delayed Process Pending); ``resume``
 performs that step as if it were performed directly (its reason rule, parameters, guards with
-the resuming actor, and effects) or goes back where the case was if the step failed.
+the resuming actor, and effects) or goes back where the case was if the step failed. Who
+deferred the step takes part in it too: separation-of-duties guards check them at ``resume``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from datetime import date
 
 import attrs
 
+from casekit.cases.approvals import (
+    CHECK_ACTOR_PREFIX,
+    check_approval,
+    is_supervisor_user,
+    not_the_supervisor,
+    supervisor_instead,
+)
 from casekit.cases.base import Case, case_type
 from casekit.cases.parts import Certification, MilestoneKind
-from casekit.checks import check_bool, check_date, check_enum, check_id
+from casekit.checks import check_bool, check_date, check_enum, check_id, check_text
 from casekit.errors import ValidationError, allowed_list
 from casekit.lifecycle import (
     Action,
@@ -29,6 +38,7 @@ from casekit.lifecycle import (
     DeferredStep,
     Guard,
     Lifecycle,
+    separated_from,
 )
 
 __all__ = ["ClosureReason", "DeferredStep", "PDCStatus", "ProductDeliveryCase"]
@@ -66,11 +76,34 @@ _LIVE = (
 )
 
 
-def _approver_is_supervisor(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
-    if case.automatic_approval and ctx.actor == "system":
-        return True
-    supervisor = case.roles.supervisor
-    return supervisor is not None and supervisor.id == ctx.actor
+def _approver_refusal(case: ProductDeliveryCase, ctx: ActionContext) -> str | None:
+    """Why ``ctx.actor`` may not approve: not the supervisor as a user, nor a declared check."""
+    if ctx.actor.startswith(CHECK_ACTOR_PREFIX):
+        return check_approval(case, ctx.actor)
+    if is_supervisor_user(case, ctx.actor):
+        return None
+    refusal = not_the_supervisor(case, ctx.actor)
+    if case.automatic_approval:
+        refusal += (
+            f"; an approval check declared for {case.product} may approve it too "
+            "(approve_automatically)"
+        )
+    return refusal
+
+
+def _may_approve(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
+    return _approver_refusal(case, ctx) is None
+
+
+def _why_not_approve(case: ProductDeliveryCase, ctx: ActionContext) -> str:
+    return _approver_refusal(case, ctx) or "it may approve"
+
+
+def _approver_instead(case: ProductDeliveryCase, ctx: ActionContext) -> str:
+    instead = supervisor_instead(case, ctx)
+    if case.automatic_approval:
+        instead += ", or an approval check declared for its product"
+    return instead
 
 
 def _certified(case: ProductDeliveryCase, ctx: ActionContext) -> bool:
@@ -141,10 +174,10 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
             PDCStatus.SUBMITTED,
             PDCStatus.APPROVED,
             guards=(
-                Guard(
-                    _approver_is_supervisor,
-                    "only the case supervisor (or the automatic approval check) may approve",
+                separated_from(
+                    {"submit": "submitted"}, doing="approval", instead=_approver_instead
                 ),
+                Guard(_may_approve, _why_not_approve),
             ),
             params=(),
         ),
@@ -196,8 +229,9 @@ class ProductDeliveryCase(Case[PDCStatus]):
     Attributes:
         product: The product's name (``"Basic Allowance"``).
         requires_certification: Whether activation needs a certification for the day.
-        automatic_approval: Whether ``approve`` by ``"system"`` (the automatic approval
-            check) is accepted besides the supervisor.
+        automatic_approval: Whether the approval checks declared for its product
+            ([`ApprovalCheck`][casekit.cases.ApprovalCheck]) may approve it, besides its
+            supervisor (see [`approve_automatically`][]).
         integrated_case_id: The Integrated Case this PDC belongs to.
         scheduled_closure: The date a Pending Closure case closes on.
         closure_reason: Why it closed, while Closed.
@@ -270,8 +304,38 @@ class ProductDeliveryCase(Case[PDCStatus]):
         return self.perform("submit", actor=actor)
 
     def approve(self, *, actor: str) -> ActionResult:
-        """Approve (Submitted → Approved); the actor must be the case supervisor."""
+        """Approve (Submitted → Approved).
+
+        The approver is the case supervisor as a user (``Owner.user(actor)``; a work queue,
+        position or org unit of that id does not count), and not who submitted it (maker ≠
+        checker: neither who performed the latest ``submit`` nor, for a submission deferred
+        and resumed, who deferred or resumed it).
+
+        Raises:
+            SeparationOfDuties: ``actor`` submitted it (the message names the supervisor
+                who may approve).
+            GuardRejected: ``actor`` is not the supervisor as a user.
+        """
         return self.perform("approve", actor=actor)
+
+    def approve_automatically(self, check: str) -> ActionResult:
+        """Approve by a declared approval check of the case's product (Submitted → Approved).
+
+        The check ([`ApprovalCheck`][casekit.cases.ApprovalCheck], declared with
+        [`declare_approval_check`][casekit.cases.declare_approval_check]) runs now; the
+        approval is recorded with the actor ``"check:<name>"``. Only a case open to
+        automatic approval (``automatic_approval=True``) may be approved this way. The same
+        happens for ``approve(actor="check:<name>")``, and when a deferred approval is
+        resumed by that actor: the check always runs. No other actor name approves on
+        behalf of "the system".
+
+        Raises:
+            GuardRejected: No check of that name is declared for the case's product, the
+                case is not open to automatic approval, or the check said no.
+            ValidationError: ``check`` is not a name.
+        """
+        name = check_text(check, what=f"the approval check approving {self.id}")
+        return self.perform("approve", actor=f"{CHECK_ACTOR_PREFIX}{name}")
 
     def reject(self, *, actor: str, reason: str) -> ActionResult:
         """Send back to Open with a reason (Submitted → Open)."""
@@ -336,11 +400,14 @@ class ProductDeliveryCase(Case[PDCStatus]):
         """Finish the deferred step, performed by ``actor`` as if it were performed directly.
 
         With ``succeeded=True`` the step's guards run with ``actor`` (only the supervisor
-        can resume an approval), then its effects; with ``succeeded=False`` the case goes
-        back where it was.
+        can resume an approval, and neither the supervisor nor whoever deferred it may
+        have submitted it), then its effects; with ``succeeded=False`` the case goes back
+        where it was.
 
         Raises:
-            GuardRejected: A guard of the step refused it; the case keeps waiting.
+            GuardRejected: A guard of the step refused it; the case keeps waiting
+                ([`SeparationOfDuties`][casekit.errors.SeparationOfDuties] when ``actor``
+                or whoever deferred the step holds a role the step must be kept from).
             ValidationError: ``succeeded`` is not a bool.
         """
         return self.perform("resume", actor=actor, succeeded=succeeded)

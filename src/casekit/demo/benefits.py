@@ -162,7 +162,7 @@ class Benefits:
 
     def _issue(self, fin: CaseFinancials, payment: Payment) -> None:
         payment.verify(actor="payments")
-        payment.submit(actor="payments")
+        payment.submit(actor="payment-run")
         fin.record_paid(payment)
         payment.confirm(actor="bank")
         self.issued += payment.amount
@@ -225,7 +225,7 @@ class Benefits:
             self.corrections.append(applied.correction_case)
         for payment in applied.payments:  # once-off payments of an underpayment
             payment.verify(actor="payments")
-            payment.submit(actor="payments")
+            payment.submit(actor="payment-run")
             payment.confirm(actor="bank")
             self.issued += payment.amount
             self.payments.append(payment)

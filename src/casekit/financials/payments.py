@@ -10,6 +10,12 @@ status after it) its amount, payee and cover period are locked: a change raises
 [`PaymentLocked`][] and nothing changes. A wrong payment is put right by
 reassessment and a payment correction case, never by editing what was sent.
 
+Separation of duties (domain.md §7: "whoever submits, resolves or verifies is not who
+approves, submits for payment or confirms") takes three people, read from the payment's
+history: whoever verified it may not submit it for payment (nor reissue it), and whoever
+confirms it verified, submitted and last reissued none of it. A breach raises
+[`SeparationOfDuties`][casekit.errors.SeparationOfDuties] and nothing changes.
+
 The lifecycle is compiled once into a class-level machine (the static-machine pattern);
 firing an action is O(1) plus its guards.
 """
@@ -41,7 +47,15 @@ from casekit.financials.deductions import DeductionRecord
 from casekit.financials.delivery import DeliveryMethod
 from casekit.financials.periods import Period
 from casekit.financials.schedule import InstructionLine
-from casekit.lifecycle import Action, ActionContext, ActionResult, CompiledLifecycle, Lifecycle
+from casekit.lifecycle import (
+    Action,
+    ActionContext,
+    ActionResult,
+    CompiledLifecycle,
+    Guard,
+    Lifecycle,
+    separated_from,
+)
 from casekit.money import Money
 
 __all__ = ["EDITABLE", "PAID", "PAYMENT_LIFECYCLE", "Payment", "PaymentStatus"]
@@ -70,6 +84,22 @@ EDITABLE = frozenset({S.NOT_VERIFIED, S.VERIFIED})
 PAID = frozenset({S.SUBMITTED, S.SUCCESSFUL})
 """The statuses in which a payment counts as paid for reassessment."""
 
+# Separation of duties (domain.md §7: "whoever submits, resolves or verifies is not who
+# approves, submits for payment or confirms"), read from the payment's own history; each is
+# the most recent performance (verify and submit happen once; reissue may repeat):
+#   verifier ≠ submitter     submit, and reissue (a submission for payment again)
+#   confirmer ≠ verifier, submitter and latest reissuer
+_SUBMITTER_IS_NOT_THE_VERIFIER: Guard[Payment] = separated_from(
+    {"verify": "verified"}, doing="submission for payment"
+)
+_REISSUER_IS_NOT_THE_VERIFIER: Guard[Payment] = separated_from(
+    {"verify": "verified"}, doing="reissue (a submission for payment)"
+)
+_CONFIRMER_IS_NOBODY_ELSE: Guard[Payment] = separated_from(
+    {"verify": "verified", "submit": "submitted", "reissue": "reissued"},
+    doing="confirmation",
+)
+
 PAYMENT_LIFECYCLE: Lifecycle[Payment] = Lifecycle(
     name="Payment",
     statuses=PaymentStatus,
@@ -78,10 +108,24 @@ PAYMENT_LIFECYCLE: Lifecycle[Payment] = Lifecycle(
     actions=(
         Action("verify", S.NOT_VERIFIED, S.VERIFIED),
         Action("reject", (S.NOT_VERIFIED, S.VERIFIED), S.REJECTED, reason_required=True),
-        Action("submit", S.VERIFIED, S.SUBMITTED, label="submit for payment"),
-        Action("confirm", S.SUBMITTED, S.SUCCESSFUL, label="payment successful"),
+        Action(
+            "submit",
+            S.VERIFIED,
+            S.SUBMITTED,
+            guards=(_SUBMITTER_IS_NOT_THE_VERIFIER,),
+            label="submit for payment",
+        ),
+        Action(
+            "confirm",
+            S.SUBMITTED,
+            S.SUCCESSFUL,
+            guards=(_CONFIRMER_IS_NOBODY_ELSE,),
+            label="payment successful",
+        ),
         Action("fail", S.SUBMITTED, S.FAILED, reason_required=True),
-        Action("reissue", (S.FAILED, S.RETURNED), S.SUBMITTED),
+        Action(
+            "reissue", (S.FAILED, S.RETURNED), S.SUBMITTED, guards=(_REISSUER_IS_NOT_THE_VERIFIER,)
+        ),
         Action("void", (S.SUBMITTED, S.FAILED, S.RETURNED), S.VOIDED, reason_required=True),
         Action("mark_returned", S.SUCCESSFUL, S.RETURNED, reason_required=True),
         Action("refund_or_cancel", S.SUCCESSFUL, S.REFUND_OR_CANCELLED, reason_required=True),
@@ -289,6 +333,7 @@ class Payment:
 
         Raises:
             InvalidTransition: The status does not allow it (the message lists what does).
+            SeparationOfDuties: One person in two roles that must differ (see the module).
             ValidationError: No actor, or a required reason missing.
         """
         action = check_text(action, what=f"the action on payment {self.id}")
@@ -306,11 +351,19 @@ class Payment:
         return self.perform("reject", actor=actor, reason=reason)
 
     def submit(self, *, actor: str) -> ActionResult:
-        """Verified By Worker → Submitted for Payment (locks amount, payee, cover)."""
+        """Verified By Worker → Submitted for Payment (locks amount, payee, cover).
+
+        Raises:
+            SeparationOfDuties: ``actor`` verified it.
+        """
         return self.perform("submit", actor=actor)
 
     def confirm(self, *, actor: str) -> ActionResult:
-        """Submitted for Payment → Payment Successful."""
+        """Submitted for Payment → Payment Successful.
+
+        Raises:
+            SeparationOfDuties: ``actor`` verified, submitted or last reissued it.
+        """
         return self.perform("confirm", actor=actor)
 
     def fail(self, *, actor: str, reason: str) -> ActionResult:
@@ -318,7 +371,11 @@ class Payment:
         return self.perform("fail", actor=actor, reason=reason)
 
     def reissue(self, *, actor: str) -> ActionResult:
-        """Payment Failed or Payment Returned → Submitted for Payment, unchanged."""
+        """Payment Failed or Payment Returned → Submitted for Payment, unchanged.
+
+        Raises:
+            SeparationOfDuties: ``actor`` verified it.
+        """
         return self.perform("reissue", actor=actor)
 
     def void(self, *, actor: str, reason: str) -> ActionResult:

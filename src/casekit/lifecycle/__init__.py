@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casekit.lifecycle.duties import performed_by, separated_from
 from casekit.lifecycle.engine import ActionResult, CompiledLifecycle, Fireable
 from casekit.lifecycle.mermaid import to_mermaid
 from casekit.lifecycle.spec import (
@@ -29,5 +30,7 @@ __all__ = [
     "Guard",
     "Lifecycle",
     "ParamsCheck",
+    "performed_by",
+    "separated_from",
     "to_mermaid",
 ]

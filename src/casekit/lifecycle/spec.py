@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from casekit.errors import LifecycleDeclarationError, NotFound, allowed_list
+from casekit.errors import GuardRejected, LifecycleDeclarationError, NotFound, allowed_list
 
 __all__ = [
     "Action",
@@ -44,11 +44,16 @@ class ActionContext:
     """What an action is performed with: who, when, why, and its parameters.
 
     Attributes:
-        actor: Who performs the action (a user id, or ``"system"``).
+        actor: Who performs the action (a user id, or the ``"check:<name>"`` of a declared
+            automatic check).
         at: When, from the case's clock.
         reason: Why, where the action asks for one.
         params: Action-specific parameters (e.g. ``findings`` for closing an investigation).
         created: Cases an effect created (e.g. the PDCs a disposed application creates).
+        step: For ``defer``, the step handed to background processing; for a ``resume``
+            that performs it, that step. Recorded in the status history entry.
+        deferred_by: For a resumed step, who deferred it: they take part in the step as
+            well as ``actor``, who resumes it (separation-of-duties guards check both).
     """
 
     actor: str
@@ -56,6 +61,8 @@ class ActionContext:
     reason: str | None = None
     params: Mapping[str, object] = attrs.field(factory=dict)
     created: list[object] = attrs.field(factory=list)
+    step: str | None = None
+    deferred_by: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -67,10 +74,14 @@ class Guard(Generic[C]):
         reason: What is missing, in words a caseworker can act on
             (e.g. ``"the case is not certified"``), or a function of the case and context
             that says it.
+        error: The error the engine raises when the check says no: [`GuardRejected`][] or
+            a subclass of it (a separation-of-duties guard raises
+            [`SeparationOfDuties`][casekit.errors.SeparationOfDuties]).
     """
 
     check: Callable[[C, ActionContext], bool]
     reason: str | Callable[[C, ActionContext], str]
+    error: type[GuardRejected] = GuardRejected
 
     def explain(self, case: C, context: ActionContext) -> str:
         """The reason to give when the check fails (computed when ``reason`` is callable)."""
@@ -122,12 +133,15 @@ class DeferredStep:
         from_status: The status it was deferred from (where a failed step goes back to).
         reason: The step's reason, checked by its reason rule when it was deferred.
         params: The step's parameters, checked by its parameter check when it was deferred.
+        by: Who deferred it (``None`` in records written before casekit kept it). They
+            take part in the step: its separation-of-duties guards check them at resume.
     """
 
     action: str
     from_status: enum.Enum
     reason: str | None = None
     params: Mapping[str, object] = attrs.field(factory=dict)
+    by: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -144,6 +158,11 @@ class Deferral:
       resuming actor, then the case lands on the step's target and the step's effects run.
       A refused step leaves the case waiting. ``succeeded=False`` goes back to the status the
       step was deferred from.
+
+    A deferred step is performed by both people: who deferred it and who resumed it. The
+    ``defer`` history entry and the ``resume`` entry that performs the step name the step
+    (``StatusChange.step``), and separation-of-duties guards check both people (see
+    `casekit.lifecycle.duties`).
 
     Attributes:
         waiting: The status a case waits in (``"Delayed Process Pending"``).
@@ -354,10 +373,12 @@ def _validate_action_parts(name: str, act: Action[C]) -> None:
             isinstance(guard, Guard)
             and callable(guard.check)
             and (isinstance(guard.reason, str) or callable(guard.reason))
+            and isinstance(guard.error, type)
+            and issubclass(guard.error, GuardRejected)
         ):
             raise LifecycleDeclarationError(
                 f"{name}: action {act.name!r} guards must be Guard(check, reason) with a "
-                f"function and a reason, got {guard!r}"
+                f"function, a reason and a GuardRejected error class, got {guard!r}"
             )
     for hook in (*act.effects, act.check_params, act.resolve):
         if hook is not None and not callable(hook):

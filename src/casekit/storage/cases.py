@@ -80,13 +80,18 @@ def case_labels(case: Case[Any]) -> dict[str, str]:
 def audit_fields(event: object) -> dict[str, Any]:
     """Map a domain event to the audit entry fields it produces (actor, action, at ...)."""
     if isinstance(event, StatusChange):
+        detail: dict[str, str] = {}
+        if event.reason:
+            detail["reason"] = event.reason
+        if event.step:
+            detail["step"] = event.step  # what a defer handed on, or a resume performed
         return {
             "actor": event.actor,
             "action": event.action,
             "at": event.at,
             "before": event.from_status,
             "after": event.to_status,
-            "detail": {"reason": event.reason} if event.reason else {},
+            "detail": detail,
         }
     if isinstance(event, OwnerChanged):
         return {

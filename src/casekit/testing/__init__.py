@@ -44,6 +44,7 @@ from casekit.testing.lifecycles import (
     action_sequences,
     action_steps,
     check_deferred_step,
+    check_guards_on_every_path,
     check_lifecycle_conformance,
     static_conformance,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "assert_no_leak",
     "case_resources",
     "check_deferred_step",
+    "check_guards_on_every_path",
     "check_lifecycle_conformance",
     "check_routing_invariants",
     "constructor",

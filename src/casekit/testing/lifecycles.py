@@ -14,7 +14,13 @@ whether its lifecycle has the properties casekit promises for the built-in ones:
   runs the action's guards, reason rule and effects: the same step deferred and then resumed by
   the same actor is refused exactly when performing it directly is refused, and otherwise lands
   on the same status with the same effects ([`check_deferred_step`][], run on a copy of the
-  case at every step of every walk).
+  case at every step of every walk);
+* every guard runs on every path to its action: wherever a walk meets a guard that says no to
+  one of the actors, performing the action directly and deferring then resuming it are both
+  refused with that guard's error, and change nothing
+  ([`check_guards_on_every_path`][], run for every actor at every step of every walk); and
+  every guard of every action was met saying no at least once, so the proof covers them all
+  (a guard no walk could make say no is reported by name).
 
 Needs Hypothesis (``pip install casekit[testing]``).
 """
@@ -32,7 +38,13 @@ from hypothesis import HealthCheck, given, settings
 from casekit.cases.base import Case
 from casekit.cases.codec import case_from_record, case_to_record
 from casekit.errors import CasekitError
-from casekit.lifecycle import ActionContext, ActionKind, Lifecycle
+from casekit.lifecycle import Action, ActionContext, ActionKind, Guard, Lifecycle
+
+BACKGROUND = "casekit-conformance-background"
+"""Who defers steps in the checks' copies: nobody a walk draws, so it holds no other role."""
+
+_MORE_ROUNDS = 4
+"""How many more rounds of walks `check_lifecycle_conformance` runs while a guard is unmet."""
 
 __all__ = [
     "ActionStep",
@@ -40,6 +52,7 @@ __all__ = [
     "action_sequences",
     "action_steps",
     "check_deferred_step",
+    "check_guards_on_every_path",
     "check_lifecycle_conformance",
     "static_conformance",
 ]
@@ -77,20 +90,31 @@ def action_steps(
     names = sorted({a.name for a in lifecycle.actions})
     if include_unknown:
         names.append("__undeclared__")
-    per_action = dict(params or {})
+    return _steps(tuple(names), (), actors, dict(params or {}))
 
-    @st.composite
-    def step(draw: st.DrawFn) -> ActionStep:
-        name = draw(st.sampled_from(names))
-        strategy = per_action.get(name, st.just({}))
-        return ActionStep(
-            name,
-            draw(st.sampled_from(actors)),
-            draw(st.sampled_from([None, "", "a reason"])),
-            draw(strategy),
-        )
 
-    return step()
+def _lengths(max_steps: int) -> st.SearchStrategy[int]:
+    """Walk lengths: half the walks as long as allowed, so they reach the late statuses."""
+    return st.one_of(st.integers(0, max_steps), st.just(max_steps))
+
+
+@st.composite
+def _steps(
+    draw: st.DrawFn,
+    names: tuple[str, ...],
+    allowed: tuple[str, ...],
+    actors: tuple[str, ...],
+    params: Mapping[str, st.SearchStrategy[dict[str, object]]],
+) -> ActionStep:
+    """One step: three times in four an ``allowed`` action (when there are any), else any."""
+    pool = draw(st.sampled_from((allowed, allowed, allowed, names))) if allowed else names
+    name = draw(st.sampled_from(pool))
+    return ActionStep(
+        name,
+        draw(st.sampled_from(actors)),
+        draw(st.sampled_from([None, "", "a reason"])),
+        draw(params.get(name, st.just({}))),
+    )
 
 
 @attrs.frozen
@@ -163,7 +187,7 @@ def check_deferred_step(
     actor: str,
     reason: str | None = None,
     params: Mapping[str, object] | None = None,
-    deferred_by: str = "someone",
+    deferred_by: str = BACKGROUND,
     same_effects: bool = True,
 ) -> None:
     """Assert that deferring ``action`` and resuming it behaves as performing it directly.
@@ -188,7 +212,9 @@ def check_deferred_step(
         actor: Who performs the step directly, and who resumes it.
         reason: The step's reason.
         params: The step's parameters.
-        deferred_by: Who hands the step to background processing.
+        deferred_by: Who hands the step to background processing (by default someone with
+            no other role on the case: whoever defers a step takes part in it, so a
+            separation-of-duties guard would refuse a deferrer who submitted the case).
         same_effects: Also compare what the two paths changed, beyond the landing status.
 
     Raises:
@@ -232,6 +258,216 @@ def check_deferred_step(
         )
 
 
+def _step_action(case: Case[Any], action: str) -> Action[Any] | None:
+    """The declared step ``action`` from the case's status, or None (not allowed, generated)."""
+    if action not in case.available_actions():
+        return None
+    act = next(
+        a for a in type(case).lifecycle().actions if a.name == action and case.status in a.source
+    )
+    return act if act.kind is ActionKind.STEP else None
+
+
+def _refused_at_the_door(case: Case[Any], act: Action[Any], context: ActionContext) -> str | None:
+    """Why the declaration refuses ``context`` before any guard runs, or None.
+
+    The checker's own reading of the declaration (not the engine's code, which it checks): a
+    reason that is required and missing, or not text; a parameter the action does not
+    declare; a value its ``check_params`` refuses.
+    """
+    reason = context.reason
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        if act.reason_required:
+            return "it requires a reason and none was given"
+        if reason is not None:
+            return "its reason is blank"
+    elif not isinstance(reason, str):
+        return "its reason is not text"
+    if act.params is not None and any(name not in act.params for name in context.params):
+        return "it was given a parameter it does not declare"
+    if act.check_params is not None:
+        try:
+            act.check_params(case, context)
+        except CasekitError as refused:
+            return f"its parameters are refused ({refused})"
+    return None
+
+
+def _first_refusing_guard(
+    case: Case[Any], act: Action[Any], context: ActionContext
+) -> Guard[Any] | None:
+    """The first guard of ``act`` that says no, once its reason rule and parameters pass."""
+    if _refused_at_the_door(case, act, context) is not None:
+        return None  # refused before its guards: this proves nothing about them
+    for guard in act.guards:
+        try:
+            allowed = guard.check(case, context)
+        except CasekitError:
+            return None  # a guard that refuses by raising is not a guard saying no
+        if not allowed:
+            return guard
+    return None
+
+
+def check_guards_on_every_path(
+    case: Case[Any],
+    action: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    params: Mapping[str, object] | None = None,
+    deferred_by: str = BACKGROUND,
+) -> Guard[Any] | None:
+    """Assert that a guard of ``action`` saying no to ``actor`` refuses it on every path.
+
+    Works on copies of ``case`` (``case`` itself is not changed). When ``action`` is a step
+    allowed from the case's status, its reason rule and parameters pass, and one of its
+    guards says no to ``actor``, this asserts that
+
+    * performing ``action`` directly is refused with that guard's error
+      ([`GuardRejected`][casekit.errors.GuardRejected] or the subclass the guard declares,
+      e.g. [`SeparationOfDuties`][casekit.errors.SeparationOfDuties]) and changes nothing
+      (the stored record and pending events are as before); and
+    * where the lifecycle declares a deferral the status allows, handing the step to
+      background processing (by ``deferred_by``) and resuming it as ``actor`` is refused at
+      ``resume`` with that guard's error, and the waiting case is exactly as it was.
+
+    Args:
+        case: The case, in the status to act from.
+        action: The step.
+        actor: Who performs it directly, and who resumes it.
+        reason: The step's reason.
+        params: The step's parameters.
+        deferred_by: Who defers it (by default someone with no other role on the case).
+
+    Returns:
+        The guard that said no, or None when every guard lets ``actor`` through, or the
+        action is not a step allowed now, or its reason or parameters refuse it first.
+
+    Raises:
+        AssertionError: A path let the action through, or refused it otherwise, or a
+            refusal changed the case; the message says which.
+    """
+    act = _step_action(case, action)
+    if act is None:
+        return None
+    params = dict(params or {})
+    context = ActionContext(actor=actor, at=case.clock.now(), reason=reason, params=dict(params))
+    guard = _first_refusing_guard(case, act, context)  # guards read the case, never change it
+    if guard is None:
+        return None
+    lifecycle = type(case).lifecycle()
+    name = (
+        f"{lifecycle.name}: {action!r} from {case.status.value!r} by {actor!r} "
+        f"(its guard {guard.explain(case, context)!r} says no)"
+    )
+    direct = _copy(case)
+    before = _snapshot(direct)
+    refused = _attempt(lambda: direct.perform(action, actor=actor, reason=reason, **params))
+    assert refused is not None, f"{name}: performed directly, it was allowed"
+    assert type(refused) is guard.error, (
+        f"{name}: performed directly, it was refused with {type(refused).__name__} "
+        f"({refused}), not the guard's {guard.error.__name__}"
+    )
+    assert _snapshot(direct) == before, f"{name}: the refusal changed the case"
+    if lifecycle.deferral is None or "defer" not in case.available_actions():
+        return guard
+    deferred = _copy(case)
+    handed = _attempt(
+        lambda: deferred.perform("defer", actor=deferred_by, reason=reason, step=action, **params)
+    )
+    if handed is not None:
+        return guard  # refused at defer (e.g. parameters that cannot be kept): not performed
+    waiting = _snapshot(deferred)
+    refused = _attempt(lambda: deferred.perform("resume", actor=actor))
+    assert refused is not None, (
+        f"{name}: deferred by {deferred_by!r} and resumed, it reached "
+        f"{deferred.status.value!r}: resume skipped the guard"
+    )
+    assert type(refused) is guard.error, (
+        f"{name}: deferred and resumed, it was refused with {type(refused).__name__} "
+        f"({refused}), not the guard's {guard.error.__name__}"
+    )
+    assert _snapshot(deferred) == waiting, f"{name}: a refused resume changed the case"
+    return guard
+
+
+def _draw_step(
+    data: st.DataObject,
+    case: Case[Any],
+    names: tuple[str, ...],
+    actors: tuple[str, ...],
+    params: Mapping[str, st.SearchStrategy[dict[str, object]]],
+) -> ActionStep:
+    """The walk's next step, drawn from where ``case`` stands (see `_steps`)."""
+    step = data.draw(_steps(names, case.available_actions(), actors, params), label="step")
+    admitted = _admitted(case, step, actors)
+    # Half the time, someone the step's guards let through, so walks get past the guards
+    # (every refusal those guards would give is checked by `_check_every_guard` anyway).
+    if admitted:
+        chosen: bool = data.draw(st.booleans(), label="an actor its guards admit")
+        if chosen:
+            step = attrs.evolve(step, actor=data.draw(st.sampled_from(admitted), label="actor"))
+    return step
+
+
+def _check_every_guard(
+    data: st.DataObject,
+    case: Case[Any],
+    step: ActionStep,
+    actors: tuple[str, ...],
+    params: Mapping[str, st.SearchStrategy[dict[str, object]]],
+) -> set[int]:
+    """Every step allowed now, by every actor: a guard saying no refuses on every path.
+
+    Runs [`check_guards_on_every_path`][]; returns the ids of the guards met saying no.
+    """
+    refusing: set[int] = set()
+    for name in case.available_actions():
+        act = _step_action(case, name)
+        if act is None or not act.guards:
+            continue
+        if name == step.action:
+            reason, step_params = step.reason, step.params
+        else:
+            reason = "a reason" if act.reason_required else None
+            step_params = data.draw(params.get(name, st.just({})), label=name)
+        for actor in dict.fromkeys((step.actor, *actors)):
+            guard = check_guards_on_every_path(
+                case, name, actor=actor, reason=reason, params=step_params
+            )
+            if guard is not None:
+                refusing.add(id(guard))
+    return refusing
+
+
+def _admitted(case: Case[Any], step: ActionStep, actors: tuple[str, ...]) -> list[str]:
+    """The ``actors`` whose ``step`` passes the declaration's checks and every guard."""
+    act = _step_action(case, step.action)
+    if act is None:
+        return []
+    admitted = []
+    for actor in actors:
+        context = ActionContext(
+            actor=actor, at=case.clock.now(), reason=step.reason, params=dict(step.params)
+        )
+        if _refused_at_the_door(case, act, context) is not None:
+            return []
+        try:
+            if all(guard.check(case, context) for guard in act.guards):
+                admitted.append(actor)
+        except CasekitError:
+            continue
+    return admitted
+
+
+def _describe_guard(act: Action[Any], index: int) -> str:
+    guard = act.guards[index]
+    said = guard.reason if isinstance(guard.reason, str) else getattr(guard.check, "__name__", "")
+    sources = ", ".join(str(s.value) for s in act.source)
+    return f"{act.name!r} (from {sources}) guard {index + 1} ({said})"
+
+
 def _expected_refusal(case: Case[Any], step: ActionStep) -> str | None:
     """Why the engine must refuse ``step`` (a missing reason, a guard that says no), if so."""
     if step.action not in case.available_actions():
@@ -243,36 +479,37 @@ def _expected_refusal(case: Case[Any], step: ActionStep) -> str | None:
     )
     if act.kind is not ActionKind.STEP:
         return None
-    if act.reason_required and not (isinstance(step.reason, str) and step.reason.strip()):
-        return "it requires a reason and none was given"
     context = ActionContext(
         actor=step.actor, at=case.clock.now(), reason=step.reason, params=dict(step.params)
     )
-    for guard in act.guards:
-        try:
-            allowed = guard.check(case, context)
-        except CasekitError:
-            return None  # the guard refuses by raising; the engine must refuse too
-        if not allowed:
-            return f"its guard says no ({guard.explain(case, context)})"
+    door = _refused_at_the_door(case, act, context)
+    if door is not None:
+        return door
+    guard = _first_refusing_guard(case, act, context)
+    if guard is not None:
+        return f"its guard says no ({guard.explain(case, context)})"
     return None
 
 
 def check_lifecycle_conformance(
     case_type: type[Case[Any]],
-    factory: Callable[[], Case[Any]],
+    factory: Callable[[], Case[Any]] | st.SearchStrategy[Case[Any]],
     *,
     params: Mapping[str, st.SearchStrategy[dict[str, object]]] | None = None,
     max_examples: int = 100,
     max_steps: int = 40,
     same_effects: bool = True,
     actors: tuple[str, ...] = ("owner", "supervisor", "system", "someone"),
+    guards_must_refuse: bool = True,
 ) -> None:
     """Assert that ``case_type``'s lifecycle conforms (see the module docstring).
 
     Args:
         case_type: Your case class (declared with ``@case_type``).
-        factory: Makes a fresh case of that type in its initial status.
+        factory: Makes a fresh case of that type in its initial status, the same every
+            time; or a Hypothesis strategy of fresh cases, so walks start from cases that
+            differ (``st.builds(new_case, certified=st.booleans())``: a guard that only
+            says no on some cases is then met saying no).
         params: Per action name, a strategy of the keyword parameters it needs.
         max_examples: How many random walks to try.
         max_steps: The longest walk.
@@ -280,10 +517,15 @@ def check_lifecycle_conformance(
             the step performed directly (see [`check_deferred_step`][]).
         actors: The actors walks draw from (include whoever your guards let through and
             someone they refuse).
+        guards_must_refuse: Require every guard of every action to have been met saying
+            no (so the check proved that it runs on every path). Turn it off only for a
+            guard your factory and parameters cannot make say no, and test that guard
+            with [`check_guards_on_every_path`][] on a case you build.
 
     Raises:
-        AssertionError: Naming the unreachable statuses, the dead ends, or the falsifying
-            walk (Hypothesis shrinks it to a minimal one).
+        AssertionError: Naming the unreachable statuses, the dead ends, the falsifying
+            walk (Hypothesis shrinks it to a minimal one), or the guards no walk met
+            saying no.
     """
     lifecycle = case_type.lifecycle()
     report = static_conformance(lifecycle)
@@ -299,6 +541,9 @@ def check_lifecycle_conformance(
             for source in act.source:
                 steps_of.setdefault(source, set()).add(act.name)
     deferrable = lifecycle.deferral is not None
+    refusing: set[int] = set()  # ids of the guards met saying no, proved on every path
+    names = (*sorted({a.name for a in lifecycle.actions}), "__undeclared__")
+    per_action = dict(params or {})
 
     @settings(
         max_examples=max_examples,
@@ -307,14 +552,22 @@ def check_lifecycle_conformance(
         database=None,
         report_multiple_bugs=False,  # one AssertionError, as documented
     )
-    @given(st.lists(action_steps(lifecycle, actors=actors, params=params), max_size=max_steps))
-    def walk(steps: list[ActionStep]) -> None:
-        case = factory()
+    @given(st.data())
+    def walk(data: st.DataObject) -> None:
+        case = (
+            data.draw(factory, label="case")
+            if isinstance(factory, st.SearchStrategy)
+            else factory()
+        )
         if case.status is not lifecycle.initial or case.history:
             msg = f"the factory must return a new {lifecycle.name} in its initial status"
             raise AssertionError(msg)
-        for step in steps:
+        # Each step is drawn from where the walk stands, mostly among the actions allowed
+        # there, so walks reach every status instead of stopping at the first refusal.
+        for _ in range(data.draw(_lengths(max_steps), label="length")):
             status = _status_of(case)
+            step = _draw_step(data, case, names, actors, per_action)
+            refusing.update(_check_every_guard(data, case, step, actors, per_action))
             if deferrable and step.action in steps_of.get(status, ()):
                 check_deferred_step(
                     case,
@@ -347,7 +600,29 @@ def check_lifecycle_conformance(
             assert len(case.history) == entries + 1
             assert isinstance(case.status, enum.Enum)
 
+    def unmet() -> list[str]:
+        return [
+            _describe_guard(act, index)
+            for act in lifecycle.actions
+            if act.kind is ActionKind.STEP
+            for index, guard in enumerate(act.guards)
+            if id(guard) not in refusing
+        ]
+
     walk()
+    if guards_must_refuse:
+        # Walks are random: while a guard was not met saying no, walk again, a few times.
+        for _ in range(_MORE_ROUNDS):
+            if not unmet():
+                break
+            walk()
+        never = unmet()
+        assert not never, (
+            f"{lifecycle.name}: no walk met these guards saying no, so nothing proved that "
+            f"every path to their action runs them: {'; '.join(never)}. Make the factory, "
+            "params or actors reach a case where each says no (or pass "
+            "guards_must_refuse=False and test it with check_guards_on_every_path)"
+        )
 
 
 def action_sequences(
