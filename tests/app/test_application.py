@@ -271,3 +271,26 @@ def test_payments_are_ledger_lines_with_distinct_people(open_pdc: OpenPdc,
     assert payments
     assert all(line.status == "Submitted for Payment" for line in payments)
     assert date.fromisoformat(payments[0].body["due_date"]) <= clock.now().date()
+
+
+def test_a_line_settled_by_a_correction_is_not_paid_again(
+    open_pdc: OpenPdc, app: Application, clock: ManualClock
+) -> None:
+    # Found by the state machine: March's housing became due only after March was paid
+    # (income corrected down), the reassessment settled it with a once-off payment, and the
+    # next payment run paid March's housing a second time.
+    case_id = open_pdc(app, "PDC-M5", income="1200.00")
+    activate(app, case_id)
+    enrol(app, case_id)
+    clock.advance(timedelta(days=35))
+    assert app.run_payments(clock.now().date(), verifier="payments-1", submitter="payments-2") == 1
+    (income,) = app.case(case_id).evidence.current("income")
+    app.correct_evidence(case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "0.00"})
+    clock.advance(timedelta(days=5))
+    assert app.run_payments(clock.now().date(), verifier="payments-1", submitter="payments-2") == 0
+    housing = [
+        line
+        for line in app.ledger_lines(case_id)
+        if line.kind is LedgerKind.PAYMENT and "housing" in line.line_id
+    ]
+    assert housing == []  # settled by the correction's once-off payment, not paid again

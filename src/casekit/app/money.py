@@ -201,7 +201,9 @@ class FinancialRecords:
 
         Each line is one payment, verified by ``verifier`` and submitted by ``submitter``,
         stored as a ledger line whose id derives from the cover period, component and
-        nominee, so a second run on the same day (in any process) issues nothing twice.
+        nominee, so a second run on the same day (in any process) issues nothing twice. A
+        line already paid or settled by a correction (a reassessment found it due before it
+        was paid: the correction case's once-off payment settles it) is not paid again.
 
         Complexity: O(k) for the k lines of the schedule window, plus one read per line.
         """
@@ -213,6 +215,9 @@ class FinancialRecords:
         for line in fin.schedule(Period(on - _LOOKBACK, on)):
             if line.due_date > on:
                 continue
+            key = (line.cover.start, line.cover.end, line.component, line.nominee)
+            if fin.ledger.paid_units(key) or fin.ledger.corrected_units(key):
+                continue  # paid, or settled by a correction: never paid again
             payment_id = (
                 f"{pdc.id}/PAY-{line.cover.start.isoformat()}-{line.component}-{line.nominee}"
             )
