@@ -83,7 +83,7 @@ def test_sigkill_mid_command_loses_and_duplicates_nothing(
     while kills < 30:
         run += 1
         worker = _spawn(storage, "work", f"s{run}", "400", clock.t0)
-        time.sleep(rng.uniform(0.2, 1.0))
+        time.sleep(rng.uniform(0.5, 2.0))
         if worker.poll() is None:
             worker.send_signal(signal.SIGKILL)
             kills += 1
