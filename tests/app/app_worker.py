@@ -52,8 +52,9 @@ def staff(app: object) -> None:
     assert isinstance(app, Application)
     for person, skills in (("worker-1", {"intake": 1}), ("boss", {"approval": 1})):
         try:
-            app.add_agent("benefits", Agent(person, skills, capacity=50), Presence.AVAILABLE,
-                          actor="admin")
+            app.add_agent(
+                "benefits", Agent(person, skills, capacity=50), Presence.AVAILABLE, actor="admin"
+            )
         except CasekitError:
             pass  # registered by an earlier run
 
@@ -72,11 +73,22 @@ def work(app: object, seed: str, count: int) -> None:
         try:
             if roll < 0.3 or not opened:
                 case_id = f"PDC-{seed}-{n}"
-                app.open_case(ProductDeliveryCase, actor="intake", id=case_id,
-                              product="Basic Allowance", primary_client=f"client-{case_id}",
-                              owner=Owner.user("worker-1"), supervisor=Owner.user("boss"))
-                app.add_evidence(case_id, "income", {"monthly": str(rng.randrange(0, 1500))},
-                                 date(today.year, today.month, 1), actor="worker-1")
+                app.open_case(
+                    ProductDeliveryCase,
+                    actor="intake",
+                    id=case_id,
+                    product="Basic Allowance",
+                    primary_client=f"client-{case_id}",
+                    owner=Owner.user("worker-1"),
+                    supervisor=Owner.user("boss"),
+                )
+                app.add_evidence(
+                    case_id,
+                    "income",
+                    {"monthly": str(rng.randrange(0, 1500))},
+                    date(today.year, today.month, 1),
+                    actor="worker-1",
+                )
                 opened.append(case_id)
             elif roll < 0.55:
                 case_id = rng.choice(opened)
@@ -88,8 +100,11 @@ def work(app: object, seed: str, count: int) -> None:
                     app.perform(case_id, "approve", actor="boss")
                 elif status == "Approved":
                     app.perform(case_id, "activate", actor="worker-1")
-                    app.enrol(case_id, actor="worker-1",
-                              pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS))
+                    app.enrol(
+                        case_id,
+                        actor="worker-1",
+                        pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS),
+                    )
             elif roll < 0.75:
                 case_id = rng.choice(opened)
                 routed = app.routing_status(case_id)
@@ -100,8 +115,12 @@ def work(app: object, seed: str, count: int) -> None:
                 case = app.case(case_id)
                 if case.status.value == "Active":
                     (income,) = case.evidence.current("income")[-1:]
-                    app.correct_evidence(case_id, income.evidence_id, actor="worker-1",
-                                         attributes={"monthly": str(rng.randrange(0, 1500))})
+                    app.correct_evidence(
+                        case_id,
+                        income.evidence_id,
+                        actor="worker-1",
+                        attributes={"monthly": str(rng.randrange(0, 1500))},
+                    )
             else:
                 app.run_payments(today, verifier="payments-1", submitter="payments-2")
         except CasekitError as error:

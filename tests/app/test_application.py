@@ -79,7 +79,9 @@ def test_routing_follows_the_status_of_a_routed_case(
 def test_a_closed_case_leaves_routing(open_pdc: OpenPdc, app: Application) -> None:
     case_id = open_pdc(app, "PDC-R2")
     assert app.routing_status(case_id) is not None  # queued: nobody is available
-    app.perform(case_id, "close", actor="worker-1", closure_reason="Manual", reason="client withdrew")
+    app.perform(
+        case_id, "close", actor="worker-1", closure_reason="Manual", reason="client withdrew"
+    )
     assert app.routing_status(case_id) is None
 
 
@@ -90,7 +92,9 @@ def test_priority_reaches_the_router(open_pdc: OpenPdc, app: Application) -> Non
     assert status is not None and status.priority is Priority.URGENT
 
 
-def test_accepting_an_offer_not_made_changes_nothing(open_pdc: OpenPdc, app: Application, storage: Storage) -> None:
+def test_accepting_an_offer_not_made_changes_nothing(
+    open_pdc: OpenPdc, app: Application, storage: Storage
+) -> None:
     staff(app)
     case_id = open_pdc(app, "PDC-R4")
     before = outbox_types(storage)
@@ -103,7 +107,9 @@ def test_accepting_an_offer_not_made_changes_nothing(open_pdc: OpenPdc, app: App
 # ---------------------------------------------------------------------- atomicity
 
 
-def test_a_refused_command_changes_nothing(open_pdc: OpenPdc, app: Application, storage: Storage) -> None:
+def test_a_refused_command_changes_nothing(
+    open_pdc: OpenPdc, app: Application, storage: Storage
+) -> None:
     case_id = open_pdc(app, "PDC-A1")
     version = app.case(case_id).version
     trail = audit_actions(storage, case_id)
@@ -123,8 +129,8 @@ def test_a_refused_command_changes_nothing(open_pdc: OpenPdc, app: Application, 
     assert len(outbox_types(storage)) > len(outbox)
 
 
-def test_a_command_that_raises_half_way_stores_and_publishes_nothing(open_pdc: OpenPdc,
-    app: Application, storage: Storage
+def test_a_command_that_raises_half_way_stores_and_publishes_nothing(
+    open_pdc: OpenPdc, app: Application, storage: Storage
 ) -> None:
     case_id = open_pdc(app, "PDC-A2")
     published: list[object] = []
@@ -145,7 +151,9 @@ def test_a_command_that_raises_half_way_stores_and_publishes_nothing(open_pdc: O
     assert status is not None and status.item.stage == "Intake"
 
 
-def test_bad_arguments_are_refused_before_anything_opens(open_pdc: OpenPdc, app: Application) -> None:
+def test_bad_arguments_are_refused_before_anything_opens(
+    open_pdc: OpenPdc, app: Application
+) -> None:
     with pytest.raises(ValidationError):
         app.open_case("No Such Type", actor="intake")
     with pytest.raises(ValidationError):
@@ -168,8 +176,8 @@ def test_bad_arguments_are_refused_before_anything_opens(open_pdc: OpenPdc, app:
 # ---------------------------------------------------------------------- outbox
 
 
-def test_every_committed_event_is_in_the_outbox_as_a_cloud_event(open_pdc: OpenPdc,
-    app: Application, storage: Storage
+def test_every_committed_event_is_in_the_outbox_as_a_cloud_event(
+    open_pdc: OpenPdc, app: Application, storage: Storage
 ) -> None:
     published: list[object] = []
     app.subscribe(published.append)
@@ -198,11 +206,13 @@ def test_every_committed_event_is_in_the_outbox_as_a_cloud_event(open_pdc: OpenP
 
 
 def enrol(app: Application, case_id: str) -> None:
-    app.enrol(case_id, pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS), actor="worker-1")
+    app.enrol(
+        case_id, pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS), actor="worker-1"
+    )
 
 
-def test_a_change_of_circumstance_is_corrected_atomically(open_pdc: OpenPdc,
-    app: Application, storage: Storage, clock: ManualClock
+def test_a_change_of_circumstance_is_corrected_atomically(
+    open_pdc: OpenPdc, app: Application, storage: Storage, clock: ManualClock
 ) -> None:
     case_id = open_pdc(app, "PDC-M1", income="400.00")
     activate(app, case_id)
@@ -215,7 +225,9 @@ def test_a_change_of_circumstance_is_corrected_atomically(open_pdc: OpenPdc,
     published: list[object] = []
     app.subscribe(published.append)
     (income,) = app.case(case_id).evidence.current("income")
-    app.correct_evidence(case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "600.00"})
+    app.correct_evidence(
+        case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "600.00"}
+    )
 
     pdc = app.case(case_id)
     (correction_id,) = pdc.related(LinkKind.CORRECTED_BY)
@@ -237,14 +249,16 @@ def test_a_change_of_circumstance_is_corrected_atomically(open_pdc: OpenPdc,
     assert again.correction_case is None
 
 
-def test_reassessment_numbers_survive_a_new_application(open_pdc: OpenPdc,
-    app: Application, storage: Storage, clock: ManualClock
+def test_reassessment_numbers_survive_a_new_application(
+    open_pdc: OpenPdc, app: Application, storage: Storage, clock: ManualClock
 ) -> None:
     case_id = open_pdc(app, "PDC-M2")
     activate(app, case_id)
     enrol(app, case_id)
     assert app.reassess(case_id, actor="worker-1").reassessment_id == f"{case_id}/R1"
-    other = Application(storage, name="office", products=app.financials.products.values(), clock=clock)
+    other = Application(
+        storage, name="office", products=app.financials.products.values(), clock=clock
+    )
     assert other.reassess(case_id, actor="worker-1").reassessment_id == f"{case_id}/R2"
 
 
@@ -259,8 +273,8 @@ def test_enrolment_is_checked(open_pdc: OpenPdc, app: Application) -> None:
         app.reassess("PDC-NOT-ENROLLED", actor="w")
 
 
-def test_payments_are_ledger_lines_with_distinct_people(open_pdc: OpenPdc,
-    app: Application, clock: ManualClock
+def test_payments_are_ledger_lines_with_distinct_people(
+    open_pdc: OpenPdc, app: Application, clock: ManualClock
 ) -> None:
     case_id = open_pdc(app, "PDC-M4")
     activate(app, case_id)
@@ -285,7 +299,9 @@ def test_a_line_settled_by_a_correction_is_not_paid_again(
     clock.advance(timedelta(days=35))
     assert app.run_payments(clock.now().date(), verifier="payments-1", submitter="payments-2") == 1
     (income,) = app.case(case_id).evidence.current("income")
-    app.correct_evidence(case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "0.00"})
+    app.correct_evidence(
+        case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "0.00"}
+    )
     clock.advance(timedelta(days=5))
     assert app.run_payments(clock.now().date(), verifier="payments-1", submitter="payments-2") == 0
     housing = [

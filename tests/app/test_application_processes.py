@@ -117,8 +117,12 @@ def test_two_processes_reassessing_one_pdc_make_one_correction(
     app.perform(case_id, "submit", actor="worker-1")
     app.perform(case_id, "approve", actor="boss")
     app.perform(case_id, "activate", actor="worker-1")
-    app.enrol(case_id, pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS), actor="worker-1")
-    assert app.run_payments(app.clock.now().date(), verifier="payments-1", submitter="payments-2") >= 2
+    app.enrol(
+        case_id, pattern=DeliveryPattern.monthly(1, timing=Timing.IN_ARREARS), actor="worker-1"
+    )
+    assert (
+        app.run_payments(app.clock.now().date(), verifier="payments-1", submitter="payments-2") >= 2
+    )
     with storage.unit_of_work() as uow:  # a change stored behind the application's back
         pdc = uow.cases.get(case_id)
         (income,) = pdc.evidence.current("income")

@@ -49,7 +49,11 @@ from casekit.storage import Storage
 from casekit.testing.app import check_application
 
 STAFF = ("worker-1", "worker-2", "boss")
-SKILLS = {"worker-1": {"intake": 1}, "worker-2": {"intake": 1, "approval": 1}, "boss": {"approval": 1}}
+SKILLS = {
+    "worker-1": {"intake": 1},
+    "worker-2": {"intake": 1, "approval": 1},
+    "boss": {"approval": 1},
+}
 ACTIONS = (
     ("submit", "worker-1", {}),
     ("approve", "boss", {}),
@@ -172,7 +176,9 @@ class ApplicationMachine(RuleBasedStateMachine):
     def payment_run(self, days: int) -> None:
         self.clock.advance(timedelta(days=days))
         self.app.tick()
-        self.app.run_payments(self.clock.now().date(), verifier="payments-1", submitter="payments-2")
+        self.app.run_payments(
+            self.clock.now().date(), verifier="payments-1", submitter="payments-2"
+        )
 
     @precondition(lambda self: self.cases)
     @rule(data=st.data(), income=st.sampled_from(INCOMES), months_back=st.integers(0, 2))

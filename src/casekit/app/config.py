@@ -92,7 +92,9 @@ class RoutedStep:
 
 def _steps(value: object) -> tuple[RoutedStep, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationError(f"steps of a case routing must be a list of RoutedStep, got {value!r}")
+        raise ValidationError(
+            f"steps of a case routing must be a list of RoutedStep, got {value!r}"
+        )
     steps = tuple(value)
     for step in steps:
         check_instance(step, RoutedStep, what="a step of a case routing")
@@ -137,8 +139,7 @@ class CaseRouting:
                 )
             if step.status in seen:
                 raise ValidationError(
-                    f"the routing of {self.case_type.case_type} names status "
-                    f"{step.status!r} twice"
+                    f"the routing of {self.case_type.case_type} names status {step.status!r} twice"
                 )
             seen.add(step.status)
 

@@ -129,8 +129,7 @@ def _plain(value: object) -> Any:  # noqa: PLR0911  one return per kind of value
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
     if attrs.has(type(value)):
         return {
-            field.name: _plain(getattr(value, field.name))
-            for field in attrs.fields(type(value))
+            field.name: _plain(getattr(value, field.name)) for field in attrs.fields(type(value))
         }
     return str(value)
 

@@ -83,7 +83,11 @@ def reconcile_routing(session: Session, case_id: str) -> None:
         )
     elif held.item.stage != step.stage_name:
         bound.advance(
-            case_id, stage=step.stage_name, skills=step.skills, priority=priority, weight=step.weight
+            case_id,
+            stage=step.stage_name,
+            skills=step.skills,
+            priority=priority,
+            weight=step.weight,
         )
     elif held.priority is not priority:
         bound.set_priority(case_id, priority)

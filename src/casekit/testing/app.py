@@ -173,9 +173,8 @@ def _check_money(app: Application, session: Any, pdc: Any) -> None:
         nominees=fin.nominees,
         since=start,
     )
-    assert not result.corrections, (
-        f"{pdc.id}: paid + corrections != due on "
-        + ", ".join(f"{line.key}: {line.correction}" for line in result.corrections[:5])
+    assert not result.corrections, f"{pdc.id}: paid + corrections != due on " + ", ".join(
+        f"{line.key}: {line.correction}" for line in result.corrections[:5]
     )
 
 
