@@ -14,12 +14,14 @@ payments in a minute and clocks of several processes agree.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
+from casekit.app import Application
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.demo.config import office_application
 from casekit.errors import CasekitError
@@ -46,23 +48,15 @@ def open_storage(backend: str, target: str, clock: FastClock) -> Storage:
     return PostgresStorage(target, clock=clock)  # type: ignore[arg-type]
 
 
-def staff(app: object) -> None:
-    from casekit.app import Application
-
-    assert isinstance(app, Application)
+def staff(app: Application) -> None:
     for person, skills in (("worker-1", {"intake": 1}), ("boss", {"approval": 1})):
-        try:
+        with contextlib.suppress(CasekitError):  # registered by an earlier run
             app.add_agent(
                 "benefits", Agent(person, skills, capacity=50), Presence.AVAILABLE, actor="admin"
             )
-        except CasekitError:
-            pass  # registered by an earlier run
 
 
-def work(app: object, seed: str, count: int) -> None:
-    from casekit.app import Application
-
-    assert isinstance(app, Application)
+def work(app: Application, seed: str, count: int) -> None:
     rng = random.Random(seed)
     staff(app)
     with app.storage.unit_of_work() as uow:  # carry on with what earlier runs opened
@@ -128,10 +122,7 @@ def work(app: object, seed: str, count: int) -> None:
         print(f"ok {n}", flush=True)
 
 
-def reassess_once(app: object, go_file: str, pdc_id: str) -> None:
-    from casekit.app import Application
-
-    assert isinstance(app, Application)
+def reassess_once(app: Application, go_file: str, pdc_id: str) -> None:
     while not os.path.exists(go_file):
         time.sleep(0.001)
     applied = app.reassess(pdc_id, actor="worker-1")

@@ -58,15 +58,18 @@ def test_routing_follows_the_status_of_a_routed_case(
     staff(app)
     case_id = open_pdc(app, "PDC-R1")
     status = app.routing_status(case_id)
-    assert status is not None and status.item.stage == "Intake"
-    assert status.state is ItemState.OFFERED and status.agent_id == "worker-1"
+    assert status is not None
+    assert status.item.stage == "Intake"
+    assert status.state is ItemState.OFFERED
+    assert status.agent_id == "worker-1"
 
     app.accept(case_id, "worker-1")
     assert app.case(case_id).owner.id == "worker-1"
 
     app.perform(case_id, "submit", actor="worker-1")
     status = app.routing_status(case_id)
-    assert status is not None and status.item.stage == "Approval"
+    assert status is not None
+    assert status.item.stage == "Approval"
     assert status.agent_id == "boss"
 
     app.accept(case_id, "boss")
@@ -89,7 +92,8 @@ def test_priority_reaches_the_router(open_pdc: OpenPdc, app: Application) -> Non
     case_id = open_pdc(app, "PDC-R3")
     app.set_priority(case_id, Priority.URGENT, actor="worker-1", reason="SLA missed")
     status = app.routing_status(case_id)
-    assert status is not None and status.priority is Priority.URGENT
+    assert status is not None
+    assert status.priority is Priority.URGENT
 
 
 def test_accepting_an_offer_not_made_changes_nothing(
@@ -148,7 +152,8 @@ def test_a_command_that_raises_half_way_stores_and_publishes_nothing(
     assert published == []
     assert outbox_types(storage) == outbox
     status = app.routing_status(case_id)
-    assert status is not None and status.item.stage == "Intake"
+    assert status is not None
+    assert status.item.stage == "Intake"
 
 
 def test_bad_arguments_are_refused_before_anything_opens(
@@ -236,7 +241,8 @@ def test_a_change_of_circumstance_is_corrected_atomically(
     assert correction.related(LinkKind.CORRECTS) == (case_id,)
     lines = app.ledger_lines(case_id)
     corrections = [line for line in lines if line.kind is LedgerKind.CORRECTION]
-    assert corrections and all(line.line_id.startswith(f"{case_id}:R1:") for line in corrections)
+    assert corrections
+    assert all(line.line_id.startswith(f"{case_id}:R1:") for line in corrections)
     total = sum(Decimal(line.body["amount"]["amount"]) for line in corrections)
     assert total < 0  # income went up: overpaid
     (applied,) = [e for e in published if isinstance(e, ReassessmentApplied)]

@@ -37,7 +37,7 @@ from casekit.app.money import FinancialRecords
 from casekit.app.session import Session
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
-from casekit.cases.ownership import Owner
+from casekit.cases.parts import Owner
 from casekit.cases.product_delivery import ProductDeliveryCase
 from casekit.checks import (
     check_actor,
@@ -115,7 +115,10 @@ class Application:
         attempts: int = 5,
         clock: Clock | None = None,
     ) -> None:
-        storage = check_instance(storage, Storage, what="storage of an Application")
+        if not isinstance(storage, Storage):
+            raise ValidationError(
+                f"storage of an Application must be a Storage, got {storage!r:.80}"
+            )
         name = check_id(name, what="name of an Application")
         routings = _tuple_of(routing, CaseRouting, what="routing of an Application")
         declared = _tuple_of(domains, RoutingDomain, what="domains of an Application")
@@ -335,8 +338,10 @@ class Application:
     def correct_evidence(
         self, case_id: str, evidence_id: str, *, actor: str, **changes: Any
     ) -> Evidence:
-        """Record a new version of evidence (``attributes=``, ``effective_from=``,
-        ``effective_to=``, ``verified=``); an enrolled PDC is reassessed in the same commit.
+        """Record a new version of evidence; an enrolled PDC is reassessed in the same commit.
+
+        ``changes`` are those of `Case.correct_evidence`: ``attributes=``,
+        ``effective_from=``, ``effective_to=``, ``verified=``.
         """
         case_id = check_id(case_id, what="case to correct evidence of")
         return self.execute(
@@ -473,9 +478,11 @@ class Application:
         """
         acted = 0
         for domain in self.domains:
-            acted += self.execute(
-                "timer", lambda session, d=domain: session.router(d).tick(), name="tick"
-            )
+
+            def tick(session: Session, domain: str = domain) -> int:
+                return session.router(domain).tick()
+
+            acted += self.execute("timer", tick, name=f"tick {domain}")
         return acted
 
     # ------------------------------------------------------------------ financials

@@ -52,7 +52,7 @@ def case_class(case_type: object, *, what: str) -> type[Case[Any]]:
     )
 
 
-def _skills(value: object) -> dict[str, int]:
+def _skills(value: object) -> Mapping[str, int]:
     if not isinstance(value, Mapping):
         raise ValidationError(f"skills of a routed step must be a mapping, got {value!r:.80}")
     return check_skills(value, owner="a routed step")
@@ -101,6 +101,10 @@ def _steps(value: object) -> tuple[RoutedStep, ...]:
     return steps
 
 
+def _case_type(value: object) -> type[Case[Any]]:
+    return case_class(value, what="case_type of a case routing")
+
+
 @attrs.frozen(slots=True)
 class CaseRouting:
     """A case type's routed steps: in which statuses its cases wait in which domain.
@@ -119,9 +123,7 @@ class CaseRouting:
             status given twice, or no steps.
     """
 
-    case_type: type[Case[Any]] = attrs.field(
-        converter=lambda value: case_class(value, what="case_type of a case routing")
-    )
+    case_type: type[Case[Any]] = attrs.field(converter=_case_type)
     domain: str = attrs.field(validator=attrs_check(check_id))
     steps: tuple[RoutedStep, ...] = attrs.field(converter=_steps)
 

@@ -15,7 +15,7 @@ case records: a case opened, a reassessment applied, a payment issued.
 | `PriorityChanged` | ``casekit.case.priority_changed`` | case id |
 | `TaskChanged` | ``casekit.case.task_changed`` | case id |
 | [`CaseOpened`][] | ``casekit.case.opened`` | case id |
-| `RoutingEvent` | ``casekit.routing.<kind>`` (``offered``, ``accepted`` ...) | item id or agent id |
+| `RoutingEvent` | ``casekit.routing.<kind>`` (``offered`` ...) | item or agent id |
 | [`ReassessmentApplied`][] | ``casekit.financials.reassessed`` | PDC id |
 | [`PaymentIssued`][] | ``casekit.financials.payment_issued`` | PDC id |
 
@@ -129,7 +129,8 @@ def _plain(value: object) -> Any:  # noqa: PLR0911  one return per kind of value
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
     if attrs.has(type(value)):
         return {
-            field.name: _plain(getattr(value, field.name)) for field in attrs.fields(type(value))
+            field.name: _plain(getattr(value, field.name))
+            for field in attrs.fields(type(value))  # type: ignore[arg-type]
         }
     return str(value)
 

@@ -7,12 +7,16 @@ transactions, and nothing is done for a command that rolled back. A command that
 concurrent change (`ConcurrencyConflict`) is retried whole, handlers included, in a new
 unit of work; each handler is idempotent (it acts on the state it finds, not on a delta).
 
-| event | handler | what it does |
-| --- | --- | --- |
-| a case opened, changed status or priority | [`reconcile_routing`][] | puts the case in routing exactly once, in the step its status says (submit, advance, set priority) or takes it out (release) when its status is not routed or final |
-| an offer accepted | [`owner_follows_acceptance`][] | the agent who accepted becomes the case owner |
-| evidence of an enrolled PDC changed, or it closed | [`reassess_on_change`][] | reassesses it once per command, after the command's other events: correction case, links, ledger lines and new entitlement stored atomically |
-| an enrolled PDC becomes Active (again) | [`reassess_on_change`][] | reassesses what changed while it was not (no correction is made while it is suspended) |
+- a case opened, changed status or priority → [`reconcile_routing`][]: the case is in
+  routing exactly once, in the step its status says (submit, advance, set priority), or
+  taken out (release) when its status is not routed or is final;
+- an offer accepted → [`owner_follows_acceptance`][]: the agent who accepted becomes the
+  case owner;
+- evidence of an enrolled PDC changed, or it closed → [`reassess_on_change`][]: reassessed
+  once per command, after the command's other events; correction case, links, ledger
+  lines and new entitlement stored atomically;
+- an enrolled PDC becomes Active (again) → [`reassess_on_change`][]: reassessed, so what
+  changed while it was suspended (no correction is made then) is caught up.
 """
 
 from __future__ import annotations
@@ -22,8 +26,7 @@ from typing import TYPE_CHECKING
 from casekit.app.events import CaseOpened
 from casekit.cases.base import Case
 from casekit.cases.events import EvidenceChanged, PriorityChanged
-from casekit.cases.ownership import Owner
-from casekit.cases.parts import StatusChange
+from casekit.cases.parts import Owner, StatusChange
 from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
 from casekit.errors import NotFound
 from casekit.financials.triggers import ReassessmentTrigger, trigger_for
@@ -117,7 +120,9 @@ def reassess_on_change(session: Session, event: StatusChange | EvidenceChanged) 
     The reassessment runs after the command's other events are handled (so a change made of
     several evidence edits is corrected once, by the evidence as it ends up), in the same
     unit of work. An enrolled PDC that becomes Active (again: unsuspended, reapproved) is
-    reassessed too, so a reassessment skipped while it was suspended is caught up. Cost: see `casekit.app.money`.
+    reassessed too, so a reassessment skipped while it was suspended is caught up.
+
+    Complexity: see `casekit.app.money`.
     """
     case = session.read(event.case_id)
     if not isinstance(case, ProductDeliveryCase):

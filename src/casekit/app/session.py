@@ -24,7 +24,7 @@ from casekit.clock import Clock, as_utc
 from casekit.errors import StorageError
 from casekit.financials.triggers import ReassessmentTrigger
 from casekit.storage.durable_router import BoundRouter
-from casekit.storage.outbox import OutboxRecord
+from casekit.storage.outbox_record import OutboxRecord
 from casekit.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -73,8 +73,7 @@ class Session:
     # ------------------------------------------------------------------ cases
 
     def read(self, case_id: str) -> Case[Any]:
-        """The case, loaded once per session (changes to it are not saved unless
-        [`change`][] is called too).
+        """The case, loaded once per session; saved only if [`change`][] is called too.
 
         Raises:
             NotFound: No such case.
@@ -116,14 +115,17 @@ class Session:
     # ------------------------------------------------------------------ events
 
     def publish_later(self, event: object) -> None:
-        """An application event (a payment issued, a reassessment): handled, written to the
-        outbox and published after the commit like the cases' own.
+        """Handle an application event (a payment, a reassessment) like the cases' own.
+
+        It is handed to the handlers, written to the outbox and published after the commit.
         """
         self._later.append(event)
 
     def reassess_after(self, pdc_id: str, trigger: ReassessmentTrigger, *, actor: str) -> None:
-        """Reassess ``pdc_id`` once this command's events are handled (once per PDC; a
-        closure outranks an evidence change, which outranks a manual request).
+        """Reassess ``pdc_id`` once this command's events are handled.
+
+        Once per PDC per command: a closure outranks an evidence change, which outranks a
+        manual request.
         """
         current = self._reassess.get(pdc_id)
         if current is None or _RANK[trigger] > _RANK[current[0]]:
