@@ -86,7 +86,7 @@ class RoutedStep:
 
     @property
     def stage_name(self) -> str:
-        """The work item's stage: [`stage`][] or else the status."""
+        """The work item's stage: ``stage``, or else the status."""
         return self.stage or self.status
 
 
