@@ -508,7 +508,7 @@ class Application:
             check_instance(nominees, Nominees, what=f"nominees of {pdc_id}")
 
         def command(session: Session) -> None:
-            pdc = session.change(pdc_id)
+            pdc = session.read(pdc_id)  # enrolment writes the financials, not the case
             if not isinstance(pdc, ProductDeliveryCase):
                 raise ValidationError(
                     f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases are paid"

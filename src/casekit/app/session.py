@@ -178,7 +178,10 @@ class Session:
                 "events (a handler keeps causing the event it handles)"
             )
         cases = self.uow.cases
-        if self._new:
+        if len(self._new) == 1:
+            (case,) = self._new.values()
+            cases.add(case, actor=self.actor)
+        elif self._new:
             cases.add_all(list(self._new.values()), actor=self.actor)
         for case in self._changed.values():
             cases.save(case)
