@@ -51,13 +51,14 @@ from casekit.checks import (
     check_text,
 )
 from casekit.clock import Clock
-from casekit.errors import NotFound, ValidationError, allowed_list
+from casekit.errors import AccessDenied, NotFound, ValidationError, allowed_list
 from casekit.financials import DeliveryPattern, FinancialProduct, Nominees, ReassessmentTrigger
 from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
 from casekit.lifecycle.engine import ActionResult
 from casekit.priority import Priority
 from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus
+from casekit.security import Authorizer, Permission, Principal, PrincipalKind
 from casekit.storage.durable_router import DurableRouter
 from casekit.storage.ports import LedgerLine
 from casekit.storage.retry import retrying
@@ -69,6 +70,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 EventSubscriber = Callable[[object], None]
+Actor = str | Principal
+"""Who performs a command: a `Principal` (required when the application has a policy), or
+an actor id (only in an application without one: trusted callers, tests, batch jobs)."""
 
 
 def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
@@ -96,6 +100,11 @@ class Application:
         outbox: Whether every committed event is also written to the outbox.
         attempts: How many times a command is tried when it meets a concurrent change.
         clock: The clock (default: the storage's).
+        policy: Who may do what (`casekit.security.AccessPolicy`, or a `CedarPolicy`).
+            With a policy every command takes a `Principal` and is checked before it acts
+            (denied by default; a denial raises `AccessDenied`, changes nothing and is
+            audited in the case's trail). Without one, commands take actor ids and check
+            nothing: for trusted callers only.
 
     Raises:
         ValidationError: A malformed argument; a case type routed twice; a domain listed
@@ -114,6 +123,7 @@ class Application:
         outbox: bool = True,
         attempts: int = 5,
         clock: Clock | None = None,
+        policy: Authorizer | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(
@@ -127,6 +137,11 @@ class Application:
             check_instance(engine, ReassessmentEngine, what="engine of an Application")
         outbox = check_bool(outbox, what="outbox of an Application")
         attempts = check_int(attempts, what="attempts of an Application", minimum=1)
+        if policy is not None and not callable(getattr(policy, "decide", None)):
+            raise ValidationError(
+                f"policy of an Application must be an AccessPolicy (with decide()), got "
+                f"{policy!r:.80}"
+            )
         if clock is not None and not callable(getattr(clock, "now", None)):
             raise ValidationError(f"clock of an Application must be a Clock, got {clock!r}")
         by_type: dict[type[Case[Any]], CaseRouting] = {}
@@ -159,6 +174,7 @@ class Application:
         self._domains = by_name
         self._routers: dict[str, DurableRouter] = {}
         self._subscribers: list[EventSubscriber] = []
+        self.policy = policy
 
     # ------------------------------------------------------------------ plumbing
 
@@ -215,7 +231,19 @@ class Application:
                 except Exception:
                     logger.exception("%s: subscriber %r failed on %s", self.name, subscriber, event)
 
-    def execute(self, actor: str, command: Callable[[Session], T], *, name: str = "command") -> T:
+    def _who(self, actor: object, *, what: str) -> tuple[str, Principal | None]:
+        """The actor id a command records, and its principal (checked at the door)."""
+        if isinstance(actor, Principal):
+            if actor.kind is PrincipalKind.AUTOMATIC:
+                return f"check:{actor.id}", actor
+            return actor.id, actor
+        if self.policy is not None:
+            raise ValidationError(
+                f"{self.name} checks access: the {what} must be a Principal, got {actor!r:.80}"
+            )
+        return check_actor(actor, what=what), None
+
+    def execute(self, actor: Actor, command: Callable[[Session], T], *, name: str = "command") -> T:
         """Run ``command(session)`` as one command: handlers, save, outbox, commit, publish.
 
         The building block of every command method, and the way to run your own: load
@@ -223,14 +251,19 @@ class Application:
         `ConcurrencyConflict`, so ``command`` must act only through the session.
 
         Raises:
-            ValidationError: A blank actor, or ``command`` not callable.
+            ValidationError: A blank actor (a string where the policy needs a Principal),
+                or ``command`` not callable.
+            AccessDenied: The policy denied what ``command`` asked (`Session.authorize`);
+                nothing is changed and the denial is audited in the case's trail.
             ConcurrencyConflict: Every try met a concurrent change.
         """
-        actor = check_actor(actor, what=f"actor of {name}")
+        actor_id, principal = self._who(actor, what=f"actor of {name}")
         check_callable(command, what=f"the {name} to execute")
+        sessions: list[Session] = []
 
         def attempt(uow: UnitOfWork) -> T:
-            session = Session(self, uow, actor)
+            session = Session(self, uow, actor_id, principal)
+            sessions.append(session)
             result = command(session)
             session.settle(handle)
             if self._subscribers and session.events:
@@ -238,24 +271,44 @@ class Application:
                 uow.on_end(lambda committed: self._publish(events) if committed else None)
             return result
 
-        return retrying(self.storage, attempt, attempts=self.attempts)
+        try:
+            return retrying(self.storage, attempt, attempts=self.attempts)
+        except AccessDenied:
+            if sessions and sessions[-1].denial is not None:
+                self._audit_denial(actor_id, *sessions[-1].denial)
+            raise
+
+    def _audit_denial(
+        self, actor_id: str, case_id: str, permission: str, action: str | None, rule: str
+    ) -> None:
+        """Record a refused command in the case's trail (its own unit of work)."""
+        with self.storage.unit_of_work() as uow:
+            uow.audit.append(
+                case_id,
+                actor=actor_id,
+                action="access_denied",
+                at=self.clock.now(),
+                detail={"permission": permission, "action": action, "rule": rule},
+            )
+            uow.commit()
 
     # ------------------------------------------------------------------ cases
 
-    def open_case(self, case_type: type[Case[Any]] | str, *, actor: str, **fields: Any) -> str:
+    def open_case(self, case_type: type[Case[Any]] | str, *, actor: Actor, **fields: Any) -> str:
         """Open a case of ``case_type`` (its class or display name); return its id.
 
         ``fields`` are those of the type's ``create`` (``id``, ``owner``, ``primary_client``,
         ``product`` ...); the clock is the application's. A routed case in a routed status
-        goes into routing at once.
+        goes into routing at once. Permission: ``create`` on the new case.
 
         Raises:
             ValidationError: An unregistered type, a ``clock`` given, or a field refused by
                 ``create``.
             AlreadyExists: A case with the given id is stored.
+            AccessDenied: The policy does not let ``actor`` create it.
         """
         cls = case_class(case_type, what="case type to open")
-        actor = check_actor(actor, what=f"actor opening a {cls.case_type}")
+        self._who(actor, what=f"actor opening a {cls.case_type}")
         if "clock" in fields:
             raise ValidationError(
                 f"open_case takes no clock for a {cls.case_type}: cases use the application's"
@@ -265,49 +318,70 @@ class Application:
 
         def command(session: Session) -> str:
             case = cls.create(clock=self.clock, **fields)  # a fresh one for every try
-            session.add(case, actor=actor)
+            session.authorize(case, Permission.CREATE)
+            session.add(case, actor=session.actor)
             return case.id
 
         return self.execute(actor, command, name=f"open a {cls.case_type}")
 
     def perform(
-        self, case_id: str, action: str, *, actor: str, reason: str | None = None, **params: Any
+        self, case_id: str, action: str, *, actor: Actor, reason: str | None = None, **params: Any
     ) -> ActionResult:
         """Perform a lifecycle ``action`` on a case (cases its effects create are stored too).
+
+        Permission: ``perform`` with the action's name.
 
         Raises:
             NotFound: No such case.
             InvalidTransition, GuardRejected, ValidationError: As `Case.perform`; nothing
                 is stored.
+            AccessDenied: The policy does not let ``actor`` perform it.
         """
         case_id = check_id(case_id, what="case to perform an action on")
         action = check_text(action, what=f"action to perform on {case_id}")
-        actor = check_actor(actor, what=f"actor of {action!r} on {case_id}")
 
         def command(session: Session) -> ActionResult:
-            result = session.change(case_id).perform(action, actor=actor, reason=reason, **params)
+            case = session.change(case_id)
+            session.authorize(case, Permission.PERFORM, action=action)
+            result = case.perform(action, actor=session.actor, reason=reason, **params)
             for created in result.created:
                 if isinstance(created, Case):
-                    session.add(created, actor=actor)
+                    session.add(created, actor=session.actor)
             return result
 
         return self.execute(actor, command, name=f"{action!r} on {case_id}")
 
-    def update(self, case_id: str, change: Callable[[Case[Any]], T], *, actor: str) -> T:
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case[Any]], T],
+        *,
+        actor: Actor,
+        permission: Permission = Permission.EDIT,
+    ) -> T:
         """Apply ``change(case)`` to a case as one command (several edits, one commit).
 
         ``change`` must act only on the case it is given (it may run more than once when
         the command is retried). Use it for what has no command of its own, or to make
         several evidence changes that are one change of circumstance (reassessed once).
+        Permission: ``permission`` (default ``edit``) on the case.
 
         Raises:
             NotFound: No such case.
             ValidationError: A blank actor or ``change`` not callable; whatever ``change``
                 raises rolls everything back.
+            AccessDenied: The policy does not grant ``actor`` the permission.
         """
         case_id = check_id(case_id, what="case to update")
         check_callable(change, what=f"the change to {case_id}")
-        return self.execute(actor, lambda session: change(session.change(case_id)), name="update")
+        permission = check_enum(permission, Permission, what=f"permission to update {case_id}")
+
+        def command(session: Session) -> T:
+            case = session.change(case_id)
+            session.authorize(case, permission)
+            return change(case)
+
+        return self.execute(actor, command, name=f"update {case_id}")
 
     def add_evidence(
         self,
@@ -317,74 +391,97 @@ class Application:
         effective_from: date,
         effective_to: date | None = None,
         *,
-        actor: str,
+        actor: Actor,
         verified: bool = False,
     ) -> Evidence:
-        """Record new evidence on a case (an enrolled PDC is reassessed in the same commit)."""
+        """Record new evidence on a case (an enrolled PDC is reassessed in the same commit).
+
+        Permission: ``edit``.
+        """
         case_id = check_id(case_id, what="case to add evidence to")
-        return self.execute(
-            actor,
-            lambda session: session.change(case_id).add_evidence(
+
+        def command(session: Session) -> Evidence:
+            case = session.change(case_id)
+            session.authorize(case, Permission.EDIT)
+            return case.add_evidence(
                 evidence_type,
                 attributes,
                 effective_from,
                 effective_to,
-                actor=actor,
+                actor=session.actor,
                 verified=verified,
-            ),
-            name=f"add evidence to {case_id}",
-        )
+            )
+
+        return self.execute(actor, command, name=f"add evidence to {case_id}")
 
     def correct_evidence(
-        self, case_id: str, evidence_id: str, *, actor: str, **changes: Any
+        self, case_id: str, evidence_id: str, *, actor: Actor, **changes: Any
     ) -> Evidence:
         """Record a new version of evidence; an enrolled PDC is reassessed in the same commit.
 
         ``changes`` are those of `Case.correct_evidence`: ``attributes=``,
-        ``effective_from=``, ``effective_to=``, ``verified=``.
+        ``effective_from=``, ``effective_to=``, ``verified=``. Permission: ``edit``.
         """
         case_id = check_id(case_id, what="case to correct evidence of")
-        return self.execute(
-            actor,
-            lambda session: session.change(case_id).correct_evidence(
-                evidence_id, actor=actor, **changes
-            ),
-            name=f"correct evidence of {case_id}",
-        )
 
-    def assign_owner(self, case_id: str, owner: Owner, *, actor: str) -> None:
-        """Make ``owner`` the case's owner."""
+        def command(session: Session) -> Evidence:
+            case = session.change(case_id)
+            session.authorize(case, Permission.EDIT)
+            return case.correct_evidence(evidence_id, actor=session.actor, **changes)
+
+        return self.execute(actor, command, name=f"correct evidence of {case_id}")
+
+    def assign_owner(self, case_id: str, owner: Owner, *, actor: Actor) -> None:
+        """Make ``owner`` the case's owner. Permission: ``assign``."""
         case_id = check_id(case_id, what="case to assign")
         check_instance(owner, Owner, what=f"new owner of {case_id}")
-        self.execute(
-            actor,
-            lambda session: session.change(case_id).assign_owner(owner, actor=actor),
-            name=f"assign {case_id}",
-        )
+
+        def command(session: Session) -> None:
+            case = session.change(case_id)
+            session.authorize(case, Permission.ASSIGN)
+            case.assign_owner(owner, actor=session.actor)
+
+        self.execute(actor, command, name=f"assign {case_id}")
 
     def set_priority(
-        self, case_id: str, priority: Priority, *, actor: str, reason: str | None = None
+        self, case_id: str, priority: Priority, *, actor: Actor, reason: str | None = None
     ) -> None:
-        """Change a case's priority; its routed work follows in the same commit."""
+        """Change a case's priority; its routed work follows in the same commit.
+
+        Permission: ``edit``.
+        """
         case_id = check_id(case_id, what="case to reprioritise")
         check_enum(priority, Priority, what=f"priority of {case_id}")
-        self.execute(
-            actor,
-            lambda session: session.change(case_id).set_priority(
-                priority, actor=actor, reason=reason
-            ),
-            name=f"set the priority of {case_id}",
-        )
 
-    def case(self, case_id: str) -> Case[Any]:
-        """The stored case, read in its own unit of work (changes to it are not saved).
+        def command(session: Session) -> None:
+            case = session.change(case_id)
+            session.authorize(case, Permission.EDIT)
+            case.set_priority(priority, actor=session.actor, reason=reason)
+
+        self.execute(actor, command, name=f"set the priority of {case_id}")
+
+    def case(self, case_id: str, *, actor: Actor | None = None) -> Case[Any]:
+        """The stored case (changes to the object returned are not saved).
+
+        With a policy, ``actor`` is required and needs ``read``. Without one it may be
+        omitted (a trusted read).
 
         Raises:
             NotFound: No such case.
+            ValidationError: No principal given to an application with a policy.
+            AccessDenied: The policy does not let ``actor`` read it (audited).
         """
         case_id = check_id(case_id, what="case to read")
-        with self.storage.unit_of_work() as uow:
-            return uow.cases.get(case_id)
+        if actor is None and self.policy is None:
+            with self.storage.unit_of_work() as uow:
+                return uow.cases.get(case_id)
+
+        def command(session: Session) -> Case[Any]:
+            case = session.read(case_id)
+            session.authorize(case, Permission.READ)
+            return case
+
+        return self.execute("reader" if actor is None else actor, command, name=f"read {case_id}")
 
     # ------------------------------------------------------------------ routing
 
@@ -398,7 +495,7 @@ class Application:
         return domain
 
     def add_agent(
-        self, domain: str, agent: Agent, presence: Presence = Presence.OFFLINE, *, actor: str
+        self, domain: str, agent: Agent, presence: Presence = Presence.OFFLINE, *, actor: Actor
     ) -> None:
         """Register a member of staff in a routing domain."""
         domain = self._domain(domain)
@@ -409,7 +506,7 @@ class Application:
             name=f"add agent {agent.id}",
         )
 
-    def set_presence(self, domain: str, agent_id: str, presence: Presence, *, actor: str) -> None:
+    def set_presence(self, domain: str, agent_id: str, presence: Presence, *, actor: Actor) -> None:
         """Set an agent's presence (work is offered to Available agents at once)."""
         domain = self._domain(domain)
         check_enum(presence, Presence, what=f"presence of {agent_id}")
@@ -426,41 +523,50 @@ class Application:
             raise ValidationError(f"{case_id} is a {type(case).case_type}, which is not routed")
         return routing.domain
 
-    def accept(self, case_id: str, agent_id: str) -> None:
-        """``agent_id`` accepts the offer of ``case_id``'s step and becomes its owner.
+    def accept(self, case_id: str, agent: Actor) -> None:
+        """``agent`` accepts the offer of ``case_id``'s step and becomes its owner.
+
+        Permission: ``route`` on the case.
 
         Raises:
             NotFound: No such case, or it is not in routing.
             OfferNotPending: The step is not offered to this agent; nothing changes.
+            AccessDenied: The policy does not let ``agent`` take routed work on it.
         """
         case_id = check_id(case_id, what="case whose offer is accepted")
-        agent_id = check_actor(agent_id, what=f"agent accepting {case_id}")
-        self.execute(
-            agent_id,
-            lambda session: session.router(self._routed_domain(session, case_id)).accept(
-                case_id, agent_id
-            ),
-            name=f"accept {case_id}",
-        )
 
-    def decline(self, case_id: str, agent_id: str) -> None:
-        """``agent_id`` declines the offer of ``case_id``'s step; it is routed again."""
+        def command(session: Session) -> None:
+            case = session.read(case_id)
+            session.authorize(case, Permission.ROUTE)
+            session.router(self._routed_domain(session, case_id)).accept(case_id, session.actor)
+
+        self.execute(agent, command, name=f"accept {case_id}")
+
+    def decline(self, case_id: str, agent: Actor) -> None:
+        """``agent`` declines the offer of ``case_id``'s step; it is routed again.
+
+        Permission: ``route`` on the case.
+        """
         case_id = check_id(case_id, what="case whose offer is declined")
-        agent_id = check_actor(agent_id, what=f"agent declining {case_id}")
-        self.execute(
-            agent_id,
-            lambda session: session.router(self._routed_domain(session, case_id)).decline(
-                case_id, agent_id
-            ),
-            name=f"decline {case_id}",
-        )
 
-    def routing_status(self, case_id: str) -> ItemStatus | None:
-        """Where ``case_id``'s routed step stands, or ``None`` when it is not in routing."""
+        def command(session: Session) -> None:
+            case = session.read(case_id)
+            session.authorize(case, Permission.ROUTE)
+            session.router(self._routed_domain(session, case_id)).decline(case_id, session.actor)
+
+        self.execute(agent, command, name=f"decline {case_id}")
+
+    def routing_status(self, case_id: str, *, actor: Actor | None = None) -> ItemStatus | None:
+        """Where ``case_id``'s routed step stands, or ``None`` when it is not in routing.
+
+        With a policy, ``actor`` is required and needs ``read`` on the case.
+        """
         case_id = check_id(case_id, what="case whose routing is read")
 
         def read(session: Session) -> ItemStatus | None:
-            routing = self.routing_for(type(session.read(case_id)))
+            case = session.read(case_id)
+            session.authorize(case, Permission.READ)
+            routing = self.routing_for(type(case))
             if routing is None:
                 return None
             try:
@@ -468,7 +574,12 @@ class Application:
             except NotFound:
                 return None
 
-        return self.execute("reader", read, name=f"read the routing of {case_id}")
+        if actor is None and self.policy is None:
+            with self.storage.unit_of_work() as uow:
+                return read(Session(self, uow, "reader"))
+        return self.execute(
+            "reader" if actor is None else actor, read, name=f"read the routing of {case_id}"
+        )
 
     def tick(self) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.
@@ -493,7 +604,7 @@ class Application:
         *,
         pattern: DeliveryPattern,
         nominees: Nominees | None = None,
-        actor: str,
+        actor: Actor,
     ) -> None:
         """Start paying a product delivery case under its product, with this pattern.
 
@@ -513,7 +624,10 @@ class Application:
                 raise ValidationError(
                     f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases are paid"
                 )
-            self.financials.enrol(session, pdc, pattern=pattern, nominees=nominees, actor=actor)
+            session.authorize(pdc, Permission.EDIT)
+            self.financials.enrol(
+                session, pdc, pattern=pattern, nominees=nominees, actor=session.actor
+            )
 
         self.execute(actor, command, name=f"enrol {pdc_id}")
 
@@ -551,7 +665,7 @@ class Application:
         self,
         pdc_id: str,
         *,
-        actor: str,
+        actor: Actor,
         trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
     ) -> AppliedReassessment:
         """Reassess an enrolled PDC now (a caseworker's request, a certification change).
@@ -569,7 +683,8 @@ class Application:
                     f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases are "
                     "reassessed"
                 )
-            return self.financials.reassess(session, pdc, trigger, actor=actor)
+            session.authorize(pdc, Permission.EDIT)
+            return self.financials.reassess(session, pdc, trigger, actor=session.actor)
 
         return self.execute(actor, command, name=f"reassess {pdc_id}")
 
