@@ -112,8 +112,11 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 def _plain(value: object) -> Any:  # noqa: PLR0911  one return per kind of value
     """``value`` as JSON-safe data (dates ISO 8601, enums by value, money as text)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value.value if isinstance(value, enum.Enum) else value
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if isinstance(value, bool | int | str) and not isinstance(value, enum.Enum):
+        return value
     if isinstance(value, enum.Enum):
         return _plain(value.value)
     if isinstance(value, datetime | date):
@@ -127,12 +130,23 @@ def _plain(value: object) -> Any:  # noqa: PLR0911  one return per kind of value
     if isinstance(value, list | tuple | set | frozenset):
         items = [_plain(item) for item in value]
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    if attrs.has(type(value)):
-        return {
-            field.name: _plain(getattr(value, field.name))
-            for field in attrs.fields(type(value))  # type: ignore[arg-type]
-        }
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     return str(value)
+
+
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The attrs field names of ``kind`` (``None``: not an attrs class), cached. O(1)."""
+    try:
+        return _NAMES[kind]
+    except KeyError:
+        names = tuple(field.name for field in attrs.fields(kind)) if attrs.has(kind) else None
+        _NAMES[kind] = names
+        return names
 
 
 def cloud_event_parts(event: object) -> tuple[str, str | None, dict[str, Any]]:
@@ -151,7 +165,7 @@ def cloud_event_parts(event: object) -> tuple[str, str | None, dict[str, Any]]:
             "detail": event.detail,
         }
         return f"casekit.routing.{kind}", event.item_id or event.agent_id, data
-    if not attrs.has(type(event)):
+    if _field_names(type(event)) is None:
         raise TypeError(f"not a domain event: {event!r:.80}")
     name = type(event).__name__
     event_type = _TYPES.get(name) or f"casekit.case.{_CAMEL.sub('_', name).lower()}"

@@ -285,6 +285,41 @@ class OutboxRecord:
         data = _data(self.data, what=f"data of outbox record {self.id}")
         object.__setattr__(self, "data", data)
 
+    @classmethod
+    def _trusted(
+        cls,
+        *,
+        id: str,
+        source: str,
+        type: str,
+        time: datetime,
+        data: dict[str, Any],
+        subject: str | None,
+    ) -> OutboxRecord:
+        """A new record from fields casekit built itself, not checked again.
+
+        For the application layer, whose ids, types and sources are made by its own code
+        and whose ``data`` is fresh plain JSON (`casekit.app.events`): checking and copying
+        them again was a third of what its outbox cost. Anything else uses the constructor.
+
+        Complexity: O(1).
+        """
+        record = object.__new__(cls)
+        for name, value in (
+            ("id", id),
+            ("source", source),
+            ("type", type),
+            ("time", time),
+            ("data", data),
+            ("subject", subject),
+            ("datacontenttype", JSON_CONTENT_TYPE),
+            ("attempts", 0),
+            ("lease_owner", None),
+            ("lease_until", None),
+        ):
+            object.__setattr__(record, name, value)
+        return record
+
     def _plain(self) -> bool:
         """Whether every field but ``data`` is already valid as it is (the common case).
 
