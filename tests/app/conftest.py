@@ -68,8 +68,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def storage(backend: str, clock: ManualClock, make_storage: StorageMaker) -> Storage:
-    return make_storage(backend, clock)
+def storage(backend: str, clock: ManualClock, make_storage: StorageMaker) -> Iterator[Storage]:
+    made = make_storage(backend, clock)
+    yield made
+    made.close()  # each PostgreSQL storage holds a pool of connections
 
 
 @pytest.fixture

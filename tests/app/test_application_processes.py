@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -69,9 +70,13 @@ class FastClock:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def shared(request: pytest.FixtureRequest, make_storage: Any) -> tuple[Storage, FastClock]:
+def shared(
+    request: pytest.FixtureRequest, make_storage: Any
+) -> Iterator[tuple[Storage, FastClock]]:
     clock = FastClock(time.time() - 70)  # 70 simulated days in: two months paid in arrears
-    return make_storage(request.param, clock), clock
+    storage = make_storage(request.param, clock)
+    yield storage, clock
+    storage.close()
 
 
 def test_sigkill_mid_command_loses_and_duplicates_nothing(

@@ -213,6 +213,9 @@ class ApplicationMachine(RuleBasedStateMachine):
         case_id = data.draw(st.sampled_from(self.cases))
         self.app.set_priority(case_id, priority, actor="worker-2", reason="triage")
 
+    def teardown(self) -> None:
+        self.storage.close()  # a PostgreSQL storage holds a pool of connections
+
     # ------------------------------------------------------------------ invariants
 
     @invariant()

@@ -17,7 +17,6 @@ from casekit.errors import (
     OfferNotPending,
     ValidationError,
 )
-from casekit.priority import Priority
 from casekit.routing import (
     DEFAULT_CAPACITY,
     Agent,
