@@ -197,7 +197,7 @@ def _pay(fin: CaseFinancials, window: Period) -> None:
             clock=fin.pdc.clock,
         )
         payment.verify(actor="w")
-        payment.submit(actor="w")
+        payment.submit(actor="payment-run")
         fin.record_paid(payment)
 
 

@@ -296,7 +296,9 @@ def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:
                     case.set_priority(case.priority.raised(), actor="boss")
                 elif action in case.available_actions():
                     kwargs = {"reason": "no"} if action == "reject" else {}
-                    case.perform(action, actor="boss", **kwargs)
+                    # Only the supervisor decides; whoever submits is someone else (SoD).
+                    actor = "boss" if action in ("approve", "reject") else "w"
+                    case.perform(action, actor=actor, **kwargs)
             for target, case in zip((storage, self.oracle), pair, strict=True):
                 with target.unit_of_work() as uow:
                     uow.cases.save(case)
