@@ -22,19 +22,37 @@ Many processes may run the same application on one database: routing is the dura
 (`casekit.storage.DurableRouter`), reassessment numbers and exclusion come from storage
 (`casekit.app.money`), and nothing is kept in process memory between commands except
 routers' replicas, which catch up with the journal at every use.
+
+With a policy, every command is checked before it acts (`Session.authorize`); reads of
+sensitive cases and every reveal of a sealed value are logged in the case's audit trail
+(`casekit.app.access`); break-the-glass gives time-boxed, audited emergency access
+([`Application.break_glass`][]); sealed values live in the application's own vault and
+come back only through [`Application.reveal`][].
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
+import attrs
+
+from casekit.app.access import (
+    GLASS_PERMISSIONS,
+    MAX_GLASS_MINUTES,
+    BreakGlassGrant,
+    holds_value,
+    load_grant,
+    store_grant,
+)
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
+from casekit.app.events import BreakGlassGranted, BreakGlassRevoked
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
 from casekit.app.session import Session
+from casekit.app.vault import SealingVault
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
 from casekit.cases.parts import Owner
@@ -48,7 +66,15 @@ from casekit.checks import (
     check_id,
     check_instance,
     check_int,
+    check_optional_text,
     check_text,
+)
+from casekit.classification.sensitive import (
+    DEFAULT_VAULT,
+    MemoryVault,
+    Sensitive,
+    Vault,
+    check_vault,
 )
 from casekit.clock import Clock
 from casekit.errors import AccessDenied, NotFound, ValidationError, allowed_list
@@ -58,7 +84,15 @@ from casekit.lifecycle.engine import ActionResult
 from casekit.priority import Priority
 from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus
-from casekit.security import Authorizer, Permission, Principal, PrincipalKind
+from casekit.security import (
+    Authorizer,
+    CaseResource,
+    Permission,
+    Principal,
+    PrincipalKind,
+    owner_ref,
+)
+from casekit.security.principal import check_level
 from casekit.storage.durable_router import DurableRouter
 from casekit.storage.ports import LedgerLine
 from casekit.storage.retry import retrying
@@ -105,10 +139,24 @@ class Application:
             (denied by default; a denial raises `AccessDenied`, changes nothing and is
             audited in the case's trail). Without one, commands take actor ids and check
             nothing: for trusted callers only.
+        audit_reads_from: The access log's threshold, a sensitivity level 1–5: every read
+            of a case at or above it ([`case`][Application.case],
+            [`routing_status`][Application.routing_status]) is recorded in the case's
+            audit trail (who, when, why, the case's sensitivity), in the read's own unit of
+            work. ``None`` (the default): reads are not logged. Reveals and break-the-glass
+            accesses are logged whatever it is.
+        vault: Where the application's sealed values live: one vault per application, so
+            per storage or tenant. Production passes a vault backed by a KMS or a
+            tokenisation service, one per tenant. The default is a fresh in-memory vault of
+            the application's own (for tests and notebooks: it forgets on exit). The
+            process-wide ``DEFAULT_VAULT`` is refused: every application in the process
+            would share it. Domain code seals through [`vault`][Application.vault]; values
+            come back only through [`reveal`][Application.reveal].
 
     Raises:
         ValidationError: A malformed argument; a case type routed twice; a domain listed
-            twice.
+            twice; a threshold outside 1–5; a vault that is not one, or is the
+            process-wide ``DEFAULT_VAULT`` or another application's sealing view.
     """
 
     def __init__(
@@ -124,6 +172,8 @@ class Application:
         attempts: int = 5,
         clock: Clock | None = None,
         policy: Authorizer | None = None,
+        audit_reads_from: int | None = None,
+        vault: Vault | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(
@@ -144,6 +194,11 @@ class Application:
             )
         if clock is not None and not callable(getattr(clock, "now", None)):
             raise ValidationError(f"clock of an Application must be a Clock, got {clock!r}")
+        if audit_reads_from is not None:
+            audit_reads_from = check_level(
+                audit_reads_from, what="audit_reads_from of an Application (a sensitivity level)"
+            )
+        own_vault = MemoryVault() if vault is None else _own_vault(vault)
         by_type: dict[type[Case[Any]], CaseRouting] = {}
         for case_routing in routings:
             if case_routing.case_type in by_type:
@@ -175,6 +230,9 @@ class Application:
         self._routers: dict[str, DurableRouter] = {}
         self._subscribers: list[EventSubscriber] = []
         self.policy = policy
+        self.audit_reads_from = audit_reads_from
+        self._vault: Vault = own_vault
+        self._sealing = SealingVault(own_vault, name)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -275,22 +333,36 @@ class Application:
             return retrying(self.storage, attempt, attempts=self.attempts)
         except AccessDenied:
             if sessions and sessions[-1].denial is not None:
-                self._audit_denial(actor_id, *sessions[-1].denial)
+                self._audit_denial(actor_id, sessions[-1].denial)
             raise
 
     def _audit_denial(
-        self, actor_id: str, case_id: str, permission: str, action: str | None, rule: str
+        self, actor_id: str, denial: tuple[str, str, str | None, str, str | None]
     ) -> None:
-        """Record a refused command in the case's trail (its own unit of work)."""
+        """Record a refused command in the case's trail (its own unit of work).
+
+        ``denial``: the case, permission, action, rule and reason (`Session.denial`).
+        """
+        case_id, permission, action, rule, reason = denial
+        detail: dict[str, object] = {"permission": permission, "action": action, "rule": rule}
+        if reason is not None:
+            detail["reason"] = reason
         with self.storage.unit_of_work() as uow:
             uow.audit.append(
-                case_id,
-                actor=actor_id,
-                action="access_denied",
-                at=self.clock.now(),
-                detail={"permission": permission, "action": action, "rule": rule},
+                case_id, actor=actor_id, action="access_denied", at=self.clock.now(), detail=detail
             )
             uow.commit()
+
+    def _reader(self, actor: Actor | None, *, what: str) -> Actor:
+        """Who reads: ``actor``, or ``"reader"`` for a trusted read no log needs to name."""
+        if actor is not None:
+            return actor
+        if self.audit_reads_from is not None:
+            raise ValidationError(
+                f"{self.name} logs reads of cases at sensitivity {self.audit_reads_from} or "
+                f"above: say who reads {what} (actor=)"
+            )
+        return "reader"
 
     # ------------------------------------------------------------------ cases
 
@@ -460,28 +532,299 @@ class Application:
 
         self.execute(actor, command, name=f"set the priority of {case_id}")
 
-    def case(self, case_id: str, *, actor: Actor | None = None) -> Case[Any]:
+    def case(
+        self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> Case[Any]:
         """The stored case (changes to the object returned are not saved).
 
-        With a policy, ``actor`` is required and needs ``read``. Without one it may be
-        omitted (a trusted read).
+        With a policy, ``actor`` is required and needs ``read`` (or a live break-the-glass
+        grant). Without one it may be omitted (a trusted read), unless reads are logged.
+        A read of a case at or above ``audit_reads_from``, and every read through a
+        break-the-glass grant, is recorded in the case's trail (``action="read"``, with
+        ``reason``) in the read's unit of work.
+
+        Complexity: one case read, one policy decision, an audit append when logged.
 
         Raises:
             NotFound: No such case.
-            ValidationError: No principal given to an application with a policy.
+            ValidationError: No principal given to an application with a policy; no actor
+                given to an application that logs reads; a blank reason.
             AccessDenied: The policy does not let ``actor`` read it (audited).
         """
         case_id = check_id(case_id, what="case to read")
-        if actor is None and self.policy is None:
+        reason = check_optional_text(reason, what=f"reason to read {case_id}")
+        if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
                 return uow.cases.get(case_id)
+        reader = self._reader(actor, what=case_id)
 
         def command(session: Session) -> Case[Any]:
             case = session.read(case_id)
-            session.authorize(case, Permission.READ)
+            session.authorize(case, Permission.READ, reason=reason)
             return case
 
-        return self.execute("reader" if actor is None else actor, command, name=f"read {case_id}")
+        return self.execute(reader, command, name=f"read {case_id}")
+
+    # ------------------------------------------------------------------ access
+
+    @property
+    def vault(self) -> SealingVault:
+        """The application's vault for sealing: ``document(..., vault=app.vault)``.
+
+        A write-only view: ``put`` keeps a value in the application's own vault, ``get``
+        raises `AccessDenied`. Values come back only through [`reveal`][Application.reveal].
+        """
+        return self._sealing
+
+    def seal(self, value: str, *, kind: str) -> Sensitive:
+        """Seal ``value`` in the application's vault and return its masked handle.
+
+        A handle given is returned as it is. Complexity: the vault's ``put``.
+
+        Raises:
+            ValidationError: A blank value or kind (the message never shows the value).
+        """
+        return Sensitive.seal(value, kind=kind, vault=self._vault)
+
+    def reveal(self, case_id: str, value: Sensitive, *, actor: Actor, reason: str) -> str:
+        """Return the whole of a sealed value ``case_id`` holds: the checked, audited way.
+
+        Permission: ``reveal`` on the case (or a live break-the-glass grant). The value
+        must be one the case holds (a handle read from another case is refused, so
+        ``reveal`` on one case cannot open another's values), and it is read from the
+        application's own vault. The reveal is recorded in the case's trail
+        (``action="reveal"``: who, the kind of value and its token, why; never the value)
+        in the same unit of work, and committed before the value is returned.
+        ``Sensitive.reveal(vault)`` stays for domain code that holds a vault; an
+        application's values are revealed here.
+
+        Complexity: one case read, one policy decision, O(size of the case) to find the
+        value, the vault's ``get``, one audit append.
+
+        Raises:
+            ValidationError: Not a Sensitive handle (a raw value is never shown), a blank
+                reason or actor.
+            NotFound: No such case; the case holds no such value; or it was not sealed in
+                this application's vault. Nothing is logged.
+            AccessDenied: The policy does not let ``actor`` reveal on the case; nothing is
+                revealed and the denial is audited.
+        """
+        case_id = check_id(case_id, what="case whose value is revealed")
+        if not isinstance(value, Sensitive):
+            raise ValidationError(
+                f"the value to reveal on {case_id} must be a Sensitive handle read from the "
+                f"case, got a {type(value).__name__} (value not shown)"
+            )
+        reason = check_text(reason, what=f"reason to reveal a {value.kind} on {case_id}")
+
+        def command(session: Session) -> str:
+            case = session.read(case_id)
+            session.authorize(
+                case,
+                Permission.REVEAL,
+                reason=reason,
+                detail={"kind": value.kind, "token": value.token},
+            )
+            if not holds_value(case, value):
+                raise NotFound(
+                    f"{case_id} holds no {value.kind} {value.masked} (token {value.token!r}); "
+                    "reveal a value through the case that holds it"
+                )
+            try:
+                return self._vault.get(value.token)
+            except NotFound:
+                raise NotFound(
+                    f"{case_id}'s {value.kind} {value.masked} was not sealed in {self.name}'s "
+                    "vault (another application's, or the process-wide default?); seal "
+                    "values with app.vault or app.seal"
+                ) from None
+
+        return self.execute(actor, command, name=f"reveal a {value.kind} on {case_id}")
+
+    def break_glass(
+        self, case_id: str, *, actor: Principal, reason: str, minutes: int = 60
+    ) -> BreakGlassGrant:
+        """Grant ``actor`` time-boxed emergency access to a case the policy keeps from them.
+
+        Allowed when the policy grants ``actor`` the ``break_glass`` permission on the case
+        (sensitivity and deny rules apply; location security does not). The grant lets
+        them ``read`` and ``reveal`` the case for ``minutes`` by the application's clock,
+        each use audited with ``via="break-glass"``; it ends on its own (every use compares
+        its expiry with the clock) or with [`revoke_glass`][Application.revoke_glass].
+        Asking again replaces a running grant (a new reason and expiry). In one unit of
+        work the grant is stored (``access_grants``, keyed by case and principal),
+        recorded in the case's trail (``action="break_glass"``) and a
+        [`BreakGlassGranted`][casekit.app.BreakGlassGranted] event naming the case's
+        supervisor goes to the outbox; subscribers get it after the commit.
+
+        Complexity: one case read, two or three policy decisions, one document read and
+        write, one audit append, one outbox record.
+
+        Raises:
+            ValidationError: The application has no policy (nothing to break); ``actor``
+                not a Principal, or an automatic check; a blank reason; ``minutes`` not an
+                int from 1 to 1,440 (a day); ``actor`` may already read and reveal the
+                case. Nothing is changed.
+            NotFound: No such case.
+            AccessDenied: The policy does not let ``actor`` break the glass on it; nothing
+                is granted and the denial is audited.
+        """
+        case_id = check_id(case_id, what="case to break the glass on")
+        policy = self.policy
+        if policy is None:
+            raise ValidationError(
+                f"{self.name} has no policy: every caller is trusted, so there is no glass to "
+                f"break on {case_id}; break-the-glass needs Application(policy=...)"
+            )
+        check_instance(actor, Principal, what=f"who breaks the glass on {case_id}")
+        if actor.is_automatic:
+            raise ValidationError(
+                f"{actor} may not break the glass on {case_id}: it is for people, with a "
+                "reason; grant an automatic check what it needs in the policy"
+            )
+        reason = check_text(reason, what=f"reason to break the glass on {case_id}")
+        minutes = check_int(
+            minutes,
+            what=f"minutes of break-the-glass access to {case_id}",
+            minimum=1,
+            maximum=MAX_GLASS_MINUTES,
+        )
+
+        def command(session: Session) -> BreakGlassGrant:
+            case = session.read(case_id)
+            decision = session.authorize(case, Permission.BREAK_GLASS, reason=reason)
+            resource = CaseResource.of(case)
+            if all(policy.decide(actor, p, resource).allowed for p in GLASS_PERMISSIONS):
+                raise ValidationError(
+                    f"{actor} may already {' and '.join(sorted(GLASS_PERMISSIONS))} "
+                    f"{case_id}; break-the-glass is for access the policy does not give"
+                )
+            _, version = load_grant(session.uow.documents, case_id, actor.id)
+            supervisor = case.roles.supervisor
+            grant = BreakGlassGrant(
+                case_id,
+                actor.id,
+                reason,
+                session.now,
+                session.now + timedelta(minutes=minutes),
+                None if supervisor is None else owner_ref(supervisor),
+            )
+            store_grant(session.uow.documents, grant, version=version)
+            permissions = tuple(sorted(p.value for p in grant.permissions))
+            session.uow.audit.append(
+                case_id,
+                actor=session.actor,
+                action="break_glass",
+                at=session.now,
+                detail={
+                    "permission": Permission.BREAK_GLASS.value,
+                    "rule": None if decision is None else decision.rule,
+                    "reason": reason,
+                    "minutes": minutes,
+                    "expires_at": grant.expires_at.isoformat(),
+                    "permissions": list(permissions),
+                    "supervisor": grant.supervisor,
+                },
+            )
+            session.publish_later(
+                BreakGlassGranted(
+                    case_id,
+                    actor.id,
+                    reason,
+                    grant.expires_at,
+                    grant.supervisor,
+                    permissions,
+                    session.now,
+                )
+            )
+            return grant
+
+        return self.execute(actor, command, name=f"break the glass on {case_id}")
+
+    def revoke_glass(
+        self,
+        case_id: str,
+        principal: str | Principal,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> BreakGlassGrant:
+        """End ``principal``'s running break-the-glass grant on a case before it expires.
+
+        The holder may end their own grant; anyone else needs ``assign`` on the case. The
+        revoked grant is stored, recorded in the case's trail
+        (``action="break_glass_revoked"``) and a
+        [`BreakGlassRevoked`][casekit.app.BreakGlassRevoked] event goes to the outbox, in
+        one unit of work. Returns the revoked grant.
+
+        Complexity: one case read, at most one policy decision, one document read and
+        write, one audit append, one outbox record.
+
+        Raises:
+            ValidationError: A blank id, actor or reason.
+            NotFound: No such case, or ``principal`` holds no running grant on it (none,
+                expired or revoked already); nothing is changed.
+            AccessDenied: ``actor`` is not the holder and may not ``assign`` the case
+                (audited).
+        """
+        case_id = check_id(case_id, what="case whose break-the-glass grant is revoked")
+        holder = (
+            principal.id
+            if isinstance(principal, Principal)
+            else check_id(principal, what=f"holder of the grant on {case_id} to revoke")
+        )
+        reason = check_optional_text(reason, what=f"reason to revoke {holder}'s grant")
+
+        def command(session: Session) -> BreakGlassGrant:
+            case = session.read(case_id)
+            if session.actor != holder:
+                session.authorize(case, Permission.ASSIGN, reason=reason)
+            grant, version = load_grant(session.uow.documents, case_id, holder)
+            if grant is None or not grant.is_live(session.now):
+                state = (
+                    "none"
+                    if grant is None
+                    else f"revoked at {grant.revoked_at.isoformat()}"
+                    if grant.revoked_at is not None
+                    else f"expired at {grant.expires_at.isoformat()}"
+                )
+                raise NotFound(
+                    f"{holder} holds no running break-the-glass grant on {case_id} ({state}); "
+                    "nothing to revoke"
+                )
+            revoked = attrs.evolve(grant, revoked_at=session.now, revoked_by=session.actor)
+            store_grant(session.uow.documents, revoked, version=version)
+            session.uow.audit.append(
+                case_id,
+                actor=session.actor,
+                action="break_glass_revoked",
+                at=session.now,
+                detail={"principal": holder, "reason": reason},
+            )
+            session.publish_later(
+                BreakGlassRevoked(
+                    case_id, holder, session.actor, reason, grant.supervisor, session.now
+                )
+            )
+            return revoked
+
+        return self.execute(actor, command, name=f"revoke {holder}'s grant on {case_id}")
+
+    def glass_grant(self, case_id: str, principal: str | Principal) -> BreakGlassGrant | None:
+        """``principal``'s latest break-the-glass grant on a case (running or not), or None.
+
+        Not checked against the policy: for supervisors' tools and dashboards; keep it
+        behind your own checks. Complexity: one document read.
+        """
+        case_id = check_id(case_id, what="case whose break-the-glass grant is read")
+        holder = (
+            principal.id
+            if isinstance(principal, Principal)
+            else check_id(principal, what=f"holder of a grant on {case_id}")
+        )
+        with self.storage.unit_of_work() as uow:
+            grant, _ = load_grant(uow.documents, case_id, holder)
+        return grant
 
     # ------------------------------------------------------------------ routing
 
@@ -556,16 +899,20 @@ class Application:
 
         self.execute(agent, command, name=f"decline {case_id}")
 
-    def routing_status(self, case_id: str, *, actor: Actor | None = None) -> ItemStatus | None:
+    def routing_status(
+        self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> ItemStatus | None:
         """Where ``case_id``'s routed step stands, or ``None`` when it is not in routing.
 
-        With a policy, ``actor`` is required and needs ``read`` on the case.
+        With a policy, ``actor`` is required and needs ``read`` on the case; the read is
+        logged as [`case`][Application.case]'s is.
         """
         case_id = check_id(case_id, what="case whose routing is read")
+        reason = check_optional_text(reason, what=f"reason to read the routing of {case_id}")
 
         def read(session: Session) -> ItemStatus | None:
             case = session.read(case_id)
-            session.authorize(case, Permission.READ)
+            session.authorize(case, Permission.READ, reason=reason)
             routing = self.routing_for(type(case))
             if routing is None:
                 return None
@@ -574,12 +921,11 @@ class Application:
             except NotFound:
                 return None
 
-        if actor is None and self.policy is None:
+        if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
                 return read(Session(self, uow, "reader"))
-        return self.execute(
-            "reader" if actor is None else actor, read, name=f"read the routing of {case_id}"
-        )
+        reader = self._reader(actor, what=f"the routing of {case_id}")
+        return self.execute(reader, read, name=f"read the routing of {case_id}")
 
     def tick(self) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.
@@ -693,6 +1039,23 @@ class Application:
         case_id = check_id(case_id, what="case whose ledger is read")
         with self.storage.unit_of_work() as uow:
             return uow.ledger.lines(case_id)
+
+
+def _own_vault(vault: object) -> Vault:
+    """``vault`` if it can be an application's own vault."""
+    checked = check_vault(vault, what="vault of an Application")
+    if checked is DEFAULT_VAULT:
+        raise ValidationError(
+            "vault of an Application must be its own, not the process-wide DEFAULT_VAULT "
+            "that every application in the process shares; pass MemoryVault() for tests, "
+            "a KMS- or tokenisation-backed vault (one per tenant) in production, or nothing"
+        )
+    if isinstance(checked, SealingVault):
+        raise ValidationError(
+            f"vault of an Application must be a vault, not {checked!r} (another "
+            "application's sealing view, which cannot reveal); pass the vault itself"
+        )
+    return checked
 
 
 def _keep(event: object) -> None:
