@@ -8,9 +8,9 @@ import attrs
 import pytest
 
 from casekit.app import Application, BreakGlassGrant, BreakGlassGranted, BreakGlassRevoked
-from casekit.app.access import ACCESS_GRANTS, grant_key
+from casekit.app.access import ACCESS_GRANTS, grant_key, store_grant
 from casekit.clock import ManualClock
-from casekit.errors import AccessDenied, NotFound, ValidationError
+from casekit.errors import AccessDenied, ConcurrencyConflict, NotFound, ValidationError
 from casekit.priority import Priority
 from casekit.security import Principal
 from casekit.storage import Storage
@@ -256,3 +256,15 @@ def test_break_the_glass_works_the_same_with_a_cedar_policy(storage: Storage) ->
     app.break_glass("PDC-1", actor=DOC, reason="on call")
     assert app.case("PDC-1", actor=DOC).id == "PDC-1"
     assert entries(storage, "PDC-1")[-1].detail["via"] == "break-glass"
+
+
+def test_two_first_grants_at_once_conflict_so_the_command_is_retried(
+    storage: Storage, clock: ManualClock
+) -> None:
+    now = clock.now()
+    grant = BreakGlassGrant("PDC-1", "doc", "x", now, now + timedelta(minutes=5), None)
+    with storage.unit_of_work() as uow:
+        store_grant(uow.documents, grant, version=0)
+        uow.commit()
+    with storage.unit_of_work() as uow, pytest.raises(ConcurrencyConflict):
+        store_grant(uow.documents, grant, version=0)  # read before the other one wrote

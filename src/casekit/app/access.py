@@ -40,7 +40,7 @@ import attrs
 from casekit.cases.codec import case_to_record, type_topic
 from casekit.classification.sensitive import Sensitive
 from casekit.clock import as_utc
-from casekit.errors import CorruptRecord
+from casekit.errors import AlreadyExists, ConcurrencyConflict, CorruptRecord
 from casekit.security import AccessDecision, CaseResource, Permission
 
 if TYPE_CHECKING:
@@ -182,17 +182,23 @@ def store_grant(documents: DocumentStore, grant: BreakGlassGrant, *, version: in
     """Write ``grant`` over ``version`` of its document (0: the first). One write.
 
     Raises:
-        ConcurrencyConflict: Someone else wrote it since it was read (the command is
-            retried).
+        ConcurrencyConflict: Someone else wrote it since it was read, the first one
+            included (the command is retried, and then finds theirs).
     """
-    documents.put(
-        ACCESS_GRANTS,
-        grant_key(grant.case_id, grant.principal),
-        grant.to_body(),
-        expected_version=version,
-        labels={"case_id": grant.case_id, "principal": grant.principal},
-        updated_at=grant.revoked_at or grant.granted_at,
-    )
+    key = grant_key(grant.case_id, grant.principal)
+    try:
+        documents.put(
+            ACCESS_GRANTS,
+            key,
+            grant.to_body(),
+            expected_version=version,
+            labels={"case_id": grant.case_id, "principal": grant.principal},
+            updated_at=grant.revoked_at or grant.granted_at,
+        )
+    except AlreadyExists:
+        raise ConcurrencyConflict(
+            f"{ACCESS_GRANTS}/{key} was written by another command since it was read"
+        ) from None
 
 
 def live_glass(
