@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from casekit.app import Application
+from casekit.app import Application, Session
 from casekit.classification import Sensitive
 from casekit.demo.config import office_application
 from casekit.errors import AccessDenied, NotFound, ValidationError
+from casekit.security import Permission
 from casekit.storage import Storage
 
 from ._access import (
@@ -176,3 +177,27 @@ def test_a_reveal_is_refused_at_the_door_without_a_handle_or_a_reason(storage: S
     with pytest.raises(ValidationError, match="must be a Principal"):
         app.reveal("MCO-1", ssn, actor="ana", reason="no principal")
     assert trail(storage, "MCO-1") == before
+
+
+def test_your_own_command_logs_through_authorize_and_cannot_rewrite_the_core_facts(
+    storage: Storage,
+) -> None:
+    app = secured(storage, audit_reads_from=1)
+    open_pdc(app, "PDC-1")
+
+    def peek(session: Session) -> str:
+        case = session.read("PDC-1")
+        session.authorize(
+            case, Permission.READ, reason="report", detail={"via": "nothing", "report": "r-1"}
+        )
+        return case.status.value
+
+    assert app.execute(ANA, peek, name="peek") == "Open"
+    assert entries(storage, "PDC-1")[-1].detail == {
+        "permission": "read",
+        "via": "policy",
+        "rule": "staff read",
+        "sensitivity": 1,
+        "reason": "report",
+        "report": "r-1",
+    }

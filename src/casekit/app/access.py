@@ -238,17 +238,15 @@ def log_access(
 ) -> None:
     """Append an access log entry to ``case_id``'s trail in the session's unit of work.
 
+    ``detail`` adds facts (a reveal's kind and token); it cannot replace the permission,
+    ``via``, rule, sensitivity or reason.
+
     Complexity: one audit append.
     """
-    facts: dict[str, object] = {
-        "permission": permission.value,
-        "via": via,
-        "rule": rule,
-        "sensitivity": sensitivity,
-        "reason": reason,
-    }
-    if detail:
-        facts.update(detail)
+    facts: dict[str, object] = dict(detail or {})
+    facts.update(  # after the caller's facts: they never stand in for these
+        permission=permission.value, via=via, rule=rule, sensitivity=sensitivity, reason=reason
+    )
     if grant is not None:
         facts["grant_reason"] = grant.reason
         facts["grant_expires_at"] = grant.expires_at.isoformat()
