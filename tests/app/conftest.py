@@ -10,13 +10,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
+import attrs
 import pytest
 
 from casekit.app import Application
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.clock import ManualClock
 from casekit.demo.config import office_application
+from casekit.security import CaseResource
 from casekit.storage import MemoryStorage, PostgresStorage, SQLiteStorage, Storage
 from casekit.testing.postgres_server import PostgresServer
 
@@ -104,3 +107,24 @@ def _open_pdc(app: Application, case_id: str, *, income: str = "400.00") -> str:
         case_id, "income", {"monthly": income}, date(today.year, today.month, 1), actor="worker-1"
     )
     return case_id
+
+
+@pytest.fixture
+def sensitivity_levels(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Case id → the sensitivity level ``CaseResource.of`` reports for it (at least).
+
+    The application reads a case's sensitivity through ``CaseResource.of(case)``; this sets
+    it per case in a test, whether or not the case type keeps a level of its own.
+    """
+    levels: dict[str, int] = {}
+    original = CaseResource.of.__func__  # type: ignore[attr-defined]
+
+    def of(cls: type[CaseResource], case: Any, **kwargs: Any) -> CaseResource:
+        resource: CaseResource = original(cls, case, **kwargs)
+        level = levels.get(resource.case_id)
+        if level is None or level <= resource.sensitivity:
+            return resource
+        return attrs.evolve(resource, sensitivity=level)
+
+    monkeypatch.setattr(CaseResource, "of", classmethod(of))
+    return levels

@@ -12,21 +12,37 @@ from casekit.app import Application, CaseRouting, RoutedStep
   which routing domain, with which skills.
 - The handlers (`casekit.app.handlers`) and the application's own events
   (`casekit.app.events`).
+- Access: the access log and break-the-glass grants
+  ([`BreakGlassGrant`][casekit.app.BreakGlassGrant], `casekit.app.access`) and the
+  application's write-only vault view ([`SealingVault`][casekit.app.SealingVault]).
 """
 
+from casekit.app.access import BreakGlassGrant
 from casekit.app.application import Application
 from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
-from casekit.app.events import CaseOpened, PaymentIssued, ReassessmentApplied, cloud_event_parts
+from casekit.app.events import (
+    BreakGlassGranted,
+    BreakGlassRevoked,
+    CaseOpened,
+    PaymentIssued,
+    ReassessmentApplied,
+    cloud_event_parts,
+)
 from casekit.app.session import Session
+from casekit.app.vault import SealingVault
 
 __all__ = [
     "Application",
+    "BreakGlassGrant",
+    "BreakGlassGranted",
+    "BreakGlassRevoked",
     "CaseOpened",
     "CaseRouting",
     "PaymentIssued",
     "ReassessmentApplied",
     "RoutedStep",
     "RoutingDomain",
+    "SealingVault",
     "Session",
     "cloud_event_parts",
 ]

@@ -22,6 +22,12 @@ Many processes may run the same application on one database: routing is the dura
 (`casekit.storage.DurableRouter`), reassessment numbers and exclusion come from storage
 (`casekit.app.money`), and nothing is kept in process memory between commands except
 routers' replicas, which catch up with the journal at every use.
+
+With a policy, every command is checked before it acts (`Session.authorize`); reads of
+sensitive cases and every reveal of a sealed value are logged in the case's audit trail
+(`casekit.app.access`); break-the-glass gives time-boxed, audited emergency access
+([`Application.break_glass`][]); sealed values live in the application's own vault and
+come back only through [`Application.reveal`][].
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
+from casekit.app._access_commands import _AccessCommands, check_own_vault
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
 from casekit.app.session import Session
+from casekit.app.vault import SealingVault
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
 from casekit.cases.parts import Owner
@@ -48,7 +56,12 @@ from casekit.checks import (
     check_id,
     check_instance,
     check_int,
+    check_optional_text,
     check_text,
+)
+from casekit.classification.sensitive import (
+    MemoryVault,
+    Vault,
 )
 from casekit.clock import Clock
 from casekit.errors import AccessDenied, NotFound, ValidationError, allowed_list
@@ -58,7 +71,13 @@ from casekit.lifecycle.engine import ActionResult
 from casekit.priority import Priority
 from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus
-from casekit.security import Authorizer, Permission, Principal, PrincipalKind
+from casekit.security import (
+    Authorizer,
+    Permission,
+    Principal,
+    PrincipalKind,
+)
+from casekit.security.principal import check_level
 from casekit.storage.durable_router import DurableRouter
 from casekit.storage.ports import LedgerLine
 from casekit.storage.retry import retrying
@@ -84,7 +103,7 @@ def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
     return items
 
 
-class Application:
+class Application(_AccessCommands):
     """Cases, routing, financials and storage as one system, one method per command.
 
     Args:
@@ -105,10 +124,24 @@ class Application:
             (denied by default; a denial raises `AccessDenied`, changes nothing and is
             audited in the case's trail). Without one, commands take actor ids and check
             nothing: for trusted callers only.
+        audit_reads_from: The access log's threshold, a sensitivity level 1–5: every read
+            of a case at or above it ([`case`][Application.case],
+            [`routing_status`][Application.routing_status]) is recorded in the case's
+            audit trail (who, when, why, the case's sensitivity), in the read's own unit of
+            work. ``None`` (the default): reads are not logged. Reveals and break-the-glass
+            accesses are logged whatever it is.
+        vault: Where the application's sealed values live: one vault per application, so
+            per storage or tenant. Production passes a vault backed by a KMS or a
+            tokenisation service, one per tenant. The default is a fresh in-memory vault of
+            the application's own (for tests and notebooks: it forgets on exit). The
+            process-wide ``DEFAULT_VAULT`` is refused: every application in the process
+            would share it. Domain code seals through [`vault`][Application.vault]; values
+            come back only through [`reveal`][Application.reveal].
 
     Raises:
         ValidationError: A malformed argument; a case type routed twice; a domain listed
-            twice.
+            twice; a threshold outside 1–5; a vault that is not one, or is the
+            process-wide ``DEFAULT_VAULT`` or another application's sealing view.
     """
 
     def __init__(
@@ -124,6 +157,8 @@ class Application:
         attempts: int = 5,
         clock: Clock | None = None,
         policy: Authorizer | None = None,
+        audit_reads_from: int | None = None,
+        vault: Vault | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(
@@ -144,6 +179,11 @@ class Application:
             )
         if clock is not None and not callable(getattr(clock, "now", None)):
             raise ValidationError(f"clock of an Application must be a Clock, got {clock!r}")
+        if audit_reads_from is not None:
+            audit_reads_from = check_level(
+                audit_reads_from, what="audit_reads_from of an Application (a sensitivity level)"
+            )
+        own_vault = MemoryVault() if vault is None else check_own_vault(vault)
         by_type: dict[type[Case[Any]], CaseRouting] = {}
         for case_routing in routings:
             if case_routing.case_type in by_type:
@@ -175,6 +215,9 @@ class Application:
         self._routers: dict[str, DurableRouter] = {}
         self._subscribers: list[EventSubscriber] = []
         self.policy = policy
+        self.audit_reads_from = audit_reads_from
+        self._vault: Vault = own_vault
+        self._sealing = SealingVault(own_vault, name)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -275,22 +318,36 @@ class Application:
             return retrying(self.storage, attempt, attempts=self.attempts)
         except AccessDenied:
             if sessions and sessions[-1].denial is not None:
-                self._audit_denial(actor_id, *sessions[-1].denial)
+                self._audit_denial(actor_id, sessions[-1].denial)
             raise
 
     def _audit_denial(
-        self, actor_id: str, case_id: str, permission: str, action: str | None, rule: str
+        self, actor_id: str, denial: tuple[str, str, str | None, str, str | None]
     ) -> None:
-        """Record a refused command in the case's trail (its own unit of work)."""
+        """Record a refused command in the case's trail (its own unit of work).
+
+        ``denial``: the case, permission, action, rule and reason (`Session.denial`).
+        """
+        case_id, permission, action, rule, reason = denial
+        detail: dict[str, object] = {"permission": permission, "action": action, "rule": rule}
+        if reason is not None:
+            detail["reason"] = reason
         with self.storage.unit_of_work() as uow:
             uow.audit.append(
-                case_id,
-                actor=actor_id,
-                action="access_denied",
-                at=self.clock.now(),
-                detail={"permission": permission, "action": action, "rule": rule},
+                case_id, actor=actor_id, action="access_denied", at=self.clock.now(), detail=detail
             )
             uow.commit()
+
+    def _reader(self, actor: Actor | None, *, what: str) -> Actor:
+        """Who reads: ``actor``, or ``"reader"`` for a trusted read no log needs to name."""
+        if actor is not None:
+            return actor
+        if self.audit_reads_from is not None:
+            raise ValidationError(
+                f"{self.name} logs reads of cases at sensitivity {self.audit_reads_from} or "
+                f"above: say who reads {what} (actor=)"
+            )
+        return "reader"
 
     # ------------------------------------------------------------------ cases
 
@@ -460,28 +517,38 @@ class Application:
 
         self.execute(actor, command, name=f"set the priority of {case_id}")
 
-    def case(self, case_id: str, *, actor: Actor | None = None) -> Case[Any]:
+    def case(
+        self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> Case[Any]:
         """The stored case (changes to the object returned are not saved).
 
-        With a policy, ``actor`` is required and needs ``read``. Without one it may be
-        omitted (a trusted read).
+        With a policy, ``actor`` is required and needs ``read`` (or a live break-the-glass
+        grant). Without one it may be omitted (a trusted read), unless reads are logged.
+        A read of a case at or above ``audit_reads_from``, and every read through a
+        break-the-glass grant, is recorded in the case's trail (``action="read"``, with
+        ``reason``) in the read's unit of work.
+
+        Complexity: one case read, one policy decision, an audit append when logged.
 
         Raises:
             NotFound: No such case.
-            ValidationError: No principal given to an application with a policy.
+            ValidationError: No principal given to an application with a policy; no actor
+                given to an application that logs reads; a blank reason.
             AccessDenied: The policy does not let ``actor`` read it (audited).
         """
         case_id = check_id(case_id, what="case to read")
-        if actor is None and self.policy is None:
+        reason = check_optional_text(reason, what=f"reason to read {case_id}")
+        if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
                 return uow.cases.get(case_id)
+        reader = self._reader(actor, what=case_id)
 
         def command(session: Session) -> Case[Any]:
             case = session.read(case_id)
-            session.authorize(case, Permission.READ)
+            session.authorize(case, Permission.READ, reason=reason)
             return case
 
-        return self.execute("reader" if actor is None else actor, command, name=f"read {case_id}")
+        return self.execute(reader, command, name=f"read {case_id}")
 
     # ------------------------------------------------------------------ routing
 
@@ -556,16 +623,20 @@ class Application:
 
         self.execute(agent, command, name=f"decline {case_id}")
 
-    def routing_status(self, case_id: str, *, actor: Actor | None = None) -> ItemStatus | None:
+    def routing_status(
+        self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> ItemStatus | None:
         """Where ``case_id``'s routed step stands, or ``None`` when it is not in routing.
 
-        With a policy, ``actor`` is required and needs ``read`` on the case.
+        With a policy, ``actor`` is required and needs ``read`` on the case; the read is
+        logged as [`case`][Application.case]'s is.
         """
         case_id = check_id(case_id, what="case whose routing is read")
+        reason = check_optional_text(reason, what=f"reason to read the routing of {case_id}")
 
         def read(session: Session) -> ItemStatus | None:
             case = session.read(case_id)
-            session.authorize(case, Permission.READ)
+            session.authorize(case, Permission.READ, reason=reason)
             routing = self.routing_for(type(case))
             if routing is None:
                 return None
@@ -574,12 +645,11 @@ class Application:
             except NotFound:
                 return None
 
-        if actor is None and self.policy is None:
+        if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
                 return read(Session(self, uow, "reader"))
-        return self.execute(
-            "reader" if actor is None else actor, read, name=f"read the routing of {case_id}"
-        )
+        reader = self._reader(actor, what=f"the routing of {case_id}")
+        return self.execute(reader, read, name=f"read the routing of {case_id}")
 
     def tick(self) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.

@@ -2,7 +2,9 @@
 
 Cases publish their events (`casekit.cases.events`, status changes), the router its
 [`RoutingEvent`][casekit.routing.RoutingEvent]s; the application adds the facts no single
-case records: a case opened, a reassessment applied, a payment issued.
+case records: a case opened, a reassessment applied, a payment issued, emergency access
+granted or revoked (the case's supervisor is told through these: subscribe, or relay the
+outbox).
 
 [`cloud_event_parts`][] turns any of them into the ``type``, ``subject`` and JSON-safe
 ``data`` of a CloudEvents 1.0 envelope, the outbox's record format:
@@ -18,6 +20,8 @@ case records: a case opened, a reassessment applied, a payment issued.
 | `RoutingEvent` | ``casekit.routing.<kind>`` (``offered`` ...) | item or agent id |
 | [`ReassessmentApplied`][] | ``casekit.financials.reassessed`` | PDC id |
 | [`PaymentIssued`][] | ``casekit.financials.payment_issued`` | PDC id |
+| [`BreakGlassGranted`][] | ``casekit.access.break_glass_granted`` | case id |
+| [`BreakGlassRevoked`][] | ``casekit.access.break_glass_revoked`` | case id |
 
 Any other attrs event of a case becomes ``casekit.case.<snake_case class name>``.
 """
@@ -37,6 +41,8 @@ from casekit.money import Money
 from casekit.routing.events import RoutingEvent
 
 __all__ = [
+    "BreakGlassGranted",
+    "BreakGlassRevoked",
     "CaseOpened",
     "PaymentIssued",
     "ReassessmentApplied",
@@ -96,6 +102,53 @@ class PaymentIssued:
     at: datetime
 
 
+@attrs.frozen(slots=True)
+class BreakGlassGranted:
+    """Someone broke the glass: time-boxed access to a case the policy keeps from them.
+
+    Meant for the case's supervisor (a subscriber or the outbox's consumer tells them).
+
+    Attributes:
+        case_id: The case.
+        principal: Who was granted access.
+        reason: Why they asked.
+        expires_at: When the access stops on its own.
+        supervisor: The case's supervisor to tell, as an owner reference
+            (``"User:sam"``), or ``None`` when the case has none (tell whoever covers).
+        permissions: What the grant lets them do (``read``, ``reveal``).
+        at: When it was granted.
+    """
+
+    case_id: str
+    principal: str
+    reason: str
+    expires_at: datetime
+    supervisor: str | None
+    permissions: tuple[str, ...]
+    at: datetime
+
+
+@attrs.frozen(slots=True)
+class BreakGlassRevoked:
+    """A break-the-glass grant was ended before it expired.
+
+    Attributes:
+        case_id: The case.
+        principal: Whose grant it was.
+        actor: Who revoked it (the holder, or someone allowed to ``assign`` the case).
+        reason: Why, if given.
+        supervisor: The case's supervisor, as for [`BreakGlassGranted`][].
+        at: When.
+    """
+
+    case_id: str
+    principal: str
+    actor: str
+    reason: str | None
+    supervisor: str | None
+    at: datetime
+
+
 _TYPES: dict[str, str] = {
     "StatusChange": "casekit.case.status_changed",
     "EvidenceChanged": "casekit.case.evidence_changed",
@@ -105,6 +158,8 @@ _TYPES: dict[str, str] = {
     "CaseOpened": "casekit.case.opened",
     "ReassessmentApplied": "casekit.financials.reassessed",
     "PaymentIssued": "casekit.financials.payment_issued",
+    "BreakGlassGranted": "casekit.access.break_glass_granted",
+    "BreakGlassRevoked": "casekit.access.break_glass_revoked",
 }
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casekit.app.access import BreakGlassGrant, live_glass, log_access
 from casekit.app.events import CaseOpened, cloud_event_parts
 from casekit.cases.base import Case
 from casekit.cases.product_delivery import ProductDeliveryCase
@@ -75,8 +76,8 @@ class Session:
         self.uow = uow
         self.actor = actor
         self.principal = principal
-        self.denial: tuple[str, str, str | None, str] | None = None
-        """The case, permission, action and rule of a denial in this session, if any."""
+        self.denial: tuple[str, str, str | None, str, str | None] | None = None
+        """The case, permission, action, rule and reason of a denial in this session."""
         self.clock: Clock = app.clock
         self.now: datetime = as_utc(app.clock.now())
         self._cases: dict[str, Case[Any]] = {}
@@ -123,33 +124,120 @@ class Session:
         )
 
     def authorize(
-        self, case: Case[Any], permission: Permission, *, action: str | None = None
-    ) -> None:
+        self,
+        case: Case[Any],
+        permission: Permission,
+        *,
+        action: str | None = None,
+        reason: str | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> AccessDecision | None:
         """Check the application's policy lets the session's principal do this to ``case``.
 
-        No policy: nothing is checked. A denial is remembered (the application audits it
-        after the rollback) and raised. O(policy decision), a few microseconds.
+        A denied ``read`` or ``reveal`` is allowed after all while the principal holds a
+        live break-the-glass grant on the case and the policy still lets them
+        ``break_glass`` on it (`casekit.app.access`). An access the access log records —
+        every ``reveal``, a ``read`` of a case at or above the application's
+        ``audit_reads_from``, every use of a grant — is appended to the case's trail in
+        this unit of work, with ``reason`` and ``detail`` (JSON-safe facts, never a
+        revealed value). No policy: nothing is checked (``via="trusted"``), but the log is
+        kept the same way. A denial is remembered (the application audits it after the
+        rollback) and raised.
+
+        Returns:
+            The allowing decision (through a grant: the ``break_glass`` one), or ``None``
+            without a policy.
+
+        Complexity: one policy decision (a few microseconds); a denied ``read`` or
+        ``reveal`` adds a document read and a decision; a logged access, an audit append.
 
         Raises:
             AccessDenied: The policy denied it; the message names the rule and why.
         """
-        policy = self.app.policy
+        app = self.app
+        policy = app.policy
+        threshold = app.audit_reads_from
+        logged = permission is Permission.REVEAL or (
+            permission is Permission.READ and threshold is not None
+        )
         if policy is None:
-            return
-        if self.principal is None:
+            if logged:
+                self._log(case, permission, via="trusted", rule=None, reason=reason, detail=detail)
+            return None
+        principal = self.principal
+        if principal is None:
             raise AccessDenied(
-                f"{self.app.name} checks access and this command has no principal",
+                f"{app.name} checks access and this command has no principal",
                 decision=AccessDecision(False, "no principal", "no principal was given"),
             )
-        decision = policy.decide(self.principal, permission, CaseResource.of(case), action=action)
-        if not decision.allowed:
-            self.denial = (case.id, permission.value, action, decision.rule)
-            raise AccessDenied(
-                f"{self.principal} may not {permission.value}"
-                f"{'' if action is None else ' ' + repr(action)} on {case.id}: "
-                f"{decision.explain()}",
-                decision=decision,
+        resource = CaseResource.of(case)
+        decision = policy.decide(principal, permission, resource, action=action)
+        if decision.allowed:
+            if logged:
+                self._log(
+                    case,
+                    permission,
+                    via="policy",
+                    rule=decision.rule,
+                    reason=reason,
+                    detail=detail,
+                    resource=resource,
+                )
+            return decision
+        glass = live_glass(self, permission, resource)
+        if glass is not None:
+            grant, allowed = glass
+            self._log(
+                case,
+                permission,
+                via="break-glass",
+                rule=allowed.rule,
+                reason=reason,
+                detail=detail,
+                resource=resource,
+                grant=grant,
             )
+            return allowed
+        self.denial = (case.id, permission.value, action, decision.rule, reason)
+        raise AccessDenied(
+            f"{principal} may not {permission.value}"
+            f"{'' if action is None else ' ' + repr(action)} on {case.id}: "
+            f"{decision.explain()}",
+            decision=decision,
+        )
+
+    def _log(
+        self,
+        case: Case[Any],
+        permission: Permission,
+        *,
+        via: str,
+        rule: str | None,
+        reason: str | None,
+        detail: Mapping[str, object] | None,
+        resource: CaseResource | None = None,
+        grant: BreakGlassGrant | None = None,
+    ) -> None:
+        """Append the access to the log if the log records it (see `authorize`)."""
+        sensitivity = (resource or CaseResource.of(case)).sensitivity
+        threshold = self.app.audit_reads_from
+        if (
+            grant is None
+            and permission is Permission.READ
+            and (threshold is None or sensitivity < threshold)
+        ):
+            return
+        log_access(
+            self,
+            case.id,
+            permission,
+            via=via,
+            rule=rule,
+            sensitivity=sensitivity,
+            reason=reason,
+            detail=detail,
+            grant=grant,
+        )
 
     # ------------------------------------------------------------------ routing
 

@@ -4,9 +4,10 @@ A case may belong to a location. With location security on, a person whose locat
 another one (or who has none) is kept out of the case, except the case's owner and
 supervisor, who always have access. The two milder modes let the outsider read: *restricted
 view* only the case itself (not revealing masked values or exporting), *read-only* whatever
-changes nothing. Location security only ever takes access away: what the policy does not
-grant stays denied. Declared automatic checks serve every location and are not subject to
-it. A case without a location is not restricted.
+changes nothing. In every mode an outsider may still ask to break the glass
+(``break_glass``: time-boxed, audited emergency access). Location security only ever takes
+access away: what the policy does not grant stays denied. Declared automatic checks serve
+every location and are not subject to it. A case without a location is not restricted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class LocationMode(enum.StrEnum):
 
     Members:
         OFF: Locations are not looked at.
-        ON: Outside their location, people have no access at all.
+        ON: Outside their location, people have no access at all (they may only ask to
+            ``break_glass``, as in every mode).
         RESTRICTED_VIEW: Outside their location, people may only ``read``.
         READ_ONLY: Outside their location, people may ``read``, ``reveal`` and ``export``
             (the permissions that change nothing), but not change anything.
@@ -43,11 +45,16 @@ class LocationMode(enum.StrEnum):
         return _OUTSIDE[self]
 
 
+_GLASS = frozenset({Permission.BREAK_GLASS})
+"""Left to outsiders in every mode: break-the-glass is how someone outside reaches a case in
+an emergency (time-boxed, with a reason, audited, the supervisor told); the policy's grants
+and the sensitivity check still decide who may ask."""
+
 _OUTSIDE = {
     LocationMode.OFF: frozenset(Permission),
-    LocationMode.ON: frozenset[Permission](),
-    LocationMode.RESTRICTED_VIEW: frozenset({Permission.READ}),
-    LocationMode.READ_ONLY: READ_PERMISSIONS,
+    LocationMode.ON: _GLASS,
+    LocationMode.RESTRICTED_VIEW: frozenset({Permission.READ}) | _GLASS,
+    LocationMode.READ_ONLY: READ_PERMISSIONS | _GLASS,
 }
 
 ALWAYS_IN = (Relationship.OWNER | Relationship.SUPERVISOR).value

@@ -30,6 +30,12 @@ class Permission(enum.StrEnum):
         REVEAL: See a masked personal value whole (``Sensitive.reveal``).
         EXPORT: Take the case's data out of casekit (records, CSV, data frames, reports).
         ROUTE: Offer, push or pin the case's work to staff, or move it between queues.
+        BREAK_GLASS: Ask for time-boxed emergency access to a case the policy otherwise
+            keeps from you (break-the-glass: ``Application.break_glass``). A grant while it
+            runs lets its holder ``read`` and ``reveal`` the case, each use audited.
+            Location security never refuses it (reaching across locations in an emergency
+            is what it is for); sensitivity does: no one breaks into a case above their
+            clearance.
     """
 
     READ = "read"
@@ -41,6 +47,7 @@ class Permission(enum.StrEnum):
     REVEAL = "reveal"
     EXPORT = "export"
     ROUTE = "route"
+    BREAK_GLASS = "break_glass"
 
 
 READ_PERMISSIONS = frozenset({Permission.READ, Permission.REVEAL, Permission.EXPORT})

@@ -318,14 +318,14 @@ class AccessPolicy:
     # ----- refusals ---------------------------------------------------------------------
     def _location_denial(self, principal: Principal, resource: CaseResource) -> AccessDecision:
         mode = self.location_mode
-        left = allowed_list(mode.outside_permissions)
+        left = allowed_list(mode.outside_permissions - {Permission.BREAK_GLASS})
         return AccessDecision(
             False,
             LOCATION_SECURITY,
             f"{resource.case_id} is in location {resource.location!r} and {principal} in "
             f"{principal.location!r}; location security {mode.value!r} leaves people outside "
-            f"the location {left if left != 'none' else 'nothing'} (its owner and supervisor "
-            "are always in)",
+            f"the location {left if left != 'none' else 'nothing'} but breaking the glass "
+            "(its owner and supervisor are always in)",
         )
 
 

@@ -9,6 +9,9 @@
   or configuration.
 - `casekit.testing.security`: strategies of principals and case resources and the
   "no leak" property checks (`assert_no_leak`) to run on your own access policy.
+- `casekit.testing.app_security`: the same promise at the application's door
+  (`assert_app_respects_policy`): with your policy, no command the policy denies succeeds
+  or reads a case, and every denial is `AccessDenied`, audited, with nothing changed.
 - `casekit.testing.storage_contract`: the storage contract suite for your storage
   adapter, one module per port: `contract_documents`,
   `contract_unit_of_work`, `contract_audit`,
