@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
-from transitions import Machine
+from transitions import Machine, State
 
 from casekit.checks import check_actor, check_bool, check_json_safe, check_text
 from casekit.errors import GuardRejected, InvalidTransition, ValidationError, allowed_list
@@ -109,6 +109,61 @@ def _target_condition(target: enum.Enum) -> Callable[[object], bool]:
 
 _KEEP = object()
 
+# Actors that passed ``check_actor``: the same few people act again and again, and a set
+# lookup is cheaper than checking the text again (and than building the message the check
+# would need). Bounded: cleared when it fills up.
+_checked_actors: set[str] = set()
+_CHECKED_ACTORS_MAX = 4096
+
+
+def _remember_actor(actor: str) -> None:
+    if len(_checked_actors) >= _CHECKED_ACTORS_MAX:
+        _checked_actors.clear()
+    _checked_actors.add(actor)
+
+
+class _State(State):
+    """A transitions ``State`` whose name is read once, at compile time.
+
+    The stock ``State.name`` is a property that reads ``Enum.name`` (itself a descriptor)
+    on every call, and a trigger asks for it about six times, mostly for the arguments of
+    disabled debug log calls. Same states, same names; only the lookup is cheaper.
+    """
+
+    name = ""  # shadows State.name (a property): set per instance below
+
+    def __init__(self, name: str | enum.Enum, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, *args, **kwargs)
+        self.name = name.name if isinstance(name, enum.Enum) else name
+
+
+class _Machine(Machine):
+    """The class-level machine: ``get_state`` finds a state in one dict lookup.
+
+    The stock ``get_state`` turns an enum status into its name (``Enum.name``, a
+    descriptor) before looking it up; a trigger calls it five times. Here one dict holds
+    each state under its name and under its status; anything else takes the stock path
+    (and its error).
+    """
+
+    state_cls = _State
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lookup: dict[object, State] = {}
+        self._lookup.update(self.states)
+        self._lookup.update(
+            (state.value, state)
+            for state in self.states.values()
+            if isinstance(state.value, enum.Enum)
+        )
+
+    def get_state(self, state: str | enum.Enum) -> State:
+        try:
+            return self._lookup[state]
+        except (KeyError, TypeError):
+            return super().get_state(state)
+
 
 class CompiledLifecycle(Generic[C]):
     """A lifecycle compiled into one class-level transitions machine.
@@ -157,7 +212,7 @@ class CompiledLifecycle(Generic[C]):
             }
             for status in lifecycle.statuses
         ]
-        self.machine = Machine(
+        self.machine = _Machine(
             model=None,
             states=states,
             transitions=spec,
@@ -207,13 +262,16 @@ class CompiledLifecycle(Generic[C]):
             raise InvalidTransition(
                 case.id, str(action), str(status.value), self.allowed_actions(status)
             )
-        context.actor = check_actor(context.actor, what=f"actor of {action!r} on {case.id}")
+        actor = context.actor
+        if type(actor) is not str or actor not in _checked_actors:
+            context.actor = check_actor(actor, what=f"actor of {action!r} on {case.id}")
+            _remember_actor(context.actor)
         if act.kind is ActionKind.DEFER:
             return self._defer(case, act, context)
         if act.kind is ActionKind.RESUME:
             return self._resume(case, act, context)
         _admit(case, act, context)
-        target = _target(case, act, context)
+        target = act.target if act.target is not None else _target(case, act, context)
         return self._change(case, act, target, context, act.effects)
 
     def _defer(self, case: C, act: Action[C], context: ActionContext) -> ActionResult:
@@ -336,8 +394,10 @@ def _check_params(case: Fireable, act: Action[Any], context: ActionContext) -> N
 
 def _admit(case: Fireable, act: Action[Any], context: ActionContext) -> None:
     """Everything before the change: reason rule, parameters, guards in order."""
-    _check_reason(case, act, context)
-    _check_params(case, act, context)
+    if context.reason is not None or act.reason_required:
+        _check_reason(case, act, context)
+    if act.check_params is not None or (act.params is not None and context.params):
+        _check_params(case, act, context)
     for guard in act.guards:
         if not guard.check(case, context):
             raise guard.error(case.id, act.name, guard.explain(case, context))
