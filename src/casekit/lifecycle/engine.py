@@ -19,7 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 from transitions import Machine, State
 
-from casekit.checks import check_actor, check_bool, check_json_safe, check_text
+from casekit.checks import KNOWN_IDS, check_actor, check_bool, check_json_safe, check_text
 from casekit.errors import GuardRejected, InvalidTransition, ValidationError, allowed_list
 from casekit.lifecycle.spec import Action, ActionContext, ActionKind, DeferredStep, Lifecycle
 
@@ -108,18 +108,6 @@ def _target_condition(target: enum.Enum) -> Callable[[object], bool]:
 
 
 _KEEP = object()
-
-# Actors that passed ``check_actor``: the same few people act again and again, and a set
-# lookup is cheaper than checking the text again (and than building the message the check
-# would need). Bounded: cleared when it fills up.
-_checked_actors: set[str] = set()
-_CHECKED_ACTORS_MAX = 4096
-
-
-def _remember_actor(actor: str) -> None:
-    if len(_checked_actors) >= _CHECKED_ACTORS_MAX:
-        _checked_actors.clear()
-    _checked_actors.add(actor)
 
 
 class _State(State):
@@ -263,9 +251,8 @@ class CompiledLifecycle(Generic[C]):
                 case.id, str(action), str(status.value), self.allowed_actions(status)
             )
         actor = context.actor
-        if type(actor) is not str or actor not in _checked_actors:
+        if type(actor) is not str or actor not in KNOWN_IDS:  # else it passed the check before
             context.actor = check_actor(actor, what=f"actor of {action!r} on {case.id}")
-            _remember_actor(context.actor)
         if act.kind is ActionKind.DEFER:
             return self._defer(case, act, context)
         if act.kind is ActionKind.RESUME:
