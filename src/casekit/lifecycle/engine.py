@@ -13,11 +13,12 @@ and E effects plus one transitions trigger; ``allowed_actions`` is O(1) (precomp
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
-from transitions import Machine, State
+from transitions import EventData, Machine, State
 
 from casekit.checks import KNOWN_IDS, check_actor, check_bool, check_json_safe, check_text
 from casekit.errors import GuardRejected, InvalidTransition, ValidationError, allowed_list
@@ -110,12 +111,18 @@ def _target_condition(target: enum.Enum) -> Callable[[object], bool]:
 _KEEP = object()
 
 
+_TRANSITIONS_LOG = logging.getLogger("transitions.core")
+"""The logger ``transitions`` writes state entries and exits to."""
+
+
 class _State(State):
     """A transitions ``State`` whose name is read once, at compile time.
 
     The stock ``State.name`` is a property that reads ``Enum.name`` (itself a descriptor)
     on every call, and a trigger asks for it about six times, mostly for the arguments of
-    disabled debug log calls. Same states, same names; only the lookup is cheaper.
+    disabled debug log calls. Same states, same names; only the lookup is cheaper. And a
+    state with no enter (exit) callbacks skips the stock ``enter`` (``exit``), which would
+    only log, unless the ``transitions`` logger is enabled for INFO.
     """
 
     name = ""  # shadows State.name (a property): set per instance below
@@ -123,6 +130,16 @@ class _State(State):
     def __init__(self, name: str | enum.Enum, *args: Any, **kwargs: Any) -> None:
         super().__init__(name, *args, **kwargs)
         self.name = name.name if isinstance(name, enum.Enum) else name
+
+    # A state without enter or exit callbacks does nothing on entry or exit but log at DEBUG
+    # and INFO: skip the stock methods unless the transitions logger would write something.
+    def enter(self, event_data: EventData) -> None:
+        if self.on_enter or _TRANSITIONS_LOG.isEnabledFor(logging.INFO):
+            super().enter(event_data)
+
+    def exit(self, event_data: EventData) -> None:
+        if self.on_exit or _TRANSITIONS_LOG.isEnabledFor(logging.INFO):
+            super().exit(event_data)
 
 
 class _Machine(Machine):
