@@ -181,7 +181,11 @@ def check_plain_json(value: object, *, what: str) -> None:
         raise ValidationError(f"{what} is nested too deeply to store") from None
 
 
-def _walk(value: object, path: str) -> None:
+_JSON_AT_ONCE = frozenset({str, int, bool, type(None)})
+"""Types `_walk` passes without a look further (a ``str`` when it is ASCII)."""
+
+
+def _walk(value: object, path: str) -> None:  # noqa: PLR0912  a branch per JSON type, inline
     if value is None or type(value) is bool or type(value) is int:
         return
     if isinstance(value, str):
@@ -193,18 +197,23 @@ def _walk(value: object, path: str) -> None:
         if not math.isfinite(value):
             raise ValidationError(f"{path} is not finite ({value!r}); JSON cannot hold it")
         return
+    # ASCII text, None, bools and ints pass at once; the path naming an item (for the
+    # message) is only built for what has to be looked at further.
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(
                     f"{path} has a key that is not a string: {_short(key)} (JSON keys are text)"
                 )
-            _plain_string(key, what=f"a key of {path}", allow_nul=True)
-            _walk(item, f"{path}[{key!r}]")
+            if not key.isascii():
+                _plain_string(key, what=f"a key of {path}", allow_nul=True)
+            if type(item) not in _JSON_AT_ONCE or (type(item) is str and not item.isascii()):
+                _walk(item, f"{path}[{key!r}]")
         return
     if isinstance(value, list | tuple):
         for n, item in enumerate(value):
-            _walk(item, f"{path}[{n}]")
+            if type(item) not in _JSON_AT_ONCE or (type(item) is str and not item.isascii()):
+                _walk(item, f"{path}[{n}]")
         return
     raise ValidationError(
         f"{path} is a {type(value).__name__} ({_short(value)}), which is not JSON-safe; "
