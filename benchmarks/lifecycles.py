@@ -16,7 +16,9 @@ The three are timed interleaved, in rounds of 1,000 objects of each kind (creati
 path), the order rotating every round, so load on the machine falls on all three alike.
 Prints µs per creation, µs per action and bytes per case (tracemalloc, at creation), and the
 ratios against the targets of issue #2: creation ≥ 100× cheaper and memory ≥ 50× smaller
-than naive; an action at most 2× the bare static trigger. The cyclic GC runs as in
+than naive; and of issue #18: an action at most 1.3× the bare static trigger (a stock
+``transitions`` machine; casekit's own machine looks states up faster, see
+``casekit.lifecycle.engine``). The cyclic GC runs as in
 production; ``--gc-paused`` times with it paused, as ``timeit`` does.
 
 Usage: ``python benchmarks/lifecycles.py [--quick] [--gc-paused]``.
@@ -222,8 +224,8 @@ def main() -> None:
         f"{'met' if memory >= 50 else 'MISSED'}"
     )
     print(
-        f"action:   casekit costs {action:.2f}× the bare static trigger (target ≤ 2×) "
-        f"{'met' if action <= 2 else 'MISSED'}"
+        f"action:   casekit costs {action:.2f}× the bare static trigger (target ≤ 1.3×) "
+        f"{'met' if action <= 1.3 else 'MISSED'}"
     )
 
 

@@ -100,13 +100,27 @@ def check_optional_text(value: object, *, what: str) -> str | None:
     return None if value is None else check_text(value, what=what)
 
 
+KNOWN_IDS: set[str] = set()
+"""Strings (exactly ``str``) that passed `check_id` lately: the same actors, actions and
+label names come back again and again, and a set lookup is cheaper than checking them, or
+than building the message a check needs. A caller may test ``type(v) is str and v in
+KNOWN_IDS`` before building that message. Bounded: cleared when it fills up."""
+_KNOWN_IDS_MAX = 8192
+
+
 def check_id(value: object, *, what: str) -> str:
     """Return ``value`` if it is a usable id: a non-blank string of at most 512 characters.
 
     Raises:
         ValidationError: Not a string, blank, with NUL or a lone surrogate, or too long.
     """
-    return check_text(value, what=what, max_length=MAX_ID_LENGTH)
+    if type(value) is str and value in KNOWN_IDS:
+        return value
+    checked = check_text(value, what=what, max_length=MAX_ID_LENGTH)
+    if len(KNOWN_IDS) >= _KNOWN_IDS_MAX:
+        KNOWN_IDS.clear()
+    KNOWN_IDS.add(checked)
+    return checked
 
 
 def check_actor(value: object, *, what: str = "actor") -> str:

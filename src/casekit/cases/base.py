@@ -15,7 +15,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -325,7 +325,7 @@ class Case(Generic[S]):
         now = self.clock.now()
         if now.tzinfo is not UTC:
             now = as_utc(now, what="clock time")
-        context = ActionContext(actor=actor, at=now, reason=reason, params=params)
+        context = ActionContext(actor, now, reason, params)  # positional: one per action
         return self._compiled.fire(self, action, context)
 
     # Engine hooks (casekit.lifecycle.engine.Fireable) -------------------------------------
@@ -953,9 +953,12 @@ _MANAGED_FIELDS = frozenset(
 """Case fields that ``create`` sets itself or that change only through the case's methods."""
 
 
-@attrs.frozen(slots=True)
-class _Checkpoint:
-    """What an action may change, captured cheaply so a failure can put it back."""
+class _Checkpoint(NamedTuple):
+    """What an action may change, captured cheaply so a failure can put it back.
+
+    A named tuple rather than an attrs class: one is taken on every action, and a tuple
+    is built in a third of the time.
+    """
 
     status: Any
     updated_at: datetime

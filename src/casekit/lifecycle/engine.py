@@ -13,13 +13,14 @@ and E effects plus one transitions trigger; ``allowed_actions`` is O(1) (precomp
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
-from transitions import Machine
+from transitions import EventData, Machine, State
 
-from casekit.checks import check_actor, check_bool, check_json_safe, check_text
+from casekit.checks import KNOWN_IDS, check_actor, check_bool, check_json_safe, check_text
 from casekit.errors import GuardRejected, InvalidTransition, ValidationError, allowed_list
 from casekit.lifecycle.spec import Action, ActionContext, ActionKind, DeferredStep, Lifecycle
 
@@ -110,6 +111,65 @@ def _target_condition(target: enum.Enum) -> Callable[[object], bool]:
 _KEEP = object()
 
 
+_TRANSITIONS_LOG = logging.getLogger("transitions.core")
+"""The logger ``transitions`` writes state entries and exits to."""
+
+
+class _State(State):
+    """A transitions ``State`` whose name is read once, at compile time.
+
+    The stock ``State.name`` is a property that reads ``Enum.name`` (itself a descriptor)
+    on every call, and a trigger asks for it about six times, mostly for the arguments of
+    disabled debug log calls. Same states, same names; only the lookup is cheaper. And a
+    state with no enter (exit) callbacks skips the stock ``enter`` (``exit``), which would
+    only log, unless the ``transitions`` logger is enabled for INFO.
+    """
+
+    name = ""  # shadows State.name (a property): set per instance below
+
+    def __init__(self, name: str | enum.Enum, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, *args, **kwargs)
+        self.name = name.name if isinstance(name, enum.Enum) else name
+
+    # A state without enter or exit callbacks does nothing on entry or exit but log at DEBUG
+    # and INFO: skip the stock methods unless the transitions logger would write something.
+    def enter(self, event_data: EventData) -> None:
+        if self.on_enter or _TRANSITIONS_LOG.isEnabledFor(logging.INFO):
+            super().enter(event_data)
+
+    def exit(self, event_data: EventData) -> None:
+        if self.on_exit or _TRANSITIONS_LOG.isEnabledFor(logging.INFO):
+            super().exit(event_data)
+
+
+class _Machine(Machine):
+    """The class-level machine: ``get_state`` finds a state in one dict lookup.
+
+    The stock ``get_state`` turns an enum status into its name (``Enum.name``, a
+    descriptor) before looking it up; a trigger calls it five times. Here one dict holds
+    each state under its name and under its status; anything else takes the stock path
+    (and its error).
+    """
+
+    state_cls = _State
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lookup: dict[object, State] = {}
+        self._lookup.update(self.states)
+        self._lookup.update(
+            (state.value, state)
+            for state in self.states.values()
+            if isinstance(state.value, enum.Enum)
+        )
+
+    def get_state(self, state: str | enum.Enum) -> State:
+        try:
+            return self._lookup[state]
+        except (KeyError, TypeError):
+            return super().get_state(state)
+
+
 class CompiledLifecycle(Generic[C]):
     """A lifecycle compiled into one class-level transitions machine.
 
@@ -157,7 +217,7 @@ class CompiledLifecycle(Generic[C]):
             }
             for status in lifecycle.statuses
         ]
-        self.machine = Machine(
+        self.machine = _Machine(
             model=None,
             states=states,
             transitions=spec,
@@ -207,13 +267,15 @@ class CompiledLifecycle(Generic[C]):
             raise InvalidTransition(
                 case.id, str(action), str(status.value), self.allowed_actions(status)
             )
-        context.actor = check_actor(context.actor, what=f"actor of {action!r} on {case.id}")
+        actor = context.actor
+        if type(actor) is not str or actor not in KNOWN_IDS:  # else it passed the check before
+            context.actor = check_actor(actor, what=f"actor of {action!r} on {case.id}")
         if act.kind is ActionKind.DEFER:
             return self._defer(case, act, context)
         if act.kind is ActionKind.RESUME:
             return self._resume(case, act, context)
         _admit(case, act, context)
-        target = _target(case, act, context)
+        target = act.target if act.target is not None else _target(case, act, context)
         return self._change(case, act, target, context, act.effects)
 
     def _defer(self, case: C, act: Action[C], context: ActionContext) -> ActionResult:
@@ -336,8 +398,10 @@ def _check_params(case: Fireable, act: Action[Any], context: ActionContext) -> N
 
 def _admit(case: Fireable, act: Action[Any], context: ActionContext) -> None:
     """Everything before the change: reason rule, parameters, guards in order."""
-    _check_reason(case, act, context)
-    _check_params(case, act, context)
+    if context.reason is not None or act.reason_required:
+        _check_reason(case, act, context)
+    if act.check_params is not None or (act.params is not None and context.params):
+        _check_params(case, act, context)
     for guard in act.guards:
         if not guard.check(case, context):
             raise guard.error(case.id, act.name, guard.explain(case, context))

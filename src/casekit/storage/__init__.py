@@ -23,40 +23,85 @@
 The contract suites every adapter passes are `casekit.testing.storage_contract` (one
 module per port, combined) and `casekit.testing.contract_validation` (arguments
 checked at the door).
+
+The names are imported on first use (PEP 562), so ``import casekit.storage`` stays cheap
+and ``from casekit.storage import SQLiteStorage`` loads the SQLite adapter without the
+router or the case types.
 """
 
 from __future__ import annotations
 
-from casekit.storage.audit import GENESIS_HASH, ChainedAuditLog, entry_hash, verify_chain
-from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
-from casekit.storage.checkpoint import Checkpoint
-from casekit.storage.conninfo import scrub_conninfo
-from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
-from casekit.storage.memory import MemoryStorage
-from casekit.storage.outbox import DocumentOutbox
-from casekit.storage.outbox_record import OutboxRecord
-from casekit.storage.ports import (
-    AuditEntry,
-    AuditLog,
-    CaseRepository,
-    Document,
-    DocumentStore,
-    EventHandler,
-    JournalEntry,
-    JournalSnapshot,
-    LedgerKind,
-    LedgerLine,
-    LedgerStore,
-    Outbox,
-    Page,
-    RoutingJournal,
-)
-from casekit.storage.postgres import PostgresStorage
-from casekit.storage.relay import OutboxRelay
-from casekit.storage.retry import retrying
-from casekit.storage.sql import SCHEMA_VERSION, SchemaMigration
-from casekit.storage.sqlite import SQLiteStorage
-from casekit.storage.unit_of_work import Storage, UnitOfWork
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from casekit.storage.audit import (
+        GENESIS_HASH,
+        ChainedAuditLog,
+        entry_hash,
+        verify_chain,
+    )
+    from casekit.storage.cases import (
+        CASES,
+        DocumentCaseRepository,
+        case_labels,
+    )
+    from casekit.storage.checkpoint import (
+        Checkpoint,
+    )
+    from casekit.storage.conninfo import (
+        scrub_conninfo,
+    )
+    from casekit.storage.durable_router import (
+        BoundRouter,
+        DurableRouter,
+        serve_timers,
+    )
+    from casekit.storage.memory import (
+        MemoryStorage,
+    )
+    from casekit.storage.outbox import (
+        DocumentOutbox,
+    )
+    from casekit.storage.outbox_record import (
+        OutboxRecord,
+    )
+    from casekit.storage.ports import (
+        AuditEntry,
+        AuditLog,
+        CaseRepository,
+        Document,
+        DocumentStore,
+        EventHandler,
+        JournalEntry,
+        JournalSnapshot,
+        LedgerKind,
+        LedgerLine,
+        LedgerStore,
+        Outbox,
+        Page,
+        RoutingJournal,
+    )
+    from casekit.storage.postgres import (
+        PostgresStorage,
+    )
+    from casekit.storage.relay import (
+        OutboxRelay,
+    )
+    from casekit.storage.retry import (
+        retrying,
+    )
+    from casekit.storage.sql import (
+        SCHEMA_VERSION,
+        SchemaMigration,
+    )
+    from casekit.storage.sqlite import (
+        SQLiteStorage,
+    )
+    from casekit.storage.unit_of_work import (
+        Storage,
+        UnitOfWork,
+    )
 
 __all__ = [
     "CASES",
@@ -97,3 +142,70 @@ __all__ = [
     "serve_timers",
     "verify_chain",
 ]
+
+# Where each re-exported name lives, imported by ``__getattr__`` on first access.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "casekit.storage.audit": (
+        "ChainedAuditLog",
+        "GENESIS_HASH",
+        "entry_hash",
+        "verify_chain",
+    ),
+    "casekit.storage.cases": (
+        "CASES",
+        "DocumentCaseRepository",
+        "case_labels",
+    ),
+    "casekit.storage.checkpoint": ("Checkpoint",),
+    "casekit.storage.conninfo": ("scrub_conninfo",),
+    "casekit.storage.durable_router": (
+        "BoundRouter",
+        "DurableRouter",
+        "serve_timers",
+    ),
+    "casekit.storage.memory": ("MemoryStorage",),
+    "casekit.storage.outbox": ("DocumentOutbox",),
+    "casekit.storage.outbox_record": ("OutboxRecord",),
+    "casekit.storage.ports": (
+        "AuditEntry",
+        "AuditLog",
+        "CaseRepository",
+        "Document",
+        "DocumentStore",
+        "EventHandler",
+        "JournalEntry",
+        "JournalSnapshot",
+        "LedgerKind",
+        "LedgerLine",
+        "LedgerStore",
+        "Outbox",
+        "Page",
+        "RoutingJournal",
+    ),
+    "casekit.storage.postgres": ("PostgresStorage",),
+    "casekit.storage.relay": ("OutboxRelay",),
+    "casekit.storage.retry": ("retrying",),
+    "casekit.storage.sql": (
+        "SCHEMA_VERSION",
+        "SchemaMigration",
+    ),
+    "casekit.storage.sqlite": ("SQLiteStorage",),
+    "casekit.storage.unit_of_work": (
+        "Storage",
+        "UnitOfWork",
+    ),
+}
+_LAZY = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'casekit.storage' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,6 +14,7 @@ Complexity: O(size of the value) each.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import reprlib
@@ -21,7 +22,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from casekit.checks import MAX_ID_LENGTH, check_actor, check_aware, check_id, check_int, check_text
+from casekit.checks import (
+    KNOWN_IDS,
+    MAX_ID_LENGTH,
+    check_actor,
+    check_aware,
+    check_id,
+    check_int,
+    check_text,
+)
 from casekit.errors import ValidationError
 
 __all__ = [
@@ -96,6 +105,8 @@ def check_collection(value: object) -> str:
 
 def check_key(collection: str, value: object) -> str:
     """A document key: an id (non-blank, at most 512 characters, no NUL or lone surrogate)."""
+    if type(value) is str and value in KNOWN_IDS:
+        return value
     return check_id(value, what=f"key of a document in {collection}")
 
 
@@ -138,7 +149,10 @@ def check_labels(value: object, *, what: str) -> dict[str, str]:
         raise ValidationError(f"{what} must be a mapping of str to str, got {_short(value)}")
     labels: dict[str, str] = {}
     for given, text in value.items():
-        name = check_id(given, what=f"a label name of {what}")
+        if type(given) is str and given in KNOWN_IDS:
+            name = given
+        else:
+            name = check_id(given, what=f"a label name of {what}")
         if not isinstance(text, str):
             raise ValidationError(f"label {name!r} of {what} must be a string, got {_short(text)}")
         if len(text) > MAX_LABEL_LENGTH:
@@ -146,7 +160,8 @@ def check_labels(value: object, *, what: str) -> dict[str, str]:
                 f"label {name!r} of {what} must be at most {MAX_LABEL_LENGTH} characters, "
                 f"got {len(text)}"
             )
-        _plain_string(text, what=f"label {name!r} of {what}", allow_nul=False)
+        if "\x00" in text or not text.isascii():  # only then can _plain_string refuse it
+            _plain_string(text, what=f"label {name!r} of {what}", allow_nul=False)
         labels[name] = str(text)
     return labels
 
@@ -166,7 +181,11 @@ def check_plain_json(value: object, *, what: str) -> None:
         raise ValidationError(f"{what} is nested too deeply to store") from None
 
 
-def _walk(value: object, path: str) -> None:
+_JSON_AT_ONCE = frozenset({str, int, bool, type(None)})
+"""Types `_walk` passes without a look further (a ``str`` when it is ASCII)."""
+
+
+def _walk(value: object, path: str) -> None:  # noqa: PLR0912  a branch per JSON type, inline
     if value is None or type(value) is bool or type(value) is int:
         return
     if isinstance(value, str):
@@ -178,23 +197,36 @@ def _walk(value: object, path: str) -> None:
         if not math.isfinite(value):
             raise ValidationError(f"{path} is not finite ({value!r}); JSON cannot hold it")
         return
+    # ASCII text, None, bools and ints pass at once; the path naming an item (for the
+    # message) is only built for what has to be looked at further.
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(
                     f"{path} has a key that is not a string: {_short(key)} (JSON keys are text)"
                 )
-            _plain_string(key, what=f"a key of {path}", allow_nul=True)
-            _walk(item, f"{path}[{key!r}]")
+            if not key.isascii():
+                _plain_string(key, what=f"a key of {path}", allow_nul=True)
+            if type(item) not in _JSON_AT_ONCE or (type(item) is str and not item.isascii()):
+                _walk(item, f"{path}[{key!r}]")
         return
     if isinstance(value, list | tuple):
         for n, item in enumerate(value):
-            _walk(item, f"{path}[{n}]")
+            if type(item) not in _JSON_AT_ONCE or (type(item) is str and not item.isascii()):
+                _walk(item, f"{path}[{n}]")
         return
     raise ValidationError(
         f"{path} is a {type(value).__name__} ({_short(value)}), which is not JSON-safe; "
         "use str, int, bool, None, a list or a mapping with string keys"
     )
+
+
+@functools.cache
+def _json_text() -> type[str]:
+    """``casekit.storage.ports.JsonText`` (ports imports this module, so not at the top)."""
+    from casekit.storage.ports import JsonText  # noqa: PLC0415  see above
+
+    return JsonText
 
 
 def body_text(what: str, body: object) -> str:
@@ -208,9 +240,7 @@ def body_text(what: str, body: object) -> str:
         ValidationError: Not a mapping or JSON text, or holding what JSON cannot store.
     """
     if isinstance(body, str):
-        from casekit.storage.ports import JsonText  # noqa: PLC0415  ports imports this module
-
-        if type(body) is not JsonText:
+        if type(body) is not _json_text():
             raise ValidationError(
                 f"{what}: the body must be a mapping or JsonText, got a plain str {_short(body)}"
             )
@@ -273,7 +303,7 @@ def check_audit_specs(entries: object) -> list[dict[str, Any]]:
         raise ValidationError(
             f"audit entries to append must be a list of mappings, got {_short(entries)}"
         )
-    checked = []
+    checked: list[dict[str, Any]] = []
     for n, spec in enumerate(entries):
         if not isinstance(spec, Mapping):
             raise ValidationError(
@@ -286,8 +316,23 @@ def check_audit_specs(entries: object) -> list[dict[str, Any]]:
                 f"audit entry {n} to append has unknown fields {', '.join(unknown)}; "
                 f"allowed: {', '.join(sorted(_AUDIT_FIELDS))}"
             )
-        checked.append(check_audit_fields(spec.get("case_id"), spec))
+        if type(spec) is _CheckedAuditFields:  # checked already, and not changed since
+            checked.append(spec)
+        else:
+            checked.append(check_audit_fields(spec.get("case_id"), spec))
     return checked
+
+
+class _CheckedAuditFields(dict[str, Any]):
+    """What `check_audit_fields` returns: the append's fields, known to be good.
+
+    A repository checks its entries before its first write (so a refused call writes
+    nothing) and hands them to ``append_many``, which would otherwise check them all a
+    second time. Only `check_audit_fields` makes one, from checked values, and neither
+    side changes it afterwards; ``append_many`` still checks any other mapping in full.
+    """
+
+    __slots__ = ()
 
 
 def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,12 +347,17 @@ def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, 
     """
     case_id = check_id(case_id, what="audit entry case id")
     where = f"audit entry for {case_id}"
-    checked: dict[str, Any] = {
-        "case_id": case_id,
-        "actor": check_actor(fields.get("actor"), what=f"actor of the {where}"),
-        "action": check_id(fields.get("action"), what=f"action of the {where}"),
-        "at": check_aware(fields.get("at"), what=f"time of the {where}"),
-    }
+    actor, action = fields.get("actor"), fields.get("action")
+    if type(actor) is not str or actor not in KNOWN_IDS:  # else checked already
+        actor = check_actor(actor, what=f"actor of the {where}")
+    if type(action) is not str or action not in KNOWN_IDS:
+        action = check_id(action, what=f"action of the {where}")
+    checked: dict[str, Any] = _CheckedAuditFields(
+        case_id=case_id,
+        actor=actor,
+        action=action,
+        at=check_aware(fields.get("at"), what=f"time of the {where}"),
+    )
     for name in ("before", "after"):
         value = fields.get(name)
         if value is not None:
