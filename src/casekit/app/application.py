@@ -379,7 +379,9 @@ class Application:
         """
         case_id = check_id(case_id, what="case to read")
         with self.storage.unit_of_work() as uow:
-            return uow.cases.get(case_id)
+            case = uow.cases.get(case_id)
+        case.clock = self.clock
+        return case
 
     # ------------------------------------------------------------------ routing
 

@@ -1,0 +1,69 @@
+"""What rebuilding ``casekit demo`` on the application layer found it lacked, on every backend.
+
+- a case loaded from storage reads the time from the application's clock, not the storage's;
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from casekit.app import Application
+from casekit.clock import ManualClock
+from casekit.demo.config import office_application
+from casekit.financials import DeliveryPattern, Timing
+from casekit.storage import Storage
+
+from .conftest import START, StorageMaker
+
+OpenPdc = Callable[..., str]
+T = TypeVar("T")
+
+
+def activate(app: Application, case_id: str) -> None:
+    app.perform(case_id, "submit", actor="worker-1")
+    app.perform(case_id, "approve", actor="boss")
+    app.perform(case_id, "activate", actor="worker-1")
+
+
+def enrol(app: Application, case_id: str, day: int = 1) -> None:
+    app.enrol(
+        case_id, pattern=DeliveryPattern.monthly(day, timing=Timing.IN_ARREARS), actor="worker-1"
+    )
+
+
+def pay(app: Application) -> int:
+    return app.run_payments(app.clock.now().date(), verifier="payments-1", submitter="payments-2")
+
+
+def stored_version(storage: Storage, case_id: str) -> int:
+    with storage.unit_of_work() as uow:
+        return uow.cases.get(case_id).version
+
+
+def next_due(storage: Storage, case_id: str) -> object:
+    with storage.unit_of_work() as uow:
+        document = uow.documents.get("financials", case_id)
+    assert document is not None
+    return document.body["next_due"]
+
+
+# ---------------------------------------------------------------------- the application's clock
+
+
+def test_cases_loaded_from_storage_read_the_applications_clock(
+    backend: str, make_storage: StorageMaker, open_pdc: OpenPdc
+) -> None:
+    # The storage's clock is a year behind the application's (a demo's simulated clock,
+    # a storage opened with the system clock): cases read back must not use it.
+    clock = ManualClock(START)
+    storage = make_storage(backend, ManualClock(START - timedelta(days=365)))
+    app = office_application(storage, clock=clock)
+    case_id = open_pdc(app, "PDC-CLOCK")
+    clock.advance(timedelta(hours=3))
+    app.perform(case_id, "submit", actor="worker-1")
+    pdc = app.case(case_id)
+    assert [entry.at for entry in pdc.history] == [clock.now()]
+    assert pdc.updated_at == clock.now()
+    assert pdc.clock is clock
