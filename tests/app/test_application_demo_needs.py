@@ -1,6 +1,7 @@
 """What rebuilding ``casekit demo`` on the application layer found it lacked, on every backend.
 
 - a case loaded from storage reads the time from the application's clock, not the storage's;
+- an owner assignment can re-resolve the supervisor from reporting lines (``org``);
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from casekit.app import Application
+from casekit.cases import Owner, ReportingLines
 from casekit.clock import ManualClock
 from casekit.demo.config import office_application
 from casekit.financials import DeliveryPattern, Timing
@@ -67,3 +69,19 @@ def test_cases_loaded_from_storage_read_the_applications_clock(
     assert [entry.at for entry in pdc.history] == [clock.now()]
     assert pdc.updated_at == clock.now()
     assert pdc.clock is clock
+
+
+# ---------------------------------------------------------------------- owners and supervisors
+
+
+def test_an_owner_assignment_can_bring_the_owners_supervisor(
+    open_pdc: OpenPdc, app: Application
+) -> None:
+    case_id = open_pdc(app, "PDC-ORG")
+    org = ReportingLines({Owner.user("ana"): Owner.user("sam")})
+    app.assign_owner(case_id, Owner.user("ana"), actor="router", org=org)
+    pdc = app.case(case_id)
+    assert (pdc.owner, pdc.roles.supervisor) == (Owner.user("ana"), Owner.user("sam"))
+    app.assign_owner(case_id, Owner.user("kim"), actor="router")  # no org: supervisor stays
+    pdc = app.case(case_id)
+    assert (pdc.owner, pdc.roles.supervisor) == (Owner.user("kim"), Owner.user("sam"))

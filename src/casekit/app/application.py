@@ -37,7 +37,7 @@ from casekit.app.money import FinancialRecords
 from casekit.app.session import Session
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
-from casekit.cases.ownership import Owner
+from casekit.cases.ownership import OrgStructure, Owner
 from casekit.cases.product_delivery import ProductDeliveryCase
 from casekit.checks import (
     check_actor,
@@ -347,13 +347,19 @@ class Application:
             name=f"correct evidence of {case_id}",
         )
 
-    def assign_owner(self, case_id: str, owner: Owner, *, actor: str) -> None:
-        """Make ``owner`` the case's owner."""
+    def assign_owner(
+        self, case_id: str, owner: Owner, *, actor: str, org: OrgStructure | None = None
+    ) -> None:
+        """Make ``owner`` the case's owner.
+
+        Given ``org`` (reporting lines), the owner's supervisor becomes the case's
+        supervisor too; without it the supervisor stays (see `Case.assign_owner`).
+        """
         case_id = check_id(case_id, what="case to assign")
         check_instance(owner, Owner, what=f"new owner of {case_id}")
         self.execute(
             actor,
-            lambda session: session.change(case_id).assign_owner(owner, actor=actor),
+            lambda session: session.change(case_id).assign_owner(owner, actor=actor, org=org),
             name=f"assign {case_id}",
         )
 
