@@ -2,15 +2,16 @@
 
 - a case loaded from storage reads the time from the application's clock, not the storage's;
 - an owner assignment can re-resolve the supervisor from reporting lines (``org``);
+- a reassessment's event says which period it corrected;
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TypeVar
 
-from casekit.app import Application
+from casekit.app import Application, ReassessmentApplied
 from casekit.cases import Owner, ReportingLines
 from casekit.clock import ManualClock
 from casekit.demo.config import office_application
@@ -85,3 +86,32 @@ def test_an_owner_assignment_can_bring_the_owners_supervisor(
     app.assign_owner(case_id, Owner.user("kim"), actor="router")  # no org: supervisor stays
     pdc = app.case(case_id)
     assert (pdc.owner, pdc.roles.supervisor) == (Owner.user("kim"), Owner.user("sam"))
+
+
+# ---------------------------------------------------------------------- the corrected period
+
+
+def test_a_reassessment_event_says_which_period_it_corrected(
+    open_pdc: OpenPdc, app: Application, storage: Storage, clock: ManualClock
+) -> None:
+    case_id = open_pdc(app, "PDC-PERIOD", income="400.00")  # income from 1 March
+    activate(app, case_id)
+    enrol(app, case_id)
+    clock.advance(timedelta(days=62))
+    assert pay(app) >= 2  # March and April, in arrears
+    published: list[object] = []
+    app.subscribe(published.append)
+    (income,) = app.case(case_id).evidence.current("income")
+    app.correct_evidence(
+        case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "600.00"}
+    )
+    (applied,) = [event for event in published if isinstance(event, ReassessmentApplied)]
+    assert applied.correction_case_id is not None
+    assert applied.period_start == date(2026, 3, 1)
+    assert applied.period_end is not None
+    assert applied.period_end >= date(2026, 3, 31)
+    with storage.unit_of_work() as uow:
+        (record,) = [
+            r for r in uow.outbox.pending(limit=1000) if r.type == "casekit.financials.reassessed"
+        ]
+    assert record.data["period_start"] == "2026-03-01"

@@ -345,4 +345,6 @@ def _reassessed(applied: AppliedReassessment, *, trigger: str, actor: str, at: d
         skipped=applied.skipped,
         actor=actor,
         at=at,
+        period_start=None if result.period is None else result.period.start,
+        period_end=None if result.period is None else result.period.end,
     )
