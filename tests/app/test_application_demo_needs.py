@@ -3,6 +3,7 @@
 - a case loaded from storage reads the time from the application's clock, not the storage's;
 - an owner assignment can re-resolve the supervisor from reporting lines (``org``);
 - a reassessment's event says which period it corrected;
+- a payment run opens a command only for the PDCs it may pay, and saves no case.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TypeVar
 
-from casekit.app import Application, ReassessmentApplied
+import pytest
+
+from casekit.app import Application, ReassessmentApplied, Session
 from casekit.cases import Owner, ReportingLines
 from casekit.clock import ManualClock
 from casekit.demo.config import office_application
@@ -115,3 +118,59 @@ def test_a_reassessment_event_says_which_period_it_corrected(
             r for r in uow.outbox.pending(limit=1000) if r.type == "casekit.financials.reassessed"
         ]
     assert record.data["period_start"] == "2026-03-01"
+
+
+# ---------------------------------------------------------------------- the payment run
+
+
+def test_a_payment_run_leaves_alone_the_pdcs_with_nothing_due(
+    open_pdc: OpenPdc,
+    app: Application,
+    storage: Storage,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case_id = open_pdc(app, "PDC-DUE", income="400.00")  # income from 1 March
+    activate(app, case_id)
+    enrol(app, case_id, day=15)  # March 1-14 falls due on 15 March (in arrears)
+    assert next_due(storage, case_id) == "2026-03-15"
+    version = stored_version(storage, case_id)
+    commands: list[str] = []
+    execute = app.execute
+
+    def spy(actor: str, command: Callable[[Session], T], *, name: str = "command") -> T:
+        commands.append(name)
+        return execute(actor, command, name=name)
+
+    monkeypatch.setattr(app, "execute", spy)
+
+    clock.advance(timedelta(days=5))
+    assert pay(app) == 0  # 7 March: nothing due
+    assert commands == []  # the PDC was not even loaded
+    clock.advance(timedelta(days=10))
+    assert pay(app) == 2  # 17 March: basic and housing for 1-14 March
+    assert commands == ["pay PDC-DUE"]
+    assert next_due(storage, case_id) == "2026-04-15"
+    assert pay(app) == 0
+    assert stored_version(storage, case_id) == version  # paying changes the ledger only
+
+    # a change of circumstances changes the entitlement: the next run looks again
+    (income,) = app.case(case_id).evidence.current("income")
+    app.correct_evidence(
+        case_id, income.evidence_id, actor="worker-1", attributes={"monthly": "600.00"}
+    )
+    assert next_due(storage, case_id) is None
+    assert pay(app) == 0  # nothing more is due: the correction settled March
+    assert next_due(storage, case_id) == "2026-04-15"
+
+
+def test_a_pdc_enrolled_late_is_paid_its_arrears_at_the_next_run(
+    open_pdc: OpenPdc, app: Application, storage: Storage, clock: ManualClock
+) -> None:
+    case_id = open_pdc(app, "PDC-LATE", income="400.00")  # income from 1 March
+    activate(app, case_id)
+    clock.advance(timedelta(days=20))  # 22 March: enrolled after its first due day
+    enrol(app, case_id, day=2)
+    assert next_due(storage, case_id) == "2026-03-02"
+    assert pay(app) == 2  # 1 March, due on 2 March: basic and housing
+    assert next_due(storage, case_id) == "2026-04-02"

@@ -521,9 +521,11 @@ class Application:
     def run_payments(self, on: date, *, verifier: str, submitter: str) -> int:
         """Issue every payment due on or before ``on`` on every active enrolled PDC.
 
-        Each PDC is its own command, so one case's failure does not hold up the others'
-        payments (it is logged and the run goes on); running it again issues nothing
-        twice. Returns the number of payments issued.
+        Each PDC with a payment due is its own command, so one case's failure does not hold
+        up the others' payments (it is logged and the run goes on); running it again issues
+        nothing twice. A PDC whose next payment falls due after ``on`` (its financials
+        document says when; see `casekit.app.money`) is not loaded, and no PDC is saved:
+        paying changes its ledger, not the case. Returns the number of payments issued.
 
         Raises:
             ValidationError: ``on`` not a date, a blank verifier or submitter.
@@ -532,12 +534,12 @@ class Application:
         verifier = check_actor(verifier, what="verifier of the payment run")
         submitter = check_actor(submitter, what="submitter of the payment run")
         with self.storage.unit_of_work() as uow:
-            ids = self.financials.enrolled(Session(self, uow, submitter))
+            ids = self.financials.enrolled(Session(self, uow, submitter), due_by=on)
         issued = 0
         for pdc_id in ids:
 
             def command(session: Session, pdc_id: str = pdc_id) -> int:
-                pdc = session.change(pdc_id)
+                pdc = session.read(pdc_id)
                 assert isinstance(pdc, ProductDeliveryCase)
                 return len(
                     self.financials.pay_due(
