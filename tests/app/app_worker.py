@@ -107,8 +107,10 @@ def work(app: Application, seed: str, count: int) -> None:
             elif roll < 0.9:
                 case_id = rng.choice(opened)
                 case = app.case(case_id)
-                if case.status.value == "Active":
-                    (income,) = case.evidence.current("income")[-1:]
+                incomes = case.evidence.current("income")
+                # a kill between open_case and add_evidence leaves a case with no income
+                if case.status.value == "Active" and incomes:
+                    income = incomes[-1]
                     app.correct_evidence(
                         case_id,
                         income.evidence_id,

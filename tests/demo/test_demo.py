@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from casekit.cases import LinkKind, PaymentCorrectionCase, ProductDeliveryCase
+from casekit.cases import LinkKind, Owner, PaymentCorrectionCase, ProductDeliveryCase
 from casekit.cli import main
+from casekit.clock import ManualClock
 from casekit.demo import run_demo
 from casekit.demo.benefits import _months_before
+from casekit.demo.config import demo_application
 from casekit.demo.dashboard import dashboard_sections, render_dashboard
 from casekit.demo.office import CASE_SLA, DEMO_START, OFFICE_CALENDAR, office_scenario
 from casekit.money import Money
 from casekit.sim import SimEvent, SimEventKind, Simulation, SimulationResult
 from casekit.storage import LedgerKind, MemoryStorage, SQLiteStorage
+from casekit.testing.app import check_application
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,9 @@ def test_stored_payments_add_up_to_the_dashboard_total(
             for line in uow.ledger.lines(case.id, LedgerKind.PAYMENT):
                 total += Decimal(line.body["amount"]["amount"])
                 count += 1
-    assert count == figures["money"]["payments"]
-    assert total == Decimal(figures["money"]["paid_total"])
+    money = figures["money"]  # the existing caseload's history, then the run's payments
+    assert count == money["payments_before"] + money["payments"]
+    assert total == Decimal(money["paid_before_total"]) + Decimal(money["paid_total"])
 
 
 def test_correction_cases_are_linked_to_their_benefit_and_net_to_the_totals(
@@ -89,6 +93,52 @@ def test_correction_cases_are_linked_to_their_benefit_and_net_to_the_totals(
                 under += pcc.net.amount
     assert over == Decimal(money["overpaid_total"])
     assert under == Decimal(money["underpaid_total"])
+
+
+def test_corrections_are_stored_as_ledger_lines_that_net_to_the_totals(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, figures = run
+    money = figures["money"]
+    net = Decimal(0)
+    with storage.unit_of_work() as uow:
+        for case in uow.cases.query(case_type="Product Delivery Case", limit=10_000).items:
+            for line in uow.ledger.lines(case.id, LedgerKind.CORRECTION):
+                net += Decimal(line.body["amount"]["amount"])
+    assert net == Decimal(money["underpaid_total"]) - Decimal(money["overpaid_total"]) != 0
+
+
+def test_the_demos_stored_state_keeps_every_promise_of_the_application(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    # routing (the demo routes nothing durably), paid + corrections = due for every enrolled
+    # PDC, correction cases linked both ways, every audit trail, one outbox record per case
+    # opened, status change, correction and payment
+    storage, figures = run
+    clock = ManualClock(datetime.fromisoformat(figures["end"]))
+    check_application(demo_application(storage, clock=clock))
+
+
+def test_owners_follow_accepted_offers_and_supervisors_approve_the_benefits(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, _ = run
+    with storage.unit_of_work() as uow:
+        applications = uow.cases.query(case_type="Application Case", limit=10_000).items
+        pdcs = uow.cases.query(case_type="Product Delivery Case", limit=10_000).items
+    supervisors = {Owner.user("supervisor-1"), Owner.user("supervisor-2")}
+    disposed = [a for a in applications if a.status.value == "Disposed"]
+    assert disposed
+    for application in disposed:
+        assert application.owner.id.startswith("staff-")  # the reviewer who accepted it
+        assert application.roles.supervisor in supervisors  # theirs, from reporting lines
+    new = [pdc for pdc in pdcs if not pdc.id.startswith("PDC-E")]
+    assert new
+    for pdc in new:
+        actors = {entry.action: entry.actor for entry in pdc.history}
+        assert actors["submit"] == actors["activate"] == pdc.owner.id
+        assert pdc.roles.supervisor is not None
+        assert actors["approve"] == pdc.roles.supervisor.id != actors["submit"]
 
 
 def test_the_audit_trail_of_stored_cases_verifies(
@@ -160,6 +210,8 @@ def test_cli_demo_writes_sqlite_and_replaces_an_earlier_run(tmp_path: Path) -> N
             figures = uow.documents.get("demo", "figures")
         assert figures is not None
         assert figures.body["params"]["days"] == 1
+        clock = ManualClock(datetime.fromisoformat(figures.body["end"]))
+        check_application(demo_application(storage, clock=clock))  # the second run alone
     finally:
         storage.close()
 

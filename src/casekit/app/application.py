@@ -45,6 +45,7 @@ from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
+from casekit.cases.ownership import OrgStructure
 from casekit.cases.parts import Owner
 from casekit.cases.product_delivery import ProductDeliveryCase
 from casekit.checks import (
@@ -488,15 +489,21 @@ class Application(_AccessCommands):
 
         return self.execute(actor, command, name=f"correct evidence of {case_id}")
 
-    def assign_owner(self, case_id: str, owner: Owner, *, actor: Actor) -> None:
-        """Make ``owner`` the case's owner. Permission: ``assign``."""
+    def assign_owner(
+        self, case_id: str, owner: Owner, *, actor: Actor, org: OrgStructure | None = None
+    ) -> None:
+        """Make ``owner`` the case's owner. Permission: ``assign``.
+
+        Given ``org`` (reporting lines), the owner's supervisor becomes the case's
+        supervisor too; without it the supervisor stays (see `Case.assign_owner`).
+        """
         case_id = check_id(case_id, what="case to assign")
         check_instance(owner, Owner, what=f"new owner of {case_id}")
 
         def command(session: Session) -> None:
             case = session.change(case_id)
             session.authorize(case, Permission.ASSIGN)
-            case.assign_owner(owner, actor=session.actor)
+            case.assign_owner(owner, actor=session.actor, org=org)
 
         self.execute(actor, command, name=f"assign {case_id}")
 
@@ -540,7 +547,9 @@ class Application(_AccessCommands):
         reason = check_optional_text(reason, what=f"reason to read {case_id}")
         if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
-                return uow.cases.get(case_id)
+                case = uow.cases.get(case_id)
+            case.clock = self.clock  # the application's clock, as a session's read binds it
+            return case
         reader = self._reader(actor, what=case_id)
 
         def command(session: Session) -> Case[Any]:
@@ -704,9 +713,11 @@ class Application(_AccessCommands):
     def run_payments(self, on: date, *, verifier: str, submitter: str) -> int:
         """Issue every payment due on or before ``on`` on every active enrolled PDC.
 
-        Each PDC is its own command, so one case's failure does not hold up the others'
-        payments (it is logged and the run goes on); running it again issues nothing
-        twice. Returns the number of payments issued.
+        Each PDC with a payment due is its own command, so one case's failure does not hold
+        up the others' payments (it is logged and the run goes on); running it again issues
+        nothing twice. A PDC whose next payment falls due after ``on`` (its financials
+        document says when; see `casekit.app.money`) is not loaded, and no PDC is saved:
+        paying changes its ledger, not the case. Returns the number of payments issued.
 
         Raises:
             ValidationError: ``on`` not a date, a blank verifier or submitter.
@@ -715,12 +726,12 @@ class Application(_AccessCommands):
         verifier = check_actor(verifier, what="verifier of the payment run")
         submitter = check_actor(submitter, what="submitter of the payment run")
         with self.storage.unit_of_work() as uow:
-            ids = self.financials.enrolled(Session(self, uow, submitter))
+            ids = self.financials.enrolled(Session(self, uow, submitter), due_by=on)
         issued = 0
         for pdc_id in ids:
 
             def command(session: Session, pdc_id: str = pdc_id) -> int:
-                pdc = session.change(pdc_id)
+                pdc = session.read(pdc_id)
                 assert isinstance(pdc, ProductDeliveryCase)
                 return len(
                     self.financials.pay_due(

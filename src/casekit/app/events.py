@@ -75,6 +75,10 @@ class ReassessmentApplied:
         skipped: Why no correction was made although one was found, or ``""``.
         actor: Who asked.
         at: When.
+        period_start: The first day of the reassessment period (from the earliest day the
+            entitlement changed to the last cover period paid), or ``None`` when nothing
+            paid was affected.
+        period_end: Its last day, or ``None``.
     """
 
     case_id: str
@@ -86,6 +90,8 @@ class ReassessmentApplied:
     skipped: str
     actor: str
     at: datetime
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 @attrs.frozen(slots=True)

@@ -1,10 +1,13 @@
 """A product delivery case's financials, kept in storage and rebuilt for each command.
 
 Each enrolled PDC has one document in the ``financials`` collection: its product, delivery
-pattern, nominees, the entitlement payments are currently made under, and the number of its
-last reassessment. Its payments and corrections are ledger lines (`LedgerKind.PAYMENT`,
-`LedgerKind.CORRECTION`) of the PDC. A command rebuilds [`CaseFinancials`][] from them,
-acts, and writes back in the same unit of work, so any process can pay or reassess any case.
+pattern, nominees, the entitlement payments are currently made under, the number of its
+last reassessment, and the day its next payment falls due (``next_due``: noted at
+enrolment and by each payment, cleared when a reassessment changes the entitlement, so a
+payment run opens a command only for the PDCs it may pay). Its payments and corrections
+are ledger lines (`LedgerKind.PAYMENT`, `LedgerKind.CORRECTION`) of the PDC. A command
+rebuilds [`CaseFinancials`][] from them, acts, and writes back in the same unit of work, so
+any process can pay or reassess any case.
 
 **Durable identity and exclusion.** A reassessment first writes the PDC's financials
 document with the next reassessment number, over the version it read: the number comes
@@ -60,6 +63,10 @@ FINANCIALS = "financials"
 _LOOKBACK = timedelta(days=400)
 """How far before a payment run's day its schedule is read (the longest cover period)."""
 
+_LOOKAHEAD = timedelta(days=31)
+"""How far after a payment run's day its schedule is read for the next due day (a PDC with
+none in it is looked at again when this has passed)."""
+
 
 def line_id(reference: str) -> str:
     """A ledger line id for a payment or reassessment id (ledger line ids hold no ``/``)."""
@@ -107,6 +114,8 @@ class FinancialRecords:
     ) -> CaseFinancials:
         """Start keeping ``pdc``'s financials; its entitlement is determined now.
 
+        The day its first payment falls due is noted for the payment run (see `enrolled`).
+
         Raises:
             AlreadyExists: It is enrolled already.
             ValidationError: Its product is not configured, or as `CaseFinancials`.
@@ -115,10 +124,15 @@ class FinancialRecords:
         if documents.get(FINANCIALS, pdc.id) is not None:
             raise AlreadyExists(f"{pdc.id} is already enrolled for payment")
         fin = CaseFinancials(pdc, self.product_of(pdc), pattern=pattern, nominees=nominees)
+        today = session.now.date()
+        first = min(
+            (line.due_date for line in fin.schedule(Period(today - _LOOKBACK, today + _LOOKAHEAD))),
+            default=today + _LOOKAHEAD,
+        )
         documents.put(
             FINANCIALS,
             pdc.id,
-            self._body(fin, reassessments=0),
+            {**self._body(fin, reassessments=0), "next_due": first.isoformat()},
             expected_version=0,
             labels={"product": pdc.product},
             updated_at=session.now,
@@ -129,13 +143,22 @@ class FinancialRecords:
         """Whether ``case_id`` has a financials document. One read."""
         return session.uow.documents.get(FINANCIALS, case_id) is not None
 
-    def enrolled(self, session: Session) -> list[str]:
-        """Every enrolled PDC id, in id order. O(n) reads in pages of 1,000."""
+    def enrolled(self, session: Session, *, due_by: date | None = None) -> list[str]:
+        """Every enrolled PDC id, in id order. O(n) reads in pages of 1,000.
+
+        Given ``due_by``, only those that may have a payment due on or before it: their
+        next due day (noted at enrolment and by each payment, cleared by a reassessment)
+        is unknown or not after it.
+        """
         ids: list[str] = []
         after: str | None = None
         while True:
             page = session.uow.documents.find(FINANCIALS, after=after, limit=1000)
-            ids.extend(document.key for document in page)
+            ids.extend(
+                document.key
+                for document in page
+                if due_by is None or _may_be_due(document.body, due_by)
+            )
             if len(page) < 1000:
                 return ids
             after = page[-1].key
@@ -147,6 +170,7 @@ class FinancialRecords:
             "nominees": nominees_to_body(fin.nominees),
             "entitlement": entitlement_to_body(fin.entitlement),
             "reassessments": reassessments,
+            "next_due": None,  # unknown until the next payment run looks
         }
 
     # ------------------------------------------------------------------ loading
@@ -204,16 +228,20 @@ class FinancialRecords:
         nominee, so a second run on the same day (in any process) issues nothing twice. A
         line already paid or settled by a correction (a reassessment found it due before it
         was paid: the correction case's once-off payment settles it) is not paid again.
+        The day the next line falls due is kept in the financials document, so runs before
+        it leave the PDC alone (see `enrolled`).
 
         Complexity: O(k) for the k lines of the schedule window, plus one read per line.
         """
         if pdc.status is not PDCStatus.ACTIVE:
             return []
-        fin, _ = self.load(session, pdc)
+        fin, document = self.load(session, pdc)
         ledger = session.uow.ledger
         issued = []
-        for line in fin.schedule(Period(on - _LOOKBACK, on)):
+        upcoming = on + _LOOKAHEAD
+        for line in fin.schedule(Period(on - _LOOKBACK, on + _LOOKAHEAD)):
             if line.due_date > on:
+                upcoming = min(upcoming, line.due_date)
                 continue
             key = (line.cover.start, line.cover.end, line.component, line.nominee)
             if fin.ledger.paid_units(key) or fin.ledger.corrected_units(key):
@@ -237,6 +265,15 @@ class FinancialRecords:
             payment.submit(actor=submitter)
             self._store_payment(session, payment, actor=submitter)
             issued.append(payment)
+        if document.body.get("next_due") != upcoming.isoformat():
+            session.uow.documents.put(
+                FINANCIALS,
+                pdc.id,
+                {**document.body, "next_due": upcoming.isoformat()},
+                expected_version=document.version,
+                labels=document.labels,
+                updated_at=session.now,
+            )
         return issued
 
     def _store_payment(self, session: Session, payment: Payment, *, actor: str) -> None:
@@ -316,6 +353,12 @@ class FinancialRecords:
         return applied
 
 
+def _may_be_due(body: Mapping[str, Any], on: date) -> bool:
+    """Whether a financials document's PDC may have a payment due on or before ``on``."""
+    next_due = body.get("next_due")
+    return not isinstance(next_due, str) or date.fromisoformat(next_due) <= on
+
+
 def _payment_issued(payment: Payment, *, actor: str, at: datetime) -> object:
     from casekit.app.events import PaymentIssued  # noqa: PLC0415  avoids an import cycle
 
@@ -345,4 +388,6 @@ def _reassessed(applied: AppliedReassessment, *, trigger: str, actor: str, at: d
         skipped=applied.skipped,
         actor=actor,
         at=at,
+        period_start=None if result.period is None else result.period.start,
+        period_end=None if result.period is None else result.period.end,
     )

@@ -95,7 +95,11 @@ class Session:
     # ------------------------------------------------------------------ cases
 
     def read(self, case_id: str) -> Case[Any]:
-        """The case, loaded once per session; saved only if [`change`][] is called too.
+        """The case, loaded once per session and bound to the application's clock.
+
+        Changes to it are not saved unless [`change`][] is called too. The storage binds
+        the cases it reads to its own clock; the session rebinds them, so a case changed by
+        a command reads the time from the application's clock.
 
         Raises:
             NotFound: No such case.
@@ -103,6 +107,7 @@ class Session:
         case = self._cases.get(case_id)
         if case is None:
             case = self.uow.cases.get(case_id)
+            case.clock = self.clock  # the storage binds it to its own clock
             self._cases[case_id] = case
         return case
 

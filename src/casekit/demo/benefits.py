@@ -1,14 +1,17 @@
-"""The demo's benefit: entitlement from income, monthly payments, reassessments.
+"""The demo's benefit: entitlement from income, monthly payments, changes of circumstances.
 
 The Basic Allowance pays two components from the client's monthly income: ``basic`` is
 800.00 less half the income (never below zero) and ``housing`` is 150.00 while the income is
 below 1,000.00. It is paid monthly in arrears, each case on its own day of the month.
 
-The office starts with an existing caseload, paid up to the demo's first day. Every working
-day some existing clients report a change of income, effective from the first of this month
-or of one of the two months before: the evidence is changed and the case reassessed, which
-turns the change into an over- or underpayment and a Payment Correction Case. New benefits
-from the day's applications join the caseload and are paid when their day comes.
+Everything happens through the demo's application (`casekit.app`): the office starts with an
+existing caseload, opened, activated, enrolled and paid up to the demo's first day; new
+benefits from the day's applications are enrolled (`Application.enrol`) and paid when their
+day comes by the evening payment run (`Application.run_payments`). Every working day some
+clients report a change of income, effective from the first of this month or of one of the
+two months before: the old income is ended and the new one recorded in one command
+(`Application.update`), which the application's handler reassesses once — storing the
+over- or underpayment's Payment Correction Case, its links and its ledger lines with it.
 """
 
 from __future__ import annotations
@@ -17,26 +20,25 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from casekit.cases import EvidenceLog, Owner, PaymentCorrectionCase, ProductDeliveryCase
-from casekit.cases.payment_correction import CorrectionOutcome
-from casekit.clock import Clock
+from casekit.cases import Case, EvidenceLog, Owner, ProductDeliveryCase
+from casekit.cases.product_delivery import PDCStatus
 from casekit.financials import (
-    AppliedReassessment,
-    CaseFinancials,
     Decision,
     DeliveryPattern,
     FinancialProduct,
-    Payment,
     Period,
-    ReassessmentEngine,
-    ReassessmentTrigger,
     Timing,
     evidence_segments,
 )
 from casekit.money import Money
 
-__all__ = ["CURRENCY", "Benefits", "allowance_rules", "monthly_rates"]
+if TYPE_CHECKING:
+    from casekit.app import Application
+
+__all__ = ["CURRENCY", "PRODUCT", "Benefits", "allowance_rules", "monthly_rates"]
 
 CURRENCY = "USD"
 _CENT = Decimal("0.01")
@@ -79,154 +81,99 @@ PRODUCT = FinancialProduct(
 
 
 class Benefits:
-    """Every active benefit of the demo office and its money.
+    """The demo office's benefits, enrolled, paid and changed through its application.
 
     Args:
-        clock: The simulation's clock.
+        app: The demo's application (it pays `PRODUCT`).
         seed: Seeds incomes, payment days and changes of circumstances.
+
+    Attributes:
+        enrolled: The enrolled PDCs' ids, in enrolment order: the clients who may report a
+            change of circumstances (case ids are random, so their order is not this one).
     """
 
-    def __init__(self, clock: Clock, *, seed: int) -> None:
-        self.clock = clock
+    VERIFIER = "payments"
+    """Who verifies the payment run's payments."""
+    SUBMITTER = "payment-run"
+    """Who submits them (never the verifier: separation of duties)."""
+
+    def __init__(self, app: Application, *, seed: int) -> None:
+        self.app = app
         self.rng = random.Random(seed * 104729 + 3)
-        self.engine = ReassessmentEngine()
-        self.cases: dict[str, CaseFinancials] = {}
-        self.paid_keys: dict[str, set[tuple[date, str]]] = {}
-        self.payments: list[Payment] = []
-        self.reassessments: list[AppliedReassessment] = []
-        self.corrections: list[PaymentCorrectionCase] = []
-        self.overpaid = Money.zero(CURRENCY)
-        self.underpaid = Money.zero(CURRENCY)
-        self.issued = Money.zero(CURRENCY)
-        self._new_payments: list[Payment] = []
+        self.enrolled: list[str] = []
 
     # ------------------------------------------------------------------ caseload
 
-    def existing_caseload(self, count: int, since: date, until: date) -> list[ProductDeliveryCase]:
-        """Open ``count`` active benefits running since ``since``, paid up to ``until``."""
-        opened = []
+    def existing_caseload(self, count: int, since: date, until: date) -> None:
+        """Open ``count`` active benefits running since ``since``, and pay them up to ``until``."""
+        app = self.app
         for number in range(1, count + 1):
-            pdc = ProductDeliveryCase.create(
-                id=f"PDC-E{number:05d}",
+            pdc_id = f"PDC-E{number:05d}"
+            owner = Owner.user(f"staff-{self.rng.randrange(1, 37):03d}")
+            income = Decimal(self.rng.randrange(0, 140_000)) / 100
+            app.open_case(
+                ProductDeliveryCase,
+                actor="migration",
+                id=pdc_id,
                 product=PRODUCT.name,
                 primary_client=f"client-E{number:05d}",
-                owner=Owner.user(f"staff-{self.rng.randrange(1, 37):03d}"),
+                owner=owner,
                 supervisor=Owner.user("supervisor-1"),
-                clock=self.clock,
             )
-            income = Decimal(self.rng.randrange(0, 140_000)) / 100
-            pdc.add_evidence("income", {"monthly": str(income)}, since, actor="migration")
-            pdc.submit(actor="migration")
-            pdc.approve(actor="supervisor-1")
-            pdc.activate(actor="migration")
-            self._enrol(pdc)
-            self.pay_through(pdc.id, since, until)
-            opened.append(pdc)
-        # The history before the demo is not part of its figures, nor stored line by line.
-        self._new_payments = []
-        self.payments = []
-        self.issued = Money.zero(CURRENCY)
-        return opened
+            app.add_evidence(pdc_id, "income", {"monthly": str(income)}, since, actor="migration")
+            app.perform(pdc_id, "submit", actor="migration")
+            app.perform(pdc_id, "approve", actor="supervisor-1")
+            app.perform(pdc_id, "activate", actor="migration")
+            self._enrol(pdc_id, actor="migration")
+        app.run_payments(until, verifier=self.VERIFIER, submitter=self.SUBMITTER)
 
-    def enrol(self, pdc: ProductDeliveryCase, income: Decimal, since: date) -> None:
-        """Start paying a new benefit (called when an application is disposed of)."""
-        pdc.add_evidence("income", {"monthly": str(income)}, since, actor="system")
-        self._enrol(pdc)
+    def enrol(self, pdc_id: str, actor: str) -> None:
+        """Start paying a new, active benefit (on the income its evidence says)."""
+        self._enrol(pdc_id, actor=actor)
 
-    def _enrol(self, pdc: ProductDeliveryCase) -> None:
+    def _enrol(self, pdc_id: str, *, actor: str) -> None:
         pattern = DeliveryPattern.monthly(self.rng.randrange(1, 29), timing=Timing.IN_ARREARS)
-        self.cases[pdc.id] = CaseFinancials(pdc, PRODUCT, pattern=pattern, engine=self.engine)
-        self.paid_keys[pdc.id] = set()
+        self.app.enrol(pdc_id, pattern=pattern, actor=actor)
+        self.enrolled.append(pdc_id)
 
     # ------------------------------------------------------------------ payments
 
-    def pay_through(self, case_id: str, first: date, last: date) -> None:
-        """Issue every line of a case due from ``first`` to ``last`` (inclusive)."""
-        fin = self.cases[case_id]
-        window = Period(first - timedelta(days=62), last)
-        paid = self.paid_keys[case_id]
-        for line in fin.schedule(window):
-            key = (line.cover.start, line.component)
-            if first <= line.due_date <= last and key not in paid:
-                payment = Payment.create(
-                    case_id=case_id,
-                    payee=line.nominee,
-                    cover=line.cover,
-                    amount=line.amount,
-                    due_date=line.due_date,
-                    lines=[line],
-                    clock=self.clock,
-                )
-                self._issue(fin, payment)
-                paid.add(key)
-
-    def _issue(self, fin: CaseFinancials, payment: Payment) -> None:
-        payment.verify(actor="payments")
-        payment.submit(actor="payment-run")
-        fin.record_paid(payment)
-        payment.confirm(actor="bank")
-        self.issued += payment.amount
-        self.payments.append(payment)
-        self._new_payments.append(payment)
-
     def payment_run(self, day: date) -> int:
-        """Pay everything due on ``day``; returns the number of payments issued."""
-        before = len(self.payments)
-        for case_id, fin in self.cases.items():
-            if fin.pdc.status.value == "Active":
-                self.pay_through(case_id, day, day)
-        return len(self.payments) - before
+        """Pay everything due on or before ``day``; returns the number of payments issued."""
+        return self.app.run_payments(day, verifier=self.VERIFIER, submitter=self.SUBMITTER)
 
-    def take_new_payments(self) -> list[Payment]:
-        """The payments issued since the last call, to be stored."""
-        new, self._new_payments = self._new_payments, []
-        return new
+    # ------------------------------------------------------------------ changes
 
-    # ------------------------------------------------------------------ reassessment
+    def changes_of_circumstances(self, share: float) -> int:
+        """Some clients report a new income, backdated up to two months; returns how many.
 
-    def changes_of_circumstances(self, share: float) -> list[AppliedReassessment]:
-        """Some clients report a new income, backdated up to two months; reassess each once.
-
-        The change takes effect on the first of this month or of one of the two months before.
+        The change takes effect on the first of this month or of one of the two months
+        before; the application reassesses each changed case once.
         """
-        today = self.clock.now().date()
-        applied = []
-        for case_id in list(self.cases):  # enrolment order: case ids are random, this is not
+        today = self.app.clock.now().date()
+        changed = 0
+        for pdc_id in self.enrolled:
             if self.rng.random() >= share:
                 continue
-            fin = self.cases[case_id]
-            if fin.pdc.status.value != "Active":
+            pdc = self.app.case(pdc_id)
+            if pdc.status is not PDCStatus.ACTIVE:
                 continue
             effective = _months_before(date(today.year, today.month, 1), self.rng.randrange(0, 3))
-            (current,) = fin.pdc.evidence.current("income")[-1:]
+            (current,) = pdc.evidence.current("income")[-1:]
             if current.effective_from >= effective:
                 continue
             old = Decimal(str(current.attributes["monthly"]))
             new = max(Decimal(0), old + Decimal(self.rng.randrange(-40_000, 40_001)) / 100)
-            fin.pdc.correct_evidence(
-                current.evidence_id,
-                effective_to=effective - timedelta(days=1),
+            self.app.update(
+                pdc_id,
+                partial(_new_income, ended=current.evidence_id, since=effective, monthly=new),
                 actor="caseworker",
             )
-            fin.pdc.add_evidence("income", {"monthly": str(new)}, effective, actor="caseworker")
-            result = fin.reassess(ReassessmentTrigger.EVIDENCE_CHANGE, actor="caseworker")
-            self._settle(fin, result)
-            applied.append(result)
-        return applied
+            changed += 1
+        return changed
 
-    def _settle(self, fin: CaseFinancials, applied: AppliedReassessment) -> None:
-        self.reassessments.append(applied)
-        net = applied.result.net
-        if applied.result.outcome is CorrectionOutcome.OVERPAYMENT:
-            self.overpaid += -net
-        elif applied.result.outcome is CorrectionOutcome.UNDERPAYMENT:
-            self.underpaid += net
-        if applied.correction_case is not None:
-            self.corrections.append(applied.correction_case)
-        for payment in applied.payments:  # once-off payments of an underpayment
-            payment.verify(actor="payments")
-            payment.submit(actor="payment-run")
-            payment.confirm(actor="bank")
-            self.issued += payment.amount
-            self.payments.append(payment)
-            self._new_payments.append(payment)
+
+def _new_income(case: Case[Any], *, ended: str, since: date, monthly: Decimal) -> None:
+    """End the income ``ended`` the day before ``since`` and record ``monthly`` from then."""
+    case.correct_evidence(ended, effective_to=since - timedelta(days=1), actor="caseworker")
+    case.add_evidence("income", {"monthly": str(monthly)}, since, actor="caseworker")

@@ -1,16 +1,26 @@
 """The demo's casework: what happens to the cases as the simulated office works them.
 
 The simulator routes each application through its three steps; this module listens to it and
-does the casework each step stands for, on real casekit cases:
+has the casework each step stands for done by the demo's application (`casekit.app`), one
+command at a time, on stored cases:
 
-- **arrival**: an Application Case is registered and submitted;
-- **Chaser done**: the client's income is recorded as evidence and verified;
-- **Case Manager done**: the application is marked ready and the program decided;
-- **Reviewer done**: the application is disposed of, which creates an Integrated Case and,
-  when approved, a Product Delivery Case that the supervisor approves and the case manager
-  activates; the benefit's financials start (see `casekit.demo.benefits`);
-- **an offer accepted**: the case's owner becomes the person who accepted the step;
-- **the case's SLA missed**: the case is escalated to Urgent.
+- **arrival**: an Application Case is opened (`Application.open_case`), then submitted and
+  its submission succeeds (`Application.update`);
+- **an offer accepted**: whoever accepted the step becomes the application's owner, and their
+  supervisor its supervisor (`Application.assign_owner`);
+- **Chaser done**: the client's income is recorded as evidence and verified
+  (`Application.update`);
+- **Case Manager done**: the application is marked ready and the program decided
+  (`Application.update`);
+- **Reviewer done**: the application is disposed of (`Application.perform`), which stores the
+  Integrated Case and, when approved, the Product Delivery Case it creates; the reviewer
+  gives the PDC the income the application verified and submits it (one command,
+  `Application.execute`), their supervisor approves it and the reviewer activates it
+  (`Application.perform`), and its benefit starts (see `casekit.demo.benefits`);
+- **the case's SLA missed**: the application is escalated to Urgent
+  (`Application.set_priority`).
+
+Nothing of a case is kept here: every command loads it from storage, acts and commits.
 """
 
 from __future__ import annotations
@@ -19,17 +29,11 @@ import random
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from casekit.cases import (
-    ApplicationCase,
-    Case,
-    Owner,
-    ProductDeliveryCase,
-    ProgramStatus,
-    ReportingLines,
-)
-from casekit.clock import Clock
+from casekit.app import Application, Session
+from casekit.cases import ApplicationCase, Case, Owner, ProductDeliveryCase, ReportingLines
 from casekit.priority import Priority
 from casekit.routing import EventKind, RoutingEvent
 from casekit.sim import SimEvent, SimEventKind
@@ -41,27 +45,32 @@ PROGRAM = "Basic Allowance"
 
 _APPROVAL_RATE = 0.85
 
+Benefit = Callable[[str, str], None]
+"""``on_benefit(pdc_id, actor)``: a PDC is active."""
+
 
 class Casework:
-    """Keeps the demo's cases in step with the simulated office.
+    """Has the demo's application do the casework the simulated office does.
 
     Args:
-        clock: The simulation's clock (cases read the time from it).
+        app: The demo's application (see `casekit.demo.config.demo_application`).
         staff: The ids of the office's staff (they report to two supervisors).
         seed: Seeds the casework's own random draws (incomes, decisions).
-        on_benefit: Called with each Product Delivery Case once it is active, and the
-            application it came from.
+        escalator: Who escalates an application whose SLA is missed.
+        on_benefit: Called once a disposal's Product Delivery Case is active.
     """
 
     def __init__(
         self,
-        clock: Clock,
+        app: Application,
         staff: list[str],
         *,
         seed: int,
-        on_benefit: Callable[[ProductDeliveryCase, ApplicationCase], None] | None = None,
+        escalator: str = "sla-monitor",
+        on_benefit: Benefit | None = None,
     ) -> None:
-        self.clock = clock
+        self.app = app
+        self.escalator = escalator
         self.rng = random.Random(seed * 7919 + 1)
         self.org = ReportingLines(
             {
@@ -70,11 +79,6 @@ class Casework:
             }
         )
         self.on_benefit = on_benefit
-        self.cases: dict[str, Case[Any]] = {}
-        self.new: list[Case[Any]] = []
-        self.new_ids: set[str] = set()
-        self.changed: set[str] = set()
-        self.escalated = 0
         self.approved = 0  # applications disposed of, their program approved
         self.denied = 0  # ... or denied
 
@@ -87,113 +91,98 @@ class Casework:
             self._register(event.item_id)
         elif kind is SimEventKind.STEP_DONE:
             self._step_done(event)
-        elif kind is SimEventKind.CASE_DONE:
-            self._dispose(event)
         elif kind is SimEventKind.CASE_SLA_BREACHED:
-            self._escalate(event.item_id)
+            self.app.set_priority(
+                event.item_id, Priority.URGENT, actor=self.escalator, reason="case SLA missed"
+            )
 
     def on_routing_event(self, event: RoutingEvent) -> None:
         """Ownership follows routing: whoever accepts a step owns the application."""
         if event.kind is EventKind.ACCEPTED and event.item_id and event.agent_id:
-            case = self.cases.get(event.item_id)
-            if case is not None and not case.is_final:
-                case.assign_owner(Owner.user(event.agent_id), actor="router", org=self.org)
-                self._touch(case)
+            self.app.assign_owner(
+                event.item_id, Owner.user(event.agent_id), actor=event.agent_id, org=self.org
+            )
 
     # ------------------------------------------------------------------ steps
 
     def _register(self, case_id: str) -> None:
-        app = ApplicationCase.create(
+        app = self.app
+        app.open_case(
+            ApplicationCase,
+            actor="intake",
             id=case_id,
             registered_by="intake",
             org=self.org,
             primary_client=f"client-{case_id.removeprefix('APP-')}",
             programs=[PROGRAM],
             required_evidence={"income"},
-            clock=self.clock,
         )
-        app.submit(actor="intake")
-        app.submission_succeeded(actor="system")
-        self.cases[case_id] = app
-        self._add(app)
-
-    def _application(self, case_id: str) -> ApplicationCase | None:
-        case = self.cases.get(case_id)
-        return case if isinstance(case, ApplicationCase) else None
+        app.update(case_id, _submit, actor="intake")
 
     def _step_done(self, event: SimEvent) -> None:
-        app = self._application(event.item_id)
-        if app is None:
-            return
         actor = event.agent_id or "system"
         if event.stage == "Chaser":
             monthly = Decimal(self.rng.randrange(0, 160_000)) / 100
-            today = self.clock.now().date()
-            income = app.add_evidence(
-                "income",
-                {"monthly": str(monthly)},
-                date(today.year, today.month, 1),
+            today = self.app.clock.now().date()
+            self.app.update(
+                event.item_id,
+                lambda case: _record_income(
+                    case, monthly, date(today.year, today.month, 1), actor=actor
+                ),
                 actor=actor,
             )
-            app.verify_evidence(income.evidence_id, actor=actor)
         elif event.stage == "Case Manager":
-            app.mark_ready(actor=actor)
-            if self.rng.random() < _APPROVAL_RATE:
-                app.approve_program(PROGRAM, actor=actor)
-            else:
-                app.deny_program(PROGRAM, actor=actor)
-        self._touch(app)
+            approve = self.rng.random() < _APPROVAL_RATE
+            self.app.update(event.item_id, lambda case: _decide(case, approve, actor), actor=actor)
+        elif event.stage == "Reviewer":
+            self._dispose(event.item_id, actor)
 
-    def _dispose(self, event: SimEvent) -> None:
-        app = self._application(event.item_id)
-        if app is None:
-            return
-        actor = app.owner.id
-        disposal = app.dispose(actor=actor)
-        if app.programs[PROGRAM] is ProgramStatus.APPROVED:
+    def _dispose(self, case_id: str, actor: str) -> None:
+        created = self.app.perform(case_id, "dispose", actor=actor).created
+        pdcs = [case for case in created if isinstance(case, ProductDeliveryCase)]
+        if pdcs:
             self.approved += 1
         else:
             self.denied += 1
-        self._touch(app)
-        created: list[Case[Any]] = [disposal.integrated_case, *disposal.product_delivery_cases]
-        for case in created:
-            self.cases[case.id] = case
-            self._add(case)
-        for pdc in disposal.product_delivery_cases:
-            supervisor = pdc.roles.supervisor
-            pdc.submit(actor=actor)
-            pdc.approve(actor=supervisor.id if supervisor else actor)
-            pdc.activate(actor=actor)
+        for pdc in pdcs:
+            supervisor = pdc.roles.supervisor  # the reviewer's, from the reporting lines
+            assert supervisor is not None, pdc
+            self.app.execute(
+                actor,
+                partial(_income_and_submit, application_id=case_id, pdc_id=pdc.id, actor=actor),
+                name=f"submit {pdc.id}",
+            )
+            self.app.perform(pdc.id, "approve", actor=supervisor.id)
+            self.app.perform(pdc.id, "activate", actor=actor)
             if self.on_benefit is not None:
-                self.on_benefit(pdc, app)
+                self.on_benefit(pdc.id, actor)
 
-    def _escalate(self, case_id: str) -> None:
-        case = self.cases.get(case_id)
-        if case is None or case.is_final or case.priority is Priority.URGENT:
-            return
-        case.set_priority(Priority.URGENT, actor="sla-monitor", reason="case SLA missed")
-        self.escalated += 1
-        self._touch(case)
 
-    def _add(self, case: Case[Any]) -> None:
-        self.new.append(case)
-        self.new_ids.add(case.id)
+def _submit(case: Case[Any]) -> None:
+    """Intake submits an application, and the submission goes through."""
+    case.perform("submit", actor="intake")
+    case.perform("submission_succeeded", actor="system")
 
-    def _touch(self, case: Case[Any]) -> None:
-        if case.id not in self.new_ids:
-            self.changed.add(case.id)
 
-    def track(self, case: Case[Any]) -> None:
-        """Save ``case`` with the next batch (a case changed outside the steps)."""
-        if case.id not in self.cases:
-            self.cases[case.id] = case
-            self._add(case)
-        else:
-            self._touch(case)
+def _income_and_submit(session: Session, *, application_id: str, pdc_id: str, actor: str) -> None:
+    """The PDC gets the income its application verified, and is submitted for approval."""
+    (income,) = session.read(application_id).evidence.current("income")[-1:]
+    pdc = session.change(pdc_id)
+    pdc.add_evidence(
+        "income", dict(income.attributes), income.effective_from, actor=actor, verified=True
+    )
+    pdc.perform("submit", actor=actor)
 
-    def take_changes(self) -> tuple[list[Case[Any]], list[Case[Any]]]:
-        """The cases created and the cases changed since the last call, to be saved."""
-        new, self.new, self.new_ids = self.new, [], set()
-        changed = [self.cases[case_id] for case_id in sorted(self.changed)]
-        self.changed = set()
-        return new, changed
+
+def _record_income(case: Case[Any], monthly: Decimal, since: date, *, actor: str) -> None:
+    income = case.add_evidence("income", {"monthly": str(monthly)}, since, actor=actor)
+    case.verify_evidence(income.evidence_id, actor=actor)
+
+
+def _decide(case: Case[Any], approve: bool, actor: str) -> None:
+    assert isinstance(case, ApplicationCase)
+    case.mark_ready(actor=actor)
+    if approve:
+        case.approve_program(PROGRAM, actor=actor)
+    else:
+        case.deny_program(PROGRAM, actor=actor)

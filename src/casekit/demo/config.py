@@ -1,8 +1,19 @@
-"""The demo office as an application: its routed steps, routing domain and product.
+"""The demo office as an application: the office's routed configuration, and the demo's own.
 
-Product delivery cases are routed while they wait for a caseworker (``Open``: intake) and
-for a supervisor (``Submitted``: approval); the Basic Allowance is the one product paid.
-Tests and docs build the same application with [`office_application`][].
+Two applications are configured here on the same product, the Basic Allowance:
+
+- [`office_application`][]: the office as a service would run it. Product delivery cases
+  are routed while they wait for a caseworker (``Open``: intake) and for a supervisor
+  (``Submitted``: approval) in the durable routing domain ``benefits``. Tests and docs
+  build it.
+- [`demo_application`][]: what ``casekit demo`` runs on, with **no routing**. In the demo
+  the people are simulated, and so is their routing: the simulator's own router offers the
+  applications to its simulated staff, and the demo reports each accepted offer to the
+  application as an owner assignment. Nobody in the simulation would answer an offer of
+  the durable router, and a PDC the demo opens is submitted, approved and activated at
+  once when its application is disposed of, so routing PDCs would only journal offers
+  nobody sees. The simplest truthful thing is an application that routes nothing, and
+  says so.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from casekit.clock import Clock
 from casekit.demo.benefits import PRODUCT
 from casekit.storage import Storage
 
-__all__ = ["DOMAINS", "ROUTING", "office_application"]
+__all__ = ["DOMAINS", "ROUTING", "demo_application", "office_application"]
 
 ROUTING = (
     CaseRouting(
@@ -34,7 +45,20 @@ DOMAINS = (RoutingDomain("benefits"),)
 def office_application(
     storage: Storage, *, clock: Clock | None = None, name: str = "office"
 ) -> Application:
-    """The demo office's application on ``storage``."""
+    """The demo office's application on ``storage``, its PDCs routed."""
     return Application(
         storage, name=name, routing=ROUTING, domains=DOMAINS, products=[PRODUCT], clock=clock
     )
+
+
+def demo_application(
+    storage: Storage, *, clock: Clock | None = None, name: str = "demo"
+) -> Application:
+    """The application ``casekit demo`` runs on: it pays the Basic Allowance, routes nothing.
+
+    Args:
+        storage: Where the demo's cases, ledger, audit trail and outbox go.
+        clock: The simulation's clock (cases loaded from storage read the time from it).
+        name: The application's name (the outbox's CloudEvents source is ``/casekit/<name>``).
+    """
+    return Application(storage, name=name, products=[PRODUCT], clock=clock)

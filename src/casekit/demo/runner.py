@@ -1,11 +1,14 @@
-"""Run the demo office day by day and store everything it does.
+"""Run the demo office day by day on one application, which stores everything it does.
 
 One simulated working day at a time: the simulator routes the day's applications through
-their three steps on the real router while `Casework` keeps
-the cases in step; after office hours the payment run pays what is due, clients' changes of
-circumstances are reassessed into correction cases, and the day's cases, payments and
-corrections are saved in one unit of work. At the end the run's figures are stored beside
-the cases (collection ``demo``), so ``casekit report`` can draw them from the database alone.
+their three steps on its own router, and `Casework` has the demo's application
+(`casekit.demo.config.demo_application`) do the casework each step stands for, one command
+per step; after office hours the payment run pays what is due, and clients' changes of
+circumstances are reassessed by the application into correction cases. Every command is
+its own unit of work: cases, ledger lines, links, audit trail and outbox records are
+committed together. The figures are counted from the application's events (`Tally`); at
+the end they are stored beside the cases (collection ``demo``), so ``casekit report`` can
+draw them from the database alone.
 """
 
 from __future__ import annotations
@@ -15,25 +18,24 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from casekit.cases import ApplicationCase, ProductDeliveryCase
-from casekit.demo.benefits import Benefits
+from casekit.demo.benefits import CURRENCY, Benefits
 from casekit.demo.casework import Casework
+from casekit.demo.config import demo_application
 from casekit.demo.office import CASE_SLA, DEMO_START, office_scenario
-from casekit.financials import payment_to_body
-from casekit.money import Money
+from casekit.demo.tally import Tally
 from casekit.routing import EventKind, RoutingEvent
 from casekit.sim import SimEvent, Simulation, SimulationResult
-from casekit.storage import LedgerKind, Storage
+from casekit.storage import Storage
 
 __all__ = ["DemoResult", "run_demo"]
 
 _EXISTING_SINCE = date(2025, 9, 1)
 _CHANGE_SHARE = 0.02
+_ESCALATOR = "sla-monitor"
 
 
 @attrs.frozen
@@ -51,10 +53,6 @@ class DemoResult:
 
 Progress = Callable[[int, int, str], None]
 """``progress(day_done, days, text)``."""
-
-
-def _money(amount: Money) -> str:
-    return str(amount.amount)
 
 
 def run_demo(
@@ -90,12 +88,16 @@ def run_demo(
     scenario = office_scenario(staff=staff, seed=seed)
     sim = Simulation(scenario)
     clock = sim.clock
-    benefits = Benefits(clock, seed=seed)
+    app = demo_application(storage, clock=clock)
+    tally = Tally(CURRENCY, escalator=_ESCALATOR)
+    app.subscribe(tally)
+    benefits = Benefits(app, seed=seed)
     casework = Casework(
-        clock,
+        app,
         [agent.id for agent in scenario.agents],
         seed=seed,
-        on_benefit=lambda pdc, app: _enrol(benefits, pdc, app),
+        escalator=_ESCALATOR,
+        on_benefit=benefits.enrol,
     )
     counts: Counter[str] = Counter()
     daily: dict[str, Counter[str]] = {}
@@ -115,24 +117,23 @@ def run_demo(
     sim.router.subscribe(on_route)
 
     first_day = DEMO_START.date()
-    for pdc in benefits.existing_caseload(existing, _EXISTING_SINCE, first_day - timedelta(days=1)):
-        casework.track(pdc)
-    _save_day(storage, casework, benefits)
+    benefits.existing_caseload(existing, _EXISTING_SINCE, first_day - timedelta(days=1))
+    tally.start_run()
 
     day = DEMO_START
     done = 0
     while done < days:
+        sim.run(day + timedelta(hours=20))  # the office's day, and its evening
         if day.weekday() < 5:
-            sim.run(day + timedelta(hours=20))  # the office's day, and its evening
-            _after_hours(day.date(), benefits, casework, daily)
-            _save_day(storage, casework, benefits)
+            benefits.payment_run(day.date())
+            benefits.changes_of_circumstances(_CHANGE_SHARE)
             done += 1
             if progress is not None:
-                progress(done, days, f"{day:%a %d %b}: {len(casework.cases):,} cases")
-        else:
-            sim.run(day + timedelta(hours=20))
+                progress(done, days, f"{day:%a %d %b}: {tally.cases:,} cases")
         day += timedelta(days=1)
 
+    for when, counters in tally.daily.items():
+        daily.setdefault(when, Counter()).update(counters)
     result = sim.result()
     waits = _waits_by_stage(result)
     figures = _figures(
@@ -140,6 +141,7 @@ def run_demo(
         waits=waits,
         casework=casework,
         benefits=benefits,
+        tally=tally,
         counts=counts,
         daily=daily,
         params={"days": days, "seed": seed, "staff": staff, "existing": existing},
@@ -148,48 +150,6 @@ def run_demo(
     figures["wall_seconds"] = round(wall, 2)
     _save_figures(storage, figures, result, waits, clock.now())
     return DemoResult(figures, wall)
-
-
-def _after_hours(
-    today: date, benefits: Benefits, casework: Casework, daily: dict[str, Counter[str]]
-) -> None:
-    """The payment run, then the day's changes of circumstances, reassessed."""
-    paid = benefits.payment_run(today)
-    changes = benefits.changes_of_circumstances(_CHANGE_SHARE)
-    counters = daily.setdefault(today.isoformat(), Counter())
-    counters["payments"] += paid
-    counters["reassessments"] += len(changes)
-    for applied in changes:
-        casework.track(benefits.cases[applied.result.case_id].pdc)
-        if applied.correction_case is not None:
-            casework.track(applied.correction_case)
-        counters[f"outcome:{applied.result.outcome.value}"] += 1
-
-
-def _enrol(benefits: Benefits, pdc: ProductDeliveryCase, app: ApplicationCase) -> None:
-    (income,) = app.evidence.current("income")[-1:]
-    benefits.enrol(pdc, Decimal(str(income.attributes["monthly"])), income.effective_from)
-
-
-def _save_day(storage: Storage, casework: Casework, benefits: Benefits) -> None:
-    new, changed = casework.take_changes()
-    payments = benefits.take_new_payments()
-    now = casework.clock.now()
-    with storage.unit_of_work() as uow:
-        uow.cases.add_all(new, actor="demo")
-        for case in changed:
-            uow.cases.save(case)
-        for payment in payments:
-            uow.ledger.record(
-                payment.case_id,
-                LedgerKind.PAYMENT,
-                payment.id.replace("/", ":"),  # ledger line ids hold no '/'
-                payment_to_body(payment),
-                status=payment.status.value,
-                actor="payments",
-                at=now,
-            )
-        uow.commit()
 
 
 def _waits_by_stage(result: SimulationResult) -> dict[str, list[float]]:
@@ -208,14 +168,12 @@ def _figures(
     waits: dict[str, list[float]],
     casework: Casework,
     benefits: Benefits,
+    tally: Tally,
     counts: Counter[str],
     daily: dict[str, Counter[str]],
     params: dict[str, int],
 ) -> dict[str, Any]:
     summary = result.summary()
-    by_status: Counter[str] = Counter()
-    for case in casework.cases.values():
-        by_status[f"{type(case).case_type}|{case.status.value}"] += 1
     stages = []
     for stage in summary.stages:
         stage_waits = waits.get(stage.stage, [])
@@ -236,18 +194,11 @@ def _figures(
                 "timeouts": stage.timeouts,
             }
         )
-    corrections_by_month: Counter[str] = Counter()
-    for applied in benefits.reassessments:
-        period = applied.result.period
-        if period is not None and applied.correction_case is not None:
-            corrections_by_month[f"{period.start:%Y-%m}"] += 1
-    over = [a for a in benefits.reassessments if a.result.outcome.value == "Overpayment"]
-    under = [a for a in benefits.reassessments if a.result.outcome.value == "Underpayment"]
     return {
         "params": params,
         "start": summary.start.isoformat(),
         "end": summary.end.isoformat(),
-        "cases_by_status": dict(sorted(by_status.items())),
+        "cases_by_status": tally.cases_by_status(),
         "applications": {
             "arrived": summary.arrived,
             "finished": summary.finished,
@@ -258,7 +209,7 @@ def _figures(
             else None,
             "sla_hours": CASE_SLA.total_seconds() / 3600,
             "sla_breaches": summary.sla_breaches,
-            "escalated": casework.escalated,
+            "escalated": tally.escalated,
         },
         "routing": {
             "events": dict(sorted(counts.items())),
@@ -268,19 +219,7 @@ def _figures(
             "groups": {k: list(v) for k, v in summary.fairness.groups.items()},
         },
         "stages": stages,
-        "money": {
-            "currency": "USD",
-            "active_benefits": len(benefits.cases),
-            "payments": len(benefits.payments),
-            "paid_total": _money(benefits.issued),
-            "reassessments": len(benefits.reassessments),
-            "overpayments": len(over),
-            "overpaid_total": _money(benefits.overpaid),
-            "underpayments": len(under),
-            "underpaid_total": _money(benefits.underpaid),
-            "correction_cases": len(benefits.corrections),
-            "corrections_by_month": dict(sorted(corrections_by_month.items())),
-        },
+        "money": {"active_benefits": len(benefits.enrolled), **tally.money()},
         "daily": {day: dict(c) for day, c in sorted(daily.items())},
     }
 

@@ -26,6 +26,7 @@ per enrolled PDC.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from casekit.cases import LinkKind, Owner, PaymentCorrectionCase, ProductDeliveryCase
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["check_application", "stored_cases"]
 
 _OUTBOX_READ = 10_000
-"""The most outbox records [`check_application`][] compares (one read)."""
+"""The most outbox records one read returns (the outbox port's limit)."""
 
 _PAID_STATUSES = frozenset(
     {
@@ -178,12 +179,30 @@ def _check_money(app: Application, session: Any, pdc: Any) -> None:
     )
 
 
-def _check_outbox(uow: Any, cases: list[Any]) -> None:
+def _every_record(uow: Any) -> list[Any]:
+    """Every record not yet acked.
+
+    A pending read stops at `_OUTBOX_READ`; beyond that they are claimed a page at a time
+    in ``uow``, which the check never commits, so the claims are rolled back with it.
+    """
     total = uow.outbox.count()
-    assert total <= _OUTBOX_READ, (
-        f"the outbox holds {total} records; check_application compares at most {_OUTBOX_READ}"
+    if total <= _OUTBOX_READ:
+        return list(uow.outbox.pending(limit=_OUTBOX_READ))
+    now = uow.storage.clock.now()
+    records: list[Any] = []
+    while page := uow.outbox.claim(
+        _OUTBOX_READ, owner="check-application", lease=timedelta(days=1), now=now
+    ):
+        records.extend(page)
+    assert len(records) == total, (
+        f"the outbox holds {total} records but {len(records)} could be read (some are "
+        "leased: check_application compares the outbox only while nothing is being relayed)"
     )
-    records = uow.outbox.pending(limit=_OUTBOX_READ)
+    return records
+
+
+def _check_outbox(uow: Any, cases: list[Any]) -> None:
+    records = _every_record(uow)
     ids = Counter(record.id for record in records)
     assert all(n == 1 for n in ids.values()), "an outbox record id is used twice"
     opened = Counter(record.subject for record in records if record.type == "casekit.case.opened")
