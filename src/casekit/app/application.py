@@ -65,7 +65,7 @@ from casekit.classification.sensitive import (
     Vault,
 )
 from casekit.clock import Clock
-from casekit.errors import AccessDenied, NotFound, ValidationError, allowed_list
+from casekit.errors import AccessDenied, CasekitError, NotFound, ValidationError, allowed_list
 from casekit.financials import DeliveryPattern, FinancialProduct, Nominees, ReassessmentTrigger
 from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
 from casekit.lifecycle.engine import ActionResult
@@ -739,7 +739,10 @@ class Application(_AccessCommands):
                     )
                 )
 
-            issued += self.execute(submitter, command, name=f"pay {pdc_id}")
+            try:
+                issued += self.execute(submitter, command, name=f"pay {pdc_id}")
+            except CasekitError:  # refused (nothing of it stored): the others are still paid
+                logger.exception("%s: the payment run could not pay %s", self.name, pdc_id)
         return issued
 
     def reassess(
