@@ -551,6 +551,10 @@ def check_lifecycle_conformance(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
         report_multiple_bugs=False,  # one AssertionError, as documented
+        # Walks again while a guard was not met saying no: each round must walk anew, also
+        # where Hypothesis derandomizes (it does when CI is set), or every round repeats
+        # the first and the check fails for the one fixed seed.
+        derandomize=False,
     )
     @given(st.data())
     def walk(data: st.DataObject) -> None:
