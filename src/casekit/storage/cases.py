@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from casekit.cases.base import Case
 from casekit.cases.codec import case_from_record, case_to_record
-from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.events import (
+    EvidenceChanged,
+    OwnerChanged,
+    PriorityChanged,
+    SecurityChanged,
+    TaskChanged,
+)
 from casekit.cases.parts import Owner, StatusChange
 from casekit.checks import check_actor, check_enum, check_id, check_instance, check_text
 from casekit.errors import (
@@ -77,7 +83,7 @@ def case_labels(case: Case[Any]) -> dict[str, str]:
     }
 
 
-def audit_fields(event: object) -> dict[str, Any]:
+def audit_fields(event: object) -> dict[str, Any]:  # noqa: PLR0911  one return per event kind
     """Map a domain event to the audit entry fields it produces (actor, action, at ...)."""
     if isinstance(event, StatusChange):
         detail: dict[str, str] = {}
@@ -109,6 +115,15 @@ def audit_fields(event: object) -> dict[str, Any]:
             "at": event.at,
             "before": event.before.value,
             "after": event.after.value,
+            "detail": {"reason": event.reason} if event.reason else {},
+        }
+    if isinstance(event, SecurityChanged):
+        return {
+            "actor": event.actor,
+            "action": f"set_{event.attribute}",
+            "at": event.at,
+            "before": event.before,
+            "after": event.after,
             "detail": {"reason": event.reason} if event.reason else {},
         }
     if isinstance(event, EvidenceChanged):
