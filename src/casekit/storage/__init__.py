@@ -17,6 +17,10 @@
   envelope), appended with ``uow.outbox.append`` in the change's unit of work (an
   ``outbox`` table on SQLite and PostgreSQL, [`DocumentOutbox`][] in memory), delivered at
   least once by an [`OutboxRelay`][].
+- Label queries ([`Has`][], [`Missing`][], [`AllOf`][], [`AnyOf`][], [`Not`][]): which
+  documents ``find(where=...)`` returns, run in the database on SQLite and PostgreSQL
+  (`casekit.storage.label_query`); [`readable_query`][] turns a read filter into one, which
+  is how ``uow.cases.query(readable_by=...)`` filters cases.
 - [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   [`scrub_conninfo`][] masks database passwords in messages.
 
@@ -32,6 +36,7 @@ from casekit.storage.cases import CASES, DocumentCaseRepository, case_labels
 from casekit.storage.checkpoint import Checkpoint
 from casekit.storage.conninfo import scrub_conninfo
 from casekit.storage.durable_router import BoundRouter, DurableRouter, serve_timers
+from casekit.storage.label_query import AllOf, AnyOf, Has, LabelQuery, LabelValue, Missing, Not
 from casekit.storage.memory import MemoryStorage
 from casekit.storage.outbox import DocumentOutbox
 from casekit.storage.outbox_record import OutboxRecord
@@ -52,6 +57,7 @@ from casekit.storage.ports import (
     RoutingJournal,
 )
 from casekit.storage.postgres import PostgresStorage
+from casekit.storage.readable import readable_query
 from casekit.storage.relay import OutboxRelay
 from casekit.storage.retry import retrying
 from casekit.storage.sql import SCHEMA_VERSION, SchemaMigration
@@ -62,6 +68,8 @@ __all__ = [
     "CASES",
     "GENESIS_HASH",
     "SCHEMA_VERSION",
+    "AllOf",
+    "AnyOf",
     "AuditEntry",
     "AuditLog",
     "BoundRouter",
@@ -74,12 +82,17 @@ __all__ = [
     "DocumentStore",
     "DurableRouter",
     "EventHandler",
+    "Has",
     "JournalEntry",
     "JournalSnapshot",
+    "LabelQuery",
+    "LabelValue",
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
     "MemoryStorage",
+    "Missing",
+    "Not",
     "Outbox",
     "OutboxRecord",
     "OutboxRelay",
@@ -92,6 +105,7 @@ __all__ = [
     "UnitOfWork",
     "case_labels",
     "entry_hash",
+    "readable_query",
     "retrying",
     "scrub_conninfo",
     "serve_timers",

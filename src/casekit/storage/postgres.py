@@ -45,6 +45,7 @@ from casekit.storage.sql import (
     SqlDialect,
     SqlUnitOfWork,
 )
+from casekit.storage.sql_labels import LABEL_INDEX_POSTGRES, label_term
 from casekit.storage.sql_outbox import OUTBOX_TABLES_POSTGRES, PostgresOutbox
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
@@ -121,6 +122,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " id integer PRIMARY KEY CHECK (id = 1), fingerprint text NOT NULL)",
     ),
     6: OUTBOX_TABLES_POSTGRES,
+    7: LABEL_INDEX_POSTGRES,
 }
 
 
@@ -255,6 +257,49 @@ class _PostgresDialect(SqlDialect):
 
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         return "labels @> CAST(? AS jsonb)", [json.dumps(dict(labels))]
+
+    def has_label(self, name: str, values: Sequence[str]) -> tuple[str, list[object]]:
+        """JSON containment on ``d.labels``: ``{name: value}`` or ``{name: [value]}``.
+
+        Top-level containment of the row's own labels (no subquery, never NULL), for a
+        text or a set label alike.
+        """
+        wanted: list[str] = []
+        for value in values:
+            wanted.append(json.dumps({name: value}))
+            wanted.append(json.dumps({name: [value]}))
+        return "d.labels @> ANY(CAST(? AS jsonb[]))", [wanted]
+
+    def missing_label(self, name: str) -> tuple[str, list[object]]:
+        return "d.labels -> CAST(? AS text) IS NULL", [name]
+
+    def label_branch(
+        self, collection: str, name: str, value: str, after: str | None
+    ) -> tuple[str, list[object]]:
+        """The keys holding one label value: its term's index range (``label_term``)."""
+        sql = (
+            "SELECT l.key FROM document_labels l JOIN documents d"
+            " ON d.collection = ? AND d.key = l.key WHERE l.term = ?"
+        )
+        params: list[object] = [collection, label_term(collection, name, value)]
+        if after is not None:
+            sql += " AND l.key > ?"
+            params.append(after)
+        return sql, params
+
+    def merged_keys(
+        self, branches: Sequence[tuple[str, list[object]]], limit: int
+    ) -> tuple[str, list[object]]:
+        """``DISTINCT`` over a ``UNION ALL`` of the ordered branches, cut at ``limit``.
+
+        PostgreSQL runs it as a Merge Append of the branches' index scans, read only as far
+        as the page needs (``UNION`` would read every branch to the end to hash it).
+        """
+        params: list[object] = []
+        for _, values in branches:
+            params.extend(values)
+        union = " UNION ALL ".join(f"({sql})" for sql, _ in branches)
+        return f"SELECT DISTINCT u.key FROM ({union}) u ORDER BY u.key LIMIT ?", [*params, limit]
 
     def time_param(self, moment: datetime) -> object:
         return moment

@@ -42,6 +42,7 @@ from casekit.storage.sql import (
     parse_time,
     time_text,
 )
+from casekit.storage.sql_labels import LABEL_INDEX_SQLITE
 from casekit.storage.sql_outbox import OUTBOX_TABLES_SQLITE
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
@@ -143,6 +144,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)",
     ),
     6: OUTBOX_TABLES_SQLITE,
+    7: LABEL_INDEX_SQLITE,
 }
 
 
@@ -207,6 +209,9 @@ class _SQLiteDialect(SqlDialect):
                 parts.append("json_extract(labels, ?) = ?")
                 params.extend([f'$."{name}"', value])
         return " AND ".join(parts), params
+
+    def missing_label(self, name: str) -> tuple[str, list[object]]:
+        return "NOT EXISTS (SELECT 1 FROM json_each(d.labels) WHERE key = ?)", [name]
 
     def time_param(self, moment: datetime) -> object:
         return time_text(moment)  # fixed width, so text order is time order
