@@ -47,8 +47,10 @@ from casekit.checks import check_id
 from casekit.errors import ValidationError
 
 __all__ = [
+    "FALSE",
     "MAX_QUERY_DEPTH",
     "MAX_QUERY_VALUES",
+    "TRUE",
     "AllOf",
     "AnyOf",
     "Has",
@@ -159,6 +161,19 @@ class LabelQuery(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> str:
         """The query as a readable expression, for logs and messages."""
+
+    def given(self, name: str, value: str) -> LabelQuery:
+        """The query for documents known to hold the label value ``(name, value)``.
+
+        Every ``Has(name, values)`` with ``value`` among its values holds, and
+        ``Missing(name)`` does not; ``AllOf``, ``AnyOf`` and ``Not`` are simplified around
+        them (``TRUE`` is ``AllOf([])``, ``FALSE`` ``AnyOf([])``). For a document holding
+        that value, ``q.given(name, value).matches(labels) == q.matches(labels)``: the SQL
+        adapters check each entry term's documents with the query given that term.
+
+        Complexity: O(size of the query).
+        """
+        return _given(self, name, value)
 
     def __str__(self) -> str:
         return self.describe()
@@ -337,3 +352,34 @@ def check_label_query(value: object, *, what: str) -> LabelQuery:
             f"{what} names {values:,} values; at most {MAX_QUERY_VALUES:,} are allowed"
         )
     return value
+
+
+TRUE = AllOf(())
+"""The query every document matches."""
+FALSE = AnyOf(())
+"""The query no document matches."""
+
+
+def _given(query: LabelQuery, name: str, value: str) -> LabelQuery:  # noqa: PLR0911  per form
+    if isinstance(query, Has):
+        return TRUE if query.name == name and value in query.values else query
+    if isinstance(query, Missing):
+        return FALSE if query.name == name else query
+    if isinstance(query, Not):
+        part = _given(query.part, name, value)
+        if part == TRUE:
+            return FALSE
+        return TRUE if part == FALSE else Not(part)
+    if isinstance(query, AllOf | AnyOf):
+        absorbing, neutral = (FALSE, TRUE) if isinstance(query, AllOf) else (TRUE, FALSE)
+        parts: list[LabelQuery] = []
+        for part in query.parts:
+            simpler = _given(part, name, value)
+            if simpler == absorbing:
+                return absorbing
+            if simpler != neutral:
+                parts.append(simpler)
+        if len(parts) == 1:
+            return parts[0]
+        return type(query)(parts)
+    raise TypeError(f"not a label query: {query!r}")  # pragma: no cover  (checked at the door)

@@ -186,18 +186,12 @@ class SqlDialect(abc.ABC):
     def label_filter(self, labels: Mapping[str, str]) -> tuple[str, list[object]]:
         """An SQL condition (and its parameters) matching rows that have every label."""
 
-    def has_label(self, name: str, values: Sequence[str]) -> tuple[str, list[object]]:
-        """A condition on the ``documents`` row ``d``: its label ``name`` is one of ``values``.
+    @abc.abstractmethod
+    def label_condition(self, query: LabelQuery) -> tuple[str, list[object]]:
+        """``query`` as a condition on the ``documents`` row ``d``, and its parameters.
 
-        The default probes the label index (``document_labels``) for ``d``'s key: one
-        primary-key search per value.
+        It must hold exactly when ``query.matches(labels)`` holds for ``d``'s labels.
         """
-        marks = ", ".join("?" * len(values))
-        return (
-            "EXISTS (SELECT 1 FROM document_labels x WHERE x.collection = d.collection"
-            f" AND x.name = ? AND x.value IN ({marks}) AND x.key = d.key)",
-            [name, *values],
-        )
 
     def label_branch(
         self, collection: str, name: str, value: str, after: str | None
@@ -218,10 +212,6 @@ class SqlDialect(abc.ABC):
             sql += " AND l.key > ?"
             params.append(after)
         return sql, params
-
-    @abc.abstractmethod
-    def missing_label(self, name: str) -> tuple[str, list[object]]:
-        """A condition on the ``documents`` row ``d``: it has no label ``name``."""
 
     def merged_keys(
         self, branches: Sequence[tuple[str, list[object]]], limit: int

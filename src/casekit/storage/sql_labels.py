@@ -9,19 +9,25 @@ Table (schema version 7):
   keeps every index entry within PostgreSQL's B-tree limit (a hash collision would only
   add a candidate that the query's condition then rejects). Triggers on ``documents``
   keep it (an insert adds its document's rows, a delete removes them, an
-  update that changes the labels replaces them), so every write to ``documents``, casekit's
+  update that changes the labels replaces the rows of the values that changed), so every
+  write to ``documents``, casekit's
   or anyone's, keeps it true; the migration fills it from the stored documents.
 
 A [`LabelQuery`][casekit.storage.LabelQuery] becomes a condition on a ``documents``
-row ``d`` (`label_condition`): ``Has`` is a probe of the index for that key (SQLite) or
-a JSON containment test of ``d.labels`` (PostgreSQL), ``Missing`` a test of ``d.labels``,
-and ``AllOf``, ``AnyOf``, ``Not`` are ``AND``, ``OR``, ``NOT``. A page of ``find`` is then
-read as `casekit.storage.label_query` describes: with entry terms, one *branch* per
-term reads the index range of that term (``key > after``) joined to its document and
-checked with the whole condition; the branches are merged in key order and cut at the page
-(SQLite: a compound ``UNION`` with ``ORDER BY``, which it runs as a merge; PostgreSQL: a
-``UNION ALL`` of ordered branches under ``DISTINCT ... ORDER BY ... LIMIT``, a Merge Append),
-and the page's documents are read by key. Without entry terms, or with more than
+row ``d``, tested on ``d.labels`` itself: on SQLite ``Has`` is a ``json_each`` over the
+label's path and ``Missing`` a ``json_type`` test, joined by ``AND``, ``OR``, ``NOT``
+(`label_condition`); on PostgreSQL the whole query is one SQL/JSON path predicate
+(``jsonb_path_match``).
+
+A page of ``find`` is then read as `casekit.storage.label_query` describes: with entry
+terms, one *branch* per term reads the index range of that term (``key > after``) joined
+to its document and checked with the condition of the query given that term
+([`LabelQuery.given`][casekit.storage.label_query.LabelQuery.given]: what the term already
+settles is left out, so the owner's own cases are not checked again for ownership); the
+branches are merged in key order and cut at the page (SQLite: a compound ``UNION`` with
+``ORDER BY``, which it runs as a merge; PostgreSQL: a ``UNION ALL`` of ordered branches,
+each cut at the page, under ``DISTINCT ... ORDER BY ... LIMIT``, a Merge Append), and the
+page's documents are read by key. Without entry terms, or with more than
 `MAX_BRANCHES`, the collection is read in key order with the condition.
 
 Complexity of a page of ``limit`` documents with ``b`` entry terms: O(b × (log n + r)) index
@@ -35,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from casekit.storage.label_query import AllOf, AnyOf, Has, LabelQuery, Missing, Not
 
@@ -46,6 +52,7 @@ __all__ = [
     "LABEL_INDEX_POSTGRES",
     "LABEL_INDEX_SQLITE",
     "MAX_BRANCHES",
+    "LabelTests",
     "find_statement",
     "label_condition",
     "label_term",
@@ -65,6 +72,15 @@ _SQLITE_PAIRS = (
     " json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) e"
 )
 
+# Deletes the old document's rows by their whole primary key (one search each): with only
+# collection and key fixed, SQLite would read every row of the collection's index to find them.
+_SQLITE_DELETE_OLD = (
+    " DELETE FROM document_labels WHERE (collection, name, value, key) IN ("
+    " SELECT OLD.collection, p.name, p.value, OLD.key FROM ("
+    + _SQLITE_PAIRS.format(x="OLD.labels")
+    + ") p);"
+)
+
 LABEL_INDEX_SQLITE = (
     "CREATE TABLE IF NOT EXISTS document_labels ("
     " collection TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, key TEXT NOT NULL,"
@@ -75,14 +91,26 @@ LABEL_INDEX_SQLITE = (
     + _SQLITE_PAIRS.format(x="NEW.labels")
     + ") p; END",
     "CREATE TRIGGER IF NOT EXISTS documents_labels_delete AFTER DELETE ON documents BEGIN"
-    " DELETE FROM document_labels WHERE collection = OLD.collection AND key = OLD.key"
-    " AND (name, value) IN (" + _SQLITE_PAIRS.format(x="OLD.labels") + "); END",
+    + _SQLITE_DELETE_OLD
+    + " END",
+    # A save that changes the labels (its status, say) rewrites only the rows that changed.
     "CREATE TRIGGER IF NOT EXISTS documents_labels_update AFTER UPDATE ON documents"
-    " WHEN NEW.labels IS NOT OLD.labels OR NEW.key IS NOT OLD.key"
-    " OR NEW.collection IS NOT OLD.collection BEGIN"
-    " DELETE FROM document_labels WHERE collection = OLD.collection AND key = OLD.key"
-    " AND (name, value) IN (" + _SQLITE_PAIRS.format(x="OLD.labels") + ");"
+    " WHEN NEW.labels IS NOT OLD.labels AND NEW.key IS OLD.key"
+    " AND NEW.collection IS OLD.collection BEGIN"
+    " DELETE FROM document_labels WHERE (collection, name, value, key) IN ("
+    " SELECT OLD.collection, p.name, p.value, OLD.key FROM ("
+    + _SQLITE_PAIRS.format(x="OLD.labels")
+    + " EXCEPT "
+    + _SQLITE_PAIRS.format(x="NEW.labels")
+    + ") p);"
     " INSERT OR IGNORE INTO document_labels (collection, name, value, key)"
+    " SELECT NEW.collection, p.name, p.value, NEW.key FROM ("
+    + _SQLITE_PAIRS.format(x="NEW.labels")
+    + ") p; END",
+    "CREATE TRIGGER IF NOT EXISTS documents_labels_move AFTER UPDATE ON documents"
+    " WHEN NEW.key IS NOT OLD.key OR NEW.collection IS NOT OLD.collection BEGIN"
+    + _SQLITE_DELETE_OLD
+    + " INSERT OR IGNORE INTO document_labels (collection, name, value, key)"
     " SELECT NEW.collection, p.name, p.value, NEW.key FROM ("
     + _SQLITE_PAIRS.format(x="NEW.labels")
     + ") p; END",
@@ -94,33 +122,48 @@ LABEL_INDEX_SQLITE = (
 )
 """Schema version 7 on SQLite: the label index, its triggers, and its filling."""
 
+# The terms of a row's labels: md5(collection ␟ name ␟ value) as a uuid, for each text label
+# and each text of a set label (an array).
+_PG_TERM = "CAST(md5({row}.collection || chr(31) || l.key || chr(31) || v.value) AS uuid)"
+_PG_VALUES = (
+    "CASE WHEN jsonb_typeof(l.value) = 'array' THEN l.value ELSE jsonb_build_array(l.value) END"
+)
+
+
+def _pg_terms(row: str) -> str:
+    return (
+        f"SELECT {_PG_TERM.format(row=row)} FROM jsonb_each({row}.labels) l,"
+        f" jsonb_array_elements_text({_PG_VALUES}) v (value)"
+    )
+
+
 LABEL_INDEX_POSTGRES = (
     # A row per (term, key): the term is the MD5 of collection, name and value as a uuid, so
     # an index entry stays within PostgreSQL's B-tree limit (2,704 bytes) for the longest
     # collection, label name, label value and key casekit accepts (4,176 characters).
     "CREATE TABLE IF NOT EXISTS document_labels ("
     " term uuid NOT NULL, key text NOT NULL, PRIMARY KEY (term, key))",
-    # The (name, value) pairs of a labels object: its strings, and each string of its arrays.
-    "CREATE OR REPLACE FUNCTION casekit_label_pairs(labels jsonb)"
-    " RETURNS TABLE (name text, value text) LANGUAGE sql IMMUTABLE AS $$"
-    " SELECT l.key, l.value #>> '{}' FROM jsonb_each(labels) l"
-    " WHERE jsonb_typeof(l.value) = 'string'"
-    " UNION ALL SELECT l.key, e.value FROM jsonb_each(labels) l,"
-    " jsonb_array_elements_text(CASE WHEN jsonb_typeof(l.value) = 'array' THEN l.value"
-    " ELSE '[]'::jsonb END) e $$",
-    "CREATE OR REPLACE FUNCTION casekit_label_terms(collection text, labels jsonb)"
-    " RETURNS SETOF uuid LANGUAGE sql IMMUTABLE AS $$"
-    " SELECT CAST(md5(collection || chr(31) || p.name || chr(31) || p.value) AS uuid)"
-    " FROM casekit_label_pairs(labels) p $$",
+    # The trigger function computes the terms of a row's labels inline: a helper SQL
+    # function returning a set is planned again at every call (about 200 µs a document).
     "CREATE OR REPLACE FUNCTION casekit_document_labels() RETURNS trigger"
     " LANGUAGE plpgsql AS $$ BEGIN"
-    " IF TG_OP <> 'INSERT' THEN"
-    "  DELETE FROM document_labels WHERE key = OLD.key"
-    "   AND term IN (SELECT casekit_label_terms(OLD.collection, OLD.labels));"
+    " IF TG_OP = 'DELETE' OR NEW.key <> OLD.key OR NEW.collection <> OLD.collection THEN"
+    "  DELETE FROM document_labels WHERE key = OLD.key AND term = ANY(ARRAY("
+    + _pg_terms("OLD")
+    + "));"
+    " ELSIF TG_OP = 'UPDATE' THEN"  # only the rows of the label values that changed
+    # = ANY(ARRAY(...)): one search of the primary key per term, whatever the planner
+    # estimates of the set (an IN over the EXCEPT read the whole table).
+    "  DELETE FROM document_labels WHERE key = OLD.key AND term = ANY(ARRAY("
+    + _pg_terms("OLD")
+    + " EXCEPT "
+    + _pg_terms("NEW")
+    + "));"
     " END IF;"
     " IF TG_OP <> 'DELETE' THEN"
-    "  INSERT INTO document_labels (term, key)"
-    "   SELECT casekit_label_terms(NEW.collection, NEW.labels), NEW.key ON CONFLICT DO NOTHING;"
+    "  INSERT INTO document_labels (term, key) SELECT t.term, NEW.key FROM ("
+    + _pg_terms("NEW")
+    + ") t (term) ON CONFLICT DO NOTHING;"
     " END IF;"
     " RETURN NULL; END $$",
     "CREATE OR REPLACE TRIGGER documents_labels_insert AFTER INSERT ON documents"
@@ -132,8 +175,8 @@ LABEL_INDEX_POSTGRES = (
     " OR NEW.key IS DISTINCT FROM OLD.key OR NEW.collection IS DISTINCT FROM OLD.collection)"
     " EXECUTE FUNCTION casekit_document_labels()",
     "INSERT INTO document_labels (term, key)"
-    " SELECT casekit_label_terms(d.collection, d.labels), d.key FROM documents d"
-    " ON CONFLICT DO NOTHING",
+    " SELECT " + _PG_TERM.format(row="d") + ", d.key FROM documents d, jsonb_each(d.labels) l,"
+    " jsonb_array_elements_text(" + _PG_VALUES + ") v (value) ON CONFLICT DO NOTHING",
 )
 """Schema version 7 on PostgreSQL: the label index, its triggers, and its filling."""
 
@@ -143,15 +186,31 @@ _COLUMNS = "d.key, d.version, d.body, d.labels, d.updated_at"
 def label_term(collection: str, name: str, value: str) -> uuid.UUID:
     """PostgreSQL's index term of a label value: ``md5(collection␟name␟value)`` as a uuid.
 
-    The same as ``casekit_label_terms`` computes in the database (MD5 of the UTF-8 text,
+    The same as the triggers compute in the database (MD5 of the UTF-8 text,
     with the unit separator U+001F between the parts); not used for security.
     """
     text = f"{collection}\x1f{name}\x1f{value}".encode()
     return uuid.UUID(hashlib.md5(text, usedforsecurity=False).hexdigest())
 
 
-def label_condition(query: LabelQuery, db: SqlDialect) -> tuple[str, list[object]]:
+class LabelTests(Protocol):
+    """What `label_condition` builds a condition from: a dialect's two leaf tests."""
+
+    def has_label(self, name: str, values: Sequence[str]) -> tuple[str, list[object]]:
+        """``d``'s label ``name`` is one of ``values`` (a set label: holds one)."""
+        ...
+
+    def missing_label(self, name: str) -> tuple[str, list[object]]:
+        """``d`` has no label ``name``."""
+        ...
+
+
+def label_condition(query: LabelQuery, db: LabelTests) -> tuple[str, list[object]]:
     """``query`` as an SQL condition on the ``documents`` row ``d``, and its parameters.
+
+    ``Has`` and ``Missing`` are the dialect's tests, ``AllOf``, ``AnyOf`` and ``Not``
+    ``AND``, ``OR`` and ``NOT`` (SQLite's form; PostgreSQL compiles a whole query to one
+    SQL/JSON path predicate instead).
 
     Complexity: O(size of the query).
     """
@@ -195,15 +254,15 @@ def find_statement(
 
     Complexity: O(size of the query × entry terms) to build.
     """
-    condition, params = label_condition(query, db)
-    parts = [f"({condition})"]
+    extra: list[object] = []
+    tail = ""
     for sql, values in conditions:
-        parts.append(f"({sql})")
-        params.extend(values)
-    where = " AND ".join(parts)
+        tail += f" AND ({sql})"
+        extra.extend(values)
     terms = query.entry_terms()
     if terms is not None and not terms:
         return None
+    condition, params = db.label_condition(query)
     if terms is None or len(terms) > MAX_BRANCHES or len(terms) * len(params) > _MAX_PARAMS:
         scan: list[object] = [collection]
         key = ""
@@ -211,14 +270,15 @@ def find_statement(
             key = " AND d.key > ?"
             scan.append(after)
         return (
-            f"SELECT {_COLUMNS} FROM documents d WHERE d.collection = ?{key} AND {where}"
-            " ORDER BY d.key LIMIT ?",
-            [*scan, *params, limit],
+            f"SELECT {_COLUMNS} FROM documents d WHERE d.collection = ?{key}"
+            f" AND ({condition}){tail} ORDER BY d.key LIMIT ?",
+            [*scan, *params, *extra, limit],
         )
     branches: list[tuple[str, list[object]]] = []
     for name, value in terms:
         head, head_params = db.label_branch(collection, name, value, after)
-        branches.append((f"{head} AND {where}", [*head_params, *params]))
+        given, given_params = db.label_condition(query.given(name, value))
+        branches.append((f"{head} AND ({given}){tail}", [*head_params, *given_params, *extra]))
     keys, key_params = db.merged_keys(branches, limit)
     return (
         f"SELECT {_COLUMNS} FROM documents d WHERE d.collection = ? AND d.key IN ({keys})"

@@ -343,3 +343,26 @@ class DocumentStoreContract:
             few = AllOf([Has("v", values[:3]), Not(Has("v", values[1]))])
             assert [d.key for d in uow.documents.find(collection, where=few)] == ["k000", "k002"]
             assert uow.documents.find(collection, where=Has("v", ())) == []
+
+    def test_label_queries_on_names_and_values_that_need_quoting(self, storage: Storage) -> None:
+        """Quotes, backslashes, control characters and non-ASCII in names and values."""
+        collection = unique("quoted")
+        names = ['we"ird', "back\\slash", "tab\tname", "é ✓ 𝄞", "$.x", "a'b"]
+        with storage.unit_of_work() as uow:
+            uow.documents.put_new(
+                collection,
+                [
+                    (f"k{n}", {}, {name: f'{name} "value" \\ 𝄞', "set": (name,)}, T0)
+                    for n, name in enumerate(names)
+                ],
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            for n, name in enumerate(names):
+                has = Has(name, f'{name} "value" \\ 𝄞')
+                assert [d.key for d in uow.documents.find(collection, where=has)] == [f"k{n}"]
+                missing = AllOf([Missing(name), Has("set", names)])
+                assert len(uow.documents.find(collection, where=missing)) == len(names) - 1
+                assert [d.key for d in uow.documents.find(collection, where=Has("set", name))] == [
+                    f"k{n}"
+                ]
