@@ -179,7 +179,7 @@ class LabelQuery(abc.ABC):
         return self.describe()
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Has(LabelQuery):
     """The label ``name`` is one of ``values`` (a set label: holds one of them).
 
@@ -213,7 +213,7 @@ class Has(LabelQuery):
         return f"{self.name} in {sorted(self.values)!r}"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Missing(LabelQuery):
     """The document has no label ``name``.
 
@@ -236,7 +236,7 @@ class Missing(LabelQuery):
         return f"no {self.name}"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class AllOf(LabelQuery):
     """Every part holds (with no parts: every document).
 
@@ -265,7 +265,7 @@ class AllOf(LabelQuery):
         return "(" + " and ".join(p.describe() for p in self.parts) + ")" if self.parts else "true"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class AnyOf(LabelQuery):
     """Some part holds (with no parts: no document).
 
@@ -294,7 +294,7 @@ class AnyOf(LabelQuery):
         return "(" + " or ".join(p.describe() for p in self.parts) + ")" if self.parts else "false"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Not(LabelQuery):
     """``part`` does not hold.
 

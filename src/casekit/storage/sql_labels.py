@@ -39,9 +39,12 @@ documents read before ``limit`` pass.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
+
+import attrs
 
 from casekit.storage.label_query import AllOf, AnyOf, Has, LabelQuery, Missing, Not
 
@@ -252,13 +255,95 @@ def find_statement(
     for the plan). ``conditions`` are further conditions on the ``documents`` row ``d``
     (the label equalities and time bounds of ``find``), with their parameters.
 
-    Complexity: O(size of the query × entry terms) to build.
+    The statement's text and the place of each parameter are kept per dialect, query,
+    conditions and limit (the last 256 used), so reading the next page of the same query
+    builds nothing: its parameters are put in place (the ``after`` key, the conditions').
+
+    Complexity: O(size of the query × entry terms) to build, O(parameters) when kept.
     """
-    extra: list[object] = []
-    tail = ""
-    for sql, values in conditions:
-        tail += f" AND ({sql})"
-        extra.extend(values)
+    shapes = tuple((sql, len(values)) for sql, values in conditions)
+    plan = _plan(db, collection, query, conditions=shapes, paged=after is not None, limit=limit)
+    if plan is None:
+        return None
+    sql, template = plan
+    extra = [value for _, values in conditions for value in values]
+    return sql, [
+        after if item is _AFTER else extra[item.index] if type(item) is _Extra else item
+        for item in template
+    ]
+
+
+@attrs.frozen(slots=True)
+class _Extra:
+    """In a kept statement's parameters: the ``index``-th parameter of the conditions."""
+
+    index: int
+
+
+_AFTER = object()
+"""In a kept statement's parameters: the ``after`` key."""
+
+
+class _Plans:
+    """The kept statements, by dialect class, collection, query, conditions and limit."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: dict[tuple[object, ...], tuple[str, tuple[object, ...]] | None] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple[object, ...], build: Callable[[], tuple[str, tuple[object, ...]] | None]
+    ) -> tuple[str, tuple[object, ...]] | None:
+        with self._lock:
+            if key in self._kept:
+                plan = self._kept.pop(key)
+                self._kept[key] = plan  # now the most recently used
+                return plan
+        plan = build()
+        with self._lock:
+            self._kept[key] = plan
+            while len(self._kept) > self._size:
+                del self._kept[next(iter(self._kept))]
+        return plan
+
+
+_PLANS = _Plans(256)
+
+
+def _plan(
+    db: SqlDialect,
+    collection: str,
+    query: LabelQuery,
+    *,
+    conditions: tuple[tuple[str, int], ...],
+    paged: bool,
+    limit: int,
+) -> tuple[str, tuple[object, ...]] | None:
+    key = (type(db), collection, query, conditions, paged, limit)
+    return _PLANS.get(
+        key,
+        lambda: _build(db, collection, query, conditions=conditions, paged=paged, limit=limit),
+    )
+
+
+def _build(
+    db: SqlDialect,
+    collection: str,
+    query: LabelQuery,
+    *,
+    conditions: tuple[tuple[str, int], ...],
+    paged: bool,
+    limit: int,
+) -> tuple[str, tuple[object, ...]] | None:
+    """The statement of `find_statement`, with `_AFTER` and `_Extra` for its parameters.
+
+    ``conditions`` are the further conditions' SQL and how many parameters each takes.
+    """
+    tail = "".join(f" AND ({sql})" for sql, _ in conditions)
+    count = sum(n for _, n in conditions)
+    extra: list[object] = [_Extra(n) for n in range(count)]
+    after: str | None = cast(str, _AFTER) if paged else None
     terms = query.entry_terms()
     if terms is not None and not terms:
         return None
@@ -266,13 +351,13 @@ def find_statement(
     if terms is None or len(terms) > MAX_BRANCHES or len(terms) * len(params) > _MAX_PARAMS:
         scan: list[object] = [collection]
         key = ""
-        if after is not None:
+        if paged:
             key = " AND d.key > ?"
-            scan.append(after)
+            scan.append(_AFTER)
         return (
             f"SELECT {_COLUMNS} FROM documents d WHERE d.collection = ?{key}"
             f" AND ({condition}){tail} ORDER BY d.key LIMIT ?",
-            [*scan, *params, *extra, limit],
+            (*scan, *params, *extra, limit),
         )
     branches: list[tuple[str, list[object]]] = []
     for name, value in terms:
@@ -283,7 +368,7 @@ def find_statement(
     return (
         f"SELECT {_COLUMNS} FROM documents d WHERE d.collection = ? AND d.key IN ({keys})"
         " ORDER BY d.key",
-        [collection, *key_params],
+        (collection, *key_params),
     )
 
 
