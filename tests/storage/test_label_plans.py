@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from casekit.storage import CASES, PostgresStorage, SQLiteStorage, Storage, read
 from casekit.storage.sql import SqlUnitOfWork
 from casekit.storage.sql_labels import find_statement
 from casekit.testing.postgres_server import PostgresServer
+from casekit.testing.storage_contract import unique
 
 POLICY = AccessPolicy(
     [
@@ -141,15 +142,26 @@ def _pg_plan(conninfo: str, sql: str, params: list[object], *, generic: bool) ->
     return "\n".join(str(row[0]) for row in rows)
 
 
+@pytest.fixture(scope="module")
+def pg_cases(pg_server: PostgresServer) -> Iterator[PostgresStorage]:
+    """A PostgreSQL database holding 3,000 cases, analyzed (closed after the module)."""
+    conninfo = pg_server.create_database(unique("plans").lower().replace("-", "_"))
+    PostgresStorage.migrate(conninfo)
+    storage = PostgresStorage(conninfo, pool_size=1)
+    try:
+        storage.add_all(_cases(3_000, storage))
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        yield storage
+    finally:
+        storage.close()
+
+
 @pytest.mark.parametrize("generic", [False, True])
 def test_postgres_merges_the_index_ranges_of_a_filtered_page(
-    generic: bool, storage_factory: Callable[[str], Storage], pg_server: PostgresServer
+    generic: bool, pg_cases: PostgresStorage
 ) -> None:
-    storage = storage_factory("postgres")
-    assert isinstance(storage, PostgresStorage)
-    storage.add_all(_cases(3_000, storage))
-    with psycopg.connect(storage.conninfo, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+    storage = pg_cases
     sql, params = _statement(storage)
     plan = _pg_plan(storage.conninfo, sql, params, generic=generic)
     assert "Merge Append" in plan, plan

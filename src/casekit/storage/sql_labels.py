@@ -8,10 +8,12 @@ Table (schema version 7):
   with ``term`` the MD5 of collection, name and value as a uuid (`label_term`), which
   keeps every index entry within PostgreSQL's B-tree limit (a hash collision would only
   add a candidate that the query's condition then rejects). Triggers on ``documents``
-  keep it (an insert adds its document's rows, a delete removes them, an
-  update that changes the labels replaces the rows of the values that changed), so every
-  write to ``documents``, casekit's
-  or anyone's, keeps it true; the migration fills it from the stored documents.
+  keep it: an insert adds its document's rows, a delete removes them, an update that
+  changes the labels replaces the rows of the values that changed. So every write to
+  ``documents``, casekit's or anyone's, keeps it true; the migration fills it from the
+  stored documents. Writes pay for it: a document's write adds a row per label value
+  (about ten for a case), which makes storing cases about twice as slow
+  (``docs/security.md``, "Cost").
 
 A [`LabelQuery`][casekit.storage.LabelQuery] becomes a condition on a ``documents``
 row ``d``, tested on ``d.labels`` itself: on SQLite ``Has`` is a ``json_each`` over the
@@ -28,7 +30,8 @@ branches are merged in key order and cut at the page (SQLite: a compound ``UNION
 ``ORDER BY``, which it runs as a merge; PostgreSQL: a ``UNION ALL`` of ordered branches,
 each cut at the page, under ``DISTINCT ... ORDER BY ... LIMIT``, a Merge Append), and the
 page's documents are read by key. Without entry terms, or with more than
-`MAX_BRANCHES`, the collection is read in key order with the condition.
+`MAX_BRANCHES`, the collection is read in key order with the condition. A statement's
+text is built once per dialect, query, conditions and limit and kept (the last 256).
 
 Complexity of a page of ``limit`` documents with ``b`` entry terms: O(b × (log n + r)) index
 reads, where r is how many of a term's documents fail the condition before the page is
