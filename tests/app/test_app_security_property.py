@@ -19,7 +19,7 @@ from casekit.testing.app_security import (
     assert_app_respects_policy,
 )
 
-from ._access import DOC, INTAKE, open_pdc, open_tracker, secured
+from ._access import DOC, INTAKE, POLICY, open_pdc, open_tracker, secured
 
 FEW = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -139,3 +139,21 @@ def test_the_listing_property_catches_a_listing_that_does_not_filter(
     leaking = Leaking(storage, name="office", clock=storage.clock, policy=app.policy)
     (problem,) = app_listing_violations(leaking, Principal("mallory"))
     assert "leaked ['PDC-1']" in problem
+
+
+def test_a_cedar_policy_lists_the_same_cases(storage: Storage, backend: str) -> None:
+    """A policy engine without a read filter is asked case by case; the pages agree."""
+    if backend == "postgres":
+        pytest.skip("the case-by-case path does not depend on the backend")
+    cedar = pytest.importorskip("casekit.security.cedar", reason="cedarpy is not installed")
+    built_in = secured(storage)
+    for number in range(7):
+        open_pdc(built_in, f"PDC-{number}")
+    built_in.update(
+        "PDC-3", lambda case: case.set_sensitivity(4, actor="intake", reason="x"), actor=INTAKE
+    )
+    app = secured(storage, cedar.CedarPolicy.from_policy(POLICY))
+    for principal in (Principal("bob", {"caseworker"}, clearance=2), Principal("mallory")):
+        assert app_listing_violations(app, principal, page_size=2) == []
+        ids = [c.id for c in app.find_cases(actor=principal).items]
+        assert ids == [c.id for c in built_in.find_cases(actor=principal).items]
