@@ -41,6 +41,7 @@ from casekit.app._access_commands import _AccessCommands, check_own_vault
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
+from casekit.app.reassignment import _ReassignCommands
 from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 from casekit.cases.base import Case
@@ -106,7 +107,7 @@ def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
     return items
 
 
-class Application(_AccessCommands):
+class Application(_AccessCommands, _ReassignCommands):
     """Cases, routing, financials and storage as one system, one method per command.
 
     Args:
