@@ -6,7 +6,7 @@ See ``docs/worklists.md``. The entry point is [`Caseload`][]; the job aid's rule
 
 from __future__ import annotations
 
-from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar
+from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar, Shift
 from casekit.worklists.caseload import Caseload, Changes, WorklistView
 from casekit.worklists.defaults import (
     CATEGORY_1,
@@ -81,6 +81,7 @@ __all__ = [
     "OutreachLog",
     "OverdueItem",
     "PolicySet",
+    "Shift",
     "Signal",
     "SlaEvent",
     "SlaPolicy",
