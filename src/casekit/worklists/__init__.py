@@ -26,6 +26,7 @@ from casekit.worklists.escalation import (
     router_escalation,
 )
 from casekit.worklists.outreach import ContactRecord, Outcome, OutreachLog, Tally
+from casekit.worklists.pauses import Pause, PauseRule, SlaClock
 from casekit.worklists.productivity import (
     DEFAULT_GOALS,
     ContactPlan,
@@ -80,9 +81,12 @@ __all__ = [
     "Outcome",
     "OutreachLog",
     "OverdueItem",
+    "Pause",
+    "PauseRule",
     "PolicySet",
     "Shift",
     "Signal",
+    "SlaClock",
     "SlaEvent",
     "SlaPolicy",
     "Subscriber",
