@@ -20,6 +20,7 @@ from casekit.worklists.absence import (
     place_work,
 )
 from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar, Shift
+from casekit.worklists.calendars import CalendarRegistry, CaseParties
 from casekit.worklists.caseload import Caseload, Changes, WorklistView
 from casekit.worklists.defaults import (
     CATEGORY_1,
@@ -53,6 +54,7 @@ from casekit.worklists.productivity import (
 from casekit.worklists.sla import (
     PRIOR_OUTREACH_FLAG,
     Anchor,
+    CalendarOwner,
     CaseLike,
     Category,
     Condition,
@@ -82,7 +84,10 @@ __all__ = [
     "AbsenceRule",
     "Anchor",
     "BusinessCalendar",
+    "CalendarOwner",
+    "CalendarRegistry",
     "CaseLike",
+    "CaseParties",
     "Caseload",
     "Category",
     "Changes",
