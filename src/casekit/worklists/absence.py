@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 
 import attrs
 
@@ -167,15 +168,17 @@ def _absences(values: Iterable[Absence]) -> tuple[Absence, ...]:
     return tuple(check_instance(a, Absence, what="an absence in an AbsenceBook") for a in values)
 
 
-def _delegations(values: Mapping[str, Delegate]) -> dict[str, Delegate]:
+def _delegations(values: Mapping[str, Delegate]) -> Mapping[str, Delegate]:
     if not isinstance(values, Mapping):
         raise ValidationError(f"delegations must map agent ids to Delegate, got {values!r:.80}")
-    return {
-        check_id(agent, what="a delegating agent"): check_instance(
-            to, Delegate, what=f"the delegate of {agent!r}"
-        )
-        for agent, to in values.items()
-    }
+    return MappingProxyType(
+        {
+            check_id(agent, what="a delegating agent"): check_instance(
+                to, Delegate, what=f"the delegate of {agent!r}"
+            )
+            for agent, to in values.items()
+        }
+    )
 
 
 def _find_cycle(delegations: Mapping[str, Delegate], start: str) -> tuple[str, ...] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import attrs
 
@@ -63,26 +64,28 @@ class CaseParties:
         }[which]
 
 
-def _calendars(values: Mapping[str, BusinessCalendar], what: str) -> dict[str, BusinessCalendar]:
+def _calendars(values: Mapping[str, BusinessCalendar], what: str) -> Mapping[str, BusinessCalendar]:
     if not isinstance(values, Mapping):
         raise ValidationError(f"{what} must map ids to BusinessCalendar, got {values!r:.80}")
-    return {
-        check_id(k, what=f"an id in {what}"): check_instance(
-            v, BusinessCalendar, what=f"the calendar of {k!r} in {what}"
-        )
-        for k, v in values.items()
-    }
+    return MappingProxyType(
+        {
+            check_id(k, what=f"an id in {what}"): check_instance(
+                v, BusinessCalendar, what=f"the calendar of {k!r} in {what}"
+            )
+            for k, v in values.items()
+        }
+    )
 
 
-def _teams(values: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
+def _teams(values: Mapping[str, BusinessCalendar]) -> Mapping[str, BusinessCalendar]:
     return _calendars(values, "CalendarRegistry.teams")
 
 
-def _workers(values: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
+def _workers(values: Mapping[str, BusinessCalendar]) -> Mapping[str, BusinessCalendar]:
     return _calendars(values, "CalendarRegistry.workers")
 
 
-def _claimants(values: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
+def _claimants(values: Mapping[str, BusinessCalendar]) -> Mapping[str, BusinessCalendar]:
     return _calendars(values, "CalendarRegistry.claimants")
 
 

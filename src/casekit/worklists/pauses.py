@@ -272,6 +272,8 @@ class SlaClock:
                 missing while paused, naive, or before the open pause began.
         """
         check_instance(calendar, BusinessCalendar, what=f"calendar of {self}")
+        if now is not None:
+            check_aware(now, what=f"'now' asked of {self}")
         spans = self._closed(now)
         return sum((calendar.business_hours_between(a, b) for a, b in spans), _ZERO)
 
