@@ -100,3 +100,40 @@ def test_the_door() -> None:
         REGISTRY.calendar_for("team", {"team": "benefits"})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"CaseParties\.worker"):
         CaseParties(worker="")
+
+
+def test_a_caseload_runs_each_policy_on_the_calendar_it_names() -> None:
+    from casekit.clock import ManualClock  # noqa: PLC0415  only this test needs it
+    from casekit.worklists import Caseload, PolicySet, SlaEvent  # noqa: PLC0415
+
+    policies = PolicySet([policy(owner) for owner in CalendarOwner])
+    start = datetime(2026, 7, 2, 15, tzinfo=UTC)
+    load = Caseload(
+        calendar=LONDON, clock=ManualClock(start), policies=policies, calendars=REGISTRY
+    )
+    load.assign("P-9", "W-1", team="benefits")
+    changes = load.record(SlaEvent("request", "P-9", start))
+    dues = {item.policy.calendar_of: item.due for item in changes.started}
+    for owner in CalendarOwner:
+        assert dues[owner] == policy(owner).due(
+            SlaEvent("request", "P-9", start),
+            {
+                CalendarOwner.TEAM: LONDON,
+                CalendarOwner.WORKER: SYDNEY,
+                CalendarOwner.CLAIMANT: NEW_YORK,
+            }[owner],
+        )
+        assert load.calendar_for(policy(owner), "P-9") is REGISTRY.for_policy(
+            policy(owner), PARTIES
+        )
+    assert len(set(dues.values())) == 3
+    # Without a registry every policy runs on the caseload's calendar, as before.
+    plain = Caseload(calendar=LONDON, clock=ManualClock(start), policies=policies)
+    plain.assign("P-9", "W-1")
+    assert {i.due for i in plain.record(SlaEvent("request", "P-9", start)).started} == {
+        dues[CalendarOwner.TEAM]
+    }
+    with pytest.raises(ValidationError, match="a caseload's calendars must be a"):
+        Caseload(calendar=LONDON, calendars=LONDON)  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match="on no caseload"):
+        load.calendar_for(policy(CalendarOwner.TEAM), "P-10")
