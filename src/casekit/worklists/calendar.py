@@ -59,6 +59,8 @@ _DAY = timedelta(days=1)
 MAX_SPAN = timedelta(days=36_600)
 """The longest stretch business hours are counted over or added (about 100 years): the walks
 are O(days), and a longer one is a mistake, not a deadline."""
+_INTERVAL_CACHE_SIZE = 4096
+"""Days whose UTC working intervals a calendar remembers (they never change: it is frozen)."""
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -231,6 +233,9 @@ class BusinessCalendar:
     shifts: ShiftsByWeekday | None = attrs.field(default=None, converter=_shifts)
     _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)
     _day_shifts: ShiftsByWeekday = attrs.field(init=False, repr=False, eq=False)
+    _interval_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
+        init=False, repr=False, eq=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
@@ -538,9 +543,14 @@ class BusinessCalendar:
             ValidationError: If ``day`` is not a date.
             OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
-        if not self.is_business_day(day):
-            return ()
-        return self._intervals(day)
+        cached = self._interval_cache.get(day)
+        if cached is not None:
+            return cached
+        spans = self._intervals(day) if self.is_business_day(day) else ()
+        if len(self._interval_cache) >= _INTERVAL_CACHE_SIZE:
+            self._interval_cache.clear()
+        self._interval_cache[day] = spans
+        return spans
 
     def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         spans = []
