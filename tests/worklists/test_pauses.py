@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from casekit.errors import ValidationError
 from casekit.worklists import (
@@ -268,3 +269,46 @@ def test_the_ledger_is_validated() -> None:
     assert RULE.reason("Open", "On hold") == "On hold"
     assert RULE.reason(AWAITING, "On hold") == AWAITING
     assert RULE.reason("Open") is None
+
+
+class PauseLedgerMachine(RuleBasedStateMachine):
+    """Random status changes: the ledger stays ordered, and the due date is the oracle's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cal = BusinessCalendar.with_shifts("America/New_York", SPLIT)
+        start = at(DST_ZONES["America/New_York"] - timedelta(days=3), 10, tz="America/New_York")
+        self.now = start
+        self.clock = SlaClock("C-9", policy(DueWindow.business_days(3)), start, RULE)
+
+    @rule(
+        slots=st.integers(1, 3 * 24 * 4),
+        status=st.sampled_from([AWAITING, "Awaiting documents", "In Progress", "Open"]),
+        classification=st.sampled_from([None, "On hold", "Benefits"]),
+    )
+    def status_changes(self, slots: int, status: str, classification: str | None) -> None:
+        self.now += SLOT * slots
+        before = self.clock
+        self.clock = self.clock.observe(self.now, status, classification)
+        assert self.clock.is_paused == (RULE.reason(status, classification) is not None)
+        if before.is_paused and self.clock.is_paused:
+            assert self.clock is before  # one pause, never two at once
+
+    @rule(slots=st.integers(1, 3 * 24 * 4))
+    def time_passes(self, slots: int) -> None:
+        later = self.now + SLOT * slots
+        if self.clock.is_paused:
+            assert self.clock.remaining(self.cal, later) == self.clock.remaining(self.cal, self.now)
+        self.now = later
+
+    @invariant()
+    def due_matches_the_slot_walk(self) -> None:
+        if self.clock.is_paused:
+            assert self.clock.due(self.cal) is None
+            return
+        # Every step is a whole number of slots, so the 15-minute walk is exact.
+        assert self.clock.due(self.cal) == slot_walk_due(self.cal, self.clock)
+
+
+PauseLedgerMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=12)
+TestPauseLedger = PauseLedgerMachine.TestCase
