@@ -312,3 +312,13 @@ class PauseLedgerMachine(RuleBasedStateMachine):
 
 PauseLedgerMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=12)
 TestPauseLedger = PauseLedgerMachine.TestCase
+
+
+def test_status_changes_out_of_order_and_before_the_start() -> None:
+    clock = SlaClock("C-10", policy(DueWindow.hours(8)), at(MONDAY, 10), RULE)
+    clock = clock.observe(at(MONDAY, 12), AWAITING)
+    with pytest.raises(ValidationError, match="earlier than its ledger's last entry"):
+        clock.observe(at(MONDAY, 11), AWAITING)  # a no-op, but out of order all the same
+    running = SlaClock("C-10", policy(DueWindow.hours(4)), at(MONDAY, 10), RULE)
+    # Before the start the whole window is left: 10:00-14:00 is 4 business hours.
+    assert running.remaining(LONDON, at(MONDAY, 8)) == timedelta(hours=4)

@@ -235,11 +235,23 @@ class SlaClock:
         """
         moment = check_aware(at, what=f"when {self} saw a status change")
         reason = self.rule.reason(status, classification)
+        latest = self._latest()
+        if moment < latest:
+            raise ValidationError(
+                f"{self}: a status change at {moment.isoformat()} is earlier than its ledger's "
+                f"last entry at {latest.isoformat()}; give status changes in order"
+            )
         if reason is not None and not self.is_paused:
             return self.pause(moment, reason)
         if reason is None and self.is_paused:
             return self.resume(moment)
         return self
+
+    def _latest(self) -> datetime:
+        if not self.pauses:
+            return self.started
+        last = self.pauses[-1]
+        return last.ended or last.started
 
     def with_policy(self, policy: SlaPolicy) -> SlaClock:
         """Return the clock under another policy, keeping its start and every pause. O(p).
@@ -318,13 +330,14 @@ class SlaClock:
     def remaining(self, calendar: BusinessCalendar, now: datetime) -> timedelta:
         """Return the business time left before the due date (negative once overdue).
 
-        While paused it does not change as ``now`` moves on. O(d · s + p).
+        While paused it does not change as ``now`` moves on; before the start it is the whole
+        window's business time. O(d · s + p).
 
         Raises:
             ValidationError: If an argument is invalid, or ``now`` is before the open pause
                 or more than `MAX_SPAN` from the start.
         """
-        moment = check_aware(now, what=f"'now' asked of {self}")
+        moment = max(check_aware(now, what=f"'now' asked of {self}"), self.started)
         due = self.due_if_resumed(calendar, moment)
         # Business time not on hold between now and the due date: while paused, the due
         # date moves on with now and this stays put.
