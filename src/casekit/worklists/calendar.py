@@ -33,6 +33,7 @@ from __future__ import annotations
 import bisect
 import importlib
 import itertools
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,8 +60,10 @@ _DAY = timedelta(days=1)
 MAX_SPAN = timedelta(days=36_600)
 """The longest stretch business hours are counted over or added (about 100 years): the walks
 are O(days), and a longer one is a mistake, not a deadline."""
-_INTERVAL_CACHE_SIZE = 4096
-"""Days whose UTC working intervals a calendar remembers (they never change: it is frozen)."""
+_INTERVAL_CACHE_SIZE = 16_384
+"""How many (time zone and shifts, day) → UTC working intervals are remembered, shared by
+every calendar (they depend on nothing else, and never change); cleared when full."""
+_INTERVALS: dict[tuple[str, date], tuple[tuple[datetime, datetime], ...]] = {}
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -233,9 +236,7 @@ class BusinessCalendar:
     shifts: ShiftsByWeekday | None = attrs.field(default=None, converter=_shifts)
     _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)
     _day_shifts: ShiftsByWeekday = attrs.field(init=False, repr=False, eq=False)
-    _interval_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
-        init=False, repr=False, eq=False, factory=dict
-    )
+    _shape: str = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
@@ -261,6 +262,11 @@ class BusinessCalendar:
             day_shifts = self.shifts
             self._check_shifts_agree(day_shifts)
         object.__setattr__(self, "_day_shifts", day_shifts)
+        # What a day's UTC intervals depend on besides the day, as a string (its hash is
+        # kept): the key of the shared interval cache.
+        zone = self.tz.key if self.tz.key is not None else f"unnamed-{uuid.uuid4()}"
+        hours = ";".join(",".join(map(str, shifts)) for shifts in day_shifts)
+        object.__setattr__(self, "_shape", f"{zone}|{hours}")
         # Only holidays on a working weekday change any count.
         on_workdays = sorted(d for d in self.holidays if d.weekday() in self.workdays)
         object.__setattr__(self, "_sorted_holidays", tuple(on_workdays))
@@ -543,13 +549,15 @@ class BusinessCalendar:
             ValidationError: If ``day`` is not a date.
             OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
-        cached = self._interval_cache.get(day)
-        if cached is not None:
-            return cached
-        spans = self._intervals(day) if self.is_business_day(day) else ()
-        if len(self._interval_cache) >= _INTERVAL_CACHE_SIZE:
-            self._interval_cache.clear()
-        self._interval_cache[day] = spans
+        if not self.is_business_day(day):
+            return ()
+        key = (self._shape, day)
+        spans = _INTERVALS.get(key)
+        if spans is None:
+            spans = self._intervals(day)
+            if len(_INTERVALS) >= _INTERVAL_CACHE_SIZE:
+                _INTERVALS.clear()
+            _INTERVALS[key] = spans
         return spans
 
     def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
