@@ -318,7 +318,11 @@ class BusinessCalendar:
                 any invalid argument (as the constructor).
         """
         days = _shifts(shifts)
-        assert days is not None  # _shifts returns None only for None, refused by the type
+        if days is None:
+            raise ValidationError(
+                "BusinessCalendar.with_shifts needs shifts, got None; give e.g. "
+                "{0: [(time(9), time(12)), (time(13), time(17))]}"
+            )
         working = [d for d in days if d]
         return cls(
             tz=tz,
