@@ -8,8 +8,9 @@ work as each slice of the cases it moves, so the record and the cases always agr
 1. **cases**: the open cases owned by ``source`` (not in a final status, nor in a status
    named ``Closed``, which a PDC or an investigation can be reactivated from), in id
    order, ``batch`` at a time: each becomes ``target``'s (``assign_owner``, audited in the
-   case's trail as the actor); a case the policy does not let the actor ``assign`` is left where it is and
-   listed in ``refused``. The record's ``after`` is the last case id looked at.
+   case's trail as the actor); a case the policy does not let the actor ``assign`` is
+   left where it is and listed in ``refused``. The record's ``after`` is the last case id
+   looked at.
 2. **items** (a person only): whatever routed work the person still holds in any routing
    domain — offers, accepted and pinned items of cases they do not own — is returned to
    the queue, keeping its age.
