@@ -100,5 +100,5 @@ def test_bad_thresholds_are_refused(at_risk_after: object) -> None:
 
 
 def test_a_router_is_required() -> None:
-    with pytest.raises(CasekitError, match="Router or DurableRouter"):
+    with pytest.raises(CasekitError, match="must be a Router"):
         LiveStats(object())  # type: ignore[arg-type]

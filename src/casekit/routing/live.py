@@ -23,7 +23,7 @@ import enum
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
@@ -31,9 +31,9 @@ from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships
 from casekit.checks import check_aware, check_instance
 from casekit.errors import NotFound, ValidationError
 from casekit.priority import Priority
-from casekit.routing.events import RoutingEvent, Subscriber
+from casekit.routing.events import EventKind, RoutingEvent
 from casekit.routing.model import ItemState, Presence
-from casekit.routing.router import AgentStatus, ItemStatus
+from casekit.routing.router import AgentStatus, ItemStatus, Router
 
 __all__ = ["AgentActivity", "LiveSnapshot", "LiveStats"]
 
@@ -48,33 +48,35 @@ class AgentActivity(enum.StrEnum):
 
 def activity(status: AgentStatus) -> AgentActivity:
     """The live-count category of an agent. O(1)."""
-    if status.presence is Presence.OFFLINE:
+    return _activity(status.presence, status.load, status.agent.capacity)
+
+
+def _activity(presence: Presence, load: int, capacity: int) -> AgentActivity:
+    if presence is Presence.OFFLINE:
         return AgentActivity.OFFLINE
-    if status.presence is Presence.BUSY or status.load >= status.agent.capacity:
+    if presence is Presence.BUSY or load >= capacity:
         return AgentActivity.BUSY
     return AgentActivity.AVAILABLE
 
 
-class ObservableRouter(Protocol):
-    """What live statistics need of a router (an in-memory `Router` or a `DurableRouter`)."""
+_MOVES = frozenset(
+    {
+        EventKind.OFFERED,
+        EventKind.ACCEPTED,
+        EventKind.DECLINED,
+        EventKind.OFFER_TIMED_OUT,
+        EventKind.WITHDRAWN,
+        EventKind.PINNED,
+        EventKind.UNPINNED,
+        EventKind.REQUEUED,
+    }
+)
+"""Events after which an item the statistics know keeps its priority, stage and age."""
 
-    def subscribe(self, callback: Subscriber) -> None:
-        """Call ``callback`` with every event."""
-
-    def unsubscribe(self, callback: Subscriber) -> None:
-        """Stop calling ``callback``."""
-
-    def item(self, item_id: str) -> ItemStatus:
-        """A snapshot of one item (`NotFound` when it is not in the router)."""
-
-    def items(self) -> list[ItemStatus]:
-        """Every item."""
-
-    def agent(self, agent_id: str) -> AgentStatus:
-        """A snapshot of one agent (`NotFound` when unknown)."""
-
-    def agents(self) -> list[AgentStatus]:
-        """Every agent."""
+_AGENT_CHANGES = frozenset(
+    {EventKind.AGENT_ADDED, EventKind.CAPACITY_CHANGED, EventKind.SKILLS_CHANGED}
+)
+"""Events after which an agent's capacity is read again."""
 
 
 @attrs.frozen(slots=True)
@@ -146,7 +148,10 @@ class LiveStats:
     """A router's live statistics, updated at every event; reads are O(1).
 
     Args:
-        router: The router to watch (subscribed at once; [`close`][] unsubscribes).
+        router: The in-memory router to watch (subscribed at once; [`close`][]
+            unsubscribes). A `DurableRouter` tells its subscribers only what its own
+            process commits, so live figures of a domain shared by several processes would
+            be one process's view: they are not offered for it.
         at_risk_after: How long an item may wait before it counts as at risk: one
             ``timedelta`` for every priority, or one per priority (a priority not named is
             never at risk). ``None``: nothing is at risk.
@@ -161,16 +166,11 @@ class LiveStats:
 
     def __init__(
         self,
-        router: ObservableRouter,
+        router: Router,
         *,
         at_risk_after: Mapping[Priority, timedelta] | timedelta | None = None,
     ) -> None:
-        for method in ("subscribe", "unsubscribe", "item", "items", "agent", "agents"):
-            if not callable(getattr(router, method, None)):
-                raise ValidationError(
-                    f"router of LiveStats must be a Router or DurableRouter (with {method}()), "
-                    f"got {router!r:.80}"
-                )
+        check_instance(router, Router, what="router of LiveStats")
         self._thresholds = _thresholds(at_risk_after)
         self._router = router
         self._items: dict[str, _Held] = {}
@@ -178,10 +178,12 @@ class LiveStats:
         self._by_stage: Counter[str | None] = Counter()
         self._states: Counter[ItemState] = Counter()
         self._agents: dict[str, AgentActivity] = {}
+        self._capacity: dict[str, int] = {}
         self._activity: Counter[AgentActivity] = Counter()
         for status in router.items():
             self._add(status.item.id, status)
         for agent in router.agents():
+            self._capacity[agent.agent.id] = agent.agent.capacity
             self._set_agent(agent.agent.id, activity(agent))
         router.subscribe(self._on_event)
 
@@ -192,16 +194,36 @@ class LiveStats:
     # ------------------------------------------------------------------ events
 
     def _on_event(self, event: RoutingEvent) -> None:
-        if event.item_id is not None:
-            old = self._items.get(event.item_id)
-            self._refresh_item(event.item_id)
+        item_id = event.item_id
+        if item_id is not None:
+            old = self._items.get(item_id)
+            if old is not None and event.kind in _MOVES:
+                self._move(item_id, old)
+            else:
+                self._refresh_item(item_id)
             if old is not None and old.agent_id is not None:
                 self._refresh_agent(old.agent_id)
-            new = self._items.get(event.item_id)
-            if new is not None and new.agent_id is not None:
+            new = self._items.get(item_id)
+            if new is not None and new.agent_id is not None and new.agent_id != event.agent_id:
                 self._refresh_agent(new.agent_id)
         if event.agent_id is not None:
-            self._refresh_agent(event.agent_id)
+            self._refresh_agent(event.agent_id, full=event.kind in _AGENT_CHANGES)
+
+    def _move(self, item_id: str, old: _Held) -> None:
+        """An item changed hands or state only: O(1) reads instead of a full snapshot."""
+        router = self._router
+        try:
+            state = router.state_of(item_id)
+        except NotFound:
+            self._remove(item_id)
+            return
+        agent_id = router.owner_of(item_id)
+        if state is old.state and agent_id == old.agent_id:
+            return
+        self._remove(item_id)
+        held = attrs.evolve(old, state=state, agent_id=agent_id)
+        self._items[item_id] = held
+        self._count(item_id, held, 1)
 
     def _refresh_item(self, item_id: str) -> None:
         try:
@@ -217,29 +239,41 @@ class LiveStats:
             status.state, status.priority, status.item.stage, status.created_at, status.agent_id
         )
         self._items[item_id] = held
-        self._states[held.state] += 1
-        if held.state is ItemState.QUEUED:
-            self._waiting[held.priority].add((held.created_at, item_id))
-            self._by_stage[held.stage] += 1
+        self._count(item_id, held, 1)
 
     def _remove(self, item_id: str) -> None:
         held = self._items.pop(item_id, None)
-        if held is None:
+        if held is not None:
+            self._count(item_id, held, -1)
+
+    def _count(self, item_id: str, held: _Held, sign: int) -> None:
+        self._states[held.state] += sign
+        if held.state is not ItemState.QUEUED:
             return
-        self._states[held.state] -= 1
-        if held.state is ItemState.QUEUED:
+        if sign > 0:
+            self._waiting[held.priority].add((held.created_at, item_id))
+            self._by_stage[held.stage] += 1
+        else:
             self._waiting[held.priority].remove((held.created_at, item_id))
             self._by_stage[held.stage] -= 1
             if not self._by_stage[held.stage]:
                 del self._by_stage[held.stage]
 
-    def _refresh_agent(self, agent_id: str) -> None:
+    def _refresh_agent(self, agent_id: str, *, full: bool = False) -> None:
+        router = self._router
+        capacity = self._capacity.get(agent_id)
         try:
-            status = self._router.agent(agent_id)
+            if full or capacity is None:
+                status = router.agent(agent_id)
+                capacity = self._capacity[agent_id] = status.agent.capacity
+                presence, load = status.presence, status.load
+            else:
+                presence, load = router.presence(agent_id), router.load(agent_id)
         except NotFound:
+            self._capacity.pop(agent_id, None)
             self._set_agent(agent_id, None)
             return
-        self._set_agent(agent_id, activity(status))
+        self._set_agent(agent_id, _activity(presence, load, capacity))
 
     def _set_agent(self, agent_id: str, now: AgentActivity | None) -> None:
         before = self._agents.pop(agent_id, None)
@@ -323,7 +357,7 @@ class LiveStats:
 
 
 def snapshot_from_scratch(
-    router: ObservableRouter,
+    router: Router,
     now: datetime,
     at_risk_after: Mapping[Priority, timedelta] | timedelta | None = None,
 ) -> LiveSnapshot:
