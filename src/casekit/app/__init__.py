@@ -15,10 +15,13 @@ from casekit.app import Application, CaseRouting, RoutedStep
 - Access: the access log and break-the-glass grants
   ([`BreakGlassGrant`][casekit.app.BreakGlassGrant], `casekit.app.access`) and the
   application's write-only vault view ([`SealingVault`][casekit.app.SealingVault]).
+- Absences: `Application.apply_absences` makes a routing domain agree with an
+  `AbsenceBook` ([`AbsenceReport`][casekit.app.AbsenceReport], `casekit.app.absences`).
 - Bulk reassignment: [`Reassignment`][casekit.app.Reassignment], the resumable record of
   `Application.reassign_all` (`casekit.app.reassignment`).
 """
 
+from casekit.app.absences import AbsenceReport
 from casekit.app.access import BreakGlassGrant
 from casekit.app.application import Application
 from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
@@ -35,6 +38,7 @@ from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 
 __all__ = [
+    "AbsenceReport",
     "Application",
     "BreakGlassGrant",
     "BreakGlassGranted",

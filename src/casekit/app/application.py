@@ -38,6 +38,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from casekit.app._access_commands import _AccessCommands, check_own_vault
+from casekit.app.absences import _AbsenceCommands
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
@@ -107,7 +108,7 @@ def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
     return items
 
 
-class Application(_AccessCommands, _ReassignCommands):
+class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
     """Cases, routing, financials and storage as one system, one method per command.
 
     Args:

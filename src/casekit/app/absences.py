@@ -1,0 +1,187 @@
+"""Absences in routing: absent agents get no offers, and their work follows the rule (issue 20).
+
+[`AbsenceBook`][casekit.worklists.AbsenceBook] says who is away and where their work goes
+(delegations, resolved past delegates who are away themselves, loops refused when
+declared); [`AbsenceRule`][casekit.worklists.AbsenceRule] says what happens to an absent
+agent's accepted work (``tasks``) and pinned work (keep, redirect, return to queue);
+[`place_work`][casekit.worklists.place_work] decides. `Application.apply_absences` makes
+the routing domain agree, in one unit of work:
+
+* an agent absent now who is not Offline is set Offline (the router withdraws their offers
+  and offers them nothing more); the presence they had is remembered (the
+  ``absences`` collection) and given back when the absence ends;
+* each item an absent agent holds goes where ``place_work`` says: kept, pinned to the
+  delegate (when the delegate is an agent of the domain; else back to the queue), or back
+  to the queue with its age — each move a journalled router command, and for a stored case
+  an ``absence_moved_work`` entry in its audit trail (who, from, to, why).
+
+Run it whenever the book changes and on a timer (absences start and end on their own);
+running it again at the same moment changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
+
+from casekit.checks import check_id, check_instance
+from casekit.errors import NotFound
+from casekit.routing.model import Presence
+from casekit.storage.cases import CASES
+from casekit.worklists.absence import (
+    AbsenceBook,
+    AbsenceRule,
+    DelegateKind,
+    HeldWork,
+    WorkKind,
+    place_work,
+)
+
+if TYPE_CHECKING:
+    from casekit.app.application import Actor
+    from casekit.app.session import Session
+
+__all__ = ["ABSENCES", "AbsenceReport"]
+
+T = TypeVar("T")
+
+ABSENCES = "absences"
+"""The document collection of agents set Offline for an absence (key: ``domain/agent``)."""
+
+
+@attrs.frozen(slots=True)
+class AbsenceReport:
+    """What one `apply_absences` did.
+
+    Attributes:
+        at: When (the application's clock).
+        set_offline: Agents set Offline for an absence.
+        back: Agents whose absence ended, with their presence given back.
+        moved: ``(item id, from agent, to)`` for each item moved (``to``: an agent id, or
+            ``"queue"``).
+        kept: Items of absent agents left with them.
+    """
+
+    at: datetime
+    set_offline: tuple[str, ...] = ()
+    back: tuple[str, ...] = ()
+    moved: tuple[tuple[str, str, str], ...] = ()
+    kept: tuple[str, ...] = ()
+
+
+class _AbsenceCommands:
+    """The absence command of an application (see the module doc)."""
+
+    if TYPE_CHECKING:
+
+        def execute(
+            self, actor: Actor, command: Callable[[Session], T], *, name: str = "command"
+        ) -> T:
+            """The application's unit of work (`Application.execute`)."""
+
+        def _domain(self, domain: str) -> str:
+            """The domain's name, checked."""
+
+    def apply_absences(
+        self,
+        domain: str,
+        book: AbsenceBook,
+        *,
+        actor: Actor,
+        rule: AbsenceRule | None = None,
+    ) -> AbsenceReport:
+        """Make ``domain``'s routing agree with ``book`` now (see the module doc).
+
+        Args:
+            domain: The routing domain.
+            book: Absences and delegations.
+            actor: Who applies them (a `Principal` when the application has a policy).
+            rule: What happens to absent agents' work (default: accepted work follows the
+                delegation, pinned work is kept).
+
+        Returns:
+            What was done.
+
+        Complexity: O(agents + items held by absent agents × delegation chain), one unit
+        of work.
+
+        Raises:
+            ValidationError: A bad argument (nothing changes).
+            NotFound: No such routing domain.
+        """
+        domain = self._domain(domain)
+        check_instance(book, AbsenceBook, what=f"absence book applied to {domain}")
+        chosen = AbsenceRule() if rule is None else rule
+        check_instance(chosen, AbsenceRule, what=f"absence rule applied to {domain}")
+
+        def command(session: Session) -> AbsenceReport:
+            return _apply(session, domain, book, chosen)
+
+        return self.execute(actor, command, name=f"apply absences to {domain}")
+
+
+def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) -> AbsenceReport:
+    now = session.clock.now()
+    bound = session.router(domain)
+    documents = session.uow.documents
+    offline: list[str] = []
+    back: list[str] = []
+    held: list[HeldWork] = []
+    for status in bound.router.agents():
+        agent_id = status.agent.id
+        key = f"{domain}/{check_id(agent_id, what='agent')}"
+        away = documents.get(ABSENCES, key)
+        if book.is_absent(agent_id, now):
+            held.extend(HeldWork(item, agent_id, WorkKind.TASK, domain) for item in status.accepted)
+            held.extend(HeldWork(item, agent_id, WorkKind.PINNED, domain) for item in status.pinned)
+            if away is None and status.presence is not Presence.OFFLINE:
+                documents.put(
+                    ABSENCES,
+                    key,
+                    {"presence": status.presence.value, "since": now.isoformat()},
+                    expected_version=0,
+                    labels={"domain": domain},
+                    updated_at=now,
+                )
+                bound.set_presence(agent_id, Presence.OFFLINE)
+                offline.append(agent_id)
+        elif away is not None:
+            documents.delete(ABSENCES, key, expected_version=away.version)
+            bound.set_presence(agent_id, Presence(away.body["presence"]))
+            back.append(agent_id)
+    moved: list[tuple[str, str, str]] = []
+    kept: list[str] = []
+    holders = {work.item_id: work.holder for work in held}
+    for placement in place_work(held, book, rule, now):
+        holder = holders[placement.item_id]
+        if not placement.moved:
+            kept.append(placement.item_id)
+            continue
+        to = "queue"
+        destination = placement.destination
+        if destination.kind is DelegateKind.AGENT and destination.id is not None:
+            try:
+                bound.router.agent(destination.id)
+            except NotFound:
+                pass
+            else:
+                to = destination.id
+        if to == "queue":
+            bound.requeue(placement.item_id)
+        else:
+            bound.assign(placement.item_id, to, override=True)
+        moved.append((placement.item_id, holder, to))
+        if documents.get(CASES, placement.item_id) is not None:
+            session.uow.audit.append(
+                placement.item_id,
+                actor=session.actor,
+                action="absence_moved_work",
+                at=now,
+                detail={"domain": domain, "from": holder, "to": to, "reason": placement.reason},
+            )
+    return AbsenceReport(
+        at=now, set_offline=tuple(offline), back=tuple(back), moved=tuple(moved), kept=tuple(kept)
+    )
