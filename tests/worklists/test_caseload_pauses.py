@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
+from hypothesis import event as event_
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from casekit.clock import ManualClock
 from casekit.errors import NotFound, ValidationError
@@ -285,3 +296,210 @@ def test_a_work_item_checks_its_clock() -> None:
     other = SlaClock("c1", RESPOND, at(MONDAY, 10), RULE)
     with pytest.raises(ValidationError, match="the two must be the same instant"):
         item.changed(clock=other)
+
+
+# ------------------------------------------------------------ state machine
+
+DST_WEEK = date(2026, 3, 26)  # a Thursday; London's clocks go forward on Sunday the 29th
+CLIENTS = {"c1": "w1", "c2": "w2"}
+CASES = st.sampled_from([None, None, None, "K"])  # mostly the client's own case
+STATUSES = [AWAITING, DOCUMENTS, "Open", "In progress"]
+WINDOWS = {
+    "respond": [DueWindow.business_days(1), DueWindow.business_days(2), DueWindow.hours(30)],
+    "follow_up": [DueWindow.hours(4), DueWindow.hours(8), DueWindow.business_days(1)],
+}
+
+
+@attrs.define
+class Expected:
+    """The model of one open item: its clock (or, reference-anchored, a fixed due date)."""
+
+    case: str
+    worker: str
+    clock: SlaClock | None
+    fixed_due: datetime | None = None
+    breached: bool = False
+
+    @property
+    def paused(self) -> bool:
+        return self.clock is not None and self.clock.is_paused
+
+    def due(self) -> datetime | None:
+        return self.fixed_due if self.clock is None else self.clock.due(CAL)
+
+
+class CaseloadPauseMachine(RuleBasedStateMachine):
+    """Random events against a model of one `SlaClock` per item, built without the caseload."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = at(DST_WEEK, 8)
+        self.clock = ManualClock(self.now)
+        self.load = Caseload(calendar=CAL, clock=self.clock, policies=POLICIES, pause_rule=RULE)
+        for client, worker in CLIENTS.items():
+            self.load.assign(client, worker)
+        self.policies = {p.name: p for p in POLICIES.values()}
+        self.items: dict[tuple[str, str], Expected] = {}
+        self.states: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self.escalated_paused: list[object] = []
+
+    def _clock(self, policy: SlaPolicy, client: str, case: str) -> SlaClock:
+        clock = SlaClock(case, policy, self.now, RULE)
+        state = self.states.get((client, case))
+        return clock if state is None else clock.observe(self.now, *state)
+
+    # ------------------------------------------------------------------ rules
+
+    @initialize(client=st.sampled_from(sorted(CLIENTS)), case=CASES)
+    def first_request(self, client: str, case: str | None) -> None:
+        self.request(client, case)
+
+    @precondition(lambda self: any(i.paused for i in self.items.values()))
+    @rule(data=st.data(), status=st.sampled_from(["Open", "In progress"]))
+    def case_stops_waiting(self, data: st.DataObject, status: str) -> None:
+        paused = sorted((k[0], i.case) for k, i in self.items.items() if i.paused)
+        client, case = data.draw(st.sampled_from(paused))
+        self.status_changes(client, None if case == client else case, status, None)
+
+    @precondition(lambda self: any(i.clock and not i.paused for i in self.items.values()))
+    @rule(data=st.data(), status=st.sampled_from([AWAITING, DOCUMENTS]))
+    def case_waits(self, data: st.DataObject, status: str) -> None:
+        running = sorted((k[0], i.case) for k, i in self.items.items() if i.clock and not i.paused)
+        client, case = data.draw(st.sampled_from(running))
+        self.status_changes(client, None if case == client else case, status, None)
+
+    @rule(minutes=st.integers(1, 4 * 24 * 4).map(lambda n: 15 * n))
+    def time_passes(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        self.clock.set(self.now)
+
+    @rule(client=st.sampled_from(sorted(CLIENTS)), case=CASES)
+    def request(self, client: str, case: str | None) -> None:
+        self.load.record(SlaEvent("request", client, self.now, case_id=case))
+        for name in ("respond", "follow_up"):
+            if (client, name) not in self.items:
+                kase = case or client
+                clock = self._clock(self.policies[name], client, kase)
+                self.items[client, name] = Expected(kase, CLIENTS[client], clock)
+
+    @rule(client=st.sampled_from(sorted(CLIENTS)), hours=st.integers(24, 24 * 10))
+    def lapse_notice(self, client: str, hours: int) -> None:
+        reference = self.now + timedelta(hours=hours)
+        self.load.record(SlaEvent("lapse_notice", client, self.now, reference=reference))
+        if (client, "lapse") not in self.items:
+            due = reference - timedelta(hours=24)
+            self.items[client, "lapse"] = Expected(client, CLIENTS[client], None, due)
+
+    @rule(client=st.sampled_from(sorted(CLIENTS)))
+    def answered(self, client: str) -> None:
+        self.load.record(SlaEvent("answered", client, self.now))
+        self.items.pop((client, "respond"), None)
+
+    @rule(client=st.sampled_from(sorted(CLIENTS)))
+    def nudge(self, client: str) -> None:
+        self.load.record(SlaEvent("nudge", client, self.now))
+        item = self.items.get((client, "follow_up"))
+        if item is not None:
+            clock = self._clock(self.policies["follow_up"], client, item.case)
+            self.items[client, "follow_up"] = Expected(item.case, item.worker, clock)
+
+    @rule(
+        client=st.sampled_from(sorted(CLIENTS)),
+        case=CASES,
+        status=st.sampled_from(STATUSES),
+        classification=st.sampled_from([None, "On hold", "Benefits"]),
+    )
+    def status_changes(
+        self, client: str, case: str | None, status: str, classification: str | None
+    ) -> None:
+        event = SlaEvent(
+            "status_changed",
+            client,
+            self.now,
+            case_id=case,
+            status=status,
+            classification=classification,
+        )
+        kase = case or client
+        try:
+            observed = {
+                key: item.clock.observe(self.now, status, classification)
+                for key, item in self.items.items()
+                if key[0] == client and item.case == kase and item.clock is not None
+            }
+        except ValidationError:  # e.g. a pause that would end the instant it began
+            event_("a status change refused")
+            before = list(self.load.worklists)
+            with pytest.raises(ValidationError):
+                self.load.record(event)
+            assert list(self.load.worklists) == before  # refused: nothing changed
+            return
+        changes = self.load.record(event)
+        for key, clock in observed.items():
+            was = self.items[key].paused
+            if was != clock.is_paused:
+                event_("a clock resumed" if was else "a clock paused")
+        self.states[client, kase] = (status, classification)
+        for key, clock in observed.items():
+            self.items[key].clock = clock
+        assert {i.key for i in changes.paused} | {i.key for i in changes.resumed} <= set(observed)
+
+    @rule(name=st.sampled_from(sorted(WINDOWS)), choice=st.integers(0, 2))
+    def policy_changes(self, name: str, choice: int) -> None:
+        policy = attrs.evolve(self.policies[name], window=WINDOWS[name][choice])
+        self.load.change_policy(policy)
+        self.policies[name] = policy
+        for (_, policy_name), item in self.items.items():
+            if policy_name == name and item.clock is not None:
+                item.clock = item.clock.with_policy(policy)
+
+    @rule()
+    def check_breaches(self) -> None:
+        escalations = self.load.check_breaches()
+        expected = set()
+        for key, item in self.items.items():
+            due = item.due()
+            if not item.breached and due is not None and due < self.now:
+                expected.add(key)
+                item.breached = True
+        assert {(e.client_id, e.policy) for e in escalations} == expected
+        for escalation in escalations:
+            assert not self.items[escalation.client_id, escalation.policy].paused
+
+    # ------------------------------------------------------------- invariants
+
+    @invariant()
+    def items_match_the_model(self) -> None:
+        actual = {i.key: i for i in self.load.worklists}
+        assert set(actual) == set(self.items)
+        for key, expected in self.items.items():
+            item = actual[key]
+            assert item.is_paused == expected.paused, key
+            assert item.due == expected.due(), key
+            assert item.pauses == (expected.clock.pauses if expected.clock else ()), key
+            assert (item.breached_at is not None) == expected.breached, key
+            if expected.clock is not None:
+                assert self.load.due_if_resumed(*key) == expected.clock.due_if_resumed(
+                    CAL, self.now
+                )
+
+    @invariant()
+    def views_show_paused_and_overdue_items(self) -> None:
+        for worker in sorted(set(CLIENTS.values())):
+            view = self.load.worklist(worker)
+            mine = {k: i for k, i in self.items.items() if i.worker == worker}
+            overdue = {
+                k for k, i in mine.items() if (due := i.due()) is not None and due < self.now
+            }
+            assert {o.item.key for o in view.overdue()} == overdue
+            assert {i.key for i in view.paused()} == {k for k, i in mine.items() if i.paused}
+            assert len(view) == len(mine)
+            listed = view.ordered()
+            dated = [i for i in listed if i.due is not None]
+            assert all(i.key not in overdue for i in view.due_today() + view.upcoming(30))
+            assert len(dated) + len(view.paused()) == len(listed)
+
+
+# The profile's example count (60 dev, 200 CI); 40 steps, time for a clock to pause and resume.
+CaseloadPauseMachine.TestCase.settings = settings(stateful_step_count=40, deadline=None)
+TestCaseloadPauses = CaseloadPauseMachine.TestCase

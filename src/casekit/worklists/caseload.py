@@ -324,15 +324,19 @@ class Caseload:
             self._states[(event.client_id, case)] = (event.status, event.classification)
         return changes
 
-    def _new_clock(
-        self, policy: SlaPolicy, case: str, at: datetime, state: tuple[str, str | None] | None
-    ) -> SlaClock | None:
-        """The clock of an item started (or renewed) at ``at``: paused if ``state`` pauses."""
+    def _new_clock(self, policy: SlaPolicy, case: str, event: SlaEvent) -> SlaClock | None:
+        """The clock of ``case``'s item started (or renewed) by ``event``.
+
+        Paused from the start if the case's state after the event pauses it.
+        """
         rule = self.pause_rule
         if rule is None or policy.anchor is not Anchor.EVENT:
             return None
-        clock = SlaClock(case, policy, at, rule)
-        return clock if state is None else clock.observe(at, *state)
+        clock = SlaClock(case, policy, event.at, rule)
+        if event.status is not None and case == (event.case_id or event.client_id):
+            return clock.observe(event.at, event.status, event.classification)
+        state = self._states.get((event.client_id, case))
+        return clock if state is None else clock.observe(event.at, *state)
 
     def _item_due(
         self, event: SlaEvent, policy: SlaPolicy, clock: SlaClock | None, calendar: BusinessCalendar
@@ -345,12 +349,6 @@ class Caseload:
         prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
         running = self.worklists.open_for(event.client_id)
         case = event.case_id or event.client_id
-        state: tuple[str, str | None] | None = None
-        if self.pause_rule is not None:
-            if event.status is not None:
-                state = (event.status, event.classification)
-            else:
-                state = self._states.get((event.client_id, case))
         paused: list[WorkItem] = []
         resumed: list[WorkItem] = []
         renewed: list[WorkItem] = []
@@ -369,7 +367,7 @@ class Caseload:
                     to_start.append(self.policies[policy.then])
             elif event.kind in policy.renewed_by:
                 calendar = self._calendar_for(policy, event.client_id, worker)
-                clock = self._new_clock(policy, item.case_id, event.at, state)
+                clock = self._new_clock(policy, item.case_id, event)
                 renewed.append(
                     item.changed(
                         opened_at=event.at,
@@ -396,7 +394,7 @@ class Caseload:
             # Every value is checked already (the event, the policy set, assign, the
             # calendar's UTC arithmetic, the clock): build without checking them again.
             calendar = self._calendar_for(policy, event.client_id, worker)
-            clock = self._new_clock(policy, case, event.at, state)
+            clock = self._new_clock(policy, case, event)
             started[policy.name] = WorkItem._trusted(
                 event.client_id,
                 case,
