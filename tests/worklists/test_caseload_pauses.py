@@ -36,6 +36,7 @@ from casekit.worklists import (
     SlaClock,
     SlaEvent,
     SlaPolicy,
+    Worklists,
 )
 
 AWAITING = "Awaiting client"
@@ -503,3 +504,18 @@ class CaseloadPauseMachine(RuleBasedStateMachine):
 # The profile's example count (60 dev, 200 CI); 40 steps, time for a clock to pause and resume.
 CaseloadPauseMachine.TestCase.settings = settings(stateful_step_count=40, deadline=None)
 TestCaseloadPauses = CaseloadPauseMachine.TestCase
+
+
+def test_paused_items_survive_a_move_and_a_rebuild() -> None:
+    load, _ = caseload(at(MONDAY, 9))
+    load.record(SlaEvent("request", "c1", at(MONDAY, 9)))
+    load.record(status(at(MONDAY, 10), AWAITING))
+    load.assign("c1", "w2")  # the client moves; the items keep their clocks
+    moved = load.worklist("w2").paused()
+    assert [i.policy.name for i in moved] == ["respond", "follow_up"]
+    assert all(i.pauses[0].started == at(MONDAY, 10) for i in moved)
+    rebuilt = Worklists.build(list(load.worklists))
+    assert list(rebuilt.ordered("w2")) == list(load.worklists.ordered("w2"))
+    assert rebuilt.breached(at(FRIDAY, 9)) == []
+    assert load.next_outreach("c1") is None  # a paused outreach clock has no next date
+    assert [i.is_paused for i in load.worklists.for_client("c1")] == [True, True]
