@@ -31,6 +31,7 @@ from casekit.worklists import (
     BusinessCalendar,
     Caseload,
     DueWindow,
+    Outcome,
     PauseRule,
     PolicySet,
     SlaClock,
@@ -51,11 +52,15 @@ RESPOND = SlaPolicy(
     CATEGORY_1,
     DueWindow.business_days(2),
     starts_on="request",
-    satisfied_by="answered",
+    satisfied_by={"answered", "successful_contact"},
     outreach=False,
 )
 FOLLOW_UP = SlaPolicy(
-    "follow_up", CATEGORY_2, DueWindow.hours(8), starts_on="request", renewed_by="nudge"
+    "follow_up",
+    CATEGORY_2,
+    DueWindow.hours(8),
+    starts_on="request",
+    renewed_by={"nudge", "outreach_attempt"},
 )
 LAPSE = SlaPolicy(
     "lapse",
@@ -401,6 +406,16 @@ class CaseloadPauseMachine(RuleBasedStateMachine):
         self.load.record(SlaEvent("nudge", client, self.now))
         item = self.items.get((client, "follow_up"))
         if item is not None:
+            clock = self._clock(self.policies["follow_up"], client, item.case)
+            self.items[client, "follow_up"] = Expected(item.case, item.worker, clock)
+
+    @rule(client=st.sampled_from(sorted(CLIENTS)), outcome=st.sampled_from(list(Outcome)))
+    def call(self, client: str, outcome: Outcome) -> None:
+        """An outreach call: a contact satisfies ``respond``, an attempt renews ``follow_up``."""
+        self.load.log_outreach(client, outcome, at=self.now)
+        if outcome.successful:
+            self.items.pop((client, "respond"), None)
+        elif (item := self.items.get((client, "follow_up"))) is not None:
             clock = self._clock(self.policies["follow_up"], client, item.case)
             self.items[client, "follow_up"] = Expected(item.case, item.worker, clock)
 
