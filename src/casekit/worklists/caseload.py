@@ -512,9 +512,10 @@ class Caseload:
         Each open item of an event-anchored policy keeps its start and its ledger of pauses
         ([`SlaClock.with_policy`][]) and gets the due date the new window gives from them:
         time already on hold stays on hold. Items keep their priority and breach mark; one
-        whose new due date has passed is reported by the next [`Caseload.check_breaches`][]. Items of a
-        reference-anchored policy keep their due dates (the reference instant is not kept);
-        the new window applies from their next event. O(N + j (p + d s)).
+        whose new due date has passed is reported by the next
+        [`Caseload.check_breaches`][]. Items of a reference-anchored policy keep their due
+        dates (the reference instant is not kept); the new window applies from their next
+        event. O(N + j (p + d s)).
 
         Returns:
             The items as they are now under the new policy.
