@@ -29,8 +29,16 @@ window's business time is used). Both run in the same process in interleaved rou
 second, the baseline's, the ratio and a floor (a figure to notice falling below, not an
 assertion).
 
+Then (or alone, with ``--status-only``) it times **a status change through a caseload with
+pauses on vs off**: ``Caseload.record`` of S status-change events (default 10,000: 500
+clients with two event-anchored clocks each, business-day and hour windows on the same
+calendar, their case moving between "Awaiting client" and "In progress" every 15 minutes to 2
+days) on a caseload with ``pause_rule`` and on one without (which ignores the statuses). Each
+round replays the same events on two fresh caseloads, alternating which goes first; it prints
+µs per event both ways and the ratio. No target: the ratio is what pausing costs.
+
 Usage: ``python benchmarks/worklists.py [--quick] [--gc-paused] [--workers W] [--events E]
-[--pauses-only] [--clocks C] [--rounds R]``.
+[--pauses-only] [--clocks C] [--rounds R] [--status-only] [--status-events S]``.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ from casekit.worklists import (
     Outcome,
     Pause,
     PauseRule,
+    PolicySet,
     Signal,
     SlaClock,
     SlaEvent,
@@ -249,7 +258,74 @@ def bench_pauses(clocks: int, rounds: int, seed: int) -> None:
     print(f"  floor: {PAUSES_FLOOR:,} due dates/s ({verdict})")
 
 
-def main() -> None:
+def status_events(
+    n: int, clients: int, rng: random.Random
+) -> tuple[list[SlaEvent], list[SlaEvent]]:
+    """The requests opening two clocks per client, then ``n`` status changes in time order."""
+    opened = [
+        SlaEvent("request", f"c{i}", YEAR_START + timedelta(minutes=i)) for i in range(clients)
+    ]
+    cursors = {e.client_id: e.at for e in opened}
+    waiting = dict.fromkeys(cursors, False)
+    changes = []
+    for _ in range(n):
+        client = rng.choice(sorted(cursors)) if len(cursors) < 64 else f"c{rng.randrange(clients)}"
+        cursors[client] += timedelta(minutes=rng.randrange(15, 60 * 24 * 2))
+        waiting[client] = not waiting[client]
+        status = "Awaiting client" if waiting[client] else "In progress"
+        changes.append(SlaEvent("status_changed", client, cursors[client], status=status))
+    return opened, changes
+
+
+def bench_status_changes(n: int, rounds: int, seed: int) -> None:
+    calendar = pause_calendar()
+    policies = PolicySet(
+        [
+            SlaPolicy("reply", CATEGORY_1, DueWindow.business_days(5), starts_on="request"),
+            SlaPolicy("callback", CATEGORY_1, DueWindow.hours(48), starts_on="request"),
+        ]
+    )
+    clients = 500
+    opened, changes = status_events(n, clients, random.Random(seed))
+    rule = PauseRule(statuses={"Awaiting client"})
+
+    def fresh(pause_rule: PauseRule | None) -> Caseload:
+        load = Caseload(
+            calendar=calendar,
+            clock=ManualClock(YEAR_START),
+            policies=policies,
+            pause_rule=pause_rule,
+        )
+        for i in range(clients):
+            load.assign(f"c{i}", f"w{i % 20}")
+        for event in opened:
+            load.record(event)
+        return load
+
+    spent = {"on": 0.0, "off": 0.0}
+    paused = 0
+    for r in range(rounds):  # interleaved: alternate which goes first
+        for which in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            load = fresh(rule if which == "on" else None)
+            record = load.record
+            t0 = time.perf_counter()
+            for event in changes:
+                record(event)
+            spent[which] += time.perf_counter() - t0
+            if which == "on":
+                paused = sum(1 for i in load.worklists if i.is_paused)
+                holds = sum(len(i.pauses) for i in load.worklists)
+    on, off = (spent[k] / (n * rounds) * 1e6 for k in ("on", "off"))
+    print(
+        f"status changes through Caseload.record: {n:,} events, {clients} clients x 2 clocks, "
+        f"{rounds} interleaved rounds; at the end {paused} clocks paused, {holds:,} holds kept"
+    )
+    print(f"  pauses off (statuses ignored): {off:.1f} µs/event")
+    print(f"  pauses on (every clock of the case observes it): {on:.1f} µs/event")
+    print(f"  -> pauses on / off: {on / off:.1f}x")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 workers, 1,000 events")
     parser.add_argument("--workers", type=int, default=100)
@@ -262,12 +338,24 @@ def main() -> None:
     parser.add_argument("--pauses-only", action="store_true", help="only due dates with pauses")
     parser.add_argument("--clocks", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--status-only", action="store_true", help="only status changes, pauses on vs off"
+    )
+    parser.add_argument("--status-events", type=int, default=10_000)
     args = parser.parse_args()
     if args.quick:
         args.workers, args.events, args.full_rebuild_sample = 10, 1_000, 100
-        args.clocks, args.rounds = 300, 4
+        args.clocks, args.rounds, args.status_events = 300, 4, 2_000
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     if args.pauses_only:
         bench_pauses(args.clocks, args.rounds, args.seed)
+        return
+    if args.status_only:
+        bench_status_changes(args.status_events, args.rounds, args.seed)
         return
     rng = random.Random(args.seed)
 
@@ -360,6 +448,7 @@ def main() -> None:
     )
     gc.enable()
     bench_pauses(args.clocks, args.rounds, args.seed)
+    bench_status_changes(args.status_events, args.rounds, args.seed)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from casekit.clock import ManualClock
@@ -29,8 +30,10 @@ from casekit.worklists import (
     HeldWork,
     Pause,
     PauseRule,
+    PolicySet,
     Shift,
     SlaClock,
+    SlaEvent,
     SlaPolicy,
     WorkKind,
     place_work,
@@ -56,6 +59,22 @@ def _caseload() -> Caseload:
         calendars=REGISTRY,
     )
     load.assign("c1", "bob", team="t1")
+    return load
+
+
+PAUSING_POLICIES = PolicySet([POLICY])
+
+
+def _pausing_caseload() -> Caseload:
+    """A caseload with a pause rule: one running clock, one paused (case K-2)."""
+    load = Caseload(
+        calendar=CALENDAR, clock=ManualClock(T0), policies=PAUSING_POLICIES, pause_rule=RULE
+    )
+    load.assign("c1", "bob")
+    load.assign("c2", "bob")
+    load.record(SlaEvent("request", "c1", T0))
+    load.record(SlaEvent("request", "c2", T0, case_id="K-2"))
+    load.record(SlaEvent("status_changed", "c2", T0, case_id="K-2", status="Awaiting client"))
     return load
 
 
@@ -157,6 +176,26 @@ BUSINESS_TIME: list[FuzzTarget[Any]] = [
         },
     ),
     FuzzTarget(
+        "Caseload with pauses",
+        _pausing_caseload,
+        methods=["record", "change_policy", "due_if_resumed", "worklist"],
+        good_args={
+            "record": Call(
+                SlaEvent(
+                    "status_changed",
+                    "c2",
+                    T0 + timedelta(hours=2),
+                    case_id="K-2",
+                    status="Open",
+                    classification="Benefits",
+                )
+            ),
+            "change_policy": Call(attrs.evolve(POLICY, window=DueWindow.business_days(5))),
+            "due_if_resumed": Call("c2", "reply"),
+            "worklist": Call("bob"),
+        },
+    ),
+    FuzzTarget(
         "business-time constructors and functions",
         lambda: None,
         methods={
@@ -176,6 +215,7 @@ BUSINESS_TIME: list[FuzzTarget[Any]] = [
             "CaseParties": constructor(CaseParties),
             "CaseParties.of": Operation(PARTIES.of),
             "CalendarRegistry": constructor(CalendarRegistry),
+            "SlaEvent": constructor(SlaEvent),
         },
         good_args={
             "Shift": Call(time(9), time(12)),
@@ -196,6 +236,9 @@ BUSINESS_TIME: list[FuzzTarget[Any]] = [
             "CaseParties": Call(team="t1", worker="w1", claimant="c1"),
             "CaseParties.of": Call("claimant"),
             "CalendarRegistry": Call(CALENDAR, teams={"t1": CALENDAR}),
+            "SlaEvent": Call(
+                "status_changed", "c1", T0, status="Awaiting client", classification="On hold"
+            ),
         },
     ),
 ]

@@ -8,10 +8,26 @@ raises priorities and publishes [`Escalation`][] s.
 Every operation is atomic: it computes every change first and applies them only if all are
 valid, so a refused event leaves worklists, the outreach log and assignments as they were.
 
+Pauses: with a [`PauseRule`][] (``Caseload(pause_rule=...)``) each item of an event-anchored
+policy carries an [`SlaClock`][]. An event with a ``status`` (and ``classification``) is the
+case's new state: every open clock of that case observes it, pausing on a status or
+classification the rule names and resuming when the case leaves it. A paused item has no due
+date (``due`` is ``None``; [`Caseload.due_if_resumed`][] tells when it would fall due), is not
+overdue and is not escalated; when it resumes its due date is recomputed by the clock, pushed
+by the business time it was on hold. A clock started while the case is in a pausing state
+starts paused. The rule is the caseload's, not each policy's: statuses belong to the case's
+workflow, and a clock that ignored "Awaiting client" while its neighbour stopped would show
+the worker two truths about one case. Reference-anchored policies (a discharge date, a
+coverage lapse) never pause: their due date follows an outside date that waiting for the
+client does not move.
+
 Complexity (``p`` policies the event kind may start, ``i`` open items of the client, ``n``
 items of a worker, ``N`` open items, ``m`` calls logged for the worker): ``record``
 O(p + i (log n + log N)); ``log_outreach`` the same plus O(log m); ``assign``
-O(i (log n + log N)); ``check_breaches`` O((k + 1) log N) for ``k`` new breaches.
+O(i (log n + log N)); ``check_breaches`` O((k + 1) log N) for ``k`` new breaches. With a
+pause rule, ``record`` of a status change adds O(i (p + d s)) to recompute the due dates of
+the items that pause or resume (``p`` pauses, ``d`` days to the due date, ``s`` shifts a
+day); ``change_policy`` is O(N + j (p + d s)) for the ``j`` items of the policy.
 """
 
 from __future__ import annotations
@@ -40,7 +56,8 @@ from casekit.worklists.calendars import CalendarRegistry, CaseParties
 from casekit.worklists.defaults import DEFAULT_POLICIES
 from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
 from casekit.worklists.outreach import ATTEMPT, CONTACT, ContactRecord, Outcome, OutreachLog
-from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent, SlaPolicy
+from casekit.worklists.pauses import PauseRule, SlaClock
+from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, Anchor, PolicySet, SlaEvent, SlaPolicy
 from casekit.worklists.worklist import OverdueItem, WorkItem, Worklists
 
 __all__ = ["Caseload", "Changes", "WorklistView"]
@@ -60,15 +77,28 @@ def _items(value: Iterable[WorkItem]) -> tuple[WorkItem, ...]:
 
 @attrs.frozen
 class Changes:
-    """What one event did to the client's clocks."""
+    """What one event did to the client's clocks.
+
+    ``paused`` and ``resumed`` hold the items (as they are after the event) whose clocks
+    the event's status stopped or started again.
+    """
 
     started: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
     renewed: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
     satisfied: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
     stopped: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    paused: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
+    resumed: tuple[WorkItem, ...] = attrs.field(default=(), converter=_items)
 
     def __bool__(self) -> bool:
-        return bool(self.started or self.renewed or self.satisfied or self.stopped)
+        return bool(
+            self.started
+            or self.renewed
+            or self.satisfied
+            or self.stopped
+            or self.paused
+            or self.resumed
+        )
 
 
 def _now(value: datetime) -> datetime:
@@ -102,8 +132,15 @@ class WorklistView:
         """Every item, from the longest open to the newest."""
         return list(self.worklists.oldest_first(self.worker_id))
 
+    def paused(self) -> list[WorkItem]:
+        """Items whose clocks are paused (no due date), in order. O(n)."""
+        return [i for i in self.worklists.ordered(self.worker_id) if i.due is None]
+
     def overdue(self) -> list[OverdueItem]:
-        """Items past due, with how long overdue; category, then most overdue first."""
+        """Items past due, with how long overdue; category, then most overdue first.
+
+        Paused items are never overdue.
+        """
         return self.worklists.overdue(self.worker_id, self.now)
 
     def due_today(self) -> list[WorkItem]:
@@ -141,11 +178,14 @@ class Caseload:
             each policy's due dates run on the calendar its ``calendar_of`` names, for the
             client's team, worker or the client (see [`Caseload.calendar_for`][]).
             ``None``: every due date runs on ``calendar``.
+        pause_rule: The statuses and classifications during which the clocks of a case
+            stand still (see the module docstring); ``None``: clocks never pause and
+            statuses on events are ignored.
 
     Raises:
         ValidationError: If ``calendar`` is not a [`BusinessCalendar`][], ``clock`` has no
-            ``now()``, ``policies`` is not a [`PolicySet`][] or ``calendars`` not a
-            [`CalendarRegistry`][].
+            ``now()``, ``policies`` is not a [`PolicySet`][], ``calendars`` not a
+            [`CalendarRegistry`][] or ``pause_rule`` not a [`PauseRule`][].
     """
 
     def __init__(
@@ -155,8 +195,11 @@ class Caseload:
         clock: Clock = SYSTEM_CLOCK,
         policies: PolicySet = DEFAULT_POLICIES,
         calendars: CalendarRegistry | None = None,
+        pause_rule: PauseRule | None = None,
     ) -> None:
         check_instance(calendar, BusinessCalendar, what="a caseload's calendar")
+        if pause_rule is not None:
+            check_instance(pause_rule, PauseRule, what="a caseload's pause rule")
         if calendars is not None:
             check_instance(calendars, CalendarRegistry, what="a caseload's calendars")
         if not callable(getattr(clock, "now", None)):
@@ -166,7 +209,10 @@ class Caseload:
         self.clock = clock
         self.policies = policies
         self.calendars = calendars
+        self.pause_rule = pause_rule
         self.worklists = Worklists()
+        # Each case's last status and classification, (client, case) -> (status, class).
+        self._states: dict[tuple[str, str], tuple[str, str | None]] = {}
         self.log = OutreachLog()
         self._workers: dict[str, str] = {}
         self._teams: dict[str, str] = {}
@@ -267,19 +313,44 @@ class Caseload:
         # Everything is computed: apply (nothing below can fail on valid state).
         for item in (*changes.satisfied, *changes.stopped):
             self.worklists.remove(item.key)
-        for item in changes.renewed:
+        for item in (*changes.renewed, *changes.paused, *changes.resumed):
             self.worklists.replace(item)
         for item in changes.started:
             self.worklists.add(item)
         if event.kind in _OUTREACH_KINDS:
             self._outreached.add(event.client_id)
+        if self.pause_rule is not None and event.status is not None:
+            case = event.case_id or event.client_id
+            self._states[(event.client_id, case)] = (event.status, event.classification)
         return changes
+
+    def _new_clock(self, policy: SlaPolicy, case: str, event: SlaEvent) -> SlaClock | None:
+        """The clock of ``case``'s item started (or renewed) by ``event``.
+
+        Paused from the start if the case's state after the event pauses it.
+        """
+        rule = self.pause_rule
+        if rule is None or policy.anchor is not Anchor.EVENT:
+            return None
+        clock = SlaClock(case, policy, event.at, rule)
+        if event.status is not None and case == (event.case_id or event.client_id):
+            return clock.observe(event.at, event.status, event.classification)
+        state = self._states.get((event.client_id, case))
+        return clock if state is None else clock.observe(event.at, *state)
+
+    def _item_due(
+        self, event: SlaEvent, policy: SlaPolicy, clock: SlaClock | None, calendar: BusinessCalendar
+    ) -> datetime | None:
+        return policy.due(event, calendar) if clock is None else clock.due(calendar)
 
     def _plan(self, event: SlaEvent) -> Changes:
         """Compute what ``event`` does, changing nothing."""
         worker = self._worker(event.client_id)  # the event checked its client id
         prior = event.client_id in self._outreached or PRIOR_OUTREACH_FLAG in event.flags
         running = self.worklists.open_for(event.client_id)
+        case = event.case_id or event.client_id
+        paused: list[WorkItem] = []
+        resumed: list[WorkItem] = []
         renewed: list[WorkItem] = []
         satisfied: list[WorkItem] = []
         stopped: list[WorkItem] = []
@@ -295,16 +366,25 @@ class Caseload:
                 if policy.then is not None:
                     to_start.append(self.policies[policy.then])
             elif event.kind in policy.renewed_by:
+                calendar = self._calendar_for(policy, event.client_id, worker)
+                clock = self._new_clock(policy, item.case_id, event)
                 renewed.append(
                     item.changed(
                         opened_at=event.at,
-                        due=policy.due(event, self._calendar_for(policy, event.client_id, worker)),
+                        due=self._item_due(event, policy, clock, calendar),
                         priority=event.item_priority(policy.category),
                         breached_at=None,
+                        clock=clock,
                     )
                 )
             elif event.kind in policy.stopped_by:
                 stopped.append(item)
+            elif event.status is not None and item.clock is not None and item.case_id == case:
+                clock = item.clock.observe(event.at, event.status, event.classification)
+                if clock is not item.clock:
+                    calendar = self._calendar_for(policy, event.client_id, item.worker_id)
+                    moved = item.changed(clock=clock, due=clock.due(calendar))
+                    (paused if clock.is_paused else resumed).append(moved)
         closed = {i.policy.name for i in (*satisfied, *stopped)}
         started: dict[str, WorkItem] = {}
         for policy in to_start:
@@ -312,18 +392,28 @@ class Caseload:
             if still_running or policy.name in started:
                 continue
             # Every value is checked already (the event, the policy set, assign, the
-            # calendar's UTC arithmetic): build without checking them again.
+            # calendar's UTC arithmetic, the clock): build without checking them again.
+            calendar = self._calendar_for(policy, event.client_id, worker)
+            clock = self._new_clock(policy, case, event)
             started[policy.name] = WorkItem._trusted(
                 event.client_id,
-                event.case_id or event.client_id,
+                case,
                 policy,
                 worker,
                 event.at,
-                policy.due(event, self._calendar_for(policy, event.client_id, worker)),
+                self._item_due(event, policy, clock, calendar),
                 event.item_priority(policy.category),
                 None,
+                clock,
             )
-        return Changes(tuple(started.values()), tuple(renewed), tuple(satisfied), tuple(stopped))
+        return Changes(
+            tuple(started.values()),
+            tuple(renewed),
+            tuple(satisfied),
+            tuple(stopped),
+            tuple(paused),
+            tuple(resumed),
+        )
 
     def log_outreach(
         self,
@@ -392,8 +482,78 @@ class Caseload:
             ValidationError: If ``client_id`` is not an id.
         """
         check_id(client_id, what="client id")
-        dues = [i.due for i in self.worklists.for_client(client_id) if i.policy.outreach]
+        items = self.worklists.for_client(client_id)
+        dues = [i.due for i in items if i.policy.outreach and i.due is not None]
         return min(dues, default=None)
+
+    def due_if_resumed(self, client_id: str, policy: str) -> datetime:
+        """Return when the client's ``policy`` item would fall due were it to run again now.
+
+        Its due date if it runs. O(d s + p) on the calendar its policy names for the client.
+
+        Raises:
+            ValidationError: If an argument is not an id.
+            NotFound: If the client has no open item of that policy.
+        """
+        client_id = check_id(client_id, what="client id")
+        name = check_id(policy, what=f"policy of {client_id}'s item")
+        item = self.worklists.get((client_id, name))
+        if item.clock is None or item.due is not None:
+            assert item.due is not None  # an item without a clock always has a due date
+            return item.due
+        calendar = self._calendar_for(item.policy, client_id, item.worker_id)
+        return item.clock.due_if_resumed(calendar, max(self.clock.now(), item.clock._latest()))
+
+    # ------------------------------------------------------------ policies
+
+    def change_policy(self, policy: SlaPolicy) -> tuple[WorkItem, ...]:
+        """Replace the policy of the same name; its open items follow, keeping every pause.
+
+        Each open item of an event-anchored policy keeps its start and its ledger of pauses
+        ([`SlaClock.with_policy`][]) and gets the due date the new window gives from them:
+        time already on hold stays on hold. Items keep their priority and breach mark; one
+        whose new due date has passed is reported by the next
+        [`Caseload.check_breaches`][]. Items of a reference-anchored policy keep their due
+        dates (the reference instant is not kept); the new window applies from their next
+        event. O(N + j (p + d s)).
+
+        Returns:
+            The items as they are now under the new policy.
+
+        Raises:
+            ValidationError: If ``policy`` is not an [`SlaPolicy`][], changes the anchor,
+                or its ``then`` names no policy of the set.
+            NotFound: If the set has no policy of that name.
+            OutsideCalendar: If a new due date leaves its calendar's holiday years.
+        """
+        check_instance(policy, SlaPolicy, what="the new policy of a caseload")
+        old = self.policies[policy.name]
+        if policy.anchor is not old.anchor:
+            raise ValidationError(
+                f"SLA policy {policy.name!r} counts from the {old.anchor.value}; the new one "
+                f"counts from the {policy.anchor.value}: give a policy with anchor="
+                f"{old.anchor.value!r} (open items cannot change what they count from)"
+            )
+        policies = self.policies.with_policies(policy)
+        moved: list[WorkItem] = []
+        for item in self.worklists:
+            if item.policy.name != policy.name:
+                continue
+            if policy.anchor is not Anchor.EVENT:
+                moved.append(item.changed(policy=policy))
+                continue
+            calendar = self._calendar_for(policy, item.client_id, item.worker_id)
+            if item.clock is None:  # pauses off: the clock of an item that never paused
+                due = SlaClock(item.case_id, policy, item.opened_at).due(calendar)
+                moved.append(item.changed(policy=policy, due=due))
+            else:
+                clock = item.clock.with_policy(policy)
+                moved.append(item.changed(policy=policy, clock=clock, due=clock.due(calendar)))
+        # Everything is computed: apply.
+        self.policies = policies
+        for item in moved:
+            self.worklists.replace(item)
+        return tuple(moved)
 
     # ---------------------------------------------------------- escalation
 
@@ -415,6 +575,7 @@ class Caseload:
         now = self.clock.now()
         escalations: list[Escalation] = []
         for item in self.worklists.breached(now):
+            assert item.due is not None  # the breach scan holds dated items only
             raised = item.category.breached_priority(item.priority)
             self.worklists.replace(item.changed(priority=raised, breached_at=now))
             escalations.append(

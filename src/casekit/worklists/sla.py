@@ -30,6 +30,7 @@ from casekit.checks import (
     check_instance,
     check_int,
     check_optional_id,
+    check_optional_text,
     check_text,
 )
 from casekit.errors import NotFound, ValidationError, allowed_list
@@ -412,6 +413,16 @@ class SlaEvent:
         flags: Extra facts, e.g. ``{"prior_outreach"}`` on a transfer.
         priority: The case's own priority; items it starts or renews carry the higher of it
             and their category's.
+        status: The case's status from this event on (e.g. ``"Awaiting client"``), or
+            ``None`` when the event does not change it. A caseload with a
+            [`PauseRule`][] pauses and resumes the case's clocks on it.
+        classification: The case's classification from this event on; given only with
+            ``status`` (the two together are the case's new state; ``None`` here then means
+            "no classification").
+
+    Raises:
+        ValidationError: On an invalid argument, or a ``classification`` without a
+            ``status``.
     """
 
     kind: str = attrs.field(validator=attrs_check(check_text))
@@ -421,6 +432,25 @@ class SlaEvent:
     reference: datetime | None = attrs.field(default=None, converter=_reference)
     flags: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     priority: Priority | None = attrs.field(default=None, converter=_optional_priority)
+    status: str | None = attrs.field(
+        default=None, validator=attrs_check(check_optional_text), kw_only=True
+    )
+    classification: str | None = attrs.field(
+        default=None, validator=attrs_check(check_optional_text), kw_only=True
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.classification is not None and self.status is None:
+            raise ValidationError(
+                f"the {self.kind!r} event for client {self.client_id} gives classification="
+                f"{self.classification!r} without a status; give status=<the case's status> "
+                "too (the two are the case's new state)"
+            )
+
+    @property
+    def changes_status(self) -> bool:
+        """Whether the event gives the case a (possibly the same) status."""
+        return self.status is not None
 
     @classmethod
     def for_case(

@@ -1,12 +1,15 @@
 """Per-worker worklists, kept in order incrementally.
 
-A [`WorkItem`][] is one running SLA clock: a client, a policy, a due instant. A
+A [`WorkItem`][] is one running SLA clock: a client, a policy, a due instant (``None``
+while its [`SlaClock`][] is paused: a paused item has no due date). A
 [`Worklists`][] store holds every open item and, per worker, one sorted list per category
 (keyed by due time, then age) plus an oldest-to-newest index, so a change to one item costs
 O(log n) instead of a re-sort of the worker's list.
 
-Order of a worklist: category rank, then due time (earliest first), then age (opened earliest
-first), then client id and policy name (a stable tie-break).
+Order of a worklist: category rank, then due time (earliest first; paused items, with no
+due time, after every dated item of their category), then age (opened earliest first), then
+client id and policy name (a stable tie-break). Paused items are never overdue, due in a
+range or pending a breach.
 
 Complexity (``n`` items of the worker, ``N`` open items, ``k`` returned, ``C`` categories):
 
@@ -39,6 +42,7 @@ from casekit.checks import (
 )
 from casekit.errors import AlreadyExists, NotFound, ValidationError
 from casekit.priority import Priority
+from casekit.worklists.pauses import Pause, SlaClock
 from casekit.worklists.sla import Category, SlaPolicy
 
 __all__ = ["OverdueItem", "WorkItem", "Worklists"]
@@ -60,6 +64,14 @@ def _instant(value: datetime) -> datetime:
 
 def _optional_instant(value: datetime | None) -> datetime | None:
     return None if value is None else check_aware(value, what="work item breached_at")
+
+
+def _due(value: datetime | None) -> datetime | None:
+    return None if value is None else check_aware(value, what="work item due")
+
+
+def _clock(value: SlaClock | None) -> SlaClock | None:
+    return None if value is None else check_instance(value, SlaClock, what="work item clock")
 
 
 def _priority(value: Priority | str) -> Priority:
@@ -85,9 +97,17 @@ class WorkItem:
         policy: The [`SlaPolicy`][] whose clock this is.
         worker_id: The worker whose list it is on.
         opened_at: When this round of the clock started (UTC); the item's age counts from it.
-        due: When it falls due (UTC).
+        due: When it falls due (UTC); ``None`` exactly while ``clock`` is paused.
         priority: Its current priority (the category's, raised on breach).
         breached_at: When a breach was detected, or ``None``.
+        clock: The item's [`SlaClock`][] with its ledger of pauses, when its caseload
+            pauses clocks; ``None``: the clock never pauses. Its policy and start are the
+            item's, and ``due`` is what it computes on the item's calendar.
+
+    Raises:
+        ValidationError: On an invalid argument, a clock whose policy, case or start is not
+            the item's, or a ``due`` of ``None`` on an item whose clock runs (or a due date on
+            a paused one).
     """
 
     client_id: str = attrs.field(validator=attrs_check(check_id))
@@ -97,9 +117,28 @@ class WorkItem:
     )
     worker_id: str = attrs.field(validator=attrs_check(check_id))
     opened_at: datetime = attrs.field(converter=_instant)
-    due: datetime = attrs.field(converter=_instant)
+    due: datetime | None = attrs.field(converter=_due)
     priority: Priority = attrs.field(converter=_priority)
     breached_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
+    clock: SlaClock | None = attrs.field(default=None, converter=_clock, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_clock(self)
+
+    @property
+    def is_paused(self) -> bool:
+        """Whether the item's clock stands still (it then has no due date). O(1)."""
+        return self.due is None
+
+    @property
+    def pauses(self) -> tuple[Pause, ...]:
+        """The ledger of the item's clock, oldest first (empty without a clock). O(1)."""
+        return () if self.clock is None else self.clock.pauses
+
+    @property
+    def paused_since(self) -> datetime | None:
+        """When the open pause began, or ``None`` while the clock runs. O(1)."""
+        return self.clock.pauses[-1].started if self.clock is not None and self.is_paused else None
 
     @property
     def key(self) -> ItemKey:
@@ -121,31 +160,38 @@ class WorkItem:
         *,
         worker_id: str | None = None,
         opened_at: datetime | None = None,
-        due: datetime | None = None,
+        due: datetime | _Keep | None = _KEEP,
         priority: Priority | None = None,
         breached_at: datetime | _Keep | None = _KEEP,
+        clock: SlaClock | _Keep | None = _KEEP,
+        policy: SlaPolicy | None = None,
     ) -> WorkItem:
         """Return a copy with the given fields changed (a faster ``attrs.evolve``).
 
-        Only the new values are checked: the others come from a valid item.
+        Only the new values are checked (and the clock against the item): the others come
+        from a valid item. ``due=None`` marks the item paused (its clock must be).
 
         Raises:
             ValidationError: If a new value is not valid (as the constructor).
         """
-        return WorkItem._trusted(
+        item = WorkItem._trusted(
             self.client_id,
             self.case_id,
-            self.policy,
+            self.policy if policy is None else check_instance(policy, SlaPolicy, what="policy"),
             self.worker_id if worker_id is None else check_id(worker_id, what="worker id"),
             self.opened_at if opened_at is None else _instant(opened_at),
-            self.due if due is None else _instant(due),
+            self.due if isinstance(due, _Keep) else _due(due),
             self.priority if priority is None else _priority(priority),
             (
                 self.breached_at
                 if isinstance(breached_at, _Keep)
                 else _optional_instant(breached_at)
             ),
+            self.clock if isinstance(clock, _Keep) else _clock(clock),
         )
+        if not (isinstance(due, _Keep) and isinstance(clock, _Keep) and policy is None):
+            _check_clock(item)
+        return item
 
     @classmethod
     def _trusted(  # noqa: PLR0917  one argument per field, in field order
@@ -155,9 +201,10 @@ class WorkItem:
         policy: SlaPolicy,
         worker_id: str,
         opened_at: datetime,
-        due: datetime,
+        due: datetime | None,
         priority: Priority,
         breached_at: datetime | None,
+        clock: SlaClock | None = None,
     ) -> WorkItem:
         """Build an item from values already checked (the caseload's own), skipping checks.
 
@@ -174,15 +221,19 @@ class WorkItem:
         setattr_(item, "due", due)
         setattr_(item, "priority", priority)
         setattr_(item, "breached_at", breached_at)
+        setattr_(item, "clock", clock)
         return item
 
     def overdue_by(self, now: datetime) -> timedelta:
-        """Return how long past due the item is at ``now`` (zero when not yet due).
+        """Return how long past due the item is at ``now`` (zero when not yet due or paused).
 
         Raises:
             ValidationError: If ``now`` is not an aware datetime.
         """
-        return max(check_aware(now, what="now") - self.due, timedelta(0))
+        moment = check_aware(now, what="now")
+        if self.due is None:
+            return timedelta(0)
+        return max(moment - self.due, timedelta(0))
 
     def age(self, now: datetime) -> timedelta:
         """Return how long the item has been open at ``now``.
@@ -191,6 +242,33 @@ class WorkItem:
             ValidationError: If ``now`` is not an aware datetime.
         """
         return check_aware(now, what="now") - self.opened_at
+
+
+def _check_clock(item: WorkItem) -> None:
+    clock = item.clock
+    if clock is None:
+        if item.due is None:
+            raise ValidationError(
+                f"work item {item.id} has due=None but no clock; only an item whose SLA clock "
+                "is paused has no due date"
+            )
+        return
+    if clock.policy != item.policy or clock.case_id != item.case_id:
+        raise ValidationError(
+            f"work item {item.id} (case {item.case_id}) has the clock of policy "
+            f"{clock.policy.name!r} on case {clock.case_id}; give its own policy's clock"
+        )
+    if clock.started != item.opened_at:
+        raise ValidationError(
+            f"work item {item.id} opened at {item.opened_at.isoformat()} has a clock started "
+            f"at {clock.started.isoformat()}; the two must be the same instant"
+        )
+    if (item.due is None) != clock.is_paused:
+        state = "paused" if clock.is_paused else "running"
+        raise ValidationError(
+            f"work item {item.id} has due={item.due!r} but its clock is {state}; a paused "
+            "clock's item has due=None, a running one's a due date"
+        )
 
 
 @attrs.frozen
@@ -210,8 +288,12 @@ _AgeKey = tuple[float, str, str]
 _DueKey = tuple[float, str, str]
 
 
+_UNDATED = float("inf")  # a paused item's due key: after every dated item
+
+
 def _sort_key(item: WorkItem) -> _SortKey:
-    return (item.due.timestamp(), item.opened_at.timestamp(), item.client_id, item.policy.name)
+    due = _UNDATED if item.due is None else item.due.timestamp()
+    return (due, item.opened_at.timestamp(), item.client_id, item.policy.name)
 
 
 def _age_key(item: WorkItem) -> _AgeKey:
@@ -219,7 +301,17 @@ def _age_key(item: WorkItem) -> _AgeKey:
 
 
 def _due_key(item: WorkItem) -> _DueKey:
-    return (item.due.timestamp(), item.client_id, item.policy.name)
+    due = _UNDATED if item.due is None else item.due.timestamp()
+    return (due, item.client_id, item.policy.name)
+
+
+def _due_text(item: WorkItem) -> str:
+    return "paused" if item.due is None else f"due {item.due.isoformat()}"
+
+
+def _pending(item: WorkItem) -> bool:
+    """Whether a breach scan should watch the item: dated and not yet breached."""
+    return item.breached_at is None and item.due is not None
 
 
 @attrs.define
@@ -266,7 +358,7 @@ class Worklists:
             self._by_client.setdefault(item.client_id, {})[item.policy.name] = item
             per_rank.setdefault((item.worker_id, item.category.rank), []).append(_sort_key(item))
             per_age.setdefault(item.worker_id, []).append(_age_key(item))
-            if item.breached_at is None:
+            if _pending(item):
                 pending.append(_due_key(item))
         for (worker, rank), keys in per_rank.items():
             self._worker(worker).by_rank[rank] = SortedList(keys)
@@ -294,7 +386,7 @@ class Worklists:
         if item.key in self._items:
             raise AlreadyExists(
                 f"client {item.client_id} already has an open {item.policy.name!r} item "
-                f"(due {self._items[item.key].due.isoformat()}); replace it instead"
+                f"({_due_text(self._items[item.key])}); replace it instead"
             )
         self._insert(item)
 
@@ -334,7 +426,7 @@ class Worklists:
             ranked = lists.by_rank[item.category.rank] = SortedList()
         ranked.add(_sort_key(item))
         lists.by_age.add(_age_key(item))
-        if item.breached_at is None:
+        if _pending(item):
             self._pending_breach.add(_due_key(item))
 
     def _delete(self, item: WorkItem) -> None:
@@ -346,7 +438,7 @@ class Worklists:
         lists = self._workers[item.worker_id]
         lists.by_rank[item.category.rank].remove(_sort_key(item))
         lists.by_age.remove(_age_key(item))
-        if item.breached_at is None:
+        if _pending(item):
             self._pending_breach.remove(_due_key(item))
 
     # ------------------------------------------------------------ queries
@@ -397,7 +489,13 @@ class Worklists:
         return tuple(
             sorted(
                 items,
-                key=lambda i: (i.category.rank, i.due, i.opened_at, i.client_id, i.policy.name),
+                key=lambda i: (
+                    i.category.rank,
+                    _UNDATED if i.due is None else i.due.timestamp(),
+                    i.opened_at,
+                    i.client_id,
+                    i.policy.name,
+                ),
             )
         )
 
@@ -464,7 +562,7 @@ class Worklists:
         """
         check_aware(now, what="now")
         return [
-            OverdueItem(item, now - item.due)
+            OverdueItem(item, item.overdue_by(now))
             for item in self.due_between(worker_id, _BEGINNING, now)
         ]
 
