@@ -18,7 +18,7 @@ from casekit.app import Application, CaseRouting, RoutedStep
 """
 
 from casekit.app.access import BreakGlassGrant
-from casekit.app.application import Application
+from casekit.app.application import AUTOMATIC_CLOSURE, ROUTING_TIMER, Application, ResourceOf
 from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
 from casekit.app.events import (
     BreakGlassGranted,
@@ -32,6 +32,8 @@ from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 
 __all__ = [
+    "AUTOMATIC_CLOSURE",
+    "ROUTING_TIMER",
     "Application",
     "BreakGlassGrant",
     "BreakGlassGranted",
@@ -40,6 +42,7 @@ __all__ = [
     "CaseRouting",
     "PaymentIssued",
     "ReassessmentApplied",
+    "ResourceOf",
     "RoutedStep",
     "RoutingDomain",
     "SealingVault",

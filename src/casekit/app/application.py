@@ -74,6 +74,7 @@ from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus
 from casekit.security import (
     Authorizer,
+    CaseResource,
     Permission,
     Principal,
     PrincipalKind,
@@ -84,7 +85,7 @@ from casekit.storage.ports import LedgerLine
 from casekit.storage.retry import retrying
 from casekit.storage.unit_of_work import Storage, UnitOfWork
 
-__all__ = ["Application"]
+__all__ = ["AUTOMATIC_CLOSURE", "ROUTING_TIMER", "Application", "ResourceOf"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,17 @@ EventSubscriber = Callable[[object], None]
 Actor = str | Principal
 """Who performs a command: a `Principal` (required when the application has a policy), or
 an actor id (only in an application without one: trusted callers, tests, batch jobs)."""
+
+ResourceOf = Callable[[Case[Any]], CaseResource]
+"""How the policy sees a loaded case: ``resource_of(case) -> CaseResource``."""
+
+ROUTING_TIMER = Principal.system("routing-timer", roles={"routing timer"})
+"""The declared automatic check [`Application.tick`][] acts as (recorded as
+``"check:routing-timer"``)."""
+
+AUTOMATIC_CLOSURE = Principal.system("automatic-closure", roles={"automatic closure"})
+"""The declared automatic check [`Application.run_automatic_closure`][] acts as by default
+(recorded as ``"check:automatic-closure"``); a policy grants its role ``perform`` ``close``."""
 
 
 def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
@@ -138,6 +150,12 @@ class Application(_AccessCommands):
             process-wide ``DEFAULT_VAULT`` is refused: every application in the process
             would share it. Domain code seals through [`vault`][Application.vault]; values
             come back only through [`reveal`][Application.reveal].
+        resource_of: How the policy sees a case: a function from a loaded case to its
+            `CaseResource` (default `CaseResource.of`: the case's id, type, status, roles,
+            tasks and participants, sensitivity 1, no location). Give one to supply what
+            the case does not hold — a sensitivity per case type, a location, an org unit,
+            a program — e.g. ``lambda case: CaseResource.of(case, sensitivity=4)`` for
+            investigations. Every decision, the access log and break-the-glass use it.
 
     Raises:
         ValidationError: A malformed argument; a case type routed twice; a domain listed
@@ -160,6 +178,7 @@ class Application(_AccessCommands):
         policy: Authorizer | None = None,
         audit_reads_from: int | None = None,
         vault: Vault | None = None,
+        resource_of: ResourceOf | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(
@@ -219,6 +238,26 @@ class Application(_AccessCommands):
         self.audit_reads_from = audit_reads_from
         self._vault: Vault = own_vault
         self._sealing = SealingVault(own_vault, name)
+        self._resource_of: ResourceOf = (
+            CaseResource.of
+            if resource_of is None
+            else check_callable(resource_of, what="resource_of of an Application")
+        )
+
+    def resource(self, case: Case[Any]) -> CaseResource:
+        """How the policy sees ``case`` (the application's ``resource_of``). O(tasks).
+
+        Raises:
+            ValidationError: ``resource_of`` returned something other than this case's
+                `CaseResource`.
+        """
+        resource = self._resource_of(case)
+        if not isinstance(resource, CaseResource) or resource.case_id != case.id:
+            raise ValidationError(
+                f"resource_of of {self.name} must return the CaseResource of {case.id}, "
+                f"got {resource!r:.120}"
+            )
+        return resource
 
     # ------------------------------------------------------------------ plumbing
 
@@ -660,11 +699,13 @@ class Application(_AccessCommands):
         reader = self._reader(actor, what=f"the routing of {case_id}")
         return self.execute(reader, read, name=f"read the routing of {case_id}")
 
-    def tick(self) -> int:
+    def tick(self, *, actor: Actor = ROUTING_TIMER) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.
 
         Run it from a timer worker (see `casekit.storage.serve_timers` for a loop). Each
-        domain is its own command.
+        domain is its own command, performed by ``actor``: by default the declared
+        automatic check `ROUTING_TIMER` (recorded as ``"check:routing-timer"``), never a
+        free actor name.
         """
         acted = 0
         for domain in self.domains:
@@ -672,7 +713,7 @@ class Application(_AccessCommands):
             def tick(session: Session, domain: str = domain) -> int:
                 return session.router(domain).tick()
 
-            acted += self.execute("timer", tick, name=f"tick {domain}")
+            acted += self.execute(actor, tick, name=f"tick {domain}")
         return acted
 
     # ------------------------------------------------------------------ financials
@@ -710,32 +751,39 @@ class Application(_AccessCommands):
 
         self.execute(actor, command, name=f"enrol {pdc_id}")
 
-    def run_payments(self, on: date, *, verifier: str, submitter: str) -> int:
+    def run_payments(self, on: date, *, verifier: Actor, submitter: Actor) -> int:
         """Issue every payment due on or before ``on`` on every active enrolled PDC.
 
-        Each PDC with a payment due is its own command, so one case's failure does not hold
-        up the others' payments (it is logged and the run goes on); running it again issues
-        nothing twice. A PDC whose next payment falls due after ``on`` (its financials
-        document says when; see `casekit.app.money`) is not loaded, and no PDC is saved:
-        paying changes its ledger, not the case. Returns the number of payments issued.
+        Each PDC with a payment due is its own command, performed by ``submitter``, so one
+        case's failure does not hold up the others' payments (it is logged and the run
+        goes on); running it again issues nothing twice. A PDC whose next payment falls due
+        after ``on`` (its financials document says when; see `casekit.app.money`) is not
+        loaded, and no PDC is saved: paying changes its ledger, not the case. Returns the
+        number of payments issued.
+
+        With a policy, ``verifier`` and ``submitter`` are principals (declared automatic
+        checks, ``Principal.system(...)``, or people) and the submitter needs ``edit`` on
+        each PDC it pays: a denial is audited and that PDC is not paid.
 
         Raises:
-            ValidationError: ``on`` not a date, a blank verifier or submitter.
+            ValidationError: ``on`` not a date, a blank verifier or submitter, or actor ids
+                given to an application with a policy.
         """
         on = check_date(on, what="day of the payment run")
-        verifier = check_actor(verifier, what="verifier of the payment run")
-        submitter = check_actor(submitter, what="submitter of the payment run")
+        verifier_id, _ = self._who(verifier, what="verifier of the payment run")
+        submitter_id, _ = self._who(submitter, what="submitter of the payment run")
         with self.storage.unit_of_work() as uow:
-            ids = self.financials.enrolled(Session(self, uow, submitter), due_by=on)
+            ids = self.financials.enrolled(Session(self, uow, submitter_id), due_by=on)
         issued = 0
         for pdc_id in ids:
 
             def command(session: Session, pdc_id: str = pdc_id) -> int:
                 pdc = session.read(pdc_id)
                 assert isinstance(pdc, ProductDeliveryCase)
+                session.authorize(pdc, Permission.EDIT)
                 return len(
                     self.financials.pay_due(
-                        session, pdc, on, verifier=verifier, submitter=submitter
+                        session, pdc, on, verifier=verifier_id, submitter=submitter_id
                     )
                 )
 
@@ -744,6 +792,40 @@ class Application(_AccessCommands):
             except CasekitError:  # refused (nothing of it stored): the others are still paid
                 logger.exception("%s: the payment run could not pay %s", self.name, pdc_id)
         return issued
+
+    def run_automatic_closure(
+        self, pdc_id: str, *, actor: Actor = AUTOMATIC_CLOSURE
+    ) -> ActionResult | None:
+        """Close a PDC that is due to close automatically today, else do nothing.
+
+        ``ProductDeliveryCase.run_automatic_closure`` as a command: a Pending Closure case
+        whose scheduled day has come, or a certified product's case whose certification
+        expired, is closed (and reassessed, when enrolled, in the same commit). Performed
+        by ``actor``, by default the declared automatic check `AUTOMATIC_CLOSURE`
+        (recorded as ``"check:automatic-closure"``), never a free ``"system"``.
+        Permission: ``perform`` ``close``, asked only when the case is due to close.
+
+        Raises:
+            NotFound: No such case.
+            ValidationError: Not a PDC.
+            AccessDenied: The policy does not let ``actor`` close it (audited).
+        """
+        pdc_id = check_id(pdc_id, what="case to close automatically")
+
+        def command(session: Session) -> ActionResult | None:
+            pdc = session.read(pdc_id)
+            if not isinstance(pdc, ProductDeliveryCase):
+                raise ValidationError(
+                    f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases close "
+                    "automatically"
+                )
+            if not pdc.due_for_automatic_closure():
+                return None
+            session.change(pdc_id)
+            session.authorize(pdc, Permission.PERFORM, action="close")
+            return pdc.run_automatic_closure(actor=session.actor)
+
+        return self.execute(actor, command, name=f"close {pdc_id} automatically")
 
     def reassess(
         self,

@@ -207,7 +207,7 @@ def app_command_violations(
     if command.people_only and principal.is_automatic:
         return []
     with app.storage.unit_of_work() as uow:
-        resource = CaseResource.of(uow.cases.get(case_id))
+        resource = app.resource(uow.cases.get(case_id))
     what = f"{command.name} on {case_id} by {principal!r}"
     if not _expected(app, principal, command, resource):
         return _denial_violations(app, principal, command, case_id, what)
@@ -267,7 +267,7 @@ def _vocabulary(app: Application, case_ids: Sequence[str]) -> dict[str, tuple[st
     people, teams, units, roles = set(PEOPLE), set(TEAMS), set[str](), set(ROLES)
     with app.storage.unit_of_work() as uow:
         for case_id in case_ids:
-            resource = CaseResource.of(uow.cases.get(case_id))
+            resource = app.resource(uow.cases.get(case_id))
             people |= resource.task_assignees | resource.participants
             for ref in (resource.owner, resource.supervisor, resource.reviewer):
                 kind, _, name = (ref or "").partition(":")
