@@ -204,3 +204,12 @@ def test_resource_of_must_describe_the_case_it_is_given(clock: ManualClock) -> N
     app = Application(MemoryStorage(clock=clock), clock=clock, policy=POLICY, resource_of=wrong)
     with pytest.raises(ValidationError, match="must return the CaseResource of PDC-1"):
         active_pdc(app)
+
+
+def test_a_person_cannot_pass_for_a_declared_check(clock: ManualClock) -> None:
+    app = secured(clock)
+    pdc = active_pdc(app)
+    impostor = Principal("check:automatic-closure", {"automatic closure"})
+    with pytest.raises(ValidationError, match="a person named 'check:automatic-closure'"):
+        app.run_automatic_closure(pdc, actor=impostor)
+    assert trail(app.storage, pdc)[-1][1] != "access_denied"

@@ -43,6 +43,7 @@ from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
 from casekit.app.session import Session
 from casekit.app.vault import SealingVault
+from casekit.cases.approvals import CHECK_ACTOR_PREFIX
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
 from casekit.cases.ownership import OrgStructure
@@ -318,7 +319,14 @@ class Application(_AccessCommands):
         """The actor id a command records, and its principal (checked at the door)."""
         if isinstance(actor, Principal):
             if actor.kind is PrincipalKind.AUTOMATIC:
-                return f"check:{actor.id}", actor
+                return f"{CHECK_ACTOR_PREFIX}{actor.id}", actor
+            if actor.id.startswith(CHECK_ACTOR_PREFIX):
+                raise ValidationError(
+                    f"the {what} is a person named {actor.id!r}, which the trail would record "
+                    f"as the automatic check {actor.id.removeprefix(CHECK_ACTOR_PREFIX)!r}; "
+                    "a declared check is Principal.system(...), and a person's id does not "
+                    f"start with {CHECK_ACTOR_PREFIX!r}"
+                )
             return actor.id, actor
         if self.policy is not None:
             raise ValidationError(
