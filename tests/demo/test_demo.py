@@ -269,6 +269,16 @@ def test_the_dashboard_shows_the_denials_grants_and_access_log(
     assert ("reads logged (sensitivity ≥ 4)", "4") in sections["Access log"]
 
 
+def test_a_run_stored_before_the_demo_had_access_figures_still_shows_its_dashboard(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run
+    older = {key: value for key, value in figures.items() if key != "access"}
+    titles = [title for title, _, _ in dashboard_sections(older)]
+    assert titles[-1] == "Benefits, payments and corrections"
+    assert "Access denied" not in titles
+
+
 def test_every_demo_command_is_performed_by_a_principal_of_the_office(
     run: tuple[MemoryStorage, dict[str, Any]],
 ) -> None:
