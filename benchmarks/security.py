@@ -27,7 +27,39 @@ they ran (the bare lookup answers a weaker question and is not). Prints µs per
 decision, decisions per second and ratios; the issue's target is ≤ 5 µs per decision with the
 built-in policy. The cyclic GC runs as in production; ``--gc-paused`` pauses it while timing.
 
-Usage: ``python benchmarks/security.py [--quick] [--gc-paused] [--requests R]``.
+**Filtered reads.** Then it stores C cases (default 100,000; ``--quick``: 20,000) on SQLite
+(a file, WAL) and PostgreSQL (a throw-away local server started by this script; skipped
+without the binaries or with ``--no-postgres``), in batches of 5,000 with ``add_all``: Product
+Delivery Cases (80 %), Issue Cases and Investigation Cases owned by 200 caseworkers and 10
+team queues, supervised by 20 supervisors, with sensitivities 1–5 (investigations 4 and 5),
+a few open tasks and the caseworkers' team queues. Each team works in one of three
+locations, and its cases are there, one in ten elsewhere (``--scattered``: every case in a
+location drawn at random, which location security then rejects two times in three when a
+principal's team queue is read). The read policy
+(``READ_POLICY``, location security ``on``): caseworkers read the benefit cases they own,
+share a queue with or have a task on; supervisors the cases they supervise and their team's;
+investigators every Investigation Case, within their location; nobody their own case as a
+participant. Then, in K interleaved rounds (default 40; order rotating, the page's start
+key drawn anew each round and shared by every variant of the round), it times one page of 50:
+
+* **unfiltered** — ``uow.cases.query(limit=50, after=k)``: the page read and decoded;
+* **caseworker / supervisor / investigator** — the same with
+  ``readable_by=READ_POLICY.read_filter(p)``: filtered in the database's query;
+* **find unfiltered / find filtered** — ``uow.documents.find`` alone (rows read and their
+  JSON parsed, no case decoded), unfiltered and for the caseworker;
+* **floor** — a raw ``SELECT key, version, body, labels, updated_at FROM documents WHERE
+  collection = 'cases' AND key > ? ORDER BY key LIMIT 50`` on the driver: what reading the
+  page costs at the least, decoding nothing.
+
+It prints the medians, each filtered page against the unfiltered one (target ≤ 1.5× on SQLite
+and PostgreSQL) and against the floor, checks every filtered page against
+``READ_POLICY.decide`` on the cases returned and those skipped, and with ``--explain`` prints
+the database's plan of the caseworker's statement (SQLite: EXPLAIN QUERY PLAN; PostgreSQL:
+EXPLAIN (ANALYZE, BUFFERS)). Complexity of a filtered page: see
+``casekit.storage.sql_labels``.
+
+Usage: ``python benchmarks/security.py [--quick] [--gc-paused] [--requests R] [--cases C]
+[--rounds K] [--no-postgres] [--no-storage] [--no-decisions] [--explain] [--scattered]``.
 """
 
 from __future__ import annotations
@@ -35,10 +67,18 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import sqlite3
+import statistics
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from casekit.cases import Case, InvestigationCase, IssueCase, Owner, ProductDeliveryCase
+from casekit.clock import ManualClock
 from casekit.security import (
     AccessPolicy,
     CaseResource,
@@ -47,8 +87,12 @@ from casekit.security import (
     LocationMode,
     Permission,
     Principal,
+    ReadFilter,
     Relationship,
 )
+from casekit.storage import CASES, PostgresStorage, SQLiteStorage, Storage, readable_query
+from casekit.storage.sql import SqlUnitOfWork
+from casekit.storage.sql_labels import find_statement
 
 P, R = Permission, Relationship
 PDC, INVESTIGATION = "Product Delivery Case", "Investigation Case"
@@ -284,18 +328,307 @@ def run(batch: Sequence[Request], cedar_every: int) -> dict[str, tuple[float, in
     return {name: (s, int(n)) for name, (s, n) in spent.items()}
 
 
+# ----- filtered reads: a page of the readable cases against the unfiltered page -------------
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+BENEFIT_READ = [PDC, "Issue Case"]
+CASEWORKERS, TEAMS, SUPERVISORS = 200, 10, 20
+LOCATIONS = ["north", "south", "east"]
+PAGE = 50
+
+READ_POLICY = AccessPolicy(
+    [
+        Grant(
+            name="caseworkers read their cases",
+            roles="caseworker",
+            permissions=P.READ,
+            case_types=BENEFIT_READ,
+            relationship=R.OWNER | R.MEMBER | R.TASK_ASSIGNEE,
+        ),
+        Grant(
+            name="supervisors read their teams' cases",
+            roles="supervisor",
+            permissions=P.READ,
+            relationship=R.SUPERVISOR | R.MEMBER,
+        ),
+        Grant(
+            name="investigators read investigations",
+            roles="investigator",
+            permissions=P.READ,
+            case_types=INVESTIGATION,
+        ),
+        Deny(name="not your own case", permissions=P.READ, relationship=R.PARTICIPANT),
+    ],
+    location_mode=LocationMode.ON,
+)
+
+
+def home(team: int) -> str:
+    """The location a team works in."""
+    return LOCATIONS[team % len(LOCATIONS)]
+
+
+PRINCIPALS = {
+    # u7 owns cases and shares queue-7 (and its location) with u17, u27 ...; clearance 3.
+    "caseworker": Principal("u7", {"caseworker"}, teams={"queue-7"}, location=home(7), clearance=3),
+    # s3 supervises u3, u23, u43 ... and belongs to queue-3.
+    "supervisor": Principal("s3", {"supervisor"}, teams={"queue-3"}, location=home(3), clearance=3),
+    "investigator": Principal("i1", {"investigator"}, location="north", clearance=4),
+}
+
+
+def make_cases(n: int, rng: random.Random, *, scattered: bool) -> Iterator[Case[Any]]:
+    """``n`` cases with ids ``C-000000`` ... (in key order), as a caseload spreads them.
+
+    A case is in its team's location, one in ten elsewhere (``scattered``: anywhere).
+    """
+    clock = ManualClock(T0)
+    for i in range(n):
+        worker = rng.randrange(CASEWORKERS)
+        team = f"queue-{worker % TEAMS}"
+        owner = Owner.user(f"u{worker}") if rng.random() < 0.75 else Owner.work_queue(team)
+        located = scattered or rng.random() < 0.1
+        common: dict[str, Any] = {
+            "id": f"C-{i:06d}",
+            "owner": owner,
+            "supervisor": Owner.user(f"s{worker % SUPERVISORS}"),
+            "primary_client": f"client-{i}",
+            "location": rng.choice(LOCATIONS) if located else home(worker % TEAMS),
+            "work_queue": team if rng.random() < 0.3 else None,
+            "clock": clock,
+        }
+        kind = rng.random()
+        case: Case[Any]
+        if kind < 0.8:
+            case = ProductDeliveryCase.create(
+                product=rng.choice(["SNAP", "TANF", "Housing"]),
+                sensitivity=rng.choice([1, 1, 1, 2, 3]),
+                **common,
+            )
+        elif kind < 0.9:
+            case = IssueCase.create(sensitivity=rng.choice([1, 2]), **common)
+        else:
+            case = InvestigationCase.create(sensitivity=rng.choice([4, 4, 4, 5]), **common)
+        if rng.random() < 0.05:
+            case.add_task("follow up", f"u{rng.randrange(CASEWORKERS)}", actor="intake")
+        yield case
+
+
+def fill(storage: Storage, n: int, seed: int, *, scattered: bool = False) -> float:
+    """Store ``n`` cases in batches of 5,000; return the seconds it took."""
+    rng = random.Random(seed)
+    cases = make_cases(n, rng, scattered=scattered)
+    start = time.perf_counter()
+    while batch := [case for _, case in zip(range(5_000), cases, strict=False)]:
+        storage.add_all(batch)
+    return time.perf_counter() - start
+
+
+def _decided(principal: Principal, case: Case[Any]) -> bool:
+    return READ_POLICY.decide(principal, P.READ, CaseResource.of(case)).allowed
+
+
+def check_page(storage: Storage, principal: Principal, after: str, page: list[str]) -> None:
+    """The filtered page holds exactly the first readable cases after ``after``."""
+    expected: list[str] = []
+    start: str | None = after
+    with storage.unit_of_work() as uow:
+        while start is not None and len(expected) < PAGE:
+            chunk = uow.cases.query(limit=5_000, after=start)
+            expected += [c.id for c in chunk.items if _decided(principal, c)]
+            start = chunk.next_after
+    assert page == expected[:PAGE], f"{principal}: the filtered page is not what decide() allows"
+
+
+@contextmanager
+def floor_reader(storage: Storage) -> Iterator[Callable[[str], list[Any]]]:
+    """A raw connection running the page's SELECT with no casekit code around it."""
+    sql = (
+        "SELECT key, version, body, labels, updated_at FROM documents"
+        " WHERE collection = 'cases' AND key > ? ORDER BY key LIMIT 50"
+    )
+    if isinstance(storage, SQLiteStorage):
+        conn = sqlite3.connect(storage.path, isolation_level=None)
+        try:
+            yield lambda after: conn.execute(sql, (after,)).fetchall()
+        finally:
+            conn.close()
+        return
+    import psycopg  # noqa: PLC0415  optional extra
+
+    assert isinstance(storage, PostgresStorage)
+    with psycopg.connect(storage.conninfo, autocommit=True) as pg:
+        statement = sql.replace("?", "%s")
+        yield lambda after: pg.execute(statement, (after,)).fetchall()  # type: ignore[arg-type]
+
+
+def explain(storage: Storage, read_filter: ReadFilter, after: str) -> str:
+    """The database's plan of the filtered page's statement."""
+    with storage.unit_of_work() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        db = uow.dialect
+        statement = find_statement(
+            db, CASES, readable_query(read_filter), after=after, limit=PAGE + 1
+        )
+        assert statement is not None
+        sql, params = statement
+        if isinstance(storage, SQLiteStorage):
+            rows = db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+            return "\n".join(f"{'  ' * (row[1] > 0)}{row[3]}" for row in rows)
+        rows = db.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params).fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def time_pages(storage: Storage, n: int, rounds: int, seed: int) -> dict[str, list[float]]:
+    """Median-ready timings (seconds) of one page per variant, over interleaved rounds."""
+    filters = {name: READ_POLICY.read_filter(p) for name, p in PRINCIPALS.items()}
+    readable = readable_query(filters["caseworker"])
+    rng = random.Random(seed)
+    times: dict[str, list[float]] = {}
+    sizes: dict[str, list[int]] = {}
+    with floor_reader(storage) as floor:
+
+        def variants(after: str) -> dict[str, Callable[[], int]]:
+            def query(**kwargs: Any) -> Callable[[], int]:
+                def run() -> int:
+                    with storage.unit_of_work() as uow:
+                        return len(uow.cases.query(limit=PAGE, after=after, **kwargs).items)
+
+                return run
+
+            def find(**kwargs: Any) -> Callable[[], int]:
+                def run() -> int:
+                    with storage.unit_of_work() as uow:
+                        return len(uow.documents.find(CASES, limit=PAGE, after=after, **kwargs))
+
+                return run
+
+            return {
+                "unfiltered": query(),
+                **{name: query(readable_by=f) for name, f in filters.items()},
+                "find unfiltered": find(),
+                "find filtered": find(where=readable),
+                "floor (raw SQL)": lambda: len(floor(after)),
+            }
+
+        for number in range(rounds):
+            after = f"C-{rng.randrange(int(n * 0.8)):06d}"
+            chosen = variants(after)
+            names = list(chosen)
+            order = names[number % len(names) :] + names[: number % len(names)]
+            for name in order:
+                seconds, size = timed(chosen[name])
+                times.setdefault(name, []).append(seconds)
+                sizes.setdefault(name, []).append(size)
+            if number < 3:  # the filtered pages hold what decide() allows
+                for name, principal in PRINCIPALS.items():
+                    with storage.unit_of_work() as uow:
+                        page = uow.cases.query(limit=PAGE, after=after, readable_by=filters[name])
+                    check_page(storage, principal, after, [c.id for c in page.items])
+    for name, counts in sizes.items():
+        times[f"{name} #"] = [float(statistics.mean(counts))]
+    return times
+
+
+def report(backend: str, fill_seconds: float, n: int, times: dict[str, list[float]]) -> None:
+    median = {name: statistics.median(values) for name, values in times.items()}
+    unfiltered, floor = median["unfiltered"], median["floor (raw SQL)"]
+    print()
+    print(
+        f"{backend}: {n:,} cases stored in {fill_seconds:.1f} s "
+        f"({n / fill_seconds:,.0f} cases/s); one page of {PAGE}, median of "
+        f"{len(times['unfiltered'])} rounds"
+    )
+    print(f"{'':22}{'ms/page':>10}{'× unfiltered':>14}{'× floor':>10}{'cases':>8}")
+    for name in [*times]:
+        if name.endswith(" #"):
+            continue
+        ms = median[name] * 1e3
+        print(
+            f"{name:22}{ms:10.3f}{median[name] / unfiltered:14.2f}"
+            f"{median[name] / floor:10.1f}{median[name + ' #']:8.0f}"
+        )
+    worst = max(median[name] / unfiltered for name in PRINCIPALS)
+    print(
+        f"filtered page: at most {worst:.2f}× the unfiltered one (target ≤ 1.5×) "
+        f"{'met' if worst <= 1.5 else 'MISSED'}"
+    )
+
+
+def storage_benchmark(args: argparse.Namespace) -> None:
+    n = 20_000 if args.quick else args.cases
+    with tempfile.TemporaryDirectory(prefix="casekit-security-") as tmp:
+        backends: list[tuple[str, Callable[[], Storage], Callable[[], None]]] = [
+            ("sqlite", lambda: SQLiteStorage(Path(tmp) / "cases.db"), lambda: None)
+        ]
+        if not args.no_postgres:
+            try:
+                from casekit.testing.postgres_server import (  # noqa: PLC0415  optional
+                    PostgresServer,
+                    find_postgres_bindir,
+                )
+            except ImportError:  # pragma: no cover
+                find_postgres_bindir = None  # type: ignore[assignment]
+            if find_postgres_bindir is not None and find_postgres_bindir() is not None:
+                server = PostgresServer.start()
+                conninfo = server.create_database("security")
+                PostgresStorage.migrate(conninfo)
+                backends.append(("postgresql", lambda: PostgresStorage(conninfo), server.stop))
+            else:
+                print("(PostgreSQL binaries not found: PostgreSQL skipped)")
+        for backend, open_storage, stop in backends:
+            storage = open_storage()
+            try:
+                seconds = fill(storage, n, args.seed, scattered=args.scattered)
+                if isinstance(storage, PostgresStorage):
+                    import psycopg  # noqa: PLC0415  optional extra
+
+                    with psycopg.connect(storage.conninfo, autocommit=True) as pg:
+                        pg.execute("VACUUM ANALYZE")
+                times = time_pages(storage, n, args.rounds, args.seed)
+                report(backend, seconds, n, times)
+                if args.explain:
+                    print(f"plan of the caseworker's page ({backend}):")
+                    print(
+                        explain(
+                            storage,
+                            READ_POLICY.read_filter(PRINCIPALS["caseworker"]),
+                            f"C-{n // 2:06d}",
+                        )
+                    )
+            finally:
+                storage.close()
+                stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 requests")
+    parser.add_argument("--quick", action="store_true", help="10,000 requests, 20,000 cases")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--cedar-every", type=int, default=50, help="time Cedar on 1 in N")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument(
         "--gc-paused", action="store_true", help="pause the cyclic GC while timing (as timeit)"
     )
+    parser.add_argument("--cases", type=int, default=100_000, help="cases stored per backend")
+    parser.add_argument("--rounds", type=int, default=40, help="rounds of filtered reads")
+    parser.add_argument("--no-postgres", action="store_true", help="time SQLite only")
+    parser.add_argument("--no-storage", action="store_true", help="decisions only")
+    parser.add_argument("--no-decisions", action="store_true", help="filtered reads only")
+    parser.add_argument("--explain", action="store_true", help="print the filtered plan")
+    parser.add_argument(
+        "--scattered", action="store_true", help="cases in any location, not their team's"
+    )
     args = parser.parse_args()
     global GC_PAUSED  # noqa: PLW0603  a script-level switch
     GC_PAUSED = args.gc_paused
+    if not args.no_decisions:
+        decisions(args)
+    if not args.no_storage:
+        storage_benchmark(args)
+
+
+def decisions(args: argparse.Namespace) -> None:
     n = 10_000 if args.quick else args.requests
     batch = requests(n, random.Random(args.seed))
     allowed = sum(POLICY.decide(p, perm, r, action=a).allowed for p, perm, r, a in batch)

@@ -20,7 +20,17 @@ processing.
 The cyclic GC runs as in production; ``--gc-paused`` times with it paused, as ``timeit``
 does (the year's replay, untimed by the comparison, always runs with it).
 
-Usage: ``python benchmarks/worklists.py [--quick] [--gc-paused] [--workers W] [--events E]``.
+Then (or alone, with ``--pauses-only``) it times **due dates with pauses**: ``SlaClock.due``
+over C clocks (default 2,000: business-day windows of 1–20 days on a split-shift London
+calendar, 0–6 holds from minutes to days each) against a reference that walks the calendar day
+by day (the window's business days, then each day's shifts minus the holds, until the
+window's business time is used). Both run in the same process in interleaved rounds
+(alternating which goes first); every due date is checked equal; it prints due dates per
+second, the baseline's, the ratio and a floor (a figure to notice falling below, not an
+assertion).
+
+Usage: ``python benchmarks/worklists.py [--quick] [--gc-paused] [--workers W] [--events E]
+[--pauses-only] [--clocks C] [--rounds R]``.
 """
 
 from __future__ import annotations
@@ -30,15 +40,22 @@ import gc
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 
 from casekit.clock import ManualClock
 from casekit.errors import MissingExtra
 from casekit.worklists import (
+    CATEGORY_1,
     BusinessCalendar,
     Caseload,
+    DueWindow,
     Outcome,
+    Pause,
+    PauseRule,
     Signal,
+    SlaClock,
     SlaEvent,
+    SlaPolicy,
     WorkItem,
     Worklists,
 )
@@ -120,6 +137,118 @@ def setup(workers: int, rng: random.Random) -> tuple[Caseload, ManualClock, floa
     return load, clock, time.perf_counter() - started, len(events)
 
 
+# --------------------------------------------------------- due dates with pauses
+
+PAUSES_FLOOR = 5_000
+"""Due dates with pauses per second below which something regressed (measured ≈ 14,000/s:
+a third of it leaves room for slower machines)."""
+SPLIT = {d: [(dt_time(9), dt_time(12)), (dt_time(13), dt_time(17))] for d in range(4)} | {
+    4: [(dt_time(9), dt_time(13))]
+}
+
+
+def pause_calendar() -> BusinessCalendar:
+    try:
+        return BusinessCalendar.from_holidays_package(
+            "GB", subdiv="ENG", tz="Europe/London", years=range(2025, 2029), shifts=SPLIT
+        )
+    except MissingExtra:
+        print("(the holidays package is not installed: a calendar without holidays is used)")
+        return BusinessCalendar.with_shifts("Europe/London", SPLIT)
+
+
+def paused_clocks(n: int, rng: random.Random) -> list[SlaClock]:
+    rule = PauseRule(statuses={"Awaiting client"})
+    policies = [
+        SlaPolicy(f"reply-{d}", CATEGORY_1, DueWindow.business_days(d), starts_on="request")
+        for d in range(1, 21)
+    ]
+    clocks = []
+    for i in range(n):
+        started = YEAR_START + timedelta(minutes=rng.randrange(60 * 24 * 365))
+        cursor, pauses = started, []
+        for _ in range(rng.randrange(7)):
+            begin = cursor + timedelta(minutes=rng.randrange(60 * 24 * 3))
+            cursor = begin + timedelta(minutes=rng.randrange(5, 60 * 24 * 4))
+            pauses.append(Pause(begin, "Awaiting client", cursor))
+        clocks.append(SlaClock(f"C-{i}", rng.choice(policies), started, rule, pauses))
+    return clocks
+
+
+def reference_due(calendar: BusinessCalendar, clock: SlaClock) -> datetime:
+    """The baseline: walk the calendar day by day, each day's shifts minus the holds."""
+    tz = calendar.tz
+    shifts = calendar.shifts or ()
+    start = clock.started
+    day = start.astimezone(tz).date()
+    # The window's end: the close of the n-th business day after the start's date.
+    count, last = 0, day
+    while count < clock.policy.window.amount:
+        last += timedelta(days=1)
+        count += calendar.is_business_day(last)
+    budget = timedelta(0)  # business time from the start to that close, day by day
+    walk = day
+    while walk <= last:
+        if calendar.is_business_day(walk):
+            for shift in shifts[walk.weekday()]:
+                lo = datetime.combine(walk, shift.opens, tzinfo=tz).astimezone(UTC)
+                hi = datetime.combine(walk, shift.closes, tzinfo=tz).astimezone(UTC)
+                budget += max(hi - max(lo, start), ZERO)
+        walk += timedelta(days=1)
+    holds = [(p.started, p.ended) for p in clock.pauses if p.ended is not None]
+    used = timedelta(0)
+    while True:  # spend the budget on business time not on hold, day by day
+        if calendar.is_business_day(day):
+            for shift in shifts[day.weekday()]:
+                lo = max(datetime.combine(day, shift.opens, tzinfo=tz).astimezone(UTC), start)
+                hi = datetime.combine(day, shift.closes, tzinfo=tz).astimezone(UTC)
+                cuts = sorted((max(a, lo), min(b, hi)) for a, b in holds if a < hi and b > lo)
+                for a, b in [*cuts, (hi, hi)]:
+                    if a > lo:
+                        if used + (a - lo) >= budget:
+                            return lo + (budget - used)
+                        used += a - lo
+                    lo = max(lo, b)
+        day += timedelta(days=1)
+
+
+ZERO = timedelta(0)
+
+
+def bench_pauses(clocks: int, rounds: int, seed: int) -> None:
+    calendar = pause_calendar()
+    sample = paused_clocks(clocks, random.Random(seed))
+    ours = [c.due(calendar) for c in sample]
+    assert ours == [reference_due(calendar, c) for c in sample], "the two disagree"
+    held = sum(len(c.pauses) for c in sample)
+    mine_s = base_s = 0.0
+    for r in range(rounds):  # interleaved: alternate which goes first
+        order = ("mine", "base") if r % 2 == 0 else ("base", "mine")
+        for which in order:
+            t0 = time.perf_counter()
+            if which == "mine":
+                for c in sample:
+                    c.due(calendar)
+                mine_s += time.perf_counter() - t0
+            else:
+                for c in sample:
+                    reference_due(calendar, c)
+                base_s += time.perf_counter() - t0
+    done = clocks * rounds
+    mine_rate, base_rate = done / mine_s, done / base_s
+    print(
+        f"due dates with pauses: {clocks:,} clocks ({held:,} holds, 1-20 business days, "
+        f"split shifts, England holidays) x {rounds} interleaved rounds"
+    )
+    print(f"  SlaClock.due: {mine_rate:,.0f} due dates/s ({1e6 / mine_rate:.1f} µs each)")
+    print(
+        f"  baseline, day-by-day walk: {base_rate:,.0f} due dates/s "
+        f"({1e6 / base_rate:.1f} µs each) -> {mine_rate / base_rate:.1f}x"
+    )
+    verdict = "ok" if mine_rate >= PAUSES_FLOOR else "BELOW THE FLOOR"
+    print(f"  floor: {PAUSES_FLOOR:,} due dates/s ({verdict})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 workers, 1,000 events")
@@ -130,9 +259,16 @@ def main() -> None:
     parser.add_argument(
         "--gc-paused", action="store_true", help="pause the cyclic GC while timing (as timeit)"
     )
+    parser.add_argument("--pauses-only", action="store_true", help="only due dates with pauses")
+    parser.add_argument("--clocks", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     if args.quick:
         args.workers, args.events, args.full_rebuild_sample = 10, 1_000, 100
+        args.clocks, args.rounds = 300, 4
+    if args.pauses_only:
+        bench_pauses(args.clocks, args.rounds, args.seed)
+        return
     rng = random.Random(args.seed)
 
     load, clock, replay_s, replayed = setup(args.workers, rng)
@@ -222,6 +358,8 @@ def main() -> None:
         f"  -> incremental upkeep is {resort / upkeep:.1f}x cheaper "
         f"(whole event processing: {resort / processing:.1f}x)"
     )
+    gc.enable()
+    bench_pauses(args.clocks, args.rounds, args.seed)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from casekit.errors import ValidationError, allowed_list
 
 __all__ = [
     "MAX_ID_LENGTH",
+    "MAX_LEVEL",
+    "MIN_LEVEL",
     "attrs_check",
     "check_actor",
     "check_aware",
@@ -45,6 +47,7 @@ __all__ = [
     "check_instance",
     "check_int",
     "check_json_safe",
+    "check_level",
     "check_mapping",
     "check_optional_id",
     "check_optional_text",
@@ -126,6 +129,38 @@ def check_id(value: object, *, what: str) -> str:
 def check_actor(value: object, *, what: str = "actor") -> str:
     """Return the id of whoever performs an action (a non-blank string, as `check_id`)."""
     return check_id(value, what=what)
+
+
+MIN_LEVEL = 1
+"""The lowest sensitivity level and clearance."""
+
+MAX_LEVEL = 5
+"""The highest sensitivity level and clearance."""
+
+
+def check_level(value: object, *, what: str) -> int:
+    """Return ``value`` if it is a sensitivity level or clearance: an int from 1 to 5.
+
+    Cases carry a level and principals a clearance (domain.md §7, as in Cúram).
+
+    Complexity: O(1).
+
+    Raises:
+        ValidationError: Not an int, or outside 1–5.
+    """
+    if type(value) is int and MIN_LEVEL <= value <= MAX_LEVEL:
+        return value
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValidationError(
+            f"{what} must be a level from {MIN_LEVEL} to {MAX_LEVEL} (an integer), "
+            f"got {_describe(value)}"
+        )
+    number = int(value)
+    if not MIN_LEVEL <= number <= MAX_LEVEL:
+        raise ValidationError(
+            f"{what} must be a level from {MIN_LEVEL} to {MAX_LEVEL}, got {number}"
+        )
+    return number
 
 
 def check_bool(value: object, *, what: str) -> bool:

@@ -12,6 +12,7 @@ The tree::
     │   ├── CurrencyMismatch                    arithmetic across two currencies
     │   ├── LifecycleDeclarationError           a malformed lifecycle, refused at declaration
     │   ├── OutsideCalendar                     a date beyond the years a calendar's holidays cover
+    │   ├── DelegationCycle                     delegations that would redirect work in a loop
     │   ├── NotInTaxonomy                       a classification outside the taxonomy tree
     │   └── MissingFields                       a documentation template's required fields not given
     ├── InvalidTransition (ValueError)          an action not allowed from the current status
@@ -50,6 +51,7 @@ __all__ = [
     "ConcurrencyConflict",
     "CorruptRecord",
     "CurrencyMismatch",
+    "DelegationCycle",
     "GuardRejected",
     "InvalidMoney",
     "InvalidTransition",
@@ -106,6 +108,18 @@ class LifecycleDeclarationError(ValidationError):
 
 class OutsideCalendar(ValidationError):
     """A date outside the years for which a business calendar knows its holidays."""
+
+
+class DelegationCycle(ValidationError):
+    """Delegations whose redirects would loop; the message names the cycle.
+
+    Attributes:
+        cycle: The agents in the loop, the first repeated at the end (``A -> B -> A``).
+    """
+
+    def __init__(self, message: str, *, cycle: Iterable[str]) -> None:
+        self.cycle = tuple(cycle)
+        super().__init__(message)
 
 
 class NotInTaxonomy(ValidationError):

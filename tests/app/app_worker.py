@@ -5,7 +5,9 @@ Run as ``python tests/app/app_worker.py BACKEND TARGET MODE SEED COUNT``:
 - ``MODE=work``: ``COUNT`` random commands (open a benefit, move it on, enrol it, change its
   income, pay, answer offers), printing ``ok <n>`` after each one commits;
 - ``MODE=reassess``: wait until the file ``SEED`` exists, then reassess the PDC ``COUNT``
-  once and print its reassessment id and correction case.
+  once and print its reassessment id and correction case;
+- ``MODE=reassign``: run or resume the bulk reassignment ``SEED`` of worker-1's cases to
+  worker-2 in slices of ``COUNT``, printing ``slice <n> moved <m>`` after each commit.
 
 Its clock runs from 2026-03-02 at one simulated day per real second since the time given
 in ``CASEKIT_T0`` (the same in every process of a test), so the office sees months of
@@ -132,6 +134,23 @@ def reassess_once(app: Application, go_file: str, pdc_id: str) -> None:
     print(f"{applied.reassessment_id} {correction}", flush=True)
 
 
+def reassign(app: Application, batch_id: str, batch: int) -> None:
+    """Run (or resume) the bulk reassignment ``batch_id`` one slice at a time."""
+    while True:
+        record = app.reassign_all(
+            batch_id,
+            source=Owner.user("worker-1"),
+            target=Owner.user("worker-2"),
+            actor="sue",
+            reason="worker-1 left",
+            batch=batch,
+            stop_after=1,
+        )
+        print(f"slice {record.slices} moved {record.moved}", flush=True)
+        if record.done:
+            return
+
+
 def main(argv: list[str]) -> None:
     backend, target, mode, seed, count = argv
     clock = FastClock(float(os.environ["CASEKIT_T0"]))
@@ -140,6 +159,8 @@ def main(argv: list[str]) -> None:
     try:
         if mode == "work":
             work(app, seed, int(count))
+        elif mode == "reassign":
+            reassign(app, seed, int(count))
         else:
             reassess_once(app, seed, count)
     finally:

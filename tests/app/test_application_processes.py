@@ -9,6 +9,10 @@ Real subprocesses run ``tests/app/app_worker.py`` on a SQLite file or a PostgreS
   every enrolled PDC (no correction lost or made twice), every correction case linked both
   ways, every trail verifying, and exactly one outbox record per case opened, status change,
   correction case and payment (nothing lost or duplicated).
+- **Bulk reassignment**: a worker moving 240 cases from one person to another in slices of
+  4 is killed again and again; new workers resume it from its record until it is done.
+  Every open case is then the new owner's, each moved exactly once (one ``assign_owner``
+  entry in its trail), the record counts them all, and the stored state checks.
 - **Exclusion**: two processes reassess the same PDC at the same moment, after a change of
   income that was stored without reassessment: exactly one correction case is opened, and
   the two reassessments have different numbers.
@@ -88,14 +92,16 @@ def test_sigkill_mid_command_loses_and_duplicates_nothing(
     while kills < 30:
         run += 1
         worker = _spawn(storage, "work", f"s{run}", "400", clock.t0)
-        time.sleep(rng.uniform(0.5, 2.0))
+        assert worker.stdout is not None
+        first = worker.stdout.readline()  # a command done: the worker started (slow under load)
+        time.sleep(rng.uniform(0.3, 1.5))
         if worker.poll() is None:
             worker.send_signal(signal.SIGKILL)
             kills += 1
         out, err = worker.communicate(timeout=120)
         if worker.returncode not in (0, -signal.SIGKILL):
             pytest.fail(f"worker failed ({worker.returncode}):\n{err[-3000:]}")
-        committed += out.count("ok ")
+        committed += (first + out).count("ok ")
     assert committed > 100  # the workers got real work done between the kills
     app = office_application(storage, clock=clock)
     check_application(app)
@@ -148,4 +154,51 @@ def test_two_processes_reassessing_one_pdc_make_one_correction(
     opened = [correction for _, correction in results if correction != "-"]
     assert len(opened) == 1
     assert app.case(case_id).related(LinkKind.CORRECTED_BY) == tuple(opened)
+    check_application(app)
+
+
+def test_sigkill_mid_reassignment_resumes_and_moves_each_case_once(
+    shared: tuple[Storage, FastClock],
+) -> None:
+    storage, clock = shared
+    app = office_application(storage, clock=clock)
+    for n in range(240):
+        app.open_case(
+            ProductDeliveryCase,
+            actor="intake",
+            id=f"PDC-{n:04}",
+            product="Basic Allowance",
+            primary_client=f"client-{n}",
+            owner=Owner.user("worker-1"),
+            supervisor=Owner.user("boss"),
+        )
+    rng = random.Random(20)
+    kills = runs = 0
+    while True:
+        runs += 1
+        worker = _spawn(storage, "reassign", "leaver", "4", clock.t0)
+        assert worker.stdout is not None
+        for _ in range(rng.randint(1, 4)):  # slices committed (or the worker ended)
+            worker.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.02))  # then a kill at a random moment of the next one
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGKILL)
+            kills += 1
+        _out, err = worker.communicate(timeout=120)
+        if worker.returncode not in (0, -signal.SIGKILL):
+            pytest.fail(f"worker failed ({worker.returncode}):\n{err[-3000:]}")
+        if worker.returncode == 0:
+            break
+        assert runs < 100, "the reassignment never finished"
+    assert kills >= 5  # it was interrupted, and resumed, again and again
+    record = app.reassignment("leaver")
+    assert record is not None
+    assert (record.done, record.moved, record.refused) == (True, 240, ())
+    cases = stored_cases(app)
+    assert len(cases) == 240
+    with storage.unit_of_work() as uow:
+        for case in cases:
+            assert case.owner == Owner.user("worker-2"), case.id
+            moves = [e for e in uow.audit.entries(case.id) if e.action == "assign_owner"]
+            assert len(moves) == 1, (case.id, moves)
     check_application(app)

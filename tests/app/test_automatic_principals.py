@@ -2,26 +2,24 @@
 
 The payment run, the routing timer and the automatic closure are commands of their own:
 with a policy they take principals (`Principal.system`), are checked like any other
-command, and record the check's principal (``check:<name>``) in the audit trail. The policy
-sees a case through the application's ``resource_of`` (a sensitivity per case type).
+command, and record the check's principal (``check:<name>``) in the audit trail.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from casekit.app import AUTOMATIC_CLOSURE, ROUTING_TIMER, Application
-from casekit.cases import Case, InvestigationCase, Owner, ProductDeliveryCase
+from casekit.cases import Owner, ProductDeliveryCase
 from casekit.cases.product_delivery import PDCStatus
 from casekit.clock import ManualClock
 from casekit.demo.benefits import PRODUCT
 from casekit.demo.config import DOMAINS, ROUTING
 from casekit.errors import AccessDenied, ValidationError
 from casekit.financials import DeliveryPattern, Timing
-from casekit.security import AccessPolicy, CaseResource, Grant, Permission, Principal
+from casekit.security import AccessPolicy, Grant, Permission, Principal
 from casekit.storage import MemoryStorage, Storage
 
 P = Permission
@@ -163,47 +161,6 @@ def test_the_domain_records_an_automatic_closure_as_the_declared_check(
     assert pdc.due_for_automatic_closure() == f"scheduled closure on {clock.now().date()}"
     pdc.run_automatic_closure()
     assert pdc.history[-1].actor == "check:automatic-closure"
-
-
-def investigations_at_4(case: Case[Any]) -> CaseResource:
-    level = 4 if case.case_type == "Investigation Case" else 1
-    return CaseResource.of(case, sensitivity=level)
-
-
-def test_resource_of_gives_the_policy_a_sensitivity_per_case_type(clock: ManualClock) -> None:
-    policy = AccessPolicy(
-        [
-            Grant(name="unit", roles="investigator", permissions={P.CREATE, P.READ}),
-            Grant(name="staff read", roles="caseworker", permissions=P.READ),
-        ]
-    )
-    app = Application(
-        MemoryStorage(clock=clock),
-        clock=clock,
-        policy=policy,
-        resource_of=investigations_at_4,
-        audit_reads_from=4,
-    )
-    ivy = Principal("ivy", {"investigator"}, clearance=4)
-    bob = Principal("bob", {"caseworker"}, clearance=3)
-    inv = app.open_case(
-        InvestigationCase, actor=ivy, id="INV-1", owner=Owner.org_unit("investigations")
-    )
-    assert app.resource(app.case(inv, actor=ivy, reason="assigned")).sensitivity == 4
-    with pytest.raises(AccessDenied, match="sensitivity"):
-        app.case(inv, actor=bob, reason="curious")
-    assert trail(app.storage, inv)[-2:] == [("ivy", "read"), ("bob", "access_denied")]
-
-
-def test_resource_of_must_describe_the_case_it_is_given(clock: ManualClock) -> None:
-    def wrong(case: Case[Any]) -> CaseResource:
-        return CaseResource("OTHER-1", case.case_type, case.status, case.roles.owner)
-
-    with pytest.raises(ValidationError, match="resource_of of an Application"):
-        Application(MemoryStorage(clock=clock), resource_of="not callable")  # type: ignore[arg-type]
-    app = Application(MemoryStorage(clock=clock), clock=clock, policy=POLICY, resource_of=wrong)
-    with pytest.raises(ValidationError, match="must return the CaseResource of PDC-1"):
-        active_pdc(app)
 
 
 def test_a_person_cannot_pass_for_a_declared_check(clock: ManualClock) -> None:

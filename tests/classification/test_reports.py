@@ -16,6 +16,7 @@ from casekit import ManualClock
 from casekit.cases import Owner
 from casekit.classification import COLUMNS, SavedReport
 from casekit.errors import MissingExtra, ValidationError
+from casekit.security import AccessPolicy, Grant, Permission, Principal, Relationship
 from casekit.storage import MemoryStorage, Page, SQLiteStorage
 
 Maker = Callable[..., Any]
@@ -202,3 +203,30 @@ def test_run_on_pages_through_the_repository_and_pushes_single_filters_down(
     assert len(repository.queries) == 2  # two matching cases, one per page
     several = SavedReport("r", statuses=("Closed", "Escalated"))
     assert ids(several.run_on(_Repository(cases))) == sorted(c.id for c in cases)
+
+
+@pytest.mark.parametrize("adapter", ["memory", "sqlite"])
+def test_a_report_run_for_a_principal_holds_only_the_cases_they_may_read(
+    mco: ModuleType, cases: list[Any], adapter: str, tmp_path: Any
+) -> None:
+    """readable_by is pushed down to the store's query: the report (and its CSV) holds
+    only the readable cases."""
+    clock = ManualClock(datetime(2026, 3, 9, tzinfo=UTC))
+    storage = (
+        MemoryStorage(clock=clock)
+        if adapter == "memory"
+        else SQLiteStorage(tmp_path / "cases.db", clock=clock)
+    )
+    storage.add_all(cases, actor="csr")
+    policy = AccessPolicy(
+        [Grant(roles="supervisor", permissions=Permission.READ, relationship=Relationship.MEMBER)]
+    )
+    member = Principal("sam", {"supervisor"}, teams={UNASSIGNED.id})
+    everything = SavedReport("all")
+    with storage.unit_of_work() as uow:
+        readable = everything.run_on(uow.cases, readable_by=policy.read_filter(member))
+        assert ids(readable) == sorted([cases[2].id, cases[3].id])
+        assert cases[0].id not in readable.to_csv()
+        wrong = r"readable_by of report 'all' \(policy.read_filter\(principal\)\) must be a"
+        with pytest.raises(ValidationError, match=wrong):
+            everything.run_on(uow.cases, readable_by=member)  # type: ignore[arg-type]

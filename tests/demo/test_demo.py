@@ -23,13 +23,13 @@ from casekit.cases import (
 from casekit.cli import main
 from casekit.clock import ManualClock
 from casekit.demo import run_demo
-from casekit.demo.access import Directory, office_policy, resource_of
+from casekit.demo.access import Directory, office_policy
 from casekit.demo.benefits import _months_before
 from casekit.demo.config import demo_application
 from casekit.demo.dashboard import dashboard_sections, render_dashboard
 from casekit.demo.office import CASE_SLA, DEMO_START, OFFICE_CALENDAR, office_scenario
 from casekit.money import Money
-from casekit.security import Permission
+from casekit.security import CaseResource, Permission
 from casekit.sim import SimEvent, SimEventKind, Simulation, SimulationResult
 from casekit.storage import AuditEntry, LedgerKind, MemoryStorage, SQLiteStorage
 from casekit.testing.app import check_application
@@ -300,7 +300,7 @@ def test_the_demo_policy_keeps_investigations_in_the_unit() -> None:
     investigation = InvestigationCase.create(
         id="INV-1", owner=Owner.org_unit("investigations"), clock=clock
     )
-    resource = resource_of(investigation)
+    resource = CaseResource.of(investigation)
     assert resource.sensitivity == 4
     decide = policy.decide
     for person in ("staff-001", "staff-002", "supervisor-1", "intake"):

@@ -58,9 +58,12 @@ def test_an_automatic_check_is_its_own_kind_and_related_to_nothing() -> None:
         ({"id": ""}, "Principal.id must be a non-blank string"),
         ({"id": "u", "roles": "caseworker"}, "Principal.roles must be a set of ids"),
         ({"id": "u", "roles": ["ok", " "]}, "an id in Principal.roles"),
-        ({"id": "u", "clearance": 0}, "Principal.clearance must be >= 1, got 0"),
-        ({"id": "u", "clearance": 6}, "Principal.clearance must be <= 5, got 6"),
-        ({"id": "u", "clearance": True}, "Principal.clearance must be an integer"),
+        ({"id": "u", "clearance": 0}, "Principal.clearance must be a level from 1 to 5, got 0"),
+        ({"id": "u", "clearance": 6}, "Principal.clearance must be a level from 1 to 5, got 6"),
+        (
+            {"id": "u", "clearance": True},
+            "Principal.clearance must be a level from 1 to 5 \\(an integer\\)",
+        ),
         ({"id": "u", "teams": 3}, "Principal.teams must be a set of ids"),
         ({"id": "u", "location": ""}, "Principal.location must be a non-blank string"),
         ({"id": "u", "kind": "robot"}, "Principal.kind must be one of automatic, user"),
@@ -123,7 +126,7 @@ def test_a_case_resource_is_built_from_a_case_without_io() -> None:
         ({"case_id": ""}, "CaseResource.case_id must be a non-blank string"),
         ({"owner": "ann"}, "an owner reference must be an Owner or '<kind>:<id>'"),
         ({"supervisor": "Boss:x"}, "an owner reference must be"),
-        ({"sensitivity": 9}, "CaseResource.sensitivity must be <= 5, got 9"),
+        ({"sensitivity": 9}, "CaseResource.sensitivity must be a level from 1 to 5, got 9"),
         ({"participants": "client-1"}, "CaseResource.participants must be a set of ids"),
         ({"task_assignees": [""]}, "an id in CaseResource.task_assignees"),
         ({"program": " "}, "CaseResource.program must be a non-blank string"),
@@ -147,7 +150,9 @@ def test_case_resource_of_refuses_what_is_not_a_case_or_a_level() -> None:
     case = ProductDeliveryCase.create(
         product="Basic", primary_client="c", owner=Owner.user("ann"), clock=clock
     )
-    with pytest.raises(ValidationError, match="the sensitivity of participant 'c' must be <= 5"):
+    with pytest.raises(
+        ValidationError, match="the sensitivity of participant 'c' must be a level from 1 to 5"
+    ):
         CaseResource.of(case, participant_sensitivity={"c": 7})
     with pytest.raises(ValidationError, match=r"participant_sensitivity for .* must be a mapping"):
         CaseResource.of(case, participant_sensitivity=[("c", 2)])  # type: ignore[arg-type]

@@ -76,7 +76,7 @@ def test_opening_an_older_postgres_schema_says_to_migrate_and_changes_nothing(
         PostgresStorage(conninfo)
     assert _tables(conninfo) == before
     assert PostgresStorage.migrate(conninfo) == SchemaMigration("postgresql", 4, SCHEMA_VERSION)
-    assert _tables(conninfo) == before | {"audit_key_check", "outbox"}
+    assert _tables(conninfo) == before | {"audit_key_check", "outbox", "document_labels"}
     PostgresStorage(conninfo).close()
 
 
@@ -248,5 +248,86 @@ def test_a_version_5_database_gains_the_outbox_table_and_keeps_its_documents(
             uow.commit()
         with storage.unit_of_work() as uow:
             assert uow.outbox.pending() == [record]
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_version_6_database_gains_the_label_index_of_its_documents(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Schema version 7 adds document_labels, filled from the stored labels and then kept
+    by triggers: label queries find the documents written before it and after."""
+    import sqlite3  # noqa: PLC0415
+
+    from casekit.storage import AnyOf, Has  # noqa: PLC0415
+
+    rows = [
+        ("things", "k1", '{"owner":"User:ann","status":"Open"}'),
+        ("things", "k2", '{"owner":"User:bob","status":"Open"}'),
+        ("other", "k1", '{"owner":"User:ann"}'),
+    ]
+    storage: SQLiteStorage | PostgresStorage
+    if backend == "sqlite":
+        path = tmp_path / "v6.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        for version in range(1, 7):
+            for statement in sqlite_module._MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute("CREATE TABLE casekit_schema (component TEXT PRIMARY KEY, version INTEGER)")
+        conn.execute("INSERT INTO casekit_schema VALUES ('storage', 6)")
+        for collection, key, labels in rows:
+            conn.execute(
+                "INSERT INTO documents VALUES (?, ?, 1, '{}', ?, '2026-03-02T09:00:00.000000Z')",
+                (collection, key, labels),
+            )
+        conn.close()
+        assert SQLiteStorage.migrate(path) == SchemaMigration(f"sqlite {path}", 6, SCHEMA_VERSION)
+        storage = SQLiteStorage(path, migrate=False)
+    else:
+        conninfo = _database(request.getfixturevalue("pg_server"))
+        with psycopg.connect(conninfo, autocommit=True) as pg:
+            for version in range(1, 7):
+                for statement in pg_module._MIGRATIONS[version]:
+                    pg.execute(statement.replace("%%", "%"))  # type: ignore[arg-type]
+            pg.execute(
+                "CREATE TABLE casekit_schema (component text PRIMARY KEY, version integer NOT NULL)"
+            )
+            pg.execute("INSERT INTO casekit_schema VALUES ('storage', 6)")
+            for collection, key, labels in rows:
+                pg.execute(
+                    "INSERT INTO documents VALUES (%s, %s, 1, '{}', %s, '2026-03-02T09:00:00Z')",
+                    (collection, key, labels),
+                )
+        assert "document_labels" not in _tables(conninfo)
+        assert PostgresStorage.migrate(conninfo) == SchemaMigration("postgresql", 6, SCHEMA_VERSION)
+        storage = PostgresStorage(conninfo)
+    try:
+        with storage.unit_of_work() as uow:
+            assert [
+                d.key for d in uow.documents.find("things", where=Has("owner", "User:ann"))
+            ] == ["k1"]
+            document = uow.documents.get("things", "k2")
+            assert document is not None
+            uow.documents.put(
+                "things",
+                "k2",
+                {},
+                expected_version=1,
+                labels={"owner": "User:ann", "team": ("intake", "appeals")},
+                updated_at=document.updated_at,
+            )
+            uow.documents.delete("things", "k1", expected_version=1)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            ann = uow.documents.find("things", where=Has("owner", "User:ann"))
+            assert [(d.key, dict(d.labels)) for d in ann] == [
+                ("k2", {"owner": "User:ann", "team": ("appeals", "intake")})
+            ]
+            either = AnyOf([Has("owner", "User:bob"), Has("team", "intake")])
+            assert [d.key for d in uow.documents.find("things", where=either)] == ["k2"]
+            assert [d.key for d in uow.documents.find("other", where=Has("owner", "User:ann"))] == [
+                "k1"
+            ]
     finally:
         storage.close()

@@ -19,6 +19,7 @@ from casekit.testing.contract_cases import CaseRepositoryContract
 from casekit.testing.contract_documents import DocumentStoreContract
 from casekit.testing.contract_ledger import LedgerContract
 from casekit.testing.contract_outbox import OutboxContract
+from casekit.testing.contract_readable import ReadableCasesContract
 from casekit.testing.contract_unit_of_work import UnitOfWorkContract
 from casekit.testing.storage_contract import StorageContract
 
@@ -114,6 +115,7 @@ def test_the_storage_contract_combines_every_ports_contract() -> None:
         UnitOfWorkContract,
         AuditLogContract,
         CaseRepositoryContract,
+        ReadableCasesContract,
         LedgerContract,
         OutboxContract,
     )

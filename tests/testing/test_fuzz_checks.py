@@ -36,6 +36,7 @@ GOOD: dict[str, Call] = {
     "check_instance": Call(3, int, what="count"),
     "check_int": Call(3, what="count", minimum=0, maximum=10),
     "check_json_safe": Call({"a": [1, "x", Decimal("2")]}, what="payload"),
+    "check_level": Call(3, what="clearance"),
     "check_mapping": Call({"a": 1}, what="options"),
     "check_optional_id": Call("c-1", what="id"),
     "check_optional_text": Call("text", what="text"),

@@ -15,10 +15,12 @@ from casekit.app import Application, CaseRouting, RoutedStep
 - Access: the access log and break-the-glass grants
   ([`BreakGlassGrant`][casekit.app.BreakGlassGrant], `casekit.app.access`) and the
   application's write-only vault view ([`SealingVault`][casekit.app.SealingVault]).
+- Bulk reassignment: [`Reassignment`][casekit.app.Reassignment], the resumable record of
+  `Application.reassign_all` (`casekit.app.reassignment`).
 """
 
 from casekit.app.access import BreakGlassGrant
-from casekit.app.application import AUTOMATIC_CLOSURE, ROUTING_TIMER, Application, ResourceOf
+from casekit.app.application import AUTOMATIC_CLOSURE, ROUTING_TIMER, Application
 from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
 from casekit.app.events import (
     BreakGlassGranted,
@@ -28,6 +30,7 @@ from casekit.app.events import (
     ReassessmentApplied,
     cloud_event_parts,
 )
+from casekit.app.reassignment import Reassignment, ReassignmentPhase
 from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 
@@ -42,7 +45,8 @@ __all__ = [
     "CaseRouting",
     "PaymentIssued",
     "ReassessmentApplied",
-    "ResourceOf",
+    "Reassignment",
+    "ReassignmentPhase",
     "RoutedStep",
     "RoutingDomain",
     "SealingVault",

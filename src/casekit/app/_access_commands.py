@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -32,7 +32,6 @@ from casekit.security import Authorizer, CaseResource, Permission, Principal, ow
 if TYPE_CHECKING:
     from casekit.app.application import Actor
     from casekit.app.session import Session
-    from casekit.cases.base import Case
     from casekit.storage.unit_of_work import Storage
 
 __all__ = ["check_own_vault"]
@@ -55,9 +54,6 @@ class _AccessCommands:
             self, actor: Actor, command: Callable[[Session], T], *, name: str = "command"
         ) -> T:
             """The application's unit of work (`Application.execute`)."""
-
-        def resource(self, case: Case[Any]) -> CaseResource:
-            """How the policy sees ``case`` (`Application.resource`)."""
 
     @property
     def vault(self) -> SealingVault:
@@ -186,7 +182,7 @@ class _AccessCommands:
         def command(session: Session) -> BreakGlassGrant:
             case = session.read(case_id)
             decision = session.authorize(case, Permission.BREAK_GLASS, reason=reason)
-            resource = self.resource(case)
+            resource = CaseResource.of(case)
             if all(policy.decide(actor, p, resource).allowed for p in GLASS_PERMISSIONS):
                 raise ValidationError(
                     f"{actor} may already {' and '.join(sorted(GLASS_PERMISSIONS))} "

@@ -41,6 +41,7 @@ from casekit.app._access_commands import _AccessCommands, check_own_vault
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
+from casekit.app.reassignment import _ReassignCommands
 from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 from casekit.cases.approvals import CHECK_ACTOR_PREFIX
@@ -74,6 +75,7 @@ from casekit.priority import Priority
 from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus
 from casekit.security import (
+    AccessPolicy,
     Authorizer,
     CaseResource,
     Permission,
@@ -82,11 +84,11 @@ from casekit.security import (
 )
 from casekit.security.principal import check_level
 from casekit.storage.durable_router import DurableRouter
-from casekit.storage.ports import LedgerLine
+from casekit.storage.ports import LedgerLine, Page
 from casekit.storage.retry import retrying
 from casekit.storage.unit_of_work import Storage, UnitOfWork
 
-__all__ = ["AUTOMATIC_CLOSURE", "ROUTING_TIMER", "Application", "ResourceOf"]
+__all__ = ["AUTOMATIC_CLOSURE", "ROUTING_TIMER", "Application"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +97,6 @@ EventSubscriber = Callable[[object], None]
 Actor = str | Principal
 """Who performs a command: a `Principal` (required when the application has a policy), or
 an actor id (only in an application without one: trusted callers, tests, batch jobs)."""
-
-ResourceOf = Callable[[Case[Any]], CaseResource]
-"""How the policy sees a loaded case: ``resource_of(case) -> CaseResource``."""
 
 ROUTING_TIMER = Principal.system("routing-timer", roles={"routing timer"})
 """The declared automatic check [`Application.tick`][] acts as (recorded as
@@ -117,7 +116,7 @@ def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
     return items
 
 
-class Application(_AccessCommands):
+class Application(_AccessCommands, _ReassignCommands):
     """Cases, routing, financials and storage as one system, one method per command.
 
     Args:
@@ -151,12 +150,6 @@ class Application(_AccessCommands):
             process-wide ``DEFAULT_VAULT`` is refused: every application in the process
             would share it. Domain code seals through [`vault`][Application.vault]; values
             come back only through [`reveal`][Application.reveal].
-        resource_of: How the policy sees a case: a function from a loaded case to its
-            `CaseResource` (default `CaseResource.of`: the case's id, type, status, roles,
-            tasks and participants, sensitivity 1, no location). Give one to supply what
-            the case does not hold — a sensitivity per case type, a location, an org unit,
-            a program — e.g. ``lambda case: CaseResource.of(case, sensitivity=4)`` for
-            investigations. Every decision, the access log and break-the-glass use it.
 
     Raises:
         ValidationError: A malformed argument; a case type routed twice; a domain listed
@@ -179,7 +172,6 @@ class Application(_AccessCommands):
         policy: Authorizer | None = None,
         audit_reads_from: int | None = None,
         vault: Vault | None = None,
-        resource_of: ResourceOf | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(
@@ -239,26 +231,6 @@ class Application(_AccessCommands):
         self.audit_reads_from = audit_reads_from
         self._vault: Vault = own_vault
         self._sealing = SealingVault(own_vault, name)
-        self._resource_of: ResourceOf = (
-            CaseResource.of
-            if resource_of is None
-            else check_callable(resource_of, what="resource_of of an Application")
-        )
-
-    def resource(self, case: Case[Any]) -> CaseResource:
-        """How the policy sees ``case`` (the application's ``resource_of``). O(tasks).
-
-        Raises:
-            ValidationError: ``resource_of`` returned something other than this case's
-                `CaseResource`.
-        """
-        resource = self._resource_of(case)
-        if not isinstance(resource, CaseResource) or resource.case_id != case.id:
-            raise ValidationError(
-                f"resource_of of {self.name} must return the CaseResource of {case.id}, "
-                f"got {resource!r:.120}"
-            )
-        return resource
 
     # ------------------------------------------------------------------ plumbing
 
@@ -606,6 +578,83 @@ class Application(_AccessCommands):
 
         return self.execute(reader, command, name=f"read {case_id}")
 
+    def find_cases(
+        self,
+        *,
+        actor: Actor | None = None,
+        case_type: type[Case[Any]] | str | None = None,
+        status: str | None = None,
+        owner: Owner | None = None,
+        priority: Priority | None = None,
+        after: str | None = None,
+        limit: int = 100,
+        reason: str | None = None,
+    ) -> Page[Case[Any]]:
+        """One page, in id order, of the stored cases ``actor`` may read that match every filter.
+
+        With an `AccessPolicy`, the storage filters by ``policy.read_filter(actor)`` in its
+        query (SQL on SQLite and PostgreSQL, before any case is loaded), so a page holds only
+        readable cases and paging with ``after`` works as without a policy. A policy engine
+        without a read filter (Cedar) is asked case by case over unfiltered pages. Each case
+        on the page at or above ``audit_reads_from`` is recorded in its trail as a read
+        (``reason``; ``detail`` says it was listed). A break-the-glass grant opens one case
+        to `case`, not to listings. Without a policy the query is unfiltered, and ``actor``
+        may be omitted unless reads are logged.
+
+        Complexity: the storage's filtered query (an index walk per entry term of the
+        principal's filter, see docs/security.md), one audit append per logged case.
+
+        Raises:
+            ValidationError: An unregistered case type, a bad filter, ``limit`` not 1 to
+                10,000, no principal given to an application with a policy, no actor given
+                to an application that logs reads, a blank reason.
+        """
+        type_name = None
+        if case_type is not None:
+            type_name = case_class(case_type, what="case type to list").case_type
+        reason = check_optional_text(reason, what="reason to list cases")
+        if owner is not None:
+            check_instance(owner, Owner, what="owner of the cases to list")
+        if priority is not None:
+            check_enum(priority, Priority, what="priority of the cases to list")
+        if after is not None:
+            after = check_id(after, what="case to list after")
+        check_int(limit, what="limit of cases to list", minimum=1, maximum=10_000)
+        if self.policy is not None and not isinstance(actor, Principal):
+            raise ValidationError(
+                f"{self.name} checks access: say who lists cases with a Principal "
+                f"(actor=), got {actor!r:.80}"
+            )
+        reader = self._reader(actor, what="the cases listed")
+
+        def command(session: Session) -> Page[Case[Any]]:
+            policy = self.policy
+            principal = session.principal
+            filters: dict[str, Any] = {
+                "case_type": type_name,
+                "status": status,
+                "owner": owner,
+                "priority": priority,
+            }
+            if policy is None or principal is None:
+                page = session.uow.cases.query(**filters, after=after, limit=limit)
+            elif isinstance(policy, AccessPolicy):
+                page = session.uow.cases.query(
+                    **filters,
+                    after=after,
+                    limit=limit,
+                    readable_by=policy.read_filter(principal),
+                )
+            else:  # a policy engine without a read filter (Cedar): decide case by case
+                page = _decided_page(session, policy, principal, filters, after=after, limit=limit)
+            for case in page.items:
+                case.clock = self.clock
+                if self.audit_reads_from is not None:
+                    session.authorize(case, Permission.READ, reason=reason, detail={"listed": True})
+            return page
+
+        return self.execute(reader, command, name="list cases")
+
     # ------------------------------------------------------------------ routing
 
     def _domain(self, domain: str) -> str:
@@ -871,3 +920,32 @@ class Application(_AccessCommands):
 
 def _keep(event: object) -> None:
     """A durable router's subscriber that only makes it record its events."""
+
+
+def _decided_page(
+    session: Session,
+    policy: Authorizer,
+    principal: Principal,
+    filters: Mapping[str, Any],
+    *,
+    after: str | None,
+    limit: int,
+) -> Page[Case[Any]]:
+    """A page of readable cases for a policy engine that cannot filter in the query.
+
+    Reads unfiltered pages of ``limit`` cases and keeps those ``policy.decide`` lets
+    ``principal`` read, until ``limit`` are kept or the cases run out. O(n) decisions for the
+    n cases read to fill the page: a policy that hides most cases reads many pages.
+    """
+    kept: list[Case[Any]] = []
+    cursor = after
+    while True:
+        page = session.uow.cases.query(**filters, after=cursor, limit=limit)
+        for case in page.items:
+            if policy.decide(principal, Permission.READ, CaseResource.of(case)).allowed:
+                kept.append(case)
+                if len(kept) == limit:
+                    return Page(tuple(kept), case.id)
+        if page.next_after is None:
+            return Page(tuple(kept), None)
+        cursor = page.next_after

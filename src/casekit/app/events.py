@@ -16,6 +16,7 @@ outbox).
 | `OwnerChanged` | ``casekit.case.owner_changed`` | case id |
 | `PriorityChanged` | ``casekit.case.priority_changed`` | case id |
 | `TaskChanged` | ``casekit.case.task_changed`` | case id |
+| `SecurityChanged` | ``casekit.case.security_changed`` | case id |
 | [`CaseOpened`][] | ``casekit.case.opened`` | case id |
 | `RoutingEvent` | ``casekit.routing.<kind>`` (``offered`` ...) | item or agent id |
 | [`ReassessmentApplied`][] | ``casekit.financials.reassessed`` | PDC id |
@@ -161,6 +162,7 @@ _TYPES: dict[str, str] = {
     "OwnerChanged": "casekit.case.owner_changed",
     "PriorityChanged": "casekit.case.priority_changed",
     "TaskChanged": "casekit.case.task_changed",
+    "SecurityChanged": "casekit.case.security_changed",
     "CaseOpened": "casekit.case.opened",
     "ReassessmentApplied": "casekit.financials.reassessed",
     "PaymentIssued": "casekit.financials.payment_issued",

@@ -12,6 +12,9 @@ unit of work; each handler is idempotent (it acts on the state it finds, not on 
   taken out (release) when its status is not routed or is final;
 - an offer accepted → [`owner_follows_acceptance`][]: the agent who accepted becomes the
   case owner;
+- a case given away by the owner who held its routed work → [`work_follows_owner`][]: the
+  work is pinned to the new owner (a user and agent of the domain) or goes back to the
+  queue;
 - evidence of an enrolled PDC changed, or it closed → [`reassess_on_change`][]: reassessed
   once per command, after the command's other events; correction case, links, ledger
   lines and new entitlement stored atomically;
@@ -25,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from casekit.app.events import CaseOpened
 from casekit.cases.base import Case
-from casekit.cases.events import EvidenceChanged, PriorityChanged
-from casekit.cases.parts import Owner, StatusChange
+from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged
+from casekit.cases.parts import Owner, OwnerKind, StatusChange
 from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
 from casekit.errors import NotFound
 from casekit.financials.triggers import ReassessmentTrigger, trigger_for
@@ -38,7 +41,13 @@ if TYPE_CHECKING:
 
     from casekit.app.session import Session
 
-__all__ = ["handle", "owner_follows_acceptance", "reassess_on_change", "reconcile_routing"]
+__all__ = [
+    "handle",
+    "owner_follows_acceptance",
+    "reassess_on_change",
+    "reconcile_routing",
+    "work_follows_owner",
+]
 
 
 def handle(session: Session, event: object) -> None:
@@ -47,6 +56,8 @@ def handle(session: Session, event: object) -> None:
         reconcile_routing(session, event.case_id, was=event.from_status)
     elif isinstance(event, CaseOpened | PriorityChanged):
         reconcile_routing(session, event.case_id)
+    elif isinstance(event, OwnerChanged):
+        work_follows_owner(session, event)
     if isinstance(event, RoutingEvent):
         if event.kind is EventKind.ACCEPTED:
             owner_follows_acceptance(session, event)
@@ -120,6 +131,48 @@ def owner_follows_acceptance(session: Session, event: RoutingEvent) -> None:
     if case.is_final or case.owner == owner:
         return
     session.change(case.id).assign_owner(owner, actor=event.agent_id)
+
+
+def work_follows_owner(session: Session, event: OwnerChanged) -> None:
+    """A case's routed work follows it when its owner, who held the work, gives it up.
+
+    When the routed item of a case is held (offered, accepted or pinned) by the person who
+    owned the case, and the case is given to someone else (``assign_owner``, a bulk
+    reassignment), the item is pinned to the new owner when they are a user and an agent of
+    the routing domain (a person decided: capacity is not checked), and otherwise returned
+    to the queue, keeping its age. Work held by someone who did not own the case, and an
+    ownership change made by an acceptance, are left alone. Idempotent: a retried command
+    finds the item where it left it.
+
+    Complexity: O(1) when the case is not in a routed step; else a router read and at most
+    one router command.
+    """
+    case = session.read(event.case_id)
+    routing = session.app.routing_for(type(case))
+    if routing is None or case.is_final or routing.step_for(case.status.value) is None:
+        return
+    bound = session.router(routing.domain)
+    try:
+        held = bound.router.item(case.id)
+    except NotFound:
+        return
+    holder = held.agent_id
+    if (
+        holder is None
+        or str(Owner.user(holder)) != event.before
+        or case.owner == Owner.user(holder)
+    ):
+        return
+    owner = case.owner
+    if owner.kind is OwnerKind.USER:
+        try:
+            bound.router.agent(owner.id)
+        except NotFound:
+            pass
+        else:
+            bound.assign(case.id, owner.id, override=True)
+            return
+    bound.requeue(case.id)
 
 
 def reassess_on_change(session: Session, event: StatusChange | EvidenceChanged) -> None:

@@ -175,7 +175,7 @@ class Session:
                 f"{app.name} checks access and this command has no principal",
                 decision=AccessDecision(False, "no principal", "no principal was given"),
             )
-        resource = app.resource(case)
+        resource = CaseResource.of(case)
         decision = policy.decide(principal, permission, resource, action=action)
         if decision.allowed:
             if logged:
@@ -224,7 +224,7 @@ class Session:
         grant: BreakGlassGrant | None = None,
     ) -> None:
         """Append the access to the log if the log records it (see `authorize`)."""
-        sensitivity = (resource or self.app.resource(case)).sensitivity
+        sensitivity = (resource or CaseResource.of(case)).sensitivity
         threshold = self.app.audit_reads_from
         if (
             grant is None

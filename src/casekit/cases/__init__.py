@@ -12,7 +12,13 @@ from casekit.cases.application import (
 )
 from casekit.cases.approvals import APPROVAL_CHECKS, ApprovalCheck, declare_approval_check
 from casekit.cases.base import CASE_TYPES, Case, Keep, case_type, new_case_id
-from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.events import (
+    EvidenceChanged,
+    OwnerChanged,
+    PriorityChanged,
+    SecurityChanged,
+    TaskChanged,
+)
 from casekit.cases.evidence import Evidence, EvidenceLog
 from casekit.cases.issue import (
     DEFAULT_RESOLUTIONS,
@@ -135,6 +141,7 @@ __all__ = [
     "RegisteringUser",
     "ReportingLines",
     "ScreeningCase",
+    "SecurityChanged",
     "StatusChange",
     "Task",
     "TaskChanged",

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import attrs
 
-from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.events import (
+    EvidenceChanged,
+    OwnerChanged,
+    PriorityChanged,
+    SecurityChanged,
+    TaskChanged,
+)
 from casekit.cases.evidence import Evidence, EvidenceLog, check_dates
 from casekit.cases.ownership import OrgStructure, OwnershipStrategy, RegisteringUser
 from casekit.cases.parts import (
@@ -40,6 +46,8 @@ from casekit.cases.parts import (
     TaskStatus,
 )
 from casekit.checks import (
+    MAX_LEVEL,
+    MIN_LEVEL,
     check_actor,
     check_aware,
     check_bool,
@@ -49,7 +57,9 @@ from casekit.checks import (
     check_id,
     check_instance,
     check_json_safe,
+    check_level,
     check_mapping,
+    check_optional_id,
     check_optional_text,
     check_text,
 )
@@ -124,6 +134,18 @@ def case_type(lifecycle: Lifecycle[Any], *, prefix: str) -> Callable[[type[CaseT
     return bind
 
 
+def _check_sensitivity(case: Case[Any], _: attrs.Attribute[Any], value: object) -> None:
+    """The validator of ``Case.sensitivity`` (creating, decoding, or building a case)."""
+    if type(value) is not int or not MIN_LEVEL <= value <= MAX_LEVEL:
+        check_level(value, what=f"the sensitivity of {case.id}")
+
+
+def _check_placement(case: Case[Any], attribute: attrs.Attribute[Any], value: object) -> None:
+    """The validator of ``Case.location``, ``org_unit`` and ``work_queue``."""
+    if value is not None:
+        check_id(value, what=f"the {attribute.name} of {case.id}")
+
+
 @attrs.define(eq=False, slots=True, kw_only=True)
 class Case(Generic[S]):
     """What every case type shares. Use a subclass's ``create`` to open one.
@@ -139,10 +161,21 @@ class Case(Generic[S]):
         clock: Where the case reads the time.
         deferred: The step handed to background processing, while the case waits in its
             lifecycle's deferral status (see [`Deferral`][casekit.lifecycle.Deferral]).
+        sensitivity: The case's sensitivity level, 1–5 (domain.md §7): only principals
+            cleared to it may see the case. Defaults to the type's
+            [`default_sensitivity`][casekit.cases.Case.default_sensitivity].
+        location: The location the case belongs to (location security), if any.
+        org_unit: The org unit the case belongs to, if any.
+        work_queue: The work queue the case sits in, if any (its members are related to
+            it as ``MEMBER``).
     """
 
     case_type: ClassVar[str] = "Case"
     id_prefix: ClassVar[str] = "CASE"
+    default_sensitivity: ClassVar[int] = MIN_LEVEL
+    """The sensitivity of a new case of this type, and of a stored one written without one
+    (records older than the field). 1 unless the type says otherwise (an Investigation
+    Case: 4)."""
     _compiled: ClassVar[CompiledLifecycle[Any]]
 
     id: str
@@ -154,6 +187,13 @@ class Case(Generic[S]):
     version: int = 0
     clock: Clock = attrs.field(default=SYSTEM_CLOCK, repr=False)
     deferred: DeferredStep | None = attrs.field(default=None, repr=False)
+    sensitivity: int = attrs.field(
+        default=attrs.Factory(lambda self: type(self).default_sensitivity, takes_self=True),
+        validator=_check_sensitivity,
+    )
+    location: str | None = attrs.field(default=None, repr=False, validator=_check_placement)
+    org_unit: str | None = attrs.field(default=None, repr=False, validator=_check_placement)
+    work_queue: str | None = attrs.field(default=None, repr=False, validator=_check_placement)
     # The primary client is kept as a bare id when it has no name, the common case: one
     # string instead of a Participant and a tuple per case (cheaper to create and to collect).
     _primary: str | Participant | None = attrs.field(default=None, alias="primary_client")
@@ -185,6 +225,10 @@ class Case(Generic[S]):
         primary_client: str | Participant | None = None,
         participants: Sequence[Participant] = (),
         priority: Priority = Priority.NORMAL,
+        sensitivity: int | None = None,
+        location: str | None = None,
+        org_unit: str | None = None,
+        work_queue: str | None = None,
         **fields: object,
     ) -> CaseT:
         """Open a new case of this type in its lifecycle's initial status.
@@ -205,6 +249,11 @@ class Case(Generic[S]):
             primary_client: The primary client's participant id (or Participant).
             participants: Other participants.
             priority: The initial priority.
+            sensitivity: The sensitivity level, 1–5 (default: the type's
+                ``default_sensitivity``).
+            location: The location the case belongs to (location security).
+            org_unit: The org unit the case belongs to.
+            work_queue: The work queue the case sits in.
             **fields: The case type's own fields (e.g. ``product=`` for a PDC).
 
         Raises:
@@ -225,6 +274,8 @@ class Case(Generic[S]):
             org=org,
             priority=priority,
         )
+        if sensitivity is None:
+            sensitivity = cls.default_sensitivity  # the fields' validators check the others
         if owner is None:
             if registered_by is None:
                 raise ValidationError(
@@ -267,6 +318,10 @@ class Case(Generic[S]):
                 updated_at=now,
                 priority=priority,
                 clock=clock,
+                sensitivity=sensitivity,
+                location=location,
+                org_unit=org_unit,
+                work_queue=work_queue,
                 primary_client=primary_client,
                 participants=others,
                 **fields,  # type: ignore[arg-type]
@@ -435,6 +490,14 @@ class Case(Generic[S]):
     def owner(self) -> Owner:
         """The case owner."""
         return self.roles.owner
+
+    @property
+    def program(self) -> str | None:
+        """The program the case serves, for access rules that name programs.
+
+        None here; a Product Delivery Case serves its product.
+        """
+        return None
 
     @property
     def evidence(self) -> EvidenceLog:
@@ -623,6 +686,80 @@ class Case(Generic[S]):
         before, self.priority = self.priority, priority
         at = self._now()
         self._publish(PriorityChanged(self.id, before, priority, actor, at, reason))
+
+    # ----- what access depends on (domain.md §7) ------------------------------------------
+    def set_sensitivity(self, level: int, *, actor: str, reason: str) -> None:
+        """Set the case's sensitivity level (1–5), saying why; audited as ``set_sensitivity``.
+
+        Only principals whose clearance is at least ``level`` may see the case afterwards
+        (``casekit.security``). Setting the level it already has changes nothing.
+
+        Complexity: O(1).
+
+        Raises:
+            ValidationError: ``level`` is not an int from 1 to 5, a blank actor, or no
+                reason (nothing changes).
+        """
+        level = check_level(level, what=f"the sensitivity of {self.id}")
+        self._actor(actor)
+        reason = check_text(reason, what=f"the reason to change the sensitivity of {self.id}")
+        if level == self.sensitivity:
+            return
+        before, self.sensitivity = self.sensitivity, level
+        at = self._now()
+        self._publish(
+            SecurityChanged(self.id, "sensitivity", str(before), str(level), actor, at, reason)
+        )
+
+    def set_location(self, location: str | None, *, actor: str, reason: str | None = None) -> None:
+        """Move the case to ``location`` (None: no location); audited as ``set_location``.
+
+        Complexity: O(1).
+
+        Raises:
+            ValidationError: ``location`` is not an id or None, a blank actor, or a reason
+                that is not text (nothing changes).
+        """
+        self._set_placement("location", location, actor, reason)
+
+    def set_org_unit(self, org_unit: str | None, *, actor: str, reason: str | None = None) -> None:
+        """Give the case to ``org_unit`` (None: none); audited as ``set_org_unit``.
+
+        Complexity: O(1).
+
+        Raises:
+            ValidationError: As [`set_location`][casekit.cases.Case.set_location].
+        """
+        self._set_placement("org_unit", org_unit, actor, reason)
+
+    def set_work_queue(
+        self, work_queue: str | None, *, actor: str, reason: str | None = None
+    ) -> None:
+        """Put the case in ``work_queue`` (None: in none); audited as ``set_work_queue``.
+
+        Members of the queue are related to the case as ``MEMBER`` (``casekit.security``).
+
+        Complexity: O(1).
+
+        Raises:
+            ValidationError: As [`set_location`][casekit.cases.Case.set_location].
+        """
+        self._set_placement("work_queue", work_queue, actor, reason)
+
+    def _set_placement(
+        self, attribute: str, value: str | None, actor: str, reason: str | None
+    ) -> None:
+        value = check_optional_id(value, what=f"the {attribute} of {self.id}")
+        self._actor(actor)
+        reason = check_optional_text(
+            reason, what=f"the reason to change the {attribute} of {self.id}"
+        )
+        before = getattr(self, attribute)
+        if value == before:
+            return
+        setattr(self, attribute, value)
+        at = self._now()
+        self._publish(SecurityChanged(self.id, attribute, before, value, actor, at, reason))
 
     # ----- evidence ---------------------------------------------------------------------
     def add_evidence(

@@ -12,7 +12,13 @@ import attrs
 
 from casekit.priority import Priority
 
-__all__ = ["EvidenceChanged", "OwnerChanged", "PriorityChanged", "TaskChanged"]
+__all__ = [
+    "EvidenceChanged",
+    "OwnerChanged",
+    "PriorityChanged",
+    "SecurityChanged",
+    "TaskChanged",
+]
 
 
 @attrs.frozen(slots=True)
@@ -62,3 +68,29 @@ class TaskChanged:
     assignee: str
     actor: str
     at: datetime
+
+
+@attrs.frozen(slots=True)
+class SecurityChanged:
+    """Something access to the case depends on changed (its sensitivity, location ...).
+
+    The sensitivity, location, org unit or work queue: see
+    [`Case.set_sensitivity`][casekit.cases.Case.set_sensitivity] and the methods beside it.
+
+    Attributes:
+        case_id: The case.
+        attribute: ``sensitivity``, ``location``, ``org_unit`` or ``work_queue``.
+        before: The value before, as text (``None``: it had none).
+        after: The value after, as text (``None``: it has none now).
+        actor: Who changed it.
+        at: When.
+        reason: Why, if given (a sensitivity change always has one).
+    """
+
+    case_id: str
+    attribute: str
+    before: str | None
+    after: str | None
+    actor: str
+    at: datetime
+    reason: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import ClassVar
 
 import attrs
 
@@ -219,7 +220,15 @@ INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
 @case_type(INVESTIGATION_LIFECYCLE, prefix="INV")
 @attrs.define(eq=False, slots=True, kw_only=True, repr=False)
 class InvestigationCase(Case[InvestigationStatus]):
-    """An investigation: allegations, findings, a resolution, action plans and milestones."""
+    """An investigation: allegations, findings, a resolution, action plans and milestones.
+
+    Allegations of abuse or fraud are among the most sensitive things a case holds
+    (domain.md §7), so a new investigation has sensitivity 4 unless given another level
+    (``create(sensitivity=...)``), and so does a stored one written before cases had a
+    sensitivity: only principals with clearance 4 or 5 see it.
+    """
+
+    default_sensitivity: ClassVar[int] = 4
 
     findings: Finding | None = None
     resolution: str | None = None

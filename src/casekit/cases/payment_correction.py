@@ -178,7 +178,8 @@ class PaymentCorrectionCase(Case[PCCStatus]):
     ) -> PaymentCorrectionCase:
         """Open a correction case for ``pdc`` and link the two both ways.
 
-        The owner and supervisor default to the PDC's; the primary client is the PDC's.
+        The owner and supervisor default to the PDC's; the primary client, sensitivity,
+        location and org unit are the PDC's.
         ``actor`` (who asked for the reassessment) is kept as ``opened_by``, and may not
         approve the correction.
 
@@ -211,6 +212,9 @@ class PaymentCorrectionCase(Case[PCCStatus]):
             owner=owner or pdc.roles.owner,
             supervisor=pdc.roles.supervisor,
             primary_client=pdc.primary_client,
+            sensitivity=pdc.sensitivity,
+            location=pdc.location,
+            org_unit=pdc.org_unit,
             pdc_id=pdc.id,
             outcome=outcome,
             net=net,

@@ -236,7 +236,8 @@ class ProductDeliveryCase(Case[PDCStatus]):
     """A product delivery case: one product delivered to a client, with its approvals.
 
     Attributes:
-        product: The product's name (``"Basic Allowance"``).
+        product: The product's name (``"Basic Allowance"``); also the case's ``program``
+            for access rules (``casekit.security``).
         requires_certification: Whether activation needs a certification for the day.
         automatic_approval: Whether the approval checks declared for its product
             ([`ApprovalCheck`][casekit.cases.ApprovalCheck]) may approve it, besides its
@@ -256,6 +257,11 @@ class ProductDeliveryCase(Case[PDCStatus]):
     scheduled_closure: date | None = None
     closure_reason: ClosureReason | None = None
     _certifications: list[Certification] | None = attrs.field(default=None, alias="certifications")
+
+    @property
+    def program(self) -> str | None:
+        """The program the case serves, for access rules that name programs: its product."""
+        return self.product
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.product, str) or not self.product.strip():

@@ -24,6 +24,7 @@ from casekit.checks import attrs_check, check_aware, check_instance, check_int, 
 from casekit.classification.case import ClassifiedCase
 from casekit.errors import ValidationError
 from casekit.notebook import to_dataframe
+from casekit.security import ReadFilter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,17 +195,26 @@ class SavedReport:
         chosen = [case for case in cases if self.matches(case)]
         return Report(self.name, tuple(_row(case) for case in chosen))
 
-    def run_on(self, repository: CaseRepository, *, page_size: int = 500) -> Report:
+    def run_on(
+        self,
+        repository: CaseRepository,
+        *,
+        page_size: int = 500,
+        readable_by: ReadFilter | None = None,
+    ) -> Report:
         """Run the report against a storage adapter's case repository, page by page.
 
         The filters the repository can apply (one case type, one status, one owner, the
-        update range) are pushed down to its query; the rest are applied here.
+        update range) are pushed down to its query; the rest are applied here. With
+        ``readable_by`` (``policy.read_filter(principal)``), the report holds only the
+        cases that principal may read, filtered by the store's query
+        (``CaseRepository.query(readable_by=...)``), so its exports hold no others.
 
         Complexity: O(n) for the n cases the pushed-down filters let through.
 
         Raises:
-            ValidationError: ``repository`` has no ``query``, or ``page_size`` is not an
-                integer from 1 to 10,000.
+            ValidationError: ``repository`` has no ``query``, ``page_size`` is not an
+                integer from 1 to 10,000, or ``readable_by`` is not a ReadFilter.
         """
         if not callable(getattr(repository, "query", None)):
             raise ValidationError(
@@ -216,6 +226,12 @@ class SavedReport:
             "updated_to": self.updated_before,
             "limit": page_size,
         }
+        if readable_by is not None:
+            query["readable_by"] = check_instance(
+                readable_by,
+                ReadFilter,
+                what=f"readable_by of report {self.name!r} (policy.read_filter(principal))",
+            )
         for key, values in (
             ("case_type", self.case_types),
             ("status", self.statuses),

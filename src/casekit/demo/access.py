@@ -15,23 +15,20 @@ The office's people are principals (`casekit.security.Principal`):
 - **declared automatic checks** (`Principal.system`) for what nobody does by hand: the
   submission processing, the SLA monitor, the caseload migration and the payment run.
 
-The case model holds no sensitivity, so the application sees one per case type
-([`resource_of`][]): an Investigation Case is at level 4 (allegations of fraud), every
-other case at level 1. The policy ([`office_policy`][]) grants each role what its work
-needs and no more, and keeps investigations inside the unit twice over: no grant outside
-the unit names them, a deny rule refuses them to the benefits staff, and their sensitivity
-is above every benefits clearance.
+Every Investigation Case is at sensitivity 4 (its case type's ``default_sensitivity``:
+allegations of fraud), every other case at 1. The policy ([`office_policy`][]) grants each
+role what its work needs and no more, and keeps investigations inside the unit twice over:
+no grant outside the unit names them, a deny rule refuses them to the benefits staff, and
+their sensitivity is above every benefits clearance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-from casekit.cases import Case
+from casekit.cases import InvestigationCase
 from casekit.security import (
     AccessPolicy,
-    CaseResource,
     Deny,
     Grant,
     Permission,
@@ -45,7 +42,6 @@ __all__ = [
     "INVESTIGATION_SENSITIVITY",
     "Directory",
     "office_policy",
-    "resource_of",
 ]
 
 CASEWORK = (
@@ -57,20 +53,10 @@ CASEWORK = (
 """The benefits office's case types."""
 
 INVESTIGATION = "Investigation Case"
-INVESTIGATION_SENSITIVITY = 4
-"""An investigation's sensitivity: above every benefits clearance (2–3)."""
+INVESTIGATION_SENSITIVITY = InvestigationCase.default_sensitivity
+"""An investigation's sensitivity, 4: above every benefits clearance (2–3)."""
 
 _TEAMS = (("supervisor-1", "benefits-east", "north"), ("supervisor-2", "benefits-west", "south"))
-
-
-def resource_of(case: Case[Any]) -> CaseResource:
-    """How the office's policy sees a case: an investigation at level 4, the rest at 1.
-
-    The demo's `Application(resource_of=...)`. O(tasks + participants).
-    """
-    if case.case_type == INVESTIGATION:
-        return CaseResource.of(case, sensitivity=INVESTIGATION_SENSITIVITY)
-    return CaseResource.of(case)
 
 
 def office_policy() -> AccessPolicy:

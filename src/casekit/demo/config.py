@@ -14,8 +14,8 @@ Two applications are configured here on the same product, the Basic Allowance:
   once when its application is disposed of, so routing PDCs would only journal offers
   nobody sees. The simplest truthful thing is an application that routes nothing, and
   says so. It checks every command against the office's access policy
-  (`casekit.demo.access`), sees investigations at sensitivity 4, and logs every read of
-  them.
+  (`casekit.demo.access`) and logs every read of a case at sensitivity 4 (every
+  investigation).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from casekit.app import Application, CaseRouting, RoutedStep, RoutingDomain
 from casekit.cases import ProductDeliveryCase
 from casekit.clock import Clock
-from casekit.demo.access import INVESTIGATION_SENSITIVITY, office_policy, resource_of
+from casekit.demo.access import INVESTIGATION_SENSITIVITY, office_policy
 from casekit.demo.benefits import PRODUCT
 from casekit.storage import Storage
 
@@ -73,6 +73,5 @@ def demo_application(
         products=[PRODUCT],
         clock=clock,
         policy=office_policy(),
-        resource_of=resource_of,
         audit_reads_from=INVESTIGATION_SENSITIVITY,
     )

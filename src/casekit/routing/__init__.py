@@ -11,6 +11,7 @@ from __future__ import annotations
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
+from casekit.routing.live import AgentActivity, LiveSnapshot, LiveStats
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import DEFAULT_CAPACITY, Agent, ItemState, Presence, WorkItem
 from casekit.routing.policy import (
@@ -25,6 +26,7 @@ from casekit.routing.router import AgentStatus, Aging, ItemStatus, Offer, QueueE
 __all__ = [
     "DEFAULT_CAPACITY",
     "Agent",
+    "AgentActivity",
     "AgentStatus",
     "AgentView",
     "Aging",
@@ -34,6 +36,8 @@ __all__ = [
     "ItemState",
     "ItemStatus",
     "LeastActive",
+    "LiveSnapshot",
+    "LiveStats",
     "MostAvailable",
     "Offer",
     "Outcome",

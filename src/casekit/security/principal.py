@@ -14,16 +14,17 @@ from collections.abc import Iterable
 
 import attrs
 
-from casekit.checks import check_enum, check_id, check_int, check_optional_id
+from casekit.checks import (
+    MAX_LEVEL,
+    MIN_LEVEL,
+    check_enum,
+    check_id,
+    check_level,
+    check_optional_id,
+)
 from casekit.errors import ValidationError
 
 __all__ = ["MAX_LEVEL", "MIN_LEVEL", "Principal", "PrincipalKind", "check_level", "id_set"]
-
-MIN_LEVEL = 1
-"""The lowest sensitivity level and clearance."""
-
-MAX_LEVEL = 5
-"""The highest sensitivity level and clearance."""
 
 
 class PrincipalKind(enum.StrEnum):
@@ -31,17 +32,6 @@ class PrincipalKind(enum.StrEnum):
 
     USER = "user"
     AUTOMATIC = "automatic"
-
-
-def check_level(value: object, *, what: str) -> int:
-    """Return ``value`` if it is a sensitivity level or clearance: an int from 1 to 5.
-
-    Complexity: O(1).
-
-    Raises:
-        ValidationError: Not an int, or outside 1–5.
-    """
-    return check_int(value, what=what, minimum=MIN_LEVEL, maximum=MAX_LEVEL)
 
 
 def id_set(value: object, *, what: str) -> frozenset[str]:

@@ -17,6 +17,10 @@ clauses with the same relationship and location functions. A storage adapter com
 
 The clauses are already narrowed to the principal: only rules about READ, without named
 actions, whose roles the principal holds (or any role, for a deny).
+
+casekit's storage does this with `casekit.storage.readable.readable_query`, a label query
+over the labels the case repository writes, which ``CaseRepository.query(readable_by=...)``
+runs in the database.
 """
 
 from __future__ import annotations

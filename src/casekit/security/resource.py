@@ -148,7 +148,7 @@ class CaseResource:
         cls,
         case: Case[Any],
         *,
-        sensitivity: int = MIN_LEVEL,
+        sensitivity: int | None = None,
         participant_sensitivity: Mapping[str, int] | None = None,
         location: str | None = None,
         org_unit: str | None = None,
@@ -157,28 +157,34 @@ class CaseResource:
     ) -> CaseResource:
         """Build the resource of a loaded (or new, unsaved) case.
 
-        The case gives its id, type, status, roles (owner, supervisor, reviewer), the
-        assignees of its open tasks and its participants; what a case does not hold
-        (sensitivity, location, program ...) comes from the application.
+        The case gives everything by default: its id, type, status, roles (owner,
+        supervisor, reviewer), the assignees of its open tasks, its participants, its
+        sensitivity, location, org unit and work queue, and its program (a Product Delivery
+        Case's product). The keyword arguments add what the case does not hold.
+        ``CaseResource.of(case)`` with none of them describes exactly what a storage
+        adapter's filtered query (``query(readable_by=...)``) sees of the stored case.
 
         Complexity: O(t + p) for t tasks and p participants.
 
         Args:
             case: The case.
-            sensitivity: The case's own sensitivity level (1–5).
-            participant_sensitivity: Sensitivity levels by participant id; the resource's
-                level is the highest of the case's and its participants' (participants not
+            sensitivity: A further sensitivity level (1–5) the case must be treated at;
+                the resource's level is the highest of the case's own, this one and its
+                participants' (a caller can raise it, never lower it).
+            participant_sensitivity: Sensitivity levels by participant id (participants not
                 on the case are ignored).
-            location: The case's location.
-            org_unit: The case's org unit.
-            program: The case's program.
-            work_queue: The work queue the case sits in.
+            location: The location to judge the case in, instead of the case's.
+            org_unit: The org unit, instead of the case's.
+            program: The program, instead of the case's.
+            work_queue: The work queue, instead of the case's.
 
         Raises:
             ValidationError: Not a case, or a level outside 1–5, or a malformed value.
         """
         check_instance(case, Case, what="the case of a CaseResource")
-        level = check_level(sensitivity, what=f"the sensitivity of {case.id}")
+        level = case.sensitivity
+        if sensitivity is not None:
+            level = max(level, check_level(sensitivity, what=f"the sensitivity of {case.id}"))
         people = frozenset(person.id for person in case.participants)
         if participant_sensitivity is not None:
             if not isinstance(participant_sensitivity, Mapping):
@@ -203,8 +209,8 @@ class CaseResource:
             ),
             participants=people,
             sensitivity=level,
-            location=location,
-            org_unit=org_unit,
-            program=program,
-            work_queue=work_queue,
+            location=case.location if location is None else location,
+            org_unit=case.org_unit if org_unit is None else org_unit,
+            program=case.program if program is None else program,
+            work_queue=case.work_queue if work_queue is None else work_queue,
         )

@@ -17,6 +17,10 @@
   envelope), appended with ``uow.outbox.append`` in the change's unit of work (an
   ``outbox`` table on SQLite and PostgreSQL, [`DocumentOutbox`][] in memory), delivered at
   least once by an [`OutboxRelay`][].
+- Label queries ([`Has`][], [`Missing`][], [`AllOf`][], [`AnyOf`][], [`Not`][]): which
+  documents ``find(where=...)`` returns, run in the database on SQLite and PostgreSQL
+  (`casekit.storage.label_query`); [`readable_query`][] turns a read filter into one, which
+  is how ``uow.cases.query(readable_by=...)`` filters cases.
 - [`retrying`][] runs a unit of work again when it lost a race (``ConcurrencyConflict``);
   [`scrub_conninfo`][] masks database passwords in messages.
 
@@ -57,6 +61,15 @@ if TYPE_CHECKING:
         DurableRouter,
         serve_timers,
     )
+    from casekit.storage.label_query import (
+        AllOf,
+        AnyOf,
+        Has,
+        LabelQuery,
+        LabelValue,
+        Missing,
+        Not,
+    )
     from casekit.storage.memory import (
         MemoryStorage,
     )
@@ -85,6 +98,9 @@ if TYPE_CHECKING:
     from casekit.storage.postgres import (
         PostgresStorage,
     )
+    from casekit.storage.readable import (
+        readable_query,
+    )
     from casekit.storage.relay import (
         OutboxRelay,
     )
@@ -107,6 +123,8 @@ __all__ = [
     "CASES",
     "GENESIS_HASH",
     "SCHEMA_VERSION",
+    "AllOf",
+    "AnyOf",
     "AuditEntry",
     "AuditLog",
     "BoundRouter",
@@ -119,12 +137,17 @@ __all__ = [
     "DocumentStore",
     "DurableRouter",
     "EventHandler",
+    "Has",
     "JournalEntry",
     "JournalSnapshot",
+    "LabelQuery",
+    "LabelValue",
     "LedgerKind",
     "LedgerLine",
     "LedgerStore",
     "MemoryStorage",
+    "Missing",
+    "Not",
     "Outbox",
     "OutboxRecord",
     "OutboxRelay",
@@ -137,6 +160,7 @@ __all__ = [
     "UnitOfWork",
     "case_labels",
     "entry_hash",
+    "readable_query",
     "retrying",
     "scrub_conninfo",
     "serve_timers",
@@ -163,6 +187,15 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "DurableRouter",
         "serve_timers",
     ),
+    "casekit.storage.label_query": (
+        "AllOf",
+        "AnyOf",
+        "Has",
+        "LabelQuery",
+        "LabelValue",
+        "Missing",
+        "Not",
+    ),
     "casekit.storage.memory": ("MemoryStorage",),
     "casekit.storage.outbox": ("DocumentOutbox",),
     "casekit.storage.outbox_record": ("OutboxRecord",),
@@ -183,6 +216,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RoutingJournal",
     ),
     "casekit.storage.postgres": ("PostgresStorage",),
+    "casekit.storage.readable": ("readable_query",),
     "casekit.storage.relay": ("OutboxRelay",),
     "casekit.storage.retry": ("retrying",),
     "casekit.storage.sql": (

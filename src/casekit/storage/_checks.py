@@ -32,11 +32,13 @@ from casekit.checks import (
     check_text,
 )
 from casekit.errors import ValidationError
+from casekit.storage.label_query import LabelQuery, check_label_query
 
 __all__ = [
     "MAX_COLLECTION_LENGTH",
     "MAX_FIND_LIMIT",
     "MAX_LABEL_LENGTH",
+    "MAX_LABEL_VALUES",
     "MAX_SEQ",
     "MAX_VERSION",
     "body_text",
@@ -49,6 +51,7 @@ __all__ = [
     "check_journal_entries",
     "check_journal_read",
     "check_key",
+    "check_label_filter",
     "check_labels",
     "check_limit",
     "check_optional_aware",
@@ -69,6 +72,9 @@ MAX_VERSION = 2**31 - 2
 
 MAX_SEQ = 2**63 - 1
 """The highest journal sequence number (a 64-bit column on SQLite and PostgreSQL)."""
+
+MAX_LABEL_VALUES = 10_000
+"""The most texts one set label holds."""
 
 MAX_FIND_LIMIT = 100_000
 """The most documents one ``find`` returns (page with ``after`` for more)."""
@@ -135,35 +141,69 @@ def check_after(value: object, *, what: str) -> str | None:
     return str(value)
 
 
-def check_labels(value: object, *, what: str) -> dict[str, str]:
-    """A label map: non-blank text names, text values (may be empty), none too long.
+def check_labels(
+    value: object, *, what: str, sets: bool = True
+) -> dict[str, str | tuple[str, ...]]:
+    """A label map: non-blank text names, each a text (may be empty) or a set of texts.
+
+    A set label (a list, tuple, set or frozenset of texts: a case's participants) is kept as
+    a sorted tuple without repeats; an empty one is left out (it reads back absent).
+
+    Args:
+        value: The labels.
+        what: What they label, for messages.
+        sets: Whether set labels are allowed (not in an equality filter).
 
     Raises:
         ValidationError: Not a mapping, a name that is not an id, a value that is not a
-            string, contains NUL or a lone surrogate, or is longer than
-            `MAX_LABEL_LENGTH`.
+            string (or a set of them, where allowed), contains NUL or a lone surrogate, or
+            is longer than `MAX_LABEL_LENGTH`, or a set of more than
+            `MAX_LABEL_VALUES` texts.
     """
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError(f"{what} must be a mapping of str to str, got {_short(value)}")
-    labels: dict[str, str] = {}
+    labels: dict[str, str | tuple[str, ...]] = {}
     for given, text in value.items():
         if type(given) is str and given in KNOWN_IDS:
             name = given
         else:
             name = check_id(given, what=f"a label name of {what}")
-        if not isinstance(text, str):
-            raise ValidationError(f"label {name!r} of {what} must be a string, got {_short(text)}")
-        if len(text) > MAX_LABEL_LENGTH:
+        if isinstance(text, str):
+            labels[name] = _label_text(text, name, what)
+            continue
+        if not sets or not isinstance(text, list | tuple | set | frozenset):
+            kinds = "a string or a set of strings" if sets else "a string"
+            raise ValidationError(f"label {name!r} of {what} must be {kinds}, got {_short(text)}")
+        if len(text) > MAX_LABEL_VALUES:
             raise ValidationError(
-                f"label {name!r} of {what} must be at most {MAX_LABEL_LENGTH} characters, "
-                f"got {len(text)}"
+                f"set label {name!r} of {what} holds {len(text):,} values; at most "
+                f"{MAX_LABEL_VALUES:,} are allowed"
             )
-        if "\x00" in text or not text.isascii():  # only then can _plain_string refuse it
-            _plain_string(text, what=f"label {name!r} of {what}", allow_nul=False)
-        labels[name] = str(text)
+        items = {_label_text(item, name, what) for item in text}
+        if items:
+            labels[name] = tuple(sorted(items))
     return labels
+
+
+def check_label_filter(value: object, *, what: str) -> dict[str, str]:
+    """The labels an equality filter asks for: as `check_labels`, texts only."""
+    checked = check_labels(value, what=what, sets=False)
+    return {name: text for name, text in checked.items() if isinstance(text, str)}
+
+
+def _label_text(text: object, name: str, what: str) -> str:
+    if not isinstance(text, str):
+        raise ValidationError(f"label {name!r} of {what} must hold strings, got {_short(text)}")
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValidationError(
+            f"label {name!r} of {what} must be at most {MAX_LABEL_LENGTH} characters, "
+            f"got {len(text)}"
+        )
+    if "\x00" in text or not text.isascii():  # only then can _plain_string refuse it
+        _plain_string(text, what=f"label {name!r} of {what}", allow_nul=False)
+    return str(text)
 
 
 def check_plain_json(value: object, *, what: str) -> None:
@@ -377,7 +417,7 @@ def check_audit_fields(case_id: object, fields: Mapping[str, Any]) -> dict[str, 
 
 def check_document(
     collection: object, key: object, body: object, labels: object, updated_at: object
-) -> tuple[str, str, str, dict[str, str], datetime]:
+) -> tuple[str, str, str, dict[str, str | tuple[str, ...]], datetime]:
     """Check one document write; return collection, key, body text, labels, UTC time.
 
     Raises:
@@ -394,7 +434,7 @@ def check_document(
 
 def check_documents(
     collection: str, documents: object
-) -> list[tuple[str, str, dict[str, str], datetime]]:
+) -> list[tuple[str, str, dict[str, str | tuple[str, ...]], datetime]]:
     """Check a batch of new documents ``(key, body, labels, updated_at)``, all of them.
 
     Returns:
@@ -428,16 +468,22 @@ def check_find(
     updated_to: object,
     after: object,
     limit: object,
-) -> tuple[str, dict[str, str], datetime | None, datetime | None, str | None, int]:
+    where: object = None,
+) -> tuple[
+    str, dict[str, str], datetime | None, datetime | None, str | None, int, LabelQuery | None
+]:
     """Check the arguments of [`find`][casekit.storage.ports.DocumentStore.find]."""
     collection = check_collection(collection)
     return (
         collection,
-        check_labels(labels, what=f"the label filter on {collection}"),
+        check_label_filter(labels, what=f"the label filter on {collection}"),
         check_optional_aware(updated_from, what=f"updated_from of a search of {collection}"),
         check_optional_aware(updated_to, what=f"updated_to of a search of {collection}"),
         check_after(after, what=f"'after' of a search of {collection}"),
         check_limit(limit, what=f"limit of a search of {collection}"),
+        None
+        if where is None
+        else check_label_query(where, what=f"'where' of a search of {collection}"),
     )
 
 

@@ -1,10 +1,14 @@
 """The case repository, written once over the document store and the audit log.
 
 A case is stored as the record `casekit.cases.codec.case_to_record` makes, in the
-``cases`` collection, with labels ``case_type``, ``status``, ``owner`` (``"Kind:id"``) and
-``priority`` for queries. Saving writes one audit entry per pending domain event (status
-changes, owner and priority changes, evidence and task changes) in the same transaction;
-the events themselves are published by the unit of work after it commits. The last entry
+``cases`` collection, with labels for queries: ``case_type``, ``status``, ``owner``
+(``"Kind:id"``), ``priority``, and what an access decision looks at (supervisor,
+reviewer, sensitivity, location, org unit, program, work queue, task assignees,
+participants: see `casekit.storage.readable`), so that ``query(readable_by=...)``
+returns only the cases a principal may read, filtered by the store. Saving writes one
+audit entry per pending domain event (status changes, owner, priority, sensitivity and
+location changes, evidence and task changes) in the same transaction; the events
+themselves are published by the unit of work after it commits. The last entry
 of an add or a save carries ``record_hash``, the SHA-256 of the record text stored (a
 ``record_saved`` entry does when a save has no event to audit), which ``verify_audit``
 checks the stored record against.
@@ -17,7 +21,8 @@ integer beyond 64 bits, a lone surrogate), by the standard library.
 
 Complexity: ``add``, ``get`` and ``save`` are O(size of the case) plus O(1) statements
 (one per pending event for the audit trail); ``query`` is as costly as the adapter's
-[`find`][casekit.storage.ports.DocumentStore.find].
+[`find`][casekit.storage.ports.DocumentStore.find] (with ``readable_by``: its ``where``,
+see `casekit.storage.label_query`), plus decoding the page's cases.
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 from casekit.cases.base import Case
 from casekit.cases.codec import case_from_record, case_to_record
-from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged, TaskChanged
+from casekit.cases.events import (
+    EvidenceChanged,
+    OwnerChanged,
+    PriorityChanged,
+    SecurityChanged,
+    TaskChanged,
+)
 from casekit.cases.parts import Owner, StatusChange
 from casekit.checks import check_actor, check_enum, check_id, check_instance, check_text
 from casekit.errors import (
@@ -41,9 +52,19 @@ from casekit.errors import (
     ValidationError,
 )
 from casekit.priority import Priority
+from casekit.security import ReadFilter
 from casekit.storage._checks import check_after, check_audit_fields, check_optional_aware
 from casekit.storage.audit import RECORD_HASH, record_digest
+from casekit.storage.label_query import AllOf, Has, LabelQuery
 from casekit.storage.ports import CaseRepository, JsonText, Page
+from casekit.storage.readable import (
+    CASE_TYPE,
+    OWNER,
+    PRIORITY,
+    STATUS,
+    case_labels,
+    readable_query,
+)
 
 try:
     import orjson
@@ -67,17 +88,7 @@ def owner_label(owner: Owner) -> str:
     return f"{owner.kind.value}:{owner.id}"
 
 
-def case_labels(case: Case[Any]) -> dict[str, str]:
-    """The labels a case is stored with, for queries."""
-    return {
-        "case_type": type(case).case_type,
-        "status": str(case.status.value),
-        "owner": owner_label(case.roles.owner),
-        "priority": case.priority.value,
-    }
-
-
-def audit_fields(event: object) -> dict[str, Any]:
+def audit_fields(event: object) -> dict[str, Any]:  # noqa: PLR0911  one return per event kind
     """Map a domain event to the audit entry fields it produces (actor, action, at ...)."""
     if isinstance(event, StatusChange):
         detail: dict[str, str] = {}
@@ -109,6 +120,15 @@ def audit_fields(event: object) -> dict[str, Any]:
             "at": event.at,
             "before": event.before.value,
             "after": event.after.value,
+            "detail": {"reason": event.reason} if event.reason else {},
+        }
+    if isinstance(event, SecurityChanged):
+        return {
+            "actor": event.actor,
+            "action": f"set_{event.attribute}",
+            "at": event.at,
+            "before": event.before,
+            "after": event.after,
             "detail": {"reason": event.reason} if event.reason else {},
         }
     if isinstance(event, EvidenceChanged):
@@ -356,34 +376,44 @@ class DocumentCaseRepository(CaseRepository):
         updated_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        readable_by: ReadFilter | None = None,
     ) -> Page[Case[Any]]:
         """Return one page of matching cases in id order; see the port.
 
+        With ``readable_by``, only the cases it lets its principal read: the store filters
+        them (`casekit.storage.readable`); the owner filter, if given, is what it reads
+        first, else the read filter's relationships, case types or programs.
+
         Raises:
             ValidationError: A filter of the wrong kind (``owner`` not an
-                [`Owner`][], ``priority`` not a priority, a naive time),
-                or ``limit`` outside 1..10,000.
+                [`Owner`][], ``priority`` not a priority, a naive time, ``readable_by``
+                not a ReadFilter), or ``limit`` outside 1..10,000.
         """
         self._uow._require_active()
         if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
             raise ValidationError(f"query limit must be an int in 1..{_MAX_LIMIT}, got {limit!r}")
         labels: dict[str, str] = {}
         if case_type is not None:
-            labels["case_type"] = check_text(case_type, what="case_type filter of a case query")
+            labels[CASE_TYPE] = check_text(case_type, what="case_type filter of a case query")
         if status is not None:
             if isinstance(status, enum.Enum):
                 status = status.value
-            labels["status"] = check_text(status, what="status filter of a case query")
+            labels[STATUS] = check_text(status, what="status filter of a case query")
         if owner is not None:
             owner = check_instance(owner, Owner, what="owner filter of a case query")
-            labels["owner"] = owner_label(owner)
+            labels[OWNER] = owner_label(owner)
         if priority is not None:
-            labels["priority"] = check_enum(
+            labels[PRIORITY] = check_enum(
                 priority, Priority, what="priority filter of a case query"
             ).value
+        where: LabelQuery | None = None
+        if readable_by is not None:
+            where = _readable(readable_by, labels)
+            labels = {}
         documents = self._uow.documents.find(
             CASES,
             labels=labels,
+            where=where,
             updated_from=check_optional_aware(updated_from, what="updated_from of a case query"),
             updated_to=check_optional_aware(updated_to, what="updated_to of a case query"),
             after=check_after(after, what="'after' of a case query"),
@@ -394,6 +424,18 @@ class DocumentCaseRepository(CaseRepository):
         clock = self._uow.storage.clock
         items = tuple(_decode(d.body, d.key, clock) for d in documents)
         return Page(items, documents[-1].key if more else None)
+
+
+def _readable(read_filter: object, labels: dict[str, str]) -> LabelQuery:
+    """The query of a filtered case query: the owner filter first, then the read filter."""
+    if type(read_filter) is not ReadFilter:
+        raise ValidationError(
+            "readable_by of a case query must be a ReadFilter (policy.read_filter(principal)), "
+            f"got {type(read_filter).__name__} {read_filter!r:.80}"
+        )
+    owner = [Has(OWNER, labels[OWNER])] if OWNER in labels else []
+    others = [Has(name, value) for name, value in labels.items() if name != OWNER]
+    return AllOf([*owner, readable_query(read_filter), *others])
 
 
 def _check_case(value: object, what: str) -> Case[Any]:

@@ -6,7 +6,8 @@ storage's lock from ``with`` to commit or rollback (one writer at a time, like S
 keeps an undo log, so a rollback puts everything back.
 
 Complexity: ``get`` and ``put`` are O(log n + size of the document); ``find`` is O(n) in
-the collection's size (a scan in key order); an audit append is O(1).
+the collection's size (a scan in key order, evaluating a label query's ``matches`` on each
+document); an audit append is O(1).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from casekit.errors import (
 from casekit.storage import _checks
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.journal import check_batch, check_snapshot
+from casekit.storage.label_query import LabelQuery, Labels, LabelValue
 from casekit.storage.locks import WriterLock
 from casekit.storage.ports import (
     AuditEntry,
@@ -48,7 +50,7 @@ __all__ = ["MemoryStorage"]
 class _Row:
     version: int
     body: str
-    labels: dict[str, str]
+    labels: dict[str, LabelValue]
     updated_at: datetime
 
 
@@ -138,7 +140,7 @@ class _MemoryDocuments(DocumentStore):
         body: Body,
         *,
         expected_version: int,
-        labels: Mapping[str, str],
+        labels: Labels,
         updated_at: datetime,
     ) -> int:
         self._uow._require_active()
@@ -193,15 +195,17 @@ class _MemoryDocuments(DocumentStore):
         updated_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        where: LabelQuery | None = None,
     ) -> list[Document]:
         self._uow._require_active()
-        collection, wanted, low, high, after, limit = _checks.check_find(
+        collection, wanted, low, high, after, limit, query = _checks.check_find(
             collection,
             labels=labels,
             updated_from=updated_from,
             updated_to=updated_to,
             after=after,
             limit=limit,
+            where=where,
         )
         rows = self._storage._docs.get(collection)
         if not rows:
@@ -211,6 +215,8 @@ class _MemoryDocuments(DocumentStore):
         for key in keys:
             row: _Row = rows[key]
             if any(row.labels.get(k) != v for k, v in wanted.items()):
+                continue
+            if query is not None and not query.matches(row.labels):
                 continue
             if (low is not None and row.updated_at < low) or (
                 high is not None and row.updated_at >= high

@@ -27,10 +27,12 @@ import attrs
 from casekit.errors import AlreadyExists
 from casekit.priority import Priority
 from casekit.storage._checks import check_collection, check_documents
+from casekit.storage.label_query import LabelQuery, Labels, LabelValue
 from casekit.storage.outbox_record import OutboxRecord
 
 if TYPE_CHECKING:
     from casekit.cases import Case, Owner
+    from casekit.security import ReadFilter
     from casekit.storage.unit_of_work import Storage, UnitOfWork
 
 __all__ = [
@@ -85,7 +87,9 @@ class Document:
         key: Its key, unique in the collection.
         version: 1 after the first write, +1 on every write.
         body: The JSON-safe content.
-        labels: String attributes the store can filter on (``status``, ``owner`` ...).
+        labels: Attributes the store can filter on (``status``, ``owner`` ...): each a
+            text, or a *set label*'s texts as a sorted tuple (``participants``); see
+            `casekit.storage.label_query`.
         updated_at: When it was last written (UTC), the field range queries use.
     """
 
@@ -93,7 +97,7 @@ class Document:
     key: str
     version: int
     body: Mapping[str, Any]
-    labels: Mapping[str, str]
+    labels: Mapping[str, LabelValue]
     updated_at: datetime
 
 
@@ -159,12 +163,14 @@ class DocumentStore(abc.ABC):
         body: Body,
         *,
         expected_version: int,
-        labels: Mapping[str, str],
+        labels: Labels,
         updated_at: datetime,
     ) -> int:
         """Write ``body`` over version ``expected_version`` (0: a new key); return the new version.
 
-        ``body`` is a JSON-safe mapping, or `JsonText` to store as it is.
+        ``body`` is a JSON-safe mapping, or `JsonText` to store as it is. A label is a text
+        or a set of texts (a tuple or frozenset; stored as a sorted tuple, left out when
+        empty).
 
         Raises:
             AlreadyExists: ``expected_version`` is 0 and the key exists; nothing written.
@@ -181,17 +187,21 @@ class DocumentStore(abc.ABC):
         updated_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        where: LabelQuery | None = None,
     ) -> list[Document]:
         """Return up to ``limit`` matching documents, in key order.
 
-        A document matches when it has every one of ``labels``, ``updated_from <=
-        updated_at < updated_to`` (either bound optional) and its key sorts after ``after``.
+        A document matches when it has every one of ``labels`` (texts: a set label equals
+        no text), matches ``where`` (a [`LabelQuery`][casekit.storage.label_query.LabelQuery],
+        as its ``matches`` says), ``updated_from <= updated_at < updated_to`` (either bound
+        optional) and its key sorts after ``after``. With ``where``, ``labels`` are checked
+        after it (its entry terms choose what is read: see `casekit.storage.label_query`).
         """
 
     def put_new(
         self,
         collection: str,
-        documents: Sequence[tuple[str, Body, Mapping[str, str], datetime]],
+        documents: Sequence[tuple[str, Body, Labels, datetime]],
     ) -> None:
         """Write new documents ``(key, body, labels, updated_at)`` at version 1, all or none.
 
@@ -321,8 +331,15 @@ class CaseRepository(abc.ABC):
         updated_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        readable_by: ReadFilter | None = None,
     ) -> Page[Case[Any]]:
-        """Return one page, in id order, of the cases matching every given filter."""
+        """Return one page, in id order, of the cases matching every given filter.
+
+        With ``readable_by`` (``policy.read_filter(principal)``), only the cases it lets its
+        principal read, exactly those ``readable_by.matches(CaseResource.of(case))`` allows,
+        filtered by the store before any case is loaded; paging (``after``, ``limit``)
+        works as without it.
+        """
 
 
 @attrs.frozen(slots=True)

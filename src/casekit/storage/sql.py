@@ -36,8 +36,10 @@ from casekit.errors import (
 from casekit.storage import _checks
 from casekit.storage.audit import ChainedAuditLog
 from casekit.storage.journal import SqlJournal
+from casekit.storage.label_query import LabelQuery, Labels, LabelValue
 from casekit.storage.ports import AuditEntry, Body, Document, DocumentStore, JsonText, Outbox
 from casekit.storage.sql_errors import translate_error
+from casekit.storage.sql_labels import find_statement, union_merge
 from casekit.storage.sql_outbox import SqlOutbox
 from casekit.storage.sql_schema import (
     ROUTING_INDEXES_V3,
@@ -185,6 +187,44 @@ class SqlDialect(abc.ABC):
         """An SQL condition (and its parameters) matching rows that have every label."""
 
     @abc.abstractmethod
+    def label_condition(self, query: LabelQuery) -> tuple[str, list[object]]:
+        """``query`` as a condition on the ``documents`` row ``d``, and its parameters.
+
+        It must hold exactly when ``query.matches(labels)`` holds for ``d``'s labels.
+        """
+
+    def label_branch(
+        self, collection: str, name: str, value: str, after: str | None
+    ) -> tuple[str, list[object]]:
+        """The head of an entry branch: the keys holding one label value, joined to ``d``.
+
+        ``SELECT l.key FROM document_labels l JOIN documents d ... WHERE ...`` reading, in
+        key order, the index range of ``(collection, name, value)`` after ``after``; the
+        caller appends `` AND <condition on d>``. The default is SQLite's layout.
+        """
+        sql = (
+            "SELECT l.key FROM document_labels l JOIN documents d"
+            " ON d.collection = l.collection AND d.key = l.key"
+            " WHERE l.collection = ? AND l.name = ? AND l.value = ?"
+        )
+        params: list[object] = [collection, name, value]
+        if after is not None:
+            sql += " AND l.key > ?"
+            params.append(after)
+        return sql, params
+
+    def merged_keys(
+        self, branches: Sequence[tuple[str, list[object]]], limit: int
+    ) -> tuple[str, list[object]]:
+        """A query of the branches' first ``limit`` keys, in key order, without repeats.
+
+        Each branch is a ``SELECT l.key ...`` whose rows come in key order.
+
+        The default is a compound ``UNION`` with ``ORDER BY``, which SQLite runs as a merge.
+        """
+        return union_merge(branches, limit)
+
+    @abc.abstractmethod
     def time_param(self, moment: datetime) -> object:
         """A UTC time as the database stores it."""
 
@@ -269,9 +309,26 @@ _STRING = json.encoder.encode_basestring  # one str as JSON (ensure_ascii=False)
 """One encoder for every row: ``json.dumps`` with options builds a new one per call."""
 
 
-def _labels_json(labels: Mapping[str, str]) -> str:
-    """Checked ``labels`` (text to text) as compact JSON, non-ASCII as it is."""
-    return "{" + ",".join(f"{_STRING(k)}:{_STRING(v)}" for k, v in labels.items()) + "}"
+def _labels_json(labels: Mapping[str, LabelValue]) -> str:
+    """Checked ``labels`` (texts, and set labels as tuples) as compact JSON, non-ASCII as is."""
+    return (
+        "{"
+        + ",".join(
+            f"{_STRING(k)}:{_STRING(v)}"
+            if type(v) is str
+            else f"{_STRING(k)}:[{','.join(_STRING(item) for item in v)}]"
+            for k, v in labels.items()
+        )
+        + "}"
+    )
+
+
+def _stored_labels(labels: dict[str, Any]) -> dict[str, LabelValue]:
+    """Labels read back: a set label's JSON array as a tuple."""
+    for name, value in labels.items():
+        if type(value) is list:
+            labels[name] = tuple(value)
+    return labels
 
 
 def _dumps(what: str, value: Body) -> str:
@@ -289,7 +346,9 @@ class SqlDocuments(DocumentStore):
     """The document store over a `SqlDialect`, inside its current transaction.
 
     Complexity: ``get``, ``put`` and ``delete`` are one primary-key statement (two when a
-    conditional write fails, to say why); ``find`` scans the collection in key order.
+    conditional write fails, to say why), and the database's triggers rewrite the label
+    index rows of a write that changes the labels (one per label value); ``find`` scans the
+    collection in key order, or with ``where`` reads as `casekit.storage.sql_labels` says.
     """
 
     def __init__(self, dialect: SqlDialect, guard: Callable[[], None]) -> None:
@@ -329,7 +388,7 @@ class SqlDocuments(DocumentStore):
             ) from error
         if not isinstance(body, dict) or not isinstance(labels, dict):
             raise CorruptRecord(f"table documents, key {where!r}: body or labels not an object")
-        return Document(collection, key, int(version), body, labels, moment)
+        return Document(collection, key, int(version), body, _stored_labels(labels), moment)
 
     def put(
         self,
@@ -338,7 +397,7 @@ class SqlDocuments(DocumentStore):
         body: Body,
         *,
         expected_version: int,
-        labels: Mapping[str, str],
+        labels: Labels,
         updated_at: datetime,
     ) -> int:
         """See [`DocumentStore.put`][]."""
@@ -377,7 +436,7 @@ class SqlDocuments(DocumentStore):
     def put_new(
         self,
         collection: str,
-        documents: Sequence[tuple[str, Body, Mapping[str, str], datetime]],
+        documents: Sequence[tuple[str, Body, Labels, datetime]],
     ) -> None:
         """See [`DocumentStore.put_new`][]: one existence check per 500 keys, one batch."""
         self._guard()
@@ -399,6 +458,33 @@ class SqlDocuments(DocumentStore):
             "VALUES (?, ?, 1, ?, ?, ?)",
             rows,
         )
+
+    def _find_where(
+        self,
+        collection: str,
+        query: LabelQuery,
+        labels: Mapping[str, str],
+        *,
+        updated_from: datetime | None,
+        updated_to: datetime | None,
+        after: str | None,
+        limit: int,
+    ) -> list[Document]:
+        """``find`` with a label query (see `casekit.storage.sql_labels`)."""
+        conditions: list[tuple[str, list[object]]] = []
+        if labels:
+            conditions.append(self._db.label_filter(labels))
+        if updated_from is not None:
+            conditions.append(("d.updated_at >= ?", [self._db.time_param(updated_from)]))
+        if updated_to is not None:
+            conditions.append(("d.updated_at < ?", [self._db.time_param(updated_to)]))
+        statement = find_statement(
+            self._db, collection, query, conditions=conditions, after=after, limit=limit
+        )
+        if statement is None:
+            return []
+        rows = self._db.execute(*statement).fetchall()
+        return [self._document(collection, row[0], row[1:]) for row in rows]
 
     def delete(self, collection: str, key: str, *, expected_version: int) -> None:
         """See [`DocumentStore.delete`][]."""
@@ -429,17 +515,29 @@ class SqlDocuments(DocumentStore):
         updated_to: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        where: LabelQuery | None = None,
     ) -> list[Document]:
-        """See [`DocumentStore.find`][]."""
+        """See [`DocumentStore.find`][]; with ``where``, see `casekit.storage.sql_labels`."""
         self._guard()
-        collection, labels, updated_from, updated_to, after, limit = _checks.check_find(
+        collection, labels, updated_from, updated_to, after, limit, query = _checks.check_find(
             collection,
             labels=labels,
             updated_from=updated_from,
             updated_to=updated_to,
             after=after,
             limit=limit,
+            where=where,
         )
+        if query is not None:
+            return self._find_where(
+                collection,
+                query,
+                labels,
+                updated_from=updated_from,
+                updated_to=updated_to,
+                after=after,
+                limit=limit,
+            )
         conditions = ["collection = ?"]
         params: list[object] = [collection]
         if labels:

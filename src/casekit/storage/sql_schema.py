@@ -5,7 +5,8 @@ routing engine, since removed; version 3 also changed, on SQLite, how ``document
 ``audit_heads`` are laid out; version 4 drops those routing tables and adds the routing
 journal of `casekit.storage.journal`; version 5 protects ``audit_heads``, stops
 TRUNCATE of the audit tables and keeps the audit key's fingerprint; version 6 adds the
-transactional outbox of `casekit.storage.sql_outbox`):
+transactional outbox of `casekit.storage.sql_outbox`; version 7 the label index of
+`casekit.storage.sql_labels`):
 
 - ``casekit_schema(component, version)``: the schema version (`check_schema`).
 - ``documents(collection, key, version, body, labels, updated_at)``: the document store.
@@ -18,6 +19,8 @@ transactional outbox of `casekit.storage.sql_outbox`):
   (and on PostgreSQL a TRUNCATE) are refused.
 - ``outbox(position, id, event, attempts, lease_owner, lease_until)`` (version 6): the
   records of the transactional outbox not yet acked.
+- ``document_labels(collection, name, value, key)`` (version 7): every label value of
+  every document, kept by triggers on ``documents``, read by label queries.
 - ``audit_key_check(id, fingerprint)`` (version 4): one row, the fingerprint of the audit key
   the trails are written with (``none`` without one), so a storage opened with another key
   is refused (`check_audit_key_fingerprint`).
@@ -52,7 +55,7 @@ __all__ = [
     "migrate_schema",
 ]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The newest schema version this casekit writes and reads."""
 
 

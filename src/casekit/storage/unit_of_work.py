@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from casekit.checks import check_id, check_instance
+from casekit.checks import check_id, check_instance, check_int
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import StorageError, ValidationError
 from casekit.storage.audit import check_audit_key, verify_chain, verify_record
@@ -36,6 +36,7 @@ from casekit.storage.ports import (
     Outbox,
     RoutingJournal,
 )
+from casekit.storage.readable import case_labels
 
 if TYPE_CHECKING:
     from casekit.cases import Case
@@ -401,6 +402,43 @@ class Storage(abc.ABC):
             uow.cases.add_all(batch, actor=actor)
             uow.commit()
         return len(batch)
+
+    def relabel_cases(self, *, batch: int = 500) -> int:
+        """Save again every stored case whose labels are not those casekit writes today.
+
+        Cases stored before schema version 7 lack the labels filtered reads use (its
+        sensitivity, supervisor, participants ...), so ``query(readable_by=...)`` leaves
+        them out until they are saved again. This saves each such case as it is, ``batch``
+        cases per unit of work: its labels are rewritten, its version goes up by one and
+        its audit trail gains a ``record_saved`` entry. Cases whose labels are current are
+        not written; running it again finds none.
+
+        Complexity: O(n) for the n stored cases (each read and decoded; the stale ones
+        saved).
+
+        Returns:
+            How many cases were saved.
+
+        Raises:
+            ValidationError: ``batch`` is not an int from 1 to 10,000.
+            ConcurrencyConflict: A case changed while its batch was being saved (the
+                batch is rolled back; run it again).
+        """
+        batch = check_int(batch, what="batch of relabel_cases", minimum=1, maximum=10_000)
+        saved = 0
+        after: str | None = None
+        while True:
+            with self.unit_of_work() as uow:
+                documents = uow.documents.find(CASES, after=after, limit=batch)
+                for document in documents:
+                    case = uow.cases.get(document.key)
+                    if dict(document.labels) != case_labels(case):
+                        uow.cases.save(case)
+                        saved += 1
+                uow.commit()
+            if len(documents) < batch:
+                return saved
+            after = documents[-1].key
 
     def __enter__(self) -> Storage:
         return self

@@ -16,7 +16,10 @@ name and the people, teams and org units related to the cases) and commands, and
 * and then nothing changed: the case's stored record, its break-the-glass grants and the
   outbox are as before, and its audit trail has exactly one new entry, the denial
   (``access_denied``, by that principal, naming the permission), and still verifies;
-* a read the policy allows returns that case.
+* a read the policy allows returns that case;
+* listing the cases ([`Application.find_cases`][casekit.app.Application.find_cases], page by
+  page) returns exactly the stored cases the policy lets the principal read, in id order
+  ([`app_listing_violations`][]).
 
 Commands the policy allows, other than reads, are not run: they would change the cases the
 next example draws on, and the property is about what is denied. The commands tried
@@ -54,6 +57,7 @@ __all__ = [
     "AppCommand",
     "app_command_violations",
     "app_commands",
+    "app_listing_violations",
     "assert_app_respects_policy",
 ]
 
@@ -207,7 +211,7 @@ def app_command_violations(
     if command.people_only and principal.is_automatic:
         return []
     with app.storage.unit_of_work() as uow:
-        resource = app.resource(uow.cases.get(case_id))
+        resource = CaseResource.of(uow.cases.get(case_id))
     what = f"{command.name} on {case_id} by {principal!r}"
     if not _expected(app, principal, command, resource):
         return _denial_violations(app, principal, command, case_id, what)
@@ -262,12 +266,70 @@ def _denial_violations(
     return found
 
 
+def app_listing_violations(
+    app: Application, principal: Principal, *, page_size: int = 3
+) -> list[str]:
+    """What listing the cases as ``principal`` breaks: it must return exactly the readable ones.
+
+    Reads every stored case (trusted, in pages of 1,000), decides ``read`` on each, and
+    compares with `Application.find_cases` read in pages of ``page_size`` (small, so paging
+    is exercised). A break-the-glass grant does not widen a listing.
+
+    Complexity: O(n) decisions and O(n / page_size) listing commands for n stored cases.
+
+    Returns:
+        One line per broken property; empty when none is.
+
+    Raises:
+        ValidationError: ``app`` has no policy.
+    """
+    policy = app.policy
+    if policy is None:
+        raise ValidationError(f"{app.name} has no policy: there is nothing to respect")
+    stored: list[Any] = []
+    cursor: str | None = None
+    with app.storage.unit_of_work() as uow:
+        while True:
+            page = uow.cases.query(after=cursor, limit=1000)
+            stored.extend(page.items)
+            if page.next_after is None:
+                break
+            cursor = page.next_after
+    expected = [
+        case.id
+        for case in stored
+        if policy.decide(principal, P.READ, CaseResource.of(case)).allowed
+    ]
+    listed: list[str] = []
+    cursor = None
+    for _ in range(len(stored) + 2):  # a page that never ends is reported, not looped on
+        try:
+            found = app.find_cases(actor=principal, after=cursor, limit=page_size)
+        except AccessDenied as error:
+            return [f"listing the cases as {principal!r} was refused: {error}"]
+        listed.extend(case.id for case in found.items)
+        if found.next_after is None:
+            break
+        cursor = found.next_after
+    else:
+        return [f"listing the cases as {principal!r} never reached its last page"]
+    if listed == expected:
+        return []
+    leaked = sorted(set(listed) - set(expected))
+    missing = sorted(set(expected) - set(listed))
+    return [
+        f"listing as {principal!r} returned {len(listed)} cases, the policy allows "
+        f"{len(expected)}: leaked {leaked[:10]}, missing {missing[:10]}"
+        + ("" if leaked or missing else " (order or repeats differ)")
+    ]
+
+
 def _vocabulary(app: Application, case_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """People, teams and org units related to the cases, and the roles the policy names."""
     people, teams, units, roles = set(PEOPLE), set(TEAMS), set[str](), set(ROLES)
     with app.storage.unit_of_work() as uow:
         for case_id in case_ids:
-            resource = app.resource(uow.cases.get(case_id))
+            resource = CaseResource.of(uow.cases.get(case_id))
             people |= resource.task_assignees | resource.participants
             for ref in (resource.owner, resource.supervisor, resource.reviewer):
                 kind, _, name = (ref or "").partition(":")
@@ -341,9 +403,11 @@ def assert_app_respects_policy(
         groups.append(performs)
     command_from = st.sampled_from(groups).flatmap(st.sampled_from)
 
-    @given(principals_from, command_from, st.sampled_from(ids))
-    def search(principal: Principal, command: AppCommand, case_id: str) -> None:
+    @given(principals_from, command_from, st.sampled_from(ids), st.integers(0, 9))
+    def search(principal: Principal, command: AppCommand, case_id: str, list_now: int) -> None:
         problems = app_command_violations(app, principal, command, case_id)
+        if list_now == 0:  # one example in ten also lists every case as that principal
+            problems += app_listing_violations(app, principal)
         assert not problems, "\n".join(problems)
 
     chosen = settings if settings is not None else hypothesis_settings(deadline=None)

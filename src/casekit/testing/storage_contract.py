@@ -9,6 +9,8 @@ the ports it implements:
   contract, `AuditTrustContract`, with a key);
 - `casekit.testing.contract_cases`: `CaseRepositoryContract` and
   `repository_machine`;
+- `casekit.testing.contract_readable`: `ReadableCasesContract` (filtered case queries
+  return exactly what the policy lets a principal read);
 - `casekit.testing.contract_ledger`: `LedgerContract`;
 - `casekit.testing.contract_outbox`: `OutboxContract` and `outbox_machine` (these
   tests drain the outbox: it is one queue per storage);
@@ -16,7 +18,7 @@ the ports it implements:
   (`JournalContract`);
 - `casekit.testing.contract_validation`: arguments checked at the door.
 
-`StorageContract` combines the first six, for an adapter that implements every port
+`StorageContract` combines the first seven, for an adapter that implements every port
 (casekit runs it against its in-memory, SQLite and PostgreSQL adapters). Subclass it in a
 test module and provide a ``storage`` fixture (session- or class-scoped, so Hypothesis may
 use it)::
@@ -44,6 +46,7 @@ from casekit.testing.contract_cases import CaseRepositoryContract, repository_ma
 from casekit.testing.contract_documents import DocumentStoreContract
 from casekit.testing.contract_ledger import LedgerContract
 from casekit.testing.contract_outbox import OutboxContract, outbox_machine
+from casekit.testing.contract_readable import ReadableCasesContract
 from casekit.testing.contract_support import (
     assert_same_case,
     correction_case,
@@ -59,6 +62,7 @@ __all__ = [
     "DocumentStoreContract",
     "LedgerContract",
     "OutboxContract",
+    "ReadableCasesContract",
     "StorageContract",
     "UnitOfWorkContract",
     "assert_same_case",
@@ -76,6 +80,7 @@ class StorageContract(
     UnitOfWorkContract,
     AuditLogContract,
     CaseRepositoryContract,
+    ReadableCasesContract,
     LedgerContract,
     OutboxContract,
 ):

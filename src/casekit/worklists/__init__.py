@@ -6,7 +6,21 @@ See ``docs/worklists.md``. The entry point is [`Caseload`][]; the job aid's rule
 
 from __future__ import annotations
 
-from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar
+from casekit.worklists.absence import (
+    Absence,
+    AbsenceBook,
+    AbsenceKind,
+    AbsenceRule,
+    Delegate,
+    DelegateKind,
+    Disposition,
+    HeldWork,
+    Placement,
+    WorkKind,
+    place_work,
+)
+from casekit.worklists.calendar import MONDAY_TO_FRIDAY, BusinessCalendar, Shift
+from casekit.worklists.calendars import CalendarRegistry, CaseParties
 from casekit.worklists.caseload import Caseload, Changes, WorklistView
 from casekit.worklists.defaults import (
     CATEGORY_1,
@@ -26,6 +40,7 @@ from casekit.worklists.escalation import (
     router_escalation,
 )
 from casekit.worklists.outreach import ContactRecord, Outcome, OutreachLog, Tally
+from casekit.worklists.pauses import Pause, PauseRule, SlaClock
 from casekit.worklists.productivity import (
     DEFAULT_GOALS,
     ContactPlan,
@@ -39,6 +54,7 @@ from casekit.worklists.productivity import (
 from casekit.worklists.sla import (
     PRIOR_OUTREACH_FLAG,
     Anchor,
+    CalendarOwner,
     CaseLike,
     Category,
     Condition,
@@ -62,9 +78,16 @@ __all__ = [
     "MEDIUM",
     "MONDAY_TO_FRIDAY",
     "PRIOR_OUTREACH_FLAG",
+    "Absence",
+    "AbsenceBook",
+    "AbsenceKind",
+    "AbsenceRule",
     "Anchor",
     "BusinessCalendar",
+    "CalendarOwner",
+    "CalendarRegistry",
     "CaseLike",
+    "CaseParties",
     "Caseload",
     "Category",
     "Changes",
@@ -72,16 +95,25 @@ __all__ = [
     "ContactPlan",
     "ContactRecord",
     "DayProgress",
+    "Delegate",
+    "DelegateKind",
+    "Disposition",
     "DueWindow",
     "Escalation",
     "EscalationBus",
     "Escalator",
     "Goals",
+    "HeldWork",
     "Outcome",
     "OutreachLog",
     "OverdueItem",
+    "Pause",
+    "PauseRule",
+    "Placement",
     "PolicySet",
+    "Shift",
     "Signal",
+    "SlaClock",
     "SlaEvent",
     "SlaPolicy",
     "Subscriber",
@@ -90,9 +122,11 @@ __all__ = [
     "WeekProgress",
     "WindowUnit",
     "WorkItem",
+    "WorkKind",
     "WorklistView",
     "Worklists",
     "day_progress",
+    "place_work",
     "plan_daily_contacts",
     "router_escalation",
     "week_progress",

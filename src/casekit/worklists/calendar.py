@@ -1,10 +1,13 @@
 """Business calendars: working weekdays, working hours, holidays, in one time zone.
 
 A [`BusinessCalendar`][] answers "is this a working day?", adds and counts business days,
-and adds and counts business hours. Dates are local to the calendar's time zone; instants are
-timezone-aware and come back in UTC. Working hours are local wall-clock times, so a working
-day that crosses a DST change still starts at 09:00 local; its length in real time is measured
-in UTC, so business hours are exact across DST changes.
+and adds and counts business hours. Working hours are one span a day (``opens``–``closes``)
+or, with ``shifts``, split shifts that may differ per weekday (09:00–12:00 and 13:00–17:00;
+Friday 09:00–13:00): see [`BusinessCalendar.with_shifts`][]. Dates are local to the
+calendar's time zone; instants are timezone-aware and come back in UTC. Working hours are
+local wall-clock times, so a working day that crosses a DST change still starts at 09:00
+local; its length in real time is measured in UTC, so business hours are exact across DST
+changes.
 
 Holidays come from an explicit list or from the ``holidays`` package (the optional extra
 ``casekit[holidays]``); casekit never writes holiday rules itself. A calendar built from the
@@ -19,8 +22,9 @@ operation                      cost
 ``is_business_day``            O(1)
 ``count_business_days``        O(log H)
 ``add_business_days``          O(log n · log H)
-``add_business_hours``         O(d)
-``business_hours_between``     O(d)
+``working_intervals``          O(shifts a day)
+``add_business_hours``         O(d · shifts a day)
+``business_hours_between``     O(d · shifts a day)
 =============================  =======================
 """
 
@@ -28,7 +32,9 @@ from __future__ import annotations
 
 import bisect
 import importlib
-from collections.abc import Iterable
+import itertools
+import uuid
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,7 +51,7 @@ from casekit.checks import (
 )
 from casekit.errors import MissingExtra, OutsideCalendar, ValidationError
 
-__all__ = ["MONDAY_TO_FRIDAY", "BusinessCalendar"]
+__all__ = ["MONDAY_TO_FRIDAY", "BusinessCalendar", "Shift"]
 
 MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))
 """Working weekdays Monday (0) to Friday (4), as `datetime.date.weekday` numbers."""
@@ -54,6 +60,10 @@ _DAY = timedelta(days=1)
 MAX_SPAN = timedelta(days=36_600)
 """The longest stretch business hours are counted over or added (about 100 years): the walks
 are O(days), and a longer one is a mistake, not a deadline."""
+_INTERVAL_CACHE_SIZE = 16_384
+"""How many (time zone and shifts, day) → UTC working intervals are remembered, shared by
+every calendar (they depend on nothing else, and never change); cleared when full."""
+_INTERVALS: dict[tuple[str, date], tuple[tuple[datetime, datetime], ...]] = {}
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -105,6 +115,94 @@ def _years(value: tuple[int, int] | None) -> tuple[int, int] | None:
     return (first, last)
 
 
+def _naive_time(value: object, what: str) -> time:
+    moment = check_instance(value, time, what=what)
+    if moment.tzinfo is not None:
+        raise ValidationError(f"{what} must be a naive local time, got {moment.isoformat()}")
+    return moment
+
+
+@attrs.frozen
+class Shift:
+    """One span of working time in a day, in local wall-clock time.
+
+    Args:
+        opens: Local time the shift starts (naive).
+        closes: Local time it ends (naive); after ``opens`` (a shift may not cross midnight).
+
+    Raises:
+        ValidationError: If either is not a naive ``time``, or ``closes <= opens``.
+    """
+
+    opens: time = attrs.field()
+    closes: time = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        _naive_time(self.opens, "Shift.opens")
+        _naive_time(self.closes, "Shift.closes")
+        if self.closes <= self.opens:
+            raise ValidationError(
+                f"shift {self.opens.isoformat()}–{self.closes.isoformat()}: closes must be "
+                "after opens (a shift may not cross midnight; split it in two days)"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+ShiftsByWeekday = tuple[tuple[Shift, ...], ...]
+"""Seven tuples of shifts, Monday (0) to Sunday (6); an empty tuple is a day off."""
+
+
+def _shift(value: object, day: int) -> Shift:
+    if isinstance(value, Shift):
+        return value
+    pair = _collection(value, f"a shift on weekday {day}")
+    if len(pair) != 2:
+        raise ValidationError(
+            f"a shift on weekday {day} must be a Shift or (opens, closes), got {value!r:.80}"
+        )
+    return Shift(
+        _naive_time(pair[0], f"opening of a shift on weekday {day}"),
+        _naive_time(pair[1], f"closing of a shift on weekday {day}"),
+    )
+
+
+def _shifts(value: object) -> ShiftsByWeekday | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple) and len(value) == 7 and all(isinstance(d, tuple) for d in value):
+        by_day: dict[object, object] = dict(enumerate(value))
+    elif isinstance(value, Mapping):
+        by_day = dict(value)
+    else:
+        raise ValidationError(
+            "business calendar shifts must map weekday numbers (0 = Monday … 6 = Sunday) to "
+            f"shifts, e.g. {{0: [(time(9), time(12)), (time(13), time(17))]}}; got {value!r:.80}"
+        )
+    bad = [d for d in by_day if type(d) is not int or not 0 <= d <= 6]
+    if bad:
+        raise ValidationError(
+            f"business calendar shifts name weekdays {bad!r:.80}; give 0 (Monday) to 6 (Sunday)"
+        )
+    days: list[tuple[Shift, ...]] = []
+    for day in range(7):
+        spans = sorted(
+            (_shift(v, day) for v in _collection(by_day.get(day, ()), f"shifts of weekday {day}")),
+            key=lambda s: s.opens,
+        )
+        for before, after in itertools.pairwise(spans):
+            if after.opens < before.closes:
+                raise ValidationError(
+                    f"shifts {before} and {after} on {_WEEKDAY_NAMES[day]} overlap; "
+                    "give shifts that do not overlap"
+                )
+        days.append(tuple(spans))
+    if not any(days):
+        raise ValidationError("business calendar shifts give no working time on any weekday")
+    return tuple(days)
+
+
 @attrs.frozen
 class BusinessCalendar:
     """Working days and hours in one time zone, with holidays.
@@ -118,9 +216,14 @@ class BusinessCalendar:
         holiday_years: ``(first, last)`` years the holiday list is known to cover; dates
             outside raise [`OutsideCalendar`][]. ``None``: the list is complete for all time.
         name: A label for messages and reprs.
+        shifts: Split shifts per weekday (weekday number to ``Shift`` s or ``(opens,
+            closes)`` pairs); ``None``: one span ``opens``–``closes`` on every workday. When
+            given, ``workdays`` must be the weekdays that have shifts and ``opens``/``closes``
+            their earliest opening and latest closing; [`with_shifts`][] fills them in.
 
     Raises:
-        ValidationError: On an unknown time zone, no workdays, or ``closes <= opens``.
+        ValidationError: On an unknown time zone, no workdays, ``closes <= opens``, or shifts
+            that overlap or disagree with ``workdays``, ``opens`` and ``closes``.
     """
 
     tz: ZoneInfo = attrs.field(converter=_zone)
@@ -130,7 +233,10 @@ class BusinessCalendar:
     holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
     holiday_years: tuple[int, int] | None = attrs.field(default=None, converter=_years)
     name: str = attrs.field(default="business calendar", validator=attrs_check(check_text))
+    shifts: ShiftsByWeekday | None = attrs.field(default=None, converter=_shifts)
     _sorted_holidays: tuple[date, ...] = attrs.field(init=False, repr=False, eq=False)
+    _day_shifts: ShiftsByWeekday = attrs.field(init=False, repr=False, eq=False)
+    _shape: str = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
@@ -147,9 +253,87 @@ class BusinessCalendar:
             raise ValidationError(
                 f"{self.name}: holiday_years {self.holiday_years!r} is empty; give (first, last)"
             )
+        day_shifts: ShiftsByWeekday
+        if self.shifts is None:
+            day_shifts = tuple(
+                (Shift(self.opens, self.closes),) if d in self.workdays else () for d in range(7)
+            )
+        else:
+            day_shifts = self.shifts
+            self._check_shifts_agree(day_shifts)
+        object.__setattr__(self, "_day_shifts", day_shifts)
+        # What a day's UTC intervals depend on besides the day, as a string (its hash is
+        # kept): the key of the shared interval cache.
+        zone = self.tz.key if self.tz.key is not None else f"unnamed-{uuid.uuid4()}"
+        hours = ";".join(",".join(map(str, shifts)) for shifts in day_shifts)
+        object.__setattr__(self, "_shape", f"{zone}|{hours}")
         # Only holidays on a working weekday change any count.
         on_workdays = sorted(d for d in self.holidays if d.weekday() in self.workdays)
         object.__setattr__(self, "_sorted_holidays", tuple(on_workdays))
+
+    def _check_shifts_agree(self, shifts: ShiftsByWeekday) -> None:
+        with_shifts = frozenset(d for d in range(7) if shifts[d])
+        opens = min(s[0].opens for s in shifts if s)
+        closes = max(s[-1].closes for s in shifts if s)
+        if with_shifts != self.workdays or (opens, closes) != (self.opens, self.closes):
+            raise ValidationError(
+                f"{self.name}: shifts work weekdays {sorted(with_shifts)} from "
+                f"{opens.isoformat()} to {closes.isoformat()}, but workdays="
+                f"{sorted(self.workdays)}, opens={self.opens.isoformat()}, closes="
+                f"{self.closes.isoformat()}; build it with BusinessCalendar.with_shifts"
+            )
+
+    @classmethod
+    def with_shifts(
+        cls,
+        tz: ZoneInfo | str,
+        shifts: Mapping[int, Iterable[Shift | tuple[time, time]]],
+        *,
+        holidays: Iterable[date] = frozenset(),
+        holiday_years: tuple[int, int] | None = None,
+        name: str = "business calendar",
+    ) -> BusinessCalendar:
+        """Build a calendar with split shifts, different per weekday if need be.
+
+        Example::
+
+            BusinessCalendar.with_shifts(
+                "Europe/London",
+                {d: [(time(9), time(12)), (time(13), time(17))] for d in range(4)}
+                | {4: [(time(9), time(13))]},
+            )
+
+        Args:
+            tz: The calendar's time zone.
+            shifts: Weekday number (0 = Monday) to its shifts; weekdays left out are days off.
+            holidays: Dates that are not working days.
+            holiday_years: ``(first, last)`` years ``holidays`` covers (see the class).
+            name: A label for messages.
+
+        Returns:
+            The calendar; its ``workdays``, ``opens`` and ``closes`` follow from the shifts.
+
+        Raises:
+            ValidationError: On overlapping shifts, an unknown weekday, no shift at all, or
+                any invalid argument (as the constructor).
+        """
+        days = _shifts(shifts)
+        if days is None:
+            raise ValidationError(
+                "BusinessCalendar.with_shifts needs shifts, got None; give e.g. "
+                "{0: [(time(9), time(12)), (time(13), time(17))]}"
+            )
+        working = [d for d in days if d]
+        return cls(
+            tz=tz,
+            workdays=frozenset(i for i, d in enumerate(days) if d),
+            opens=min(d[0].opens for d in working),
+            closes=max(d[-1].closes for d in working),
+            holidays=holidays,
+            holiday_years=holiday_years,
+            name=name,
+            shifts=days,
+        )
 
     @classmethod
     def from_holidays_package(
@@ -162,6 +346,7 @@ class BusinessCalendar:
         workdays: Iterable[int] = MONDAY_TO_FRIDAY,
         opens: time = time(9),
         closes: time = time(17),
+        shifts: Mapping[int, Iterable[Shift | tuple[time, time]]] | None = None,
     ) -> BusinessCalendar:
         """Build a calendar whose holidays come from the ``holidays`` package.
 
@@ -175,6 +360,8 @@ class BusinessCalendar:
             workdays: Working weekdays, Monday = 0.
             opens: Local opening time.
             closes: Local closing time.
+            shifts: Split shifts per weekday (as [`with_shifts`][]); when given,
+                ``workdays``, ``opens`` and ``closes`` are ignored and follow from them.
 
         Returns:
             The calendar, named after the country and subdivision.
@@ -206,6 +393,14 @@ class BusinessCalendar:
                 f"subdivision {subdiv!r}: {e}"
             ) from e
         label = country if subdiv is None else f"{country}-{subdiv}"
+        if shifts is not None:
+            return cls.with_shifts(
+                tz,
+                shifts,
+                holidays=frozenset(generated.keys()),
+                holiday_years=(min(years), max(years)),
+                name=f"{label} business calendar",
+            )
         return cls(
             tz=tz,
             workdays=workdays,
@@ -334,17 +529,53 @@ class BusinessCalendar:
     def working_hours(self, day: date) -> tuple[datetime, datetime] | None:
         """Return the UTC instants a business day opens and closes, or ``None`` if closed.
 
-        Local times in a DST gap are read with the offset before the change (``fold=0``).
+        With split shifts that is the first opening and the last closing (the break between
+        is not working time: see [`working_intervals`][]). Local times in a DST gap are read
+        with the offset before the change (``fold=0``).
+
+        Raises:
+            ValidationError: If ``day`` is not a date.
+            OutsideCalendar: If ``day`` is outside the years the holidays cover.
+        """
+        spans = self.working_intervals(day)
+        if not spans:
+            return None
+        return spans[0][0], spans[-1][1]
+
+    def working_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """Return the UTC ``(opens, closes)`` of each shift of a local day; ``()`` if closed.
+
+        Local times in a DST gap are read with the offset before the change (``fold=0``), so
+        a shift that spans a change lasts its real elapsed time (an hour less in spring).
+        O(shifts a day).
 
         Raises:
             ValidationError: If ``day`` is not a date.
             OutsideCalendar: If ``day`` is outside the years the holidays cover.
         """
         if not self.is_business_day(day):
-            return None
-        opens = datetime.combine(day, self.opens, tzinfo=self.tz).astimezone(UTC)
-        closes = datetime.combine(day, self.closes, tzinfo=self.tz).astimezone(UTC)
-        return opens, closes
+            return ()
+        key = (self._shape, day)
+        spans = _INTERVALS.get(key)
+        if spans is None:
+            spans = self._intervals(day)
+            if len(_INTERVALS) >= _INTERVAL_CACHE_SIZE:
+                _INTERVALS.clear()
+            _INTERVALS[key] = spans
+        return spans
+
+    def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        spans = []
+        last = None
+        for shift in self._day_shifts[day.weekday()]:
+            lo = datetime.combine(day, shift.opens, tzinfo=self.tz).astimezone(UTC)
+            hi = datetime.combine(day, shift.closes, tzinfo=self.tz).astimezone(UTC)
+            if last is not None:
+                lo = max(lo, last)  # a shift read across a DST gap never overlaps the last
+            if hi > lo:
+                spans.append((lo, hi))
+                last = hi
+        return tuple(spans)
 
     def end_of_business_day(self, day: date) -> datetime:
         """Return the UTC instant ``day`` closes; ``day`` must be a business day.
@@ -394,9 +625,7 @@ class BusinessCalendar:
         remaining = duration
         day = current.astimezone(self.tz).date()
         while True:
-            hours = self.working_hours(day)
-            if hours is not None:
-                opens, closes = hours
+            for opens, closes in self.working_intervals(day):
                 current = max(current, opens)
                 if current <= closes:
                     available = closes - current
@@ -433,9 +662,8 @@ class BusinessCalendar:
         day = a.astimezone(self.tz).date()
         last = b.astimezone(self.tz).date()
         while day <= last:
-            hours = self.working_hours(day)
-            if hours is not None:
-                lo, hi = max(a, hours[0]), min(b, hours[1])
+            for opens, closes in self.working_intervals(day):
+                lo, hi = max(a, opens), min(b, closes)
                 if hi > lo:
                     total += hi - lo
             day += _DAY

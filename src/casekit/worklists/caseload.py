@@ -36,10 +36,11 @@ from casekit.checks import (
 from casekit.clock import SYSTEM_CLOCK, Clock
 from casekit.errors import NotFound, ValidationError
 from casekit.worklists.calendar import BusinessCalendar
+from casekit.worklists.calendars import CalendarRegistry, CaseParties
 from casekit.worklists.defaults import DEFAULT_POLICIES
 from casekit.worklists.escalation import Escalation, EscalationBus, Subscriber
 from casekit.worklists.outreach import ATTEMPT, CONTACT, ContactRecord, Outcome, OutreachLog
-from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent
+from casekit.worklists.sla import PRIOR_OUTREACH_FLAG, PolicySet, SlaEvent, SlaPolicy
 from casekit.worklists.worklist import OverdueItem, WorkItem, Worklists
 
 __all__ = ["Caseload", "Changes", "WorklistView"]
@@ -136,10 +137,15 @@ class Caseload:
         clock: The source of now; defaults to the system clock.
         policies: The SLA policies; defaults to the job aid's
             (`DEFAULT_POLICIES`).
+        calendars: The calendars of teams, workers and clients (claimants); when given,
+            each policy's due dates run on the calendar its ``calendar_of`` names, for the
+            client's team, worker or the client (see [`Caseload.calendar_for`][]).
+            ``None``: every due date runs on ``calendar``.
 
     Raises:
         ValidationError: If ``calendar`` is not a [`BusinessCalendar`][], ``clock`` has no
-            ``now()``, or ``policies`` is not a [`PolicySet`][].
+            ``now()``, ``policies`` is not a [`PolicySet`][] or ``calendars`` not a
+            [`CalendarRegistry`][].
     """
 
     def __init__(
@@ -148,31 +154,47 @@ class Caseload:
         calendar: BusinessCalendar,
         clock: Clock = SYSTEM_CLOCK,
         policies: PolicySet = DEFAULT_POLICIES,
+        calendars: CalendarRegistry | None = None,
     ) -> None:
         check_instance(calendar, BusinessCalendar, what="a caseload's calendar")
+        if calendars is not None:
+            check_instance(calendars, CalendarRegistry, what="a caseload's calendars")
         if not callable(getattr(clock, "now", None)):
             raise ValidationError(f"a caseload's clock must have now(), got {clock!r:.80}")
         check_instance(policies, PolicySet, what="a caseload's policies")
         self.calendar = calendar
         self.clock = clock
         self.policies = policies
+        self.calendars = calendars
         self.worklists = Worklists()
         self.log = OutreachLog()
         self._workers: dict[str, str] = {}
+        self._teams: dict[str, str] = {}
         self._outreached: set[str] = set()
         self._bus = EscalationBus()
 
     # --------------------------------------------------------- assignment
 
-    def assign(self, client_id: str, worker_id: str) -> None:
+    def assign(self, client_id: str, worker_id: str, *, team: str | None = None) -> None:
         """Put a client on a worker's caseload, moving the client's open items with them.
 
+        Items moved keep their due dates (set on the calendar of when they started).
+
+        Args:
+            client_id: The client.
+            worker_id: The worker.
+            team: The team whose calendar the client's team-calendar policies use;
+                ``None`` keeps the one given before (if any).
+
         Raises:
-            ValidationError: If either id is not a usable id.
+            ValidationError: If an id is not a usable id.
         """
         client_id = check_id(client_id, what="client id to assign")
         worker_id = check_id(worker_id, what=f"worker id to assign {client_id} to")
+        team = check_optional_id(team, what=f"team of {client_id}")
         self._workers[client_id] = worker_id
+        if team is not None:
+            self._teams[client_id] = team
         for item in self.worklists.for_client(client_id):
             if item.worker_id != worker_id:
                 self.worklists.replace(item.changed(worker_id=worker_id))
@@ -194,6 +216,28 @@ class Caseload:
             raise NotFound(
                 f"client {client_id} is on no caseload; call assign({client_id!r}, worker) first"
             ) from None
+
+    def calendar_for(self, policy: SlaPolicy, client_id: str) -> BusinessCalendar:
+        """Return the calendar ``policy``'s due dates run on for ``client_id``. O(1).
+
+        Without ``calendars`` that is the caseload's calendar; with them, the calendar of
+        the client's team, worker or the client (as claimant) that ``policy.calendar_of``
+        names, or the registry's default for a party without one.
+
+        Raises:
+            ValidationError: If ``policy`` is not an [`SlaPolicy`][] or ``client_id`` not
+                an id.
+            NotFound: If the client is on no caseload.
+        """
+        check_instance(policy, SlaPolicy, what="the policy whose calendar is asked")
+        check_id(client_id, what="client id")
+        return self._calendar_for(policy, client_id, self._worker(client_id))
+
+    def _calendar_for(self, policy: SlaPolicy, client_id: str, worker: str) -> BusinessCalendar:
+        if self.calendars is None:
+            return self.calendar
+        parties = CaseParties(team=self._teams.get(client_id), worker=worker, claimant=client_id)
+        return self.calendars.for_policy(policy, parties)
 
     @property
     def clients(self) -> int:
@@ -254,7 +298,7 @@ class Caseload:
                 renewed.append(
                     item.changed(
                         opened_at=event.at,
-                        due=policy.due(event, self.calendar),
+                        due=policy.due(event, self._calendar_for(policy, event.client_id, worker)),
                         priority=event.item_priority(policy.category),
                         breached_at=None,
                     )
@@ -275,7 +319,7 @@ class Caseload:
                 policy,
                 worker,
                 event.at,
-                policy.due(event, self.calendar),
+                policy.due(event, self._calendar_for(policy, event.client_id, worker)),
                 event.item_priority(policy.category),
                 None,
             )

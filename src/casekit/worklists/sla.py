@@ -38,6 +38,7 @@ from casekit.worklists.calendar import BusinessCalendar
 
 __all__ = [
     "Anchor",
+    "CalendarOwner",
     "CaseLike",
     "Category",
     "Condition",
@@ -281,6 +282,21 @@ def _anchor(value: Anchor | str) -> Anchor:
     return check_enum(value, Anchor, what="SLA policy anchor")
 
 
+class CalendarOwner(enum.StrEnum):
+    """Whose business calendar a rule's clock runs on, resolved per case."""
+
+    TEAM = "team"
+    """The owning team's (its office hours and region)."""
+    WORKER = "worker"
+    """The assigned worker's (their shifts, time zone and region)."""
+    CLAIMANT = "claimant"
+    """The claimant's (their time zone and public holidays)."""
+
+
+def _calendar_owner(value: CalendarOwner | str) -> CalendarOwner:
+    return check_enum(value, CalendarOwner, what="SLA policy calendar_of")
+
+
 @attrs.frozen
 class SlaPolicy:
     """One SLA rule: a category, a due window, and what starts and ends its clock.
@@ -301,6 +317,8 @@ class SlaPolicy:
         outreach: Whether its items are outreach to the client (they set the client's next
             outreach date).
         rule: The rule in words, as the source states it.
+        calendar_of: Whose calendar its business time runs on ([`CalendarOwner`][]), looked
+            up per case in a [`CalendarRegistry`][]; default the team's.
 
     Raises:
         ValidationError: On an empty name, no way to start, or an event that both satisfies
@@ -318,6 +336,7 @@ class SlaPolicy:
     then: str | None = attrs.field(default=None, validator=attrs_check(check_optional_id))
     outreach: bool = attrs.field(default=True, validator=attrs_check(check_bool))
     rule: str = attrs.field(default="", validator=attrs_check(check_free_text))
+    calendar_of: CalendarOwner = attrs.field(default=CalendarOwner.TEAM, converter=_calendar_owner)
 
     def __attrs_post_init__(self) -> None:
         overlap = (self.satisfied_by & self.renewed_by) | (self.satisfied_by & self.stopped_by)
