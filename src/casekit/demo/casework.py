@@ -4,9 +4,10 @@ The simulator routes each application through its three steps; this module liste
 has the casework each step stands for done by the demo's application (`casekit.app`), one
 command at a time, on stored cases:
 
-- **arrival**: intake opens an Application Case (`Application.open_case`) and submits it
-  (`Application.perform`), and the declared automatic check ``submission-processing``
-  records that the submission succeeded;
+- **arrival**: intake registers an Application Case (`Application.open_case`), and the
+  declared automatic check ``submission-processing`` submits it and records that the
+  submission succeeded (one command, `Application.execute`): the online application's
+  submission is processed by the system, declared as such, not by a person;
 - **an offer accepted**: whoever accepted the step becomes the application's owner, and their
   supervisor its supervisor (`Application.assign_owner`);
 - **Chaser done**: the client's income is recorded as evidence and verified
@@ -125,8 +126,11 @@ class Casework:
             programs=[PROGRAM],
             required_evidence={"income"},
         )
-        app.perform(case_id, "submit", actor=intake)
-        app.perform(case_id, "submission_succeeded", actor=self.directory.SUBMISSIONS)
+        app.execute(
+            self.directory.SUBMISSIONS,
+            partial(_process_submission, case_id=case_id),
+            name=f"process the submission of {case_id}",
+        )
 
     def _step_done(self, event: SimEvent) -> None:
         if event.agent_id is None:
@@ -170,6 +174,18 @@ class Casework:
             self.app.perform(pdc.id, "activate", actor=actor)
             if self.on_benefit is not None:
                 self.on_benefit(pdc.id, actor)
+
+
+def _process_submission(session: Session, *, case_id: str) -> None:
+    """Submit a registered application and record that the submission went through.
+
+    Checked like the two actions it is: ``perform`` ``submit`` and ``submission_succeeded``.
+    """
+    case = session.change(case_id)
+    session.authorize(case, Permission.PERFORM, action="submit")
+    session.authorize(case, Permission.PERFORM, action="submission_succeeded")
+    case.perform("submit", actor=session.actor)
+    case.perform("submission_succeeded", actor=session.actor)
 
 
 def _income_and_submit(session: Session, *, application_id: str, pdc_id: str) -> None:
