@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
-from casekit.cases import LinkKind, Owner, PaymentCorrectionCase, ProductDeliveryCase
+from casekit.cases import (
+    InvestigationCase,
+    LinkKind,
+    Owner,
+    PaymentCorrectionCase,
+    ProductDeliveryCase,
+)
 from casekit.cli import main
 from casekit.clock import ManualClock
 from casekit.demo import run_demo
+from casekit.demo.access import Directory, office_policy
 from casekit.demo.benefits import _months_before
 from casekit.demo.config import demo_application
 from casekit.demo.dashboard import dashboard_sections, render_dashboard
 from casekit.demo.office import CASE_SLA, DEMO_START, OFFICE_CALENDAR, office_scenario
 from casekit.money import Money
+from casekit.security import CaseResource, Permission
 from casekit.sim import SimEvent, SimEventKind, Simulation, SimulationResult
-from casekit.storage import LedgerKind, MemoryStorage, SQLiteStorage
+from casekit.storage import AuditEntry, LedgerKind, MemoryStorage, SQLiteStorage
 from casekit.testing.app import check_application
+from casekit.testing.security import assert_no_leak
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +186,9 @@ def test_the_dashboard_shows_every_section(run: tuple[MemoryStorage, dict[str, A
         "Queue waits (minutes)",
         "Applications and SLAs",
         "Benefits, payments and corrections",
+        "Access denied",
+        "Break-the-glass access",
+        "Access log",
     ]
     plain = io.StringIO()
     render_dashboard(figures, plain, plain=True)
@@ -182,6 +196,120 @@ def test_the_dashboard_shows_every_section(run: tuple[MemoryStorage, dict[str, A
     fancy = io.StringIO()
     render_dashboard(figures, fancy)
     assert "Queue waits (minutes)" in fancy.getvalue()
+
+
+# ----- access: a realistic policy, its denials and break-the-glass, counted from storage
+
+
+def every_audit_entry(storage: MemoryStorage) -> list[AuditEntry]:
+    with storage.unit_of_work() as uow:
+        return [entry for case_id in uow.audit.heads() for entry in uow.audit.entries(case_id)]
+
+
+def test_the_access_figures_agree_with_the_audit_trails_and_the_outbox(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, figures = run
+    access = figures["access"]
+    entries = every_audit_entry(storage)
+    directory = Directory([(agent.id, agent.skills) for agent in office_scenario(staff=16).agents])
+    denied = Counter(
+        (entry.detail["permission"], directory.role_of(entry.actor))
+        for entry in entries
+        if entry.action == "access_denied"
+    )
+    assert {(row["permission"], row["role"]): row["count"] for row in access["denied"]} == denied
+    assert sum(denied.values()) == 5  # caseworker, supervisor, colleague, two duty managers
+    assert denied[("read", "caseworker")] == denied[("read", "supervisor")] == 1
+    assert denied[("read", "duty manager")] == 2
+    grants = sorted(
+        (entry.actor, entry.case_id, entry.detail["reason"], entry.detail["expires_at"])
+        for entry in entries
+        if entry.action == "break_glass"
+    )
+    shown = sorted((g["who"], g["case"], g["reason"], g["expires_at"]) for g in access["grants"])
+    assert shown == grants
+    assert [who for who, *_ in grants] == ["duty-manager-1", "duty-manager-2"]
+    with storage.unit_of_work() as uow:
+        notices = [
+            record
+            for record in uow.outbox.pending(limit=uow.outbox.count())
+            if record.type == "casekit.access.break_glass_granted"
+        ]
+    assert len(notices) == access["notified"] == len(grants) == 2
+    assert {record.data["supervisor"] for record in notices} == {"User:investigator-1"}
+    logged = Counter(
+        f"{entry.action} via {entry.detail['via']}"
+        for entry in entries
+        if entry.action in ("read", "reveal")
+    )
+    assert access["reads"] == dict(logged)
+    assert logged["read via break-glass"] == 2
+    assert logged["read via policy"] == access["investigations"] == 2  # one a day
+    for entry in entries:
+        if entry.action == "read":
+            assert entry.detail["sensitivity"] == 4
+            assert entry.detail["reason"]
+
+
+def test_the_dashboard_shows_the_denials_grants_and_access_log(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run
+    sections = {title: rows for title, _, rows in dashboard_sections(figures)}
+    assert ("read", "duty manager", "2") in sections["Access denied"]
+    assert sections["Access denied"][-1] == ("all", "", "5")
+    (first, second) = sections["Break-the-glass access"]
+    assert first[:2] == ("duty-manager-1", "INV-0001")
+    assert "police" in first[2]
+    assert first[3].startswith("30 min, to 2026-03-03")
+    assert second[:2] == ("duty-manager-2", "INV-0002")
+    assert ("break-the-glass grants", "2") in sections["Access log"]
+    assert ("supervisors told (outbox)", "2") in sections["Access log"]
+    assert ("reads logged (sensitivity ≥ 4)", "4") in sections["Access log"]
+
+
+def test_a_run_stored_before_the_demo_had_access_figures_still_shows_its_dashboard(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    _, figures = run
+    older = {key: value for key, value in figures.items() if key != "access"}
+    titles = [title for title, _, _ in dashboard_sections(older)]
+    assert titles[-1] == "Benefits, payments and corrections"
+    assert "Access denied" not in titles
+
+
+def test_every_demo_command_is_performed_by_a_principal_of_the_office(
+    run: tuple[MemoryStorage, dict[str, Any]],
+) -> None:
+    storage, _ = run
+    directory = Directory([(agent.id, agent.skills) for agent in office_scenario(staff=16).agents])
+    actors = {entry.actor for entry in every_audit_entry(storage)}
+    assert actors
+    unknown = {actor for actor in actors if directory.recorded(actor) is None}
+    assert not unknown  # no free "system", "caseworker", "migration" or "intake" strings
+    assert {"check:payment-run", "check:submission-processing", "check:caseload-migration"} <= (
+        actors
+    )
+
+
+def test_the_demo_policy_keeps_investigations_in_the_unit() -> None:
+    policy = office_policy()
+    directory = Directory([("staff-001", {"reviewer": 1}), ("staff-002", {"chaser": 1})])
+    clock = ManualClock(DEMO_START)
+    investigation = InvestigationCase.create(
+        id="INV-1", owner=Owner.org_unit("investigations"), clock=clock
+    )
+    resource = CaseResource.of(investigation)
+    assert resource.sensitivity == 4
+    decide = policy.decide
+    for person in ("staff-001", "staff-002", "supervisor-1", "intake"):
+        decision = decide(directory[person], Permission.READ, resource)
+        assert decision.rule == "investigations stay in the unit"
+    assert decide(directory["investigator-2"], Permission.READ, resource).allowed
+    assert decide(directory["duty-manager-1"], Permission.BREAK_GLASS, resource).allowed
+    assert not decide(directory["duty-manager-1"], Permission.READ, resource).allowed
+    assert_no_leak(policy, settings=settings(max_examples=30, deadline=None))
 
 
 def test_cli_demo_in_memory_prints_the_dashboard() -> None:

@@ -97,6 +97,8 @@ def test_the_report_has_the_dashboard_tables_and_the_run_parameters(
             assert f"<th>{html.escape(heading)}</th>" in text
         for row in rows:
             assert "".join(f"<td>{html.escape(cell)}</td>" for cell in row) in text
+    assert "<h2>Break-the-glass access</h2>" in text  # the access sections are there too
+    assert "<td>duty-manager-1</td>" in text
     assert "<th>working days</th><td>2</td>" in text
     assert "<th>existing benefits</th><td>50</td>" in text
     assert f"<td>{html.escape(str(demo_db))}</td>" in text

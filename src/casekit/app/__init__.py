@@ -23,7 +23,7 @@ from casekit.app import Application, CaseRouting, RoutedStep
 
 from casekit.app.absences import AbsenceReport
 from casekit.app.access import BreakGlassGrant
-from casekit.app.application import Application
+from casekit.app.application import AUTOMATIC_CLOSURE, ROUTING_TIMER, Application
 from casekit.app.config import CaseRouting, RoutedStep, RoutingDomain
 from casekit.app.events import (
     BreakGlassGranted,
@@ -38,6 +38,8 @@ from casekit.app.session import Session
 from casekit.app.vault import SealingVault
 
 __all__ = [
+    "AUTOMATIC_CLOSURE",
+    "ROUTING_TIMER",
     "AbsenceReport",
     "Application",
     "BreakGlassGrant",

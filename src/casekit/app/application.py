@@ -45,6 +45,7 @@ from casekit.app.money import FinancialRecords
 from casekit.app.reassignment import _ReassignCommands
 from casekit.app.session import Session
 from casekit.app.vault import SealingVault
+from casekit.cases.approvals import CHECK_ACTOR_PREFIX
 from casekit.cases.base import Case
 from casekit.cases.evidence import Evidence
 from casekit.cases.ownership import OrgStructure
@@ -88,7 +89,7 @@ from casekit.storage.ports import LedgerLine, Page
 from casekit.storage.retry import retrying
 from casekit.storage.unit_of_work import Storage, UnitOfWork
 
-__all__ = ["Application"]
+__all__ = ["AUTOMATIC_CLOSURE", "ROUTING_TIMER", "Application"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,14 @@ EventSubscriber = Callable[[object], None]
 Actor = str | Principal
 """Who performs a command: a `Principal` (required when the application has a policy), or
 an actor id (only in an application without one: trusted callers, tests, batch jobs)."""
+
+ROUTING_TIMER = Principal.system("routing-timer", roles={"routing timer"})
+"""The declared automatic check [`Application.tick`][] acts as (recorded as
+``"check:routing-timer"``)."""
+
+AUTOMATIC_CLOSURE = Principal.system("automatic-closure", roles={"automatic closure"})
+"""The declared automatic check [`Application.run_automatic_closure`][] acts as by default
+(recorded as ``"check:automatic-closure"``); a policy grants its role ``perform`` ``close``."""
 
 
 def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
@@ -283,7 +292,14 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         """The actor id a command records, and its principal (checked at the door)."""
         if isinstance(actor, Principal):
             if actor.kind is PrincipalKind.AUTOMATIC:
-                return f"check:{actor.id}", actor
+                return f"{CHECK_ACTOR_PREFIX}{actor.id}", actor
+            if actor.id.startswith(CHECK_ACTOR_PREFIX):
+                raise ValidationError(
+                    f"the {what} is a person named {actor.id!r}, which the trail would record "
+                    f"as the automatic check {actor.id.removeprefix(CHECK_ACTOR_PREFIX)!r}; "
+                    "a declared check is Principal.system(...), and a person's id does not "
+                    f"start with {CHECK_ACTOR_PREFIX!r}"
+                )
             return actor.id, actor
         if self.policy is not None:
             raise ValidationError(
@@ -741,11 +757,13 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         reader = self._reader(actor, what=f"the routing of {case_id}")
         return self.execute(reader, read, name=f"read the routing of {case_id}")
 
-    def tick(self) -> int:
+    def tick(self, *, actor: Actor = ROUTING_TIMER) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.
 
         Run it from a timer worker (see `casekit.storage.serve_timers` for a loop). Each
-        domain is its own command.
+        domain is its own command, performed by ``actor``: by default the declared
+        automatic check `ROUTING_TIMER` (recorded as ``"check:routing-timer"``), never a
+        free actor name.
         """
         acted = 0
         for domain in self.domains:
@@ -753,7 +771,7 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
             def tick(session: Session, domain: str = domain) -> int:
                 return session.router(domain).tick()
 
-            acted += self.execute("timer", tick, name=f"tick {domain}")
+            acted += self.execute(actor, tick, name=f"tick {domain}")
         return acted
 
     # ------------------------------------------------------------------ financials
@@ -791,32 +809,39 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
 
         self.execute(actor, command, name=f"enrol {pdc_id}")
 
-    def run_payments(self, on: date, *, verifier: str, submitter: str) -> int:
+    def run_payments(self, on: date, *, verifier: Actor, submitter: Actor) -> int:
         """Issue every payment due on or before ``on`` on every active enrolled PDC.
 
-        Each PDC with a payment due is its own command, so one case's failure does not hold
-        up the others' payments (it is logged and the run goes on); running it again issues
-        nothing twice. A PDC whose next payment falls due after ``on`` (its financials
-        document says when; see `casekit.app.money`) is not loaded, and no PDC is saved:
-        paying changes its ledger, not the case. Returns the number of payments issued.
+        Each PDC with a payment due is its own command, performed by ``submitter``, so one
+        case's failure does not hold up the others' payments (it is logged and the run
+        goes on); running it again issues nothing twice. A PDC whose next payment falls due
+        after ``on`` (its financials document says when; see `casekit.app.money`) is not
+        loaded, and no PDC is saved: paying changes its ledger, not the case. Returns the
+        number of payments issued.
+
+        With a policy, ``verifier`` and ``submitter`` are principals (declared automatic
+        checks, ``Principal.system(...)``, or people) and the submitter needs ``edit`` on
+        each PDC it pays: a denial is audited and that PDC is not paid.
 
         Raises:
-            ValidationError: ``on`` not a date, a blank verifier or submitter.
+            ValidationError: ``on`` not a date, a blank verifier or submitter, or actor ids
+                given to an application with a policy.
         """
         on = check_date(on, what="day of the payment run")
-        verifier = check_actor(verifier, what="verifier of the payment run")
-        submitter = check_actor(submitter, what="submitter of the payment run")
+        verifier_id, _ = self._who(verifier, what="verifier of the payment run")
+        submitter_id, _ = self._who(submitter, what="submitter of the payment run")
         with self.storage.unit_of_work() as uow:
-            ids = self.financials.enrolled(Session(self, uow, submitter), due_by=on)
+            ids = self.financials.enrolled(Session(self, uow, submitter_id), due_by=on)
         issued = 0
         for pdc_id in ids:
 
             def command(session: Session, pdc_id: str = pdc_id) -> int:
                 pdc = session.read(pdc_id)
                 assert isinstance(pdc, ProductDeliveryCase)
+                session.authorize(pdc, Permission.EDIT)
                 return len(
                     self.financials.pay_due(
-                        session, pdc, on, verifier=verifier, submitter=submitter
+                        session, pdc, on, verifier=verifier_id, submitter=submitter_id
                     )
                 )
 
@@ -825,6 +850,40 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
             except CasekitError:  # refused (nothing of it stored): the others are still paid
                 logger.exception("%s: the payment run could not pay %s", self.name, pdc_id)
         return issued
+
+    def run_automatic_closure(
+        self, pdc_id: str, *, actor: Actor = AUTOMATIC_CLOSURE
+    ) -> ActionResult | None:
+        """Close a PDC that is due to close automatically today, else do nothing.
+
+        ``ProductDeliveryCase.run_automatic_closure`` as a command: a Pending Closure case
+        whose scheduled day has come, or a certified product's case whose certification
+        expired, is closed (and reassessed, when enrolled, in the same commit). Performed
+        by ``actor``, by default the declared automatic check `AUTOMATIC_CLOSURE`
+        (recorded as ``"check:automatic-closure"``), never a free ``"system"``.
+        Permission: ``perform`` ``close``, asked only when the case is due to close.
+
+        Raises:
+            NotFound: No such case.
+            ValidationError: Not a PDC.
+            AccessDenied: The policy does not let ``actor`` close it (audited).
+        """
+        pdc_id = check_id(pdc_id, what="case to close automatically")
+
+        def command(session: Session) -> ActionResult | None:
+            pdc = session.read(pdc_id)
+            if not isinstance(pdc, ProductDeliveryCase):
+                raise ValidationError(
+                    f"{pdc_id} is a {type(pdc).case_type}; only product delivery cases close "
+                    "automatically"
+                )
+            if not pdc.due_for_automatic_closure():
+                return None
+            session.change(pdc_id)
+            session.authorize(pdc, Permission.PERFORM, action="close")
+            return pdc.run_automatic_closure(actor=session.actor)
+
+        return self.execute(actor, command, name=f"close {pdc_id} automatically")
 
     def reassess(
         self,

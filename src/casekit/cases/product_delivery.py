@@ -41,7 +41,16 @@ from casekit.lifecycle import (
     separated_from,
 )
 
-__all__ = ["ClosureReason", "DeferredStep", "PDCStatus", "ProductDeliveryCase"]
+__all__ = [
+    "AUTOMATIC_CLOSURE_ACTOR",
+    "ClosureReason",
+    "DeferredStep",
+    "PDCStatus",
+    "ProductDeliveryCase",
+]
+
+AUTOMATIC_CLOSURE_ACTOR = f"{CHECK_ACTOR_PREFIX}automatic-closure"
+"""Who an automatic closure is recorded as: the declared check ``automatic-closure``."""
 
 
 class PDCStatus(enum.StrEnum):
@@ -418,37 +427,47 @@ class ProductDeliveryCase(Case[PDCStatus]):
         """
         return self.perform("resume", actor=actor, succeeded=succeeded)
 
-    def run_automatic_closure(self, *, actor: str = "system") -> ActionResult | None:
-        """Close the case if it is due to close automatically today, else do nothing.
+    def due_for_automatic_closure(self) -> str | None:
+        """Why the case closes automatically today, or ``None`` when it does not. O(c).
 
         A Pending Closure case closes once its scheduled date has come; an Active or
         Suspended case whose product requires certification closes when its certification
-        has expired (it had one, and none covers today).
+        has expired (it had one, and none covers today). O(c) for c certifications.
         """
-        actor = self._actor(actor, what=f"actor of the automatic closure of {self.id}")
         today = self.clock.now().date()
         if (
             self.status is PDCStatus.PENDING_CLOSURE
             and self.scheduled_closure is not None
             and self.scheduled_closure <= today
         ):
-            return self.close(
-                actor=actor,
-                reason=f"scheduled closure on {self.scheduled_closure.isoformat()}",
-                closure_reason=ClosureReason.SCHEDULED,
-            )
+            return f"scheduled closure on {self.scheduled_closure.isoformat()}"
         if (
             self.status in (PDCStatus.ACTIVE, PDCStatus.SUSPENDED)
             and self.requires_certification
             and self.certifications
             and not self.is_certified_on(today)
         ):
-            return self.close(
-                actor=actor,
-                reason="the certification expired",
-                closure_reason=ClosureReason.CERTIFICATION_EXPIRED,
-            )
+            return "the certification expired"
         return None
+
+    def run_automatic_closure(self, *, actor: str = AUTOMATIC_CLOSURE_ACTOR) -> ActionResult | None:
+        """Close the case if it is due to close automatically today, else do nothing.
+
+        See [`due_for_automatic_closure`][] for when. The closure is recorded with
+        ``actor``: by default ``"check:automatic-closure"``, the actor an application
+        records for its declared automatic check (`casekit.app.AUTOMATIC_CLOSURE`, which
+        `Application.run_automatic_closure` runs as), not a free ``"system"``.
+        """
+        actor = self._actor(actor, what=f"actor of the automatic closure of {self.id}")
+        reason = self.due_for_automatic_closure()
+        if reason is None:
+            return None
+        closure_reason = (
+            ClosureReason.SCHEDULED
+            if self.status is PDCStatus.PENDING_CLOSURE
+            else ClosureReason.CERTIFICATION_EXPIRED
+        )
+        return self.close(actor=actor, reason=reason, closure_reason=closure_reason)
 
     # ----- atomicity hooks ----------------------------------------------------------------
     def _type_checkpoint(self) -> object:

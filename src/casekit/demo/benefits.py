@@ -37,6 +37,8 @@ from casekit.money import Money
 
 if TYPE_CHECKING:
     from casekit.app import Application
+    from casekit.demo.access import Directory
+    from casekit.security import Principal
 
 __all__ = ["CURRENCY", "PRODUCT", "Benefits", "allowance_rules", "monthly_rates"]
 
@@ -85,62 +87,68 @@ class Benefits:
 
     Args:
         app: The demo's application (it pays `PRODUCT`).
+        directory: The office's principals: the caseload migration, the payment run and
+            its verification (declared automatic checks), the staff who own the benefits.
         seed: Seeds incomes, payment days and changes of circumstances.
 
     Attributes:
         enrolled: The enrolled PDCs' ids, in enrolment order: the clients who may report a
             change of circumstances (case ids are random, so their order is not this one).
+        owner_of: Each enrolled PDC's owner, who records its changes of circumstances.
     """
 
-    VERIFIER = "payments"
-    """Who verifies the payment run's payments."""
-    SUBMITTER = "payment-run"
-    """Who submits them (never the verifier: separation of duties)."""
-
-    def __init__(self, app: Application, *, seed: int) -> None:
+    def __init__(self, app: Application, directory: Directory, *, seed: int) -> None:
         self.app = app
+        self.directory = directory
         self.rng = random.Random(seed * 104729 + 3)
         self.enrolled: list[str] = []
+        self.owner_of: dict[str, Principal] = {}
 
     # ------------------------------------------------------------------ caseload
 
     def existing_caseload(self, count: int, since: date, until: date) -> None:
         """Open ``count`` active benefits running since ``since``, and pay them up to ``until``."""
-        app = self.app
+        app, directory = self.app, self.directory
+        migration, staff = directory.MIGRATION, directory.staff
         for number in range(1, count + 1):
             pdc_id = f"PDC-E{number:05d}"
-            owner = Owner.user(f"staff-{self.rng.randrange(1, 37):03d}")
+            # one of the office's staff (the draw of a 36-strong office, whatever its size)
+            owner = directory[staff[(self.rng.randrange(1, 37) - 1) % len(staff)]]
             income = Decimal(self.rng.randrange(0, 140_000)) / 100
             app.open_case(
                 ProductDeliveryCase,
-                actor="migration",
+                actor=migration,
                 id=pdc_id,
                 product=PRODUCT.name,
                 primary_client=f"client-E{number:05d}",
-                owner=owner,
+                owner=Owner.user(owner.id),
                 supervisor=Owner.user("supervisor-1"),
             )
-            app.add_evidence(pdc_id, "income", {"monthly": str(income)}, since, actor="migration")
-            app.perform(pdc_id, "submit", actor="migration")
-            app.perform(pdc_id, "approve", actor="supervisor-1")
-            app.perform(pdc_id, "activate", actor="migration")
-            self._enrol(pdc_id, actor="migration")
-        app.run_payments(until, verifier=self.VERIFIER, submitter=self.SUBMITTER)
+            app.add_evidence(pdc_id, "income", {"monthly": str(income)}, since, actor=migration)
+            app.perform(pdc_id, "submit", actor=migration)
+            app.perform(pdc_id, "approve", actor=directory["supervisor-1"])
+            app.perform(pdc_id, "activate", actor=migration)
+            self._enrol(pdc_id, actor=migration, owner=owner)
+        self.payment_run(until)
 
-    def enrol(self, pdc_id: str, actor: str) -> None:
-        """Start paying a new, active benefit (on the income its evidence says)."""
-        self._enrol(pdc_id, actor=actor)
+    def enrol(self, pdc_id: str, actor: Principal) -> None:
+        """Start paying a new, active benefit ``actor`` owns (on the income its evidence says)."""
+        self._enrol(pdc_id, actor=actor, owner=actor)
 
-    def _enrol(self, pdc_id: str, *, actor: str) -> None:
+    def _enrol(self, pdc_id: str, *, actor: Principal, owner: Principal) -> None:
         pattern = DeliveryPattern.monthly(self.rng.randrange(1, 29), timing=Timing.IN_ARREARS)
         self.app.enrol(pdc_id, pattern=pattern, actor=actor)
         self.enrolled.append(pdc_id)
+        self.owner_of[pdc_id] = owner
 
     # ------------------------------------------------------------------ payments
 
     def payment_run(self, day: date) -> int:
         """Pay everything due on or before ``day``; returns the number of payments issued."""
-        return self.app.run_payments(day, verifier=self.VERIFIER, submitter=self.SUBMITTER)
+        directory = self.directory
+        return self.app.run_payments(
+            day, verifier=directory.PAYMENT_CHECK, submitter=directory.PAYMENT_RUN
+        )
 
     # ------------------------------------------------------------------ changes
 
@@ -148,14 +156,16 @@ class Benefits:
         """Some clients report a new income, backdated up to two months; returns how many.
 
         The change takes effect on the first of this month or of one of the two months
-        before; the application reassesses each changed case once.
+        before; the benefit's owner records it, and the application reassesses each
+        changed case once.
         """
         today = self.app.clock.now().date()
         changed = 0
         for pdc_id in self.enrolled:
             if self.rng.random() >= share:
                 continue
-            pdc = self.app.case(pdc_id)
+            owner = self.owner_of[pdc_id]
+            pdc = self.app.case(pdc_id, actor=owner)
             if pdc.status is not PDCStatus.ACTIVE:
                 continue
             effective = _months_before(date(today.year, today.month, 1), self.rng.randrange(0, 3))
@@ -166,14 +176,20 @@ class Benefits:
             new = max(Decimal(0), old + Decimal(self.rng.randrange(-40_000, 40_001)) / 100)
             self.app.update(
                 pdc_id,
-                partial(_new_income, ended=current.evidence_id, since=effective, monthly=new),
-                actor="caseworker",
+                partial(
+                    _new_income,
+                    ended=current.evidence_id,
+                    since=effective,
+                    monthly=new,
+                    actor=owner.id,
+                ),
+                actor=owner,
             )
             changed += 1
         return changed
 
 
-def _new_income(case: Case[Any], *, ended: str, since: date, monthly: Decimal) -> None:
+def _new_income(case: Case[Any], *, ended: str, since: date, monthly: Decimal, actor: str) -> None:
     """End the income ``ended`` the day before ``since`` and record ``monthly`` from then."""
-    case.correct_evidence(ended, effective_to=since - timedelta(days=1), actor="caseworker")
-    case.add_evidence("income", {"monthly": str(monthly)}, since, actor="caseworker")
+    case.correct_evidence(ended, effective_to=since - timedelta(days=1), actor=actor)
+    case.add_evidence("income", {"monthly": str(monthly)}, since, actor=actor)

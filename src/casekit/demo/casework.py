@@ -4,8 +4,10 @@ The simulator routes each application through its three steps; this module liste
 has the casework each step stands for done by the demo's application (`casekit.app`), one
 command at a time, on stored cases:
 
-- **arrival**: an Application Case is opened (`Application.open_case`), then submitted and
-  its submission succeeds (`Application.update`);
+- **arrival**: intake registers an Application Case (`Application.open_case`), and the
+  declared automatic check ``submission-processing`` submits it and records that the
+  submission succeeded (one command, `Application.execute`): the online application's
+  submission is processed by the system, declared as such, not by a person;
 - **an offer accepted**: whoever accepted the step becomes the application's owner, and their
   supervisor its supervisor (`Application.assign_owner`);
 - **Chaser done**: the client's income is recorded as evidence and verified
@@ -20,7 +22,10 @@ command at a time, on stored cases:
 - **the case's SLA missed**: the application is escalated to Urgent
   (`Application.set_priority`).
 
-Nothing of a case is kept here: every command loads it from storage, acts and commits.
+Every command is performed by a principal of the office (`casekit.demo.access`): the
+member of staff who did the step, their supervisor, intake, or a declared automatic check;
+never a free actor name. Nothing of a case is kept here: every command loads it from
+storage, acts and commits.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from typing import Any
 
 from casekit.app import Application, Session
 from casekit.cases import ApplicationCase, Case, Owner, ProductDeliveryCase, ReportingLines
+from casekit.demo.access import Directory
 from casekit.priority import Priority
 from casekit.routing import EventKind, RoutingEvent
+from casekit.security import Permission, Principal
 from casekit.sim import SimEvent, SimEventKind
 
 __all__ = ["PROGRAM", "Casework"]
@@ -45,8 +52,8 @@ PROGRAM = "Basic Allowance"
 
 _APPROVAL_RATE = 0.85
 
-Benefit = Callable[[str, str], None]
-"""``on_benefit(pdc_id, actor)``: a PDC is active."""
+Benefit = Callable[[str, Principal], None]
+"""``on_benefit(pdc_id, owner)``: a PDC is active."""
 
 
 class Casework:
@@ -54,28 +61,27 @@ class Casework:
 
     Args:
         app: The demo's application (see `casekit.demo.config.demo_application`).
-        staff: The ids of the office's staff (they report to two supervisors).
+        directory: The office's principals; its staff report to two supervisors.
         seed: Seeds the casework's own random draws (incomes, decisions).
-        escalator: Who escalates an application whose SLA is missed.
         on_benefit: Called once a disposal's Product Delivery Case is active.
     """
 
     def __init__(
         self,
         app: Application,
-        staff: list[str],
+        directory: Directory,
         *,
         seed: int,
-        escalator: str = "sla-monitor",
         on_benefit: Benefit | None = None,
     ) -> None:
         self.app = app
-        self.escalator = escalator
+        self.directory = directory
+        self.escalator = directory.SLA_MONITOR
         self.rng = random.Random(seed * 7919 + 1)
         self.org = ReportingLines(
             {
                 Owner.user(person): Owner.user(f"supervisor-{n % 2 + 1}")
-                for n, person in enumerate(staff)
+                for n, person in enumerate(directory.staff)
             }
         )
         self.on_benefit = on_benefit
@@ -100,27 +106,37 @@ class Casework:
         """Ownership follows routing: whoever accepts a step owns the application."""
         if event.kind is EventKind.ACCEPTED and event.item_id and event.agent_id:
             self.app.assign_owner(
-                event.item_id, Owner.user(event.agent_id), actor=event.agent_id, org=self.org
+                event.item_id,
+                Owner.user(event.agent_id),
+                actor=self.directory[event.agent_id],
+                org=self.org,
             )
 
     # ------------------------------------------------------------------ steps
 
     def _register(self, case_id: str) -> None:
-        app = self.app
+        app, intake = self.app, self.directory.INTAKE
         app.open_case(
             ApplicationCase,
-            actor="intake",
+            actor=intake,
             id=case_id,
-            registered_by="intake",
+            registered_by=intake.id,
             org=self.org,
             primary_client=f"client-{case_id.removeprefix('APP-')}",
             programs=[PROGRAM],
             required_evidence={"income"},
         )
-        app.update(case_id, _submit, actor="intake")
+        app.execute(
+            self.directory.SUBMISSIONS,
+            partial(_process_submission, case_id=case_id),
+            name=f"process the submission of {case_id}",
+        )
 
     def _step_done(self, event: SimEvent) -> None:
-        actor = event.agent_id or "system"
+        if event.agent_id is None:
+            raise ValueError(f"step {event.stage} of {event.item_id} was done by nobody")
+        principal = self.directory[event.agent_id]
+        actor = principal.id
         if event.stage == "Chaser":
             monthly = Decimal(self.rng.randrange(0, 160_000)) / 100
             today = self.app.clock.now().date()
@@ -129,15 +145,17 @@ class Casework:
                 lambda case: _record_income(
                     case, monthly, date(today.year, today.month, 1), actor=actor
                 ),
-                actor=actor,
+                actor=principal,
             )
         elif event.stage == "Case Manager":
             approve = self.rng.random() < _APPROVAL_RATE
-            self.app.update(event.item_id, lambda case: _decide(case, approve, actor), actor=actor)
+            self.app.update(
+                event.item_id, lambda case: _decide(case, approve, actor), actor=principal
+            )
         elif event.stage == "Reviewer":
-            self._dispose(event.item_id, actor)
+            self._dispose(event.item_id, principal)
 
-    def _dispose(self, case_id: str, actor: str) -> None:
+    def _dispose(self, case_id: str, actor: Principal) -> None:
         created = self.app.perform(case_id, "dispose", actor=actor).created
         pdcs = [case for case in created if isinstance(case, ProductDeliveryCase)]
         if pdcs:
@@ -149,25 +167,40 @@ class Casework:
             assert supervisor is not None, pdc
             self.app.execute(
                 actor,
-                partial(_income_and_submit, application_id=case_id, pdc_id=pdc.id, actor=actor),
+                partial(_income_and_submit, application_id=case_id, pdc_id=pdc.id),
                 name=f"submit {pdc.id}",
             )
-            self.app.perform(pdc.id, "approve", actor=supervisor.id)
+            self.app.perform(pdc.id, "approve", actor=self.directory[supervisor.id])
             self.app.perform(pdc.id, "activate", actor=actor)
             if self.on_benefit is not None:
                 self.on_benefit(pdc.id, actor)
 
 
-def _submit(case: Case[Any]) -> None:
-    """Intake submits an application, and the submission goes through."""
-    case.perform("submit", actor="intake")
-    case.perform("submission_succeeded", actor="system")
+def _process_submission(session: Session, *, case_id: str) -> None:
+    """Submit a registered application and record that the submission went through.
+
+    Checked like the two actions it is: ``perform`` ``submit`` and ``submission_succeeded``.
+    """
+    case = session.change(case_id)
+    session.authorize(case, Permission.PERFORM, action="submit")
+    session.authorize(case, Permission.PERFORM, action="submission_succeeded")
+    case.perform("submit", actor=session.actor)
+    case.perform("submission_succeeded", actor=session.actor)
 
 
-def _income_and_submit(session: Session, *, application_id: str, pdc_id: str, actor: str) -> None:
-    """The PDC gets the income its application verified, and is submitted for approval."""
-    (income,) = session.read(application_id).evidence.current("income")[-1:]
+def _income_and_submit(session: Session, *, application_id: str, pdc_id: str) -> None:
+    """The PDC gets the income its application verified, and is submitted for approval.
+
+    Checked like the commands it stands for: ``read`` of the application, ``edit`` and
+    ``perform`` ``submit`` on the PDC.
+    """
+    application = session.read(application_id)
+    session.authorize(application, Permission.READ)
+    (income,) = application.evidence.current("income")[-1:]
     pdc = session.change(pdc_id)
+    session.authorize(pdc, Permission.EDIT)
+    session.authorize(pdc, Permission.PERFORM, action="submit")
+    actor = session.actor
     pdc.add_evidence(
         "income", dict(income.attributes), income.effective_from, actor=actor, verified=True
     )

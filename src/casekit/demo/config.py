@@ -13,7 +13,9 @@ Two applications are configured here on the same product, the Basic Allowance:
   the durable router, and a PDC the demo opens is submitted, approved and activated at
   once when its application is disposed of, so routing PDCs would only journal offers
   nobody sees. The simplest truthful thing is an application that routes nothing, and
-  says so.
+  says so. It checks every command against the office's access policy
+  (`casekit.demo.access`) and logs every read of a case at sensitivity 4 (every
+  investigation).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from casekit.app import Application, CaseRouting, RoutedStep, RoutingDomain
 from casekit.cases import ProductDeliveryCase
 from casekit.clock import Clock
+from casekit.demo.access import INVESTIGATION_SENSITIVITY, office_policy
 from casekit.demo.benefits import PRODUCT
 from casekit.storage import Storage
 
@@ -56,9 +59,19 @@ def demo_application(
 ) -> Application:
     """The application ``casekit demo`` runs on: it pays the Basic Allowance, routes nothing.
 
+    Every command is checked against the office's policy (`casekit.demo.access`), so it
+    takes a `Principal`; reads of cases at sensitivity 4 (investigations) are logged.
+
     Args:
         storage: Where the demo's cases, ledger, audit trail and outbox go.
         clock: The simulation's clock (cases loaded from storage read the time from it).
         name: The application's name (the outbox's CloudEvents source is ``/casekit/<name>``).
     """
-    return Application(storage, name=name, products=[PRODUCT], clock=clock)
+    return Application(
+        storage,
+        name=name,
+        products=[PRODUCT],
+        clock=clock,
+        policy=office_policy(),
+        audit_reads_from=INVESTIGATION_SENSITIVITY,
+    )

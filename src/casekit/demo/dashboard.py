@@ -7,7 +7,13 @@ from typing import Any, TextIO
 
 from casekit.money import DEFAULT_LOCALE, Money
 
-__all__ = ["case_sla_text", "dashboard_sections", "money_text", "render_dashboard"]
+__all__ = [
+    "access_sections",
+    "case_sla_text",
+    "dashboard_sections",
+    "money_text",
+    "render_dashboard",
+]
 
 Section = tuple[str, Sequence[str], list[Sequence[str]]]
 """``(title, column headings, rows)``."""
@@ -103,7 +109,7 @@ def dashboard_sections(figures: dict[str, Any], *, locale: str = DEFAULT_LOCALE)
         ),
         ("payment correction cases", f"{money['correction_cases']:,}"),
     ]
-    return [
+    sections: list[Section] = [
         ("Cases by status", ("case type", "status", "cases"), cases),
         ("Routing and fairness", ("measure", "value"), fairness),
         (
@@ -113,6 +119,44 @@ def dashboard_sections(figures: dict[str, Any], *, locale: str = DEFAULT_LOCALE)
         ),
         ("Applications and SLAs", ("measure", "value"), sla),
         ("Benefits, payments and corrections", ("measure", "value"), finance),
+    ]
+    access = figures.get("access")  # absent from a database written before the demo had one
+    if access is not None:
+        sections.extend(access_sections(access))
+    return sections
+
+
+def access_sections(access: Mapping[str, Any]) -> list[Section]:
+    """The access tables: denials by permission and role, break-the-glass, the access log."""
+    denied: list[Sequence[str]] = [
+        (row["permission"], row["role"], f"{row['count']:,}") for row in access["denied"]
+    ]
+    denied.append(("all", "", f"{sum(row['count'] for row in access['denied']):,}"))
+    glass: list[Sequence[str]] = [
+        (
+            grant["who"],
+            grant["case"],
+            grant["reason"],
+            f"{grant['minutes']} min, to {grant['expires_at'][:16].replace('T', ' ')}",
+            grant["supervisor"] or "–",
+        )
+        for grant in access["grants"]
+    ]
+    reads = access["reads"]
+    log: list[Sequence[str]] = [
+        ("investigations opened (sensitivity 4)", f"{access['investigations']:,}"),
+        (
+            f"reads logged (sensitivity ≥ {access['log_from_sensitivity']})",
+            f"{sum(reads.values()):,}",
+        ),
+        *((f"  {how}", f"{count:,}") for how, count in reads.items()),
+        ("break-the-glass grants", f"{len(access['grants']):,}"),
+        ("supervisors told (outbox)", f"{access['notified']:,}"),
+    ]
+    return [
+        ("Access denied", ("permission", "role", "denials"), denied),
+        ("Break-the-glass access", ("who", "case", "reason", "for", "supervisor told"), glass),
+        ("Access log", ("measure", "value"), log),
     ]
 
 

@@ -4,9 +4,12 @@ One simulated working day at a time: the simulator routes the day's applications
 their three steps on its own router, and `Casework` has the demo's application
 (`casekit.demo.config.demo_application`) do the casework each step stands for, one command
 per step; after office hours the payment run pays what is due, and clients' changes of
-circumstances are reassessed by the application into correction cases. Every command is
-its own unit of work: cases, ledger lines, links, audit trail and outbox records are
-committed together. The figures are counted from the application's events (`Tally`); at
+circumstances are reassessed by the application into correction cases. The investigations
+unit opens a case a day, and the office's policy refuses what it must and lets duty
+managers break the glass (`casekit.demo.investigations`). Every command is performed by a
+principal of the office (`casekit.demo.access`) and is its own unit of work: cases, ledger
+lines, links, audit trail and outbox records are committed together. The figures are
+counted from the application's events (`Tally`) and, for access, from the audit trails; at
 the end they are stored beside the cases (collection ``demo``), so ``casekit report`` can
 draw them from the database alone.
 """
@@ -22,9 +25,11 @@ from typing import Any
 
 import attrs
 
+from casekit.demo.access import Directory
 from casekit.demo.benefits import CURRENCY, Benefits
 from casekit.demo.casework import Casework
 from casekit.demo.config import demo_application
+from casekit.demo.investigations import Investigations, access_figures
 from casekit.demo.office import CASE_SLA, DEMO_START, office_scenario
 from casekit.demo.tally import Tally
 from casekit.routing import EventKind, RoutingEvent
@@ -35,7 +40,6 @@ __all__ = ["DemoResult", "run_demo"]
 
 _EXISTING_SINCE = date(2025, 9, 1)
 _CHANGE_SHARE = 0.02
-_ESCALATOR = "sla-monitor"
 
 
 @attrs.frozen
@@ -80,25 +84,18 @@ def run_demo(
     Raises:
         ValueError: For fewer than one day, four staff or a negative caseload.
     """
-    if days < 1:
-        raise ValueError(f"the demo needs at least one day, got {days}")
-    if existing < 0:
-        raise ValueError(f"existing caseload must not be negative, got {existing}")
+    _check(days=days, existing=existing)
     started = time.perf_counter()
     scenario = office_scenario(staff=staff, seed=seed)
     sim = Simulation(scenario)
     clock = sim.clock
     app = demo_application(storage, clock=clock)
-    tally = Tally(CURRENCY, escalator=_ESCALATOR)
+    directory = Directory([(agent.id, agent.skills) for agent in scenario.agents])
+    tally = Tally(CURRENCY, escalator=f"check:{directory.SLA_MONITOR.id}")
     app.subscribe(tally)
-    benefits = Benefits(app, seed=seed)
-    casework = Casework(
-        app,
-        [agent.id for agent in scenario.agents],
-        seed=seed,
-        escalator=_ESCALATOR,
-        on_benefit=benefits.enrol,
-    )
+    benefits = Benefits(app, directory, seed=seed)
+    casework = Casework(app, directory, seed=seed, on_benefit=benefits.enrol)
+    investigations = Investigations(app, directory, benefits, seed=seed)
     counts: Counter[str] = Counter()
     daily: dict[str, Counter[str]] = {}
 
@@ -127,6 +124,7 @@ def run_demo(
         if day.weekday() < 5:
             benefits.payment_run(day.date())
             benefits.changes_of_circumstances(_CHANGE_SHARE)
+            investigations.working_day(done, days)
             done += 1
             if progress is not None:
                 progress(done, days, f"{day:%a %d %b}: {tally.cases:,} cases")
@@ -146,10 +144,29 @@ def run_demo(
         daily=daily,
         params={"days": days, "seed": seed, "staff": staff, "existing": existing},
     )
+    figures["access"] = _access(storage, investigations, directory, tally)
     wall = time.perf_counter() - started
     figures["wall_seconds"] = round(wall, 2)
     _save_figures(storage, figures, result, waits, clock.now())
     return DemoResult(figures, wall)
+
+
+def _check(*, days: int, existing: int) -> None:
+    if days < 1:
+        raise ValueError(f"the demo needs at least one day, got {days}")
+    if existing < 0:
+        raise ValueError(f"existing caseload must not be negative, got {existing}")
+
+
+def _access(
+    storage: Storage, investigations: Investigations, directory: Directory, tally: Tally
+) -> dict[str, Any]:
+    """The run's access figures: from the audit trails, and the grants' notices."""
+    return {
+        **access_figures(storage, investigations.touched, directory),
+        "notified": tally.glass_notices,
+        "investigations": len(investigations.opened),
+    }
 
 
 def _waits_by_stage(result: SimulationResult) -> dict[str, list[float]]:

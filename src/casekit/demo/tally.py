@@ -2,8 +2,9 @@
 
 A [`Tally`][] is an `Application.subscribe` subscriber. It keeps no case: it counts what the
 application reports it did — cases opened (`CaseOpened`) and their status changes, escalations
-(`PriorityChanged`), payments issued (`PaymentIssued`) and reassessments applied
-(`ReassessmentApplied`, with the correction case each opened) — so the dashboard shows the
+(`PriorityChanged`), payments issued (`PaymentIssued`), reassessments applied
+(`ReassessmentApplied`, with the correction case each opened) and break-the-glass grants
+whose supervisor was told (`BreakGlassGranted`) — so the dashboard shows the
 stored run and nothing else. The run's money is counted once it starts
 ([`start_run`][Tally.start_run]): the existing caseload's payments before the first day are
 its history, counted apart.
@@ -17,7 +18,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from casekit.app import CaseOpened, PaymentIssued, ReassessmentApplied
+from casekit.app import BreakGlassGranted, CaseOpened, PaymentIssued, ReassessmentApplied
 from casekit.cases.events import PriorityChanged
 from casekit.cases.parts import StatusChange
 from casekit.priority import Priority
@@ -55,6 +56,7 @@ class Tally:
         self.correction_cases = 0
         self.corrections_by_month: Counter[str] = Counter()
         self.daily: dict[str, Counter[str]] = {}
+        self.glass_notices = 0
 
     def start_run(self) -> None:
         """Count money from now on (what came before is the caseload's history)."""
@@ -76,6 +78,8 @@ class Tally:
             self._payment(event)
         elif self.running and isinstance(event, ReassessmentApplied):
             self._reassessment(event)
+        elif isinstance(event, BreakGlassGranted):
+            self.glass_notices += 1
 
     def _day(self, event: PaymentIssued | ReassessmentApplied) -> Counter[str]:
         return self.daily.setdefault(event.at.date().isoformat(), Counter())
