@@ -420,7 +420,7 @@ def fill(storage: Storage, n: int, seed: int, *, scattered: bool = False) -> flo
     cases = make_cases(n, rng, scattered=scattered)
     start = time.perf_counter()
     while batch := [case for _, case in zip(range(5_000), cases, strict=False)]:
-        storage.add_all(batch)
+        storage.add_all(batch, actor="intake")
     return time.perf_counter() - start
 
 

@@ -85,7 +85,7 @@ def measure(storage: Storage, n: int, batch: int, run: str) -> dict[str, float]:
 
     def save() -> None:
         for start in range(0, n, batch):
-            storage.add_all(cases[start : start + batch])
+            storage.add_all(cases[start : start + batch], actor="intake")
 
     def load_pages() -> None:
         seen = 0
@@ -240,7 +240,7 @@ def saves_against_raw_inserts(folder: Path, n: int, batch: int) -> tuple[float, 
         if previous is not None and number % 2:
             raw_times.append(timed(lambda rows=previous: insert(rows)))
             previous = None
-        casekit_times.append(timed(lambda chunk=chunk: storage.add_all(chunk)))
+        casekit_times.append(timed(lambda chunk=chunk: storage.add_all(chunk, actor="intake")))
         if previous is not None:
             raw_times.append(timed(lambda rows=previous: insert(rows)))
         previous = rows_of([case.id for case in chunk])
@@ -302,7 +302,7 @@ def saves_as_the_table_grows(conninfo: str, stored: int, batch: int = 1_000) -> 
     rates = []
     for n in range(stored // batch + 1):
         cases = make_cases(batch, f"grow{n}")
-        seconds = timed(lambda cases=cases: storage.add_all(cases))
+        seconds = timed(lambda cases=cases: storage.add_all(cases, actor="intake"))
         if n == 0 or n == stored // batch:
             rates.append(batch / seconds)
     storage.close()
@@ -356,7 +356,9 @@ def threads_on_a_pool(conninfo: str, saves: int, decisions: int, rounds: int = 2
 
             def save(n: int, storage: Storage = storage, cases: list = cases) -> None:
                 for case in cases[n::THREADS]:
-                    storage.add_all([case])  # one case per unit of work, as a request would
+                    storage.add_all(
+                        [case], actor="intake"
+                    )  # one case per unit of work, as a request would
 
             saved = saves / in_threads(save)
             routers = [make_router(storage, f"{run}-{n}") for n in range(THREADS)]

@@ -186,7 +186,7 @@ def test_a_correction_case_is_as_sensitive_as_its_pdc(pdc: ProductDeliveryCase) 
 
 def test_storage_audits_the_changes(pdc: ProductDeliveryCase, clock: ManualClock) -> None:
     storage = MemoryStorage(clock=clock)
-    storage.add_all([pdc])
+    storage.add_all([pdc], actor="intake")
     pdc.set_sensitivity(4, actor="sue", reason="allegation")
     pdc.set_location("north", actor="sue")
     with storage.unit_of_work() as uow:

@@ -33,7 +33,7 @@ def _case(storage: Storage) -> ProductDeliveryCase:
         supervisor=Owner.user("boss"),
         clock=storage.clock,
     )
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     for action in ("submit", "approve", "activate"):
         case.perform(action, actor="boss" if action == "approve" else "w")
         with storage.unit_of_work() as uow:
@@ -203,13 +203,13 @@ def test_connection_lost_mid_transaction_writes_nothing(
         id=unique("PDC"), product="B", primary_client="p", owner=Owner.user("w")
     )
     with storage.unit_of_work() as uow:
-        uow.cases.add(first)
+        uow.cases.add(first, actor="intake")
         assert isinstance(uow, SqlUnitOfWork)
         pid = uow.dialect.connection.info.backend_pid  # type: ignore[attr-defined]
         with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(StorageUnavailable):
-            uow.cases.add(second)
+            uow.cases.add(second, actor="intake")
     assert (first.version, second.version) == (0, 0)
     with storage.unit_of_work() as uow:  # reconnects between transactions
         for case in (first, second):

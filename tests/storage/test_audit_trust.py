@@ -257,7 +257,7 @@ def _case(storage: Storage) -> str:
         supervisor=Owner.user("boss"),
         clock=storage.clock,
     )
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     for action in ("submit", "approve", "activate"):
         case.perform(action, actor="boss" if action == "approve" else "w")
         with storage.unit_of_work() as uow:
@@ -496,7 +496,7 @@ def test_attack_roll_the_stored_record_back_to_an_earlier_version_is_detected(
         supervisor=Owner.user("boss"),
         clock=storage.clock,
     )
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     case.perform("submit", actor="w")
     with storage.unit_of_work() as uow:
         uow.cases.save(case)

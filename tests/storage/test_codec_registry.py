@@ -198,6 +198,6 @@ def test_a_reader_process_decodes_the_types_its_case_types_declare(tmp_path: pat
 def test_memory_storage_reads_back_user_types_it_wrote() -> None:
     storage = MemoryStorage()
     case = IssueCase.create(id=f"ISS-{uuid.uuid4().hex[:8]}", registered_by="u")
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     with storage.unit_of_work() as uow:
         assert uow.cases.get(case.id).status == case.status

@@ -82,7 +82,7 @@ def _statement(storage: Storage) -> tuple[str, list[object]]:
 
 def test_sqlite_merges_the_index_ranges_of_a_filtered_page(tmp_path: Path) -> None:
     storage = SQLiteStorage(tmp_path / "cases.db")
-    storage.add_all(_cases(3_000, storage))
+    storage.add_all(_cases(3_000, storage), actor="intake")
     sql, params = _statement(storage)
     conn = sqlite3.connect(storage.path)
     plan = "\n".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
@@ -99,7 +99,7 @@ def test_sqlite_label_triggers_delete_by_the_whole_primary_key(tmp_path: Path) -
     (it once searched by collection alone, reading every label row of the collection at
     every save)."""
     storage = SQLiteStorage(tmp_path / "cases.db")
-    storage.add_all(_cases(300, storage))
+    storage.add_all(_cases(300, storage), actor="intake")
     storage.close()
     conn = sqlite3.connect(tmp_path / "cases.db")
     triggers = [
@@ -149,7 +149,7 @@ def pg_cases(pg_server: PostgresServer) -> Iterator[PostgresStorage]:
     PostgresStorage.migrate(conninfo)
     storage = PostgresStorage(conninfo, pool_size=1)
     try:
-        storage.add_all(_cases(3_000, storage))
+        storage.add_all(_cases(3_000, storage), actor="intake")
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute("ANALYZE")
         yield storage

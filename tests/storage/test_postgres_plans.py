@@ -37,7 +37,7 @@ def test_the_existence_check_of_new_documents_never_filters_the_collection(
 ) -> None:
     storage = storage_factory("postgres")
     assert isinstance(storage, PostgresStorage)
-    storage.add_all([rich_case(storage) for _ in range(STORED)])
+    storage.add_all([rich_case(storage) for _ in range(STORED)], actor="intake")
     new = EXISTING_KEYS.replace("?", "${}").format(1, 2)
     array = "ARRAY[" + ", ".join(f"'{key}'" for key in KEYS) + "]"
     plan = _generic_plan(storage.conninfo, "new", new, "text, text[]", f"'cases', {array}")

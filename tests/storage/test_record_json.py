@@ -42,7 +42,7 @@ def test_what_orjson_refuses_falls_back_to_the_standard_library(value: object) -
 def test_a_stored_case_reads_back_whole_through_json_text() -> None:
     storage = MemoryStorage()
     case = rich_case(storage)
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     with storage.unit_of_work() as uow:
         stored = uow.cases.get(case.id)
     assert case_to_record(stored) | {"version": 0} == case_to_record(case) | {"version": 0}

@@ -75,7 +75,7 @@ def test_old_cases_fail_closed_until_relabelled(storage: Storage) -> None:
         )
         for n in range(3)
     ]
-    storage.add_all(cases)
+    storage.add_all(cases, actor="intake")
     old = {"case_type": "Product Delivery Case", "status": "Open", "priority": "Normal"}
     for case in cases[:2]:
         _old_labels(storage, case.id, {**old, "owner": f"User:{owner}"})

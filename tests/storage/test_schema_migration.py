@@ -47,7 +47,7 @@ def _story(storage: Storage) -> str:
         supervisor=Owner.user("boss"),
         clock=storage.clock,
     )
-    storage.add_all([case])
+    storage.add_all([case], actor="intake")
     case.perform("submit", actor="w")
     with storage.unit_of_work() as uow:
         uow.cases.save(case)

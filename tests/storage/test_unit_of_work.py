@@ -31,7 +31,7 @@ class _CountingCases(DocumentCaseRepository):
         super().__init__(uow)
         self.added: list[str] = []
 
-    def add(self, case: Any, *, actor: str = "system") -> None:
+    def add(self, case: Any, *, actor: str) -> None:
         self.added.append(case.id)
         super().add(case, actor=actor)
 
@@ -72,7 +72,7 @@ def test_an_adapter_supplies_its_own_case_repository_ledger_and_outbox() -> None
         assert isinstance(uow.ledger, _OwnLedger)
         assert isinstance(uow.outbox, _OwnOutbox)
         assert uow.outbox is uow.outbox
-        uow.cases.add(case)
+        uow.cases.add(case, actor="intake")
         uow.commit()
     assert cases.added == ["PDC-own"]
     with storage.unit_of_work() as uow:

@@ -244,7 +244,7 @@ class DocumentCaseRepository(CaseRepository):
             self._uow.fail(f"{what} was written but its audit entries were not")
             raise
 
-    def add(self, case: Case[Any], *, actor: str = "system") -> None:
+    def add(self, case: Case[Any], *, actor: str) -> None:
         """Store a new case (version 1) and audit its opening; see the port.
 
         Raises:
@@ -279,7 +279,7 @@ class DocumentCaseRepository(CaseRepository):
         self._uow.track(case, 0)
         case.version = 1
 
-    def add_all(self, cases: Sequence[Case[Any]], *, actor: str = "system") -> None:
+    def add_all(self, cases: Sequence[Case[Any]], *, actor: str) -> None:
         """Store many new cases in a few batched statements; see the port.
 
         Raises:

@@ -289,14 +289,14 @@ class CaseRepository(abc.ABC):
     """Cases by id, saved only over the version they were read at, queryable by their labels."""
 
     @abc.abstractmethod
-    def add(self, case: Case[Any], *, actor: str = "system") -> None:
+    def add(self, case: Case[Any], *, actor: str) -> None:
         """Store a new case (version 1) and audit its opening.
 
         Raises:
             AlreadyExists: A case with this id is stored; nothing written.
         """
 
-    def add_all(self, cases: Sequence[Case[Any]], *, actor: str = "system") -> None:
+    def add_all(self, cases: Sequence[Case[Any]], *, actor: str) -> None:
         """Store many new cases; may be batched by the adapter. See [`add`][]."""
         for case in cases:
             self.add(case, actor=actor)

@@ -11,7 +11,7 @@ Example::
 
     with SQLiteStorage("cases.db") as storage:
         with storage.unit_of_work() as uow:
-            uow.cases.add(case)
+            uow.cases.add(case, actor="intake")
             uow.commit()
 
 Complexity: as `casekit.storage.sql` and `casekit.storage.journal`; a unit

@@ -50,7 +50,7 @@ class UnitOfWork(abc.ABC):
     Use it as a context manager::
 
         with storage.unit_of_work() as uow:
-            uow.cases.add(case)
+            uow.cases.add(case, actor="intake")
             uow.commit()
 
     Leaving the block without [`commit`][] (or with an exception) rolls back; after a
@@ -393,7 +393,7 @@ class Storage(abc.ABC):
         verify_record(case_id, entries, None if document is None else record_json(document.body))
         return count
 
-    def add_all(self, cases: Iterable[Case[Any]], *, actor: str = "system") -> int:
+    def add_all(self, cases: Iterable[Case[Any]], *, actor: str) -> int:
         """Add ``cases`` in one unit of work and return how many; all or nothing."""
         if isinstance(cases, str | bytes) or not isinstance(cases, Iterable):
             raise ValidationError(f"add_all takes an iterable of cases, got {cases!r:.80}")

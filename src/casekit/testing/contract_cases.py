@@ -80,12 +80,12 @@ class CaseRepositoryContract:
     def test_case_add_twice_and_get_unknown(self, storage: Storage) -> None:
         """Adding a stored id fails; getting an unknown id raises NotFound."""
         case = rich_case(storage)
-        storage.add_all([case])
+        storage.add_all([case], actor="intake")
         clone = rich_case(storage)
         clone.id = case.id
         with storage.unit_of_work() as uow:
             with pytest.raises(AlreadyExists, match=case.id):
-                uow.cases.add(clone)
+                uow.cases.add(clone, actor="intake")
             with pytest.raises(NotFound, match="NOPE"):
                 uow.cases.get("NOPE-" + unique())
         assert clone.version == 0
@@ -93,25 +93,25 @@ class CaseRepositoryContract:
     def test_add_all_is_all_or_nothing(self, storage: Storage) -> None:
         """A batch with one stored (or repeated) id writes none of its cases."""
         stored = rich_case(storage)
-        storage.add_all([stored])
+        storage.add_all([stored], actor="intake")
         fresh = [rich_case(storage) for _ in range(3)]
         clone = rich_case(storage)
         clone.id = stored.id
         for batch in ([*fresh, clone], [*fresh, fresh[0]]):
             with pytest.raises(AlreadyExists):
-                storage.add_all(batch)
+                storage.add_all(batch, actor="intake")
             with storage.unit_of_work() as uow:
                 for case in fresh:
                     assert uow.documents.get("cases", case.id) is None
                     assert uow.audit.entries(case.id) == []
             assert {c.version for c in fresh} == {0}
-        assert storage.add_all(fresh) == 3
+        assert storage.add_all(fresh, actor="intake") == 3
         assert [storage.verify_audit(c.id) for c in fresh] == [storage.verify_audit(stored.id)] * 3
 
     def test_stale_save_conflicts_and_writes_nothing(self, storage: Storage) -> None:
         """Saving a stale copy raises ConcurrencyConflict and writes nothing."""
         case = rich_case(storage)
-        storage.add_all([case])
+        storage.add_all([case], actor="intake")
         with storage.unit_of_work() as uow:
             mine, theirs = uow.cases.get(case.id), uow.cases.get(case.id)
         mine.perform("approve", actor="boss")
@@ -171,11 +171,11 @@ class CaseRepositoryContract:
         case = rich_case(storage)
         expected = list(case.pending_events)
         with storage.unit_of_work() as uow:
-            uow.cases.add(case)
+            uow.cases.add(case, actor="intake")
             assert seen == []
         assert seen == []
         with storage.unit_of_work() as uow:
-            uow.cases.add(case)
+            uow.cases.add(case, actor="intake")
             uow.commit()
         assert [e for e in seen if getattr(e, "case_id", None) == case.id] == expected
 
@@ -197,7 +197,7 @@ class CaseRepositoryContract:
             case.updated_at = T0 + timedelta(days=i)
             cases.append(case)
         issue = IssueCase.create(id=f"{owner.id}-issue", owner=owner, clock=storage.clock)
-        storage.add_all([*cases, issue])
+        storage.add_all([*cases, issue], actor="intake")
         with storage.unit_of_work() as uow:
             query = uow.cases.query
             assert [
@@ -276,7 +276,7 @@ def repository_machine(storage: Storage) -> type[RuleBasedStateMachine]:
                 for i in range(n):
                     case.add_note(f"note {i}", author="w")
             for target, case in zip((storage, self.oracle), made, strict=True):
-                target.add_all([case])
+                target.add_all([case], actor="intake")
             self.copies[case_id] = (made[0], made[1])
 
         @precondition(lambda self: self.copies)

@@ -232,7 +232,7 @@ class ReadableCasesContract:
             prefix = unique("RF") + "-"
             cases = data.draw(secured_cases(storage, prefix))
             if cases:
-                storage.add_all(cases)
+                storage.add_all(cases, actor="intake")
             for principal in people:
                 readable = policy.read_filter(principal)
                 allowed = [
@@ -267,7 +267,7 @@ class ReadableCasesContract:
             owner=Owner.user("ann"),
             clock=storage.clock,
         )
-        storage.add_all([case])
+        storage.add_all([case], actor="intake")
         policy = AccessPolicy(
             [
                 Grant(

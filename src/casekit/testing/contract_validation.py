@@ -137,8 +137,13 @@ class ValidationContract:
         case = new_case(storage)
         case.id = case_id
         with storage.unit_of_work() as uow:
-            _refused(lambda: uow.cases.add(case), match="id of the Product Delivery Case")
-            _refused(lambda: uow.cases.add_all([case]), match="id of the Product Delivery Case")
+            _refused(
+                lambda: uow.cases.add(case, actor="intake"), match="id of the Product Delivery Case"
+            )
+            _refused(
+                lambda: uow.cases.add_all([case], actor="intake"),
+                match="id of the Product Delivery Case",
+            )
             uow.commit()
         assert case.version == 0
 
@@ -161,9 +166,9 @@ class ValidationContract:
         _spoil_pending_event(spoiled, "actor", "")
         with storage.unit_of_work() as uow:
             _refused(lambda: uow.cases.add_all(cases, actor=""), match="actor")
-            _refused(lambda: uow.cases.add_all([*cases, "PDC-1"]), match="Case")  # type: ignore[list-item]
-            _refused(lambda: uow.cases.add_all([*cases, spoiled]), match="actor")
-            _refused(lambda: uow.cases.add_all("PDC-1"))  # type: ignore[arg-type]
+            _refused(lambda: uow.cases.add_all([*cases, "PDC-1"], actor="intake"), match="Case")  # type: ignore[list-item]
+            _refused(lambda: uow.cases.add_all([*cases, spoiled], actor="intake"), match="actor")
+            _refused(lambda: uow.cases.add_all("PDC-1", actor="intake"))  # type: ignore[arg-type]
             uow.commit()
         assert {c.version for c in [*cases, spoiled]} == {0}
         _nothing_stored(storage, *(c.id for c in [*cases, spoiled]))
@@ -199,7 +204,7 @@ class ValidationContract:
         """Rule: a repository argument of the wrong kind is a ValidationError, not a bare error."""
         with storage.unit_of_work() as uow:
             _refused(lambda: uow.cases.save("PDC-1"), match="Case")  # type: ignore[arg-type]
-            _refused(lambda: uow.cases.add(None), match="Case")  # type: ignore[arg-type]
+            _refused(lambda: uow.cases.add(None, actor="intake"), match="Case")  # type: ignore[arg-type]
             for key in BAD_KEYS:
                 _refused(lambda key=key: uow.cases.get(key))  # type: ignore[misc]
 
@@ -489,7 +494,7 @@ class ValidationContract:
         module = topic.partition(":")[0]
         imported_before = module in sys.modules
         case = new_case(storage)
-        storage.add_all([case])
+        storage.add_all([case], actor="intake")
         with storage.unit_of_work() as uow:
             document = uow.documents.get("cases", case.id)
             assert document is not None
