@@ -123,6 +123,9 @@ class DeterminationSet:
     _components: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
     _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
+    _plans: tuple[tuple[str, list[int], list[Segment]], ...] = attrs.field(
+        init=False, eq=False, repr=False, default=()
+    )
 
     def __attrs_post_init__(self) -> None:
         check_text(self.currency, what="currency of a determination set")
@@ -162,6 +165,8 @@ class DeterminationSet:
                     segments.append((start, end, minor))
         object.__setattr__(self, "_timelines", timelines)
         object.__setattr__(self, "_paying", tuple(sorted(timelines)))
+        plans = tuple((c, *timelines[c]) for c in self._paying)
+        object.__setattr__(self, "_plans", plans)
         object.__setattr__(
             self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
         )
@@ -248,11 +253,15 @@ class DeterminationSet:
                 f"cannot compare determinations in {self.currency} and {other.currency}"
             )
         earliest: int | None = None
-        for component in self._timelines.keys() | other._timelines.keys():
-            mine, theirs = self.timeline(component), other.timeline(component)
-            if mine == theirs:
+        mine, theirs = self._timelines, other._timelines
+        none: tuple[list[int], list[Segment]] = ([], [])
+        components = mine.keys() if mine.keys() == theirs.keys() else mine.keys() | theirs
+        for component in components:
+            left = mine.get(component, none)[1]
+            right = theirs.get(component, none)[1]
+            if left == right:
                 continue
-            day = _first_mismatch(mine, theirs)
+            day = _first_mismatch(left, right)
             if day is not None and (earliest is None or day < earliest):
                 earliest = day
         return None if earliest is None else date.fromordinal(earliest)

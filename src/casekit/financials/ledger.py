@@ -98,6 +98,7 @@ class Ledger:
         "_entries",
         "_first_start",
         "_paid",
+        "_starts_by_end",
     )
 
     def __init__(self, currency: str) -> None:
@@ -107,6 +108,7 @@ class Ledger:
         self._corrected: dict[LineKey, int] = {}
         self._ends: list[date] = []
         self._by_end: dict[date, list[LineKey]] = {}
+        self._starts_by_end: dict[date, list[date]] = {}
         self._entries: list[LedgerEntry] = []
         self._first_start: date | None = None
 
@@ -145,6 +147,9 @@ class Ledger:
         ledger._entries = [entry for _, _, entry in checked]
         ledger._ends = sorted(ends)
         ledger._by_end = {end: list(keys) for end, keys in ends.items()}
+        ledger._starts_by_end = {
+            end: list(dict.fromkeys(key[0] for key in keys)) for end, keys in ends.items()
+        }
         ledger._first_start = min((key[0] for key, _, _ in checked), default=None)
         return ledger
 
@@ -179,8 +184,12 @@ class Ledger:
         if keys is None:
             bisect.insort(self._ends, end)
             self._by_end[end] = [key]
+            self._starts_by_end[end] = [key[0]]
         elif key not in keys:
             keys.append(key)
+            starts = self._starts_by_end[end]
+            if key[0] not in starts:
+                starts.append(key[0])
 
     def _check_paid(self, line: object, reference: str) -> tuple[LineKey, int, LedgerEntry]:
         line = check_instance(line, InstructionLine, what=f"a paid line of {reference}")
@@ -316,12 +325,32 @@ class Ledger:
             ValidationError: ``window`` is not a Period.
         """
         check_instance(window, Period, what="the window of ledger lines")
-        found: list[LineKey] = []
-        for end in self._ends[bisect.bisect_left(self._ends, window.start) :]:
-            for key in self._by_end[end]:
-                if key[0] <= window.end:
-                    found.append(key)
-        return found
+        return self._keys_meeting(window.start, window.end)
+
+    def _covers_meeting(self, first: date, last: date) -> list[tuple[date, date]]:
+        """Each cover period with a line meeting ``first..last``, by last day.
+
+        As ``(first day, last day)`` pairs. Unchecked (the hot path); O(log p + k).
+        """
+        ends = self._ends
+        starts_by_end = self._starts_by_end
+        return [
+            (start, end)
+            for end in ends[bisect.bisect_left(ends, first) :]
+            for start in starts_by_end[end]
+            if start <= last
+        ]
+
+    def _keys_meeting(self, first: date, last: date) -> list[LineKey]:
+        """[`keys_meeting`][] for the days ``first..last``, unchecked (the hot path)."""
+        ends = self._ends
+        by_end = self._by_end
+        return [
+            key
+            for end in ends[bisect.bisect_left(ends, first) :]
+            for key in by_end[end]
+            if key[0] <= last
+        ]
 
     def _amounts(
         self,

@@ -25,6 +25,7 @@ proportional to the changed periods, not to the case's whole history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -32,13 +33,13 @@ import attrs
 
 from casekit.cases.payment_correction import CorrectionLine, CorrectionOutcome
 from casekit.checks import check_date, check_enum, check_id, check_instance
-from casekit.errors import CurrencyMismatch
-from casekit.financials.delivery import DeliveryPattern
+from casekit.errors import CurrencyMismatch, ValidationError
+from casekit.financials.delivery import CoverSpan, DeliveryPattern
 from casekit.financials.entitlement import Entitlement
 from casekit.financials.ledger import Ledger
 from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
-from casekit.financials.schedule import LineKey, due_by_key
+from casekit.financials.schedule import LineKey, _due_by_span
 from casekit.financials.triggers import ReassessmentTrigger
 from casekit.money import Money
 from casekit.notebook import to_dataframe
@@ -50,7 +51,9 @@ __all__ = [
     "ALL_COMPONENTS",
     "Reassessment",
     "ReassessmentLine",
+    "ReassessmentRequest",
     "reassess",
+    "reassess_many",
 ]
 
 ALL_COMPONENTS = "*"
@@ -297,16 +300,133 @@ def reassess(
             cover period.
 
     Raises:
+        ValidationError: An argument of the wrong kind.
         CurrencyMismatch: The entitlements or the ledger are in different currencies.
     """
+    return _reassess(_checked(case_id, old, new, ledger, pattern, nominees, trigger, since, until))
+
+
+@attrs.frozen(slots=True, eq=False)  # a request is one reassessment to run, not a value
+class ReassessmentRequest:
+    """The inputs of one reassessment, checked once, for [`reassess_many`][].
+
+    The arguments are [`reassess`][]'s, checked as it checks them when the request is
+    made (so a batch holds only requests that can run).
+
+    Attributes:
+        case_id: The product delivery case.
+        old: The entitlement payments were made under.
+        new: The entitlement after the change.
+        ledger: What was paid and corrected (read when the batch runs).
+        pattern: The delivery pattern.
+        nominees: Who receives each component.
+        trigger: What asked for the reassessment.
+        since: Reassess from this day instead of the first difference.
+        until: The last day to reassess.
+
+    Raises:
+        ValidationError: An argument of the wrong kind.
+        CurrencyMismatch: The entitlements or the ledger are in different currencies.
+    """
+
+    case_id: str
+    old: Entitlement = attrs.field(kw_only=True)
+    new: Entitlement = attrs.field(kw_only=True)
+    ledger: Ledger = attrs.field(kw_only=True)
+    pattern: DeliveryPattern = attrs.field(kw_only=True)
+    nominees: Nominees = attrs.field(kw_only=True)
+    trigger: ReassessmentTrigger = attrs.field(kw_only=True, default=ReassessmentTrigger.MANUAL)
+    since: date | None = attrs.field(kw_only=True, default=None)
+    until: date | None = attrs.field(kw_only=True, default=None)
+    _inputs: _Inputs = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        inputs = _checked(
+            self.case_id,
+            self.old,
+            self.new,
+            self.ledger,
+            self.pattern,
+            self.nominees,
+            self.trigger,
+            self.since,
+            self.until,
+        )
+        object.__setattr__(self, "trigger", inputs[6])
+        object.__setattr__(self, "_inputs", inputs)
+
+
+def reassess_many(requests: Iterable[ReassessmentRequest]) -> list[Reassessment]:
+    """[`reassess`][] each request, in order: one result per request.
+
+    The same computation as `reassess` (one implementation): each result equals
+    ``reassess(**request)``. The requests' arguments were checked when they were made, so
+    the batch only reads them.
+
+    Complexity: the sum of the reassessments' costs (see the module docstring).
+
+    Raises:
+        ValidationError: ``requests`` is not an iterable of [`ReassessmentRequest`][]
+            (checked before any is run).
+    """
+    if isinstance(requests, str | bytes) or not isinstance(requests, Iterable):
+        raise ValidationError(
+            f"reassess_many needs an iterable of ReassessmentRequests, got {requests!r}"
+        )
+    batch = list(requests)
+    for n, request in enumerate(batch):
+        check_instance(request, ReassessmentRequest, what=f"request {n} of reassess_many")
+    return [_reassess(request._inputs) for request in batch]
+
+
+_Inputs = tuple[
+    str,
+    Entitlement,
+    Entitlement,
+    Ledger,
+    DeliveryPattern,
+    Nominees,
+    ReassessmentTrigger,
+    date | None,
+    date | None,
+]
+
+
+def _checked(  # noqa: PLR0917  reassess's arguments, in order (the hot path: no keywords)
+    case_id: object,
+    old: object,
+    new: object,
+    ledger: object,
+    pattern: object,
+    nominees: object,
+    trigger: object,
+    since: object,
+    until: object,
+) -> _Inputs:
+    """A reassessment's inputs, checked: the one set of checks of both doors. O(1).
+
+    `reassess` and [`ReassessmentRequest`][] apply them.
+
+    The common case (every input of its exact type) is tested first, so that the message
+    of a refusal is only written for a refusal.
+    """
     case_id = check_id(case_id, what="the case to reassess")
-    what = f"reassessment of {case_id}"
-    old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
-    new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
-    ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
-    pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
-    nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
-    trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
+    if not (
+        type(old) is Entitlement
+        and type(new) is Entitlement
+        and type(ledger) is Ledger
+        and type(pattern) is DeliveryPattern
+        and type(nominees) is Nominees
+    ):
+        what = f"reassessment of {case_id}"
+        old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
+        new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
+        ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
+        pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
+        nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
+    if type(trigger) is not ReassessmentTrigger:
+        what = f"reassessment of {case_id}"
+        trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
     currency = new.determinations.currency
     if ledger.currency != currency or old.determinations.currency != currency:
         raise CurrencyMismatch(
@@ -314,32 +434,44 @@ def reassess(
             f"and {currency}, ledger in {ledger.currency}; use one currency"
         )
     if since is not None:
-        since = check_date(since, what=f"{what}: since")
+        since = check_date(since, what=f"reassessment of {case_id}: since")
     if until is not None:
-        until = check_date(until, what=f"{what}: until")
+        until = check_date(until, what=f"reassessment of {case_id}: until")
+    return case_id, old, new, ledger, pattern, nominees, trigger, since, until
+
+
+def _reassess(inputs: _Inputs) -> Reassessment:
+    """The computation of [`reassess`][], on checked inputs. See the module docstring."""
+    case_id, old, new, ledger, pattern, nominees, trigger, since, until = inputs
+    currency = new.determinations.currency
     window = _window(old, new, ledger, nominees, since=since, until=until)
     if window is None:
         return _no_change(case_id, trigger, currency)
-    paid_keys = ledger.keys_meeting(window)
-    covers = _covers(pattern, window, paid_keys)
-    due = due_by_key(new.determinations, covers, nominees, new.certified)
-    keys = set(due)
-    keys.update(paid_keys)
+    paid_keys = ledger._keys_meeting(window.start, window.end)
+    covers = _covers(pattern, window, ledger)
+    due = _due_by_span(new.determinations, covers, nominees, new.certified)
+    paid_get, corrected_get = ledger._amounts()
+    # Every due key has something due; a paid key alone is compared when something was
+    # paid or corrected on it. The due keys come sorted and the paid ones are mostly among
+    # them, so the list is nearly sorted.
+    keys = list(due)
+    keys += [
+        key for key in paid_keys if key not in due and (paid_get(key, 0) or corrected_get(key, 0))
+    ]
+    keys.sort()
     rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
     any_correction = False
-    paid_get, corrected_get = ledger._amounts()
-    for key in sorted(keys):
-        d = due.get(key, 0)
+    due_get = due.get
+    for key in keys:
+        d = due_get(key, 0)
         p = paid_get(key, 0)
         e = corrected_get(key, 0)
-        c = d - p - e
-        if not (d or p or e):
-            continue
         total_due += d
         total_paid += p
         total_earlier += e
-        any_correction = any_correction or c != 0
+        if d - p - e:
+            any_correction = True
         rows.append((key, d, p, e))
     net = total_due - total_paid - total_earlier
     if net < 0:
@@ -363,21 +495,20 @@ def reassess(
     )
 
 
-def _covers(pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]) -> list[Period]:
+def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequence[CoverSpan]:
     """The cover periods to compare: the pattern's, and any paid under another pattern.
 
     Where a paid cover period is not one of the pattern's (the pattern changed), the paid
     one is compared and the pattern's cover periods overlapping it are left out, so no day
     is counted twice.
     """
-    covers = pattern.cover_periods(window)
-    known = pattern.cover_bounds(window)
-    foreign = {(key[0], key[1]) for key in paid_keys if (key[0], key[1]) not in known}
+    covers, known, spans = pattern._cover_plan(window.start, window.end)
+    foreign = [b for b in ledger._covers_meeting(window.start, window.end) if b not in known]
     if not foreign:
-        return covers
-    paid = [Period(start, end) for start, end in sorted(foreign)]
+        return spans
+    paid = [Period(start, end) for start, end in sorted(set(foreign))]
     kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
-    return sorted(kept + paid)
+    return [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in sorted(kept + paid)]
 
 
 def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None:
@@ -390,6 +521,8 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
     Complexity: O(log p + k) for the k ledger lines from the earliest reassignment on;
     nothing when no component was ever reassigned.
     """
+    if nominees.sole_nominee() is not None:
+        return None  # no component was ever reassigned
     firsts = nominees.first_assignments()
     end = ledger.latest_cover_end
     if not firsts or end is None:
@@ -399,7 +532,7 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
         return None
     paid_get, corrected_get = ledger._amounts()
     found: date | None = None
-    for key in ledger.keys_meeting(Period._trusted(earliest_assignment, end)):
+    for key in ledger._keys_meeting(earliest_assignment, end):
         start, _, component, nominee = key
         first = firsts.get(component)
         if first is None or start < first or (found is not None and start >= found):
@@ -436,11 +569,12 @@ def _window(
     if start is None or end is None:
         return None
     # Nothing is due outside the decisions, and nothing was paid before the ledger starts.
-    floors = [span.start for span in (old.determinations.span, new.determinations.span) if span]
-    if ledger.earliest_cover_start is not None:
-        floors.append(ledger.earliest_cover_start)
-    if floors:
-        start = max(start, min(floors))
+    floor = ledger.earliest_cover_start
+    for span in (old.determinations.span, new.determinations.span):
+        if span is not None and (floor is None or span.start < floor):
+            floor = span.start
+    if floor is not None and floor > start:
+        start = floor
     if start > end:
         return None
     return Period._trusted(start, end)  # two dates (checked by reassess), in order

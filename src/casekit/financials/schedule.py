@@ -17,7 +17,7 @@ import attrs
 from casekit.checks import check_date, check_id, check_instance, check_text
 from casekit.errors import ValidationError
 from casekit.financials.certifications import Certified, clip_to_certified
-from casekit.financials.delivery import DeliveryPattern
+from casekit.financials.delivery import CoverSpan, DeliveryPattern
 from casekit.financials.determinations import DeterminationSet, Segment
 from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
@@ -78,8 +78,8 @@ def due_by_key(
 
     The engine's inner loop: plain ints, no Money. Lines with nothing due are left out.
 
-    Complexity: O(c · (log d + n + k)) for c components, d decisions, n cover periods and
-    k rate segments meeting them (one merge walk per component).
+    Complexity: O(n · c · (log d + k)) for n cover periods, c components, d rate segments
+    per component and k of them meeting a cover period.
 
     Args:
         determinations: The rates in force.
@@ -87,25 +87,40 @@ def due_by_key(
         nominees: Who receives each component.
         certified: The certified periods, or None when the product needs none.
     """
+    spans = [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in covers]
+    return _due_by_span(determinations, spans, nominees, certified)
+
+
+def _due_by_span(
+    determinations: DeterminationSet,
+    covers: Sequence[CoverSpan],
+    nominees: Nominees,
+    certified: Certified,
+) -> dict[LineKey, int]:
+    """[`due_by_key`][] over cover periods given with their day ordinals (memoised ones).
+
+    The one implementation of the due amounts: `due_by_key` and the reassessment call it.
+    Cover by cover, then component by component, so the keys come out sorted when each
+    component has one nominee per cover (the reassessment sorts little).
+
+    Complexity: O(n · c · (log d + k)) for n cover periods, c components, d rate segments
+    per component and k of them meeting a cover period.
+    """
     due: dict[LineKey, int] = {}
-    if not covers:
-        return due
-    spans = []
-    for cover in covers:
-        first, last = cover.start.toordinal(), cover.end.toordinal()
+    plans = determinations._plans
+    sole_nominee = nominees.sole_nominee()
+    for cover_start, cover_end, first, last in covers:
         ranges = None if certified is None else clip_to_certified(first, last, certified)
-        spans.append((cover.start, cover.end, first, last, ranges))
-    for component in determinations.paying_components:
-        timeline = determinations.timeline(component)
-        index = max(bisect.bisect_right(timeline, (spans[0][2],)) - 1, 0)
-        count = len(timeline)
-        fixed_nominee = nominees.fixed_nominee(component)
-        for cover_start, cover_end, first, last, ranges in spans:
-            while index < count and timeline[index][1] < first:
-                index += 1
-            if index == count:
-                break
+        for component, starts, timeline in plans:
+            # The last segment starting on or before the cover's first day, or the next
+            # one when that ends before it (segments are sorted and never overlap).
+            index = max(bisect.bisect_right(starts, first) - 1, 0)
             seg_first, seg_last, rate = timeline[index]
+            if seg_last < first:
+                index += 1
+                if index == len(timeline):
+                    continue
+                seg_first, seg_last, rate = timeline[index]
             if seg_first > last:
                 continue
             if ranges is None and seg_first <= first and seg_last >= last and type(rate) is int:
@@ -116,7 +131,7 @@ def due_by_key(
                     continue
                 amount = divide_half_even(total, last - first + 1)
             if amount:
-                nominee = fixed_nominee or nominees.nominee_on(component, cover_start)
+                nominee = sole_nominee or nominees.nominee_on(component, cover_start)
                 due[(cover_start, cover_end, component, nominee)] = amount
     return due
 
