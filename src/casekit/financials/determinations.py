@@ -254,17 +254,23 @@ class DeterminationSet:
             )
         earliest: int | None = None
         mine, theirs = self._timelines, other._timelines
-        none: tuple[list[int], list[Segment]] = ([], [])
-        components = mine.keys() if mine.keys() == theirs.keys() else mine.keys() | theirs
-        for component in components:
-            left = mine.get(component, none)[1]
-            right = theirs.get(component, none)[1]
-            if left == right:
-                continue
-            day = _first_mismatch(left, right)
-            if day is not None and (earliest is None or day < earliest):
-                earliest = day
+        for component, (_, left) in mine.items():
+            pair = theirs.get(component)
+            right = _NO_SEGMENTS if pair is None else pair[1]
+            if left != right:
+                day = _first_mismatch(left, right)
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+        for component, (_, right) in theirs.items():
+            if component not in mine:  # paid only under ``other``: differs from its start
+                day = right[0][0]
+                if earliest is None or day < earliest:
+                    earliest = day
         return None if earliest is None else date.fromordinal(earliest)
+
+
+_NO_SEGMENTS: list[Segment] = []
+"""The timeline of a component a set does not pay (shared: never modified)."""
 
 
 def _first_mismatch(a: list[Segment], b: list[Segment]) -> int | None:

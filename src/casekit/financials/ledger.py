@@ -334,23 +334,27 @@ class Ledger:
         """
         ends = self._ends
         starts_by_end = self._starts_by_end
-        return [
-            (start, end)
-            for end in ends[bisect.bisect_left(ends, first) :]
-            for start in starts_by_end[end]
-            if start <= last
-        ]
+        found: list[tuple[date, date]] = []
+        for end in ends[bisect.bisect_left(ends, first) :]:
+            for start in starts_by_end[end]:
+                if start <= last:
+                    found.append((start, end))
+        return found
 
     def _keys_meeting(self, first: date, last: date) -> list[LineKey]:
         """[`keys_meeting`][] for the days ``first..last``, unchecked (the hot path)."""
         ends = self._ends
         by_end = self._by_end
-        return [
-            key
-            for end in ends[bisect.bisect_left(ends, first) :]
-            for key in by_end[end]
-            if key[0] <= last
-        ]
+        low = bisect.bisect_left(ends, first)
+        high = bisect.bisect_right(ends, last, low)
+        found: list[LineKey] = []
+        for end in ends[low:high]:  # ends inside the window: every line meets it
+            found += by_end[end]
+        for end in ends[high:]:  # ends after it: the lines that start inside it
+            for key in by_end[end]:
+                if key[0] <= last:
+                    found.append(key)
+        return found
 
     def _amounts(
         self,

@@ -444,7 +444,7 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     """The computation of [`reassess`][], on checked inputs. See the module docstring."""
     case_id, old, new, ledger, pattern, nominees, trigger, since, until = inputs
     currency = new.determinations.currency
-    window = _window(old, new, ledger, nominees, since=since, until=until)
+    window = _window(old, new, ledger, nominees, since, until)
     if window is None:
         return _no_change(case_id, trigger, currency)
     paid_keys = ledger._keys_meeting(window.start, window.end)
@@ -455,9 +455,9 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     # paid or corrected on it. The due keys come sorted and the paid ones are mostly among
     # them, so the list is nearly sorted.
     keys = list(due)
-    keys += [
-        key for key in paid_keys if key not in due and (paid_get(key, 0) or corrected_get(key, 0))
-    ]
+    missing = set(paid_keys).difference(due)
+    if missing:
+        keys += [key for key in missing if paid_get(key, 0) or corrected_get(key, 0)]
     keys.sort()
     rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
@@ -503,9 +503,10 @@ def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequenc
     is counted twice.
     """
     covers, known, spans = pattern._cover_plan(window.start, window.end)
-    foreign = [b for b in ledger._covers_meeting(window.start, window.end) if b not in known]
-    if not foreign:
+    paid_covers = ledger._covers_meeting(window.start, window.end)
+    if known.issuperset(paid_covers):
         return spans
+    foreign = [bounds for bounds in paid_covers if bounds not in known]
     paid = [Period(start, end) for start, end in sorted(set(foreign))]
     kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
     return [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in sorted(kept + paid)]
@@ -544,12 +545,11 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
     return found
 
 
-def _window(
+def _window(  # noqa: PLR0917  called once per reassessment, positionally (no keywords)
     old: Entitlement,
     new: Entitlement,
     ledger: Ledger,
     nominees: Nominees,
-    *,
     since: date | None,
     until: date | None,
 ) -> Period | None:
@@ -568,13 +568,16 @@ def _window(
     end = until if until is not None else ledger.latest_cover_end
     if start is None or end is None:
         return None
-    # Nothing is due outside the decisions, and nothing was paid before the ledger starts.
+    # Nothing is due outside the decisions, and nothing was paid before the ledger starts:
+    # start no earlier than the earliest of those. (A start on or after the ledger's first
+    # day is on or after that earliest day already.)
     floor = ledger.earliest_cover_start
-    for span in (old.determinations.span, new.determinations.span):
-        if span is not None and (floor is None or span.start < floor):
-            floor = span.start
-    if floor is not None and floor > start:
-        start = floor
+    if floor is None or start < floor:
+        for span in (old.determinations.span, new.determinations.span):
+            if span is not None and (floor is None or span.start < floor):
+                floor = span.start
+        if floor is not None and floor > start:
+            start = floor
     if start > end:
         return None
     return Period._trusted(start, end)  # two dates (checked by reassess), in order

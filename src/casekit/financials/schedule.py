@@ -109,21 +109,24 @@ def _due_by_span(
     due: dict[LineKey, int] = {}
     plans = determinations._plans
     sole_nominee = nominees.sole_nominee()
+    bisect_right = bisect.bisect_right
     for cover_start, cover_end, first, last in covers:
         ranges = None if certified is None else clip_to_certified(first, last, certified)
         for component, starts, timeline in plans:
             # The last segment starting on or before the cover's first day, or the next
             # one when that ends before it (segments are sorted and never overlap).
-            index = max(bisect.bisect_right(starts, first) - 1, 0)
+            index = bisect_right(starts, first)
+            if index:
+                index -= 1
             seg_first, seg_last, rate = timeline[index]
             if seg_last < first:
                 index += 1
-                if index == len(timeline):
+                if index == len(starts):
                     continue
                 seg_first, seg_last, rate = timeline[index]
             if seg_first > last:
                 continue
-            if ranges is None and seg_first <= first and seg_last >= last and type(rate) is int:
+            if seg_first <= first and seg_last >= last and ranges is None and type(rate) is int:
                 amount = rate  # one whole-cent rate all cover long: rate × days ÷ days, exactly
             else:
                 total = _weighted_total(timeline, index, first, last, ranges)
