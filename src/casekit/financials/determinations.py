@@ -15,7 +15,7 @@ span wherever evidence starts or stops, which is where a rule set's answer can c
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
@@ -123,7 +123,12 @@ class DeterminationSet:
     _components: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
     _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
-    _plans: tuple[tuple[str, list[int], list[Segment]], ...] = attrs.field(
+    # The same timelines as tuples (their items inline: fewer objects to read per
+    # reassessment): per component for comparing, and as (component, starts, segments).
+    _segments: dict[str, tuple[Segment, ...]] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
+    _plans: tuple[tuple[str, tuple[int, ...], tuple[Segment, ...]], ...] = attrs.field(
         init=False, eq=False, repr=False, default=()
     )
 
@@ -165,7 +170,9 @@ class DeterminationSet:
                     segments.append((start, end, minor))
         object.__setattr__(self, "_timelines", timelines)
         object.__setattr__(self, "_paying", tuple(sorted(timelines)))
-        plans = tuple((c, *timelines[c]) for c in self._paying)
+        segments_of = {c: tuple(timelines[c][1]) for c in self._paying}
+        object.__setattr__(self, "_segments", segments_of)
+        plans = tuple((c, tuple(timelines[c][0]), segments_of[c]) for c in self._paying)
         object.__setattr__(self, "_plans", plans)
         object.__setattr__(
             self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
@@ -253,15 +260,14 @@ class DeterminationSet:
                 f"cannot compare determinations in {self.currency} and {other.currency}"
             )
         earliest: int | None = None
-        mine, theirs = self._timelines, other._timelines
-        for component, (_, left) in mine.items():
-            pair = theirs.get(component)
-            right = _NO_SEGMENTS if pair is None else pair[1]
+        mine, theirs = self._segments, other._segments
+        for component, left in mine.items():
+            right = theirs.get(component, ())
             if left != right:
                 day = _first_mismatch(left, right)
                 if day is not None and (earliest is None or day < earliest):
                     earliest = day
-        for component, (_, right) in theirs.items():
+        for component, right in theirs.items():
             if component not in mine:  # paid only under ``other``: differs from its start
                 day = right[0][0]
                 if earliest is None or day < earliest:
@@ -269,11 +275,7 @@ class DeterminationSet:
         return None if earliest is None else date.fromordinal(earliest)
 
 
-_NO_SEGMENTS: list[Segment] = []
-"""The timeline of a component a set does not pay (shared: never modified)."""
-
-
-def _first_mismatch(a: list[Segment], b: list[Segment]) -> int | None:
+def _first_mismatch(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
     for left, right in zip(a, b, strict=False):
         if left != right:
             if left[0] != right[0]:

@@ -140,7 +140,11 @@ def _due_by_span(
 
 
 def _weighted_total(
-    timeline: list[Segment], index: int, first: int, last: int, ranges: list[tuple[int, int]] | None
+    timeline: Sequence[Segment],
+    index: int,
+    first: int,
+    last: int,
+    ranges: list[tuple[int, int]] | None,
 ) -> MinorRate | None:
     """Σ rate × days over ``first..last`` (certified days only), or None if no rate is in force.
 
