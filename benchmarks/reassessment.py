@@ -294,8 +294,9 @@ def _floor_due(
     return due
 
 
-def floor_bulk(cases: list[FloorCase]) -> list[int]:
-    return [floor_one(c)[1] for c in cases]
+def floor_bulk(cases: list[FloorCase]) -> list[tuple[list[tuple[FloorKey, int, int, int]], int]]:
+    """Every case's lines and net, kept (as casekit keeps every result)."""
+    return [floor_one(c) for c in cases]
 
 
 # ----- the pandas reference ----------------------------------------------------------------
