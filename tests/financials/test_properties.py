@@ -427,7 +427,8 @@ def test_reassessment_lines_are_the_decimal_reference_exactly(
     Paid under one pattern and reassessed under another (or the same): every line's due is
     the day-by-day Decimal oracle, its paid and earlier amounts the ledger's, its correction
     due − paid − earlier in Decimal; the net is the Decimal sum; every ledger line meeting
-    the period with something paid or corrected is compared; no day is counted twice.
+    the period with something paid or corrected is compared, once, in key order; no day is
+    counted twice.
     """
     ledger = paid_ledger(old, paid_pattern, old_cert, nominees)
     result = reassess(
@@ -439,6 +440,8 @@ def test_reassessment_lines_are_the_decimal_reference_exactly(
         nominees=nominees,
         until=SPAN.end,
     )
+    keys = [row[0] for row in result.rows]
+    assert keys == sorted(set(keys))  # sorted by key, each line once
     net = Decimal(0)
     for line in result.lines:
         assert line.due.amount == oracle_due(new, line.cover, line.component, new_cert)

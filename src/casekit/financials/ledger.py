@@ -362,6 +362,10 @@ class Ledger:
         """The paid and corrected look-ups, for the reassessment's inner loop."""
         return self._paid.get, self._corrected.get
 
+    def _has_corrections(self) -> bool:
+        """True once a correction line was recorded. O(1)."""
+        return bool(self._corrected)
+
     def paid_units(self, key: LineKey) -> int:
         """What was paid for a line, in minor units. O(1)."""
         return self._paid.get(key, 0)

@@ -15,8 +15,10 @@ overpayment (net < 0, owed to the agency), an underpayment (net > 0, owed to the
 net zero (lines differ but sum to zero) or no change.
 
 The function reads its inputs and returns a new frozen [`Reassessment`][]; it mutates
-nothing, and the same inputs give the same result. Applying it (a Payment Correction Case,
-ledger entries, recovery) is `casekit.financials.corrections`.
+nothing, and the same inputs give the same result. Applying it (a Payment Correction
+Case, ledger entries, recovery) is `casekit.financials.corrections`.
+[`reassess_many`][] runs the same computation over a batch of requests (each a
+[`ReassessmentRequest`][], its arguments checked once, when it is made).
 
 Complexity: O(n · c · (log d + k) + log p) for the n cover periods in the reassessment
 period, c components, d decisions, k rate segments per cover and p paid cover periods:
@@ -451,14 +453,15 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     covers = _covers(pattern, window, ledger)
     due = _due_by_span(new.determinations, covers, nominees, new.certified)
     paid_get, corrected_get = ledger._amounts()
-    # Every due key has something due; a paid key alone is compared when something was
-    # paid or corrected on it. The due keys come sorted and the paid ones are mostly among
-    # them, so the list is nearly sorted.
+    netting = ledger._has_corrections()  # else every line's earlier corrections are 0
+    # Every due key has something due, and they come sorted (cover periods in order, then
+    # components, one nominee each). A paid key not among them is compared when something
+    # was paid or corrected on it; then the keys are sorted again.
     keys = list(due)
     missing = set(paid_keys).difference(due)
     if missing:
         keys += [key for key in missing if paid_get(key, 0) or corrected_get(key, 0)]
-    keys.sort()
+        keys.sort()
     rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
     any_correction = False
@@ -466,7 +469,7 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     for key in keys:
         d = due_get(key, 0)
         p = paid_get(key, 0)
-        e = corrected_get(key, 0)
+        e = corrected_get(key, 0) if netting else 0
         total_due += d
         total_paid += p
         total_earlier += e
