@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 import attrs
@@ -356,15 +356,13 @@ class Ledger:
                     found.append(key)
         return found
 
-    def _amounts(
-        self,
-    ) -> tuple[Callable[[LineKey, int], int], Callable[[LineKey, int], int]]:
-        """The paid and corrected look-ups, for the reassessment's inner loop."""
-        return self._paid.get, self._corrected.get
+    def _amounts(self) -> tuple[Mapping[LineKey, int], Mapping[LineKey, int]]:
+        """The paid and corrected units by line, for the reassessment's inner loop.
 
-    def _has_corrections(self) -> bool:
-        """True once a correction line was recorded. O(1)."""
-        return bool(self._corrected)
+        The ledger's own dicts, read-only to the caller: a line has a key in one only once
+        something was paid (or corrected) on it.
+        """
+        return self._paid, self._corrected
 
     def paid_units(self, key: LineKey) -> int:
         """What was paid for a line, in minor units. O(1)."""

@@ -452,23 +452,47 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     paid_keys = ledger._keys_meeting(window.start, window.end)
     covers = _covers(pattern, window, ledger)
     due = _due_by_span(new.determinations, covers, nominees, new.certified)
-    paid_get, corrected_get = ledger._amounts()
-    netting = ledger._has_corrections()  # else every line's earlier corrections are 0
-    # Every due key has something due, and they come sorted (cover periods in order, then
-    # components, one nominee each). A paid key not among them is compared when something
-    # was paid or corrected on it; then the keys are sorted again.
-    keys = list(due)
-    missing = set(paid_keys).difference(due)
-    if missing:
-        keys += [key for key in missing if paid_get(key, 0) or corrected_get(key, 0)]
-        keys.sort()
+    rows, total_due, total_paid, total_earlier, any_correction = _compare(due, paid_keys, ledger)
+    return Reassessment(
+        case_id,
+        trigger,
+        window,
+        currency,
+        rows,
+        total_due,
+        total_paid,
+        total_earlier,
+        _outcome(total_due - total_paid - total_earlier, any_correction=any_correction),
+    )
+
+
+def _compare(
+    due: dict[LineKey, int], ledger_keys: list[LineKey], ledger: Ledger
+) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int, bool]:
+    """The compared lines, their totals, and whether any line has a correction.
+
+    The lines are ``(key, due, paid, earlier)``, sorted by key. ``due`` holds only
+    non-zero amounts, its keys sorted (cover periods in order, then components, one
+    nominee each); ``ledger_keys`` are the ledger's lines meeting the period. Walking the
+    due keys counts the ledger lines met; a ledger line not met (nothing due on it) is
+    compared too when something was paid or corrected on it, and then the rows are
+    sorted again. O(l) for l lines, O(l log l) when a ledger line has nothing due.
+    """
+    paid, corrected = ledger._amounts()
+    paid_get, corrected_get = paid.get, corrected.get
+    netting = bool(corrected)  # else every line's earlier corrections are 0
     rows: list[tuple[LineKey, int, int, int]] = []
     total_due = total_paid = total_earlier = 0
     any_correction = False
-    due_get = due.get
-    for key in keys:
-        d = due_get(key, 0)
-        p = paid_get(key, 0)
+    met = 0
+    for key, d in due.items():
+        p = paid_get(key)
+        if p is None:
+            p = 0
+            if netting and key in corrected:
+                met += 1
+        else:
+            met += 1
         e = corrected_get(key, 0) if netting else 0
         total_due += d
         total_paid += p
@@ -476,26 +500,26 @@ def _reassess(inputs: _Inputs) -> Reassessment:
         if d - p - e:
             any_correction = True
         rows.append((key, d, p, e))
-    net = total_due - total_paid - total_earlier
+    if met < len(ledger_keys):
+        for key in ledger_keys:
+            p = paid_get(key, 0)
+            e = corrected_get(key, 0)
+            if key not in due and (p or e):
+                total_paid += p
+                total_earlier += e
+                any_correction = any_correction or p + e != 0
+                rows.append((key, 0, p, e))
+        rows.sort()
+    return tuple(rows), total_due, total_paid, total_earlier, any_correction
+
+
+def _outcome(net: int, *, any_correction: bool) -> CorrectionOutcome:
+    """Overpayment (net < 0), underpayment (net > 0), net zero or no change. O(1)."""
     if net < 0:
-        outcome = CorrectionOutcome.OVERPAYMENT
-    elif net > 0:
-        outcome = CorrectionOutcome.UNDERPAYMENT
-    elif any_correction:
-        outcome = CorrectionOutcome.NET_ZERO
-    else:
-        outcome = CorrectionOutcome.NO_CHANGE
-    return Reassessment(
-        case_id,
-        trigger,
-        window,
-        currency,
-        tuple(rows),
-        total_due,
-        total_paid,
-        total_earlier,
-        outcome,
-    )
+        return CorrectionOutcome.OVERPAYMENT
+    if net > 0:
+        return CorrectionOutcome.UNDERPAYMENT
+    return CorrectionOutcome.NET_ZERO if any_correction else CorrectionOutcome.NO_CHANGE
 
 
 def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequence[CoverSpan]:
@@ -534,7 +558,7 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
     earliest_assignment = min(firsts.values())
     if earliest_assignment > end:
         return None
-    paid_get, corrected_get = ledger._amounts()
+    paid, corrected = ledger._amounts()
     found: date | None = None
     for key in ledger._keys_meeting(earliest_assignment, end):
         start, _, component, nominee = key
@@ -543,7 +567,7 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
             continue
         if nominees.nominee_on(component, start) == nominee:
             continue
-        if paid_get(key, 0) + corrected_get(key, 0):
+        if paid.get(key, 0) + corrected.get(key, 0):
             found = start
     return found
 
