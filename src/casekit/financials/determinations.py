@@ -261,17 +261,23 @@ class DeterminationSet:
             )
         earliest: int | None = None
         mine, theirs = self._segments, other._segments
+        shared = 0
         for component, left in mine.items():
-            right = theirs.get(component, ())
+            right = theirs.get(component)
+            if right is None:
+                right = ()
+            else:
+                shared += 1
             if left != right:
                 day = _first_mismatch(left, right)
                 if day is not None and (earliest is None or day < earliest):
                     earliest = day
-        for component, right in theirs.items():
-            if component not in mine:  # paid only under ``other``: differs from its start
-                day = right[0][0]
-                if earliest is None or day < earliest:
-                    earliest = day
+        if shared < len(theirs):
+            for component, right in theirs.items():
+                if component not in mine:  # paid only under ``other``: differs from its start
+                    day = right[0][0]
+                    if earliest is None or day < earliest:
+                        earliest = day
         return None if earliest is None else date.fromordinal(earliest)
 
 

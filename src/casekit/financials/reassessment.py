@@ -589,9 +589,10 @@ def _window(  # noqa: PLR0917  called once per reassessment, positionally (no ke
         start: date | None = since
     else:
         start = old.first_difference(new)
-        moved = _first_nominee_difference(ledger, nominees)
-        if moved is not None and (start is None or moved < start):
-            start = moved
+        if nominees.sole_nominee() is None:  # a component was reassigned
+            moved = _first_nominee_difference(ledger, nominees)
+            if moved is not None and (start is None or moved < start):
+                start = moved
     end = until if until is not None else ledger.latest_cover_end
     if start is None or end is None:
         return None
