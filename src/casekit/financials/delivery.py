@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import attrs
 
@@ -68,15 +70,15 @@ CoverSpan = tuple[date, date, int, int]
 """``(first day, last day, first day ordinal, last day ordinal)`` of one cover period."""
 
 
-CoverPlan = tuple[tuple[Period, ...], frozenset[tuple[date, date]], tuple[CoverSpan, ...]]
-"""The cover periods meeting a window, their ``(first, last)`` bounds, and their spans."""
+CoverPlan = tuple[tuple[Period, ...], Mapping[date, date], tuple[CoverSpan, ...]]
+"""The cover periods meeting a window, each one's first day by its last, and their spans."""
 
 
 @functools.lru_cache(maxsize=4096)
 def _cover_plan(pattern: DeliveryPattern, first: date, last: date) -> CoverPlan:
     covers = _cover_periods(pattern, first, last)
     spans = tuple((c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in covers)
-    return covers, _cover_bounds(pattern, first, last), spans
+    return covers, MappingProxyType({c.end: c.start for c in covers}), spans
 
 
 def _add_month(day: date) -> date:
@@ -256,10 +258,11 @@ class DeliveryPattern:
         return _cover_bounds(self, window.start, window.end)
 
     def _cover_plan(self, first: date, last: date) -> CoverPlan:
-        """The cover periods meeting ``first..last``, their bounds and their day ordinals.
+        """The cover periods meeting ``first..last``, with their first days by last day.
 
-        For the reassessment's inner loop: unchecked, memoised like [`cover_periods`][]
-        (O(n) once per pattern and window, then O(1)).
+        And each one's bounds with their day ordinals. For the reassessment's inner loop:
+        unchecked, memoised like [`cover_periods`][] (O(n) once per pattern and window,
+        then O(1)).
         """
         return _cover_plan(self, first, last)
 

@@ -327,17 +327,21 @@ class Ledger:
         check_instance(window, Period, what="the window of ledger lines")
         return self._keys_meeting(window.start, window.end)
 
-    def _covers_meeting(self, first: date, last: date) -> list[tuple[date, date]]:
-        """Each cover period with a line meeting ``first..last``, by last day.
+    def _covers_not_in(
+        self, first: date, last: date, starts: Mapping[date, date]
+    ) -> list[tuple[date, date]]:
+        """The cover periods with a line meeting ``first..last`` that ``starts`` lacks.
 
-        As ``(first day, last day)`` pairs. Unchecked (the hot path); O(log p + k).
+        ``starts`` maps a last day to its cover period's first day; the periods come as
+        ``(first day, last day)``, by last day. Unchecked (the hot path); O(log p + k) for
+        the k cover periods meeting the days.
         """
         ends = self._ends
         starts_by_end = self._starts_by_end
         found: list[tuple[date, date]] = []
         for end in ends[bisect.bisect_left(ends, first) :]:
             for start in starts_by_end[end]:
-                if start <= last:
+                if start <= last and starts.get(end) != start:
                     found.append((start, end))
         return found
 

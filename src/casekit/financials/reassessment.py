@@ -529,12 +529,11 @@ def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequenc
     one is compared and the pattern's cover periods overlapping it are left out, so no day
     is counted twice.
     """
-    covers, known, spans = pattern._cover_plan(window.start, window.end)
-    paid_covers = ledger._covers_meeting(window.start, window.end)
-    if known.issuperset(paid_covers):
+    covers, starts, spans = pattern._cover_plan(window.start, window.end)
+    foreign = ledger._covers_not_in(window.start, window.end, starts)
+    if not foreign:
         return spans
-    foreign = [bounds for bounds in paid_covers if bounds not in known]
-    paid = [Period(start, end) for start, end in sorted(set(foreign))]
+    paid = [Period(start, end) for start, end in sorted(foreign)]
     kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
     return [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in sorted(kept + paid)]
 
