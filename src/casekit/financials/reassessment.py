@@ -313,7 +313,7 @@ class ReassessmentRequest:
     """The inputs of one reassessment, checked once, for [`reassess_many`][].
 
     The arguments are [`reassess`][]'s, checked as it checks them when the request is
-    made (so a batch holds only requests that can run).
+    made (so a batch holds only requests that can run). Making one is O(1).
 
     Attributes:
         case_id: The product delivery case.
@@ -361,9 +361,9 @@ class ReassessmentRequest:
 def reassess_many(requests: Iterable[ReassessmentRequest]) -> list[Reassessment]:
     """[`reassess`][] each request, in order: one result per request.
 
-    The same computation as `reassess` (one implementation): each result equals
-    ``reassess(**request)``. The requests' arguments were checked when they were made, so
-    the batch only reads them.
+    The same computation as `reassess` (one implementation): each result equals what
+    `reassess` gives for the request's arguments. They were checked when the request was
+    made, so the batch only reads them.
 
     Complexity: the sum of the reassessments' costs (see the module docstring).
 
