@@ -98,7 +98,6 @@ class Ledger:
         "_entries",
         "_first_start",
         "_paid",
-        "_starts_by_end",
     )
 
     def __init__(self, currency: str) -> None:
@@ -108,7 +107,6 @@ class Ledger:
         self._corrected: dict[LineKey, int] = {}
         self._ends: list[date] = []
         self._by_end: dict[date, list[LineKey]] = {}
-        self._starts_by_end: dict[date, list[date]] = {}
         self._entries: list[LedgerEntry] = []
         self._first_start: date | None = None
 
@@ -147,9 +145,6 @@ class Ledger:
         ledger._entries = [entry for _, _, entry in checked]
         ledger._ends = sorted(ends)
         ledger._by_end = {end: list(keys) for end, keys in ends.items()}
-        ledger._starts_by_end = {
-            end: list(dict.fromkeys(key[0] for key in keys)) for end, keys in ends.items()
-        }
         ledger._first_start = min((key[0] for key, _, _ in checked), default=None)
         return ledger
 
@@ -184,12 +179,8 @@ class Ledger:
         if keys is None:
             bisect.insort(self._ends, end)
             self._by_end[end] = [key]
-            self._starts_by_end[end] = [key[0]]
         elif key not in keys:
             keys.append(key)
-            starts = self._starts_by_end[end]
-            if key[0] not in starts:
-                starts.append(key[0])
 
     def _check_paid(self, line: object, reference: str) -> tuple[LineKey, int, LedgerEntry]:
         line = check_instance(line, InstructionLine, what=f"a paid line of {reference}")
@@ -326,24 +317,6 @@ class Ledger:
         """
         check_instance(window, Period, what="the window of ledger lines")
         return self._keys_meeting(window.start, window.end)
-
-    def _covers_not_in(
-        self, first: date, last: date, starts: Mapping[date, date]
-    ) -> list[tuple[date, date]]:
-        """The cover periods with a line meeting ``first..last`` that ``starts`` lacks.
-
-        ``starts`` maps a last day to its cover period's first day; the periods come as
-        ``(first day, last day)``, by last day. Unchecked (the hot path); O(log p + k) for
-        the k cover periods meeting the days.
-        """
-        ends = self._ends
-        starts_by_end = self._starts_by_end
-        found: list[tuple[date, date]] = []
-        for end in ends[bisect.bisect_left(ends, first) :]:
-            for start in starts_by_end[end]:
-                if start <= last and starts.get(end) != start:
-                    found.append((start, end))
-        return found
 
     def _keys_meeting(self, first: date, last: date) -> list[LineKey]:
         """[`keys_meeting`][] for the days ``first..last``, unchecked (the hot path)."""

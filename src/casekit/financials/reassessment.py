@@ -450,7 +450,7 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     if window is None:
         return _no_change(case_id, trigger, currency)
     paid_keys = ledger._keys_meeting(window.start, window.end)
-    covers = _covers(pattern, window, ledger)
+    covers = _covers(pattern, window, paid_keys)
     due = _due_by_span(new.determinations, covers, nominees, new.certified)
     rows, total_due, total_paid, total_earlier, any_correction = _compare(due, paid_keys, ledger)
     return Reassessment(
@@ -522,7 +522,9 @@ def _outcome(net: int, *, any_correction: bool) -> CorrectionOutcome:
     return CorrectionOutcome.NET_ZERO if any_correction else CorrectionOutcome.NO_CHANGE
 
 
-def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequence[CoverSpan]:
+def _covers(
+    pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]
+) -> Sequence[CoverSpan]:
     """The cover periods to compare: the pattern's, and any paid under another pattern.
 
     Where a paid cover period is not one of the pattern's (the pattern changed), the paid
@@ -530,9 +532,13 @@ def _covers(pattern: DeliveryPattern, window: Period, ledger: Ledger) -> Sequenc
     is counted twice.
     """
     covers, starts, spans = pattern._cover_plan(window.start, window.end)
-    foreign = ledger._covers_not_in(window.start, window.end, starts)
-    if not foreign:
-        return spans
+    start_of = starts.get
+    for key in paid_keys:
+        if start_of(key[1]) != key[0]:
+            break
+    else:
+        return spans  # every paid cover period is one of the pattern's
+    foreign = {(key[0], key[1]) for key in paid_keys if start_of(key[1]) != key[0]}
     paid = [Period(start, end) for start, end in sorted(foreign)]
     kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
     return [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in sorted(kept + paid)]
