@@ -124,12 +124,9 @@ class DeterminationSet:
     _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
     _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     # The same timelines as tuples (their items inline: fewer objects to read per
-    # reassessment): per component for comparing, and as (component, starts, segments).
+    # reassessment), by component in sorted order.
     _segments: dict[str, tuple[Segment, ...]] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
-    )
-    _plans: tuple[tuple[str, tuple[int, ...], tuple[Segment, ...]], ...] = attrs.field(
-        init=False, eq=False, repr=False, default=()
     )
 
     def __attrs_post_init__(self) -> None:
@@ -172,8 +169,6 @@ class DeterminationSet:
         object.__setattr__(self, "_paying", tuple(sorted(timelines)))
         segments_of = {c: tuple(timelines[c][1]) for c in self._paying}
         object.__setattr__(self, "_segments", segments_of)
-        plans = tuple((c, tuple(timelines[c][0]), segments_of[c]) for c in self._paying)
-        object.__setattr__(self, "_plans", plans)
         object.__setattr__(
             self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
         )

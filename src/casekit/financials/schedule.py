@@ -9,6 +9,7 @@ the component's nominee on the cover period's first day.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Sequence
 from datetime import date
 
@@ -91,6 +92,10 @@ def due_by_key(
     return _due_by_span(determinations, spans, nominees, certified)
 
 
+_first_day = operator.itemgetter(0)
+"""A rate segment's first day (ordinal)."""
+
+
 def _due_by_span(
     determinations: DeterminationSet,
     covers: Sequence[CoverSpan],
@@ -107,21 +112,21 @@ def _due_by_span(
     per component and k of them meeting a cover period.
     """
     due: dict[LineKey, int] = {}
-    plans = determinations._plans
+    timelines = determinations._segments.items()  # by component, sorted
     sole_nominee = nominees.sole_nominee()
     bisect_right = bisect.bisect_right
     for cover_start, cover_end, first, last in covers:
         ranges = None if certified is None else clip_to_certified(first, last, certified)
-        for component, starts, timeline in plans:
+        for component, timeline in timelines:
             # The last segment starting on or before the cover's first day, or the next
             # one when that ends before it (segments are sorted and never overlap).
-            index = bisect_right(starts, first)
+            index = bisect_right(timeline, first, key=_first_day)
             if index:
                 index -= 1
             seg_first, seg_last, rate = timeline[index]
             if seg_last < first:
                 index += 1
-                if index == len(starts):
+                if index == len(timeline):
                     continue
                 seg_first, seg_last, rate = timeline[index]
             if seg_first > last:
