@@ -105,8 +105,9 @@ def _due_by_span(
     """[`due_by_key`][] over cover periods given with their day ordinals (memoised ones).
 
     The one implementation of the due amounts: `due_by_key` and the reassessment call it.
-    Cover by cover, then component by component, so the keys come out sorted when each
-    component has one nominee per cover (the reassessment sorts little).
+    Cover by cover (``covers`` in order, not overlapping), then component by component,
+    each with one nominee per cover period, so the keys come out sorted: the reassessment
+    relies on it.
 
     Complexity: O(n · c · (log d + k)) for n cover periods, c components, d rate segments
     per component and k of them meeting a cover period.
