@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from itertools import pairwise
 
 import hypothesis.strategies as st
 import pytest
@@ -28,11 +29,13 @@ from casekit.financials import (
     LineKey,
     Nominees,
     Period,
+    ReassessmentRequest,
     WhenInsufficient,
     apply_deductions,
     build_schedule,
     merge_periods,
     reassess,
+    reassess_many,
 )
 from casekit.money import Money, allocate
 
@@ -398,3 +401,104 @@ def test_a_retroactive_nominee_change_alone_is_found_and_settled_per_nominee(
         nominees=now_to,
     )
     assert again.outcome is CorrectionOutcome.NO_CHANGE
+
+
+@given(
+    old=determination_sets(),
+    new=determination_sets(),
+    paid_pattern=patterns,
+    pattern=patterns,
+    old_cert=certifications(),
+    new_cert=certifications(),
+    nominees=nominee_histories(),
+)
+def test_reassessment_lines_are_the_decimal_reference_exactly(
+    *,
+    old: DeterminationSet,
+    new: DeterminationSet,
+    paid_pattern: DeliveryPattern,
+    pattern: DeliveryPattern,
+    old_cert: Certified,
+    new_cert: Certified,
+    nominees: Nominees,
+) -> None:
+    """The integer computation equals the Decimal reference, line by line and in total.
+
+    Paid under one pattern and reassessed under another (or the same): every line's due is
+    the day-by-day Decimal oracle, its paid and earlier amounts the ledger's, its correction
+    due − paid − earlier in Decimal; the net is the Decimal sum; every ledger line meeting
+    the period with something paid or corrected is compared, once, in key order; no day is
+    counted twice.
+    """
+    ledger = paid_ledger(old, paid_pattern, old_cert, nominees)
+    result = reassess(
+        "PDC-P",
+        old=Entitlement(old, old_cert),
+        new=Entitlement(new, new_cert),
+        ledger=ledger,
+        pattern=pattern,
+        nominees=nominees,
+        until=SPAN.end,
+    )
+    keys = [row[0] for row in result.rows]
+    assert keys == sorted(set(keys))  # sorted by key, each line once
+    net = Decimal(0)
+    for line in result.lines:
+        assert line.due.amount == oracle_due(new, line.cover, line.component, new_cert)
+        assert line.paid == ledger.paid(line.key)
+        assert line.earlier == ledger.corrected(line.key)
+        assert line.correction.amount == line.due.amount - line.paid.amount - line.earlier.amount
+        assert line.correction.amount.as_tuple().exponent == -2
+        net += line.correction.amount
+    assert result.net.amount == net
+    if result.period is None:
+        assert result.lines == ()
+        return
+    compared = {line.key for line in result.lines}
+    for key in ledger.keys_meeting(result.period):
+        if ledger.paid_units(key) or ledger.corrected_units(key):
+            assert key in compared
+    by_component: dict[str, list[Period]] = {}
+    for line in result.lines:
+        by_component.setdefault(line.component, []).append(line.cover)
+    for covers in by_component.values():
+        distinct = sorted(set(covers))
+        assert all(a.end < b.start for a, b in pairwise(distinct))
+
+
+@given(
+    cases=st.lists(
+        st.tuples(determination_sets(), determination_sets(), certifications(), patterns),
+        max_size=4,
+    ),
+    nominees=nominee_histories(),
+)
+def test_reassess_many_gives_what_reassess_gives(
+    cases: list[tuple[DeterminationSet, DeterminationSet, Certified, DeliveryPattern]],
+    nominees: Nominees,
+) -> None:
+    requests = [
+        ReassessmentRequest(
+            f"PDC-{n}",
+            old=Entitlement(old),
+            new=Entitlement(new, cert),
+            ledger=paid_ledger(old, pattern, None, nominees),
+            pattern=pattern,
+            nominees=nominees,
+            until=SPAN.end,
+        )
+        for n, (old, new, cert, pattern) in enumerate(cases)
+    ]
+    results = reassess_many(requests)
+    assert len(results) == len(requests)
+    for request, result in zip(requests, results, strict=True):
+        one = reassess(
+            request.case_id,
+            old=request.old,
+            new=request.new,
+            ledger=request.ledger,
+            pattern=request.pattern,
+            nominees=request.nominees,
+            until=request.until,
+        )
+        assert result == one

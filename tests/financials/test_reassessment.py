@@ -16,9 +16,11 @@ from casekit.financials import (
     Ledger,
     Nominees,
     Period,
+    ReassessmentRequest,
     ReassessmentTrigger,
     build_schedule,
     reassess,
+    reassess_many,
 )
 
 from .conftest import EUR, WorkedExample, d, eur
@@ -305,3 +307,68 @@ def test_since_and_until_must_be_dates(worked: WorkedExample) -> None:
         reassess("PDC-7", since=datetime(2026, 1, 1, tzinfo=UTC), **args)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="until must be a date"):
         reassess("PDC-7", until="2026-04-30", **args)  # type: ignore[arg-type]
+
+
+def test_a_reassessment_request_is_checked_as_reassess_checks_its_arguments(
+    worked: WorkedExample,
+) -> None:
+    args = {
+        "old": worked.paid_under,
+        "new": worked.step1,
+        "ledger": worked.paid_ledger(),
+        "pattern": worked.pattern,
+        "nominees": worked.nominees,
+    }
+    with pytest.raises(ValidationError, match="old entitlement of the reassessment of PDC-7"):
+        ReassessmentRequest("PDC-7", **{**args, "old": worked.paid_under.determinations})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="trigger of the reassessment of PDC-7"):
+        ReassessmentRequest("PDC-7", trigger="sometime", **args)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="since must be a date"):
+        ReassessmentRequest("PDC-7", since="2026-03-01", **args)  # type: ignore[arg-type]
+    with pytest.raises(CurrencyMismatch, match="USD"):
+        ReassessmentRequest("PDC-7", **{**args, "ledger": Ledger("USD")})  # type: ignore[arg-type]
+    request = ReassessmentRequest("PDC-7", trigger="Manual Request", **args)  # type: ignore[arg-type]
+    assert request.trigger is ReassessmentTrigger.MANUAL
+
+
+def test_reassess_many_gives_one_result_per_request_in_order(worked: WorkedExample) -> None:
+    ledger = worked.paid_ledger()
+    requests = [
+        ReassessmentRequest(
+            case_id,
+            old=worked.paid_under,
+            new=new,
+            ledger=ledger,
+            pattern=worked.pattern,
+            nominees=worked.nominees,
+        )
+        for case_id, new in (("PDC-7", worked.step1), ("PDC-8", worked.paid_under))
+    ]
+    first, second = reassess_many(iter(requests))
+    assert first == reassess(
+        "PDC-7",
+        old=worked.paid_under,
+        new=worked.step1,
+        ledger=ledger,
+        pattern=worked.pattern,
+        nominees=worked.nominees,
+    )
+    assert (second.case_id, second.outcome) == ("PDC-8", CorrectionOutcome.NO_CHANGE)
+    assert reassess_many([]) == []
+
+
+def test_reassess_many_refuses_anything_but_requests_before_running_any(
+    worked: WorkedExample,
+) -> None:
+    request = ReassessmentRequest(
+        "PDC-7",
+        old=worked.paid_under,
+        new=worked.step1,
+        ledger=worked.paid_ledger(),
+        pattern=worked.pattern,
+        nominees=worked.nominees,
+    )
+    with pytest.raises(ValidationError, match="request 1 of reassess_many"):
+        reassess_many([request, "PDC-8"])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="iterable of ReassessmentRequests"):
+        reassess_many(request)  # type: ignore[arg-type]

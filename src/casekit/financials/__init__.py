@@ -73,7 +73,9 @@ from casekit.financials.reassessment import (
     ALL_COMPONENTS,
     Reassessment,
     ReassessmentLine,
+    ReassessmentRequest,
     reassess,
+    reassess_many,
 )
 from casekit.financials.schedule import InstructionLine, LineKey, build_schedule
 from casekit.financials.simulation import SimulatedPayment, Simulation, simulate
@@ -112,6 +114,7 @@ __all__ = [
     "Reassessment",
     "ReassessmentEngine",
     "ReassessmentLine",
+    "ReassessmentRequest",
     "ReassessmentTrigger",
     "RuleSet",
     "SimulatedPayment",
@@ -139,6 +142,7 @@ __all__ = [
     "payment_to_body",
     "prorate_minor",
     "reassess",
+    "reassess_many",
     "simulate",
     "trigger_for",
 ]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import attrs
 
@@ -64,6 +66,21 @@ def _cover_bounds(
     return frozenset((c.start, c.end) for c in _cover_periods(pattern, first, last))
 
 
+CoverSpan = tuple[date, date, int, int]
+"""``(first day, last day, first day ordinal, last day ordinal)`` of one cover period."""
+
+
+CoverPlan = tuple[tuple[Period, ...], Mapping[date, date], tuple[CoverSpan, ...]]
+"""The cover periods meeting a window, each one's first day by its last, and their spans."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _cover_plan(pattern: DeliveryPattern, first: date, last: date) -> CoverPlan:
+    covers = _cover_periods(pattern, first, last)
+    spans = tuple((c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in covers)
+    return covers, MappingProxyType({c.end: c.start for c in covers}), spans
+
+
 def _add_month(day: date) -> date:
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return day.replace(year=year, month=month)
@@ -78,7 +95,7 @@ def _beyond_calendar(day: date, what: str) -> ValidationError:
     )
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)  # hashed on every memoised cover look-up
 class DeliveryPattern:
     """A delivery method and frequency.
 
@@ -239,6 +256,15 @@ class DeliveryPattern:
         [`cover_periods`][]).
         """
         return _cover_bounds(self, window.start, window.end)
+
+    def _cover_plan(self, first: date, last: date) -> CoverPlan:
+        """The cover periods meeting ``first..last``, with their first days by last day.
+
+        And each one's bounds with their day ordinals. For the reassessment's inner loop:
+        unchecked, memoised like [`cover_periods`][] (O(n) once per pattern and window,
+        then O(1)).
+        """
+        return _cover_plan(self, first, last)
 
     def due_date(self, cover: Period) -> date:
         """When the payment for ``cover`` is due: its first day, or the day after its last.

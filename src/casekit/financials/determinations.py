@@ -15,7 +15,7 @@ span wherever evidence starts or stops, which is where a rule set's answer can c
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
@@ -123,6 +123,11 @@ class DeterminationSet:
     _components: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _span: Period | None = attrs.field(init=False, eq=False, repr=False, default=None)
     _paying: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, default=())
+    # The same timelines as tuples (their items inline: fewer objects to read per
+    # reassessment), by component in sorted order.
+    _segments: dict[str, tuple[Segment, ...]] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         check_text(self.currency, what="currency of a determination set")
@@ -162,6 +167,8 @@ class DeterminationSet:
                     segments.append((start, end, minor))
         object.__setattr__(self, "_timelines", timelines)
         object.__setattr__(self, "_paying", tuple(sorted(timelines)))
+        segments_of = {c: tuple(timelines[c][1]) for c in self._paying}
+        object.__setattr__(self, "_segments", segments_of)
         object.__setattr__(
             self, "_components", tuple(sorted({c for d in self.decisions for c in d.components}))
         )
@@ -248,17 +255,28 @@ class DeterminationSet:
                 f"cannot compare determinations in {self.currency} and {other.currency}"
             )
         earliest: int | None = None
-        for component in self._timelines.keys() | other._timelines.keys():
-            mine, theirs = self.timeline(component), other.timeline(component)
-            if mine == theirs:
-                continue
-            day = _first_mismatch(mine, theirs)
-            if day is not None and (earliest is None or day < earliest):
-                earliest = day
+        mine, theirs = self._segments, other._segments
+        shared = 0
+        for component, left in mine.items():
+            right = theirs.get(component)
+            if right is None:
+                right = ()
+            else:
+                shared += 1
+            if left != right:
+                day = _first_mismatch(left, right)
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+        if shared < len(theirs):
+            for component, right in theirs.items():
+                if component not in mine:  # paid only under ``other``: differs from its start
+                    day = right[0][0]
+                    if earliest is None or day < earliest:
+                        earliest = day
         return None if earliest is None else date.fromordinal(earliest)
 
 
-def _first_mismatch(a: list[Segment], b: list[Segment]) -> int | None:
+def _first_mismatch(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
     for left, right in zip(a, b, strict=False):
         if left != right:
             if left[0] != right[0]:

@@ -53,6 +53,8 @@ class Entitlement:
         Complexity: O(d · c + p) for d decisions, c components, p certified periods.
         """
         earliest = self.determinations.first_difference(other.determinations)
+        if self.certified is None and other.certified is None:
+            return earliest  # neither needs certification: the determinations decide
         certified = _first_certification_difference(self.certified, other.certified)
         if certified is not None and (earliest is None or certified < earliest):
             return certified

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 import attrs
@@ -316,18 +316,30 @@ class Ledger:
             ValidationError: ``window`` is not a Period.
         """
         check_instance(window, Period, what="the window of ledger lines")
+        return self._keys_meeting(window.start, window.end)
+
+    def _keys_meeting(self, first: date, last: date) -> list[LineKey]:
+        """[`keys_meeting`][] for the days ``first..last``, unchecked (the hot path)."""
+        ends = self._ends
+        by_end = self._by_end
+        low = bisect.bisect_left(ends, first)
+        high = bisect.bisect_right(ends, last, low)
         found: list[LineKey] = []
-        for end in self._ends[bisect.bisect_left(self._ends, window.start) :]:
-            for key in self._by_end[end]:
-                if key[0] <= window.end:
+        for end in ends[low:high]:  # ends inside the window: every line meets it
+            found += by_end[end]
+        for end in ends[high:]:  # ends after it: the lines that start inside it
+            for key in by_end[end]:
+                if key[0] <= last:
                     found.append(key)
         return found
 
-    def _amounts(
-        self,
-    ) -> tuple[Callable[[LineKey, int], int], Callable[[LineKey, int], int]]:
-        """The paid and corrected look-ups, for the reassessment's inner loop."""
-        return self._paid.get, self._corrected.get
+    def _amounts(self) -> tuple[Mapping[LineKey, int], Mapping[LineKey, int]]:
+        """The paid and corrected units by line, for the reassessment's inner loop.
+
+        The ledger's own dicts, read-only to the caller: a line has a key in one only once
+        something was paid (or corrected) on it.
+        """
+        return self._paid, self._corrected
 
     def paid_units(self, key: LineKey) -> int:
         """What was paid for a line, in minor units. O(1)."""

@@ -105,6 +105,10 @@ class Nominees:
         """The primary client when ``component`` was never reassigned, else None. O(1)."""
         return None if self._starts.get(component) else self.primary_client
 
+    def sole_nominee(self) -> str | None:
+        """The primary client when no component was ever reassigned, else None. O(1)."""
+        return None if self._starts else self.primary_client
+
     def first_assignments(self) -> dict[str, date]:
         """Each reassigned component → the first day of its first assignment. O(c).
 

@@ -15,8 +15,10 @@ overpayment (net < 0, owed to the agency), an underpayment (net > 0, owed to the
 net zero (lines differ but sum to zero) or no change.
 
 The function reads its inputs and returns a new frozen [`Reassessment`][]; it mutates
-nothing, and the same inputs give the same result. Applying it (a Payment Correction Case,
-ledger entries, recovery) is `casekit.financials.corrections`.
+nothing, and the same inputs give the same result. Applying it (a Payment Correction
+Case, ledger entries, recovery) is `casekit.financials.corrections`.
+[`reassess_many`][] runs the same computation over a batch of requests (each a
+[`ReassessmentRequest`][], its arguments checked once, when it is made).
 
 Complexity: O(n · c · (log d + k) + log p) for the n cover periods in the reassessment
 period, c components, d decisions, k rate segments per cover and p paid cover periods:
@@ -25,6 +27,7 @@ proportional to the changed periods, not to the case's whole history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -32,13 +35,13 @@ import attrs
 
 from casekit.cases.payment_correction import CorrectionLine, CorrectionOutcome
 from casekit.checks import check_date, check_enum, check_id, check_instance
-from casekit.errors import CurrencyMismatch
-from casekit.financials.delivery import DeliveryPattern
+from casekit.errors import CurrencyMismatch, ValidationError
+from casekit.financials.delivery import CoverSpan, DeliveryPattern
 from casekit.financials.entitlement import Entitlement
 from casekit.financials.ledger import Ledger
 from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
-from casekit.financials.schedule import LineKey, due_by_key
+from casekit.financials.schedule import LineKey, _due_by_span
 from casekit.financials.triggers import ReassessmentTrigger
 from casekit.money import Money
 from casekit.notebook import to_dataframe
@@ -50,7 +53,9 @@ __all__ = [
     "ALL_COMPONENTS",
     "Reassessment",
     "ReassessmentLine",
+    "ReassessmentRequest",
     "reassess",
+    "reassess_many",
 ]
 
 ALL_COMPONENTS = "*"
@@ -297,16 +302,133 @@ def reassess(
             cover period.
 
     Raises:
+        ValidationError: An argument of the wrong kind.
         CurrencyMismatch: The entitlements or the ledger are in different currencies.
     """
+    return _reassess(_checked(case_id, old, new, ledger, pattern, nominees, trigger, since, until))
+
+
+@attrs.frozen(slots=True, eq=False)  # a request is one reassessment to run, not a value
+class ReassessmentRequest:
+    """The inputs of one reassessment, checked once, for [`reassess_many`][].
+
+    The arguments are [`reassess`][]'s, checked as it checks them when the request is
+    made (so a batch holds only requests that can run). Making one is O(1).
+
+    Attributes:
+        case_id: The product delivery case.
+        old: The entitlement payments were made under.
+        new: The entitlement after the change.
+        ledger: What was paid and corrected (read when the batch runs).
+        pattern: The delivery pattern.
+        nominees: Who receives each component.
+        trigger: What asked for the reassessment.
+        since: Reassess from this day instead of the first difference.
+        until: The last day to reassess.
+
+    Raises:
+        ValidationError: An argument of the wrong kind.
+        CurrencyMismatch: The entitlements or the ledger are in different currencies.
+    """
+
+    case_id: str
+    old: Entitlement = attrs.field(kw_only=True)
+    new: Entitlement = attrs.field(kw_only=True)
+    ledger: Ledger = attrs.field(kw_only=True)
+    pattern: DeliveryPattern = attrs.field(kw_only=True)
+    nominees: Nominees = attrs.field(kw_only=True)
+    trigger: ReassessmentTrigger = attrs.field(kw_only=True, default=ReassessmentTrigger.MANUAL)
+    since: date | None = attrs.field(kw_only=True, default=None)
+    until: date | None = attrs.field(kw_only=True, default=None)
+    _inputs: _Inputs = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        inputs = _checked(
+            self.case_id,
+            self.old,
+            self.new,
+            self.ledger,
+            self.pattern,
+            self.nominees,
+            self.trigger,
+            self.since,
+            self.until,
+        )
+        object.__setattr__(self, "trigger", inputs[6])
+        object.__setattr__(self, "_inputs", inputs)
+
+
+def reassess_many(requests: Iterable[ReassessmentRequest]) -> list[Reassessment]:
+    """[`reassess`][] each request, in order: one result per request.
+
+    The same computation as `reassess` (one implementation): each result equals what
+    `reassess` gives for the request's arguments. They were checked when the request was
+    made, so the batch only reads them.
+
+    Complexity: the sum of the reassessments' costs (see the module docstring).
+
+    Raises:
+        ValidationError: ``requests`` is not an iterable of [`ReassessmentRequest`][]
+            (checked before any is run).
+    """
+    if isinstance(requests, str | bytes) or not isinstance(requests, Iterable):
+        raise ValidationError(
+            f"reassess_many needs an iterable of ReassessmentRequests, got {requests!r}"
+        )
+    batch = list(requests)
+    for n, request in enumerate(batch):
+        check_instance(request, ReassessmentRequest, what=f"request {n} of reassess_many")
+    return [_reassess(request._inputs) for request in batch]
+
+
+_Inputs = tuple[
+    str,
+    Entitlement,
+    Entitlement,
+    Ledger,
+    DeliveryPattern,
+    Nominees,
+    ReassessmentTrigger,
+    date | None,
+    date | None,
+]
+
+
+def _checked(  # noqa: PLR0917  reassess's arguments, in order (the hot path: no keywords)
+    case_id: object,
+    old: object,
+    new: object,
+    ledger: object,
+    pattern: object,
+    nominees: object,
+    trigger: object,
+    since: object,
+    until: object,
+) -> _Inputs:
+    """A reassessment's inputs, checked: the one set of checks of both doors. O(1).
+
+    `reassess` and [`ReassessmentRequest`][] apply them.
+
+    The common case (every input of its exact type) is tested first, so that the message
+    of a refusal is only written for a refusal.
+    """
     case_id = check_id(case_id, what="the case to reassess")
-    what = f"reassessment of {case_id}"
-    old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
-    new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
-    ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
-    pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
-    nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
-    trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
+    if not (
+        type(old) is Entitlement
+        and type(new) is Entitlement
+        and type(ledger) is Ledger
+        and type(pattern) is DeliveryPattern
+        and type(nominees) is Nominees
+    ):
+        what = f"reassessment of {case_id}"
+        old = check_instance(old, Entitlement, what=f"old entitlement of the {what}")
+        new = check_instance(new, Entitlement, what=f"new entitlement of the {what}")
+        ledger = check_instance(ledger, Ledger, what=f"ledger of the {what}")
+        pattern = check_instance(pattern, DeliveryPattern, what=f"pattern of the {what}")
+        nominees = check_instance(nominees, Nominees, what=f"nominees of the {what}")
+    if type(trigger) is not ReassessmentTrigger:
+        what = f"reassessment of {case_id}"
+        trigger = check_enum(trigger, ReassessmentTrigger, what=f"trigger of the {what}")
     currency = new.determinations.currency
     if ledger.currency != currency or old.determinations.currency != currency:
         raise CurrencyMismatch(
@@ -314,70 +436,112 @@ def reassess(
             f"and {currency}, ledger in {ledger.currency}; use one currency"
         )
     if since is not None:
-        since = check_date(since, what=f"{what}: since")
+        since = check_date(since, what=f"reassessment of {case_id}: since")
     if until is not None:
-        until = check_date(until, what=f"{what}: until")
-    window = _window(old, new, ledger, nominees, since=since, until=until)
+        until = check_date(until, what=f"reassessment of {case_id}: until")
+    return case_id, old, new, ledger, pattern, nominees, trigger, since, until
+
+
+def _reassess(inputs: _Inputs) -> Reassessment:
+    """The computation of [`reassess`][], on checked inputs. See the module docstring."""
+    case_id, old, new, ledger, pattern, nominees, trigger, since, until = inputs
+    currency = new.determinations.currency
+    window = _window(old, new, ledger, nominees, since, until)
     if window is None:
         return _no_change(case_id, trigger, currency)
-    paid_keys = ledger.keys_meeting(window)
+    paid_keys = ledger._keys_meeting(window.start, window.end)
     covers = _covers(pattern, window, paid_keys)
-    due = due_by_key(new.determinations, covers, nominees, new.certified)
-    keys = set(due)
-    keys.update(paid_keys)
-    rows: list[tuple[LineKey, int, int, int]] = []
-    total_due = total_paid = total_earlier = 0
-    any_correction = False
-    paid_get, corrected_get = ledger._amounts()
-    for key in sorted(keys):
-        d = due.get(key, 0)
-        p = paid_get(key, 0)
-        e = corrected_get(key, 0)
-        c = d - p - e
-        if not (d or p or e):
-            continue
-        total_due += d
-        total_paid += p
-        total_earlier += e
-        any_correction = any_correction or c != 0
-        rows.append((key, d, p, e))
-    net = total_due - total_paid - total_earlier
-    if net < 0:
-        outcome = CorrectionOutcome.OVERPAYMENT
-    elif net > 0:
-        outcome = CorrectionOutcome.UNDERPAYMENT
-    elif any_correction:
-        outcome = CorrectionOutcome.NET_ZERO
-    else:
-        outcome = CorrectionOutcome.NO_CHANGE
+    due = _due_by_span(new.determinations, covers, nominees, new.certified)
+    rows, total_due, total_paid, total_earlier, any_correction = _compare(due, paid_keys, ledger)
     return Reassessment(
         case_id,
         trigger,
         window,
         currency,
-        tuple(rows),
+        rows,
         total_due,
         total_paid,
         total_earlier,
-        outcome,
+        _outcome(total_due - total_paid - total_earlier, any_correction=any_correction),
     )
 
 
-def _covers(pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]) -> list[Period]:
+def _compare(
+    due: dict[LineKey, int], ledger_keys: list[LineKey], ledger: Ledger
+) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int, bool]:
+    """The compared lines, their totals, and whether any line has a correction.
+
+    The lines are ``(key, due, paid, earlier)``, sorted by key. ``due`` holds only
+    non-zero amounts, its keys sorted (cover periods in order, then components, one
+    nominee each); ``ledger_keys`` are the ledger's lines meeting the period. Walking the
+    due keys counts the ledger lines met; a ledger line not met (nothing due on it) is
+    compared too when something was paid or corrected on it, and then the rows are
+    sorted again. O(l) for l lines, O(l log l) when a ledger line has nothing due.
+    """
+    paid, corrected = ledger._amounts()
+    paid_get, corrected_get = paid.get, corrected.get
+    netting = bool(corrected)  # else every line's earlier corrections are 0
+    rows: list[tuple[LineKey, int, int, int]] = []
+    total_due = total_paid = total_earlier = 0
+    any_correction = False
+    met = 0
+    for key, d in due.items():
+        p = paid_get(key)
+        if p is None:
+            p = 0
+            if netting and key in corrected:
+                met += 1
+        else:
+            met += 1
+        e = corrected_get(key, 0) if netting else 0
+        total_due += d
+        total_paid += p
+        total_earlier += e
+        if d - p - e:
+            any_correction = True
+        rows.append((key, d, p, e))
+    if met < len(ledger_keys):
+        for key in ledger_keys:
+            p = paid_get(key, 0)
+            e = corrected_get(key, 0)
+            if key not in due and (p or e):
+                total_paid += p
+                total_earlier += e
+                any_correction = any_correction or p + e != 0
+                rows.append((key, 0, p, e))
+        rows.sort()
+    return tuple(rows), total_due, total_paid, total_earlier, any_correction
+
+
+def _outcome(net: int, *, any_correction: bool) -> CorrectionOutcome:
+    """Overpayment (net < 0), underpayment (net > 0), net zero or no change. O(1)."""
+    if net < 0:
+        return CorrectionOutcome.OVERPAYMENT
+    if net > 0:
+        return CorrectionOutcome.UNDERPAYMENT
+    return CorrectionOutcome.NET_ZERO if any_correction else CorrectionOutcome.NO_CHANGE
+
+
+def _covers(
+    pattern: DeliveryPattern, window: Period, paid_keys: list[LineKey]
+) -> Sequence[CoverSpan]:
     """The cover periods to compare: the pattern's, and any paid under another pattern.
 
     Where a paid cover period is not one of the pattern's (the pattern changed), the paid
     one is compared and the pattern's cover periods overlapping it are left out, so no day
     is counted twice.
     """
-    covers = pattern.cover_periods(window)
-    known = pattern.cover_bounds(window)
-    foreign = {(key[0], key[1]) for key in paid_keys if (key[0], key[1]) not in known}
-    if not foreign:
-        return covers
+    covers, starts, spans = pattern._cover_plan(window.start, window.end)
+    start_of = starts.get
+    for key in paid_keys:
+        if start_of(key[1]) != key[0]:
+            break
+    else:
+        return spans  # every paid cover period is one of the pattern's
+    foreign = {(key[0], key[1]) for key in paid_keys if start_of(key[1]) != key[0]}
     paid = [Period(start, end) for start, end in sorted(foreign)]
     kept = [c for c in covers if not any(c.overlaps(p) for p in paid)]
-    return sorted(kept + paid)
+    return [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in sorted(kept + paid)]
 
 
 def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None:
@@ -390,6 +554,8 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
     Complexity: O(log p + k) for the k ledger lines from the earliest reassignment on;
     nothing when no component was ever reassigned.
     """
+    if nominees.sole_nominee() is not None:
+        return None  # no component was ever reassigned
     firsts = nominees.first_assignments()
     end = ledger.latest_cover_end
     if not firsts or end is None:
@@ -397,26 +563,25 @@ def _first_nominee_difference(ledger: Ledger, nominees: Nominees) -> date | None
     earliest_assignment = min(firsts.values())
     if earliest_assignment > end:
         return None
-    paid_get, corrected_get = ledger._amounts()
+    paid, corrected = ledger._amounts()
     found: date | None = None
-    for key in ledger.keys_meeting(Period._trusted(earliest_assignment, end)):
+    for key in ledger._keys_meeting(earliest_assignment, end):
         start, _, component, nominee = key
         first = firsts.get(component)
         if first is None or start < first or (found is not None and start >= found):
             continue
         if nominees.nominee_on(component, start) == nominee:
             continue
-        if paid_get(key, 0) + corrected_get(key, 0):
+        if paid.get(key, 0) + corrected.get(key, 0):
             found = start
     return found
 
 
-def _window(
+def _window(  # noqa: PLR0917  called once per reassessment, positionally (no keywords)
     old: Entitlement,
     new: Entitlement,
     ledger: Ledger,
     nominees: Nominees,
-    *,
     since: date | None,
     until: date | None,
 ) -> Period | None:
@@ -429,18 +594,23 @@ def _window(
         start: date | None = since
     else:
         start = old.first_difference(new)
-        moved = _first_nominee_difference(ledger, nominees)
-        if moved is not None and (start is None or moved < start):
-            start = moved
+        if nominees.sole_nominee() is None:  # a component was reassigned
+            moved = _first_nominee_difference(ledger, nominees)
+            if moved is not None and (start is None or moved < start):
+                start = moved
     end = until if until is not None else ledger.latest_cover_end
     if start is None or end is None:
         return None
-    # Nothing is due outside the decisions, and nothing was paid before the ledger starts.
-    floors = [span.start for span in (old.determinations.span, new.determinations.span) if span]
-    if ledger.earliest_cover_start is not None:
-        floors.append(ledger.earliest_cover_start)
-    if floors:
-        start = max(start, min(floors))
+    # Nothing is due outside the decisions, and nothing was paid before the ledger starts:
+    # start no earlier than the earliest of those. (A start on or after the ledger's first
+    # day is on or after that earliest day already.)
+    floor = ledger.earliest_cover_start
+    if floor is None or start < floor:
+        for span in (old.determinations.span, new.determinations.span):
+            if span is not None and (floor is None or span.start < floor):
+                floor = span.start
+        if floor is not None and floor > start:
+            start = floor
     if start > end:
         return None
     return Period._trusted(start, end)  # two dates (checked by reassess), in order

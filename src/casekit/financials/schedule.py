@@ -9,6 +9,7 @@ the component's nominee on the cover period's first day.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Sequence
 from datetime import date
 
@@ -17,7 +18,7 @@ import attrs
 from casekit.checks import check_date, check_id, check_instance, check_text
 from casekit.errors import ValidationError
 from casekit.financials.certifications import Certified, clip_to_certified
-from casekit.financials.delivery import DeliveryPattern
+from casekit.financials.delivery import CoverSpan, DeliveryPattern
 from casekit.financials.determinations import DeterminationSet, Segment
 from casekit.financials.nominees import Nominees
 from casekit.financials.periods import Period
@@ -78,8 +79,8 @@ def due_by_key(
 
     The engine's inner loop: plain ints, no Money. Lines with nothing due are left out.
 
-    Complexity: O(c · (log d + n + k)) for c components, d decisions, n cover periods and
-    k rate segments meeting them (one merge walk per component).
+    Complexity: O(n · c · (log d + k)) for n cover periods, c components, d rate segments
+    per component and k of them meeting a cover period.
 
     Args:
         determinations: The rates in force.
@@ -87,28 +88,51 @@ def due_by_key(
         nominees: Who receives each component.
         certified: The certified periods, or None when the product needs none.
     """
+    spans = [(c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in covers]
+    return _due_by_span(determinations, spans, nominees, certified)
+
+
+_first_day = operator.itemgetter(0)
+"""A rate segment's first day (ordinal)."""
+
+
+def _due_by_span(
+    determinations: DeterminationSet,
+    covers: Sequence[CoverSpan],
+    nominees: Nominees,
+    certified: Certified,
+) -> dict[LineKey, int]:
+    """[`due_by_key`][] over cover periods given with their day ordinals (memoised ones).
+
+    The one implementation of the due amounts: `due_by_key` and the reassessment call it.
+    Cover by cover (``covers`` in order, not overlapping), then component by component,
+    each with one nominee per cover period, so the keys come out sorted: the reassessment
+    relies on it.
+
+    Complexity: O(n · c · (log d + k)) for n cover periods, c components, d rate segments
+    per component and k of them meeting a cover period.
+    """
     due: dict[LineKey, int] = {}
-    if not covers:
-        return due
-    spans = []
-    for cover in covers:
-        first, last = cover.start.toordinal(), cover.end.toordinal()
+    timelines = determinations._segments.items()  # by component, sorted
+    sole_nominee = nominees.sole_nominee()
+    bisect_right = bisect.bisect_right
+    for cover_start, cover_end, first, last in covers:
         ranges = None if certified is None else clip_to_certified(first, last, certified)
-        spans.append((cover.start, cover.end, first, last, ranges))
-    for component in determinations.paying_components:
-        timeline = determinations.timeline(component)
-        index = max(bisect.bisect_right(timeline, (spans[0][2],)) - 1, 0)
-        count = len(timeline)
-        fixed_nominee = nominees.fixed_nominee(component)
-        for cover_start, cover_end, first, last, ranges in spans:
-            while index < count and timeline[index][1] < first:
-                index += 1
-            if index == count:
-                break
+        for component, timeline in timelines:
+            # The last segment starting on or before the cover's first day, or the next
+            # one when that ends before it (segments are sorted and never overlap).
+            index = bisect_right(timeline, first, key=_first_day)
+            if index:
+                index -= 1
             seg_first, seg_last, rate = timeline[index]
+            if seg_last < first:
+                index += 1
+                if index == len(timeline):
+                    continue
+                seg_first, seg_last, rate = timeline[index]
             if seg_first > last:
                 continue
-            if ranges is None and seg_first <= first and seg_last >= last and type(rate) is int:
+            if seg_first <= first and seg_last >= last and ranges is None and type(rate) is int:
                 amount = rate  # one whole-cent rate all cover long: rate × days ÷ days, exactly
             else:
                 total = _weighted_total(timeline, index, first, last, ranges)
@@ -116,13 +140,17 @@ def due_by_key(
                     continue
                 amount = divide_half_even(total, last - first + 1)
             if amount:
-                nominee = fixed_nominee or nominees.nominee_on(component, cover_start)
+                nominee = sole_nominee or nominees.nominee_on(component, cover_start)
                 due[(cover_start, cover_end, component, nominee)] = amount
     return due
 
 
 def _weighted_total(
-    timeline: list[Segment], index: int, first: int, last: int, ranges: list[tuple[int, int]] | None
+    timeline: Sequence[Segment],
+    index: int,
+    first: int,
+    last: int,
+    ranges: list[tuple[int, int]] | None,
 ) -> MinorRate | None:
     """Σ rate × days over ``first..last`` (certified days only), or None if no rate is in force.
 
