@@ -11,6 +11,13 @@ from __future__ import annotations
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
+from casekit.routing.ladder import Ladder, Rung
+from casekit.routing.ladder_runner import (
+    LadderExplanation,
+    LadderRunner,
+    RungApplied,
+    RungSubscriber,
+)
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import DEFAULT_CAPACITY, Agent, ItemState, Presence, WorkItem
 from casekit.routing.policy import (
@@ -33,6 +40,9 @@ __all__ = [
     "ExplainDetail",
     "ItemState",
     "ItemStatus",
+    "Ladder",
+    "LadderExplanation",
+    "LadderRunner",
     "LeastActive",
     "MostAvailable",
     "Offer",
@@ -46,6 +56,9 @@ __all__ = [
     "RoutingMetrics",
     "RoutingModel",
     "RoutingPolicy",
+    "Rung",
+    "RungApplied",
+    "RungSubscriber",
     "Subscriber",
     "TieBreak",
     "WorkItem",
