@@ -307,3 +307,23 @@ def test_bad_runner_arguments_are_refused_and_change_nothing() -> None:
         runner.explain("C-9")
     runner.close()
     runner.close()  # closing twice is harmless
+
+
+def test_items_answered_before_any_rung_are_never_looked_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock, router, runner = make(
+        Ladder("S", [Rung(5 * MIN, notify=True)]), agents=(Agent("ana", {"a": 1}),)
+    )
+    looked_up: list[str] = []
+    item = router.item
+    monkeypatch.setattr(router, "item", lambda item_id: looked_up.append(item_id) or item(item_id))
+    router.submit(WorkItem("C-1", {"a": 1}, stage="S"))
+    router.accept("C-1", "ana")
+    clock.advance(4 * MIN)
+    runner.tick()
+    router.release("C-1")
+    router.submit(WorkItem("C-2", {"a": 1}, stage="S"))
+    clock.advance(5 * MIN)
+    assert [r.item_id for r in runner.tick()] == ["C-2"]
+    assert looked_up == ["C-2", "C-2"]  # its stage once due, its state when applied

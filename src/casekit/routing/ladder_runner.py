@@ -35,7 +35,7 @@ import contextlib
 import heapq
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -139,7 +139,17 @@ class LadderExplanation:
 class _Track:
     """What the runner knows of one item at its current stage."""
 
-    __slots__ = ("applied", "base", "entered_at", "history", "ladder", "live", "parked", "stage")
+    __slots__ = (
+        "applied",
+        "base",
+        "entered_at",
+        "history",
+        "ladder",
+        "live",
+        "parked",
+        "resolved",
+        "stage",
+    )
 
     def __init__(
         self,
@@ -147,7 +157,10 @@ class _Track:
         stage: str | None,
         entered_at: datetime,
         base: Mapping[str, int],
+        *,
+        resolved: bool = True,
     ) -> None:
+        self.resolved = resolved  # stage, ladder and base are known (else looked up later)
         self.ladder = ladder
         self.stage = stage
         self.entered_at = entered_at
@@ -198,6 +211,9 @@ class LadderRunner:
         self._own: str | None = None  # the item the runner is advancing right now
         self._blocked: set[str] = set()
         self._subscribers: list[RungSubscriber] = []
+        # An item's stage and skills are looked up (router.item) only once its earliest
+        # possible rung is due: most items are answered before any rung, and never cost one.
+        self._earliest = min((ladder.rungs[0].after for ladder in by_stage.values()), default=None)
         now = router.clock.now()
         for status in router.items():
             self._enter(status.item.id, status.item.stage, status.item.skills, now)
@@ -297,6 +313,10 @@ class LadderRunner:
                 self._stale -= 1
                 continue
             track.live = 0
+            if not track.resolved:  # its earliest possible rung: which ladder, when due?
+                if self._resolve(item_id, track):
+                    self._schedule(item_id, track)
+                continue
             if self.router.state_of(item_id) in _HELD:
                 track.parked = True
                 continue
@@ -371,12 +391,11 @@ class LadderRunner:
                 self._leave(item_id)
             return
         track = self._tracks.get(item_id)
-        if track is None:
-            try:
-                status = self.router.item(item_id)
-            except NotFound:  # released again by a nested call before this event arrived
-                return
-            self._enter(item_id, status.item.stage, status.item.skills, event.at)
+        if track is None:  # it entered its stage: submitted, or advanced by someone else
+            track = _Track(None, None, event.at, _EMPTY, resolved=False)
+            self._tracks[item_id] = track
+            if self._earliest is not None:
+                self._push(item_id, track, self._after(event.at, self._earliest))
         elif track.parked and kind in (EventKind.QUEUED, EventKind.OFFERED):
             track.parked = False
             self._schedule(item_id, track)
@@ -390,6 +409,18 @@ class LadderRunner:
         if ladder is not None:
             self._schedule(item_id, track)
 
+    def _resolve(self, item_id: str, track: _Track) -> bool:
+        try:
+            status = self.router.item(item_id)
+        except NotFound:  # released by a nested call before its first event reached us
+            self._leave(item_id)
+            return False
+        track.stage = status.item.stage
+        track.base = status.item.skills
+        track.ladder = self.ladders.get(track.stage)
+        track.resolved = True
+        return True
+
     def _leave(self, item_id: str) -> None:
         track = self._tracks.pop(item_id, None)
         self._blocked.discard(item_id)
@@ -401,17 +432,23 @@ class LadderRunner:
         ladder = track.ladder
         if ladder is None or track.applied >= len(ladder.rungs):
             return None
-        after = ladder.rungs[track.applied].after
+        return self._after(track.entered_at, ladder.rungs[track.applied].after)
+
+    def _after(self, start: datetime, delay: timedelta) -> datetime:
         if self.calendar is None:
-            return track.entered_at + after
-        return self.calendar.add_business_hours(track.entered_at, after)
+            return start + delay
+        return self.calendar.add_business_hours(start, delay)
 
     def _schedule(self, item_id: str, track: _Track) -> None:
-        due = self._due(track)
-        if due is None:
-            return
+        """Put the item's next rung in the heap, in place of any entry it had there."""
         if track.live:
             self._stale += 1
+            track.live = 0
+        due = self._due(track)
+        if due is not None:
+            self._push(item_id, track, due)
+
+    def _push(self, item_id: str, track: _Track, due: datetime) -> None:
         self._seq += 1
         track.live = self._seq
         heapq.heappush(self._heap, (due, self._seq, item_id))
@@ -428,6 +465,10 @@ class LadderRunner:
         if track is None:
             self.router.state_of(item_id)  # NotFound for an item the router does not hold
             raise NotFound(f"work item {item_id!r} is not followed by this ladder runner")
+        if not track.resolved:
+            if not self._resolve(item_id, track):
+                raise NotFound(f"no work item {item_id!r} in the router (released)")
+            self._schedule(item_id, track)  # its real next rung, in place of the earliest
         return track
 
     def __repr__(self) -> str:
@@ -435,4 +476,5 @@ class LadderRunner:
         return f"LadderRunner(stages=[{stages}], items={len(self._tracks)})"
 
 
-_NONE = _Track(None, None, datetime.min, MappingProxyType({}))
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+_NONE = _Track(None, None, datetime.min, _EMPTY)
