@@ -23,10 +23,12 @@ ladder pauses: rungs falling due meanwhile are applied at the first tick after i
 or offered again. [`explain`][LadderRunner.explain] returns the router's latest decision with
 the rungs applied.
 
-Costs, for ``n`` items tracked and ``k`` rungs due: an event O(1) (O(log n) when an item
-enters a stage with a ladder or returns from an agent, plus one ``router.item`` snapshot when
-it enters a stage); ``tick`` O(k log n) plus the router's cost of each advance;
-``next_due`` amortized O(log n); ``history`` O(1); ``explain`` O(h) for ``h`` rungs applied.
+Costs, for ``n`` items tracked and ``k`` rungs due: an event O(1), O(log n) when an item
+enters a stage or returns from an agent. The item's stage and skills are read
+(``router.item``, one snapshot) only when the earliest rung of any ladder could be due for
+it, so an item answered sooner costs no lookup. ``tick`` O(k log n) plus the router's cost
+of each advance; ``next_due`` amortized O(log n); ``history`` and ``explain`` O(h) for ``h``
+rungs applied.
 """
 
 from __future__ import annotations
@@ -268,9 +270,12 @@ class LadderRunner:
         )
 
     def next_due(self) -> datetime | None:
-        """When the earliest rung of a waiting or offered item falls due; amortized O(log n).
+        """The earliest time a rung may fall due, for a scheduler deciding when to tick.
 
-        Items held by an agent when their rung fell due are not counted until they return.
+        A lower bound: an item whose stage has not been looked up yet counts with the
+        earliest first rung of any ladder, so ticking then may apply nothing. Items held by
+        an agent when their rung fell due are not counted until they return. Amortized
+        O(log n).
         """
         heap = self._heap
         while heap and self._tracks.get(heap[0][2], _NONE).live != heap[0][1]:
