@@ -44,7 +44,7 @@ def _replacement(value: object) -> Mapping[str, int] | None:
     return None if value is None else check_skills(value, owner="a rung's replacement skills")
 
 
-@attrs.frozen
+@attrs.frozen(eq=True, hash=False)  # holds mappings, like WorkItem: compared, not hashed
 class Rung:
     """One step of a ladder, applied once the item has waited ``after`` at its stage.
 
@@ -152,7 +152,7 @@ def _rungs(value: object) -> tuple[Rung, ...]:
     return rungs
 
 
-@attrs.frozen
+@attrs.frozen(eq=True, hash=False)  # holds mappings, like WorkItem: compared, not hashed
 class Ladder:
     """The rungs of one stage, in order of their delay.
 

@@ -63,7 +63,7 @@ _HELD = (ItemState.ACCEPTED, ItemState.PINNED)
 _COMPACT_MIN = 64
 
 
-@attrs.frozen
+@attrs.frozen(eq=True, hash=False)  # holds mappings, like WorkItem: compared, not hashed
 class RungApplied:
     """One rung applied to one item: the audit record.
 
@@ -98,7 +98,7 @@ class RungApplied:
 RungSubscriber = Callable[[RungApplied], None]
 
 
-@attrs.frozen
+@attrs.frozen(eq=True, hash=False)  # holds mappings, like WorkItem: compared, not hashed
 class LadderExplanation:
     """Why an item is where it is: the router's decision and the rungs that led to it.
 
