@@ -327,3 +327,47 @@ def test_items_answered_before_any_rung_are_never_looked_up(
     clock.advance(5 * MIN)
     assert [r.item_id for r in runner.tick()] == ["C-2"]
     assert looked_up == ["C-2", "C-2"]  # its stage once due, its state when applied
+
+
+def test_rungs_apply_in_due_order_across_items() -> None:
+    ladder = Ladder("S", [Rung(MIN, notify=True), Rung(3 * MIN, notify=True)])
+    clock, router, runner = make(ladder)
+    router.submit(WorkItem("C-1", {"a": 1}, stage="S"))
+    clock.advance(2 * MIN)
+    router.submit(WorkItem("C-2", {"a": 1}, stage="S"))
+    clock.advance(2 * MIN)
+    applied = runner.tick()
+    assert [(r.item_id, r.index) for r in applied] == [("C-1", 0), ("C-1", 1), ("C-2", 0)]
+    assert [r.due for r in applied] == sorted(r.due for r in applied)
+
+
+def test_a_skill_rung_on_an_offered_item_offers_it_afresh() -> None:
+    clock = ManualClock(START)
+    router = Router(clock=clock, push_timeout=timedelta(hours=1))
+    router.add_agent(Agent("ana", {"a": 2}), Presence.AVAILABLE)
+    runner = LadderRunner(router, [Ladder("S", [Rung(5 * MIN, lower={"a": 1})])])
+    first = router.submit(WorkItem("C-1", {"a": 2}, stage="S"))
+    assert first is not None
+    clock.advance(5 * MIN)
+    runner.tick()
+    status = router.item("C-1")
+    assert status.state is ItemState.OFFERED
+    assert status.agent_id == "ana"  # the only eligible agent, offered again
+    assert status.offered_at == clock.now()
+    assert dict(status.item.skills) == {"a": 1}
+
+
+def test_a_failing_subscriber_does_not_undo_the_rungs() -> None:
+    clock, router, runner = make(Ladder("S", [Rung(MIN, raise_to=Priority.HIGH)]))
+
+    def fails(record: RungApplied) -> None:
+        raise RuntimeError(f"pager down for {record.item_id}")
+
+    runner.subscribe(fails)
+    router.submit(WorkItem("C-1", {"a": 1}, stage="S"))
+    router.submit(WorkItem("C-2", {"a": 1}, stage="S"))
+    clock.advance(MIN)
+    with pytest.raises(RuntimeError, match="pager down for C-1"):
+        runner.tick()
+    assert [len(runner.history(i)) for i in ("C-1", "C-2")] == [1, 1]  # both applied first
+    assert router.item("C-2").priority is Priority.HIGH
