@@ -11,6 +11,13 @@ from __future__ import annotations
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail, Outcome, TieBreak
+from casekit.routing.ladder import Ladder, Rung
+from casekit.routing.ladder_runner import (
+    LadderExplanation,
+    LadderRunner,
+    RungApplied,
+    RungSubscriber,
+)
 from casekit.routing.live import AgentActivity, LiveSnapshot, LiveStats
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
 from casekit.routing.model import DEFAULT_CAPACITY, Agent, ItemState, Presence, WorkItem
@@ -35,6 +42,9 @@ __all__ = [
     "ExplainDetail",
     "ItemState",
     "ItemStatus",
+    "Ladder",
+    "LadderExplanation",
+    "LadderRunner",
     "LeastActive",
     "LiveSnapshot",
     "LiveStats",
@@ -50,6 +60,9 @@ __all__ = [
     "RoutingMetrics",
     "RoutingModel",
     "RoutingPolicy",
+    "Rung",
+    "RungApplied",
+    "RungSubscriber",
     "Subscriber",
     "TieBreak",
     "WorkItem",
