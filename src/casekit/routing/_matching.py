@@ -9,7 +9,9 @@ operation                        cost
 ==============================  ==========================================================
 _score, _eligible                O(1)
 _held_weight                     O(1)
-_unindex, _reindex, _set_load    O(s log n)
+_unindex, _reindex              O(s log n) worst case; a few C calls per skill with the
+                                 built-in policies (see `AgentIndex`)
+_rerank, _set_load               the same, in one pass over the agent's skills
 _find                            O(r + k·r) to the runner-up; the whole pool of the rarest
                                  skill when nobody eligible has room (or explain is FULL)
 _first_eligible                  O(m)
@@ -50,21 +52,30 @@ class _Matching(_RouterCore):
             self._index.remove(agent.agent.id)
             agent.indexed = False
 
+    def _rank(self, agent: _AgentState) -> Any:
+        score = agent.score = self._score(agent)
+        if type(score) is int:
+            return (score << SEQ_BITS) | agent.last_offer_seq
+        return (score, agent.last_offer_seq)
+
     def _reindex(self, agent: _AgentState) -> None:
         if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
-            score = agent.score = self._score(agent)
-            rank = (
-                (score << SEQ_BITS) | agent.last_offer_seq
-                if type(score) is int
-                else (score, agent.last_offer_seq)
-            )
-            self._index.insert(agent.agent.id, rank, agent.grades, agent.names)
+            self._index.insert(agent.agent.id, self._rank(agent), agent.grades, agent.names)
             agent.indexed = True
 
+    def _rerank(self, agent: _AgentState) -> None:
+        """Re-index an agent whose load or last offer changed (nothing else did)."""
+        if not agent.indexed:
+            self._reindex(agent)
+        elif agent.load < agent.agent.capacity:
+            self._index.move(agent.agent.id, self._rank(agent), agent.grades, agent.names)
+        else:
+            self._index.remove(agent.agent.id)
+            agent.indexed = False
+
     def _set_load(self, agent: _AgentState, delta: int) -> None:
-        self._unindex(agent)
         agent.load += delta
-        self._reindex(agent)
+        self._rerank(agent)
 
     # ------------------------------------------------------------------ internals: eligibility
 

@@ -168,11 +168,10 @@ class _Placement(_RouterCore):
         state.offer_token = self._token()
         state.deadline = None if self.push_timeout is None else now + self.push_timeout
         agent.offered.add(state.item.id)
-        self._unindex(agent)
         agent.load += state.item.weight
         self._offer_seq += 1
         agent.last_offer_seq = self._offer_seq
-        self._reindex(agent)
+        self._rerank(agent)
         self._emit(EventKind.OFFERED, state.item.id, agent.agent.id, now)
         if agent.agent.auto_accept:
             self._accept(state, now)

@@ -25,8 +25,9 @@ For other ranks (a custom policy with tuple or float scores) a key is the tuple
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import compress, filterfalse
+from itertools import chain, compress, filterfalse
 from operator import itemgetter
 from typing import Any
 
@@ -38,6 +39,9 @@ __all__ = ["SEQ_BITS", "AgentIndex"]
 
 SEQ_BITS = 42
 """Offer sequence numbers below 2**42 pack under an integer score in one rank."""
+
+_BLOCK_BITS = 12
+"""A bucket holds the keys of one score whose offer numbers share all but the low 12 bits."""
 
 _CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
 _GRADES = itemgetter(2)
@@ -53,12 +57,78 @@ def _id_code(agent_id: str, width: int) -> int:
     return code << (_CHAR_BITS * (width - len(data)))
 
 
-class AgentIndex:
-    """One sorted list of keys per skill, and one of every agent once an item needs no skill.
+class _Pool:
+    """One skill's packed keys, in order: sorted buckets of keys sharing their high bits.
 
-    With ``s`` skills per agent and ``n`` indexed agents, `insert` and `remove`
-    cost O(s log n); `pool` is O(r) for an item needing ``r`` skills; a walk costs
-    O(1) per agent passed over, in C.
+    A key's bucket is ``key >> shift``: its score and its offer number's block of
+    ``2**12`` offers. Each bucket is a sorted list and ``order`` the sorted bucket numbers, so
+    the keys in bucket order are the keys in order. A bucket holds the agents of one skill
+    offered work within one block of offers, about ``2**12·s/S`` keys for ``s`` of ``S``
+    skills per agent whatever the number of agents, so adding or removing a key costs
+    two C calls on a short list (an agent just offered work has the newest offer number: its
+    key goes at the end of its bucket). Empty buckets are deleted.
+    """
+
+    __slots__ = ("buckets", "order", "size")
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, list[int]] = {}
+        self.order: list[int] = []
+        self.size = 0
+
+    @classmethod
+    def of(cls, keys: Iterable[int], shift: int) -> _Pool:
+        """A pool of ``keys``. O(n log n)."""
+        pool = cls()
+        for key in sorted(keys):
+            bucket = key >> shift
+            entries = pool.buckets.get(bucket)
+            if entries is None:
+                pool.buckets[bucket] = [key]
+                pool.order.append(bucket)
+            else:
+                entries.append(key)
+            pool.size += 1
+        return pool
+
+    def add(self, key: int, bucket: int) -> None:
+        """Add a key whose bucket is ``bucket``. O(log b + B), in C."""
+        entries = self.buckets.get(bucket)
+        if entries is None:
+            self.buckets[bucket] = [key]
+            insort(self.order, bucket)
+        elif key > entries[-1]:
+            entries.append(key)
+        else:
+            insort(entries, key)
+        self.size += 1
+
+    def discard(self, key: int, bucket: int) -> None:
+        """Remove a key whose bucket is ``bucket``; an emptied bucket goes. O(log b + B), in C."""
+        entries = self.buckets[bucket]
+        if len(entries) == 1:
+            del self.buckets[bucket]
+            del self.order[bisect_left(self.order, bucket)]
+        else:
+            del entries[bisect_left(entries, key)]
+        self.size -= 1
+
+    def __iter__(self) -> Iterator[int]:
+        """The keys in order, iterated in C. O(1) to start, O(1) per key."""
+        return chain.from_iterable(map(self.buckets.__getitem__, self.order))
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class AgentIndex:
+    """The agents of each skill in order, and of every agent once an item needs no skill.
+
+    With ``s`` skills per agent and ``n`` indexed agents: for packed keys (the built-in
+    policies) `insert`, `remove` and `move` cost O(s·(log b + B)) for a skill's ``b`` buckets
+    of at most ``B`` keys (both bounded by the offers in flight, not by ``n``: in practice a
+    few C calls on short lists per skill); for tuple keys O(s log n) in sorted lists. `pool`
+    is O(r) for an item needing ``r`` skills; a walk costs O(1) per agent passed over, in C.
     """
 
     __slots__ = (
@@ -72,21 +142,24 @@ class AgentIndex:
         "_ids",
         "_keys",
         "_packed",
+        "_shift",
         "_skills",
     )
 
     def __init__(self) -> None:
-        self._by_skill: dict[str, SortedList] = {}
+        # A _Pool per skill for packed keys, a SortedList for tuple keys.
+        self._by_skill: dict[str, Any] = {}
         # The key and skills of every indexed agent. Keys are plain values (the collector
         # does not track them); rank and grades are read back from a key when re-keying.
         self._keys: dict[str, Any] = {}
         self._skills: dict[str, Iterable[str]] = {}
-        self._everyone: SortedList | None = None
+        self._everyone: Any = None
         self._bits: dict[tuple[str, int], int] = {}
         self._packed: bool | None = None  # decided by the first rank indexed
         self._grade_bits = 64
         self._id_bits = 16 * _CHAR_BITS  # ids of up to 16 bytes, to begin with
         self._id_mask = (1 << self._id_bits) - 1
+        self._shift = self._id_bits + self._grade_bits + _BLOCK_BITS
         self._codes: dict[str, int] = {}  # agent id -> id code (packed keys)
         self._ids: dict[int, str] = {}  # id code -> agent id
 
@@ -155,6 +228,7 @@ class AgentIndex:
         old_id_bits, old_grade_bits = self._id_bits, self._grade_bits
         self._id_bits, self._grade_bits = id_bits, grade_bits
         self._id_mask = (1 << id_bits) - 1
+        self._shift = id_bits + grade_bits + _BLOCK_BITS
         if not self._packed:
             return
         keys = list(self._keys.items())
@@ -177,40 +251,120 @@ class AgentIndex:
 
     # ----- upkeep ---------------------------------------------------------------------
     def insert(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
-        """Index an agent under each of its skills. O(s log n)."""
+        """Index an agent under each of its skills. O(s·(log b + B)), O(s log n) for tuples."""
         key = self._key(agent_id, rank, grades)
         self._keys[agent_id] = key
         self._skills[agent_id] = skills
-        if self._everyone is not None:
-            self._everyone.add(key)
         by_skill = self._by_skill
+        if not self._packed:
+            if self._everyone is not None:
+                self._everyone.add(key)
+            for skill in skills:
+                entries = by_skill.get(skill)
+                if entries is None:
+                    entries = by_skill[skill] = SortedList()
+                entries.add(key)
+            return
+        bucket = key >> self._shift
         for skill in skills:
-            entries = by_skill.get(skill)
+            pool = by_skill.get(skill)
+            if pool is None:
+                pool = by_skill[skill] = _Pool()
+            buckets = pool.buckets
+            entries = buckets.get(bucket)
             if entries is None:
-                entries = by_skill[skill] = SortedList()
-            entries.add(key)
+                buckets[bucket] = [key]
+                insort(pool.order, bucket)
+            elif key > entries[-1]:
+                entries.append(key)
+            else:
+                insort(entries, key)
+            pool.size += 1
+        if self._everyone is not None:
+            self._everyone.add(key, bucket)
 
     def remove(self, agent_id: str) -> None:
-        """Remove an indexed agent. O(s log n)."""
+        """Remove an indexed agent. O(s·(log b + B)), O(s log n) for tuples."""
         key = self._keys.pop(agent_id)
-        if self._everyone is not None:
-            self._everyone.remove(key)
+        skills = self._skills.pop(agent_id)
         by_skill = self._by_skill
-        for skill in self._skills.pop(agent_id):
-            by_skill[skill].remove(key)
+        if not self._packed:
+            if self._everyone is not None:
+                self._everyone.remove(key)
+            for skill in skills:
+                by_skill[skill].remove(key)
+            return
+        bucket = key >> self._shift
+        for skill in skills:
+            pool = by_skill[skill]
+            buckets = pool.buckets
+            entries = buckets[bucket]
+            if len(entries) == 1:
+                del buckets[bucket]
+                order = pool.order
+                del order[bisect_left(order, bucket)]
+                if not order:
+                    del by_skill[skill]  # the skill's last indexed agent left
+            else:
+                del entries[bisect_left(entries, key)]
+            pool.size -= 1
+        if self._everyone is not None:
+            self._everyone.discard(key, bucket)
+
+    def move(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
+        """Re-key an indexed agent whose rank changed (its skills did not).
+
+        One pass over its skills, O(s·(log b + B)); O(s log n) for tuple keys. After an offer
+        the agent's key is the newest of its score, so it goes at the end of its bucket.
+        """
+        if not self._packed:
+            self.remove(agent_id)
+            self.insert(agent_id, rank, grades, skills)
+            return
+        old = self._keys[agent_id]
+        key = self._keys[agent_id] = self._key(agent_id, rank, grades)
+        shift = self._shift
+        old_bucket, bucket = old >> shift, key >> shift
+        by_skill = self._by_skill
+        pools: Iterable[_Pool] = map(by_skill.__getitem__, skills)
+        if self._everyone is not None:
+            pools = chain(pools, (self._everyone,))
+        for pool in pools:
+            buckets = pool.buckets
+            entries = buckets[old_bucket]
+            if len(entries) == 1:
+                del buckets[old_bucket]
+                order = pool.order
+                del order[bisect_left(order, old_bucket)]
+            else:
+                del entries[bisect_left(entries, old)]
+            target = buckets.get(bucket)
+            if target is None:
+                buckets[bucket] = [key]
+                insort(pool.order, bucket)
+            elif key > target[-1]:
+                target.append(key)
+            else:
+                insort(target, key)
 
     # ----- walks ----------------------------------------------------------------------
-    def pool(self, required: Mapping[str, int]) -> SortedList:
+    def pool(self, required: Mapping[str, int]) -> Any:
         """Return the smallest index that every agent eligible for ``required`` is in. O(r).
 
         The index of the item's rarest required skill (or of every agent when the item needs
-        no skill). Walk it with `holding` and test each agent met for room.
+        no skill): an iterable of keys in order, with a length. Walk it with `holding` and
+        test each agent met for room.
         """
         if not required:
+            if self._packed is None:  # nobody indexed yet, and no key type chosen
+                return _EMPTY
             if self._everyone is None:  # first item needing no skill: O(n log n), once
-                self._everyone = SortedList(self._keys.values())
+                if self._packed:
+                    self._everyone = _Pool.of(self._keys.values(), self._shift)
+                else:
+                    self._everyone = SortedList(self._keys.values())
             return self._everyone
-        best: SortedList | None = None
+        best: Any = None
         by_skill = self._by_skill
         for skill in required:
             entries = by_skill.get(skill)
