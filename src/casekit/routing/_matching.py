@@ -108,25 +108,24 @@ class _Matching(_RouterCore):
         (room for the weight, decline memory). Stops at the second eligible agent (the
         runner-up, for the tie-break) unless `ExplainDetail.FULL` asks for a count.
         """
-        pool = self._index.pool(state.item.skills)
+        index = self._index
+        pool = index.pool(state.item.skills)
         found: list[_AgentState] = []
         examined = 0
-        agents = self._agents
-        index = self._index
         full = self.explain_detail is ExplainDetail.FULL
         eligible = 0
         weight = state.item.weight
         declined = state.declined
-        for key in index.holding(pool, state.needs):
-            agent_id = index.agent_of(key)
-            agent = agents[agent_id]
+        for agent in map(self._agents.__getitem__, index.agents_holding(pool, state.needs)):
             examined += 1
             if agent.load + weight > agent.agent.capacity:
                 continue
-            if declined and agent_id in declined:
-                until = declined[agent_id]
-                if until is _FOREVER or until > now:
-                    continue
+            if declined:
+                agent_id = agent.agent.id
+                if agent_id in declined:
+                    until = declined[agent_id]
+                    if until is _FOREVER or until > now:
+                        continue
             eligible += 1
             if len(found) < 2:
                 found.append(agent)

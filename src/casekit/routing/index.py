@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import chain, compress, filterfalse
-from operator import itemgetter
+from itertools import chain, compress, filterfalse, repeat
+from operator import itemgetter, rshift
 from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
@@ -45,6 +45,7 @@ _BLOCK_BITS = 12
 
 _CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
 _GRADES = itemgetter(2)
+_AGENT = itemgetter(1)
 _EMPTY: SortedList = SortedList()
 
 
@@ -386,6 +387,18 @@ class AgentIndex:
         if self._packed:
             return filterfalse(need.__and__, pool)
         return compress(pool, map(need.__eq__, map(need.__and__, map(_GRADES, pool))))
+
+    def agents_holding(self, pool: Iterable[Any], need: int) -> Iterator[str]:
+        """Yield, in order, the ids of the agents in ``pool`` whose grades cover ``need``.
+
+        `holding`, with each key met turned into its agent's id in C too. O(1) per agent
+        passed over.
+        """
+        keys = self.holding(pool, need)
+        if self._packed:
+            codes = map(self._id_mask.__and__, map(rshift, keys, repeat(self._grade_bits)))
+            return map(self._ids.__getitem__, codes)
+        return map(_AGENT, keys)
 
     def __contains__(self, agent_id: object) -> bool:
         return agent_id in self._keys
