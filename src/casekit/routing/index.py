@@ -1,4 +1,4 @@
-"""Sorted load indexes: the agents who may be offered work, per skill, best first.
+"""Load indexes: the agents who may be offered work, per skill, best first.
 
 An agent is in the index while it is Available and has room (load below capacity). Its key
 orders by ``rank`` (the policy's score, then the agent offered work longest ago), then by id —
@@ -19,8 +19,22 @@ integer instead of a tuple and the integers it points to. The fields are sized t
 and the number of grade bits seen so far, doubling when outgrown; the index then re-keys
 itself (O(n·s log n), a logarithmic number of times over its life).
 
+Packed keys of one skill are kept in buckets (``_Pool``): a bucket holds the keys sharing a
+score and a block of ``2**12`` offer numbers, as a plain sorted list, and the pool keeps its
+bucket numbers sorted, so walking the buckets in order walks the keys in order (in C:
+``chain.from_iterable``). Moving an agent (an offer, an answer, a release) takes its key out of
+one short list and puts the new key in another, in one pass over its skills: a few C calls
+per skill instead of a sorted-list method call per skill for the removal and another for the
+insertion. An agent just offered work has the newest offer number, so its key is appended at
+the end of its bucket (the O(1) move of a least-frequently-used cache's buckets); an agent
+whose load went down keeps its last offer number, so its key is inserted by bisection in a
+bucket of at most a few hundred keys (the agents of one skill offered work within one block of
+offers, whatever the number of agents). Empty buckets, and the pool of a skill nobody indexed
+holds, are deleted.
+
 For other ranks (a custom policy with tuple or float scores) a key is the tuple
-``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``.
+``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``; each
+skill's keys are one ``SortedList``.
 """
 
 from __future__ import annotations
