@@ -57,6 +57,11 @@ SEQ_BITS = 42
 _BLOCK_BITS = 12
 """A bucket holds the keys of one score whose offer numbers share all but the low 12 bits."""
 
+_FIRST = (1 << (SEQ_BITS - _BLOCK_BITS)) - 1
+"""``bucket & _FIRST == 0``: the bucket of the agents of a score never offered work, or offered
+it only among the first ``2**12`` offers. Nothing bounds how many agents it holds (a new
+office's agents all start there), so it is a ``SortedList`` rather than a plain list."""
+
 _CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
 _GRADES = itemgetter(2)
 _AGENT = itemgetter(1)
@@ -87,7 +92,7 @@ class _Pool:
     __slots__ = ("buckets", "order", "size")
 
     def __init__(self) -> None:
-        self.buckets: dict[int, list[int]] = {}
+        self.buckets: dict[int, Any] = {}  # a list, or a SortedList for a first block
         self.order: list[int] = []
         self.size = 0
 
@@ -96,22 +101,17 @@ class _Pool:
         """A pool of ``keys``. O(n log n)."""
         pool = cls()
         for key in sorted(keys):
-            bucket = key >> shift
-            entries = pool.buckets.get(bucket)
-            if entries is None:
-                pool.buckets[bucket] = [key]
-                pool.order.append(bucket)
-            else:
-                entries.append(key)
-            pool.size += 1
+            pool.add(key, key >> shift)
         return pool
 
     def add(self, key: int, bucket: int) -> None:
         """Add a key whose bucket is ``bucket``. O(log b + B), in C."""
         entries = self.buckets.get(bucket)
         if entries is None:
-            self.buckets[bucket] = [key]
+            self.buckets[bucket] = [key] if bucket & _FIRST else SortedList((key,))
             insort(self.order, bucket)
+        elif not bucket & _FIRST:
+            entries.add(key)
         elif key > entries[-1]:
             entries.append(key)
         else:
@@ -124,6 +124,8 @@ class _Pool:
         if len(entries) == 1:
             del self.buckets[bucket]
             del self.order[bisect_left(self.order, bucket)]
+        elif not bucket & _FIRST:
+            entries.remove(key)
         else:
             del entries[bisect_left(entries, key)]
         self.size -= 1
@@ -285,16 +287,7 @@ class AgentIndex:
             pool = by_skill.get(skill)
             if pool is None:
                 pool = by_skill[skill] = _Pool()
-            buckets = pool.buckets
-            entries = buckets.get(bucket)
-            if entries is None:
-                buckets[bucket] = [key]
-                insort(pool.order, bucket)
-            elif key > entries[-1]:
-                entries.append(key)
-            else:
-                insort(entries, key)
-            pool.size += 1
+            pool.add(key, bucket)
         if self._everyone is not None:
             self._everyone.add(key, bucket)
 
@@ -312,17 +305,9 @@ class AgentIndex:
         bucket = key >> self._shift
         for skill in skills:
             pool = by_skill[skill]
-            buckets = pool.buckets
-            entries = buckets[bucket]
-            if len(entries) == 1:
-                del buckets[bucket]
-                order = pool.order
-                del order[bisect_left(order, bucket)]
-                if not order:
-                    del by_skill[skill]  # the skill's last indexed agent left
-            else:
-                del entries[bisect_left(entries, key)]
-            pool.size -= 1
+            pool.discard(key, bucket)
+            if not pool.order:
+                del by_skill[skill]  # the skill's last indexed agent left
         if self._everyone is not None:
             self._everyone.discard(key, bucket)
 
@@ -344,6 +329,11 @@ class AgentIndex:
         pools: Iterable[_Pool] = map(by_skill.__getitem__, skills)
         if self._everyone is not None:
             pools = chain(pools, (self._everyone,))
+        if not (old_bucket & _FIRST and bucket & _FIRST):  # rare: from or to a first block
+            for pool in pools:
+                pool.discard(old, old_bucket)
+                pool.add(key, bucket)
+            return
         for pool in pools:
             buckets = pool.buckets
             entries = buckets[old_bucket]
