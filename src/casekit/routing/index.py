@@ -29,7 +29,8 @@ insertion. An agent just offered work has the newest offer number, so its key is
 the end of its bucket (the O(1) move of a least-frequently-used cache's buckets); an agent
 whose load went down keeps its last offer number, so its key is inserted by bisection in a
 bucket of at most a few hundred keys (the agents of one skill offered work within one block of
-offers, whatever the number of agents). Empty buckets, and the pool of a skill nobody indexed
+offers, whatever the number of agents; the first block of a score, which holds every agent
+never offered work, is a ``SortedList``). Empty buckets, and the pool of a skill nobody indexed
 holds, are deleted.
 
 For other ranks (a custom policy with tuple or float scores) a key is the tuple
@@ -86,7 +87,10 @@ class _Pool:
     offered work within one block of offers, about ``2**12·s/S`` keys for ``s`` of ``S``
     skills per agent whatever the number of agents, so adding or removing a key costs
     two C calls on a short list (an agent just offered work has the newest offer number: its
-    key goes at the end of its bucket). Empty buckets are deleted.
+    key goes at the end of its bucket). The first block of a score is the exception (every
+    agent never offered work is in it): it is a ``SortedList``, O(log n) per key, so that a
+    new office's agents leaving it one by one do not each shift a list of all the skill's
+    agents. Empty buckets are deleted.
     """
 
     __slots__ = ("buckets", "order", "size")
