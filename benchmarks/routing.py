@@ -477,7 +477,7 @@ def compare_size(count: int, seed: int, rounds: int) -> dict[str, object]:
     the fastest round of each counts. Decisions must be identical on the prefixes.
     """
     total = SCALING_ITEMS * count
-    numpy_items = min(total, 20_000)
+    numpy_items = min(total, 40_000)  # the whole workload up to 10,000 agents
     linear_items = min(total, max(20, 4_000_000 // count))
     best: dict[str, tuple[int, float]] = {}
     same = True
