@@ -21,22 +21,30 @@ of work, against the in-memory Router on the same items in the same run (the flo
 durable decision is an in-memory one plus its journal entry and its share of a commit); it
 must make the same decisions.
 
-Then casekit alone at 1,000, 10,000 and 100,000 agents, with the same workload per agent at
-every size (4 items per agent, 2 held each, so half the items are also released), gives the
-cost per decision as the office grows: the time of every routing call (submits, answers,
-releases, presence changes) divided by the decisions; each size runs ``--repeat`` times (5)
-and the fastest run counts, as ``timeit`` does.
+Then casekit against the numpy vectorised scan (``NumpyRouter``: a skills × agents level
+matrix and arrays of spare capacity, presence and rank; a decision is one boolean mask and one
+``argmin``, O(A) in C) and the linear scan at 1,000, 10,000 and 100,000 agents, with the same
+workload per agent at every size (4 items per agent, 2 held each, so half the items are also
+released). casekit runs the whole workload; the scans run a prefix (their cost per decision does
+not depend on the state) and casekit's time on the same prefix is measured too, for the ratio.
+The three must make the same decisions on the prefix. The cost is the time of every routing
+call (submits, answers, releases, presence changes) divided by the decisions; each size runs in
+a fresh process, ``--repeat`` rounds (3) with the routers interleaved in each round, and the
+fastest round of each router counts, as ``timeit`` does. Beside the figures are the physical
+floors: a bare dict update, a SortedList add + remove among one skill's agents, and one numpy
+comparison over every agent.
 
 The cyclic GC runs as in production.
 
 Usage: ``python benchmarks/routing.py [--quick] [--agents A] [--items I] [--prefix P]
-[--durable-items D] [--repeat R]``.
+[--durable-items D] [--repeat R] [--sizes 1000,10000,100000] [--compare-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import subprocess
 import sys
@@ -46,6 +54,10 @@ import tracemalloc
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from casekit.clock import ManualClock
 from casekit.priority import Priority
@@ -89,6 +101,7 @@ class LinearRouter:
         self.owner: dict[str, str | None] = {}
         self.items: dict[str, WorkItem] = {}
         self.declined: dict[str, set[str]] = {}
+        self.arrival: dict[str, int] = {}  # submission order, kept when an item is re-routed
         self.queue: list[tuple[int, int, str]] = []
         self.seq = 0
         self.offer_seq = 0
@@ -106,21 +119,26 @@ class LinearRouter:
             return False
         return all(agent.skills.get(s, 0) >= level for s, level in item.skills.items())
 
-    def _route(self, item: WorkItem) -> str | None:
+    def _best(self, item: WorkItem) -> str | None:
         best: tuple[int, int, str] | None = None
         for agent in self.agents.values():
             if self._eligible(agent, item):
                 key = (self.load[agent.id], self.last_offer[agent.id], agent.id)
                 if best is None or key < best:
                     best = key
+        return None if best is None else best[2]
+
+    def _route(self, item: WorkItem) -> str | None:
+        best = self._best(item)
         if best is None:
-            self.seq += 1
-            self.queue.append((-item.priority.rank, self.seq, item.id))
+            # casekit serves by priority, then original submission order: an item re-routed
+            # after a decline keeps its place (its submission number), not a new one.
+            self.queue.append((-item.priority.rank, self.arrival[item.id], item.id))
             self.queue.sort()
             self.owner[item.id] = None
             return None
-        self._give(item, best[2])
-        return best[2]
+        self._give(item, best)
+        return best
 
     def _give(self, item: WorkItem, agent_id: str) -> None:
         self.offer_seq += 1
@@ -137,8 +155,10 @@ class LinearRouter:
                 self._give(item, agent_id)
 
     def submit(self, item: WorkItem) -> str | None:
+        self.seq += 1
         self.items[item.id] = item
         self.declined[item.id] = set()
+        self.arrival[item.id] = self.seq
         return self._route(item)
 
     def accept(self, item_id: str, agent_id: str) -> None:
@@ -156,7 +176,8 @@ class LinearRouter:
         item = self.items.pop(item_id)
         agent_id = self.owner.pop(item_id)
         del self.declined[item_id]
-        if agent_id is None:  # a queued item leaves the queue too
+        del self.arrival[item_id]
+        if agent_id is None:  # a queued item leaves the queue and frees nobody
             self.queue = [entry for entry in self.queue if entry[2] != item_id]
         else:
             self.load[agent_id] -= item.weight
@@ -166,6 +187,93 @@ class LinearRouter:
         self.available[agent_id] = available
         if available:
             self._serve(agent_id)
+
+
+class NumpyRouter(LinearRouter):
+    """The vectorised scan a developer with numpy would write: O(A) per decision, in C.
+
+    A skill-level matrix (skills × agents, int8, one contiguous row per skill), and arrays of
+    spare capacity, Available and the rank ``load << 42 | last offer``; agents sit in id order, so
+    ``argmin``'s first minimum is the lowest id: exactly casekit's Least Active order
+    ``(load, last offer, id)``. A decision is a boolean mask (Available, room, every required
+    skill at its level, not declined) and one ``argmin`` over the masked ranks. The queue is
+    the linear router's (rarely used: capacity is ample).
+    """
+
+    SEQ_SHIFT = 42
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.column = {name: n for n, name in enumerate(SKILLS)}
+        self.position: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.levels = np.zeros((len(SKILLS), 0), dtype=np.int8)
+        self.spare = np.zeros(0, dtype=np.int64)  # capacity - load
+        self.free = np.zeros(0, dtype=bool)  # Available
+        self.rank = np.zeros(0, dtype=np.int64)
+        self.never = np.iinfo(np.int64).max
+
+    def add_agent(self, agent: Agent) -> None:
+        super().add_agent(agent)
+        self.ids = []  # the arrays are built at the next decision
+
+    def _build(self) -> None:
+        self.ids = sorted(self.agents)
+        self.position = {agent_id: n for n, agent_id in enumerate(self.ids)}
+        self.levels = np.zeros((len(SKILLS), len(self.ids)), dtype=np.int8)
+        for agent_id, n in self.position.items():
+            for name, level in self.agents[agent_id].skills.items():
+                self.levels[self.column[name], n] = level
+        self.spare = np.array(
+            [self.agents[a].capacity - self.load[a] for a in self.ids], dtype=np.int64
+        )
+        self.free = np.array([self.available[a] for a in self.ids], dtype=bool)
+        self.rank = np.array(
+            [(self.load[a] << self.SEQ_SHIFT) | self.last_offer[a] for a in self.ids],
+            dtype=np.int64,
+        )
+
+    def _best(self, item: WorkItem) -> str | None:
+        if len(self.ids) != len(self.agents):
+            self._build()
+        mask = self.free & (self.spare >= item.weight)
+        for name, level in item.skills.items():
+            mask &= self.levels[self.column[name]] >= level
+        declined = self.declined[item.id]
+        if declined:
+            mask[[self.position[a] for a in declined]] = False
+        best = int(np.where(mask, self.rank, self.never).argmin())
+        return self.ids[best] if mask[best] else None
+
+    def _set(self, agent_id: str) -> None:
+        n, load = self.position[agent_id], self.load[agent_id]
+        self.rank[n] = (load << self.SEQ_SHIFT) | self.last_offer[agent_id]
+        self.spare[n] = self.agents[agent_id].capacity - load
+
+    def _give(self, item: WorkItem, agent_id: str) -> None:
+        super()._give(item, agent_id)
+        self._set(agent_id)
+
+    def decline(self, item_id: str, agent_id: str) -> str | None:
+        item = self.items[item_id]
+        self.load[agent_id] -= item.weight
+        self._set(agent_id)
+        self.declined[item_id].add(agent_id)
+        owner = self._route(item)
+        self._serve(agent_id)
+        return owner
+
+    def release(self, item_id: str) -> None:
+        agent_id = self.owner.get(item_id)
+        super().release(item_id)
+        if agent_id is not None:
+            self._set(agent_id)
+
+    def set_available(self, agent_id: str, available: bool) -> None:
+        if len(self.ids) != len(self.agents):
+            self._build()
+        self.free[self.position[agent_id]] = available
+        super().set_available(agent_id, available)
 
 
 class CasekitAdapter:
@@ -320,6 +428,143 @@ def workload(agents: int, items: int, seed: int) -> tuple[list[Agent], list[Work
     return roster, list(make_items(items, roster, rng))
 
 
+def floors(count: int) -> dict[str, float]:
+    """The physical floors, in seconds per operation, at ``count`` agents.
+
+    A bare dict update (the least any router does to record a load change), a SortedList
+    add + remove among one skill's agents (what a sorted per-skill index pays per move), and
+    one numpy comparison over every agent's level of one skill (the least a vectorised scan
+    pays per required skill).
+    """
+    import timeit  # noqa: PLC0415  # only this section needs it
+
+    per_skill = max(1, count * 11 // 2 // len(SKILLS))  # 5.5 skills per agent on average
+    keys = [f"a{n:06d}" for n in range(count)]
+    loads = dict.fromkeys(keys, 0)
+    ranked = SortedList(range(0, 2 * per_skill, 2))
+    middle = per_skill | 1
+    levels = np.random.default_rng(0).integers(0, 4, size=count, dtype=np.int8)
+
+    def dict_update() -> None:
+        loads["a000000"] += 1
+
+    def sorted_move() -> None:
+        ranked.add(middle)
+        ranked.remove(middle)
+
+    def numpy_compare() -> None:
+        levels >= 1  # noqa: B015  # the comparison is the point
+
+    found = {}
+    for name, call in (
+        ("dict", dict_update),
+        ("sortedlist", sorted_move),
+        ("numpy", numpy_compare),
+    ):
+        number = 20_000 if name != "numpy" or count < 50_000 else 2_000
+        found[name] = min(timeit.repeat(call, number=number, repeat=5)) / number
+    return found
+
+
+def compare_size(count: int, seed: int, rounds: int) -> dict[str, object]:
+    """casekit, the numpy scan and the linear scan on one workload, rounds interleaved.
+
+    The workload has ``SCALING_ITEMS`` items per agent, ``SCALING_HELD`` held each. casekit
+    runs it whole; the numpy scan (O(A) a decision, whatever the state) its first
+    ``numpy_items`` items and the linear scan its first ``linear_items``, each followed by
+    casekit on the same prefix. Each round runs casekit, numpy, linear in turn (sizes below
+    10,000 agents get proportionally more rounds, the linear scan only the first ``rounds``);
+    the fastest round of each counts. Decisions must be identical on the prefixes.
+    """
+    total = SCALING_ITEMS * count
+    numpy_items = min(total, 40_000)  # the whole workload up to 10,000 agents
+    linear_items = min(total, max(20, 4_000_000 // count))
+    best: dict[str, tuple[int, float]] = {}
+    same = True
+
+    def keep(name: str, decisions: int, seconds: float) -> None:
+        if name not in best or seconds / decisions < best[name][1] / best[name][0]:
+            best[name] = (decisions, seconds)
+
+    # A small office's run is short, so a burst of load on the machine weighs on it more:
+    # it gets more rounds (the linear scan, slow, runs in the first ``rounds`` only).
+    for round_ in range(rounds * max(1, 10_000 // count)):
+        rng = random.Random(seed)
+        roster = make_agents(count, rng)
+        decisions, seconds, owners = run(
+            CasekitAdapter(), roster, make_items(total, roster, rng), seed, SCALING_HELD
+        )
+        keep("casekit", decisions, seconds)
+        scans: list[tuple[str, LinearRouter, int]] = [("numpy", NumpyRouter(), numpy_items)]
+        if round_ < rounds:
+            scans.append(("linear", LinearRouter(), linear_items))
+        for name, router, prefix in scans:
+            rng = random.Random(seed)
+            roster = make_agents(count, rng)
+            prefix_items = make_items(prefix, roster, rng)
+            decisions, seconds, chosen = run(router, roster, prefix_items, seed, SCALING_HELD)
+            keep(name, decisions, seconds)
+            same = same and chosen == owners[: len(chosen)]
+            rng = random.Random(seed)
+            roster = make_agents(count, rng)
+            prefix_items = make_items(prefix, roster, rng)
+            decisions, seconds, _ = run(CasekitAdapter(), roster, prefix_items, seed, SCALING_HELD)
+            keep(f"casekit on {name}'s prefix", decisions, seconds)
+        gc.collect()
+    return {
+        "count": count,
+        "items": (total, numpy_items, linear_items),
+        "per_decision": {name: seconds / d for name, (d, seconds) in best.items()},
+        "decisions": best["casekit"][0],
+        "same": same,
+        "floors": floors(count),
+    }
+
+
+def print_comparison(results: list[dict[str, Any]]) -> None:
+    """Print casekit against the numpy and linear scans and the floors, size by size."""
+    targets = {10_000: 2.0, 100_000: 5.0}
+    for result in results:
+        count = result["count"]
+        total, numpy_items, linear_items = result["items"]
+        per = result["per_decision"]
+        floor = result["floors"]
+        casekit = per["casekit"]
+        on_numpy = per["casekit on numpy's prefix"]
+        on_linear = per["casekit on linear's prefix"]
+        numpy_ratio = per["numpy"] / on_numpy
+        linear_ratio = per["linear"] / on_linear
+        target = targets.get(count)
+        verdict = (
+            ""
+            if target is None
+            else f" (target >= {target:.0f}x: {'met' if numpy_ratio >= target else 'NOT met'})"
+        )
+        print(f"  {count:>7,} agents ({total:,} items, {result['decisions']:,} decisions):")
+        print(
+            f"    casekit  {1e6 * casekit:8.2f} us/decision (whole workload); "
+            f"{1e6 * on_numpy:.2f} on the first {numpy_items:,} items, "
+            f"{1e6 * on_linear:.2f} on the first {linear_items:,}"
+        )
+        print(
+            f"    numpy    {1e6 * per['numpy']:8.2f} us/decision (first {numpy_items:,} items)"
+            f"  numpy / casekit on the same items: {numpy_ratio:.2f}x{verdict}"
+        )
+        print(
+            f"    linear   {1e6 * per['linear']:8.2f} us/decision (first {linear_items:,} items)"
+            f"  linear / casekit on the same items: {linear_ratio:,.0f}x"
+        )
+        print(
+            f"    floors   dict update {1e6 * floor['dict']:.3f} us, SortedList add+remove "
+            f"{1e6 * floor['sortedlist']:.3f} us (one skill's agents), numpy compare over "
+            f"{count:,} agents {1e6 * floor['numpy']:.2f} us; casekit = "
+            f"{casekit / floor['dict']:,.0f} dict updates = "
+            f"{casekit / floor['sortedlist']:.1f} SortedList moves = "
+            f"{casekit / floor['numpy']:.1f} numpy compares"
+        )
+        print(f"    same decisions (casekit, numpy, linear): {'yes' if result['same'] else 'NO'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run for CI and laptops")
@@ -327,25 +572,67 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--prefix", type=int, default=4_000, help="items the linear scan runs")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each size (fastest kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of each size (fastest kept)")
     parser.add_argument(
         "--durable-items", type=int, default=40_000, help="items the durable runs route"
     )
-    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sizes",
+        type=str,
+        help="comma-separated agent counts of the comparison (1000,10000,100000)",
+    )
+    parser.add_argument(
+        "--compare-only", action="store_true", help="only the casekit / numpy / linear comparison"
+    )
+    parser.add_argument("--compare-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one_size:
-        # Items are made as they arrive (a service does not hold its future work in memory);
-        # making them is not timed.
-        rng = random.Random(args.seed)
-        roster = make_agents(args.one_size, rng)
-        arrivals = make_items(SCALING_ITEMS * args.one_size, roster, rng)
-        decisions, seconds, _ = run(CasekitAdapter(), roster, arrivals, args.seed, SCALING_HELD)
-        print(decisions, seconds)
+    if args.compare_size:
+        print(json.dumps(compare_size(args.compare_size, args.seed, args.repeat)))
         return
     if args.quick:
         args.items, args.prefix, args.durable_items = 40_000, 1_000, 10_000
-    scaling = [1_000, 10_000, 100_000] if not args.quick else [1_000, 10_000, 30_000]
+    sizes = [1_000, 10_000, 100_000] if not args.quick else [1_000, 10_000, 30_000]
+    if args.sizes:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    if not args.compare_only:
+        others(args)
+    print(
+        "casekit against the numpy vectorised scan and the linear scan as the office grows "
+        f"(the same workload per agent at every size: {SCALING_ITEMS} items per agent, "
+        f"{SCALING_HELD} held each, so about half the items are also released; every routing "
+        f"call timed; each size in a fresh process, {args.repeat} interleaved rounds, the "
+        "fastest of each router kept):"
+    )
+    results = []
+    for count in sizes:
+        done = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--compare-size",
+                str(count),
+                "--seed",
+                str(args.seed),
+                "--repeat",
+                str(args.repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(done.stdout))
+        print_comparison(results[-1:])
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        growth = last["per_decision"]["casekit"] / first["per_decision"]["casekit"]
+        print(
+            f"growth of casekit's cost per decision {first['count']:,} -> {last['count']:,} "
+            f"agents: {growth:.2f}x (target <= 1.5x: {'met' if growth <= 1.5 else 'NOT met'})"
+        )
 
+
+def others(args: argparse.Namespace) -> None:
+    """The linear-scan, durable and memory sections."""
     roster, items = workload(args.agents, args.items, args.seed)
     print(f"workload: {len(roster):,} agents, {len(SKILLS)} skills, {len(items):,} items")
 
@@ -397,37 +684,6 @@ def main() -> None:
         f"memory: {soak_items:,} items through {soak_agents:,} agents, all released: "
         f"{after / 1e6:.2f} MB against {agents_only / 1e6:.2f} MB with the agents only "
         f"(x{after / agents_only:.3f}; target <= x1.05)"
-    )
-
-    print(
-        "cost per decision as the office grows (casekit; the same workload per agent at every "
-        f"size: {SCALING_ITEMS} items per agent, {SCALING_HELD} held each, so about half the "
-        "items are also released):"
-    )
-    costs = []
-    for count in scaling:
-        # Each size in a fresh process, so no size inherits the heap of the runs before it;
-        # each run --repeat times, keeping the fastest (as timeit does: the others carry
-        # the machine's interruptions, not the router's cost).
-        runs = []
-        for _ in range(args.repeat):
-            done = subprocess.run(
-                [sys.executable, __file__, "--one-size", str(count), "--seed", str(args.seed)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            decisions_text, seconds_text = done.stdout.split()
-            decisions = int(decisions_text)
-            runs.append(float(seconds_text) / decisions)
-        costs.append(min(runs))
-        print(
-            f"  {count:>7,} agents  {decisions:>9,} decisions  {1e6 * costs[-1]:7.2f} us/decision"
-            f"  (fastest of {len(runs)}; slowest {1e6 * max(runs):.2f})"
-        )
-    print(
-        f"growth {scaling[0]:,} -> {scaling[-1]:,} agents: {costs[-1] / costs[0]:.2f}x "
-        "(target <= 2x)"
     )
 
 

@@ -77,6 +77,9 @@ class _RouterCore:
     def _reindex(self, agent: _AgentState) -> None: ...
 
     @abstractmethod
+    def _rerank(self, agent: _AgentState) -> None: ...
+
+    @abstractmethod
     def _set_load(self, agent: _AgentState, delta: int) -> None: ...
 
     @abstractmethod

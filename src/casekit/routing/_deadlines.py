@@ -11,7 +11,7 @@ Costs, for ``t`` timers, ``q`` queued items and ``w`` pending offers of one agen
 operation                        cost
 ==============================  ==========================================================
 _timer_live and the look-ups     O(1)
-_on_offer_timeout                a decline: O(s log n) + a re-route + serving the agent
+_on_offer_timeout                a decline: O(s·u) + a re-route + serving the agent
 _on_grace_end                    O(w log w) + a re-route per pending offer
 _on_cooldown_end                 O(1) (the item is placed by tick, in queue order)
 _on_aging                        O(log q + log t)

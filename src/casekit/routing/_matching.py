@@ -9,7 +9,9 @@ operation                        cost
 ==============================  ==========================================================
 _score, _eligible                O(1)
 _held_weight                     O(1)
-_unindex, _reindex, _set_load    O(s log n)
+_unindex, _reindex              O(s log n) worst case; a few C calls per skill with the
+                                 built-in policies (see `AgentIndex`)
+_rerank, _set_load               the same, in one pass over the agent's skills
 _find                            O(r + k·r) to the runner-up; the whole pool of the rarest
                                  skill when nobody eligible has room (or explain is FULL)
 _first_eligible                  O(m)
@@ -50,21 +52,30 @@ class _Matching(_RouterCore):
             self._index.remove(agent.agent.id)
             agent.indexed = False
 
+    def _rank(self, agent: _AgentState) -> Any:
+        score = agent.score = self._score(agent)
+        if type(score) is int:
+            return (score << SEQ_BITS) | agent.last_offer_seq
+        return (score, agent.last_offer_seq)
+
     def _reindex(self, agent: _AgentState) -> None:
         if agent.presence is Presence.AVAILABLE and agent.load < agent.agent.capacity:
-            score = agent.score = self._score(agent)
-            rank = (
-                (score << SEQ_BITS) | agent.last_offer_seq
-                if type(score) is int
-                else (score, agent.last_offer_seq)
-            )
-            self._index.insert(agent.agent.id, rank, agent.grades, agent.names)
+            self._index.insert(agent.agent.id, self._rank(agent), agent.grades, agent.names)
             agent.indexed = True
 
+    def _rerank(self, agent: _AgentState) -> None:
+        """Re-index an agent whose load or last offer changed (nothing else did)."""
+        if not agent.indexed:
+            self._reindex(agent)
+        elif agent.load < agent.agent.capacity:
+            self._index.move(agent.agent.id, self._rank(agent), agent.grades, agent.names)
+        else:
+            self._index.remove(agent.agent.id)
+            agent.indexed = False
+
     def _set_load(self, agent: _AgentState, delta: int) -> None:
-        self._unindex(agent)
         agent.load += delta
-        self._reindex(agent)
+        self._rerank(agent)
 
     # ------------------------------------------------------------------ internals: eligibility
 
@@ -97,25 +108,24 @@ class _Matching(_RouterCore):
         (room for the weight, decline memory). Stops at the second eligible agent (the
         runner-up, for the tie-break) unless `ExplainDetail.FULL` asks for a count.
         """
-        pool = self._index.pool(state.item.skills)
+        index = self._index
+        pool = index.pool(state.item.skills)
         found: list[_AgentState] = []
         examined = 0
-        agents = self._agents
-        index = self._index
         full = self.explain_detail is ExplainDetail.FULL
         eligible = 0
         weight = state.item.weight
         declined = state.declined
-        for key in index.holding(pool, state.needs):
-            agent_id = index.agent_of(key)
-            agent = agents[agent_id]
+        for agent in map(self._agents.__getitem__, index.agents_holding(pool, state.needs)):
             examined += 1
             if agent.load + weight > agent.agent.capacity:
                 continue
-            if declined and agent_id in declined:
-                until = declined[agent_id]
-                if until is _FOREVER or until > now:
-                    continue
+            if declined:
+                agent_id = agent.agent.id
+                if agent_id in declined:
+                    until = declined[agent_id]
+                    if until is _FOREVER or until > now:
+                        continue
             eligible += 1
             if len(found) < 2:
                 found.append(agent)

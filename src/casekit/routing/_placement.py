@@ -7,16 +7,17 @@ walked before an eligible one is met, ``q`` queued items, ``g`` groups of queued
 ==============================  ==========================================================
 operation                        cost
 ==============================  ==========================================================
-_route (offered)                 O(r + k·r + s log n)
+_route (offered)                 O(r + k + s·u), ``u`` a move in one skill's index: a few
+                                 C calls on a short list (see `AgentIndex`)
 _route (queued)                  O(r + pool + log q)
-_offer, _detach                  O(s log n) (+ O(log q) off the queue)
+_offer, _detach                  O(s·u) (+ O(log q) off the queue)
 _enqueue, _dequeue               O(log q) (+ O(log t) for an aging timer)
 _accept, _record, _decision      O(1) (a timer cancelled is amortized O(1))
 _materialize, _offer_of          O(1)
-_refuse                          O(s log n) + a re-route + serving the freed agent
+_refuse                          O(s·u) + a re-route + serving the freed agent
 _serve                           O(g + m log q) + an offer per item placed
 _withdraw_all                    O(w log w) + a re-route per offer
-_change_presence                 O(s log n) + serving the agent or withdrawing its offers
+_change_presence                 O(s·u) + serving the agent or withdrawing its offers
 ==============================  ==========================================================
 """
 
@@ -168,11 +169,10 @@ class _Placement(_RouterCore):
         state.offer_token = self._token()
         state.deadline = None if self.push_timeout is None else now + self.push_timeout
         agent.offered.add(state.item.id)
-        self._unindex(agent)
         agent.load += state.item.weight
         self._offer_seq += 1
         agent.last_offer_seq = self._offer_seq
-        self._reindex(agent)
+        self._rerank(agent)
         self._emit(EventKind.OFFERED, state.item.id, agent.agent.id, now)
         if agent.agent.auto_accept:
             self._accept(state, now)

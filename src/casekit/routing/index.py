@@ -1,4 +1,4 @@
-"""Sorted load indexes: the agents who may be offered work, per skill, best first.
+"""Load indexes: the agents who may be offered work, per skill, best first.
 
 An agent is in the index while it is Available and has room (load below capacity). Its key
 orders by ``rank`` (the policy's score, then the agent offered work longest ago), then by id —
@@ -19,15 +19,31 @@ integer instead of a tuple and the integers it points to. The fields are sized t
 and the number of grade bits seen so far, doubling when outgrown; the index then re-keys
 itself (O(n·s log n), a logarithmic number of times over its life).
 
+Packed keys of one skill are kept in buckets (``_Pool``): a bucket holds the keys sharing a
+score and a block of ``2**12`` offer numbers, as a plain sorted list, and the pool keeps its
+bucket numbers sorted, so walking the buckets in order walks the keys in order (in C:
+``chain.from_iterable``). Moving an agent (an offer, an answer, a release) takes its key out of
+one short list and puts the new key in another, in one pass over its skills: a few C calls
+per skill instead of a sorted-list method call per skill for the removal and another for the
+insertion. An agent just offered work has the newest offer number, so its key is appended at
+the end of its bucket (the O(1) move of a least-frequently-used cache's buckets); an agent
+whose load went down keeps its last offer number, so its key is inserted by bisection in a
+bucket of at most a few hundred keys (the agents of one skill offered work within one block of
+offers, whatever the number of agents; the first block of a score, which holds every agent
+never offered work, is a ``SortedList``). Empty buckets, and the pool of a skill nobody indexed
+holds, are deleted.
+
 For other ranks (a custom policy with tuple or float scores) a key is the tuple
-``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``.
+``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``; each
+skill's keys are one ``SortedList``.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import compress, filterfalse
-from operator import itemgetter
+from itertools import chain, compress, filterfalse, repeat
+from operator import itemgetter, rshift
 from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no stubs
@@ -39,8 +55,17 @@ __all__ = ["SEQ_BITS", "AgentIndex"]
 SEQ_BITS = 42
 """Offer sequence numbers below 2**42 pack under an integer score in one rank."""
 
+_BLOCK_BITS = 12
+"""A bucket holds the keys of one score whose offer numbers share all but the low 12 bits."""
+
+_FIRST = (1 << (SEQ_BITS - _BLOCK_BITS)) - 1
+"""``bucket & _FIRST == 0``: the bucket of the agents of a score never offered work, or offered
+it only among the first ``2**12`` offers. Nothing bounds how many agents it holds (a new
+office's agents all start there), so it is a ``SortedList`` rather than a plain list."""
+
 _CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
 _GRADES = itemgetter(2)
+_AGENT = itemgetter(1)
 _EMPTY: SortedList = SortedList()
 
 
@@ -53,12 +78,78 @@ def _id_code(agent_id: str, width: int) -> int:
     return code << (_CHAR_BITS * (width - len(data)))
 
 
-class AgentIndex:
-    """One sorted list of keys per skill, and one of every agent once an item needs no skill.
+class _Pool:
+    """One skill's packed keys, in order: sorted buckets of keys sharing their high bits.
 
-    With ``s`` skills per agent and ``n`` indexed agents, `insert` and `remove`
-    cost O(s log n); `pool` is O(r) for an item needing ``r`` skills; a walk costs
-    O(1) per agent passed over, in C.
+    A key's bucket is ``key >> shift``: its score and its offer number's block of
+    ``2**12`` offers. Each bucket is a sorted list and ``order`` the sorted bucket numbers, so
+    the keys in bucket order are the keys in order. A bucket holds the agents of one skill
+    offered work within one block of offers, about ``2**12·s/S`` keys for ``s`` of ``S``
+    skills per agent whatever the number of agents, so adding or removing a key costs
+    two C calls on a short list (an agent just offered work has the newest offer number: its
+    key goes at the end of its bucket). The first block of a score is the exception (every
+    agent never offered work is in it): it is a ``SortedList``, O(log n) per key, so that a
+    new office's agents leaving it one by one do not each shift a list of all the skill's
+    agents. Empty buckets are deleted.
+    """
+
+    __slots__ = ("buckets", "order", "size")
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, Any] = {}  # a list, or a SortedList for a first block
+        self.order: list[int] = []
+        self.size = 0
+
+    @classmethod
+    def of(cls, keys: Iterable[int], shift: int) -> _Pool:
+        """A pool of ``keys``. O(n log n)."""
+        pool = cls()
+        for key in sorted(keys):
+            pool.add(key, key >> shift)
+        return pool
+
+    def add(self, key: int, bucket: int) -> None:
+        """Add a key whose bucket is ``bucket``. O(log b + B), in C."""
+        entries = self.buckets.get(bucket)
+        if entries is None:
+            self.buckets[bucket] = [key] if bucket & _FIRST else SortedList((key,))
+            insort(self.order, bucket)
+        elif not bucket & _FIRST:
+            entries.add(key)
+        elif key > entries[-1]:
+            entries.append(key)
+        else:
+            insort(entries, key)
+        self.size += 1
+
+    def discard(self, key: int, bucket: int) -> None:
+        """Remove a key whose bucket is ``bucket``; an emptied bucket goes. O(log b + B), in C."""
+        entries = self.buckets[bucket]
+        if len(entries) == 1:
+            del self.buckets[bucket]
+            del self.order[bisect_left(self.order, bucket)]
+        elif not bucket & _FIRST:
+            entries.remove(key)
+        else:
+            del entries[bisect_left(entries, key)]
+        self.size -= 1
+
+    def __iter__(self) -> Iterator[int]:
+        """The keys in order, iterated in C. O(1) to start, O(1) per key."""
+        return chain.from_iterable(map(self.buckets.__getitem__, self.order))
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class AgentIndex:
+    """The agents of each skill in order, and of every agent once an item needs no skill.
+
+    With ``s`` skills per agent and ``n`` indexed agents: for packed keys (the built-in
+    policies) `insert`, `remove` and `move` cost O(s·(log b + B)) for a skill's ``b`` buckets
+    of at most ``B`` keys (both bounded by the offers in flight, not by ``n``: in practice a
+    few C calls on short lists per skill); for tuple keys O(s log n) in sorted lists. `pool`
+    is O(r) for an item needing ``r`` skills; a walk costs O(1) per agent passed over, in C.
     """
 
     __slots__ = (
@@ -72,21 +163,24 @@ class AgentIndex:
         "_ids",
         "_keys",
         "_packed",
+        "_shift",
         "_skills",
     )
 
     def __init__(self) -> None:
-        self._by_skill: dict[str, SortedList] = {}
+        # A _Pool per skill for packed keys, a SortedList for tuple keys.
+        self._by_skill: dict[str, Any] = {}
         # The key and skills of every indexed agent. Keys are plain values (the collector
         # does not track them); rank and grades are read back from a key when re-keying.
         self._keys: dict[str, Any] = {}
         self._skills: dict[str, Iterable[str]] = {}
-        self._everyone: SortedList | None = None
+        self._everyone: Any = None
         self._bits: dict[tuple[str, int], int] = {}
         self._packed: bool | None = None  # decided by the first rank indexed
         self._grade_bits = 64
         self._id_bits = 16 * _CHAR_BITS  # ids of up to 16 bytes, to begin with
         self._id_mask = (1 << self._id_bits) - 1
+        self._shift = self._id_bits + self._grade_bits + _BLOCK_BITS
         self._codes: dict[str, int] = {}  # agent id -> id code (packed keys)
         self._ids: dict[int, str] = {}  # id code -> agent id
 
@@ -155,6 +249,7 @@ class AgentIndex:
         old_id_bits, old_grade_bits = self._id_bits, self._grade_bits
         self._id_bits, self._grade_bits = id_bits, grade_bits
         self._id_mask = (1 << id_bits) - 1
+        self._shift = id_bits + grade_bits + _BLOCK_BITS
         if not self._packed:
             return
         keys = list(self._keys.items())
@@ -177,40 +272,108 @@ class AgentIndex:
 
     # ----- upkeep ---------------------------------------------------------------------
     def insert(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
-        """Index an agent under each of its skills. O(s log n)."""
+        """Index an agent under each of its skills. O(s·(log b + B)), O(s log n) for tuples."""
         key = self._key(agent_id, rank, grades)
         self._keys[agent_id] = key
         self._skills[agent_id] = skills
-        if self._everyone is not None:
-            self._everyone.add(key)
         by_skill = self._by_skill
+        if not self._packed:
+            if self._everyone is not None:
+                self._everyone.add(key)
+            for skill in skills:
+                entries = by_skill.get(skill)
+                if entries is None:
+                    entries = by_skill[skill] = SortedList()
+                entries.add(key)
+            return
+        bucket = key >> self._shift
         for skill in skills:
-            entries = by_skill.get(skill)
-            if entries is None:
-                entries = by_skill[skill] = SortedList()
-            entries.add(key)
+            pool = by_skill.get(skill)
+            if pool is None:
+                pool = by_skill[skill] = _Pool()
+            pool.add(key, bucket)
+        if self._everyone is not None:
+            self._everyone.add(key, bucket)
 
     def remove(self, agent_id: str) -> None:
-        """Remove an indexed agent. O(s log n)."""
+        """Remove an indexed agent. O(s·(log b + B)), O(s log n) for tuples."""
         key = self._keys.pop(agent_id)
-        if self._everyone is not None:
-            self._everyone.remove(key)
+        skills = self._skills.pop(agent_id)
         by_skill = self._by_skill
-        for skill in self._skills.pop(agent_id):
-            by_skill[skill].remove(key)
+        if not self._packed:
+            if self._everyone is not None:
+                self._everyone.remove(key)
+            for skill in skills:
+                by_skill[skill].remove(key)
+            return
+        bucket = key >> self._shift
+        for skill in skills:
+            pool = by_skill[skill]
+            pool.discard(key, bucket)
+            if not pool.order:
+                del by_skill[skill]  # the skill's last indexed agent left
+        if self._everyone is not None:
+            self._everyone.discard(key, bucket)
+
+    def move(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
+        """Re-key an indexed agent whose rank changed (its skills did not).
+
+        One pass over its skills, O(s·(log b + B)); O(s log n) for tuple keys. After an offer
+        the agent's key is the newest of its score, so it goes at the end of its bucket.
+        """
+        if not self._packed:
+            self.remove(agent_id)
+            self.insert(agent_id, rank, grades, skills)
+            return
+        old = self._keys[agent_id]
+        key = self._keys[agent_id] = self._key(agent_id, rank, grades)
+        shift = self._shift
+        old_bucket, bucket = old >> shift, key >> shift
+        by_skill = self._by_skill
+        pools: Iterable[_Pool] = map(by_skill.__getitem__, skills)
+        if self._everyone is not None:
+            pools = chain(pools, (self._everyone,))
+        if not (old_bucket & _FIRST and bucket & _FIRST):  # rare: from or to a first block
+            for pool in pools:
+                pool.discard(old, old_bucket)
+                pool.add(key, bucket)
+            return
+        for pool in pools:
+            buckets = pool.buckets
+            entries = buckets[old_bucket]
+            if len(entries) == 1:
+                del buckets[old_bucket]
+                order = pool.order
+                del order[bisect_left(order, old_bucket)]
+            else:
+                del entries[bisect_left(entries, old)]
+            target = buckets.get(bucket)
+            if target is None:
+                buckets[bucket] = [key]
+                insort(pool.order, bucket)
+            elif key > target[-1]:
+                target.append(key)
+            else:
+                insort(target, key)
 
     # ----- walks ----------------------------------------------------------------------
-    def pool(self, required: Mapping[str, int]) -> SortedList:
+    def pool(self, required: Mapping[str, int]) -> Any:
         """Return the smallest index that every agent eligible for ``required`` is in. O(r).
 
         The index of the item's rarest required skill (or of every agent when the item needs
-        no skill). Walk it with `holding` and test each agent met for room.
+        no skill): an iterable of keys in order, with a length. Walk it with `holding` and
+        test each agent met for room.
         """
         if not required:
+            if self._packed is None:  # nobody indexed yet, and no key type chosen
+                return _EMPTY
             if self._everyone is None:  # first item needing no skill: O(n log n), once
-                self._everyone = SortedList(self._keys.values())
+                if self._packed:
+                    self._everyone = _Pool.of(self._keys.values(), self._shift)
+                else:
+                    self._everyone = SortedList(self._keys.values())
             return self._everyone
-        best: SortedList | None = None
+        best: Any = None
         by_skill = self._by_skill
         for skill in required:
             entries = by_skill.get(skill)
@@ -232,6 +395,18 @@ class AgentIndex:
         if self._packed:
             return filterfalse(need.__and__, pool)
         return compress(pool, map(need.__eq__, map(need.__and__, map(_GRADES, pool))))
+
+    def agents_holding(self, pool: Iterable[Any], need: int) -> Iterator[str]:
+        """Yield, in order, the ids of the agents in ``pool`` whose grades cover ``need``.
+
+        `holding`, with each key met turned into its agent's id in C too. O(1) per agent
+        passed over.
+        """
+        keys = self.holding(pool, need)
+        if self._packed:
+            codes = map(self._id_mask.__and__, map(rshift, keys, repeat(self._grade_bits)))
+            return map(self._ids.__getitem__, codes)
+        return map(_AGENT, keys)
 
     def __contains__(self, agent_id: object) -> bool:
         return agent_id in self._keys

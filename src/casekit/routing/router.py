@@ -2,18 +2,21 @@
 
 Costs, for ``n`` agents Available with room, ``s`` skills per agent, ``r`` skills per item,
 ``k`` agents walked before an eligible one is met (about ``1 / P(eligible | rarest skill)``,
-independent of ``n``), ``g`` groups of queued skill sets and ``q`` queued items:
+independent of ``n``), ``g`` groups of queued skill sets and ``q`` queued items; ``u`` is
+moving an agent in one skill's index: O(log b + B) in C for ``b`` buckets of at most ``B``
+keys with the built-in policies (see `casekit.routing.index`), O(log n) for a custom policy's
+tuple scores:
 
 ==============================  ==========================================================
 operation                        cost
 ==============================  ==========================================================
-submit (offered)                 O(r + k·r + s log n)
+submit (offered)                 O(r + k + s·u)
 submit (queued)                  O(r + pool + log q) — the whole pool of the rarest skill
                                  is walked to prove nobody eligible has room
 accept                           O(1)
-decline / timeout / release      O(s log n) + a re-route + serving the freed agent
+decline / timeout / release      O(s·u) + a re-route + serving the freed agent
 serve a freed agent              O(g + m log q) for ``m`` queued items looked at
-set_presence / set_skills        O(s log n) + serving the agent
+set_presence / set_skills        O(s·u) + serving the agent
 tick                             O(log t) per due timer + what each timer does
 load, state_of, explain          O(1)
 queue()                          O(q log g)
@@ -202,7 +205,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     # ------------------------------------------------------------------ agents
 
     def add_agent(self, agent: Agent, presence: Presence = Presence.OFFLINE) -> None:
-        """Register an agent (Offline unless ``presence`` says otherwise). O(s log n).
+        """Register an agent (Offline unless ``presence`` says otherwise). O(s·u).
 
         Raises:
             AlreadyExists: If an agent with this id is registered.
@@ -328,8 +331,8 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     def submit(self, item: WorkItem) -> Offer | None:
         """Route a new item: offer it to the best eligible agent, or queue it.
 
-        Cost: O(r + k·r + s log n) when offered; when queued, the pool of the item's rarest
-        skill is walked once.
+        Cost: O(r + k + s·u) when offered (see the module's table); when queued, the pool of
+        the item's rarest skill is walked once.
 
         Returns:
             The offer, or ``None`` when the item was queued in Awaiting Assignment.
