@@ -157,3 +157,27 @@ def test_a_cedar_policy_lists_the_same_cases(storage: Storage, backend: str) -> 
         assert app_listing_violations(app, principal, page_size=2) == []
         ids = [c.id for c in app.find_cases(actor=principal).items]
         assert ids == [c.id for c in built_in.find_cases(actor=principal).items]
+
+
+def test_a_routing_queue_shows_only_the_cases_the_principal_may_read(storage: Storage) -> None:
+    """issue 17 (filtered reads): queues return only what the principal may see."""
+    app = secured(storage, audit_reads_from=4)
+    for number in range(4):
+        open_pdc(app, f"PDC-{number}")  # nobody staffs intake: all four wait
+    app.update(
+        "PDC-3",
+        lambda case: case.set_sensitivity(4, actor=INTAKE.id, reason="names a minor"),
+        actor=INTAKE,
+    )
+    low = Principal("bob", {"caseworker"}, clearance=2)
+    high = Principal("bob", {"caseworker"}, clearance=5)
+    assert [e.item_id for e in app.queue("benefits", actor=low)] == ["PDC-0", "PDC-1", "PDC-2"]
+    assert [e.item_id for e in app.queue("benefits", actor=high)] == [f"PDC-{n}" for n in range(4)]
+    assert app.queue("benefits", actor=Principal("mallory")) == []
+    with storage.unit_of_work() as uow:  # the sensitive case listed to bob is logged
+        reads = [e for e in uow.audit.entries("PDC-3") if e.action == "read"]
+    assert [(e.actor, e.detail["listed"]) for e in reads] == [("bob", "queue")]
+    with pytest.raises(CasekitError):
+        app.queue("benefits", actor="bob")
+    with pytest.raises(CasekitError):
+        app.queue("nowhere", actor=high)

@@ -74,7 +74,7 @@ from casekit.financials.corrections import AppliedReassessment, ReassessmentEngi
 from casekit.lifecycle.engine import ActionResult
 from casekit.priority import Priority
 from casekit.routing.model import Agent, Presence
-from casekit.routing.router import ItemStatus
+from casekit.routing.router import ItemStatus, QueueEntry
 from casekit.security import (
     AccessPolicy,
     Authorizer,
@@ -756,6 +756,54 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
                 return read(Session(self, uow, "reader"))
         reader = self._reader(actor, what=f"the routing of {case_id}")
         return self.execute(reader, read, name=f"read the routing of {case_id}")
+
+    def queue(
+        self, domain: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> list[QueueEntry]:
+        """Awaiting Assignment in ``domain``, in service order: the entries ``actor`` may read.
+
+        With a policy, ``actor`` is required, and an entry is listed only when the policy
+        lets the principal ``read`` its case (an item that is not a stored case is left out:
+        there is nothing to decide on); listed cases at or above ``audit_reads_from`` are
+        logged as reads (``detail["listed"]`` is ``"queue"``). Without a policy, every entry.
+
+        Complexity: O(q log g) for the router's queue order plus, with a policy, one case
+        read and one decision per waiting item (q): a queue of thousands costs as many reads.
+
+        Raises:
+            NotFound: No such routing domain.
+            ValidationError: No principal given to an application with a policy; no actor
+                given to an application that logs reads; a blank reason.
+        """
+        domain = self._domain(domain)
+        reason = check_optional_text(reason, what=f"reason to read the queue of {domain}")
+        if self.policy is not None and not isinstance(actor, Principal):
+            raise ValidationError(
+                f"{self.name} checks access: say who reads the queue of {domain} with a "
+                f"Principal (actor=), got {actor!r:.80}"
+            )
+
+        def read(session: Session) -> list[QueueEntry]:
+            entries = session.router(domain).router.queue()
+            policy, principal = self.policy, session.principal
+            if policy is None or principal is None:
+                return entries
+            shown = []
+            for entry in entries:
+                try:
+                    case = session.read(entry.item_id)
+                except NotFound:
+                    continue  # not a case: nothing to decide on, so not shown
+                if policy.decide(principal, Permission.READ, CaseResource.of(case)).allowed:
+                    if self.audit_reads_from is not None:
+                        session.authorize(
+                            case, Permission.READ, reason=reason, detail={"listed": "queue"}
+                        )
+                    shown.append(entry)
+            return shown
+
+        reader = self._reader(actor, what=f"the queue of {domain}")
+        return self.execute(reader, read, name=f"read the queue of {domain}")
 
     def tick(self, *, actor: Actor = ROUTING_TIMER) -> int:
         """Act on every routing deadline that has passed, in every domain; return how many.

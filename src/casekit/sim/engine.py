@@ -44,6 +44,7 @@ from casekit.clock import ManualClock, as_utc
 from casekit.errors import ValidationError
 from casekit.priority import Priority
 from casekit.routing import EventKind, Presence, RoutingEvent, WorkItem
+from casekit.routing.ladder_runner import LadderRunner
 from casekit.sim.events import SimEvent, SimEventKind, SimSubscriber
 from casekit.sim.results import (
     AgentRecord,
@@ -195,6 +196,11 @@ class Simulation:
                     self._priorities.append(priority)
                     self._cumulative.append((self._cumulative or [0.0])[-1] + float(weight))
         self.router.subscribe(self._on_routing_event)
+        self.ladders: LadderRunner | None = None
+        self._rungs = 0
+        self._ladders_ticked_at: datetime | None = None
+        if scenario.ladders:
+            self.ladders = LadderRunner(self.router, scenario.ladders, calendar=scenario.calendar)
         self._arrivals: Iterator[datetime] = iter(
             scenario.arrivals.times(scenario.start, self._arrival_rng)
         )
@@ -271,12 +277,16 @@ class Simulation:
         events = 0
         while True:
             deadline = router.next_deadline()
+            rung = self._next_rung()
+            if rung is not None and (deadline is None or rung < deadline):
+                deadline = rung
             at = heap[0][0] if heap else None
             if deadline is not None and (at is None or deadline <= at):
                 if deadline > end:
                     break
                 clock.set(deadline)
                 events += router.tick()
+                events += self._tick_ladders()
                 continue
             if at is None or at > end:
                 break
@@ -288,6 +298,30 @@ class Simulation:
         clock.set(end)
         logger.debug("simulated to %s: %d events", end.isoformat(), events)
         return self.result()
+
+    def _next_rung(self) -> datetime | None:
+        """When a ladder rung may next fall due: not again at the instant ladders ticked."""
+        ladders = self.ladders
+        if ladders is None:
+            return None
+        due = ladders.next_due()
+        if due is None or (self._ladders_ticked_at is not None and due <= self._ladders_ticked_at):
+            return None  # what is left due then waits for an agent or is blocked
+        return due
+
+    def _tick_ladders(self) -> int:
+        ladders = self.ladders
+        if ladders is None:
+            return 0
+        self._ladders_ticked_at = self.clock.now()
+        applied = len(ladders.tick())
+        self._rungs += applied
+        return applied
+
+    @property
+    def rungs_applied(self) -> int:
+        """Escalation ladder rungs applied so far (0 without ladders)."""
+        return self._rungs
 
     def result(self) -> SimulationResult:
         """The result at the current simulated time. O(items × stages + agents + samples)."""
@@ -569,6 +603,10 @@ class Simulation:
             elif agent.available_since is not None:
                 agent.available += event.at - agent.available_since
                 agent.available_since = None
+        elif kind is EventKind.RELEASED:
+            item = self._items.get(event.item_id or "")
+            if item is not None:  # a step change or a ladder rung ends any pending offer
+                item.offered_to = None
         elif kind in _REFUSALS:
             item = self._items[event.item_id or ""]
             agent = self._agents[event.agent_id or ""]

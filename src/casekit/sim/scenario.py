@@ -18,6 +18,7 @@ from casekit.clock import ManualClock, as_utc
 from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
 from casekit.routing import Aging, ExplainDetail, Router, RoutingModel, RoutingPolicy
+from casekit.routing.ladder import Ladder, check_ladders
 from casekit.sim.specs import AgentSpec, ArrivalProcess, Stage
 from casekit.worklists.calendar import BusinessCalendar
 
@@ -25,6 +26,10 @@ __all__ = ["DEFAULT_START", "Scenario"]
 
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 """Monday 5 January 2026, 00:00 UTC."""
+
+
+def _ladders(values: Iterable[Ladder]) -> tuple[Ladder, ...]:
+    return tuple(check_ladders(values).values())
 
 
 def _agents(values: Iterable[AgentSpec]) -> tuple[AgentSpec, ...]:
@@ -60,6 +65,11 @@ class Scenario:
         priorities: Optional priority mix (priority → relative weight); default all Normal.
         sample_every: How often agents' loads and presence are sampled (``None``: never).
         id_prefix: Prefix of the case ids (``CASE-1``, ``CASE-2``, ...).
+        ladders: Escalation ladders for the stages (``casekit.routing.Ladder``, at most one
+            per stage, each naming a stage of the scenario), applied by a
+            ``LadderRunner`` on the simulation's router: run a scenario with and without
+            them on the same seed to forecast their effect (`casekit.sim.whatif.compare`).
+            With a ``calendar``, a rung's delay is working time on it.
     """
 
     agents: tuple[AgentSpec, ...] = attrs.field(converter=_agents)
@@ -78,10 +88,12 @@ class Scenario:
     sample_every: timedelta | None = timedelta(hours=1)
     id_prefix: str = "CASE-"
     explain: ExplainDetail = ExplainDetail.SUMMARY
+    ladders: tuple[Ladder, ...] = attrs.field(default=(), converter=_ladders)
 
     def __attrs_post_init__(self) -> None:
         self._check_agents()
         self._check_stages()
+        self._check_ladders()
         if not isinstance(self.arrivals, ArrivalProcess):
             raise ValidationError(
                 f"arrivals must be an arrival process (Poisson, Recorded, ArrivalFunction), "
@@ -126,6 +138,15 @@ class Scenario:
             )
         except TypeError as error:
             raise ValidationError(f"bad routing model for the scenario: {error}") from error
+
+    def _check_ladders(self) -> None:
+        names = [stage.name for stage in self.stages]
+        for ladder in self.ladders:
+            if ladder.stage not in names:
+                raise ValidationError(
+                    f"a ladder of the scenario names stage {ladder.stage!r}, which it does not "
+                    f"have; {allowed_list(names)}"
+                )
 
     def _check_agents(self) -> None:
         if not self.agents:
