@@ -24,15 +24,27 @@ The implementations:
 * **pandas (int keys)**: one merge/groupby over the frames of every case, case,
   component and nominee as integer codes (the strong pandas baseline).
 * **pandas (str keys)**: the same computation joining on string keys (object dtype).
+* **numpy join (an experiment, not the library)**: casekit's own per-case work (the
+  reassessment period, the ledger lines meeting it, the due amounts from casekit's one
+  implementation of them), then every case's due and ledger lines flattened into int64
+  columns (case, cover first and last ordinals, component and nominee ranks, due, paid,
+  earlier), joined and summed by ``np.lexsort`` and ``np.add.reduceat``, and turned back
+  into the same ``Reassessment`` results (checked equal to ``reassess_many``'s, every
+  field of every result). It asks whether columnar arithmetic over casekit's due lines
+  could reach pandas; measured, it is slower than ``reassess_many`` itself, and it stays
+  here as the evidence.
+* **casekit's due lines alone**: only that per-case work, without comparing anything or
+  building a result: the least any bulk path costs that takes its due amounts from
+  casekit's one implementation of them (numpy replacing the join, not the rules).
 
 Printed:
 
 * (a) one case: the time per case over S sampled cases (median over rounds), casekit and
   the floor, and their ratio (target: casekit ≤ 1.3× the floor); pandas on one case's
   frames for context;
-* (b) bulk, every case: cases per second for casekit, the floor and pandas (int and str
-  keys), the best of the rounds each, and the ratios (target: casekit ≥ 1× pandas with
-  integer keys).
+* (b) bulk, every case: cases per second for casekit, the floor, pandas (int and str
+  keys), the numpy join and casekit's due lines alone, the best of the rounds each, and
+  the ratios (target: casekit ≥ 1× pandas with integer keys).
 
 Rounds are interleaved: each round times every implementation once, in an order that
 alternates between rounds, so load from other work on a shared machine falls on all of
@@ -54,6 +66,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 
 from casekit.errors import MissingExtra
 from casekit.financials import (
@@ -66,10 +79,13 @@ from casekit.financials import (
     Period,
     Reassessment,
     ReassessmentRequest,
+    ReassessmentTrigger,
     build_schedule,
     reassess,
     reassess_many,
 )
+from casekit.financials import reassessment as engine
+from casekit.financials.schedule import LineKey, _due_by_span
 from casekit.money import Money
 
 try:
@@ -391,6 +407,127 @@ def pandas_diff(f: dict[str, pd.DataFrame]) -> pd.Series:
     return lines.groupby("case")["correction"].sum().astype("int64")
 
 
+# ----- the numpy join over casekit's due lines (an experiment) -----------------------------
+def casekit_due_lines(request: ReassessmentRequest) -> tuple[list[LineKey], dict[LineKey, int]]:
+    """One case's ledger lines meeting its reassessment period and its due amounts.
+
+    casekit's own steps (the private ones ``reassess`` runs), nothing compared: what any
+    bulk path taking its due amounts from casekit's one implementation runs per case.
+    """
+    _, old, new, ledger, pattern, nominees, _, since, until = request._inputs
+    window = engine._window(old, new, ledger, nominees, since, until)
+    if window is None:
+        return [], {}
+    paid_keys = ledger._keys_meeting(window.start, window.end)
+    covers = engine._covers(pattern, window, paid_keys)
+    return paid_keys, _due_by_span(new.determinations, covers, nominees, new.certified)
+
+
+def due_lines_only(requests: list[ReassessmentRequest]) -> None:
+    for request in requests:
+        casekit_due_lines(request)
+
+
+_START, _END = itemgetter(0), itemgetter(1)
+_COMPONENT, _NOMINEE = itemgetter(2), itemgetter(3)
+
+
+def numpy_join_bulk(requests: list[ReassessmentRequest]) -> list[Reassessment]:
+    """``reassess_many`` with the join, diff and sums done by numpy over int64 columns."""
+    keys: list[LineKey] = []  # every case's due keys, then its ledger keys
+    dues: list[int] = []
+    paids: list[int] = []
+    earliers: list[int] = []
+    counts: list[int] = []
+    heads: list[Reassessment | tuple[str, ReassessmentTrigger, Period, str]] = []
+    for request in requests:
+        case_id, old, new, ledger, pattern, nominees, trigger, since, until = request._inputs
+        currency = new.determinations.currency
+        window = engine._window(old, new, ledger, nominees, since, until)
+        if window is None:
+            heads.append(engine._no_change(case_id, trigger, currency))
+            counts.append(0)
+            continue
+        paid_keys = ledger._keys_meeting(window.start, window.end)
+        covers = engine._covers(pattern, window, paid_keys)
+        due = _due_by_span(new.determinations, covers, nominees, new.certified)
+        paid, corrected = ledger._amounts()
+        n_due, n_paid = len(due), len(paid_keys)
+        keys += due
+        keys += paid_keys
+        dues += due.values()
+        dues += [0] * n_paid
+        paids += [0] * n_due
+        paids += map(paid.get, paid_keys, [0] * n_paid)
+        earliers += [0] * n_due
+        earliers += map(corrected.get, paid_keys, [0] * n_paid)
+        counts.append(n_due + n_paid)
+        heads.append((case_id, trigger, window, currency))
+    total, cases = len(keys), len(counts)
+    i64 = np.int64
+    # Columns; components and nominees ranked in string order, so sorting them sorts keys.
+    component_rank = {c: n for n, c in enumerate(sorted(set(map(_COMPONENT, keys))))}
+    nominee_rank = {c: n for n, c in enumerate(sorted(set(map(_NOMINEE, keys))))}
+    case = np.repeat(np.arange(cases, dtype=i64), np.asarray(counts, dtype=i64))
+    first = np.fromiter(map(date.toordinal, map(_START, keys)), i64, total)
+    last = np.fromiter(map(date.toordinal, map(_END, keys)), i64, total)
+    component = np.fromiter(map(component_rank.__getitem__, map(_COMPONENT, keys)), i64, total)
+    nominee = np.fromiter(map(nominee_rank.__getitem__, map(_NOMINEE, keys)), i64, total)
+    due_col = np.fromiter(dues, i64, total)
+    paid_col = np.fromiter(paids, i64, total)
+    earlier_col = np.fromiter(earliers, i64, total)
+    # Join: sort by (case, key); a line is a run of equal (case, key); sum each run.
+    order = np.lexsort((nominee, component, last, first, case))
+    columns = [c[order] for c in (case, first, last, component, nominee)]
+    starts_run = np.zeros(total, dtype=bool)
+    starts_run[:1] = True
+    for column in columns:
+        starts_run[1:] |= column[1:] != column[:-1]
+    runs = np.flatnonzero(starts_run)
+    if total:
+        d, p, e = (np.add.reduceat(c[order], runs) for c in (due_col, paid_col, earlier_col))
+    else:
+        d = p = e = np.zeros(0, dtype=i64)
+    # Compared: a line with something due, paid or corrected.
+    kept = (d != 0) | (p != 0) | (e != 0)
+    runs, d, p, e = runs[kept], d[kept], p[kept], e[kept]
+    bounds = np.searchsorted(columns[0][runs], np.arange(cases + 1))
+    nonempty = bounds[1:] > bounds[:-1]
+
+    def per_case(values: np.ndarray) -> list[int]:
+        sums = np.zeros(cases, dtype=i64)
+        if len(values):
+            sums[nonempty] = np.add.reduceat(values, bounds[:-1][nonempty])
+        return sums.tolist()
+
+    due_sum, paid_sum, earlier_sum = per_case(d), per_case(p), per_case(e)
+    any_correction = per_case((d - p - e != 0).astype(i64))
+    row_keys = map(keys.__getitem__, order[runs].tolist())
+    rows = tuple(zip(row_keys, d.tolist(), p.tolist(), e.tolist(), strict=True))
+    at = bounds.tolist()
+    results: list[Reassessment] = []
+    for n, head in enumerate(heads):
+        if isinstance(head, Reassessment):
+            results.append(head)
+            continue
+        case_id, trigger, window, currency = head
+        net = due_sum[n] - paid_sum[n] - earlier_sum[n]
+        results.append(
+            Reassessment(
+                case_id,
+                trigger,
+                window,
+                currency,
+                rows[at[n] : at[n + 1]],
+                due_sum[n],
+                paid_sum[n],
+                earlier_sum[n],
+                engine._outcome(net, any_correction=any_correction[n] > 0),
+            )
+        )
+    return results
+
+
 # ----- checking and timing ------------------------------------------------------------------
 def check_same(
     cases: list[CaseData],
@@ -398,10 +535,16 @@ def check_same(
     by_int: pd.Series,
     by_str: pd.Series,
     bulk: list[Reassessment],
+    *,
+    by_numpy: list[Reassessment],
 ) -> None:
-    """Every baseline computes casekit's net, exactly in cents, for every case."""
+    """Every baseline computes casekit's net, exactly in cents, for every case.
+
+    And the floor every line; the numpy join the very results ``reassess`` gives.
+    """
     disagree: dict[str, int] = {}
-    for n, (case, floor, result) in enumerate(zip(cases, floors, bulk, strict=True)):
+    both = zip(cases, floors, bulk, by_numpy, strict=True)
+    for n, (case, floor, result, numpy_result) in enumerate(both):
         one = casekit_one(case)
         net = one.net.to_minor()
         rows, floor_net = floor_one(floor)
@@ -414,6 +557,7 @@ def check_same(
             "floor lines": rows == ordinal_rows,
             "pandas (int keys)": int(by_int.get(n, 0)) == net,
             "pandas (str keys)": int(by_str.get(case.case_id, 0)) == net,
+            "numpy join": numpy_result == one,
         }
         for name, same in checks.items():
             if not same:
@@ -464,12 +608,14 @@ def main() -> None:
     print(f"  set up in {time.perf_counter() - started:.1f} s (not timed below)")
 
     by_int, by_str = pandas_diff(int_frames), pandas_diff(str_frames)
-    check_same(cases, floors, by_int, by_str, casekit_bulk(requests))
+    check_same(
+        cases, floors, by_int, by_str, casekit_bulk(requests), by_numpy=numpy_join_bulk(requests)
+    )
     first = casekit_one(cases[0])
     print(
         f"  casekit, reassess_many, the floor and pandas (int and str keys) agree on every "
-        f"case's net in cents, the floor on every line (e.g. {first.case_id}: "
-        f"{first.outcome.value} {first.net})"
+        f"case's net in cents, the floor on every line, the numpy join on every result "
+        f"(e.g. {first.case_id}: {first.outcome.value} {first.net})"
     )
 
     # The set-up data (720,000 ledger entries at full size) is long-lived: move it out of
@@ -498,6 +644,8 @@ def main() -> None:
             "floor": lambda: floor_bulk(floors),
             "pandas (int keys)": lambda: pandas_diff(int_frames),
             "pandas (str keys)": lambda: pandas_diff(str_frames),
+            "numpy join": lambda: numpy_join_bulk(requests),
+            "due lines alone": lambda: due_lines_only(requests),
         },
         rounds,
     )
@@ -526,6 +674,17 @@ def main() -> None:
     print(f"    casekit ÷ pandas (int)    {ratio_int:9.2f}×  as fast (target ≥ 1×)")
     print(f"    casekit ÷ pandas (str)    {ratio_str:9.2f}×  as fast")
     print(f"    casekit ÷ floor           {best['casekit'] / best['floor']:9.2f}×  the time")
+    numpy_int = best["pandas (int keys)"] / best["numpy join"]
+    print(f"    numpy join ÷ pandas (int) {numpy_int:9.2f}×  as fast (target ≥ 1×)")
+    print(
+        f"    numpy join ÷ casekit      {best['numpy join'] / best['casekit']:9.2f}×  the time "
+        f"of reassess_many"
+    )
+    bound = best["pandas (int keys)"] / best["due lines alone"]
+    print(
+        f"    due lines ÷ pandas (int)  {bound:9.2f}×  as fast: the most any bulk path "
+        f"reusing casekit's due amounts reaches, were comparing and results free"
+    )
 
 
 if __name__ == "__main__":
