@@ -105,7 +105,7 @@ def test_one_manual_reassessment_after_all_the_evidence(pdc: ProductDeliveryCase
     applied = fin.reassess(ReassessmentTrigger.MANUAL, actor="w")
     assert applied.result.outcome is CorrectionOutcome.OVERPAYMENT
     assert applied.result.net == eur("-427.42")
-    assert fin.reassess().result.outcome is CorrectionOutcome.NO_CHANGE
+    assert fin.reassess(actor="w").result.outcome is CorrectionOutcome.NO_CHANGE
 
 
 def test_skipped_reassessment_keeps_the_old_entitlement_so_the_change_is_found_later(

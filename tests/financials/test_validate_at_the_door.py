@@ -224,7 +224,7 @@ def test_case_financials_reassess_checks_before_anything_changes(
 ) -> None:
     fin = CaseFinancials(pdc, PRODUCT, pattern=DeliveryPattern.monthly(1))
     with pytest.raises(ValidationError, match=message):
-        fin.reassess(**kw)
+        fin.reassess(**{"actor": "w", **kw})
     assert fin.reassessments == []
     assert not fin.engine.in_progress(pdc.id)
 

@@ -353,7 +353,7 @@ class CaseFinancials:
         self,
         trigger: ReassessmentTrigger = ReassessmentTrigger.MANUAL,
         *,
-        actor: str = "system",
+        actor: str,
         since: date | None = None,
         recover_per_payment: Money | None = None,
         number: int | None = None,
@@ -365,7 +365,7 @@ class CaseFinancials:
 
         Args:
             trigger: What asked for it.
-            actor: Who asked (``"system"`` for an automatic trigger).
+            actor: Who asked: a person, or the id of the declared check that triggered it.
             since: Reassess from this day (a manual request over a chosen period).
             recover_per_payment: Recover each overpaid nominee's overpayment by this much
                 from each of their future payments.
@@ -402,7 +402,7 @@ class CaseFinancials:
         self.reassessments.append(applied)
         return applied
 
-    def handle(self, event: object, *, actor: str = "system") -> AppliedReassessment | None:
+    def handle(self, event: object, *, actor: str) -> AppliedReassessment | None:
         """Reassess if ``event`` calls for it (evidence changed, case closed), else None.
 
         Only this case's own events count: an event of another case (a correction case
