@@ -178,7 +178,7 @@ def test_a_reader_process_decodes_the_types_its_case_types_declare(tmp_path: pat
                                 household=Household(3, Mood.UPSET))
         case.perform("visit", actor="w")
         with SQLiteStorage({str(db)!r}) as storage:
-            storage.add_all([case])
+            storage.add_all([case], actor="intake")
         """,
     )
     out = _run(

@@ -288,7 +288,7 @@ def test_rule_storage_constructors_check_their_arguments(
 def test_rule_storage_add_all_refuses_what_is_not_a_batch() -> None:
     """Rule: ``Storage.add_all(5)`` is a ValidationError, not a bare TypeError."""
     with pytest.raises(ValidationError, match="iterable"):
-        MemoryStorage().add_all(5)  # type: ignore[arg-type]
+        MemoryStorage().add_all(5, actor="intake")  # type: ignore[arg-type]
 
 
 def test_an_unreadable_ledger_key_is_a_corrupt_record() -> None:
