@@ -575,7 +575,7 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         def command(session: Session) -> Case[Any]:
             case = session.read(case_id)
             session.authorize(case, Permission.READ, reason=reason)
-            return case
+            return _cleared(case, session.principal)
 
         return self.execute(reader, command, name=f"read {case_id}")
 
@@ -650,6 +650,7 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
                 page = _decided_page(session, policy, principal, filters, after=after, limit=limit)
             for case in page.items:
                 case.clock = self.clock
+                _cleared(case, principal)
                 if self.audit_reads_from is not None:
                     session.authorize(case, Permission.READ, reason=reason, detail={"listed": True})
             return page
@@ -998,3 +999,19 @@ def _decided_page(
         if page.next_after is None:
             return Page(tuple(kept), None)
         cursor = page.next_after
+
+
+def _cleared(case: Case[Any], principal: Principal | None) -> Case[Any]:
+    """``case`` without the notes more sensitive than ``principal``'s clearance.
+
+    Applied to what a read returns (a copy loaded for the read, never saved): a note's
+    sensitivity restricts that note, not the case (domain.md §7). A break-the-glass grant
+    opens the case, not the notes above the reader's clearance. O(notes).
+    """
+    if principal is None or not case.notes:
+        return case
+    clearance = principal.clearance
+    hidden = [note for note in case.notes if note.sensitivity > clearance]
+    if hidden:
+        case.withhold_notes({note.id for note in hidden})
+    return case

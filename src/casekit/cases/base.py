@@ -208,6 +208,9 @@ class Case(Generic[S]):
     )
     _links: list[CaseLink] | None = attrs.field(default=None, repr=False, alias="links")
     _pending: list[object] | None = attrs.field(default=None, repr=False, alias="pending_events")
+    # Notes left out of this object for a reader not cleared for them (never stored: a case
+    # with withheld notes cannot be encoded, so it cannot be saved without them).
+    _withheld: frozenset[str] = attrs.field(default=frozenset(), repr=False, init=False)
 
     # ----- opening ----------------------------------------------------------------------
     @classmethod
@@ -994,16 +997,43 @@ class Case(Generic[S]):
                 closed += 1
         return closed
 
-    def add_note(self, text: str, *, author: str) -> Note:
-        """Add a note or contact log entry."""
+    def add_note(self, text: str, *, author: str, sensitivity: int = 1) -> Note:
+        """Add a note or contact log entry, at a sensitivity level (1–5, default 1).
+
+        A note more sensitive than a reader's clearance is left out of what the application
+        returns to them (domain.md §7), even when they may read the case.
+
+        Raises:
+            ValidationError: No text, a blank author, or a level that is not an int 1–5
+                (nothing changes).
+        """
         check_text(text, what=f"a note on {self.id} (it needs some text)")
         self._actor(author, what=f"the author of a note on {self.id}")
-        note = Note(f"{self.id}/N{len(self.notes) + 1}", text, author, self.clock.now())
+        level = check_level(sensitivity, what=f"the sensitivity of a note on {self.id}")
+        note = Note(
+            f"{self.id}/N{len(self.notes) + 1}", text, author, self.clock.now(), sensitivity=level
+        )
         if self._notes is None:
             self._notes = []
         self._notes.append(note)
         self._now()
         return note
+
+    def withhold_notes(self, note_ids: set[str]) -> None:
+        """Leave the notes ``note_ids`` out of this object, for a reader not cleared for them.
+
+        Not a change of the case: neither audited nor published. The object can no longer
+        be stored (encoding it is refused), so the notes cannot be lost by saving it.
+        O(notes).
+        """
+        if self._notes:
+            self._notes = [note for note in self._notes if note.id not in note_ids]
+        self._withheld = self._withheld | frozenset(note_ids)
+
+    @property
+    def withheld_notes(self) -> frozenset[str]:
+        """Ids of the notes left out of this object for its reader (see `withhold_notes`)."""
+        return self._withheld
 
     def send_communication(
         self, recipient: str, subject: str, body: str, *, channel: str = "letter"

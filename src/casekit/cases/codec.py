@@ -62,7 +62,7 @@ T = TypeVar("T", bound=type)
 RECORD_FORMAT = 1
 """The version of the record layout; bumped when it changes incompatibly."""
 
-_SKIP = frozenset({"clock", "_pending"})
+_SKIP = frozenset({"clock", "_pending", "_withheld"})
 
 
 def _type_name(cls: type) -> str:
@@ -358,6 +358,11 @@ def case_to_record(case: Case[Any]) -> dict[str, object]:
     The record has ``format``, ``case_type``, ``id``, ``status``, ``version`` and
     ``fields`` (every attrs field by its init name, tagged).
     """
+    if case.withheld_notes:
+        raise ValidationError(
+            f"{case.id} was read for someone not cleared for {len(case.withheld_notes)} of its "
+            "notes, which this object leaves out; load the case again to change it"
+        )
     fields = _encode_fields(case, _case_fields(type(case)))
     return {
         "format": RECORD_FORMAT,

@@ -202,12 +202,23 @@ class Milestone:
 
 @attrs.frozen(slots=True)
 class Note:
-    """A note or contact log entry on a case."""
+    """A note or contact log entry on a case.
+
+    Attributes:
+        id: ``<case id>/N<n>``.
+        text: What it says.
+        author: Who wrote it.
+        at: When.
+        sensitivity: Its sensitivity level, 1–5 (domain.md §7: levels on cases, participants
+            and notes): only principals cleared for it see it (`casekit.app` leaves it out
+            of what it returns to others). Default 1.
+    """
 
     id: str
     text: str
     author: str
     at: datetime
+    sensitivity: int = 1
 
 
 @attrs.frozen(slots=True)
