@@ -42,7 +42,11 @@ R = Relationship
 
 POLICY = AccessPolicy(
     [
-        Grant(name="intake opens and documents", roles="intake", permissions={P.CREATE, P.EDIT}),
+        Grant(
+            name="intake opens, documents and classifies",
+            roles="intake",
+            permissions={P.CREATE, P.EDIT, P.SECURE},
+        ),
         Grant(name="staff read", roles={"caseworker", "supervisor"}, permissions=P.READ),
         Grant(name="owners reveal", roles="caseworker", permissions=P.REVEAL, relationship=R.OWNER),
         Grant(

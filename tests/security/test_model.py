@@ -187,7 +187,7 @@ def test_rules_accept_one_value_or_a_set_and_describe_themselves() -> None:
         (
             lambda: Grant(roles="cw", permissions="reed"),
             "must be one of approve, assign, break_glass, create, edit, export, perform, read, "
-            "reveal, route, got 'reed'",
+            "reveal, route, secure, got 'reed'",
         ),
         (lambda: Grant(roles="cw", permissions=[]), "Grant.permissions is empty; name at least"),
         (

@@ -12,6 +12,8 @@ unit of work; each handler is idempotent (it acts on the state it finds, not on 
   taken out (release) when its status is not routed or is final;
 - an offer accepted → [`owner_follows_acceptance`][]: the agent who accepted becomes the
   case owner;
+- a case's sensitivity, location, org unit or work queue changed →
+  [`security_needs_its_permission`][]: the principal needs ``secure`` on it;
 - a case given away by the owner who held its routed work → [`work_follows_owner`][]: the
   work is pinned to the new owner (a user and agent of the domain) or goes back to the
   queue;
@@ -28,13 +30,19 @@ from typing import TYPE_CHECKING
 
 from casekit.app.events import CaseOpened
 from casekit.cases.base import Case
-from casekit.cases.events import EvidenceChanged, OwnerChanged, PriorityChanged
+from casekit.cases.events import (
+    EvidenceChanged,
+    OwnerChanged,
+    PriorityChanged,
+    SecurityChanged,
+)
 from casekit.cases.parts import Owner, OwnerKind, StatusChange
 from casekit.cases.product_delivery import PDCStatus, ProductDeliveryCase
 from casekit.errors import NotFound
 from casekit.financials.triggers import ReassessmentTrigger, trigger_for
 from casekit.routing.events import EventKind, RoutingEvent
 from casekit.routing.model import WorkItem
+from casekit.security import Permission
 
 if TYPE_CHECKING:
     from typing import Any
@@ -46,6 +54,7 @@ __all__ = [
     "owner_follows_acceptance",
     "reassess_on_change",
     "reconcile_routing",
+    "security_needs_its_permission",
     "work_follows_owner",
 ]
 
@@ -58,6 +67,8 @@ def handle(session: Session, event: object) -> None:
         reconcile_routing(session, event.case_id)
     elif isinstance(event, OwnerChanged):
         work_follows_owner(session, event)
+    elif isinstance(event, SecurityChanged):
+        security_needs_its_permission(session, event)
     if isinstance(event, RoutingEvent):
         if event.kind is EventKind.ACCEPTED:
             owner_follows_acceptance(session, event)
@@ -131,6 +142,22 @@ def owner_follows_acceptance(session: Session, event: RoutingEvent) -> None:
     if case.is_final or case.owner == owner:
         return
     session.change(case.id).assign_owner(owner, actor=event.agent_id)
+
+
+def security_needs_its_permission(session: Session, event: SecurityChanged) -> None:
+    """A change of what access depends on needs ``secure`` on the case, whatever the command.
+
+    Editing a case (``update`` with ``edit``) may not lower its sensitivity or move it to
+    another location, org unit or work queue unless the policy also grants ``secure``: a
+    denial rolls the whole command back and is audited, as any denial. Decided on the case
+    as the change leaves it, so no one sets a level above their own clearance. Without a
+    policy nothing is checked. O(1): one decision.
+
+    Raises:
+        AccessDenied: The policy does not grant ``secure`` on the case.
+    """
+    case = session.read(event.case_id)
+    session.authorize(case, Permission.SECURE, detail={"attribute": event.attribute})
 
 
 def work_follows_owner(session: Session, event: OwnerChanged) -> None:

@@ -30,6 +30,10 @@ class Permission(enum.StrEnum):
         REVEAL: See a masked personal value whole (``Sensitive.reveal``).
         EXPORT: Take the case's data out of casekit (records, CSV, data frames, reports).
         ROUTE: Offer, push or pin the case's work to staff, or move it between queues.
+        SECURE: Change what access to the case depends on: its sensitivity, location, org
+            unit or work queue (``Case.set_sensitivity`` and the methods beside it). Needed
+            on top of whatever the command asked, so editing a case does not let anyone
+            lower its sensitivity or move it out of a unit's reach.
         BREAK_GLASS: Ask for time-boxed emergency access to a case the policy otherwise
             keeps from you (break-the-glass: ``Application.break_glass``). A grant while it
             runs lets its holder ``read`` and ``reveal`` the case, each use audited.
@@ -47,6 +51,7 @@ class Permission(enum.StrEnum):
     REVEAL = "reveal"
     EXPORT = "export"
     ROUTE = "route"
+    SECURE = "secure"
     BREAK_GLASS = "break_glass"
 
 

@@ -26,8 +26,8 @@ next example draws on, and the property is about what is denied. The commands tr
 ([`app_commands`][]) are every command method that acts on a stored case: reading it and
 its routing, performing each action of its lifecycle, editing it (``update`` with each
 permission, evidence, priority), assigning it, accepting and declining its offer,
-revealing a value, breaking the glass (people only: a declared automatic check is refused
-at the door) and revoking someone's grant.
+changing its work queue (``secure``), revealing a value, breaking the glass (people only:
+a declared automatic check is refused at the door) and revoking someone's grant.
 
 Complexity: O(examples × a few storage reads and one command).
 """
@@ -138,6 +138,16 @@ def app_commands(app: Application, case_ids: Sequence[str]) -> list[AppCommand]:
             "assign owner",
             P.ASSIGN,
             lambda app, case_id, p: app.assign_owner(case_id, Owner.user("property"), actor=p),
+        ),
+        AppCommand(
+            "move to another work queue",
+            P.SECURE,
+            lambda app, case_id, p: app.update(
+                case_id,
+                lambda case: case.set_work_queue("property-queue", actor=p.id),
+                actor=p,
+                permission=P.SECURE,
+            ),
         ),
         AppCommand("accept", P.ROUTE, lambda app, case_id, p: app.accept(case_id, p)),
         AppCommand("decline", P.ROUTE, lambda app, case_id, p: app.decline(case_id, p)),
