@@ -75,6 +75,8 @@ def test_an_absent_agent_goes_offline_and_their_work_follows_the_delegation(
     assert state(app, new) == (ItemState.OFFERED, "worker-2")
     again = app.apply_absences("benefits", book, actor="supervisor")  # nothing left to do
     assert (again.set_offline, again.moved, again.back) == ((), (), ())
+    app.set_presence("benefits", "worker-1", Presence.AVAILABLE, actor="worker-1")  # by hand
+    assert app.apply_absences("benefits", book, actor="supervisor").set_offline == ("worker-1",)
     clock.advance(timedelta(days=6))
     back = app.apply_absences("benefits", book, actor="supervisor")
     assert back.back == ("worker-1",)

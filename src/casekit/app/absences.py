@@ -27,13 +27,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from casekit.checks import check_id, check_instance
+from casekit.checks import check_instance
 from casekit.errors import NotFound
 from casekit.routing.model import Presence
+from casekit.routing.router import Router
 from casekit.storage.cases import CASES
 from casekit.worklists.absence import (
     AbsenceBook,
     AbsenceRule,
+    Delegate,
     DelegateKind,
     HeldWork,
     WorkKind,
@@ -132,20 +134,21 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
     held: list[HeldWork] = []
     for status in bound.router.agents():
         agent_id = status.agent.id
-        key = f"{domain}/{check_id(agent_id, what='agent')}"
+        key = f"{domain}/{agent_id}"
         away = documents.get(ABSENCES, key)
         if book.is_absent(agent_id, now):
             held.extend(HeldWork(item, agent_id, WorkKind.TASK, domain) for item in status.accepted)
             held.extend(HeldWork(item, agent_id, WorkKind.PINNED, domain) for item in status.pinned)
-            if away is None and status.presence is not Presence.OFFLINE:
-                documents.put(
-                    ABSENCES,
-                    key,
-                    {"presence": status.presence.value, "since": now.isoformat()},
-                    expected_version=0,
-                    labels={"domain": domain},
-                    updated_at=now,
-                )
+            if status.presence is not Presence.OFFLINE:  # set back by hand while away too
+                if away is None:  # the presence to give back is the one before the absence
+                    documents.put(
+                        ABSENCES,
+                        key,
+                        {"presence": status.presence.value, "since": now.isoformat()},
+                        expected_version=0,
+                        labels={"domain": domain},
+                        updated_at=now,
+                    )
                 bound.set_presence(agent_id, Presence.OFFLINE)
                 offline.append(agent_id)
         elif away is not None:
@@ -160,15 +163,7 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
         if not placement.moved:
             kept.append(placement.item_id)
             continue
-        to = "queue"
-        destination = placement.destination
-        if destination.kind is DelegateKind.AGENT and destination.id is not None:
-            try:
-                bound.router.agent(destination.id)
-            except NotFound:
-                pass
-            else:
-                to = destination.id
+        to = _agent_or_queue(bound.router, placement.destination)
         if to == "queue":
             bound.requeue(placement.item_id)
         else:
@@ -185,3 +180,14 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
     return AbsenceReport(
         at=now, set_offline=tuple(offline), back=tuple(back), moved=tuple(moved), kept=tuple(kept)
     )
+
+
+def _agent_or_queue(router: Router, destination: Delegate) -> str:
+    """The delegate agent's id when they are an agent of the domain, else ``"queue"``."""
+    if destination.kind is DelegateKind.AGENT and destination.id is not None:
+        try:
+            router.agent(destination.id)
+        except NotFound:
+            return "queue"
+        return destination.id
+    return "queue"
