@@ -300,14 +300,21 @@ class Simulation:
         return self.result()
 
     def _next_rung(self) -> datetime | None:
-        """When a ladder rung may next fall due: not again at the instant ladders ticked."""
+        """When ladders should next tick: their next due time, or now for one already past.
+
+        A due time at or before the last ladder tick belongs to an item that was held (or
+        blocked) then: it is ticked again once the clock has moved on, not at the same
+        instant over and over.
+        """
         ladders = self.ladders
         if ladders is None:
             return None
         due = ladders.next_due()
-        if due is None or (self._ladders_ticked_at is not None and due <= self._ladders_ticked_at):
-            return None  # what is left due then waits for an agent or is blocked
-        return due
+        ticked = self._ladders_ticked_at
+        if due is None or ticked is None or due > ticked:
+            return due
+        now = self.clock.now()
+        return now if now > ticked else None
 
     def _tick_ladders(self) -> int:
         ladders = self.ladders
