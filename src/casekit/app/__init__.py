@@ -17,6 +17,9 @@ from casekit.app import Application, CaseRouting, RoutedStep
   application's write-only vault view ([`SealingVault`][casekit.app.SealingVault]).
 - Absences: `Application.apply_absences` makes a routing domain agree with an
   `AbsenceBook` ([`AbsenceReport`][casekit.app.AbsenceReport], `casekit.app.absences`).
+- Escalation ladders of routing domains (`RoutingDomain.ladders`): rungs applied when the
+  application ticks, audited (``escalation_rung``) and published
+  ([`EscalationApplied`][casekit.app.EscalationApplied], `casekit.app.escalation`).
 - Bulk reassignment: [`Reassignment`][casekit.app.Reassignment], the resumable record of
   `Application.reassign_all` (`casekit.app.reassignment`).
 """
@@ -29,6 +32,7 @@ from casekit.app.events import (
     BreakGlassGranted,
     BreakGlassRevoked,
     CaseOpened,
+    EscalationApplied,
     PaymentIssued,
     ReassessmentApplied,
     cloud_event_parts,
@@ -47,6 +51,7 @@ __all__ = [
     "BreakGlassRevoked",
     "CaseOpened",
     "CaseRouting",
+    "EscalationApplied",
     "PaymentIssued",
     "ReassessmentApplied",
     "Reassignment",

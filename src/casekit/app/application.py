@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from casekit.app._access_commands import _AccessCommands, check_own_vault
 from casekit.app.absences import _AbsenceCommands
 from casekit.app.config import CaseRouting, RoutingDomain, case_class
+from casekit.app.escalation import record_escalation
 from casekit.app.handlers import handle
 from casekit.app.money import FinancialRecords
 from casekit.app.reassignment import _ReassignCommands
@@ -266,6 +267,8 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
                 cooldown=options.cooldown,
                 clock=self.clock,
                 snapshot_every=options.snapshot_every,
+                ladders=options.ladders,
+                ladder_calendar=options.calendar,
             )
             router.subscribe(_keep)  # events are recorded only while someone listens
             self._routers[domain] = router
@@ -813,12 +816,23 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         domain is its own command, performed by ``actor``: by default the declared
         automatic check `ROUTING_TIMER` (recorded as ``"check:routing-timer"``), never a
         free actor name.
+
+        A domain with escalation ladders also applies every rung that has fallen due (each
+        counts as one): journalled with the domain, recorded in the case's audit trail as
+        ``escalation_rung`` (stage, rung, what it did, when it fell due) and published as
+        an [`EscalationApplied`][casekit.app.EscalationApplied] event, in the same unit of
+        work.
         """
         acted = 0
         for domain in self.domains:
 
             def tick(session: Session, domain: str = domain) -> int:
-                return session.router(domain).tick()
+                bound = session.router(domain)
+                seen = len(bound.rungs)
+                count = bound.tick()
+                for record in bound.rungs[seen:]:
+                    record_escalation(session, domain, record)
+                return count
 
             acted += self.execute(actor, tick, name=f"tick {domain}")
         return acted

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,6 +28,7 @@ from casekit.checks import (
 )
 from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
+from casekit.routing.ladder import Ladder, check_ladders
 from casekit.routing.model import check_skills
 from casekit.routing.policy import RoutingModel, RoutingPolicy
 
@@ -153,6 +154,14 @@ class CaseRouting:
         return None
 
 
+if TYPE_CHECKING:
+    from casekit.worklists.calendar import BusinessCalendar
+
+
+def _ladders(value: object) -> tuple[Ladder, ...]:
+    return tuple(check_ladders(value).values())
+
+
 def _model(instance: object, attribute: Any, value: object) -> None:
     if not isinstance(value, RoutingModel | RoutingPolicy):
         raise ValidationError(
@@ -171,6 +180,13 @@ class RoutingDomain:
         cooldown: How long a decline keeps an item from the agent (``None``: for good).
         snapshot_every: Journal entries between snapshots taken on the request path
             (``None``: only the timer worker snapshots).
+        ladders: Escalation ladders of the domain's stages (one
+            [`Ladder`][casekit.routing.Ladder] per stage): applied when the application
+            ticks, each rung journalled, recorded in the case's audit trail
+            (``escalation_rung``) and published as an
+            [`EscalationApplied`][casekit.app.EscalationApplied] event.
+        calendar: The business calendar rung delays count in (a
+            ``casekit.worklists.BusinessCalendar``); ``None``: elapsed time.
     """
 
     name: str = attrs.field(validator=attrs_check(check_id))
@@ -185,7 +201,16 @@ class RoutingDomain:
         default=None, validator=attrs_check(check_timedelta, positive=True, allow_none=True)
     )
     snapshot_every: int | None = attrs.field(default=None)
+    ladders: tuple[Ladder, ...] = attrs.field(default=(), converter=_ladders)
+    calendar: BusinessCalendar | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.snapshot_every is not None:
             check_int(self.snapshot_every, what=f"snapshot_every of domain {self.name}", minimum=1)
+        if self.calendar is not None and not callable(
+            getattr(self.calendar, "add_business_hours", None)
+        ):
+            raise ValidationError(
+                f"calendar of routing domain {self.name} must be a BusinessCalendar (with "
+                f"add_business_hours) or None, got {self.calendar!r}"
+            )

@@ -23,6 +23,7 @@ outbox).
 | [`PaymentIssued`][] | ``casekit.financials.payment_issued`` | PDC id |
 | [`BreakGlassGranted`][] | ``casekit.access.break_glass_granted`` | case id |
 | [`BreakGlassRevoked`][] | ``casekit.access.break_glass_revoked`` | case id |
+| [`EscalationApplied`][] | ``casekit.routing.escalated`` | case (item) id |
 
 Any other attrs event of a case becomes ``casekit.case.<snake_case class name>``.
 """
@@ -45,6 +46,7 @@ __all__ = [
     "BreakGlassGranted",
     "BreakGlassRevoked",
     "CaseOpened",
+    "EscalationApplied",
     "PaymentIssued",
     "ReassessmentApplied",
     "cloud_event_parts",
@@ -156,6 +158,42 @@ class BreakGlassRevoked:
     at: datetime
 
 
+@attrs.frozen(slots=True)
+class EscalationApplied:
+    """A rung of a routing domain's escalation ladder was applied to a waiting item.
+
+    Meant for whoever the rung tells (``notify``: the supervisor) and for reports; the
+    same facts are in the case's audit trail (``escalation_rung``).
+
+    Attributes:
+        domain: The routing domain.
+        case_id: The item's id (the case's id when the application routes a case).
+        stage: The item's stage, whose ladder it is.
+        rung: Which rung, counting from 1.
+        description: What the rung does, for people (`Rung.describe`).
+        due: When it fell due.
+        skills_before: The skills required before (name → level).
+        skills_after: After.
+        priority_before: The priority before (its name).
+        priority_after: After.
+        notify: The rung asks for someone to be told.
+        at: When it was applied.
+    """
+
+    domain: str
+    case_id: str
+    stage: str | None
+    rung: int
+    description: str
+    due: datetime
+    skills_before: dict[str, int]
+    skills_after: dict[str, int]
+    priority_before: str
+    priority_after: str
+    notify: bool
+    at: datetime
+
+
 _TYPES: dict[str, str] = {
     "StatusChange": "casekit.case.status_changed",
     "EvidenceChanged": "casekit.case.evidence_changed",
@@ -168,6 +206,7 @@ _TYPES: dict[str, str] = {
     "PaymentIssued": "casekit.financials.payment_issued",
     "BreakGlassGranted": "casekit.access.break_glass_granted",
     "BreakGlassRevoked": "casekit.access.break_glass_revoked",
+    "EscalationApplied": "casekit.routing.escalated",
 }
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -216,9 +216,7 @@ class LadderRunner:
         # An item's stage and skills are looked up (router.item) only once its earliest
         # possible rung is due: most items are answered before any rung, and never cost one.
         self._earliest = min((ladder.rungs[0].after for ladder in by_stage.values()), default=None)
-        now = router.clock.now()
-        for status in router.items():
-            self._enter(status.item.id, status.item.stage, status.item.skills, now)
+        self.adopt()
         router.subscribe(self._on_event)
 
     # ------------------------------------------------------------------ subscribers
@@ -335,6 +333,145 @@ class LadderRunner:
             for callback in tuple(self._subscribers):
                 callback(record)
         return applied
+
+    # ------------------------------------------------------------------ durability
+
+    def state(self) -> dict[str, tuple[Any, ...]]:
+        """What the runner knows, as plain data, for a durable router's snapshot. O(n + h).
+
+        Each followed item maps to ``(resolved, stage, entered_at, base skills, rungs
+        applied, [(index, due, at, skills before, skills after, priority before, priority
+        after), ...], parked, blocked)``. Ladders are configuration and are not included:
+        [`restore`][] takes them from the runner it restores into.
+        """
+        data: dict[str, tuple[Any, ...]] = {}
+        for item_id, track in self._tracks.items():
+            history = [
+                (
+                    r.index,
+                    r.due,
+                    r.at,
+                    dict(r.skills_before),
+                    dict(r.skills_after),
+                    r.priority_before.value,
+                    r.priority_after.value,
+                )
+                for r in track.history
+            ]
+            data[item_id] = (
+                track.resolved,
+                track.stage,
+                track.entered_at,
+                dict(track.base),
+                track.applied,
+                history,
+                track.parked,
+                item_id in self._blocked,
+            )
+        return data
+
+    def restore(self, data: Mapping[str, tuple[Any, ...]]) -> None:
+        """Replace what the runner knows with ``data`` (from [`state`][]). O(n log n + h).
+
+        Raises:
+            ValidationError: If ``data`` names a rung its stage's ladder does not have (the
+                ladders differ from those of the runner that took the state).
+        """
+        tracks: dict[str, _Track] = {}
+        blocked: set[str] = set()
+        for item_id, entry in data.items():
+            resolved, stage, entered_at, base, applied, history, parked, is_blocked = entry
+            ladder = self.ladders.get(stage) if resolved else None
+            track = _Track(
+                ladder, stage, entered_at, MappingProxyType(dict(base)), resolved=resolved
+            )
+            track.parked = parked
+            for index, due, at, before, after, p_before, p_after in history:
+                if ladder is None or not 0 <= index < len(ladder.rungs):
+                    raise ValidationError(
+                        f"ladder state of {item_id} names rung {index + 1} of stage {stage!r}, "
+                        f"which this runner's ladders do not have; every process must build "
+                        f"the same ladders"
+                    )
+                rung = ladder.rungs[index]
+                track.history.append(
+                    RungApplied(
+                        item_id=item_id,
+                        stage=stage,
+                        index=index,
+                        rung=rung,
+                        due=due,
+                        at=at,
+                        skills_before=MappingProxyType(dict(before)),
+                        skills_after=MappingProxyType(dict(after)),
+                        priority_before=Priority(p_before),
+                        priority_after=Priority(p_after),
+                        notify=rung.notify,
+                    )
+                )
+            track.applied = applied
+            tracks[item_id] = track
+            if is_blocked:
+                blocked.add(item_id)
+        self._tracks = tracks
+        self._blocked = blocked
+        self._heap = []
+        self._stale = 0
+        for item_id, track in tracks.items():
+            if not track.resolved:
+                if self._earliest is not None:
+                    self._push(item_id, track, self._after(track.entered_at, self._earliest))
+            elif not track.parked:
+                self._schedule(item_id, track)
+
+    def adopt(self) -> int:
+        """Follow every item of the router not followed yet, as entering its stage now.
+
+        For a router given state the runner did not see being made (a runner built on a
+        router already holding items, or a snapshot taken without ladders). O(n log n).
+
+        Returns:
+            How many items it adopted.
+        """
+        now = self.router.clock.now()
+        adopted = 0
+        for status in self.router.items():
+            if status.item.id not in self._tracks:
+                self._enter(status.item.id, status.item.stage, status.item.skills, now)
+                adopted += 1
+        return adopted
+
+    def replay(self, item_id: str, index: int, due: datetime) -> RungApplied:
+        """Apply rung ``index`` to the item again, as a tick in another process did. O(log n).
+
+        A durable router journals the rungs its tick applied and replays them with this in
+        every other replica, so each applies exactly the same rungs whatever its own heap
+        holds. Subscribers are not called (they were, where the rung was first applied).
+
+        Raises:
+            ValidationError: If the item is not followed, its stage has no such rung, or
+                the router refuses the rung now (the replicas have diverged).
+        """
+        track = self._tracks.get(item_id)
+        if track is None:
+            raise ValidationError(f"ladder replay: work item {item_id!r} is not followed")
+        if not track.resolved and not self._resolve(item_id, track):
+            raise ValidationError(f"ladder replay: work item {item_id!r} is not in the router")
+        ladder = track.ladder
+        if ladder is None or not 0 <= index < len(ladder.rungs):
+            raise ValidationError(
+                f"ladder replay: stage {track.stage!r} of {item_id} has no rung {index + 1}"
+            )
+        track.applied = index
+        track.parked = False
+        self._blocked.discard(item_id)
+        record = self._apply(item_id, track, due, self.router.clock.now())
+        if record is None:
+            raise ValidationError(
+                f"ladder replay: the router refused rung {index + 1} of {item_id}"
+            )
+        self._schedule(item_id, track)
+        return record
 
     # ------------------------------------------------------------------ internals
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import casekit
 from casekit.checks import check_callable, check_id, check_int
@@ -54,6 +54,8 @@ from casekit.errors import (
 from casekit.priority import Priority
 from casekit.routing.events import RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail
+from casekit.routing.ladder import Ladder, check_ladders
+from casekit.routing.ladder_runner import LadderExplanation, LadderRunner, RungApplied
 from casekit.routing.metrics import RoutingMetrics
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem
 from casekit.routing.policy import RoutingModel, RoutingPolicy
@@ -67,6 +69,9 @@ from casekit.routing.router import (
 )
 from casekit.storage.ports import JournalEntry, JournalSnapshot
 from casekit.storage.unit_of_work import Storage, UnitOfWork
+
+if TYPE_CHECKING:
+    from casekit.worklists.calendar import BusinessCalendar
 
 __all__ = ["BoundRouter", "DurableRouter", "serve_timers"]
 
@@ -204,6 +209,9 @@ def _advance(router: Router, a: Mapping[str, Any]) -> object:
     )
 
 
+_LADDER_COMMAND = "ladder"
+"""The journal command of a ladder tick: ``{"rungs": [[item_id, index, due], ...]}``."""
+
 _REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
     "add_agent": lambda r, a: r.add_agent(_agent(a["agent"]), Presence(a["presence"])),
     "remove_agent": lambda r, a: r.remove_agent(a["agent_id"]),
@@ -312,9 +320,18 @@ class _Unpickler(pickle.Unpickler):
         raise CorruptRecord(f"router snapshot names {module}.{name}, which a router never holds")
 
 
-def snapshot_bytes(router: Router) -> bytes:
-    """A router's state, without its configuration, as snapshot data. O(size of the router)."""
+_LADDERS = "_ladder_state"  # the snapshot key of the ladder runner's state, when there is one
+
+
+def snapshot_bytes(router: Router, runner: LadderRunner | None = None) -> bytes:
+    """A router's state, without its configuration, as snapshot data. O(size of the router).
+
+    With a ladder ``runner``, what it knows of each item (when it entered its stage, the
+    rungs applied) goes in the same snapshot.
+    """
     state = {k: v for k, v in router.__dict__.items() if k not in _CONFIG}
+    if runner is not None:
+        state[_LADDERS] = runner.state()
     buffer = io.BytesIO()
     collecting = gc.isenabled()
     gc.disable()
@@ -326,11 +343,16 @@ def snapshot_bytes(router: Router) -> bytes:
     return buffer.getvalue()
 
 
-def restore_into(router: Router, data: bytes) -> None:
-    """Give a freshly configured ``router`` the state in ``data``. O(size of the state).
+def restore_into(router: Router, data: bytes, runner: LadderRunner | None = None) -> None:
+    """Give a freshly configured ``router`` (and its ladder ``runner``) the state in ``data``.
+
+    O(size of the state). A snapshot taken without ladders restored into a runner leaves
+    the runner following every item as entering its stage at the restore (it cannot know
+    better); a snapshot's ladder state without a runner is ignored.
 
     Raises:
-        CorruptRecord: The data is not a router state this casekit wrote.
+        CorruptRecord: The data is not a router state this casekit wrote, or its ladder
+            state names rungs the runner's ladders do not have.
     """
     collecting = gc.isenabled()
     gc.disable()  # a restore makes many objects and no garbage: no collections meanwhile
@@ -345,7 +367,17 @@ def restore_into(router: Router, data: bytes) -> None:
             gc.enable()
     if not isinstance(state, dict) or "_agents" not in state:
         raise CorruptRecord("router snapshot does not hold a router's state")
+    ladder_state = state.pop(_LADDERS, None)
     router.__dict__.update(state)
+    if runner is not None and ladder_state is None:
+        runner.adopt()
+    elif runner is not None:
+        try:
+            runner.restore(ladder_state)
+        except (ValidationError, TypeError, ValueError) as error:
+            raise CorruptRecord(
+                f"router snapshot's ladder state cannot be read: {error}"
+            ) from error
 
 
 # ---------------------------------------------------------------------- the durable router
@@ -378,9 +410,19 @@ class DurableRouter:
             items — while the replica is locked, so in a service leave it to the timer
             worker.
         attempts: How often the one-shot methods try a unit of work that conflicted.
+        ladders: Escalation ladders of the domain's stages
+            ([`Ladder`][casekit.routing.Ladder], one per stage), applied by a
+            [`LadderRunner`][casekit.routing.LadderRunner] on the replica each time the
+            router ticks ([`tick`][], [`serve_timers`][]). The rungs a tick applies are
+            journalled (command ``ladder``) and replayed as such by every other replica;
+            what the runner knows of each item is kept in snapshots. Every process must
+            build the domain with the same ladders and calendar.
+        ladder_calendar: A ``casekit.worklists.BusinessCalendar``: rung delays count
+            business time; ``None`` counts elapsed time.
 
     Raises:
-        ValidationError: A bad domain, option, ``snapshot_every`` or ``attempts``.
+        ValidationError: A bad domain, option, ``snapshot_every``, ``attempts``, ladders
+            or calendar.
     """
 
     def __init__(
@@ -398,6 +440,8 @@ class DurableRouter:
         clock: Clock | None = None,
         snapshot_every: int | None = None,
         attempts: int = 5,
+        ladders: tuple[Ladder, ...] = (),
+        ladder_calendar: BusinessCalendar | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(f"DurableRouter needs a Storage, got {storage!r}")
@@ -422,7 +466,18 @@ class DurableRouter:
             "explain": explain,
         }
         self._replay_clock = _ReplayClock(self.clock.now())
-        self._replica = self._fresh()  # validates the options
+        self.ladders: tuple[Ladder, ...] = tuple(check_ladders(ladders).values())
+        if ladder_calendar is not None and not callable(
+            getattr(ladder_calendar, "add_business_hours", None)
+        ):
+            raise ValidationError(
+                f"ladder_calendar of routing domain {self.domain} must be a BusinessCalendar "
+                f"(with add_business_hours) or None, got {ladder_calendar!r}"
+            )
+        self.ladder_calendar = ladder_calendar
+        self._runner: LadderRunner | None = None
+        self._applied: list[RungApplied] = []  # rungs the replica's last ladder tick applied
+        self._replica = self._fresh()  # validates the options (and the calendar)
         self._seq = 0  # the last journal entry the replica has applied
         self._snapshot_seq = 0
         self._stale = True  # the first bind starts from the latest snapshot
@@ -431,7 +486,14 @@ class DurableRouter:
         self._captured: list[RoutingEvent] = []
 
     def _fresh(self) -> Router:
-        return Router(clock=self._replay_clock, **self._options)
+        """A new replica (with a new ladder runner following it, when there are ladders)."""
+        router = Router(clock=self._replay_clock, **self._options)
+        self._runner = (
+            LadderRunner(router, self.ladders, calendar=self.ladder_calendar)
+            if self.ladders
+            else None
+        )
+        return router
 
     # ------------------------------------------------------------------ subscribers
 
@@ -505,7 +567,7 @@ class DurableRouter:
         snapshot = uow.journal.snapshot(self.domain)
         if snapshot is not None and snapshot.format == SNAPSHOT_FORMAT:
             try:
-                restore_into(replica, snapshot.data)
+                restore_into(replica, snapshot.data, self._runner)
                 seq = snapshot.seq
             except CorruptRecord:  # a cache: the journal is the truth, replay all of it
                 logger.warning(
@@ -532,6 +594,8 @@ class DurableRouter:
                     f"routing journal {self.domain} skips from {self._seq} to {entry.seq}"
                 )
             replay = _REPLAY.get(entry.command)
+            if entry.command == _LADDER_COMMAND:
+                replay = self._replay_ladder
             if replay is None:
                 self._stale = True
                 raise CorruptRecord(
@@ -550,6 +614,25 @@ class DurableRouter:
             self._seq = entry.seq
         self._captured.clear()  # events of replayed commands were published where they ran
 
+    def _replay_ladder(self, router: Router, args: Mapping[str, Any]) -> object:
+        """Apply again the rungs a ladder tick applied (journal command ``ladder``)."""
+        runner = self._runner
+        if runner is None:
+            raise ValidationError(
+                "the journal holds rungs of escalation ladders, but this process built the "
+                "domain without ladders; every process must build the same ladders"
+            )
+        for item_id, index, due in args["rungs"]:
+            runner.replay(item_id, index, datetime.fromisoformat(due))
+        return None
+
+    def _ladder_tick(self, router: Router, args: dict[str, Any]) -> list[RungApplied]:
+        """Run the ladder runner's tick on the replica; record the rungs in ``args``."""
+        assert self._runner is not None
+        applied = self._runner.tick()
+        args["rungs"] = [[r.item_id, r.index, r.due.isoformat()] for r in applied]
+        return applied
+
     def refresh(self) -> None:
         """Catch the replica up with the journal, in a unit of work of its own."""
         with self.storage.unit_of_work() as uow:
@@ -563,7 +646,7 @@ class DurableRouter:
         """
         with self.storage.unit_of_work() as uow:
             self.bind(uow)
-            data = snapshot_bytes(self._replica)
+            data = snapshot_bytes(self._replica, self._runner)
             seq = self._seq
             uow.journal.save_snapshot(
                 JournalSnapshot(self.domain, seq, SNAPSHOT_FORMAT, data, as_utc(self.clock.now()))
@@ -731,8 +814,49 @@ class DurableRouter:
         return self.read(lambda r: r.metrics())
 
     def next_deadline(self) -> datetime | None:
-        """[`Router.next_deadline`][]."""
-        return self.read(lambda r: r.next_deadline())
+        """[`Router.next_deadline`][], or an escalation rung's due time when sooner.
+
+        A rung's time is a lower bound (see [`LadderRunner.next_due`][casekit.routing.
+        LadderRunner.next_due]): a tick then may apply nothing.
+        """
+        return self.read(self._next_deadline)
+
+    def _next_deadline(self, router: Router) -> datetime | None:
+        deadline = router.next_deadline()
+        runner = self._runner
+        if runner is not None:
+            due = runner.next_due()
+            if due is not None and (deadline is None or due < deadline):
+                return due
+        return deadline
+
+    def ladder_history(self, item_id: str) -> tuple[RungApplied, ...]:
+        """[`LadderRunner.history`][casekit.routing.LadderRunner.history] of the replica.
+
+        Raises:
+            ValidationError: The domain has no ladders.
+            NotFound: The router does not hold the item.
+        """
+        return self.read(lambda r: self._ladder_runner().history(item_id))
+
+    def ladder_explain(self, item_id: str) -> LadderExplanation:
+        """The router's decision about the item and the rungs applied at its stage.
+
+        [`LadderRunner.explain`][casekit.routing.LadderRunner.explain] of the replica.
+
+        Raises:
+            ValidationError: The domain has no ladders.
+            NotFound: The router does not hold the item.
+        """
+        return self.read(lambda r: self._ladder_runner().explain(item_id))
+
+    def _ladder_runner(self) -> LadderRunner:
+        if self._runner is None:
+            raise ValidationError(
+                f"routing domain {self.domain} has no escalation ladders; build it with "
+                "ladders=(Ladder(...), ...)"
+            )
+        return self._runner
 
     def __repr__(self) -> str:
         return f"DurableRouter(domain={self.domain!r}, position={self._seq})"
@@ -805,6 +929,7 @@ class BoundRouter:
         self._entries = 0
         self._events: list[RoutingEvent] = []
         self._pending: list[JournalEntry] = []
+        self._rungs: list[RungApplied] = []
         self._active = True
 
     @property
@@ -816,6 +941,15 @@ class BoundRouter:
         recorded only while the durable router has at least one subscriber. O(n).
         """
         return tuple(self._events)
+
+    @property
+    def rungs(self) -> tuple[RungApplied, ...]:
+        """The escalation rungs applied by ticks in this unit of work so far, in order.
+
+        The application layer records them in the cases' audit trails before the commit.
+        O(n).
+        """
+        return tuple(self._rungs)
 
     def _flush(self) -> None:
         """Append the buffered entries, in one statement, just before the commit."""
@@ -861,6 +995,12 @@ class BoundRouter:
                 f"the router ({type(error).__name__}: {error})"
             )
             raise
+        self._record(command, args, now)
+        return result
+
+    def _record(self, command: str, args: dict[str, Any], now: datetime) -> None:
+        """Journal a command the replica has applied, and keep its events."""
+        durable = self._durable
         durable._seq += 1
         pending = self._pending
         pending.append(JournalEntry(durable.domain, durable._seq, now, command, args))
@@ -870,7 +1010,6 @@ class BoundRouter:
         if durable._captured:
             self._events.extend(durable._captured)
             durable._captured.clear()
-        return result
 
     def _require_bound(self) -> None:
         if not self._active:
@@ -910,7 +1049,7 @@ class BoundRouter:
                     durable.domain,
                     durable._seq,
                     SNAPSHOT_FORMAT,
-                    snapshot_bytes(durable._replica),
+                    snapshot_bytes(durable._replica, durable._runner),
                     as_utc(durable.clock.now()),
                 )
                 durable._snapshot_seq = durable._seq
@@ -1085,10 +1224,41 @@ class BoundRouter:
         """
         self._require_bound()
         durable = self._durable
+        now = as_utc(durable.clock.now())
+        acted = 0
         deadline = durable._replica.next_deadline()
-        if deadline is None or deadline > as_utc(durable.clock.now()):
-            return 0
-        return self._run("tick", {}, Router.tick)
+        if deadline is not None and deadline <= now:
+            acted = self._run("tick", {}, Router.tick)
+        runner = durable._runner
+        if runner is not None:
+            due = runner.next_due()
+            if (due is not None and due <= now) or runner.blocked:
+                acted += len(self._tick_ladders(runner, now))
+        return acted
+
+    def _tick_ladders(self, runner: LadderRunner, now: datetime) -> list[RungApplied]:
+        """Apply the rungs due; journal them (command ``ladder``) when there are any.
+
+        A tick that applies no rung changes only the runner's own bookkeeping (which items
+        it has looked up, which are held), not the router, and is not journalled.
+        """
+        durable = self._durable
+        durable._replay_clock.moment = now
+        args: dict[str, Any] = {}
+        try:
+            applied = durable._ladder_tick(durable._replica, args)
+        except BaseException as error:
+            durable._stale = True
+            durable._captured.clear()
+            self._uow.fail(
+                f"routing domain {durable.domain}: a ladder tick failed after it began "
+                f"changing the router ({type(error).__name__}: {error})"
+            )
+            raise
+        if applied:
+            self._record(_LADDER_COMMAND, args, now)
+            self._rungs.extend(applied)
+        return applied
 
     # ------------------------------------------------------------------ reads
 
@@ -1105,5 +1275,5 @@ class BoundRouter:
         return self.query(lambda r: r.explain(item_id))
 
     def next_deadline(self) -> datetime | None:
-        """[`Router.next_deadline`][]."""
-        return self.query(lambda r: r.next_deadline())
+        """[`Router.next_deadline`][], or an escalation rung's due time when sooner."""
+        return self.query(self._durable._next_deadline)
