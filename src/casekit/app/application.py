@@ -74,6 +74,7 @@ from casekit.financials import DeliveryPattern, FinancialProduct, Nominees, Reas
 from casekit.financials.corrections import AppliedReassessment, ReassessmentEngine
 from casekit.lifecycle.engine import ActionResult
 from casekit.priority import Priority
+from casekit.routing.ladder_runner import LadderExplanation
 from casekit.routing.model import Agent, Presence
 from casekit.routing.router import ItemStatus, QueueEntry
 from casekit.security import (
@@ -760,6 +761,41 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
                 return read(Session(self, uow, "reader"))
         reader = self._reader(actor, what=f"the routing of {case_id}")
         return self.execute(reader, read, name=f"read the routing of {case_id}")
+
+    def escalation(
+        self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
+    ) -> LadderExplanation | None:
+        """Why ``case_id``'s routed step is where it is, with the escalation rungs applied.
+
+        The router's latest decision and the rungs applied at its stage
+        (`LadderExplanation`); ``None`` when the case is not in routing or its domain has
+        no ladders. O(h) for ``h`` rungs applied.
+
+        With a policy, ``actor`` is required and needs ``read`` on the case; the read is
+        logged as [`case`][Application.case]'s is.
+        """
+        case_id = check_id(case_id, what="case whose escalation is read")
+        reason = check_optional_text(reason, what=f"reason to read the escalation of {case_id}")
+
+        def read(session: Session) -> LadderExplanation | None:
+            case = session.read(case_id)
+            session.authorize(case, Permission.READ, reason=reason)
+            routing = self.routing_for(type(case))
+            if routing is None:
+                return None
+            ladders = session.router(routing.domain).ladders
+            if ladders is None:
+                return None
+            try:
+                return ladders.explain(case_id)
+            except NotFound:
+                return None
+
+        if actor is None and self.policy is None and self.audit_reads_from is None:
+            with self.storage.unit_of_work() as uow:
+                return read(Session(self, uow, "reader"))
+        reader = self._reader(actor, what=f"the escalation of {case_id}")
+        return self.execute(reader, read, name=f"read the escalation of {case_id}")
 
     def queue(
         self, domain: str, *, actor: Actor | None = None, reason: str | None = None

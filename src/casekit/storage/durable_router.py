@@ -943,6 +943,16 @@ class BoundRouter:
         return tuple(self._events)
 
     @property
+    def ladders(self) -> LadderRunner | None:
+        """The replica's ladder runner, for reads (``history``, ``explain``), or ``None``.
+
+        ``None`` when the domain has no ladders. Do not tick it: [`tick`][] does, and
+        journals what it applies.
+        """
+        self._require_bound()
+        return self._durable._runner
+
+    @property
     def rungs(self) -> tuple[RungApplied, ...]:
         """The escalation rungs applied by ticks in this unit of work so far, in order.
 
