@@ -38,6 +38,7 @@ from casekit.routing import (
     RungApplied,
     WorkItem,
 )
+from casekit.routing.live import snapshot_from_scratch
 from casekit.storage import DurableRouter, MemoryStorage, Storage, serve_timers
 from casekit.testing.contract_routing import observable
 from casekit.worklists import BusinessCalendar
@@ -46,6 +47,7 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
 MIN = timedelta(minutes=1)
 SKILL = st.sampled_from(["triage", "spanish", "review"])
 _domains = itertools.count()
+AT_RISK = 20 * MIN
 
 LADDERS = (
     Ladder(
@@ -237,6 +239,7 @@ def test_durable_ladders_agree_with_an_in_memory_runner(
                 clock=self.clock,
                 ladders=MACHINE_LADDERS,
                 ladder_calendar=days,
+                at_risk_after=AT_RISK,
                 **options,
             )
             self.router = Router(clock=self.clock, **options)
@@ -308,7 +311,14 @@ def test_durable_ladders_agree_with_an_in_memory_runner(
                     push_timeout=5 * MIN,
                     ladders=MACHINE_LADDERS,
                     ladder_calendar=days,
+                    at_risk_after=AT_RISK,
                 )
+
+        @invariant()
+        def live_statistics_are_the_domains(self) -> None:
+            """Kept from the replica's events (its own commands and replayed ones)."""
+            now = self.clock.now()
+            assert self.durable.live(now) == snapshot_from_scratch(self.router, now, AT_RISK)
 
         @invariant()
         def agrees(self) -> None:
@@ -328,3 +338,28 @@ def test_durable_ladders_agree_with_an_in_memory_runner(
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+def test_live_statistics_of_a_domain_count_every_process_commands(storage: Storage) -> None:
+    """Two processes route one domain: each one's live figures are the domain's."""
+    clock = ManualClock(START)
+    domain = f"live-{id(clock)}"
+    one = DurableRouter(storage, domain, clock=clock, push_timeout=None, at_risk_after=MIN)
+    two = DurableRouter(storage, domain, clock=clock, push_timeout=None, at_risk_after=MIN)
+    assert two.live().total_waiting == 0  # attached before the other process acts
+    one.add_agent(Agent("ana", {"triage": 1}, capacity=1), Presence.AVAILABLE)
+    for n in range(3):
+        one.submit(WorkItem(f"C-{n}", {"triage": 1}))
+    clock.advance(2 * MIN)
+    figures = two.live()
+    assert (figures.total_waiting, figures.offers_pending, figures.at_risk) == (2, 1, 2)
+    two.accept("C-0", "ana")
+    with storage.unit_of_work() as uow:  # a command rolled back changes no figure
+        one.bind(uow).release("C-0")
+    assert one.live() == two.live()
+    assert one.live().accepted == 1
+
+
+def test_live_statistics_refuse_a_bad_threshold() -> None:
+    with pytest.raises(ValidationError, match="at_risk_after"):
+        DurableRouter(MemoryStorage(), "x", at_risk_after=-MIN)

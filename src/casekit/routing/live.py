@@ -150,8 +150,8 @@ class LiveStats:
     Args:
         router: The in-memory router to watch (subscribed at once; [`close`][]
             unsubscribes). A `DurableRouter` tells its subscribers only what its own
-            process commits, so live figures of a domain shared by several processes would
-            be one process's view: they are not offered for it.
+            process commits: for a domain shared by several processes read
+            `DurableRouter.live()`, which keeps one on the process's replica.
         at_risk_after: How long an item may wait before it counts as at risk: one
             ``timedelta`` for every priority, or one per priority (a priority not named is
             never at risk). ``None``: nothing is at risk.

@@ -56,6 +56,7 @@ from casekit.routing.events import RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail
 from casekit.routing.ladder import Ladder, check_ladders
 from casekit.routing.ladder_runner import LadderExplanation, LadderRunner, RungApplied
+from casekit.routing.live import LiveSnapshot, LiveStats, _thresholds
 from casekit.routing.metrics import RoutingMetrics
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem
 from casekit.routing.policy import RoutingModel, RoutingPolicy
@@ -419,6 +420,9 @@ class DurableRouter:
             build the domain with the same ladders and calendar.
         ladder_calendar: A ``casekit.worklists.BusinessCalendar``: rung delays count
             business time; ``None`` counts elapsed time.
+        at_risk_after: For [`live`][]: how long an item may wait before it counts as at
+            risk (one ``timedelta``, or one per `Priority`), as for
+            [`LiveStats`][casekit.routing.LiveStats].
 
     Raises:
         ValidationError: A bad domain, option, ``snapshot_every``, ``attempts``, ladders
@@ -442,6 +446,7 @@ class DurableRouter:
         attempts: int = 5,
         ladders: tuple[Ladder, ...] = (),
         ladder_calendar: BusinessCalendar | None = None,
+        at_risk_after: Mapping[Priority, timedelta] | timedelta | None = None,
     ) -> None:
         if not isinstance(storage, Storage):
             raise ValidationError(f"DurableRouter needs a Storage, got {storage!r}")
@@ -476,6 +481,8 @@ class DurableRouter:
             )
         self.ladder_calendar = ladder_calendar
         self._runner: LadderRunner | None = None
+        self._at_risk_after = _thresholds(at_risk_after)
+        self._live: LiveStats | None = None  # attached on the first read of live()
         self._applied: list[RungApplied] = []  # rungs the replica's last ladder tick applied
         self._replica = self._fresh()  # validates the options (and the calendar)
         self._seq = 0  # the last journal entry the replica has applied
@@ -488,6 +495,7 @@ class DurableRouter:
     def _fresh(self) -> Router:
         """A new replica (with a new ladder runner following it, when there are ladders)."""
         router = Router(clock=self._replay_clock, **self._options)
+        self._live = None  # a new replica: live statistics are recounted when next read
         self._runner = (
             LadderRunner(router, self.ladders, calendar=self.ladder_calendar)
             if self.ladders
@@ -829,6 +837,29 @@ class DurableRouter:
             if due is not None and (deadline is None or due < deadline):
                 return due
         return deadline
+
+    def live(self, now: datetime | None = None) -> LiveSnapshot:
+        """The domain's live statistics (TaskRouter's real-time figures), all processes'.
+
+        Kept by a [`LiveStats`][casekit.routing.LiveStats] on the replica, which follows
+        every command the replica applies — this process's and, as it catches up with the
+        journal, every other process's — so the figures are the domain's, not one
+        process's. Counted from the replica's state on the first read and whenever the
+        replica is rebuilt (O(n log n)); after that each event costs O(log q) and a read
+        O(priorities + stages) once the replica has caught up.
+
+        Args:
+            now: The moment for waits and at-risk counts (default: the clock's now).
+        """
+        at = as_utc(self.clock.now() if now is None else now, what="now of live statistics")
+        return self.read(lambda r: self._live_stats(r).snapshot(at))
+
+    def _live_stats(self, router: Router) -> LiveStats:
+        live = self._live
+        if live is None:
+            live = LiveStats(router, at_risk_after=self._at_risk_after)
+            self._live = live
+        return live
 
     def ladder_history(self, item_id: str) -> tuple[RungApplied, ...]:
         """[`LadderRunner.history`][casekit.routing.LadderRunner.history] of the replica.
