@@ -322,3 +322,45 @@ def test_status_changes_out_of_order_and_before_the_start() -> None:
     running = SlaClock("C-10", policy(DueWindow.hours(4)), at(MONDAY, 10), RULE)
     # Before the start the whole window is left: 10:00-14:00 is 4 business hours.
     assert running.remaining(LONDON, at(MONDAY, 8)) == timedelta(hours=4)
+
+
+# ----------------------------------------------------------------- the memo
+
+
+OTHER = BusinessCalendar("America/New_York", name="New York office")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(1, 60 * 30), st.sampled_from(["step", "branch", "ask"])),
+        min_size=1,
+        max_size=25,
+    ),
+    hours=st.integers(1, 80),
+)
+def test_a_clock_derived_many_times_is_due_when_a_fresh_one_is(
+    steps: list[tuple[int, str]], hours: int
+) -> None:
+    """Clocks share what their due dates took (D0, time held before it) with the clocks they
+    derive: paused and resumed again and again, branching (two clocks derived from one),
+    asked on two calendars, each is due exactly when a fresh clock with its ledger is."""
+    clock = SlaClock("C-1", policy(DueWindow.hours(hours)), at(MONDAY, 10), RULE)
+    moment = clock.started
+    branches = [clock]
+    for minutes, what in steps:
+        moment += timedelta(minutes=minutes)
+        status = "In progress" if clock.is_paused else AWAITING
+        derived = clock.observe(moment, status)
+        if what == "branch":  # a sibling from the same parent, asked first
+            sibling = clock.observe(moment + timedelta(minutes=1), status)
+            branches.append(sibling)
+            sibling.due_if_resumed(LONDON, moment + timedelta(minutes=2))
+        clock = derived
+        branches.append(clock)
+        for one in (branches[0], branches[len(branches) // 2], clock):
+            fresh = SlaClock(one.case_id, one.policy, one.started, one.rule, one.pauses)
+            later = moment + timedelta(minutes=5)
+            for calendar in (LONDON, OTHER) if what == "ask" else (LONDON,):
+                assert one.due(calendar) == fresh.due(calendar)
+                assert one.due_if_resumed(calendar, later) == fresh.due_if_resumed(calendar, later)

@@ -23,7 +23,12 @@ clocks, so a refused call changes nothing.
 
 Complexity (``p`` pauses, ``d`` calendar days from the start to the due date, ``s`` shifts a
 day): ``due`` and ``remaining`` O(d · s + p); ``pause``, ``resume``, ``observe`` O(p) (the
-ledger is copied).
+ledger is copied; the new entry is checked, the rest is not checked again). A clock
+remembers, per calendar, ``D0`` and the business time its closed pauses hold before it, and
+shares that with the clocks ``pause``, ``resume`` and ``observe`` derive from it: the due
+date of a clock that has paused and resumed many times walks the calendar only for the new
+pauses and the time after ``D0`` (a status change through a caseload with pauses went from
+about 450 to 155 µs in ``benchmarks/worklists.py --status-only``).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ __all__ = ["Pause", "PauseRule", "SlaClock"]
 
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
+_set = object.__setattr__
 
 
 def _instant(value: datetime) -> datetime:
@@ -87,6 +93,15 @@ class Pause:
     def is_open(self) -> bool:
         """Whether the hold is still on."""
         return self.ended is None
+
+    @classmethod
+    def _trusted(cls, started: datetime, reason: str, ended: datetime | None) -> Pause:
+        """A pause from values already checked (aware UTC instants, a checked reason)."""
+        pause = object.__new__(cls)
+        _set(pause, "started", started)
+        _set(pause, "reason", reason)
+        _set(pause, "ended", ended)
+        return pause
 
 
 def _texts(values: Iterable[str] | str, what: str) -> frozenset[str]:
@@ -166,6 +181,11 @@ class SlaClock:
         factory=PauseRule, validator=attrs_check(check_instance, kind=PauseRule)
     )
     pauses: tuple[Pause, ...] = attrs.field(default=(), converter=_pauses)
+    # What the due date of this clock and of the clocks pause/resume/observe derive from it
+    # have in common (same start, policy and ledger prefix), per calendar: see _owed.
+    _memo: dict[int, _Memo] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         last_end = self.started
@@ -185,6 +205,21 @@ class SlaClock:
 
     def __str__(self) -> str:
         return f"SLA clock {self.policy.name!r} of {self.case_id}"
+
+    def _with_pauses(self, pauses: tuple[Pause, ...]) -> SlaClock:
+        """This clock with ``pauses`` (this ledger plus one checked entry), unchecked.
+
+        The new clock shares the memo: its start and policy are the same, and its ledger
+        extends this one's (the memo checks the prefix it counted is still there).
+        """
+        clock = object.__new__(SlaClock)
+        _set(clock, "case_id", self.case_id)
+        _set(clock, "policy", self.policy)
+        _set(clock, "started", self.started)
+        _set(clock, "rule", self.rule)
+        _set(clock, "pauses", pauses)
+        _set(clock, "_memo", self._memo)
+        return clock
 
     # ------------------------------------------------------------- the ledger
 
@@ -207,7 +242,13 @@ class SlaClock:
                 f"{self} is already paused ({self.pauses[-1].reason!r} since "
                 f"{self.pauses[-1].started.isoformat()}); resume it before pausing again"
             )
-        return attrs.evolve(self, pauses=(*self.pauses, Pause(moment, reason)))
+        if moment < self._latest():
+            raise ValidationError(
+                f"{self}: pause {reason!r} at {moment.isoformat()} starts before "
+                f"{self._latest().isoformat()} (the clock's start or the previous pause's "
+                "end); pauses must be in order and may not overlap"
+            )
+        return self._with_pauses((*self.pauses, Pause._trusted(moment, reason, None)))
 
     def resume(self, at: datetime) -> SlaClock:
         """Return this clock running again from ``at``. O(p).
@@ -220,7 +261,13 @@ class SlaClock:
         if not self.is_paused:
             raise ValidationError(f"{self} is not paused; only a paused clock can resume")
         last = self.pauses[-1]
-        return attrs.evolve(self, pauses=(*self.pauses[:-1], attrs.evolve(last, ended=moment)))
+        if moment <= last.started:
+            raise ValidationError(
+                f"pause {last.reason!r} from {last.started.isoformat()} cannot end at "
+                f"{moment.isoformat()}; give an end after its start"
+            )
+        ended = Pause._trusted(last.started, last.reason, moment)
+        return self._with_pauses((*self.pauses[:-1], ended))
 
     def observe(self, at: datetime, status: str, classification: str | None = None) -> SlaClock:
         """Return the clock after the case entered ``status`` (and ``classification``) at ``at``.
@@ -366,6 +413,11 @@ class SlaClock:
             spans.append((last.started, moment))
         return spans
 
+    def _owed(
+        self, calendar: BusinessCalendar, spans: list[tuple[datetime, datetime]]
+    ) -> tuple[datetime, timedelta]:
+        return _memo_owed(self, calendar, spans)
+
     @staticmethod
     def _held_between(
         calendar: BusinessCalendar,
@@ -383,11 +435,47 @@ class SlaClock:
         return total
 
     def _due(self, calendar: BusinessCalendar, spans: list[tuple[datetime, datetime]]) -> datetime:
-        base = self.policy.window.due(self.started, calendar)
-        owed = self._held_between(calendar, spans, self.started, base)
+        base, owed = self._owed(calendar, spans)
         if owed <= _ZERO:
             return base
         return _add_unpaused(calendar, base, owed, [s for s in spans if s[1] > base], self)
+
+
+_Memo = tuple[BusinessCalendar, datetime, int, "Pause | None", timedelta]
+"""``(calendar, D0, closed pauses counted, the last of them, business time they hold before
+D0)``: replaced whole, never changed in place, so clocks shared between threads only ever
+lose an update, never read half of one."""
+
+
+def _memo_owed(
+    clock: SlaClock, calendar: BusinessCalendar, spans: list[tuple[datetime, datetime]]
+) -> tuple[datetime, timedelta]:
+    """``D0`` and the business time ``spans`` hold within ``[started, D0]``.
+
+    Remembered per calendar and shared by the clocks derived from one another, so a clock
+    that pauses and resumes many times counts each closed pause once: O(new pauses) rather
+    than O(p) business-time walks. ``spans`` are the ledger's closed pauses, in order,
+    possibly followed by the open one closed at some instant (never remembered).
+    """
+    memos = clock._memo
+    memo = memos.get(id(calendar))
+    if memo is None or memo[0] is not calendar:
+        memo = (calendar, clock.policy.window.due(clock.started, calendar), 0, None, _ZERO)
+    _, base, counted, last, held = memo
+    pauses = clock.pauses
+    closed = len(pauses) if not pauses or pauses[-1].ended is not None else len(pauses) - 1
+    if counted > closed or (counted and pauses[counted - 1] is not last):
+        # a ledger that is not this one's prefix (a sibling clock's): count from the start
+        counted, last, held = 0, None, _ZERO
+    if counted < closed:
+        held += SlaClock._held_between(calendar, spans[counted:closed], clock.started, base)
+        counted, last = closed, pauses[closed - 1]
+    if memo[2:] != (counted, last, held) or memos.get(id(calendar)) is not memo:
+        memos[id(calendar)] = (calendar, base, counted, last, held)
+    owed = held
+    if len(spans) > closed:  # the open pause, closed at an instant: counted, not kept
+        owed += SlaClock._held_between(calendar, spans[closed:], clock.started, base)
+    return base, owed
 
 
 def _add_unpaused(
