@@ -38,14 +38,15 @@ from hypothesis.stateful import (
     rule,
 )
 
-from casekit.app import Application, cloud_event_parts
+from casekit.app import Application, EscalationApplied, RoutingDomain, cloud_event_parts
 from casekit.cases import Owner, ProductDeliveryCase
 from casekit.clock import ManualClock
-from casekit.demo.config import office_application
+from casekit.demo.benefits import PRODUCT
+from casekit.demo.config import ROUTING, office_application
 from casekit.errors import CasekitError
 from casekit.financials import DeliveryPattern, Timing
 from casekit.priority import Priority
-from casekit.routing import Agent, ItemState, Presence
+from casekit.routing import Agent, ItemState, Ladder, Presence, Rung
 from casekit.storage import Storage
 from casekit.testing.app import check_application
 
@@ -240,6 +241,77 @@ def _machine(backend: str, make_storage: Any) -> type[ApplicationMachine]:
     Machine.backend = backend
     Machine.make_storage = staticmethod(make_storage)  # type: ignore[method-assign]
     return Machine
+
+
+INTAKE_LADDER = Ladder(
+    "Intake",
+    [
+        Rung(timedelta(hours=1), skills={"approval": 1}),  # widen to the approvers
+        Rung(timedelta(hours=4), raise_to=Priority.HIGH),
+        Rung(timedelta(days=1), raise_to=Priority.URGENT, notify=True),
+    ],
+)
+
+
+class LadderedMachine(ApplicationMachine):
+    """The same commands on an office whose intake escalates, with waits between them.
+
+    On top of the invariants above: the rungs in the cases' audit trails are the ones
+    published, the priority a rung raised is the case's (check_application compares them),
+    and an item's skills are what its ladder gives for the rungs in its trail.
+    """
+
+    def application(self) -> Application:
+        return Application(
+            self.storage,
+            name="office",
+            routing=ROUTING,
+            domains=[RoutingDomain("benefits", ladders=[INTAKE_LADDER])],
+            products=[PRODUCT],
+            clock=self.clock,
+        )
+
+    @rule(minutes=st.integers(min_value=10, max_value=60 * 30))
+    def wait(self, minutes: int) -> None:
+        self.clock.advance(timedelta(minutes=minutes))
+        self.app.tick()
+
+    @invariant()
+    def rungs_are_audited_and_shape_the_requirement(self) -> None:
+        published = [e for e in self.published if isinstance(e, EscalationApplied)]
+        audited = []
+        with self.storage.unit_of_work() as uow:
+            for case_id in self.cases:
+                audited += [
+                    (case_id, e.detail["rung"])
+                    for e in uow.audit.entries(case_id)
+                    if e.action == "escalation_rung"
+                ]
+        assert sorted(audited) == sorted((e.case_id, e.rung) for e in published)
+        router = self.app.durable_router("benefits")
+        for status in router.items():
+            if status.item.stage != "Intake":
+                continue
+            applied = len(router.ladder_history(status.item.id))
+            assert dict(status.item.skills) == dict(
+                INTAKE_LADDER.skills_after({"intake": 1}, applied)
+            )
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_application_state_machine_with_ladders(backend: str, make_storage: Any) -> None:
+    class Machine(LadderedMachine):
+        pass
+
+    Machine.backend = backend
+    Machine.make_storage = staticmethod(make_storage)  # type: ignore[method-assign]
+    Machine.TestCase.settings = settings(
+        max_examples=15 if backend == "memory" else 6,
+        stateful_step_count=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    Machine.TestCase().runTest()
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])

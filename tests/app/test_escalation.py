@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from casekit.app import Application, EscalationApplied, RoutingDomain
+from casekit.app import Application, CaseRouting, EscalationApplied, RoutedStep, RoutingDomain
+from casekit.cases import ProductDeliveryCase
 from casekit.clock import ManualClock
 from casekit.demo.benefits import PRODUCT
 from casekit.demo.config import ROUTING
 from casekit.errors import CasekitError
 from casekit.priority import Priority
 from casekit.routing import Agent, ItemState, Ladder, Presence, Rung
-from casekit.storage import Storage
+from casekit.storage import MemoryStorage, Storage
 from casekit.testing.app import check_application
 
 from .conftest import OpenPdc
@@ -97,6 +98,8 @@ def test_the_notify_rung_raises_priority_and_asks_to_tell_the_supervisor(
     status = app.routing_status(case_id)
     assert status is not None
     assert status.priority is Priority.URGENT
+    assert app.case(case_id).priority is Priority.URGENT  # the case shows what routing does
+    check_application(app)  # routing at the case's priority, trails verify, outbox complete
     # Another process of the same application sees the same rungs (replayed, not re-applied).
     other = laddered(storage, clock)
     explanation = other.escalation(case_id)
@@ -125,3 +128,19 @@ def test_a_domain_refuses_bad_ladders_and_calendars_at_the_door() -> None:
         RoutingDomain("benefits", calendar="weekdays")  # type: ignore[arg-type]
     with pytest.raises(CasekitError, match=r"twice|two|same stage|once"):
         RoutingDomain("benefits", ladders=[INTAKE_LADDER, INTAKE_LADDER])
+
+
+def test_a_ladder_may_not_raise_a_step_that_fixes_its_priority() -> None:
+    """The rung would raise the case's priority, which that step ignores: refused at the door."""
+    fixed = CaseRouting(
+        ProductDeliveryCase,
+        "benefits",
+        steps=(RoutedStep("Open", {"intake": 1}, stage="Intake", priority=Priority.HIGH),),
+    )
+    with pytest.raises(CasekitError, match=r"rung 2 of the ladder of stage 'Intake'.*fixes"):
+        Application(
+            MemoryStorage(),
+            name="office",
+            routing=[fixed],
+            domains=[RoutingDomain("benefits", ladders=[INTAKE_LADDER])],
+        )

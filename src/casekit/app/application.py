@@ -119,6 +119,28 @@ def _tuple_of(value: object, kind: type[T], *, what: str) -> tuple[T, ...]:
     return items
 
 
+def _check_raises(routing: CaseRouting, domain: RoutingDomain) -> None:
+    """Refuse a ladder that raises the priority of a step that fixes its priority.
+
+    A raising rung raises the case's priority too, so routing and case agree; a step with a
+    priority of its own ignores the case's, and the next reconciliation would undo the rung.
+    """
+    ladders = {ladder.stage: ladder for ladder in domain.ladders}
+    for step in routing.steps:
+        ladder = ladders.get(step.stage_name)
+        if step.priority is None or ladder is None:
+            continue
+        for n, rung in enumerate(ladder.rungs, start=1):
+            if rung.raise_to is not None:
+                raise ValidationError(
+                    f"rung {n} of the ladder of stage {step.stage_name!r} in domain "
+                    f"{domain.name} raises the priority to {rung.raise_to.value}, but the "
+                    f"step {step.status!r} of {routing.case_type.case_type} fixes its priority "
+                    f"at {step.priority.value}; drop raise_to, or let the step follow the "
+                    "case's priority (priority=None)"
+                )
+
+
 class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
     """Cases, routing, financials and storage as one system, one method per command.
 
@@ -214,6 +236,7 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
             by_name[domain.name] = domain
         for case_routing in routings:
             by_name.setdefault(case_routing.domain, RoutingDomain(case_routing.domain))
+            _check_raises(case_routing, by_name[case_routing.domain])
         products_by_name: dict[str, FinancialProduct] = {}
         for product in paid:
             if product.name in products_by_name:

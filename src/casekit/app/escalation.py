@@ -35,23 +35,36 @@ def record_escalation(session: Session, domain: str, record: RungApplied) -> Non
         notify=record.notify,
         at=record.at,
     )
-    if session.uow.documents.get(CASES, record.item_id) is not None:
-        session.uow.audit.append(
-            record.item_id,
-            actor=session.actor,
-            action="escalation_rung",
-            at=record.at,
-            detail={
-                "domain": domain,
-                "stage": record.stage,
-                "rung": event.rung,
-                "description": event.description,
-                "due": record.due.isoformat(),
-                "skills_before": event.skills_before,
-                "skills_after": event.skills_after,
-                "priority_before": event.priority_before,
-                "priority_after": event.priority_after,
-                "notify": record.notify,
-            },
-        )
+    if session.uow.documents.get(CASES, record.item_id) is None:
+        session.publish_later(event)
+        return
+    if record.priority_after > record.priority_before:
+        # The case shows the priority its routed work has; its own PriorityChanged finds
+        # the router there already. A stage whose step fixes the priority has no raising
+        # rung (Application refuses that configuration).
+        case = session.change(record.item_id)
+        if record.priority_after > case.priority:
+            case.set_priority(
+                record.priority_after,
+                actor=session.actor,
+                reason=f"escalation: rung {event.rung} of stage {record.stage}",
+            )
+    session.uow.audit.append(
+        record.item_id,
+        actor=session.actor,
+        action="escalation_rung",
+        at=record.at,
+        detail={
+            "domain": domain,
+            "stage": record.stage,
+            "rung": event.rung,
+            "description": event.description,
+            "due": record.due.isoformat(),
+            "skills_before": event.skills_before,
+            "skills_after": event.skills_after,
+            "priority_before": event.priority_before,
+            "priority_after": event.priority_after,
+            "notify": record.notify,
+        },
+    )
     session.publish_later(event)
