@@ -441,12 +441,20 @@ class LadderRunner:
                 adopted += 1
         return adopted
 
-    def replay(self, item_id: str, index: int, due: datetime) -> RungApplied:
+    def replay(
+        self,
+        item_id: str,
+        index: int,
+        due: datetime,
+        effect: tuple[Mapping[str, int], Priority] | None = None,
+    ) -> RungApplied:
         """Apply rung ``index`` to the item again, as a tick in another process did. O(log n).
 
-        A durable router journals the rungs its tick applied and replays them with this in
-        every other replica, so each applies exactly the same rungs whatever its own heap
-        holds. Subscribers are not called (they were, where the rung was first applied).
+        A durable router journals the rungs its tick applied, with what each did (``effect``:
+        the skills and priority after it), and replays them with this in every other
+        replica, so each applies exactly the same rungs, with the same effect, whatever its
+        own heap holds. Subscribers are not called (they were, where the rung was first
+        applied).
 
         Raises:
             ValidationError: If the item is not followed, its stage has no such rung, or
@@ -465,7 +473,7 @@ class LadderRunner:
         track.applied = index
         track.parked = False
         self._blocked.discard(item_id)
-        record = self._apply(item_id, track, due, self.router.clock.now())
+        record = self._apply(item_id, track, due, self.router.clock.now(), effect)
         if record is None:
             raise ValidationError(
                 f"ladder replay: the router refused rung {index + 1} of {item_id}"
@@ -476,34 +484,34 @@ class LadderRunner:
     # ------------------------------------------------------------------ internals
 
     def _apply(
-        self, item_id: str, track: _Track, due: datetime, now: datetime
+        self,
+        item_id: str,
+        track: _Track,
+        due: datetime,
+        now: datetime,
+        effect: tuple[Mapping[str, int], Priority] | None = None,
     ) -> RungApplied | None:
+        """Apply the track's next rung; ``effect`` (skills, priority) replays a recorded one."""
         assert track.ladder is not None
         rung = track.ladder.rungs[track.applied]
         status = self.router.item(item_id)
         before, priority = status.item.skills, status.priority
-        after = rung.apply(before)
-        raised = priority
-        if rung.raise_to is not None and rung.raise_to > priority:
-            raised = rung.raise_to
-        if dict(after) != dict(before):
-            assert track.stage is not None  # a ladder for None holds no skill rungs
-            self._own = item_id
-            try:
-                self.router.advance(
-                    item_id,
-                    stage=track.stage,
-                    skills=after,
-                    priority=raised if raised is not priority else None,
-                )
-            except ValidationError as refused:
-                logger.warning("ladder rung %d for %s refused: %s", track.applied, item_id, refused)
-                self._blocked.add(item_id)
-                return None
-            finally:
-                self._own = None
-        elif raised is not priority:
-            self.router.set_priority(item_id, raised)
+        if effect is None:
+            after = rung.apply(before)
+            raised = priority
+            if rung.raise_to is not None and rung.raise_to > priority:
+                raised = rung.raise_to
+        else:
+            after, raised = MappingProxyType(dict(effect[0])), effect[1]
+        self._own = item_id
+        try:
+            apply_rung_effect(self.router, item_id, before, after, priority, raised)
+        except ValidationError as refused:
+            logger.warning("ladder rung %d for %s refused: %s", track.applied, item_id, refused)
+            self._blocked.add(item_id)
+            return None
+        finally:
+            self._own = None
         record = RungApplied(
             item_id=item_id,
             stage=track.stage,
@@ -616,6 +624,35 @@ class LadderRunner:
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.ladders)
         return f"LadderRunner(stages=[{stages}], items={len(self._tracks)})"
+
+
+def apply_rung_effect(  # noqa: PLR0917  the rung's change, before and after
+    router: Router,
+    item_id: str,
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    priority: Priority,
+    raised: Priority,
+) -> None:
+    """Make a rung's change to the item, through the router's public commands. O(advance).
+
+    New skills: ``advance`` at the same stage (the item keeps its age and is routed at once);
+    a raised priority only: ``set_priority``; neither: nothing.
+
+    Raises:
+        ValidationError: The router refused (e.g. no agent could ever take the weight).
+    """
+    if dict(after) != dict(before):
+        stage = router.item(item_id).item.stage
+        assert stage is not None  # a ladder for None holds no skill rungs
+        router.advance(
+            item_id,
+            stage=stage,
+            skills=after,
+            priority=raised if raised is not priority else None,
+        )
+    elif raised is not priority:
+        router.set_priority(item_id, raised)
 
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})

@@ -55,7 +55,12 @@ from casekit.priority import Priority
 from casekit.routing.events import RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail
 from casekit.routing.ladder import Ladder, check_ladders
-from casekit.routing.ladder_runner import LadderExplanation, LadderRunner, RungApplied
+from casekit.routing.ladder_runner import (
+    LadderExplanation,
+    LadderRunner,
+    RungApplied,
+    apply_rung_effect,
+)
 from casekit.routing.live import LiveSnapshot, LiveStats, _thresholds
 from casekit.routing.metrics import RoutingMetrics
 from casekit.routing.model import Agent, ItemState, Presence, WorkItem
@@ -211,7 +216,8 @@ def _advance(router: Router, a: Mapping[str, Any]) -> object:
 
 
 _LADDER_COMMAND = "ladder"
-"""The journal command of a ladder tick: ``{"rungs": [[item_id, index, due], ...]}``."""
+"""The journal command of a ladder tick: ``{"rungs": [[item_id, index, due, skills after,
+priority after], ...]}`` — what each rung did, so it replays the same everywhere."""
 
 _REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
     "add_agent": lambda r, a: r.add_agent(_agent(a["agent"]), Presence(a["presence"])),
@@ -416,8 +422,9 @@ class DurableRouter:
             [`LadderRunner`][casekit.routing.LadderRunner] on the replica each time the
             router ticks ([`tick`][], [`serve_timers`][]). The rungs a tick applies are
             journalled (command ``ladder``) and replayed as such by every other replica;
-            what the runner knows of each item is kept in snapshots. Every process must
-            build the domain with the same ladders and calendar.
+            what the runner knows of each item is kept in snapshots. Every process that
+            ticks should build the domain with the same ladders and calendar; one built
+            without ladders applies none but replays the effect of those others applied.
         ladder_calendar: A ``casekit.worklists.BusinessCalendar``: rung delays count
             business time; ``None`` counts elapsed time.
         at_risk_after: For [`live`][]: how long an item may wait before it counts as at
@@ -623,22 +630,32 @@ class DurableRouter:
         self._captured.clear()  # events of replayed commands were published where they ran
 
     def _replay_ladder(self, router: Router, args: Mapping[str, Any]) -> object:
-        """Apply again the rungs a ladder tick applied (journal command ``ladder``)."""
+        """Apply again the rungs a ladder tick applied (journal command ``ladder``).
+
+        Each rung's recorded effect is made again: through the runner, which also keeps
+        its own state, or — in a process built without ladders, which applies no rung of
+        its own — straight on the router, so its replica still agrees with the others.
+        """
         runner = self._runner
-        if runner is None:
-            raise ValidationError(
-                "the journal holds rungs of escalation ladders, but this process built the "
-                "domain without ladders; every process must build the same ladders"
-            )
-        for item_id, index, due in args["rungs"]:
-            runner.replay(item_id, index, datetime.fromisoformat(due))
+        for item_id, index, due, skills, priority in args["rungs"]:
+            effect = (skills, Priority(priority))
+            if runner is not None:
+                runner.replay(item_id, index, datetime.fromisoformat(due), effect)
+            else:
+                status = router.item(item_id)
+                apply_rung_effect(
+                    router, item_id, status.item.skills, skills, status.priority, effect[1]
+                )
         return None
 
     def _ladder_tick(self, router: Router, args: dict[str, Any]) -> list[RungApplied]:
         """Run the ladder runner's tick on the replica; record the rungs in ``args``."""
         assert self._runner is not None
         applied = self._runner.tick()
-        args["rungs"] = [[r.item_id, r.index, r.due.isoformat()] for r in applied]
+        args["rungs"] = [
+            [r.item_id, r.index, r.due.isoformat(), dict(r.skills_after), r.priority_after.value]
+            for r in applied
+        ]
         return applied
 
     def refresh(self) -> None:
