@@ -20,6 +20,7 @@ from casekit.app import Application, CaseRouting, RoutedStep
 - Escalation ladders of routing domains (`RoutingDomain.ladders`): rungs applied when the
   application ticks, audited (``escalation_rung``) and published
   ([`EscalationApplied`][casekit.app.EscalationApplied], `casekit.app.escalation`).
+- SLA worklists fed by case events: [`SlaFeed`][casekit.app.SlaFeed] (`casekit.app.sla`).
 - Bulk reassignment: [`Reassignment`][casekit.app.Reassignment], the resumable record of
   `Application.reassign_all` (`casekit.app.reassignment`).
 """
@@ -39,6 +40,7 @@ from casekit.app.events import (
 )
 from casekit.app.reassignment import Reassignment, ReassignmentPhase
 from casekit.app.session import Session
+from casekit.app.sla import SlaFeed
 from casekit.app.vault import SealingVault
 
 __all__ = [
@@ -60,5 +62,6 @@ __all__ = [
     "RoutingDomain",
     "SealingVault",
     "Session",
+    "SlaFeed",
     "cloud_event_parts",
 ]
