@@ -151,3 +151,65 @@ def test_bad_arguments_change_nothing(
     assert state(app, case_id) == (ItemState.ACCEPTED, "worker-1")
     with app.storage.unit_of_work() as uow:
         assert uow.documents.get(ABSENCES, "benefits/worker-1") is None
+
+
+def test_an_absent_workers_case_tasks_go_to_their_delegate_audited(
+    app: Application, storage: Storage, clock: ManualClock, open_pdc: OpenPdc
+) -> None:
+    """Cúram's task redirection: a kickback to someone on leave goes to who covers them."""
+    staff(app, "worker-1", "worker-2")
+    case_id = open_pdc(app, "PDC-1")
+    app.update(
+        case_id,
+        lambda case: case.kickback("worker-1", "Fix the income", actor="boss", reason="wrong"),
+        actor="boss",
+    )
+    other = open_pdc(app, "PDC-2")
+    app.update(
+        other, lambda case: case.add_task("Call the client", "worker-2", actor="boss"), actor="boss"
+    )
+    now = clock.now()
+    book = AbsenceBook(
+        absences=[Absence("worker-1", now, now + timedelta(days=5), AbsenceKind.PLANNED_LEAVE)],
+        delegations={"worker-1": Delegate.agent("worker-2")},
+    )
+    report = app.apply_absences("benefits", book, actor="supervisor")
+    assert report.tasks_moved == ((f"{case_id}/T1", "worker-1", "worker-2"),)
+    (task,) = app.case(case_id).tasks
+    assert task.assignee == "worker-2"
+    with storage.unit_of_work() as uow:
+        entry = [e for e in uow.audit.entries(case_id) if e.action == "task_reassigned"][-1]
+    assert entry.actor == "supervisor"
+    assert (entry.detail["assignee"], entry.detail["previous"]) == ("worker-2", "worker-1")
+    assert "worker-1 absent" in entry.detail["reason"]
+    assert [t.assignee for t in app.case(other).tasks] == ["worker-2"]  # not worker-1's
+    again = app.apply_absences("benefits", book, actor="supervisor")  # nothing left to move
+    assert (again.tasks_moved, again.tasks_kept) == ((), ())
+    check_application(app)
+
+
+def test_tasks_stay_when_the_rule_keeps_them_or_the_delegation_ends_at_a_queue(
+    app: Application, clock: ManualClock, open_pdc: OpenPdc
+) -> None:
+    staff(app, "worker-1")
+    case_id = open_pdc(app, "PDC-1")
+    app.update(
+        case_id,
+        lambda case: case.add_task("Review the file", "worker-1", actor="boss"),
+        actor="boss",
+    )
+    now = clock.now()
+    to_queue = AbsenceBook(
+        absences=[Absence("worker-1", now, now + timedelta(days=1), AbsenceKind.SICK)],
+        delegations={"worker-1": Delegate.queue("intake")},
+    )
+    report = app.apply_absences("benefits", to_queue, actor="supervisor")
+    assert (report.tasks_moved, report.tasks_kept) == ((), (f"{case_id}/T1",))
+    keeping = AbsenceRule(tasks=Disposition.KEEP)
+    to_person = AbsenceBook(
+        absences=[Absence("worker-1", now, now + timedelta(days=1), AbsenceKind.SICK)],
+        delegations={"worker-1": Delegate.agent("worker-2")},
+    )
+    report = app.apply_absences("benefits", to_person, actor="supervisor", rule=keeping)
+    assert (report.tasks_moved, report.tasks_kept) == ((), (f"{case_id}/T1",))
+    assert [t.assignee for t in app.case(case_id).tasks] == ["worker-1"]

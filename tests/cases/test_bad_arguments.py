@@ -105,6 +105,7 @@ def common_calls(case: Case[Any]) -> list[Call]:
         C("remove_evidence", evidence, actor="owner"),
         C("add_task", "Call the client", "kim", actor="owner", due=START, kind="work"),
         C("kickback", "kim", "Redo", actor="owner", reason="missing form", due=START),
+        C("reassign_task", task, "lee", actor="owner", reason="kim is on leave"),
         C("complete_task", task, actor="owner"),
         C("cancel_task", task, actor="owner"),
         C("add_milestone", MilestoneKind.REVIEW, "Annual review", due=START),

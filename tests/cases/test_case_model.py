@@ -147,6 +147,30 @@ def test_kickback_is_a_task_to_the_prior_worker_not_a_reassignment(
         pdc.kickback("intake", "x", actor="boss", reason="")
 
 
+def test_an_open_task_is_reassigned_to_another_user_audited_with_the_reason(
+    pdc: ProductDeliveryCase,
+) -> None:
+    task = pdc.kickback("intake", "Fix the income evidence", actor="boss", reason="wrong amount")
+    pdc.collect_events()
+    moved = pdc.reassign_task(task.id, "cover", actor="boss", reason="intake is on leave")
+    assert (moved.assignee, moved.kind, moved.status) == ("cover", "kickback", TaskStatus.OPEN)
+    assert pdc.tasks[-1] == moved
+    (event,) = pdc.collect_events()
+    assert (event.change, event.assignee, event.previous, event.reason) == (
+        "reassigned",
+        "cover",
+        "intake",
+        "intake is on leave",
+    )
+    with pytest.raises(ValidationError, match="assigned to cover already"):
+        pdc.reassign_task(task.id, "cover", actor="boss")
+    pdc.complete_task(task.id, actor="cover")
+    with pytest.raises(ValidationError, match="only Open tasks can be reassigned"):
+        pdc.reassign_task(task.id, "intake", actor="boss")
+    with pytest.raises(NotFound, match="no task"):
+        pdc.reassign_task(f"{pdc.id}/T99", "intake", actor="boss")
+
+
 def test_task_due_must_be_timezone_aware(pdc: ProductDeliveryCase) -> None:
     with pytest.raises(ValidationError, match="naive"):
         pdc.add_task("t", "u", actor="w", due=datetime(2026, 1, 1))

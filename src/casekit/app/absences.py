@@ -13,7 +13,11 @@ the routing domain agree, in one unit of work:
 * each item an absent agent holds goes where ``place_work`` says: kept, pinned to the
   delegate (when the delegate is an agent of the domain; else back to the queue), or back
   to the queue with its age — each move a journalled router command, and for a stored case
-  an ``absence_moved_work`` entry in its audit trail (who, from, to, why).
+  an ``absence_moved_work`` entry in its audit trail (who, from, to, why);
+* each open case task assigned to an absent agent (a kickback, a review) follows the rule
+  for tasks too: given to the delegate when the delegation ends at a person
+  (``Case.reassign_task``, audited as ``task_reassigned`` with the reason), else left with
+  them. The cases are found through the label index (``task_assignees``).
 
 Run it whenever the book changes and on a timer (absences start and end on their own);
 running it again at the same moment changes nothing.
@@ -27,11 +31,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from casekit.cases.parts import TaskStatus
 from casekit.checks import check_instance
 from casekit.errors import NotFound
 from casekit.routing.model import Presence
 from casekit.routing.router import Router
 from casekit.storage.cases import CASES
+from casekit.storage.label_query import Has
+from casekit.storage.readable import TASK_ASSIGNEES
 from casekit.worklists.absence import (
     AbsenceBook,
     AbsenceRule,
@@ -65,6 +72,10 @@ class AbsenceReport:
         moved: ``(item id, from agent, to)`` for each item moved (``to``: an agent id, or
             ``"queue"``).
         kept: Items of absent agents left with them.
+        tasks_moved: ``(task id, from, to)`` for each open case task of an absent agent
+            given to their delegate.
+        tasks_kept: Open case tasks of absent agents left with them (the rule keeps tasks,
+            or the delegation ends at a queue or nobody: a task is a user's).
     """
 
     at: datetime
@@ -72,6 +83,8 @@ class AbsenceReport:
     back: tuple[str, ...] = ()
     moved: tuple[tuple[str, str, str], ...] = ()
     kept: tuple[str, ...] = ()
+    tasks_moved: tuple[tuple[str, str, str], ...] = ()
+    tasks_kept: tuple[str, ...] = ()
 
 
 class _AbsenceCommands:
@@ -132,11 +145,13 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
     offline: list[str] = []
     back: list[str] = []
     held: list[HeldWork] = []
+    absent: list[str] = []
     for status in bound.router.agents():
         agent_id = status.agent.id
         key = f"{domain}/{agent_id}"
         away = documents.get(ABSENCES, key)
         if book.is_absent(agent_id, now):
+            absent.append(agent_id)
             held.extend(HeldWork(item, agent_id, WorkKind.TASK, domain) for item in status.accepted)
             held.extend(HeldWork(item, agent_id, WorkKind.PINNED, domain) for item in status.pinned)
             if status.presence is not Presence.OFFLINE:  # set back by hand while away too
@@ -177,9 +192,59 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
                 at=now,
                 detail={"domain": domain, "from": holder, "to": to, "reason": placement.reason},
             )
+    tasks_moved, tasks_kept = _redirect_tasks(session, absent, book, rule, now)
     return AbsenceReport(
-        at=now, set_offline=tuple(offline), back=tuple(back), moved=tuple(moved), kept=tuple(kept)
+        at=now,
+        set_offline=tuple(offline),
+        back=tuple(back),
+        moved=tuple(moved),
+        kept=tuple(kept),
+        tasks_moved=tuple(tasks_moved),
+        tasks_kept=tuple(tasks_kept),
     )
+
+
+_PAGE = 200
+
+
+def _redirect_tasks(
+    session: Session, absent: list[str], book: AbsenceBook, rule: AbsenceRule, now: datetime
+) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Give absent agents' open case tasks to their delegates, as ``rule`` says for tasks.
+
+    The cases are found through the label index (``task_assignees``), a page at a time.
+    A task goes only to a person: a delegation that ends at a queue, or at nobody, leaves
+    it where it is (listed as kept). Each move is the case's own ``task_reassigned``
+    audit entry, with the reason. O(cases with a task of an absent agent · tasks).
+    """
+    moved: list[tuple[str, str, str]] = []
+    kept: list[str] = []
+    documents = session.uow.documents
+    for person in absent:
+        after: str | None = None
+        while True:
+            page = documents.find(
+                CASES, where=Has(TASK_ASSIGNEES, [person]), after=after, limit=_PAGE
+            )
+            for document in page:
+                case = session.read(document.key)
+                for task in case.tasks:
+                    if task.status is not TaskStatus.OPEN or task.assignee != person:
+                        continue
+                    work = HeldWork(task.id, person, WorkKind.TASK, "tasks")
+                    (placement,) = place_work([work], book, rule, now)
+                    to = placement.destination
+                    if not placement.moved or to.kind is not DelegateKind.AGENT or to.id is None:
+                        kept.append(task.id)
+                        continue
+                    session.change(case.id).reassign_task(
+                        task.id, to.id, actor=session.actor, reason=placement.reason
+                    )
+                    moved.append((task.id, person, to.id))
+            if len(page) < _PAGE:
+                break
+            after = page[-1].key
+    return moved, kept
 
 
 def _agent_or_queue(router: Router, destination: Delegate) -> str:

@@ -939,6 +939,44 @@ class Case(Generic[S]):
         check_text(reason, what=f"the reason for a kickback on {self.id} (a reason is required)")
         return self.add_task(f"{title} ({reason})", to, actor=actor, due=due, kind="kickback")
 
+    def reassign_task(
+        self, task_id: str, to: str, *, actor: str, reason: str | None = None
+    ) -> Task:
+        """Give an open task to another user (a colleague covering an absence). O(t).
+
+        Audited as ``task_reassigned`` (the new assignee, the previous one, the reason).
+
+        Raises:
+            NotFound: No such task on the case.
+            ValidationError: The task is not Open, ``to`` already holds it, or a value is
+                malformed (nothing changes).
+        """
+        check_id(task_id, what=f"a task id on {self.id}")
+        self._actor(to, what=f"the new assignee of task {task_id} (a user id)")
+        self._actor(actor)
+        reason = check_optional_text(reason, what=f"the reason to reassign task {task_id}")
+        tasks = self._tasks or []
+        for index, task in enumerate(tasks):
+            if task.id != task_id:
+                continue
+            if task.status is not TaskStatus.OPEN:
+                raise ValidationError(
+                    f"task {task_id} is {task.status.value}; only Open tasks can be reassigned"
+                )
+            if task.assignee == to:
+                raise ValidationError(
+                    f"task {task_id} is assigned to {to} already; give another user"
+                )
+            at = self.clock.now()
+            moved = attrs.evolve(task, assignee=to)
+            tasks[index] = moved
+            self._now()
+            self._publish(
+                TaskChanged(self.id, task_id, "reassigned", to, actor, at, task.assignee, reason)
+            )
+            return moved
+        raise NotFound(f"no task {task_id!r} on {self.id}")
+
     def complete_task(self, task_id: str, *, actor: str) -> Task:
         """Mark an open task completed."""
         return self._close_task(task_id, TaskStatus.COMPLETED, actor)

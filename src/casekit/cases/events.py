@@ -60,7 +60,10 @@ class PriorityChanged:
 
 @attrs.frozen(slots=True)
 class TaskChanged:
-    """A task was added, completed or cancelled."""
+    """A task was added, reassigned, completed or cancelled.
+
+    ``previous`` is the assignee before a reassignment (``None`` for the other changes).
+    """
 
     case_id: str
     task_id: str
@@ -68,6 +71,8 @@ class TaskChanged:
     assignee: str
     actor: str
     at: datetime
+    previous: str | None = None
+    reason: str | None = None
 
 
 @attrs.frozen(slots=True)

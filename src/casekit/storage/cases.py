@@ -147,7 +147,9 @@ def audit_fields(event: object) -> dict[str, Any]:  # noqa: PLR0911  one return 
             "at": event.at,
             "before": None,
             "after": event.task_id,
-            "detail": {"assignee": event.assignee},
+            "detail": {"assignee": event.assignee}
+            | ({} if event.previous is None else {"previous": event.previous})
+            | ({} if event.reason is None else {"reason": event.reason}),
         }
     return {}
 
