@@ -6,7 +6,8 @@
   must be refused with a ``CasekitError`` and leave the object exactly as it was.
 - `casekit.testing.routing`: strategies of agents, work items and rosters, a routing
   invariant check, and [`RouterStateMachine`][] to property-test your own routing policy
-  or configuration.
+  or configuration; `casekit.testing.ladders`: [`LadderStateMachine`][], the same with your
+  escalation ladders attached and every rung checked.
 - `casekit.testing.security`: strategies of principals and case resources and the
   "no leak" property checks (`assert_no_leak`) to run on your own access policy.
 - `casekit.testing.app_security`: the same promise at the application's door
@@ -41,6 +42,7 @@ from casekit.testing.fuzz import (
     constructor,
     fuzz,
 )
+from casekit.testing.ladders import LadderStateMachine
 from casekit.testing.lifecycles import (
     ActionStep,
     ConformanceReport,
@@ -78,6 +80,7 @@ __all__ = [
     "FuzzFailure",
     "FuzzReport",
     "FuzzTarget",
+    "LadderStateMachine",
     "Operation",
     "RouterStateMachine",
     "action_sequences",
