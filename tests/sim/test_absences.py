@@ -105,10 +105,15 @@ def test_the_absence_ending_restores_the_agent_and_they_get_work_again() -> None
     assert simulation.router.presence("A") is Presence.AVAILABLE
 
 
-def test_the_absence_ending_off_shift_leaves_the_agent_offline_until_the_shift_starts() -> None:
+def test_shifts_resume_after_the_absence_and_not_during_it() -> None:
     day = Shift(time(8), time(17), weekdays=range(7))
     agents = [AgentSpec(n, {"work": 1}, auto_accept=True, shifts=(day,)) for n in "AB"]
-    book = AbsenceBook([Absence("A", at(9 * 60), at(20 * 60))])  # 09:00 to 20:00
+    book = AbsenceBook(
+        [
+            Absence("A", at(9 * 60), at(20 * 60)),  # 09:00 to 20:00, past the shift's end
+            Absence("A", at(30 * 60), at(34 * 60)),  # the next day, 06:00 to 10:00
+        ]
+    )
     simulation = Simulation(
         office(book=book).evolve(agents=agents, arrivals=Poisson(2.0), sample_every=None)
     )
@@ -123,11 +128,8 @@ def test_the_absence_ending_off_shift_leaves_the_agent_offline_until_the_shift_s
     simulation.run(timedelta(days=1, hours=12))
     assert presence == [
         (at(8 * 60), Presence.AVAILABLE.value),  # the shift
-        (at(9 * 60), Presence.OFFLINE.value),  # the absence
-        (
-            at(32 * 60),
-            Presence.AVAILABLE.value,
-        ),  # the next day's shift, not the absence's end at 20:00
+        (at(9 * 60), Presence.OFFLINE.value),  # the absence; it ends at 20:00, off shift
+        (at(34 * 60), Presence.AVAILABLE.value),  # back at 10:00, not at the shift's 08:00
     ]
 
 
