@@ -379,7 +379,7 @@ def test_cli_report_writes_the_html_of_a_demo_database(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["report", "--db", str(db), "--output", str(page)], out=out) == 0
     assert out.getvalue() == f"wrote {page}\n"
-    assert page.read_text().count('<img class="chart"') == 4
+    assert page.read_text().count('<img class="chart"') == 5  # with the forecast
 
 
 def test_cli_report_without_a_database_says_to_run_the_demo(tmp_path: Path) -> None:

@@ -155,13 +155,7 @@ def run_demo(
         params={"days": days, "seed": seed, "staff": staff, "existing": existing},
     )
     figures["access"] = _access(storage, investigations, directory, tally)
-    forecasting = time.perf_counter()
-    figures.update(
-        ladder=_ladder_figures(scenario, result, rungs),
-        absences=_absence_figures(scenario, result, cover),
-        forecast=_forecast(scenario, result),
-        forecast_wall_seconds=round(time.perf_counter() - forecasting, 2),
-    )
+    figures.update(_escalation_figures(scenario, result, rungs, cover))
     wall = time.perf_counter() - started
     figures["wall_seconds"] = round(wall, 2)
     _save_figures(storage, figures, result, waits, clock.now())
@@ -183,6 +177,20 @@ def _access(
         **access_figures(storage, investigations.touched, directory),
         "notified": tally.glass_notices,
         "investigations": len(investigations.opened),
+    }
+
+
+def _escalation_figures(
+    scenario: Scenario, result: SimulationResult, rungs: _RungCount, cover: Cover
+) -> dict[str, Any]:
+    """The ladder's, the absences' and the forecast's figures, and the forecast's wall time."""
+    started = time.perf_counter()
+    forecast = _forecast(scenario, result)
+    return {
+        "ladder": _ladder_figures(scenario, result, rungs),
+        "absences": _absence_figures(scenario, result, cover),
+        "forecast": forecast,
+        "forecast_wall_seconds": round(time.perf_counter() - started, 2),
     }
 
 
