@@ -120,6 +120,7 @@ def test_the_forecast_runs_the_same_cases_without_the_ladder_and_the_absences(
     for stage in figures["stages"]:
         ours = this["stages"][stage["stage"]]
         assert ours["mean_wait_min"] == stage["mean_wait_min"]
+        assert ours["p90_wait_min"] == stage["p90_wait_min"]
         assert ours["sla_breaches"] == stage["sla_breaches"]
     assert figures["forecast_wall_seconds"] >= 0
 

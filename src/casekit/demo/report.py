@@ -509,6 +509,8 @@ def _params_table(data: ReportData) -> str:
         ("simulated", f"{_when(figures.get('start'))} → {_when(figures.get('end'))}"),
         ("wall time", f"{figures.get('wall_seconds', 0):.1f} s"),
     ]
+    if "forecast_wall_seconds" in figures:  # runs stored before the forecast have none
+        rows.append(("of which the forecast", f"{figures['forecast_wall_seconds']:.1f} s"))
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="params">{cells}</table>'
 
