@@ -24,6 +24,12 @@ wall clock):
 Two scenarios with the same seed, arrivals and stages therefore see the same cases with the
 same handling times whatever the routing does: common random numbers for what-if comparisons.
 
+Absences (the scenario's ``AbsenceBook``) are events of their own: when one begins the
+agent goes Offline and the work they hold is placed by ``casekit.worklists.place_work`` —
+pinned to the delegate (``Router.assign``), requeued keeping its age (``Router.requeue``), or
+kept with its remaining handling paused; when it ends the agent takes the presence their
+shifts give then. They draw no random numbers, so common random numbers hold with them too.
+
 Decisions where reality is richer than the model: handling time is elapsed time from
 acceptance and carries on through breaks and past the end of a shift; an agent answers an
 offer after its accept delay even when Busy (the router's push timeout decides whether the
