@@ -478,7 +478,9 @@ def _forecast_chart(forecast: Mapping[str, Any]) -> Chart:
     caption = (
         "The same office simulated on the same seed — the same applications at the same "
         "instants with the same handling times — without the escalation ladder, without the "
-        f"absences, and without either; over the case SLA: {case}."
+        f"absences, and without either; over the case SLA: {case}. One seed: a change in "
+        "who takes what can move later waits either way, so a small difference may be the "
+        "knock-on of routing rather than the change itself."
     )
     return ("forecast", "Forecast: the ladder's and the absences' effect", caption, png)
 
