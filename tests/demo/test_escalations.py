@@ -4,7 +4,7 @@ stored, and forecast against the same office without them on the same seed."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -12,8 +12,11 @@ import pytest
 from casekit.cases import Owner
 from casekit.demo import run_demo
 from casekit.demo.access import Directory
+from casekit.demo.benefits import Benefits
+from casekit.demo.config import demo_application
+from casekit.demo.cover import Cover
 from casekit.demo.dashboard import dashboard_sections
-from casekit.demo.office import INTAKE_LADDER, office_absences, office_scenario
+from casekit.demo.office import DEMO_START, INTAKE_LADDER, office_absences, office_scenario
 from casekit.demo.report import load_report_data
 from casekit.sim import Simulation
 from casekit.storage import MemoryStorage
@@ -154,3 +157,28 @@ def test_the_new_figures_are_stored_json_safe_for_casekit_report(
     stored = load_report_data(storage).figures
     for key in ("ladder", "absences", "forecast"):
         assert stored[key] == json.loads(json.dumps(figures[key]))
+
+
+def test_cover_hands_the_absent_caseworkers_benefits_to_the_delegate_who_then_records_changes() -> (
+    None
+):
+    scenario = office_scenario(staff=8, seed=7)
+    book = scenario.absences
+    assert book is not None
+    ((away, to),) = book.delegations.items()
+    sim = Simulation(scenario)
+    app = demo_application(MemoryStorage(), clock=sim.clock)
+    directory = Directory([(agent.id, agent.skills) for agent in scenario.agents])
+    benefits = Benefits(app, directory, seed=7)
+    cover = Cover(app, directory, benefits, sim)
+    benefits.existing_caseload(40, date(2025, 9, 1), DEMO_START.date())
+    theirs = [pdc for pdc, owner in benefits.owner_of.items() if owner.id == away]
+    assert theirs  # the absent caseworker owns some benefits
+    sim.run(book.absences[0].starts)  # their leave begins
+    (batch,) = cover.batches
+    assert (batch["agent"], batch["delegate"], batch["cases"]) == (away, to.id, len(theirs))
+    assert all(benefits.owner_of[pdc].id == to.id for pdc in theirs)
+    assert all(
+        app.case(pdc, actor=directory[str(to.id)]).owner == Owner.user(str(to.id)) for pdc in theirs
+    )
+    assert benefits.changes_of_circumstances(1.0) > 0  # every client reports: no one refused
