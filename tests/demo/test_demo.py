@@ -165,8 +165,9 @@ def test_the_audit_trail_of_stored_cases_verifies(
 def test_the_same_seed_gives_the_same_run() -> None:
     first = run_demo(MemoryStorage(), days=1, existing=20, staff=8, seed=11).figures
     second = run_demo(MemoryStorage(), days=1, existing=20, staff=8, seed=11).figures
-    first.pop("wall_seconds")
-    second.pop("wall_seconds")
+    for timing in ("wall_seconds", "forecast_wall_seconds"):
+        first.pop(timing)
+        second.pop(timing)
     assert first == second
 
 
@@ -189,6 +190,9 @@ def test_the_dashboard_shows_every_section(run: tuple[MemoryStorage, dict[str, A
         "Access denied",
         "Break-the-glass access",
         "Access log",
+        "Escalation ladder (working time)",
+        "Absences: steps held when they began, and open cases handed over",
+        "Forecast: the same office without the ladder or the absences (same seed, same cases)",
     ]
     plain = io.StringIO()
     render_dashboard(figures, plain, plain=True)
@@ -273,7 +277,8 @@ def test_a_run_stored_before_the_demo_had_access_figures_still_shows_its_dashboa
     run: tuple[MemoryStorage, dict[str, Any]],
 ) -> None:
     _, figures = run
-    older = {key: value for key, value in figures.items() if key != "access"}
+    newer = ("access", "ladder", "absences", "forecast", "forecast_wall_seconds")
+    older = {key: value for key, value in figures.items() if key not in newer}
     titles = [title for title, _, _ in dashboard_sections(older)]
     assert titles[-1] == "Benefits, payments and corrections"
     assert "Access denied" not in titles
@@ -374,7 +379,7 @@ def test_cli_report_writes_the_html_of_a_demo_database(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["report", "--db", str(db), "--output", str(page)], out=out) == 0
     assert out.getvalue() == f"wrote {page}\n"
-    assert page.read_text().count('<img class="chart"') == 4
+    assert page.read_text().count('<img class="chart"') == 5  # with the forecast
 
 
 def test_cli_report_without_a_database_says_to_run_the_demo(tmp_path: Path) -> None:

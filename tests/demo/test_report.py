@@ -1,4 +1,4 @@
-"""``casekit report``: one self-contained HTML file whose four charts load in a browser."""
+"""``casekit report``: one self-contained HTML file whose five charts load in a browser."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from casekit.storage import SQLiteStorage
 
 pytest.importorskip("matplotlib")
 
-CHARTS = ("occupancy", "waits", "breaches", "corrections")
+CHARTS = ("occupancy", "waits", "breaches", "corrections", "forecast")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_the_report_loads_nothing_from_outside_the_file(text: str) -> None:
     assert "default-src 'none'" in text
 
 
-def test_the_report_has_the_four_charts_as_embedded_pngs(text: str) -> None:
+def test_the_report_has_the_five_charts_as_embedded_pngs(text: str) -> None:
     images = re.findall(r'<img class="chart" alt="[^"]*" src="data:image/png;base64,([^"]+)"', text)
     assert len(images) == len(CHARTS)
     for image in images:
@@ -119,6 +119,25 @@ def test_render_report_copes_with_an_empty_run(demo_db: Path) -> None:
     empty = ReportData(figures=figures, agents=[], waits={}, source="empty")
     text = render_report(empty)
     assert text.count('<img class="chart"') == len(CHARTS)
+
+
+def test_a_run_stored_before_the_forecast_is_reported_without_it(demo_db: Path) -> None:
+    with SQLiteStorage(demo_db) as storage:
+        data = load_report_data(storage)
+    newer = ("ladder", "absences", "forecast", "forecast_wall_seconds")
+    older = {key: value for key, value in data.figures.items() if key not in newer}
+    text = render_report(
+        ReportData(figures=older, agents=data.agents, waits=data.waits, source="old")
+    )
+    assert text.count('<img class="chart"') == len(CHARTS) - 1
+    assert 'id="chart-forecast"' not in text
+    assert "Forecast" not in text
+
+
+def test_the_forecast_chart_names_every_variant(text: str) -> None:
+    assert 'id="chart-forecast"' in text
+    for name in ("without either", "ladder only", "absences only", "this run"):
+        assert name in text
 
 
 @pytest.mark.parametrize(
@@ -192,7 +211,7 @@ def _run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_chromium_loads_all_four_charts(report: Path, tmp_path: Path) -> None:
+def test_chromium_loads_all_five_charts(report: Path, tmp_path: Path) -> None:
     done = _run_chromium(tmp_path, "--dump-dom", report.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     body = re.search(r"<body[^>]*>", done.stdout)

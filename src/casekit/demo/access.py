@@ -156,6 +156,7 @@ class Directory:
             people[principal.id] = principal
         self._people = people
         self.staff = tuple(person for person, _ in staff)
+        self._teams = {person: n % 2 for n, person in enumerate(self.staff)}
         automatic = (
             self.SUBMISSIONS,
             self.SLA_MONITOR,
@@ -172,6 +173,16 @@ class Directory:
             KeyError: No such person in the office.
         """
         return self._people[person]
+
+    def supervisor_of(self, person: str) -> Principal:
+        """The supervisor of a member of staff: of their team (``n % 2``, see above).
+
+        Raises:
+            KeyError: No such member of staff.
+        """
+        if person not in self._teams:
+            raise KeyError(person)
+        return self._people[_TEAMS[self._teams[person]][0]]
 
     def recorded(self, actor: str) -> Principal | None:
         """The principal an audit entry's actor stands for (``check:payment-run`` too)."""

@@ -11,6 +11,7 @@ __all__ = [
     "access_sections",
     "case_sla_text",
     "dashboard_sections",
+    "escalation_sections",
     "money_text",
     "render_dashboard",
 ]
@@ -123,7 +124,118 @@ def dashboard_sections(figures: dict[str, Any], *, locale: str = DEFAULT_LOCALE)
     access = figures.get("access")  # absent from a database written before the demo had one
     if access is not None:
         sections.extend(access_sections(access))
+    sections.extend(escalation_sections(figures))
     return sections
+
+
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")
+
+
+def escalation_sections(figures: Mapping[str, Any]) -> list[Section]:
+    """The ladder's rungs applied, what the absences moved, and the forecast without them.
+
+    Each is left out for a database written before the demo had it.
+    """
+    sections: list[Section] = []
+    ladder = figures.get("ladder")
+    if ladder is not None:
+        rungs: list[Sequence[str]] = [
+            (
+                stage["stage"],
+                f"{r['rung']}",
+                f"{r['after_min']:g} min",
+                r["does"],
+                f"{r['applied']:,}",
+            )
+            for stage in ladder["ladders"]
+            for r in stage["rungs"]
+        ]
+        rungs.append(
+            (
+                "all",
+                "",
+                "",
+                f"supervisor told {ladder['supervisor_told']:,} times",
+                f"{ladder['applied']:,}",
+            )
+        )
+        sections.append(
+            (
+                "Escalation ladder (working time)",
+                ("step", "rung", "after", "does", "applied"),
+                rungs,
+            )
+        )
+    absences = figures.get("absences")
+    if absences is not None:
+        handed = {batch["agent"]: batch["cases"] for batch in absences["reassigned"]}
+        away: list[Sequence[str]] = [
+            (
+                w["agent"],
+                w["kind"],
+                _when(w["starts"]),
+                _when(w["ends"]),
+                w["delegate"],
+                f"{w['moved']['delegated']:,}",
+                f"{w['moved']['returned']:,}",
+                f"{w['moved']['kept']:,}",
+                f"{handed[w['agent']]:,}" if w["agent"] in handed else "–",
+            )
+            for w in absences["windows"]
+        ]
+        sections.append(
+            (
+                "Absences: steps held when they began, and open cases handed over",
+                ("who", "absence", "from", "to", "work goes to", "delegated", "returned", "kept",
+                 "cases reassigned"),
+                away,
+            )
+        )  # fmt: skip
+    forecast = figures.get("forecast")
+    if forecast is not None:
+        sections.append(_forecast_section(forecast))
+    return sections
+
+
+def _forecast_section(forecast: Mapping[str, Any]) -> Section:
+    names = forecast["variants"]
+    runs = [forecast["runs"][name] for name in names]
+    rows: list[Sequence[str]] = []
+    for stage in runs[0]["stages"]:
+        for key, label in (
+            ("mean_wait_min", "mean wait (min)"),
+            ("p90_wait_min", "p90 wait (min)"),
+            ("sla_breaches", "SLA breaches"),
+        ):
+            values = [run["stages"][stage][key] for run in runs]
+            rows.append(
+                (
+                    f"{stage} {label}",
+                    *(f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" for v in values),
+                )
+            )
+    rows.extend(
+        [
+            ("over the case SLA", *(f"{run['case_sla_breaches']:,}" for run in runs)),
+            (
+                "mean turnaround (h)",
+                *(
+                    "–" if run["mean_turnaround_h"] is None else f"{run['mean_turnaround_h']:.2f}"
+                    for run in runs
+                ),
+            ),
+            ("mean occupancy", *(_pct(run["occupancy"]) for run in runs)),
+            ("Jain's index of occupancy", *(f"{run['jain']:.3f}" for run in runs)),
+            ("rungs applied", *(f"{run['rungs_applied']:,}" for run in runs)),
+            ("steps moved by absences", *(f"{sum(run['moved'].values()):,}" for run in runs)),
+        ]
+    )
+    return (
+        "Forecast: the same office without the ladder or the absences (same seed, same cases)",
+        ("measure", *names),
+        rows,
+    )
 
 
 def access_sections(access: Mapping[str, Any]) -> list[Section]:

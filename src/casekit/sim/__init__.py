@@ -22,6 +22,7 @@ from casekit.sim.queueing import (
     staffing_for,
 )
 from casekit.sim.results import (
+    AbsenceMove,
     AgentRecord,
     Fairness,
     ItemRecord,
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_START",
     "EVERY_DAY",
     "WEEKDAYS",
+    "AbsenceMove",
     "AgentRecord",
     "AgentSpec",
     "ArrivalFunction",

@@ -24,6 +24,12 @@ wall clock):
 Two scenarios with the same seed, arrivals and stages therefore see the same cases with the
 same handling times whatever the routing does: common random numbers for what-if comparisons.
 
+Absences (the scenario's ``AbsenceBook``) are events of their own: when one begins the
+agent goes Offline and the work they hold is placed by ``casekit.worklists.place_work`` —
+pinned to the delegate (``Router.assign``), requeued keeping its age (``Router.requeue``), or
+kept with its remaining handling paused; when it ends the agent takes the presence their
+shifts give then. They draw no random numbers, so common random numbers hold with them too.
+
 Decisions where reality is richer than the model: handling time is elapsed time from
 acceptance and carries on through breaks and past the end of a shift; an agent answers an
 offer after its accept delay even when Busy (the router's push timeout decides whether the
@@ -45,8 +51,10 @@ from casekit.errors import ValidationError
 from casekit.priority import Priority
 from casekit.routing import EventKind, Presence, RoutingEvent, WorkItem
 from casekit.routing.ladder_runner import LadderRunner
+from casekit.sim._absences import absence_windows
 from casekit.sim.events import SimEvent, SimEventKind, SimSubscriber
 from casekit.sim.results import (
+    AbsenceMove,
     AgentRecord,
     ItemRecord,
     LoadSample,
@@ -56,18 +64,28 @@ from casekit.sim.results import (
 )
 from casekit.sim.scenario import Scenario
 from casekit.sim.specs import AgentSpec
+from casekit.worklists.absence import (
+    AbsenceBook,
+    AbsenceRule,
+    DelegateKind,
+    HeldWork,
+    Placement,
+    WorkKind,
+    place_work,
+)
 
 __all__ = ["Simulation"]
 
 logger = logging.getLogger(__name__)
 
 # Event kinds, in the order they run when due at the same instant.
-_PRESENCE = 0
-_FINISH = 1
-_ANSWER = 2
-_ARRIVAL = 3
-_SAMPLE = 4
-_WATCH = 5  # an SLA deadline, only scheduled while someone listens
+_ABSENCE = 0  # an absence starts (number 1) or ends (number 0); only with absences
+_PRESENCE = 1
+_FINISH = 2  # number: the item's finish serial (a moved item's old finish is stale)
+_ANSWER = 3
+_ARRIVAL = 4
+_SAMPLE = 5
+_WATCH = 6  # an SLA deadline, only scheduled while someone listens
 
 _Event = tuple[datetime, int, int, str, int, str]
 """``(at, kind, seq, subject, number, other)``: heap order is time, then kind, then FIFO."""
@@ -78,18 +96,22 @@ class _Stage:
         "accepted_at",
         "agent_id",
         "declines",
+        "due",
         "entered_at",
         "finished_at",
         "index",
         "offers",
         "timeouts",
         "withdrawn",
+        "worked_from",
     )
 
     def __init__(self, index: int, entered_at: datetime) -> None:
         self.index = index
         self.entered_at = entered_at
-        self.accepted_at: datetime | None = None
+        self.accepted_at: datetime | None = None  # the first acceptance: ends the wait
+        self.worked_from: datetime | None = None  # the current holder's work began
+        self.due: datetime | None = None  # when the current holder finishes
         self.finished_at: datetime | None = None
         self.agent_id: str | None = None
         self.offers = 0
@@ -101,6 +123,7 @@ class _Stage:
 class _Item:
     __slots__ = (
         "arrived_at",
+        "finish_serial",
         "finished_at",
         "handling",
         "id",
@@ -121,6 +144,7 @@ class _Item:
         self.finished_at: datetime | None = None
         self.offer_serial = 0
         self.offered_to: str | None = None
+        self.finish_serial = 0
 
 
 class _Agent:
@@ -201,6 +225,15 @@ class Simulation:
         self._ladders_ticked_at: datetime | None = None
         if scenario.ladders:
             self.ladders = LadderRunner(self.router, scenario.ladders, calendar=scenario.calendar)
+        self._shifted: dict[str, Presence] = {}  # the presence each agent's shifts give now
+        self._away: set[str] = set()  # agents absent now
+        self._kept: dict[str, list[str]] = {}  # items waiting for an absent agent
+        self._moved_busy: dict[str, timedelta] = {}  # work done on items moved since
+        self._moves: list[AbsenceMove] = []
+        self._leaving: dict[datetime, list[str]] = {}  # who goes away at each instant
+        self._absence_rule = scenario.absence_rule or AbsenceRule()
+        if scenario.absences is not None:
+            self._schedule_absences(scenario.absences)
         self._arrivals: Iterator[datetime] = iter(
             scenario.arrivals.times(scenario.start, self._arrival_rng)
         )
@@ -267,6 +300,7 @@ class Simulation:
         clock = self.clock
         pop = heapq.heappop
         dispatch = (
+            self._absence,
             self._presence,
             self._finish,
             self._answer,
@@ -281,7 +315,11 @@ class Simulation:
             if rung is not None and (deadline is None or rung < deadline):
                 deadline = rung
             at = heap[0][0] if heap else None
-            if deadline is not None and (at is None or deadline <= at):
+            # The router's deadlines come first at an instant, but for an absence beginning
+            # or ending: nobody is offered work at the instant they go away.
+            if deadline is not None and (
+                at is None or deadline < at or (deadline == at and heap[0][1] != _ABSENCE)
+            ):
                 if deadline > end:
                     break
                 clock.set(deadline)
@@ -336,12 +374,14 @@ class Simulation:
         stage_names = tuple(s.name for s in self._stages)
         busy: dict[str, timedelta] = dict.fromkeys(self._agents, timedelta(0))
         items = []
+        for agent_id, earlier in self._moved_busy.items():
+            busy[agent_id] += earlier
         for item in self._items.values():
             records = []
             for stage in item.stages:
                 spec = self._stages[stage.index]
-                if stage.accepted_at is not None and stage.agent_id is not None:
-                    busy[stage.agent_id] += (stage.finished_at or now) - stage.accepted_at
+                if stage.worked_from is not None and stage.agent_id is not None:
+                    busy[stage.agent_id] += (stage.finished_at or now) - stage.worked_from
                 records.append(
                     StageRecord(
                         item_id=item.id,
@@ -402,6 +442,8 @@ class Simulation:
             queue_samples=tuple(self._queue_samples),
             events=self._events,
             routing_events=self._routing_events,
+            rungs_applied=self._rungs,
+            absence_moves=tuple(self._moves),
         )
 
     def __repr__(self) -> str:
@@ -434,6 +476,7 @@ class Simulation:
         for agent in self._agents.values():
             spec = agent.spec
             if not spec.shifts:
+                self._shifted[spec.id] = Presence.AVAILABLE
                 self.router.add_agent(spec.to_agent(), Presence.AVAILABLE)
                 continue
             presence = Presence.OFFLINE
@@ -443,6 +486,7 @@ class Simulation:
                     presence = change
                 else:
                     self._push(at, _PRESENCE, spec.id, 0, change.value)
+            self._shifted[spec.id] = presence
             self.router.add_agent(spec.to_agent(), presence)
         self._presence_day = start.date() + timedelta(days=1)
 
@@ -476,7 +520,10 @@ class Simulation:
     # ------------------------------------------------------------------ events
 
     def _presence(self, event: _Event) -> None:
-        self.router.set_presence(event[3], Presence(event[5]))
+        presence = Presence(event[5])
+        self._shifted[event[3]] = presence
+        if event[3] not in self._away:  # an absence keeps them Offline; its end restores this
+            self.router.set_presence(event[3], presence)
 
     def _arrival(self, event: _Event) -> None:
         now = event[0]
@@ -508,6 +555,8 @@ class Simulation:
         agent_id = event[5]
         if item.offered_to != agent_id or item.offer_serial != event[4] // 2:
             return  # the offer timed out or was withdrawn before the answer
+        if agent_id in self._away:
+            return  # away: the offer is withdrawn after the offline grace, or times out
         if event[4] % 2:
             self.router.decline(item.id, agent_id)
         else:
@@ -516,8 +565,11 @@ class Simulation:
     def _finish(self, event: _Event) -> None:
         now = event[0]
         item = self._items[event[3]]
+        if event[4] != item.finish_serial:
+            return  # an absence moved or paused the work after this finish was scheduled
         stage = item.stages[-1]
         stage.finished_at = now
+        stage.due = None
         self._agents[event[5]].finished += 1
         index = stage.index + 1
         listening = bool(self._listeners)
@@ -650,11 +702,107 @@ class Simulation:
         agent.accepts += 1
         item.offered_to = None
         stage = item.stages[-1]
-        stage.accepted_at = event.at
+        if stage.accepted_at is None:  # accepted again after an absence returned it
+            stage.accepted_at = event.at
         stage.agent_id = agent.spec.id
-        self._push(
-            event.at + item.handling[stage.index], _FINISH, item.id, stage.index, agent.spec.id
+        stage.worked_from = event.at
+        self._schedule_finish(item, agent.spec.id, event.at + item.handling[stage.index])
+
+    def _schedule_finish(self, item: _Item, agent_id: str, at: datetime) -> None:
+        item.finish_serial += 1
+        item.stages[-1].due = at
+        self._push(at, _FINISH, item.id, item.finish_serial, agent_id)
+
+    # ------------------------------------------------------------------ absences
+
+    def _schedule_absences(self, book: AbsenceBook) -> None:
+        """Push the start and end of each agent's absences (see `absence_windows`)."""
+        for agent_id, begins, ends, kind in absence_windows(book, self.scenario.start):
+            self._leaving.setdefault(begins, []).append(agent_id)
+            self._push(begins, _ABSENCE, agent_id, 1, kind)
+            self._push(ends, _ABSENCE, agent_id, 0, kind)
+
+    def _absence(self, event: _Event) -> None:
+        if event[4]:
+            self._leave(event[0], event[3], event[5])
+        else:
+            self._come_back(event[0], event[3], event[5])
+
+    def _leave(self, now: datetime, agent_id: str, kind: str) -> None:
+        """An absence begins: Offline, and the agent's work goes where `place_work` says.
+
+        O(w · c · a) for the ``w`` items they hold (see `casekit.worklists.place_work`).
+        """
+        book = self.scenario.absences
+        assert book is not None  # only scheduled with absences
+        router = self.router
+        # Everyone leaving now goes Offline before anyone's work moves, so none of it is
+        # offered to someone away from this very instant; when several leave at once, Busy
+        # first (no offers, none withdrawn), so one's withdrawn offers do not go to another.
+        leaving = self._leaving.pop(now, [])
+        self._away.update(leaving)
+        if len(leaving) > 1:
+            for who in leaving:
+                router.set_presence(who, Presence.BUSY)
+        for who in leaving:
+            router.set_presence(who, Presence.OFFLINE)
+        if self._listeners:
+            self._announce(SimEventKind.ABSENCE_STARTED, now, "", agent_id=agent_id, detail=kind)
+        status = router.agent(agent_id)
+        held = [
+            HeldWork(
+                item_id, agent_id, work, self._stages[self._items[item_id].stages[-1].index].name
+            )
+            for work, ids in ((WorkKind.TASK, status.accepted), (WorkKind.PINNED, status.pinned))
+            for item_id in ids
+        ]
+        for placement in place_work(held, book, self._absence_rule, now):
+            self._place(placement, agent_id, now)
+
+    def _place(self, placement: Placement, holder: str, now: datetime) -> None:
+        item = self._items[placement.item_id]
+        stage = item.stages[-1]
+        remaining = max(stage.due - now, timedelta(0)) if stage.due is not None else timedelta(0)
+        item.handling[stage.index] = remaining  # work done so far stays done
+        if stage.worked_from is not None:
+            done = self._moved_busy.get(holder, timedelta(0))
+            self._moved_busy[holder] = done + (now - stage.worked_from)
+        stage.worked_from = None
+        stage.due = None
+        item.finish_serial += 1  # the finish scheduled for the holder no longer falls
+        to = placement.destination
+        if not placement.moved:
+            outcome, kind, where = "kept", SimEventKind.WORK_KEPT, holder
+            self._kept.setdefault(holder, []).append(item.id)
+        elif to.kind is DelegateKind.AGENT:
+            outcome, kind, where = "delegated", SimEventKind.WORK_DELEGATED, str(to.id)
+            stage.agent_id = where
+            stage.worked_from = now
+            self.router.assign(item.id, where, override=True)  # a person decided: no checks
+            self._schedule_finish(item, where, now + remaining)
+        else:
+            outcome, kind, where = "returned", SimEventKind.WORK_RETURNED, str(to.id)
+            stage.agent_id = None
+            self.router.requeue(item.id)  # keeps its age; may be offered (even accepted) now
+        name = self._stages[stage.index].name
+        self._moves.append(
+            AbsenceMove(now, item.id, name, holder, outcome, where, placement.reason)
         )
+        if self._listeners:
+            self._announce(kind, now, item.id, name, agent_id=holder, detail=where)
+
+    def _come_back(self, now: datetime, agent_id: str, kind: str) -> None:
+        """An absence ends: the shift's presence again, and kept work carries on. O(k)."""
+        self._away.discard(agent_id)
+        if self._listeners:
+            self._announce(SimEventKind.ABSENCE_ENDED, now, "", agent_id=agent_id, detail=kind)
+        self.router.set_presence(agent_id, self._shifted[agent_id])
+        for item_id in self._kept.pop(agent_id, ()):
+            item = self._items[item_id]
+            stage = item.stages[-1]
+            if stage.agent_id == agent_id and stage.due is None and stage.finished_at is None:
+                stage.worked_from = now
+                self._schedule_finish(item, agent_id, now + item.handling[stage.index])
 
 
 _REFUSALS = frozenset({EventKind.DECLINED, EventKind.OFFER_TIMED_OUT, EventKind.WITHDRAWN})

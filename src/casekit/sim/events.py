@@ -25,6 +25,11 @@ class SimEventKind(enum.StrEnum):
     CASE_DONE = "case done"
     STEP_SLA_BREACHED = "step SLA breached"
     CASE_SLA_BREACHED = "case SLA breached"
+    ABSENCE_STARTED = "absence started"
+    ABSENCE_ENDED = "absence ended"
+    WORK_DELEGATED = "work delegated"
+    WORK_RETURNED = "work returned to queue"
+    WORK_KEPT = "work kept"
 
 
 @attrs.frozen
@@ -34,10 +39,13 @@ class SimEvent:
     Attributes:
         kind: What happened.
         at: When (the simulation clock).
-        item_id: The case.
+        item_id: The case (``""`` for an absence's start or end, which concern an agent).
         stage: The step concerned (the first step on arrival; ``None`` for a case's SLA).
-        agent_id: Who did the step (for `SimEventKind.STEP_DONE`).
-        detail: The next step, or the SLA target that was missed.
+        agent_id: Who did the step (for `SimEventKind.STEP_DONE`); the absent agent for an
+            absence and for work it moved or kept.
+        detail: The next step, or the SLA target that was missed; the kind of absence
+            (``"planned leave"``, ``"sick"``); where moved work went (the delegate, the
+            queue).
     """
 
     kind: SimEventKind

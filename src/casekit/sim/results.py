@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "AbsenceMove",
     "AgentRecord",
     "Fairness",
     "ItemRecord",
@@ -37,10 +38,10 @@ __all__ = [
     "Table",
 ]
 
-Table = Literal["items", "stages", "agents", "load", "queue"]
+Table = Literal["items", "stages", "agents", "load", "queue", "moves"]
 """The tables a result flattens into records."""
 
-_TABLES = ("items", "stages", "agents", "load", "queue")
+_TABLES = ("items", "stages", "agents", "load", "queue", "moves")
 _ZERO = timedelta(0)
 
 
@@ -181,6 +182,32 @@ class QueueSample:
 
 
 @attrs.frozen
+class AbsenceMove:
+    """What an absence did with one item its agent held when it began (or, when kept, ended).
+
+    Attributes:
+        at: When (the absence's start).
+        item_id: The case.
+        stage: The step it was at.
+        holder: The absent agent who held it.
+        outcome: ``"delegated"`` (pinned to ``to``, an agent), ``"returned"`` (back in the
+            queue, keeping its age) or ``"kept"`` (it waits for the holder, its remaining
+            handling time paused until they are back).
+        to: The delegate's id for ``"delegated"``; the queue named by the delegation (or the
+            step's name) for ``"returned"``; the holder for ``"kept"``.
+        reason: Why, in words (from ``casekit.worklists.place_work``).
+    """
+
+    at: datetime
+    item_id: str
+    stage: str
+    holder: str
+    outcome: str
+    to: str
+    reason: str
+
+
+@attrs.frozen
 class StageSummary:
     """Figures for one step over the cases that entered it (after the warm-up).
 
@@ -302,6 +329,8 @@ class SimulationResult:
         queue_samples: Cases Awaiting Assignment at each sampling instant.
         events: Simulation events processed.
         routing_events: Router events observed (offers, accepts, releases, ...).
+        rungs_applied: Escalation ladder rungs applied (0 without ladders).
+        absence_moves: What absences did with the work their agents held, in order.
     """
 
     start: datetime
@@ -313,6 +342,15 @@ class SimulationResult:
     queue_samples: tuple[QueueSample, ...]
     events: int
     routing_events: int
+    rungs_applied: int = 0
+    absence_moves: tuple[AbsenceMove, ...] = ()
+
+    def moved(self) -> dict[str, int]:
+        """How many held items absences delegated, returned to the queue and kept. O(moves)."""
+        counts = dict.fromkeys(("delegated", "returned", "kept"), 0)
+        for move in self.absence_moves:
+            counts[move.outcome] += 1
+        return counts
 
     def summary(self, warmup: timedelta = _ZERO) -> Summary:
         """Headline figures, leaving out cases that arrived during ``warmup``. O(items log items).
@@ -384,7 +422,8 @@ class SimulationResult:
     def to_records(self, table: Table = "stages") -> list[dict[str, object]]:
         """One flat dict per row of a table.
 
-        Tables: ``items``, ``stages`` (the default), ``agents``, ``load`` and ``queue``.
+        Tables: ``items``, ``stages`` (the default), ``agents``, ``load``, ``queue`` and
+        ``moves`` (what absences did with held work).
         Durations are in seconds (floats), timestamps timezone-aware datetimes.
 
         Raises:
@@ -457,6 +496,8 @@ class SimulationResult:
             ]
         if table == "queue":
             return [{"at": q.at, "waiting": q.waiting} for q in self.queue_samples]
+        if table == "moves":
+            return [attrs.asdict(move) for move in self.absence_moves]
         raise ValidationError(f"unknown table {table!r}; allowed: {', '.join(_TABLES)}")
 
     def to_dataframe(self, table: Table = "stages") -> pd.DataFrame:

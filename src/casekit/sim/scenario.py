@@ -20,6 +20,7 @@ from casekit.priority import Priority
 from casekit.routing import Aging, ExplainDetail, Router, RoutingModel, RoutingPolicy
 from casekit.routing.ladder import Ladder, check_ladders
 from casekit.sim.specs import AgentSpec, ArrivalProcess, Stage
+from casekit.worklists.absence import AbsenceBook, AbsenceRule, DelegateKind
 from casekit.worklists.calendar import BusinessCalendar
 
 __all__ = ["DEFAULT_START", "Scenario"]
@@ -70,6 +71,15 @@ class Scenario:
             ``LadderRunner`` on the simulation's router: run a scenario with and without
             them on the same seed to forecast their effect (`casekit.sim.whatif.compare`).
             With a ``calendar``, a rung's delay is working time on it.
+        absences: Who is away when (``casekit.worklists.AbsenceBook``: planned leave,
+            sickness, and each agent's delegate), or ``None``. During an absence the agent
+            is Offline on the simulation's router (no offers), and their shifts resume after
+            it; the work they hold when it begins goes where ``casekit.worklists.place_work``
+            says under ``absence_rule``. Every absence and delegate must name an agent of
+            the scenario.
+        absence_rule: What happens to an absent agent's work
+            (``casekit.worklists.AbsenceRule``; ``None``: its default, accepted work
+            follows the delegation and pinned work is kept). Ignored without ``absences``.
     """
 
     agents: tuple[AgentSpec, ...] = attrs.field(converter=_agents)
@@ -89,11 +99,14 @@ class Scenario:
     id_prefix: str = "CASE-"
     explain: ExplainDetail = ExplainDetail.SUMMARY
     ladders: tuple[Ladder, ...] = attrs.field(default=(), converter=_ladders)
+    absences: AbsenceBook | None = None
+    absence_rule: AbsenceRule | None = None
 
     def __attrs_post_init__(self) -> None:
         self._check_agents()
         self._check_stages()
         self._check_ladders()
+        self._check_absences()
         if not isinstance(self.arrivals, ArrivalProcess):
             raise ValidationError(
                 f"arrivals must be an arrival process (Poisson, Recorded, ArrivalFunction), "
@@ -146,6 +159,41 @@ class Scenario:
                 raise ValidationError(
                     f"a ladder of the scenario names stage {ladder.stage!r}, which it does not "
                     f"have; {allowed_list(names)}"
+                )
+
+    def _check_absences(self) -> None:
+        book, rule = self.absences, self.absence_rule
+        if book is not None and not isinstance(book, AbsenceBook):
+            raise ValidationError(
+                f"absences of a scenario must be a casekit.worklists.AbsenceBook or None, "
+                f"got {book!r:.80}"
+            )
+        if rule is not None and not isinstance(rule, AbsenceRule):
+            raise ValidationError(
+                f"absence_rule of a scenario must be a casekit.worklists.AbsenceRule or None, "
+                f"got {rule!r:.80}"
+            )
+        if book is None:
+            return
+        ids = [spec.id for spec in self.agents]
+        known = set(ids)
+        for absence in book.absences:
+            if absence.agent not in known:
+                raise ValidationError(
+                    f"the {absence.kind.value} absence from {absence.starts.isoformat()} names "
+                    f"agent {absence.agent!r}, who is not in the scenario; "
+                    f"agents: {allowed_list(ids)}"
+                )
+        for agent, to in sorted(book.delegations.items()):
+            if agent not in known:
+                raise ValidationError(
+                    f"a delegation of the scenario's absences is from agent {agent!r}, who is "
+                    f"not in the scenario; agents: {allowed_list(ids)}"
+                )
+            if to.kind is DelegateKind.AGENT and to.id not in known:
+                raise ValidationError(
+                    f"{agent} delegates to agent {to.id!r}, who is not in the scenario; "
+                    f"delegate to one of them or to a queue; agents: {allowed_list(ids)}"
                 )
 
     def _check_agents(self) -> None:
