@@ -86,7 +86,7 @@ from casekit.security import (
     PrincipalKind,
 )
 from casekit.security.principal import check_level
-from casekit.storage.durable_router import DurableRouter
+from casekit.storage.durable_router import BoundRouter, DurableRouter
 from casekit.storage.ports import LedgerLine, Page
 from casekit.storage.retry import retrying
 from casekit.storage.unit_of_work import Storage, UnitOfWork
@@ -765,25 +765,9 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         With a policy, ``actor`` is required and needs ``read`` on the case; the read is
         logged as [`case`][Application.case]'s is.
         """
-        case_id = check_id(case_id, what="case whose routing is read")
-        reason = check_optional_text(reason, what=f"reason to read the routing of {case_id}")
-
-        def read(session: Session) -> ItemStatus | None:
-            case = session.read(case_id)
-            session.authorize(case, Permission.READ, reason=reason)
-            routing = self.routing_for(type(case))
-            if routing is None:
-                return None
-            try:
-                return session.router(routing.domain).router.item(case_id)
-            except NotFound:
-                return None
-
-        if actor is None and self.policy is None and self.audit_reads_from is None:
-            with self.storage.unit_of_work() as uow:
-                return read(Session(self, uow, "reader"))
-        reader = self._reader(actor, what=f"the routing of {case_id}")
-        return self.execute(reader, read, name=f"read the routing of {case_id}")
+        return self._read_routed(
+            case_id, actor, reason, "routing", lambda bound: bound.router.item(case_id)
+        )
 
     def escalation(
         self, case_id: str, *, actor: Actor | None = None, reason: str | None = None
@@ -797,28 +781,43 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
         With a policy, ``actor`` is required and needs ``read`` on the case; the read is
         logged as [`case`][Application.case]'s is.
         """
-        case_id = check_id(case_id, what="case whose escalation is read")
-        reason = check_optional_text(reason, what=f"reason to read the escalation of {case_id}")
 
-        def read(session: Session) -> LadderExplanation | None:
+        def explain(bound: BoundRouter) -> LadderExplanation | None:
+            return None if bound.ladders is None else bound.ladders.explain(case_id)
+
+        return self._read_routed(case_id, actor, reason, "escalation", explain)
+
+    def _read_routed(
+        self,
+        case_id: str,
+        actor: Actor | None,
+        reason: str | None,
+        what: str,
+        pick: Callable[[BoundRouter], T | None],
+    ) -> T | None:
+        """``pick`` of the case's routing domain, after ``read`` on the case is allowed.
+
+        ``None`` when the case type is not routed or the router does not hold the case.
+        """
+        case_id = check_id(case_id, what=f"case whose {what} is read")
+        reason = check_optional_text(reason, what=f"reason to read the {what} of {case_id}")
+
+        def read(session: Session) -> T | None:
             case = session.read(case_id)
             session.authorize(case, Permission.READ, reason=reason)
             routing = self.routing_for(type(case))
             if routing is None:
                 return None
-            ladders = session.router(routing.domain).ladders
-            if ladders is None:
-                return None
             try:
-                return ladders.explain(case_id)
+                return pick(session.router(routing.domain))
             except NotFound:
                 return None
 
         if actor is None and self.policy is None and self.audit_reads_from is None:
             with self.storage.unit_of_work() as uow:
                 return read(Session(self, uow, "reader"))
-        reader = self._reader(actor, what=f"the escalation of {case_id}")
-        return self.execute(reader, read, name=f"read the escalation of {case_id}")
+        reader = self._reader(actor, what=f"the {what} of {case_id}")
+        return self.execute(reader, read, name=f"read the {what} of {case_id}")
 
     def queue(
         self, domain: str, *, actor: Actor | None = None, reason: str | None = None
