@@ -113,7 +113,10 @@ class Scenario:
     patience: Distribution | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.patience is not None and not isinstance(self.patience, Distribution):
+        patience = self.patience
+        if patience is not None and (
+            isinstance(patience, type) or not isinstance(patience, Distribution)
+        ):
             raise ValidationError(
                 f"patience of a scenario must be a Distribution (Fixed, Exponential, "
                 f"LogNormal, Empirical) or None, got {self.patience!r:.80}"
