@@ -322,6 +322,32 @@ def test_a_ladder_that_relaxes_skills_loses_fewer_cases_on_the_same_patiences() 
     assert same > 5
 
 
+def test_a_case_has_the_same_patience_at_a_later_step_whenever_it_gets_there() -> None:
+    review = Stage("Review", {"review": 1}, Exponential(timedelta(minutes=25)))
+    two_steps = IMPATIENT.evolve(
+        agents=[*IMPATIENT.agents, AgentSpec("R", {"review": 1}, auto_accept=True)],
+        stages=[SPECIALIST, review],
+    )
+    runs = compare(
+        {"as is": two_steps, "with a ladder": two_steps.evolve(ladders=[RELAX])},
+        timedelta(hours=8),
+    )
+
+    def patience_at_review(result: SimulationResult) -> dict[str, tuple[datetime, timedelta]]:
+        return {
+            i.id: (i.stages[1].entered_at, i.stages[1].abandoned_at - i.stages[1].entered_at)
+            for i in result.items
+            if len(i.stages) == 2 and i.stages[1].abandoned_at is not None
+        }
+
+    before = patience_at_review(runs.results["as is"])
+    after = patience_at_review(runs.results["with a ladder"])
+    both = before.keys() & after.keys()
+    assert len(both) > 3
+    assert any(before[i][0] != after[i][0] for i in both)  # reached Review at other times...
+    assert all(before[i][1] == after[i][1] for i in both)  # ...with the same patience
+
+
 def test_patience_shifts_no_other_random_stream() -> None:
     runs = compare({"patient": SPECIALISTS, "impatient": IMPATIENT}, timedelta(hours=8))
     patient, impatient = runs.results["patient"], runs.results["impatient"]
