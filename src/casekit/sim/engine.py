@@ -31,7 +31,7 @@ Abandonment (the scenario's ``patience``, Erlang A's reneging): a step's patienc
 the moment the case enters it, in elapsed time. If no agent has accepted the step when it
 runs out — the case is queued, or offered and not yet answered — the case abandons: it is
 released from the router (``Router.release``), its step and the case are marked abandoned
-then, and [`SimEventKind.ABANDONED`][] is announced. At the same instant, everything else
+then, and `SimEventKind.ABANDONED` is announced. At the same instant, everything else
 (an acceptance included) happens first. A step once accepted never abandons, even when an
 absence puts it back in the queue.
 
