@@ -12,7 +12,7 @@ releases through the router's public API, and learns about offers (including tho
 inside the router when capacity frees, an offer times out or an agent comes on shift) from the
 router's events. Each step costs O(log e) for ``e`` pending events plus the router call.
 It announces its own events ([`SimEvent`][]: arrivals, steps and cases
-done, SLA breaches) to [`Simulation.subscribe`][] listeners.
+done, SLA breaches, absences, abandonments) to [`Simulation.subscribe`][] listeners.
 
 Random streams, all seeded from the scenario's seed (never the global ``random``, never the
 wall clock):
