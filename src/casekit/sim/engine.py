@@ -12,17 +12,28 @@ releases through the router's public API, and learns about offers (including tho
 inside the router when capacity frees, an offer times out or an agent comes on shift) from the
 router's events. Each step costs O(log e) for ``e`` pending events plus the router call.
 It announces its own events ([`SimEvent`][]: arrivals, steps and cases
-done, SLA breaches) to [`Simulation.subscribe`][] listeners.
+done, SLA breaches, absences, abandonments) to [`Simulation.subscribe`][] listeners.
 
 Random streams, all seeded from the scenario's seed (never the global ``random``, never the
 wall clock):
 
 * ``arrivals``: the arrival instants;
 * ``work``: each case's priority and its handling time at every stage, drawn when it arrives;
-* one stream per agent: its answers (decline or not) and accept delays.
+* one stream per agent: its answers (decline or not) and accept delays;
+* ``patience`` (only with the scenario's ``patience``): each case's patience at every stage,
+  drawn when it arrives.
 
 Two scenarios with the same seed, arrivals and stages therefore see the same cases with the
-same handling times whatever the routing does: common random numbers for what-if comparisons.
+same handling times (and patiences) whatever the routing does: common random numbers for
+what-if comparisons.
+
+Abandonment (the scenario's ``patience``, Erlang A's reneging): a step's patience runs from
+the moment the case enters it, in elapsed time. If no agent has accepted the step when it
+runs out — the case is queued, or offered and not yet answered — the case abandons: it is
+released from the router (``Router.release``), its step and the case are marked abandoned
+then, and `SimEventKind.ABANDONED` is announced. At the same instant, everything else
+(an acceptance included) happens first. A step once accepted never abandons, even when an
+absence puts it back in the queue.
 
 Absences (the scenario's ``AbsenceBook``) are events of their own: when one begins the
 agent goes Offline and the work they hold is placed by ``casekit.worklists.place_work`` —
@@ -85,7 +96,8 @@ _FINISH = 2  # number: the item's finish serial (a moved item's old finish is st
 _ANSWER = 3
 _ARRIVAL = 4
 _SAMPLE = 5
-_WATCH = 6  # an SLA deadline, only scheduled while someone listens
+_ABANDON = 6  # a step's patience runs out (number: the stage index); only with patience
+_WATCH = 7  # an SLA deadline, only scheduled while someone listens
 
 _Event = tuple[datetime, int, int, str, int, str]
 """``(at, kind, seq, subject, number, other)``: heap order is time, then kind, then FIFO."""
@@ -93,6 +105,7 @@ _Event = tuple[datetime, int, int, str, int, str]
 
 class _Stage:
     __slots__ = (
+        "abandoned_at",
         "accepted_at",
         "agent_id",
         "declines",
@@ -113,6 +126,7 @@ class _Stage:
         self.worked_from: datetime | None = None  # the current holder's work began
         self.due: datetime | None = None  # when the current holder finishes
         self.finished_at: datetime | None = None
+        self.abandoned_at: datetime | None = None
         self.agent_id: str | None = None
         self.offers = 0
         self.declines = 0
@@ -122,6 +136,7 @@ class _Stage:
 
 class _Item:
     __slots__ = (
+        "abandoned_at",
         "arrived_at",
         "finish_serial",
         "finished_at",
@@ -129,19 +144,27 @@ class _Item:
         "id",
         "offer_serial",
         "offered_to",
+        "patience",
         "priority",
         "stages",
     )
 
     def __init__(
-        self, item_id: str, arrived_at: datetime, priority: Priority, handling: list[timedelta]
+        self,
+        item_id: str,
+        arrived_at: datetime,
+        priority: Priority,
+        handling: list[timedelta],
+        patience: list[timedelta] | None,
     ) -> None:
         self.id = item_id
         self.arrived_at = arrived_at
         self.priority = priority
         self.handling = handling
+        self.patience = patience  # per stage, from its entry; None: never abandons
         self.stages: list[_Stage] = [_Stage(0, arrived_at)]
         self.finished_at: datetime | None = None
+        self.abandoned_at: datetime | None = None
         self.offer_serial = 0
         self.offered_to: str | None = None
         self.finish_serial = 0
@@ -198,6 +221,7 @@ class Simulation:
         seed = scenario.seed
         self._arrival_rng = random.Random(f"casekit.sim/{seed}/arrivals")
         self._work_rng = random.Random(f"casekit.sim/{seed}/work")
+        self._patience_rng = random.Random(f"casekit.sim/{seed}/patience")
         self._stages = scenario.stages
         self._items: dict[str, _Item] = {}
         self._agents: dict[str, _Agent] = {
@@ -306,6 +330,7 @@ class Simulation:
             self._answer,
             self._arrival,
             self._sample,
+            self._abandon,
             self._watch,
         )
         events = 0
@@ -395,8 +420,9 @@ class Simulation:
                         timeouts=stage.timeouts,
                         withdrawn=stage.withdrawn,
                         sla_breached=self._breached(
-                            spec.sla, stage.entered_at, stage.accepted_at, now
+                            spec.sla, stage.entered_at, stage.accepted_at or stage.abandoned_at, now
                         ),
+                        abandoned_at=stage.abandoned_at,
                     )
                 )
             items.append(
@@ -407,8 +433,12 @@ class Simulation:
                     stages=tuple(records),
                     finished_at=item.finished_at,
                     sla_breached=self._breached(
-                        self.scenario.sla, item.arrived_at, item.finished_at, now
+                        self.scenario.sla,
+                        item.arrived_at,
+                        item.finished_at or item.abandoned_at,
+                        now,
                     ),
+                    abandoned_at=item.abandoned_at,
                 )
             )
         agents = []
@@ -536,9 +566,15 @@ class Simulation:
             index = bisect.bisect_right(self._cumulative, u)
             priority = self._priorities[min(index, len(self._priorities) - 1)]
         handling = [stage.handling.sample(rng) for stage in self._stages]
-        item = _Item(item_id, now, priority, handling)
+        patience = self.scenario.patience
+        waits = None
+        if patience is not None:  # its own stream: the other draws stay as without patience
+            waits = [patience.sample(self._patience_rng) for _ in self._stages]
+        item = _Item(item_id, now, priority, handling, waits)
         self._items[item_id] = item
         first = self._stages[0]
+        if waits is not None:
+            self._push(now + waits[0], _ABANDON, item_id, 0, "")
         if self._listeners:
             self._announce(SimEventKind.ARRIVED, now, item_id, first.name, detail=priority.value)
             if self.scenario.sla is not None:
@@ -576,6 +612,8 @@ class Simulation:
         if index < len(self._stages):
             nxt = self._stages[index]
             item.stages.append(_Stage(index, now))
+            if item.patience is not None:
+                self._push(now + item.patience[index], _ABANDON, item.id, index, "")
             if listening:
                 done = self._stages[stage.index].name
                 self._announce(
@@ -591,6 +629,20 @@ class Simulation:
                 self._announce(SimEventKind.STEP_DONE, now, item.id, done, agent_id=event[5])
                 self._announce(SimEventKind.CASE_DONE, now, item.id)
             self.router.release(item.id)
+
+    def _abandon(self, event: _Event) -> None:
+        """A step's patience runs out: the case abandons unless the step was accepted."""
+        now = event[0]
+        item = self._items[event[3]]
+        stage = item.stages[-1]
+        if stage.index != event[4] or stage.accepted_at is not None:
+            return  # accepted in time (perhaps done and moved on): patience no longer counts
+        stage.abandoned_at = item.abandoned_at = now
+        item.offered_to = None
+        name = self._stages[stage.index].name
+        if self._listeners:
+            self._announce(SimEventKind.ABANDONED, now, item.id, name)
+        self.router.release(item.id)
 
     def _sample(self, event: _Event) -> None:
         now = event[0]
@@ -633,14 +685,14 @@ class Simulation:
         index = event[4]
         if index < 0:
             target = self.scenario.sla
-            if item.finished_at is None and target is not None:
+            if item.finished_at is None and item.abandoned_at is None and target is not None:
                 self._announce(
                     SimEventKind.CASE_SLA_BREACHED, event[0], item.id, detail=str(target)
                 )
             return
         stage = item.stages[-1]
         spec = self._stages[index]
-        if stage.index == index and stage.accepted_at is None:
+        if stage.index == index and stage.accepted_at is None and stage.abandoned_at is None:
             self._announce(
                 SimEventKind.STEP_SLA_BREACHED, event[0], item.id, spec.name, detail=str(spec.sla)
             )

@@ -1,5 +1,7 @@
 """What the simulator announces beside the router's own events: arrivals, steps done, breaches.
 
+Also absences and the work they move, and cases abandoning (the scenario's ``patience``).
+
 Subscribe with [`Simulation.subscribe`][] to narrate a
 run (a demo, a log) as it happens; offers, accepts, declines, timeouts and presence changes
 come from the router's events (``simulation.router.subscribe``). Callbacks run synchronously
@@ -30,6 +32,7 @@ class SimEventKind(enum.StrEnum):
     WORK_DELEGATED = "work delegated"
     WORK_RETURNED = "work returned to queue"
     WORK_KEPT = "work kept"
+    ABANDONED = "abandoned"
 
 
 @attrs.frozen
@@ -40,7 +43,8 @@ class SimEvent:
         kind: What happened.
         at: When (the simulation clock).
         item_id: The case (``""`` for an absence's start or end, which concern an agent).
-        stage: The step concerned (the first step on arrival; ``None`` for a case's SLA).
+        stage: The step concerned (the first step on arrival; the step given up at for
+            `SimEventKind.ABANDONED`; ``None`` for a case's SLA).
         agent_id: Who did the step (for `SimEventKind.STEP_DONE`); the absent agent for an
             absence and for work it moved or kept.
         detail: The next step, or the SLA target that was missed; the kind of absence

@@ -61,7 +61,9 @@ class StageRecord:
         timeouts: Offers not answered within the push timeout.
         withdrawn: Offers withdrawn because the agent went Offline.
         sla_breached: The wait exceeded the step's SLA target; ``None`` without a target, or
-            while still within it.
+            while still within it. An abandoned step is judged at its abandonment.
+        abandoned_at: When the case gave up waiting at this step (``None``: it did not; see
+            the scenario's ``patience``). An abandoned step is never accepted.
     """
 
     item_id: str
@@ -75,10 +77,11 @@ class StageRecord:
     timeouts: int
     withdrawn: int
     sla_breached: bool | None
+    abandoned_at: datetime | None = None
 
     @property
     def wait(self) -> timedelta | None:
-        """Entering the step to acceptance (``None`` while not accepted)."""
+        """Entering the step to acceptance (``None`` while not accepted, and if abandoned)."""
         return None if self.accepted_at is None else self.accepted_at - self.entered_at
 
     @property
@@ -98,9 +101,11 @@ class ItemRecord:
         priority: Its priority.
         arrived_at: When it arrived.
         stages: Its steps so far, in order.
-        finished_at: When its last step was done (``None``: still in progress).
+        finished_at: When its last step was done (``None``: still in progress, or abandoned).
         sla_breached: Its end-to-end SLA was exceeded; ``None`` without a target, or while
-            still within it.
+            still within it. An abandoned case is judged at its abandonment.
+        abandoned_at: When it gave up waiting (``None``: it did not); it then left the
+            office unfinished, at its last step.
     """
 
     id: str
@@ -109,6 +114,7 @@ class ItemRecord:
     stages: tuple[StageRecord, ...]
     finished_at: datetime | None
     sla_breached: bool | None
+    abandoned_at: datetime | None = None
 
     @property
     def total_wait(self) -> timedelta:
@@ -222,10 +228,12 @@ class StageSummary:
         p90_wait: 90th percentile of the waits.
         service_level: Fraction of accepted cases accepted within the SLA target (``None``
             without one).
-        sla_breaches: Cases whose wait exceeded the target (including those still waiting).
+        sla_breaches: Cases whose wait exceeded the target (including those still waiting,
+            and those that abandoned after waiting longer than the target).
         offers: Offers made.
         declines: Offers declined.
         timeouts: Offers timed out.
+        abandoned: Cases that gave up waiting at this step (neither accepted nor finished).
     """
 
     stage: str
@@ -240,6 +248,7 @@ class StageSummary:
     offers: int
     declines: int
     timeouts: int
+    abandoned: int = 0
 
 
 @attrs.frozen
@@ -272,7 +281,8 @@ class Summary:
         occupancy: Mean occupancy of the agents who were Available.
         fairness: Workload balance.
         events: Simulation events processed (arrivals, answers, ends of work, presence
-            changes, samples, router deadlines acted on).
+            changes, samples, patiences run out, router deadlines acted on).
+        abandoned: Of the cases arrived, those that gave up waiting (at any step).
     """
 
     start: datetime
@@ -285,6 +295,7 @@ class Summary:
     occupancy: float
     fairness: Fairness
     events: int
+    abandoned: int = 0
 
     def stage(self, name: str) -> StageSummary:
         """The summary of one step.
@@ -380,6 +391,7 @@ class SimulationResult:
             occupancy=_mean([a.occupancy for a in available]),
             fairness=self.fairness(),
             events=self.events,
+            abandoned=sum(1 for i in items if i.abandoned_at is not None),
         )
 
     @staticmethod
@@ -401,6 +413,7 @@ class SimulationResult:
             offers=sum(r.offers for r in records),
             declines=sum(r.declines for r in records),
             timeouts=sum(r.timeouts for r in records),
+            abandoned=sum(1 for r in records if r.abandoned_at is not None),
         )
 
     def fairness(self) -> Fairness:
@@ -436,6 +449,7 @@ class SimulationResult:
                     "priority": i.priority.value,
                     "arrived_at": i.arrived_at,
                     "finished_at": i.finished_at,
+                    "abandoned_at": i.abandoned_at,
                     "stages_done": sum(1 for s in i.stages if s.finished_at is not None),
                     "total_wait_s": i.total_wait.total_seconds(),
                     "turnaround_s": None if i.turnaround is None else i.turnaround.total_seconds(),
@@ -462,6 +476,7 @@ class SimulationResult:
                     "timeouts": s.timeouts,
                     "withdrawn": s.withdrawn,
                     "sla_breached": s.sla_breached,
+                    "abandoned_at": s.abandoned_at,
                 }
                 for i in self.items
                 for s in i.stages
@@ -523,17 +538,18 @@ class SimulationResult:
             f"<td>{s.waited:.1%}</td><td>{s.mean_wait}</td><td>{s.p90_wait}</td>"
             f"<td>{'' if s.service_level is None else f'{s.service_level:.1%}'}</td>"
             f"<td>{s.sla_breaches}</td><td>{s.offers}</td><td>{s.declines}</td>"
-            f"<td>{s.timeouts}</td></tr>"
+            f"<td>{s.timeouts}</td><td>{s.abandoned}</td></tr>"
             for s in summary.stages
         )
         return (
             f"<div><strong>Simulation {html.escape(self.start.isoformat())} → "
             f"{html.escape(self.end.isoformat())}</strong>: {summary.arrived} cases arrived, "
-            f"{summary.finished} finished, {summary.sla_breaches} over SLA; occupancy "
+            f"{summary.finished} finished, {summary.abandoned} abandoned, "
+            f"{summary.sla_breaches} over SLA; occupancy "
             f"{summary.occupancy:.1%}, Jain {summary.fairness.jain:.3f}; "
             f"{summary.events} events</div>"
             "<table><thead><tr><th>stage</th><th>entered</th><th>accepted</th><th>waited</th>"
             "<th>mean wait</th><th>p90 wait</th><th>within SLA</th><th>breaches</th>"
-            "<th>offers</th><th>declines</th><th>timeouts</th></tr></thead>"
+            "<th>offers</th><th>declines</th><th>timeouts</th><th>abandoned</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )

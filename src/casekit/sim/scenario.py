@@ -19,6 +19,7 @@ from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
 from casekit.routing import Aging, ExplainDetail, Router, RoutingModel, RoutingPolicy
 from casekit.routing.ladder import Ladder, check_ladders
+from casekit.sim.distributions import Distribution
 from casekit.sim.specs import AgentSpec, ArrivalProcess, Stage
 from casekit.worklists.absence import AbsenceBook, AbsenceRule, DelegateKind
 from casekit.worklists.calendar import BusinessCalendar
@@ -80,6 +81,14 @@ class Scenario:
         absence_rule: What happens to an absent agent's work
             (``casekit.worklists.AbsenceRule``; ``None``: its default, accepted work
             follows the delegation and pinned work is kept). Ignored without ``absences``.
+        patience: How long a client waits for a step to be accepted before giving up
+            (a [`Distribution`][]: [`Fixed`][], [`Exponential`][] for Erlang A, ...), or
+            ``None``: nobody abandons. Each case draws one patience per step when it arrives,
+            from a stream of its own; a step's patience counts elapsed time (not the
+            calendar's working hours) from the moment the case enters the step. A step not
+            accepted when it runs out (waiting, or offered and unanswered) abandons: the case
+            is released from the router and goes no further. A step once accepted never
+            abandons, even if an absence returns it to the queue.
     """
 
     agents: tuple[AgentSpec, ...] = attrs.field(converter=_agents)
@@ -101,8 +110,17 @@ class Scenario:
     ladders: tuple[Ladder, ...] = attrs.field(default=(), converter=_ladders)
     absences: AbsenceBook | None = None
     absence_rule: AbsenceRule | None = None
+    patience: Distribution | None = None
 
     def __attrs_post_init__(self) -> None:
+        patience = self.patience
+        if patience is not None and (
+            isinstance(patience, type) or not isinstance(patience, Distribution)
+        ):
+            raise ValidationError(
+                f"patience of a scenario must be a Distribution (Fixed, Exponential, "
+                f"LogNormal, Empirical) or None, got {self.patience!r:.80}"
+            )
         self._check_agents()
         self._check_stages()
         self._check_ladders()

@@ -43,7 +43,7 @@ class Comparison:
     summaries: Mapping[str, Summary]
 
     def to_records(self) -> list[dict[str, object]]:
-        """One row per scenario and stage: waits, service level, breaches, occupancy, fairness."""
+        """One row per scenario and stage: waits, breaches, abandonments, occupancy, fairness."""
         rows: list[dict[str, object]] = []
         for name, summary in self.summaries.items():
             for stage in summary.stages:
@@ -58,6 +58,7 @@ class Comparison:
                         "p90_wait_s": stage.p90_wait.total_seconds(),
                         "service_level": stage.service_level,
                         "sla_breaches": stage.sla_breaches,
+                        "abandoned": stage.abandoned,
                         "offers": stage.offers,
                         "declines": stage.declines,
                         "timeouts": stage.timeouts,
