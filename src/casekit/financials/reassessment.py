@@ -590,8 +590,7 @@ def _covers(
     one is compared and the pattern's cover periods overlapping it are left out, so no day
     is counted twice.
     """
-    covers, starts, spans = pattern._cover_plan(window.start, window.end)
-    start_of = starts.get
+    covers, start_of, spans = pattern._cover_plan(window.start, window.end)
     for key in paid_keys:
         if start_of(key[1]) != key[0]:
             break
