@@ -31,7 +31,6 @@ from bisect import insort
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from itertools import repeat
-from operator import ne
 from typing import TYPE_CHECKING
 
 import attrs
@@ -501,7 +500,7 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     paid_keys = ledger._keys_meeting(window.start, window.end)
     covers = _covers(pattern, window, paid_keys)
     due = _due_by_span(new.determinations, covers, nominees, new.certified)
-    rows, total_due, total_paid, total_earlier, any_correction = _compare(due, paid_keys, ledger)
+    rows, total_due, total_paid, total_earlier = _compare(due, paid_keys, ledger)
     return _result(
         case_id,
         trigger,
@@ -511,14 +510,14 @@ def _reassess(inputs: _Inputs) -> Reassessment:
         total_due,
         total_paid,
         total_earlier,
-        _outcome(total_due - total_paid - total_earlier, any_correction=any_correction),
+        _outcome(total_due - total_paid - total_earlier, rows),
     )
 
 
 def _compare(
     due: dict[LineKey, int], ledger_keys: list[LineKey], ledger: Ledger
-) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int, bool]:
-    """The compared lines, their totals, and whether any line has a correction.
+) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int]:
+    """The compared lines and their totals (due, paid, earlier).
 
     The lines are ``(key, due, paid, earlier)``, sorted by key. ``due`` holds only
     non-zero amounts, its keys sorted (cover periods in order, then components, one
@@ -538,14 +537,12 @@ def _compare(
         earliers = list(map(corrected_get, due, repeat(0)))
         rows = list(zip(due, due.values(), pays, earliers, strict=True))
         total_earlier = sum(earliers)
-        any_correction = any(d - p - e for _, d, p, e in rows)
         # Due lines meeting a ledger line: those with something paid or corrected on them.
         met = sum(1 for p, e in zip(pays, earliers, strict=True) if p or e)
     else:
         corrected_get = None
         rows = list(zip(due, due.values(), pays, repeat(0)))
         total_earlier = 0
-        any_correction = any(map(ne, due.values(), pays))
         met = len(pays) - pays.count(0)  # due lines with something paid on them
     if met < len(ledger_keys):
         unmet = []  # ledger lines with nothing due, something paid or corrected
@@ -557,7 +554,6 @@ def _compare(
             if p or e:
                 total_paid += p
                 total_earlier += e
-                any_correction = any_correction or p + e != 0
                 unmet.append((key, 0, p, e))
         if len(unmet) <= _FEW:
             for row in unmet:  # a few: each put in its place, O(log l) comparisons
@@ -565,20 +561,26 @@ def _compare(
         else:
             rows += unmet
             rows.sort()
-    return tuple(rows), total_due, total_paid, total_earlier, any_correction
+    return tuple(rows), total_due, total_paid, total_earlier
 
 
 _FEW = 8
 """Up to this many ledger lines with nothing due are inserted in order; more are sorted in."""
 
 
-def _outcome(net: int, *, any_correction: bool) -> CorrectionOutcome:
-    """Overpayment (net < 0), underpayment (net > 0), net zero or no change. O(1)."""
+def _outcome(net: int, rows: Iterable[tuple[LineKey, int, int, int]]) -> CorrectionOutcome:
+    """Overpayment (net < 0), underpayment (net > 0), net zero or no change.
+
+    Net zero when some line has a correction (``due − paid − earlier``), else no change:
+    the lines are only read when the net is zero. O(1), O(l) for l lines at net zero.
+    """
     if net < 0:
         return CorrectionOutcome.OVERPAYMENT
     if net > 0:
         return CorrectionOutcome.UNDERPAYMENT
-    return CorrectionOutcome.NET_ZERO if any_correction else CorrectionOutcome.NO_CHANGE
+    if any(due != paid + earlier for _, due, paid, earlier in rows):
+        return CorrectionOutcome.NET_ZERO
+    return CorrectionOutcome.NO_CHANGE
 
 
 def _covers(
