@@ -272,20 +272,23 @@ class Reassessment:
 
 
 _new = object.__new__
-_SETTERS: tuple[Callable[[Reassessment, object], None], ...] = tuple(
-    Reassessment.__dict__[field.name].__set__ for field in attrs.fields(Reassessment)
-)
-(
-    _set_case_id,
-    _set_trigger,
-    _set_period,
-    _set_currency,
-    _set_rows,
-    _set_due_units,
-    _set_paid_units,
-    _set_earlier_units,
-    _set_outcome,
-) = _SETTERS
+
+
+def _slot_setter(name: str) -> Callable[[Reassessment, object], None]:
+    """Write a `Reassessment` field through its slot (the engine's results only)."""
+    setter: Callable[[Reassessment, object], None] = Reassessment.__dict__[name].__set__
+    return setter
+
+
+_set_case_id = _slot_setter("case_id")
+_set_trigger = _slot_setter("trigger")
+_set_period = _slot_setter("period")
+_set_currency = _slot_setter("currency")
+_set_rows = _slot_setter("rows")
+_set_due_units = _slot_setter("due_units")
+_set_paid_units = _slot_setter("paid_units")
+_set_earlier_units = _slot_setter("earlier_units")
+_set_outcome = _slot_setter("outcome")
 
 
 def _result(  # noqa: PLR0917  one argument per field, in field order
