@@ -501,7 +501,6 @@ def numpy_join_bulk(requests: list[ReassessmentRequest]) -> list[Reassessment]:
         return sums.tolist()
 
     due_sum, paid_sum, earlier_sum = per_case(d), per_case(p), per_case(e)
-    any_correction = per_case((d - p - e != 0).astype(i64))
     row_keys = map(keys.__getitem__, order[runs].tolist())
     rows = tuple(zip(row_keys, d.tolist(), p.tolist(), e.tolist(), strict=True))
     at = bounds.tolist()
@@ -512,17 +511,18 @@ def numpy_join_bulk(requests: list[ReassessmentRequest]) -> list[Reassessment]:
             continue
         case_id, trigger, window, currency = head
         net = due_sum[n] - paid_sum[n] - earlier_sum[n]
+        lines = rows[at[n] : at[n + 1]]
         results.append(
             Reassessment(
                 case_id,
                 trigger,
                 window,
                 currency,
-                rows[at[n] : at[n + 1]],
+                lines,
                 due_sum[n],
                 paid_sum[n],
                 earlier_sum[n],
-                engine._outcome(net, any_correction=any_correction[n] > 0),
+                engine._outcome(net, lines),
             )
         )
     return results

@@ -11,6 +11,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from itertools import pairwise
 
+import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import assume, given
@@ -403,6 +404,10 @@ def test_a_retroactive_nominee_change_alone_is_found_and_settled_per_nominee(
     assert again.outcome is CorrectionOutcome.NO_CHANGE
 
 
+ELSE = "someone-else"
+"""A nominee no history names: corrections recorded on their lines were paid to no one."""
+
+
 @given(
     old=determination_sets(),
     new=determination_sets(),
@@ -411,6 +416,9 @@ def test_a_retroactive_nominee_change_alone_is_found_and_settled_per_nominee(
     old_cert=certifications(),
     new_cert=certifications(),
     nominees=nominee_histories(),
+    earlier=st.lists(
+        st.tuples(st.integers(0, 10**6), st.booleans(), st.integers(-50_000, 50_000)), max_size=4
+    ),
 )
 def test_reassessment_lines_are_the_decimal_reference_exactly(
     *,
@@ -421,16 +429,33 @@ def test_reassessment_lines_are_the_decimal_reference_exactly(
     old_cert: Certified,
     new_cert: Certified,
     nominees: Nominees,
+    earlier: list[tuple[int, bool, int]],
 ) -> None:
     """The integer computation equals the Decimal reference, line by line and in total.
 
-    Paid under one pattern and reassessed under another (or the same): every line's due is
-    the day-by-day Decimal oracle, its paid and earlier amounts the ledger's, its correction
-    due − paid − earlier in Decimal; the net is the Decimal sum; every ledger line meeting
-    the period with something paid or corrected is compared, once, in key order; no day is
-    counted twice.
+    Paid under one pattern and reassessed under another (or the same), with corrections
+    already recorded on some paid lines (or on a line of a nominee paid nothing): every
+    line's due is the day-by-day Decimal oracle, its paid and earlier amounts the ledger's,
+    its correction due − paid − earlier in Decimal; the net and totals are the Decimal sums
+    and the outcome follows from them; every ledger line meeting the period with something
+    paid or corrected is compared, once, in key order; no day is counted twice. The result
+    is the one its constructor builds from its fields.
     """
     ledger = paid_ledger(old, paid_pattern, old_cert, nominees)
+    paid_keys = [(e.cover.start, e.cover.end, e.component, e.nominee) for e in ledger]
+    if paid_keys and earlier:
+        ledger.record_corrections(
+            [
+                (
+                    key if on_paid else (*key[:3], ELSE),
+                    Money.from_minor(cents, EUR),
+                )
+                for key, on_paid, cents in (
+                    (paid_keys[n % len(paid_keys)], on_paid, cents) for n, on_paid, cents in earlier
+                )
+            ],
+            reference="R0",
+        )
     result = reassess(
         "PDC-P",
         old=Entitlement(old, old_cert),
@@ -444,13 +469,27 @@ def test_reassessment_lines_are_the_decimal_reference_exactly(
     assert keys == sorted(set(keys))  # sorted by key, each line once
     net = Decimal(0)
     for line in result.lines:
-        assert line.due.amount == oracle_due(new, line.cover, line.component, new_cert)
+        if line.nominee == ELSE:  # corrected only: nothing is due to them
+            assert line.due.is_zero
+        else:
+            assert line.due.amount == oracle_due(new, line.cover, line.component, new_cert)
         assert line.paid == ledger.paid(line.key)
         assert line.earlier == ledger.corrected(line.key)
         assert line.correction.amount == line.due.amount - line.paid.amount - line.earlier.amount
         assert line.correction.amount.as_tuple().exponent == -2
         net += line.correction.amount
     assert result.net.amount == net
+    assert result.due.amount == sum((line.due.amount for line in result.lines), Decimal(0))
+    assert result.paid.amount == sum((line.paid.amount for line in result.lines), Decimal(0))
+    assert result.earlier.amount == sum((line.earlier.amount for line in result.lines), Decimal(0))
+    if net:
+        expected = CorrectionOutcome.OVERPAYMENT if net < 0 else CorrectionOutcome.UNDERPAYMENT
+    elif result.corrections:
+        expected = CorrectionOutcome.NET_ZERO
+    else:
+        expected = CorrectionOutcome.NO_CHANGE
+    assert result.outcome is expected
+    assert attrs.evolve(result) == result  # every field set, as the constructor sets them
     if result.period is None:
         assert result.lines == ()
         return

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import date, timedelta
-from types import MappingProxyType
 
 import attrs
 
@@ -70,15 +69,19 @@ CoverSpan = tuple[date, date, int, int]
 """``(first day, last day, first day ordinal, last day ordinal)`` of one cover period."""
 
 
-CoverPlan = tuple[tuple[Period, ...], Mapping[date, date], tuple[CoverSpan, ...]]
-"""The cover periods meeting a window, each one's first day by its last, and their spans."""
+CoverPlan = tuple[tuple[Period, ...], Callable[[date], date | None], tuple[CoverSpan, ...]]
+"""The cover periods meeting a window, each one's first day by its last, and their spans.
+
+The first days are looked up by a dict's own ``get`` (bound to a dict nothing else holds,
+so the memoised plan cannot be changed through it; cheaper than a read-only proxy's).
+"""
 
 
 @functools.lru_cache(maxsize=4096)
 def _cover_plan(pattern: DeliveryPattern, first: date, last: date) -> CoverPlan:
     covers = _cover_periods(pattern, first, last)
     spans = tuple((c.start, c.end, c.start.toordinal(), c.end.toordinal()) for c in covers)
-    return covers, MappingProxyType({c.end: c.start for c in covers}), spans
+    return covers, {c.end: c.start for c in covers}.get, spans
 
 
 def _add_month(day: date) -> date:

@@ -277,13 +277,17 @@ class DeterminationSet:
 
 
 def _first_mismatch(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
+    # (Comparisons rather than min() calls: this runs on every reassessment.)
     for left, right in zip(a, b, strict=False):
         if left != right:
-            if left[0] != right[0]:
-                return min(left[0], right[0])
+            left_first, right_first = left[0], right[0]
+            if left_first != right_first:
+                return left_first if left_first < right_first else right_first
             # Same start: they differ from the start if the rates differ, else after the
             # shorter one ends.
-            return left[0] if left[2] != right[2] else min(left[1], right[1]) + 1
+            if left[2] != right[2]:
+                return left_first
+            return (left[1] if left[1] < right[1] else right[1]) + 1
     if len(a) != len(b):
         extra = a[len(b)] if len(a) > len(b) else b[len(a)]
         return extra[0]

@@ -7,7 +7,7 @@ Every period in casekit's financials is inclusive at both ends, so a calendar mo
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 import attrs
@@ -55,10 +55,14 @@ class Period:
 
     @classmethod
     def _trusted(cls, start: date, end: date) -> Period:
-        """Build a period from bounds already known to be valid (hot paths only)."""
-        period = object.__new__(cls)
-        object.__setattr__(period, "start", start)
-        object.__setattr__(period, "end", end)
+        """Build a period from bounds already known to be valid (hot paths only).
+
+        The fields are written through their slots (the frozen class refuses
+        ``setattr``): the same period the constructor builds, without its checks.
+        """
+        period = _new(cls)
+        _set_start(period, start)
+        _set_end(period, end)
         return period
 
     @property
@@ -89,6 +93,11 @@ class Period:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+_new = object.__new__
+_set_start: Callable[[Period, date], None] = Period.__dict__["start"].__set__
+_set_end: Callable[[Period, date], None] = Period.__dict__["end"].__set__
 
 
 def month_of(day: date) -> Period:

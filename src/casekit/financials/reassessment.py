@@ -27,8 +27,10 @@ proportional to the changed periods, not to the case's whole history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import attrs
@@ -269,6 +271,55 @@ class Reassessment:
         return reassessment_html(self)
 
 
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[Reassessment, object], None]:
+    """Write a `Reassessment` field through its slot (the engine's results only)."""
+    setter: Callable[[Reassessment, object], None] = Reassessment.__dict__[name].__set__
+    return setter
+
+
+_set_case_id = _slot_setter("case_id")
+_set_trigger = _slot_setter("trigger")
+_set_period = _slot_setter("period")
+_set_currency = _slot_setter("currency")
+_set_rows = _slot_setter("rows")
+_set_due_units = _slot_setter("due_units")
+_set_paid_units = _slot_setter("paid_units")
+_set_earlier_units = _slot_setter("earlier_units")
+_set_outcome = _slot_setter("outcome")
+
+
+def _result(  # noqa: PLR0917  one argument per field, in field order
+    case_id: str,
+    trigger: ReassessmentTrigger,
+    period: Period | None,
+    currency: str,
+    rows: tuple[tuple[LineKey, int, int, int], ...],
+    due_units: int,
+    paid_units: int,
+    earlier_units: int,
+    outcome: CorrectionOutcome,
+) -> Reassessment:
+    """`Reassessment(...)` from values the engine built, written through the slots.
+
+    The frozen class refuses ``setattr`` and has no checks to skip: this is the same result
+    as the constructor's, field for field, for less than its cost.
+    """
+    result = _new(Reassessment)
+    _set_case_id(result, case_id)
+    _set_trigger(result, trigger)
+    _set_period(result, period)
+    _set_currency(result, currency)
+    _set_rows(result, rows)
+    _set_due_units(result, due_units)
+    _set_paid_units(result, paid_units)
+    _set_earlier_units(result, earlier_units)
+    _set_outcome(result, outcome)
+    return result
+
+
 def reassess(
     case_id: str,
     *,
@@ -452,8 +503,8 @@ def _reassess(inputs: _Inputs) -> Reassessment:
     paid_keys = ledger._keys_meeting(window.start, window.end)
     covers = _covers(pattern, window, paid_keys)
     due = _due_by_span(new.determinations, covers, nominees, new.certified)
-    rows, total_due, total_paid, total_earlier, any_correction = _compare(due, paid_keys, ledger)
-    return Reassessment(
+    rows, total_due, total_paid, total_earlier = _compare(due, paid_keys, ledger)
+    return _result(
         case_id,
         trigger,
         window,
@@ -462,64 +513,77 @@ def _reassess(inputs: _Inputs) -> Reassessment:
         total_due,
         total_paid,
         total_earlier,
-        _outcome(total_due - total_paid - total_earlier, any_correction=any_correction),
+        _outcome(total_due - total_paid - total_earlier, rows),
     )
 
 
 def _compare(
     due: dict[LineKey, int], ledger_keys: list[LineKey], ledger: Ledger
-) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int, bool]:
-    """The compared lines, their totals, and whether any line has a correction.
+) -> tuple[tuple[tuple[LineKey, int, int, int], ...], int, int, int]:
+    """The compared lines and their totals (due, paid, earlier).
 
     The lines are ``(key, due, paid, earlier)``, sorted by key. ``due`` holds only
     non-zero amounts, its keys sorted (cover periods in order, then components, one
-    nominee each); ``ledger_keys`` are the ledger's lines meeting the period. Walking the
-    due keys counts the ledger lines met; a ledger line not met (nothing due on it) is
-    compared too when something was paid or corrected on it, and then the rows are
-    sorted again. O(l) for l lines, O(l log l) when a ledger line has nothing due.
+    nominee each); ``ledger_keys`` are the ledger's lines meeting the period. The due
+    lines are compared first, counting the ledger lines they meet; a ledger line not met
+    (nothing due on it) is compared too when something was paid or corrected on it, put
+    in its place among the rows. O(l) for l lines, O(l log l) when ledger lines have
+    nothing due.
     """
     paid, corrected = ledger._amounts()
-    paid_get, corrected_get = paid.get, corrected.get
-    netting = bool(corrected)  # else every line's earlier corrections are 0
-    rows: list[tuple[LineKey, int, int, int]] = []
-    total_due = total_paid = total_earlier = 0
-    any_correction = False
-    met = 0
-    for key, d in due.items():
-        p = paid_get(key)
-        if p is None:
-            p = 0
-            if netting and key in corrected:
-                met += 1
-        else:
-            met += 1
-        e = corrected_get(key, 0) if netting else 0
-        total_due += d
-        total_paid += p
-        total_earlier += e
-        if d - p - e:
-            any_correction = True
-        rows.append((key, d, p, e))
+    paid_get = paid.get
+    pays = list(map(paid_get, due, repeat(0)))
+    total_due = sum(due.values())
+    total_paid = sum(pays)
+    if corrected:  # netting against earlier corrections
+        corrected_get = corrected.get
+        earliers = list(map(corrected_get, due, repeat(0)))
+        rows = list(zip(due, due.values(), pays, earliers, strict=True))
+        total_earlier = sum(earliers)
+        # Due lines meeting a ledger line: those with something paid or corrected on them.
+        met = sum(1 for p, e in zip(pays, earliers, strict=True) if p or e)
+    else:
+        corrected_get = None
+        rows = list(zip(due, due.values(), pays, repeat(0)))
+        total_earlier = 0
+        met = len(pays) - pays.count(0)  # due lines with something paid on them
     if met < len(ledger_keys):
+        unmet = []  # ledger lines with nothing due, something paid or corrected
         for key in ledger_keys:
+            if key in due:
+                continue
             p = paid_get(key, 0)
-            e = corrected_get(key, 0)
-            if key not in due and (p or e):
+            e = 0 if corrected_get is None else corrected_get(key, 0)
+            if p or e:
                 total_paid += p
                 total_earlier += e
-                any_correction = any_correction or p + e != 0
-                rows.append((key, 0, p, e))
-        rows.sort()
-    return tuple(rows), total_due, total_paid, total_earlier, any_correction
+                unmet.append((key, 0, p, e))
+        if len(unmet) <= _FEW:
+            for row in unmet:  # a few: each put in its place, O(log l) comparisons
+                insort(rows, row)
+        else:
+            rows += unmet
+            rows.sort()
+    return tuple(rows), total_due, total_paid, total_earlier
 
 
-def _outcome(net: int, *, any_correction: bool) -> CorrectionOutcome:
-    """Overpayment (net < 0), underpayment (net > 0), net zero or no change. O(1)."""
+_FEW = 8
+"""Up to this many ledger lines with nothing due are inserted in order; more are sorted in."""
+
+
+def _outcome(net: int, rows: Iterable[tuple[LineKey, int, int, int]]) -> CorrectionOutcome:
+    """Overpayment (net < 0), underpayment (net > 0), net zero or no change.
+
+    Net zero when some line has a correction (``due − paid − earlier``), else no change:
+    the lines are only read when the net is zero. O(1), O(l) for l lines at net zero.
+    """
     if net < 0:
         return CorrectionOutcome.OVERPAYMENT
     if net > 0:
         return CorrectionOutcome.UNDERPAYMENT
-    return CorrectionOutcome.NET_ZERO if any_correction else CorrectionOutcome.NO_CHANGE
+    if any(due != paid + earlier for _, due, paid, earlier in rows):
+        return CorrectionOutcome.NET_ZERO
+    return CorrectionOutcome.NO_CHANGE
 
 
 def _covers(
@@ -531,8 +595,7 @@ def _covers(
     one is compared and the pattern's cover periods overlapping it are left out, so no day
     is counted twice.
     """
-    covers, starts, spans = pattern._cover_plan(window.start, window.end)
-    start_of = starts.get
+    covers, start_of, spans = pattern._cover_plan(window.start, window.end)
     for key in paid_keys:
         if start_of(key[1]) != key[0]:
             break

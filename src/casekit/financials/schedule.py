@@ -154,22 +154,25 @@ def _weighted_total(
 ) -> MinorRate | None:
     """Σ rate × days over ``first..last`` (certified days only), or None if no rate is in force.
 
-    Exact: an int unless a rate has fractions of a minor unit.
+    Exact: an int unless a rate has fractions of a minor unit. Clipped with comparisons
+    rather than ``max``/``min`` calls (this runs for every prorated line).
     """
     total: MinorRate = 0
     found = False
     count = len(timeline)
-    while index < count and timeline[index][0] <= last:
+    while index < count:
         seg_first, seg_last, rate = timeline[index]
-        seg_first = max(seg_first, first)
-        seg_last = min(seg_last, last)
+        if seg_first > last:
+            break
+        seg_first = first if seg_first < first else seg_first
+        seg_last = last if seg_last > last else seg_last
         if ranges is None:
             total += rate * (seg_last - seg_first + 1)
             found = True
         else:
             for range_first, range_last in ranges:
-                lo = max(seg_first, range_first)
-                hi = min(seg_last, range_last)
+                lo = seg_first if seg_first > range_first else range_first
+                hi = seg_last if seg_last < range_last else range_last
                 if lo <= hi:
                     total += rate * (hi - lo + 1)
                     found = True
