@@ -28,7 +28,7 @@ from casekit.checks import (
 )
 from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
-from casekit.routing.model import check_skills
+from casekit.routing.model import CapacityModel, StatusBased, TabBased, check_skills
 from casekit.routing.policy import RoutingModel, RoutingPolicy
 
 __all__ = ["CaseRouting", "RoutedStep", "RoutingDomain", "case_class"]
@@ -171,6 +171,8 @@ class RoutingDomain:
         cooldown: How long a decline keeps an item from the agent (``None``: for good).
         snapshot_every: Journal entries between snapshots taken on the request path
             (``None``: only the timer worker snapshots).
+        capacity_model: When held work counts against capacity: ``TabBased()`` (the
+            default) or ``StatusBased(counted=..., initial=...)``.
     """
 
     name: str = attrs.field(validator=attrs_check(check_id))
@@ -185,7 +187,13 @@ class RoutingDomain:
         default=None, validator=attrs_check(check_timedelta, positive=True, allow_none=True)
     )
     snapshot_every: int | None = attrs.field(default=None)
+    capacity_model: CapacityModel = attrs.field(factory=TabBased)
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.capacity_model, TabBased | StatusBased):
+            raise ValidationError(
+                f"capacity_model of domain {self.name} must be TabBased() or StatusBased(...), "
+                f"got {self.capacity_model!r:.80}"
+            )
         if self.snapshot_every is not None:
             check_int(self.snapshot_every, what=f"snapshot_every of domain {self.name}", minimum=1)
