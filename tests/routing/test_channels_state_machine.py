@@ -373,6 +373,26 @@ class ChannelsMachine(RuleBasedStateMachine):
         else:
             self.router.release(item_id)
 
+    @precondition(lambda self: self.router.items())
+    @rule(data=st.data(), stage=st.sampled_from(("Chaser", "Case Manager")))
+    def advance(self, data: st.DataObject, stage: str) -> None:
+        item_id = data.draw(st.sampled_from(sorted(self._items_in(*ItemState))), label="item")
+        item = self.router.item(item_id).item
+        skills = data.draw(
+            st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 2), max_size=1),
+            label="skills",
+        )
+        capacities = [a.agent.capacity for a in self.router.agents()]
+        if capacities and item.weight > max(capacities):
+            self._refused(
+                lambda: self.router.advance(item_id, stage=stage, skills=skills), ValidationError
+            )
+            return
+        self.router.advance(item_id, stage=stage, skills=skills)
+        after = self.router.item(item_id)
+        assert after.item.channel == item.channel, "the item lost its channel at a new stage"
+        assert after.work_status is None or after.state is ItemState.ACCEPTED
+
     @rule(minutes=st.integers(0, 7))
     def tick(self, minutes: int) -> None:
         self.clock.advance(timedelta(minutes=minutes))
@@ -480,6 +500,9 @@ class IgnoresChannelsRouter(CheckedRouter):
 
 def _machine(router_type: type[Router]) -> type[ChannelsMachine]:
     class Broken(ChannelsMachine):
+        agent_ids = ("a0", "a1")  # few, small agents: queues form, so breaks show sooner
+        max_capacity = 3
+
         def make_router(self, clock: ManualClock) -> Router:
             return router_type(
                 clock=clock,

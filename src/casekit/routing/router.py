@@ -482,8 +482,8 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     ) -> Offer | None:
         """Release an item at one step and submit it at the next with that step's skills.
 
-        The item keeps its original age (its place in the queue order); declines at the old
-        step are forgotten. A pin ends with the step.
+        The item keeps its original age (its place in the queue order) and its channel;
+        declines at the old step are forgotten. A pin ends with the step.
 
         Returns:
             The offer at the new step, or ``None`` when it was queued.
@@ -501,6 +501,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             weight=state.item.weight if weight is None else weight,
             stage=stage,
             created_at=state.created_at,
+            channel=state.item.channel,
         )
         self._check_weight(new)
         now = self.clock.now()
