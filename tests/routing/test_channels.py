@@ -82,6 +82,10 @@ def refused(router: Router, call: Callable[[], object], error: type[CasekitError
     return str(raised.value)
 
 
+def _status_setter(router: Router, item_id: str, status: str) -> Callable[[], None]:
+    return lambda: router.set_work_status(item_id, status)
+
+
 # ---------------------------------------------------------------------------- channels
 
 
@@ -424,9 +428,7 @@ def test_only_accepted_or_pinned_work_has_a_work_status(clock: ManualClock) -> N
     router.submit(WorkItem("offered"))
     router.submit(WorkItem("queued"))
     for item_id, state in (("offered", "Offered to ana"), ("queued", "Awaiting Assignment")):
-        message = refused(
-            router, lambda i=item_id: router.set_work_status(i, "On Hold"), ValidationError
-        )
+        message = refused(router, _status_setter(router, item_id, "On Hold"), ValidationError)
         assert f"it is {state}" in message
         assert "only accepted or pinned work" in message
     refused(router, lambda: router.set_work_status("nope", "On Hold"), NotFound)
