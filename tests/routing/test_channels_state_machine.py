@@ -135,9 +135,10 @@ class ChannelsMachine(RuleBasedStateMachine):
 
     capacity_model: ClassVar[CapacityModel] = STATUS_BASED
     count_pins: ClassVar[bool] = True
-    agent_ids: ClassVar[tuple[str, ...]] = ("a0", "a1", "a2", "a3")
+    # Few, small agents: queues form often, so a rule about serving the queue is exercised.
+    agent_ids: ClassVar[tuple[str, ...]] = ("a0", "a1", "a2")
     item_ids: ClassVar[tuple[str, ...]] = tuple(f"c{n}" for n in range(8))
-    max_capacity: ClassVar[int] = 5
+    max_capacity: ClassVar[int] = 4
 
     def __init__(self) -> None:
         super().__init__()
