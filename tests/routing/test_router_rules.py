@@ -33,6 +33,7 @@ from casekit.routing import (
     Router,
     RoutingEvent,
     RoutingModel,
+    StatusBased,
     TieBreak,
     WorkItem,
     jain_index,
@@ -836,12 +837,17 @@ def test_every_change_emits_an_event_of_its_kind(clock: ManualClock) -> None:
         clock,
         push_timeout=timedelta(minutes=5),
         aging=Aging(every=timedelta(minutes=30)),
+        capacity_model=StatusBased(counted={"In Progress"}),
     )
     events = record(router)
     router.add_agent(Agent("a1", capacity=2))  # agent added
     router.set_presence("a1", Presence.AVAILABLE)  # presence changed
+    router.set_channels("a1", {"chats": 2})  # channels changed
+    router.set_channels("a1", {})
     router.submit(WorkItem("c1"))  # offered
     router.accept("c1", "a1")  # accepted
+    router.set_work_status("c1", "On Hold")  # work status changed
+    router.set_work_status("c1", "In Progress")
     router.submit(WorkItem("c2"))
     router.decline("c2", "a1")  # declined, queued
     router.submit(WorkItem("c3"))

@@ -22,6 +22,7 @@ from casekit.routing import (
     Priority,
     Router,
     RoutingModel,
+    StatusBased,
     WorkItem,
 )
 from casekit.testing import (
@@ -110,6 +111,27 @@ class CustomPolicyMachine(RouterStateMachine):
         )
 
 
+class StatusBasedMachine(RouterStateMachine):
+    """Under the status-based model, work nobody sets a status on counts as tab-based work."""
+
+    def make_router(self, clock: ManualClock) -> Router:
+        return Router(
+            clock=clock,
+            count_pins=False,
+            explain=ExplainDetail.FULL,
+            capacity_model=StatusBased(counted=frozenset({"In Progress"})),
+        )
+
+
+class ItemChannelsMachine(RouterStateMachine):
+    """Items come by channels, agents have no per-channel limits: nothing else changes."""
+
+    def item_strategy(self) -> st.SearchStrategy[WorkItem]:
+        return st.tuples(
+            super().item_strategy(), st.sampled_from((None, "cases", "chats", "calls"))
+        ).map(lambda drawn: attrs.evolve(drawn[0], channel=drawn[1]))
+
+
 TestLeastActive = LeastActiveMachine.TestCase
 TestLeastActive.settings = STEPS
 TestMostAvailable = MostAvailableMachine.TestCase
@@ -126,6 +148,10 @@ TestEverythingAtOnce = EverythingAtOnceMachine.TestCase
 TestEverythingAtOnce.settings = STEPS
 TestCustomPolicy = CustomPolicyMachine.TestCase
 TestCustomPolicy.settings = STEPS
+TestStatusBased = StatusBasedMachine.TestCase
+TestStatusBased.settings = STEPS
+TestItemChannels = ItemChannelsMachine.TestCase
+TestItemChannels.settings = STEPS
 
 
 # ---------------------------------------------------------------------------- fairness bounds

@@ -289,6 +289,7 @@ class Application(_AccessCommands, _ReassignCommands, _AbsenceCommands):
                 model=options.model,
                 push_timeout=options.push_timeout,
                 cooldown=options.cooldown,
+                capacity_model=options.capacity_model,
                 clock=self.clock,
                 snapshot_every=options.snapshot_every,
                 ladders=options.ladders,

@@ -29,7 +29,7 @@ from casekit.checks import (
 from casekit.errors import ValidationError, allowed_list
 from casekit.priority import Priority
 from casekit.routing.ladder import Ladder, check_ladders
-from casekit.routing.model import check_skills
+from casekit.routing.model import CapacityModel, StatusBased, TabBased, check_skills
 from casekit.routing.policy import RoutingModel, RoutingPolicy
 
 __all__ = ["CaseRouting", "RoutedStep", "RoutingDomain", "case_class"]
@@ -187,6 +187,8 @@ class RoutingDomain:
             [`EscalationApplied`][casekit.app.EscalationApplied] event.
         calendar: The business calendar rung delays count in (a
             ``casekit.worklists.BusinessCalendar``); ``None``: elapsed time.
+        capacity_model: When held work counts against capacity: ``TabBased()`` (the
+            default) or ``StatusBased(counted=..., initial=...)``.
     """
 
     name: str = attrs.field(validator=attrs_check(check_id))
@@ -203,8 +205,14 @@ class RoutingDomain:
     snapshot_every: int | None = attrs.field(default=None)
     ladders: tuple[Ladder, ...] = attrs.field(default=(), converter=_ladders)
     calendar: BusinessCalendar | None = attrs.field(default=None)
+    capacity_model: CapacityModel = attrs.field(factory=TabBased)
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.capacity_model, TabBased | StatusBased):
+            raise ValidationError(
+                f"capacity_model of domain {self.name} must be TabBased() or StatusBased(...), "
+                f"got {self.capacity_model!r:.80}"
+            )
         if self.snapshot_every is not None:
             check_int(self.snapshot_every, what=f"snapshot_every of domain {self.name}", minimum=1)
         if self.calendar is not None and not callable(

@@ -20,7 +20,16 @@ from casekit.routing.ladder_runner import (
 )
 from casekit.routing.live import AgentActivity, LiveSnapshot, LiveStats
 from casekit.routing.metrics import QueueStats, RoutingMetrics, jain_index
-from casekit.routing.model import DEFAULT_CAPACITY, Agent, ItemState, Presence, WorkItem
+from casekit.routing.model import (
+    DEFAULT_CAPACITY,
+    Agent,
+    CapacityModel,
+    ItemState,
+    Presence,
+    StatusBased,
+    TabBased,
+    WorkItem,
+)
 from casekit.routing.policy import (
     AgentView,
     LeastActive,
@@ -37,6 +46,7 @@ __all__ = [
     "AgentStatus",
     "AgentView",
     "Aging",
+    "CapacityModel",
     "Decision",
     "EventKind",
     "ExplainDetail",
@@ -63,7 +73,9 @@ __all__ = [
     "Rung",
     "RungApplied",
     "RungSubscriber",
+    "StatusBased",
     "Subscriber",
+    "TabBased",
     "TieBreak",
     "WorkItem",
     "jain_index",

@@ -20,6 +20,7 @@ from casekit.routing._records import Aging, Offer, _AgentState, _ItemState, _Rec
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import Decision, ExplainDetail
 from casekit.routing.index import AgentIndex
+from casekit.routing.model import CapacityModel
 from casekit.routing.policy import RoutingPolicy
 from casekit.routing.queue import AwaitingQueue
 from casekit.routing.timers import Timer, Timers
@@ -37,6 +38,9 @@ class _RouterCore:
     cooldown: timedelta | None
     offline_grace: timedelta
     count_pins: bool
+    capacity_model: CapacityModel
+    _counted: frozenset[str]  # the counted work statuses (empty: tab-based)
+    _initial: str | None  # the work status on accept or pin (None: tab-based)
     aging: Aging | None
     explain_detail: ExplainDetail
     _fast_score: int
@@ -80,7 +84,10 @@ class _RouterCore:
     def _rerank(self, agent: _AgentState) -> None: ...
 
     @abstractmethod
-    def _set_load(self, agent: _AgentState, delta: int) -> None: ...
+    def _charge(self, agent: _AgentState, channel: str | None, delta: int) -> None: ...
+
+    @abstractmethod
+    def _counts(self, state: _ItemState) -> bool: ...
 
     @abstractmethod
     def _eligible(

@@ -53,7 +53,7 @@ class _Placement(_RouterCore):
         search: _Search,
         reason: str | None = None,
     ) -> _Record:
-        found, examined, pool, eligible = search
+        found, examined, pool, eligible, passed = search
         runner = found[1] if len(found) > 1 else None
         if chosen is None or runner is None:
             tie = TieBreak.NONE
@@ -64,13 +64,31 @@ class _Placement(_RouterCore):
         else:
             tie = TieBreak.AGENT_ID
         if chosen is None:
-            return (now, Outcome.QUEUED.value, None, None, None, None, tie.value, examined, pool,
-                    eligible, reason)  # fmt: skip
-        return (
-            now, Outcome.OFFERED.value, chosen.agent.id, chosen.score,
-            runner.agent.id if runner else None, runner.score if runner else None,
-            tie.value, examined, pool, eligible, reason,
-        )  # fmt: skip
+            record: _Record = (now, Outcome.QUEUED.value, None, None, None, None, tie.value,
+                               examined, pool, eligible, reason)  # fmt: skip
+        else:
+            record = (
+                now, Outcome.OFFERED.value, chosen.agent.id, chosen.score,
+                runner.agent.id if runner else None, runner.score if runner else None,
+                tie.value, examined, pool, eligible, reason,
+            )  # fmt: skip
+        if passed:  # rare: the sentence is written now, while the channel's story is known
+            why = reason if reason is not None else self._usual_reason(state.item.id, record)
+            record = (*record[:-1], f"{why}; {passed} agent(s) with room passed over: channel "
+                      f"{state.item.channel!r} full or not taken")  # fmt: skip
+        return record
+
+    def _usual_reason(self, item_id: str, record: _Record) -> str:
+        """The sentence of a decision recorded without a reason of its own. O(1)."""
+        _at, _outcome, agent_id, score, runner, _rs, tie, examined, pool, _eligible, _why = record
+        if agent_id is None:
+            return (
+                f"no eligible agent has room for {item_id} "
+                f"({examined} of {pool} candidates examined); it waits in Awaiting Assignment"
+            )
+        return f"offered to {agent_id} ({self.policy.name}, score {score})" + (
+            f"; runner-up {runner} lost on {tie}" if runner else ""
+        )
 
     def _materialize(self, item_id: str, record: _Record) -> Decision:
         """A recorded decision as a [`Decision`][], with its sentence for people. O(1)."""
@@ -78,15 +96,7 @@ class _Placement(_RouterCore):
             record
         )
         if why is None:
-            if agent_id is None:
-                why = (
-                    f"no eligible agent has room for {item_id} "
-                    f"({examined} of {pool} candidates examined); it waits in Awaiting Assignment"
-                )
-            else:
-                why = f"offered to {agent_id} ({self.policy.name}, score {score})" + (
-                    f"; runner-up {runner} lost on {tie}" if runner else ""
-                )
+            why = self._usual_reason(item_id, record)
         return Decision(
             item_id=item_id,
             at=at,
@@ -114,11 +124,11 @@ class _Placement(_RouterCore):
 
     def _route(self, state: _ItemState, now: datetime) -> Offer | None:
         search = self._find(state, now)
-        found, examined, pool, _ = search
+        found, examined, pool, _, passed = search
         if found:
             decision = self._decision(state, now, found[0], search)
             return self._offer(state, found[0], now, decision)
-        decision = self._decision(state, now, None, (found, examined, pool, 0))
+        decision = self._decision(state, now, None, (found, examined, pool, 0, passed))
         self._enqueue(state, now, decision)
         return None
 
@@ -169,7 +179,11 @@ class _Placement(_RouterCore):
         state.offer_token = self._token()
         state.deadline = None if self.push_timeout is None else now + self.push_timeout
         agent.offered.add(state.item.id)
-        agent.load += state.item.weight
+        item = state.item
+        agent.load += item.weight
+        if item.channel is not None:  # an offered item always counts, in its channel too
+            loads = agent.channel_loads
+            loads[item.channel] = loads.get(item.channel, 0) + item.weight
         self._offer_seq += 1
         agent.last_offer_seq = self._offer_seq
         self._rerank(agent)
@@ -200,6 +214,7 @@ class _Placement(_RouterCore):
         agent.offered.discard(state.item.id)
         agent.accepted.add(state.item.id)
         state.state = ItemState.ACCEPTED
+        state.status = self._initial  # a counted status (or None): the load stays as it is
         if state.deadline is not None:
             state.deadline = None
             self._timers.cancelled(self._timer_live)  # its offer timeout
@@ -214,15 +229,13 @@ class _Placement(_RouterCore):
         assert state.agent_id is not None
         agent = self._agents[state.agent_id]
         item_id = state.item.id
-        weight = state.item.weight
+        weight = state.item.weight if self._counts(state) else 0
         # A set never shrinks when members are discarded: an emptied one is replaced, so an
         # agent that once held many items does not keep their table.
         if state.state is ItemState.PINNED:
             agent.pinned.discard(item_id)
             if not agent.pinned:
                 agent.pinned = set()
-            if not self.count_pins:
-                weight = 0
         else:
             if state.state is ItemState.ACCEPTED:
                 agent.accepted.discard(item_id)
@@ -233,12 +246,13 @@ class _Placement(_RouterCore):
             if state.deadline is not None:  # the offer's timeout no longer matters
                 self._timers.cancelled(self._timer_live)
         if weight:
-            self._set_load(agent, -weight)
+            self._charge(agent, state.item.channel, -weight)
         state.state = ItemState.QUEUED
         state.agent_id = None
         state.offered_at = None
         state.deadline = None
         state.override = False
+        state.status = None
         return agent
 
     def _refuse(self, state: _ItemState, agent: _AgentState, now: datetime) -> Offer | None:
@@ -304,7 +318,7 @@ class _Placement(_RouterCore):
                     state,
                     now,
                     agent,
-                    ([agent], 1, 1, 1 if self.explain_detail is ExplainDetail.FULL else None),
+                    ([agent], 1, 1, 1 if self.explain_detail is ExplainDetail.FULL else None, 0),
                     reason=f"{agent.agent.id} gained room; it is the only eligible agent with "
                     f"room for this waiting item",
                 )

@@ -88,6 +88,9 @@ class ItemStatus:
     deadline: datetime | None
     declined_by: tuple[str, ...]
     override: bool
+    work_status: str | None = None
+    """The item's work status under a status-based capacity model (accepted or pinned
+    items only); ``None`` otherwise."""
 
 
 @attrs.frozen
@@ -100,6 +103,9 @@ class AgentStatus:
     offered: tuple[str, ...]
     accepted: tuple[str, ...]
     pinned: tuple[str, ...]
+    channel_loads: Mapping[str, int] = attrs.field(factory=dict)
+    """Channel → the weight of counted items of that channel the agent holds (channels
+    with none left out); items without a channel are in ``load`` only."""
 
     @property
     def load_ratio(self) -> float:
@@ -111,9 +117,11 @@ class _AgentState:
     __slots__ = (
         "accepted",
         "agent",
+        "channel_loads",
         "grades",
         "indexed",
         "last_offer_seq",
+        "limits",
         "load",
         "names",
         "offered",
@@ -136,6 +144,10 @@ class _AgentState:
         self.indexed = False
         self.score: Any = None
         self.offline_token = 0
+        # Channel → units, or None without per-channel limits (the hot path tests only that).
+        self.limits: dict[str, int] | None = dict(agent.channels) or None
+        # Channel → the counted weight held of it; a channel with none held has no key.
+        self.channel_loads: dict[str, int] = {}
 
 
 class _ItemState:
@@ -159,6 +171,7 @@ class _ItemState:
         "queued_at",
         "seq",
         "state",
+        "status",
     )
 
     def __init__(
@@ -183,6 +196,8 @@ class _ItemState:
         self.decision: _Record | None = None  # the latest
         self.earlier: list[_Record] | None = None
         self.override = False
+        # The work status under a status-based capacity model (accepted or pinned items).
+        self.status: str | None = None
 
 
 _Record = tuple[Any, ...]
@@ -191,5 +206,7 @@ asked for: ``(at, outcome, agent, score, runner-up, its score, tie-break, examin
 eligible, reason)``, the enums as their values and the reason ``None`` when it is the usual
 sentence (written when asked for, not on every decision)."""
 
-_Search = tuple[list[_AgentState], int, int, int | None]
-"""The best two eligible agents, agents examined, pool size, exact eligible count (or None)."""
+_Search = tuple[list[_AgentState], int, int, int | None, int]
+"""The best two eligible agents, agents examined, pool size, exact eligible count (or None),
+and how many agents with total room were passed over for the item's channel (full or not
+taken)."""

@@ -66,6 +66,7 @@ class _Views(_RouterCore):
             offered=tuple(sorted(state.offered)),
             accepted=tuple(sorted(state.accepted)),
             pinned=tuple(sorted(state.pinned)),
+            channel_loads=dict(sorted(state.channel_loads.items())),
         )
 
     def agents(self) -> list[AgentStatus]:
@@ -97,6 +98,7 @@ class _Views(_RouterCore):
             deadline=state.deadline,
             declined_by=tuple(sorted(state.declined)),
             override=state.override,
+            work_status=state.status,
         )
 
     def items(self) -> list[ItemStatus]:
@@ -188,7 +190,9 @@ class _Views(_RouterCore):
         """Whether the agent could be offered the item now (ignoring whether it already is).
 
         Available, holds every required skill at its minimum level, has room for the item's
-        weight, and has not declined or timed out on it within the cool-down.
+        weight (in its capacity and, for an item with a channel and an agent with channels,
+        in that channel's units), and has not declined or timed out on it within the
+        cool-down.
         """
         state = self._item(item_id)
         agent = self._agent(agent_id)

@@ -34,6 +34,8 @@ class EventKind(enum.StrEnum):
     PRESENCE_CHANGED = "presence changed"
     SKILLS_CHANGED = "skills changed"
     CAPACITY_CHANGED = "capacity changed"
+    CHANNELS_CHANGED = "channels changed"
+    WORK_STATUS_CHANGED = "work status changed"
     AGENT_ADDED = "agent added"
     AGENT_REMOVED = "agent removed"
 

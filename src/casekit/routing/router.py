@@ -17,6 +17,10 @@ accept                           O(1)
 decline / timeout / release      O(s·u) + a re-route + serving the freed agent
 serve a freed agent              O(g + m log q) for ``m`` queued items looked at
 set_presence / set_skills        O(s·u) + serving the agent
+set_capacity                     O(s·u) + serving the agent
+set_channels                     O(c) for ``c`` channels + serving the agent
+set_work_status                  O(s·u) when the item starts or stops counting, + serving
+                                 the agent when it stops; O(1) otherwise
 tick                             O(log t) per due timer + what each timer does
 load, state_of, explain          O(1)
 queue()                          O(q log g)
@@ -76,7 +80,17 @@ from casekit.routing._views import _Views
 from casekit.routing.events import EventKind, RoutingEvent, Subscriber
 from casekit.routing.explain import ExplainDetail, Outcome, TieBreak
 from casekit.routing.index import AgentIndex
-from casekit.routing.model import Agent, ItemState, Presence, WorkItem, check_skills
+from casekit.routing.model import (
+    Agent,
+    CapacityModel,
+    ItemState,
+    Presence,
+    StatusBased,
+    TabBased,
+    WorkItem,
+    check_channels,
+    check_skills,
+)
 from casekit.routing.policy import (
     LeastActive,
     MostAvailable,
@@ -105,9 +119,13 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         count_pins: Whether manual assignments count towards load (default ``True``).
         aging: Optional priority aging of waiting items.
         explain: How much each decision records (see [`ExplainDetail`][]).
+        capacity_model: When held work counts against capacity: [`TabBased`][] (the
+            default: until it is released) or [`StatusBased`][] (accepted and pinned work
+            only while its work status is a counted one; see [`set_work_status`][]).
 
     Raises:
-        ValidationError: For a non-positive timeout or cool-down, or a negative grace.
+        ValidationError: For a non-positive timeout or cool-down, a negative grace, or a
+            capacity model that is neither.
     """
 
     def __init__(
@@ -121,6 +139,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         count_pins: bool = True,
         aging: Aging | None = None,
         explain: ExplainDetail = ExplainDetail.SUMMARY,
+        capacity_model: CapacityModel = TabBased(),  # noqa: B008  a frozen value, shared
     ) -> None:
         check_timedelta(push_timeout, what="push_timeout", positive=True, allow_none=True)
         if clock is not SYSTEM_CLOCK and not callable(getattr(clock, "now", None)):
@@ -133,6 +152,11 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         if aging is not None:
             check_instance(aging, Aging, what="aging of a router")
         explain = check_enum(explain, ExplainDetail, what="explain of a router")
+        if not isinstance(capacity_model, TabBased | StatusBased):
+            raise ValidationError(
+                f"capacity_model of a router must be TabBased() or StatusBased(counted=..., "
+                f"initial=...), got {capacity_model!r:.80}"
+            )
         self.policy = policy_for(model)
         self.push_timeout = push_timeout
         self.clock = clock
@@ -141,6 +165,12 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         self.count_pins = count_pins
         self.aging = aging
         self.explain_detail = explain
+        self.capacity_model = capacity_model
+        self._counted: frozenset[str] = frozenset()
+        self._initial: str | None = None
+        if isinstance(capacity_model, StatusBased):
+            self._counted = capacity_model.counted
+            self._initial = capacity_model.initial
         # The built-in policies' scores are computed inline (exact types: a subclass may
         # override score()).
         policy_type: type = type(self.policy)
@@ -326,6 +356,39 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         self._serve(state, now)
         self._flush()
 
+    def set_channels(self, agent_id: str, channels: Mapping[str, int]) -> None:
+        """Replace an agent's channels (channel → units); room it gains is filled at once.
+
+        Empty channels remove every per-channel limit (the agent takes items of any channel
+        within its capacity). Units below what the agent holds of a channel are allowed:
+        the work stays, the channel just gets no new offers until it is below its units
+        again; a channel dropped likewise keeps its work. Waiting items the agent can now
+        take are offered at once (work-conserving). Setting the channels it has is a no-op.
+        Emits ``EventKind.CHANNELS_CHANGED`` (detail: ``"name=units, ..."`` by name, or
+        ``"none"``). Cost: O(c) for ``c`` channels, + serving the agent.
+
+        Raises:
+            NotFound: If the agent is unknown.
+            ValidationError: If ``channels`` is not a mapping of non-blank channel names to
+                positive integer units.
+        """
+        state = self._agent(agent_id)
+        checked = check_channels(channels, owner=f"agent {agent_id}")
+        if dict(checked) == dict(state.agent.channels):
+            return
+        now = self.clock.now()
+        state.agent = attrs.evolve(state.agent, channels=checked)
+        state.limits = dict(checked) or None
+        self._emit(
+            EventKind.CHANNELS_CHANGED,
+            None,
+            agent_id,
+            now,
+            ", ".join(f"{k}={v}" for k, v in sorted(checked.items())) or "none",
+        )
+        self._serve(state, now)
+        self._flush()
+
     # ------------------------------------------------------------------ items
 
     def submit(self, item: WorkItem) -> Offer | None:
@@ -419,8 +482,8 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
     ) -> Offer | None:
         """Release an item at one step and submit it at the next with that step's skills.
 
-        The item keeps its original age (its place in the queue order); declines at the old
-        step are forgotten. A pin ends with the step.
+        The item keeps its original age (its place in the queue order) and its channel;
+        declines at the old step are forgotten. A pin ends with the step.
 
         Returns:
             The offer at the new step, or ``None`` when it was queued.
@@ -438,6 +501,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             weight=state.item.weight if weight is None else weight,
             stage=stage,
             created_at=state.created_at,
+            channel=state.item.channel,
         )
         self._check_weight(new)
         now = self.clock.now()
@@ -470,7 +534,7 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         now = self.clock.now()
         holder = self._detach(state)
         self._emit(EventKind.REQUEUED, item_id, holder.agent.id if holder else None, now)
-        self._enqueue(state, now, self._decision(state, now, None, ([], 0, 0, 0)))
+        self._enqueue(state, now, self._decision(state, now, None, ([], 0, 0, 0, 0)))
         # The item goes to its best eligible agent by the policy, not back to its holder
         # just because the holder's room was served first; to the holder only when no
         # waiting item ahead of it can use the holder's freed room (then it is placed, and
@@ -512,9 +576,10 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             if state.state is ItemState.PINNED and state.agent_id == agent_id:
                 return
         weight = state.item.weight
-        added = weight if self.count_pins else 0
-        if state.agent_id == agent_id and state.state is not ItemState.PINNED:
-            added -= weight  # it moves from offered/accepted to pinned on the same agent
+        channel = state.item.channel
+        # A pin starts with the initial work status (a counted one): it counts when pins do.
+        # On the same agent it moves from offered/accepted, whose weight may already count.
+        added = (weight if self.count_pins else 0) - self._held_weight(agent, state)
         over = agent.load + added > agent.agent.capacity
         if over and not override:
             raise CapacityExceeded(
@@ -522,6 +587,14 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
                 f"{agent.load + added}, above its capacity {agent.agent.capacity}; "
                 "pass override=True to assign anyway"
             )
+        channel_over = self._channel_over(agent, channel, added)
+        if channel_over is not None and not override:
+            raise CapacityExceeded(
+                f"assigning {state.item.id} (weight {weight}) to {agent_id} would make its "
+                f"{channel!r} load {channel_over[0]}, above that channel's {channel_over[1]} "
+                "units; pass override=True to assign anyway"
+            )
+        over = over or channel_over is not None
         if is_new:
             self._items[state.item.id] = state
             holder = None
@@ -530,9 +603,10 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         state.state = ItemState.PINNED
         state.agent_id = agent_id
         state.override = over
+        state.status = self._initial
         agent.pinned.add(state.item.id)
         if self.count_pins:
-            self._set_load(agent, weight)
+            self._charge(agent, channel, weight)
         self._record(
             state,
             (
@@ -567,17 +641,30 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         assert state.agent_id is not None
         agent = self._agents[state.agent_id]
         weight = state.item.weight
-        over = not self.count_pins and agent.load + weight > agent.agent.capacity
+        channel = state.item.channel
+        # Counted once accepted: unless its work status says otherwise (status-based).
+        status = state.status
+        counted = weight if status is None or status in self._counted else 0
+        added = counted - self._held_weight(agent, state)
+        over = added > 0 and agent.load + added > agent.agent.capacity
         if over and not override:
             raise CapacityExceeded(
                 f"unpinning {item_id} would count its weight {weight} in {agent.agent.id}'s load "
                 f"{agent.load}, above capacity {agent.agent.capacity}; pass override=True"
             )
+        channel_over = self._channel_over(agent, channel, added) if added > 0 else None
+        if channel_over is not None and not override:
+            raise CapacityExceeded(
+                f"unpinning {item_id} would count its weight {weight} in {agent.agent.id}'s "
+                f"{channel!r} load, making it {channel_over[0]}, above that channel's "
+                f"{channel_over[1]} units; pass override=True"
+            )
+        over = over or channel_over is not None
         now = self.clock.now()
         agent.pinned.discard(item_id)
         agent.accepted.add(item_id)
-        if not self.count_pins:
-            self._set_load(agent, weight)
+        if added:
+            self._charge(agent, channel, added)
         state.state = ItemState.ACCEPTED
         state.override = state.override or over
         self._emit(EventKind.UNPINNED, item_id, agent.agent.id, now)
@@ -612,6 +699,57 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         else:
             state.priority = priority
         self._emit(EventKind.PRIORITY_CHANGED, item_id, state.agent_id, now, priority.value)
+        self._flush()
+
+    def set_work_status(self, item_id: str, status: str) -> None:
+        """Set the work status of an accepted or pinned item (status-based capacity only).
+
+        Under a [`StatusBased`][] capacity model the item's weight counts against its
+        agent's capacity and its channel's units only while ``status`` is one of the
+        model's ``counted`` statuses. When it stops counting, the agent's room grows and
+        waiting items it can take are offered at once (work-conserving); when it counts
+        again the agent's load may go above its capacity or a channel's units (allowed, as
+        in Salesforce: the agent gets no offers until it is below again). The status lasts
+        while the agent holds the item: a release, requeue, decline or stage change ends
+        it, and the next accept or pin starts from the model's ``initial`` status. Setting
+        the status the item has is a no-op. Emits ``EventKind.WORK_STATUS_CHANGED``
+        (detail: the status). Cost: O(1), + O(s·u) when the item starts or stops counting,
+        + serving the agent when it stops.
+
+        Raises:
+            NotFound: If the item is unknown.
+            ValidationError: If the router's capacity model is tab-based (work statuses do
+                not count there), ``status`` is not a non-blank string, or the item is not
+                accepted or pinned (queued and offered items have no work status).
+        """
+        state = self._item(item_id)
+        if not isinstance(self.capacity_model, StatusBased):
+            raise ValidationError(
+                f"cannot set the work status of {item_id}: this router's capacity model is "
+                f"{self.capacity_model.name}, where work counts until it is released; work "
+                "statuses count only under a status-based model (Router(capacity_model="
+                "StatusBased(counted=..., initial=...)))"
+            )
+        check_text(status, what=f"the work status of work item {item_id}")
+        if state.state is not ItemState.ACCEPTED and state.state is not ItemState.PINNED:
+            where = state.state.value + (f" to {state.agent_id}" if state.agent_id else "")
+            raise ValidationError(
+                f"cannot set the work status of {item_id}: it is {where}; only accepted or "
+                "pinned work has a work status"
+            )
+        if state.status == status:
+            return
+        assert state.agent_id is not None
+        agent = self._agents[state.agent_id]
+        before = self._held_weight(agent, state)
+        state.status = status
+        delta = self._held_weight(agent, state) - before
+        now = self.clock.now()
+        if delta:
+            self._charge(agent, state.item.channel, delta)
+        self._emit(EventKind.WORK_STATUS_CHANGED, item_id, agent.agent.id, now, status)
+        if delta < 0:
+            self._serve(agent, now)
         self._flush()
 
     def tick(self) -> int:
@@ -660,6 +798,21 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
             raise ValidationError(
                 f"presence must be a Presence, got {presence!r}; allowed: {allowed_list(Presence)}"
             )
+
+    @staticmethod
+    def _channel_over(
+        agent: _AgentState, channel: str | None, added: int
+    ) -> tuple[int, int] | None:
+        """The channel's load and units if adding ``added`` puts a limited channel over. O(1).
+
+        Only a channel the agent has units for is limited; a pin of another channel is a
+        person's decision, like its skills.
+        """
+        if channel is None or agent.limits is None or channel not in agent.limits:
+            return None
+        load = agent.channel_loads.get(channel, 0) + added
+        units = agent.limits[channel]
+        return (load, units) if load > units else None
 
     def _check_weight(self, item: WorkItem) -> None:
         if self._agents and item.weight > self._max_capacity:

@@ -63,7 +63,14 @@ from casekit.routing.ladder_runner import (
 )
 from casekit.routing.live import LiveSnapshot, LiveStats, _thresholds
 from casekit.routing.metrics import RoutingMetrics
-from casekit.routing.model import Agent, ItemState, Presence, WorkItem
+from casekit.routing.model import (
+    Agent,
+    CapacityModel,
+    ItemState,
+    Presence,
+    TabBased,
+    WorkItem,
+)
 from casekit.routing.policy import RoutingModel, RoutingPolicy
 from casekit.routing.router import (
     AgentStatus,
@@ -98,6 +105,9 @@ _CONFIG = frozenset(
         "cooldown",
         "offline_grace",
         "count_pins",
+        "capacity_model",
+        "_counted",
+        "_initial",
         "aging",
         "explain_detail",
         "_fast_score",
@@ -128,6 +138,7 @@ def _agent_args(agent: Agent) -> dict[str, Any]:
         "skills": dict(agent.skills),
         "capacity": agent.capacity,
         "auto_accept": agent.auto_accept,
+        "channels": dict(agent.channels),
     }
 
 
@@ -139,6 +150,7 @@ def _item_args(item: WorkItem) -> dict[str, Any]:
         "weight": item.weight,
         "stage": item.stage,
         "created_at": None if item.created_at is None else item.created_at.isoformat(),
+        "channel": item.channel,
     }
 
 
@@ -182,6 +194,7 @@ def _agent(args: Mapping[str, Any]) -> Agent:
         skills=args["skills"],
         capacity=args["capacity"],
         auto_accept=args["auto_accept"],
+        channels=args.get("channels", {}),  # entries older than channels have none
     )
 
 
@@ -194,6 +207,7 @@ def _item(args: Mapping[str, Any]) -> WorkItem:
         weight=args["weight"],
         stage=args["stage"],
         created_at=None if created is None else datetime.fromisoformat(created),
+        channel=args.get("channel"),  # entries older than channels have none
     )
 
 
@@ -225,6 +239,7 @@ _REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
     "set_presence": lambda r, a: r.set_presence(a["agent_id"], Presence(a["presence"])),
     "set_skills": lambda r, a: r.set_skills(a["agent_id"], a["skills"]),
     "set_capacity": lambda r, a: r.set_capacity(a["agent_id"], a["capacity"]),
+    "set_channels": lambda r, a: r.set_channels(a["agent_id"], a["channels"]),
     "submit": lambda r, a: r.submit(_item(a["item"])),
     "accept": lambda r, a: r.accept(a["item_id"], a["agent_id"]),
     "decline": lambda r, a: r.decline(a["item_id"], a["agent_id"]),
@@ -235,6 +250,7 @@ _REPLAY: dict[str, Callable[[Router, Mapping[str, Any]], object]] = {
     "unpin": lambda r, a: r.unpin(a["item_id"], override=a["override"]),
     "tick": lambda r, a: r.tick(),
     "set_priority": lambda r, a: r.set_priority(a["item_id"], Priority(a["priority"])),
+    "set_work_status": lambda r, a: r.set_work_status(a["item_id"], a["status"]),
 }
 """How each journalled command is applied again: one entry per mutating Router method."""
 
@@ -247,8 +263,8 @@ def _proxy(mapping: dict[str, Any]) -> MappingProxyType[str, Any]:
 
 
 _set = object.__setattr__
-_ITEM_FIELDS = ("id", "skills", "priority", "weight", "stage", "created_at")
-_AGENT_FIELDS = ("id", "skills", "capacity", "auto_accept")
+_ITEM_FIELDS = ("id", "skills", "priority", "weight", "stage", "created_at", "channel")
+_AGENT_FIELDS = ("id", "skills", "capacity", "auto_accept", "channels")
 
 
 def _work_item(*values: Any) -> WorkItem:
@@ -409,6 +425,8 @@ class DurableRouter:
         count_pins: As for [`Router`][].
         aging: As for [`Router`][].
         explain: As for [`Router`][].
+        capacity_model: As for [`Router`][] (configuration: every process builds the
+            same one).
         clock: Where "now" comes from for each command (default: the storage's clock).
         snapshot_every: Take a snapshot, in the process that commits, after this many
             journal entries since its last one (``None``, the default: only when
@@ -448,6 +466,7 @@ class DurableRouter:
         count_pins: bool = True,
         aging: Aging | None = None,
         explain: ExplainDetail = ExplainDetail.SUMMARY,
+        capacity_model: CapacityModel = TabBased(),  # noqa: B008  a frozen value, shared
         clock: Clock | None = None,
         snapshot_every: int | None = None,
         attempts: int = 5,
@@ -476,6 +495,7 @@ class DurableRouter:
             "count_pins": count_pins,
             "aging": aging,
             "explain": explain,
+            "capacity_model": capacity_model,
         }
         self._replay_clock = _ReplayClock(self.clock.now())
         self.ladders: tuple[Ladder, ...] = tuple(check_ladders(ladders).values())
@@ -735,6 +755,14 @@ class DurableRouter:
     def set_capacity(self, agent_id: str, capacity: int) -> None:
         """[`Router.set_capacity`][], durable."""
         self._once(lambda r: r.set_capacity(agent_id, capacity))
+
+    def set_channels(self, agent_id: str, channels: Mapping[str, int]) -> None:
+        """[`Router.set_channels`][], durable."""
+        self._once(lambda r: r.set_channels(agent_id, channels))
+
+    def set_work_status(self, item_id: str, status: str) -> None:
+        """[`Router.set_work_status`][], durable."""
+        self._once(lambda r: r.set_work_status(item_id, status))
 
     def submit(self, item: WorkItem) -> Offer | None:
         """[`Router.submit`][], durable."""
@@ -1185,6 +1213,26 @@ class BoundRouter:
             Router.set_capacity,
             agent_id,
             capacity,
+        )
+
+    def set_channels(self, agent_id: str, channels: Mapping[str, int]) -> None:
+        """[`Router.set_channels`][]."""
+        self._run(
+            "set_channels",
+            {"agent_id": agent_id, "channels": _plain(channels)},
+            Router.set_channels,
+            agent_id,
+            channels,
+        )
+
+    def set_work_status(self, item_id: str, status: str) -> None:
+        """[`Router.set_work_status`][]."""
+        self._run(
+            "set_work_status",
+            {"item_id": item_id, "status": status},
+            Router.set_work_status,
+            item_id,
+            status,
         )
 
     def submit(self, item: WorkItem) -> Offer | None:
