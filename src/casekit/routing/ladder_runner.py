@@ -60,6 +60,8 @@ __all__ = ["LadderExplanation", "LadderRunner", "RungApplied", "RungSubscriber"]
 logger = logging.getLogger(__name__)
 
 _HELD = (ItemState.ACCEPTED, ItemState.PINNED)
+_RELEASED = EventKind.RELEASED
+_RETURNING = (EventKind.QUEUED, EventKind.OFFERED)
 _COMPACT_MIN = 64
 
 
@@ -168,7 +170,7 @@ class _Track:
         self.entered_at = entered_at
         self.base = base
         self.applied = 0
-        self.history: list[RungApplied] = []
+        self.history: tuple[RungApplied, ...] = ()  # a few rungs at most: a tuple is cheapest
         self.live = 0  # the sequence number of its entry in the heap; 0 when none
         self.parked = False  # its next rung fell due while an agent held it
 
@@ -246,7 +248,7 @@ class LadderRunner:
         Raises:
             NotFound: If the router does not hold the item.
         """
-        return tuple(self._track(item_id).history)
+        return self._track(item_id).history
 
     def explain(self, item_id: str) -> LadderExplanation:
         """The router's latest decision about the item and the rungs applied. O(h).
@@ -263,7 +265,7 @@ class LadderRunner:
             base_skills=track.base,
             skills=status.item.skills,
             decision=self.router.explain(item_id),
-            rungs=tuple(track.history),
+            rungs=track.history,
             next_due=self._due(track),
         )
 
@@ -394,7 +396,7 @@ class LadderRunner:
                         f"the same ladders"
                     )
                 rung = ladder.rungs[index]
-                track.history.append(
+                track.history += (
                     RungApplied(
                         item_id=item_id,
                         stage=stage,
@@ -407,7 +409,7 @@ class LadderRunner:
                         priority_before=Priority(p_before),
                         priority_after=Priority(p_after),
                         notify=rung.notify,
-                    )
+                    ),
                 )
             track.applied = applied
             tracks[item_id] = track
@@ -526,27 +528,44 @@ class LadderRunner:
             notify=rung.notify,
         )
         track.applied += 1
-        track.history.append(record)
+        track.history += (record,)
         if rung.notify:
             logger.info("ladder rung %d for %s asks to notify", record.index, item_id)
         return record
 
     def _on_event(self, event: RoutingEvent) -> None:
+        # The hot path of a runner (every event of every item): inlined, no helper calls
+        # for the common cases (an item entering its stage, an item leaving).
         item_id = event.item_id
         if item_id is None:
             return
         kind = event.kind
-        if kind is EventKind.RELEASED:
+        tracks = self._tracks
+        if kind is _RELEASED:
             if item_id != self._own:
-                self._leave(item_id)
+                track = tracks.pop(item_id, None)
+                if self._blocked:
+                    self._blocked.discard(item_id)
+                if track is not None and track.live:
+                    self._stale += 1
+                    if self._stale > _COMPACT_MIN:
+                        self._compact()
             return
-        track = self._tracks.get(item_id)
+        track = tracks.get(item_id)
         if track is None:  # it entered its stage: submitted, or advanced by someone else
             track = _Track(None, None, event.at, _EMPTY, resolved=False)
-            self._tracks[item_id] = track
-            if self._earliest is not None:
-                self._push(item_id, track, self._after(event.at, self._earliest))
-        elif track.parked and kind in (EventKind.QUEUED, EventKind.OFFERED):
+            tracks[item_id] = track
+            earliest = self._earliest
+            if earliest is not None:
+                self._seq = seq = self._seq + 1
+                track.live = seq
+                due = (
+                    event.at + earliest
+                    if self.calendar is None
+                    else (self.calendar.add_business_hours(event.at, earliest))
+                )
+                heapq.heappush(self._heap, (due, seq, item_id))
+        elif track.parked and kind in _RETURNING:
             track.parked = False
             self._schedule(item_id, track)
 
