@@ -13,7 +13,7 @@ _counts, _held_weight            O(1)
 _unindex, _reindex              O(s log n) worst case; a few C calls per skill with the
                                  built-in policies (see `AgentIndex`)
 _rerank, _charge                 the same, in one pass over the agent's skills
-_find                            O(r + k·r) to the runner-up; the whole pool of the rarest
+_find, _find_in_channel          O(r + k·r) to the runner-up; the whole pool of the rarest
                                  skill when nobody eligible has room (or explain is FULL).
                                  Agents with total room but no room in the item's channel
                                  are among the ``k`` walked past
@@ -23,8 +23,10 @@ _waiting_ahead                   O(g + m)
 
 Capacity per channel: an agent whose ``channels`` are empty (``limits`` is ``None``) has
 no per-channel limits; otherwise it takes items of its channels only (and items without a
-channel), each channel's counted load at most its units. A router whose items carry no
-channel pays one ``is None`` test per agent walked.
+channel), each channel's counted load at most its units. An item without a channel is
+walked by the loop it had before channels (``_find``); one with a channel by
+``_find_in_channel``, one more test per agent walked (a dict look-up for an agent with
+channels).
 """
 
 from __future__ import annotations
@@ -140,6 +142,9 @@ class _Matching(_RouterCore):
         second eligible agent (the runner-up, for the tie-break) unless `ExplainDetail.FULL`
         asks for a count.
         """
+        channel = state.item.channel
+        if channel is not None:
+            return self._find_in_channel(state, now, channel)
         index = self._index
         pool = index.pool(state.item.skills)
         found: list[_AgentState] = []
@@ -148,14 +153,45 @@ class _Matching(_RouterCore):
         eligible = 0
         weight = state.item.weight
         declined = state.declined
-        channel = state.item.channel
+        for agent in map(self._agents.__getitem__, index.agents_holding(pool, state.needs)):
+            examined += 1
+            if agent.load + weight > agent.agent.capacity:
+                continue
+            if declined:
+                agent_id = agent.agent.id
+                if agent_id in declined:
+                    until = declined[agent_id]
+                    if until is _FOREVER or until > now:
+                        continue
+            eligible += 1
+            if len(found) < 2:
+                found.append(agent)
+            if len(found) == 2 and not full:
+                break
+        return found, examined, len(pool), (eligible if full else None), 0
+
+    def _find_in_channel(self, state: _ItemState, now: datetime, channel: str) -> _Search:
+        """`_find` for an item with a channel: the same walk, checking the channel's room too.
+
+        A loop of its own, so that items without a channel (every item of a router that
+        uses no channels) walk exactly as they did before channels: no test per agent.
+        """
+        index = self._index
+        pool = index.pool(state.item.skills)
+        found: list[_AgentState] = []
+        examined = 0
+        full = self.explain_detail is ExplainDetail.FULL
+        eligible = 0
+        weight = state.item.weight
+        declined = state.declined
         passed = 0
         for agent in map(self._agents.__getitem__, index.agents_holding(pool, state.needs)):
             examined += 1
             if agent.load + weight > agent.agent.capacity:
                 continue
-            if channel is not None and agent.limits is not None:
-                units = agent.limits.get(channel)
+            limits = agent.limits
+            if limits is not None:
+                units = limits.get(channel)
                 if units is None or agent.channel_loads.get(channel, 0) + weight > units:
                     passed += 1  # total room, but its channel is full or not taken
                     continue
