@@ -534,7 +534,7 @@ def test_the_machine_catches_a_router_that_breaks_a_channel_rule(
         run_state_machine_as_test(  # type: ignore[no-untyped-call]
             _machine(router_type),
             settings=settings(
-                max_examples=300,
+                max_examples=1000,  # a run stops at the first failure: a few seconds
                 stateful_step_count=30,
                 deadline=None,
                 database=None,
