@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -40,6 +41,7 @@ from casekit.errors import AlreadyExists, CapacityExceeded, CasekitError, Valida
 from casekit.routing import (
     Agent,
     AgentStatus,
+    AgentView,
     CapacityModel,
     ExplainDetail,
     ItemState,
@@ -455,12 +457,45 @@ class PinsNotCountedMachine(ChannelsMachine):
     count_pins = False
 
 
+class MostAvailableWithCooldownMachine(ChannelsMachine):
+    def make_router(self, clock: ManualClock) -> Router:
+        return CheckedRouter(
+            model=RoutingModel.MOST_AVAILABLE,
+            clock=clock,
+            push_timeout=timedelta(minutes=3),
+            cooldown=timedelta(minutes=5),
+            capacity_model=self.capacity_model,
+            explain=ExplainDetail.FULL,
+        )
+
+
+@attrs.frozen
+class LoadRatio:
+    """A custom policy (tuple scores: not the built-ins' fast path)."""
+
+    name: str = "load ratio"
+
+    def score(self, agent: AgentView) -> tuple[float, int]:
+        return (agent.load / agent.capacity, -len(agent.skills))
+
+
+class CustomPolicyMachine(ChannelsMachine):
+    def make_router(self, clock: ManualClock) -> Router:
+        return CheckedRouter(
+            model=LoadRatio(), clock=clock, push_timeout=None, capacity_model=self.capacity_model
+        )
+
+
 TestStatusBasedChannels = ChannelsMachine.TestCase
 TestStatusBasedChannels.settings = STEPS
 TestTabBasedChannels = TabBasedChannelsMachine.TestCase
 TestTabBasedChannels.settings = STEPS
 TestStatusBasedPinsNotCounted = PinsNotCountedMachine.TestCase
 TestStatusBasedPinsNotCounted.settings = STEPS
+TestMostAvailableWithCooldown = MostAvailableWithCooldownMachine.TestCase
+TestMostAvailableWithCooldown.settings = STEPS
+TestCustomPolicy = CustomPolicyMachine.TestCase
+TestCustomPolicy.settings = STEPS
 
 
 # ---------------------------------------------------------------------------- the machine can fail
@@ -534,7 +569,7 @@ def test_the_machine_catches_a_router_that_breaks_a_channel_rule(
         run_state_machine_as_test(  # type: ignore[no-untyped-call]
             _machine(router_type),
             settings=settings(
-                max_examples=300,
+                max_examples=1000,  # a run stops at the first failure: a few seconds
                 stateful_step_count=30,
                 deadline=None,
                 database=None,
