@@ -12,6 +12,7 @@ import pytest
 
 from casekit.app import Application
 from casekit.app.absences import ABSENCES
+from casekit.cases import Owner
 from casekit.clock import ManualClock
 from casekit.errors import CasekitError, DelegationCycle
 from casekit.routing import Agent, ItemState, Presence
@@ -26,6 +27,8 @@ from casekit.worklists import (
     Disposition,
 )
 
+from ._access import INTAKE, SAM, secured
+from ._access import open_pdc as access_open_pdc
 from .conftest import OpenPdc
 
 
@@ -213,3 +216,36 @@ def test_tasks_stay_when_the_rule_keeps_them_or_the_delegation_ends_at_a_queue(
     report = app.apply_absences("benefits", to_person, actor="supervisor", rule=keeping)
     assert (report.tasks_moved, report.tasks_kept) == ((), (f"{case_id}/T1",))
     assert [t.assignee for t in app.case(case_id).tasks] == ["worker-1"]
+
+
+def test_with_a_policy_tasks_of_cases_the_actor_may_not_assign_stay_and_are_listed(
+    storage: Storage, clock: ManualClock
+) -> None:
+    """As `reassign_all`: moving a case's task needs ``assign`` on the case."""
+    app = secured(storage)
+    app.add_agent("benefits", Agent("ana", {"intake": 1}), Presence.AVAILABLE, actor=SAM)
+    mine = access_open_pdc(app, "PDC-1")  # supervised by sam
+    theirs = app.open_case(
+        "Product Delivery Case",
+        actor=INTAKE,
+        id="PDC-2",
+        product="Basic Allowance",
+        primary_client="client-2",
+        owner=Owner.user("ana"),
+        supervisor=Owner.user("other"),
+    )
+    for case_id in (mine, theirs):
+        app.update(
+            case_id,
+            lambda case: case.add_task("Call the client", "ana", actor="intake"),
+            actor=INTAKE,
+        )
+    now = clock.now()
+    book = AbsenceBook(
+        absences=[Absence("ana", now, now + timedelta(days=2), AbsenceKind.SICK)],
+        delegations={"ana": Delegate.agent("bob")},
+    )
+    report = app.apply_absences("benefits", book, actor=SAM)
+    assert report.tasks_moved == ((f"{mine}/T1", "ana", "bob"),)
+    assert report.tasks_refused == (f"{theirs}/T1",)
+    assert [t.assignee for t in app.case(theirs, actor=SAM).tasks] == ["ana"]

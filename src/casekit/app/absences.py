@@ -36,6 +36,7 @@ from casekit.checks import check_instance
 from casekit.errors import NotFound
 from casekit.routing.model import Presence
 from casekit.routing.router import Router
+from casekit.security import CaseResource, Permission
 from casekit.storage.cases import CASES
 from casekit.storage.label_query import Has
 from casekit.storage.readable import TASK_ASSIGNEES
@@ -76,6 +77,8 @@ class AbsenceReport:
             given to their delegate.
         tasks_kept: Open case tasks of absent agents left with them (the rule keeps tasks,
             or the delegation ends at a queue or nobody: a task is a user's).
+        tasks_refused: Open case tasks left because the application's policy does not let
+            the actor ``assign`` their case.
     """
 
     at: datetime
@@ -85,6 +88,7 @@ class AbsenceReport:
     kept: tuple[str, ...] = ()
     tasks_moved: tuple[tuple[str, str, str], ...] = ()
     tasks_kept: tuple[str, ...] = ()
+    tasks_refused: tuple[str, ...] = ()
 
 
 class _AbsenceCommands:
@@ -192,7 +196,7 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
                 at=now,
                 detail={"domain": domain, "from": holder, "to": to, "reason": placement.reason},
             )
-    tasks_moved, tasks_kept = _redirect_tasks(session, absent, book, rule, now)
+    tasks_moved, tasks_kept, tasks_refused = _redirect_tasks(session, absent, book, rule, now)
     return AbsenceReport(
         at=now,
         set_offline=tuple(offline),
@@ -201,6 +205,7 @@ def _apply(session: Session, domain: str, book: AbsenceBook, rule: AbsenceRule) 
         kept=tuple(kept),
         tasks_moved=tuple(tasks_moved),
         tasks_kept=tuple(tasks_kept),
+        tasks_refused=tuple(tasks_refused),
     )
 
 
@@ -209,16 +214,20 @@ _PAGE = 200
 
 def _redirect_tasks(
     session: Session, absent: list[str], book: AbsenceBook, rule: AbsenceRule, now: datetime
-) -> tuple[list[tuple[str, str, str]], list[str]]:
+) -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
     """Give absent agents' open case tasks to their delegates, as ``rule`` says for tasks.
 
     The cases are found through the label index (``task_assignees``), a page at a time.
     A task goes only to a person: a delegation that ends at a queue, or at nobody, leaves
     it where it is (listed as kept). Each move is the case's own ``task_reassigned``
     audit entry, with the reason. O(cases with a task of an absent agent · tasks).
+    With a policy, the actor needs ``assign`` on the case, as for `reassign_all`: a task of
+    a case they may not assign stays and is listed as refused.
     """
     moved: list[tuple[str, str, str]] = []
     kept: list[str] = []
+    refused: list[str] = []
+    policy, principal = session.app.policy, session.principal
     documents = session.uow.documents
     for person in absent:
         after: str | None = None
@@ -237,6 +246,15 @@ def _redirect_tasks(
                     if not placement.moved or to.kind is not DelegateKind.AGENT or to.id is None:
                         kept.append(task.id)
                         continue
+                    if (
+                        policy is not None
+                        and principal is not None
+                        and not policy.decide(
+                            principal, Permission.ASSIGN, CaseResource.of(case)
+                        ).allowed
+                    ):
+                        refused.append(task.id)
+                        continue
                     session.change(case.id).reassign_task(
                         task.id, to.id, actor=session.actor, reason=placement.reason
                     )
@@ -244,7 +262,7 @@ def _redirect_tasks(
             if len(page) < _PAGE:
                 break
             after = page[-1].key
-    return moved, kept
+    return moved, kept, refused
 
 
 def _agent_or_queue(router: Router, destination: Delegate) -> str:
