@@ -195,6 +195,26 @@ def test_business_time_with_a_calendar() -> None:
     assert runner.tick() == []
 
 
+def test_a_refused_replay_leaves_the_runner_as_it_was() -> None:
+    """A durable replica replays a recorded rung; one the router refuses changes nothing."""
+    ladder = Ladder("S", [Rung(MIN, raise_to=Priority.HIGH), Rung(2 * MIN, drop={"a"})])
+    _, router, runner = make(ladder, agents=(Agent("ana", {"z": 1}, capacity=3),))
+    router.submit(WorkItem("C-1", {"a": 1}, weight=3, stage="S"))
+    router.set_capacity("ana", 2)  # no agent can take it now: a relaxing rung is refused
+    runner.history("C-1")  # the item's stage looked up (a cache, not a change)
+    before = runner.state()
+    with pytest.raises(ValidationError, match="refused rung 2 of C-1"):
+        runner.replay("C-1", 1, START + 2 * MIN)
+    assert runner.state() == before
+    assert runner.blocked == frozenset()
+    assert runner.history("C-1") == ()
+    with pytest.raises(ValidationError, match="rung index must be an int"):
+        runner.replay("C-1", "0", START + MIN)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"naive|timezone|aware"):
+        runner.replay("C-1", 0, datetime(2026, 3, 2, 9, 1))
+    assert runner.state() == before
+
+
 def test_items_already_in_the_router_are_adopted_now() -> None:
     clock = ManualClock(START)
     router = Router(clock=clock)

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from casekit.checks import check_callable, check_instance
+from casekit.checks import check_aware, check_callable, check_instance
 from casekit.errors import NotFound, ValidationError
 from casekit.priority import Priority
 from casekit.routing.events import EventKind, RoutingEvent
@@ -459,9 +459,13 @@ class LadderRunner:
         applied).
 
         Raises:
-            ValidationError: If the item is not followed, its stage has no such rung, or
-                the router refuses the rung now (the replicas have diverged).
+            ValidationError: If ``index`` is not an int or ``due`` not an aware datetime,
+                the item is not followed, its stage has no such rung, or the router refuses
+                the rung now (the replicas have diverged); the runner is left as it was.
         """
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValidationError(f"ladder replay: rung index must be an int, got {index!r}")
+        check_aware(due, what=f"the due time of a replayed rung of {item_id!r}")
         track = self._tracks.get(item_id)
         if track is None:
             raise ValidationError(f"ladder replay: work item {item_id!r} is not followed")
@@ -472,11 +476,15 @@ class LadderRunner:
             raise ValidationError(
                 f"ladder replay: stage {track.stage!r} of {item_id} has no rung {index + 1}"
             )
+        applied, parked, blocked = track.applied, track.parked, item_id in self._blocked
         track.applied = index
         track.parked = False
         self._blocked.discard(item_id)
         record = self._apply(item_id, track, due, self.router.clock.now(), effect)
-        if record is None:
+        if record is None:  # refused: put back what the attempt changed
+            track.applied, track.parked = applied, parked
+            if not blocked:
+                self._blocked.discard(item_id)
             raise ValidationError(
                 f"ladder replay: the router refused rung {index + 1} of {item_id}"
             )
