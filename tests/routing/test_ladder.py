@@ -391,3 +391,28 @@ def test_a_failing_subscriber_does_not_undo_the_rungs() -> None:
         runner.tick()
     assert [len(runner.history(i)) for i in ("C-1", "C-2")] == [1, 1]  # both applied first
     assert router.item("C-2").priority is Priority.HIGH
+
+
+def test_a_bad_state_is_refused_and_changes_nothing() -> None:
+    ladder = Ladder("S", [Rung(MIN, raise_to=Priority.HIGH)])
+    _, router, runner = make(ladder)
+    router.submit(WorkItem("C-1", {"a": 1}, stage="S"))
+    before = runner.state()
+    with pytest.raises(ValidationError, match=r"what LadderRunner\.state"):
+        runner.restore({"C-2": ("not", "a", "track")})
+    with pytest.raises(ValidationError, match=r"do not have"):
+        runner.restore(
+            {
+                "C-2": (
+                    True,
+                    "S",
+                    START,
+                    {},
+                    1,
+                    [(3, START, START, {}, {}, "Normal", "High")],
+                    False,
+                    False,
+                )
+            }
+        )
+    assert runner.state() == before

@@ -376,9 +376,31 @@ class LadderRunner:
         """Replace what the runner knows with ``data`` (from [`state`][]). O(n log n + h).
 
         Raises:
-            ValidationError: If ``data`` names a rung its stage's ladder does not have (the
-                ladders differ from those of the runner that took the state).
+            ValidationError: If ``data`` is not what [`state`][] returns, or names a rung
+                its stage's ladder does not have (the ladders differ from those of the
+                runner that took the state); the runner is left as it was.
         """
+        try:
+            tracks, blocked = self._tracks_from(data)
+        except (TypeError, ValueError, AttributeError) as error:
+            raise ValidationError(
+                f"ladder state must be what LadderRunner.state() returns: {error}"
+            ) from error
+        self._tracks = tracks
+        self._blocked = blocked
+        self._heap = []
+        self._stale = 0
+        for item_id, track in tracks.items():
+            if not track.resolved:
+                if self._earliest is not None:
+                    self._push(item_id, track, self._after(track.entered_at, self._earliest))
+            elif not track.parked:
+                self._schedule(item_id, track)
+
+    def _tracks_from(
+        self, data: Mapping[str, tuple[Any, ...]]
+    ) -> tuple[dict[str, _Track], set[str]]:
+        """The tracks and blocked items ``data`` describes, built aside (nothing changes)."""
         tracks: dict[str, _Track] = {}
         blocked: set[str] = set()
         for item_id, entry in data.items():
@@ -415,16 +437,7 @@ class LadderRunner:
             tracks[item_id] = track
             if is_blocked:
                 blocked.add(item_id)
-        self._tracks = tracks
-        self._blocked = blocked
-        self._heap = []
-        self._stale = 0
-        for item_id, track in tracks.items():
-            if not track.resolved:
-                if self._earliest is not None:
-                    self._push(item_id, track, self._after(track.entered_at, self._earliest))
-            elif not track.parked:
-                self._schedule(item_id, track)
+        return tracks, blocked
 
     def adopt(self) -> int:
         """Follow every item of the router not followed yet, as entering its stage now.
