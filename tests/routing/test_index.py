@@ -79,3 +79,93 @@ def test_tuple_ranks_keep_tuple_keys() -> None:
         index.insert(agent_id, rank, index.grades({"s": 1}), {"s": 1})
     assert walk(index, {"s": 1}) == ["c", "a", "b"]
     assert walk(index, {}) == ["c", "a", "b"]
+
+
+# ----- moves, first blocks and their chunks ---------------------------------------------
+SEQ = 1 << 42  # a packed rank is score << 42 | last offer number
+
+
+def rank(score: int, seq: int) -> int:
+    return score * SEQ + seq
+
+
+moves = st.lists(
+    st.tuples(
+        st.integers(0, 39),  # which agent
+        st.integers(-3, 3),  # its new score
+        st.sampled_from([0, 1, 2, 4095, 4096, 4097, 8191, 8192, 20_000]),  # offer block edges
+        st.booleans(),  # leave the index instead (and come back at the next move)
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(moves, st.integers(1, 4))
+def test_moves_keep_the_walk_in_rank_then_id_order_across_first_blocks_and_chunks(
+    steps: list[tuple[int, int, int, bool]], chunk: int
+) -> None:
+    """Never-offered agents (offer number 0) sit in first blocks, split into chunks; agents
+    offered work before sit in later blocks, whatever their offer number; moves between
+    them keep the walk exactly the model's (rank, id) order for every skill."""
+    from casekit.routing import index as index_module  # noqa: PLC0415  # its chunk size
+
+    saved = index_module._CHUNK
+    index_module._CHUNK = chunk  # tiny chunks: splits and emptied chunks on every path
+    try:
+        index = AgentIndex()
+        skills = {
+            f"a{n:02d}": {SKILLS[n % 4]: 1 + n % 3, SKILLS[(n + 1) % 4]: 1} for n in range(40)
+        }
+        model: dict[str, int] = {}
+        for n, agent_id in enumerate(skills):  # a new office: everyone never offered
+            index.insert(agent_id, rank(n % 2, 0), index.grades(skills[agent_id]), skills[agent_id])
+            model[agent_id] = rank(n % 2, 0)
+        for who, score, seq, leave in steps:
+            agent_id = f"a{who:02d}"
+            grades = index.grades(skills[agent_id])
+            if agent_id not in model:
+                index.insert(agent_id, rank(score, seq), grades, skills[agent_id])
+                model[agent_id] = rank(score, seq)
+            elif leave:
+                index.remove(agent_id)
+                del model[agent_id]
+            else:
+                index.move(agent_id, rank(score, seq), grades, skills[agent_id])
+                model[agent_id] = rank(score, seq)
+        for name in SKILLS:
+            for level in (1, 2):
+                wanted = {name: level}
+                expected = [
+                    a for a in sorted(model, key=lambda a: (model[a], a))
+                    if skills[a].get(name, 0) >= level
+                ]  # fmt: skip
+                assert walk(index, wanted) == expected
+                assert len(index.pool({name: 1})) == sum(name in skills[a] for a in model)
+        assert walk(index, {}) == sorted(model, key=lambda a: (model[a], a))
+        assert len(index) == len(model)
+    finally:
+        index_module._CHUNK = saved
+
+
+def test_a_new_office_of_many_agents_leaving_the_first_block_one_by_one_keeps_order() -> None:
+    """The first block of a large office (5,000 agents of one skill, in chunks of the real
+    size) empties agent by agent, from the front and from the middle, as offers take them;
+    the walk stays in order and emptied chunks go."""
+    index = AgentIndex()
+    ids = [f"agent-{n:05d}" for n in range(5000)]
+    grades = index.grades({"s0": 1})
+    for agent_id in reversed(ids):  # inserted back to front: every insert at the start
+        index.insert(agent_id, rank(0, 0), grades, {"s0": 1})
+    offered: list[str] = []
+    for n, agent_id in enumerate(ids[::2] + ids[1::2]):  # the front, then the middle
+        index.move(agent_id, rank(1, n + 1), grades, {"s0": 1})
+        offered.append(agent_id)
+        if n % 997 == 0:
+            left = [a for a in ids if a not in set(offered)]
+            assert walk(index, {"s0": 1}) == left + offered
+    assert walk(index, {"s0": 1}) == offered
+    first_blocks = [
+        bucket for bucket in index._by_skill["s0"].buckets.values() if hasattr(bucket, "lists")
+    ]
+    assert first_blocks == []  # the first block emptied and went

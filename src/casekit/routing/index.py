@@ -9,7 +9,8 @@ is the best one — and carries the agent's *grades*: a bit mask of its skills, 
 ``grades & need == need``, which a walk tests in C, without a Python-level loop.
 
 For integer ranks (the built-in policies: ``score << 42 | last_offer_seq``) a key is one
-integer, ``rank | id code | missing grades`` in bit fields from the top, the last being the
+integer, ``rank | id code | missing grades`` in bit fields from the top (the rank with one
+bit added between score and offer number, set once the agent was offered work), the last being the
 complement of the grades, so that "holds every required grade" is ``key & need == 0``, one C
 call per agent walked (``filterfalse``). The id code is the id's UTF-8
 bytes, each plus one, in 9-bit fields padded with zeros, so integer order is id order (a
@@ -29,9 +30,12 @@ insertion. An agent just offered work has the newest offer number, so its key is
 the end of its bucket (the O(1) move of a least-frequently-used cache's buckets); an agent
 whose load went down keeps its last offer number, so its key is inserted by bisection in a
 bucket of at most a few hundred keys (the agents of one skill offered work within one block of
-offers, whatever the number of agents; the first block of a score, which holds every agent
-never offered work, is a ``SortedList``). Empty buckets, and the pool of a skill nobody indexed
-holds, are deleted.
+offers, whatever the number of agents). The first block of a score holds exactly the agents
+never offered work (the added bit keeps the agents offered among the first ``2**12`` offers
+out of it, so it only ever loses them, at their first offer); it may hold every agent of the
+skill, so it is cut into sorted chunks of a few hundred keys (``_Chunks``), each removal one
+Python call. Empty buckets and chunks, and the pool of a skill nobody indexed holds, are
+deleted.
 
 For other ranks (a custom policy with tuple or float scores) a key is the tuple
 ``(rank, agent_id, grades)``; ids are unique, so comparisons never reach ``grades``; each
@@ -58,10 +62,19 @@ SEQ_BITS = 42
 _BLOCK_BITS = 12
 """A bucket holds the keys of one score whose offer numbers share all but the low 12 bits."""
 
-_FIRST = (1 << (SEQ_BITS - _BLOCK_BITS)) - 1
-"""``bucket & _FIRST == 0``: the bucket of the agents of a score never offered work, or offered
-it only among the first ``2**12`` offers. Nothing bounds how many agents it holds (a new
-office's agents all start there), so it is a ``SortedList`` rather than a plain list."""
+_FIRST = (1 << (SEQ_BITS + 1 - _BLOCK_BITS)) - 1
+"""``bucket & _FIRST == 0``: the first block of a score, its agents never offered work (see
+`_OFFERED`). Nothing bounds how many agents it holds (a new office's agents all start there),
+so it is `_Chunks` rather than a plain list."""
+
+_SEQ_MASK = (1 << SEQ_BITS) - 1
+_OFFERED = 1 << SEQ_BITS
+"""In a key, the bit above the offer number: set when the agent was offered work before
+(its offer number is not 0), so the first block of each score holds only agents never
+offered work."""
+
+_CHUNK = 256
+"""A first block's chunks hold ``_CHUNK`` to ``2·_CHUNK`` keys once split."""
 
 _CHAR_BITS = 9  # one UTF-8 byte plus one, so that zero (padding) sorts before every byte
 _GRADES = itemgetter(2)
@@ -76,6 +89,65 @@ def _id_code(agent_id: str, width: int) -> int:
     for byte in data:
         code = (code << _CHAR_BITS) | (byte + 1)
     return code << (_CHAR_BITS * (width - len(data)))
+
+
+class _Chunks:
+    """A first block's keys in order: sorted chunks of at most ``2·_CHUNK`` keys.
+
+    What ``SortedList`` does for a block that may hold every agent of a skill, cut to the
+    two operations the index needs, each one Python call: agents leave a first block once
+    each (their first offer), so removal is the hot path. ``maxes[i]`` bounds ``lists[i]``:
+    at least its largest key and below every key of the next chunk (a removal leaves it as
+    it was, which keeps both). A chunk is split when it reaches twice ``_CHUNK`` keys and
+    deleted when emptied; chunks are never merged (only a split makes one, so there are at
+    most ``1 + adds / _CHUNK`` of them, and never more than keys). `add` and `remove` are
+    O(log n + _CHUNK), in C; iteration O(1) per key, in C.
+    """
+
+    __slots__ = ("lists", "maxes", "size")
+
+    def __init__(self, key: int) -> None:
+        self.lists: list[list[int]] = [[key]]
+        self.maxes: list[int] = [key]
+        self.size = 1
+
+    def add(self, key: int) -> None:
+        """Insert a key not already present. O(log n + _CHUNK)."""
+        maxes, lists = self.maxes, self.lists
+        if not maxes:
+            lists.append([key])
+            maxes.append(key)
+        else:
+            pos = bisect_left(maxes, key)
+            if pos == len(maxes):  # past every key: the end of the last chunk
+                pos -= 1
+                lists[pos].append(key)
+                maxes[pos] = key
+            else:
+                insort(lists[pos], key)
+            chunk = lists[pos]
+            if len(chunk) >= 2 * _CHUNK:
+                lists.insert(pos + 1, chunk[_CHUNK:])
+                del chunk[_CHUNK:]
+                maxes.insert(pos, chunk[-1])
+        self.size += 1
+
+    def remove(self, key: int) -> None:
+        """Remove a present key; an emptied chunk goes. O(log n + _CHUNK)."""
+        maxes = self.maxes
+        pos = bisect_left(maxes, key)
+        chunk = self.lists[pos]
+        del chunk[bisect_left(chunk, key)]
+        if not chunk:
+            del self.lists[pos]
+            del maxes[pos]
+        self.size -= 1
+
+    def __iter__(self) -> Iterator[int]:
+        return chain.from_iterable(self.lists)
+
+    def __len__(self) -> int:
+        return self.size
 
 
 class _Pool:
@@ -96,7 +168,7 @@ class _Pool:
     __slots__ = ("buckets", "order", "size")
 
     def __init__(self) -> None:
-        self.buckets: dict[int, Any] = {}  # a list, or a SortedList for a first block
+        self.buckets: dict[int, Any] = {}  # a list, or _Chunks for a first block
         self.order: list[int] = []
         self.size = 0
 
@@ -112,7 +184,7 @@ class _Pool:
         """Add a key whose bucket is ``bucket``. O(log b + B), in C."""
         entries = self.buckets.get(bucket)
         if entries is None:
-            self.buckets[bucket] = [key] if bucket & _FIRST else SortedList((key,))
+            self.buckets[bucket] = [key] if bucket & _FIRST else _Chunks(key)
             insort(self.order, bucket)
         elif not bucket & _FIRST:
             entries.add(key)
@@ -219,6 +291,10 @@ class AgentIndex:
                 f"a routing policy's scores must all be integers or none of them, got {rank!r} "
                 "after integer scores; make score() return one type"
             )
+        seq = rank & _SEQ_MASK
+        # One bit between score and offer number, set once offered: the first block of a
+        # score then holds only agents never offered work. Order-preserving for any int.
+        rank += rank - seq + (_OFFERED if seq else 0)
         code = self._codes.get(agent_id)
         if code is None:
             code = self._code(agent_id)
@@ -260,7 +336,8 @@ class AgentIndex:
         self._everyone = None
         grade_mask = (1 << old_grade_bits) - 1
         for agent_id, key in keys:
-            rank = key >> (old_id_bits + old_grade_bits)
+            packed = key >> (old_id_bits + old_grade_bits)
+            rank = ((packed >> (SEQ_BITS + 1)) << SEQ_BITS) | (packed & _SEQ_MASK)
             grades = (key & grade_mask) ^ grade_mask  # the field holds the missing grades
             self.insert(agent_id, rank, grades, self._skills[agent_id])
 
