@@ -52,8 +52,9 @@ import tempfile
 import time
 import tracemalloc
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,7 @@ from sortedcontainers import SortedList  # type: ignore[import-untyped]
 from casekit.clock import ManualClock
 from casekit.priority import Priority
 from casekit.routing import Agent, Presence, Router, RoutingModel, WorkItem
+from casekit.routing.index import AgentIndex
 from casekit.storage import BoundRouter, DurableRouter, SQLiteStorage, UnitOfWork
 
 SKILLS = [f"skill{n:02d}" for n in range(50)]
@@ -428,6 +430,120 @@ def workload(agents: int, items: int, seed: int) -> tuple[list[Agent], list[Work
     return roster, list(make_items(items, roster, rng))
 
 
+class RecordingIndex(AgentIndex):
+    """casekit's own index, writing down every call the router makes on it.
+
+    Calls made while agents are added go to ``setup``, the rest (the routing calls') to
+    ``log``: a requirement's mask, a pool, a walk (and how many agents the router took from
+    it), an insert, a removal, a move. `replay_index` makes exactly those calls again on a
+    fresh index, without the router: the index's share of a decision, a floor under any
+    router built on it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setup: list[tuple[Any, ...]] = []
+        self.log: list[Any] = []
+        self.recording = True
+        self.rekeying = False
+
+    def _write(self, entry: Any) -> None:
+        if not self.rekeying:  # a re-keying index re-inserts its agents itself
+            (self.log if self.recording else self.setup).append(entry)
+
+    def _rekey(self, id_bits: int, grade_bits: int) -> None:
+        self.rekeying = True
+        try:
+            super()._rekey(id_bits, grade_bits)
+        finally:
+            self.rekeying = False
+
+    def grades(self, skills: Mapping[str, int]) -> int:
+        self._write(("grades", skills))
+        return super().grades(skills)
+
+    def need(self, skills: Mapping[str, int]) -> int:
+        self._write(("need", skills))
+        return super().need(skills)
+
+    def pool(self, required: Mapping[str, int]) -> Any:
+        self._write(("pool", required))
+        return super().pool(required)
+
+    def agents_holding(self, pool: Iterable[Any], need: int) -> Iterator[str]:
+        entry: list[Any] = ["walk", need, 0, None]  # the agents taken, the last one
+        self._write(entry)
+
+        def counted() -> Iterator[str]:
+            for agent_id in super(RecordingIndex, self).agents_holding(pool, need):
+                entry[2] += 1
+                entry[3] = agent_id
+                yield agent_id
+
+        return counted()
+
+    def insert(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
+        self._write(("insert", agent_id, rank, grades, skills))
+        super().insert(agent_id, rank, grades, skills)
+
+    def remove(self, agent_id: str) -> None:
+        self._write(("remove", agent_id))
+        super().remove(agent_id)
+
+    def move(self, agent_id: str, rank: Any, grades: int, skills: Iterable[str]) -> None:
+        self._write(("move", agent_id, rank, grades, skills))
+        super().move(agent_id, rank, grades, skills)
+
+
+class RecordingAdapter(CasekitAdapter):
+    """casekit's Router on a `RecordingIndex` (agents' additions go to its ``setup``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index = self.router._index = RecordingIndex()  # measurement only
+
+    def add_agent(self, agent: Agent) -> None:
+        self.index.recording = False
+        super().add_agent(agent)
+        self.index.recording = True
+
+
+def replay_index(setup: list[tuple[Any, ...]], log: list[Any]) -> float:
+    """Replay a `RecordingIndex`'s calls on a fresh index; seconds spent on ``log``'s.
+
+    ``setup`` (the agents' additions) is not timed. A walk takes exactly as many agents as
+    the router took (in C), checked to end at the same agent. The loop dispatching the calls
+    is timed too, so this is a little above the index's own cost.
+    """
+    index = AgentIndex()
+    _call(index, setup)  # in order, so that grade bits are numbered as they were
+    start = time.perf_counter()
+    _call(index, log)
+    return time.perf_counter() - start
+
+
+def _call(index: AgentIndex, entries: list[Any]) -> None:
+    pool: Any = None
+    for entry in entries:
+        kind = entry[0]
+        if kind == "move":
+            index.move(entry[1], entry[2], entry[3], entry[4])
+        elif kind == "walk" and entry[2]:  # the same agents taken: the same last one
+            last = deque(islice(index.agents_holding(pool, entry[1]), entry[2]), maxlen=1)
+            if last[0] != entry[3]:
+                raise AssertionError(f"the replayed walk ended at {last[0]}, not {entry[3]}")
+        elif kind == "pool":
+            pool = index.pool(entry[1])
+        elif kind == "need":
+            index.need(entry[1])
+        elif kind == "grades":
+            index.grades(entry[1])
+        elif kind == "insert":
+            index.insert(entry[1], entry[2], entry[3], entry[4])
+        else:
+            index.remove(entry[1])
+
+
 def floors(count: int) -> dict[str, float]:
     """The physical floors, in seconds per operation, at ``count`` agents.
 
@@ -488,13 +604,23 @@ def compare_size(count: int, seed: int, rounds: int) -> dict[str, object]:
 
     # A small office's run is short, so a burst of load on the machine weighs on it more:
     # it gets more rounds (the linear scan, slow, runs in the first ``rounds`` only).
+    # casekit's own index calls on numpy's prefix, written down once (not timed) and
+    # replayed without the router in every round: the index's share of a decision.
+    rng = random.Random(seed)
+    roster = make_agents(count, rng)
+    recorder = RecordingAdapter()
+    index_decisions, _, recorded = run(
+        recorder, roster, make_items(numpy_items, roster, rng), seed, SCALING_HELD
+    )
     for round_ in range(rounds * max(1, 10_000 // count)):
+        keep("index alone", index_decisions, replay_index(recorder.index.setup, recorder.index.log))
         rng = random.Random(seed)
         roster = make_agents(count, rng)
         decisions, seconds, owners = run(
             CasekitAdapter(), roster, make_items(total, roster, rng), seed, SCALING_HELD
         )
         keep("casekit", decisions, seconds)
+        same = same and recorded == owners[: len(recorded)]
         scans: list[tuple[str, LinearRouter, int]] = [("numpy", NumpyRouter(), numpy_items)]
         if round_ < rounds:
             scans.append(("linear", LinearRouter(), linear_items))
@@ -561,6 +687,12 @@ def print_comparison(results: list[dict[str, Any]]) -> None:
             f"{casekit / floor['dict']:,.0f} dict updates = "
             f"{casekit / floor['sortedlist']:.1f} SortedList moves = "
             f"{casekit / floor['numpy']:.1f} numpy compares"
+        )
+        alone = per["index alone"]
+        print(
+            f"    index    {1e6 * alone:8.2f} us/decision: casekit's own index calls on the first "
+            f"{numpy_items:,} items replayed without the router ({alone / on_numpy:.0%} of "
+            f"casekit there); the 2x target leaves {1e6 * per['numpy'] / 2:.2f} us for all of it"
         )
         print(f"    same decisions (casekit, numpy, linear): {'yes' if result['same'] else 'NO'}")
 

@@ -410,18 +410,21 @@ class AgentIndex:
         pools: Iterable[_Pool] = map(by_skill.__getitem__, skills)
         if self._everyone is not None:
             pools = chain(pools, (self._everyone,))
-        if not (old_bucket & _FIRST and bucket & _FIRST):  # rare: from or to a first block
+        if not bucket & _FIRST:  # rare: to a first block (a never-offered agent's score)
             for pool in pools:
                 pool.discard(old, old_bucket)
                 pool.add(key, bucket)
             return
+        first = not old_bucket & _FIRST  # from a first block: once per agent, its first offer
         for pool in pools:
             buckets = pool.buckets
             entries = buckets[old_bucket]
-            if len(entries) == 1:
+            if (entries.size if first else len(entries)) == 1:
                 del buckets[old_bucket]
                 order = pool.order
                 del order[bisect_left(order, old_bucket)]
+            elif first:
+                entries.remove(old)
             else:
                 del entries[bisect_left(entries, old)]
             target = buckets.get(bucket)
