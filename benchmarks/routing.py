@@ -528,10 +528,10 @@ def _call(index: AgentIndex, entries: list[Any]) -> None:
         kind = entry[0]
         if kind == "move":
             index.move(entry[1], entry[2], entry[3], entry[4])
-        elif kind == "walk" and entry[2]:  # the same agents taken: the same last one
+        elif kind == "walk":  # the same agents taken: the same last one
             last = deque(islice(index.agents_holding(pool, entry[1]), entry[2]), maxlen=1)
-            if last[0] != entry[3]:
-                raise AssertionError(f"the replayed walk ended at {last[0]}, not {entry[3]}")
+            if (last[0] if last else None) != entry[3]:
+                raise AssertionError(f"the replayed walk ended at {last}, not at {entry[3]}")
         elif kind == "pool":
             pool = index.pool(entry[1])
         elif kind == "need":

@@ -10,8 +10,9 @@ waiting or offered and unanswered, through the router's public commands only:
   skills=<relaxed>, priority=<raised>)``: the item keeps its age and is routed at once under
   the relaxed requirement (offered to the best eligible agent, or queued), so the router
   stays work-conserving and its own invariants keep holding. A pending offer is withdrawn
-  and the item offered afresh; like any advance, it forgets the declines at the old
-  requirement, so an agent who declined may be offered it again;
+  and the item offered afresh; the item's declines are kept (``keep_declines=True``): an
+  agent who declined it is not offered it again within the cool-down because a rung
+  widened who may take it;
 * a rung that only raises priority calls ``router.set_priority`` (an offer stays);
 * a notify-only rung calls nothing on the router.
 
@@ -462,22 +463,31 @@ class LadderRunner:
         index: int,
         due: datetime,
         effect: tuple[Mapping[str, int], Priority] | None = None,
+        *,
+        keep_declines: bool = True,
     ) -> RungApplied:
         """Apply rung ``index`` to the item again, as a tick in another process did. O(log n).
 
         A durable router journals the rungs its tick applied, with what each did (``effect``:
         the skills and priority after it), and replays them with this in every other
         replica, so each applies exactly the same rungs, with the same effect, whatever its
-        own heap holds. Subscribers are not called (they were, where the rung was first
+        own heap holds. ``keep_declines`` says whether the skill change kept the item's
+        declines, as every rung does now (``False`` replays a rung journalled by a casekit
+        that forgot them). Subscribers are not called (they were, where the rung was first
         applied).
 
         Raises:
-            ValidationError: If ``index`` is not an int or ``due`` not an aware datetime,
-                the item is not followed, its stage has no such rung, or the router refuses
-                the rung now (the replicas have diverged); the runner is left as it was.
+            ValidationError: If ``index`` is not an int, ``due`` not an aware datetime or
+                ``keep_declines`` not a bool, the item is not followed, its stage has no such
+                rung, or the router refuses the rung now (the replicas have diverged); the
+                runner is left as it was.
         """
         if isinstance(index, bool) or not isinstance(index, int):
             raise ValidationError(f"ladder replay: rung index must be an int, got {index!r}")
+        if type(keep_declines) is not bool:
+            raise ValidationError(
+                f"ladder replay: keep_declines must be True or False, got {keep_declines!r}"
+            )
         check_aware(due, what=f"the due time of a replayed rung of {item_id!r}")
         track = self._tracks.get(item_id)
         if track is None:
@@ -493,7 +503,9 @@ class LadderRunner:
         track.applied = index
         track.parked = False
         self._blocked.discard(item_id)
-        record = self._apply(item_id, track, due, self.router.clock.now(), effect)
+        record = self._apply(
+            item_id, track, due, self.router.clock.now(), effect, keep_declines=keep_declines
+        )
         if record is None:  # refused: put back what the attempt changed
             track.applied, track.parked = applied, parked
             if not blocked:
@@ -513,6 +525,8 @@ class LadderRunner:
         due: datetime,
         now: datetime,
         effect: tuple[Mapping[str, int], Priority] | None = None,
+        *,
+        keep_declines: bool = True,
     ) -> RungApplied | None:
         """Apply the track's next rung; ``effect`` (skills, priority) replays a recorded one."""
         assert track.ladder is not None
@@ -528,7 +542,9 @@ class LadderRunner:
             after, raised = MappingProxyType(dict(effect[0])), effect[1]
         self._own = item_id
         try:
-            apply_rung_effect(self.router, item_id, before, after, priority, raised)
+            apply_rung_effect(
+                self.router, item_id, before, after, priority, raised, keep_declines=keep_declines
+            )
         except ValidationError as refused:
             logger.warning("ladder rung %d for %s refused: %s", track.applied, item_id, refused)
             self._blocked.add(item_id)
@@ -673,11 +689,14 @@ def apply_rung_effect(  # noqa: PLR0917  the rung's change, before and after
     after: Mapping[str, int],
     priority: Priority,
     raised: Priority,
+    *,
+    keep_declines: bool = True,
 ) -> None:
     """Make a rung's change to the item, through the router's public commands. O(advance).
 
-    New skills: ``advance`` at the same stage (the item keeps its age and is routed at once);
-    a raised priority only: ``set_priority``; neither: nothing.
+    New skills: ``advance`` at the same stage (the item keeps its age and is routed at once),
+    keeping the item's declines unless ``keep_declines`` is false (rungs journalled before
+    rungs kept them); a raised priority only: ``set_priority``; neither: nothing.
 
     Raises:
         ValidationError: The router refused (e.g. no agent could ever take the weight).
@@ -690,6 +709,7 @@ def apply_rung_effect(  # noqa: PLR0917  the rung's change, before and after
             stage=stage,
             skills=after,
             priority=raised if raised is not priority else None,
+            keep_declines=keep_declines,
         )
     elif raised is not priority:
         router.set_priority(item_id, raised)

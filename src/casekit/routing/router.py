@@ -68,6 +68,7 @@ from casekit.routing._deadlines import _Deadlines
 from casekit.routing._matching import _Matching
 from casekit.routing._placement import _Placement
 from casekit.routing._records import (
+    _FOREVER,
     AgentStatus,
     Aging,
     ItemStatus,
@@ -479,20 +480,30 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         skills: Mapping[str, int],
         priority: Priority | None = None,
         weight: int | None = None,
+        keep_declines: bool = False,
     ) -> Offer | None:
         """Release an item at one step and submit it at the next with that step's skills.
 
         The item keeps its original age (its place in the queue order) and its channel;
-        declines at the old step are forgotten. A pin ends with the step.
+        declines at the old step are forgotten, unless ``keep_declines``: then an agent who
+        declined it (or let an offer time out) stays passed over until its cool-down ends —
+        for a change of requirement within one step, as an escalation ladder's rung makes,
+        where a decline still stands. A pin ends with the step.
 
         Returns:
             The offer at the new step, or ``None`` when it was queued.
 
         Raises:
             NotFound: If the item is unknown.
-            ValidationError: If the new step's name, skills, priority or weight are invalid.
+            ValidationError: If the new step's name, skills, priority or weight are invalid,
+                or ``keep_declines`` is not a bool.
         """
         check_text(stage, what=f"the stage work item {item_id!r} advances to")
+        if type(keep_declines) is not bool:
+            raise ValidationError(
+                f"keep_declines for advancing work item {item_id!r} must be True or False, "
+                f"got {keep_declines!r}"
+            )
         state = self._item(item_id)
         new = WorkItem(
             id=item_id,
@@ -508,15 +519,35 @@ class Router(_Views, _Deadlines, _Placement, _Matching):
         holder = self._detach(state)
         self._forget(item_id)
         self._emit(
-            EventKind.RELEASED, item_id, holder.agent.id if holder else None, now, f"to {stage}"
+            EventKind.RELEASED,
+            item_id,
+            holder.agent.id if holder else None,
+            now,
+            f"to {stage}; declines kept" if keep_declines else f"to {stage}",
         )
         fresh = self._item_state(new, state.created_at)
         self._items[item_id] = fresh
+        if keep_declines:
+            self._carry_declines(state, fresh, now)
         if holder is not None:
             self._serve(holder, now)
         offer = self._route(fresh, now)
         self._flush()
         return offer
+
+    def _carry_declines(self, old: _ItemState, fresh: _ItemState, now: datetime) -> None:
+        """Give ``fresh`` the declines of ``old`` still in force, with their cool-downs. O(d).
+
+        A cool-down's end is a timer naming the item's state (its sequence number), so each
+        decline still cooling gets its timer again under the new state; a decline whose
+        cool-down has passed no longer matters and is dropped.
+        """
+        for agent_id, until in old.declined.items():
+            if until is _FOREVER:  # no cool-down: remembered while the item is here
+                fresh.declined[agent_id] = until
+            elif until > now:
+                fresh.declined[agent_id] = until
+                self._timers.push(until, TimerKind.COOLDOWN_END, fresh.item.id, fresh.seq, agent_id)
 
     def requeue(self, item_id: str) -> Offer | None:
         """Put an item back into Awaiting Assignment (ending any offer, assignment or pin).

@@ -226,6 +226,7 @@ def _advance(router: Router, a: Mapping[str, Any]) -> object:
         skills=a["skills"],
         priority=None if priority is None else Priority(priority),
         weight=a["weight"],
+        keep_declines=a.get("keep_declines", False),  # absent from entries written before it
     )
 
 
@@ -657,14 +658,24 @@ class DurableRouter:
         its own — straight on the router, so its replica still agrees with the others.
         """
         runner = self._runner
+        # Rungs keep the item's declines; entries journalled before they did say nothing.
+        keep = args.get("keeps_declines", False)
         for item_id, index, due, skills, priority in args["rungs"]:
             effect = (skills, Priority(priority))
             if runner is not None:
-                runner.replay(item_id, index, datetime.fromisoformat(due), effect)
+                runner.replay(
+                    item_id, index, datetime.fromisoformat(due), effect, keep_declines=keep
+                )
             else:
                 status = router.item(item_id)
                 apply_rung_effect(
-                    router, item_id, status.item.skills, skills, status.priority, effect[1]
+                    router,
+                    item_id,
+                    status.item.skills,
+                    skills,
+                    status.priority,
+                    effect[1],
+                    keep_declines=keep,
                 )
         return None
 
@@ -672,6 +683,7 @@ class DurableRouter:
         """Run the ladder runner's tick on the replica; record the rungs in ``args``."""
         assert self._runner is not None
         applied = self._runner.tick()
+        args["keeps_declines"] = True  # as the runner's rungs do (replayed the same way)
         args["rungs"] = [
             [r.item_id, r.index, r.due.isoformat(), dict(r.skills_after), r.priority_after.value]
             for r in applied
@@ -788,11 +800,17 @@ class DurableRouter:
         skills: Mapping[str, int],
         priority: Priority | None = None,
         weight: int | None = None,
+        keep_declines: bool = False,
     ) -> Offer | None:
         """[`Router.advance`][], durable."""
         return self._once(
             lambda r: r.advance(
-                item_id, stage=stage, skills=skills, priority=priority, weight=weight
+                item_id,
+                stage=stage,
+                skills=skills,
+                priority=priority,
+                weight=weight,
+                keep_declines=keep_declines,
             )
         )
 
@@ -1263,23 +1281,28 @@ class BoundRouter:
         skills: Mapping[str, int],
         priority: Priority | None = None,
         weight: int | None = None,
+        keep_declines: bool = False,
     ) -> Offer | None:
         """[`Router.advance`][]."""
+        args: dict[str, Any] = {
+            "item_id": item_id,
+            "stage": stage,
+            "skills": _plain(skills),
+            "priority": None if priority is None else _priority(priority),
+            "weight": weight,
+        }
+        if keep_declines is not False:  # journalled only when asked for, as before otherwise
+            args["keep_declines"] = keep_declines
         return self._run(
             "advance",
-            {
-                "item_id": item_id,
-                "stage": stage,
-                "skills": _plain(skills),
-                "priority": None if priority is None else _priority(priority),
-                "weight": weight,
-            },
+            args,
             Router.advance,
             item_id,
             stage=stage,
             skills=skills,
             priority=priority,
             weight=weight,
+            keep_declines=keep_declines,
         )
 
     def requeue(self, item_id: str) -> Offer | None:

@@ -409,6 +409,9 @@ class _EventModel:
         self.seq = 0
         self.events: list[RoutingEvent] = []
         self.leaving: set[str] = set()  # agents being removed: their offers are re-routed first
+        # Declines an item keeps across a change of requirement (``advance(keep_declines=True)``:
+        # its release says so), given to the item when it is seen again.
+        self.kept: dict[str, dict[str, datetime | None]] = {}
 
     def on_event(self, event: RoutingEvent) -> None:
         self.events.append(event)
@@ -450,6 +453,7 @@ class _EventModel:
             status = self.router.item(item_id)
             self.seq += 1
             model = _ModelItem(status.item, status.created_at, self.seq, status.item.priority)
+            model.declined = self.kept.pop(item_id, {})
             self.items[item_id] = model
         return model
 
@@ -543,6 +547,12 @@ class _EventModel:
         model = self.items.pop(event.item_id)
         assert model.holder == event.agent_id, (event, model.holder)
         self._detach(model)
+        if event.detail is not None and event.detail.endswith("; declines kept"):
+            self.kept[event.item_id] = {
+                agent_id: until
+                for agent_id, until in model.declined.items()
+                if until is None or until > event.at
+            }
 
     def _requeued(self, event: RoutingEvent) -> None:
         assert event.item_id is not None
@@ -1061,9 +1071,13 @@ class RouterStateMachine(RuleBasedStateMachine):
         assert (offer is None) == (status.state is ItemState.QUEUED)
 
     @precondition(lambda self: _enabled("advance")(self) and self.model.items)
-    @rule(data=st.data(), stage=st.sampled_from(STAGES))
-    def advance(self, data: st.DataObject, stage: str) -> None:
-        """Move an item to its next stage with that stage's skills; it keeps its age."""
+    @rule(data=st.data(), stage=st.sampled_from(STAGES), keep=st.booleans())
+    def advance(self, data: st.DataObject, stage: str, keep: bool) -> None:
+        """Move an item to its next stage with that stage's skills; it keeps its age.
+
+        With ``keep`` it keeps its declines too: the model carries them over, and every
+        later offer is checked against them.
+        """
         item_id = data.draw(st.sampled_from(sorted(self.model.items)))
         skills = data.draw(
             st.dictionaries(
@@ -1076,16 +1090,23 @@ class RouterStateMachine(RuleBasedStateMachine):
         capacities = [a.agent.capacity for a in self.router.agents()]
         if capacities and status.item.weight > max(capacities):
             self._refused(
-                lambda: self.router.advance(item_id, stage=stage, skills=skills), ValidationError
+                lambda: self.router.advance(
+                    item_id, stage=stage, skills=skills, keep_declines=keep
+                ),
+                ValidationError,
             )
             return
-        self.router.advance(item_id, stage=stage, skills=skills)
+        declined = set(status.declined_by)
+        self.router.advance(item_id, stage=stage, skills=skills, keep_declines=keep)
         status = self.router.item(item_id)
+        if not keep:
+            assert not status.declined_by, f"{item_id} advanced but kept its declines"
+        else:
+            assert set(status.declined_by) <= declined, f"{item_id} gained declines advancing"
         assert status.created_at == created
         assert status.item.stage == stage
         assert dict(status.item.skills) == skills
         assert status.state is not ItemState.PINNED
-        assert not status.declined_by
 
     @precondition(lambda self: _enabled("set_skills")(self) and self._agents_known())
     @rule(data=st.data(), bad=st.booleans())
