@@ -689,10 +689,16 @@ def print_comparison(results: list[dict[str, Any]]) -> None:
             f"{casekit / floor['numpy']:.1f} numpy compares"
         )
         alone = per["index alone"]
+        budget = (
+            ""
+            if target is None
+            else f"; the {target:.0f}x target leaves {1e6 * per['numpy'] / target:.2f} us for "
+            "all of a decision"
+        )
         print(
             f"    index    {1e6 * alone:8.2f} us/decision: casekit's own index calls on the first "
             f"{numpy_items:,} items replayed without the router ({alone / on_numpy:.0%} of "
-            f"casekit there); the 2x target leaves {1e6 * per['numpy'] / 2:.2f} us for all of it"
+            f"casekit there){budget}"
         )
         print(f"    same decisions (casekit, numpy, linear): {'yes' if result['same'] else 'NO'}")
 
