@@ -10,9 +10,9 @@ is the best one — and carries the agent's *grades*: a bit mask of its skills, 
 
 For integer ranks (the built-in policies: ``score << 42 | last_offer_seq``) a key is one
 integer, ``rank | id code | missing grades`` in bit fields from the top (the rank with one
-bit added between score and offer number, set once the agent was offered work), the last being the
-complement of the grades, so that "holds every required grade" is ``key & need == 0``, one C
-call per agent walked (``filterfalse``). The id code is the id's UTF-8
+bit added between score and offer number, set once the agent was offered work), the last
+being the complement of the grades, so that "holds every required grade" is
+``key & need == 0``, one C call per agent walked (``filterfalse``). The id code is the id's UTF-8
 bytes, each plus one, in 9-bit fields padded with zeros, so integer order is id order (a
 shorter id sorts before any longer one it begins). One object per entry is what keeps the walk
 and the sorted-list upkeep cheap at 100,000 agents: each comparison or skill test touches one
