@@ -169,3 +169,31 @@ def test_a_new_office_of_many_agents_leaving_the_first_block_one_by_one_keeps_or
         bucket for bucket in index._by_skill["s0"].buckets.values() if hasattr(bucket, "lists")
     ]
     assert first_blocks == []  # the first block emptied and went
+
+
+def test_re_keying_keeps_offered_and_never_offered_agents_in_order() -> None:
+    """Widening the id and grade fields rebuilds every key from its rank: agents offered work
+    (the added bit set) and agents never offered it come back in the same order."""
+    index = AgentIndex()
+    skills = {"s0": 1}
+    ids = [f"a{n:02d}" for n in range(30)]
+    for agent_id in ids:
+        index.insert(agent_id, rank(0, 0), index.grades(skills), skills)
+    model = dict.fromkeys(ids, rank(0, 0))
+    for n, agent_id in enumerate(ids[::3]):  # some offered work, in the first offer block
+        model[agent_id] = rank(1, n + 1)
+        index.move(agent_id, model[agent_id], index.grades(skills), skills)
+    model["a01"] = rank(-1, 9000)  # and one in a later block, with a lower score
+    index.move("a01", model["a01"], index.grades(skills), skills)
+    before = walk(index, skills)
+    assert before == sorted(model, key=lambda a: (model[a], a))
+    long_id = "z" * 40  # wider than the id field: every key is rebuilt
+    index.insert(long_id, rank(1, 0), index.grades(skills), skills)
+    model[long_id] = rank(1, 0)
+    many = {f"g{n}": 3 for n in range(30)} | skills  # past 64 grade bits: rebuilt again
+    index.insert("b", rank(0, 5), index.grades(many), many)
+    model["b"] = rank(0, 5)
+    assert walk(index, skills) == sorted(model, key=lambda a: (model[a], a))
+    index.move("a00", rank(2, 9001), index.grades(skills), skills)  # moves still work after
+    model["a00"] = rank(2, 9001)
+    assert walk(index, skills) == sorted(model, key=lambda a: (model[a], a))
