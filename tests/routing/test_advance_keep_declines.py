@@ -25,7 +25,7 @@ from casekit.routing import (
     Rung,
     WorkItem,
 )
-from casekit.storage import DurableRouter, MemoryStorage
+from casekit.storage import BoundRouter, DurableRouter, MemoryStorage
 from casekit.storage.durable_router import _advance
 from casekit.testing import check_routing_invariants
 
@@ -140,17 +140,22 @@ def journal_of(storage: MemoryStorage) -> list[tuple[str, dict[str, object]]]:
         return [(entry.command, dict(entry.args)) for entry in uow.journal.read("d")]
 
 
+def declined_and_busy(bound: BoundRouter) -> None:
+    """`office`'s story, durable: bea declines C-1; ana is busy with a pinned item."""
+    bound.add_agent(Agent("ana", {"triage": 1}, capacity=1), Presence.AVAILABLE)
+    bound.add_agent(Agent("bea", {"triage": 1, "spanish": 1}), Presence.AVAILABLE)
+    bound.submit(WorkItem("C-1", {"triage": 1, "spanish": 1}, stage="Triage"))
+    bound.decline("C-1", "bea")
+    bound.assign(WorkItem("busy", {"triage": 1}), "ana")
+
+
 def test_a_durable_advance_journals_keep_declines_and_replicas_agree() -> None:
     clock = ManualClock(START)
     storage = MemoryStorage(clock=clock)
     first = DurableRouter(storage, "d", clock=clock, push_timeout=None, cooldown=timedelta(hours=1))
     with storage.unit_of_work() as uow:
         bound = first.bind(uow)
-        bound.add_agent(Agent("ana", {"triage": 1}, capacity=1), Presence.AVAILABLE)
-        bound.add_agent(Agent("bea", {"triage": 1, "spanish": 1}), Presence.AVAILABLE)
-        bound.submit(WorkItem("C-1", {"triage": 1, "spanish": 1}, stage="Triage"))
-        bound.decline("C-1", "bea")
-        bound.assign(WorkItem("busy", {"triage": 1}), "ana")
+        declined_and_busy(bound)
         bound.advance("C-1", stage="Triage", skills={"triage": 1}, keep_declines=True)
         bound.advance("busy", stage="Next", skills={"triage": 1})
         uow.commit()
@@ -179,19 +184,26 @@ def test_an_advance_journalled_before_keep_declines_replays_forgetting_them() ->
     assert getattr(offer, "agent_id", None) == "bea"
 
 
-def test_durable_ladder_ticks_journal_that_rungs_keep_declines() -> None:
+TRIAGE_LADDERS = [Ladder("Triage", [Rung(10 * MIN, drop={"spanish"})])]
+
+
+def durable_office(
+    storage: MemoryStorage, clock: ManualClock, ladders: list[Ladder]
+) -> DurableRouter:
+    """A durable router for `office`'s people, with or without the Triage ladder."""
+    return DurableRouter(
+        storage, "d", clock=clock, ladders=ladders, push_timeout=None, cooldown=timedelta(hours=8)
+    )
+
+
+def ticked_office() -> tuple[ManualClock, MemoryStorage, DurableRouter]:
+    """bea declines C-1 and ana is busy; ten minutes on, the ladder's rung drops spanish."""
     clock = ManualClock(START)
     storage = MemoryStorage(clock=clock)
-    ladders = [Ladder("Triage", [Rung(10 * MIN, drop={"spanish"})])]
-    options: dict[str, object] = {"push_timeout": None, "cooldown": timedelta(hours=8)}
-    first = DurableRouter(storage, "d", clock=clock, ladders=ladders, **options)  # type: ignore[arg-type]
+    first = durable_office(storage, clock, TRIAGE_LADDERS)
     with storage.unit_of_work() as uow:
         bound = first.bind(uow)
-        bound.add_agent(Agent("ana", {"triage": 1}, capacity=1), Presence.AVAILABLE)
-        bound.add_agent(Agent("bea", {"triage": 1, "spanish": 1}), Presence.AVAILABLE)
-        bound.submit(WorkItem("C-1", {"triage": 1, "spanish": 1}, stage="Triage"))
-        bound.decline("C-1", "bea")
-        bound.assign(WorkItem("busy", {"triage": 1}), "ana")
+        declined_and_busy(bound)
         uow.commit()
     clock.advance(10 * MIN)
     with storage.unit_of_work() as uow:
@@ -199,14 +211,34 @@ def test_durable_ladder_ticks_journal_that_rungs_keep_declines() -> None:
         bound.tick()
         assert bound.state_of("C-1") is ItemState.QUEUED  # not back to bea
         uow.commit()
+    return clock, storage, first
+
+
+def test_durable_ladder_ticks_journal_that_rungs_keep_declines() -> None:
+    clock, storage, _first = ticked_office()
     (ladder,) = [args for command, args in journal_of(storage) if command == "ladder"]
     assert ladder["keeps_declines"] is True
-    for built_with_ladders in (ladders, ()):  # a replica replays the same effect
-        other = DurableRouter(storage, "d", clock=clock, ladders=built_with_ladders, **options)  # type: ignore[arg-type]
+    for ladders in (TRIAGE_LADDERS, []):  # a replica replays the same effect, either way
         with storage.unit_of_work() as uow:
-            replica = other.bind(uow)
+            replica = durable_office(storage, clock, ladders).bind(uow)
             assert replica.query(lambda r: r.item("C-1").declined_by) == ("bea",)
             assert replica.state_of("C-1") is ItemState.QUEUED
+
+
+def test_a_ladder_entry_journalled_before_rungs_kept_declines_replays_forgetting_them() -> None:
+    """Journals written by a casekit whose rungs forgot the declines still replay as they
+    ran: the entry without ``keeps_declines`` offers the item back to its decliner, in a
+    replica with the ladders and in one without."""
+    clock, storage, _first = ticked_office()
+    journal = storage._journals["d"]
+    (at,) = [n for n, entry in enumerate(journal) if entry.command == "ladder"]
+    old_args = {k: v for k, v in journal[at].args.items() if k != "keeps_declines"}
+    journal[at] = attrs.evolve(journal[at], args=old_args)
+    for ladders in (TRIAGE_LADDERS, []):
+        with storage.unit_of_work() as uow:
+            replica = durable_office(storage, clock, ladders).bind(uow)
+            assert replica.query(lambda r: r.owner_of("C-1")) == "bea"  # as it ran then
+            assert replica.query(lambda r: r.item("C-1").declined_by) == ()
 
 
 def test_the_release_of_an_advance_keeping_declines_says_so() -> None:
@@ -217,44 +249,3 @@ def test_the_release_of_an_advance_keeping_declines_says_so() -> None:
     router.advance("C-1", stage="Next", skills={"triage": 1})
     released = [e.detail for e in events if e.kind is EventKind.RELEASED]
     assert released == ["to Triage; declines kept", "to Next"]
-
-
-def test_a_ladder_entry_journalled_before_rungs_kept_declines_replays_forgetting_them() -> None:
-    """Journals written by a casekit whose rungs forgot the declines still replay as they
-    ran: the entry without ``keeps_declines`` offers the item back to its decliner, in a
-    replica with the ladders and in one without."""
-    clock = ManualClock(START)
-    storage = MemoryStorage(clock=clock)
-    ladders = [Ladder("Triage", [Rung(10 * MIN, drop={"spanish"})])]
-    first = DurableRouter(
-        storage, "d", clock=clock, ladders=ladders, push_timeout=None, cooldown=timedelta(hours=8)
-    )
-    with storage.unit_of_work() as uow:
-        bound = first.bind(uow)
-        bound.add_agent(Agent("ana", {"triage": 1}, capacity=1), Presence.AVAILABLE)
-        bound.add_agent(Agent("bea", {"triage": 1, "spanish": 1}), Presence.AVAILABLE)
-        bound.submit(WorkItem("C-1", {"triage": 1, "spanish": 1}, stage="Triage"))
-        bound.decline("C-1", "bea")
-        bound.assign(WorkItem("busy", {"triage": 1}), "ana")
-        uow.commit()
-    clock.advance(10 * MIN)
-    with storage.unit_of_work() as uow:
-        first.bind(uow).tick()
-        uow.commit()
-    journal = storage._journals["d"]
-    (at,) = [n for n, entry in enumerate(journal) if entry.command == "ladder"]
-    old_args = {k: v for k, v in journal[at].args.items() if k != "keeps_declines"}
-    journal[at] = attrs.evolve(journal[at], args=old_args)
-    for built_with_ladders in (ladders, ()):
-        other = DurableRouter(
-            storage,
-            "d",
-            clock=clock,
-            ladders=built_with_ladders,
-            push_timeout=None,
-            cooldown=timedelta(hours=8),
-        )
-        with storage.unit_of_work() as uow:
-            replica = other.bind(uow)
-            assert replica.query(lambda r: r.owner_of("C-1")) == "bea"  # as it ran then
-            assert replica.query(lambda r: r.item("C-1").declined_by) == ()
