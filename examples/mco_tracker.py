@@ -157,7 +157,7 @@ TRACKER: Lifecycle[TrackerCase] = Lifecycle(
 
 
 @case_type(TRACKER, prefix="MCO")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class TrackerCase(ClassifiedCase[TrackerStatus]):
     """A CRM case about MCO enrollment, with the representative's two answers.
 

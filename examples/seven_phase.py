@@ -84,7 +84,7 @@ SEVEN_PHASES: Lifecycle[SevenPhaseCase] = Lifecycle(
 
 
 @case_type(SEVEN_PHASES, prefix="CM")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class SevenPhaseCase(Case[Phase]):
     """A case that follows the generic seven-phase process."""
 

@@ -201,3 +201,53 @@ def test_storage_audits_the_changes(pdc: ProductDeliveryCase, clock: ManualClock
     ]
     assert entries[-2].detail["reason"] == "allegation"
     assert (read.sensitivity, read.location) == (4, "north")
+
+
+def test_placement_and_participants_given_at_create_are_kept_and_checked(
+    clock: ManualClock,
+) -> None:
+    """``create`` passes location, org unit, work queue and participants on only when given
+    (the defaults are left to the constructor); given ones are kept, bad ones refused."""
+    from casekit.cases import Participant, ParticipantRole  # noqa: PLC0415
+
+    friend = Participant("p-2", ParticipantRole.THIRD_PARTY)
+    pdc = ProductDeliveryCase.create(
+        id="PDC-9", product="B", primary_client="p", owner=Owner.user("w"), clock=clock,
+        work_queue="intake", participants=[friend],
+    )  # fmt: skip
+    assert (pdc.location, pdc.org_unit, pdc.work_queue) == (None, None, "intake")
+    assert friend in pdc.participants
+    only_unit = ProductDeliveryCase.create(
+        id="PDC-10", product="B", primary_client="p", owner=Owner.user("w"), clock=clock,
+        org_unit="north",
+    )  # fmt: skip
+    assert (only_unit.org_unit, only_unit.work_queue) == ("north", None)
+    for bad in ({"location": ""}, {"org_unit": 7}, {"work_queue": " "}):
+        with pytest.raises(ValidationError):
+            ProductDeliveryCase.create(
+                id="PDC-11", product="B", primary_client="p", owner=Owner.user("w"),
+                clock=clock, **bad,  # type: ignore[arg-type]
+            )  # fmt: skip
+
+
+def test_cases_share_roles_by_value_and_each_keeps_owners_equal_to_its_own(
+    clock: ManualClock,
+) -> None:
+    """Roles are shared among cases with the same owner, supervisor and reviewer — looked up
+    by the Owner objects' identity first, then by value — and are always equal to them."""
+    worker, boss = Owner.user("w"), Owner.user("b")
+    twin = Owner.user("w")  # equal to worker, another object
+
+    def new(n: int, owner: Owner) -> ProductDeliveryCase:
+        return ProductDeliveryCase.create(
+            id=f"PDC-{n}", product="B", primary_client="p", owner=owner, supervisor=boss,
+            clock=clock,
+        )  # fmt: skip
+
+    first, second, third = new(1, worker), new(2, worker), new(3, twin)
+    assert first.roles is second.roles  # the same objects: one CaseRoles
+    assert third.roles == first.roles  # equal objects: equal roles
+    assert (third.roles.owner, third.roles.supervisor) == (twin, boss)
+    other = new(4, Owner.user("x"))
+    assert other.roles.owner == Owner.user("x")
+    assert other.roles.reviewer == Owner.user("x")

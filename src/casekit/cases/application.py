@@ -166,7 +166,7 @@ APPLICATION_LIFECYCLE: Lifecycle[ApplicationCase] = Lifecycle(
 
 
 @case_type(APPLICATION_LIFECYCLE, prefix="APP")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class ApplicationCase(Case[ApplicationStatus]):
     """An application for one or more programs.
 

@@ -105,7 +105,7 @@ ISSUE_LIFECYCLE: Lifecycle[IssueCase] = Lifecycle(
 
 
 @case_type(ISSUE_LIFECYCLE, prefix="ISS")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class IssueCase(Case[IssueStatus]):
     """An issue raised about a client or a decision, resolved to a named end point.
 
@@ -218,7 +218,7 @@ INVESTIGATION_LIFECYCLE: Lifecycle[InvestigationCase] = Lifecycle(
 
 
 @case_type(INVESTIGATION_LIFECYCLE, prefix="INV")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class InvestigationCase(Case[InvestigationStatus]):
     """An investigation: allegations, findings, a resolution, action plans and milestones.
 

@@ -120,7 +120,7 @@ PCC_LIFECYCLE: Lifecycle[PaymentCorrectionCase] = Lifecycle(
 
 
 @case_type(PCC_LIFECYCLE, prefix="PCC")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class PaymentCorrectionCase(Case[PCCStatus]):
     """An over- or underpayment to recover or pay, linked to its product delivery case.
 

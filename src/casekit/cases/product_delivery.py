@@ -231,7 +231,7 @@ PDC_LIFECYCLE: Lifecycle[ProductDeliveryCase] = Lifecycle(
 
 
 @case_type(PDC_LIFECYCLE, prefix="PDC")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class ProductDeliveryCase(Case[PDCStatus]):
     """A product delivery case: one product delivered to a client, with its approvals.
 

@@ -55,7 +55,7 @@ INTEGRATED_LIFECYCLE: Lifecycle[IntegratedCase] = Lifecycle(
 
 
 @case_type(INTEGRATED_LIFECYCLE, prefix="IC")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class IntegratedCase(Case[IntegratedStatus]):
     """A container for the cases of one or more household members."""
 
@@ -100,7 +100,7 @@ def _open_closed(name: str) -> Lifecycle[Case[OpenClosedStatus]]:
     )
 
 
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class _EligibilityCase(Case[OpenClosedStatus]):
     """Shared by screening and assessment: evidence plus eligibility results per program."""
 
@@ -131,12 +131,12 @@ class _EligibilityCase(Case[OpenClosedStatus]):
 
 
 @case_type(_open_closed("Screening Case"), prefix="SCR")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class ScreeningCase(_EligibilityCase):
     """Screens a client for one or several programs (potential eligibility)."""
 
 
 @case_type(_open_closed("Assessment Case"), prefix="ASM")
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class AssessmentCase(_EligibilityCase):
     """Assesses a client's needs and eligibility; never creates a product delivery case."""

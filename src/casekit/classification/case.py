@@ -27,7 +27,7 @@ __all__ = ["ClassifiedCase"]
 S = TypeVar("S", bound=enum.Enum)
 
 
-@attrs.define(eq=False, slots=True, kw_only=True, repr=False)
+@attrs.define(eq=False, slots=True, kw_only=True, repr=False, on_setattr=attrs.setters.NO_OP)
 class ClassifiedCase(Case[S]):
     """A case classified in a taxonomy, with its subject and documentation.
 
