@@ -197,3 +197,26 @@ def test_re_keying_keeps_offered_and_never_offered_agents_in_order() -> None:
     index.move("a00", rank(2, 9001), index.grades(skills), skills)  # moves still work after
     model["a00"] = rank(2, 9001)
     assert walk(index, skills) == sorted(model, key=lambda a: (model[a], a))
+
+
+def test_a_first_block_holds_only_agents_never_offered_work() -> None:
+    """An agent offered work (offer number 1 to 4095 included) leaves its score's first block
+    for a plain bucket, and never enters a first block again, whatever its score."""
+    from casekit.routing.index import _Chunks  # noqa: PLC0415  # the first blocks' type
+
+    index = AgentIndex()
+    skills = {"s0": 1}
+    ids = [f"a{n:02d}" for n in range(6)]
+    for agent_id in ids:
+        index.insert(agent_id, rank(0, 0), index.grades(skills), skills)
+    for n, agent_id in enumerate(ids[:4]):
+        index.move(agent_id, rank(n % 2, n + 1), index.grades(skills), skills)
+    index.move(ids[0], rank(0, 1), index.grades(skills), skills)  # back to score 0
+    pool = index._by_skill["s0"]
+    in_first_blocks = {
+        index.agent_of(key)
+        for bucket in pool.buckets.values()
+        if isinstance(bucket, _Chunks)
+        for key in bucket
+    }
+    assert in_first_blocks == set(ids[4:])

@@ -159,10 +159,10 @@ class _Pool:
     offered work within one block of offers, about ``2**12·s/S`` keys for ``s`` of ``S``
     skills per agent whatever the number of agents, so adding or removing a key costs
     two C calls on a short list (an agent just offered work has the newest offer number: its
-    key goes at the end of its bucket). The first block of a score is the exception (every
-    agent never offered work is in it): it is a ``SortedList``, O(log n) per key, so that a
-    new office's agents leaving it one by one do not each shift a list of all the skill's
-    agents. Empty buckets are deleted.
+    key goes at the end of its bucket). The first block of a score is the exception (it holds
+    exactly the agents never offered work, possibly all of them): it is `_Chunks`, O(log n)
+    per key, so that a new office's agents leaving it one by one do not each shift a list of
+    all the skill's agents. Empty buckets are deleted.
     """
 
     __slots__ = ("buckets", "order", "size")
